@@ -1,0 +1,79 @@
+"""Exceptions and warnings raised by towerplan.
+
+Every error a user can cause derives from :class:`TowerplanError`; the command line turns it
+into one line on stderr and exit code 2. Subclasses also inherit the closest builtin so callers
+of the library can catch ``ValueError`` or ``OSError`` as usual.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CRSMismatchError",
+    "DEMCoverageError",
+    "InfeasibleSelectionError",
+    "InputDataError",
+    "InputFileError",
+    "ModelDomainError",
+    "ModelValidityWarning",
+    "NodataRepairWarning",
+    "OutputError",
+    "ScenarioError",
+    "TowerplanError",
+    "TowerplanWarning",
+]
+
+
+class TowerplanError(Exception):
+    """Root of all towerplan errors."""
+
+
+class ScenarioError(TowerplanError, ValueError):
+    """A scenario file is unreadable, has an unknown key or an invalid value."""
+
+
+class InputFileError(TowerplanError, OSError):
+    """An input file is missing or cannot be read."""
+
+
+class InputDataError(TowerplanError, ValueError):
+    """An input file was read but its content is unusable (no CRS, duplicate codes, ...)."""
+
+    def __init__(self, message: str, problems: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.problems = problems
+
+
+class CRSMismatchError(InputDataError):
+    """Two layers cannot be combined because of their coordinate reference systems."""
+
+
+class DEMCoverageError(InputDataError):
+    """The terrain does not cover the area of interest."""
+
+
+class ModelDomainError(TowerplanError, ValueError):
+    """A radio model is used outside its validity range."""
+
+
+class InfeasibleSelectionError(TowerplanError, ValueError):
+    """No selection satisfies the budget and constraints."""
+
+    def __init__(self, message: str, status: str = "infeasible") -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class OutputError(TowerplanError, OSError):
+    """Outputs cannot be written (directory not writable, exists without --overwrite, ...)."""
+
+
+class TowerplanWarning(UserWarning):
+    """Root of towerplan warnings."""
+
+
+class ModelValidityWarning(TowerplanWarning):
+    """A radio model was evaluated outside its validity range (``strict=False``)."""
+
+
+class NodataRepairWarning(TowerplanWarning):
+    """Nodata holes in a raster were filled by interpolation."""

@@ -1,0 +1,76 @@
+"""Column names of every table towerplan writes, defined once.
+
+Units are part of the names (``_km2``, ``_idr``, ``_dbm``, ``_m``).
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CANDIDATE_COLUMNS",
+    "RANKING_COLUMNS",
+    "SUMMARY_KEYS",
+    "TOWER_COLUMNS",
+    "VILLAGE_COLUMNS",
+]
+
+#: villages.csv and the ``villages`` layer of plan.gpkg.
+VILLAGE_COLUMNS: tuple[str, ...] = (
+    "code",                    # Kemendagri code or generated id
+    "name",
+    "district_code",           # kecamatan code
+    "district",                # kecamatan name
+    "kind",                    # desa / kelurahan
+    "area_km2",
+    "demand_total",            # people, or km2 when no population data (see summary demand_basis)
+    "demand_covered_before",
+    "demand_covered_after",
+    "share_covered_before",    # 0..1, share of demand covered by existing towers
+    "share_covered_after",     # 0..1, with the selected towers
+    "area_share_covered_before",
+    "area_share_covered_after",
+    "status_before",           # blank / partial / covered
+    "status_after",
+    "best_server_before",      # tower_id of the strongest existing tower at the village, or ""
+    "median_rsrp_before_dbm",  # median best-server RSRP over the village's cells (nan if none)
+    "best_server_after",       # site_id or tower_id of the strongest server after the plan
+    "median_rsrp_after_dbm",
+)
+
+#: Existing towers (``existing`` layer).
+TOWER_COLUMNS: tuple[str, ...] = (
+    "tower_id", "lon", "lat", "height_m", "operator", "radio", "cells",
+)
+
+#: Candidate sites (``candidates`` layer).
+CANDIDATE_COLUMNS: tuple[str, ...] = (
+    "site_id", "lon", "lat", "origin",  # origin: grid / hilltop / settlement / user
+    "village_code", "village", "district", "elevation_m", "height_m",
+    "cost_tower_idr", "cost_road_idr", "cost_power_idr", "cost_backhaul_idr", "cost_total_idr",
+    "demand_alone",  # new demand the site would cover on its own, beyond existing towers
+    "selected",      # bool
+)
+
+#: ranking.csv and the ``selected`` layer (build order).
+RANKING_COLUMNS: tuple[str, ...] = (
+    "rank", "site_id", "lon", "lat", "village_code", "village", "district", "elevation_m",
+    "cost_tower_idr", "cost_road_idr", "cost_power_idr", "cost_backhaul_idr", "cost_total_idr",
+    "cumulative_cost_idr",
+    "new_demand",              # demand newly covered when added in this order
+    "cumulative_demand",
+    "villages_lifted",         # number of villages leaving 'blank' status at this step
+    "villages_lifted_names",   # their names, separated by '; '
+    "best_rsrp_dbm",           # strongest RSRP the site delivers to a newly covered cell
+)
+
+#: Keys of summary.json (DESIGN.md section 7, plus provenance).
+SUMMARY_KEYS: tuple[str, ...] = (
+    "scenario", "title", "synthetic", "budget_idr", "spent_idr", "towers_selected",
+    "villages_total", "blank_villages_before", "blank_villages_after",
+    "partial_villages_before", "partial_villages_after",
+    "covered_villages_before", "covered_villages_after",
+    "demand_total", "demand_basis", "demand_covered_before", "demand_covered_after",
+    "solver", "optimality_gap", "objective", "greedy_objective",
+    "model_chain", "threshold_rsrp_dbm", "tower_cost_idr", "candidates_total",
+    "existing_towers", "crs", "scenario_hash", "towerplan_version", "data_sources",
+    "runtime_s", "created_utc",
+)

@@ -1,0 +1,92 @@
+"""Value objects passed from the pipeline to the output writers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from towerplan.io.rasters import RasterGrid
+    from towerplan.scenario import Scenario
+
+__all__ = ["PlanResult", "Provenance"]
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """Where a result came from; stated on every output.
+
+    Attributes
+    ----------
+    version : str
+        towerplan version.
+    scenario_hash : str
+        :meth:`Scenario.content_hash` of the run.
+    model_chain : str
+        Radio model chain with its key parameters, e.g.
+        ``"hata-suburban (Okumura-Hata, no terrain), 900 MHz, EIRP 61 dBm, RSRP >= -105 dBm"``.
+    solver : str
+        Selection method actually used, e.g. ``"milp (HiGHS)"`` or ``"greedy"``.
+    synthetic : bool
+        True when any input is the synthetic demo; every output then says "synthetic".
+    data_sources : tuple of str
+        One attribution line per data source (licence included).
+    demand_basis : str
+        What demand means: ``"population"`` or ``"area_km2"`` (no population data).
+    created_utc : str
+        ISO 8601 time of the run.
+    """
+
+    version: str
+    scenario_hash: str
+    model_chain: str
+    solver: str
+    synthetic: bool
+    data_sources: tuple[str, ...]
+    demand_basis: str
+    created_utc: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlanResult:
+    """Everything the output writers need.
+
+    All GeoDataFrames are in the working CRS (``crs``) and carry the columns named in
+    :mod:`towerplan.outputs.columns`.
+
+    Attributes
+    ----------
+    scenario : Scenario
+        The scenario that was run.
+    provenance : Provenance
+        Provenance stated on every output.
+    villages : geopandas.GeoDataFrame
+        One row per village with before/after statistics (``VILLAGE_COLUMNS``).
+    existing : geopandas.GeoDataFrame
+        Existing towers (``TOWER_COLUMNS``).
+    candidates : geopandas.GeoDataFrame
+        Candidate sites (``CANDIDATE_COLUMNS``).
+    selected : geopandas.GeoDataFrame
+        Selected sites in build order (``RANKING_COLUMNS``).
+    rsrp_before : RasterGrid
+        Best-server RSRP of existing towers, dBm (``nan`` = below the evaluated radius).
+    rsrp_after : RasterGrid
+        Best-server RSRP of existing plus selected towers, dBm.
+    dem : RasterGrid
+        Terrain in the working CRS, metres.
+    summary : dict
+        The content of ``summary.json``.
+    """
+
+    scenario: Scenario
+    provenance: Provenance
+    villages: gpd.GeoDataFrame
+    existing: gpd.GeoDataFrame
+    candidates: gpd.GeoDataFrame
+    selected: gpd.GeoDataFrame
+    rsrp_before: RasterGrid
+    rsrp_after: RasterGrid
+    dem: RasterGrid
+    summary: dict[str, Any] = field(default_factory=dict)
