@@ -108,6 +108,9 @@ class Inputs:
         Optional settlement points (CSV with lon, lat, population, or a vector file).
     landmask : str
         Optional land/water mask raster (1 = land); used to exclude water from candidates.
+    attribution : tuple of str
+        Attribution and licence line of each data source, repeated on every output
+        (e.g. ``"Village boundaries: BIG, via ..."``).
     """
 
     villages: str = BUILTIN_DEMO
@@ -119,6 +122,7 @@ class Inputs:
     population: str = ""
     settlements: str = BUILTIN_DEMO
     landmask: str = ""
+    attribution: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,18 +1,39 @@
-"""Raster grids and the one raster writer (Cloud-Optimised GeoTIFF)."""
+"""Raster grids, the one raster reader (warp onto a target grid) and the one writer (COG)."""
 
 from __future__ import annotations
 
 import logging
+import math
 import os
 import tempfile
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from affine import Affine
-from pyproj import CRS
+from pyproj import CRS, Transformer
 
-__all__ = ["DEFAULT_COG_PROFILE", "RasterGrid", "write_raster"]
+from towerplan.errors import InputDataError, InputFileError
+
+if TYPE_CHECKING:
+    from rasterio.io import DatasetReader
+
+__all__ = [
+    "DEFAULT_COG_PROFILE",
+    "RESAMPLING_METHODS",
+    "RasterGrid",
+    "footprint_onto",
+    "grid_bounds",
+    "lonlat_bounds",
+    "open_raster",
+    "read_raster_onto",
+    "snap_grid",
+    "write_raster",
+]
 
 log = logging.getLogger(__name__)
 
@@ -117,3 +138,292 @@ def write_raster(path: str | Path, grid: RasterGrid, *, description: str = "",
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+#: Resampling methods accepted by :func:`read_raster_onto` (GDAL warp names).
+RESAMPLING_METHODS: tuple[str, ...] = (
+    "nearest", "bilinear", "cubic", "cubic_spline", "lanczos", "average", "mode", "sum",
+    "min", "max", "med",
+)
+
+
+def lonlat_bounds(bounds: tuple[float, float, float, float],
+                  crs: CRS | str) -> tuple[float, float, float, float]:
+    """Return *bounds* given in *crs* as ``(west, south, east, north)`` in EPSG:4326 degrees.
+
+    Parameters
+    ----------
+    bounds : tuple of float
+        ``(west, south, east, north)`` in the units of *crs*.
+    crs : pyproj.CRS or str
+        CRS of *bounds*.
+
+    Returns
+    -------
+    tuple of float
+        Bounds in degrees; edges are densified so curved edges are enclosed.
+    """
+    src = CRS.from_user_input(crs)
+    if src.equals(CRS.from_epsg(4326)):
+        return tuple(float(v) for v in bounds)  # type: ignore[return-value]
+    transformer = Transformer.from_crs(src, CRS.from_epsg(4326), always_xy=True)
+    west, south, east, north = transformer.transform_bounds(*bounds, densify_pts=21)
+    return (float(west), float(south), float(east), float(north))
+
+
+def grid_bounds(transform: Affine, shape: tuple[int, int]) -> tuple[float, float, float, float]:
+    """Return ``(west, south, east, north)`` of a north-up grid, in CRS units.
+
+    Examples
+    --------
+    >>> grid_bounds(Affine(100.0, 0.0, 1000.0, 0.0, -100.0, 2200.0), (2, 3))
+    (1000.0, 2000.0, 1300.0, 2200.0)
+    """
+    rows, cols = shape
+    west, north = float(transform.c), float(transform.f)
+    east = west + float(transform.a) * cols
+    south = north + float(transform.e) * rows
+    return (min(west, east), min(south, north), max(west, east), max(south, north))
+
+
+def snap_grid(bounds: tuple[float, float, float, float],
+              resolution: float) -> tuple[Affine, tuple[int, int]]:
+    """Return the north-up grid covering *bounds* whose edges are multiples of *resolution*.
+
+    Parameters
+    ----------
+    bounds : tuple of float
+        ``(west, south, east, north)`` in CRS units.
+    resolution : float
+        Cell size in CRS units (metres for projected CRSs).
+
+    Returns
+    -------
+    transform : affine.Affine
+        Pixel-to-CRS transform of the grid.
+    shape : tuple of int
+        ``(rows, cols)``.
+
+    Examples
+    --------
+    >>> t, shape = snap_grid((1010.0, 2020.0, 1290.0, 2200.0), 100.0)
+    >>> (t.c, t.f, shape)
+    (1000.0, 2200.0, (2, 3))
+    """
+    if not (resolution > 0 and math.isfinite(resolution)):
+        msg = f"grid resolution must be a positive number, got {resolution!r}"
+        raise ValueError(msg)
+    west, south, east, north = bounds
+    if not (east > west and north > south):
+        msg = f"grid bounds must have west < east and south < north, got {bounds!r}"
+        raise ValueError(msg)
+    x0 = math.floor(west / resolution) * resolution
+    y1 = math.ceil(north / resolution) * resolution
+    cols = max(1, math.ceil(round((east - x0) / resolution, 9)))
+    rows = max(1, math.ceil(round((y1 - south) / resolution, 9)))
+    return Affine(resolution, 0.0, x0, 0.0, -resolution, y1), (rows, cols)
+
+
+@contextmanager
+def open_raster(path: str | Path, *, what: str = "raster") -> Iterator[DatasetReader]:
+    """Open a georeferenced raster for reading, turning GDAL failures into towerplan errors.
+
+    Parameters
+    ----------
+    path : str or Path
+        GeoTIFF, SRTM ``.hgt`` or any raster GDAL reads.
+    what : str
+        What the file is (``"DEM"``, ``"land cover"``, ...), used in messages.
+
+    Yields
+    ------
+    rasterio.io.DatasetReader
+        The open dataset; closed on exit.
+
+    Raises
+    ------
+    InputFileError
+        If the file does not exist or GDAL cannot read it.
+    InputDataError
+        If the raster has no CRS or no georeferencing.
+    """
+    import rasterio
+    from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
+
+    path = Path(path)
+    if not path.exists():
+        msg = f"{what} file not found: {path}"
+        raise InputFileError(msg)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)
+            ds = rasterio.open(path)
+    except RasterioIOError as exc:
+        msg = (f"cannot read {what} file {path} as a raster (GeoTIFF, SRTM .hgt, ...): {exc}; "
+               "check that the file is complete and in a format GDAL reads")
+        raise InputFileError(msg) from None
+    try:
+        if ds.crs is None:
+            msg = (f"{what} file {path} has no CRS; set one, e.g. with "
+                   f"gdal_edit.py -a_srs EPSG:4326 {path.name}")
+            raise InputDataError(msg, problems=(msg,))
+        if ds.transform == Affine.identity():
+            msg = (f"{what} file {path} has no georeferencing (pixel coordinates only); "
+                   "georeference it, e.g. with gdal_translate -a_ullr")
+            raise InputDataError(msg, problems=(msg,))
+        yield ds
+    finally:
+        ds.close()
+
+
+def read_raster_onto(paths: str | Path | Sequence[str | Path], *, dst_crs: CRS | str,
+                     transform: Affine, shape: tuple[int, int], resampling: str = "bilinear",
+                     dst_dtype: Any = "float32", src_nodata: float | None = None,
+                     dst_nodata: float | None = None, what: str = "raster") -> np.ndarray:
+    """Warp band 1 of one or more rasters onto a target grid; the first valid value wins.
+
+    Each file is reprojected with GDAL's warper straight into an array of the target grid,
+    reading only the blocks it needs, so large tiles cost no more memory than the grid.
+
+    Parameters
+    ----------
+    paths : path or sequence of paths
+        Source rasters, in priority order (earlier files win where they overlap).
+    dst_crs : pyproj.CRS or str
+        CRS of the target grid.
+    transform : affine.Affine
+        Pixel-to-CRS transform of the target grid.
+    shape : tuple of int
+        ``(rows, cols)`` of the target grid.
+    resampling : str
+        One of :data:`RESAMPLING_METHODS` (default ``"bilinear"``).
+    dst_dtype : numpy dtype or str
+        Data type of the result (default ``float32``).
+    src_nodata : float, optional
+        Nodata value of the sources; default: the value each file declares (none = all valid).
+    dst_nodata : float, optional
+        Value of target cells without data; default ``nan`` for float types and 0 otherwise.
+    what : str
+        What the files are (``"DEM"``, ``"land cover"``, ...), used in messages.
+
+    Returns
+    -------
+    numpy.ndarray
+        Array of *shape* and *dst_dtype*; *dst_nodata* where no file has data.
+
+    Raises
+    ------
+    InputFileError
+        If a file is missing, unreadable or corrupt (named in the message).
+    InputDataError
+        If a file has no CRS or no georeferencing.
+    """
+    import rasterio
+    from rasterio._err import CPLE_BaseError
+    from rasterio.errors import RasterioError
+    from rasterio.warp import Resampling, reproject
+
+    if resampling not in RESAMPLING_METHODS:
+        msg = f"resampling must be one of {', '.join(RESAMPLING_METHODS)}, got {resampling!r}"
+        raise ValueError(msg)
+    dtype = np.dtype(dst_dtype)
+    fill = _default_nodata(dtype, dst_nodata)
+    crs = _rio_crs(dst_crs)
+    out = np.full(shape, fill, dtype=dtype)
+    for path in _as_paths(paths):
+        with open_raster(path, what=what) as ds:
+            nodata = src_nodata if src_nodata is not None else ds.nodata
+            part = np.full(shape, fill, dtype=dtype)
+            try:
+                reproject(
+                    source=rasterio.band(ds, 1), destination=part, src_nodata=nodata,
+                    dst_transform=transform, dst_crs=crs, dst_nodata=fill,
+                    resampling=Resampling[resampling],
+                )
+            except (RasterioError, CPLE_BaseError) as exc:
+                msg = (f"cannot read {what} file {path}: {exc}; the file may be truncated or "
+                       "corrupt, download it again")
+                raise InputFileError(msg) from None
+        take = _nodata_mask(out, fill) & ~_nodata_mask(part, fill)
+        out[take] = part[take]
+    return out
+
+
+def footprint_onto(paths: str | Path | Sequence[str | Path], *, dst_crs: CRS | str,
+                   transform: Affine, shape: tuple[int, int], what: str = "raster") -> np.ndarray:
+    """Return which cells of a target grid lie inside the extent of at least one raster.
+
+    The footprint is the files' rectangles, holes included: it tells areas a file never covered
+    from nodata holes inside a file.
+
+    Parameters
+    ----------
+    paths : path or sequence of paths
+        Source rasters.
+    dst_crs : pyproj.CRS or str
+        CRS of the target grid.
+    transform : affine.Affine
+        Pixel-to-CRS transform of the target grid.
+    shape : tuple of int
+        ``(rows, cols)`` of the target grid.
+    what : str
+        What the files are, used in messages.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        True where a cell centre lies inside some file's extent.
+    """
+    from rasterio.warp import Resampling, reproject
+
+    crs = _rio_crs(dst_crs)
+    inside = np.zeros(shape, dtype=np.uint8)
+    for path in _as_paths(paths):
+        with open_raster(path, what=what) as ds:
+            src_crs, src_transform = ds.crs, ds.transform
+            height, width = ds.height, ds.width
+        # A coarse stand-in with the same outer edges marks the same cells as the file itself.
+        rows, cols = min(height, 256), min(width, 256)
+        coarse = src_transform @ Affine.scale(width / cols, height / rows)
+        part = np.zeros(shape, dtype=np.uint8)
+        reproject(
+            source=np.ones((rows, cols), dtype=np.uint8), destination=part,
+            src_transform=coarse, src_crs=src_crs, src_nodata=0,
+            dst_transform=transform, dst_crs=crs, dst_nodata=0,
+            resampling=Resampling.nearest,
+        )
+        inside |= part
+    return inside.astype(bool)
+
+
+def _as_paths(paths: str | Path | Sequence[str | Path]) -> list[Path]:
+    """Return *paths* as a non-empty list, checking that every file exists."""
+    items = [paths] if isinstance(paths, str | Path) else list(paths)
+    if not items:
+        msg = "no raster file given"
+        raise InputFileError(msg)
+    result = [Path(p) for p in items]
+    missing = [str(p) for p in result if not p.exists()]
+    if missing:
+        msg = f"raster file(s) not found: {', '.join(missing)}"
+        raise InputFileError(msg)
+    return result
+
+
+def _rio_crs(crs: CRS | str) -> Any:
+    """Return a rasterio CRS for a pyproj CRS or any user input."""
+    import rasterio.crs
+
+    return rasterio.crs.CRS.from_wkt(CRS.from_user_input(crs).to_wkt())
+
+
+def _default_nodata(dtype: np.dtype, dst_nodata: float | None) -> float:
+    if dst_nodata is not None:
+        return dst_nodata
+    return float("nan") if np.issubdtype(dtype, np.floating) else 0
+
+
+def _nodata_mask(arr: np.ndarray, nodata: float) -> np.ndarray:
+    if isinstance(nodata, float) and math.isnan(nodata):
+        return np.isnan(arr)
+    return arr == nodata

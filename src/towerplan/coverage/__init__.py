@@ -1,0 +1,1 @@
+"""Coverage engine: per-site RSRP over grids, best-server composite, coverage matrices."""

@@ -1,0 +1,195 @@
+"""Per-site path loss and RSRP over a grid.
+
+The model chains available here depend on distance only (no terrain): ``hata-suburban``,
+``hata-open``, ``hata-urban`` and ``fspl``. Kernels take arrays, numbers and an ``Affine``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from affine import Affine
+
+from towerplan.errors import ModelDomainError, ModelValidityWarning
+from towerplan.radio.linkbudget import eirp_dbm, mapl_db, rsrp_dbm
+from towerplan.radio.models import fspl_db, hata_db
+
+__all__ = [
+    "MODEL_DESCRIPTIONS",
+    "LinkParams",
+    "coverage_radius_m",
+    "path_loss_db",
+    "site_rsrp_window",
+]
+
+#: Human-readable description of each model chain, stated on every output.
+MODEL_DESCRIPTIONS: dict[str, str] = {
+    "hata-suburban": "Okumura-Hata suburban (distance only, no terrain or clutter)",
+    "hata-open": "Okumura-Hata open area (distance only, no terrain or clutter)",
+    "hata-urban": "Okumura-Hata urban, medium city (distance only, no terrain or clutter)",
+    "fspl": "free space, ITU-R P.525 (distance only, no terrain or clutter)",
+}
+
+#: Hata is defined from 1 km; closer distances are evaluated at 1 km.
+_HATA_MIN_KM = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class LinkParams:
+    """Downlink parameters of one site type.
+
+    Attributes
+    ----------
+    model : str
+        Model chain name (a key of :data:`MODEL_DESCRIPTIONS`).
+    freq_mhz : float
+        Carrier frequency, MHz.
+    h_rx_m : float
+        Handset height, m.
+    eirp_dbm : float
+        EIRP per sector, dBm.
+    bandwidth_mhz : float
+        Channel bandwidth, MHz.
+    rx_gain_dbi : float
+        Handset antenna gain, dBi.
+    threshold_rsrp_dbm : float
+        Coverage threshold, dBm.
+    max_radius_m : float
+        Largest evaluated distance, m.
+    """
+
+    model: str
+    freq_mhz: float
+    h_rx_m: float
+    eirp_dbm: float
+    bandwidth_mhz: float
+    rx_gain_dbi: float
+    threshold_rsrp_dbm: float
+    max_radius_m: float
+
+    @classmethod
+    def from_radio(cls, radio: object) -> LinkParams:
+        """Build from a :class:`towerplan.scenario.Radio` parameter group."""
+        r = radio
+        return cls(
+            model=r.model,  # type: ignore[attr-defined]
+            freq_mhz=r.freq_mhz,  # type: ignore[attr-defined]
+            h_rx_m=r.rx_height_m,  # type: ignore[attr-defined]
+            eirp_dbm=eirp_dbm(r.tx_power_dbm, r.antenna_gain_dbi, r.cable_loss_db),  # type: ignore[attr-defined]
+            bandwidth_mhz=r.bandwidth_mhz,  # type: ignore[attr-defined]
+            rx_gain_dbi=r.rx_gain_dbi,  # type: ignore[attr-defined]
+            threshold_rsrp_dbm=r.threshold_rsrp_dbm,  # type: ignore[attr-defined]
+            max_radius_m=r.max_radius_km * 1000.0,  # type: ignore[attr-defined]
+        )
+
+    @property
+    def mapl_db(self) -> float:
+        """Maximum allowable path loss, dB."""
+        return mapl_db(self.eirp_dbm, self.threshold_rsrp_dbm, self.bandwidth_mhz,
+                       self.rx_gain_dbi)
+
+
+def path_loss_db(distance_m: np.ndarray | float, *, model: str, freq_mhz: float,
+                 h_tx_m: float, h_rx_m: float) -> np.ndarray:
+    """Path loss of a distance-only model chain, dB.
+
+    Hata models are evaluated at no less than 1 km and extrapolated beyond 20 km (their
+    validity range is 1-20 km); the description in :data:`MODEL_DESCRIPTIONS` says so.
+
+    Parameters
+    ----------
+    distance_m : array
+        Horizontal distance from the site, m.
+    model : str
+        Model chain name.
+    freq_mhz, h_tx_m, h_rx_m : float
+        Frequency (MHz), site antenna height (m) and handset height (m).
+    """
+    d_km = np.maximum(np.asarray(distance_m, dtype=float) / 1000.0, 1e-3)
+    if model == "fspl":
+        return np.asarray(fspl_db(d_km, freq_mhz))
+    env = {"hata-suburban": "suburban", "hata-open": "open", "hata-urban": "urban"}.get(model)
+    if env is None:
+        msg = f"model chain {model!r} is not available; choose one of {', '.join(MODEL_DESCRIPTIONS)}"
+        raise ModelDomainError(msg)
+    if not 150.0 <= freq_mhz <= 2000.0:
+        msg = f"model {model!r} is valid for 150-2000 MHz, got freq_mhz = {freq_mhz:g}"
+        raise ModelDomainError(msg)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ModelValidityWarning)
+        loss = hata_db(np.maximum(d_km, _HATA_MIN_KM), freq_mhz, h_tx_m, h_rx_m, env,
+                       strict=False)
+    return np.asarray(loss)
+
+
+def coverage_radius_m(link: LinkParams, h_tx_m: float) -> float:
+    """Distance at which RSRP falls to the threshold (models that depend on distance only), m.
+
+    Capped at ``link.max_radius_m``; 0 when even 1 m is not covered.
+    """
+    mapl = link.mapl_db
+
+    def loss(d: float) -> float:
+        return float(path_loss_db(d, model=link.model, freq_mhz=link.freq_mhz,
+                                  h_tx_m=h_tx_m, h_rx_m=link.h_rx_m))
+
+    lo, hi = 1.0, link.max_radius_m
+    if loss(hi) <= mapl:
+        return hi
+    if loss(lo) > mapl:
+        return 0.0
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        if loss(mid) <= mapl:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+def site_rsrp_window(transform: Affine, shape: tuple[int, int], x_m: float, y_m: float,
+                     h_tx_m: float, link: LinkParams
+                     ) -> tuple[slice, slice, np.ndarray] | None:
+    """RSRP of one site over the cells of a grid within ``link.max_radius_m``.
+
+    Parameters
+    ----------
+    transform : affine.Affine
+        North-up grid transform in a metric CRS.
+    shape : tuple of int
+        Grid rows and columns.
+    x_m, y_m : float
+        Site position in the grid's CRS, m.
+    h_tx_m : float
+        Antenna height above ground, m.
+    link : LinkParams
+        Link parameters.
+
+    Returns
+    -------
+    (rows, cols, rsrp) or None
+        Row and column slices of the window and the RSRP there in dBm (``nan`` beyond the
+        radius); None when the window misses the grid.
+    """
+    res_x, res_y = transform.a, -transform.e
+    col_c = (x_m - transform.c) / res_x
+    row_c = (transform.f - y_m) / res_y
+    r_cells_x = link.max_radius_m / res_x
+    r_cells_y = link.max_radius_m / res_y
+    r0 = max(int(np.floor(row_c - r_cells_y)), 0)
+    r1 = min(int(np.ceil(row_c + r_cells_y)) + 1, shape[0])
+    c0 = max(int(np.floor(col_c - r_cells_x)), 0)
+    c1 = min(int(np.ceil(col_c + r_cells_x)) + 1, shape[1])
+    if r0 >= r1 or c0 >= c1:
+        return None
+    xs = transform.c + res_x * (np.arange(c0, c1) + 0.5)
+    ys = transform.f - res_y * (np.arange(r0, r1) + 0.5)
+    dist = np.hypot(xs[None, :] - x_m, ys[:, None] - y_m)
+    loss = path_loss_db(dist, model=link.model, freq_mhz=link.freq_mhz, h_tx_m=h_tx_m,
+                        h_rx_m=link.h_rx_m)
+    rsrp = np.asarray(rsrp_dbm(link.eirp_dbm, loss, link.bandwidth_mhz, link.rx_gain_dbi),
+                      dtype=np.float32)
+    rsrp[dist > link.max_radius_m] = np.nan
+    return slice(r0, r1), slice(c0, c1), rsrp

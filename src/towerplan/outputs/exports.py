@@ -1,0 +1,476 @@
+"""Machine-readable outputs (CSV, GeoPackage, JSON, GeoTIFF) and :func:`write_outputs`.
+
+Every file is written atomically: to a temporary file in the destination directory, then
+renamed over the destination with :func:`os.replace`. A failed write leaves no temporary file
+behind and never a half-written destination.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import functools
+import json
+import logging
+import math
+import os
+import secrets
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from towerplan.errors import OutputError, TowerplanError
+from towerplan.outputs.columns import (
+    CANDIDATE_COLUMNS,
+    RANKING_COLUMNS,
+    TOWER_COLUMNS,
+    VILLAGE_COLUMNS,
+)
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
+
+    from towerplan.results import PlanResult
+
+__all__ = [
+    "DATA_SOURCE_COLUMN",
+    "DATA_SOURCE_SYNTHETIC",
+    "DATA_SOURCE_USER",
+    "OUTPUT_FILES",
+    "atomic_output",
+    "data_source_label",
+    "guard_formula",
+    "require_columns",
+    "write_coverage_rasters",
+    "write_outputs",
+    "write_plan_gpkg",
+    "write_ranking_csv",
+    "write_summary_json",
+    "write_villages_csv",
+]
+
+log = logging.getLogger(__name__)
+
+#: Trailing column of every table saying where the data came from.
+DATA_SOURCE_COLUMN = "data_source"
+DATA_SOURCE_SYNTHETIC = "synthetic demo (not a real place)"
+DATA_SOURCE_USER = "user data"
+
+#: Files :func:`write_outputs` writes, in order (``summary.json`` last: it marks a finished run).
+OUTPUT_FILES: tuple[str, ...] = (
+    "map.html", "report.xlsx", "ranking.csv", "villages.csv", "plan.gpkg",
+    "coverage_before.tif", "coverage_after.tif", "summary.json",
+)
+
+#: Columns holding text; every other column of :mod:`~towerplan.outputs.columns` is numeric.
+_TEXT_COLUMNS = frozenset({
+    "code", "name", "district_code", "district", "kind", "status_before", "status_after",
+    "best_server_before", "best_server_after", "tower_id", "operator", "radio", "site_id",
+    "origin", "village_code", "village", "villages_lifted_names",
+})
+_BOOL_COLUMNS = frozenset({"selected"})
+_INT_COLUMNS = frozenset({"rank", "villages_lifted", "cells"})
+
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+# Sidecar files SQLite may leave next to a GeoPackage that failed half-way.
+_SIDECARS = ("-journal", "-wal", "-shm")
+
+
+def guard_formula(text: str) -> str:
+    """Return *text* made safe against spreadsheet formula injection.
+
+    Text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is what Excel,
+    LibreOffice and Google Sheets evaluate as a formula; such text gets a leading ``'``.
+
+    Examples
+    --------
+    >>> guard_formula('=HYPERLINK("x")')
+    '\\'=HYPERLINK("x")'
+    >>> guard_formula("Muara Toyu")
+    'Muara Toyu'
+    """
+    return "'" + text if text.startswith(_FORMULA_PREFIXES) else text
+
+
+def data_source_label(result: PlanResult) -> str:
+    """Return the ``data_source`` value of every row written for *result*."""
+    return DATA_SOURCE_SYNTHETIC if result.provenance.synthetic else DATA_SOURCE_USER
+
+
+def require_columns(frame: pd.DataFrame, columns: Sequence[str], layer: str) -> None:
+    """Raise :class:`OutputError` naming every column of *columns* missing from *frame*."""
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        msg = f"cannot write the {layer} table: missing column(s) {', '.join(missing)}"
+        raise OutputError(msg)
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside *path*; rename it over *path* when the block succeeds.
+
+    The temporary path is not created, so writers that refuse existing files (GDAL) work.
+    On any exception the temporary file (and SQLite sidecars) is removed and the exception
+    propagates; an :class:`OSError` becomes :class:`~towerplan.errors.OutputError`.
+
+    Parameters
+    ----------
+    path : str or Path
+        Destination file; its directory must exist.
+
+    Yields
+    ------
+    Path
+        Where to write, named ``.<name>.<random>.tmp<suffix>`` in the same directory.
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.stem}.{secrets.token_hex(4)}.tmp{path.suffix}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException as exc:
+        for leftover in (tmp, *(tmp.with_name(tmp.name + s) for s in _SIDECARS)):
+            leftover.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and not isinstance(exc, TowerplanError):
+            msg = f"cannot write {path}: {exc.strerror or exc}"
+            raise OutputError(msg) from exc
+        raise
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def _decimals(column: str) -> int | None:
+    """Decimals a float column is rounded to in CSV files (``None``: integer)."""
+    if column.endswith("_idr") or column in _INT_COLUMNS:
+        return None
+    if column in ("lon", "lat"):
+        return 6
+    if column.startswith(("share_", "area_share_")):
+        return 4
+    if column == "area_km2":
+        return 3
+    if column.endswith(("_dbm", "_m")):
+        return 1
+    return 2
+
+
+def _csv_value(column: str, value: Any) -> str:
+    """Format one cell of a CSV file."""
+    if column in _TEXT_COLUMNS:
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return ""
+        return guard_formula(str(value))
+    if column in _BOOL_COLUMNS:
+        return "true" if bool(value) else "false"
+    if value is None:
+        return ""
+    number = float(value)
+    if not math.isfinite(number):
+        return ""
+    places = _decimals(column)
+    if places is None:
+        return str(round(number))
+    return f"{round(number, places):.{places}f}".rstrip("0").rstrip(".")
+
+
+def _write_csv(frame: pd.DataFrame, columns: Sequence[str], layer: str, path: Path,
+               source: str) -> Path:
+    require_columns(frame, columns, layer)
+    header = [*columns, DATA_SOURCE_COLUMN]
+    with atomic_output(path) as tmp, tmp.open("x", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(header)
+        rows = frame[list(columns)].itertuples(index=False, name=None)
+        for row in rows:
+            writer.writerow([*(_csv_value(c, v) for c, v in zip(columns, row, strict=True)),
+                             source])
+    return path
+
+
+def write_ranking_csv(result: PlanResult, path: str | Path) -> Path:
+    """Write the selected sites in build order as ``ranking.csv``.
+
+    Parameters
+    ----------
+    result : PlanResult
+        Plan to write; ``result.selected`` carries ``RANKING_COLUMNS``.
+    path : str or Path
+        Destination file.
+
+    Returns
+    -------
+    Path
+        The file written: UTF-8, header ``RANKING_COLUMNS`` + ``data_source``; costs in whole
+        rupiah, coordinates with 6 decimals, missing values empty.
+    """
+    frame = result.selected.sort_values("rank") if "rank" in result.selected else result.selected
+    return _write_csv(frame, RANKING_COLUMNS, "ranking", Path(path), data_source_label(result))
+
+
+def write_villages_csv(result: PlanResult, path: str | Path) -> Path:
+    """Write one row per village with its before/after statistics as ``villages.csv``.
+
+    Parameters
+    ----------
+    result : PlanResult
+        Plan to write; ``result.villages`` carries ``VILLAGE_COLUMNS``.
+    path : str or Path
+        Destination file.
+
+    Returns
+    -------
+    Path
+        The file written: UTF-8, header ``VILLAGE_COLUMNS`` + ``data_source``.
+    """
+    return _write_csv(result.villages, VILLAGE_COLUMNS, "villages", Path(path),
+                      data_source_label(result))
+
+
+# --------------------------------------------------------------------------- GeoPackage
+
+
+def working_crs(result: PlanResult) -> Any:
+    """Return the working CRS of *result* (the villages' CRS, else the DEM's)."""
+    return result.villages.crs if result.villages.crs is not None else result.dem.crs
+
+
+def _typed_layer(frame: gpd.GeoDataFrame, columns: Sequence[str], crs: Any,
+                 source: str) -> gpd.GeoDataFrame:
+    """Return *frame* restricted to *columns* with explicit dtypes, in *crs*."""
+    import geopandas as gpd
+    import pandas as pd
+
+    data: dict[str, Any] = {}
+    for col in columns:
+        values = frame[col]
+        if col in _TEXT_COLUMNS:
+            data[col] = pd.Series(
+                [guard_formula("" if _is_missing(v) else str(v)) for v in values],
+                index=frame.index, dtype=object)
+        elif col in _BOOL_COLUMNS:
+            data[col] = values.astype(bool)
+        elif col in _INT_COLUMNS:
+            data[col] = pd.to_numeric(values, errors="coerce").fillna(0).astype("int64")
+        else:
+            data[col] = pd.to_numeric(values, errors="coerce").astype("float64")
+    data[DATA_SOURCE_COLUMN] = pd.Series([source] * len(frame), index=frame.index, dtype=object)
+    geometry = frame.geometry
+    if frame.crs is None:
+        geometry = geometry.set_crs(crs)
+    elif frame.crs != crs:
+        geometry = geometry.to_crs(crs)
+    return gpd.GeoDataFrame(data, geometry=geometry.values, crs=crs, index=frame.index)
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def write_plan_gpkg(result: PlanResult, path: str | Path) -> Path:
+    """Write the plan's vector layers to one GeoPackage.
+
+    Layers ``villages`` (MultiPolygon), ``candidates``, ``selected`` and ``existing`` (Point),
+    each in the working CRS with its column set from :mod:`~towerplan.outputs.columns` plus
+    ``data_source``. Layers without rows are still created with their full schema.
+
+    Parameters
+    ----------
+    result : PlanResult
+        Plan to write.
+    path : str or Path
+        Destination ``.gpkg`` file.
+
+    Returns
+    -------
+    Path
+        The file written.
+    """
+    import pyogrio
+
+    path = Path(path)
+    crs = working_crs(result)
+    source = data_source_label(result)
+    layers = (
+        ("villages", result.villages, VILLAGE_COLUMNS, "MultiPolygon"),
+        ("candidates", result.candidates, CANDIDATE_COLUMNS, "Point"),
+        ("selected", result.selected, RANKING_COLUMNS, "Point"),
+        ("existing", result.existing, TOWER_COLUMNS, "Point"),
+    )
+    for name, frame, columns, _ in layers:
+        require_columns(frame, columns, name)
+    with atomic_output(path) as tmp:
+        for name, frame, columns, geometry_type in layers:
+            layer = _typed_layer(frame, columns, crs, source)
+            pyogrio.write_dataframe(
+                layer, tmp, layer=name, driver="GPKG", geometry_type=geometry_type,
+                promote_to_multi=geometry_type.startswith("Multi"), append=tmp.exists(),
+            )
+    return path
+
+
+# --------------------------------------------------------------------------- JSON
+
+
+def _jsonable(value: Any) -> Any:
+    """Return *value* as plain JSON data: NaN/inf become ``None``, numpy scalars Python."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset | np.ndarray):
+        items = value.tolist() if isinstance(value, np.ndarray) else list(value)
+        return [_jsonable(v) for v in items]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    return str(value)
+
+
+def write_summary_json(result: PlanResult, path: str | Path) -> Path:
+    """Write ``result.summary`` as ``summary.json`` (UTF-8, indent 2, NaN as ``null``).
+
+    Parameters
+    ----------
+    result : PlanResult
+        Plan whose summary is written unchanged apart from JSON conversion.
+    path : str or Path
+        Destination file.
+
+    Returns
+    -------
+    Path
+        The file written.
+    """
+    text = json.dumps(_jsonable(result.summary), indent=2, ensure_ascii=False, allow_nan=False)
+    with atomic_output(path) as tmp:
+        tmp.write_text(text + "\n", encoding="utf-8")
+    return Path(path)
+
+
+# --------------------------------------------------------------------------- rasters
+
+
+def write_coverage_rasters(result: PlanResult, out_dir: str | Path) -> list[Path]:
+    """Write best-server RSRP before and after the plan as COG GeoTIFFs.
+
+    ``coverage_before.tif`` and ``coverage_after.tif`` hold RSRP in dBm (float32, nodata
+    ``nan``). Tags: ``model_chain``, ``scenario_hash``, ``threshold`` (dBm; a cell is covered
+    at or above it), ``synthetic``, ``units``, ``towerplan_version``, ``data_source``.
+
+    Parameters
+    ----------
+    result : PlanResult
+        Plan whose ``rsrp_before`` and ``rsrp_after`` grids are written.
+    out_dir : str or Path
+        Existing output directory.
+
+    Returns
+    -------
+    list of Path
+        The two files written.
+    """
+    out_dir = Path(out_dir)
+    return [_write_coverage(result, out_dir / f"coverage_{stage}.tif", stage)
+            for stage in ("before", "after")]
+
+
+def _write_coverage(result: PlanResult, path: Path, stage: str) -> Path:
+    """Write the RSRP grid of *stage* (``before`` or ``after``) to *path*."""
+    from towerplan.io.rasters import write_raster
+
+    prov = result.provenance
+    grid, what = ((result.rsrp_before, "existing towers") if stage == "before"
+                  else (result.rsrp_after, "existing and selected towers"))
+    tags = {
+        "model_chain": prov.model_chain,
+        "scenario_hash": prov.scenario_hash,
+        "threshold": f"{result.scenario.radio.threshold_rsrp_dbm:g}",
+        "synthetic": "true" if prov.synthetic else "false",
+        "units": "dBm",
+        "stage": stage,
+        "towerplan_version": prov.version,
+        "data_source": data_source_label(result),
+    }
+    try:
+        return write_raster(path, grid, description=f"best-server RSRP (dBm), {what}",
+                            tags=tags)
+    except OSError as exc:
+        if isinstance(exc, TowerplanError):
+            raise
+        msg = f"cannot write {path}: {exc.strerror or exc}"
+        raise OutputError(msg) from exc
+
+
+# --------------------------------------------------------------------------- everything
+
+
+def write_outputs(result: PlanResult, out_dir: str | Path, *, lang: str = "id",
+                  progress: Callable[[str], None] | None = None) -> list[Path]:
+    """Write every output of a plan into *out_dir* (created if needed).
+
+    Files, in this order: ``map.html``, ``report.xlsx``, ``ranking.csv``, ``villages.csv``,
+    ``plan.gpkg``, ``coverage_before.tif``, ``coverage_after.tif``, ``summary.json``. Each is
+    written atomically; ``summary.json`` comes last, so its presence marks a complete run.
+    Existing files of the same name are replaced.
+
+    Parameters
+    ----------
+    result : PlanResult
+        The plan to write.
+    out_dir : str or Path
+        Output directory.
+    lang : {"id", "en"}
+        Language of the map and the report (default Bahasa Indonesia).
+    progress : callable, optional
+        Called with each file name just before it is written.
+
+    Returns
+    -------
+    list of Path
+        The files written, in order.
+
+    Raises
+    ------
+    OutputError
+        If the directory cannot be created or a file cannot be written.
+    ScenarioError
+        If *lang* is not supported.
+    """
+    from towerplan.outputs.i18n import check_lang
+    from towerplan.outputs.maps import write_map
+    from towerplan.outputs.reports import write_report_xlsx
+
+    check_lang(lang)
+    out_dir = Path(out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        msg = f"cannot create output directory {out_dir}: {exc.strerror or exc}"
+        raise OutputError(msg) from exc
+
+    steps: list[tuple[str, Callable[[PlanResult, Path], Path]]] = [
+        ("map.html", lambda res, p: write_map(res, p, lang=lang)),
+        ("report.xlsx", lambda res, p: write_report_xlsx(res, p, lang=lang)),
+        ("ranking.csv", write_ranking_csv),
+        ("villages.csv", write_villages_csv),
+        ("plan.gpkg", write_plan_gpkg),
+        ("coverage_before.tif", functools.partial(_write_coverage, stage="before")),
+        ("coverage_after.tif", functools.partial(_write_coverage, stage="after")),
+        ("summary.json", write_summary_json),
+    ]
+    written: list[Path] = []
+    start = time.perf_counter()
+    for name, write in steps:
+        if progress is not None:
+            progress(name)
+        written.append(write(result, out_dir / name))
+    log.info("wrote %d output files to %s in %.1f s", len(written), out_dir,
+             time.perf_counter() - start)
+    return written

@@ -1,0 +1,479 @@
+"""Stage orchestration: inputs -> coverage -> blank spots -> candidates -> selection -> outputs.
+
+Each stage is a free function of the stage modules; this module only composes them, in one
+direction, and writes the outputs through a staging directory so a failed run leaves nothing
+half-written.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from towerplan import __version__
+from towerplan.analysis.blankspots import (
+    BLANK,
+    COVERED,
+    DemandUnits,
+    build_demand_units,
+    classify,
+    demand_grid,
+    village_statistics,
+)
+from towerplan.analysis.candidates import candidate_points, water_cells
+from towerplan.analysis.costs import COST_PARTS, site_costs
+from towerplan.analysis.selection import SelectionResult, build_order, select_sites
+from towerplan.coverage.composite import best_server, best_server_points, coverage_matrix, rsrp_at
+from towerplan.coverage.raster import MODEL_DESCRIPTIONS, LinkParams
+from towerplan.errors import OutputError, ScenarioError
+from towerplan.inputs import LoadedInputs, load_inputs
+from towerplan.io.rasters import RasterGrid
+from towerplan.results import PlanResult, Provenance
+from towerplan.scenario import Scenario
+
+__all__ = ["PLAN_STAGES", "ProgressFn", "plan", "run_plan"]
+
+log = logging.getLogger(__name__)
+
+ProgressFn = Callable[[str], None]
+
+#: Stage labels reported through the progress callback, in order.
+PLAN_STAGES: tuple[str, ...] = (
+    "inputs", "demand", "coverage before", "candidates", "candidate coverage", "selection",
+    "coverage after", "outputs",
+)
+
+_TARGET_BAND_M = 1000.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Sites:
+    """Positions (working CRS) and antenna heights of a set of sites."""
+
+    xy: np.ndarray
+    height_m: np.ndarray
+
+
+def run_plan(scenario: Scenario, out_dir: str | Path | None = None, *, overwrite: bool = False,
+             lang: str | None = None, progress: ProgressFn | None = None) -> PlanResult:
+    """Run the whole pipeline and write every output into *out_dir*.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario to run.
+    out_dir : str or Path, optional
+        Output directory (default ``scenario.outputs.dir``, relative to the current directory).
+    overwrite : bool, keyword-only
+        Replace files of an existing, non-empty output directory.
+    lang : {"id", "en"}, optional
+        Language of the map and reports (default ``scenario.outputs.lang``).
+    progress : callable, optional
+        Called with each stage label of :data:`PLAN_STAGES` as it starts.
+
+    Raises
+    ------
+    TowerplanError
+        On any bad input or when outputs cannot be written; nothing is written then.
+    """
+    from towerplan.outputs.exports import write_outputs
+
+    target = Path(out_dir if out_dir is not None else scenario.outputs.dir)
+    staging = _prepare_output(target, overwrite=overwrite)
+    try:
+        result = plan(scenario, progress=progress)
+        _step(progress, "outputs")
+        write_outputs(result, staging, lang=lang or scenario.outputs.lang)
+        _publish(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return result
+
+
+def plan(scenario: Scenario, *, progress: ProgressFn | None = None) -> PlanResult:
+    """Compute a plan without writing anything (all stages but ``outputs``)."""
+    t0 = time.perf_counter()
+    _step(progress, "inputs")
+    data = load_inputs(scenario)
+    link = LinkParams.from_radio(scenario.radio)
+    villages = data.villages.reset_index(drop=True)
+    n_v = len(villages)
+
+    _step(progress, "demand")
+    units = _demand_units(scenario, data)
+
+    _step(progress, "coverage before")
+    existing = _Sites(np.column_stack([data.towers.geometry.x, data.towers.geometry.y])
+                      if len(data.towers) else np.empty((0, 2)),
+                      data.towers["height_m"].to_numpy(float) if len(data.towers)
+                      else np.empty(0))
+    before = best_server_points(units.xy, existing.xy, existing.height_m, link)
+    covered_before = before.rsrp_dbm >= link.threshold_rsrp_dbm
+    cov = scenario.coverage
+    stats_before = village_statistics(units, n_v, covered_before, before.rsrp_dbm, before.server,
+                                      blank_below=cov.blank_below,
+                                      covered_at_least=cov.covered_at_least)
+
+    _step(progress, "candidates")
+    cands = _candidates(scenario, data, villages, stats_before)
+
+    _step(progress, "candidate coverage")
+    cand_sites = _Sites(cands[["x", "y"]].to_numpy(float), cands["height_m"].to_numpy(float))
+    matrix = coverage_matrix(cand_sites.xy, cand_sites.height_m, units.xy, link)
+    cands["demand_alone"] = [
+        float(units.weight[matrix.indices[matrix.indptr[j]:matrix.indptr[j + 1]]]
+              [~covered_before[matrix.indices[matrix.indptr[j]:matrix.indptr[j + 1]]]].sum())
+        for j in range(len(cands))
+    ]
+
+    _step(progress, "selection")
+    selection, greedy = _select(scenario, cands, matrix, units, covered_before)
+    cands["selected"] = False
+    cands.loc[list(selection.sites), "selected"] = True
+
+    _step(progress, "coverage after")
+    chosen = list(selection.sites)
+    after_sites = _Sites(np.concatenate([existing.xy, cand_sites.xy[chosen]]),
+                         np.concatenate([existing.height_m, cand_sites.height_m[chosen]]))
+    after = best_server_points(units.xy, after_sites.xy, after_sites.height_m, link)
+    covered_after = after.rsrp_dbm >= link.threshold_rsrp_dbm
+    stats_after = village_statistics(units, n_v, covered_after, after.rsrp_dbm, after.server,
+                                     blank_below=cov.blank_below,
+                                     covered_at_least=cov.covered_at_least)
+    server_ids = [*data.towers["tower_id"].astype(str), *cands["site_id"].iloc[chosen]]
+    ranking = _ranking(scenario, cands, matrix, units, covered_before, chosen, villages, link)
+    dem = data.dem
+    rsrp_before = _raster(dem, existing, link)
+    rsrp_after = _raster(dem, after_sites, link)
+
+    villages_out = _village_table(villages, stats_before, stats_after,
+                                  list(data.towers["tower_id"].astype(str)), server_ids)
+    provenance = Provenance(
+        version=__version__,
+        scenario_hash=scenario.content_hash(),
+        model_chain=model_chain_text(scenario),
+        solver=selection.solver,
+        synthetic=data.paths.demo is not None,
+        data_sources=data.sources,
+        demand_basis=units.basis,
+        created_utc=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+    cands_out = _to_lonlat_columns(cands)
+    summary = _summary(scenario, provenance, selection, greedy, villages_out, units,
+                       covered_before, covered_after, cands_out, data,
+                       time.perf_counter() - t0)
+    log.info("plan: %d towers, blank villages %d -> %d, %.1f s", len(chosen),
+             summary["blank_villages_before"], summary["blank_villages_after"],
+             summary["runtime_s"])
+    existing_out = _to_lonlat_columns(data.towers.copy())
+    return PlanResult(scenario, provenance, villages_out, existing_out, cands_out, ranking,
+                      rsrp_before, rsrp_after, dem, summary)
+
+
+def model_chain_text(scenario: Scenario) -> str:
+    """One-line statement of the model chain and its parameters."""
+    r = scenario.radio
+    link = LinkParams.from_radio(r)
+    return (
+        f"{r.model}: {MODEL_DESCRIPTIONS.get(r.model, r.model)}; {r.freq_mhz:g} MHz, "
+        f"tower {r.tower_height_m:g} m, handset {r.rx_height_m:g} m, EIRP {link.eirp_dbm:g} dBm, "
+        f"{r.bandwidth_mhz:g} MHz channel, covered at RSRP >= {r.threshold_rsrp_dbm:g} dBm "
+        f"(MAPL {link.mapl_db:.1f} dB), radius {r.max_radius_km:g} km"
+    )
+
+
+def _step(progress: ProgressFn | None, label: str) -> None:
+    log.debug("stage %s", label)
+    if progress is not None:
+        progress(label)
+
+
+def _demand_units(scenario: Scenario, data: LoadedInputs) -> DemandUnits:
+    villages = data.villages
+    grid = demand_grid(tuple(villages.total_bounds), scenario.coverage.demand_cell_m)
+    pop_grid = None
+    if data.paths.population is not None:
+        from towerplan.io.demand import read_population_raster
+
+        pop_grid, _ = read_population_raster(data.paths.population, dst_crs=data.crs,
+                                             transform=grid[0], shape=grid[1])
+    st = data.settlements
+    st_xy = np.column_stack([st.geometry.x, st.geometry.y]) if st is not None and len(st) \
+        else None
+    st_pop = st["population"].to_numpy(float) if st is not None and len(st) else None
+    vpop = villages["population"].to_numpy(float)
+    return build_demand_units(
+        villages.geometry.to_numpy(), scenario.coverage.demand_cell_m,
+        village_population=vpop if np.isfinite(vpop).all() else None,
+        settlement_xy=st_xy, settlement_population=st_pop, population_grid=pop_grid, grid=grid)
+
+
+def _candidates(scenario: Scenario, data: LoadedInputs, villages: Any,
+                stats_before: pd.DataFrame) -> pd.DataFrame:
+    opts = scenario.candidates
+    geoms = villages.geometry.to_numpy()
+    region = shapely.union_all(shapely.make_valid(geoms))
+    need = stats_before["status"].to_numpy() != COVERED
+    target = shapely.intersection(
+        shapely.union_all(shapely.make_valid(geoms[need])).buffer(_TARGET_BAND_M), region) \
+        if need.any() else shapely.Polygon()
+    user_xy = user_h = user_ids = None
+    if data.paths.candidates is not None:
+        from towerplan.io.towers import read_towers
+
+        user, _ = read_towers(data.paths.candidates, default_height_m=scenario.radio.tower_height_m)
+        user = user.to_crs(data.crs)
+        user_xy = np.column_stack([user.geometry.x, user.geometry.y])
+        user_h = dict(zip(map(tuple, user_xy.round(3)), user["height_m"], strict=True))
+        user_ids = dict(zip(map(tuple, user_xy.round(3)), user["tower_id"].astype(str),
+                            strict=True))
+    st = data.settlements
+    st_xy = np.column_stack([st.geometry.x, st.geometry.y]) if st is not None and len(st) \
+        else None
+    dem = data.dem
+    xy, origin, excluded = candidate_points(
+        target, region, dem.array, dem.transform, grid_spacing_m=opts.grid_spacing_m,
+        include_hilltops=opts.include_hilltops, hilltop_window_m=opts.hilltop_window_m,
+        settlement_xy=st_xy if opts.include_settlements else None, user_xy=user_xy,
+        min_spacing_m=opts.min_spacing_m, max_slope_deg=opts.max_slope_deg,
+        water=water_cells(data.landcover, data.landmask))
+    log.info("candidate exclusions: %s", excluded)
+    pts = shapely.points(xy[:, 0], xy[:, 1]) if len(xy) else np.empty(0, dtype=object)
+    tree = shapely.STRtree(geoms)
+    p_idx, v_idx = tree.query(pts, predicate="intersects")
+    owner = np.full(len(xy), -1)
+    owner[p_idx] = v_idx
+    owner = np.where(owner < 0, 0, owner)
+    height = np.full(len(xy), scenario.radio.tower_height_m)
+    ids = [f"S{k + 1:04d}" for k in range(len(xy))]
+    for k, (o, key) in enumerate(zip(origin, map(tuple, xy.round(3)), strict=True)):
+        if o == "user" and user_h is not None and user_ids is not None:
+            height[k] = user_h.get(key, height[k])
+            ids[k] = f"U-{user_ids.get(key, ids[k])}"
+    rows = ((xy[:, 1] - dem.transform.f) / dem.transform.e).astype(int)
+    cols = ((xy[:, 0] - dem.transform.c) / dem.transform.a).astype(int)
+    c = scenario.costs
+    costs = site_costs(xy, tower_idr=c.tower_idr, access_road_idr_per_km=c.access_road_idr_per_km,
+                       power_idr=c.power_idr, backhaul_idr=c.backhaul_idr, settlement_xy_m=st_xy)
+    frame = pd.DataFrame({
+        "site_id": ids, "x": xy[:, 0], "y": xy[:, 1], "origin": origin.astype(str),
+        "village_code": villages["code"].to_numpy()[owner],
+        "village": villages["name"].to_numpy()[owner],
+        "district": villages["district"].to_numpy()[owner],
+        "district_code": villages["district_code"].to_numpy()[owner],
+        "elevation_m": np.round(dem.array[rows, cols].astype(float), 1) if len(xy)
+        else np.empty(0),
+        "height_m": height,
+    })
+    return pd.concat([frame, costs[list(COST_PARTS) + ["cost_total_idr"]]], axis=1)
+
+
+def _select(scenario: Scenario, cands: pd.DataFrame, matrix: Any, units: DemandUnits,
+            covered_before: np.ndarray) -> tuple[SelectionResult, SelectionResult]:
+    sel = scenario.selection
+    index = {sid: j for j, sid in enumerate(cands["site_id"])}
+    unknown = [s for s in (*sel.must_include, *sel.must_exclude) if s not in index]
+    if unknown:
+        msg = (f"'selection.must_include'/'must_exclude' name unknown candidate ids: "
+               f"{', '.join(unknown[:5])}; see candidates in plan.gpkg for valid ids")
+        raise ScenarioError(msg)
+    groups = cands["district_code"].astype(str).to_numpy() if sel.max_per_kecamatan else None
+    kwargs: dict[str, Any] = {
+        "must_include": [index[s] for s in sel.must_include],
+        "must_exclude": [index[s] for s in sel.must_exclude],
+        "groups": groups, "max_per_group": sel.max_per_kecamatan,
+    }
+    costs = cands["cost_total_idr"].to_numpy(float)
+    budget = scenario.budget.total_idr
+    greedy = select_sites(matrix, units.weight, costs, budget, covered_before, "greedy", **kwargs)
+    if sel.method == "greedy":
+        return greedy, greedy
+    exact = select_sites(matrix, units.weight, costs, budget, covered_before, "milp",
+                         time_limit_s=sel.time_limit_s, **kwargs)
+    return exact, greedy
+
+
+def _ranking(scenario: Scenario, cands: pd.DataFrame, matrix: Any, units: DemandUnits,
+             covered_before: np.ndarray, chosen: list[int], villages: Any,
+             link: LinkParams) -> Any:
+    import geopandas as gpd
+
+    cov = scenario.coverage
+    costs = cands["cost_total_idr"].to_numpy(float)
+    order = build_order(matrix, units.weight, costs, chosen, covered_before)
+    covered = covered_before.copy()
+    n_v = len(villages)
+    names = villages["name"].to_numpy()
+
+    def status(mask: np.ndarray) -> np.ndarray:
+        tot = np.bincount(units.village, weights=units.weight, minlength=n_v)
+        got = np.bincount(units.village, weights=units.weight * mask, minlength=n_v)
+        area = np.bincount(units.village, weights=units.area_km2, minlength=n_v)
+        area_got = np.bincount(units.village, weights=units.area_km2 * mask, minlength=n_v)
+        share = np.where(tot > 0, got / np.where(tot > 0, tot, 1), area_got / area)
+        return classify(share, cov.blank_below, cov.covered_at_least)
+
+    rows = []
+    cum_cost = cum_dem = 0.0
+    for rank, (j, gain) in enumerate(order, start=1):
+        prev = status(covered)
+        new_units = matrix.indices[matrix.indptr[j]:matrix.indptr[j + 1]]
+        fresh = new_units[~covered[new_units]]
+        covered[new_units] = True
+        lifted = np.flatnonzero((prev == BLANK) & (status(covered) != BLANK))
+        site = cands.iloc[j]
+        best = float(np.max(rsrp_at(units.xy[fresh], (site["x"], site["y"]), site["height_m"],
+                                    link))) if len(fresh) else float("nan")
+        cum_cost += costs[j]
+        cum_dem += gain
+        rows.append({
+            "rank": rank, "site_id": site["site_id"], "x": site["x"], "y": site["y"],
+            "village_code": site["village_code"], "village": site["village"],
+            "district": site["district"], "elevation_m": site["elevation_m"],
+            **{p: site[p] for p in (*COST_PARTS, "cost_total_idr")},
+            "cumulative_cost_idr": cum_cost, "new_demand": gain, "cumulative_demand": cum_dem,
+            "villages_lifted": len(lifted),
+            "villages_lifted_names": "; ".join(str(names[v]) for v in lifted),
+            "best_rsrp_dbm": round(best, 1),
+        })
+    frame = pd.DataFrame(rows, columns=[
+        "rank", "site_id", "x", "y", "village_code", "village", "district", "elevation_m",
+        *COST_PARTS, "cost_total_idr", "cumulative_cost_idr", "new_demand", "cumulative_demand",
+        "villages_lifted", "villages_lifted_names", "best_rsrp_dbm"])
+    gdf = gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(frame["x"], frame["y"]),
+                           crs=villages.crs)
+    return _to_lonlat_columns(gdf)
+
+
+def _raster(dem: RasterGrid, sites: _Sites, link: LinkParams) -> RasterGrid:
+    comp = best_server(dem.transform, dem.shape, sites.xy, sites.height_m, link)
+    return RasterGrid(comp.rsrp_dbm, dem.transform, dem.crs, None)
+
+
+def _village_table(villages: Any, before: pd.DataFrame, after: pd.DataFrame,
+                   tower_ids: list[str], server_ids: list[str]) -> Any:
+    out = villages[["code", "name", "district_code", "district", "kind", "area_km2",
+                    "geometry"]].copy()
+    out["demand_total"] = before["demand_total"].to_numpy()
+    for tag, st, ids in (("before", before, tower_ids), ("after", after, server_ids)):
+        out[f"demand_covered_{tag}"] = st["demand_covered"].to_numpy()
+        out[f"share_covered_{tag}"] = st["share_covered"].to_numpy()
+        out[f"area_share_covered_{tag}"] = st["area_share_covered"].to_numpy()
+        out[f"status_{tag}"] = st["status"].to_numpy().astype(str)
+        out[f"best_server_{tag}"] = [ids[k] if k >= 0 else "" for k in st["best_server"]]
+        out[f"median_rsrp_{tag}_dbm"] = st["median_rsrp_dbm"].to_numpy()
+    return out
+
+
+def _to_lonlat_columns(frame: Any) -> Any:
+    """Add ``lon``/``lat`` from the geometry; keep the frame in its working CRS."""
+    import geopandas as gpd
+
+    if not isinstance(frame, gpd.GeoDataFrame):
+        frame = gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(frame["x"], frame["y"]),
+                                 crs=None)
+    if len(frame) and frame.crs is not None:
+        ll = frame.geometry.to_crs("EPSG:4326")
+        frame["lon"] = ll.x.round(6)
+        frame["lat"] = ll.y.round(6)
+    else:
+        frame["lon"] = pd.Series(dtype=float)
+        frame["lat"] = pd.Series(dtype=float)
+    return frame
+
+
+def _summary(scenario: Scenario, prov: Provenance, sel: SelectionResult,
+             greedy: SelectionResult, villages: Any, units: DemandUnits,
+             covered_before: np.ndarray, covered_after: np.ndarray, cands: Any,
+             data: LoadedInputs, runtime_s: float) -> dict[str, Any]:
+    def count(col: str, value: str) -> int:
+        return int((villages[col] == value).sum())
+
+    return {
+        "scenario": scenario.scenario.name,
+        "title": scenario.scenario.title,
+        "synthetic": prov.synthetic,
+        "budget_idr": float(scenario.budget.total_idr),
+        "spent_idr": float(sel.cost),
+        "towers_selected": len(sel.sites),
+        "villages_total": len(villages),
+        "blank_villages_before": count("status_before", BLANK),
+        "blank_villages_after": count("status_after", BLANK),
+        "partial_villages_before": count("status_before", "partial"),
+        "partial_villages_after": count("status_after", "partial"),
+        "covered_villages_before": count("status_before", COVERED),
+        "covered_villages_after": count("status_after", COVERED),
+        "demand_total": round(float(units.weight.sum()), 3),
+        "demand_basis": units.basis,
+        "demand_basis_note": units.basis_note,
+        "demand_covered_before": round(float(units.weight[covered_before].sum()), 3),
+        "demand_covered_after": round(float(units.weight[covered_after].sum()), 3),
+        "solver": sel.solver,
+        "solver_status": sel.status,
+        "optimality_gap": sel.gap,
+        "objective": round(sel.objective, 3),
+        "objective_bound": None if sel.bound is None else round(sel.bound, 3),
+        "greedy_objective": round(greedy.objective, 3),
+        "greedy_spent_idr": float(greedy.cost),
+        "solver_runtime_s": round(sel.runtime_s, 3),
+        "model_chain": prov.model_chain,
+        "threshold_rsrp_dbm": scenario.radio.threshold_rsrp_dbm,
+        "tower_cost_idr": float(scenario.costs.tower_idr),
+        "candidates_total": len(cands),
+        "existing_towers": len(data.towers),
+        "crs": data.crs.to_string(),
+        "scenario_hash": prov.scenario_hash,
+        "towerplan_version": prov.version,
+        "data_sources": list(prov.data_sources),
+        "runtime_s": round(runtime_s, 2),
+        "created_utc": prov.created_utc,
+    }
+
+
+def _prepare_output(target: Path, *, overwrite: bool) -> Path:
+    """Check *target* can be written and return a fresh staging directory beside it."""
+    if target.exists() and not target.is_dir():
+        msg = f"output path {target} exists and is not a directory"
+        raise OutputError(msg)
+    if target.is_dir() and any(target.iterdir()) and not overwrite:
+        msg = f"output directory {target} is not empty; pass --overwrite to replace its files"
+        raise OutputError(msg)
+    parent = target.resolve().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=parent))
+    except OSError as exc:
+        msg = f"output directory {target} is not writable: {exc.strerror or exc}"
+        raise OutputError(msg) from None
+    if target.is_dir() and not os.access(target, os.W_OK | os.X_OK):
+        shutil.rmtree(staging, ignore_errors=True)
+        msg = f"output directory {target} is not writable"
+        raise OutputError(msg)
+    return staging
+
+
+def _publish(staging: Path, target: Path) -> None:
+    """Move the staged outputs into *target* (rename when it does not exist yet)."""
+    try:
+        if not target.exists():
+            staging.rename(target)
+            return
+        for item in sorted(staging.iterdir(), key=lambda p: p.name == "summary.json"):
+            os.replace(item, target / item.name)
+        staging.rmdir()
+    except OSError as exc:
+        msg = f"cannot write outputs to {target}: {exc.strerror or exc}"
+        raise OutputError(msg) from None
