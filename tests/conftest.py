@@ -189,8 +189,14 @@ _DRIVERS = {"gpkg": "GPKG", "shp": "ESRI Shapefile", "geojson": "GeoJSON", "fgb"
 
 
 def write_vector(gdf: gpd.GeoDataFrame, stem: Path, fmt: str = "gpkg") -> Path:
-    """Write *gdf* to ``stem.fmt`` with pyogrio and return the path."""
+    """Write *gdf* to ``stem.fmt`` with pyogrio and return the path.
+
+    Shapefile field names are cut to 10 characters (``district_code`` -> ``district_c``).
+    """
     path = stem.with_suffix(f".{fmt}")
+    if fmt == "shp":
+        geometry = gdf.geometry.name
+        gdf = gdf.rename(columns={c: c[:10] for c in gdf.columns if c != geometry})
     gdf.to_file(path, driver=_DRIVERS[fmt], engine="pyogrio")
     return path
 

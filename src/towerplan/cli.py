@@ -12,10 +12,10 @@ import time
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -57,11 +57,19 @@ OutOpt = Annotated[
 OverwriteOpt = Annotated[
     bool, typer.Option("--overwrite", help="Replace files in a non-empty output directory."),
 ]
+
+
+class Lang(StrEnum):
+    """Languages of user-facing text."""
+
+    id = "id"
+    en = "en"
+
+
 LangOpt = Annotated[
-    str | None,
+    Lang | None,
     typer.Option("--lang", help="Language of map and reports: id (Bahasa Indonesia) or en. "
-                 "Default: [outputs] lang of the scenario (id).", show_default=False,
-                 click_type=click.Choice(["id", "en"])),
+                 "Default: [outputs] lang of the scenario (id).", show_default=False),
 ]
 VerboseOpt = Annotated[
     int, typer.Option("--verbose", "-v", count=True, help="More log output (-v info, -vv debug)."),
@@ -79,7 +87,8 @@ def _version(value: bool) -> None:
 def _root(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
-    debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks on errors.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks on errors "
+                                        "(accepted anywhere on the command line).")] = False,
 ) -> None:
     """Plan telecom towers for blank-spot villages."""
 
@@ -87,12 +96,16 @@ def _root(
 def _setup_logging(verbose: int, quiet: bool) -> None:
     from rich.logging import RichHandler
 
-    level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
+    levels = (logging.WARNING, logging.INFO, logging.DEBUG)
+    level = logging.ERROR if quiet else levels[min(verbose, 2)]
     handler = RichHandler(console=err, show_path=False, show_time=False)
-    root = logging.getLogger("towerplan")
-    root.handlers[:] = [h for h in root.handlers if not isinstance(h, RichHandler)]
-    root.addHandler(handler)
-    root.setLevel(level)
+    logging.captureWarnings(True)
+    for name in ("towerplan", "py.warnings"):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = [h for h in logger.handlers if not isinstance(h, RichHandler)]
+        logger.addHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = False
 
 
 @contextmanager
@@ -100,7 +113,7 @@ def _stages(labels: tuple[str, ...], *, quiet: bool) -> Iterator[object]:
     """Rich progress bar over pipeline stages; yields the callback to pass to the library."""
     progress = Progress(SpinnerColumn(), TextColumn("{task.description:<20}"), BarColumn(),
                         TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
-                        console=err, transient=False, disable=quiet)
+                        console=err, transient=False, disable=quiet or not err.is_terminal)
     task = progress.add_task("starting", total=len(labels))
 
     def advance(label: str) -> None:
@@ -137,7 +150,8 @@ def plan(
     target = out_dir if out_dir is not None else Path(sc.outputs.dir)
     t0 = time.perf_counter()
     with _stages(PLAN_STAGES, quiet=quiet) as progress:
-        result = run_plan(sc, target, overwrite=overwrite, lang=lang, progress=progress)
+        result = run_plan(sc, target, overwrite=overwrite,
+                          lang=lang.value if lang else None, progress=progress)
     if quiet:
         return
     s = result.summary
@@ -212,22 +226,21 @@ def _one_line(exc: BaseException) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the ``towerplan`` command."""
+    """Entry point of the ``towerplan`` command.
+
+    ``--debug`` may stand anywhere on the command line.
+    """
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
+    args = [a for a in args if a != "--debug"]
     try:
-        app(args=args, prog_name="towerplan", standalone_mode=False)
+        app(args=args, prog_name="towerplan")
     except TowerplanError as exc:
         if debug:
             traceback.print_exc()
         err.print(f"towerplan: error: {_one_line(exc)}", markup=False, soft_wrap=True)
         sys.exit(2)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except (click.Abort, KeyboardInterrupt):
+    except KeyboardInterrupt:
         err.print("towerplan: interrupted", markup=False)
         sys.exit(130)
     except Exception as exc:  # a defect, not a user error

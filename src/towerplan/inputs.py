@@ -213,7 +213,8 @@ def load_inputs(scenario: Scenario, *, progress: Callable[[str], None] | None = 
 
     step("towers")
     if paths.towers is not None:
-        towers_ll, rep = read_towers(paths.towers, default_height_m=scenario.radio.existing_height_m)
+        towers_ll, rep = read_towers(paths.towers,
+                                     default_height_m=scenario.radio.existing_height_m)
         reports.append(_demo_source(rep, paths))
     else:
         towers_ll = _empty_towers()

@@ -379,8 +379,9 @@ class Scenario:
         """
         problems: list[str] = []
         built = _build(cls, {**data, "base_dir": str(base_dir)}, "", problems)
-        if not problems:
-            problems.extend(_check_values(built))
+        flagged = [p.split("'")[1] for p in problems if "'" in p]
+        problems.extend(v for v in _check_values(built)
+                        if not any(f"'{key}'" in v for key in flagged))
         if problems:
             raise ScenarioError(_join(problems))
         return built
@@ -498,7 +499,8 @@ def _convert(hint: Any, value: Any, where: str, problems: list[str]) -> Any:
     if origin is Literal:
         allowed = typing.get_args(hint)
         if value not in allowed:
-            problems.append(f"'{where}' must be one of {', '.join(map(repr, allowed))}, got {value!r}")
+            choices = ", ".join(map(repr, allowed))
+            problems.append(f"'{where}' must be one of {choices}, got {value!r}")
             return allowed[0]
         return value
     if origin is tuple:
@@ -557,7 +559,8 @@ def _check_values(s: Scenario) -> list[str]:
     non_negative("candidates.min_spacing_m", s.candidates.min_spacing_m)
     positive("selection.time_limit_s", s.selection.time_limit_s)
     if s.selection.max_per_kecamatan < 0:
-        p.append(f"'selection.max_per_kecamatan' must be 0 or more, got {s.selection.max_per_kecamatan}")
+        p.append("'selection.max_per_kecamatan' must be 0 or more, got "
+                 f"{s.selection.max_per_kecamatan}")
     if not s.inputs.villages:
         p.append("'inputs.villages' is required")
     if not s.inputs.dem:

@@ -112,7 +112,8 @@ def path_loss_db(distance_m: np.ndarray | float, *, model: str, freq_mhz: float,
         return np.asarray(fspl_db(d_km, freq_mhz))
     env = {"hata-suburban": "suburban", "hata-open": "open", "hata-urban": "urban"}.get(model)
     if env is None:
-        msg = f"model chain {model!r} is not available; choose one of {', '.join(MODEL_DESCRIPTIONS)}"
+        choices = ", ".join(MODEL_DESCRIPTIONS)
+        msg = f"model chain {model!r} is not available; choose one of {choices}"
         raise ModelDomainError(msg)
     if not 150.0 <= freq_mhz <= 2000.0:
         msg = f"model {model!r} is valid for 150-2000 MHz, got freq_mhz = {freq_mhz:g}"

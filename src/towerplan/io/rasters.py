@@ -26,6 +26,7 @@ __all__ = [
     "DEFAULT_COG_PROFILE",
     "RESAMPLING_METHODS",
     "RasterGrid",
+    "crs_label",
     "footprint_onto",
     "grid_bounds",
     "lonlat_bounds",
@@ -83,8 +84,8 @@ class RasterGrid:
     def bounds(self) -> tuple[float, float, float, float]:
         """``(west, south, east, north)`` in CRS units."""
         rows, cols = self.shape
-        west, north = self.transform * (0, 0)
-        east, south = self.transform * (cols, rows)
+        west, north = self.transform @ (0, 0)
+        east, south = self.transform @ (cols, rows)
         return (min(west, east), min(south, north), max(west, east), max(south, north))
 
     def xy(self) -> tuple[np.ndarray, np.ndarray]:
@@ -145,6 +146,19 @@ RESAMPLING_METHODS: tuple[str, ...] = (
     "nearest", "bilinear", "cubic", "cubic_spline", "lanczos", "average", "mode", "sum",
     "min", "max", "med",
 )
+
+
+def crs_label(crs: CRS | str) -> str:
+    """Return ``EPSG:nnnn`` for *crs* when it has an EPSG code, else its name.
+
+    Examples
+    --------
+    >>> crs_label(CRS.from_epsg(32750))
+    'EPSG:32750'
+    """
+    parsed = CRS.from_user_input(crs)
+    epsg = parsed.to_epsg()
+    return f"EPSG:{epsg}" if epsg else parsed.name
 
 
 def lonlat_bounds(bounds: tuple[float, float, float, float],

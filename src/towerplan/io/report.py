@@ -1,4 +1,4 @@
-"""What a loader found: one :class:`LayerReport` per input layer, shown by ``towerplan validate``."""
+"""What a loader found: one :class:`LayerReport` per input layer (``towerplan validate``)."""
 
 from __future__ import annotations
 

@@ -26,6 +26,7 @@ from towerplan.errors import (
 )
 from towerplan.io.rasters import (
     RasterGrid,
+    crs_label,
     footprint_onto,
     grid_bounds,
     lonlat_bounds,
@@ -211,7 +212,7 @@ def _describe_sources(files: list[Path]) -> list[tuple[str, tuple[float, float, 
                 xres, yres = ds.res
                 units = "°" if ds.crs.is_geographic else " m"
                 note = (f"{path.name}: {ds.driver} {ds.width}x{ds.height} {ds.dtypes[0]}, "
-                        f"{_crs_name(ds.crs.to_wkt())}, cell {xres:.6g}x{yres:.6g}{units}, "
+                        f"{crs_label(ds.crs.to_wkt())}, cell {xres:.6g}x{yres:.6g}{units}, "
                         f"nodata {ds.nodata}")
                 if ds.count > 1:
                     note += f", {ds.count} bands (band 1 used)"
@@ -223,12 +224,6 @@ def _describe_sources(files: list[Path]) -> list[tuple[str, tuple[float, float, 
         msg = "; ".join(problems)
         raise InputDataError(msg, problems=tuple(problems))
     return found
-
-
-def _crs_name(wkt: str) -> str:
-    crs = CRS.from_wkt(wkt)
-    epsg = crs.to_epsg()
-    return f"EPSG:{epsg}" if epsg else crs.name
 
 
 def _fill_holes(elevation: np.ndarray, footprint: np.ndarray,
@@ -250,11 +245,18 @@ def _fill_holes(elevation: np.ndarray, footprint: np.ndarray,
     holes = missing & footprint
     if not enclosed.any() or max_distance_cells <= 0:
         return 0, int(holes.sum())
-    work = np.where(missing, np.float32(_SENTINEL), elevation).astype(np.float32)
-    result = fillnodata(work, mask=(~missing).astype(np.uint8),
-                        max_search_distance=max(float(max_distance_cells), 1.0))
-    done = enclosed & (result != np.float32(_SENTINEL))
-    elevation[done] = result[done]
+    # Only the enclosed holes plus the search distance around them take part in the fill.
+    distance = max(float(max_distance_cells), 1.0)
+    pad = math.ceil(distance) + 1
+    rows, cols = np.nonzero(enclosed)
+    window = (slice(max(rows.min() - pad, 0), rows.max() + pad + 1),
+              slice(max(cols.min() - pad, 0), cols.max() + pad + 1))
+    part = elevation[window]
+    work = np.where(missing[window], np.float32(_SENTINEL), part).astype(np.float32)
+    result = fillnodata(work, mask=(~missing[window]).astype(np.uint8),
+                        max_search_distance=distance)
+    done = enclosed[window] & (result != np.float32(_SENTINEL))
+    part[done] = result[done]
     filled = int(done.sum())
     return filled, int(holes.sum()) - filled
 
@@ -347,7 +349,7 @@ def _report(grid: RasterGrid, source: str,
     rows, cols = grid.shape
     notes = [note for note, _ in sources]
     notes.append(f"grid {rows}x{cols} cells of {grid.resolution_m:g} m in "
-                 f"{_crs_name(grid.crs.to_wkt())}, {resampling} resampling")
+                 f"{crs_label(grid.crs.to_wkt())}, {resampling} resampling")
     if values.size:
         notes.append(f"elevation min {values.min():.0f} m, median {np.median(values):.0f} m, "
                      f"max {values.max():.0f} m")
@@ -358,7 +360,7 @@ def _report(grid: RasterGrid, source: str,
         problems.append("the grid holds no elevation at all; check bounds and files")
     extent = lonlat_bounds(grid_bounds(grid.transform, grid.shape), grid.crs)
     return LayerReport(
-        layer="terrain", source=source, crs=_crs_name(grid.crs.to_wkt()),
+        layer="terrain", source=source, crs=crs_label(grid.crs.to_wkt()),
         extent=extent, count=int(values.size),
         repairs=tuple(repairs), problems=tuple(problems), notes=tuple(notes),
     )

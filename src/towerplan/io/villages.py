@@ -177,8 +177,8 @@ def read_villages(path: str | Path, *, layer: str = "",
         raise InputDataError(problems_message(path, problems), problems=tuple(problems))
     table, column_notes = _map_columns(raw, columns, problems)
     notes.extend(column_notes)
-    if problems:
-        raise InputDataError(problems_message(path, problems), problems=tuple(problems))
+    if "name" not in table:
+        table["name"] = ""  # reported above; keeps checking the rest of the file
     _check_codes(table, problems)
     _check_population(table, problems)
     notes.extend(_fill_kind_and_district(table, problems, columns))
@@ -201,7 +201,8 @@ def read_villages(path: str | Path, *, layer: str = "",
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
+    """Return the first line of a GDAL error message, without GDAL's driver hint."""
+    text = str(exc).strip().split("; It might help")[0]
     return text.splitlines()[0] if text else type(exc).__name__
 
 
@@ -215,11 +216,14 @@ def _map_columns(raw: gpd.GeoDataFrame, columns: VillageColumns,
     fields = (("code", columns.code), ("name", columns.name),
               ("district_code", columns.district_code), ("district", columns.district),
               ("kind", columns.kind), ("population", columns.population))
+    bad_numbers: list[tuple[int, str]] = []
     for field, source in fields:
         if source and source in raw.columns:
             values = raw[source].reset_index(drop=True)
-            table[field] = (_as_number(values) if field == "population"
-                            else _as_text(values))
+            if field == "population":
+                table[field], bad_numbers = _as_number(values)
+            else:
+                table[field] = _as_text(values)
             if source != field:
                 notes.append(f"column '{source}' read as {field}")
             continue
@@ -236,6 +240,8 @@ def _map_columns(raw: gpd.GeoDataFrame, columns: VillageColumns,
         table[field] = np.nan if field == "population" else ""
         if source:
             notes.append(f"column '{source}' not found: {field} left empty")
+    problems.extend(f"row {i + 1}: population '{value}' is not a number"
+                    for i, value in bad_numbers)
     return table, notes
 
 
@@ -251,12 +257,12 @@ def _as_text(values: pd.Series) -> pd.Series:
     return pd.Series([text(v) for v in values], index=values.index, dtype=object)
 
 
-def _as_number(values: pd.Series) -> pd.Series:
-    """Return *values* as float; unparseable entries become ``nan`` and are kept in ``attrs``."""
+def _as_number(values: pd.Series) -> tuple[pd.Series, list[tuple[int, str]]]:
+    """Return *values* as float (``nan`` where empty) and the entries that are not numbers."""
     text = _as_text(values)
     number = pd.to_numeric(text.where(text != ""), errors="coerce").astype(float)
-    number.attrs["bad"] = [(i, text[i]) for i in text.index if text[i] and np.isnan(number[i])]
-    return number
+    bad = [(int(i), str(text[i])) for i in text.index if text[i] and np.isnan(number[i])]
+    return number, bad
 
 
 def _check_codes(table: pd.DataFrame, problems: list[str]) -> None:
@@ -274,13 +280,8 @@ def _check_codes(table: pd.DataFrame, problems: list[str]) -> None:
 
 def _check_population(table: pd.DataFrame, problems: list[str]) -> None:
     population = table["population"]
-    for i, value in population.attrs.get("bad", []):
-        problems.append(f"village {table.at[i, 'code']} ({table.at[i, 'name']}): population "
-                        f"'{value}' is not a number")
-    for i in table.index[population < 0]:
-        problems.append(f"village {table.at[i, 'code']} ({table.at[i, 'name']}): population "
-                        f"{population[i]:g} is negative")
-    population.attrs.clear()
+    problems.extend(f"{_label(table, i)}: population {population[i]:g} is negative"
+                    for i in table.index[population < 0])
 
 
 def _fill_kind_and_district(table: pd.DataFrame, problems: list[str],

@@ -1,0 +1,363 @@
+"""Existing towers: read an OpenCelliD export as is, or a simple ``lon,lat[,height_m]`` CSV.
+
+OpenCelliD lists cells, not towers; cells of one site (within :data:`SITE_RADIUS_M`) are grouped
+into one tower whose ``cells`` column counts the records.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import math
+import time
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from towerplan.errors import InputDataError, InputFileError
+from towerplan.io.report import LayerReport
+from towerplan.io.villages import problems_message
+from towerplan.outputs.columns import TOWER_COLUMNS
+
+__all__ = ["MNC_OPERATORS_510", "OPENCELLID_COLUMNS", "SITE_RADIUS_M", "read_towers"]
+
+log = logging.getLogger(__name__)
+
+#: Operators of Indonesia (MCC 510) by mobile network code.
+MNC_OPERATORS_510: dict[int, str] = {
+    1: "Indosat", 9: "Smartfren", 10: "Telkomsel", 11: "XL Axiata", 21: "Indosat (IM3)",
+    28: "Smartfren", 89: "Tri",
+}
+
+#: Columns of an OpenCelliD export, in file order (the header some exports omit).
+OPENCELLID_COLUMNS: tuple[str, ...] = (
+    "radio", "mcc", "net", "area", "cell", "unit", "lon", "lat", "range", "samples",
+    "changeable", "created", "updated", "averageSignal",
+)
+
+#: Cells closer than this to another cell of the same group belong to one site, metres.
+SITE_RADIUS_M = 50.0
+
+_RADIOS = ("GSM", "UMTS", "LTE", "NR", "CDMA")
+_LON = ("lon", "longitude", "lng", "long", "x")
+_LAT = ("lat", "latitude", "y")
+_HEIGHT = ("height_m", "height")
+_MAX_HEIGHT_M = 500.0
+
+
+def read_towers(path: str | Path, *,
+                default_height_m: float = 42.0) -> tuple[gpd.GeoDataFrame, LayerReport]:
+    """Read existing towers from a CSV file.
+
+    Two layouts are recognised from the header. (a) OpenCelliD export (``radio,mcc,net,area,
+    cell,...,lon,lat,...``, the ``mnc,lac_tac,cell_id,range_m`` variant, or the same rows
+    without a header): cells within :data:`SITE_RADIUS_M` of each other form one tower, the
+    operator is derived from MCC 510 MNC codes and the height is *default_height_m*.
+    (b) Simple: ``lon,lat`` (or ``longitude/lng/x``, ``latitude/y``) with optional
+    ``height_m`` (or ``height``), ``operator``, ``radio``, ``tower_id``.
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV file, UTF-8; comma, semicolon or tab separated.
+    default_height_m : float
+        Antenna height above ground used where the file gives none, metres (default 42).
+
+    Returns
+    -------
+    towers : geopandas.GeoDataFrame
+        Columns ``tower_id, lon, lat, height_m, operator, radio, cells, geometry`` in
+        EPSG:4326; lon/lat in degrees, height in metres, cells = records grouped.
+    report : LayerReport
+        Layout detected, record and site counts, operators, notes on derived values.
+
+    Raises
+    ------
+    InputFileError
+        If the file is missing or not a text file.
+    InputDataError
+        If the layout is unknown (naming the columns found and expected), or listing every
+        row with non-numeric or out-of-range coordinates, bad heights or duplicate ids.
+    """
+    started = time.perf_counter()
+    path = Path(path)
+    if not (default_height_m > 0 and math.isfinite(default_height_m)):
+        msg = f"default_height_m must be a positive number of metres, got {default_height_m!r}"
+        raise ValueError(msg)
+    rows, delimiter = _read_rows(path)
+    if not rows:
+        msg = (f"{path}: file is empty; expected a header such as 'lon,lat,height_m,operator' "
+               "or an OpenCelliD export")
+        raise InputDataError(msg, problems=(msg,))
+    layout, header, records = _detect_layout(path, rows)
+    decimal_comma = delimiter != ","
+    notes = [f"layout: {layout}"]
+    if not records:
+        notes.append("header only: no towers")
+        towers = _frame(pd.DataFrame({c: [] for c in TOWER_COLUMNS}))
+        return towers, _report(towers, path, [], notes)
+    if layout == "simple":
+        table, problems, extra = _simple(header, records, default_height_m, decimal_comma)
+    else:
+        table, problems, extra = _opencellid(header, records, default_height_m, decimal_comma)
+    if problems:
+        raise InputDataError(problems_message(path, problems), problems=tuple(problems))
+    notes.extend(extra)
+    towers = _frame(table)
+    log.info("towers: %d records -> %d towers from %s in %.2f s", len(records), len(towers),
+             path.name, time.perf_counter() - started)
+    return towers, _report(towers, path, [], notes)
+
+
+def _read_rows(path: Path) -> tuple[list[tuple[int, list[str]]], str]:
+    """Return non-empty CSV records with their line numbers, and the delimiter used."""
+    if not path.exists():
+        msg = f"towers file not found: {path}"
+        raise InputFileError(msg)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        msg = f"cannot read towers file {path}: not a UTF-8 text CSV file"
+        raise InputFileError(msg) from None
+    except OSError as exc:
+        msg = f"cannot read towers file {path}: {exc.strerror}"
+        raise InputFileError(msg) from None
+    if "\x00" in text:
+        msg = f"cannot read towers file {path}: binary content, expected a text CSV file"
+        raise InputFileError(msg)
+    first = text.split("\n", 1)[0]
+    delimiter = max((",", ";", "\t"), key=first.count)
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    rows = [(reader.line_num, [f.strip() for f in row]) for row in reader
+            if any(f.strip() for f in row)]
+    return rows, delimiter
+
+
+def _detect_layout(path: Path, rows: list[tuple[int, list[str]]],
+                   ) -> tuple[str, list[str], list[tuple[int, list[str]]]]:
+    """Return the layout name, the lower-case header and the data records."""
+    first = rows[0][1]
+    if first[0].upper() in _RADIOS and len(first) >= len(OPENCELLID_COLUMNS):
+        return "OpenCelliD (no header)", list(OPENCELLID_COLUMNS), rows
+    header = [h.lower() for h in first]
+    records = rows[1:]
+    if {"radio", "mcc", "lon", "lat"} <= set(header) and ({"net", "mnc"} & set(header)):
+        return "OpenCelliD", header, records
+    if _find(header, _LON) is not None and _find(header, _LAT) is not None:
+        return "simple", header, records
+    msg = (f"{path}: unknown towers layout; columns found: {', '.join(first)}; expected "
+           "lon,lat[,height_m,operator,radio,tower_id] or an OpenCelliD export "
+           f"({','.join(OPENCELLID_COLUMNS)})")
+    raise InputDataError(msg, problems=(msg,))
+
+
+def _find(header: list[str], names: tuple[str, ...]) -> int | None:
+    for name in names:
+        if name in header:
+            return header.index(name)
+    return None
+
+
+def _number(text: str, decimal_comma: bool) -> float:
+    """Parse *text* as a float; ``nan`` when it is not a finite number."""
+    if decimal_comma:
+        text = text.replace(",", ".")
+    try:
+        value = float(text)
+    except ValueError:
+        return math.nan
+    return value if math.isfinite(value) else math.nan
+
+
+def _coordinates(records: list[tuple[int, list[str]]], ilon: int, ilat: int,
+                 decimal_comma: bool, problems: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Parse lon/lat of every record, appending one problem per bad line."""
+    lon = np.full(len(records), np.nan)
+    lat = np.full(len(records), np.nan)
+    for k, (line, fields) in enumerate(records):
+        raw_lon = fields[ilon] if ilon < len(fields) else ""
+        raw_lat = fields[ilat] if ilat < len(fields) else ""
+        x, y = _number(raw_lon, decimal_comma), _number(raw_lat, decimal_comma)
+        bad = []
+        if math.isnan(x):
+            bad.append(f"lon '{raw_lon}' is not a number")
+        elif not -180 <= x <= 180:
+            bad.append(f"lon {raw_lon} outside -180..180")
+        if math.isnan(y):
+            bad.append(f"lat '{raw_lat}' is not a number")
+        elif not -90 <= y <= 90:
+            bad.append(f"lat {raw_lat} outside -90..90")
+        if bad:
+            problems.append(f"line {line}: {', '.join(bad)}")
+        lon[k], lat[k] = x, y
+    return lon, lat
+
+
+def _field(fields: list[str], index: int | None) -> str:
+    return fields[index] if index is not None and index < len(fields) else ""
+
+
+def _simple(header: list[str], records: list[tuple[int, list[str]]], default_height_m: float,
+            decimal_comma: bool) -> tuple[pd.DataFrame, list[str], list[str]]:
+    problems: list[str] = []
+    notes: list[str] = []
+    ilon, ilat = _find(header, _LON), _find(header, _LAT)
+    assert ilon is not None and ilat is not None
+    lon, lat = _coordinates(records, ilon, ilat, decimal_comma, problems)
+    iheight = _find(header, _HEIGHT)
+    heights = np.full(len(records), default_height_m)
+    defaulted = 0
+    for k, (line, fields) in enumerate(records):
+        raw = _field(fields, iheight)
+        if not raw:
+            defaulted += 1
+            continue
+        value = _number(raw, decimal_comma)
+        if not 0 < value <= _MAX_HEIGHT_M:
+            problems.append(f"line {line}: height '{raw}' is not a height in metres "
+                            f"(0 < height <= {_MAX_HEIGHT_M:g})")
+        heights[k] = value
+    if defaulted:
+        notes.append(f"{defaulted} towers without height get the default {default_height_m:g} m")
+    ids = [_field(f, _find(header, ("tower_id",))) for _, f in records]
+    if not any(ids):
+        ids = _generated_ids(len(records))
+        notes.append(f"tower ids T{1:0{len(ids[0]) - 1}d}.. generated in file order")
+    else:
+        problems.extend(_id_problems(ids, records))
+    table = pd.DataFrame({
+        "tower_id": ids, "lon": lon, "lat": lat, "height_m": heights,
+        "operator": [_field(f, _find(header, ("operator",))) for _, f in records],
+        "radio": [_field(f, _find(header, ("radio",))).upper() for _, f in records],
+        "cells": np.ones(len(records), dtype=np.int64),
+    })
+    return table, problems, notes
+
+
+def _generated_ids(n: int) -> list[str]:
+    width = max(4, len(str(n)))
+    return [f"T{i + 1:0{width}d}" for i in range(n)]
+
+
+def _id_problems(ids: list[str], records: list[tuple[int, list[str]]]) -> list[str]:
+    problems = [f"line {line}: empty tower_id" for (line, _), i in zip(records, ids, strict=True)
+                if not i]
+    lines: dict[str, list[int]] = {}
+    for (line, _), tower_id in zip(records, ids, strict=True):
+        if tower_id:
+            lines.setdefault(tower_id, []).append(line)
+    problems.extend(f"tower_id {tid} is used on lines {', '.join(map(str, found))}; ids must "
+                    "be unique" for tid, found in lines.items() if len(found) > 1)
+    return problems
+
+
+def _opencellid(header: list[str], records: list[tuple[int, list[str]]],
+                default_height_m: float,
+                decimal_comma: bool) -> tuple[pd.DataFrame, list[str], list[str]]:
+    problems: list[str] = []
+    short = [line for line, fields in records if len(fields) < len(header)]
+    if short:
+        listed = ", ".join(map(str, short[:20])) + (" ..." if len(short) > 20 else "")
+        problems.append(f"{len(short)} lines have fewer than {len(header)} fields: {listed}")
+    ilon, ilat = header.index("lon"), header.index("lat")
+    lon, lat = _coordinates(records, ilon, ilat, decimal_comma, problems)
+    iradio, imcc = header.index("radio"), header.index("mcc")
+    imnc = header.index("net") if "net" in header else header.index("mnc")
+    radios = [_field(f, iradio).upper() for _, f in records]
+    operators = [_operator(_field(f, imcc), _field(f, imnc)) for _, f in records]
+    if problems:
+        return pd.DataFrame(), problems, []
+    site = _group_sites(lon, lat, SITE_RADIUS_M)
+    cells = pd.DataFrame({"site": site, "lon": lon, "lat": lat, "radio": radios,
+                          "operator": operators})
+    groups = cells.groupby("site", sort=True)
+    table = pd.DataFrame({
+        "lon": groups["lon"].mean(), "lat": groups["lat"].mean(),
+        "operator": groups["operator"].agg(_joined), "radio": groups["radio"].agg(_joined),
+        "cells": groups.size().astype(np.int64),
+    }).reset_index(drop=True)
+    table.insert(0, "tower_id", _generated_ids(len(table)))
+    table.insert(3, "height_m", float(default_height_m))
+    spread_m = _largest_spread_m(cells, table)
+    notes = [
+        f"{len(records)} cell records grouped into {len(table)} towers (cells within "
+        f"{SITE_RADIUS_M:g} m of each other form one site; largest site spans "
+        f"{spread_m:.0f} m from its centre)",
+        "operator derived from MCC/MNC (510-01 Indosat, 510-10 Telkomsel, 510-11 XL Axiata, "
+        "510-09/28 Smartfren, 510-21 Indosat (IM3), 510-89 Tri)",
+        f"OpenCelliD gives no antenna height: every tower gets the default "
+        f"{default_height_m:g} m",
+        "positions are crowd-sourced cell estimates, not surveyed tower positions",
+    ]
+    unknown = sorted({r for r in radios if r not in _RADIOS})
+    if unknown:
+        notes.append(f"unknown radio values kept as given: {', '.join(unknown)}")
+    return table, problems, notes
+
+
+def _operator(mcc: str, mnc: str) -> str:
+    try:
+        mcc_code, mnc_code = int(float(mcc)), int(float(mnc))
+    except ValueError:
+        return f"MCC {mcc or '?'} MNC {mnc or '?'}"
+    if mcc_code == 510 and mnc_code in MNC_OPERATORS_510:
+        return MNC_OPERATORS_510[mnc_code]
+    return f"MCC {mcc_code} MNC {mnc_code:02d}"
+
+
+def _joined(values: pd.Series) -> str:
+    return "/".join(sorted({v for v in values if v}))
+
+
+def _group_sites(lon: np.ndarray, lat: np.ndarray, radius_m: float) -> np.ndarray:
+    """Label points linked by chains of neighbours closer than *radius_m*, in file order."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+    from scipy.spatial import cKDTree
+
+    lat0 = math.radians(float(np.mean(lat)))
+    xy = np.column_stack([lon * 111_320.0 * math.cos(lat0), lat * 110_574.0])
+    pairs = cKDTree(xy).query_pairs(radius_m, output_type="ndarray")
+    n = len(lon)
+    graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
+    codes, _ = pd.factorize(labels)
+    return codes
+
+
+def _largest_spread_m(cells: pd.DataFrame, sites: pd.DataFrame) -> float:
+    lat0 = math.radians(float(cells["lat"].mean()))
+    centre_lon = sites["lon"].to_numpy()[cells["site"].to_numpy()]
+    centre_lat = sites["lat"].to_numpy()[cells["site"].to_numpy()]
+    dx = (cells["lon"].to_numpy() - centre_lon) * 111_320.0 * math.cos(lat0)
+    dy = (cells["lat"].to_numpy() - centre_lat) * 110_574.0
+    return float(np.hypot(dx, dy).max()) if len(cells) else 0.0
+
+
+def _frame(table: pd.DataFrame) -> gpd.GeoDataFrame:
+    """Return *table* as the towers GeoDataFrame with the output columns and dtypes."""
+    table = table.loc[:, list(TOWER_COLUMNS)].reset_index(drop=True)
+    for name in ("tower_id", "operator", "radio"):
+        table[name] = table[name].astype(str)
+    for name in ("lon", "lat", "height_m"):
+        table[name] = table[name].astype(float)
+    table["cells"] = table["cells"].astype(np.int64)
+    geometry = gpd.points_from_xy(table["lon"], table["lat"], crs="EPSG:4326")
+    return gpd.GeoDataFrame(table, geometry=geometry, crs="EPSG:4326")
+
+
+def _report(towers: gpd.GeoDataFrame, path: Path, problems: list[str],
+            notes: list[str]) -> LayerReport:
+    if len(towers):
+        extent = (float(towers["lon"].min()), float(towers["lat"].min()),
+                  float(towers["lon"].max()), float(towers["lat"].max()))
+        operators = towers["operator"].str.split("/").explode().value_counts()
+        notes = [*notes, "operators: " + ", ".join(f"{name} {count}" for name, count
+                                                    in operators.items() if name)]
+    else:
+        extent = (math.nan, math.nan, math.nan, math.nan)
+    return LayerReport(layer="towers", source=str(path), crs="EPSG:4326", extent=extent,
+                       count=len(towers), problems=tuple(problems), notes=tuple(notes))

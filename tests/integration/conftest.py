@@ -1,0 +1,70 @@
+"""A small, complete scenario on generated files, and a runner for the real CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture
+def small_scenario(tmp_path: Path, make_dem: Callable[..., Path],
+                   make_villages: Callable[..., Path],
+                   make_towers_csv: Callable[..., Path]) -> Callable[..., Path]:
+    """Return a factory writing a scenario over 9 generated villages (about 10 x 10 km).
+
+    Keyword arguments replace or add TOML lines (``extra``), or swap input paths.
+    """
+    dem = make_dem(shape=(220, 220), kind="ridge", res_m=90.0)
+    villages = make_villages(n=9, size_deg=0.03)
+    towers = make_towers_csv([{"lon": 115.97, "lat": -1.68, "height_m": 40, "operator": "A"}])
+
+    def factory(*, villages_path: Path | str = villages, dem_path: Path | str = dem,
+                towers_path: Path | str = towers, extra: str = "",
+                budget: str = "3_400_000_000") -> Path:
+        text = f"""
+[scenario]
+name = "small"
+title = "Small generated test scenario"
+
+[inputs]
+villages = "{villages_path}"
+dem = ["{dem_path}"]
+towers = "{towers_path}"
+settlements = ""
+
+[radio]
+max_radius_km = 6
+
+[coverage]
+demand_cell_m = 250
+
+[candidates]
+grid_spacing_m = 1500
+
+[budget]
+total_idr = {budget}
+{extra}
+"""
+        path = tmp_path / "small.toml"
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return factory
+
+
+def _run_cli(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "200"}
+    return subprocess.run([sys.executable, "-m", "towerplan", *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd, env=env, check=False,
+                          timeout=600)
+
+
+@pytest.fixture
+def run_cli() -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Return a runner of ``python -m towerplan ARGS`` capturing its output."""
+    return _run_cli
