@@ -88,6 +88,9 @@ class VillageColumns:
 class Inputs:
     """Input data sets. Paths are relative to the scenario file.
 
+    ``"builtin:demo"`` (the default of villages, dem, towers, settlements and landcover) names
+    the synthetic demo. When ``villages`` is a file, inputs the scenario leaves out are empty.
+
     Attributes
     ----------
     villages : str
@@ -101,7 +104,8 @@ class Inputs:
     towers : str
         Existing towers CSV (OpenCelliD layout or ``lon,lat[,height_m,operator]``); empty = none.
     landcover : str
-        Optional land-cover raster (ESA WorldCover classes); empty = none.
+        Optional land-cover raster (ESA WorldCover classes; class 80 water excludes
+        candidates); empty = none.
     population : str
         Optional population raster (people per cell); empty = none.
     settlements : str
@@ -118,7 +122,7 @@ class Inputs:
     village_columns: VillageColumns = field(default_factory=VillageColumns)
     dem: tuple[str, ...] = (BUILTIN_DEMO,)
     towers: str = BUILTIN_DEMO
-    landcover: str = ""
+    landcover: str = BUILTIN_DEMO
     population: str = ""
     settlements: str = BUILTIN_DEMO
     landmask: str = ""
@@ -379,6 +383,7 @@ class Scenario:
         """
         problems: list[str] = []
         built = _build(cls, {**data, "base_dir": str(base_dir)}, "", problems)
+        built = _demo_inputs_only_with_demo_villages(built, data.get("inputs"), problems)
         flagged = [p.split("'")[1] for p in problems if "'" in p]
         problems.extend(v for v in _check_values(built)
                         if not any(f"'{key}'" in v for key in flagged))
@@ -425,7 +430,7 @@ class Scenario:
     def uses_demo(self) -> bool:
         """True when any input is the synthetic demo."""
         inp = self.inputs
-        values = (inp.villages, inp.towers, inp.settlements, *inp.dem)
+        values = (inp.villages, inp.towers, inp.settlements, inp.landcover, *inp.dem)
         return any(v == BUILTIN_DEMO for v in values)
 
     def to_dict(self) -> dict[str, Any]:
@@ -512,6 +517,32 @@ def _convert(hint: Any, value: Any, where: str, problems: list[str]) -> Any:
     if origin in (typing.Union, types.UnionType):  # pragma: no cover - not used yet
         return value
     return value  # pragma: no cover
+
+
+_DEMO_CAPABLE = ("dem", "towers", "settlements", "landcover")
+
+
+def _demo_inputs_only_with_demo_villages(s: Scenario, given: object,
+                                         problems: list[str]) -> Scenario:
+    """Drop the demo defaults of other inputs when the villages are the user's own.
+
+    Inputs a scenario does not name default to the demo only when its villages are the demo;
+    otherwise they are empty (``dem`` is then required). Naming ``builtin:demo`` for one input
+    while the villages are real is refused.
+    """
+    if s.inputs.villages == BUILTIN_DEMO:
+        return s
+    named = given if isinstance(given, dict) else {}
+    changes: dict[str, Any] = {}
+    for key in _DEMO_CAPABLE:
+        value = getattr(s.inputs, key)
+        is_demo = value == BUILTIN_DEMO or (isinstance(value, tuple) and BUILTIN_DEMO in value)
+        if key not in named:
+            changes[key] = () if key == "dem" else ""
+        elif is_demo:
+            problems.append(f"'inputs.{key}' = builtin:demo cannot be combined with your own "
+                            "villages; give a file path or leave it out")
+    return dataclasses.replace(s, inputs=dataclasses.replace(s.inputs, **changes))
 
 
 def _check_values(s: Scenario) -> list[str]:

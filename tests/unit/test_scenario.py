@@ -83,3 +83,14 @@ def test_dem_accepts_string_or_list_and_hash_changes(tmp_path: Path) -> None:
     b = dataclasses.replace(a, budget=dataclasses.replace(a.budget, total_idr=1.7e10))
     assert a.content_hash() != b.content_hash()
     assert a.content_hash() == dataclasses.replace(a, base_dir="/elsewhere").content_hash()
+
+
+def test_own_villages_do_not_inherit_demo_inputs(tmp_path: Path) -> None:
+    s = Scenario.from_toml(_write(tmp_path, '[inputs]\nvillages = "v.gpkg"\ndem = "d.tif"\n'))
+    assert (s.inputs.towers, s.inputs.settlements, s.inputs.landcover) == ("", "", "")
+    assert not s.uses_demo
+    with pytest.raises(ScenarioError, match="'inputs.dem' is required"):
+        Scenario.from_toml(_write(tmp_path, '[inputs]\nvillages = "v.gpkg"\n'))
+    with pytest.raises(ScenarioError, match="cannot be combined with your own villages"):
+        Scenario.from_toml(_write(tmp_path, '[inputs]\nvillages = "v.gpkg"\ndem = "d.tif"\n'
+                                            'towers = "builtin:demo"\n'))

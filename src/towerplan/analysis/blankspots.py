@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 import shapely
 from affine import Affine
-from scipy.spatial import cKDTree
 
 __all__ = [
     "DemandUnits",
@@ -158,11 +157,15 @@ def _weights(geoms: np.ndarray, x: np.ndarray, y: np.ndarray, village: np.ndarra
         sp_pop = np.asarray(settlement_population, dtype=float)
         known = np.isfinite(sp_pop) & (sp_pop > 0)
         if known.any():
-            w = _settlements_to_units(geoms, x, y, village, settlement_xy[known],
-                                      sp_pop[known])
-            return w, "population", (
-                f"people of {int(known.sum())} settlement points assigned to the nearest "
-                "demand cell of their village")
+            w, used = _settlements_to_units(geoms, x, y, village, settlement_xy[known],
+                                            sp_pop[known])
+            if used:
+                outside = int(known.sum()) - used
+                note = (f"people of {used} settlement points assigned to the nearest demand "
+                        "cell of their village")
+                if outside:
+                    note += f"; {outside} settlements outside every village ignored"
+                return w, "population", note
     if village_population is not None:
         vp = np.asarray(village_population, dtype=float)
         if np.isfinite(vp).all() and (vp > 0).any():
@@ -174,24 +177,19 @@ def _weights(geoms: np.ndarray, x: np.ndarray, y: np.ndarray, village: np.ndarra
 
 def _settlements_to_units(geoms: np.ndarray, x: np.ndarray, y: np.ndarray,
                           village: np.ndarray, s_xy: np.ndarray, s_pop: np.ndarray
-                          ) -> np.ndarray:
+                          ) -> tuple[np.ndarray, int]:
+    """Weights from settlements inside the villages, and how many settlements were used."""
     w = np.zeros(len(x))
     pts = shapely.points(s_xy[:, 0], s_xy[:, 1])
     tree = shapely.STRtree(geoms)
     pt_idx, v_idx = tree.query(pts, predicate="within")
     owner = np.full(len(pts), -1)
     owner[pt_idx] = v_idx
-    unit_tree = cKDTree(np.column_stack([x, y]))
-    for k in range(len(pts)):
-        v = owner[k]
-        if v < 0:
-            _, u = unit_tree.query(s_xy[k])
-        else:
-            members = np.flatnonzero(village == v)
-            d = np.hypot(x[members] - s_xy[k, 0], y[members] - s_xy[k, 1])
-            u = members[int(np.argmin(d))]
-        w[int(u)] += s_pop[k]
-    return w
+    for k in np.flatnonzero(owner >= 0):
+        members = np.flatnonzero(village == owner[k])
+        d = np.hypot(x[members] - s_xy[k, 0], y[members] - s_xy[k, 1])
+        w[members[int(np.argmin(d))]] += s_pop[k]
+    return w, int((owner >= 0).sum())
 
 
 def classify(share: np.ndarray, blank_below: float, covered_at_least: float) -> np.ndarray:

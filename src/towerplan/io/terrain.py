@@ -173,12 +173,13 @@ def read_dem(paths: Sequence[str | Path], *, dst_crs: CRS,
             n_holes = int(holes.sum())
             problems.append(f"{n_holes} nodata cells ({n_holes * cell_km2:.2f} km²) not filled "
                             "(fill_nodata is off)")
+    extra_notes = []
     outside = int((~footprint).sum())
     if outside:
-        problems.append(f"{outside} grid cells ({outside * cell_km2:.2f} km²) lie outside "
-                        "every DEM file and have no elevation")
+        extra_notes.append(f"{outside} grid cells ({outside * cell_km2:.2f} km²) of the grid "
+                           "lie outside every DEM file (no elevation)")
     grid = RasterGrid(elevation, transform, crs, None)
-    report = _report(grid, source, sources, resampling, repairs, problems)
+    report = _report(grid, source, sources, resampling, repairs, problems, extra_notes)
     log.info("terrain: %d files -> %dx%d grid at %g m in %.2f s", len(files), shape[0],
              shape[1], resolution_m, time.perf_counter() - started)
     return grid, report
@@ -344,10 +345,11 @@ def _srtm_tiles(extent: tuple[float, float, float, float], limit: int = 8) -> li
 
 def _report(grid: RasterGrid, source: str,
             sources: list[tuple[str, tuple[float, float, float, float]]], resampling: str,
-            repairs: list[str], problems: list[str]) -> LayerReport:
+            repairs: list[str], problems: list[str], extra_notes: list[str]) -> LayerReport:
     values = grid.array[np.isfinite(grid.array)]
     rows, cols = grid.shape
     notes = [note for note, _ in sources]
+    notes.extend(extra_notes)
     notes.append(f"grid {rows}x{cols} cells of {grid.resolution_m:g} m in "
                  f"{crs_label(grid.crs.to_wkt())}, {resampling} resampling")
     if values.size:

@@ -24,16 +24,16 @@ def test_units_tile_village_areas_and_small_villages_get_a_unit() -> None:
     assert u.basis == "area_km2"
 
 
-def test_settlement_population_goes_to_the_nearest_unit_of_its_village() -> None:
+def test_settlement_people_go_to_the_nearest_unit_of_their_village() -> None:
     st_xy = np.array([[100.0, 100.0], [2500.0, 1000.0], [9000.0, 9000.0]])
     u = build_demand_units(_two_villages(), 250.0, settlement_xy=st_xy,
                            settlement_population=np.array([100.0, 50.0, 7.0]))
     assert u.basis == "population"
     per_village = np.bincount(u.village, weights=u.weight, minlength=3)
     assert per_village[0] == 100.0
-    # The point outside every village goes to the nearest unit: the east village's corner.
-    assert per_village[1] == 57.0
-    assert u.weight.sum() == 157.0
+    assert per_village[1] == 50.0
+    assert u.weight.sum() == 150.0  # the settlement outside every village is ignored
+    assert "1 settlements outside every village ignored" in u.basis_note
     k = int(np.argmax(u.weight))
     assert (u.x_m[k], u.y_m[k]) == (125.0, 125.0)
 
@@ -62,3 +62,9 @@ def test_village_statistics_shares_and_best_server() -> None:
     assert st["best_server"].tolist() == [3, -1, -1]
     assert st["median_rsrp_dbm"].iloc[0] == -90.0
     assert np.isnan(st["median_rsrp_dbm"].iloc[1])
+
+
+def test_settlements_all_outside_fall_back_to_area() -> None:
+    u = build_demand_units(_two_villages(), 250.0, settlement_xy=np.array([[9e3, 9e3]]),
+                           settlement_population=np.array([7.0]))
+    assert u.basis == "area_km2"

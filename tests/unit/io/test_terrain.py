@@ -232,7 +232,7 @@ def test_no_extrapolation_outside_files(tmp_path):
     assert np.isnan(grid.array[10:20, 37:40]).all()
     assert report.repairs == ()
     assert any("30 nodata cells" in p and "left unfilled" in p for p in report.problems)
-    assert any("800 grid cells" in p and "outside every DEM file" in p for p in report.problems)
+    assert any("800 grid cells" in n and "outside every DEM file" in n for n in report.notes)
 
 
 def test_coverage_error_names_uncovered_part(make_dem):

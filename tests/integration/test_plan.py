@@ -1,0 +1,137 @@
+"""End-to-end runs of ``towerplan plan``: a small generated scenario and the built-in demo."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pyogrio
+import pytest
+
+from towerplan import load_scenario, run_plan
+from towerplan.outputs.columns import RANKING_COLUMNS, SUMMARY_KEYS, VILLAGE_COLUMNS
+
+DESIGN_SUMMARY_KEYS = ("scenario", "budget_idr", "spent_idr", "towers_selected",
+                       "villages_total", "blank_villages_before", "blank_villages_after",
+                       "demand_covered_before", "demand_covered_after", "solver",
+                       "optimality_gap", "runtime_s")
+OUTPUT_FILES = ("map.html", "report.xlsx", "ranking.csv", "villages.csv", "plan.gpkg",
+                "coverage_before.tif", "coverage_after.tif", "summary.json")
+
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _check_plan_outputs(out: Path, n_villages: int, tower_cost: float) -> dict[str, Any]:
+    for name in OUTPUT_FILES:
+        assert (out / name).stat().st_size > 0, name
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert set(DESIGN_SUMMARY_KEYS) <= set(summary)
+    assert set(SUMMARY_KEYS) <= set(summary)
+    assert summary["villages_total"] == n_villages
+    assert summary["spent_idr"] <= summary["budget_idr"]
+    # No cost but the tower is configured: spent = towers x tower cost.
+    assert summary["spent_idr"] == pytest.approx(summary["towers_selected"] * tower_cost)
+    assert summary["blank_villages_after"] <= summary["blank_villages_before"]
+    assert summary["demand_covered_after"] >= summary["demand_covered_before"]
+    assert summary["objective"] == pytest.approx(
+        summary["demand_covered_after"] - summary["demand_covered_before"], rel=1e-6, abs=1e-3)
+    assert summary["objective"] >= summary["greedy_objective"] - 1e-6
+    assert summary["optimality_gap"] == pytest.approx(0.0, abs=1e-6)
+    villages = _read_csv(out / "villages.csv")
+    assert len(villages) == n_villages
+    assert list(villages[0])[: len(VILLAGE_COLUMNS)] == list(VILLAGE_COLUMNS)
+    ranking = _read_csv(out / "ranking.csv")
+    assert len(ranking) == summary["towers_selected"]
+    assert list(ranking[0])[: len(RANKING_COLUMNS)] == list(RANKING_COLUMNS) if ranking else True
+    cum = [float(r["cumulative_cost_idr"]) for r in ranking]
+    assert cum == sorted(cum)
+    if ranking:
+        assert cum[-1] == pytest.approx(summary["spent_idr"])
+        gains = sum(float(r["new_demand"]) for r in ranking)
+        assert gains == pytest.approx(summary["objective"], rel=1e-6)
+    layers = {name for name, _ in pyogrio.list_layers(out / "plan.gpkg")}
+    assert {"villages", "candidates", "selected", "existing"} <= layers
+    return summary
+
+
+def test_small_scenario_plan(tmp_path: Path, small_scenario: Callable[..., Path]) -> None:
+    scenario = load_scenario(small_scenario())
+    out = tmp_path / "out"
+    result = run_plan(scenario, out)
+    summary = _check_plan_outputs(out, 9, 1.7e9)
+    assert summary["synthetic"] is False
+    assert summary["towers_selected"] == 2
+    assert summary["demand_basis"] == "population"  # the villages carry a population column
+    assert summary["crs"] == "EPSG:32750"
+    sel = gpd.read_file(out / "plan.gpkg", layer="selected", engine="pyogrio")
+    assert len(sel) == 2 and sel.crs.to_epsg() == 32750
+    assert result.summary == summary
+
+
+def test_rerun_needs_overwrite_and_replaces_files(tmp_path: Path,
+                                                  small_scenario: Callable[..., Path]) -> None:
+    from towerplan.errors import OutputError
+
+    scenario = load_scenario(small_scenario())
+    out = tmp_path / "out"
+    run_plan(scenario, out)
+    with pytest.raises(OutputError, match="--overwrite"):
+        run_plan(scenario, out)
+    run_plan(scenario, out, overwrite=True)
+    assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_FILES)
+    assert not [p for p in tmp_path.iterdir() if ".partial-" in p.name]
+
+
+def test_budget_for_one_tower_selects_the_best_single_site(
+        tmp_path: Path, small_scenario: Callable[..., Path]) -> None:
+    scenario = load_scenario(small_scenario(budget="1_700_000_000"))
+    result = run_plan(scenario, tmp_path / "out")
+    assert result.summary["towers_selected"] == 1
+    best = result.candidates["demand_alone"].max()
+    assert result.summary["objective"] == pytest.approx(best)
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
+    """``towerplan plan`` with no scenario, run from a foreign directory."""
+    import os
+    import subprocess
+    import sys
+
+    work = tmp_path_factory.mktemp("demo")
+    env = {**os.environ, "TOWERPLAN_CACHE_DIR": str(work / "cache")}
+    proc = subprocess.run([sys.executable, "-m", "towerplan", "plan"], cwd=work, env=env,
+                          capture_output=True, text=True, check=False, timeout=900)
+    return work / "towerplan-out", proc
+
+
+def test_demo_plan_default_run(demo_run: tuple[Path, Any]) -> None:
+    out, proc = demo_run
+    assert proc.returncode == 0, proc.stderr
+    summary = _check_plan_outputs(out, 144, 1.7e9)
+    assert summary["synthetic"] is True
+    assert summary["budget_idr"] == 8.5e9
+    assert summary["towers_selected"] == 5
+    assert summary["solver"] == "milp (HiGHS)"
+    assert summary["demand_basis"] == "population"
+    assert math.isfinite(summary["runtime_s"]) and summary["runtime_s"] > 0
+    assert any("synthetic" in s.lower() for s in summary["data_sources"])
+    assert "SYNTHETIC" in proc.stdout
+
+
+def test_demo_outputs_say_synthetic(demo_run: tuple[Path, Any]) -> None:
+    out, _ = demo_run
+    html = (out / "map.html").read_text(encoding="utf-8")
+    assert "SINTETIS" in html.upper()
+    villages = _read_csv(out / "villages.csv")
+    assert all("synthetic" in row["data_source"] for row in villages)
+    statuses = {row["status_before"] for row in villages}
+    assert statuses <= {"blank", "partial", "covered"} and "blank" in statuses
