@@ -39,6 +39,7 @@ from towerplan.coverage.composite import best_server, best_server_points, covera
 from towerplan.coverage.raster import MODEL_DESCRIPTIONS, LinkParams
 from towerplan.errors import OutputError, ScenarioError
 from towerplan.inputs import LoadedInputs, load_inputs
+from towerplan.io.atomic import publish_permissions
 from towerplan.io.rasters import RasterGrid
 from towerplan.results import PlanResult, Provenance
 from towerplan.scenario import Scenario
@@ -468,7 +469,10 @@ def _prepare_output(target: Path, *, overwrite: bool) -> Path:
 def _publish(staging: Path, target: Path) -> None:
     """Move the staged outputs into *target* (rename when it does not exist yet)."""
     try:
+        for item in staging.iterdir():
+            publish_permissions(item, directory=item.is_dir())
         if not target.exists():
+            publish_permissions(staging, directory=True)
             staging.rename(target)
             return
         for item in sorted(staging.iterdir(), key=lambda p: p.name == "summary.json"):

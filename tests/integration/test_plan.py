@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -71,6 +73,11 @@ def test_small_scenario_plan(tmp_path: Path, small_scenario: Callable[..., Path]
     assert summary["towers_selected"] == 2
     assert summary["demand_basis"] == "population"  # the villages carry a population column
     assert summary["crs"] == "EPSG:32750"
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o777 & ~umask
+    for name in OUTPUT_FILES:  # shared like any file the user creates, not private temp files
+        assert stat.S_IMODE((out / name).stat().st_mode) == 0o666 & ~umask, name
     sel = gpd.read_file(out / "plan.gpkg", layer="selected", engine="pyogrio")
     assert len(sel) == 2 and sel.crs.to_epsg() == 32750
     assert result.summary == summary

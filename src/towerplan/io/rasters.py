@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
-import tempfile
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -18,6 +16,7 @@ from affine import Affine
 from pyproj import CRS, Transformer
 
 from towerplan.errors import InputDataError, InputFileError
+from towerplan.io.atomic import atomic_output
 
 if TYPE_CHECKING:
     from rasterio.io import DatasetReader
@@ -121,23 +120,16 @@ def write_raster(path: str | Path, grid: RasterGrid, *, description: str = "",
         nodata: float | None = float("nan")
     else:
         nodata = grid.nodata
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        profile = dict(DEFAULT_COG_PROFILE)
-        with rasterio.open(
-            tmp, "w", height=arr.shape[0], width=arr.shape[1], count=1, dtype=arr.dtype,
-            crs=grid.crs.to_wkt(), transform=grid.transform, nodata=nodata, **profile,
-        ) as dst:
-            dst.write(arr, 1)
-            if description:
-                dst.set_band_description(1, description)
-            if tags:
-                dst.update_tags(**tags)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_output(path) as tmp, rasterio.open(
+        tmp, "w", height=arr.shape[0], width=arr.shape[1], count=1, dtype=arr.dtype,
+        crs=grid.crs.to_wkt(), transform=grid.transform, nodata=nodata,
+        **DEFAULT_COG_PROFILE,
+    ) as dst:
+        dst.write(arr, 1)
+        if description:
+            dst.set_band_description(1, description)
+        if tags:
+            dst.update_tags(**tags)
     return path
 
 

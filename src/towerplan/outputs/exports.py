@@ -7,22 +7,21 @@ behind and never a half-written destination.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import functools
 import json
 import logging
 import math
-import os
-import secrets
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from towerplan.errors import OutputError, TowerplanError
+from towerplan.io.atomic import atomic_output
+from towerplan.io.vectors import write_gpkg_layers
 from towerplan.outputs.columns import (
     CANDIDATE_COLUMNS,
     RANKING_COLUMNS,
@@ -41,10 +40,10 @@ __all__ = [
     "DATA_SOURCE_SYNTHETIC",
     "DATA_SOURCE_USER",
     "OUTPUT_FILES",
-    "atomic_output",
     "data_source_label",
     "guard_formula",
     "require_columns",
+    "working_crs",
     "write_coverage_rasters",
     "write_outputs",
     "write_plan_gpkg",
@@ -78,7 +77,6 @@ _INT_COLUMNS = frozenset({"rank", "villages_lifted", "cells"})
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 # Sidecar files SQLite may leave next to a GeoPackage that failed half-way.
-_SIDECARS = ("-journal", "-wal", "-shm")
 
 
 def guard_formula(text: str) -> str:
@@ -89,8 +87,8 @@ def guard_formula(text: str) -> str:
 
     Examples
     --------
-    >>> guard_formula('=HYPERLINK("x")')
-    '\\'=HYPERLINK("x")'
+    >>> guard_formula("=1+2")
+    "'=1+2"
     >>> guard_formula("Muara Toyu")
     'Muara Toyu'
     """
@@ -108,38 +106,6 @@ def require_columns(frame: pd.DataFrame, columns: Sequence[str], layer: str) -> 
     if missing:
         msg = f"cannot write the {layer} table: missing column(s) {', '.join(missing)}"
         raise OutputError(msg)
-
-
-@contextlib.contextmanager
-def atomic_output(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside *path*; rename it over *path* when the block succeeds.
-
-    The temporary path is not created, so writers that refuse existing files (GDAL) work.
-    On any exception the temporary file (and SQLite sidecars) is removed and the exception
-    propagates; an :class:`OSError` becomes :class:`~towerplan.errors.OutputError`.
-
-    Parameters
-    ----------
-    path : str or Path
-        Destination file; its directory must exist.
-
-    Yields
-    ------
-    Path
-        Where to write, named ``.<name>.<random>.tmp<suffix>`` in the same directory.
-    """
-    path = Path(path)
-    tmp = path.with_name(f".{path.stem}.{secrets.token_hex(4)}.tmp{path.suffix}")
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    except BaseException as exc:
-        for leftover in (tmp, *(tmp.with_name(tmp.name + s) for s in _SIDECARS)):
-            leftover.unlink(missing_ok=True)
-        if isinstance(exc, OSError) and not isinstance(exc, TowerplanError):
-            msg = f"cannot write {path}: {exc.strerror or exc}"
-            raise OutputError(msg) from exc
-        raise
 
 
 # --------------------------------------------------------------------------- tables
@@ -160,12 +126,16 @@ def _decimals(column: str) -> int | None:
     return 2
 
 
+def _text_values(values: pd.Series) -> list[str]:
+    """Return a text column as strings, missing values (None, NaN, NA) as ``""``."""
+    missing = values.isna().to_numpy()
+    return ["" if gone else str(v) for v, gone in zip(values, missing, strict=True)]
+
+
 def _csv_value(column: str, value: Any) -> str:
-    """Format one cell of a CSV file."""
+    """Format one cell of a CSV file (text columns arrive as strings already)."""
     if column in _TEXT_COLUMNS:
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            return ""
-        return guard_formula(str(value))
+        return guard_formula(value)
     if column in _BOOL_COLUMNS:
         return "true" if bool(value) else "false"
     if value is None:
@@ -182,12 +152,12 @@ def _csv_value(column: str, value: Any) -> str:
 def _write_csv(frame: pd.DataFrame, columns: Sequence[str], layer: str, path: Path,
                source: str) -> Path:
     require_columns(frame, columns, layer)
-    header = [*columns, DATA_SOURCE_COLUMN]
+    values = [_text_values(frame[c]) if c in _TEXT_COLUMNS else frame[c].tolist()
+              for c in columns]
     with atomic_output(path) as tmp, tmp.open("x", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(header)
-        rows = frame[list(columns)].itertuples(index=False, name=None)
-        for row in rows:
+        writer.writerow([*columns, DATA_SOURCE_COLUMN])
+        for row in zip(*values, strict=True):
             writer.writerow([*(_csv_value(c, v) for c, v in zip(columns, row, strict=True)),
                              source])
     return path
@@ -250,9 +220,7 @@ def _typed_layer(frame: gpd.GeoDataFrame, columns: Sequence[str], crs: Any,
     for col in columns:
         values = frame[col]
         if col in _TEXT_COLUMNS:
-            data[col] = pd.Series(
-                [guard_formula("" if _is_missing(v) else str(v)) for v in values],
-                index=frame.index, dtype=object)
+            data[col] = pd.Series(_text_values(values), index=frame.index, dtype=object)
         elif col in _BOOL_COLUMNS:
             data[col] = values.astype(bool)
         elif col in _INT_COLUMNS:
@@ -268,16 +236,13 @@ def _typed_layer(frame: gpd.GeoDataFrame, columns: Sequence[str], crs: Any,
     return gpd.GeoDataFrame(data, geometry=geometry.values, crs=crs, index=frame.index)
 
 
-def _is_missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
 def write_plan_gpkg(result: PlanResult, path: str | Path) -> Path:
     """Write the plan's vector layers to one GeoPackage.
 
     Layers ``villages`` (MultiPolygon), ``candidates``, ``selected`` and ``existing`` (Point),
     each in the working CRS with its column set from :mod:`~towerplan.outputs.columns` plus
-    ``data_source``. Layers without rows are still created with their full schema.
+    ``data_source``. Layers without rows are still created with their full schema. Text is
+    stored as is (GIS data, not a spreadsheet: no formula guard).
 
     Parameters
     ----------
@@ -291,8 +256,6 @@ def write_plan_gpkg(result: PlanResult, path: str | Path) -> Path:
     Path
         The file written.
     """
-    import pyogrio
-
     path = Path(path)
     crs = working_crs(result)
     source = data_source_label(result)
@@ -304,14 +267,10 @@ def write_plan_gpkg(result: PlanResult, path: str | Path) -> Path:
     )
     for name, frame, columns, _ in layers:
         require_columns(frame, columns, name)
-    with atomic_output(path) as tmp:
-        for name, frame, columns, geometry_type in layers:
-            layer = _typed_layer(frame, columns, crs, source)
-            pyogrio.write_dataframe(
-                layer, tmp, layer=name, driver="GPKG", geometry_type=geometry_type,
-                promote_to_multi=geometry_type.startswith("Multi"), append=tmp.exists(),
-            )
-    return path
+    return write_gpkg_layers(path, [
+        (name, _typed_layer(frame, columns, crs, source), geometry_type)
+        for name, frame, columns, geometry_type in layers
+    ])
 
 
 # --------------------------------------------------------------------------- JSON

@@ -116,6 +116,11 @@ _SUMMARY: dict[str, tuple[str, str]] = {
     "data_sources": ("Sumber data", "Data sources"),
     "runtime_s": ("Waktu proses (detik)", "Runtime (s)"),
     "created_utc": ("Dibuat (UTC)", "Created (UTC)"),
+    "demand_basis_note": ("Keterangan dasar kebutuhan", "Demand basis note"),
+    "solver_status": ("Status solver", "Solver status"),
+    "objective_bound": ("Batas atas nilai tujuan", "Objective bound"),
+    "greedy_spent_idr": ("Terpakai metode greedy", "Greedy spent"),
+    "solver_runtime_s": ("Waktu solver (detik)", "Solver runtime (s)"),
 }
 
 _LABELS: dict[str, tuple[str, str]] = {
@@ -134,14 +139,17 @@ _LABELS: dict[str, tuple[str, str]] = {
     "banner.synthetic": ("DATA SINTETIS — bukan tempat nyata",
                          "SYNTHETIC DATA — not a real place"),
     "badge.synthetic": ("DATA SINTETIS / SYNTHETIC DATA", "DATA SINTETIS / SYNTHETIC DATA"),
-    "badge.synthetic_note": ("Contoh buatan, bukan tempat nyata", "Generated example, not a real place"),
+    "badge.synthetic_note": ("Contoh buatan, bukan tempat nyata",
+                             "Generated example, not a real place"),
     # map layers
     "layer.relief": ("Relief medan (luring)", "Terrain relief (offline)"),
-    "layer.osm": ("OpenStreetMap (daring, perlu internet)", "OpenStreetMap (online, needs internet)"),
+    "layer.osm": ("OpenStreetMap (daring, perlu internet)",
+                  "OpenStreetMap (online, needs internet)"),
     "layer.villages_before": ("Status desa — sebelum", "Village status — before"),
     "layer.villages_after": ("Status desa — sesudah rencana", "Village status — after the plan"),
     "layer.coverage_before": ("Cakupan sinyal — sebelum", "Signal coverage — before"),
-    "layer.coverage_after": ("Cakupan sinyal — sesudah rencana", "Signal coverage — after the plan"),
+    "layer.coverage_after": ("Cakupan sinyal — sesudah rencana",
+                             "Signal coverage — after the plan"),
     "layer.existing": ("Menara yang ada", "Existing towers"),
     "layer.candidates": ("Lokasi kandidat", "Candidate sites"),
     "layer.selected": ("Menara terpilih (urutan bangun)", "Selected towers (build order)"),

@@ -1,0 +1,793 @@
+"""The offline HTML map (``map.html``) for reviewers.
+
+The map is built with folium, but nothing is fetched from the network when it is opened:
+Leaflet's JavaScript and CSS (with its images as data URIs) are inlined from the installed
+``xstatic-leaflet`` package, folium's CDN assets (jQuery, Bootstrap, Font Awesome,
+awesome-markers) are dropped, the terrain basemap is a hillshade PNG embedded as a data URI,
+and the OpenStreetMap tile layer is off until the user switches it on.
+
+Village names, operators and ids are data, not HTML: every such string is escaped with
+:func:`html.escape` before it becomes markup, and JSON placed inside ``<script>`` has ``<``,
+``>`` and ``&`` escaped. Popup markup is built here in Python; the page's JavaScript only
+inserts it, and shows search results with ``textContent``.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import html
+import io
+import json
+import logging
+import math
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+import folium
+import numpy as np
+from branca.element import Element, Figure, MacroElement
+from folium.map import CustomPane, Layer
+from folium.raster_layers import ImageOverlay, TileLayer
+from folium.template import Template
+from folium.utilities import JsCode
+
+from towerplan.errors import OutputError
+from towerplan.io.atomic import atomic_output
+from towerplan.outputs.columns import (
+    CANDIDATE_COLUMNS,
+    RANKING_COLUMNS,
+    TOWER_COLUMNS,
+    VILLAGE_COLUMNS,
+)
+from towerplan.outputs.exports import require_columns, working_crs
+from towerplan.outputs.i18n import (
+    check_lang,
+    format_idr,
+    format_number,
+    format_percent,
+    status_label,
+    t,
+)
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from towerplan.io.rasters import RasterGrid
+    from towerplan.results import PlanResult
+
+__all__ = ["STATUS_COLORS", "hillshade", "rsrp_colors", "write_map"]
+
+log = logging.getLogger(__name__)
+
+#: Fill colour of villages by status.
+STATUS_COLORS: dict[str, str] = {"blank": "#d7301f", "partial": "#fd8d3c", "covered": "#31a354"}
+_UNKNOWN_COLOR = "#9e9e9e"
+
+#: RSRP colour ramp (dBm, RGB), -120 to -60 dBm.
+_RSRP_STOPS: tuple[tuple[float, tuple[int, int, int]], ...] = (
+    (-120.0, (237, 248, 251)), (-105.0, (158, 188, 218)), (-90.0, (140, 150, 198)),
+    (-75.0, (136, 86, 167)), (-60.0, (110, 1, 107)))
+_RSRP_ALPHA = 210
+
+#: Longest side of an embedded image, pixels; larger grids are resampled for display.
+_MAX_IMAGE_PX = 1400
+#: Tolerance of the display simplification of village outlines, metres.
+_SIMPLIFY_M = 50.0
+#: Decimals of longitude/latitude in the page (5 decimals ≈ 1 m).
+_COORD_DECIMALS = 5
+
+_EXTERNAL_ASSET = re.compile(
+    r"<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)\s*=\s*[\"']?\s*(?:https?:)?//"
+    r"|url\(\s*[\"']?\s*(?:https?:)?//|@import", re.IGNORECASE)
+
+
+def write_map(result: PlanResult, path: str | Path, *, lang: str = "id") -> Path:
+    """Write the offline HTML map of a plan.
+
+    Parameters
+    ----------
+    result : PlanResult
+        The plan to show.
+    path : str or Path
+        Destination file, normally ``map.html``.
+    lang : {"id", "en"}
+        Language of every label (default Bahasa Indonesia).
+
+    Returns
+    -------
+    Path
+        The file written (atomically).
+
+    Raises
+    ------
+    OutputError
+        If the file cannot be written or the page would load an external asset.
+    ScenarioError
+        If *lang* is not supported.
+
+    Notes
+    -----
+    Layers, each in the layer control: terrain relief (offline hillshade of ``result.dem``),
+    OpenStreetMap tiles (online, off by default), RSRP coverage before and after, village
+    status before and after, existing towers, candidate sites and the selected towers numbered
+    by build order. Shown at first: relief, coverage and status after the plan, existing and
+    selected towers. A title block states the scenario, model chain, threshold, budget, solver
+    and data sources; a search box zooms to a village by name.
+    """
+    check_lang(lang)
+    for frame, columns, layer in ((result.villages, VILLAGE_COLUMNS, "villages"),
+                                  (result.existing, TOWER_COLUMNS, "existing"),
+                                  (result.candidates, CANDIDATE_COLUMNS, "candidates"),
+                                  (result.selected, RANKING_COLUMNS, "selected")):
+        require_columns(frame, columns, layer)
+    page = _render(result, lang)
+    match = _EXTERNAL_ASSET.search(page)
+    if match:
+        msg = f"map would load an external asset ({match.group(0)[:80]}...); refusing to write"
+        raise OutputError(msg)
+    path = Path(path)
+    with atomic_output(path) as tmp:
+        tmp.write_text(page, encoding="utf-8")
+    log.info("map: %s (%.0f kB)", path, path.stat().st_size / 1024)
+    return path
+
+
+# --------------------------------------------------------------------------- rasters
+
+
+def hillshade(elevation_m: np.ndarray, dx_m: float, dy_m: float, *,
+              azimuth_deg: float = 315.0, altitude_deg: float = 45.0) -> np.ndarray:
+    """Return the illumination (0..1) of a north-up elevation grid.
+
+    Parameters
+    ----------
+    elevation_m : numpy.ndarray
+        Elevation, metres; ``nan`` cells take the mean of the grid and come out ``nan``.
+    dx_m, dy_m : float
+        Cell width and height, metres (positive).
+    azimuth_deg : float
+        Direction the light comes from, degrees clockwise from north (default 315, NW).
+    altitude_deg : float
+        Height of the light above the horizon, degrees (default 45).
+
+    Returns
+    -------
+    numpy.ndarray
+        Cosine of the angle between the surface normal and the light, clipped to 0..1.
+
+    Examples
+    --------
+    >>> round(float(hillshade(np.zeros((3, 3)), 30.0, 30.0)[1, 1]), 4)  # flat: sin(45°)
+    0.7071
+    """
+    z = np.asarray(elevation_m, dtype=np.float64)
+    valid = np.isfinite(z)
+    if not valid.any():
+        return np.full(z.shape, np.nan)
+    if min(z.shape) < 2:
+        return np.where(valid, math.sin(math.radians(altitude_deg)), np.nan)
+    slope_rows, slope_cols = np.gradient(np.where(valid, z, np.nanmean(z)), dy_m, dx_m)
+    dz_east, dz_north = slope_cols, -slope_rows  # rows run southwards
+    az, alt = math.radians(azimuth_deg), math.radians(altitude_deg)
+    light = (math.cos(alt) * math.sin(az), math.cos(alt) * math.cos(az), math.sin(alt))
+    norm = np.sqrt(dz_east**2 + dz_north**2 + 1.0)
+    shade = (-dz_east * light[0] - dz_north * light[1] + light[2]) / norm
+    return np.where(valid, np.clip(shade, 0.0, 1.0), np.nan)
+
+
+def rsrp_colors(rsrp_dbm: np.ndarray, threshold_dbm: float) -> np.ndarray:
+    """Return RGBA (uint8) of an RSRP grid: ramp from -120 to -60 dBm, transparent below threshold.
+
+    Parameters
+    ----------
+    rsrp_dbm : numpy.ndarray
+        RSRP, dBm; ``nan`` is transparent.
+    threshold_dbm : float
+        Cells weaker than this are transparent.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(rows, cols, 4)``.
+    """
+    values = np.asarray(rsrp_dbm, dtype=np.float64)
+    stops = np.array([s for s, _ in _RSRP_STOPS])
+    rgb = np.array([c for _, c in _RSRP_STOPS], dtype=np.float64)
+    clipped = np.clip(np.nan_to_num(values, nan=stops[0]), stops[0], stops[-1])
+    out = np.zeros((*values.shape, 4), dtype=np.uint8)
+    for band in range(3):
+        out[..., band] = np.round(np.interp(clipped, stops, rgb[:, band])).astype(np.uint8)
+    covered = np.isfinite(values) & (values >= threshold_dbm)
+    out[..., 3] = np.where(covered, _RSRP_ALPHA, 0).astype(np.uint8)
+    return out
+
+
+def _relief_colors(elevation_m: np.ndarray, shade: np.ndarray) -> np.ndarray:
+    """Return RGBA of a hypsometric tint (green lowland to brown hills) times the hillshade."""
+    z = np.asarray(elevation_m, dtype=np.float64)
+    valid = np.isfinite(z) & np.isfinite(shade)
+    out = np.zeros((*z.shape, 4), dtype=np.uint8)
+    if not valid.any():
+        return out
+    lo, hi = np.percentile(z[valid], [2, 98])
+    frac = np.clip((np.where(valid, z, lo) - lo) / max(hi - lo, 1.0), 0.0, 1.0)
+    stops = np.array([0.0, 0.35, 0.7, 1.0])
+    tint = np.array([(214, 230, 190), (196, 214, 160), (214, 196, 158), (190, 166, 132)], float)
+    light = 0.45 + 0.6 * np.where(valid, shade, 1.0)
+    for band in range(3):  # 6 bits per channel: invisible here, and the PNG compresses better
+        value = np.clip(np.round(np.interp(frac, stops, tint[:, band]) * light), 0, 255)
+        out[..., band] = (value.astype(np.uint8) & 0xFC) | 2
+    out[..., 3] = np.where(valid, 255, 0).astype(np.uint8)
+    return out
+
+
+def _corners(transform: Any, cols: int, rows: int) -> tuple[float, float, float, float]:
+    """``(west, south, east, north)`` of a north-up grid, from its affine coefficients."""
+    xs = (transform.c, transform.c + transform.a * cols + transform.b * rows)
+    ys = (transform.f, transform.f + transform.d * cols + transform.e * rows)
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def _to_web_mercator(grid: RasterGrid, values: np.ndarray, *,
+                     nearest: bool) -> tuple[np.ndarray, list[list[float]]]:
+    """Reproject *values* (on *grid*) to EPSG:3857; return the array and its lat/lon bounds.
+
+    The target has square cells covering the grid's extent with about as many cells as the
+    source, at most ``_MAX_IMAGE_PX`` along a side.
+    """
+    from affine import Affine
+    from pyproj import Transformer
+    from rasterio.warp import Resampling, reproject
+
+    rows, cols = grid.shape
+    to_merc = Transformer.from_crs(grid.crs, 3857, always_xy=True)
+    west, south, east, north = to_merc.transform_bounds(*_corners(grid.transform, cols, rows),
+                                                        densify_pts=21)
+    res = math.sqrt((east - west) * (north - south) / (rows * cols))
+    res = max(res, (east - west) / _MAX_IMAGE_PX, (north - south) / _MAX_IMAGE_PX)
+    width, height = (max(1, math.ceil(span / res)) for span in (east - west, north - south))
+    transform = Affine(res, 0.0, west, 0.0, -res, north)
+    out = np.full((height, width), np.nan, dtype=np.float32)
+    reproject(
+        source=np.asarray(values, dtype=np.float32), destination=out,
+        src_transform=grid.transform, src_crs=grid.crs.to_wkt(), src_nodata=np.nan,
+        dst_transform=transform, dst_crs="EPSG:3857", dst_nodata=np.nan,
+        resampling=Resampling.nearest if nearest else Resampling.bilinear,
+    )
+    west, south, east, north = _corners(transform, width, height)
+    (lon0, lon1), (lat0, lat1) = Transformer.from_crs(3857, 4326, always_xy=True).transform(
+        [west, east], [south, north])
+    return out, [[lat0, lon0], [lat1, lon1]]
+
+
+def _png_data_uri(rgba: np.ndarray) -> str:
+    """Encode an RGBA uint8 array as a PNG data URI."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(rgba, dtype=np.uint8)).save(
+        buffer, format="PNG", compress_level=6)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _cell_size_m(grid: RasterGrid) -> tuple[float, float]:
+    """Cell width and height in metres (geographic grids: at the grid's mid-latitude)."""
+    dx, dy = abs(grid.transform.a), abs(grid.transform.e)
+    if grid.crs.is_geographic:
+        _, south, _, north = _corners(grid.transform, grid.shape[1], grid.shape[0])
+        lat = math.radians((south + north) / 2)
+        return dx * 111_320.0 * max(math.cos(lat), 0.01), dy * 110_574.0
+    return dx, dy
+
+
+def _relief_uri(grid: RasterGrid) -> tuple[str, list[list[float]]]:
+    z = np.asarray(grid.array, dtype=np.float64)
+    if grid.nodata is not None and not math.isnan(grid.nodata):
+        z = np.where(z == grid.nodata, np.nan, z)
+    shade = hillshade(z, *_cell_size_m(grid))
+    z_3857, bounds = _to_web_mercator(grid, z, nearest=False)
+    shade_3857, _ = _to_web_mercator(grid, shade, nearest=False)
+    return _png_data_uri(_relief_colors(z_3857, shade_3857)), bounds
+
+
+def _coverage_uri(grid: RasterGrid, threshold_dbm: float) -> tuple[str, list[list[float]]]:
+    values, bounds = _to_web_mercator(grid, grid.array, nearest=True)
+    return _png_data_uri(rsrp_colors(values, threshold_dbm)), bounds
+
+
+# --------------------------------------------------------------------------- text and data
+
+
+def _esc(value: Any) -> str:
+    """Escape any value for HTML text and attributes."""
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _script_json(data: Any) -> str:
+    """Serialise *data* as JSON that is safe inside an HTML ``<script>`` element."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def _num(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _text(value: Any) -> str:
+    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+
+
+_Popup = tuple[list[str], dict[str, Any]]
+
+_COSTS = tuple((c, "idr") for c in ("cost_tower_idr", "cost_road_idr", "cost_power_idr",
+                                    "cost_backhaul_idr", "cost_total_idr"))
+#: Rows of each popup: column and how its value is shown (a digit: decimals of a number).
+_POPUP_ROWS: dict[str, tuple[tuple[str, str], ...]] = {
+    "villages": (("code", "text"), ("district", "text"), ("status_before", "status"),
+                 ("status_after", "status"), ("share_covered_before", "percent"),
+                 ("share_covered_after", "percent"), ("demand_total", "demand"),
+                 ("area_km2", "1")),
+    "candidates": (("village", "text"), ("district", "text"), ("origin", "text"),
+                   ("elevation_m", "0"), *_COSTS, ("demand_alone", "demand"),
+                   ("selected", "yes/no")),
+    "selected": (("village", "text"), ("district", "text"), ("elevation_m", "0"), *_COSTS,
+                 ("cumulative_cost_idr", "idr"), ("new_demand", "demand"),
+                 ("cumulative_demand", "demand"), ("villages_lifted", "0"),
+                 ("villages_lifted_names", "text"), ("best_rsrp_dbm", "1")),
+    "existing": (("operator", "text"), ("radio", "text"), ("height_m", "0"), ("cells", "0")),
+}
+
+
+def _shown(value: Any, how: str, lang: str, basis: str) -> str:
+    """Format one popup value as text (escaped later, with everything else)."""
+    if how == "text":
+        return _text(value)
+    if how == "status":
+        return status_label(value, lang)
+    if how == "yes/no":
+        return t("popup.yes" if bool(value) else "popup.no", lang)
+    if how == "idr":
+        return format_idr(_num(value), lang)
+    if how == "percent":
+        return format_percent(_num(value), lang)
+    if how == "demand":
+        if basis == "area_km2":
+            return f"{format_number(_num(value), lang, 1)} {t('unit.km2', lang)}"
+        return f"{format_number(_num(value), lang, 0)} {t('unit.people', lang)}"
+    return format_number(_num(value), lang, int(how))
+
+
+def _popup(row: Any, kind: str, result: PlanResult, lang: str) -> _Popup:
+    """Return the escaped row labels (shared by a layer) and the feature's escaped title/values.
+
+    The page's ``tpPopups`` joins these already escaped pieces into the popup's markup.
+    """
+    if kind == "villages":
+        title = f"{t('popup.village', lang)} {_text(row.name)}"
+    elif kind == "selected":
+        title = f"{t('popup.selected_site', lang)} #{int(_num(row.rank))} — {_text(row.site_id)}"
+    elif kind == "candidates":
+        title = f"{t('popup.site', lang)} {_text(row.site_id)}"
+    else:
+        title = f"{t('popup.existing', lang)} {_text(row.tower_id)}"
+    rows = _POPUP_ROWS[kind]
+    basis = result.provenance.demand_basis
+    labels = [_esc(t(f"col.{column}", lang)) for column, _ in rows]
+    values = [_esc(_shown(getattr(row, column), how, lang, basis)) for column, how in rows]
+    return labels, {"title": _esc(title), "v": values}
+
+
+def _display_geometries(frame: gpd.GeoDataFrame, crs: Any) -> Any:
+    """Simplify (~50 m) in the working CRS, then reproject to lon/lat and round."""
+    import shapely
+
+    geoms = frame.geometry.set_crs(crs) if frame.crs is None else frame.geometry
+    tolerance = _SIMPLIFY_M / 111_320.0 if geoms.crs.is_geographic else _SIMPLIFY_M
+    simple = geoms.simplify(tolerance, preserve_topology=True).to_crs(4326)
+    return shapely.transform(simple.to_numpy(), lambda xy: np.round(xy, _COORD_DECIMALS))
+
+
+def _village_features(result: PlanResult,
+                      lang: str) -> tuple[dict[str, Any], list[Any], list[str]]:
+    """Return the villages FeatureCollection, the search index and the popup labels."""
+    import shapely
+
+    frame = result.villages
+    geoms = _display_geometries(frame, working_crs(result))
+    features: list[dict[str, Any]] = []
+    index: list[Any] = []
+    labels: list[str] = []
+    for row, geom in zip(frame.itertuples(index=False), geoms, strict=True):
+        if geom is None or geom.is_empty:
+            continue
+        labels, popup = _popup(row, "villages", result, lang)
+        features.append({
+            "type": "Feature",
+            "geometry": json.loads(shapely.to_geojson(geom)),
+            "properties": {"code": _text(row.code), "sb": _text(row.status_before),
+                           "sa": _text(row.status_after), "tip": _esc(row.name), **popup},
+        })
+        west, south, east, north = (round(v, _COORD_DECIMALS) for v in geom.bounds)
+        index.append([_text(row.name), _text(row.code), _text(row.district),
+                      [south, west, north, east]])
+    return {"type": "FeatureCollection", "features": features}, index, labels
+
+
+def _point_features(frame: gpd.GeoDataFrame, crs: Any, result: PlanResult, lang: str,
+                    kind: str) -> tuple[dict[str, Any], list[str]]:
+    """Return sites with escaped popups, tooltips and rank labels, and the popup labels."""
+    id_column = "tower_id" if kind == "existing" else "site_id"
+    features: list[dict[str, Any]] = []
+    labels: list[str] = []
+    if len(frame) == 0:
+        return {"type": "FeatureCollection", "features": features}, labels
+    geoms = frame.geometry.set_crs(crs) if frame.crs is None else frame.geometry
+    points = geoms.to_crs(4326)
+    for row, point in zip(frame.itertuples(index=False), points, strict=True):
+        if point is None or point.is_empty:
+            continue
+        labels, parts = _popup(row, kind, result, lang)
+        props = {"tip": _esc(getattr(row, id_column)), **parts}
+        if kind == "selected":
+            props["label"] = _esc(int(_num(row.rank)))
+        lon, lat = (round(v, _COORD_DECIMALS) for v in (point.x, point.y))
+        features.append({"type": "Feature", "properties": props,
+                         "geometry": {"type": "Point", "coordinates": [lon, lat]}})
+    return {"type": "FeatureCollection", "features": features}, labels
+
+
+# --------------------------------------------------------------------------- page assets
+
+
+@functools.lru_cache(maxsize=1)
+def _leaflet_assets() -> tuple[str, str]:
+    """Return Leaflet's JavaScript and CSS from ``xstatic-leaflet``, ready to inline.
+
+    The CSS images (layer switcher, default marker) become data URIs so that no request is
+    made, not even for a local file; the source-map comment is dropped.
+    """
+    import xstatic.pkg.leaflet as xleaflet
+
+    base = Path(xleaflet.BASE_DIR)
+    script = (base / "leaflet.js").read_text(encoding="utf-8")
+    script = re.sub(r"^//# sourceMappingURL=.*$", "", script, flags=re.MULTILINE)
+    script = script.replace("</script", "<\\/script")
+    css = (base / "leaflet.css").read_text(encoding="utf-8")
+
+    def inline(match: re.Match[str]) -> str:
+        data = (base / "images" / match.group(1)).read_bytes()
+        return f'url("data:image/png;base64,{base64.b64encode(data).decode("ascii")}")'
+
+    css = re.sub(r"url\(\s*['\"]?images/([\w.-]+\.png)['\"]?\s*\)", inline, css)
+    return script, css.replace("</style", "<\\/style")
+
+
+_PAGE_CSS = """
+html,body{height:100%;margin:0}
+:root{--tp-font:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif}
+.leaflet-container{background:#eef0ea;font:13px/1.4 var(--tp-font)}
+.leaflet-control-layers{font-size:12.5px}
+.tp-crisp{image-rendering:pixelated}
+.tp-panel{position:fixed;z-index:1000;background:rgba(255,255,255,.95);border-radius:6px;
+  box-shadow:0 1px 5px rgba(0,0,0,.35);padding:8px 10px;font:12px/1.35 var(--tp-font);color:#222}
+#tp-title{top:10px;left:54px;width:340px;max-height:calc(100vh - 120px);overflow:auto}
+#tp-title h1{font-size:15px;margin:0 0 6px;line-height:1.25}
+.tp-panel table,.tp-pop table{border-collapse:collapse}
+.tp-panel th,.tp-pop th{text-align:left;font-weight:600;color:#555;padding:1px 8px 1px 0;
+  vertical-align:top;white-space:nowrap}
+.tp-panel td{padding:1px 0;vertical-align:top}
+.tp-sources{margin:6px 0 0;padding-left:16px;color:#444}
+.tp-prov{margin-top:4px;color:#777;font-size:11px}
+.tp-badge{position:fixed;z-index:1001;top:10px;left:50%;transform:translateX(-50%);color:#fff;
+  background:#b00020;font:700 17px/1.2 var(--tp-font);letter-spacing:.06em;padding:6px 16px;
+  border-radius:4px;border:2px solid #fff;box-shadow:0 1px 6px rgba(0,0,0,.45);text-align:center;
+  pointer-events:none}
+.tp-badge small{display:block;font-weight:400;font-size:11px;letter-spacing:0}
+#tp-search{margin-top:8px}
+#tp-search input{width:100%;box-sizing:border-box;padding:5px 6px;border:1px solid #999;
+  border-radius:4px;font:inherit}
+#tp-search ul{list-style:none;margin:2px 0 0;padding:0;max-height:160px;overflow:auto}
+#tp-search li{padding:3px 4px;cursor:pointer;border-radius:3px}
+#tp-search li:hover,#tp-search li:focus{background:#e3ecfb;outline:none}
+#tp-search li.tp-none{cursor:default;color:#888}
+#tp-legend{bottom:26px;right:10px;width:230px}
+#tp-legend h2{font-size:13px;margin:0 0 4px}
+#tp-legend h3{font-size:12px;margin:6px 0 2px;color:#444}
+.tp-row{display:flex;align-items:center;margin:2px 0}
+.tp-sw{display:inline-block;width:14px;height:12px;border:1px solid #555;margin-right:6px}
+.tp-dot{display:inline-block;border-radius:50%;margin-right:6px}
+.tp-ramp{position:relative;height:12px;border:1px solid #777;margin:4px 0 14px}
+.tp-ramp .tp-below{position:absolute;top:0;bottom:0;left:0;
+  background:repeating-linear-gradient(45deg,#fff 0 3px,#ddd 3px 6px)}
+.tp-ramp span{position:absolute;top:13px;font-size:10px;transform:translateX(-50%);color:#333}
+.tp-ramp .tp-thr{position:absolute;top:-3px;bottom:-3px;border-left:2px solid #000}
+.tp-note{font-size:11px;color:#555}
+.tp-rank{background:#111;color:#fff;border:2px solid #ffd400;border-radius:50%;
+  font:700 12px/20px var(--tp-font);text-align:center;box-shadow:0 0 3px #000}
+.tp-pop{font-size:12.5px}.tp-pop b{font-size:13.5px}.tp-pop td{text-align:right}
+"""
+
+_SEARCH_JS = """
+(function () {
+  var map = %(map)s, villages = [%(layers)s], index = %(index)s, noMatch = %(no_match)s;
+  var input = document.getElementById("tp-search-input");
+  var list = document.getElementById("tp-search-results");
+  function norm(s) { return s.toLowerCase().normalize("NFD").replace(/[\\u0300-\\u036f]/g, ""); }
+  function go(d) {
+    map.fitBounds([[d[3][0], d[3][1]], [d[3][2], d[3][3]]], {maxZoom: 14});
+    villages.filter(function (g) { return map.hasLayer(g); }).forEach(function (g) {
+      g.eachLayer(function (l) { if (l.feature.properties.code === d[1]) { l.openPopup(); } });
+    });
+    list.replaceChildren();
+  }
+  function matches() {
+    var q = norm(input.value.trim());
+    return q ? index.filter(function (d) {
+      return norm(d[0]).indexOf(q) >= 0 || d[1].toLowerCase().indexOf(q) === 0;
+    }).slice(0, 8) : [];
+  }
+  function item(text, onPick) {
+    var li = document.createElement("li");
+    li.textContent = text;
+    if (onPick) {
+      li.tabIndex = 0;
+      li.addEventListener("click", onPick);
+      li.addEventListener("keydown", function (e) { if (e.key === "Enter") { onPick(); } });
+    } else { li.className = "tp-none"; }
+    list.appendChild(li);
+  }
+  input.addEventListener("input", function () {
+    list.replaceChildren();
+    var hits = matches();
+    hits.forEach(function (d) { item(d[2] ? d[0] + " — " + d[2] : d[0], function () { go(d); }); });
+    if (!hits.length && input.value.trim()) { item(noMatch, null); }
+  });
+  input.addEventListener("keydown", function (e) {
+    if (e.key === "Enter" && matches().length) { go(matches()[0]); }
+  });
+})();
+"""
+
+
+def _legend_html(result: PlanResult, lang: str) -> str:
+    threshold = result.scenario.radio.threshold_rsrp_dbm
+    lo, hi = _RSRP_STOPS[0][0], _RSRP_STOPS[-1][0]
+
+    def pos(value: float) -> float:
+        return 100 * (min(max(value, lo), hi) - lo) / (hi - lo)
+
+    gradient = ",".join(f"rgb{c} {pos(s):.0f}%" for s, c in _RSRP_STOPS)
+    statuses = "".join(
+        f'<div class="tp-row"><span class="tp-sw" style="background:{color}"></span>'
+        f"{_esc(status_label(status, lang))}</div>" for status, color in STATUS_COLORS.items())
+    ticks = "".join(f'<span style="left:{pos(v):.1f}%">{v:g}</span>'
+                    for v in (lo, -90.0, -75.0, hi) if abs(v - threshold) > 7)
+    ramp = (f'<div class="tp-ramp" style="background:linear-gradient(to right,{gradient})">'
+            f'<div class="tp-below" style="width:{pos(threshold):.1f}%"></div>'
+            f'<div class="tp-thr" style="left:{pos(threshold):.1f}%"></div>{ticks}'
+            f'<span style="left:{pos(threshold):.1f}%;font-weight:700">{threshold:g}</span></div>')
+    dot = '<span class="tp-dot" style="width:{0}px;height:{0}px;background:{1};border:{2}"></span>'
+    sites = (
+        f'<div class="tp-row">{dot.format(11, "#1f3a93", "2px solid #fff")}'
+        f'{_esc(t("legend.existing", lang))}</div>'
+        f'<div class="tp-row">{dot.format(7, "#6b6b6b", "1px solid #fff")}'
+        f'{_esc(t("legend.candidate", lang))}</div>'
+        f'<div class="tp-row"><span class="tp-rank" style="display:inline-block;width:20px;'
+        f'height:20px;margin-right:6px">1</span>{_esc(t("legend.selected", lang))}</div>')
+    return (
+        f'<div id="tp-legend" class="tp-panel"><h2>{_esc(t("legend.title", lang))}</h2>'
+        f'<h3>{_esc(t("legend.village_status", lang))}</h3>{statuses}'
+        f'<h3>{_esc(t("legend.rsrp", lang))}</h3>{ramp}'
+        f'<div class="tp-note">{_esc(t("legend.below_threshold", lang))}</div>{sites}</div>')
+
+
+def _summary_number(result: PlanResult, key: str, fallback: float) -> float:
+    value = _num(result.summary.get(key, fallback))
+    return fallback if math.isnan(value) else value
+
+
+def _title_html(result: PlanResult, lang: str) -> str:
+    prov, scn = result.provenance, result.scenario
+    villages = result.villages
+    spent = _summary_number(result, "spent_idr",
+                            float(result.selected["cost_total_idr"].astype(float).sum()))
+    budget = _summary_number(result, "budget_idr", scn.budget.total_idr)
+    blank_before = _summary_number(
+        result, "blank_villages_before", float((villages["status_before"] == "blank").sum()))
+    blank_after = _summary_number(
+        result, "blank_villages_after", float((villages["status_after"] == "blank").sum()))
+    rows = [
+        (t("map.model", lang), prov.model_chain),
+        (t("map.threshold", lang), f"RSRP ≥ {scn.radio.threshold_rsrp_dbm:g} dBm"),
+        (t("map.budget", lang), format_idr(budget, lang)),
+        (t("map.spent", lang),
+         f"{format_idr(spent, lang)} · {len(result.selected)} {t('map.towers_new', lang).lower()}"),
+        (t("map.solver", lang), prov.solver),
+        (t("map.blank_villages", lang),
+         f"{format_number(blank_before, lang)} → {format_number(blank_after, lang)}"
+         f" ({t('map.before_after', lang)})"),
+    ]
+    table = "".join(f"<tr><th>{_esc(k)}</th><td>{_esc(v)}</td></tr>" for k, v in rows)
+    sources = "".join(f"<li>{_esc(s)}</li>" for s in prov.data_sources)
+    return (
+        f'<div id="tp-title" class="tp-panel"><h1>{_esc(scn.scenario.title)}</h1>'
+        f"<table>{table}</table>"
+        f'<div><b>{_esc(t("map.sources", lang))}</b><ul class="tp-sources">{sources}</ul></div>'
+        f'<div class="tp-prov">towerplan {_esc(prov.version)} · {_esc(prov.scenario_hash)}'
+        f" · {_esc(prov.created_utc)}</div>"
+        f'<div id="tp-search"><input id="tp-search-input" type="search" autocomplete="off" '
+        f'placeholder="{_esc(t("map.search", lang))}" aria-label="{_esc(t("map.search", lang))}">'
+        f'<ul id="tp-search-results"></ul></div></div>')
+
+
+def _badge_html(lang: str) -> str:
+    return (f'<div class="tp-badge" role="note">{_esc(t("badge.synthetic", lang))}'
+            f'<small>{_esc(t("badge.synthetic_note", lang))}</small></div>')
+
+
+# --------------------------------------------------------------------------- folium
+
+
+class _GeoJsonLayer(Layer):
+    """A Leaflet GeoJSON layer of a JS expression; options may hold JS code (``JsCode``).
+
+    Popups come from pre-escaped strings in the feature properties (folium's own popups put
+    data into JavaScript template literals), and two layers can share one embedded data set.
+    """
+
+    _template = Template("""{% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.geoJson({{ this.data_js }}, {{ this.options|tojavascript }});
+        {% endmacro %}""")
+
+    def __init__(self, data_js: str, *, name: str, show: bool, options: dict[str, Any]) -> None:
+        super().__init__(name=name, overlay=True, control=True, show=show)
+        self._name = "GeoJsonLayer"
+        self.data_js = data_js
+        self.options = options
+
+
+class _Script(MacroElement):
+    """Raw JavaScript placed in the page's script, after everything added before it."""
+
+    _template = Template("{% macro script(this, kwargs) %}{{ this.code }}{% endmacro %}")
+
+    def __init__(self, code: str) -> None:
+        super().__init__()
+        self._name = "Script"
+        self.code = code
+
+
+_POPUP_JS = """
+function tpPopups(labels, tooltip) {
+  return function (f, layer) {
+    var p = f.properties;
+    layer.bindPopup(function () {
+      var rows = labels.map(function (label, i) {
+        return "<tr><th>" + label + "</th><td>" + p.v[i] + "</td></tr>"; });
+      return '<div class="tp-pop"><b>' + p.title + "</b><table>" + rows.join("") + "</table></div>";
+    }, {maxWidth: 360});
+    layer.bindTooltip(p.tip, tooltip);
+  };
+}
+"""
+
+
+def _popup_binding(labels: list[str], tooltip_options: str = "{}") -> JsCode:
+    return JsCode(f"tpPopups({_script_json(labels)}, {tooltip_options})")
+
+
+def _village_style(status_key: str) -> JsCode:
+    colors, unknown = _script_json(STATUS_COLORS), _script_json(_UNKNOWN_COLOR)
+    return JsCode(
+        f"function (f) {{ var c = {colors}[f.properties.{status_key}] || {unknown};"
+        " return {color: '#333', weight: 1, opacity: 0.9, fillColor: c, fillOpacity: 0.42}; }")
+
+
+def _circle_points(radius: float, fill: str, weight: float) -> JsCode:
+    return JsCode(
+        "function (f, latlng) { return L.circleMarker(latlng, {pane: 'tp-points', "
+        f"radius: {radius}, color: '#fff', weight: {weight}, fillColor: '{fill}', "
+        "fillOpacity: 1}); }")
+
+
+def _rank_points() -> JsCode:
+    return JsCode(
+        "function (f, latlng) { return L.marker(latlng, {zIndexOffset: 1000, icon: L.divIcon("
+        "{className: 'tp-rank', html: f.properties.label, iconSize: [24, 24], "
+        "iconAnchor: [12, 12], popupAnchor: [0, -12]})}); }")
+
+
+def _map_bounds(result: PlanResult, index: list[Any]) -> list[list[float]]:
+    """South-west and north-east corners (lat, lon) of the villages, else of the DEM."""
+    if index:
+        boxes = np.array([entry[3] for entry in index], dtype=float)
+        south, west = boxes[:, 0].min(), boxes[:, 1].min()
+        north, east = boxes[:, 2].max(), boxes[:, 3].max()
+    else:
+        from pyproj import Transformer
+
+        to_ll = Transformer.from_crs(result.dem.crs, 4326, always_xy=True)
+        rows, cols = result.dem.shape
+        west, south, east, north = to_ll.transform_bounds(
+            *_corners(result.dem.transform, cols, rows))
+    return [[float(south), float(west)], [float(north), float(east)]]
+
+
+def _render(result: PlanResult, lang: str) -> str:
+    """Build the folium map of *result* and return the complete, self-contained page."""
+    crs = working_crs(result)
+    threshold = result.scenario.radio.threshold_rsrp_dbm
+    villages, index, village_labels = _village_features(result, lang)
+    bounds = _map_bounds(result, index)
+    center = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
+
+    fmap = folium.Map(location=center, zoom_start=10, tiles=None, control_scale=True,
+                      zoom_snap=0.25, zoom_delta=0.5)
+    fmap.default_js = []
+    fmap.default_css = []
+    root = cast(Figure, fmap.get_root())
+    root.title = _esc(result.scenario.scenario.title)
+    script, css = _leaflet_assets()
+    root.header.add_child(Element(f"<style>{css}</style>\n<script>{script}</script>"),
+                          name="leaflet_inline")
+    root.header.add_child(Element(f"<style>{_PAGE_CSS}</style>"), name="towerplan_css")
+
+    for pane, z_index, pointer in (("tp-relief", 250, False), ("tp-online", 300, False),
+                                   ("tp-coverage", 350, False), ("tp-points", 450, True)):
+        CustomPane(pane, z_index=z_index, pointer_events=pointer).add_to(fmap)
+
+    relief, relief_bounds = _relief_uri(result.dem)
+    ImageOverlay(relief, relief_bounds, name=t("layer.relief", lang), pane="tp-relief",
+                 pixelated=False).add_to(fmap)
+    TileLayer("OpenStreetMap", name=t("layer.osm", lang), overlay=True, show=False,
+              pane="tp-online", opacity=0.85).add_to(fmap)
+    for stage, grid in (("before", result.rsrp_before), ("after", result.rsrp_after)):
+        uri, grid_bounds = _coverage_uri(grid, threshold)
+        ImageOverlay(uri, grid_bounds, name=t(f"layer.coverage_{stage}", lang),
+                     pane="tp-coverage", opacity=0.75, pixelated=False, class_name="tp-crisp",
+                     show=stage == "after").add_to(fmap)
+
+    data_var = f"{fmap.get_name()}_villages"
+    _Script(f"{_POPUP_JS}var {data_var} = {_script_json(villages)};").add_to(fmap)
+    village_layers = []
+    for stage, key in (("before", "sb"), ("after", "sa")):
+        layer = _GeoJsonLayer(data_var, name=t(f"layer.villages_{stage}", lang),
+                              show=stage == "after",
+                              options={"style": _village_style(key),
+                                       "on_each_feature": _popup_binding(village_labels,
+                                                                         "{sticky: true}")})
+        village_layers.append(layer.add_to(fmap))
+
+    points = (
+        ("existing", result.existing, _circle_points(6, "#1f3a93", 2)),
+        ("candidates", result.candidates, _circle_points(3.5, "#6b6b6b", 1)),
+        ("selected", result.selected.sort_values("rank"), _rank_points()),
+    )
+    for kind, frame, point_to_layer in points:
+        data, labels = _point_features(frame, crs, result, lang, kind)
+        _GeoJsonLayer(_script_json(data), name=t(f"layer.{kind}", lang), show=kind != "candidates",
+                      options={"point_to_layer": point_to_layer,
+                               "on_each_feature": _popup_binding(labels)}).add_to(fmap)
+
+    folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
+    fmap.fit_bounds(bounds)
+
+    root.html.add_child(Element(_title_html(result, lang)), name="tp_title")
+    root.html.add_child(Element(_legend_html(result, lang)), name="tp_legend")
+    if result.provenance.synthetic:
+        root.html.add_child(Element(_badge_html(lang)), name="tp_badge")
+    _Script(_SEARCH_JS % {
+        "map": fmap.get_name(),
+        "layers": ", ".join(layer.get_name() for layer in reversed(village_layers)),
+        "index": _script_json(index),
+        "no_match": _script_json(t("map.no_match", lang)),
+    }).add_to(fmap)
+
+    page = root.render()
+    return page.replace("<html>", f'<html lang="{lang}">', 1)

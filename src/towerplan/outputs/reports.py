@@ -1,0 +1,324 @@
+"""The ranked report for budget staff (``report.xlsx``).
+
+Five sheets, named in the report's language: summary, ranking (build order), villages, costs
+and assumptions. Money carries the Rupiah number format, shares a percentage format; every
+table has a frozen header row, an autofilter and set column widths. Results from the synthetic
+demo say so in a banner on every sheet. Text from data is guarded against formula injection.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from towerplan.io.atomic import atomic_output
+from towerplan.outputs.columns import RANKING_COLUMNS, SUMMARY_KEYS, VILLAGE_COLUMNS
+from towerplan.outputs.exports import guard_formula, require_columns
+from towerplan.outputs.i18n import TEXT, check_lang, status_label, t
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
+
+    from towerplan.results import PlanResult
+
+__all__ = ["FORMAT_IDR", "FORMAT_PERCENT", "write_report_xlsx"]
+
+log = logging.getLogger(__name__)
+
+#: Number format of rupiah amounts.
+FORMAT_IDR = '"Rp" #,##0'
+#: Number format of shares (0..1).
+FORMAT_PERCENT = "0.0%"
+_FORMAT_INT = "#,##0"
+_FORMAT_DEMAND = "#,##0.0"
+_FORMAT_DEGREES = "0.00000"
+_FORMAT_ONE = "0.0"
+
+_COST_COLUMNS = ("cost_tower_idr", "cost_road_idr", "cost_power_idr", "cost_backhaul_idr",
+                 "cost_total_idr")
+_MIN_WIDTH, _MAX_WIDTH = 8, 60
+
+
+def write_report_xlsx(result: PlanResult, path: str | Path, *, lang: str = "id") -> Path:
+    """Write the Excel report of a plan.
+
+    Parameters
+    ----------
+    result : PlanResult
+        The plan to report.
+    path : str or Path
+        Destination file, normally ``report.xlsx``.
+    lang : {"id", "en"}
+        Language of sheet names, headers and labels (default Bahasa Indonesia).
+
+    Returns
+    -------
+    Path
+        The file written (atomically).
+
+    Raises
+    ------
+    OutputError
+        If a table lacks a required column or the file cannot be written.
+    ScenarioError
+        If *lang* is not supported.
+
+    Notes
+    -----
+    Sheets: ``Ringkasan``/``Summary`` (summary.json with labels), ``Peringkat``/``Ranking``
+    (selected sites in build order), ``Desa``/``Villages``, ``Biaya``/``Costs`` (cost parts per
+    site, total, budget and remainder) and ``Asumsi``/``Assumptions`` (every scenario
+    parameter, model chain, solver, demand basis, data sources and licences).
+    """
+    from openpyxl import Workbook
+
+    check_lang(lang)
+    require_columns(result.selected, RANKING_COLUMNS, "ranking")
+    require_columns(result.villages, VILLAGE_COLUMNS, "villages")
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for key, fill in (("sheet.summary", _fill_summary), ("sheet.ranking", _fill_ranking),
+                      ("sheet.villages", _fill_villages), ("sheet.costs", _fill_costs),
+                      ("sheet.assumptions", _fill_assumptions)):
+        sheet = workbook.create_sheet(t(key, lang))
+        fill(sheet, result, lang)
+    props = workbook.properties
+    props.title = result.scenario.scenario.title
+    props.creator = f"towerplan {result.provenance.version}"
+    props.keywords = "synthetic" if result.provenance.synthetic else "user data"
+    path = Path(path)
+    with atomic_output(path) as tmp:
+        workbook.save(tmp)
+    log.info("report: %s (%d selected sites, %d villages)", path, len(result.selected),
+             len(result.villages))
+    return path
+
+
+# --------------------------------------------------------------------------- cell helpers
+
+
+def _clean(value: Any) -> Any:
+    """Turn a table value into a cell value: NaN/None empty, numpy scalars Python."""
+    if value is None:
+        return None
+    if hasattr(value, "item") and not isinstance(value, str):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _put(sheet: Worksheet, row: int, col: int, value: Any, number_format: str = "") -> None:
+    """Write one cell; text from data never becomes a formula."""
+    value = _clean(value)
+    cell = sheet.cell(row=row, column=col)
+    if isinstance(value, str):
+        cell.value = guard_formula(value)
+        cell.data_type = "s"
+        return
+    cell.value = value
+    if number_format and value is not None:
+        cell.number_format = number_format
+
+
+def _preamble(sheet: Worksheet, result: PlanResult, lang: str) -> int:
+    """Write the banner (synthetic data) and title lines; return the header row."""
+    from openpyxl.styles import Font, PatternFill
+
+    row = 1
+    if result.provenance.synthetic:
+        _put(sheet, row, 1, t("banner.synthetic", lang))
+        cell = sheet.cell(row=row, column=1)
+        cell.font = Font(bold=True, color="FFFFFF", size=13)
+        cell.fill = PatternFill("solid", fgColor="B00020")
+        for col in range(2, 9):
+            sheet.cell(row=row, column=col).fill = PatternFill("solid", fgColor="B00020")
+        row += 1
+    _put(sheet, row, 1, result.scenario.scenario.title)
+    sheet.cell(row=row, column=1).font = Font(bold=True, size=12)
+    return row + 2
+
+
+def _table(sheet: Worksheet, header_row: int, headers: Sequence[str],
+           rows: Iterable[Sequence[Any]], formats: Sequence[str] | None = None) -> int:
+    """Write a table with a styled, frozen header and an autofilter; return its last row.
+
+    *formats* gives one number format per column; without it each row ends with its own
+    list of formats (``(*values, formats)``).
+    """
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    fill = PatternFill("solid", fgColor="DDE5F0")
+    for col, text in enumerate(headers, start=1):
+        _put(sheet, header_row, col, text)
+        cell = sheet.cell(row=header_row, column=col)
+        cell.font = Font(bold=True)
+        cell.fill = fill
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    last = header_row
+    for last, values in enumerate(rows, start=header_row + 1):  # noqa: B007
+        row_formats = formats if formats is not None else values[-1]
+        cells = values if formats is not None else values[:-1]
+        for col, (value, fmt) in enumerate(zip(cells, row_formats, strict=True), start=1):
+            _put(sheet, last, col, value, fmt)
+    sheet.freeze_panes = sheet.cell(row=header_row + 1, column=1)
+    end = get_column_letter(len(headers))
+    sheet.auto_filter.ref = f"A{header_row}:{end}{max(last, header_row + 1)}"
+    _set_widths(sheet, header_row, len(headers))
+    return last
+
+
+def _set_widths(sheet: Worksheet, header_row: int, n_columns: int) -> None:
+    """Size each column to its longest value below the preamble (8 to 60 characters)."""
+    from openpyxl.utils import get_column_letter
+
+    for col in range(1, n_columns + 1):
+        longest = _MIN_WIDTH
+        for (value,) in sheet.iter_rows(min_row=header_row, min_col=col, max_col=col,
+                                        values_only=True):
+            if value is None:
+                continue
+            text = f"{value:,.0f}" if isinstance(value, float) else str(value)
+            longest = max(longest, len(text) + 4 if isinstance(value, float) else len(text) + 2)
+        sheet.column_dimensions[get_column_letter(col)].width = min(longest, _MAX_WIDTH)
+
+
+def _format_for(column: str) -> str:
+    if column.endswith("_idr"):
+        return FORMAT_IDR
+    if column.startswith(("share_", "area_share_")):
+        return FORMAT_PERCENT
+    if column in ("lon", "lat"):
+        return _FORMAT_DEGREES
+    if column in ("rank", "villages_lifted", "cells", "elevation_m", "height_m"):
+        return _FORMAT_INT
+    if column.endswith("_dbm") or column == "area_km2":
+        return _FORMAT_ONE
+    if "demand" in column:
+        return _FORMAT_DEMAND
+    return ""
+
+
+# --------------------------------------------------------------------------- sheets
+
+
+def _summary_format(key: str) -> str:
+    if key.endswith("_idr"):
+        return FORMAT_IDR
+    if key == "optimality_gap":
+        return "0.00%"
+    if key.startswith("demand_") or key in ("objective", "greedy_objective", "objective_bound"):
+        return _FORMAT_DEMAND
+    if key.endswith("runtime_s"):
+        return "0.0"
+    return _FORMAT_INT
+
+
+def _summary_value(key: str, value: Any, lang: str) -> Any:
+    if isinstance(value, bool):
+        return t("popup.yes" if value else "popup.no", lang)
+    if key == "demand_basis" and f"basis.{value}" in TEXT:
+        return t(f"basis.{value}", lang)
+    if isinstance(value, list | tuple):
+        return "; ".join(str(v) for v in value)
+    return value
+
+
+def _fill_summary(sheet: Worksheet, result: PlanResult, lang: str) -> None:
+    header = _preamble(sheet, result, lang)
+    summary = result.summary
+    keys = [k for k in SUMMARY_KEYS if k in summary]
+    keys += [k for k in summary if k not in SUMMARY_KEYS]
+    rows = [(t(f"sum.{key}", lang) if f"sum.{key}" in TEXT else key,
+             _summary_value(key, summary[key], lang), ("", _summary_format(key)))
+            for key in keys]
+    last = _table(sheet, header, (t("report.indicator", lang), t("report.value", lang)), rows)
+    if result.provenance.demand_basis == "area_km2":
+        _put(sheet, last + 2, 1, t("report.demand_note", lang))
+
+
+def _fill_ranking(sheet: Worksheet, result: PlanResult, lang: str) -> None:
+    header = _preamble(sheet, result, lang)
+    frame = result.selected.sort_values("rank") if len(result.selected) else result.selected
+    rows = frame[list(RANKING_COLUMNS)].itertuples(index=False, name=None)
+    _table(sheet, header, [t(f"col.{c}", lang) for c in RANKING_COLUMNS], rows,
+           [_format_for(c) for c in RANKING_COLUMNS])
+
+
+def _fill_villages(sheet: Worksheet, result: PlanResult, lang: str) -> None:
+    header = _preamble(sheet, result, lang)
+    columns = list(VILLAGE_COLUMNS)
+    status_at = {columns.index("status_before"), columns.index("status_after")}
+
+    def rows() -> Iterable[list[Any]]:
+        for values in result.villages[columns].itertuples(index=False, name=None):
+            yield [status_label(v, lang) if i in status_at else v for i, v in enumerate(values)]
+
+    _table(sheet, header, [t(f"col.{c}", lang) for c in columns], rows(),
+           [_format_for(c) for c in columns])
+
+
+def _fill_costs(sheet: Worksheet, result: PlanResult, lang: str) -> None:
+    from openpyxl.styles import Font
+
+    header = _preamble(sheet, result, lang)
+    columns = ["rank", "site_id", "village", "district", *_COST_COLUMNS, "cumulative_cost_idr"]
+    frame = result.selected.sort_values("rank") if len(result.selected) else result.selected
+    last = _table(sheet, header, [t(f"col.{c}", lang) for c in columns],
+                  frame[columns].itertuples(index=False, name=None),
+                  [_format_for(c) for c in columns])
+    row = last + 2
+    if len(frame) == 0:
+        _put(sheet, row, 1, t("report.no_sites", lang))
+        row += 1
+    _put(sheet, row, 1, t("report.total", lang))
+    sheet.cell(row=row, column=1).font = Font(bold=True)
+    for offset, column in enumerate(_COST_COLUMNS, start=columns.index(_COST_COLUMNS[0]) + 1):
+        total = float(frame[column].astype(float).sum()) if len(frame) else 0.0
+        _put(sheet, row, offset, total, FORMAT_IDR)
+        sheet.cell(row=row, column=offset).font = Font(bold=True)
+    total_col = columns.index("cost_total_idr") + 1
+    spent = float(frame["cost_total_idr"].astype(float).sum()) if len(frame) else 0.0
+    budget = result.scenario.budget.total_idr
+    for label, value in (("report.budget", budget), ("report.remaining", budget - spent)):
+        row += 1
+        _put(sheet, row, 1, t(label, lang))
+        _put(sheet, row, total_col, value, FORMAT_IDR)
+
+
+def _flatten(data: dict[str, Any], prefix: str = "") -> Iterable[tuple[str, Any]]:
+    """Yield ``("section.key", value)`` for every leaf of nested scenario data."""
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            yield from _flatten(value, f"{name}.")
+        elif isinstance(value, list | tuple):
+            yield name, ", ".join(str(v) for v in value)
+        else:
+            yield name, value
+
+
+def _fill_assumptions(sheet: Worksheet, result: PlanResult, lang: str) -> None:
+    header = _preamble(sheet, result, lang)
+    prov = result.provenance
+    basis = prov.demand_basis
+    rows: list[tuple[str, Any]] = list(_flatten(result.scenario.to_dict()))
+    rows += [
+        (t("report.model_chain", lang), prov.model_chain),
+        (t("report.solver", lang), prov.solver),
+        (t("report.demand_basis", lang),
+         t(f"basis.{basis}", lang) if f"basis.{basis}" in TEXT else basis),
+        (t("report.synthetic", lang), t("popup.yes" if prov.synthetic else "popup.no", lang)),
+        (t("report.version", lang), prov.version),
+        (t("report.scenario_hash", lang), prov.scenario_hash),
+        (t("report.created_utc", lang), prov.created_utc),
+    ]
+    rows += [(f"{t('report.data_source', lang)} {i}", source)
+             for i, source in enumerate(prov.data_sources, start=1)]
+    _table(sheet, header, (t("report.parameter", lang), t("report.value", lang)),
+           [(k, _summary_value(k, v, lang), ("", FORMAT_IDR if "_idr" in k else ""))
+            for k, v in rows])

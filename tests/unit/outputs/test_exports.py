@@ -1,0 +1,265 @@
+"""CSV, GeoPackage, JSON and GeoTIFF outputs, and :func:`write_outputs`."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+
+import numpy as np
+import pyogrio
+import pytest
+import rasterio
+
+from towerplan.errors import OutputError, ScenarioError
+from towerplan.io.atomic import atomic_output
+from towerplan.outputs import exports
+from towerplan.outputs.columns import (
+    CANDIDATE_COLUMNS,
+    RANKING_COLUMNS,
+    TOWER_COLUMNS,
+    VILLAGE_COLUMNS,
+)
+from towerplan.outputs.exports import (
+    DATA_SOURCE_SYNTHETIC,
+    DATA_SOURCE_USER,
+    OUTPUT_FILES,
+    guard_formula,
+    write_coverage_rasters,
+    write_outputs,
+    write_plan_gpkg,
+    write_ranking_csv,
+    write_summary_json,
+    write_villages_csv,
+)
+
+from .factories import (
+    FORMULA_NAME,
+    FORMULA_OPERATOR,
+    HOSTILE_NAME,
+    VILLAGE_NAMES,
+    leftovers,
+    with_changes,
+)
+
+
+def _read_csv(path):
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.reader(fh))
+
+
+@pytest.mark.parametrize("text", ["=1+2", "+1", "-2", "@SUM(A1)", "\tx", "\rx"])
+def test_guard_formula_prefixes_an_apostrophe(text):
+    assert guard_formula(text) == "'" + text
+
+
+def test_guard_formula_leaves_ordinary_text():
+    assert guard_formula("Muara Toyu") == "Muara Toyu"
+    assert guard_formula("64.01.07.2009") == "64.01.07.2009"
+    assert guard_formula("") == ""
+
+
+def test_atomic_output_replaces_only_on_success(tmp_path):
+    target = tmp_path / "a.txt"
+    target.write_text("old", encoding="utf-8")
+    with pytest.raises(ValueError, match="boom"), atomic_output(target) as tmp:
+        tmp.write_text("half", encoding="utf-8")
+        (tmp.parent / (tmp.name + "-journal")).write_text("j", encoding="utf-8")
+        raise ValueError("boom")
+    assert target.read_text(encoding="utf-8") == "old"
+    assert leftovers(tmp_path) == []
+    with atomic_output(target) as tmp:
+        assert tmp.parent == tmp_path and ".tmp" in tmp.name and not tmp.exists()
+        tmp.write_text("new", encoding="utf-8")
+    assert target.read_text(encoding="utf-8") == "new"
+    assert leftovers(tmp_path) == []
+
+
+def test_atomic_output_turns_os_errors_into_output_errors(tmp_path):
+    with pytest.raises(OutputError, match="cannot write"), \
+            atomic_output(tmp_path / "no" / "such.txt") as tmp:
+        tmp.write_text("x", encoding="utf-8")
+
+
+def test_ranking_csv(plan_result, out_dir):
+    rows = _read_csv(write_ranking_csv(plan_result, out_dir / "ranking.csv"))
+    assert rows[0] == [*RANKING_COLUMNS, "data_source"]
+    assert len(rows) == 3
+    first = dict(zip(rows[0], rows[1], strict=True))
+    assert first["rank"] == "1" and first["site_id"] == "C004"
+    assert first["cost_total_idr"] == "1950000000"
+    assert first["cumulative_cost_idr"] == "1950000000"
+    assert len(first["lon"].split(".")[1]) <= 6
+    assert first["data_source"] == DATA_SOURCE_SYNTHETIC
+    second = dict(zip(rows[0], rows[2], strict=True))
+    assert second["village"] == HOSTILE_NAME  # UTF-8 text survives, CSV quoting intact
+    assert second["villages_lifted_names"] == "'" + FORMULA_NAME
+
+
+def test_villages_csv(plan_result, out_dir):
+    path = write_villages_csv(plan_result, out_dir / "villages.csv")
+    rows = _read_csv(path)
+    assert rows[0] == [*VILLAGE_COLUMNS, "data_source"]
+    records = [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
+    assert [r["name"] for r in records] == [
+        "'" + n if n == FORMULA_NAME else n for n in VILLAGE_NAMES]
+    assert records[1]["share_covered_before"] == "0.4"
+    assert records[3]["median_rsrp_before_dbm"] == ""  # NaN is an empty cell
+    assert {r["data_source"] for r in records} == {DATA_SOURCE_SYNTHETIC}
+    assert path.read_bytes().decode("utf-8")  # valid UTF-8, no BOM
+    assert not path.read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+def test_user_data_is_labelled_as_such(make_result, out_dir):
+    rows = _read_csv(write_villages_csv(make_result(synthetic=False), out_dir / "v.csv"))
+    assert {r[-1] for r in rows[1:]} == {DATA_SOURCE_USER}
+
+
+def test_csv_refuses_a_table_without_its_columns(plan_result, out_dir):
+    broken = with_changes(plan_result, villages=plan_result.villages.drop(columns=["code", "kind"]))
+    with pytest.raises(OutputError, match="code, kind"):
+        write_villages_csv(broken, out_dir / "villages.csv")
+    assert list(out_dir.iterdir()) == []
+
+
+def test_gpkg_layers_rows_columns_and_crs(plan_result, out_dir):
+    path = write_plan_gpkg(plan_result, out_dir / "plan.gpkg")
+    layers = dict(pyogrio.list_layers(path))
+    assert layers == {"villages": "MultiPolygon", "candidates": "Point", "selected": "Point",
+                      "existing": "Point"}
+    expected = {"villages": (4, VILLAGE_COLUMNS), "candidates": (5, CANDIDATE_COLUMNS),
+                "selected": (2, RANKING_COLUMNS), "existing": (2, TOWER_COLUMNS)}
+    for name, (count, columns) in expected.items():
+        info = pyogrio.read_info(path, layer=name)
+        assert info["features"] == count, name
+        assert info["crs"] == "EPSG:32750", name
+        assert list(info["fields"]) == [*columns, "data_source"], name
+    villages = pyogrio.read_dataframe(path, layer="villages")
+    assert villages.loc[1, "name"] == HOSTILE_NAME
+    assert villages.geometry.area.round().tolist() == [9e6] * 4
+    existing = pyogrio.read_dataframe(path, layer="existing")
+    assert existing.loc[1, "operator"] == FORMULA_OPERATOR  # GIS data: stored as is
+    assert existing["cells"].dtype.kind == "i"
+    candidates = pyogrio.read_dataframe(path, layer="candidates")
+    assert candidates["selected"].tolist() == [False, True, False, True, False]
+
+
+def test_gpkg_writes_empty_layers_with_their_schema(make_result, out_dir):
+    result = make_result(n_selected=0)
+    result = with_changes(result, existing=result.existing.iloc[0:0])
+    path = write_plan_gpkg(result, out_dir / "plan.gpkg")
+    for name, columns in (("selected", RANKING_COLUMNS), ("existing", TOWER_COLUMNS)):
+        info = pyogrio.read_info(path, layer=name)
+        assert info["features"] == 0
+        assert info["geometry_type"] == "Point"
+        assert info["crs"] == "EPSG:32750"
+        assert list(info["fields"]) == [*columns, "data_source"]
+    assert leftovers(out_dir) == []
+
+
+def test_summary_json_round_trips_with_nan_as_null(plan_result, out_dir):
+    summary = {**plan_result.summary, "extra": np.float64(np.inf), "count": np.int64(3),
+               "nested": {"gap": math.nan, "list": (1.5, float("nan"))}}
+    path = write_summary_json(with_changes(plan_result, summary=summary), out_dir / "s.json")
+    text = path.read_text(encoding="utf-8")
+    assert "NaN" not in text and "Infinity" not in text
+    assert text.startswith('{\n  "scenario": "demo"')
+    data = json.loads(text)
+    assert data["optimality_gap"] is None
+    assert data["extra"] is None and data["count"] == 3
+    assert data["nested"] == {"gap": None, "list": [1.5, None]}
+    assert data["data_sources"][1] == "Tower positions <synthetic> & demo"
+    assert list(data)[: len(plan_result.summary)] == list(plan_result.summary)
+
+
+def test_coverage_rasters_carry_rsrp_and_provenance_tags(plan_result, out_dir):
+    before, after = write_coverage_rasters(plan_result, out_dir)
+    assert (before.name, after.name) == ("coverage_before.tif", "coverage_after.tif")
+    for path, grid in ((before, plan_result.rsrp_before), (after, plan_result.rsrp_after)):
+        with rasterio.open(path) as src:
+            tags = src.tags()
+            values = src.read(1)
+            assert src.crs.to_epsg() == 32750
+            assert src.dtypes[0] == "float32"
+        assert tags["model_chain"] == plan_result.provenance.model_chain
+        assert tags["scenario_hash"] == plan_result.provenance.scenario_hash
+        assert tags["threshold"] == "-105"
+        assert tags["synthetic"] == "true"
+        np.testing.assert_allclose(values, grid.array.astype(np.float32), equal_nan=True)
+
+
+def test_write_outputs_writes_everything_in_order(plan_result, tmp_path):
+    seen: list[str] = []
+    out_dir = tmp_path / "run" / "out"
+    written = write_outputs(plan_result, out_dir, progress=seen.append)
+    names = [p.name for p in written]
+    assert names == list(OUTPUT_FILES) == seen
+    assert names == ["map.html", "report.xlsx", "ranking.csv", "villages.csv", "plan.gpkg",
+                     "coverage_before.tif", "coverage_after.tif", "summary.json"]
+    assert sorted(p.name for p in out_dir.iterdir()) == sorted(names)
+    assert all(p.stat().st_size > 0 for p in written)
+    mtimes = [p.stat().st_mtime_ns for p in written]
+    assert mtimes[-1] == max(mtimes)  # summary.json last
+    assert leftovers(out_dir) == []
+
+
+def test_write_outputs_in_english(plan_result, out_dir):
+    import openpyxl
+
+    write_outputs(plan_result, out_dir, lang="en")
+    assert openpyxl.load_workbook(out_dir / "report.xlsx").sheetnames[0] == "Summary"
+    assert '<html lang="en">' in (out_dir / "map.html").read_text(encoding="utf-8")
+
+
+def test_write_outputs_refuses_unknown_language_before_writing(plan_result, out_dir):
+    with pytest.raises(ScenarioError):
+        write_outputs(plan_result, out_dir, lang="jv")
+    assert list(out_dir.iterdir()) == []
+
+
+def test_write_outputs_reports_an_unusable_directory(plan_result, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    with pytest.raises(OutputError, match="cannot create output directory"):
+        write_outputs(plan_result, blocker / "out")
+
+
+def test_a_failure_midway_leaves_no_temporary_files(plan_result, out_dir, monkeypatch):
+    def broken(result, path):
+        with atomic_output(path) as tmp:
+            tmp.write_text("partial", encoding="utf-8")
+            raise RuntimeError("disk full")
+
+    monkeypatch.setattr(exports, "write_plan_gpkg", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        write_outputs(plan_result, out_dir)
+    assert sorted(p.name for p in out_dir.iterdir()) == [
+        "map.html", "ranking.csv", "report.xlsx", "villages.csv"]
+    assert leftovers(out_dir) == []
+    assert not (out_dir / "summary.json").exists()
+
+
+def test_package_exposes_the_writers_lazily():
+    import towerplan.outputs as outputs
+    from towerplan.outputs import maps, reports
+
+    assert outputs.write_outputs is write_outputs
+    assert outputs.write_map is maps.write_map
+    assert outputs.write_report_xlsx is reports.write_report_xlsx
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        _ = outputs.nope
+
+
+def test_missing_text_is_an_empty_cell(plan_result, out_dir):
+    import pandas as pd
+
+    villages = plan_result.villages.copy()
+    villages["best_server_before"] = pd.Series([None, "T1", math.nan, pd.NA], dtype=object,
+                                               index=villages.index)
+    result = with_changes(plan_result, villages=villages)
+    rows = _read_csv(write_villages_csv(result, out_dir / "villages.csv"))
+    column = rows[0].index("best_server_before")
+    assert [r[column] for r in rows[1:]] == ["", "T1", "", ""]
+    layer = pyogrio.read_dataframe(write_plan_gpkg(result, out_dir / "plan.gpkg"),
+                                   layer="villages")
+    assert layer["best_server_before"].fillna("").tolist() == ["", "T1", "", ""]

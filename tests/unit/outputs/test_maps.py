@@ -1,0 +1,335 @@
+"""The offline HTML map."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xstatic.pkg.leaflet as xleaflet
+from shapely.geometry import Point
+
+from towerplan.errors import OutputError, ScenarioError
+from towerplan.outputs import maps
+from towerplan.outputs.maps import hillshade, rsrp_colors, write_map
+
+from .factories import (
+    FORMULA_OPERATOR,
+    HOSTILE_NAME,
+    TEMPLATE_NAME,
+    VILLAGE_NAMES,
+    leftovers,
+    with_changes,
+)
+
+_TAGS = re.compile(r"<(script|link|img|iframe)\b([^>]*)>", re.IGNORECASE)
+
+
+def _page(result, tmp_path: Path, lang: str = "id") -> str:
+    path = write_map(result, tmp_path / "map.html", lang=lang)
+    return path.read_text(encoding="utf-8")
+
+
+def _geojson_layers(page: str) -> list[dict]:
+    """The FeatureCollections given inline to ``L.geoJson(...)``, decoded."""
+    decoder = json.JSONDecoder()
+    return [decoder.raw_decode(page, m.end())[0]
+            for m in re.finditer(r"L\.geoJson\((?=\{)", page)]
+
+
+def _popup_text(feature: dict) -> str:
+    """Title and values of a feature's popup (escaped, as embedded)."""
+    props = feature["properties"]
+    return " | ".join([props["title"], *props["v"]])
+
+
+def _village_data(page: str) -> dict:
+    match = re.search(r"var map_\w+_villages = ", page)
+    assert match, "village data not embedded"
+    return json.JSONDecoder().raw_decode(page, match.end())[0]
+
+
+def test_page_references_no_external_script_stylesheet_or_image(plan_result, tmp_path):
+    page = _page(plan_result, tmp_path)
+    for tag, attrs in _TAGS.findall(page):
+        ref = re.search(r"\b(?:src|href)\s*=\s*[\"']?([^\"' >]+)", attrs)
+        if ref:
+            assert not re.match(r"(?:https?:)?//", ref.group(1)), f"<{tag}> loads {ref.group(1)}"
+    assert "cdn." not in page
+    assert "bootstrap" not in page.lower()
+    assert "font-awesome" not in page.lower() and "fontawesome" not in page.lower()
+    assert "awesome-markers" not in page.lower() and "AwesomeMarkers" not in page
+
+
+def test_leaflet_is_inlined_with_its_images_as_data_uris(plan_result, tmp_path):
+    page = _page(plan_result, tmp_path)
+    leaflet_js = (Path(xleaflet.BASE_DIR) / "leaflet.js").read_text(encoding="utf-8")
+    body = leaflet_js.split("\n//# sourceMappingURL")[0]
+    assert body[-2000:] in page
+    assert "sourceMappingURL" not in page
+    assert "url(images/" not in page
+    assert ".leaflet-control-layers-toggle" in page
+    assert 'url("data:image/png;base64,' in page
+    assert page.count("<script>") >= 2  # leaflet itself + the map
+    assert '<html lang="id">' in page
+
+
+def _control_names(page: str) -> list[str]:
+    control = re.search(r"_layers = \{(.*?)\};", page, re.DOTALL)
+    assert control, "no layer control"
+    return [json.loads(name) for name in re.findall(r'("[^"]+") : ', control.group(1))]
+
+
+def test_hostile_village_names_never_appear_unescaped(plan_result, tmp_path):
+    page = _page(plan_result, tmp_path)
+    assert HOSTILE_NAME not in page
+    assert "<script>alert" not in page
+    assert "alert(\"x\")</script>" not in page
+    data = _village_data(page)
+    popups = [_popup_text(f) for f in data["features"]]
+    tips = [f["properties"]["tip"] for f in data["features"]]
+    assert html.escape(HOSTILE_NAME) in tips
+    assert any(html.escape(HOSTILE_NAME) in p for p in popups)
+    assert not any("<" in p or ">" in p for p in popups)
+    # template-literal syntax from data stays inside JSON strings, never inside backticks
+    assert not re.search(r"`[^`]*\$\{alert\(1\)\}", page.replace(TEMPLATE_NAME, ""))
+
+
+def test_every_embedded_string_from_data_is_escaped(plan_result, tmp_path):
+    page = _page(plan_result, tmp_path)
+    layers = _geojson_layers(page)
+    assert len(layers) == 3  # existing, candidates, selected (villages are shared data)
+    texts = []
+    for layer in [*layers, _village_data(page)]:
+        for feature in layer["features"]:
+            props = feature["properties"]
+            texts += [props["title"], props["tip"], props.get("label", ""), *props["v"]]
+    assert texts
+    assert not [text for text in texts if "<" in text or ">" in text or '"' in text]
+    assert html.escape(FORMULA_OPERATOR) in texts
+    labels = re.findall(r"tpPopups\((\[.*?\]), ", page)
+    assert len(labels) == 5
+    assert all("<" not in label for label in labels)
+
+
+def test_title_block_states_scenario_model_threshold_budget_solver_sources(plan_result,
+                                                                           tmp_path):
+    page = _page(plan_result, tmp_path)
+    prov = plan_result.provenance
+    assert html.escape(plan_result.scenario.scenario.title) in page
+    assert html.escape(prov.model_chain) in page
+    assert "RSRP ≥ -105 dBm" in page
+    assert "Rp 8.500.000.000" in page
+    assert "Rp 3.770.000.000" in page  # spent
+    assert html.escape(prov.solver) in page
+    for source in prov.data_sources:
+        assert html.escape(source) in page
+    assert "Tower positions &lt;synthetic&gt; &amp; demo" in page
+    assert "<title>Kabupaten Contoh (synthetic demo)</title>" in page
+
+
+def test_english_labels_and_number_format(plan_result, tmp_path):
+    page = _page(plan_result, tmp_path, lang="en")
+    assert "Rp 8,500,000,000" in page
+    assert "Village status — after the plan" in _control_names(page)
+    assert '<html lang="en">' in page
+    assert "Ringkasan" not in page
+
+
+def test_synthetic_badge_only_for_synthetic_data(make_result, tmp_path):
+    synthetic = _page(make_result(synthetic=True), tmp_path)
+    assert "DATA SINTETIS / SYNTHETIC DATA" in synthetic
+    real = write_map(make_result(synthetic=False), tmp_path / "real.html").read_text("utf-8")
+    assert "DATA SINTETIS / SYNTHETIC DATA" not in real
+
+
+def test_layers_are_all_in_the_layer_control(plan_result, tmp_path):
+    assert _control_names(_page(plan_result, tmp_path)) == [
+        "Relief medan (luring)", "OpenStreetMap (daring, perlu internet)",
+        "Cakupan sinyal — sebelum", "Cakupan sinyal — sesudah rencana",
+        "Status desa — sebelum", "Status desa — sesudah rencana",
+        "Menara yang ada", "Lokasi kandidat", "Menara terpilih (urutan bangun)",
+    ]
+
+
+def test_online_tiles_are_off_by_default(plan_result, tmp_path):
+    page = _page(plan_result, tmp_path)
+    tile = re.search(r"var (tile_layer_\w+) = L\.tileLayer\(", page)
+    assert tile, "the optional OpenStreetMap layer is missing"
+    assert f"{tile.group(1)}.addTo(" not in page
+    assert "tile.openstreetmap.org" in page
+
+
+def test_layers_shown_at_first(plan_result, tmp_path):
+    page = _page(plan_result, tmp_path)
+    control = re.search(r"_layers = \{(.*?)\};", page, re.DOTALL).group(1)
+    shown = [json.loads(name) for name, var in re.findall(r'("[^"]+") : (\w+),', control)
+             if f"{var}.addTo(" in page]
+    assert shown == ["Relief medan (luring)", "Cakupan sinyal — sesudah rencana",
+                     "Status desa — sesudah rencana", "Menara yang ada",
+                     "Menara terpilih (urutan bangun)"]
+
+
+def test_images_are_data_uri_overlays_in_web_mercator(plan_result, tmp_path):
+    page = _page(plan_result, tmp_path)
+    overlays = re.findall(r'L\.imageOverlay\(\s*"([^"]{0,30})', page)
+    assert len(overlays) == 3  # relief, coverage before, coverage after
+    assert all(uri.startswith("data:image/png;base64,") for uri in overlays)
+    bounds = re.findall(r'L\.imageOverlay\(\s*"[^"]*",\s*(\[\[.*?\]\])', page)
+    south_west, north_east = json.loads(bounds[0])
+    assert -1.72 < south_west[0] < north_east[0] < -1.63
+    assert 115.98 < south_west[1] < north_east[1] < 116.07
+
+
+def test_selected_towers_are_numbered_div_icons_in_rank_order(plan_result, tmp_path):
+    page = _page(plan_result, tmp_path)
+    selected = _geojson_layers(page)[2]
+    assert [f["properties"]["label"] for f in selected["features"]] == ["1", "2"]
+    assert "L.divIcon(" in page
+    assert "L.circleMarker(" in page
+    assert "L.marker(latlng, {zIndexOffset" in page
+
+
+def test_popups_give_village_figures_and_site_costs(plan_result, tmp_path):
+    page = _page(plan_result, tmp_path)
+    village = _village_data(page)["features"][2]["properties"]
+    assert village["v"] == ["64.01.08.2001", "Batu Sopang", "blank spot", "sebagian", "5,0 %",
+                            "55,0 %", "430 jiwa", "9,0"]
+    assert village["title"] == "Desa =1+2 Belimbing"
+    candidate = _geojson_layers(page)[1]["features"][3]["properties"]
+    assert candidate["v"][4:10] == ["Rp 1.700.000.000", "Rp 250.000.000", "Rp 0", "Rp 0",
+                                    "Rp 1.950.000.000", "2.200 jiwa"]
+    selected = _geojson_layers(page)[2]["features"][0]["properties"]
+    assert selected["title"] == "Menara terpilih #1 — C004"
+    labels = json.loads(re.findall(r"tpPopups\((\[.*?\]), ", page)[-1])
+    assert labels[3:8] == ["Biaya menara (Rp)", "Biaya jalan akses (Rp)", "Biaya listrik (Rp)",
+                           "Biaya backhaul (Rp)", "Biaya total (Rp)"]
+
+
+def test_search_box_and_index_are_embedded(plan_result, tmp_path):
+    page = _page(plan_result, tmp_path)
+    assert 'id="tp-search-input"' in page
+    assert "textContent" in page
+    index = re.search(r"index = (\[\[.*?\]\]), noMatch", page)
+    assert index
+    entries = json.loads(index.group(1))
+    assert [e[0] for e in entries] == list(VILLAGE_NAMES)
+    south, west, north, east = entries[0][3]
+    assert south < north and west < east
+
+
+def test_coordinates_are_rounded_and_outlines_simplified(make_result, tmp_path):
+    result = make_result()
+    villages = result.villages.copy()
+    centre = villages.geometry.iloc[0].centroid
+    villages.loc[villages.index[0], "geometry"] = Point(centre.x, centre.y).buffer(1200, 256)
+    page = _page(with_changes(result, villages=villages), tmp_path)
+    data = _village_data(page)
+    ring = data["features"][0]["geometry"]["coordinates"][0]
+    assert 8 < len(ring) < 200  # the 1,025-vertex circle is simplified for display
+    for lon, lat in ring:
+        assert round(lon, 5) == lon and round(lat, 5) == lat
+
+
+def test_map_size_is_small_for_the_tiny_plan(plan_result, tmp_path):
+    size = write_map(plan_result, tmp_path / "map.html").stat().st_size
+    assert size < 300_000
+
+
+def test_empty_selection_still_renders(make_result, tmp_path):
+    page = _page(make_result(n_selected=0), tmp_path)
+    assert _geojson_layers(page)[2]["features"] == []
+    assert "Rp 0" in page
+
+
+def test_write_is_atomic_and_leaves_no_temporary_files(plan_result, tmp_path, monkeypatch):
+    target = tmp_path / "map.html"
+    target.write_text("previous", encoding="utf-8")
+
+    def broken(result, lang):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(maps, "_render", broken)
+    with pytest.raises(RuntimeError):
+        write_map(plan_result, target)
+    assert target.read_text(encoding="utf-8") == "previous"
+    monkeypatch.undo()
+    write_map(plan_result, target)
+    assert leftovers(tmp_path) == []
+
+
+def test_a_page_with_an_external_asset_is_refused(plan_result, tmp_path, monkeypatch):
+    original = maps._render
+    monkeypatch.setattr(maps, "_render", lambda result, lang: original(result, lang).replace(
+        "</body>", '<script src="https://cdn.example.org/x.js"></script></body>'))
+    with pytest.raises(OutputError, match="external asset"):
+        write_map(plan_result, tmp_path / "map.html")
+    assert not (tmp_path / "map.html").exists()
+
+
+def test_unknown_language_is_refused(plan_result, tmp_path):
+    with pytest.raises(ScenarioError, match="id, en"):
+        write_map(plan_result, tmp_path / "map.html", lang="fr")
+
+
+def test_missing_column_is_named(plan_result, tmp_path):
+    broken = with_changes(plan_result, villages=plan_result.villages.drop(columns="status_after"))
+    with pytest.raises(OutputError, match="status_after"):
+        write_map(broken, tmp_path / "map.html")
+
+
+# ------------------------------------------------------------------ kernels
+
+
+def test_hillshade_flat_ground_is_sin_altitude_and_input_is_not_modified():
+    z = np.zeros((5, 6))
+    before = z.copy()
+    shade = hillshade(z, 30.0, 30.0, altitude_deg=30.0)
+    np.testing.assert_allclose(shade, 0.5, atol=1e-12)
+    np.testing.assert_array_equal(z, before)
+
+
+def test_hillshade_lights_slopes_facing_the_light():
+    x = np.arange(20, dtype=float) * 30.0
+    rises_east = np.tile(x * 0.5, (20, 1))  # faces west
+    rises_west = rises_east[:, ::-1]  # faces east
+    lit_west = hillshade(rises_east, 30.0, 30.0, azimuth_deg=270.0)
+    lit_east = hillshade(rises_west, 30.0, 30.0, azimuth_deg=270.0)
+    assert lit_west[10, 10] > 0.9 > 0.4 > lit_east[10, 10]
+    # rows run southwards: terrain rising to the north faces south, lit from the south
+    rises_north = np.tile((np.arange(20, dtype=float)[::-1] * 15.0)[:, None], (1, 20))
+    assert hillshade(rises_north, 30.0, 30.0, azimuth_deg=180.0)[10, 10] > 0.9
+
+
+def test_hillshade_keeps_nodata():
+    z = np.ones((4, 4))
+    z[1, 2] = np.nan
+    shade = hillshade(z, 10.0, 10.0)
+    assert np.isnan(shade[1, 2])
+    assert np.isfinite(shade).sum() == 15
+
+
+def test_rsrp_colors_hide_cells_below_threshold_and_nan():
+    rgba = rsrp_colors(np.array([[-130.0, -106.0, -105.0, -60.0, np.nan, -40.0]]), -105.0)
+    assert rgba.shape == (1, 6, 4)
+    assert list(rgba[0, :, 3]) == [0, 0, 210, 210, 0, 210]
+    np.testing.assert_array_equal(rgba[0, 3, :3], rgba[0, 5, :3])  # clipped at -60 dBm
+    assert not np.array_equal(rgba[0, 2, :3], rgba[0, 3, :3])
+
+
+@pytest.mark.slow
+def test_regency_sized_map_stays_small_and_offline(tmp_path):
+    from .factories import make_large_plan_result
+
+    result = make_large_plan_result()
+    path = write_map(result, tmp_path / "map.html")
+    page = path.read_text(encoding="utf-8")
+    assert path.stat().st_size < 2_500_000
+    assert len(_village_data(page)["features"]) == len(result.villages)
+    images = re.findall(r'L\.imageOverlay\(\s*"data:image/png;base64,([^"]*)"', page)
+    assert len(images) == 3
+    assert max(len(i) for i in images) < 1_400_000  # relief of noisy terrain, base64
+    assert leftovers(tmp_path) == []
