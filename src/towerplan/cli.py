@@ -10,7 +10,7 @@ import logging
 import sys
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -109,7 +109,7 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
 
 
 @contextmanager
-def _stages(labels: tuple[str, ...], *, quiet: bool) -> Iterator[object]:
+def _stages(labels: tuple[str, ...], *, quiet: bool) -> Iterator[Callable[[str], None]]:
     """Rich progress bar over pipeline stages; yields the callback to pass to the library."""
     progress = Progress(SpinnerColumn(), TextColumn("{task.description:<20}"), BarColumn(),
                         TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),

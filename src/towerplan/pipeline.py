@@ -205,12 +205,6 @@ def _step(progress: ProgressFn | None, label: str) -> None:
 def _demand_units(scenario: Scenario, data: LoadedInputs) -> DemandUnits:
     villages = data.villages
     grid = demand_grid(tuple(villages.total_bounds), scenario.coverage.demand_cell_m)
-    pop_grid = None
-    if data.paths.population is not None:
-        from towerplan.io.demand import read_population_raster
-
-        pop_grid, _ = read_population_raster(data.paths.population, dst_crs=data.crs,
-                                             transform=grid[0], shape=grid[1])
     st = data.settlements
     st_xy = np.column_stack([st.geometry.x, st.geometry.y]) if st is not None and len(st) \
         else None
@@ -219,7 +213,8 @@ def _demand_units(scenario: Scenario, data: LoadedInputs) -> DemandUnits:
     return build_demand_units(
         villages.geometry.to_numpy(), scenario.coverage.demand_cell_m,
         village_population=vpop if np.isfinite(vpop).all() else None,
-        settlement_xy=st_xy, settlement_population=st_pop, population_grid=pop_grid, grid=grid)
+        settlement_xy=st_xy, settlement_population=st_pop, population_grid=data.population,
+        grid=grid)
 
 
 def _candidates(scenario: Scenario, data: LoadedInputs, villages: Any,
@@ -336,8 +331,9 @@ def _ranking(scenario: Scenario, cands: pd.DataFrame, matrix: Any, units: Demand
         covered[new_units] = True
         lifted = np.flatnonzero((prev == BLANK) & (status(covered) != BLANK))
         site = cands.iloc[j]
-        best = float(np.max(rsrp_at(units.xy[fresh], (site["x"], site["y"]), site["height_m"],
-                                    link))) if len(fresh) else float("nan")
+        site_xy = np.array([site["x"], site["y"]])
+        best = float(np.max(rsrp_at(units.xy[fresh], site_xy, site["height_m"], link))) \
+            if len(fresh) else float("nan")
         cum_cost += costs[j]
         cum_dem += gain
         rows.append({

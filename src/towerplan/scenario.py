@@ -479,7 +479,7 @@ def _build(cls: type, data: Any, prefix: str, problems: list[str]) -> Any:
 
 def _convert(hint: Any, value: Any, where: str, problems: list[str]) -> Any:
     origin = typing.get_origin(hint)
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return _build(hint, value, f"{where}.", problems)
     if hint is float:
         if isinstance(value, bool) or not isinstance(value, int | float):

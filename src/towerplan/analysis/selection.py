@@ -253,7 +253,7 @@ def _greedy(a: sp.csr_matrix, w: np.ndarray, c: np.ndarray, budget: float, allow
     for j in chosen:
         w_left[a[j].indices] = 0.0
     spent = float(c[chosen].sum())
-    cand = [j for j in np.flatnonzero(allowed) if j not in chosen]
+    cand = [int(j) for j in np.flatnonzero(allowed) if j not in chosen]
     while True:
         best_j, best_ratio = -1, 0.0
         for j in cand:
@@ -268,7 +268,7 @@ def _greedy(a: sp.csr_matrix, w: np.ndarray, c: np.ndarray, budget: float, allow
         cand.remove(best_j)
         spent += c[best_j]
         w_left[a[best_j].indices] = 0.0
-    single = [j for j in np.flatnonzero(allowed)
+    single = [j for j in map(int, np.flatnonzero(allowed))
               if c[j] + c[forced].sum() <= budget + 1e-6 and j not in forced
               and _group_ok([*forced, j], grp, max_per_group)]
     if single:
@@ -282,7 +282,7 @@ def _greedy(a: sp.csr_matrix, w: np.ndarray, c: np.ndarray, budget: float, allow
 def _bruteforce(a: sp.csr_matrix, w: np.ndarray, c: np.ndarray, budget: float,
                 allowed: np.ndarray, forced: list[int], grp: np.ndarray | None,
                 max_per_group: int) -> list[int]:
-    free = [j for j in np.flatnonzero(allowed) if j not in forced]
+    free = [int(j) for j in np.flatnonzero(allowed) if j not in forced]
     if len(free) > _BRUTEFORCE_MAX_SITES:
         msg = (f"bruteforce selection handles at most {_BRUTEFORCE_MAX_SITES} free sites, "
                f"got {len(free)}; use method='milp'")

@@ -14,7 +14,7 @@ from affine import Affine
 
 from towerplan.errors import ModelDomainError, ModelValidityWarning
 from towerplan.radio.linkbudget import eirp_dbm, mapl_db, rsrp_dbm
-from towerplan.radio.models import fspl_db, hata_db
+from towerplan.radio.models import Environment, fspl_db, hata_db
 
 __all__ = [
     "MODEL_DESCRIPTIONS",
@@ -30,6 +30,10 @@ MODEL_DESCRIPTIONS: dict[str, str] = {
     "hata-open": "Okumura-Hata open area (distance only, no terrain or clutter)",
     "hata-urban": "Okumura-Hata urban, medium city (distance only, no terrain or clutter)",
     "fspl": "free space, ITU-R P.525 (distance only, no terrain or clutter)",
+}
+
+_HATA_ENV: dict[str, Environment] = {
+    "hata-suburban": "suburban", "hata-open": "open", "hata-urban": "urban",
 }
 
 #: Hata is defined from 1 km; closer distances are evaluated at 1 km.
@@ -110,7 +114,7 @@ def path_loss_db(distance_m: np.ndarray | float, *, model: str, freq_mhz: float,
     d_km = np.maximum(np.asarray(distance_m, dtype=float) / 1000.0, 1e-3)
     if model == "fspl":
         return np.asarray(fspl_db(d_km, freq_mhz))
-    env = {"hata-suburban": "suburban", "hata-open": "open", "hata-urban": "urban"}.get(model)
+    env: Environment | None = _HATA_ENV.get(model)
     if env is None:
         choices = ", ".join(MODEL_DESCRIPTIONS)
         msg = f"model chain {model!r} is not available; choose one of {choices}"
