@@ -74,6 +74,21 @@ class VillageColumns:
     """Column names of the villages layer that map to towerplan's fields.
 
     Empty strings mean "not present". ``name`` is required; ``code`` is strongly recommended.
+
+    Attributes
+    ----------
+    name : str
+        Column with the village name (required).
+    code : str
+        Column with the Kemendagri code (unique, non-empty); absent = generated ``V0001``...
+    district : str
+        Column with the kecamatan name.
+    district_code : str
+        Column with the kecamatan code; absent = taken from Kemendagri village codes.
+    kind : str
+        Column with ``desa``/``kelurahan``; absent = inferred from Kemendagri codes.
+    population : str
+        Column with people per village; absent = no per-village population.
     """
 
     name: str = "name"

@@ -204,8 +204,14 @@ def rsrp_colors(rsrp_dbm: np.ndarray, threshold_dbm: float) -> np.ndarray:
     return out
 
 
+_SEA_RGB = (170, 206, 230)
+
+
 def _relief_colors(elevation_m: np.ndarray, shade: np.ndarray) -> np.ndarray:
-    """Return RGBA of a hypsometric tint (green lowland to brown hills) times the hillshade."""
+    """Return RGBA of a hypsometric tint (green lowland to brown hills) times the hillshade.
+
+    Cells at or below 0 m (sea) are drawn flat blue.
+    """
     z = np.asarray(elevation_m, dtype=np.float64)
     valid = np.isfinite(z) & np.isfinite(shade)
     out = np.zeros((*z.shape, 4), dtype=np.uint8)
@@ -219,6 +225,8 @@ def _relief_colors(elevation_m: np.ndarray, shade: np.ndarray) -> np.ndarray:
     for band in range(3):  # 6 bits per channel: invisible here, and the PNG compresses better
         value = np.clip(np.round(np.interp(frac, stops, tint[:, band]) * light), 0, 255)
         out[..., band] = (value.astype(np.uint8) & 0xFC) | 2
+    sea = valid & (z <= 0.0)
+    out[sea, :3] = _SEA_RGB
     out[..., 3] = np.where(valid, 255, 0).astype(np.uint8)
     return out
 
