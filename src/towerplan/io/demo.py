@@ -11,6 +11,7 @@ and resolution always give the same data.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -674,11 +675,23 @@ def generate_demo(out_dir: str | Path, *, seed: int = 2022, resolution_m: float 
     return DemoManifest.from_directory(out)
 
 
+def _generator_code() -> str:
+    """Short SHA-256 of the generator's source files."""
+    from towerplan.io import demo_terrain
+
+    digest = hashlib.sha256()
+    for module_file in (__file__, demo_terrain.__file__):
+        digest.update(Path(module_file).read_bytes())
+    return digest.hexdigest()[:10]
+
+
 def ensure_demo(*, seed: int = 2022, resolution_m: float = 90.0,
                 cache_dir: str | Path | None = None) -> DemoManifest:
     """Return a cached copy of the demo, generating it on first use.
 
-    The copy lives in ``<cache_dir>/demo-v{DEMO_VERSION}-s{seed}-r{int(resolution_m)}``. It
+    The copy lives in ``<cache_dir>/demo-v{DEMO_VERSION}-{code}-s{seed}-r{int(resolution_m)}``,
+    where ``code`` fingerprints the generator's source, so a changed generator never reuses an
+    old copy. It
     is generated in a temporary sibling folder and renamed into place, so no caller ever sees
     a partial copy; when another process finishes first, its copy is used.
 
@@ -702,7 +715,8 @@ def ensure_demo(*, seed: int = 2022, resolution_m: float = 90.0,
 
         cache_dir = os.environ.get("TOWERPLAN_CACHE_DIR") or platformdirs.user_cache_dir(
             "towerplan")
-    target = Path(cache_dir) / f"demo-v{DEMO_VERSION}-s{seed}-r{int(resolution_m)}"
+    target = (Path(cache_dir)
+              / f"demo-v{DEMO_VERSION}-{_generator_code()}-s{seed}-r{int(resolution_m)}")
     if _complete(target):
         return DemoManifest.from_directory(target)
     try:

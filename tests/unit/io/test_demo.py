@@ -18,7 +18,13 @@ from rasterio.features import geometry_mask
 
 import towerplan.io.demo as demo_module
 from towerplan.errors import OutputError, ScenarioError
-from towerplan.io.demo import DEMO_VERSION, DemoManifest, ensure_demo, generate_demo
+from towerplan.io.demo import (
+    DEMO_VERSION,
+    DemoManifest,
+    _generator_code,
+    ensure_demo,
+    generate_demo,
+)
 
 UTM = "EPSG:32748"
 KECAMATAN_VILLAGES = [9, 7, 15, 16, 13, 26, 13, 23, 13, 9]
@@ -70,7 +76,7 @@ def dem(demo: DemoManifest) -> tuple[np.ndarray, rasterio.Affine, str, float | N
 def cached(tmp_path_factory: pytest.TempPathFactory) -> DemoManifest:
     """Return a seed-7 copy made by ensure_demo over an interrupted earlier copy."""
     root = tmp_path_factory.mktemp("cache")
-    stale = root / f"demo-v{DEMO_VERSION}-s7-r90"
+    stale = root / f"demo-v{DEMO_VERSION}-{_generator_code()}-s7-r90"
     stale.mkdir()
     (stale / "villages.gpkg").write_bytes(b"partial")
     return ensure_demo(seed=7, cache_dir=root)
@@ -340,7 +346,7 @@ def test_other_seed_gives_other_data(cached: DemoManifest, villages: gpd.GeoData
 
 
 def test_ensure_demo_reuses_its_cache(cached: DemoManifest) -> None:
-    assert cached.directory.name == f"demo-v{DEMO_VERSION}-s7-r90"
+    assert cached.directory.name == f"demo-v{DEMO_VERSION}-{_generator_code()}-s7-r90"
     assert cached.seed == 7
     assert {p.name for p in cached.directory.iterdir()} == FILES  # partial copy replaced
     assert [p.name for p in cached.directory.parent.iterdir()] == [cached.directory.name]
@@ -352,7 +358,7 @@ def test_ensure_demo_reuses_its_cache(cached: DemoManifest) -> None:
 
 def test_ensure_demo_reads_cache_dir_from_environment(tmp_path: Path, demo: DemoManifest,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    target = tmp_path / f"demo-v{DEMO_VERSION}-s2022-r90"
+    target = tmp_path / f"demo-v{DEMO_VERSION}-{_generator_code()}-s2022-r90"
     shutil.copytree(demo.directory, target)
     monkeypatch.setenv("TOWERPLAN_CACHE_DIR", os.fspath(tmp_path))
     monkeypatch.setattr(demo_module, "generate_demo", pytest.fail)
@@ -361,7 +367,7 @@ def test_ensure_demo_reads_cache_dir_from_environment(tmp_path: Path, demo: Demo
 
 def test_ensure_demo_uses_the_copy_of_a_faster_process(
         tmp_path: Path, demo: DemoManifest, monkeypatch: pytest.MonkeyPatch) -> None:
-    target = tmp_path / f"demo-v{DEMO_VERSION}-s2022-r90"
+    target = tmp_path / f"demo-v{DEMO_VERSION}-{_generator_code()}-s2022-r90"
 
     def racing(out_dir: Path, **_: object) -> DemoManifest:
         shutil.copytree(demo.directory, out_dir, dirs_exist_ok=True)
