@@ -212,10 +212,11 @@ def demo(
 ) -> None:
     """Write the synthetic demo kabupaten (villages, terrain, towers, settlements, land
     cover, fibre points of presence). Not a real place: every file says so."""
-    from towerplan.io.demo import generate_demo
+    from towerplan.io.demo import DEMO_STAGES, generate_demo
 
-    with _stages(("villages",), quiet=quiet):
-        manifest = generate_demo(out_dir, seed=seed, resolution_m=float(resolution_m))
+    with _stages(DEMO_STAGES, quiet=quiet) as progress:
+        manifest = generate_demo(out_dir, seed=seed, resolution_m=float(resolution_m),
+                                 progress=progress)
     if not quiet:
         out.print(f"synthetic demo (seed {seed}, {float(resolution_m):g} m) written to "
                   f"{manifest.directory}")

@@ -51,12 +51,17 @@ if TYPE_CHECKING:
 
     from towerplan.io.rasters import RasterGrid
 
-__all__ = ["DEMO_VERSION", "DemoManifest", "ensure_demo", "generate_demo"]
+__all__ = ["DEMO_STAGES", "DEMO_VERSION", "DemoManifest", "ensure_demo", "generate_demo"]
 
 log = logging.getLogger(__name__)
 
 #: Version of the generator; bump it whenever the same seed would give different data.
 DEMO_VERSION: int = 1
+
+#: Stage labels passed to the ``progress`` callback of :func:`generate_demo`, in order.
+DEMO_STAGES: tuple[str, ...] = (
+    "coastline", "terrain", "kecamatan", "villages", "towers", "land cover", "writing",
+)
 
 _CRS = "EPSG:32748"  # WGS 84 / UTM zone 48S
 _KAB_CODE = "99.01"

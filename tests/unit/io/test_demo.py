@@ -391,3 +391,11 @@ def test_30m_dem_refines_the_90m_grid(tmp_path: Path, demo: DemoManifest, dem: t
         villages.geometry.to_wkb().tolist()
     coarse = array.reshape(dem[0].shape[0], 3, dem[0].shape[1], 3).mean(axis=(1, 3))
     assert np.abs(coarse - dem[0]).mean() < 10.0
+
+
+def test_progress_reports_every_stage_in_order(tmp_path: Path) -> None:
+    from towerplan.io.demo import DEMO_STAGES
+
+    seen: list[str] = []
+    generate_demo(tmp_path / "d", seed=3, progress=seen.append)
+    assert tuple(seen) == DEMO_STAGES
