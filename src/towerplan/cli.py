@@ -23,7 +23,7 @@ from rich.table import Table
 
 from towerplan import __version__
 from towerplan.errors import TowerplanError
-from towerplan.scenario import Scenario, load_scenario
+from towerplan.scenario import Radio, Scenario, load_scenario
 
 __all__ = ["app", "main"]
 
@@ -39,6 +39,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+
+_RADIO = Radio()  # radio defaults, stated once in towerplan.scenario
 
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
@@ -220,6 +222,83 @@ def demo(
     if not quiet:
         out.print(f"synthetic demo (seed {seed}, {float(resolution_m):g} m) written to "
                   f"{manifest.directory}")
+
+
+@app.command()
+def link(
+    start: Annotated[str, typer.Option("--from", help="Transmitter position LON,LAT in "
+                                       "degrees (WGS 84).", show_default=False)],
+    end: Annotated[str, typer.Option("--to", help="Receiver position LON,LAT in degrees.",
+                                     show_default=False)],
+    dem: Annotated[list[Path], typer.Option("--dem", help="Terrain file (GeoTIFF or SRTM "
+                                            ".hgt); repeat for a mosaic.", exists=False,
+                                            dir_okay=False, show_default=False)],
+    freq_mhz: Annotated[float, typer.Option("--freq-mhz", help="Frequency in MHz.")]
+    = _RADIO.freq_mhz,
+    h_tx_m: Annotated[float, typer.Option("--h-tx-m", help="Transmitter antenna height "
+                                          "above ground, m.")] = _RADIO.tower_height_m,
+    h_rx_m: Annotated[float, typer.Option("--h-rx-m", help="Receiver antenna height above "
+                                          "ground, m.")] = _RADIO.rx_height_m,
+    model: Annotated[str, typer.Option("--model", help="Model chain, e.g. hata-suburban, "
+                                       "hata-suburban+deygout+clutter, rma+deygout, itm.")]
+    = _RADIO.model,
+    landcover: Annotated[Path | None, typer.Option("--landcover", help="ESA WorldCover "
+                                                   "raster for the vegetation depth at the "
+                                                   "receiver (clutter term).",
+                                                   dir_okay=False, show_default=False)] = None,
+    resolution_m: Annotated[float, typer.Option("--resolution-m", help="Cell size of the "
+                                                "terrain grid the profile is sampled from, "
+                                                "m.")] = 30.0,
+    png: Annotated[Path, typer.Option("--png", help="Profile plot to write (PNG).",
+                                      dir_okay=False)] = Path("link_profile.png"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")]
+    = False,
+    lang: LangOpt = None,
+) -> None:
+    """Point-to-point report between two points over the terrain: distance, line of sight,
+    worst first-Fresnel clearance, diffraction per method, clutter, total loss (dB), RSRP
+    (dBm) and margin (dB), plus a profile plot. EIRP and threshold come from the radio
+    defaults (61 dBm, -105 dBm)."""
+    import dataclasses
+    import json
+
+    from towerplan.link import analyse_link, parse_lonlat
+    from towerplan.outputs.profile_plot import write_profile_png
+
+    radio = dataclasses.replace(_RADIO, freq_mhz=freq_mhz)
+    report, profile, clearance = analyse_link(
+        dem, parse_lonlat(start, "--from"), parse_lonlat(end, "--to"), radio=radio,
+        h_tx_m=h_tx_m, h_rx_m=h_rx_m, model=model, resolution_m=resolution_m,
+        landcover=landcover)
+    write_profile_png(report, profile, clearance, png, lang=lang.value if lang else "id")
+    if as_json:
+        out.print_json(json.dumps({**report.to_dict(), "png": str(png)}))
+        return
+    table = Table(title=f"{report.model}: {report.model_text}", show_header=False)
+    table.add_column("", style="bold")
+    table.add_column("")
+    rows = [
+        ("distance", f"{report.distance_m / 1000:.3f} km (profile step {report.step_m:g} m)"),
+        ("frequency, heights", f"{report.freq_mhz:g} MHz, Tx {report.h_tx_m:g} m, "
+                               f"Rx {report.h_rx_m:g} m, k = {report.k_factor:.4g}"),
+        ("line of sight", "yes" if report.los else "no (blocked)"),
+        ("worst Fresnel clearance", f"{report.worst_fresnel_ratio:.2f} x F1 at "
+                                    f"{report.worst_at_m / 1000:.2f} km"),
+        *((f"diffraction {m}", f"{v:.2f} dB") for m, v in report.diffraction_db.items()),
+        ("vegetation at receiver", f"{report.vegetation_m:g} m"),
+        ("base loss", f"{report.base_db:.2f} dB"),
+        ("diffraction (model)", f"{report.model_diffraction_db:.2f} dB"),
+        ("clutter", f"{report.clutter_db:.2f} dB"),
+        ("total loss", f"{report.total_loss_db:.2f} dB"),
+        ("RSRP", f"{report.rsrp_dbm:.2f} dBm (EIRP {report.eirp_dbm:g} dBm)"),
+        ("margin", f"{report.margin_db:+.2f} dB over {report.threshold_rsrp_dbm:g} dBm"),
+        ("terrain", report.terrain),
+        *(("note", n) for n in report.notes),
+        ("profile plot", str(png)),
+    ]
+    for key, value in rows:
+        table.add_row(key, value)
+    out.print(table)
 
 
 def _one_line(exc: BaseException) -> str:

@@ -37,7 +37,7 @@ from towerplan.analysis.costs import COST_PARTS, site_costs
 from towerplan.analysis.selection import SelectionResult, build_order, select_sites
 from towerplan.coverage.composite import best_server, best_server_points, coverage_matrix, rsrp_at
 from towerplan.coverage.raster import MODEL_DESCRIPTIONS, LinkParams
-from towerplan.errors import OutputError, ScenarioError
+from towerplan.errors import ModelDomainError, OutputError, ScenarioError
 from towerplan.inputs import LoadedInputs, load_inputs
 from towerplan.io.atomic import publish_permissions
 from towerplan.io.rasters import RasterGrid
@@ -107,6 +107,7 @@ def run_plan(scenario: Scenario, out_dir: str | Path | None = None, *, overwrite
 def plan(scenario: Scenario, *, progress: ProgressFn | None = None) -> PlanResult:
     """Compute a plan without writing anything (all stages but ``outputs``)."""
     t0 = time.perf_counter()
+    _check_plan_model(scenario.radio.model)
     _step(progress, "inputs")
     data = load_inputs(scenario)
     link = LinkParams.from_radio(scenario.radio)
@@ -182,6 +183,18 @@ def plan(scenario: Scenario, *, progress: ProgressFn | None = None) -> PlanResul
     existing_out = _to_lonlat_columns(data.towers.copy())
     return PlanResult(scenario, provenance, villages_out, existing_out, cands_out, ranking,
                       rsrp_before, rsrp_after, dem, summary)
+
+
+def _check_plan_model(model: str) -> None:
+    """Refuse chains the plan's coverage stage cannot evaluate yet (before any work)."""
+    from towerplan.radio.chain import parse_chain
+
+    chain = parse_chain(model)
+    if chain.uses_terrain or chain.clutter is not None:
+        msg = (f"model chain {chain.name!r} needs terrain-aware coverage, which the plan does "
+               f"not compute yet; use {', '.join(MODEL_DESCRIPTIONS)} for 'radio.model' in a "
+               "plan (towerplan link evaluates every chain)")
+        raise ModelDomainError(msg)
 
 
 def model_chain_text(scenario: Scenario) -> str:

@@ -44,7 +44,6 @@ __all__ = [
 
 BUILTIN_DEMO = "builtin:demo"
 
-SUPPORTED_MODELS = ("hata-suburban", "hata-open", "hata-urban", "fspl")
 SUPPORTED_METHODS = ("greedy", "milp")
 
 
@@ -209,7 +208,11 @@ class Radio:
     threshold_rsrp_dbm : float
         A place is covered when RSRP is at least this, dBm (default -105).
     model : str
-        Model chain name (default ``"hata-suburban"``: Okumura-Hata suburban, no terrain).
+        Model chain (default ``"hata-suburban"``): a base model (fspl, hata-urban,
+        hata-suburban, hata-open, rma, itm) plus optional ``+deygout``/``+bullington``/
+        ``+epstein-peterson`` diffraction and ``+clutter``/``+clutter-p833`` vegetation loss.
+        ``towerplan link`` evaluates every chain; ``plan`` coverage uses distance-only chains
+        (fspl, hata-*) until terrain coverage lands.
     max_radius_km : float
         Largest distance from a site that is evaluated, km (default 30).
     k_factor : float
@@ -584,13 +587,13 @@ def _check_values(s: Scenario) -> list[str]:
     for name in ("freq_mhz", "tower_height_m", "existing_height_m", "rx_height_m",
                  "bandwidth_mhz", "max_radius_km", "k_factor"):
         positive(f"radio.{name}", getattr(s.radio, name))
-    if s.radio.model not in SUPPORTED_MODELS:
-        close = difflib.get_close_matches(s.radio.model, SUPPORTED_MODELS, n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
-        p.append(
-            f"'radio.model' = {s.radio.model!r} is not available{hint}; "
-            f"choose one of {', '.join(SUPPORTED_MODELS)}"
-        )
+    from towerplan.errors import ModelDomainError
+    from towerplan.radio.chain import parse_chain
+
+    try:
+        parse_chain(s.radio.model)
+    except ModelDomainError as exc:
+        p.append(f"'radio.model': {exc}")
     positive("terrain.resolution_m", s.terrain.resolution_m)
     positive("coverage.demand_cell_m", s.coverage.demand_cell_m)
     if not 0 <= s.coverage.blank_below < s.coverage.covered_at_least <= 1:

@@ -142,3 +142,17 @@ def test_demo_outputs_say_synthetic(demo_run: tuple[Path, Any]) -> None:
     assert all("synthetic" in row["data_source"] for row in villages)
     statuses = {row["status_before"] for row in villages}
     assert statuses <= {"blank", "partial", "covered"} and "blank" in statuses
+
+
+def test_plan_refuses_terrain_chains_before_any_work(tmp_path: Path,
+                                                     small_scenario: Callable[..., Path]) -> None:
+    import dataclasses
+
+    from towerplan.errors import ModelDomainError
+
+    base = load_scenario(small_scenario())
+    scenario = dataclasses.replace(
+        base, radio=dataclasses.replace(base.radio, model="hata-suburban+deygout"))
+    with pytest.raises(ModelDomainError, match="needs terrain-aware coverage"):
+        run_plan(scenario, tmp_path / "out")
+    assert not (tmp_path / "out").exists()

@@ -75,6 +75,10 @@ def test_invalid_toml_and_missing_file(tmp_path: Path) -> None:
 def test_unknown_model_lists_choices(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError, match="did you mean 'hata-suburban'"):
         Scenario.from_toml(_write(tmp_path, '[radio]\nmodel = "hata-suburbn"\n'))
+    s = Scenario.from_toml(_write(tmp_path, '[radio]\nmodel = "rma+deygout+clutter"\n'))
+    assert s.radio.model == "rma+deygout+clutter"
+    with pytest.raises(ScenarioError, match="drop the diffraction term"):
+        Scenario.from_toml(_write(tmp_path, '[radio]\nmodel = "itm+deygout"\n'))
 
 
 def test_dem_accepts_string_or_list_and_hash_changes(tmp_path: Path) -> None:

@@ -204,6 +204,18 @@ _LABELS: dict[str, tuple[str, str]] = {
     "report.scenario_hash": ("Hash skenario", "Scenario hash"),
     "report.created_utc": ("Dibuat (UTC)", "Created (UTC)"),
     "report.synthetic": ("Data sintetis", "Synthetic data"),
+    # link profile plot
+    "link.terrain": ("Medan (dengan lengkung bumi)", "Terrain (with earth bulge)"),
+    "link.los_ray": ("Garis pandang", "Line of sight"),
+    "link.fresnel": ("Zona Fresnel pertama", "First Fresnel zone"),
+    "link.fresnel60": ("Batas 60 % zona Fresnel", "60 % Fresnel clearance"),
+    "link.worst": ("Titik paling terhalang", "Worst clearance"),
+    "link.distance_km": ("Jarak (km)", "Distance (km)"),
+    "link.height_m": ("Ketinggian (m)", "Height (m)"),
+    "link.los_yes": ("garis pandang bebas", "line of sight clear"),
+    "link.los_no": ("garis pandang terhalang", "line of sight blocked"),
+    "link.loss": ("redaman", "loss"),
+    "link.margin": ("margin", "margin"),
 }
 
 

@@ -7,7 +7,7 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike
 
-__all__ = ["eirp_dbm", "mapl_db", "rsrp_dbm", "subcarriers"]
+__all__ = ["eirp_dbm", "mapl_db", "margin_db", "rsrp_dbm", "subcarriers"]
 
 _SUBCARRIERS_PER_RB = 12
 _RB_PER_MHZ = {1.4: 6, 3.0: 15, 5.0: 25, 10.0: 50, 15.0: 75, 20.0: 100}
@@ -62,3 +62,15 @@ def mapl_db(eirp: float, threshold_rsrp_dbm: float, bandwidth_mhz: float,
     """
     return float(eirp - 10.0 * math.log10(subcarriers(bandwidth_mhz)) + rx_gain_dbi
                  - threshold_rsrp_dbm)
+
+
+def margin_db(rsrp: ArrayLike, threshold_rsrp_dbm: float) -> np.ndarray | float:
+    """Margin of a received RSRP over the coverage threshold, dB (negative = not covered).
+
+    Examples
+    --------
+    >>> margin_db(-96.78, -105.0)
+    8.22
+    """
+    out = np.round(np.asarray(rsrp, dtype=float) - threshold_rsrp_dbm, 10)
+    return float(out) if np.ndim(out) == 0 else out

@@ -1,0 +1,181 @@
+"""Point-to-point link analysis: ``towerplan link``.
+
+Reads the terrain around a path, extracts the geodesic profile, and evaluates line of sight,
+first-Fresnel-zone clearance, the three diffraction methods, vegetation clutter and the model
+chain's total loss, RSRP and margin.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pyproj import Transformer
+
+from towerplan.errors import InputDataError
+from towerplan.radio.chain import DIFFRACTION_METHODS, chain_loss, parse_chain
+from towerplan.radio.diffraction import diffraction_db
+from towerplan.radio.linkbudget import eirp_dbm, margin_db, rsrp_dbm
+from towerplan.radio.profile import Clearance, Profile, line_of_sight, terrain_profile
+from towerplan.scenario import Radio
+
+__all__ = ["LinkReport", "analyse_link", "parse_lonlat"]
+
+#: Margin of terrain read around the path, in cells.
+_MARGIN_CELLS = 4
+
+
+@dataclass(frozen=True, slots=True)
+class LinkReport:
+    """Outcome of a point-to-point analysis (all figures in the units their names give).
+
+    ``worst_fresnel_ratio`` is the smallest clearance divided by the first-Fresnel radius
+    along the path (>= 0.6 is the usual microwave criterion; < 0 means blocked).
+    """
+
+    start_lon: float
+    start_lat: float
+    end_lon: float
+    end_lat: float
+    distance_m: float
+    step_m: float
+    freq_mhz: float
+    h_tx_m: float
+    h_rx_m: float
+    k_factor: float
+    model: str
+    model_text: str
+    los: bool
+    worst_fresnel_ratio: float
+    worst_at_m: float
+    diffraction_db: dict[str, float]
+    vegetation_m: float
+    base_db: float
+    model_diffraction_db: float
+    clutter_db: float
+    total_loss_db: float
+    eirp_dbm: float
+    rsrp_dbm: float
+    threshold_rsrp_dbm: float
+    margin_db: float
+    terrain: str
+    notes: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON (non-finite numbers become None)."""
+        data = asdict(self)
+        data["notes"] = list(self.notes)
+        return {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+                for k, v in data.items()}
+
+
+def parse_lonlat(text: str, what: str = "point") -> tuple[float, float]:
+    """Parse ``"LON,LAT"`` in degrees.
+
+    Raises
+    ------
+    InputDataError
+        When the text is not two numbers or they are out of range.
+    """
+    parts = [p.strip() for p in str(text).split(",")]
+    try:
+        lon, lat = (float(p) for p in parts)
+    except ValueError:
+        msg = f"{what} {text!r} must be LON,LAT in degrees, e.g. 116.10,-1.70"
+        raise InputDataError(msg) from None
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        msg = f"{what} {text!r} is out of range: longitude -180..180, latitude -90..90"
+        raise InputDataError(msg)
+    return lon, lat
+
+
+def analyse_link(dem_paths: Sequence[str | Path], start: tuple[float, float],
+                 end: tuple[float, float], *, radio: Radio, h_tx_m: float | None = None,
+                 h_rx_m: float | None = None, model: str | None = None,
+                 resolution_m: float = 30.0, landcover: str | Path | None = None
+                 ) -> tuple[LinkReport, Profile, Clearance]:
+    """Analyse the path from *start* (transmitter) to *end* (receiver).
+
+    Parameters
+    ----------
+    dem_paths : sequence of path
+        Terrain files (GeoTIFF, SRTM .hgt), mosaicked.
+    start, end : tuple of float
+        ``(lon, lat)`` of the transmitter and the receiver, degrees.
+    radio : Radio
+        Frequency, powers, threshold and k-factor (scenario ``[radio]``).
+    h_tx_m, h_rx_m : float, optional
+        Antenna heights above ground, m (default ``radio.tower_height_m`` and
+        ``radio.rx_height_m``).
+    model : str, optional
+        Model chain (default ``radio.model``).
+    resolution_m : float
+        Cell size of the terrain grid the profile is sampled from, m (default 30).
+    landcover : path, optional
+        ESA WorldCover raster; gives the vegetation depth at the receiver for a clutter term.
+    """
+    from towerplan.io.terrain import read_dem, utm_crs_for
+
+    chain = parse_chain(model or radio.model)
+    h_tx = radio.tower_height_m if h_tx_m is None else h_tx_m
+    h_rx = radio.rx_height_m if h_rx_m is None else h_rx_m
+    crs = utm_crs_for((start[0] + end[0]) / 2.0, (start[1] + end[1]) / 2.0)
+    to_utm = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    xs, ys = to_utm.transform([start[0], end[0]], [start[1], end[1]])
+    pad = _MARGIN_CELLS * resolution_m
+    bounds = (min(xs) - pad, min(ys) - pad, max(xs) + pad, max(ys) + pad)
+    dem, dem_report = read_dem(dem_paths, dst_crs=crs, bounds=bounds, resolution_m=resolution_m,
+                               require_bounds=(min(xs), min(ys), max(xs), max(ys)))
+    profile = terrain_profile(dem.array, dem.transform, crs, start, end)
+    clearance = line_of_sight(profile.heights_m, profile.step_m, h_tx, h_rx, radio.freq_mhz,
+                              radio.k_factor)
+    vegetation = 0.0
+    notes: list[str] = []
+    if landcover is not None:
+        vegetation = _vegetation_at_receiver(landcover, crs, dem, profile)
+    elif chain.clutter is not None:
+        notes.append("no land cover given: vegetation depth 0 m, clutter loss 0 dB")
+    terms = chain_loss(chain, profile.heights_m, profile.step_m, h_tx, h_rx, radio.freq_mhz,
+                       k_factor=radio.k_factor, vegetation_m=vegetation)
+    notes.extend(terms.notes)
+    per_method = {m: round(float(diffraction_db(profile.heights_m, profile.step_m, h_tx, h_rx,
+                                                radio.freq_mhz, method=m,
+                                                k_factor=radio.k_factor)), 2)
+                  for m in DIFFRACTION_METHODS}
+    eirp = eirp_dbm(radio.tx_power_dbm, radio.antenna_gain_dbi, radio.cable_loss_db)
+    rsrp = float(rsrp_dbm(eirp, terms.total_db, radio.bandwidth_mhz, radio.rx_gain_dbi))
+    worst_at = clearance.worst_index * profile.step_m if clearance.worst_index >= 0 else math.nan
+    report = LinkReport(
+        start_lon=start[0], start_lat=start[1], end_lon=end[0], end_lat=end[1],
+        distance_m=round(profile.length_m, 1), step_m=round(profile.step_m, 2),
+        freq_mhz=radio.freq_mhz, h_tx_m=h_tx, h_rx_m=h_rx, k_factor=radio.k_factor,
+        model=chain.name, model_text=chain.describe(), los=clearance.los,
+        worst_fresnel_ratio=round(clearance.worst_ratio, 3), worst_at_m=round(worst_at, 1),
+        diffraction_db=per_method, vegetation_m=round(vegetation, 1),
+        base_db=round(terms.base_db, 2), model_diffraction_db=round(terms.diffraction_db, 2),
+        clutter_db=round(terms.clutter_db, 2), total_loss_db=round(terms.total_db, 2),
+        eirp_dbm=eirp, rsrp_dbm=round(rsrp, 2), threshold_rsrp_dbm=radio.threshold_rsrp_dbm,
+        margin_db=round(float(margin_db(rsrp, radio.threshold_rsrp_dbm)), 2),
+        terrain=f"{dem_report.source} sampled every {profile.step_m:.1f} m "
+                f"({resolution_m:g} m grid, bilinear)",
+        notes=tuple(notes),
+    )
+    return report, profile, clearance
+
+
+def _vegetation_at_receiver(path: str | Path, crs: Any, dem: Any, profile: Profile) -> float:
+    from towerplan.io.landcover import read_landcover
+    from towerplan.radio.clutter import vegetation_depth_m
+
+    classes, _ = read_landcover(path, dst_crs=crs, transform=dem.transform, shape=dem.shape)
+    to_grid = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    x, y = to_grid.transform(profile.lon, profile.lat)
+    cols = np.clip(((np.asarray(x) - dem.transform.c) / dem.transform.a).astype(int), 0,
+                   dem.shape[1] - 1)
+    rows = np.clip(((np.asarray(y) - dem.transform.f) / dem.transform.e).astype(int), 0,
+                   dem.shape[0] - 1)
+    return float(vegetation_depth_m(classes[rows, cols], profile.step_m))
