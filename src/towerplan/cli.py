@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -113,14 +113,18 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
 @contextmanager
 def _stages(labels: tuple[str, ...], *, quiet: bool) -> Iterator[Callable[[str], None]]:
     """Rich progress bar over pipeline stages; yields the callback to pass to the library."""
-    progress = Progress(SpinnerColumn(), TextColumn("{task.description:<20}"), BarColumn(),
+    progress = Progress(SpinnerColumn(), TextColumn("{task.description:<30}"), BarColumn(),
                         TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
                         console=err, transient=False, disable=quiet or not err.is_terminal)
     task = progress.add_task("starting", total=len(labels))
 
     def advance(label: str) -> None:
-        done = labels.index(label) if label in labels else 0
-        progress.update(task, description=label, completed=done)
+        # "candidate coverage 50/953" refines the stage "candidate coverage".
+        stage = next((k for k, name in enumerate(labels) if label.startswith(name)), None)
+        if stage is None:
+            progress.update(task, description=label)
+        else:
+            progress.update(task, description=label, completed=stage)
 
     with progress:
         yield advance
@@ -299,6 +303,165 @@ def link(
     for key, value in rows:
         table.add_row(key, value)
     out.print(table)
+
+
+@app.command()
+def coverage(
+    scenario: ScenarioArg = None,
+    dem: Annotated[list[Path] | None, typer.Option("--dem", help="Terrain file (GeoTIFF or "
+                                                   "SRTM .hgt); repeat for a mosaic. With "
+                                                   "--dem, the sites come from --site/--sites "
+                                                   "instead of the scenario's towers.",
+                                                   dir_okay=False, show_default=False)] = None,
+    site: Annotated[list[str] | None, typer.Option("--site", help="Site position LON,LAT in "
+                                                   "degrees; repeatable.",
+                                                   show_default=False)] = None,
+    sites: Annotated[Path | None, typer.Option("--sites", help="CSV of sites "
+                                               "(lon,lat[,height_m][,tower_id]).",
+                                               dir_okay=False, show_default=False)] = None,
+    height_m: Annotated[float | None, typer.Option("--height-m", help="Antenna height above "
+                                                   "ground, m. Default: [radio] "
+                                                   "tower_height_m (42).",
+                                                   show_default=False)] = None,
+    radius_km: Annotated[float | None, typer.Option("--radius-km", help="Largest distance "
+                                                    "evaluated, km. Default: [radio] "
+                                                    "max_radius_km (30).",
+                                                    show_default=False)] = None,
+    freq_mhz: Annotated[float | None, typer.Option("--freq-mhz", help="Frequency, MHz. "
+                                                   "Default: [radio] freq_mhz (900).",
+                                                   show_default=False)] = None,
+    model: Annotated[str | None, typer.Option("--model", help="Model chain, e.g. "
+                                              "hata-suburban+deygout+clutter. Default: "
+                                              "[radio] model.", show_default=False)] = None,
+    out_file: Annotated[Path, typer.Option("--out", "-o", help="Best-server RSRP COG (dBm); "
+                                           "<name>_server.tif and <name>_servers.tif are "
+                                           "written beside it.", dir_okay=False)]
+    = Path("coverage.tif"),
+    overwrite: OverwriteOpt = False,
+    verbose: VerboseOpt = 0,
+    quiet: QuietOpt = False,
+) -> None:
+    """Coverage rasters (best-server RSRP, server index, servers above the threshold) of
+    given sites over a DEM, or of a scenario's existing towers."""
+    import dataclasses
+
+    from towerplan import jobs
+    from towerplan.io.towers import read_towers
+    from towerplan.link import parse_lonlat
+
+    _setup_logging(verbose, quiet)
+    sc = _load(scenario)
+    radio = sc.radio
+    changes: dict[str, Any] = {k: v for k, v in (("freq_mhz", freq_mhz), ("model", model),
+                                 ("max_radius_km", radius_km),
+                                 ("tower_height_m", height_m)) if v is not None}
+    sc = dataclasses.replace(sc, radio=dataclasses.replace(radio, **changes))
+    if changes:
+        sc = Scenario.from_dict(sc.to_dict(), base_dir=sc.base_dir)  # validate the overrides
+    if dem:
+        points = [parse_lonlat(text, "--site") for text in site or ()]
+        ids = [f"site{k + 1}" for k in range(len(points))]
+        heights = [sc.radio.tower_height_m] * len(points)
+        if sites is not None:
+            frame, _ = read_towers(sites, default_height_m=sc.radio.tower_height_m)
+            points += list(zip(frame["lon"], frame["lat"], strict=True))
+            ids += list(frame["tower_id"].astype(str))
+            heights += list(frame["height_m"].astype(float))
+        result = jobs.coverage_of_sites(dem, points, out_file, scenario=sc, site_ids=ids,
+                                        heights_m=heights, overwrite=overwrite)
+    else:
+        with _stages(("inputs", "coverage"), quiet=quiet) as progress:
+            result = jobs.coverage_of_scenario(sc, out_file, overwrite=overwrite,
+                                               progress=progress)
+    if not quiet:
+        thr = sc.radio.threshold_rsrp_dbm
+        out.print(f"{len(result.site_ids)} sites; {result.covered_km2(thr):,.1f} km2 at RSRP "
+                  f">= {thr:g} dBm; model: {result.model_chain}")
+        for path in result.files:
+            out.print(f"wrote {path}")
+
+
+@app.command()
+def blankspots(
+    scenario: ScenarioArg = None,
+    out_dir: OutOpt = None,
+    overwrite: OverwriteOpt = False,
+    verbose: VerboseOpt = 0,
+    quiet: QuietOpt = False,
+) -> None:
+    """Today's blank spots per village: area and demand covered by the existing towers,
+    status (blank / partial / covered), best server and median RSRP. Writes villages.csv,
+    blankspots.gpkg and coverage_before.tif."""
+    from towerplan import jobs
+    from towerplan.pipeline import PLAN_STAGES
+
+    _setup_logging(verbose, quiet)
+    sc = _load(scenario)
+    target = out_dir if out_dir is not None else Path(sc.outputs.dir)
+    with _stages(PLAN_STAGES[:3], quiet=quiet) as progress:
+        state = jobs.blankspots(sc, target, overwrite=overwrite, progress=progress)
+    if not quiet:
+        counts = state.stats["status"].value_counts()
+        out.print(f"{len(state.villages)} villages: {counts.get('blank', 0)} blank, "
+                  f"{counts.get('partial', 0)} partial, {counts.get('covered', 0)} covered "
+                  f"(blank < {sc.coverage.blank_below:.0%}, covered >= "
+                  f"{sc.coverage.covered_at_least:.0%} of demand); outputs in {target}")
+
+
+@app.command()
+def calibrate(
+    measurements: Annotated[Path, typer.Option("--measurements", "-m", help="Drive-test CSV: "
+                                               "lon,lat,rsrp_dbm[,site_id]; site_id is the "
+                                               "tower_id of the serving site (default: the "
+                                               "nearest existing tower).", dir_okay=False,
+                                               show_default=False)],
+    scenario: ScenarioArg = None,
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for calibration.json "
+                                          "and calibration.toml. Default: the current "
+                                          "directory.", show_default=False, file_okay=False)]
+    = Path(),
+    folds: Annotated[int, typer.Option("--folds", min=2, help="Folds of the "
+                                       "cross-validation.")] = 5,
+    overwrite: OverwriteOpt = False,
+    verbose: VerboseOpt = 0,
+    quiet: QuietOpt = False,
+) -> None:
+    """Fit an RSRP offset (dB) and distance slope (dB per decade) of the scenario's model
+    chain to drive-test measurements, cross-validate them, and write calibration.json and
+    calibration.toml (a [radio.calibration] table to paste into the scenario)."""
+    from towerplan.analysis.calibration import calibrate as run_calibration
+    from towerplan.analysis.calibration import write_calibration
+    from towerplan.io.landcover import WORLDCOVER_CLASSES
+
+    _setup_logging(verbose, quiet)
+    sc = _load(scenario)
+    result = run_calibration(sc, measurements, k=folds)
+    json_path, toml_path = write_calibration(result, out_dir, overwrite=overwrite)
+    if quiet:
+        return
+    fit, cv = result.fit, result.cross_validation
+    table = Table(title=f"Calibration of {result.model}")
+    for col in ("", "before", "after"):
+        table.add_column(col, justify="left" if not col else "right")
+    table.add_row("RMSE (dB)", f"{fit.before.rmse_db:.2f}", f"{fit.after.rmse_db:.2f}")
+    table.add_row("mean error (dB)", f"{round(fit.before.mean_error_db, 2) + 0.0:+.2f}",
+                  f"{round(fit.after.mean_error_db, 2) + 0.0:+.2f}")
+    table.add_row(f"{cv.k}-fold CV RMSE (dB)", f"{cv.before.rmse_db:.2f}",
+                  f"{cv.after.rmse_db:.2f}")
+    table.add_row(f"{cv.k}-fold CV mean error (dB)",
+                  f"{round(cv.before.mean_error_db, 2) + 0.0:+.2f}",
+                  f"{round(cv.after.mean_error_db, 2) + 0.0:+.2f}")
+    out.print(table)
+    out.print(f"offset {fit.offset_db:+.2f} dB, slope {fit.slope_db_per_decade:+.2f} dB per "
+              f"decade of distance; n = {fit.n} of {result.rows} measurements, "
+              f"{len(result.sites)} sites, {result.distance_km[0]:.2f}-"
+              f"{result.distance_km[1]:.2f} km")
+    for c in result.class_offsets:
+        out.print(f"land cover {c.code} {WORLDCOVER_CLASSES.get(c.code, '')}: mean residual "
+                  f"after the fit {c.offset_db:+.2f} dB (n = {c.count})")
+    for note in result.notes:
+        out.print(f"note: {note}")
+    out.print(f"written {json_path} and {toml_path}")
 
 
 def _one_line(exc: BaseException) -> str:

@@ -35,16 +35,32 @@ from towerplan.analysis.blankspots import (
 from towerplan.analysis.candidates import candidate_points, water_cells
 from towerplan.analysis.costs import COST_PARTS, site_costs
 from towerplan.analysis.selection import SelectionResult, build_order, select_sites
-from towerplan.coverage.composite import best_server, best_server_points, coverage_matrix, rsrp_at
-from towerplan.coverage.raster import MODEL_DESCRIPTIONS, LinkParams
+from towerplan.coverage.composite import (
+    BestServer,
+    TerrainContext,
+    best_server,
+    best_server_points,
+    coverage_matrix,
+)
+from towerplan.coverage.raster import LinkParams
 from towerplan.errors import ModelDomainError, OutputError, ScenarioError
 from towerplan.inputs import LoadedInputs, load_inputs
 from towerplan.io.atomic import publish_permissions
 from towerplan.io.rasters import RasterGrid
+from towerplan.radio.chain import parse_chain
 from towerplan.results import PlanResult, Provenance
 from towerplan.scenario import Scenario
 
-__all__ = ["PLAN_STAGES", "ProgressFn", "plan", "run_plan"]
+__all__ = [
+    "PLAN_STAGES",
+    "CurrentState",
+    "ProgressFn",
+    "current_state",
+    "plan",
+    "publish_output_dir",
+    "run_plan",
+    "stage_output_dir",
+]
 
 log = logging.getLogger(__name__)
 
@@ -92,27 +108,65 @@ def run_plan(scenario: Scenario, out_dir: str | Path | None = None, *, overwrite
     from towerplan.outputs.exports import write_outputs
 
     target = Path(out_dir if out_dir is not None else scenario.outputs.dir)
-    staging = _prepare_output(target, overwrite=overwrite)
+    staging = stage_output_dir(target, overwrite=overwrite)
     try:
         result = plan(scenario, progress=progress)
         _step(progress, "outputs")
         write_outputs(result, staging, lang=lang or scenario.outputs.lang)
-        _publish(staging, target)
+        publish_output_dir(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return result
 
 
-def plan(scenario: Scenario, *, progress: ProgressFn | None = None) -> PlanResult:
-    """Compute a plan without writing anything (all stages but ``outputs``)."""
-    t0 = time.perf_counter()
+@dataclass(frozen=True, slots=True)
+class CurrentState:
+    """Inputs and today's coverage by the existing towers (the plan's first stages).
+
+    Attributes
+    ----------
+    data : LoadedInputs
+        Validated inputs in the working CRS.
+    link : LinkParams
+        Link budget of the scenario.
+    terrain : TerrainContext or None
+        Terrain for terrain-aware chains (None for distance-only chains).
+    villages : geopandas.GeoDataFrame
+        Villages, index 0..n-1.
+    units : DemandUnits
+        Demand units.
+    existing : _Sites
+        Existing towers.
+    before : BestServer
+        Best server of the existing towers at each demand unit.
+    stats : pandas.DataFrame
+        Per-village statistics before the plan.
+    """
+
+    data: LoadedInputs
+    link: LinkParams
+    terrain: TerrainContext | None
+    villages: Any
+    units: DemandUnits
+    existing: _Sites
+    before: BestServer
+    stats: pd.DataFrame
+
+    @property
+    def covered(self) -> np.ndarray:
+        """Demand units served by the existing towers."""
+        return self.before.rsrp_dbm >= self.link.threshold_rsrp_dbm
+
+
+def current_state(scenario: Scenario, *, progress: ProgressFn | None = None) -> CurrentState:
+    """Load the inputs and compute today's coverage and blank spots per village."""
     _check_plan_model(scenario.radio.model)
     _step(progress, "inputs")
     data = load_inputs(scenario)
     link = LinkParams.from_radio(scenario.radio)
+    terrain = _terrain_context(scenario, data)
     villages = data.villages.reset_index(drop=True)
-    n_v = len(villages)
 
     _step(progress, "demand")
     units = _demand_units(scenario, data)
@@ -122,19 +176,30 @@ def plan(scenario: Scenario, *, progress: ProgressFn | None = None) -> PlanResul
                       if len(data.towers) else np.empty((0, 2)),
                       data.towers["height_m"].to_numpy(float) if len(data.towers)
                       else np.empty(0))
-    before = best_server_points(units.xy, existing.xy, existing.height_m, link)
-    covered_before = before.rsrp_dbm >= link.threshold_rsrp_dbm
+    before = best_server_points(units.xy, existing.xy, existing.height_m, link, terrain)
     cov = scenario.coverage
-    stats_before = village_statistics(units, n_v, covered_before, before.rsrp_dbm, before.server,
-                                      blank_below=cov.blank_below,
-                                      covered_at_least=cov.covered_at_least)
+    stats = village_statistics(units, len(villages), before.rsrp_dbm >= link.threshold_rsrp_dbm,
+                               before.rsrp_dbm, before.server, blank_below=cov.blank_below,
+                               covered_at_least=cov.covered_at_least)
+    return CurrentState(data, link, terrain, villages, units, existing, before, stats)
+
+
+def plan(scenario: Scenario, *, progress: ProgressFn | None = None) -> PlanResult:
+    """Compute a plan without writing anything (all stages but ``outputs``)."""
+    t0 = time.perf_counter()
+    state = current_state(scenario, progress=progress)
+    data, link, terrain = state.data, state.link, state.terrain
+    villages, units, existing = state.villages, state.units, state.existing
+    covered_before, stats_before = state.covered, state.stats
+    n_v = len(villages)
+    cov = scenario.coverage
 
     _step(progress, "candidates")
     cands = _candidates(scenario, data, villages, stats_before)
 
     _step(progress, "candidate coverage")
     cand_sites = _Sites(cands[["x", "y"]].to_numpy(float), cands["height_m"].to_numpy(float))
-    matrix = coverage_matrix(cand_sites.xy, cand_sites.height_m, units.xy, link)
+    matrix = _candidate_matrix(cand_sites, units, link, terrain, progress)
     cands["demand_alone"] = [
         float(units.weight[matrix.indices[matrix.indptr[j]:matrix.indptr[j + 1]]]
               [~covered_before[matrix.indices[matrix.indptr[j]:matrix.indptr[j + 1]]]].sum())
@@ -150,16 +215,17 @@ def plan(scenario: Scenario, *, progress: ProgressFn | None = None) -> PlanResul
     chosen = list(selection.sites)
     after_sites = _Sites(np.concatenate([existing.xy, cand_sites.xy[chosen]]),
                          np.concatenate([existing.height_m, cand_sites.height_m[chosen]]))
-    after = best_server_points(units.xy, after_sites.xy, after_sites.height_m, link)
+    after = best_server_points(units.xy, after_sites.xy, after_sites.height_m, link, terrain)
     covered_after = after.rsrp_dbm >= link.threshold_rsrp_dbm
     stats_after = village_statistics(units, n_v, covered_after, after.rsrp_dbm, after.server,
                                      blank_below=cov.blank_below,
                                      covered_at_least=cov.covered_at_least)
     server_ids = [*data.towers["tower_id"].astype(str), *cands["site_id"].iloc[chosen]]
-    ranking = _ranking(scenario, cands, matrix, units, covered_before, chosen, villages, link)
+    ranking = _ranking(scenario, cands, matrix, units, covered_before, chosen, villages, link,
+                       terrain)
     dem = data.dem
-    rsrp_before = _raster(dem, existing, link)
-    rsrp_after = _raster(dem, after_sites, link)
+    rsrp_before = _raster(dem, existing, link, terrain)
+    rsrp_after = _raster(dem, after_sites, link, terrain)
 
     villages_out = _village_table(villages, stats_before, stats_after,
                                   list(data.towers["tower_id"].astype(str)), server_ids)
@@ -186,23 +252,53 @@ def plan(scenario: Scenario, *, progress: ProgressFn | None = None) -> PlanResul
 
 
 def _check_plan_model(model: str) -> None:
-    """Refuse chains the plan's coverage stage cannot evaluate yet (before any work)."""
-    from towerplan.radio.chain import parse_chain
-
+    """Refuse chains the coverage stage cannot evaluate (before any work)."""
     chain = parse_chain(model)
-    if chain.uses_terrain or chain.clutter is not None:
-        msg = (f"model chain {chain.name!r} needs terrain-aware coverage, which the plan does "
-               f"not compute yet; use {', '.join(MODEL_DESCRIPTIONS)} for 'radio.model' in a "
-               "plan (towerplan link evaluates every chain)")
+    if chain.base == "itm":
+        msg = ("model chain 'itm' is point-to-point only (towerplan link); for coverage use a "
+               "base model with a diffraction term, e.g. 'hata-suburban+deygout+clutter'")
         raise ModelDomainError(msg)
+
+
+def _terrain_context(scenario: Scenario, data: LoadedInputs) -> TerrainContext | None:
+    """Terrain for terrain-aware chains; None for chains that depend on distance only."""
+    chain = parse_chain(scenario.radio.model)
+    if not chain.uses_terrain and chain.clutter is None:
+        return None
+    return TerrainContext(data.dem.array, data.dem.transform, chain, scenario.radio.k_factor,
+                          data.landcover)
+
+
+def _candidate_matrix(cand: _Sites, units: DemandUnits, link: LinkParams,
+                      terrain: TerrainContext | None, progress: ProgressFn | None) -> Any:
+    """Coverage matrix of the candidates, reused from the cache when nothing changed."""
+    from towerplan.io.cache import cached_sparse, content_key
+
+    def compute() -> Any:
+        def tick(done: int, total: int) -> None:
+            if progress is not None and (done % 50 == 0 or done == total):
+                progress(f"candidate coverage {done}/{total}")
+
+        return coverage_matrix(cand.xy, cand.height_m, units.xy, link, terrain, progress=tick)
+
+    if terrain is None:
+        return compute()
+    key = content_key("coverage-matrix-v1", link, terrain.chain.name, terrain.k_factor,
+                      terrain.dem_m, tuple(terrain.transform), terrain.landcover
+                      if terrain.landcover is not None else "no landcover",
+                      cand.xy, cand.height_m, units.xy)
+    return cached_sparse("coverage", key, compute)
 
 
 def model_chain_text(scenario: Scenario) -> str:
     """One-line statement of the model chain and its parameters."""
     r = scenario.radio
     link = LinkParams.from_radio(r)
+    chain = parse_chain(r.model)
+    terrain = (f", earth k = {r.k_factor:.4g}, terrain {scenario.terrain.resolution_m:g} m"
+               if chain.uses_terrain else " (distance only, no terrain)")
     return (
-        f"{r.model}: {MODEL_DESCRIPTIONS.get(r.model, r.model)}; {r.freq_mhz:g} MHz, "
+        f"{chain.name}: {chain.describe()}{terrain}; {r.freq_mhz:g} MHz, "
         f"tower {r.tower_height_m:g} m, handset {r.rx_height_m:g} m, EIRP {link.eirp_dbm:g} dBm, "
         f"{r.bandwidth_mhz:g} MHz channel, covered at RSRP >= {r.threshold_rsrp_dbm:g} dBm "
         f"(MAPL {link.mapl_db:.1f} dB), radius {r.max_radius_km:g} km"
@@ -317,7 +413,7 @@ def _select(scenario: Scenario, cands: pd.DataFrame, matrix: Any, units: DemandU
 
 def _ranking(scenario: Scenario, cands: pd.DataFrame, matrix: Any, units: DemandUnits,
              covered_before: np.ndarray, chosen: list[int], villages: Any,
-             link: LinkParams) -> Any:
+             link: LinkParams, terrain: TerrainContext | None) -> Any:
     import geopandas as gpd
 
     cov = scenario.coverage
@@ -344,8 +440,9 @@ def _ranking(scenario: Scenario, cands: pd.DataFrame, matrix: Any, units: Demand
         covered[new_units] = True
         lifted = np.flatnonzero((prev == BLANK) & (status(covered) != BLANK))
         site = cands.iloc[j]
-        site_xy = np.array([site["x"], site["y"]])
-        best = float(np.max(rsrp_at(units.xy[fresh], site_xy, site["height_m"], link))) \
+        site_xy = np.array([[site["x"], site["y"]]])
+        best = float(np.nanmax(best_server_points(
+            units.xy[fresh], site_xy, np.array([site["height_m"]]), link, terrain).rsrp_dbm)) \
             if len(fresh) else float("nan")
         cum_cost += costs[j]
         cum_dem += gain
@@ -368,8 +465,9 @@ def _ranking(scenario: Scenario, cands: pd.DataFrame, matrix: Any, units: Demand
     return _to_lonlat_columns(gdf)
 
 
-def _raster(dem: RasterGrid, sites: _Sites, link: LinkParams) -> RasterGrid:
-    comp = best_server(dem.transform, dem.shape, sites.xy, sites.height_m, link)
+def _raster(dem: RasterGrid, sites: _Sites, link: LinkParams,
+            terrain: TerrainContext | None) -> RasterGrid:
+    comp = best_server(dem.transform, dem.shape, sites.xy, sites.height_m, link, terrain)
     return RasterGrid(comp.rsrp_dbm, dem.transform, dem.crs, None)
 
 
@@ -453,7 +551,7 @@ def _summary(scenario: Scenario, prov: Provenance, sel: SelectionResult,
     }
 
 
-def _prepare_output(target: Path, *, overwrite: bool) -> Path:
+def stage_output_dir(target: Path, *, overwrite: bool) -> Path:
     """Check *target* can be written and return a fresh staging directory beside it."""
     if target.exists() and not target.is_dir():
         msg = f"output path {target} exists and is not a directory"
@@ -475,7 +573,7 @@ def _prepare_output(target: Path, *, overwrite: bool) -> Path:
     return staging
 
 
-def _publish(staging: Path, target: Path) -> None:
+def publish_output_dir(staging: Path, target: Path) -> None:
     """Move the staged outputs into *target* (rename when it does not exist yet)."""
     try:
         for item in staging.iterdir():

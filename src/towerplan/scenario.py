@@ -27,6 +27,7 @@ from towerplan.errors import InputFileError, ScenarioError
 __all__ = [
     "BUILTIN_DEMO",
     "Budget",
+    "Calibration",
     "Candidates",
     "Costs",
     "Coverage",
@@ -182,6 +183,25 @@ class Terrain:
 
 
 @dataclass(frozen=True, slots=True)
+class Calibration:
+    """Drive-test calibration of the model chain (``towerplan calibrate`` writes this table).
+
+    The calibrated RSRP is the chain's RSRP plus ``offset_db + slope_db_per_decade *
+    log10(d / 1 km)``, with d the distance from the site; zeros leave the chain as it is.
+
+    Attributes
+    ----------
+    offset_db : float
+        Added to the predicted RSRP (subtracted from the path loss), dB (default 0).
+    slope_db_per_decade : float
+        Added to the predicted RSRP per tenfold distance from 1 km, dB per decade (default 0).
+    """
+
+    offset_db: float = 0.0
+    slope_db_per_decade: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
 class Radio:
     """Radio parameters (DESIGN.md section 4).
 
@@ -217,6 +237,8 @@ class Radio:
         Largest distance from a site that is evaluated, km (default 30).
     k_factor : float
         Effective earth radius factor (default 4/3).
+    calibration : Calibration
+        Drive-test offset and distance slope of the model chain (default none).
     """
 
     freq_mhz: float = 900.0
@@ -232,6 +254,7 @@ class Radio:
     model: str = "hata-suburban"
     max_radius_km: float = 30.0
     k_factor: float = 4.0 / 3.0
+    calibration: Calibration = field(default_factory=Calibration)
 
 
 @dataclass(frozen=True, slots=True)
@@ -528,7 +551,7 @@ def _convert(hint: Any, value: Any, where: str, problems: list[str]) -> Any:
         return value
     if origin is tuple:
         items = [value] if isinstance(value, str) else value
-        if not isinstance(items, list) or not all(isinstance(v, str) for v in items):
+        if not isinstance(items, list | tuple) or not all(isinstance(v, str) for v in items):
             problems.append(f"'{where}' must be a string or a list of strings, got {value!r}")
             return ()
         return tuple(items)

@@ -1,6 +1,15 @@
-"""Many sites at once: best-server composite and the sparse site-to-demand coverage matrix."""
+"""Many sites at once: best-server composite and the sparse site-to-demand coverage matrix.
+
+Every function works with either kind of model chain: distance-only chains (``fspl``,
+``hata-*``) are evaluated in closed form; terrain-aware chains (diffraction, clutter, RMa) go
+through the radial sweep of :mod:`towerplan.coverage.sweep` on the DEM grid, passed as a
+:class:`TerrainContext`.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -8,40 +17,92 @@ from affine import Affine
 from scipy.spatial import cKDTree
 
 from towerplan.coverage.raster import LinkParams, coverage_radius_m, path_loss_db, site_rsrp_window
+from towerplan.radio.chain import ModelChain
 from towerplan.radio.linkbudget import rsrp_dbm
 
-__all__ = ["BestServer", "best_server", "best_server_points", "coverage_matrix", "rsrp_at"]
+__all__ = [
+    "BestServer",
+    "TerrainContext",
+    "best_server",
+    "best_server_points",
+    "coverage_matrix",
+    "rsrp_at",
+]
+
+ProgressFn = Callable[[int, int], None]
 
 
+@dataclass(frozen=True, slots=True)
+class TerrainContext:
+    """Terrain and model chain for terrain-aware coverage.
+
+    Attributes
+    ----------
+    dem_m : numpy.ndarray
+        Terrain heights, m (nan = no data).
+    transform : affine.Affine
+        DEM grid transform (metric working CRS).
+    chain : ModelChain
+        Model chain with its terrain terms.
+    k_factor : float
+        Effective earth radius factor.
+    landcover : numpy.ndarray or None
+        ESA WorldCover classes on the DEM grid, for a clutter term.
+    """
+
+    dem_m: np.ndarray
+    transform: Affine
+    chain: ModelChain
+    k_factor: float = 4.0 / 3.0
+    landcover: np.ndarray | None = None
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """DEM rows and columns."""
+        return (int(self.dem_m.shape[0]), int(self.dem_m.shape[1]))
+
+
+@dataclass(frozen=True, slots=True)
 class BestServer:
-    """Best-server composite of several sites on one grid.
+    """Best-server composite of several sites (on a grid or at points).
 
     Attributes
     ----------
     rsrp_dbm : numpy.ndarray
-        Strongest RSRP per cell, float32 dBm; ``nan`` where no site reaches.
+        Strongest RSRP, float32 dBm; ``nan`` where no site reaches.
     server : numpy.ndarray
-        Index of the strongest site per cell (int32), -1 where none.
+        Index of the strongest site (int32), -1 where none.
     n_servers : numpy.ndarray
-        Number of sites at or above the threshold per cell (uint16).
+        Number of sites at or above the threshold (uint16).
     """
 
-    __slots__ = ("n_servers", "rsrp_dbm", "server")
+    rsrp_dbm: np.ndarray
+    server: np.ndarray
+    n_servers: np.ndarray
 
-    def __init__(self, rsrp: np.ndarray, server: np.ndarray, n_servers: np.ndarray) -> None:
-        self.rsrp_dbm = rsrp
-        self.server = server
-        self.n_servers = n_servers
+
+def _window(transform: Affine, shape: tuple[int, int], x: float, y: float, h: float,
+            link: LinkParams, terrain: TerrainContext | None
+            ) -> tuple[slice, slice, np.ndarray] | None:
+    """RSRP window of one site on the grid (the DEM grid when *terrain* is given)."""
+    if terrain is None:
+        return site_rsrp_window(transform, shape, x, y, h, link)
+    from towerplan.coverage.sweep import sweep_site
+
+    cov = sweep_site(terrain.dem_m, terrain.transform, x, y, h, link=link, chain=terrain.chain,
+                     k_factor=terrain.k_factor, landcover=terrain.landcover)
+    return None if cov is None else (cov.rows, cov.cols, cov.rsrp_dbm)
 
 
 def best_server(transform: Affine, shape: tuple[int, int], xy_m: np.ndarray,
-                heights_m: np.ndarray, link: LinkParams) -> BestServer:
+                heights_m: np.ndarray, link: LinkParams,
+                terrain: TerrainContext | None = None) -> BestServer:
     """Compose the strongest server per cell over all sites.
 
     Parameters
     ----------
     transform : affine.Affine
-        Grid transform (metric CRS).
+        Grid transform (metric CRS); with *terrain*, the DEM grid's.
     shape : tuple of int
         Grid rows and columns.
     xy_m : numpy.ndarray
@@ -50,13 +111,15 @@ def best_server(transform: Affine, shape: tuple[int, int], xy_m: np.ndarray,
         Antenna heights above ground, shape ``(n,)``, m.
     link : LinkParams
         Link parameters.
+    terrain : TerrainContext, optional
+        Terrain for terrain-aware chains.
     """
     best = np.full(shape, np.nan, dtype=np.float32)
     server = np.full(shape, -1, dtype=np.int32)
     count = np.zeros(shape, dtype=np.uint16)
     for i, ((x, y), h) in enumerate(zip(np.asarray(xy_m, float), np.asarray(heights_m, float),
                                         strict=True)):
-        win = site_rsrp_window(transform, shape, x, y, h, link)
+        win = _window(transform, shape, x, y, h, link, terrain)
         if win is None:
             continue
         rows, cols, rsrp = win
@@ -68,9 +131,69 @@ def best_server(transform: Affine, shape: tuple[int, int], xy_m: np.ndarray,
     return BestServer(best, server, count)
 
 
+class _PointSampler:
+    """Per-site RSRP at fixed points (demand units), by either kind of chain."""
+
+    def __init__(self, points_xy_m: np.ndarray, link: LinkParams,
+                 terrain: TerrainContext | None) -> None:
+        self.points = np.asarray(points_xy_m, dtype=float)
+        self.link = link
+        self.terrain = terrain
+        self.tree = cKDTree(self.points) if len(self.points) else None
+        if terrain is not None:
+            t = terrain.transform
+            self.rows = np.floor((self.points[:, 1] - t.f) / t.e).astype(np.int64)
+            self.cols = np.floor((self.points[:, 0] - t.c) / t.a).astype(np.int64)
+
+    def site(self, xy: np.ndarray, h: float) -> tuple[np.ndarray, np.ndarray]:
+        """Indices of the points within reach of a site, and the RSRP there (dBm)."""
+        empty = (np.empty(0, np.int64), np.empty(0, np.float32))
+        if self.tree is None:
+            return empty
+        idx = np.asarray(self.tree.query_ball_point(xy, r=self.link.max_radius_m), np.int64)
+        if len(idx) == 0:
+            return empty
+        if self.terrain is None:
+            return idx, rsrp_at(self.points[idx], xy, h, self.link).astype(np.float32)
+        win = _window(self.terrain.transform, self.terrain.shape, float(xy[0]), float(xy[1]),
+                      h, self.link, self.terrain)
+        if win is None:
+            return empty
+        rows, cols, rsrp = win
+        r = self.rows[idx] - rows.start
+        c = self.cols[idx] - cols.start
+        inside = (r >= 0) & (c >= 0) & (r < rsrp.shape[0]) & (c < rsrp.shape[1])
+        idx, r, c = idx[inside], r[inside], c[inside]
+        values = rsrp[r, c]
+        ok = np.isfinite(values)
+        return idx[ok], values[ok].astype(np.float32)
+
+
+def best_server_points(points_xy_m: np.ndarray, site_xy_m: np.ndarray, heights_m: np.ndarray,
+                       link: LinkParams, terrain: TerrainContext | None = None) -> BestServer:
+    """Best server at arbitrary points (e.g. demand units) instead of grid cells.
+
+    With *terrain*, each point takes the value of the DEM cell it falls in.
+    """
+    n = len(points_xy_m)
+    best = np.full(n, np.nan, dtype=np.float32)
+    server = np.full(n, -1, dtype=np.int32)
+    count = np.zeros(n, dtype=np.uint16)
+    sampler = _PointSampler(points_xy_m, link, terrain)
+    for i, (xy, h) in enumerate(zip(np.asarray(site_xy_m, float).reshape(-1, 2),
+                                    np.asarray(heights_m, float), strict=True)):
+        idx, rsrp = sampler.site(xy, h)
+        cur = best[idx]
+        better = ~(rsrp <= cur)
+        best[idx[better]] = rsrp[better]
+        server[idx[better]] = i
+        count[idx] += (rsrp >= link.threshold_rsrp_dbm).astype(np.uint16)
+    return BestServer(best, server, count)
+
+
 def rsrp_at(points_xy_m: np.ndarray, site_xy_m: np.ndarray, site_h_m: float,
             link: LinkParams) -> np.ndarray:
-    """RSRP of one site at given points, dBm (distance-only models)."""
+    """RSRP of one site at given points by a distance-only chain, dBm."""
     d = np.hypot(points_xy_m[:, 0] - site_xy_m[0], points_xy_m[:, 1] - site_xy_m[1])
     loss = path_loss_db(d, model=link.model, freq_mhz=link.freq_mhz, h_tx_m=site_h_m,
                         h_rx_m=link.h_rx_m)
@@ -78,53 +201,56 @@ def rsrp_at(points_xy_m: np.ndarray, site_xy_m: np.ndarray, site_h_m: float,
 
 
 def coverage_matrix(site_xy_m: np.ndarray, site_h_m: np.ndarray, demand_xy_m: np.ndarray,
-                    link: LinkParams) -> sp.csr_matrix:
+                    link: LinkParams, terrain: TerrainContext | None = None, *,
+                    progress: ProgressFn | None = None) -> sp.csr_matrix:
     """Sparse boolean matrix (n_sites, n_demand): True where a site covers a demand unit.
 
     Memory is proportional to the number of covered (site, unit) pairs.
+
+    Parameters
+    ----------
+    site_xy_m, site_h_m : numpy.ndarray
+        Site positions ``(n, 2)`` and antenna heights ``(n,)``, m.
+    demand_xy_m : numpy.ndarray
+        Demand unit positions ``(k, 2)``, m.
+    link : LinkParams
+        Link parameters.
+    terrain : TerrainContext, optional
+        Terrain for terrain-aware chains; without it the chain must depend on distance only.
+    progress : callable, optional
+        Called as ``progress(done, total)`` after each site (terrain-aware chains).
     """
     n_sites = len(site_xy_m)
     n_dem = len(demand_xy_m)
     if n_sites == 0 or n_dem == 0:
         return sp.csr_matrix((n_sites, n_dem), dtype=bool)
-    radius_cache: dict[float, float] = {}
-    radii = np.empty(n_sites)
-    for j, h in enumerate(np.asarray(site_h_m, float)):
-        if h not in radius_cache:
-            radius_cache[h] = coverage_radius_m(link, h)
-        radii[j] = radius_cache[h]
-    tree = cKDTree(demand_xy_m)
-    hits = tree.query_ball_point(site_xy_m, r=radii)
+    if terrain is None:
+        hits = _hits_by_radius(site_xy_m, site_h_m, demand_xy_m, link)
+    else:
+        sampler = _PointSampler(demand_xy_m, link, terrain)
+        hits = []
+        for j, (xy, h) in enumerate(zip(np.asarray(site_xy_m, float),
+                                        np.asarray(site_h_m, float), strict=True)):
+            idx, rsrp = sampler.site(xy, h)
+            hits.append(np.sort(idx[rsrp >= link.threshold_rsrp_dbm]))
+            if progress is not None:
+                progress(j + 1, n_sites)
     indptr = np.zeros(n_sites + 1, dtype=np.int64)
     indptr[1:] = np.cumsum([len(h) for h in hits])
-    indices = np.fromiter((i for h in hits for i in sorted(h)), dtype=np.int64,
-                          count=int(indptr[-1]))
+    indices = (np.concatenate([np.asarray(h, np.int64) for h in hits]) if indptr[-1]
+               else np.empty(0, np.int64))
     data = np.ones(len(indices), dtype=bool)
     return sp.csr_matrix((data, indices, indptr), shape=(n_sites, n_dem))
 
 
-def best_server_points(points_xy_m: np.ndarray, site_xy_m: np.ndarray, heights_m: np.ndarray,
-                       link: LinkParams) -> BestServer:
-    """Best server at arbitrary points (e.g. demand units) instead of grid cells.
-
-    Returns a :class:`BestServer` whose arrays have one entry per point.
-    """
-    n = len(points_xy_m)
-    best = np.full(n, np.nan, dtype=np.float32)
-    server = np.full(n, -1, dtype=np.int32)
-    count = np.zeros(n, dtype=np.uint16)
-    if n == 0 or len(site_xy_m) == 0:
-        return BestServer(best, server, count)
-    tree = cKDTree(points_xy_m)
-    for i, (xy, h) in enumerate(zip(np.asarray(site_xy_m, float), np.asarray(heights_m, float),
-                                    strict=True)):
-        idx = np.asarray(tree.query_ball_point(xy, r=link.max_radius_m), dtype=np.int64)
-        if len(idx) == 0:
-            continue
-        rsrp = rsrp_at(points_xy_m[idx], xy, h, link).astype(np.float32)
-        cur = best[idx]
-        better = ~(rsrp <= cur)
-        best[idx[better]] = rsrp[better]
-        server[idx[better]] = i
-        count[idx] += (rsrp >= link.threshold_rsrp_dbm).astype(np.uint16)
-    return BestServer(best, server, count)
+def _hits_by_radius(site_xy_m: np.ndarray, site_h_m: np.ndarray, demand_xy_m: np.ndarray,
+                    link: LinkParams) -> list[np.ndarray]:
+    """Distance-only chains: a unit is covered within the site's coverage radius."""
+    radius_cache: dict[float, float] = {}
+    radii = np.empty(len(site_xy_m))
+    for j, h in enumerate(np.asarray(site_h_m, float)):
+        if h not in radius_cache:
+            radius_cache[h] = coverage_radius_m(link, h)
+        radii[j] = radius_cache[h]
+    hits = cKDTree(demand_xy_m).query_ball_point(site_xy_m, r=radii)
+    return [np.sort(np.asarray(h, np.int64)) for h in hits]

@@ -15,7 +15,6 @@ import hashlib
 import json
 import logging
 import math
-import os
 import shutil
 import tempfile
 import time
@@ -716,10 +715,9 @@ def ensure_demo(*, seed: int = 2022, resolution_m: float = 90.0,
     """
     seed, resolution_m = _checked(seed, resolution_m)
     if cache_dir is None:
-        import platformdirs
+        from towerplan.io.cache import cache_root
 
-        cache_dir = os.environ.get("TOWERPLAN_CACHE_DIR") or platformdirs.user_cache_dir(
-            "towerplan")
+        cache_dir = cache_root()
     target = (Path(cache_dir)
               / f"demo-v{DEMO_VERSION}-{_generator_code()}-s{seed}-r{int(resolution_m)}")
     if _complete(target):

@@ -6,6 +6,7 @@ Units are part of the names (``_km2``, ``_idr``, ``_dbm``, ``_m``).
 from __future__ import annotations
 
 __all__ = [
+    "BLANKSPOT_COLUMNS",
     "CANDIDATE_COLUMNS",
     "RANKING_COLUMNS",
     "SUMMARY_KEYS",
@@ -34,6 +35,15 @@ VILLAGE_COLUMNS: tuple[str, ...] = (
     "median_rsrp_before_dbm",  # median best-server RSRP over the village's cells (nan if none)
     "best_server_after",       # site_id or tower_id of the strongest server after the plan
     "median_rsrp_after_dbm",
+)
+
+#: villages.csv of ``towerplan blankspots`` (today's coverage by the existing towers).
+BLANKSPOT_COLUMNS: tuple[str, ...] = (
+    "code", "name", "district_code", "district", "kind", "area_km2",
+    "demand_total", "demand_covered", "share_covered", "area_share_covered",
+    "status",             # blank / partial / covered
+    "best_server",        # tower_id serving the most demand in the village, or ""
+    "median_rsrp_dbm",
 )
 
 #: Existing towers (``existing`` layer).

@@ -48,7 +48,9 @@ __all__ = [
     "write_outputs",
     "write_plan_gpkg",
     "write_ranking_csv",
+    "typed_layer",
     "write_summary_json",
+    "write_table_csv",
     "write_villages_csv",
 ]
 
@@ -69,7 +71,7 @@ OUTPUT_FILES: tuple[str, ...] = (
 _TEXT_COLUMNS = frozenset({
     "code", "name", "district_code", "district", "kind", "status_before", "status_after",
     "best_server_before", "best_server_after", "tower_id", "operator", "radio", "site_id",
-    "origin", "village_code", "village", "villages_lifted_names",
+    "origin", "village_code", "village", "villages_lifted_names", "status", "best_server",
 })
 _BOOL_COLUMNS = frozenset({"selected"})
 _INT_COLUMNS = frozenset({"rank", "villages_lifted", "cells"})
@@ -149,8 +151,13 @@ def _csv_value(column: str, value: Any) -> str:
     return f"{round(number, places):.{places}f}".rstrip("0").rstrip(".")
 
 
-def _write_csv(frame: pd.DataFrame, columns: Sequence[str], layer: str, path: Path,
-               source: str) -> Path:
+def write_table_csv(frame: pd.DataFrame, columns: Sequence[str], layer: str, path: Path,
+                    source: str) -> Path:
+    """Write *columns* of *frame* as CSV (plus the ``data_source`` column), atomically.
+
+    Text cells are guarded against spreadsheet formula injection; numbers are rounded by
+    column kind.
+    """
     require_columns(frame, columns, layer)
     values = [_text_values(frame[c]) if c in _TEXT_COLUMNS else frame[c].tolist()
               for c in columns]
@@ -180,7 +187,7 @@ def write_ranking_csv(result: PlanResult, path: str | Path) -> Path:
         rupiah, coordinates with 6 decimals, missing values empty.
     """
     frame = result.selected.sort_values("rank") if "rank" in result.selected else result.selected
-    return _write_csv(frame, RANKING_COLUMNS, "ranking", Path(path), data_source_label(result))
+    return write_table_csv(frame, RANKING_COLUMNS, "ranking", Path(path), data_source_label(result))
 
 
 def write_villages_csv(result: PlanResult, path: str | Path) -> Path:
@@ -198,7 +205,7 @@ def write_villages_csv(result: PlanResult, path: str | Path) -> Path:
     Path
         The file written: UTF-8, header ``VILLAGE_COLUMNS`` + ``data_source``.
     """
-    return _write_csv(result.villages, VILLAGE_COLUMNS, "villages", Path(path),
+    return write_table_csv(result.villages, VILLAGE_COLUMNS, "villages", Path(path),
                       data_source_label(result))
 
 
@@ -210,9 +217,10 @@ def working_crs(result: PlanResult) -> Any:
     return result.villages.crs if result.villages.crs is not None else result.dem.crs
 
 
-def _typed_layer(frame: gpd.GeoDataFrame, columns: Sequence[str], crs: Any,
+def typed_layer(frame: gpd.GeoDataFrame, columns: Sequence[str], crs: Any,
                  source: str) -> gpd.GeoDataFrame:
-    """Return *frame* restricted to *columns* with explicit dtypes, in *crs*."""
+    """Return *frame* restricted to *columns* (+ ``data_source``) with explicit dtypes, in
+    *crs*."""
     import geopandas as gpd
     import pandas as pd
 
@@ -268,7 +276,7 @@ def write_plan_gpkg(result: PlanResult, path: str | Path) -> Path:
     for name, frame, columns, _ in layers:
         require_columns(frame, columns, name)
     return write_gpkg_layers(path, [
-        (name, _typed_layer(frame, columns, crs, source), geometry_type)
+        (name, typed_layer(frame, columns, crs, source), geometry_type)
         for name, frame, columns, geometry_type in layers
     ])
 

@@ -79,6 +79,12 @@ _COLUMNS: dict[str, tuple[str, str]] = {
     "villages_lifted": ("Desa keluar dari blank spot", "Villages leaving blank spot"),
     "villages_lifted_names": ("Nama desa tersebut", "Names of those villages"),
     "best_rsrp_dbm": ("RSRP terbaik (dBm)", "Best RSRP (dBm)"),
+    "demand_covered": ("Kebutuhan tercakup", "Demand covered"),
+    "share_covered": ("Porsi tercakup", "Share covered"),
+    "area_share_covered": ("Porsi luas tercakup", "Area share covered"),
+    "status": ("Status", "Status"),
+    "best_server": ("Menara terbaik", "Best server"),
+    "median_rsrp_dbm": ("Median RSRP (dBm)", "Median RSRP (dBm)"),
 }
 
 _SUMMARY: dict[str, tuple[str, str]] = {

@@ -1,0 +1,670 @@
+"""Terrain-aware coverage of one site: a radial sweep over the DEM.
+
+:func:`sweep_site` evaluates a model chain (:mod:`towerplan.radio.chain`) from one antenna to
+every DEM cell within ``R = link.max_radius_m``, in one numba kernel that runs in parallel
+over sectors of radials. Each sector first walks its radials, then fills the cells whose
+nearest radial it holds, so its samples stay in the processor cache.
+
+**Radials.** ``N`` radials leave the site at the bearings ``theta_j = 2 pi j / N``
+(counter-clockwise from east), with ``N`` the smallest multiple of 8 for which the spacing at
+the largest radius, ``2 pi R / N``, is at most half a cell. A radial is sampled at
+``d_i = i s`` (``i = 0 .. ceil(R / s)``), with the step ``s`` the smaller cell side, by
+bilinear interpolation of the DEM between cell centres (the nearest cell on the outer
+half-cell border of the grid and where one of the four cells is nodata). Near the site fewer
+radials are enough: radial ``j`` with ``t < 3`` trailing zero bits in ``j`` is only walked
+from ``R / 2**(t + 1)`` on (beyond that distance the radials with more trailing zeros are
+spaced more than half a cell apart); up to there it carries the samples, horizon and
+vegetation run of radial ``j - 2**t``. This walks about two thirds of ``N`` full radials, and
+the sample a cell takes (below) stays within half a cell of its centre across the bearing
+and half a step along it.
+
+**Horizon.** Heights are taken over an effective earth of radius ``k R_e``: sample ``i`` has
+``y_i = z_i - d_i**2 / (2 k R_e)``, which puts the earth bulge of every sub-path in place
+(see :mod:`towerplan.radio.diffraction`). With the antenna tip at ``z_t = z_0 + h_tx``, the
+sweep keeps the running horizon of each radial: the index ``p`` of the sample with the
+largest elevation slope ``s_p = (y_p - z_t) / d_p`` among the samples ``1 .. i - 1`` strictly
+between the antenna and sample ``i``. Nodata samples neither count for the horizon nor get a
+value.
+
+**Cell fill.** Every cell centre within the radius takes its values from one radial sample:
+the radial nearest to its bearing and the sample nearest to its distance. With the receiver
+at ``h_rx`` over that sample, its slope is ``s_r = (y_i + h_rx - z_t) / d_i``.
+
+- *Line of sight*: ``s_r > s_p``, the test of :func:`towerplan.radio.profile.line_of_sight`
+  (the ray between the antenna tips clears every intermediate sample); always true with no
+  intermediate sample (``i <= 1``).
+- *Diffraction* (chains with a diffraction term): the horizon sample ``p`` is one knife edge.
+  Its height over the ray from antenna tip to receiver tip is ``h = d_p (s_p - s_r)``; with
+  ``d1 = d_p`` and ``d2 = d_i - d_p``, ``nu = h sqrt(2 d_i / (lambda d1 d2))`` (ITU-R P.526
+  eq. 26) and the loss is ``J(nu)`` (eq. 31; 0 for ``nu <= -0.78``). Out of sight
+  ``nu >= 0``, so the loss is at least ``J(0) = 6.03`` dB; in sight ``h < 0`` and the loss is
+  0 unless the horizon sample lies within about 0.78 of a Fresnel radius below the ray. The
+  three chain methods (``deygout``, ``bullington``, ``epstein-peterson``) all give this one
+  ``J(nu)``: the sweep finds no secondary edges, and its edge is the horizon seen from the
+  antenna, not the sample with the largest ``nu``. Behind one sharp obstacle it equals the
+  Deygout loss of :func:`towerplan.radio.diffraction.diffraction_db` on the same profile;
+  behind several ridges or a broad rounded one, where Deygout adds secondary edges, and for
+  grazing paths where another sample has a larger ``nu``, it gives less loss.
+- *Base model* at the sample distance ``d_i``: ``fspl`` over the slant distance between the
+  antenna tips (at least 1 m), ``hata-*`` at ``max(d_i, 1 km)`` (extrapolated beyond 20 km),
+  ``rma`` at ``max(d_i, 10 m)`` with its LOS formula when the chain has a diffraction term and
+  otherwise LOS or NLOS from the line-of-sight mask (extrapolated beyond 10 km LOS / 5 km
+  NLOS). Distance extrapolation is silent; other validity problems (frequency, antenna
+  heights) warn once per call with :class:`towerplan.errors.ModelValidityWarning`.
+- *Clutter* (chains with a clutter term, when ``landcover`` is given): the vegetation depth
+  at the receiver is that of :func:`towerplan.radio.clutter.vegetation_depth_m` over the
+  land-cover classes of the cells nearest to the radial's samples: ``(m - 0.5) s`` for a run
+  of ``m`` vegetation samples ending at the receiver sample (``d_i`` when the run reaches the
+  antenna). A cell whose own class is vegetation (tree cover, mangroves) gets at least half a
+  step; a cell of any other class gets none. The depth is capped at 400 m (the limit of
+  Weissberger's model) and turned into loss by :func:`towerplan.radio.clutter.clutter_loss_db`.
+
+The line-of-sight mask, the diffraction term, the loss and the RSRP of a cell all come from
+the same sample. The sweep needs a north-up grid in a metric CRS.
+
+References
+----------
+ITU-R P.526-15 (10/2019), "Propagation by diffraction": single knife edge, section 4.1,
+eqs. (26) and (31); effective earth bulge ``d1 d2 / (2 k R_e)``, section 4.5.1.
+ITU-R P.525-4, eq. (6) (free space); M. Hata, IEEE Trans. Veh. Technol. 29(3), 1980;
+3GPP TR 38.901, Table 7.4.1-1 (RMa).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numba
+import numpy as np
+from affine import Affine
+
+from towerplan.coverage.raster import LinkParams
+from towerplan.errors import (
+    DEMCoverageError,
+    InputDataError,
+    ModelDomainError,
+    ModelValidityWarning,
+)
+from towerplan.radio.chain import ModelChain
+from towerplan.radio.clutter import (
+    WEISSBERGER_MAX_DEPTH_M,
+    WORLDCOVER_CLUTTER,
+    ClutterClass,
+    clutter_loss_db,
+)
+from towerplan.radio.diffraction import EARTH_RADIUS_M, SPEED_OF_LIGHT_M_S
+from towerplan.radio.linkbudget import rsrp_dbm
+from towerplan.radio.models import Environment, fspl_db, hata_db, rma_db
+
+__all__ = ["SiteCoverage", "sweep_site"]
+
+_NU_MIN = -0.78
+_HATA_ENV: dict[str, Environment] = {
+    "hata-urban": "urban", "hata-suburban": "suburban", "hata-open": "open",
+}
+_HATA_MIN_M = 1000.0
+_RMA_MIN_M = 10.0
+_FSPL_MIN_M = 1.0
+_SECTOR_BYTES = 256 * 1024
+# Radials start at up to this many halvings of the radius (see _start_sample).
+_LEVELS = 3
+# Base-model modes of the fill kernel.
+_BASE_TABLE, _BASE_TABLE_LOS_NLOS, _BASE_FSPL = 0, 1, 2
+
+
+@dataclass(frozen=True, slots=True)
+class SiteCoverage:
+    """Coverage of one site over its window of the DEM grid.
+
+    Attributes
+    ----------
+    rows, cols : slice
+        Window of the DEM grid (``dem[rows, cols]``), clipped to the grid.
+    loss_db : numpy.ndarray
+        Path loss of the model chain, float32 dB; nan beyond the radius and where the DEM
+        has no data.
+    rsrp_dbm : numpy.ndarray
+        Received RSRP, float32 dBm; nan where ``loss_db`` is.
+    los : numpy.ndarray
+        True where the receiver antenna is visible from the site antenna over the terrain
+        and a k-factor earth (bool; False where ``loss_db`` is nan).
+    diffraction_db : numpy.ndarray
+        The diffraction term alone, float32 dB (0 for a chain without one); nan where
+        ``loss_db`` is.
+    """
+
+    rows: slice
+    cols: slice
+    loss_db: np.ndarray
+    rsrp_dbm: np.ndarray
+    los: np.ndarray
+    diffraction_db: np.ndarray
+
+
+# ---------------------------------------------------------------------------------- kernels
+
+
+class _Sweep(NamedTuple):
+    """Constants of one sweep, as the kernels read them."""
+
+    col0: float  # site position in fractional cell-centre columns and rows
+    row0: float
+    dcol: float  # column and row increments of one step due east and due north
+    drow: float
+    step: float  # sample spacing along a radial, m
+    n_rad: int  # a multiple of 2**_LEVELS
+    n_samp: int
+    radius: float  # m
+    z_tx: float  # antenna tip above the datum, m
+    h_rx: float  # m
+    inv_2kr: float  # 1 / (2 k R_e), 1/m
+    lam: float  # wavelength, m
+    with_diff: bool
+    base_mode: int
+    fspl_const: float  # free-space loss at 1 km, dB
+    rsrp_offset: float  # RSRP at 0 dB loss, dBm
+    with_veg: bool
+    max_depth: float  # cap on the vegetation depth, m
+
+
+class _Window(NamedTuple):
+    """The site's window of the grid."""
+
+    r0: int
+    c0: int
+    n_rows: int
+    n_cols: int
+    dx0: float  # east and north offsets of the first cell centre from the site, m
+    dy0: float
+    cell_x: float  # m
+    cell_y: float
+
+
+@numba.njit(cache=True, inline="always")
+def _knife_edge_k(nu: float) -> float:
+    """J(nu) of ITU-R P.526 eq. (31), as :func:`towerplan.radio.diffraction.knife_edge_db`."""
+    if nu <= _NU_MIN:
+        return 0.0
+    return 6.9 + 20.0 * math.log10(math.sqrt((nu - 0.1) ** 2 + 1.0) + nu - 0.1)
+
+
+@numba.njit(cache=True, inline="always")
+def _bilinear_k(dem: np.ndarray, col: float, row: float) -> float:
+    """DEM height at fractional cell-centre coordinates (nan outside the grid).
+
+    Bilinear between the four surrounding cell centres; the nearest cell on the outer
+    half-cell border of the grid and where one of the four is nodata.
+    """
+    rows, cols = dem.shape
+    if not (-0.5 <= row <= rows - 0.5 and -0.5 <= col <= cols - 0.5):
+        return np.nan
+    c0 = math.floor(col)
+    r0 = math.floor(row)
+    if r0 >= 0 and c0 >= 0 and r0 + 1 < rows and c0 + 1 < cols:
+        fc = col - c0
+        fr = row - r0
+        v = ((1.0 - fr) * ((1.0 - fc) * dem[r0, c0] + fc * dem[r0, c0 + 1])
+             + fr * ((1.0 - fc) * dem[r0 + 1, c0] + fc * dem[r0 + 1, c0 + 1]))
+        if not math.isnan(v):
+            return float(v)
+    rr = min(max(int(math.floor(row + 0.5)), 0), rows - 1)
+    cc = min(max(int(math.floor(col + 0.5)), 0), cols - 1)
+    return float(dem[rr, cc])
+
+
+@numba.njit(cache=True, inline="always")
+def _start_sample(j: int, s: _Sweep) -> tuple[int, int]:
+    """First own sample of radial j and the radial it continues (itself when it starts at 0).
+
+    Radial j with ``t < _LEVELS`` trailing zero bits is needed from ``R / 2**(t + 1)`` on,
+    where the radials with more trailing zeros are spaced more than half a cell apart; up to
+    there it carries the samples of radial ``j - 2**t``.
+    """
+    t = 0
+    while t < _LEVELS and (j >> t) & 1 == 0:
+        t += 1
+    if t >= _LEVELS:
+        return 0, j
+    start = int(s.radius / (2.0 ** (t + 1)) / s.step)
+    return min(start, s.n_samp), j - (1 << t)
+
+
+@numba.njit(cache=True)
+def _sample_sector(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, s: _Sweep,
+                   ja: int, y: np.ndarray, horizon: np.ndarray, run: np.ndarray) -> None:
+    """Walk radials ``ja .. ja + len(y) - 1``: heights over the k-earth, horizon, vegetation.
+
+    ``y[m, i]`` is the height of sample i of radial ``ja + m`` minus the earth drop
+    ``d**2 / (2 k R_e)``; ``horizon[m, i]`` the index of the sample with the largest slope
+    from the antenna tip among samples ``1 .. i - 1`` (-1 if none); ``run[m, i]`` the number
+    of consecutive vegetation samples ending at sample i. ``ja`` is a multiple of
+    ``2**_LEVELS``, so every radial continues one of the same sector with a lower index.
+    """
+    rows, cols = landcover.shape
+    n_lut = veg_lut.size
+    for m in range(y.shape[0]):
+        start, parent = _start_sample(ja + m, s)
+        best_slope = -np.inf
+        best = -1
+        veg_run = 0
+        if start > 0:
+            q = parent - ja
+            y[m, :start] = y[q, :start]
+            horizon[m, :start] = horizon[q, :start]
+            best = horizon[q, start] if start < s.n_samp else -1
+            if best > 0:
+                best_slope = (y[q, best] - s.z_tx) / (best * s.step)
+            if s.with_veg:
+                run[m, :start] = run[q, :start]
+                veg_run = run[q, start - 1]
+        theta = 2.0 * math.pi * (ja + m) / s.n_rad
+        dc = math.cos(theta) * s.dcol
+        dr = math.sin(theta) * s.drow
+        for i in range(start, s.n_samp):
+            col = s.col0 + i * dc
+            row = s.row0 + i * dr
+            d = i * s.step
+            yi = _bilinear_k(dem, col, row) - d * d * s.inv_2kr
+            y[m, i] = yi
+            horizon[m, i] = best
+            if i > 0 and yi - s.z_tx > best_slope * d:
+                best_slope = (yi - s.z_tx) / d
+                best = i
+            if s.with_veg:
+                rr = int(math.floor(row + 0.5))
+                cc = int(math.floor(col + 0.5))
+                code = int(landcover[rr, cc]) if 0 <= rr < rows and 0 <= cc < cols else -1
+                veg_run = veg_run + 1 if 0 <= code < n_lut and veg_lut[code] else 0
+                run[m, i] = veg_run
+
+
+@numba.njit(cache=True, inline="always")
+def _edge_x(px: float, py: float, qx: float, qy: float, at_y: float, lo: float, hi: float
+            ) -> tuple[float, float]:
+    """Widen ``[lo, hi]`` by where the segment p-q meets the line ``y = at_y``."""
+    if min(py, qy) <= at_y <= max(py, qy):
+        if py == qy:
+            return min(lo, px, qx), max(hi, px, qx)
+        x = px + (at_y - py) * (qx - px) / (qy - py)
+        return min(lo, x), max(hi, x)
+    return lo, hi
+
+
+@numba.njit(cache=True, inline="always")
+def _cell_k(yi: float, y_p: float, i: int, p: int, s: _Sweep) -> tuple[float, bool]:
+    """Diffraction term and line of sight of a receiver at sample i with horizon sample p."""
+    if p <= 0:
+        return 0.0, True
+    di = i * s.step
+    dp = p * s.step
+    s_r = (yi + s.h_rx - s.z_tx) / di
+    s_p = (y_p - s.z_tx) / dp
+    term = 0.0
+    if s.with_diff:
+        term = _knife_edge_k(dp * (s_p - s_r) * math.sqrt(2.0 * di / (s.lam * dp * (di - dp))))
+    return term, s_r > s_p
+
+
+@numba.njit(cache=True, inline="always")
+def _radial_of(dx: float, dy: float, ja: int, count: int, n_rad: int) -> int:
+    """Nearest radial to the bearing of (dx, dy), relative to ``ja``, in ``-1 .. count``."""
+    j = int(math.floor(math.atan2(dy, dx) * n_rad / (2.0 * math.pi) + 0.5)) - ja
+    j = (j + n_rad // 2) % n_rad - n_rad // 2
+    return min(max(j, -1), count)
+
+
+@numba.njit(cache=True)
+def _fill_sector(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, s: _Sweep,
+                 w: _Window, ja: int, y: np.ndarray, horizon: np.ndarray, run: np.ndarray,
+                 base_los: np.ndarray, base_nlos: np.ndarray, out: tuple[np.ndarray, ...]
+                 ) -> None:
+    """Fill the window cells whose nearest radial is in the sector with its samples.
+
+    The cells are searched row by row inside a triangle that contains the sector's wedge.
+    A cell is taken when its bearing lies between the sector's first and last boundaries
+    (the bisectors between neighbouring radials), so every cell is filled by exactly one
+    sector. Along a row the radial is tracked across those boundaries by the sign of cross
+    products, which gives the same radial as rounding the bearing.
+    """
+    loss, rsrp, diff, los, depth = out
+    count = y.shape[0]
+    delta = 2.0 * math.pi / s.n_rad
+    bx = np.empty(count + 1)
+    by = np.empty(count + 1)
+    for k in range(count + 1):
+        bx[k] = math.cos((ja + k - 0.5) * delta)
+        by[k] = math.sin((ja + k - 0.5) * delta)
+    reach = (s.radius + 2.0 * max(w.cell_x, w.cell_y)) / math.cos(0.5 * count * delta)
+    ax = reach * math.cos((ja - 0.5) * delta)
+    ay = reach * math.sin((ja - 0.5) * delta)
+    zx = reach * math.cos((ja + count - 0.5) * delta)
+    zy = reach * math.sin((ja + count - 0.5) * delta)
+    r_first = max(int(math.ceil((w.dy0 - max(0.0, ay, zy)) / w.cell_y)), 0)
+    r_last = min(int(math.floor((w.dy0 - min(0.0, ay, zy)) / w.cell_y)), w.n_rows - 1)
+    r2 = s.radius * s.radius
+    near2 = (8.0 * max(w.cell_x, w.cell_y)) ** 2
+    inv_step = 1.0 / s.step
+    n_lut = veg_lut.size
+    for r in range(r_first, r_last + 1):
+        dy = w.dy0 - r * w.cell_y
+        lo, hi = _edge_x(0.0, 0.0, ax, ay, dy, np.inf, -np.inf)
+        lo, hi = _edge_x(ax, ay, zx, zy, dy, lo, hi)
+        lo, hi = _edge_x(zx, zy, 0.0, 0.0, dy, lo, hi)
+        c_first = max(int(math.floor((lo - w.dx0) / w.cell_x)) - 1, 0)
+        c_last = min(int(math.ceil((hi - w.dx0) / w.cell_x)) + 1, w.n_cols - 1)
+        m = -2
+        for c in range(c_first, c_last + 1):
+            dx = w.dx0 + c * w.cell_x
+            dd = dx * dx + dy * dy
+            if dd > r2:
+                continue
+            if m == -2 or dd < near2:
+                m = _radial_of(dx, dy, ja, count, s.n_rad)
+            else:
+                while m < count and bx[m + 1] * dy - by[m + 1] * dx >= 0.0:
+                    m += 1
+                while m >= 0 and bx[m] * dy - by[m] * dx < 0.0:
+                    m -= 1
+            if m < 0 or m >= count or math.isnan(dem[w.r0 + r, w.c0 + c]):
+                continue
+            i = min(int(math.sqrt(dd) * inv_step + 0.5), s.n_samp - 1)
+            yi = y[m, i]
+            if math.isnan(yi):
+                continue
+            p = horizon[m, i]
+            term, visible = _cell_k(yi, y[m, p] if p > 0 else np.nan, i, p, s)
+            if s.base_mode == _BASE_FSPL:
+                di = i * s.step
+                rise = yi + di * di * s.inv_2kr + s.h_rx - s.z_tx
+                slant = max(math.sqrt(di * di + rise * rise), _FSPL_MIN_M)
+                total = s.fspl_const + 20.0 * math.log10(slant / 1000.0) + term
+            elif s.base_mode == _BASE_TABLE_LOS_NLOS and not visible:
+                total = base_nlos[i] + term
+            else:
+                total = base_los[i] + term
+            loss[r, c] = total
+            rsrp[r, c] = s.rsrp_offset - total
+            diff[r, c] = term
+            los[r, c] = visible
+            if s.with_veg:
+                code = int(landcover[w.r0 + r, w.c0 + c])
+                if 0 <= code < n_lut and veg_lut[code]:
+                    veg_m = i * s.step if run[m, i] > i else (run[m, i] - 0.5) * s.step
+                    depth[r, c] = min(max(veg_m, 0.5 * s.step), s.max_depth)
+
+
+@numba.njit(parallel=True, cache=True)
+def _sweep_k(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray,
+             base_los: np.ndarray, base_nlos: np.ndarray, s: _Sweep, w: _Window,
+             per_sector: int) -> tuple[np.ndarray, ...]:
+    """Radial sweep and cell fill, parallel over sectors of ``per_sector`` radials."""
+    loss = np.empty((w.n_rows, w.n_cols), dtype=np.float32)
+    rsrp = np.empty((w.n_rows, w.n_cols), dtype=np.float32)
+    diff = np.empty((w.n_rows, w.n_cols), dtype=np.float32)
+    los = np.empty((w.n_rows, w.n_cols), dtype=np.bool_)
+    depth = np.zeros((w.n_rows if s.with_veg else 1, w.n_cols if s.with_veg else 1),
+                     dtype=np.float32)
+    for r in numba.prange(w.n_rows):
+        for c in range(w.n_cols):
+            loss[r, c] = np.nan
+            rsrp[r, c] = np.nan
+            diff[r, c] = np.nan
+            los[r, c] = False
+    n_sec = (s.n_rad + per_sector - 1) // per_sector
+    veg_rows = per_sector if s.with_veg else 1
+    veg_cols = s.n_samp if s.with_veg else 1
+    for k in numba.prange(n_sec):
+        ja = k * per_sector
+        count = min(per_sector, s.n_rad - ja)
+        y = np.empty((count, s.n_samp), dtype=np.float32)
+        horizon = np.empty((count, s.n_samp), dtype=np.int32)
+        run = np.zeros((veg_rows, veg_cols), dtype=np.int32)
+        _sample_sector(dem, landcover, veg_lut, s, ja, y, horizon, run)
+        _fill_sector(dem, landcover, veg_lut, s, w, ja, y, horizon, run, base_los, base_nlos,
+                     (loss, rsrp, diff, los, depth))
+    return loss, rsrp, diff, los, depth
+
+
+# ---------------------------------------------------------------------------- python layer
+
+
+def _radial_count(radius_m: float, cell_m: float) -> int:
+    """Smallest multiple of ``2**_LEVELS`` radials spaced at most half a cell at ``radius_m``.
+
+    At least ``8 * 2**_LEVELS``, so that a sector of ``2**_LEVELS`` radials spans at most
+    45 degrees.
+    """
+    block = 1 << _LEVELS
+    n = math.ceil(2.0 * math.pi * radius_m / (0.5 * cell_m))
+    return max(block * math.ceil(n / block), 8 * block)
+
+
+def _sector_size(n_rad: int, n_samp: int) -> int:
+    """Radials per sector: a multiple of ``2**_LEVELS`` with about 256 KiB of samples.
+
+    At most an eighth of the radials, so that a sector's wedge is narrower than 45 degrees.
+    """
+    block = 1 << _LEVELS
+    size = max(_SECTOR_BYTES // (8 * n_samp) // block, 1) * block
+    return int(min(size, max(n_rad // 8 // block, 1) * block))
+
+
+def _window(transform: Affine, shape: tuple[int, int], x_m: float, y_m: float,
+            radius_m: float) -> tuple[int, int, int, int] | None:
+    """Row and column bounds of the cells within ``radius_m`` (as in ``site_rsrp_window``)."""
+    res_x, res_y = transform.a, -transform.e
+    col_c = (x_m - transform.c) / res_x
+    row_c = (transform.f - y_m) / res_y
+    r0 = max(int(np.floor(row_c - radius_m / res_y)), 0)
+    r1 = min(int(np.ceil(row_c + radius_m / res_y)) + 1, shape[0])
+    c0 = max(int(np.floor(col_c - radius_m / res_x)), 0)
+    c1 = min(int(np.ceil(col_c + radius_m / res_x)) + 1, shape[1])
+    if r0 >= r1 or c0 >= c1:
+        return None
+    return r0, r1, c0, c1
+
+
+def _problems(dem: np.ndarray, transform: Affine, h_tx_m: float, h_rx_m: float,
+              link: LinkParams, k_factor: float, landcover: np.ndarray | None
+              ) -> tuple[list[str], list[str]]:
+    """Every problem with the grids and with the parameters, in one pass."""
+    grid: list[str] = []
+    if dem.ndim != 2:
+        grid.append(f"dem_m must be 2-D, got shape {dem.shape}")
+    if not (transform.b == 0 and transform.d == 0 and transform.a > 0 and transform.e < 0):
+        grid.append("the DEM grid must be north-up (no rotation), got transform "
+                    f"{tuple(transform)[:6]}")
+    if landcover is not None and landcover.shape != dem.shape:
+        grid.append(f"landcover has shape {landcover.shape} but the DEM {dem.shape}; "
+                    "resample it onto the DEM grid")
+    params: list[str] = []
+    for name, value, ok in (
+        ("h_tx_m", h_tx_m, math.isfinite(h_tx_m) and h_tx_m >= 0),
+        ("h_rx_m", h_rx_m, math.isfinite(h_rx_m) and h_rx_m >= 0),
+        ("freq_mhz", link.freq_mhz, math.isfinite(link.freq_mhz) and link.freq_mhz > 0),
+        ("max_radius_m", link.max_radius_m,
+         math.isfinite(link.max_radius_m) and link.max_radius_m > 0),
+        ("k_factor", k_factor, k_factor > 0),
+    ):
+        if not ok:
+            params.append(f"{name} = {value:g} is invalid")
+    return grid, params
+
+
+def _base_tables(chain: ModelChain, d_m: np.ndarray, freq_mhz: float, h_tx_m: float,
+                 h_rx_m: float) -> tuple[int, np.ndarray, np.ndarray]:
+    """Base-model mode and its loss per sample distance (LOS and NLOS tables), dB."""
+    if chain.base == "fspl":
+        return _BASE_FSPL, np.zeros(1), np.zeros(1)
+    if chain.base in _HATA_ENV:
+        env = _HATA_ENV[chain.base]
+        _warn_validity(lambda: hata_db(1.0, freq_mhz, h_tx_m, h_rx_m, env, strict=False))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ModelValidityWarning)
+            table = hata_db(np.maximum(d_m, _HATA_MIN_M) / 1000.0, freq_mhz, h_tx_m, h_rx_m,
+                            env, strict=False)
+        table = np.asarray(table, dtype=float)
+        return _BASE_TABLE, table, table
+    if chain.base == "rma":
+        f_ghz = freq_mhz / 1000.0
+        _warn_validity(lambda: rma_db(1000.0, f_ghz, h_tx_m, h_rx_m, True, strict=False))
+        d = np.maximum(d_m, _RMA_MIN_M)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ModelValidityWarning)
+            los = np.asarray(rma_db(d, f_ghz, h_tx_m, h_rx_m, True, strict=False), dtype=float)
+            nlos = np.asarray(rma_db(d, f_ghz, h_tx_m, h_rx_m, False, strict=False),
+                              dtype=float)
+        if chain.diffraction is not None:
+            return _BASE_TABLE, los, los
+        return _BASE_TABLE_LOS_NLOS, los, nlos
+    msg = (f"{chain.base} is point-to-point only; coverage rasters need a chain such as "
+           "'hata-suburban+deygout' or 'rma+deygout'")
+    raise ModelDomainError(msg)
+
+
+def _warn_validity(evaluate: Callable[[], object]) -> None:
+    """Evaluate a model at 1 km and re-emit its validity warnings (not about distance)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ModelValidityWarning)
+        evaluate()
+    for w in caught:
+        if issubclass(w.category, ModelValidityWarning):
+            warnings.warn(str(w.message), ModelValidityWarning, stacklevel=4)
+
+
+def _vegetation_lut(classes: Mapping[int, ClutterClass]) -> np.ndarray:
+    """Lookup table: True at the codes of vegetation classes."""
+    codes = [code for code, cls in classes.items() if cls.vegetation and code >= 0]
+    lut = np.zeros(max(codes, default=0) + 1, dtype=np.bool_)
+    lut[codes] = True
+    return lut
+
+
+_VEG_LUT = _vegetation_lut(WORLDCOVER_CLUTTER)
+_NO_LANDCOVER = np.zeros((1, 1), dtype=np.uint8)
+
+
+def sweep_site(dem_m: np.ndarray, transform: Affine, x_m: float, y_m: float, h_tx_m: float, *,
+               link: LinkParams, chain: ModelChain, k_factor: float = 4.0 / 3.0,
+               landcover: np.ndarray | None = None,
+               h_rx_m: float | None = None) -> SiteCoverage | None:
+    """Loss, RSRP, line of sight and diffraction of one site over the DEM cells around it.
+
+    See the module documentation for exactly what is computed.
+
+    Parameters
+    ----------
+    dem_m : numpy.ndarray
+        Terrain heights, m, shape (rows, cols); nan where there is no data. Not modified.
+    transform : affine.Affine
+        North-up transform of the grid, in a metric CRS (m).
+    x_m, y_m : float
+        Site position in the grid's CRS, m.
+    h_tx_m : float
+        Antenna height above ground, m.
+    link : LinkParams, keyword-only
+        Frequency, handset height, EIRP, bandwidth, handset gain and the largest evaluated
+        distance ``max_radius_m``. ``link.model`` is not used: ``chain`` sets the model.
+    chain : ModelChain, keyword-only
+        Model chain (base model, optional diffraction and clutter terms); not ``itm``.
+    k_factor : float, keyword-only
+        Effective earth radius factor (default 4/3; ``math.inf`` for a flat earth).
+    landcover : numpy.ndarray, optional, keyword-only
+        ESA WorldCover class codes on the DEM grid (same shape); used by a clutter term.
+    h_rx_m : float, optional, keyword-only
+        Handset height above ground, m (default ``link.h_rx_m``).
+
+    Returns
+    -------
+    SiteCoverage or None
+        The site's window; None when the window misses the grid.
+
+    Raises
+    ------
+    InputDataError
+        For a rotated grid or a land cover off the DEM grid (listing every problem).
+    ModelDomainError
+        For invalid heights, frequency, radius or k-factor, or an ``itm`` chain.
+    DEMCoverageError
+        When the DEM has no height under the site.
+
+    References
+    ----------
+    ITU-R P.526-15, section 4.1, eqs. (26) and (31); section 4.5.1 (earth bulge).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from affine import Affine
+    >>> from towerplan.radio.chain import parse_chain
+    >>> link = LinkParams("hata-suburban", 900.0, 1.5, 61.0, 10.0, 0.0, -105.0, 3000.0)
+    >>> dem = np.zeros((101, 101), dtype=np.float32)
+    >>> dem[:, 70] = 80.0  # a north-south wall 2 km east of the site
+    >>> cov = sweep_site(dem, Affine(100, 0, 0, 0, -100, 10_100), 5050.0, 5050.0, 42.0,
+    ...                  link=link, chain=parse_chain("hata-suburban+deygout"))
+    >>> cov.rows, cov.cols
+    (slice(20, 82, None), slice(20, 82, None))
+    >>> bool(cov.los[30, 40]), bool(cov.los[30, 55])  # 1 km and 2.5 km east of the site
+    (True, False)
+    >>> round(float(cov.diffraction_db[30, 55]), 2)
+    31.57
+    """
+    dem = np.asarray(dem_m)
+    h_rx = float(link.h_rx_m if h_rx_m is None else h_rx_m)
+    h_tx = float(h_tx_m)
+    grid_problems, param_problems = _problems(dem, transform, h_tx, h_rx, link, k_factor,
+                                              landcover)
+    if grid_problems:
+        msg = "sweep_site: " + "; ".join(grid_problems + param_problems)
+        raise InputDataError(msg, tuple(grid_problems + param_problems))
+    if param_problems:
+        msg = "sweep_site: " + "; ".join(param_problems)
+        raise ModelDomainError(msg)
+    if dem.dtype not in (np.float32, np.float64):
+        dem = dem.astype(np.float64)
+    radius = float(link.max_radius_m)
+    bounds = _window(transform, dem.shape, float(x_m), float(y_m), radius)
+    if bounds is None:
+        return None
+    r0, r1, c0, c1 = bounds
+    cell_x, cell_y = float(transform.a), float(-transform.e)
+    step = min(cell_x, cell_y)
+    col0 = (float(x_m) - transform.c) / cell_x - 0.5
+    row0 = (transform.f - float(y_m)) / cell_y - 0.5
+    z0 = float(_bilinear_k(dem, col0, row0))
+    if math.isnan(z0):
+        msg = (f"the DEM has no height under the site at x = {x_m:.1f}, y = {y_m:.1f}; "
+               "use a DEM that covers every site")
+        raise DEMCoverageError(msg)
+    n_samp = math.ceil(radius / step) + 1
+    mode, base_los, base_nlos = _base_tables(chain, np.arange(n_samp) * step,
+                                             float(link.freq_mhz), h_tx, h_rx)
+    with_veg = landcover is not None and chain.clutter is not None
+    sweep = _Sweep(
+        col0=col0, row0=row0, dcol=step / cell_x, drow=-step / cell_y, step=step,
+        n_rad=_radial_count(radius, step), n_samp=n_samp, radius=radius, z_tx=z0 + h_tx,
+        h_rx=h_rx, inv_2kr=0.0 if math.isinf(k_factor) else 0.5 / (k_factor * EARTH_RADIUS_M),
+        lam=SPEED_OF_LIGHT_M_S / (float(link.freq_mhz) * 1e6),
+        with_diff=chain.diffraction is not None, base_mode=mode,
+        fspl_const=float(fspl_db(1.0, link.freq_mhz)),
+        rsrp_offset=float(rsrp_dbm(link.eirp_dbm, 0.0, link.bandwidth_mhz, link.rx_gain_dbi)),
+        with_veg=with_veg, max_depth=WEISSBERGER_MAX_DEPTH_M)
+    window = _Window(r0=r0, c0=c0, n_rows=r1 - r0, n_cols=c1 - c0,
+                     dx0=transform.c + cell_x * (c0 + 0.5) - float(x_m),
+                     dy0=transform.f - cell_y * (r0 + 0.5) - float(y_m),
+                     cell_x=cell_x, cell_y=cell_y)
+    lc = np.asarray(landcover) if with_veg else _NO_LANDCOVER
+    loss, rsrp, diff, los, depth = _sweep_k(dem, lc, _VEG_LUT, base_los, base_nlos, sweep,
+                                            window, _sector_size(sweep.n_rad, n_samp))
+    if with_veg:
+        wet = depth > 0
+        if wet.any():
+            extra = np.asarray(clutter_loss_db(depth[wet].astype(float), link.freq_mhz,
+                                               model=str(chain.clutter)), dtype=np.float32)
+            loss[wet] += extra
+            rsrp[wet] -= extra
+    return SiteCoverage(slice(r0, r1), slice(c0, c1), loss, rsrp, los, diff)

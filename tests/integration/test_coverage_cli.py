@@ -1,0 +1,53 @@
+"""``towerplan coverage`` and ``towerplan blankspots`` on generated inputs."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import rasterio
+
+from towerplan.coverage.raster import LinkParams, coverage_radius_m
+from towerplan.outputs.columns import BLANKSPOT_COLUMNS
+from towerplan.scenario import Radio
+
+
+def test_coverage_of_one_site_over_a_dem_is_the_model_disc(
+        tmp_path: Path, make_dem: Callable[..., Path], run_cli: Callable[..., Any]) -> None:
+    dem = make_dem(shape=(400, 400), kind="flat", res_m=90.0)
+    out = tmp_path / "cov.tif"
+    proc = run_cli("coverage", "--dem", dem, "--site", "116.0,-1.7", "--radius-km", "10",
+                   "--out", out)
+    assert proc.returncode == 0, proc.stderr
+    with rasterio.open(out) as src:
+        rsrp = src.read(1)
+        res = src.res[0]
+        assert src.crs.to_epsg() == 32750
+        assert "hata-suburban" in src.tags()["model_chain"]
+    radius = coverage_radius_m(LinkParams.from_radio(Radio()), 42.0)
+    covered_km2 = np.count_nonzero(rsrp >= -105.0) * res**2 / 1e6
+    assert covered_km2 == pytest.approx(np.pi * radius**2 / 1e6, rel=0.03)
+    with rasterio.open(tmp_path / "cov_servers.tif") as src:
+        assert src.read(1).max() == 1
+    again = run_cli("coverage", "--dem", dem, "--site", "116.0,-1.7", "--out", out)
+    assert again.returncode == 2 and "--overwrite" in again.stderr
+
+
+def test_blankspots_lists_every_village(tmp_path: Path, small_scenario: Callable[..., Path],
+                                        run_cli: Callable[..., Any]) -> None:
+    out = tmp_path / "bs"
+    proc = run_cli("blankspots", small_scenario(), "--out", out)
+    assert proc.returncode == 0, proc.stderr
+    with (out / "villages.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 9
+    assert list(rows[0])[: len(BLANKSPOT_COLUMNS)] == list(BLANKSPOT_COLUMNS)
+    assert {r["status"] for r in rows} <= {"blank", "partial", "covered"}
+    served = [r for r in rows if r["best_server"]]
+    assert served and all(r["best_server"] == "T0001" for r in served)
+    assert (out / "blankspots.gpkg").stat().st_size > 0
+    assert (out / "coverage_before.tif").stat().st_size > 0

@@ -1,0 +1,492 @@
+"""Radial-sweep coverage: oracle values, invariants and a slow scalar reference."""
+
+from __future__ import annotations
+
+import doctest
+import math
+import warnings
+
+import numpy as np
+import pytest
+from affine import Affine
+
+from towerplan.coverage import sweep
+from towerplan.coverage.raster import LinkParams, coverage_radius_m
+from towerplan.coverage.sweep import SiteCoverage, sweep_site
+from towerplan.errors import (
+    DEMCoverageError,
+    InputDataError,
+    ModelDomainError,
+    ModelValidityWarning,
+)
+from towerplan.radio.chain import chain_loss, parse_chain
+from towerplan.radio.clutter import clutter_loss_db, vegetation_depth_m
+from towerplan.radio.diffraction import (
+    EARTH_RADIUS_M,
+    diffraction_db,
+    fresnel_parameter,
+    knife_edge_db,
+)
+from towerplan.radio.models import fspl_db, rma_db
+from towerplan.radio.profile import line_of_sight, sample_bilinear
+
+CELL = 100.0
+H_TX = 42.0
+K = 4.0 / 3.0
+LINK = LinkParams("hata-suburban", 900.0, 1.5, 61.0, 10.0, 0.0, -105.0, 6100.0)
+HATA = parse_chain("hata-suburban")
+HATA_DEYGOUT = parse_chain("hata-suburban+deygout")
+J0 = float(knife_edge_db(0.0))
+
+
+def _grid(n: int, cell: float = CELL) -> tuple[Affine, float, float]:
+    """North-up n x n grid and the centre of its middle cell (x, y)."""
+    t = Affine(cell, 0.0, 0.0, 0.0, -cell, n * cell)
+    mid = (n // 2 + 0.5) * cell
+    return t, mid, n * cell - mid
+
+
+def _fractal(n: int, seed: int, relief_m: float = 300.0) -> np.ndarray:
+    """Seeded rough terrain, 0 to ``relief_m``."""
+    rng = np.random.default_rng(seed)
+    k = np.hypot(np.fft.fftfreq(n)[:, None], np.fft.rfftfreq(n)[None, :])
+    k[0, 0] = 1.0
+    spec = (rng.normal(size=k.shape) + 1j * rng.normal(size=k.shape)) * k ** -1.8
+    spec[0, 0] = 0.0
+    z = np.fft.irfft2(spec, s=(n, n))
+    return ((z - z.min()) / (z.max() - z.min()) * relief_m).astype(np.float32)
+
+
+def _ridge(n: int, t: Affine, x0: float, y0: float, theta: float, at_m: float,
+           height_m: float = 150.0, width_m: float = 250.0) -> np.ndarray:
+    """Flat 50 m plain with a Gaussian ridge across bearing ``theta`` at ``at_m`` from the site.
+
+    ``width_m`` is the standard deviation of the Gaussian across the ridge.
+    """
+    cols, rows = np.meshgrid(np.arange(n), np.arange(n))
+    x = t.c + (cols + 0.5) * t.a - x0
+    y = t.f + (rows + 0.5) * t.e - y0
+    along = x * math.cos(theta) + y * math.sin(theta)
+    return (50.0 + height_m * np.exp(-((along - at_m) ** 2) / (2 * width_m**2))).astype(
+        np.float32)
+
+
+def _profile(dem: np.ndarray, t: Affine, x0: float, y0: float, theta: float,
+             n_steps: int, step: float = CELL) -> np.ndarray:
+    """Heights at the sweep's samples 0..n_steps along bearing ``theta``."""
+    d = np.arange(n_steps + 1) * step
+    return sample_bilinear(dem, t, x0 + d * math.cos(theta), y0 + d * math.sin(theta))
+
+
+def _full(cov: SiteCoverage, shape: tuple[int, int], field: str) -> np.ndarray:
+    """Place a field of the coverage on the whole grid (nan / False elsewhere)."""
+    values = getattr(cov, field)
+    out = np.zeros(shape, bool) if values.dtype == bool else np.full(shape, np.nan, np.float32)
+    out[cov.rows, cov.cols] = values
+    return out
+
+
+def _cell_distance(cov: SiteCoverage, t: Affine, x0: float, y0: float) -> np.ndarray:
+    cols = np.arange(cov.cols.start, cov.cols.stop)
+    rows = np.arange(cov.rows.start, cov.rows.stop)
+    x = t.c + (cols + 0.5) * t.a
+    y = t.f + (rows + 0.5) * t.e
+    return np.hypot(x[None, :] - x0, y[:, None] - y0)
+
+
+# ------------------------------------------------------------------------------- flat terrain
+
+
+def test_flat_coverage_is_a_disc_of_the_coverage_radius() -> None:
+    t, x0, y0 = _grid(181)
+    link = LinkParams("hata-suburban", 900.0, 1.5, 61.0, 10.0, 0.0, -105.0, 8000.0)
+    cov = sweep_site(np.full((181, 181), 20.0, np.float32), t, x0, y0, H_TX, link=link,
+                     chain=HATA)
+    assert cov is not None
+    dist = _cell_distance(cov, t, x0, y0)
+    covered = cov.rsrp_dbm >= link.threshold_rsrp_dbm
+    r_cov = coverage_radius_m(link, H_TX)
+    assert 4000.0 < r_cov < 6000.0
+    assert dist[covered].max() <= r_cov + CELL
+    assert dist[np.isfinite(cov.rsrp_dbm) & ~covered].min() >= r_cov - CELL
+    assert cov.los[np.isfinite(cov.loss_db)].all()
+    assert np.all(cov.diffraction_db[np.isfinite(cov.loss_db)] == 0.0)
+
+
+@pytest.mark.parametrize(("cell_x", "cell_y", "offset"), [
+    (100.0, 100.0, (0.0, 0.0)), (100.0, 100.0, (31.0, -17.0)), (90.0, 60.0, (12.0, 40.0)),
+])
+def test_flat_dem_has_no_gaps_and_every_cell_is_visible(
+        cell_x: float, cell_y: float, offset: tuple[float, float]) -> None:
+    rows, cols = 301, 201
+    t = Affine(cell_x, 0.0, 0.0, 0.0, -cell_y, rows * cell_y)
+    x0 = cols * cell_x / 2 + offset[0]
+    y0 = rows * cell_y / 2 + offset[1]
+    link = LinkParams("hata-suburban", 900.0, 1.5, 61.0, 10.0, 0.0, -105.0, 8500.0)
+    cov = sweep_site(np.full((rows, cols), 5.0), t, x0, y0, H_TX, link=link,
+                     chain=HATA_DEYGOUT)
+    assert cov is not None
+    inside = _cell_distance(cov, t, x0, y0) <= link.max_radius_m
+    for field in ("loss_db", "rsrp_dbm", "diffraction_db"):
+        values = getattr(cov, field)
+        assert values.dtype == np.float32
+        assert np.isfinite(values[inside]).all()
+        assert np.isnan(values[~inside]).all()
+    assert cov.los[inside].all()
+    assert not cov.los[~inside].any()
+
+
+@pytest.mark.parametrize("radius_m", [40.0, 150.0, 777.0, 2500.0])
+def test_every_cell_within_any_radius_is_filled(radius_m: float) -> None:
+    rng = np.random.default_rng(int(radius_m))
+    t, x0, y0 = _grid(61)
+    link = LinkParams("fspl", 900.0, 1.5, 61.0, 10.0, 0.0, -105.0, radius_m)
+    for _ in range(5):
+        x, y = x0 + rng.uniform(-50, 50), y0 + rng.uniform(-50, 50)
+        cov = sweep_site(np.zeros((61, 61)), t, x, y, H_TX, link=link,
+                         chain=parse_chain("fspl+deygout"))
+        assert cov is not None
+        inside = _cell_distance(cov, t, x, y) <= radius_m
+        assert np.array_equal(np.isfinite(cov.loss_db), inside)
+
+
+def test_flat_earth_bulge_hides_cells_beyond_the_radio_horizon() -> None:
+    t, x0, y0 = _grid(161, 500.0)
+    link = LinkParams("fspl", 900.0, 1.5, 61.0, 10.0, 0.0, -105.0, 40_000.0)
+    cov = sweep_site(np.zeros((161, 161)), t, x0, y0, H_TX, link=link,
+                     chain=parse_chain("fspl"))
+    assert cov is not None
+    dist = _cell_distance(cov, t, x0, y0)
+    horizon_m = math.sqrt(2 * K * EARTH_RADIUS_M * H_TX) + math.sqrt(
+        2 * K * EARTH_RADIUS_M * LINK.h_rx_m)  # about 31.8 km
+    finite = np.isfinite(cov.loss_db)
+    assert cov.los[finite & (dist < horizon_m - 1000.0)].all()
+    assert not cov.los[finite & (dist > horizon_m + 1000.0)].any()
+    flat = sweep_site(np.zeros((161, 161)), t, x0, y0, H_TX, link=link,
+                      chain=parse_chain("fspl"), k_factor=math.inf)
+    assert flat is not None
+    assert flat.los[finite].all()
+
+
+# ----------------------------------------------------------------------------- ridge and knife
+
+
+def test_ridge_blocks_line_of_sight_behind_it() -> None:
+    n = 121
+    t, x0, y0 = _grid(n)
+    dem = _ridge(n, t, x0, y0, 0.0, 3000.0)
+    cov = sweep_site(dem, t, x0, y0, H_TX, link=LINK, chain=HATA_DEYGOUT)
+    assert cov is not None
+    los = _full(cov, dem.shape, "los")
+    row = n // 2
+    east = np.arange(n) - n // 2
+    assert los[row, (east > 0) & (east <= 25)].all()  # in front of the ridge
+    assert not los[row, (east >= 35) & (east <= 60)].any()  # in its shadow
+    assert los[row, (east < 0) & (east >= -60)].all()  # the other side is open
+    diff = _full(cov, dem.shape, "diffraction_db")
+    behind = diff[row, (east >= 35) & (east <= 60)]
+    assert np.all(behind >= J0)
+    assert np.all(np.diff(behind) < 0)  # the shadow lightens with distance
+
+
+@pytest.mark.parametrize("octant", [0, 1, 2, 5])
+def test_diffraction_behind_a_ridge_equals_deygout_on_the_same_profile(octant: int) -> None:
+    n = 125
+    t, x0, y0 = _grid(n)
+    n_rad = sweep._radial_count(LINK.max_radius_m, CELL)
+    j = octant * n_rad // 8
+    assert n_rad % 8 == 0 and j % (1 << sweep._LEVELS) == 0  # a radial that starts at 0
+    theta = 2 * math.pi * j / n_rad
+    dem = _ridge(n, t, x0, y0, theta, 2500.0, width_m=50.0)  # a sharp ridge: one knife edge
+    cov = sweep_site(dem, t, x0, y0, H_TX, link=LINK, chain=HATA_DEYGOUT)
+    assert cov is not None
+    diff = _full(cov, dem.shape, "diffraction_db")
+    loss = _full(cov, dem.shape, "loss_db")
+    los = _full(cov, dem.shape, "los")
+    # cells centred on the bearing, 3.5 to 6.1 km from the site (behind the ridge)
+    dc, dr = round(math.cos(theta)), -round(math.sin(theta))
+    checked = 0
+    for k in range(1, 62):
+        col, row = n // 2 + k * dc, n // 2 + k * dr
+        dist = math.hypot(k * dc * CELL, k * dr * CELL)
+        if not 3500.0 <= dist <= LINK.max_radius_m:
+            continue
+        checked += 1
+        i = int(dist / CELL + 0.5)
+        z = _profile(dem, t, x0, y0, theta, i)
+        ref = diffraction_db(z, CELL, H_TX, LINK.h_rx_m, LINK.freq_mhz, method="deygout")
+        assert not los[row, col]
+        assert diff[row, col] == pytest.approx(ref, abs=0.5)
+        total = chain_loss(HATA_DEYGOUT, z, CELL, H_TX, LINK.h_rx_m, LINK.freq_mhz).total_db
+        assert loss[row, col] == pytest.approx(total, abs=0.5)
+    assert checked >= 18
+
+
+def _horizon_reference(z: np.ndarray, step: float, h_tx: float, h_rx: float,
+                       freq_mhz: float, k: float) -> tuple[bool, float, float]:
+    """Slow scalar single-horizon-edge loss: LOS, diffraction dB, margin of the LOS test, m."""
+    n = z.size - 1
+    if n <= 1:
+        return True, 0.0, math.inf
+    d = np.arange(n + 1) * step
+    y = z.astype(float) - d**2 / (2 * k * EARTH_RADIUS_M)
+    z_tx = float(z[0]) + h_tx
+    slopes = (y[1:n] - z_tx) / d[1:n]
+    p = int(np.argmax(slopes)) + 1
+    s_r = (y[n] + h_rx - z_tx) / d[n]
+    h = d[p] * (slopes[p - 1] - s_r)
+    nu = float(fresnel_parameter(h, d[p], d[n] - d[p], freq_mhz))
+    return bool(s_r > slopes[p - 1]), float(knife_edge_db(nu)), float(h)
+
+
+@pytest.mark.parametrize("seed", [3, 11])
+def test_sweep_equals_a_slow_scalar_reference_on_rough_terrain(seed: int) -> None:
+    n = 141
+    t, x0, y0 = _grid(n)
+    dem = _fractal(n, seed)
+    link = LinkParams("hata-suburban", 900.0, 1.5, 61.0, 10.0, 0.0, -105.0, 7000.0)
+    cov = sweep_site(dem, t, x0, y0, 30.0, link=link, chain=HATA_DEYGOUT)
+    assert cov is not None
+    los = _full(cov, dem.shape, "los")
+    diff = _full(cov, dem.shape, "diffraction_db")
+    row = n // 2
+    blocked = 0
+    for theta, sign in ((0.0, 1), (math.pi, -1)):  # east and west radials start at the site
+        for i in range(1, 71):
+            z = _profile(dem, t, x0, y0, theta, i)
+            ref_los, ref_diff, margin = _horizon_reference(z, CELL, 30.0, 1.5, 900.0, K)
+            col = n // 2 + sign * i
+            if abs(margin) > 1e-3:
+                assert los[row, col] == ref_los
+                clear = line_of_sight(z, CELL, 30.0, 1.5, 900.0, K).los
+                assert los[row, col] == clear
+            assert diff[row, col] == pytest.approx(ref_diff, abs=0.01)
+            blocked += not ref_los
+    assert blocked > 10  # the terrain is rough enough to test both branches
+
+
+def test_los_mask_agrees_with_exact_paths_to_every_cell_centre() -> None:
+    n = 121
+    t, x0, y0 = _grid(n)
+    dem = _fractal(n, 9)
+    cov = sweep_site(dem, t, x0, y0, H_TX, link=LINK, chain=HATA)
+    assert cov is not None
+    rng = np.random.default_rng(1)
+    rows, cols = np.nonzero(np.isfinite(cov.loss_db))
+    pick = rng.choice(rows.size, 1500, replace=False)
+    agree = 0
+    for r, c in zip(rows[pick], cols[pick], strict=True):
+        x = t.c + (cov.cols.start + c + 0.5) * CELL
+        y = t.f - (cov.rows.start + r + 0.5) * CELL
+        dist = math.hypot(x - x0, y - y0)
+        steps = max(math.ceil(dist / CELL), 1)
+        f = np.linspace(0.0, 1.0, steps + 1)
+        z = sample_bilinear(dem, t, x0 + f * (x - x0), y0 + f * (y - y0))
+        exact = line_of_sight(z, dist / steps, H_TX, 1.5, 900.0, K).los if dist > 0 else True
+        agree += exact == cov.los[r, c]
+    assert agree / 1500 >= 0.95
+
+
+def test_los_mask_is_consistent_with_the_diffraction_term() -> None:
+    n = 161
+    t, x0, y0 = _grid(n)
+    cov = sweep_site(_fractal(n, 5), t, x0, y0, H_TX, link=LINK, chain=HATA_DEYGOUT)
+    assert cov is not None
+    finite = np.isfinite(cov.loss_db)
+    assert np.array_equal(np.isfinite(cov.diffraction_db), finite)
+    assert np.array_equal(np.isfinite(cov.rsrp_dbm), finite)
+    assert not cov.los[~finite].any()
+    hidden = finite & ~cov.los
+    assert hidden.sum() > 100 and (finite & cov.los).sum() > 100
+    assert np.all(cov.diffraction_db[hidden] >= J0 - 1e-4)  # nu >= 0 out of sight
+    assert cov.los[finite & (cov.diffraction_db == 0.0)].all()  # nu <= -0.78: in sight
+    assert np.all(cov.diffraction_db[finite] >= 0.0)
+    rsrp_at_0_db = LINK.eirp_dbm - 10 * math.log10(600) + LINK.rx_gain_dbi
+    assert np.allclose(cov.rsrp_dbm[finite], rsrp_at_0_db - cov.loss_db[finite], atol=1e-3)
+
+
+# --------------------------------------------------------------------------- base and clutter
+
+
+def test_rma_without_diffraction_takes_los_or_nlos_from_the_mask() -> None:
+    n = 121
+    t, x0, y0 = _grid(n)
+    dem = _ridge(n, t, x0, y0, 0.0, 2000.0)
+    link = LinkParams("rma", 900.0, 1.5, 61.0, 10.0, 0.0, -105.0, 4900.0)
+    cov = sweep_site(dem, t, x0, y0, H_TX, link=link, chain=parse_chain("rma"))
+    assert cov is not None
+    loss = _full(cov, dem.shape, "loss_db")
+    los = _full(cov, dem.shape, "los")
+    row = n // 2
+    seen = set()
+    for i in range(1, 49):
+        d = np.array(max(i * CELL, 10.0))
+        want = rma_db(d, 0.9, H_TX, 1.5, bool(los[row, row + i]))
+        assert loss[row, row + i] == pytest.approx(want, abs=1e-3)
+        seen.add(bool(los[row, row + i]))
+    assert seen == {True, False}
+    assert np.all(cov.diffraction_db[np.isfinite(cov.loss_db)] == 0.0)
+
+
+def test_fspl_uses_the_slant_distance_between_antenna_tips() -> None:
+    t, x0, y0 = _grid(81)
+    link = LinkParams("fspl", 1800.0, 1.5, 61.0, 10.0, 0.0, -105.0, 4000.0)
+    cov = sweep_site(np.full((81, 81), 7.0), t, x0, y0, H_TX, link=link,
+                     chain=parse_chain("fspl"))
+    assert cov is not None
+    loss = _full(cov, (81, 81), "loss_db")
+    for i in (0, 1, 5, 40):
+        want = fspl_db(math.hypot(i * CELL, H_TX - 1.5) / 1000.0, 1800.0)
+        assert loss[40, 40 + i] == pytest.approx(want, abs=1e-3)
+
+
+def test_clutter_adds_foliage_loss_for_the_vegetation_depth_at_the_receiver() -> None:
+    n = 121
+    t, x0, y0 = _grid(n)
+    dem = np.full((n, n), 30.0, np.float32)
+    landcover = np.full((n, n), 30, np.uint8)  # grassland
+    landcover[:, n // 2 + 20:] = 10  # tree cover from 2 km east of the site
+    landcover[:, n // 2 + 45] = 30  # a clearing at 4.5 km
+    chain = parse_chain("hata-suburban+clutter")
+    with_trees = sweep_site(dem, t, x0, y0, H_TX, link=LINK, chain=chain, landcover=landcover)
+    bare = sweep_site(dem, t, x0, y0, H_TX, link=LINK, chain=chain)
+    assert with_trees is not None and bare is not None
+    extra = _full(with_trees, dem.shape, "loss_db") - _full(bare, dem.shape, "loss_db")
+    row = n // 2
+    for i in range(1, 61):
+        depth = vegetation_depth_m(landcover[row, n // 2:n // 2 + i + 1], CELL)
+        want = float(clutter_loss_db(depth, 900.0)) if depth > 0 else 0.0
+        assert extra[row, n // 2 + i] == pytest.approx(want, abs=1e-3)
+    assert extra[row, n // 2 + 30] > 10.0
+    assert extra[row, n // 2 + 45] == 0.0
+    assert np.nanmax(extra) <= float(clutter_loss_db(400.0, 900.0)) + 1e-3
+    p833 = sweep_site(dem, t, x0, y0, H_TX, link=LINK, chain=parse_chain("rma+clutter-p833"),
+                      landcover=landcover)
+    assert p833 is not None
+
+
+def test_hata_is_extrapolated_silently_in_distance_but_warns_for_frequency() -> None:
+    t, x0, y0 = _grid(41, 1000.0)
+    link = LinkParams("hata-open", 900.0, 1.5, 61.0, 10.0, 0.0, -105.0, 25_000.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert sweep_site(np.zeros((41, 41)), t, x0, y0, H_TX, link=link,
+                          chain=parse_chain("hata-open+bullington")) is not None
+    far = LinkParams("hata-open", 2600.0, 1.5, 61.0, 10.0, 0.0, -105.0, 5000.0)
+    with pytest.warns(ModelValidityWarning, match="freq_mhz = 2600"):
+        sweep_site(np.zeros((41, 41)), t, x0, y0, H_TX, link=far, chain=parse_chain("hata-open"))
+
+
+# ------------------------------------------------------------------------------ invariants
+
+
+def test_inputs_are_not_modified() -> None:
+    n = 81
+    t, x0, y0 = _grid(n)
+    dem = _fractal(n, 2)
+    dem[10:13, 60:64] = np.nan
+    landcover = np.where(dem > 150.0, 10, 30).astype(np.uint8)
+    dem_before, lc_before = dem.copy(), landcover.copy()
+    sweep_site(dem, t, x0, y0, H_TX, link=LINK, chain=parse_chain("rma+deygout+clutter"),
+               landcover=landcover)
+    assert np.array_equal(dem, dem_before, equal_nan=True)
+    assert np.array_equal(landcover, lc_before)
+
+
+def test_window_is_clipped_at_the_dem_edges() -> None:
+    big = _fractal(100, 8)
+    t_big = Affine(CELL, 0.0, 0.0, 0.0, -CELL, 100 * CELL)
+    small = big[20:80, 20:80]
+    t_small = Affine(CELL, 0.0, 20 * CELL, 0.0, -CELL, 80 * CELL)
+    x0, y0 = 25.5 * CELL, 100 * CELL - 26.5 * CELL  # 5.5 and 6.5 cells from its corner
+    link = LinkParams("hata-suburban", 900.0, 1.5, 61.0, 10.0, 0.0, -105.0, 3000.0)
+    cov_small = sweep_site(small, t_small, x0, y0, H_TX, link=link, chain=HATA_DEYGOUT)
+    cov_big = sweep_site(big, t_big, x0, y0, H_TX, link=link, chain=HATA_DEYGOUT)
+    assert cov_small is not None and cov_big is not None
+    assert (cov_small.rows, cov_small.cols) == (slice(0, 38), slice(0, 37))
+    assert cov_small.loss_db.shape == (38, 37)
+    inner = np.zeros(small.shape, bool)
+    inner[1:-1, 1:-1] = True
+    for field in ("loss_db", "diffraction_db", "los"):
+        a = _full(cov_small, small.shape, field)
+        b = _full(cov_big, big.shape, field)[20:80, 20:80]
+        if field == "los":
+            assert np.array_equal(a[inner], b[inner])
+        else:
+            assert np.allclose(a[inner], b[inner], atol=1e-3, equal_nan=True)
+    d = _cell_distance(cov_small, t_small, x0, y0)
+    assert np.isfinite(cov_small.loss_db[d <= 3000.0]).all()
+
+
+def test_sites_are_independent() -> None:
+    n = 101
+    t, x0, y0 = _grid(n)
+    dem = _fractal(n, 4)
+    a1 = sweep_site(dem, t, x0, y0, H_TX, link=LINK, chain=HATA_DEYGOUT)
+    b = sweep_site(dem, t, x0 + 1234.0, y0 - 987.0, 30.0, link=LINK, chain=HATA_DEYGOUT)
+    a2 = sweep_site(dem, t, x0, y0, H_TX, link=LINK, chain=HATA_DEYGOUT)
+    assert a1 is not None and a2 is not None and b is not None
+    for field in ("loss_db", "rsrp_dbm", "diffraction_db", "los"):
+        assert np.array_equal(getattr(a1, field), getattr(a2, field), equal_nan=True)
+    assert (b.rows, b.cols) != (a1.rows, a1.cols)
+
+
+def test_nodata_cells_are_nan_and_the_rest_still_filled() -> None:
+    n = 81
+    t, x0, y0 = _grid(n)
+    dem = np.full((n, n), 10.0)
+    dem[20:25, 50:55] = np.nan
+    cov = sweep_site(dem, t, x0, y0, H_TX, link=LINK, chain=HATA_DEYGOUT)
+    assert cov is not None
+    loss = _full(cov, dem.shape, "loss_db")
+    assert np.isnan(loss[20:25, 50:55]).all()
+    ok = np.isfinite(dem[cov.rows, cov.cols]) & (_cell_distance(cov, t, x0, y0) <= 6100.0)
+    assert np.isfinite(cov.loss_db[ok]).all()
+
+
+# -------------------------------------------------------------------------------- errors
+
+
+def test_site_whose_window_misses_the_grid_gives_none() -> None:
+    t, _, _ = _grid(41)
+    assert sweep_site(np.zeros((41, 41)), t, -50_000.0, 2000.0, H_TX, link=LINK,
+                      chain=HATA) is None
+
+
+@pytest.mark.parametrize("where", ["outside", "nodata"])
+def test_site_without_ground_height_raises(where: str) -> None:
+    t, x0, y0 = _grid(41)
+    dem = np.zeros((41, 41))
+    if where == "nodata":
+        dem[18:23, 18:23] = np.nan
+    else:
+        x0 = -1000.0
+    with pytest.raises(DEMCoverageError, match="no height under the site"):
+        sweep_site(dem, t, x0, y0, H_TX, link=LINK, chain=HATA)
+
+
+def test_itm_is_point_to_point_only() -> None:
+    t, x0, y0 = _grid(41)
+    with pytest.raises(ModelDomainError, match="itm is point-to-point only"):
+        sweep_site(np.zeros((41, 41)), t, x0, y0, H_TX, link=LINK, chain=parse_chain("itm"))
+
+
+def test_invalid_parameters_are_reported_together() -> None:
+    t, x0, y0 = _grid(41)
+    bad = LinkParams("hata-suburban", 0.0, 1.5, 61.0, 10.0, 0.0, -105.0, 6100.0)
+    with pytest.raises(ModelDomainError) as err:
+        sweep_site(np.zeros((41, 41)), t, x0, y0, -1.0, link=bad, chain=HATA, k_factor=0.0)
+    for name in ("h_tx_m", "freq_mhz", "k_factor"):
+        assert name in str(err.value)
+    rotated = Affine(CELL, 5.0, 0.0, 0.0, -CELL, 4100.0)
+    with pytest.raises(InputDataError) as err2:
+        sweep_site(np.zeros((41, 41)), rotated, x0, y0, -1.0, link=LINK, chain=HATA,
+                   landcover=np.zeros((40, 41), np.uint8))
+    assert "north-up" in str(err2.value)
+    assert "landcover has shape (40, 41)" in str(err2.value)
+    assert "h_tx_m" in str(err2.value)
+
+
+def test_module_doctests_pass() -> None:
+    result = doctest.testmod(sweep, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0 and result.attempted > 0
