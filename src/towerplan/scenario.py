@@ -617,6 +617,10 @@ def _check_values(s: Scenario) -> list[str]:
         parse_chain(s.radio.model)
     except ModelDomainError as exc:
         p.append(f"'radio.model': {exc}")
+    for name in ("offset_db", "slope_db_per_decade"):
+        value = getattr(s.radio.calibration, name)
+        if not math.isfinite(value):
+            p.append(f"'radio.calibration.{name}' must be a finite number, got {value:g}")
     positive("terrain.resolution_m", s.terrain.resolution_m)
     positive("coverage.demand_cell_m", s.coverage.demand_cell_m)
     if not 0 <= s.coverage.blank_below < s.coverage.covered_at_least <= 1:

@@ -197,7 +197,8 @@ def rsrp_at(points_xy_m: np.ndarray, site_xy_m: np.ndarray, site_h_m: float,
     d = np.hypot(points_xy_m[:, 0] - site_xy_m[0], points_xy_m[:, 1] - site_xy_m[1])
     loss = path_loss_db(d, model=link.model, freq_mhz=link.freq_mhz, h_tx_m=site_h_m,
                         h_rx_m=link.h_rx_m)
-    return np.asarray(rsrp_dbm(link.eirp_dbm, loss, link.bandwidth_mhz, link.rx_gain_dbi))
+    return np.asarray(rsrp_dbm(link.eirp_dbm, loss, link.bandwidth_mhz, link.rx_gain_dbi)
+                      + link.calibration_db(d))
 
 
 def coverage_matrix(site_xy_m: np.ndarray, site_h_m: np.ndarray, demand_xy_m: np.ndarray,

@@ -62,6 +62,9 @@ class LinkParams:
         Coverage threshold, dBm.
     max_radius_m : float
         Largest evaluated distance, m.
+    calibration_offset_db, calibration_slope_db_per_decade : float
+        Drive-test calibration (``[radio.calibration]``): calibrated RSRP = model RSRP +
+        offset + slope * log10(d / 1 km).
     """
 
     model: str
@@ -72,6 +75,8 @@ class LinkParams:
     rx_gain_dbi: float
     threshold_rsrp_dbm: float
     max_radius_m: float
+    calibration_offset_db: float = 0.0
+    calibration_slope_db_per_decade: float = 0.0
 
     @classmethod
     def from_radio(cls, radio: object) -> LinkParams:
@@ -86,7 +91,20 @@ class LinkParams:
             rx_gain_dbi=r.rx_gain_dbi,  # type: ignore[attr-defined]
             threshold_rsrp_dbm=r.threshold_rsrp_dbm,  # type: ignore[attr-defined]
             max_radius_m=r.max_radius_km * 1000.0,  # type: ignore[attr-defined]
+            calibration_offset_db=r.calibration.offset_db,  # type: ignore[attr-defined]
+            calibration_slope_db_per_decade=(
+                r.calibration.slope_db_per_decade),  # type: ignore[attr-defined]
         )
+
+    @property
+    def calibrated(self) -> bool:
+        """True when a drive-test calibration is applied."""
+        return bool(self.calibration_offset_db or self.calibration_slope_db_per_decade)
+
+    def calibration_db(self, distance_m: np.ndarray | float) -> np.ndarray:
+        """RSRP correction of the drive-test calibration at a distance, dB."""
+        d_km = np.maximum(np.asarray(distance_m, dtype=float), 1.0) / 1000.0
+        return self.calibration_offset_db + self.calibration_slope_db_per_decade * np.log10(d_km)
 
     @property
     def mapl_db(self) -> float:
@@ -138,7 +156,7 @@ def coverage_radius_m(link: LinkParams, h_tx_m: float) -> float:
 
     def loss(d: float) -> float:
         return float(path_loss_db(d, model=link.model, freq_mhz=link.freq_mhz,
-                                  h_tx_m=h_tx_m, h_rx_m=link.h_rx_m))
+                                  h_tx_m=h_tx_m, h_rx_m=link.h_rx_m) - link.calibration_db(d))
 
     lo, hi = 1.0, link.max_radius_m
     if loss(hi) <= mapl:
@@ -194,7 +212,7 @@ def site_rsrp_window(transform: Affine, shape: tuple[int, int], x_m: float, y_m:
     dist = np.hypot(xs[None, :] - x_m, ys[:, None] - y_m)
     loss = path_loss_db(dist, model=link.model, freq_mhz=link.freq_mhz, h_tx_m=h_tx_m,
                         h_rx_m=link.h_rx_m)
-    rsrp = np.asarray(rsrp_dbm(link.eirp_dbm, loss, link.bandwidth_mhz, link.rx_gain_dbi),
-                      dtype=np.float32)
+    rsrp = np.asarray(rsrp_dbm(link.eirp_dbm, loss, link.bandwidth_mhz, link.rx_gain_dbi)
+                      + link.calibration_db(dist), dtype=np.float32)
     rsrp[dist > link.max_radius_m] = np.nan
     return slice(r0, r1), slice(c0, c1), rsrp

@@ -667,4 +667,10 @@ def sweep_site(dem_m: np.ndarray, transform: Affine, x_m: float, y_m: float, h_t
                                                model=str(chain.clutter)), dtype=np.float32)
             loss[wet] += extra
             rsrp[wet] -= extra
+    if link.calibrated:
+        dx = window.dx0 + cell_x * np.arange(window.n_cols)
+        dy = window.dy0 - cell_y * np.arange(window.n_rows)
+        calib = link.calibration_db(np.hypot(dx[None, :], dy[:, None])).astype(np.float32)
+        loss -= calib
+        rsrp += calib
     return SiteCoverage(slice(r0, r1), slice(c0, c1), loss, rsrp, los, diff)

@@ -53,3 +53,36 @@ def test_best_server_grid_matches_points_and_matrix() -> None:
                           comp.n_servers.ravel() > 0) or (any_cov != covered).sum() <= 2
     # The taller site 3 (index 2) dominates near itself.
     assert comp.server[int((40_000 - 28_000) / 250), int(12_000 / 250)] == 2
+
+
+def test_drive_test_calibration_shifts_rsrp_everywhere() -> None:
+    import dataclasses
+
+    from towerplan.coverage.sweep import sweep_site
+    from towerplan.radio.chain import parse_chain
+
+    cal = dataclasses.replace(LINK, calibration_offset_db=6.0,
+                              calibration_slope_db_per_decade=-10.0)
+    assert cal.calibration_db(1000.0) == pytest.approx(6.0)
+    assert cal.calibration_db(10_000.0) == pytest.approx(-4.0)
+    t = Affine(90.0, 0, 0, 0, -90.0, 18_000.0)
+    site = (np.array([[9000.0, 9000.0]]), np.array([42.0]))
+    plain = best_server(t, (200, 200), *site, LINK).rsrp_dbm
+    shifted = best_server(t, (200, 200), *site, cal).rsrp_dbm
+    ok = np.isfinite(plain)
+    x = (np.arange(200) + 0.5) * 90.0
+    d = np.hypot(x[None, :] - 9000.0, 18_000.0 - x[:, None] - 9000.0)
+    assert shifted[ok] == pytest.approx(plain[ok] + cal.calibration_db(d[ok]), abs=1e-3)
+    # The closed-form radius follows the calibrated loss.
+    r = coverage_radius_m(cal, 42.0)
+    assert hata_db(r / 1000, 900.0, 42.0, 1.5, "suburban") - float(cal.calibration_db(r)) == \
+        pytest.approx(LINK.mapl_db, abs=1e-6)
+    # The terrain sweep applies the same correction.
+    dem = np.zeros((200, 200))
+    chain = parse_chain("hata-suburban+deygout")
+    a = sweep_site(dem, t, 9000.0, 9000.0, 42.0, link=LINK, chain=chain)
+    b = sweep_site(dem, t, 9000.0, 9000.0, 42.0, link=cal, chain=chain)
+    assert a is not None and b is not None
+    both = np.isfinite(a.rsrp_dbm)
+    assert np.allclose(b.rsrp_dbm[both] - a.rsrp_dbm[both],
+                       cal.calibration_db(d[a.rows, a.cols][both]), atol=1e-3)
