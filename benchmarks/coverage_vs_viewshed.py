@@ -34,12 +34,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import rasterio
 from affine import Affine
+from timing import best_of
 
 from towerplan.coverage.raster import LinkParams
 from towerplan.coverage.sweep import SiteCoverage, sweep_site
@@ -61,16 +61,6 @@ WATER = 80  # ESA WorldCover permanent water bodies
 INSTALL_HINT = ("gdal_viewshed was not found on PATH. Install the GDAL command-line tools "
                 "(Debian/Ubuntu: sudo apt-get install gdal-bin; conda: conda install -c "
                 "conda-forge gdal) and run this benchmark again.")
-
-
-def best_of(fn: Callable[[], object], runs: int) -> float:
-    """Best wall-clock time of ``runs`` calls, s."""
-    best = float("inf")
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def _fractal(rng: np.random.Generator, n: int, beta: float) -> np.ndarray:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from functools import partial
 
 import numpy as np
+from timing import best_of
 
 from towerplan.radio.clutter import clutter_loss_db
 from towerplan.radio.diffraction import diffraction_db, diffraction_many_db, knife_edge_db
@@ -26,16 +27,6 @@ SCALAR_SUBSET = 100
 ARRAY_TARGET_MS = 5.0
 BATCH_TARGET_S = 1.0
 METHODS = ("deygout", "bullington", "epstein-peterson")
-
-
-def best_of(fn: Callable[[], object], runs: int) -> float:
-    """Best wall-clock time of ``runs`` calls, s."""
-    best = float("inf")
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def terrain(rng: np.random.Generator) -> np.ndarray:

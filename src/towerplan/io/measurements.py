@@ -6,8 +6,6 @@ the ``tower_id`` of the serving site (aliases ``longitude``, ``latitude``, ``rsr
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import math
 import time
@@ -16,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from towerplan.errors import InputDataError, InputFileError
+from towerplan.errors import InputDataError
+from towerplan.io.csvfile import read_csv_records
 from towerplan.io.report import LayerReport
 from towerplan.io.villages import problems_message
 
@@ -68,7 +67,7 @@ def read_measurements(path: str | Path) -> tuple[pd.DataFrame, LayerReport]:
     """
     started = time.perf_counter()
     path = Path(path)
-    rows, delimiter = _read_rows(path)
+    rows, delimiter = read_csv_records(path, what="measurements")
     if not rows:
         msg = f"{path}: file is empty; expected a header 'lon,lat,rsrp_dbm[,site_id]'"
         raise InputDataError(msg, problems=(msg,))
@@ -92,30 +91,6 @@ def read_measurements(path: str | Path) -> tuple[pd.DataFrame, LayerReport]:
     log.info("measurements: %d readings from %s in %.2f s", len(table), path.name,
              time.perf_counter() - started)
     return table, _report(table, path, header, columns)
-
-
-def _read_rows(path: Path) -> tuple[list[tuple[int, list[str]]], str]:
-    """Return non-empty CSV records with their line numbers, and the delimiter used."""
-    if not path.exists():
-        msg = f"measurements file not found: {path}"
-        raise InputFileError(msg)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        msg = f"cannot read measurements file {path}: not a UTF-8 text CSV file"
-        raise InputFileError(msg) from None
-    except OSError as exc:
-        msg = f"cannot read measurements file {path}: {exc.strerror}"
-        raise InputFileError(msg) from None
-    if "\x00" in text:
-        msg = f"cannot read measurements file {path}: binary content, expected a text CSV file"
-        raise InputFileError(msg)
-    first = text.split("\n", 1)[0]
-    delimiter = max((",", ";", "\t"), key=first.count)
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    rows = [(reader.line_num, [f.strip() for f in row]) for row in reader
-            if any(f.strip() for f in row)]
-    return rows, delimiter
 
 
 def _find(header: list[str], names: tuple[str, ...]) -> int | None:

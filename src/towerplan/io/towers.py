@@ -6,8 +6,6 @@ into one tower whose ``cells`` column counts the records.
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import math
 import time
@@ -17,7 +15,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from towerplan.errors import InputDataError, InputFileError
+from towerplan.errors import InputDataError
+from towerplan.io.csvfile import read_csv_records
 from towerplan.io.report import LayerReport
 from towerplan.io.villages import problems_message
 from towerplan.outputs.columns import TOWER_COLUMNS
@@ -87,7 +86,7 @@ def read_towers(path: str | Path, *,
     if not (default_height_m > 0 and math.isfinite(default_height_m)):
         msg = f"default_height_m must be a positive number of metres, got {default_height_m!r}"
         raise ValueError(msg)
-    rows, delimiter = _read_rows(path)
+    rows, delimiter = read_csv_records(path, what="towers")
     if not rows:
         msg = (f"{path}: file is empty; expected a header such as 'lon,lat,height_m,operator' "
                "or an OpenCelliD export")
@@ -110,30 +109,6 @@ def read_towers(path: str | Path, *,
     log.info("towers: %d records -> %d towers from %s in %.2f s", len(records), len(towers),
              path.name, time.perf_counter() - started)
     return towers, _report(towers, path, [], notes)
-
-
-def _read_rows(path: Path) -> tuple[list[tuple[int, list[str]]], str]:
-    """Return non-empty CSV records with their line numbers, and the delimiter used."""
-    if not path.exists():
-        msg = f"towers file not found: {path}"
-        raise InputFileError(msg)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        msg = f"cannot read towers file {path}: not a UTF-8 text CSV file"
-        raise InputFileError(msg) from None
-    except OSError as exc:
-        msg = f"cannot read towers file {path}: {exc.strerror}"
-        raise InputFileError(msg) from None
-    if "\x00" in text:
-        msg = f"cannot read towers file {path}: binary content, expected a text CSV file"
-        raise InputFileError(msg)
-    first = text.split("\n", 1)[0]
-    delimiter = max((",", ";", "\t"), key=first.count)
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    rows = [(reader.line_num, [f.strip() for f in row]) for row in reader
-            if any(f.strip() for f in row)]
-    return rows, delimiter
 
 
 def _detect_layout(path: Path, rows: list[tuple[int, list[str]]],
