@@ -19,10 +19,13 @@ subsets and is meant for tiny cases and tests.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
+import os
+import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -347,8 +350,9 @@ def _solve_milp(a: sp.csr_matrix, w: np.ndarray, c: np.ndarray, budget: float,
     options: dict[str, float | bool] = {"disp": False, "mip_rel_gap": 0.0}
     if time_limit_s is not None:
         options["time_limit"] = float(time_limit_s)
-    res = milp(objective, constraints=constraints, integrality=integrality,
-               bounds=Bounds(lower, upper), options=options)
+    with _native_stdout_silenced():
+        res = milp(objective, constraints=constraints, integrality=integrality,
+                   bounds=Bounds(lower, upper), options=options)
     if res.x is None:
         msg = f"selection has no feasible solution: {res.message}"
         raise InfeasibleSelectionError(msg, status=str(res.status))
@@ -358,6 +362,25 @@ def _solve_milp(a: sp.csr_matrix, w: np.ndarray, c: np.ndarray, budget: float,
         else value
     gap = float(res.mip_gap) if getattr(res, "mip_gap", None) is not None else 0.0
     return sites, max(gap, 0.0), max(bound, value), str(res.message)
+
+
+@contextlib.contextmanager
+def _native_stdout_silenced() -> Iterator[None]:
+    """Silence what the HiGHS library prints to the process's stdout despite ``disp=False``."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # captured or replaced stdout
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(fd)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), fd)
+        yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
 
 
 def _budget_row(c: np.ndarray, n_y: int, budget: float) -> object:
