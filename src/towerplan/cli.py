@@ -464,6 +464,106 @@ def calibrate(
     out.print(f"written {json_path} and {toml_path}")
 
 
+@app.command()
+def candidates(
+    scenario: ScenarioArg = None,
+    out_dir: OutOpt = None,
+    overwrite: OverwriteOpt = False,
+    verbose: VerboseOpt = 0,
+    quiet: QuietOpt = False,
+) -> None:
+    """Candidate sites (hilltops, grid, settlements, user CSV) in and around blank and partial
+    villages, with village, kecamatan, elevation (m), cost parts (Rp) and the demand each would
+    newly cover. Writes candidates.csv and candidates.gpkg."""
+    from towerplan import jobs
+    from towerplan.pipeline import PLAN_STAGES
+
+    _setup_logging(verbose, quiet)
+    sc = _load(scenario)
+    target = out_dir if out_dir is not None else Path(sc.outputs.dir)
+    with _stages(PLAN_STAGES[:5], quiet=quiet) as progress:
+        problem = jobs.candidates(sc, target, overwrite=overwrite, progress=progress)
+    if not quiet:
+        counts = problem.candidates["origin"].value_counts().to_dict()
+        out.print(f"{len(problem.candidates)} candidates "
+                  f"({', '.join(f'{k} {v}' for k, v in counts.items())}); outputs in {target}")
+
+
+@app.command()
+def sweep(
+    scenario: ScenarioArg = None,
+    budgets: Annotated[str, typer.Option("--budgets", help="Budgets in rupiah: START:STOP:STEP "
+                                         "(inclusive) or a comma list.")]
+    = "1.7e9:17e9:1.7e9",
+    out_dir: OutOpt = None,
+    overwrite: OverwriteOpt = False,
+    verbose: VerboseOpt = 0,
+    quiet: QuietOpt = False,
+) -> None:
+    """Coverage against budget (Rp) for the exact MILP and the greedy rule, with the marginal
+    demand per extra tower. Writes sweep.csv and sweep.png."""
+    from towerplan import jobs
+    from towerplan.pipeline import PLAN_STAGES
+
+    _setup_logging(verbose, quiet)
+    sc = _load(scenario)
+    values = jobs.parse_budgets(budgets)
+    target = out_dir if out_dir is not None else Path(sc.outputs.dir)
+    with _stages((*PLAN_STAGES[:5], "selection"), quiet=quiet) as progress:
+        table = jobs.sweep(sc, values, target, overwrite=overwrite, progress=progress)
+    if quiet:
+        return
+    view = Table(title=f"{sc.scenario.title}: coverage vs budget")
+    for col in ("budget (Rp bn)", "towers", "covered (MILP)", "covered (greedy)",
+                "greedy shortfall", "per extra tower"):
+        view.add_column(col, justify="right")
+    for _, r in table.iterrows():
+        view.add_row(f"{r.budget_idr / 1e9:g}", str(int(r.towers_milp)),
+                     f"{r.demand_covered_milp:,.0f}", f"{r.demand_covered_greedy:,.0f}",
+                     f"{r.greedy_shortfall_pct:.2f} %",
+                     f"{r.marginal_demand_per_extra_tower:,.0f}")
+    out.print(view)
+    out.print(f"outputs in {target}")
+
+
+@app.command()
+def audit(
+    scenario: ScenarioArg = None,
+    villages: Annotated[str | None, typer.Option("--villages", help="Comma-separated village "
+                                                 "names or Kemendagri codes that each get one "
+                                                 "tower. Default: [audit] villages of the "
+                                                 "scenario.", show_default=False)] = None,
+    out_dir: OutOpt = None,
+    overwrite: OverwriteOpt = False,
+    verbose: VerboseOpt = 0,
+    quiet: QuietOpt = False,
+) -> None:
+    """Compare a choice of villages (the best candidate inside each) with the exact optimum
+    for the same budget (Rp): demand covered, % of optimum, and the villages the optimum
+    serves instead. Writes audit.csv, audit.json and audit.gpkg."""
+    from towerplan import jobs
+    from towerplan.pipeline import PLAN_STAGES
+
+    _setup_logging(verbose, quiet)
+    sc = _load(scenario)
+    names = [v.strip() for v in villages.split(",") if v.strip()] if villages else []
+    target = out_dir if out_dir is not None else Path(sc.outputs.dir)
+    with _stages((*PLAN_STAGES[:5], "selection"), quiet=quiet) as progress:
+        s = jobs.audit(sc, target, villages=names, overwrite=overwrite, progress=progress)
+    if quiet:
+        return
+    unit = "people" if s["demand_basis"] == "population" else "km2"
+    out.print(f"audited: {', '.join(s['audit_villages'])} - Rp {s['audit_cost_idr']:,.0f}, "
+              f"{s['audit_demand']:,.0f} {unit} newly covered")
+    out.print(f"optimum for Rp {s['budget_idr']:,.0f}: {s['optimum_demand']:,.0f} {unit} "
+              f"({len(s['optimum_sites'])} towers); the audited choice reaches "
+              f"{s['share_of_optimum']:.1%} of it")
+    if s["villages_served_only_by_optimum"]:
+        out.print("the optimum serves instead: "
+                  + ", ".join(s["villages_served_only_by_optimum"]))
+    out.print(f"outputs in {target}")
+
+
 def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())
 

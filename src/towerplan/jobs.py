@@ -7,9 +7,10 @@ a failed run leaves nothing half-written.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 from pyproj import Transformer
@@ -21,15 +22,29 @@ from towerplan.io.rasters import RasterGrid, write_raster
 from towerplan.pipeline import (
     CurrentState,
     ProgressFn,
+    SelectionProblem,
     current_state,
     model_chain_text,
     publish_output_dir,
+    select,
+    selection_problem,
     stage_output_dir,
 )
 from towerplan.radio.chain import parse_chain
 from towerplan.scenario import Scenario
 
-__all__ = ["CoverageResult", "blankspots", "coverage_of_scenario", "coverage_of_sites"]
+__all__ = [
+    "CoverageResult",
+    "audit",
+    "blankspots",
+    "candidates",
+    "coverage_of_scenario",
+    "coverage_of_sites",
+    "parse_budgets",
+    "sweep",
+]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,3 +226,249 @@ def blankspots(scenario: Scenario, out_dir: str | Path, *, overwrite: bool = Fal
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return state
+
+
+def _frame_lonlat(frame: Any, crs: Any) -> Any:
+    """GeoDataFrame of points from ``x``/``y`` columns with ``lon``/``lat`` added."""
+    import geopandas as gpd
+
+    gdf = gpd.GeoDataFrame(frame.copy(), geometry=gpd.points_from_xy(frame["x"], frame["y"]),
+                           crs=crs)
+    ll = gdf.geometry.to_crs("EPSG:4326")
+    gdf["lon"], gdf["lat"] = ll.x.round(6), ll.y.round(6)
+    return gdf
+
+
+def _source_label(state: CurrentState) -> str:
+    from towerplan.outputs.exports import DATA_SOURCE_SYNTHETIC, DATA_SOURCE_USER
+
+    return DATA_SOURCE_SYNTHETIC if state.data.paths.demo is not None else DATA_SOURCE_USER
+
+
+def _staged(target: Path, overwrite: bool, write: Callable[[Path], T]) -> T:
+    """Run *write* into a staging directory and publish it as *target*."""
+    staging = stage_output_dir(target, overwrite=overwrite)
+    try:
+        result = write(staging)
+        publish_output_dir(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return result
+
+
+def candidates(scenario: Scenario, out_dir: str | Path, *, overwrite: bool = False,
+               progress: ProgressFn | None = None) -> SelectionProblem:
+    """Candidate sites with village, kecamatan, elevation, cost parts and the demand each
+    would newly cover: ``towerplan candidates SCENARIO`` (candidates.csv, candidates.gpkg)."""
+    from towerplan.io.vectors import write_gpkg_layers
+    from towerplan.outputs.columns import CANDIDATE_COLUMNS
+    from towerplan.outputs.exports import typed_layer, write_table_csv
+
+    def write(staging: Path) -> SelectionProblem:
+        state = current_state(scenario, progress=progress)
+        problem = selection_problem(scenario, state, progress=progress)
+        frame = _frame_lonlat(problem.candidates.assign(selected=False), state.villages.crs)
+        source = _source_label(state)
+        columns = [c for c in CANDIDATE_COLUMNS if c != "selected"]
+        write_table_csv(frame, columns, "candidates", staging / "candidates.csv", source)
+        write_gpkg_layers(staging / "candidates.gpkg", [
+            ("candidates", typed_layer(frame, columns, frame.crs, source), "Point")])
+        return problem
+
+    return _staged(Path(out_dir), overwrite, write)
+
+
+def parse_budgets(text: str) -> list[float]:
+    """Budgets from ``START:STOP:STEP`` (inclusive) or a comma list, in rupiah.
+
+    Examples
+    --------
+    >>> parse_budgets("1.7e9:6.8e9:1.7e9")
+    [1700000000.0, 3400000000.0, 5100000000.0, 6800000000.0]
+    """
+    try:
+        if ":" in text:
+            start, stop, step = (float(v) for v in text.split(":"))
+            if step <= 0 or stop < start:
+                raise ValueError
+            n = int(np.floor((stop - start) / step + 1e-9)) + 1
+            values = [start + k * step for k in range(n)]
+        else:
+            values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        msg = (f"--budgets {text!r} must be START:STOP:STEP or a comma list of rupiah, e.g. "
+               "1.7e9:17e9:1.7e9")
+        raise InputDataError(msg) from None
+    if not values or any(v <= 0 for v in values):
+        msg = f"--budgets {text!r}: every budget must be positive"
+        raise InputDataError(msg)
+    if len(values) > 200:
+        msg = f"--budgets {text!r} gives {len(values)} budgets; at most 200"
+        raise InputDataError(msg)
+    return values
+
+
+def sweep(scenario: Scenario, budgets: Sequence[float], out_dir: str | Path, *,
+          overwrite: bool = False, progress: ProgressFn | None = None) -> Any:
+    """Coverage against rupiah for the MILP and greedy: ``towerplan sweep`` (sweep.csv,
+    sweep.png). Returns the table."""
+    import pandas as pd
+
+    def write(staging: Path) -> Any:
+        state = current_state(scenario, progress=progress)
+        problem = selection_problem(scenario, state, progress=progress)
+        rows = []
+        prev_demand, prev_towers = state.units.weight[state.covered].sum(), 0
+        base = float(prev_demand)
+        total = float(state.units.weight.sum())
+        for k, budget in enumerate(budgets, start=1):
+            if progress is not None:
+                progress(f"selection {k}/{len(budgets)}")
+            exact, greedy = select(scenario, problem.candidates, problem.matrix, state.units,
+                                   state.covered, budget)
+            demand = base + exact.objective
+            towers = len(exact.sites)
+            extra = towers - prev_towers
+            rows.append({
+                "budget_idr": budget, "towers_milp": towers, "spent_milp_idr": exact.cost,
+                "demand_covered_milp": round(demand, 3),
+                "share_covered_milp": round(demand / total, 5) if total else 0.0,
+                "gap_milp": exact.gap, "towers_greedy": len(greedy.sites),
+                "spent_greedy_idr": greedy.cost,
+                "demand_covered_greedy": round(base + greedy.objective, 3),
+                "greedy_shortfall_pct": round(100 * (1 - greedy.objective / exact.objective), 3)
+                if exact.objective > 0 else 0.0,
+                "marginal_demand_per_extra_tower": round((demand - prev_demand) / extra, 3)
+                if extra > 0 else 0.0,
+            })
+            prev_demand, prev_towers = demand, towers
+        table = pd.DataFrame(rows)
+        _write_numeric_csv(table, staging / "sweep.csv")
+        _sweep_png(table, staging / "sweep.png", state.units.basis, scenario)
+        return table
+
+    return _staged(Path(out_dir), overwrite, write)
+
+
+def _write_numeric_csv(table: Any, path: Path) -> Path:
+    """Write a numeric table as CSV atomically."""
+    from towerplan.io.atomic import atomic_output
+
+    with atomic_output(path) as tmp:
+        table.to_csv(tmp, index=False, lineterminator="\n")
+    return path
+
+
+def _sweep_png(table: Any, path: Path, basis: str, scenario: Scenario) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from towerplan.io.atomic import atomic_output
+
+    fig, ax = plt.subplots(figsize=(9, 5), dpi=110)
+    try:
+        bn = table["budget_idr"] / 1e9
+        ax.plot(bn, table["demand_covered_milp"], "o-", label="MILP (optimal)")
+        ax.plot(bn, table["demand_covered_greedy"], "s--", label="greedy")
+        ax.set_xlabel("budget (Rp billion)")
+        ax.set_ylabel("demand covered (" + ("people" if basis == "population" else "km²") + ")")
+        ax.set_title(f"{scenario.scenario.title}: coverage vs budget", fontsize=10)
+        ax.grid(alpha=0.3)
+        ax.legend()
+        fig.tight_layout()
+        with atomic_output(path) as tmp:
+            fig.savefig(tmp, format="png")
+    finally:
+        plt.close(fig)
+
+
+def _match_villages(villages: Any, names: Sequence[str]) -> list[int]:
+    """Village indices for names or codes (case-insensitive); all problems reported at once."""
+    keys_name = villages["name"].astype(str).str.strip().str.casefold().to_numpy()
+    keys_code = villages["code"].astype(str).to_numpy()
+    found, problems = [], []
+    for name in names:
+        hits = np.flatnonzero((keys_name == name.strip().casefold()) | (keys_code == name))
+        if len(hits) == 1:
+            found.append(int(hits[0]))
+        elif len(hits) == 0:
+            problems.append(f"no village named {name!r}")
+        else:
+            codes = ", ".join(keys_code[hits])
+            problems.append(f"{name!r} is ambiguous ({codes}); give the code instead")
+    if problems:
+        raise InputDataError("audit: " + "; ".join(problems), problems=tuple(problems))
+    return found
+
+
+def audit(scenario: Scenario, out_dir: str | Path, *, villages: Sequence[str] = (),
+          overwrite: bool = False, progress: ProgressFn | None = None) -> Any:
+    """Audit a choice of villages against the optimum: ``towerplan audit`` (audit.csv,
+    audit.json, audit.gpkg with layers audit_sites and optimum_sites)."""
+    import json
+
+    from towerplan.analysis.audit import audit_sites
+    from towerplan.io.atomic import atomic_output
+    from towerplan.io.vectors import write_gpkg_layers
+
+    names = list(villages) or list(scenario.audit.villages)
+    if not names:
+        msg = "audit: name the villages with --villages or [audit] villages in the scenario"
+        raise InputDataError(msg)
+
+    def write(staging: Path) -> Any:
+        state = current_state(scenario, progress=progress)
+        chosen_v = _match_villages(state.villages, names)
+        extra = np.zeros(len(state.villages), bool)
+        extra[chosen_v] = True
+        problem = selection_problem(scenario, state, extra_villages=extra, progress=progress)
+        cands = problem.candidates
+        sites, problems = [], []
+        for v in chosen_v:
+            inside = np.flatnonzero(cands["village_code"].to_numpy() ==
+                                    state.villages["code"].iloc[v])
+            if not len(inside):
+                problems.append(f"no candidate site inside {state.villages['name'].iloc[v]}")
+                continue
+            sites.append(int(inside[np.argmax(cands["demand_alone"].to_numpy()[inside])]))
+        if problems:
+            raise InputDataError("audit: " + "; ".join(problems), problems=tuple(problems))
+        if progress is not None:
+            progress("selection")
+        res = audit_sites(problem.matrix, state.units.weight, problem.costs, sites,
+                          scenario.budget.total_idr, state.units.village, state.covered,
+                          time_limit_s=scenario.selection.time_limit_s)
+        names_v = state.villages["name"].astype(str).to_numpy()
+        frame = _frame_lonlat(cands, state.villages.crs)
+        table = frame.iloc[list(res.sites)][["site_id", "village_code", "village", "district",
+                                             "lon", "lat", "cost_total_idr", "demand_alone"]]
+        _write_numeric_csv(table.assign(choice="audit"), staging / "audit.csv")
+        summary = {
+            "scenario": scenario.scenario.name, "budget_idr": scenario.budget.total_idr,
+            "audit_villages": [names_v[v] for v in chosen_v],
+            "audit_cost_idr": res.cost, "audit_demand": round(res.objective, 3),
+            "optimum_cost_idr": res.optimum.cost,
+            "optimum_demand": round(res.optimum.objective, 3),
+            "optimum_gap": res.optimum.gap, "share_of_optimum": round(res.share_of_optimum, 4),
+            "optimum_sites": [
+                {"site_id": frame["site_id"].iloc[j], "village": frame["village"].iloc[j],
+                 "lon": float(frame["lon"].iloc[j]), "lat": float(frame["lat"].iloc[j])}
+                for j in res.optimum.sites],
+            "villages_served_only_by_optimum": [names_v[v] for v in res.villages_only_optimum],
+            "villages_served_only_by_audit": [names_v[v] for v in res.villages_only_audit],
+            "demand_basis": state.units.basis, "model_chain": model_chain_text(scenario),
+            "synthetic": state.data.paths.demo is not None,
+        }
+        with atomic_output(staging / "audit.json") as tmp:
+            tmp.write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
+        cols = ["site_id", "village_code", "village", "district", "cost_total_idr",
+                "demand_alone", "geometry"]
+        write_gpkg_layers(staging / "audit.gpkg", [
+            ("audit_sites", frame.iloc[list(res.sites)][cols], "Point"),
+            ("optimum_sites", frame.iloc[list(res.optimum.sites)][cols], "Point")])
+        return summary
+
+    return _staged(Path(out_dir), overwrite, write)

@@ -54,11 +54,14 @@ from towerplan.scenario import Scenario
 __all__ = [
     "PLAN_STAGES",
     "CurrentState",
+    "SelectionProblem",
     "ProgressFn",
     "current_state",
     "plan",
     "publish_output_dir",
     "run_plan",
+    "select",
+    "selection_problem",
     "stage_output_dir",
 ]
 
@@ -184,6 +187,60 @@ def current_state(scenario: Scenario, *, progress: ProgressFn | None = None) -> 
     return CurrentState(data, link, terrain, villages, units, existing, before, stats)
 
 
+@dataclass(frozen=True, slots=True)
+class SelectionProblem:
+    """Candidates and what each would cover: the input of every selection.
+
+    Attributes
+    ----------
+    state : CurrentState
+        Inputs and today's coverage.
+    candidates : pandas.DataFrame
+        Candidate sites with positions (``x``, ``y``), village, costs and ``demand_alone``.
+    sites : _Sites
+        Candidate positions and heights.
+    matrix : scipy.sparse.csr_matrix
+        ``(n_candidates, n_units)``: True where a candidate covers a demand unit.
+    """
+
+    state: CurrentState
+    candidates: pd.DataFrame
+    sites: _Sites
+    matrix: Any
+
+    @property
+    def costs(self) -> np.ndarray:
+        """Total cost per candidate, rupiah."""
+        return self.candidates["cost_total_idr"].to_numpy(float)
+
+
+def selection_problem(scenario: Scenario, state: CurrentState, *,
+                      extra_villages: np.ndarray | None = None,
+                      progress: ProgressFn | None = None) -> SelectionProblem:
+    """Generate candidates and their coverage of the demand units.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario.
+    state : CurrentState
+        From :func:`current_state`.
+    extra_villages : numpy.ndarray of bool, optional
+        Villages that get candidates even when already covered (e.g. audited villages).
+    progress : callable, optional
+        Stage callback.
+    """
+    _step(progress, "candidates")
+    cands = _candidates(scenario, state.data, state.villages, state.stats, extra_villages)
+    _step(progress, "candidate coverage")
+    sites = _Sites(cands[["x", "y"]].to_numpy(float), cands["height_m"].to_numpy(float))
+    matrix = _candidate_matrix(sites, state.units, state.link, state.terrain, progress)
+    fresh_weight = np.where(state.covered, 0.0, state.units.weight)
+    cands["demand_alone"] = np.asarray(matrix @ fresh_weight, dtype=float).ravel() \
+        if len(cands) else np.empty(0)
+    return SelectionProblem(state, cands, sites, matrix)
+
+
 def plan(scenario: Scenario, *, progress: ProgressFn | None = None) -> PlanResult:
     """Compute a plan without writing anything (all stages but ``outputs``)."""
     t0 = time.perf_counter()
@@ -193,21 +250,11 @@ def plan(scenario: Scenario, *, progress: ProgressFn | None = None) -> PlanResul
     covered_before, stats_before = state.covered, state.stats
     n_v = len(villages)
     cov = scenario.coverage
-
-    _step(progress, "candidates")
-    cands = _candidates(scenario, data, villages, stats_before)
-
-    _step(progress, "candidate coverage")
-    cand_sites = _Sites(cands[["x", "y"]].to_numpy(float), cands["height_m"].to_numpy(float))
-    matrix = _candidate_matrix(cand_sites, units, link, terrain, progress)
-    cands["demand_alone"] = [
-        float(units.weight[matrix.indices[matrix.indptr[j]:matrix.indptr[j + 1]]]
-              [~covered_before[matrix.indices[matrix.indptr[j]:matrix.indptr[j + 1]]]].sum())
-        for j in range(len(cands))
-    ]
+    problem = selection_problem(scenario, state, progress=progress)
+    cands, matrix, cand_sites = problem.candidates, problem.matrix, problem.sites
 
     _step(progress, "selection")
-    selection, greedy = _select(scenario, cands, matrix, units, covered_before)
+    selection, greedy = select(scenario, cands, matrix, units, covered_before)
     cands["selected"] = False
     cands.loc[list(selection.sites), "selected"] = True
 
@@ -331,11 +378,13 @@ def _demand_units(scenario: Scenario, data: LoadedInputs) -> DemandUnits:
 
 
 def _candidates(scenario: Scenario, data: LoadedInputs, villages: Any,
-                stats_before: pd.DataFrame) -> pd.DataFrame:
+                stats_before: pd.DataFrame, extra_villages: np.ndarray | None) -> pd.DataFrame:
     opts = scenario.candidates
     geoms = villages.geometry.to_numpy()
     region = shapely.union_all(shapely.make_valid(geoms))
     need = stats_before["status"].to_numpy() != COVERED
+    if extra_villages is not None:
+        need = need | extra_villages
     target = shapely.intersection(
         shapely.union_all(shapely.make_valid(geoms[need])).buffer(_TARGET_BAND_M), region) \
         if need.any() else shapely.Polygon()
@@ -390,8 +439,11 @@ def _candidates(scenario: Scenario, data: LoadedInputs, villages: Any,
     return pd.concat([frame, costs[list(COST_PARTS) + ["cost_total_idr"]]], axis=1)
 
 
-def _select(scenario: Scenario, cands: pd.DataFrame, matrix: Any, units: DemandUnits,
-            covered_before: np.ndarray) -> tuple[SelectionResult, SelectionResult]:
+def select(scenario: Scenario, cands: pd.DataFrame, matrix: Any, units: DemandUnits,
+            covered_before: np.ndarray, budget: float | None = None
+            ) -> tuple[SelectionResult, SelectionResult]:
+    """Selection by the scenario's method and the greedy baseline (at *budget*, default the
+    scenario's)."""
     sel = scenario.selection
     index = {sid: j for j, sid in enumerate(cands["site_id"])}
     unknown = [s for s in (*sel.must_include, *sel.must_exclude) if s not in index]
@@ -406,7 +458,7 @@ def _select(scenario: Scenario, cands: pd.DataFrame, matrix: Any, units: DemandU
         "groups": groups, "max_per_group": sel.max_per_kecamatan,
     }
     costs = cands["cost_total_idr"].to_numpy(float)
-    budget = scenario.budget.total_idr
+    budget = scenario.budget.total_idr if budget is None else budget
     greedy = select_sites(matrix, units.weight, costs, budget, covered_before, "greedy", **kwargs)
     if sel.method == "greedy":
         return greedy, greedy

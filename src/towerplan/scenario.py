@@ -26,6 +26,7 @@ from towerplan.errors import InputFileError, ScenarioError
 
 __all__ = [
     "BUILTIN_DEMO",
+    "Audit",
     "Budget",
     "Calibration",
     "Candidates",
@@ -372,6 +373,20 @@ class Selection:
 
 
 @dataclass(frozen=True, slots=True)
+class Audit:
+    """A past or proposed decision to compare with the optimum (``towerplan audit``).
+
+    Attributes
+    ----------
+    villages : tuple of str
+        Names (or Kemendagri codes) of the villages that each get one tower; the best
+        candidate inside each village is used. Empty = give them on the command line.
+    """
+
+    villages: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Outputs:
     """Output options.
 
@@ -405,6 +420,7 @@ class Scenario:
     costs: Costs = field(default_factory=Costs)
     candidates: Candidates = field(default_factory=Candidates)
     selection: Selection = field(default_factory=Selection)
+    audit: Audit = field(default_factory=Audit)
     outputs: Outputs = field(default_factory=Outputs)
     base_dir: str = "."
 
