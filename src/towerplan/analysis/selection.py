@@ -25,8 +25,9 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -74,6 +75,51 @@ class SelectionResult:
     runtime_s: float
 
 
+@dataclass(frozen=True, slots=True)
+class _Shares:
+    """Villages whose minimum share is not met yet by the already covered demand.
+
+    ``of_unit`` maps each demand unit to its row in ``labels`` (-1 = unconstrained);
+    ``need`` is the weight still to cover in each village.
+    """
+
+    labels: np.ndarray
+    share: np.ndarray
+    total: np.ndarray
+    need: np.ndarray
+    of_unit: np.ndarray
+
+    @property
+    def tol(self) -> np.ndarray:
+        return 1e-9 * np.maximum(self.total, 1.0)
+
+    def describe(self, rows: Iterable[Any]) -> str:
+        return ", ".join(f"{int(self.labels[k])} (>= {100 * self.share[k]:.4g} %)" for k in rows)
+
+
+@dataclass(frozen=True, slots=True)
+class _Problem:
+    """Matrix form of one selection: effective weights (0 where already covered) and rules."""
+
+    a: sp.csr_matrix
+    w: np.ndarray
+    c: np.ndarray
+    budget: float
+    allowed: np.ndarray
+    forced: list[int]
+    group_of: np.ndarray | None
+    max_per_group: int
+    shares: _Shares | None
+
+    def village_gain(self, covered: np.ndarray) -> np.ndarray:
+        """Newly covered weight per constrained village given a covered-unit mask."""
+        sh = self.shares
+        if sh is None:
+            return np.zeros(0)
+        hit = covered & (sh.of_unit >= 0)
+        return np.bincount(sh.of_unit[hit], weights=self.w[hit], minlength=len(sh.labels))
+
+
 def select_sites(
     coverage: sp.spmatrix,
     weights: np.ndarray,
@@ -86,6 +132,8 @@ def select_sites(
     must_exclude: Sequence[int] = (),
     groups: np.ndarray | None = None,
     max_per_group: int = 0,
+    unit_group: np.ndarray | None = None,
+    min_share: dict[int, float] | None = None,
     time_limit_s: float | None = None,
 ) -> SelectionResult:
     """Choose sites maximising newly covered demand weight within a budget.
@@ -106,10 +154,15 @@ def select_sites(
         Solver.
     must_include, must_exclude : sequence of int, keyword-only
         Site indices forced in or out.
-    groups : numpy.ndarray of int, shape (n_sites,), optional
+    groups : numpy.ndarray, shape (n_sites,), optional
         Group (e.g. kecamatan) of each site, for ``max_per_group``.
     max_per_group : int
         At most this many sites per group; 0 = no limit.
+    unit_group : numpy.ndarray of int, shape (n_demand,), optional
+        Village of each demand unit (-1 = none), for ``min_share``.
+    min_share : dict of int to float, optional
+        Village -> minimum share (0..1) of its total demand weight that must be covered after
+        the selection, counting units already covered.
     time_limit_s : float, optional
         Solver time limit (MILP only).
 
@@ -120,7 +173,8 @@ def select_sites(
     Raises
     ------
     InfeasibleSelectionError
-        When the forced sites alone exceed the budget or the constraints admit no solution.
+        When the forced sites alone exceed the budget or the constraints admit no solution
+        (the message names the villages whose minimum share cannot be met).
 
     Examples
     --------
@@ -136,31 +190,37 @@ def select_sites(
     """
     t0 = time.perf_counter()
     a = sp.csr_matrix(coverage, dtype=bool)
+    a.sum_duplicates()
+    a.sort_indices()
     n_sites, n_dem = a.shape
     w = np.asarray(weights, dtype=float)
     c = np.asarray(costs, dtype=float)
-    _check_inputs(a, w, c, budget, covered, must_include, must_exclude, groups)
-    w_eff = w.copy()
-    if covered is not None:
-        w_eff[np.asarray(covered, dtype=bool)] = 0.0
+    _check_inputs(a, w, c, budget, covered, must_include, must_exclude, groups, unit_group,
+                  min_share)
+    done = np.zeros(n_dem, bool) if covered is None else np.asarray(covered, dtype=bool)
+    w_eff = np.where(done, 0.0, w)
     forced_in = sorted(set(int(j) for j in must_include))
-    forced_out = set(int(j) for j in must_exclude)
+    forced_out = [int(j) for j in must_exclude]
     if c[forced_in].sum() > budget + 1e-6:
         msg = (f"must-include sites cost Rp {c[forced_in].sum():,.0f}, more than the budget "
                f"Rp {budget:,.0f}")
         raise InfeasibleSelectionError(msg)
-    allowed = np.array([j not in forced_out and c[j] <= budget + 1e-6 for j in range(n_sites)],
-                       dtype=bool)
-    grp = None if groups is None or max_per_group <= 0 else np.asarray(groups)
+    allowed = c <= budget + 1e-6
+    allowed[forced_out] = False
+    group_of = None
+    if groups is not None and max_per_group > 0:
+        group_of = np.unique(np.asarray(groups), return_inverse=True)[1].ravel()
+    shares = _share_targets(w, done, unit_group, min_share)
+    prob = _Problem(a, w_eff, c, float(budget), allowed, forced_in, group_of, max_per_group,
+                    shares)
     if method == "milp":
-        sites, gap, bound, status = _solve_milp(a, w_eff, c, budget, allowed, forced_in, grp,
-                                                max_per_group, time_limit_s)
+        sites, gap, bound, status = _solve_milp(prob, time_limit_s)
         solver = "milp (HiGHS)"
     elif method == "greedy":
-        sites = _greedy(a, w_eff, c, budget, allowed, forced_in, grp, max_per_group)
+        sites = _greedy(prob)
         gap, bound, status, solver = None, None, "heuristic", "greedy"
     elif method == "bruteforce":
-        sites = _bruteforce(a, w_eff, c, budget, allowed, forced_in, grp, max_per_group)
+        sites = _bruteforce(prob)
         gap, bound, status, solver = 0.0, None, "optimal", "bruteforce"
     else:
         msg = f"unknown selection method {method!r}; choose 'milp', 'greedy' or 'bruteforce'"
@@ -178,8 +238,7 @@ def covered_weight(a: sp.csr_matrix, w: np.ndarray, sites: Sequence[int]) -> flo
     """Total weight of the demand units covered by *sites*."""
     if len(sites) == 0:
         return 0.0
-    hit = np.asarray(a[list(sites)].sum(axis=0)).ravel() > 0
-    return float(w[hit].sum())
+    return float(w[_hit(a, sites)].sum())
 
 
 def build_order(coverage: sp.spmatrix, weights: np.ndarray, costs: np.ndarray,
@@ -212,9 +271,18 @@ def _gain(a: sp.csr_matrix, w: np.ndarray, j: int) -> float:
     return float(w[a.indices[a.indptr[j]:a.indptr[j + 1]]].sum())
 
 
+def _hit(a: sp.csr_matrix, sites: Sequence[int]) -> np.ndarray:
+    """Mask of the demand units covered by *sites*."""
+    hit = np.zeros(a.shape[1], dtype=bool)
+    for j in sites:
+        hit[a.indices[a.indptr[j]:a.indptr[j + 1]]] = True
+    return hit
+
+
 def _check_inputs(a: sp.csr_matrix, w: np.ndarray, c: np.ndarray, budget: float,
                   covered: np.ndarray | None, must_include: Sequence[int],
-                  must_exclude: Sequence[int], groups: np.ndarray | None) -> None:
+                  must_exclude: Sequence[int], groups: np.ndarray | None,
+                  unit_group: np.ndarray | None, min_share: dict[int, float] | None) -> None:
     n_sites, n_dem = a.shape
     problems = []
     if w.shape != (n_dem,):
@@ -237,124 +305,304 @@ def _check_inputs(a: sp.csr_matrix, w: np.ndarray, c: np.ndarray, budget: float,
     both = set(must_include) & set(must_exclude)
     if both:
         problems.append(f"sites both forced in and out: {sorted(both)[:5]}")
+    problems += _share_problems(n_dem, unit_group, min_share)
     if problems:
         raise ValueError("; ".join(problems))
 
 
-def _group_ok(chosen: Sequence[int], grp: np.ndarray | None, max_per_group: int) -> bool:
-    if grp is None or not chosen:
-        return True
-    _, counts = np.unique(grp[list(chosen)], return_counts=True)
-    return bool(counts.max() <= max_per_group)
+def _share_problems(n_dem: int, unit_group: np.ndarray | None,
+                    min_share: dict[int, float] | None) -> list[str]:
+    problems = []
+    if unit_group is not None and np.shape(unit_group) != (n_dem,):
+        problems.append(f"unit_group has shape {np.shape(unit_group)}, expected ({n_dem},)")
+    if not min_share:
+        return problems
+    if unit_group is None:
+        problems.append("min_share needs unit_group (the village of each demand unit)")
+    bad_share = [v for v, s in min_share.items() if not 0.0 <= s <= 1.0]
+    if bad_share:
+        problems.append(f"min_share values must lie in [0, 1]; villages {bad_share[:5]}")
+    if unit_group is not None and np.shape(unit_group) == (n_dem,):
+        present = set(np.unique(np.asarray(unit_group)).tolist())
+        missing = [v for v in min_share if v < 0 or v not in present]
+        if missing:
+            problems.append(f"min_share names villages without demand units: {missing[:5]}")
+    return problems
 
 
-def _greedy(a: sp.csr_matrix, w: np.ndarray, c: np.ndarray, budget: float, allowed: np.ndarray,
-            forced: list[int], grp: np.ndarray | None, max_per_group: int) -> list[int]:
-    """Marginal gain per rupiah, then compare with the best affordable single site."""
-    chosen = list(forced)
-    w_left = w.copy()
-    for j in chosen:
-        w_left[a[j].indices] = 0.0
+def _share_targets(w: np.ndarray, done: np.ndarray, unit_group: np.ndarray | None,
+                   min_share: dict[int, float] | None) -> _Shares | None:
+    """Weight each village still needs; villages already at their share are dropped."""
+    if not min_share or unit_group is None:
+        return None
+    ug = np.asarray(unit_group, dtype=np.int64)
+    labels = np.array(sorted(min_share), dtype=np.int64)
+    share = np.array([float(min_share[int(v)]) for v in labels])
+    pos = np.clip(np.searchsorted(labels, ug), 0, len(labels) - 1)
+    member = labels[pos] == ug
+    of_unit = np.where(member, pos, -1)
+    total = np.bincount(of_unit[member], weights=w[member], minlength=len(labels))
+    met = member & done
+    have = np.bincount(of_unit[met], weights=w[met], minlength=len(labels))
+    need = share * total - have
+    active = need > 1e-9 * np.maximum(total, 1.0)
+    if not active.any():
+        return None
+    remap = np.full(len(labels), -1, dtype=np.int64)
+    remap[active] = np.arange(int(active.sum()))
+    of_unit = np.where(member, remap[pos], -1)
+    return _Shares(labels[active], share[active], total[active], need[active], of_unit)
+
+
+def _candidate_mask(p: _Problem, in_sel: np.ndarray, spent: float,
+                    counts: np.ndarray | None) -> np.ndarray:
+    """Sites that can still be added: allowed, not chosen, affordable, group not full."""
+    ok = p.allowed & ~in_sel & (spent + p.c <= p.budget + 1e-6)
+    if p.group_of is not None and counts is not None:
+        ok &= counts[p.group_of] < p.max_per_group
+    return ok
+
+
+def _greedy(p: _Problem) -> list[int]:
+    """Meet the minimum shares, then marginal gain per rupiah; then the best-single fallback."""
+    a, c = p.a, p.c
+    chosen = list(p.forced)
+    in_sel = np.zeros(a.shape[0], dtype=bool)
+    in_sel[chosen] = True
+    w_left = p.w.copy()
+    w_left[_hit(a, chosen)] = 0.0
+    counts = None if p.group_of is None else np.bincount(p.group_of[chosen],
+                                                          minlength=p.group_of.max() + 1)
     spent = float(c[chosen].sum())
-    cand = [int(j) for j in np.flatnonzero(allowed) if j not in chosen]
+    af = a.astype(np.float64)
+    if p.shares is not None:
+        spent = _greedy_shares(p, chosen, in_sel, w_left, counts, spent)
     while True:
-        best_j, best_ratio = -1, 0.0
-        for j in cand:
-            if spent + c[j] > budget + 1e-6 or not _group_ok([*chosen, j], grp, max_per_group):
-                continue
-            ratio = _gain(a, w_left, j) / c[j]
-            if ratio > best_ratio:
-                best_j, best_ratio = j, ratio
-        if best_j < 0:
+        ok = _candidate_mask(p, in_sel, spent, counts)
+        ratio = np.where(ok, (af @ w_left) / c, 0.0)
+        best_j = int(np.argmax(ratio))
+        if ratio[best_j] <= 0.0:
             break
         chosen.append(best_j)
-        cand.remove(best_j)
+        in_sel[best_j] = True
         spent += c[best_j]
-        w_left[a[best_j].indices] = 0.0
-    single = [j for j in map(int, np.flatnonzero(allowed))
-              if c[j] + c[forced].sum() <= budget + 1e-6 and j not in forced
-              and _group_ok([*forced, j], grp, max_per_group)]
+        if counts is not None and p.group_of is not None:
+            counts[p.group_of[best_j]] += 1
+        w_left[_gain_units(a, best_j)] = 0.0
+    single = [j for j in map(int, np.flatnonzero(p.allowed))
+              if c[j] + c[p.forced].sum() <= p.budget + 1e-6 and j not in p.forced
+              and _group_ok([*p.forced, j], p.group_of, p.max_per_group)
+              and _shares_met(p, [*p.forced, j])]
     if single:
-        gains = [covered_weight(a, w, [*forced, j]) for j in single]
+        gains = [covered_weight(a, p.w, [*p.forced, j]) for j in single]
         k = int(np.argmax(gains))
-        if gains[k] > covered_weight(a, w, chosen):
-            return [*forced, single[k]]
+        if gains[k] > covered_weight(a, p.w, chosen):
+            return [*p.forced, single[k]]
     return chosen
 
 
-def _bruteforce(a: sp.csr_matrix, w: np.ndarray, c: np.ndarray, budget: float,
-                allowed: np.ndarray, forced: list[int], grp: np.ndarray | None,
-                max_per_group: int) -> list[int]:
-    free = [int(j) for j in np.flatnonzero(allowed) if j not in forced]
+def _gain_units(a: sp.csr_matrix, j: int) -> np.ndarray:
+    return a.indices[a.indptr[j]:a.indptr[j + 1]]
+
+
+def _greedy_shares(p: _Problem, chosen: list[int], in_sel: np.ndarray, w_left: np.ndarray,
+                   counts: np.ndarray | None, spent: float) -> float:
+    """Add the cheapest site per unit of missing village weight until every share is met."""
+    sh = p.shares
+    assert sh is not None
+    member = np.flatnonzero(sh.of_unit >= 0)
+    missing = sh.need - p.village_gain(_hit(p.a, chosen))
+    while np.any(missing > sh.tol):
+        village_w = sp.csr_matrix((w_left[member], (member, sh.of_unit[member])),
+                                  shape=(p.a.shape[1], len(sh.labels)))
+        gain = sp.coo_matrix(p.a.astype(float) @ village_w)
+        capped = np.minimum(gain.data, np.maximum(missing, 0.0)[gain.col])
+        useful = np.bincount(gain.row, weights=capped, minlength=p.a.shape[0])
+        ok = _candidate_mask(p, in_sel, spent, counts)
+        ratio = np.where(ok, useful / p.c, 0.0)
+        j = int(np.argmax(ratio))
+        if ratio[j] <= 0.0:
+            short = np.flatnonzero(missing > sh.tol)
+            msg = (f"greedy selection cannot meet the minimum share of villages "
+                   f"{sh.describe(short)} within the budget Rp {p.budget:,.0f}")
+            raise InfeasibleSelectionError(msg, status="heuristic")
+        chosen.append(j)
+        in_sel[j] = True
+        spent += float(p.c[j])
+        if counts is not None and p.group_of is not None:
+            counts[p.group_of[j]] += 1
+        units = _gain_units(p.a, j)
+        inside = units[sh.of_unit[units] >= 0]
+        missing -= np.bincount(sh.of_unit[inside], weights=w_left[inside],
+                               minlength=len(sh.labels))
+        w_left[units] = 0.0
+    return spent
+
+
+def _group_ok(chosen: Sequence[int], group_of: np.ndarray | None, max_per_group: int) -> bool:
+    if group_of is None or not chosen:
+        return True
+    return bool(np.bincount(group_of[list(chosen)]).max() <= max_per_group)
+
+
+def _shares_met(p: _Problem, chosen: Sequence[int]) -> bool:
+    if p.shares is None:
+        return True
+    return bool(np.all(p.village_gain(_hit(p.a, chosen)) >= p.shares.need - p.shares.tol))
+
+
+def _bruteforce(p: _Problem, chunk: int = 4096) -> list[int]:
+    """Enumerate every subset of the free sites in vectorised chunks."""
+    free = [int(j) for j in np.flatnonzero(p.allowed) if j not in p.forced]
     if len(free) > _BRUTEFORCE_MAX_SITES:
         msg = (f"bruteforce selection handles at most {_BRUTEFORCE_MAX_SITES} free sites, "
                f"got {len(free)}; use method='milp'")
         raise ValueError(msg)
-    best, best_val = list(forced), covered_weight(a, w, forced)
-    base_cost = float(c[forced].sum())
-    for r in range(1, len(free) + 1):
-        for combo in itertools.combinations(free, r):
-            chosen = [*forced, *combo]
-            if base_cost + c[list(combo)].sum() > budget + 1e-6:
-                continue
-            if not _group_ok(chosen, grp, max_per_group):
-                continue
-            val = covered_weight(a, w, chosen)
-            if val > best_val + 1e-12:
-                best, best_val = chosen, val
+    dense = p.a.toarray()
+    chunk = max(64, min(chunk, int(2e7 // (max(len(free), 1) * max(p.a.shape[1], 1)))))
+    base = _hit(p.a, p.forced)
+    base_cost = float(p.c[p.forced].sum())
+    sh = p.shares
+    k = 0 if sh is None else len(sh.labels)
+    member_w = np.zeros((p.a.shape[1], k))
+    if sh is not None:
+        inside = np.flatnonzero(sh.of_unit >= 0)
+        member_w[inside, sh.of_unit[inside]] = p.w[inside]
+    ever_met = np.zeros(k, dtype=bool)
+    best: list[int] | None = None
+    best_val = -np.inf
+    combos = itertools.chain.from_iterable(
+        itertools.combinations(free, r) for r in range(len(free) + 1))
+    while block := list(itertools.islice(combos, chunk)):
+        idx = np.zeros((len(block), len(free) or 1), dtype=np.int64)
+        size = np.array([len(b) for b in block])
+        mask = np.arange(idx.shape[1]) < size[:, None]
+        idx[mask] = np.fromiter(itertools.chain.from_iterable(block), dtype=np.int64)
+        hit = base | (dense[idx] & mask[:, :, None]).any(axis=1)
+        feasible = base_cost + np.where(mask, p.c[idx], 0.0).sum(axis=1) <= p.budget + 1e-6
+        if p.group_of is not None:
+            feasible &= _combo_groups_ok(p, idx, mask)
+        if sh is not None:
+            met = hit @ member_w >= sh.need - sh.tol
+            ever_met |= (met & feasible[:, None]).any(axis=0)
+            feasible &= met.all(axis=1)
+        val = np.where(feasible, hit @ p.w, -np.inf)
+        i = int(np.argmax(val))
+        if feasible[i] and val[i] > best_val + 1e-12:
+            best, best_val = [*p.forced, *block[i]], float(val[i])
+    if best is None and sh is None:
+        msg = "no selection satisfies the group limit with the must-include sites"
+        raise InfeasibleSelectionError(msg, status="infeasible")
+    if best is None:
+        assert sh is not None
+        msg = _share_message(sh, np.flatnonzero(~ever_met), p.budget)
+        raise InfeasibleSelectionError(msg, status="infeasible")
     return best
 
 
-def _aggregate_demand(a: sp.csr_matrix, w: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray]:
-    """Drop zero-weight units and merge units covered by the same set of sites.
+def _combo_groups_ok(p: _Problem, idx: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    assert p.group_of is not None
+    n_labels = int(p.group_of.max()) + 1
+    base = np.bincount(p.group_of[p.forced], minlength=n_labels)
+    onehot = (p.group_of[idx][:, :, None] == np.arange(n_labels)) & mask[:, :, None]
+    counts = onehot.sum(axis=1) + base
+    return np.asarray(counts.max(axis=1) <= p.max_per_group)
 
-    Returns the reduced matrix (n_sites, n_groups) and the summed weight per group.
+
+def _share_message(sh: _Shares, alone: np.ndarray, budget: float) -> str:
+    if len(alone):
+        return (f"minimum share cannot be met within the budget Rp {budget:,.0f} "
+                f"for villages {sh.describe(alone)}")
+    return (f"minimum shares of villages {sh.describe(range(len(sh.labels)))} cannot all be "
+            f"met together within the budget Rp {budget:,.0f}")
+
+
+def _aggregate_demand(a: sp.csr_matrix, w: np.ndarray, label: np.ndarray | None = None
+                      ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+    """Drop zero-weight units and merge units with the same label and set of covering sites.
+
+    Returns the reduced matrix (n_sites, n_groups), the summed weight per group and the label
+    of each group (-1 when no labels are given).
     """
     keep = np.flatnonzero(w > 0)
+    lab = np.full(len(keep), -1, np.int64) if label is None else np.asarray(label)[keep]
     sub = sp.csc_matrix(a[:, keep])
+    sub.sum_duplicates()
     sub.sort_indices()
-    keys: dict[bytes, int] = {}
-    group_of = np.empty(len(keep), dtype=np.int64)
-    for k in range(len(keep)):
-        rows = sub.indices[sub.indptr[k]:sub.indptr[k + 1]]
-        key = rows.tobytes()
-        group_of[k] = keys.setdefault(key, len(keys))
-    n_groups = len(keys)
-    w_group = np.bincount(group_of, weights=w[keep], minlength=n_groups)
-    merge = sp.csr_matrix((np.ones(len(keep)), (np.arange(len(keep)), group_of)),
-                          shape=(len(keep), n_groups))
-    reduced = sp.csr_matrix((sub @ merge) > 0)
-    nonempty = np.asarray(reduced.sum(axis=0)).ravel() > 0
-    return sp.csr_matrix(reduced[:, nonempty]), w_group[nonempty]
+    first, group_of = _group_columns(sub, lab)
+    w_group = np.bincount(group_of, weights=w[keep], minlength=len(first))
+    nonempty = np.diff(sub.indptr)[first] > 0
+    reduced = sp.csr_matrix(sub[:, first[nonempty]])
+    return reduced, w_group[nonempty], lab[first[nonempty]]
 
 
-def _solve_milp(a: sp.csr_matrix, w: np.ndarray, c: np.ndarray, budget: float,
-                allowed: np.ndarray, forced: list[int], grp: np.ndarray | None,
-                max_per_group: int, time_limit_s: float | None
+def _group_columns(sub: sp.csc_matrix, lab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First column of each (label, row set) class and the class of every column.
+
+    Columns are keyed by two random 64-bit set hashes; the classes are then checked row by
+    row and the exact (slow) grouping is used should a hash collision ever occur.
+    """
+    n_rows, n_cols = sub.shape
+    if n_cols == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    rng = np.random.default_rng(20240917)
+    nnz = np.diff(sub.indptr)
+    keys = [lab.astype(np.int64), nnz.astype(np.int64)]
+    for _ in range(2):
+        r = rng.integers(0, np.iinfo(np.int64).max, n_rows, dtype=np.int64).view(np.uint64)
+        cum = np.concatenate([np.zeros(1, np.uint64), np.cumsum(r[sub.indices], dtype=np.uint64)])
+        keys.append((cum[sub.indptr[1:]] - cum[sub.indptr[:-1]]).view(np.int64))
+    _, first, group_of = np.unique(np.column_stack(keys), axis=0, return_index=True,
+                                   return_inverse=True)
+    group_of = group_of.ravel()
+    rep = first[group_of]
+    col_of_nz = np.repeat(np.arange(n_cols), nnz)
+    offset = np.arange(sub.nnz) - sub.indptr[col_of_nz]
+    if np.array_equal(sub.indices, sub.indices[sub.indptr[rep][col_of_nz] + offset]):
+        return first, group_of
+    return _group_columns_exact(sub, lab)
+
+
+def _group_columns_exact(sub: sp.csc_matrix, lab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    keys: dict[tuple[int, bytes], int] = {}
+    first: list[int] = []
+    group_of = np.empty(sub.shape[1], dtype=np.int64)
+    for k in range(sub.shape[1]):
+        key = (int(lab[k]), sub.indices[sub.indptr[k]:sub.indptr[k + 1]].tobytes())
+        g = keys.setdefault(key, len(keys))
+        if g == len(first):
+            first.append(k)
+        group_of[k] = g
+    return np.array(first, dtype=np.int64), group_of
+
+
+def _solve_milp(p: _Problem, time_limit_s: float | None
                 ) -> tuple[list[int], float | None, float | None, str]:
-    from scipy.optimize import Bounds, milp
+    from scipy.optimize import milp
 
-    n_sites = a.shape[0]
-    red, wg = _aggregate_demand(a, w)
+    n_sites = p.a.shape[0]
+    sh = p.shares
+    red, wg, village = _aggregate_demand(p.a, p.w, None if sh is None else sh.of_unit)
     n_y = red.shape[1]
     # Variables: x (n_sites, binary) then y (n_y, continuous in [0, 1]).
     objective = np.concatenate([np.zeros(n_sites), -wg])
-    constraints = [_budget_row(c, n_y, budget), _cover_rows(red)]
-    if grp is not None:
-        constraints.append(_group_rows(grp, n_y, max_per_group))
-    lower = np.zeros(n_sites + n_y)
-    upper = np.ones(n_sites + n_y)
-    upper[:n_sites][~allowed] = 0.0
-    lower[forced] = 1.0
+    constraints = [_budget_row(p.c, n_y, p.budget), _cover_rows(red)]
+    if p.group_of is not None:
+        constraints.append(_group_rows(p.group_of, n_y, p.max_per_group))
+    if sh is not None:
+        constraints.append(_share_rows(village, wg, sh.need - sh.tol, n_sites))
     integrality = np.concatenate([np.ones(n_sites), np.zeros(n_y)])
     options: dict[str, float | bool] = {"disp": False, "mip_rel_gap": 0.0}
     if time_limit_s is not None:
         options["time_limit"] = float(time_limit_s)
     with _native_stdout_silenced():
         res = milp(objective, constraints=constraints, integrality=integrality,
-                   bounds=Bounds(lower, upper), options=options)
+                   bounds=_site_bounds(p, n_y), options=options)
     if res.x is None:
-        msg = f"selection has no feasible solution: {res.message}"
+        if sh is not None and res.status == 2:
+            msg = _share_message(sh, _villages_out_of_budget(p, red, wg, village), p.budget)
+        else:
+            msg = f"selection has no feasible solution: {res.message}"
         raise InfeasibleSelectionError(msg, status=str(res.status))
     sites = [int(j) for j in np.flatnonzero(res.x[:n_sites] > 0.5)]
     value = -float(res.fun)
@@ -362,6 +610,44 @@ def _solve_milp(a: sp.csr_matrix, w: np.ndarray, c: np.ndarray, budget: float,
         else value
     gap = float(res.mip_gap) if getattr(res, "mip_gap", None) is not None else 0.0
     return sites, max(gap, 0.0), max(bound, value), str(res.message)
+
+
+def _site_bounds(p: _Problem, n_y: int) -> object:
+    """0 <= x_j <= 1 (x_j = 1 forced in, x_j = 0 when not allowed) and 0 <= y_i <= 1."""
+    from scipy.optimize import Bounds
+
+    n_sites = p.a.shape[0]
+    lower = np.zeros(n_sites + n_y)
+    upper = np.ones(n_sites + n_y)
+    upper[:n_sites][~p.allowed] = 0.0
+    lower[p.forced] = 1.0
+    return Bounds(lower, upper)
+
+
+def _villages_out_of_budget(p: _Problem, red: sp.csr_matrix, wg: np.ndarray,
+                            village: np.ndarray) -> np.ndarray:
+    """Villages whose share alone costs more than the budget (cheapest cover, MILP each)."""
+    from scipy.optimize import milp
+
+    sh = p.shares
+    assert sh is not None
+    n_sites, n_y = red.shape
+    objective = np.concatenate([p.c, np.zeros(n_y)])
+    integrality = np.concatenate([np.ones(n_sites), np.zeros(n_y)])
+    base = [_cover_rows(red)]
+    if p.group_of is not None:
+        base.append(_group_rows(p.group_of, n_y, p.max_per_group))
+    short = []
+    for v in range(len(sh.labels)):
+        lower = np.full(len(sh.labels), -np.inf)
+        lower[v] = sh.need[v] - sh.tol[v]
+        with _native_stdout_silenced():
+            res = milp(objective, constraints=[*base, _share_rows(village, wg, lower, n_sites)],
+                       integrality=integrality, bounds=_site_bounds(p, n_y),
+                       options={"disp": False})
+        if res.x is None or float(res.fun) > p.budget + 1e-6:
+            short.append(v)
+    return np.array(short, dtype=np.int64)
 
 
 @contextlib.contextmanager
@@ -399,12 +685,26 @@ def _cover_rows(red: sp.csr_matrix) -> object:
     return LinearConstraint(mat, -np.inf, 0.0)
 
 
-def _group_rows(grp: np.ndarray, n_y: int, max_per_group: int) -> object:
-    """sum_{j in g} x_j <= max_per_group for every group g."""
+def _group_rows(group_of: np.ndarray, n_y: int, max_per_group: int) -> object:
+    """sum_{j in g} x_j <= max_per_group for every group g (``group_of`` = 0..n_groups-1)."""
     from scipy.optimize import LinearConstraint
 
-    labels, inv = np.unique(grp, return_inverse=True)
-    n_sites = len(grp)
-    mat = sp.csr_matrix((np.ones(n_sites), (inv, np.arange(n_sites))),
-                        shape=(len(labels), n_sites + n_y))
+    n_sites = len(group_of)
+    mat = sp.csr_matrix((np.ones(n_sites), (group_of, np.arange(n_sites))),
+                        shape=(int(group_of.max()) + 1, n_sites + n_y))
     return LinearConstraint(mat, -np.inf, float(max_per_group))
+
+
+def _share_rows(village: np.ndarray, wg: np.ndarray, lower: np.ndarray, n_sites: int) -> object:
+    """sum_{i in v} w_i y_i >= lower_v for every village v with a minimum share.
+
+    ``lower_v`` is the share of the village's weight minus what is already covered; y_i is
+    bounded by actual coverage through :func:`_cover_rows`.
+    """
+    from scipy.optimize import LinearConstraint
+
+    n_y = len(wg)
+    sel = np.flatnonzero(village >= 0)
+    mat = sp.csr_matrix((wg[sel], (village[sel], n_sites + sel)),
+                        shape=(len(lower), n_sites + n_y))
+    return LinearConstraint(mat, lower, np.inf)
