@@ -326,7 +326,8 @@ def sweep(scenario: Scenario, budgets: Sequence[float], out_dir: str | Path, *,
             if progress is not None:
                 progress(f"selection {k}/{len(budgets)}")
             exact, greedy = select(scenario, problem.candidates, problem.matrix, state.units,
-                                   state.covered, budget)
+                                   state.covered, budget,
+                                   blank_villages=state.stats["status"].to_numpy() == "blank")
             demand = base + exact.objective
             towers = len(exact.sites)
             extra = towers - prev_towers

@@ -254,7 +254,9 @@ def plan(scenario: Scenario, *, progress: ProgressFn | None = None) -> PlanResul
     cands, matrix, cand_sites = problem.candidates, problem.matrix, problem.sites
 
     _step(progress, "selection")
-    selection, greedy = select(scenario, cands, matrix, units, covered_before)
+    blank_today = stats_before["status"].to_numpy() == BLANK
+    selection, greedy = select(scenario, cands, matrix, units, covered_before,
+                               blank_villages=blank_today)
     cands["selected"] = False
     cands.loc[list(selection.sites), "selected"] = True
 
@@ -440,7 +442,8 @@ def _candidates(scenario: Scenario, data: LoadedInputs, villages: Any,
 
 
 def select(scenario: Scenario, cands: pd.DataFrame, matrix: Any, units: DemandUnits,
-            covered_before: np.ndarray, budget: float | None = None
+            covered_before: np.ndarray, budget: float | None = None,
+            blank_villages: np.ndarray | None = None
             ) -> tuple[SelectionResult, SelectionResult]:
     """Selection by the scenario's method and the greedy baseline (at *budget*, default the
     scenario's)."""
@@ -457,6 +460,12 @@ def select(scenario: Scenario, cands: pd.DataFrame, matrix: Any, units: DemandUn
         "must_exclude": [index[s] for s in sel.must_exclude],
         "groups": groups, "max_per_group": sel.max_per_kecamatan,
     }
+    if sel.min_share_blank_village > 0 and blank_villages is not None:
+        with_demand = np.bincount(units.village, weights=units.weight,
+                                  minlength=len(blank_villages)) > 0
+        kwargs["unit_group"] = units.village
+        kwargs["min_share"] = {int(v): sel.min_share_blank_village
+                               for v in np.flatnonzero(blank_villages & with_demand)}
     costs = cands["cost_total_idr"].to_numpy(float)
     budget = scenario.budget.total_idr if budget is None else budget
     greedy = select_sites(matrix, units.weight, costs, budget, covered_before, "greedy", **kwargs)

@@ -357,6 +357,9 @@ class Selection:
         ``milp``: exact budgeted maximum coverage with HiGHS (default ``milp``).
     time_limit_s : float
         Solver time limit in seconds (default 120).
+    min_share_blank_village : float
+        Every village that is blank today must reach at least this share of its demand
+        covered, 0-1 (default 0 = no such rule). Infeasible within the budget → a clear error.
     max_per_kecamatan : int
         At most this many new sites per kecamatan; 0 = no limit (default 0).
     must_include : tuple of str
@@ -367,6 +370,7 @@ class Selection:
 
     method: Literal["greedy", "milp"] = "milp"
     time_limit_s: float = 120.0
+    min_share_blank_village: float = 0.0
     max_per_kecamatan: int = 0
     must_include: tuple[str, ...] = ()
     must_exclude: tuple[str, ...] = ()
@@ -650,6 +654,9 @@ def _check_values(s: Scenario) -> list[str]:
     positive("candidates.grid_spacing_m", s.candidates.grid_spacing_m)
     non_negative("candidates.min_spacing_m", s.candidates.min_spacing_m)
     positive("selection.time_limit_s", s.selection.time_limit_s)
+    if not 0.0 <= s.selection.min_share_blank_village <= 1.0:
+        p.append("'selection.min_share_blank_village' must be between 0 and 1, got "
+                 f"{s.selection.min_share_blank_village:g}")
     if s.selection.max_per_kecamatan < 0:
         p.append("'selection.max_per_kecamatan' must be 0 or more, got "
                  f"{s.selection.max_per_kecamatan}")

@@ -183,3 +183,25 @@ def test_terrain_chain_plan_covers_no_more_than_distance_only_and_is_cached(
     again = run_plan(terrain, tmp_path / "again")
     assert again.summary["objective"] == hilly.summary["objective"]
     assert list((tmp_path / "cache" / "coverage").glob("*.npz")) == cached
+
+
+def test_min_share_per_blank_village_is_honoured_or_refused(
+        tmp_path: Path, small_scenario: Callable[..., Path]) -> None:
+    import dataclasses
+
+    from towerplan.errors import InfeasibleSelectionError
+
+    base = load_scenario(small_scenario(budget="8_500_000_000"))
+    free = run_plan(base, tmp_path / "free")
+    blank = free.villages["status_before"] == "blank"
+    assert blank.any()
+    ruled = dataclasses.replace(base, selection=dataclasses.replace(
+        base.selection, min_share_blank_village=0.5))
+    try:
+        result = run_plan(ruled, tmp_path / "ruled")
+    except InfeasibleSelectionError as exc:
+        assert "share" in str(exc)
+        return
+    shares = result.villages.loc[blank.to_numpy(), "share_covered_after"]
+    assert (shares >= 0.5 - 1e-9).all()
+    assert result.summary["objective"] <= free.summary["objective"] + 1e-6
