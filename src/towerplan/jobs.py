@@ -188,16 +188,9 @@ def blankspots(scenario: Scenario, out_dir: str | Path, *, overwrite: bool = Fal
 
     from towerplan.io.vectors import write_gpkg_layers
     from towerplan.outputs.columns import BLANKSPOT_COLUMNS
-    from towerplan.outputs.exports import (
-        DATA_SOURCE_SYNTHETIC,
-        DATA_SOURCE_USER,
-        typed_layer,
-        write_table_csv,
-    )
+    from towerplan.outputs.exports import typed_layer, write_table_csv
 
-    target = Path(out_dir)
-    staging = stage_output_dir(target, overwrite=overwrite)
-    try:
+    def write(staging: Path) -> CurrentState:
         state = current_state(scenario, progress=progress)
         ids = list(state.data.towers["tower_id"].astype(str))
         table = state.villages[["code", "name", "district_code", "district", "kind",
@@ -209,7 +202,7 @@ def blankspots(scenario: Scenario, out_dir: str | Path, *, overwrite: bool = Fal
         table["best_server"] = [ids[k] if k >= 0 else "" for k in state.stats["best_server"]]
         layer = gpd.GeoDataFrame(table, geometry=state.villages.geometry.values,
                                  crs=state.villages.crs)
-        source = DATA_SOURCE_SYNTHETIC if state.data.paths.demo is not None else DATA_SOURCE_USER
+        source = _source_label(state)
         write_table_csv(table, BLANKSPOT_COLUMNS, "villages", staging / "villages.csv", source)
         write_gpkg_layers(staging / "blankspots.gpkg", [
             ("villages", typed_layer(layer, BLANKSPOT_COLUMNS, layer.crs, source),
@@ -221,11 +214,9 @@ def blankspots(scenario: Scenario, out_dir: str | Path, *, overwrite: bool = Fal
                      RasterGrid(comp.rsrp_dbm, dem.transform, dem.crs, None),
                      description="best-server RSRP of the existing towers (dBm)",
                      tags={"model_chain": model_chain_text(scenario)})
-        publish_output_dir(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return state
+        return state
+
+    return _staged(Path(out_dir), overwrite, write)
 
 
 def _frame_lonlat(frame: Any, crs: Any) -> Any:
