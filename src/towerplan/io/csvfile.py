@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from pathlib import Path
 
 from towerplan.errors import InputFileError
 
-__all__ = ["read_csv_records"]
+__all__ = ["find_column", "parse_number", "read_csv_records"]
 
 
 def read_csv_records(path: Path, *, what: str) -> tuple[list[tuple[int, list[str]]], str]:
@@ -49,3 +50,22 @@ def read_csv_records(path: Path, *, what: str) -> tuple[list[tuple[int, list[str
     rows = [(reader.line_num, [f.strip() for f in row]) for row in reader
             if any(f.strip() for f in row)]
     return rows, delimiter
+
+
+def find_column(header: list[str], names: tuple[str, ...]) -> int | None:
+    """Index of the first of *names* present in *header*, or None."""
+    for name in names:
+        if name in header:
+            return header.index(name)
+    return None
+
+
+def parse_number(text: str, decimal_comma: bool) -> float:
+    """Parse *text* as a float; ``nan`` when it is not a finite number."""
+    if decimal_comma:
+        text = text.replace(",", ".")
+    try:
+        value = float(text)
+    except ValueError:
+        return math.nan
+    return value if math.isfinite(value) else math.nan

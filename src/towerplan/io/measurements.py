@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from towerplan.errors import InputDataError
-from towerplan.io.csvfile import read_csv_records
+from towerplan.io.csvfile import find_column, parse_number, read_csv_records
 from towerplan.io.report import LayerReport
 from towerplan.io.villages import problems_message
 
@@ -73,7 +73,7 @@ def read_measurements(path: str | Path) -> tuple[pd.DataFrame, LayerReport]:
         raise InputDataError(msg, problems=(msg,))
     header = [h.lower() for h in rows[0][1]]
     records = rows[1:]
-    columns = {name: _find(header, aliases)
+    columns = {name: find_column(header, aliases)
                for name, aliases in zip(MEASUREMENT_COLUMNS, (_LON, _LAT, _RSRP, _SITE),
                                         strict=True)}
     missing = [name for name in MEASUREMENT_COLUMNS[:3] if columns[name] is None]
@@ -93,24 +93,6 @@ def read_measurements(path: str | Path) -> tuple[pd.DataFrame, LayerReport]:
     return table, _report(table, path, header, columns)
 
 
-def _find(header: list[str], names: tuple[str, ...]) -> int | None:
-    for name in names:
-        if name in header:
-            return header.index(name)
-    return None
-
-
-def _number(text: str, decimal_comma: bool) -> float:
-    """Parse *text* as a float; ``nan`` when it is not a finite number."""
-    if decimal_comma:
-        text = text.replace(",", ".")
-    try:
-        value = float(text)
-    except ValueError:
-        return math.nan
-    return value if math.isfinite(value) else math.nan
-
-
 def _parse(records: list[tuple[int, list[str]]], columns: dict[str, int | None], *,
            decimal_comma: bool) -> tuple[pd.DataFrame, list[str]]:
     """Parse every record, appending one problem per bad line."""
@@ -124,7 +106,7 @@ def _parse(records: list[tuple[int, list[str]]], columns: dict[str, int | None],
         for name, (lo, hi) in limits.items():
             index = columns[name]
             raw = fields[index] if index is not None and index < len(fields) else ""
-            value = _number(raw, decimal_comma)
+            value = parse_number(raw, decimal_comma)
             if not raw:
                 bad.append(f"{name} is empty")
             elif math.isnan(value):

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from towerplan.errors import InputDataError
-from towerplan.io.csvfile import read_csv_records
+from towerplan.io.csvfile import find_column, parse_number, read_csv_records
 from towerplan.io.report import LayerReport
 from towerplan.io.villages import problems_message
 from towerplan.outputs.columns import TOWER_COLUMNS
@@ -121,30 +121,12 @@ def _detect_layout(path: Path, rows: list[tuple[int, list[str]]],
     records = rows[1:]
     if {"radio", "mcc", "lon", "lat"} <= set(header) and ({"net", "mnc"} & set(header)):
         return "OpenCelliD", header, records
-    if _find(header, _LON) is not None and _find(header, _LAT) is not None:
+    if find_column(header, _LON) is not None and find_column(header, _LAT) is not None:
         return "simple", header, records
     msg = (f"{path}: unknown towers layout; columns found: {', '.join(first)}; expected "
            "lon,lat[,height_m,operator,radio,tower_id] or an OpenCelliD export "
            f"({','.join(OPENCELLID_COLUMNS)})")
     raise InputDataError(msg, problems=(msg,))
-
-
-def _find(header: list[str], names: tuple[str, ...]) -> int | None:
-    for name in names:
-        if name in header:
-            return header.index(name)
-    return None
-
-
-def _number(text: str, decimal_comma: bool) -> float:
-    """Parse *text* as a float; ``nan`` when it is not a finite number."""
-    if decimal_comma:
-        text = text.replace(",", ".")
-    try:
-        value = float(text)
-    except ValueError:
-        return math.nan
-    return value if math.isfinite(value) else math.nan
 
 
 def _coordinates(records: list[tuple[int, list[str]]], ilon: int, ilat: int,
@@ -155,7 +137,7 @@ def _coordinates(records: list[tuple[int, list[str]]], ilon: int, ilat: int,
     for k, (line, fields) in enumerate(records):
         raw_lon = fields[ilon] if ilon < len(fields) else ""
         raw_lat = fields[ilat] if ilat < len(fields) else ""
-        x, y = _number(raw_lon, decimal_comma), _number(raw_lat, decimal_comma)
+        x, y = parse_number(raw_lon, decimal_comma), parse_number(raw_lat, decimal_comma)
         bad = []
         if math.isnan(x):
             bad.append(f"lon '{raw_lon}' is not a number")
@@ -179,10 +161,10 @@ def _simple(header: list[str], records: list[tuple[int, list[str]]], default_hei
             decimal_comma: bool) -> tuple[pd.DataFrame, list[str], list[str]]:
     problems: list[str] = []
     notes: list[str] = []
-    ilon, ilat = _find(header, _LON), _find(header, _LAT)
+    ilon, ilat = find_column(header, _LON), find_column(header, _LAT)
     assert ilon is not None and ilat is not None
     lon, lat = _coordinates(records, ilon, ilat, decimal_comma, problems)
-    iheight = _find(header, _HEIGHT)
+    iheight = find_column(header, _HEIGHT)
     heights = np.full(len(records), default_height_m)
     defaulted = 0
     for k, (line, fields) in enumerate(records):
@@ -190,14 +172,14 @@ def _simple(header: list[str], records: list[tuple[int, list[str]]], default_hei
         if not raw:
             defaulted += 1
             continue
-        value = _number(raw, decimal_comma)
+        value = parse_number(raw, decimal_comma)
         if not 0 < value <= _MAX_HEIGHT_M:
             problems.append(f"line {line}: height '{raw}' is not a height in metres "
                             f"(0 < height <= {_MAX_HEIGHT_M:g})")
         heights[k] = value
     if defaulted:
         notes.append(f"{defaulted} towers without height get the default {default_height_m:g} m")
-    ids = [_field(f, _find(header, ("tower_id",))) for _, f in records]
+    ids = [_field(f, find_column(header, ("tower_id",))) for _, f in records]
     if not any(ids):
         ids = _generated_ids(len(records))
         notes.append(f"tower ids T{1:0{len(ids[0]) - 1}d}.. generated in file order")
@@ -205,8 +187,8 @@ def _simple(header: list[str], records: list[tuple[int, list[str]]], default_hei
         problems.extend(_id_problems(ids, records))
     table = pd.DataFrame({
         "tower_id": ids, "lon": lon, "lat": lat, "height_m": heights,
-        "operator": [_field(f, _find(header, ("operator",))) for _, f in records],
-        "radio": [_field(f, _find(header, ("radio",))).upper() for _, f in records],
+        "operator": [_field(f, find_column(header, ("operator",))) for _, f in records],
+        "radio": [_field(f, find_column(header, ("radio",))).upper() for _, f in records],
         "cells": np.ones(len(records), dtype=np.int64),
     })
     return table, problems, notes
