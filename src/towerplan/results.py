@@ -78,6 +78,13 @@ class PlanResult:
         Terrain in the working CRS, metres.
     summary : dict
         The content of ``summary.json``.
+    audit : geopandas.GeoDataFrame or None
+        Audit sites of a past decision (``AUDIT_COLUMNS``), when the scenario names one.
+    audit_summary : dict or None
+        Audit figures (audit vs optimum for the same budget), when ``audit`` is set.
+    links : geopandas.GeoDataFrame or None
+        Backhaul hops of the selected sites (``BACKHAUL_COLUMNS``, line geometries), when the
+        backhaul stage ran.
     """
 
     scenario: Scenario
@@ -90,3 +97,6 @@ class PlanResult:
     rsrp_after: RasterGrid
     dem: RasterGrid
     summary: dict[str, Any] = field(default_factory=dict)
+    audit: gpd.GeoDataFrame | None = None
+    audit_summary: dict[str, Any] | None = None
+    links: gpd.GeoDataFrame | None = None

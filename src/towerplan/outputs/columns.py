@@ -6,6 +6,8 @@ Units are part of the names (``_km2``, ``_idr``, ``_dbm``, ``_m``).
 from __future__ import annotations
 
 __all__ = [
+    "AUDIT_COLUMNS",
+    "BACKHAUL_COLUMNS",
     "BLANKSPOT_COLUMNS",
     "CANDIDATE_COLUMNS",
     "RANKING_COLUMNS",
@@ -70,6 +72,30 @@ RANKING_COLUMNS: tuple[str, ...] = (
     "villages_lifted",         # number of villages leaving 'blank' status at this step
     "villages_lifted_names",   # their names, separated by '; '
     "best_rsrp_dbm",           # strongest RSRP the site delivers to a newly covered cell
+)
+
+#: Audit sites of a past decision (``audit`` layer, audit table of the reports), one per site.
+AUDIT_COLUMNS: tuple[str, ...] = (
+    "audit_id",                # A1, A2, ... in the order given
+    "lon", "lat",
+    "village_code", "village", "district",
+    "source",                  # "village" (best tower inside a named village) or "sites" (CSV)
+    "cost_total_idr",
+    "new_demand",              # demand this audit site covers beyond existing towers (alone)
+)
+
+#: Backhaul links of the selected sites (``links`` layer), one row per hop.
+BACKHAUL_COLUMNS: tuple[str, ...] = (
+    "link_id",
+    "site_id",                 # the selected site this hop serves
+    "from_id", "to_id",        # node ids: site_id, tower_id or pop_id
+    "from_lon", "from_lat", "to_lon", "to_lat",
+    "technology",              # fibre / microwave / vsat
+    "distance_km",
+    "clearance_ratio",         # worst first-Fresnel-zone clearance (1 = fully clear), nan for vsat
+    "margin_db",               # fade margin against the availability target, nan for vsat
+    "feasible",                # bool
+    "cost_idr",
 )
 
 #: Keys of summary.json (DESIGN.md section 7, plus provenance).
