@@ -88,9 +88,12 @@ def read_landcover(path: str | Path, *, dst_crs: CRS, transform: Affine,
     valid = int(known.sum())
     cell_km2 = _cell_area_km2(dst_crs, transform)
     empty = classes.size - valid
-    if empty:
-        problems.append(f"{empty} cells ({empty * cell_km2:.2f} km²) have no land cover")
     notes = [note]
+    if empty:
+        # Outside the raster or nodata (often the sea): no clutter loss there. A note, not a
+        # problem, so a land cover that stops at the coast still validates.
+        notes.append(f"{empty} cells ({empty * cell_km2:.2f} km²) have no land cover: "
+                     "no clutter loss there")
     if valid:
         values, counts = np.unique(classes[known], return_counts=True)
         order = np.argsort(-counts)

@@ -68,7 +68,8 @@ def test_unknown_codes_and_nodata_reported(tmp_path):
     assert report.count == 100 - 4
     assert report.problems[0] == ("codes 7 (3 cells) are not ESA WorldCover classes; treated as "
                                   "no data")
-    assert report.problems[1].startswith("24 cells (0.00 km²) have no land cover")
+    assert len(report.problems) == 1
+    assert report.notes[1].startswith("24 cells (0.00 km²) have no land cover: no clutter loss")
 
 
 def test_landcover_reprojected_from_geographic(tmp_path):
