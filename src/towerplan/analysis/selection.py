@@ -11,30 +11,39 @@ Problem (DESIGN.md section 5)::
                x_j in {0, 1},  0 <= y_i <= 1
                (demand already covered by existing towers is left out)
 
-``method="milp"`` solves it exactly with HiGHS through :func:`scipy.optimize.milp` and reports
-the optimality gap; ``method="greedy"`` is the classic marginal-gain-per-rupiah rule with the
-best-single-site fallback (Khuller, Moss and Naor 1999); ``method="bruteforce"`` enumerates all
-subsets and is meant for tiny cases and tests.
+``method="milp"`` solves it exactly with HiGHS (highspy) after exact reductions, a heuristic
+incumbent and reduced-cost fixing (:mod:`towerplan.analysis.selection_exact`) and reports the
+optimality gap; :class:`SelectionModel` and :func:`select_sites_sweep` prepare the reductions
+and the LP relaxation once and solve many budgets with warm starts. ``method="greedy"`` is the
+classic marginal-gain-per-rupiah rule with the best-single-site fallback (Khuller, Moss and
+Naor 1999); ``method="bruteforce"`` enumerates all subsets and is meant for tiny cases and
+tests.
 """
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import logging
-import os
-import sys
 import time
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
+from towerplan.analysis.selection_exact import (
+    Core,
+    Relaxation,
+    aggregate_demand,
+    native_stdout_silenced,
+    reduce_core,
+    solve_core,
+)
 from towerplan.errors import InfeasibleSelectionError
 
-__all__ = ["SelectionResult", "build_order", "select_sites"]
+__all__ = ["SelectionModel", "SelectionResult", "build_order", "select_sites",
+           "select_sites_sweep"]
 
 log = logging.getLogger(__name__)
 
@@ -214,9 +223,12 @@ def select_sites(
     prob = _Problem(a, w_eff, c, float(budget), allowed, forced_in, group_of, max_per_group,
                     shares)
     if method == "milp":
-        sites, gap, bound, status = _solve_milp(prob, time_limit_s)
-        solver = "milp (HiGHS)"
-    elif method == "greedy":
+        model = SelectionModel(a, w, c, done, must_include=forced_in, must_exclude=forced_out,
+                               groups=groups, max_per_group=max_per_group,
+                               unit_group=unit_group, min_share=min_share)
+        res = model.solve(budget, time_limit_s=time_limit_s)
+        return replace(res, runtime_s=time.perf_counter() - t0)
+    if method == "greedy":
         sites = _greedy(prob)
         gap, bound, status, solver = None, None, "heuristic", "greedy"
     elif method == "bruteforce":
@@ -232,6 +244,145 @@ def select_sites(
              runtime)
     return SelectionResult(chosen, objective, float(c[list(chosen)].sum()), gap, bound, solver,
                            status, runtime)
+
+
+class SelectionModel:
+    """Exact selection for one coverage matrix, prepared once and solved for many budgets.
+
+    The constructor applies the budget-independent reductions (forced sites folded in,
+    demand classes merged, dominated sites dropped); :meth:`solve` reuses them, warm-starts
+    the LP relaxation from the previous budget and starts from the previous optimum.
+    Parameters are those of :func:`select_sites` without the budget and the method.
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp, numpy as np
+    >>> a = sp.csr_matrix(np.array([[0,1,0,0,0],[0,0,1,0,0],[1,1,0,0,0],[0,0,1,1,1]], bool))
+    >>> model = SelectionModel(a, np.array([3.,5,1,1,1]), np.array([1.,1,5,5]))
+    >>> [model.solve(b).objective for b in (1, 2, 10)]
+    [5.0, 6.0, 11.0]
+    """
+
+    def __init__(self, coverage: sp.spmatrix, weights: np.ndarray, costs: np.ndarray,
+                 covered: np.ndarray | None = None, *, must_include: Sequence[int] = (),
+                 must_exclude: Sequence[int] = (), groups: np.ndarray | None = None,
+                 max_per_group: int = 0, unit_group: np.ndarray | None = None,
+                 min_share: dict[int, float] | None = None) -> None:
+        t0 = time.perf_counter()
+        a = sp.csr_matrix(coverage, dtype=bool)
+        a.sum_duplicates()
+        a.sort_indices()
+        w = np.asarray(weights, dtype=float)
+        c = np.asarray(costs, dtype=float)
+        _check_inputs(a, w, c, 0.0, covered, must_include, must_exclude, groups, unit_group,
+                      min_share)
+        done = np.zeros(a.shape[1], bool) if covered is None else np.asarray(covered, bool)
+        self._a, self._c, self._w = a, c, np.where(done, 0.0, w)
+        self._forced = sorted(set(int(j) for j in must_include))
+        allowed = np.ones(a.shape[0], dtype=bool)
+        allowed[[int(j) for j in must_exclude]] = False
+        self._excluded = ~allowed.copy()
+        allowed[self._forced] = False
+        self._group_of: np.ndarray | None = None
+        self._max_per_group = max_per_group
+        cap = None
+        if groups is not None and max_per_group > 0:
+            self._group_of = np.unique(np.asarray(groups), return_inverse=True)[1].ravel()
+            n_groups = int(self._group_of.max()) + 1
+            cap = max_per_group - np.bincount(self._group_of[self._forced], minlength=n_groups)
+        self._shares = _share_targets(w, done, unit_group, min_share)
+        gone = done | _hit(a, self._forced)
+        core_shares = _share_targets(w, gone, unit_group, min_share)
+        self._core: Core = reduce_core(
+            a, np.where(gone, 0.0, w), c, allowed,
+            None if core_shares is None else core_shares.of_unit, self._group_of, cap,
+            None if core_shares is None else core_shares.need - core_shares.tol)
+        self._relax = Relaxation(self._core) if self._core.plain else None
+        self._last: list[int] = []
+        self.prepare_s = time.perf_counter() - t0
+        log.info("selection model: %d of %d sites, %d demand classes, %.2f s",
+                 self._core.n_sites, a.shape[0], self._core.a.shape[1], self.prepare_s)
+
+    @property
+    def core(self) -> Core:
+        """The reduced problem (sites left after the reductions, demand classes)."""
+        return self._core
+
+    def solve(self, budget: float, *, time_limit_s: float | None = None) -> SelectionResult:
+        """Exact selection within *budget* (rupiah); ``runtime_s`` excludes the preparation.
+
+        Raises
+        ------
+        InfeasibleSelectionError
+            As :func:`select_sites`.
+        """
+        t0 = time.perf_counter()
+        if not budget >= 0:
+            msg = f"budget must be >= 0, got {budget}"
+            raise ValueError(msg)
+        c, core = self._c, self._core
+        forced_cost = float(c[self._forced].sum())
+        if forced_cost > budget + 1e-6:
+            msg = (f"must-include sites cost Rp {forced_cost:,.0f}, more than the budget "
+                   f"Rp {budget:,.0f}")
+            raise InfeasibleSelectionError(msg)
+        if core.cap is not None and np.any(core.cap < 0):
+            msg = "no selection satisfies the group limit with the must-include sites"
+            raise InfeasibleSelectionError(msg, status="infeasible")
+        sol = solve_core(core, budget - forced_cost, self._relax, [self._last], time_limit_s)
+        if sol is None:
+            raise InfeasibleSelectionError(self._infeasible_message(budget), status="2")
+        if sol.value == -np.inf:
+            msg = f"selection has no feasible solution: {sol.status}"
+            raise InfeasibleSelectionError(msg, status=sol.status)
+        self._last = list(sol.sites)
+        chosen = tuple(sorted([*self._forced, *(int(j) for j in core.sites[list(sol.sites)])]))
+        objective = covered_weight(self._a, self._w, chosen)
+        bound = objective - sol.value + sol.bound
+        gap = max(bound - objective, 0.0) / max(abs(objective), 1.0)
+        gap = 0.0 if gap < 1e-9 else gap
+        runtime = time.perf_counter() - t0
+        log.info("selection milp (HiGHS): %d sites, objective %.6g, gap %.3g, %.2f s",
+                 len(chosen), objective, gap, runtime)
+        return SelectionResult(chosen, objective, float(c[list(chosen)].sum()), gap,
+                               max(bound, objective), "milp (HiGHS)", sol.status, runtime)
+
+    def _infeasible_message(self, budget: float) -> str:
+        sh = self._shares
+        if sh is None:
+            return "selection has no feasible solution"
+        allowed = ~self._excluded & (self._c <= budget + 1e-6)
+        p = _Problem(self._a, self._w, self._c, float(budget), allowed, self._forced,
+                     self._group_of, self._max_per_group, sh)
+        red, wg, village = aggregate_demand(p.a, p.w, sh.of_unit)
+        return _share_message(sh, _villages_out_of_budget(p, red, wg, village), budget)
+
+
+def select_sites_sweep(coverage: sp.spmatrix, weights: np.ndarray, costs: np.ndarray,
+                       budgets: Sequence[float], covered: np.ndarray | None = None, *,
+                       must_include: Sequence[int] = (), must_exclude: Sequence[int] = (),
+                       groups: np.ndarray | None = None, max_per_group: int = 0,
+                       unit_group: np.ndarray | None = None,
+                       min_share: dict[int, float] | None = None,
+                       time_limit_s: float | None = None) -> list[SelectionResult]:
+    """Exact selections for many budgets at once (``method="milp"`` of :func:`select_sites`).
+
+    Budgets are solved in increasing order on one :class:`SelectionModel`; each result equals
+    that of an independent :func:`select_sites` call up to ties between optimal selections.
+    ``time_limit_s`` applies to each budget.
+
+    Returns
+    -------
+    list of SelectionResult
+        In the order of *budgets*.
+    """
+    model = SelectionModel(coverage, weights, costs, covered, must_include=must_include,
+                           must_exclude=must_exclude, groups=groups, max_per_group=max_per_group,
+                           unit_group=unit_group, min_share=min_share)
+    out: dict[int, SelectionResult] = {}
+    for k in np.argsort(np.asarray(budgets, dtype=float), kind="stable"):
+        out[int(k)] = model.solve(float(budgets[k]), time_limit_s=time_limit_s)
+    return [out[k] for k in range(len(budgets))]
 
 
 def covered_weight(a: sp.csr_matrix, w: np.ndarray, sites: Sequence[int]) -> float:
@@ -517,101 +668,6 @@ def _share_message(sh: _Shares, alone: np.ndarray, budget: float) -> str:
             f"met together within the budget Rp {budget:,.0f}")
 
 
-def _aggregate_demand(a: sp.csr_matrix, w: np.ndarray, label: np.ndarray | None = None
-                      ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
-    """Drop zero-weight units and merge units with the same label and set of covering sites.
-
-    Returns the reduced matrix (n_sites, n_groups), the summed weight per group and the label
-    of each group (-1 when no labels are given).
-    """
-    keep = np.flatnonzero(w > 0)
-    lab = np.full(len(keep), -1, np.int64) if label is None else np.asarray(label)[keep]
-    sub = sp.csc_matrix(a[:, keep])
-    sub.sum_duplicates()
-    sub.sort_indices()
-    first, group_of = _group_columns(sub, lab)
-    w_group = np.bincount(group_of, weights=w[keep], minlength=len(first))
-    nonempty = np.diff(sub.indptr)[first] > 0
-    reduced = sp.csr_matrix(sub[:, first[nonempty]])
-    return reduced, w_group[nonempty], lab[first[nonempty]]
-
-
-def _group_columns(sub: sp.csc_matrix, lab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """First column of each (label, row set) class and the class of every column.
-
-    Columns are keyed by two random 64-bit set hashes; the classes are then checked row by
-    row and the exact (slow) grouping is used should a hash collision ever occur.
-    """
-    n_rows, n_cols = sub.shape
-    if n_cols == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    rng = np.random.default_rng(20240917)
-    nnz = np.diff(sub.indptr)
-    keys = [lab.astype(np.int64), nnz.astype(np.int64)]
-    for _ in range(2):
-        r = rng.integers(0, np.iinfo(np.int64).max, n_rows, dtype=np.int64).view(np.uint64)
-        cum = np.concatenate([np.zeros(1, np.uint64), np.cumsum(r[sub.indices], dtype=np.uint64)])
-        keys.append((cum[sub.indptr[1:]] - cum[sub.indptr[:-1]]).view(np.int64))
-    _, first, group_of = np.unique(np.column_stack(keys), axis=0, return_index=True,
-                                   return_inverse=True)
-    group_of = group_of.ravel()
-    rep = first[group_of]
-    col_of_nz = np.repeat(np.arange(n_cols), nnz)
-    offset = np.arange(sub.nnz) - sub.indptr[col_of_nz]
-    if np.array_equal(sub.indices, sub.indices[sub.indptr[rep][col_of_nz] + offset]):
-        return first, group_of
-    return _group_columns_exact(sub, lab)
-
-
-def _group_columns_exact(sub: sp.csc_matrix, lab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    keys: dict[tuple[int, bytes], int] = {}
-    first: list[int] = []
-    group_of = np.empty(sub.shape[1], dtype=np.int64)
-    for k in range(sub.shape[1]):
-        key = (int(lab[k]), sub.indices[sub.indptr[k]:sub.indptr[k + 1]].tobytes())
-        g = keys.setdefault(key, len(keys))
-        if g == len(first):
-            first.append(k)
-        group_of[k] = g
-    return np.array(first, dtype=np.int64), group_of
-
-
-def _solve_milp(p: _Problem, time_limit_s: float | None
-                ) -> tuple[list[int], float | None, float | None, str]:
-    from scipy.optimize import milp
-
-    n_sites = p.a.shape[0]
-    sh = p.shares
-    red, wg, village = _aggregate_demand(p.a, p.w, None if sh is None else sh.of_unit)
-    n_y = red.shape[1]
-    # Variables: x (n_sites, binary) then y (n_y, continuous in [0, 1]).
-    objective = np.concatenate([np.zeros(n_sites), -wg])
-    constraints = [_budget_row(p.c, n_y, p.budget), _cover_rows(red)]
-    if p.group_of is not None:
-        constraints.append(_group_rows(p.group_of, n_y, p.max_per_group))
-    if sh is not None:
-        constraints.append(_share_rows(village, wg, sh.need - sh.tol, n_sites))
-    integrality = np.concatenate([np.ones(n_sites), np.zeros(n_y)])
-    options: dict[str, float | bool] = {"disp": False, "mip_rel_gap": 0.0}
-    if time_limit_s is not None:
-        options["time_limit"] = float(time_limit_s)
-    with _native_stdout_silenced():
-        res = milp(objective, constraints=constraints, integrality=integrality,
-                   bounds=_site_bounds(p, n_y), options=options)
-    if res.x is None:
-        if sh is not None and res.status == 2:
-            msg = _share_message(sh, _villages_out_of_budget(p, red, wg, village), p.budget)
-        else:
-            msg = f"selection has no feasible solution: {res.message}"
-        raise InfeasibleSelectionError(msg, status=str(res.status))
-    sites = [int(j) for j in np.flatnonzero(res.x[:n_sites] > 0.5)]
-    value = -float(res.fun)
-    bound = -float(res.mip_dual_bound) if getattr(res, "mip_dual_bound", None) is not None \
-        else value
-    gap = float(res.mip_gap) if getattr(res, "mip_gap", None) is not None else 0.0
-    return sites, max(gap, 0.0), max(bound, value), str(res.message)
-
-
 def _site_bounds(p: _Problem, n_y: int) -> object:
     """0 <= x_j <= 1 (x_j = 1 forced in, x_j = 0 when not allowed) and 0 <= y_i <= 1."""
     from scipy.optimize import Bounds
@@ -641,39 +697,13 @@ def _villages_out_of_budget(p: _Problem, red: sp.csr_matrix, wg: np.ndarray,
     for v in range(len(sh.labels)):
         lower = np.full(len(sh.labels), -np.inf)
         lower[v] = sh.need[v] - sh.tol[v]
-        with _native_stdout_silenced():
+        with native_stdout_silenced():
             res = milp(objective, constraints=[*base, _share_rows(village, wg, lower, n_sites)],
                        integrality=integrality, bounds=_site_bounds(p, n_y),
                        options={"disp": False})
         if res.x is None or float(res.fun) > p.budget + 1e-6:
             short.append(v)
     return np.array(short, dtype=np.int64)
-
-
-@contextlib.contextmanager
-def _native_stdout_silenced() -> Iterator[None]:
-    """Silence what the HiGHS library prints to the process's stdout despite ``disp=False``."""
-    try:
-        fd = sys.stdout.fileno()
-    except (AttributeError, OSError, ValueError):  # captured or replaced stdout
-        yield
-        return
-    sys.stdout.flush()
-    saved = os.dup(fd)
-    try:
-        with open(os.devnull, "wb") as null:
-            os.dup2(null.fileno(), fd)
-        yield
-    finally:
-        os.dup2(saved, fd)
-        os.close(saved)
-
-
-def _budget_row(c: np.ndarray, n_y: int, budget: float) -> object:
-    from scipy.optimize import LinearConstraint
-
-    row = sp.csr_matrix(np.concatenate([c, np.zeros(n_y)])[None, :])
-    return LinearConstraint(row, -np.inf, budget)
 
 
 def _cover_rows(red: sp.csr_matrix) -> object:

@@ -236,7 +236,8 @@ def test_min_share_input_validation() -> None:
 
 
 def test_hashed_aggregation_equals_exact_grouping() -> None:
-    from towerplan.analysis.selection import _group_columns, _group_columns_exact
+    from towerplan.analysis.selection_exact import group_columns as _group_columns
+    from towerplan.analysis.selection_exact import group_columns_exact as _group_columns_exact
 
     rng = np.random.default_rng(5)
     sub = sp.csc_matrix(rng.random((6, 400)) < 0.3)

@@ -1,0 +1,672 @@
+"""Exact budgeted maximum coverage: problem reductions, bounds and the HiGHS model.
+
+:mod:`towerplan.analysis.selection` prepares one selection (forced sites, villages with a
+minimum share) and hands the rest here as a :class:`Core`: the sites still free to choose and
+the demand classes they can newly cover. Every step below keeps at least one optimal selection:
+
+1. **Reductions** (:func:`reduce_core`): units with no weight or no covering site go; units with
+   the same covering sites (and village) merge into one class; sites not allowed, covering
+   nothing, or *dominated* (another allowed site of the same group covers a superset for no
+   more money) go; classes are merged again. A class covered by one site only adds its weight
+   to that site's objective coefficient instead of a variable and a row (:func:`_lp_parts`).
+2. **Incumbent**: the cost-ratio greedy, improved by add and swap moves (:func:`local_search`).
+3. **Root bound** (:class:`Relaxation`): the LP relaxation, solved once by the interior point
+   method and warm-started by dual simplex for further budgets. Any dual vector gives a
+   Lagrangian bound ``L``; with reduced costs ``d`` a site whose bound with ``x_j = 1`` cannot
+   beat the incumbent is fixed to 0, and one that cannot do without is fixed to 1 (reduced-cost
+   fixing; Nemhauser and Wolsey 1988, section II.5.1).
+4. **Kernel**: the sites with the best bounds are solved as a small MILP for a better
+   incumbent, which fixes more sites.
+5. **Proof**: HiGHS solves the MILP over the sites left free, started from the incumbent, to
+   a relative gap of 0.
+
+References
+----------
+Khuller, Moss and Naor (1999), The budgeted maximum coverage problem, IPL 70(1).
+Nemhauser and Wolsey (1988), Integer and Combinatorial Optimization, Wiley.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Core", "CoreSolution", "Relaxation", "local_search", "reduce_core", "solve_core"]
+
+_COST_TOL = 1e-6  # rupiah; the budget check used everywhere in selection
+_INF = float("inf")
+
+
+@dataclass(frozen=True, slots=True)
+class Core:
+    """Reduced selection problem over the free sites.
+
+    Attributes
+    ----------
+    sites : numpy.ndarray of int, shape (n,)
+        Index of each core site in the caller's site list.
+    a : scipy.sparse.csr_matrix of bool, shape (n, n_classes)
+        Site j covers demand class i.
+    w : numpy.ndarray, shape (n_classes,)
+        Weight of each class (sum of its units' weights), > 0.
+    village : numpy.ndarray of int, shape (n_classes,)
+        Row of the class's village in ``need`` (-1 = no minimum share).
+    c : numpy.ndarray, shape (n,)
+        Cost per core site, rupiah.
+    group : numpy.ndarray of int or None, shape (n,)
+        Group row of each site in ``cap`` (None = no group limit).
+    cap : numpy.ndarray of int or None
+        Sites still allowed per group.
+    need : numpy.ndarray or None
+        Weight each village still needs covered (tolerance already taken off).
+    """
+
+    sites: np.ndarray
+    a: sp.csr_matrix
+    w: np.ndarray
+    village: np.ndarray
+    c: np.ndarray
+    group: np.ndarray | None = None
+    cap: np.ndarray | None = None
+    need: np.ndarray | None = None
+
+    @property
+    def n_sites(self) -> int:
+        return int(self.a.shape[0])
+
+    @property
+    def plain(self) -> bool:
+        """No minimum shares: every budget-feasible selection is feasible."""
+        return self.need is None
+
+    def value(self, sites: Any) -> float:
+        """Weight covered by core sites *sites*."""
+        hit = np.zeros(self.a.shape[1], dtype=bool)
+        for j in sites:
+            hit[self.a.indices[self.a.indptr[j]:self.a.indptr[j + 1]]] = True
+        return float(self.w[hit].sum())
+
+
+@dataclass(frozen=True, slots=True)
+class CoreSolution:
+    """Best selection found (core indices), its value, the proven bound and the status."""
+
+    sites: tuple[int, ...]
+    value: float
+    bound: float
+    status: str
+
+
+def reduce_core(a: sp.csr_matrix, w: np.ndarray, c: np.ndarray, allowed: np.ndarray,
+                unit_village: np.ndarray | None = None, group: np.ndarray | None = None,
+                cap: np.ndarray | None = None, need: np.ndarray | None = None) -> Core:
+    """Exact reductions of a selection problem (module docstring, step 1).
+
+    Parameters
+    ----------
+    a : scipy.sparse.csr_matrix of bool, shape (n_sites, n_units)
+        Coverage.
+    w : numpy.ndarray, shape (n_units,)
+        Weight still to gain per unit (0 = already covered).
+    c : numpy.ndarray, shape (n_sites,)
+        Cost per site, rupiah.
+    allowed : numpy.ndarray of bool, shape (n_sites,)
+        Sites that may be chosen.
+    unit_village, group, cap, need
+        Village row of each unit (-1 = none), group row of each site, sites allowed per group
+        and weight needed per village; see :class:`Core`.
+
+    Returns
+    -------
+    Core
+    """
+    lab = np.full(a.shape[1], -1, np.int64) if unit_village is None else unit_village
+    keep = np.flatnonzero(allowed)
+    cls, wc, village = aggregate_demand(a[keep], w, lab)
+    size = np.diff(cls.indptr)
+    keep, cls = keep[size > 0], cls[size > 0]
+    grp = None if group is None else group[keep]
+    drop = dominated_sites(cls, c[keep], grp)
+    if drop.any():
+        keep = keep[~drop]
+        grp = None if group is None else group[keep]
+        cls, wc, village = aggregate_demand(cls[~drop], wc, village)
+    return Core(keep, cls, wc, village, c[keep].astype(float), grp, cap, need)
+
+
+def core_subset(core: Core, rows: np.ndarray) -> Core:
+    """The core restricted to sites *rows* (core indices), classes merged again."""
+    cls, wc, village = aggregate_demand(core.a[rows], core.w, core.village)
+    return replace(core, sites=core.sites[rows], a=cls, w=wc, village=village, c=core.c[rows],
+                   group=None if core.group is None else core.group[rows])
+
+
+def dominated_sites(a: sp.csr_matrix, c: np.ndarray, group: np.ndarray | None = None
+                    ) -> np.ndarray:
+    """Sites another site makes redundant: it covers a superset, costs no more, same group.
+
+    Among identical sites the cheapest, then the lowest index, stays. Dominance is a strict
+    order, so every dropped site keeps a dominator that stays.
+    """
+    n = a.shape[0]
+    counts = sp.csr_matrix(a, dtype=np.int32)
+    overlap = sp.coo_matrix(counts @ counts.T)
+    size = np.diff(a.indptr)
+    j, k = overlap.row, overlap.col  # |cover(j) & cover(k)| = overlap.data
+    sub = (j != k) & (overlap.data == size[j])  # cover(j) is a subset of cover(k)
+    j, k = j[sub], k[sub]
+    same = size[j] == size[k]
+    wins = (c[k] < c[j]) | ((c[k] == c[j]) & (~same | (k < j)))
+    if group is not None:
+        wins &= group[j] == group[k]
+    drop = np.zeros(n, dtype=bool)
+    drop[j[wins]] = True
+    return drop
+
+
+def aggregate_demand(a: sp.csr_matrix, w: np.ndarray, label: np.ndarray | None = None
+                     ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+    """Drop zero-weight units and merge units with the same label and set of covering sites.
+
+    Returns the reduced matrix (n_sites, n_groups), the summed weight per group and the label
+    of each group (-1 when no labels are given). Units covered by no site are dropped.
+    """
+    keep = np.flatnonzero(w > 0)
+    lab = np.full(len(keep), -1, np.int64) if label is None else np.asarray(label)[keep]
+    sub = sp.csc_matrix(a[:, keep], dtype=bool)
+    sub.sum_duplicates()
+    sub.sort_indices()
+    first, group_of = group_columns(sub, lab)
+    w_group = np.bincount(group_of, weights=w[keep], minlength=len(first))
+    nonempty = np.diff(sub.indptr)[first] > 0
+    reduced = sp.csr_matrix(sub[:, first[nonempty]])
+    reduced.sort_indices()
+    return reduced, w_group[nonempty], lab[first[nonempty]]
+
+
+def group_columns(sub: sp.csc_matrix, lab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First column of each (label, row set) class and the class of every column.
+
+    Columns are keyed by two random 64-bit set hashes; the classes are then checked row by
+    row and the exact (slow) grouping is used should a hash collision ever occur.
+    """
+    n_rows, n_cols = sub.shape
+    if n_cols == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    rng = np.random.default_rng(20240917)
+    nnz = np.diff(sub.indptr)
+    keys = [lab.astype(np.int64), nnz.astype(np.int64)]
+    for _ in range(2):
+        r = rng.integers(0, np.iinfo(np.int64).max, n_rows, dtype=np.int64).view(np.uint64)
+        cum = np.concatenate([np.zeros(1, np.uint64), np.cumsum(r[sub.indices], dtype=np.uint64)])
+        keys.append((cum[sub.indptr[1:]] - cum[sub.indptr[:-1]]).view(np.int64))
+    _, first, group_of = np.unique(np.column_stack(keys), axis=0, return_index=True,
+                                   return_inverse=True)
+    group_of = group_of.ravel()
+    rep = first[group_of]
+    col_of_nz = np.repeat(np.arange(n_cols), nnz)
+    offset = np.arange(sub.nnz) - sub.indptr[col_of_nz]
+    if np.array_equal(sub.indices, sub.indices[sub.indptr[rep][col_of_nz] + offset]):
+        return first, group_of
+    return group_columns_exact(sub, lab)
+
+
+def group_columns_exact(sub: sp.csc_matrix, lab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Reference grouping of :func:`group_columns` by exact keys (slow)."""
+    keys: dict[tuple[int, bytes], int] = {}
+    first: list[int] = []
+    group_of = np.empty(sub.shape[1], dtype=np.int64)
+    for k in range(sub.shape[1]):
+        key = (int(lab[k]), sub.indices[sub.indptr[k]:sub.indptr[k + 1]].tobytes())
+        g = keys.setdefault(key, len(keys))
+        if g == len(first):
+            first.append(k)
+        group_of[k] = g
+    return np.array(first, dtype=np.int64), group_of
+
+
+# --- incumbent -------------------------------------------------------------------------------
+
+def greedy_core(core: Core, budget: float) -> list[int]:
+    """Cost-ratio greedy on the core (group limits kept, minimum shares ignored)."""
+    af = core.a.astype(np.float64)
+    cnt = np.zeros(core.a.shape[1])
+    return _fill(core, af, budget, [], cnt)
+
+
+def _fill(core: Core, af: sp.csr_matrix, budget: float, sites: list[int],
+          cnt: np.ndarray) -> list[int]:
+    """Add sites by best newly covered weight per rupiah while the budget allows."""
+    sites = list(sites)
+    spent = float(core.c[sites].sum())
+    while True:
+        ok = _addable(core, sites, spent, budget)
+        ratio = np.where(ok, (af @ np.where(cnt == 0, core.w, 0.0)) / core.c, 0.0)
+        k = int(np.argmax(ratio))
+        if ratio[k] <= 0.0:
+            return sites
+        sites.append(k)
+        spent += float(core.c[k])
+        cnt[core.a.indices[core.a.indptr[k]:core.a.indptr[k + 1]]] += 1
+
+
+def _addable(core: Core, sites: list[int], spent: float, budget: float) -> np.ndarray:
+    ok = spent + core.c <= budget + _COST_TOL
+    ok[sites] = False
+    if core.group is not None and core.cap is not None:
+        used = np.bincount(core.group[sites], minlength=len(core.cap))
+        ok &= used[core.group] < core.cap[core.group]
+    return ok
+
+
+def local_search(core: Core, budget: float, sites: Any, max_moves: int = 500) -> list[int]:
+    """Improve a selection by the best add or one-for-one swap until none gains.
+
+    Group limits are kept; minimum shares are not looked at (use on plain cores only when
+    the result must meet them).
+    """
+    a, w, c = core.a, core.w, core.c
+    af = a.astype(np.float64)
+    at = sp.csr_matrix(af.T)
+    sel = [int(j) for j in sites]
+    cnt = np.zeros(a.shape[1])
+    for j in sel:
+        cnt[a.indices[a.indptr[j]:a.indptr[j + 1]]] += 1
+    spent = float(c[sel].sum())
+    for _ in range(max_moves):
+        gain = af @ np.where(cnt == 0, w, 0.0)
+        best, out, into = 1e-9 * max(1.0, float(w.sum())), -1, -1
+        ok = _addable(core, sel, spent, budget)
+        if ok.any():
+            k = int(np.argmax(np.where(ok, gain, -1.0)))
+            if ok[k] and gain[k] > best:
+                best, into = float(gain[k]), k
+        if sel:
+            only = np.where(cnt == 1, w, 0.0)
+            loss = af[sel] @ only
+            kept = sp.csc_matrix(at[:, sel].multiply(only[:, None]))
+            delta = gain[:, None] - loss[None, :] + (af @ kept).toarray()
+            feas = spent - c[sel][None, :] + c[:, None] <= budget + _COST_TOL
+            feas[sel, :] = False
+            if core.group is not None and core.cap is not None:
+                used = np.bincount(core.group[sel], minlength=len(core.cap))
+                g = core.group
+                feas &= ((g[:, None] == g[sel][None, :])
+                         | (used[g] < core.cap[g])[:, None])
+            delta = np.where(feas, delta, -np.inf)
+            flat = int(np.argmax(delta))
+            k_in, s_out = divmod(flat, len(sel))
+            if delta[k_in, s_out] > best:
+                best, out, into = float(delta[k_in, s_out]), s_out, k_in
+        if into < 0:
+            break
+        if out >= 0:
+            j = sel[out]
+            cnt[a.indices[a.indptr[j]:a.indptr[j + 1]]] -= 1
+            spent -= float(c[j])
+            sel[out] = into
+        else:
+            sel.append(into)
+        spent += float(c[into])
+        cnt[a.indices[a.indptr[into]:a.indptr[into + 1]]] += 1
+    return sel
+
+
+# --- HiGHS model -----------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class _LpParts:
+    """Column-wise matrix, objective and row bounds of the model (x first, then y)."""
+
+    matrix: sp.csc_matrix
+    cost: np.ndarray
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    n_x: int
+
+
+def _lp_parts(core: Core, budget: float) -> _LpParts:
+    """Minimise -(sum wx_j x_j + sum w_i y_i); one function per constraint family."""
+    n = core.n_sites
+    degree = np.diff(sp.csc_matrix(core.a).indptr)
+    multi = np.flatnonzero(degree > 1)
+    single = sp.csc_matrix(core.a[:, degree == 1])
+    wx = single @ core.w[degree == 1]  # classes only one site covers fold into x_j
+    m = len(multi)
+    blocks = [_budget_row(core.c, m), _count_row(n, m), _cover_rows(core.a[:, multi])]
+    lower = [np.array([-_INF, -_INF]), np.full(m, -_INF)]
+    upper = [np.array([budget, max_sites(core.c, budget)]), np.zeros(m)]
+    if core.group is not None and core.cap is not None:
+        blocks.append(_group_rows(core.group, len(core.cap), m))
+        lower.append(np.full(len(core.cap), -_INF))
+        upper.append(core.cap.astype(float))
+    if core.need is not None:
+        blocks.append(_share_rows(core, degree, multi))
+        lower.append(core.need.astype(float))
+        upper.append(np.full(len(core.need), _INF))
+    matrix = sp.csc_matrix(sp.vstack(blocks, format="csr"))
+    cost = -np.concatenate([wx, core.w[multi]])
+    return _LpParts(matrix, cost, np.concatenate(lower), np.concatenate(upper), n)
+
+
+def _budget_row(c: np.ndarray, n_y: int) -> sp.csr_matrix:
+    """sum_j c_j x_j <= budget (rupiah, unscaled: the interior point method likes it)."""
+    return sp.csr_matrix(np.concatenate([c, np.zeros(n_y)])[None, :])
+
+
+def _count_row(n: int, n_y: int) -> sp.csr_matrix:
+    """sum_j x_j <= k, k = most sites the budget buys (the cheapest ones).
+
+    Implied for integer x but not for the LP relaxation, whose bound it tightens a lot when
+    the budget buys few sites.
+    """
+    return sp.csr_matrix(np.concatenate([np.ones(n), np.zeros(n_y)])[None, :])
+
+
+def max_sites(c: np.ndarray, budget: float) -> int:
+    """Largest number of sites whose total cost fits in *budget*."""
+    return int(np.searchsorted(np.cumsum(np.sort(c)), budget + _COST_TOL, side="right"))
+
+
+def _cover_rows(a_multi: sp.csr_matrix) -> sp.csr_matrix:
+    """y_i - sum_{j covers i} x_j <= 0 for every class covered by two or more sites."""
+    n_y = a_multi.shape[1]
+    return sp.hstack([-sp.csr_matrix(a_multi.T, dtype=float), sp.identity(n_y)], format="csr")
+
+
+def _group_rows(group: np.ndarray, n_groups: int, n_y: int) -> sp.csr_matrix:
+    """sum_{j in g} x_j <= cap_g for every group g."""
+    n = len(group)
+    return sp.csr_matrix((np.ones(n), (group, np.arange(n))), shape=(n_groups, n + n_y))
+
+
+def _share_rows(core: Core, degree: np.ndarray, multi: np.ndarray) -> sp.csr_matrix:
+    """sum_{i in v} w_i y_i + sum_j wx_vj x_j >= need_v for every village v."""
+    assert core.need is not None
+    n, k = core.n_sites, len(core.need)
+    vil = core.village
+    y_sel = np.flatnonzero(vil[multi] >= 0)
+    y_part = sp.csr_matrix((core.w[multi][y_sel], (vil[multi][y_sel], y_sel)),
+                           shape=(k, len(multi)))
+    one = np.flatnonzero((degree == 1) & (vil >= 0))
+    a_one = sp.csc_matrix(core.a[:, one], dtype=float)
+    owner = a_one.indices  # one site per class
+    x_part = sp.csr_matrix((core.w[one], (vil[one], owner)), shape=(k, n))
+    return sp.hstack([x_part, y_part], format="csr")
+
+
+def _highs(parts: _LpParts, col_upper_x: np.ndarray, integer: bool,
+           options: dict[str, Any]) -> Any:
+    import highspy
+
+    with native_stdout_silenced():
+        h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    for name, val in options.items():
+        h.setOptionValue(name, val)  # unknown options (older HiGHS) are ignored
+    lp = highspy.HighsLp()
+    n_col = parts.matrix.shape[1]
+    lp.num_col_, lp.num_row_ = n_col, parts.matrix.shape[0]
+    lp.col_cost_ = parts.cost
+    lp.col_lower_ = np.zeros(n_col)
+    lp.col_upper_ = np.concatenate([col_upper_x, np.ones(n_col - parts.n_x)])
+    lp.row_lower_ = np.where(np.isfinite(parts.row_lower), parts.row_lower, -highspy.kHighsInf)
+    lp.row_upper_ = np.where(np.isfinite(parts.row_upper), parts.row_upper, highspy.kHighsInf)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = parts.matrix.indptr
+    lp.a_matrix_.index_ = parts.matrix.indices
+    lp.a_matrix_.value_ = parts.matrix.data
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n_col, parts.matrix.shape[0]
+    if integer:
+        lp.integrality_ = ([highspy.HighsVarType.kInteger] * parts.n_x
+                           + [highspy.HighsVarType.kContinuous] * (n_col - parts.n_x))
+    h.passModel(lp)
+    return h
+
+
+def _run(h: Any) -> None:
+    with native_stdout_silenced():
+        h.run()
+
+
+class Relaxation:
+    """LP relaxation of a core, re-solved with a warm start for each budget.
+
+    The budget enters only as the budget row's bound and as upper bound 0 on the sites that
+    cost more, so the basis of one budget is a dual feasible start for the next.
+    """
+
+    def __init__(self, core: Core) -> None:
+        self.core = core
+        self.parts = _lp_parts(core, 0.0)
+        self._h: Any = None
+        self.seconds = 0.0
+        self.x = np.zeros(core.n_sites)
+
+    def bounds(self, budget: float) -> tuple[float, np.ndarray, np.ndarray] | None:
+        """Lagrangian bound of the maximisation at *budget* and the bounds with x_j fixed.
+
+        Returns
+        -------
+        (bound, bound_with_1, bound_with_0) or None
+            Upper bounds on the weight covered by any selection, by any selection containing
+            site j, and by any selection without site j; None when the LP has no solution.
+        """
+        import highspy
+
+        t0 = time.perf_counter()
+        core = self.core
+        up_x = (core.c <= budget + _COST_TOL).astype(float)
+        if self._h is None:
+            self._h = _highs(self.parts, up_x, False, {"solver": "ipm"})
+        else:
+            self._h.changeColsBounds(core.n_sites, np.arange(core.n_sites, dtype=np.int32),
+                                     np.zeros(core.n_sites), up_x)
+            self._h.setOptionValue("solver", "simplex")
+        self._h.changeRowBounds(0, -highspy.kHighsInf, float(budget))
+        self._h.changeRowBounds(1, -highspy.kHighsInf, float(max_sites(core.c, budget)))
+        _run(self._h)
+        self.seconds += time.perf_counter() - t0
+        if self._h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        solution = self._h.getSolution()
+        self.x = np.asarray(solution.col_value[:core.n_sites], dtype=float)
+        row_dual = np.asarray(solution.row_dual, dtype=float)
+        lower = self.parts.row_lower.copy()
+        upper = self.parts.row_upper.copy()
+        upper[:2] = budget, max_sites(core.c, budget)
+        return lagrangian_bounds(self.parts.matrix, self.parts.cost, up_x, lower, upper,
+                                 row_dual)
+
+
+def lagrangian_bounds(matrix: sp.csc_matrix, cost: np.ndarray, up_x: np.ndarray,
+                      row_lower: np.ndarray, row_upper: np.ndarray, row_dual: np.ndarray
+                      ) -> tuple[float, np.ndarray, np.ndarray]:
+    """Bounds from any row multipliers of min cost.x, row_lower <= A x <= row_upper, 0<=x<=u.
+
+    Multipliers of the wrong sign for a one-sided row are set to 0, so the bound holds
+    whatever the accuracy of *row_dual*. The x columns come first (``len(up_x)`` of them);
+    all other columns lie in [0, 1]. Returned as upper bounds of the maximisation (negated).
+    """
+    pi = np.where(np.isfinite(row_upper), row_dual, np.maximum(row_dual, 0.0))
+    pi = np.where(np.isfinite(row_lower), pi, np.minimum(pi, 0.0))
+    n_x = len(up_x)
+    upper = np.concatenate([up_x, np.ones(matrix.shape[1] - n_x)])
+    d = cost - matrix.T @ pi
+    contrib = np.minimum(d * upper, 0.0)
+    rows = np.where(pi > 0, pi * np.where(np.isfinite(row_lower), row_lower, 0.0),
+                    pi * np.where(np.isfinite(row_upper), row_upper, 0.0))
+    low = float(contrib.sum() + rows.sum())
+    with_1 = low - contrib[:n_x] + d[:n_x]
+    with_0 = low - contrib[:n_x]
+    return -low, -with_1, -with_0
+
+
+def solve_core(core: Core, budget: float, relax: Relaxation | None, starts: list[list[int]],
+               time_limit_s: float | None = None) -> CoreSolution | None:
+    """Best selection of the core within *budget* (module docstring, steps 2 to 5).
+
+    On plain cores (no minimum shares) the greedy selection and *starts* (selections in core
+    indices, e.g. the optimum of a smaller budget) are improved by :func:`local_search` and
+    the best becomes the incumbent; the bounds of *relax* then fix sites before HiGHS proves
+    optimality. Returns None when no selection meets the minimum shares; a solution with value
+    ``-inf`` when HiGHS stopped (time limit) before it found one.
+    """
+    t0 = time.perf_counter()
+    if core.n_sites == 0:
+        return _mip(core, np.zeros(0, np.int64), budget, None, None)
+    if not core.plain or relax is None:
+        return _mip(core, np.arange(core.n_sites), budget, None, _left(time_limit_s, t0))
+    b = relax.bounds(budget)
+    if b is None:  # cannot happen without shares; prove on the whole core
+        return _mip(core, np.arange(core.n_sites), budget, None, _left(time_limit_s, t0))
+    bound, with_1, with_0 = b
+    incumbent: list[int] = []
+    value = 0.0
+    for start in [*starts, greedy_core(core, budget), _rounded(core, budget, relax.x)]:
+        if float(core.c[start].sum()) > budget + _COST_TOL:
+            continue
+        cand = local_search(core, budget, start)
+        if core.value(cand) > value:
+            incumbent, value = cand, core.value(cand)
+    if bound <= value + _tol(value):
+        return CoreSolution(tuple(sorted(incumbent)), value, value, "Optimal (root bound)")
+    free = np.flatnonzero(with_1 > value + _tol(value))
+    log.debug("root bound %.6g, incumbent %.6g, %d of %d sites free, %.2f s", bound, value,
+              len(free), core.n_sites, time.perf_counter() - t0)
+    if _tight(bound, value) and len(free) > 40 + 5 * len(incumbent):
+        incumbent, value, free = _kernel(core, budget, incumbent, value, with_1, free,
+                                         _left(time_limit_s, t0))
+    rows = np.union1d(free, incumbent).astype(np.int64)
+    must = np.intersect1d(np.flatnonzero(with_0 <= value - _tol(value)), rows)
+    log.debug("proof over %d sites (%d fixed to 1), incumbent %.6g, %.2f s", len(rows),
+              len(must), value, time.perf_counter() - t0)
+    sol = _mip(core, rows, budget, incumbent, _left(time_limit_s, t0), must)
+    log.debug("proof done: %.6g, %.2f s", -_INF if sol is None else sol.value,
+              time.perf_counter() - t0)
+    if sol is None or sol.value < value:  # HiGHS stopped early; the incumbent stands
+        limit = max(bound, value) if sol is None else max(sol.bound, value)
+        return CoreSolution(tuple(sorted(incumbent)), value, min(limit, bound),
+                            "Time limit reached")
+    return replace(sol, bound=min(sol.bound, bound))
+
+
+def _rounded(core: Core, budget: float, x: np.ndarray) -> list[int]:
+    """Sites by decreasing LP value while the budget (and group limits) allow."""
+    sites: list[int] = []
+    spent = 0.0
+    for j in np.argsort(-x, kind="stable"):
+        if x[j] <= 1e-6:
+            break
+        if _addable(core, sites, spent, budget)[j]:
+            sites.append(int(j))
+            spent += float(core.c[j])
+    return sites
+
+
+def _tight(bound: float, value: float) -> bool:
+    return bound > value * (1 + 1e-3)
+
+
+def _tol(value: float) -> float:
+    return 1e-9 * max(1.0, abs(value))
+
+
+def _left(limit_s: float | None, t0: float) -> float | None:
+    return None if limit_s is None else max(0.1, limit_s - (time.perf_counter() - t0))
+
+
+def _kernel(core: Core, budget: float, incumbent: list[int], value: float,
+            with_1: np.ndarray, free: np.ndarray, limit_s: float | None
+            ) -> tuple[list[int], float, np.ndarray]:
+    """Small MILP over the most promising free sites for a better incumbent (step 4)."""
+    k = 40 + 5 * len(incumbent)
+    best = free[np.argsort(-with_1[free], kind="stable")[:k]]
+    rows = np.union1d(best, incumbent)
+    limit = 2.0 + 0.1 * len(rows) if limit_s is None else min(limit_s / 3, 2.0 + 0.1 * len(rows))
+    sol = _mip(core, rows, budget, incumbent, limit)
+    if sol is not None and sol.value > value:
+        cand = local_search(core, budget, list(sol.sites))
+        incumbent, value = cand, core.value(cand)
+    return incumbent, value, np.flatnonzero(with_1 > value + _tol(value))
+
+
+def _mip(core: Core, rows: np.ndarray, budget: float, incumbent: list[int] | None,
+         limit_s: float | None, must: np.ndarray | None = None) -> CoreSolution | None:
+    """HiGHS MILP over core sites *rows* (others fixed to 0), started from *incumbent*."""
+    import highspy
+
+    if len(rows) == 0:
+        if core.need is not None and np.any(core.need > 0):
+            return None
+        return CoreSolution((), 0.0, 0.0, "optimal")
+    sub = core_subset(core, rows)
+    parts = _lp_parts(sub, budget)
+    up_x = (sub.c <= budget + _COST_TOL).astype(float)
+    options: dict[str, Any] = {"mip_rel_gap": 0.0, "presolve": "off", "mip_allow_restart": False,
+                               "mip_lp_solver": "ipm", "mip_heuristic_effort": 0.05}
+    if limit_s is not None:
+        options["time_limit"] = float(limit_s)
+    h = _highs(parts, up_x, True, options)
+    if must is not None and len(must):
+        pos = np.searchsorted(rows, must)
+        h.changeColsBounds(len(pos), pos.astype(np.int32), np.ones(len(pos)), np.ones(len(pos)))
+    if incumbent is not None:
+        _set_start(h, sub, parts, np.searchsorted(rows, incumbent))
+    _run(h)
+    info = h.getInfo()
+    status = h.getModelStatus()
+    sol = h.getSolution()
+    if status == highspy.HighsModelStatus.kInfeasible:
+        return None
+    if not sol.value_valid:
+        return CoreSolution((), -_INF, _INF, h.modelStatusToString(status))
+    x = np.asarray(sol.col_value[:sub.n_sites]) > 0.5
+    chosen = rows[np.flatnonzero(x)]
+    value = core.value(chosen)
+    bound = -float(info.mip_dual_bound) if np.isfinite(info.mip_dual_bound) else _INF
+    return CoreSolution(tuple(int(j) for j in chosen), value, max(bound, value),
+                        h.modelStatusToString(status))
+
+
+def _set_start(h: Any, sub: Core, parts: _LpParts, chosen: np.ndarray) -> None:
+    import highspy
+
+    x = np.zeros(sub.n_sites)
+    x[chosen] = 1.0
+    degree = np.diff(sp.csc_matrix(sub.a).indptr)
+    hit = (sp.csr_matrix(sub.a.T, dtype=float) @ x) > 0
+    start = highspy.HighsSolution()
+    start.col_value = list(np.concatenate([x, hit[degree > 1].astype(float)]))
+    start.value_valid = True
+    h.setSolution(start)
+
+
+@contextlib.contextmanager
+def native_stdout_silenced() -> Iterator[None]:
+    """Silence what the HiGHS library prints to the process's stdout (banner, messages)."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # captured or replaced stdout
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(fd)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), fd)
+        yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
