@@ -144,8 +144,9 @@ def plan(
     verbose: VerboseOpt = 0,
     quiet: QuietOpt = False,
 ) -> None:
-    """Run the whole plan and write map.html, report.xlsx, ranking.csv, villages.csv,
-    plan.gpkg, coverage_before/after.tif and summary.json.
+    """Run the whole plan and write map.html, report.xlsx/.html/.pdf, ranking.csv,
+    villages.csv, plan.gpkg, coverage_before/after.tif (+ QGIS .qml), plan.kml/.kmz and
+    summary.json.
 
     Budgets and costs are in rupiah (IDR), heights in metres, RSRP in dBm.
     """
@@ -173,7 +174,36 @@ def plan(
     out.print(f"blank villages: {s['blank_villages_before']} -> {s['blank_villages_after']} of "
               f"{s['villages_total']}; demand covered {s['demand_covered_before']:,.0f} -> "
               f"{s['demand_covered_after']:,.0f} {unit} of {s['demand_total']:,.0f}")
+    for text in s.get("limitations", ()):
+        out.print(f"limitation: {text}", markup=False)
     out.print(f"outputs in {target} ({time.perf_counter() - t0:.1f} s)")
+
+
+@app.command("map")
+def map_(
+    scenario: ScenarioArg = None,
+    out_dir: OutOpt = None,
+    overwrite: OverwriteOpt = False,
+    lang: LangOpt = None,
+    verbose: VerboseOpt = 0,
+    quiet: QuietOpt = False,
+) -> None:
+    """Run the plan and write only the offline map, map.html (layers, legend, village
+    search; opens without internet)."""
+    from towerplan import jobs
+    from towerplan.pipeline import PLAN_STAGES
+
+    _setup_logging(verbose, quiet)
+    sc = _load(scenario)
+    target = out_dir if out_dir is not None else Path(sc.outputs.dir)
+    with _stages(PLAN_STAGES, quiet=quiet) as progress:
+        result = jobs.plan_map(sc, target, lang=lang.value if lang else None,
+                               overwrite=overwrite, progress=progress)
+    if not quiet:
+        s = result.summary
+        out.print(f"{s['towers_selected']} towers selected; blank villages "
+                  f"{s['blank_villages_before']} -> {s['blank_villages_after']}; "
+                  f"map: {target / 'map.html'}")
 
 
 @app.command()
@@ -206,6 +236,40 @@ def validate(
 
 
 @app.command()
+def match(
+    scenario: ScenarioArg = None,
+    out_file: Annotated[Path, typer.Option("--out", "-o", help="Matching report CSV; "
+                                           "village_mapping_todo.csv is written beside it when "
+                                           "names remain to settle.", dir_okay=False)]
+    = Path("register_match.csv"),
+    overwrite: OverwriteOpt = False,
+    verbose: VerboseOpt = 0,
+    quiet: QuietOpt = False,
+) -> None:
+    """Match the village names of the boundary file to the register ([inputs] register):
+    exact, normalised (prefixes, spelling, spacing, abbreviations) and fuzzy within each
+    kecamatan. Writes the report; fill in village_mapping_todo.csv and name it in
+    [inputs] village_mapping to settle the rest. Exit code 2 while names remain unsettled."""
+    from towerplan.errors import InputDataError
+    from towerplan.io.register import match_scenario
+
+    _setup_logging(verbose, quiet)
+    report, files = match_scenario(_load(scenario), out_file, overwrite=overwrite)
+    if not quiet:
+        out.print(report.summary_line(), markup=False)
+        for m in report.unsettled:
+            out.print(f"{m.status}: {m.name} ({m.district or '?'}) - {m.note}"
+                      f"{'; candidates ' + ', '.join(m.candidates) if m.candidates else ''}",
+                      markup=False)
+        for path in files:
+            out.print(f"wrote {path}", markup=False)
+    if report.unsettled:
+        msg = (f"{len(report.unsettled)} village names are not settled; fill in the code "
+               f"column of {files[-1]} and name it in [inputs] village_mapping")
+        raise InputDataError(msg)
+
+
+@app.command()
 def demo(
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Directory to write the demo "
                                           "data set into (must be empty or new).",
@@ -228,6 +292,115 @@ def demo(
                   f"{manifest.directory}")
 
 
+@contextmanager
+def _downloads(*, quiet: bool) -> Iterator[Callable[[str, int, int | None], None]]:
+    """Rich progress bars of downloads on stderr; yields the callback for the library."""
+    from rich.progress import DownloadColumn, TaskID, TransferSpeedColumn
+
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                        TransferSpeedColumn(), console=err, transient=True,
+                        disable=quiet or not err.is_terminal)
+    tasks: dict[str, TaskID] = {}
+
+    def update(label: str, done: int, total: int | None) -> None:
+        if label not in tasks:
+            tasks[label] = progress.add_task(label, total=total)
+        progress.update(tasks[label], completed=done, total=total)
+
+    with progress:
+        yield update
+
+
+@app.command()
+def fetch(
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Directory to write (new or "
+                                          "empty): osm.gpkg, dem.tif, landcover.tif, "
+                                          "towers.csv, settlements.csv, sources.json and a "
+                                          "ready-to-run scenario.toml.", file_okay=False,
+                                          show_default=False)],
+    scenario: ScenarioArg = None,
+    kabupaten: Annotated[str | None, typer.Option("--kabupaten", help="Kabupaten name as in "
+                                                  "OpenStreetMap, e.g. Paser.",
+                                                  show_default=False)] = None,
+    code: Annotated[str | None, typer.Option("--code", help="Kemendagri code of a kabupaten "
+                                             "(64.01), kecamatan (64.01.07) or desa "
+                                             "(64.01.07.2009), named through the village "
+                                             "register.", show_default=False)] = None,
+    bbox: Annotated[str | None, typer.Option("--bbox", help="Bounding box W,S,E,N in degrees "
+                                             "(WGS 84).", show_default=False)] = None,
+    offline: Annotated[bool, typer.Option("--offline", help="Use only the cache; list what "
+                                          "is missing (exit code 2).")] = False,
+    cache: Annotated[Path | None, typer.Option("--cache", help="Cache folder. Default: "
+                                               "fetch/ in towerplan's user cache folder "
+                                               "($TOWERPLAN_CACHE_DIR or the platform's).",
+                                               file_okay=False, show_default=False)] = None,
+    refresh: Annotated[bool, typer.Option("--refresh", help="Download again what is "
+                                          "cached.")] = False,
+    overpass_url: Annotated[str | None, typer.Option("--overpass-url", help="Overpass API "
+                                                     "endpoint. Default: [sources] "
+                                                     "overpass_url.", show_default=False)]
+    = None,
+    dem_url: Annotated[str | None, typer.Option("--dem-url", help="Base URL of the Copernicus "
+                                                "GLO-30 tiles. Default: [sources] dem_url.",
+                                                show_default=False)] = None,
+    worldcover_url: Annotated[str | None, typer.Option("--worldcover-url", help="Base URL of "
+                                                       "the ESA WorldCover 2021 tiles. "
+                                                       "Default: [sources] worldcover_url.",
+                                                       show_default=False)] = None,
+    max_attempts: Annotated[int, typer.Option("--max-attempts", min=1, help="Attempts per "
+                                              "file on HTTP 429/5xx and connection errors "
+                                              "(exponential backoff, Retry-After "
+                                              "honoured).")] = 5,
+    margin_km: Annotated[float | None, typer.Option("--margin-km", min=3.0, help="Margin of "
+                                                    "the rasters around the area, km. "
+                                                    "Default: [radio] max_radius_km + 2 "
+                                                    "(32).", show_default=False)] = None,
+    register: Annotated[Path | None, typer.Option("--register", help="Village register CSV "
+                                                  "for --code. Default: "
+                                                  "data/villages/paser_register.csv of the "
+                                                  "source tree.", dir_okay=False,
+                                                  show_default=False)] = None,
+    overwrite: OverwriteOpt = False,
+    verbose: VerboseOpt = 0,
+    quiet: QuietOpt = False,
+) -> None:
+    """Download open data for a kabupaten, kecamatan, desa or bbox: OpenStreetMap boundaries,
+    places, roads, towers and power lines (Overpass API), Copernicus GLO-30 terrain and ESA
+    WorldCover land cover; cached, retried and resumed; with sources.json (licences,
+    checksums) and a scenario.toml that `towerplan plan` runs as is. SCENARIO gives the
+    [sources] URLs and [radio] max_radius_km (margin)."""
+    import dataclasses
+
+    from towerplan.fetch import RetryPolicy, area_from_options, default_margin_km, fetch_area
+
+    _setup_logging(verbose, quiet)
+    sc = _load(scenario)
+    urls = {k: v for k, v in (("overpass_url", overpass_url), ("dem_url", dem_url),
+                              ("worldcover_url", worldcover_url)) if v is not None}
+    if urls:
+        sc = dataclasses.replace(sc, sources=dataclasses.replace(sc.sources, **urls))
+        sc = Scenario.from_dict(sc.to_dict(), base_dir=sc.base_dir)  # validate the URLs
+    area = area_from_options(kabupaten=kabupaten, code=code, bbox=bbox, register=register)
+    with _downloads(quiet=quiet) as progress:
+        result = fetch_area(
+            area, out_dir, sources=sc.sources, cache_dir=cache, offline=offline,
+            refresh=refresh, overwrite=overwrite, policy=RetryPolicy(max_attempts=max_attempts),
+            margin_km=margin_km if margin_km is not None
+            else default_margin_km(sc.radio.max_radius_km),
+            register=register, progress=progress)
+    if quiet:
+        return
+    n = result.counts
+    out.print(f"{result.area.label}: {n[result.villages_layer]} {result.villages_layer}, "
+              f"{n['places']} places, {n['towers']} towers, {n['roads']} roads, "
+              f"{n['power_lines']} power lines; {len(result.downloads)} files, "
+              f"{result.downloaded} downloaded", markup=False, soft_wrap=True)
+    for note in result.notes:
+        out.print(f"note: {note}", markup=False, soft_wrap=True)
+    out.print(f"written to {result.directory}; next: towerplan plan "
+              f"{result.directory / 'scenario.toml'}", markup=False, soft_wrap=True)
+
+
 @app.command()
 def link(
     start: Annotated[str, typer.Option("--from", help="Transmitter position LON,LAT in "
@@ -239,10 +412,14 @@ def link(
                                             dir_okay=False, show_default=False)],
     freq_mhz: Annotated[float, typer.Option("--freq-mhz", help="Frequency in MHz.")]
     = _RADIO.freq_mhz,
-    h_tx_m: Annotated[float, typer.Option("--h-tx-m", help="Transmitter antenna height "
-                                          "above ground, m.")] = _RADIO.tower_height_m,
-    h_rx_m: Annotated[float, typer.Option("--h-rx-m", help="Receiver antenna height above "
-                                          "ground, m.")] = _RADIO.rx_height_m,
+    h_tx_m: Annotated[float | None, typer.Option("--h-tx-m", help="Transmitter antenna "
+                                                 "height above ground, m. Default: 42 (tower); "
+                                                 "with --band-ghz 40 (dish on a new site).",
+                                                 show_default=False)] = None,
+    h_rx_m: Annotated[float | None, typer.Option("--h-rx-m", help="Receiver antenna height "
+                                                 "above ground, m. Default: 1.5 (handset); "
+                                                 "with --band-ghz 40.",
+                                                 show_default=False)] = None,
     model: Annotated[str, typer.Option("--model", help="Model chain, e.g. hata-suburban, "
                                        "hata-suburban+deygout+clutter, rma+deygout, itm.")]
     = _RADIO.model,
@@ -257,23 +434,36 @@ def link(
                                       dir_okay=False)] = Path("link_profile.png"),
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")]
     = False,
+    band_ghz: Annotated[float | None, typer.Option("--band-ghz", help="Check the path as a "
+                                                   "microwave backhaul hop in this band (e.g. "
+                                                   "7, 13, 18 GHz): Fresnel clearance, rain "
+                                                   "fade margin at the [backhaul] defaults.",
+                                                   show_default=False)] = None,
     lang: LangOpt = None,
 ) -> None:
     """Point-to-point report between two points over the terrain: distance, line of sight,
     worst first-Fresnel clearance, diffraction per method, clutter, total loss (dB), RSRP
     (dBm) and margin (dB), plus a profile plot. EIRP and threshold come from the radio
-    defaults (61 dBm, -105 dBm)."""
+    defaults (61 dBm, -105 dBm). With --band-ghz the path is checked as a microwave backhaul
+    hop: clearance of 60 % of the first Fresnel zone and the rain fade margin (ITU-R P.530)."""
     import dataclasses
     import json
 
     from towerplan.link import analyse_link, parse_lonlat
     from towerplan.outputs.profile_plot import write_profile_png
+    from towerplan.scenario import Backhaul
 
     radio = dataclasses.replace(_RADIO, freq_mhz=freq_mhz)
+    backhaul = None
+    if band_ghz is not None:
+        backhaul = Scenario.from_dict({"backhaul": {"band_ghz": band_ghz}}).backhaul
+        dish = Backhaul().site_antenna_m
+        h_tx_m, h_rx_m = h_tx_m or dish, h_rx_m or dish
+        model = model if model != _RADIO.model else "fspl"
     report, profile, clearance = analyse_link(
         dem, parse_lonlat(start, "--from"), parse_lonlat(end, "--to"), radio=radio,
         h_tx_m=h_tx_m, h_rx_m=h_rx_m, model=model, resolution_m=resolution_m,
-        landcover=landcover)
+        landcover=landcover, backhaul=backhaul)
     write_profile_png(report, profile, clearance, png, lang=lang.value if lang else "id")
     if as_json:
         out.print_json(json.dumps({**report.to_dict(), "png": str(png)}))
@@ -298,11 +488,31 @@ def link(
         ("margin", f"{report.margin_db:+.2f} dB over {report.threshold_rsrp_dbm:g} dBm"),
         ("terrain", report.terrain),
         *(("note", n) for n in report.notes),
+        *_microwave_rows(report.microwave),
         ("profile plot", str(png)),
     ]
     for key, value in rows:
         table.add_row(key, value)
     out.print(table)
+
+
+def _microwave_rows(mw: dict[str, Any] | None) -> list[tuple[str, str]]:
+    if mw is None:
+        return []
+    verdict = "yes" if mw["feasible"] else f"no ({mw['reason']})"
+    return [
+        ("microwave hop", f"{mw['band_ghz']:g} GHz {mw['polarisation']}, dishes "
+                          f"{mw['antenna_gain_dbi']:.1f} dBi"),
+        ("Fresnel clearance", f"{mw['clearance_ratio']:.2f} x F1 (needed "
+                              f"{mw['min_clearance']:g} at k = {mw['k_factor']:.4g})"),
+        ("free space, gases", f"{mw['free_space_db']:.2f} dB, {mw['gaseous_db']:.2f} dB"),
+        ("receive level", f"{mw['rx_level_dbm']:.2f} dBm, fade margin "
+                          f"{mw['fade_margin_db']:.2f} dB"),
+        ("rain", f"{mw['rain_db']:.2f} dB exceeded {100 - mw['availability']:.3g} % of the "
+                 f"year at R0.01 = {mw['rain_rate_mm_h']:g} mm/h"),
+        ("margin after rain", f"{mw['margin_db']:+.2f} dB"),
+        ("feasible", verdict),
+    ]
 
 
 @app.command()
@@ -533,14 +743,19 @@ def audit(
                                                  "names or Kemendagri codes that each get one "
                                                  "tower. Default: [audit] villages of the "
                                                  "scenario.", show_default=False)] = None,
+    sites: Annotated[Path | None, typer.Option("--sites", metavar="<csv>", help="CSV of "
+                                               "audited sites: lon,lat[,site_id,height_m]; "
+                                               "coverage and costs are computed like "
+                                               "candidates'. Default: [audit] sites of the "
+                                               "scenario.", show_default=False)] = None,
     out_dir: OutOpt = None,
     overwrite: OverwriteOpt = False,
     verbose: VerboseOpt = 0,
     quiet: QuietOpt = False,
 ) -> None:
-    """Compare a choice of villages (the best candidate inside each) with the exact optimum
-    for the same budget (Rp): demand covered, % of optimum, and the villages the optimum
-    serves instead. Writes audit.csv, audit.json and audit.gpkg."""
+    """Compare a choice of villages (the best candidate inside each) and/or sites with the
+    exact optimum for the same budget (Rp): demand covered, % of optimum, and the villages
+    the optimum serves instead. Writes audit.csv, audit.json and audit.gpkg."""
     from towerplan import jobs
     from towerplan.pipeline import PLAN_STAGES
 
@@ -549,11 +764,13 @@ def audit(
     names = [v.strip() for v in villages.split(",") if v.strip()] if villages else []
     target = out_dir if out_dir is not None else Path(sc.outputs.dir)
     with _stages((*PLAN_STAGES[:5], "selection"), quiet=quiet) as progress:
-        s = jobs.audit(sc, target, villages=names, overwrite=overwrite, progress=progress)
+        s = jobs.audit(sc, target, villages=names, sites=sites, overwrite=overwrite,
+                       progress=progress)
     if quiet:
         return
     unit = "people" if s["demand_basis"] == "population" else "km2"
-    out.print(f"audited: {', '.join(s['audit_villages'])} - Rp {s['audit_cost_idr']:,.0f}, "
+    out.print(f"audited: {', '.join(v or '-' for v in s['audit_villages'])} - "
+              f"Rp {s['audit_cost_idr']:,.0f}, "
               f"{s['audit_demand']:,.0f} {unit} newly covered")
     out.print(f"optimum for Rp {s['budget_idr']:,.0f}: {s['optimum_demand']:,.0f} {unit} "
               f"({len(s['optimum_sites'])} towers); the audited choice reaches "
@@ -563,6 +780,53 @@ def audit(
                   + ", ".join(s["villages_served_only_by_optimum"]))
     out.print(f"outputs in {target}")
 
+
+@app.command()
+def backhaul(
+    scenario: ScenarioArg = None,
+    out_dir: OutOpt = None,
+    overwrite: OverwriteOpt = False,
+    verbose: VerboseOpt = 0,
+    quiet: QuietOpt = False,
+) -> None:
+    """Backhaul of the selected sites: fibre, microwave hops over the terrain (60 % first
+    Fresnel clearance, rain fade margin) relaying through existing towers, or VSAT; per-site
+    and joint models compared. Writes links.gpkg, links.csv, hops.csv (every hop checked)
+    and backhaul.json. Costs in rupiah (Rp)."""
+    from towerplan.analysis.backhaul_plan import run_backhaul
+    from towerplan.pipeline import PLAN_STAGES
+
+    _setup_logging(verbose, quiet)
+    sc = _load(scenario)
+    target = out_dir if out_dir is not None else Path(sc.outputs.dir)
+    with _stages((*PLAN_STAGES[:6], "selection"), quiet=quiet) as progress:
+        run = run_backhaul(sc, target, overwrite=overwrite, progress=progress)
+    if quiet:
+        return
+    s = run.outcome.summary
+    cands = run.problem.candidates.set_index("site_id")
+    links = run.outcome.links
+    table = Table(title=f"Backhaul ({s['model']}): {s['hop_model']}")
+    for col in ("site", "village", "technology", "hops", "path", "backhaul (Rp)",
+                "worst clearance"):
+        table.add_column(col, justify="right" if col in ("hops", "backhaul (Rp)") else "left",
+                         overflow="fold")
+    for _, r in run.outcome.sites.iterrows():
+        hops = [] if links is None else list(links.loc[links["site_id"] == r.site_id, "to_id"])
+        path = " > ".join([r.site_id, *hops]) if hops else "-"
+        clear = "-" if r.backhaul_worst_clearance != r.backhaul_worst_clearance \
+            else f"{r.backhaul_worst_clearance:.2f} x F1"
+        table.add_row(r.site_id, str(cands.loc[r.site_id, "village"]), r.backhaul_technology,
+                      str(r.backhaul_hops), path,
+                      f"{cands.loc[r.site_id, 'cost_backhaul_idr']:,.0f}", clear)
+    out.print(table)
+    ps, jt = s.get("per-site"), s.get("joint")
+    for name, m in (("per-site", ps), ("joint", jt)):
+        if m:
+            out.print(f"{name}: {m['towers']} towers, demand {m['demand_covered']:,.0f}, total "
+                      f"Rp {m['total_cost_idr']:,.0f} (backhaul Rp {m['backhaul_idr']:,.0f})")
+    out.print(f"{s['hop_pairs_checked']:,} hops checked, {s['hops_feasible']:,} feasible; "
+              f"outputs in {target}")
 
 def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())

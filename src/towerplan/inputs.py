@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
     from towerplan.io.demo import DemoManifest
     from towerplan.io.rasters import RasterGrid
+    from towerplan.io.register import MatchReport
+    from towerplan.io.siting import SitingInputs
 
 __all__ = [
     "LoadedInputs",
@@ -57,6 +59,14 @@ class ResolvedPaths:
     landmask: Path | None
     candidates: Path | None
     demo: DemoManifest | None
+    exclude_areas: tuple[Path, ...] = ()
+    power: Path | None = None
+    roads: Path | None = None
+    cost_overrides: Path | None = None
+    audit_sites: Path | None = None
+    district_population: Path | None = None
+    register: Path | None = None
+    village_mapping: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +98,17 @@ class LoadedInputs:
         Attribution lines.
     paths : ResolvedPaths
         Where the inputs came from.
+    siting : SitingInputs or None
+        User candidates, audit sites, exclusion areas, power grid, roads and cost overrides.
+    register_match : MatchReport or None
+        Village names matched to the register (``inputs.register``).
+    population_note : str
+        How village population was derived from kecamatan totals (empty when it was not).
+    village_geometry_source : str
+        What the village polygons are (desa/kelurahan, or kecamatan as a fallback).
+    limitations : tuple of str
+        Statements about the inputs every output repeats (coarse terrain, towers outside the
+        area, geometry fallback, register gaps), Bahasa Indonesia / English.
     """
 
     crs: CRS
@@ -101,6 +122,11 @@ class LoadedInputs:
     reports: tuple[LayerReport, ...]
     sources: tuple[str, ...]
     paths: ResolvedPaths
+    siting: SitingInputs | None = None
+    register_match: MatchReport | None = None
+    population_note: str = ""
+    village_geometry_source: str = ""
+    limitations: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +172,14 @@ def resolve_paths(scenario: Scenario) -> ResolvedPaths:
         landmask=one(inp.landmask, None),
         candidates=one(scenario.candidates.user_csv, None),
         demo=demo,
+        exclude_areas=tuple(scenario.resolve(v) for v in scenario.candidates.exclude_areas),
+        power=one(inp.power, None),
+        roads=one(inp.roads, None),
+        cost_overrides=one(scenario.costs.overrides, None),
+        audit_sites=one(scenario.audit.sites, None),
+        district_population=one(inp.district_population, None),
+        register=one(inp.register, None),
+        village_mapping=one(inp.village_mapping, None),
     )
 
 
@@ -215,6 +249,11 @@ class _Layers:
     landcover: np.ndarray | None = None
     landmask: np.ndarray | None = None
     population: np.ndarray | None = None
+    siting: SitingInputs | None = None
+    register_match: MatchReport | None = None
+    population_note: str = ""
+    geometry_source: str = ""
+    limitations: list[str] = field(default_factory=list)
 
 
 def _load_layers(scenario: Scenario, paths: ResolvedPaths, box: _Collector,
@@ -236,9 +275,11 @@ def _load_layers(scenario: Scenario, paths: ResolvedPaths, box: _Collector,
         paths.villages, layer=scenario.inputs.village_layer,
         columns=scenario.inputs.village_columns))
     if vsrc is not None:
+        vsrc = _match_register(paths, box, out, vsrc)
         out.crs = crs = working_crs(vsrc)
         villages = vsrc.to_crs(crs)
         villages["area_km2"] = villages.geometry.area / 1e6
+        _apportion_population(paths, box, out, villages)
         out.villages = villages
         w, s, e, n = (float(v) for v in villages.total_bounds)
         vb = (w, s, e, n)
@@ -251,6 +292,7 @@ def _load_layers(scenario: Scenario, paths: ResolvedPaths, box: _Collector,
             max_fill_distance_m=scenario.terrain.max_fill_distance_m,
             require_bounds=vb))
         if out.dem is not None:
+            out.limitations.extend(_terrain_limitations(scenario, paths.dem))
             tr, shape = out.dem.transform, out.dem.shape
             if (lc := paths.landcover) is not None:
                 step("land cover")
@@ -276,14 +318,23 @@ def _load_layers(scenario: Scenario, paths: ResolvedPaths, box: _Collector,
         box.reports.append(LayerReport("towers", "(none)", "", (0.0, 0.0, 0.0, 0.0), 0,
                                        notes=("no existing towers given: everything starts "
                                               "blank",)))
+    if out.villages is not None:
+        out.limitations.extend(_tower_limitations(out.towers, out.villages,
+                                                  scenario.radio.max_radius_km))
     if (st := paths.settlements) is not None:
         step("settlements")
         settlements = box.run("settlements", st, lambda: read_settlements(st))
         if settlements is not None and out.crs is not None:
             out.settlements = settlements.to_crs(out.crs)
-    if (uc := paths.candidates) is not None:
-        box.run("candidates", uc, lambda: read_towers(
-            uc, default_height_m=scenario.radio.tower_height_m))
+    from towerplan.io.siting import load_siting
+
+    step("siting")
+    out.siting = load_siting(
+        crs=out.crs, run=box.run, user_sites=paths.candidates,
+        audit_sites=paths.audit_sites, exclude_areas=paths.exclude_areas, power=paths.power,
+        roads=paths.roads, overrides=paths.cost_overrides,
+        settlements=paths.settlements if out.settlements is not None else None,
+        tower_height_m=scenario.radio.tower_height_m)
     return out
 
 
@@ -321,7 +372,11 @@ def load_inputs(scenario: Scenario, *, progress: Callable[[str], None] | None = 
     log.info("inputs: %d villages, %d towers, DEM %s cells, CRS %s", len(lay.villages),
              len(towers), lay.dem.shape, lay.crs.to_string())
     return LoadedInputs(lay.crs, lay.villages, lay.dem, towers, lay.settlements, lay.landcover,
-                        lay.landmask, lay.population, tuple(box.reports), sources, paths)
+                        lay.landmask, lay.population, tuple(box.reports), sources, paths,
+                        lay.siting, register_match=lay.register_match,
+                        population_note=lay.population_note,
+                        village_geometry_source=lay.geometry_source,
+                        limitations=tuple(lay.limitations))
 
 
 def _empty_towers() -> gpd.GeoDataFrame:
@@ -376,3 +431,117 @@ def raise_for_problems(report: ValidationReport) -> None:
     if report.problems:
         msg = f"{len(report.problems)} input problem(s): " + "; ".join(report.problems)
         raise InputDataError(msg, problems=report.problems)
+
+
+# --------------------------------------------------------------------------- register, population
+
+#: A DEM whose cells are coarser than this (and than twice the working grid) is a placeholder.
+COARSE_DEM_M = 250.0
+
+
+def _match_register(paths: ResolvedPaths, box: _Collector, out: _Layers,
+                    villages: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Match names to the register (when given), complete codes, say what the polygons are."""
+    from towerplan.io.register import apply_register, match_villages, read_register, unit_level
+    from towerplan.outputs.i18n import bilingual
+
+    if (reg := paths.register) is not None:
+        report = box.run("register", reg, lambda: match_villages(
+            villages, reg, mapping_path=paths.village_mapping))
+        if report is not None:
+            out.register_match = report
+            villages, notes, problems = apply_register(villages, report, read_register(reg)[0])
+            for note in notes:
+                box.note(note)
+            if problems:
+                box.reports[-1] = replace(box.reports[-1],
+                                          problems=(*box.reports[-1].problems, *problems))
+                box.problems.extend(f"register: {p}" for p in problems)
+            counts = report.counts()
+            if unsettled := counts["ambiguous"] + counts["unmatched"]:
+                out.limitations.append(bilingual("limit.register_unsettled", n=unsettled,
+                                                 total=counts["total"]))
+            if missing := counts["register_without_name"]:
+                out.limitations.append(bilingual("limit.register_missing", n=missing,
+                                                 total=report.register_size))
+    level = unit_level(villages["code"].astype(str).tolist())
+    label = BUILTIN_DEMO if paths.demo is not None else paths.villages.name
+    out.geometry_source = bilingual(f"geometry.{level}", file=label, n=len(villages))
+    if level == "kecamatan":  # each unit is its own kecamatan
+        out.limitations.append(bilingual("limit.kecamatan_units", n=len(villages)))
+        villages = villages.copy()
+        for column, own in (("district_code", "code"), ("district", "name")):
+            empty = villages[column].astype(str) == ""
+            villages.loc[empty, column] = villages.loc[empty, own]
+    return villages
+
+
+def _apportion_population(paths: ResolvedPaths, box: _Collector, out: _Layers,
+                          villages: gpd.GeoDataFrame) -> None:
+    """Give villages without population their share of the kecamatan totals, by area."""
+    from towerplan.io.demand import apportion_district_population, read_district_population
+
+    if (path := paths.district_population) is None:
+        return
+    table = box.run("district_population", path, lambda: read_district_population(path))
+    if table is None:
+        return
+    if villages["population"].notna().any():
+        box.note("the villages carry their own population: kecamatan totals not used")
+        return
+    people, notes, problems = apportion_district_population(
+        villages["district_code"], villages["district"], villages["area_km2"], table)
+    for note in notes:
+        box.note(note)
+    if problems:
+        box.reports[-1] = replace(box.reports[-1],
+                                  problems=(*box.reports[-1].problems, *problems))
+        box.problems.extend(f"district_population: {p}" for p in problems)
+        return
+    villages["population"] = people
+    out.population_note = (f"kecamatan totals ({path.name}, {float(people.sum()):,.0f} people) "
+                           "apportioned to villages by area")
+
+
+def _dem_cell_m(paths: tuple[Path, ...]) -> float:
+    """Largest source cell size of the DEM files, metres (degrees converted at their latitude)."""
+    import math
+
+    from towerplan.io.rasters import open_raster
+
+    cells = []
+    for path in paths:
+        with open_raster(path, what="DEM") as ds:
+            xres, yres = ds.res
+            if ds.crs.is_geographic:
+                lat = math.radians((ds.bounds.bottom + ds.bounds.top) / 2.0)
+                cells.append(max(xres * 111_320.0 * math.cos(lat), yres * 110_574.0))
+            else:
+                cells.append(max(xres, yres) * float(ds.crs.linear_units_factor[1]))
+    return max(cells, default=0.0)
+
+
+def _terrain_limitations(scenario: Scenario, dem: tuple[Path, ...]) -> list[str]:
+    """Say so when the DEM is too coarse for terrain detail (a placeholder)."""
+    from towerplan.outputs.i18n import bilingual
+    from towerplan.radio.chain import parse_chain
+
+    cell_m = _dem_cell_m(dem)
+    grid_m = scenario.terrain.resolution_m
+    if cell_m <= max(2.0 * grid_m, COARSE_DEM_M):
+        return []
+    key = ("limit.dem_placeholder_terrain" if parse_chain(scenario.radio.model).uses_terrain
+           else "limit.dem_placeholder_distance")
+    return [bilingual(key, cell_km=cell_m / 1000.0, grid_m=grid_m)]
+
+
+def _tower_limitations(towers: gpd.GeoDataFrame | None, villages: gpd.GeoDataFrame,
+                       radius_km: float) -> list[str]:
+    """Say so when no existing tower is in reach, or none lies inside the area."""
+    from towerplan.outputs.i18n import bilingual
+
+    if towers is None or not len(towers):
+        return [bilingual("limit.no_towers", radius_km=radius_km)]
+    if not towers.within(villages.geometry.union_all()).any():
+        return [bilingual("limit.no_towers_inside", n=len(towers), radius_km=radius_km)]
+    return []

@@ -25,8 +25,9 @@ from towerplan.pipeline import (
     SelectionProblem,
     current_state,
     model_chain_text,
+    plan,
     publish_output_dir,
-    select,
+    select_many,
     selection_problem,
     stage_output_dir,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "coverage_of_scenario",
     "coverage_of_sites",
     "parse_budgets",
+    "plan_map",
     "sweep",
 ]
 
@@ -219,6 +221,43 @@ def blankspots(scenario: Scenario, out_dir: str | Path, *, overwrite: bool = Fal
     return _staged(Path(out_dir), overwrite, write)
 
 
+def plan_map(scenario: Scenario, out_dir: str | Path, *, lang: str | None = None,
+             overwrite: bool = False, progress: ProgressFn | None = None) -> Any:
+    """Run the plan and write only its map: ``towerplan map SCENARIO`` (map.html).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario to run.
+    out_dir : str or Path
+        Output directory; an existing non-empty one needs *overwrite*.
+    lang : {"id", "en"}, optional
+        Language of the map (default ``scenario.outputs.lang``).
+    overwrite : bool, keyword-only
+        Replace ``map.html`` in an existing, non-empty directory.
+    progress : callable, optional
+        Called with each stage label as it starts.
+
+    Returns
+    -------
+    PlanResult
+        The plan shown on the map.
+    """
+    from towerplan.outputs.i18n import check_lang
+    from towerplan.outputs.maps import write_map
+
+    language = check_lang(lang or scenario.outputs.lang)
+
+    def write(staging: Path) -> Any:
+        result = plan(scenario, progress=progress)
+        if progress is not None:
+            progress("outputs")
+        write_map(result, staging / "map.html", lang=language)
+        return result
+
+    return _staged(Path(out_dir), overwrite, write)
+
+
 def _frame_lonlat(frame: Any, crs: Any) -> Any:
     """GeoDataFrame of points from ``x``/``y`` columns with ``lon``/``lat`` added."""
     import geopandas as gpd
@@ -313,12 +352,12 @@ def sweep(scenario: Scenario, budgets: Sequence[float], out_dir: str | Path, *,
         prev_demand, prev_towers = state.units.weight[state.covered].sum(), 0
         base = float(prev_demand)
         total = float(state.units.weight.sum())
-        for k, budget in enumerate(budgets, start=1):
-            if progress is not None:
-                progress(f"selection {k}/{len(budgets)}")
-            exact, greedy = select(scenario, problem.candidates, problem.matrix, state.units,
-                                   state.covered, budget,
-                                   blank_villages=state.stats["status"].to_numpy() == "blank")
+        if progress is not None:
+            progress(f"selection x {len(budgets)}")
+        results = select_many(scenario, problem.candidates, problem.matrix, state.units,
+                              state.covered, budgets,
+                              blank_villages=state.stats["status"].to_numpy() == "blank")
+        for budget, (exact, greedy) in zip(budgets, results, strict=True):
             demand = base + exact.objective
             towers = len(exact.sites)
             extra = towers - prev_towers
@@ -377,90 +416,69 @@ def _sweep_png(table: Any, path: Path, basis: str, scenario: Scenario) -> None:
         plt.close(fig)
 
 
-def _match_villages(villages: Any, names: Sequence[str]) -> list[int]:
-    """Village indices for names or codes (case-insensitive); all problems reported at once."""
-    keys_name = villages["name"].astype(str).str.strip().str.casefold().to_numpy()
-    keys_code = villages["code"].astype(str).to_numpy()
-    found, problems = [], []
-    for name in names:
-        hits = np.flatnonzero((keys_name == name.strip().casefold()) | (keys_code == name))
-        if len(hits) == 1:
-            found.append(int(hits[0]))
-        elif len(hits) == 0:
-            problems.append(f"no village named {name!r}")
-        else:
-            codes = ", ".join(keys_code[hits])
-            problems.append(f"{name!r} is ambiguous ({codes}); give the code instead")
-    if problems:
-        raise InputDataError("audit: " + "; ".join(problems), problems=tuple(problems))
-    return found
-
-
 def audit(scenario: Scenario, out_dir: str | Path, *, villages: Sequence[str] = (),
-          overwrite: bool = False, progress: ProgressFn | None = None) -> Any:
-    """Audit a choice of villages against the optimum: ``towerplan audit`` (audit.csv,
-    audit.json, audit.gpkg with layers audit_sites and optimum_sites)."""
+          sites: str | Path | None = None, overwrite: bool = False,
+          progress: ProgressFn | None = None) -> Any:
+    """Audit a choice of villages and/or sites against the optimum: ``towerplan audit``
+    (audit.csv, audit.json, audit.gpkg with layers audit_sites and optimum_sites).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario; its ``[audit]`` is used where *villages* and *sites* are not given.
+    out_dir : str or Path
+        Output directory.
+    villages : sequence of str
+        Village names or codes that each get their best candidate.
+    sites : str or Path, optional
+        CSV of audited sites (``lon,lat[,site_id,height_m,cost columns]``).
+    overwrite : bool, keyword-only
+        Replace files of an existing, non-empty output directory.
+    progress : callable, optional
+        Stage callback.
+
+    Returns
+    -------
+    dict
+        The audit summary written to audit.json.
+    """
+    import dataclasses
     import json
 
-    from towerplan.analysis.audit import audit_sites
+    from towerplan.analysis.audit import audit_plan, audit_villages
     from towerplan.io.atomic import atomic_output
     from towerplan.io.vectors import write_gpkg_layers
+    from towerplan.outputs.columns import AUDIT_COLUMNS
+    from towerplan.outputs.exports import typed_layer, write_table_csv
 
-    names = list(villages) or list(scenario.audit.villages)
-    if not names:
-        msg = "audit: name the villages with --villages or [audit] villages in the scenario"
+    if villages or sites is not None:
+        scenario = dataclasses.replace(scenario, audit=dataclasses.replace(
+            scenario.audit, villages=tuple(villages),
+            sites=str(Path(sites).resolve()) if sites is not None else ""))
+    if not scenario.audit.villages and not scenario.audit.sites:
+        msg = ("audit: name the villages with --villages or the sites with --sites (or "
+               "[audit] villages / sites in the scenario)")
         raise InputDataError(msg)
 
     def write(staging: Path) -> Any:
         state = current_state(scenario, progress=progress)
-        chosen_v = _match_villages(state.villages, names)
-        extra = np.zeros(len(state.villages), bool)
-        extra[chosen_v] = True
+        extra = audit_villages(scenario, state)
         problem = selection_problem(scenario, state, extra_villages=extra, progress=progress)
-        cands = problem.candidates
-        sites, problems = [], []
-        for v in chosen_v:
-            inside = np.flatnonzero(cands["village_code"].to_numpy() ==
-                                    state.villages["code"].iloc[v])
-            if not len(inside):
-                problems.append(f"no candidate site inside {state.villages['name'].iloc[v]}")
-                continue
-            sites.append(int(inside[np.argmax(cands["demand_alone"].to_numpy()[inside])]))
-        if problems:
-            raise InputDataError("audit: " + "; ".join(problems), problems=tuple(problems))
         if progress is not None:
             progress("selection")
-        res = audit_sites(problem.matrix, state.units.weight, problem.costs, sites,
-                          scenario.budget.total_idr, state.units.village, state.covered,
-                          time_limit_s=scenario.selection.time_limit_s)
-        names_v = state.villages["name"].astype(str).to_numpy()
-        frame = _frame_lonlat(cands, state.villages.crs)
-        table = frame.iloc[list(res.sites)][["site_id", "village_code", "village", "district",
-                                             "lon", "lat", "cost_total_idr", "demand_alone"]]
-        _write_numeric_csv(table.assign(choice="audit"), staging / "audit.csv")
-        summary = {
-            "scenario": scenario.scenario.name, "budget_idr": scenario.budget.total_idr,
-            "audit_villages": [names_v[v] for v in chosen_v],
-            "audit_cost_idr": res.cost, "audit_demand": round(res.objective, 3),
-            "optimum_cost_idr": res.optimum.cost,
-            "optimum_demand": round(res.optimum.objective, 3),
-            "optimum_gap": res.optimum.gap, "share_of_optimum": round(res.share_of_optimum, 4),
-            "optimum_sites": [
-                {"site_id": frame["site_id"].iloc[j], "village": frame["village"].iloc[j],
-                 "lon": float(frame["lon"].iloc[j]), "lat": float(frame["lat"].iloc[j])}
-                for j in res.optimum.sites],
-            "villages_served_only_by_optimum": [names_v[v] for v in res.villages_only_optimum],
-            "villages_served_only_by_audit": [names_v[v] for v in res.villages_only_audit],
-            "demand_basis": state.units.basis, "model_chain": model_chain_text(scenario),
-            "synthetic": state.data.paths.demo is not None,
-        }
+        res = audit_plan(scenario, problem, model_chain=model_chain_text(scenario))
+        source = _source_label(state)
+        write_table_csv(res.sites, AUDIT_COLUMNS, "audit", staging / "audit.csv", source)
         with atomic_output(staging / "audit.json") as tmp:
-            tmp.write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
-        cols = ["site_id", "village_code", "village", "district", "cost_total_idr",
-                "demand_alone", "geometry"]
+            tmp.write_text(json.dumps(res.summary, indent=2, ensure_ascii=False),
+                           encoding="utf-8")
+        optimum_cols = ("site_id", "village_code", "village", "district", "lon", "lat",
+                        "cost_total_idr", "demand_alone")
         write_gpkg_layers(staging / "audit.gpkg", [
-            ("audit_sites", frame.iloc[list(res.sites)][cols], "Point"),
-            ("optimum_sites", frame.iloc[list(res.optimum.sites)][cols], "Point")])
-        return summary
+            ("audit_sites", typed_layer(res.sites, AUDIT_COLUMNS, res.sites.crs, source),
+             "Point"),
+            ("optimum_sites", typed_layer(res.optimum, optimum_cols, res.optimum.crs, source),
+             "Point")])
+        return res.summary
 
     return _staged(Path(out_dir), overwrite, write)

@@ -7,6 +7,7 @@ chain's total loss, RSRP and margin.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -21,9 +22,9 @@ from towerplan.radio.chain import DIFFRACTION_METHODS, chain_loss, parse_chain
 from towerplan.radio.diffraction import diffraction_db
 from towerplan.radio.linkbudget import eirp_dbm, margin_db, rsrp_dbm
 from towerplan.radio.profile import Clearance, Profile, line_of_sight, terrain_profile
-from towerplan.scenario import Radio
+from towerplan.scenario import Backhaul, Radio
 
-__all__ = ["LinkReport", "analyse_link", "parse_lonlat"]
+__all__ = ["LinkReport", "analyse_link", "microwave_hop", "parse_lonlat"]
 
 #: Margin of terrain read around the path, in cells.
 _MARGIN_CELLS = 4
@@ -35,6 +36,8 @@ class LinkReport:
 
     ``worst_fresnel_ratio`` is the smallest clearance divided by the first-Fresnel radius
     along the path (>= 0.6 is the usual microwave criterion; < 0 means blocked).
+    ``microwave`` holds the backhaul hop check when a microwave band was given
+    (:func:`microwave_hop`).
     """
 
     start_lon: float
@@ -64,6 +67,7 @@ class LinkReport:
     margin_db: float
     terrain: str
     notes: tuple[str, ...]
+    microwave: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for JSON (non-finite numbers become None)."""
@@ -96,8 +100,8 @@ def parse_lonlat(text: str, what: str = "point") -> tuple[float, float]:
 def analyse_link(dem_paths: Sequence[str | Path], start: tuple[float, float],
                  end: tuple[float, float], *, radio: Radio, h_tx_m: float | None = None,
                  h_rx_m: float | None = None, model: str | None = None,
-                 resolution_m: float = 30.0, landcover: str | Path | None = None
-                 ) -> tuple[LinkReport, Profile, Clearance]:
+                 resolution_m: float = 30.0, landcover: str | Path | None = None,
+                 backhaul: Backhaul | None = None) -> tuple[LinkReport, Profile, Clearance]:
     """Analyse the path from *start* (transmitter) to *end* (receiver).
 
     Parameters
@@ -117,9 +121,14 @@ def analyse_link(dem_paths: Sequence[str | Path], start: tuple[float, float],
         Cell size of the terrain grid the profile is sampled from, m (default 30).
     landcover : path, optional
         ESA WorldCover raster; gives the vegetation depth at the receiver for a clutter term.
+    backhaul : Backhaul, optional
+        Check the path as a microwave backhaul hop in ``backhaul.band_ghz`` (clearance at
+        ``backhaul.k_factor``, rain fade margin); the frequency is then the band's.
     """
     from towerplan.io.terrain import read_dem, utm_crs_for
 
+    if backhaul is not None:
+        radio = dataclasses.replace(radio, freq_mhz=backhaul.band_ghz * 1000.0)
     chain = parse_chain(model or radio.model)
     h_tx = radio.tower_height_m if h_tx_m is None else h_tx_m
     h_rx = radio.rx_height_m if h_rx_m is None else h_rx_m
@@ -163,8 +172,48 @@ def analyse_link(dem_paths: Sequence[str | Path], start: tuple[float, float],
         terrain=f"{dem_report.source} sampled every {profile.step_m:.1f} m "
                 f"({resolution_m:g} m grid, bilinear)",
         notes=tuple(notes),
+        microwave=None if backhaul is None else microwave_hop(
+            profile, h_tx, h_rx, backhaul, latitude_deg=(start[1] + end[1]) / 2.0),
     )
     return report, profile, clearance
+
+
+def microwave_hop(profile: Profile, h_tx_m: float, h_rx_m: float, backhaul: Backhaul, *,
+                  latitude_deg: float = 0.0) -> dict[str, Any]:
+    """The backhaul hop check of :mod:`towerplan.analysis.backhaul` on one profile.
+
+    Returns band, dish gain, free-space, gaseous and rain attenuation, fade margin, margin
+    left after rain at the availability target, clearance at ``backhaul.k_factor`` and the
+    verdict (``feasible``, ``reason``).
+    """
+    from towerplan.analysis.backhaul import HopParams, hop_margin_db
+    from towerplan.radio.models import fspl_db
+    from towerplan.radio.rain import gaseous_specific_attenuation_db_km, rain_attenuation_db
+
+    params = HopParams.from_backhaul(backhaul, latitude_deg)
+    d_km = profile.length_m / 1000.0
+    clear = line_of_sight(profile.heights_m, profile.step_m, h_tx_m, h_rx_m,
+                          params.freq_ghz * 1000.0, params.k_factor)
+    p, t, rho = params.surface
+    gas = float(gaseous_specific_attenuation_db_km(params.freq_ghz, pressure_hpa=p,
+                                                   temperature_c=t, water_vapour_g_m3=rho))
+    rain = float(rain_attenuation_db(d_km, params.freq_ghz, params.rain_rate_mm_h,
+                                     polarisation=params.polarisation,
+                                     percent_time=params.percent_time,
+                                     latitude_deg=latitude_deg))
+    margin = float(hop_margin_db(np.array([profile.length_m]), params)[0])
+    fsl = float(fspl_db(d_km, params.freq_ghz * 1000.0))
+    reason = ("rain margin" if margin < 0 else "no line of sight" if clear.worst_ratio < 0
+              else "fresnel clearance" if clear.worst_ratio < params.min_clearance else "ok")
+    return {"band_ghz": params.freq_ghz, "polarisation": params.polarisation,
+            "antenna_gain_dbi": round(params.antenna_gain_dbi, 2),
+            "free_space_db": round(fsl, 2), "gaseous_db": round(gas * d_km, 2),
+            "rx_level_dbm": round(margin + rain + params.rx_threshold_dbm, 2),
+            "fade_margin_db": round(margin + rain, 2), "rain_db": round(rain, 2),
+            "availability": params.availability, "rain_rate_mm_h": params.rain_rate_mm_h,
+            "margin_db": round(margin, 2), "clearance_ratio": round(clear.worst_ratio, 3),
+            "min_clearance": params.min_clearance, "k_factor": params.k_factor,
+            "feasible": reason == "ok", "reason": reason}
 
 
 def _vegetation_at_receiver(path: str | Path, crs: Any, dem: Any, profile: Profile) -> float:

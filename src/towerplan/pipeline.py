@@ -7,12 +7,13 @@ half-written.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,9 +21,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import shapely
 
 from towerplan import __version__
+from towerplan.analysis.audit import audit_plan, audit_villages
+from towerplan.analysis.backhaul_plan import BackhaulPlan, finish_backhaul, plan_backhaul
 from towerplan.analysis.blankspots import (
     BLANK,
     COVERED,
@@ -32,9 +34,14 @@ from towerplan.analysis.blankspots import (
     demand_grid,
     village_statistics,
 )
-from towerplan.analysis.candidates import candidate_points, water_cells
-from towerplan.analysis.costs import COST_PARTS, site_costs
-from towerplan.analysis.selection import SelectionResult, build_order, select_sites
+from towerplan.analysis.candidates import candidate_table
+from towerplan.analysis.costs import COST_PARTS, cost_context, cost_summary
+from towerplan.analysis.selection import (
+    SelectionResult,
+    build_order,
+    select_sites,
+    select_sites_sweep,
+)
 from towerplan.coverage.composite import (
     BestServer,
     TerrainContext,
@@ -71,11 +78,9 @@ ProgressFn = Callable[[str], None]
 
 #: Stage labels reported through the progress callback, in order.
 PLAN_STAGES: tuple[str, ...] = (
-    "inputs", "demand", "coverage before", "candidates", "candidate coverage", "selection",
-    "coverage after", "outputs",
+    "inputs", "demand", "coverage before", "candidates", "candidate coverage", "backhaul",
+    "selection", "coverage after", "outputs",
 )
-
-_TARGET_BAND_M = 1000.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,11 +121,28 @@ def run_plan(scenario: Scenario, out_dir: str | Path | None = None, *, overwrite
         result = plan(scenario, progress=progress)
         _step(progress, "outputs")
         write_outputs(result, staging, lang=lang or scenario.outputs.lang)
+        _write_register_match(scenario, result.villages, staging)
         publish_output_dir(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return result
+
+
+def _write_register_match(scenario: Scenario, villages: Any, out_dir: Path) -> None:
+    """Write ``register_match.csv`` (and ``village_mapping_todo.csv`` of the names still to
+    settle) when the scenario names a register."""
+    inp = scenario.inputs
+    if not inp.register:
+        return
+    from towerplan.io.register import match_villages, write_mapping_todo, write_match_report
+
+    report, _ = match_villages(
+        villages, scenario.resolve(inp.register),
+        mapping_path=scenario.resolve(inp.village_mapping) if inp.village_mapping else None)
+    write_match_report(report, out_dir / "register_match.csv")
+    if report.unsettled:
+        write_mapping_todo(report, out_dir / "village_mapping_todo.csv")
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,12 +223,15 @@ class SelectionProblem:
         Candidate positions and heights.
     matrix : scipy.sparse.csr_matrix
         ``(n_candidates, n_units)``: True where a candidate covers a demand unit.
+    backhaul : BackhaulPlan or None
+        Per-site backhaul plan whose costs are already in ``candidates`` (None before it ran).
     """
 
     state: CurrentState
     candidates: pd.DataFrame
     sites: _Sites
     matrix: Any
+    backhaul: BackhaulPlan | None = None
 
     @property
     def costs(self) -> np.ndarray:
@@ -238,7 +263,10 @@ def selection_problem(scenario: Scenario, state: CurrentState, *,
     fresh_weight = np.where(state.covered, 0.0, state.units.weight)
     cands["demand_alone"] = np.asarray(matrix @ fresh_weight, dtype=float).ravel() \
         if len(cands) else np.empty(0)
-    return SelectionProblem(state, cands, sites, matrix)
+    problem = SelectionProblem(state, cands, sites, matrix)
+    # per-site backhaul costs go into the candidates' costs, for every command alike
+    backhaul = plan_backhaul(scenario, state, problem, progress=progress)
+    return dataclasses.replace(problem, backhaul=backhaul)
 
 
 def plan(scenario: Scenario, *, progress: ProgressFn | None = None) -> PlanResult:
@@ -250,15 +278,21 @@ def plan(scenario: Scenario, *, progress: ProgressFn | None = None) -> PlanResul
     covered_before, stats_before = state.covered, state.stats
     n_v = len(villages)
     cov = scenario.coverage
-    problem = selection_problem(scenario, state, progress=progress)
+    audit_extra = audit_villages(scenario, state)
+    problem = selection_problem(scenario, state, extra_villages=audit_extra, progress=progress)
+    backhaul = problem.backhaul if problem.backhaul is not None \
+        else plan_backhaul(scenario, state, problem, progress=progress)
     cands, matrix, cand_sites = problem.candidates, problem.matrix, problem.sites
 
     _step(progress, "selection")
     blank_today = stats_before["status"].to_numpy() == BLANK
     selection, greedy = select(scenario, cands, matrix, units, covered_before,
                                blank_villages=blank_today)
+    selection, backhaul_out = finish_backhaul(backhaul, scenario, problem, selection)
     cands["selected"] = False
     cands.loc[list(selection.sites), "selected"] = True
+    audit = audit_plan(scenario, problem, model_chain=model_chain_text(scenario)) \
+        if audit_extra is not None else None
 
     _step(progress, "coverage after")
     chosen = list(selection.sites)
@@ -270,8 +304,8 @@ def plan(scenario: Scenario, *, progress: ProgressFn | None = None) -> PlanResul
                                      blank_below=cov.blank_below,
                                      covered_at_least=cov.covered_at_least)
     server_ids = [*data.towers["tower_id"].astype(str), *cands["site_id"].iloc[chosen]]
-    ranking = _ranking(scenario, cands, matrix, units, covered_before, chosen, villages, link,
-                       terrain)
+    ranking = backhaul_out.annotate(_ranking(scenario, cands, matrix, units, covered_before,
+                                             chosen, villages, link, terrain))
     dem = data.dem
     rsrp_before = _raster(dem, existing, link, terrain)
     rsrp_after = _raster(dem, after_sites, link, terrain)
@@ -292,12 +326,18 @@ def plan(scenario: Scenario, *, progress: ProgressFn | None = None) -> PlanResul
     summary = _summary(scenario, provenance, selection, greedy, villages_out, units,
                        covered_before, covered_after, cands_out, data,
                        time.perf_counter() - t0)
+    if audit is not None:
+        summary["audit"] = audit.summary
+    summary["backhaul"] = backhaul_out.summary
     log.info("plan: %d towers, blank villages %d -> %d, %.1f s", len(chosen),
              summary["blank_villages_before"], summary["blank_villages_after"],
              summary["runtime_s"])
     existing_out = _to_lonlat_columns(data.towers.copy())
     return PlanResult(scenario, provenance, villages_out, existing_out, cands_out, ranking,
-                      rsrp_before, rsrp_after, dem, summary)
+                      rsrp_before, rsrp_after, dem, summary,
+                      audit=_to_lonlat_columns(audit.sites) if audit is not None else None,
+                      audit_summary=audit.summary if audit is not None else None,
+                      links=backhaul_out.links)
 
 
 def _check_plan_model(model: str) -> None:
@@ -372,81 +412,31 @@ def _demand_units(scenario: Scenario, data: LoadedInputs) -> DemandUnits:
         else None
     st_pop = st["population"].to_numpy(float) if st is not None and len(st) else None
     vpop = villages["population"].to_numpy(float)
-    return build_demand_units(
+    units = build_demand_units(
         villages.geometry.to_numpy(), scenario.coverage.demand_cell_m,
         village_population=vpop if np.isfinite(vpop).all() else None,
         settlement_xy=st_xy, settlement_population=st_pop, population_grid=data.population,
         grid=grid)
+    if data.population_note and units.basis == "population" and np.allclose(
+            np.bincount(units.village, weights=units.weight, minlength=len(vpop)), vpop):
+        units = dataclasses.replace(units, basis_note=f"{data.population_note}; spread evenly "
+                                                      "over each village's area")
+    return units
 
 
 def _candidates(scenario: Scenario, data: LoadedInputs, villages: Any,
                 stats_before: pd.DataFrame, extra_villages: np.ndarray | None) -> pd.DataFrame:
-    opts = scenario.candidates
-    geoms = villages.geometry.to_numpy()
-    region = shapely.union_all(shapely.make_valid(geoms))
     need = stats_before["status"].to_numpy() != COVERED
     if extra_villages is not None:
         need = need | extra_villages
-    target = shapely.intersection(
-        shapely.union_all(shapely.make_valid(geoms[need])).buffer(_TARGET_BAND_M), region) \
-        if need.any() else shapely.Polygon()
-    user_xy = user_h = user_ids = None
-    if data.paths.candidates is not None:
-        from towerplan.io.towers import read_towers
-
-        user, _ = read_towers(data.paths.candidates, default_height_m=scenario.radio.tower_height_m)
-        user = user.to_crs(data.crs)
-        user_xy = np.column_stack([user.geometry.x, user.geometry.y])
-        user_h = dict(zip(map(tuple, user_xy.round(3)), user["height_m"], strict=True))
-        user_ids = dict(zip(map(tuple, user_xy.round(3)), user["tower_id"].astype(str),
-                            strict=True))
-    st = data.settlements
-    st_xy = np.column_stack([st.geometry.x, st.geometry.y]) if st is not None and len(st) \
-        else None
-    dem = data.dem
-    xy, origin, excluded = candidate_points(
-        target, region, dem.array, dem.transform, grid_spacing_m=opts.grid_spacing_m,
-        include_hilltops=opts.include_hilltops, hilltop_window_m=opts.hilltop_window_m,
-        settlement_xy=st_xy if opts.include_settlements else None, user_xy=user_xy,
-        min_spacing_m=opts.min_spacing_m, max_slope_deg=opts.max_slope_deg,
-        water=water_cells(data.landcover, data.landmask))
+    frame, excluded = candidate_table(scenario, data, villages, need)
     log.info("candidate exclusions: %s", excluded)
-    pts = shapely.points(xy[:, 0], xy[:, 1]) if len(xy) else np.empty(0, dtype=object)
-    tree = shapely.STRtree(geoms)
-    p_idx, v_idx = tree.query(pts, predicate="intersects")
-    owner = np.full(len(xy), -1)
-    owner[p_idx] = v_idx
-    owner = np.where(owner < 0, 0, owner)
-    height = np.full(len(xy), scenario.radio.tower_height_m)
-    ids = [f"S{k + 1:04d}" for k in range(len(xy))]
-    for k, (o, key) in enumerate(zip(origin, map(tuple, xy.round(3)), strict=True)):
-        if o == "user" and user_h is not None and user_ids is not None:
-            height[k] = user_h.get(key, height[k])
-            ids[k] = f"U-{user_ids.get(key, ids[k])}"
-    rows = ((xy[:, 1] - dem.transform.f) / dem.transform.e).astype(int)
-    cols = ((xy[:, 0] - dem.transform.c) / dem.transform.a).astype(int)
-    c = scenario.costs
-    costs = site_costs(xy, tower_idr=c.tower_idr, access_road_idr_per_km=c.access_road_idr_per_km,
-                       power_idr=c.power_idr, backhaul_idr=c.backhaul_idr, settlement_xy_m=st_xy)
-    frame = pd.DataFrame({
-        "site_id": ids, "x": xy[:, 0], "y": xy[:, 1], "origin": origin.astype(str),
-        "village_code": villages["code"].to_numpy()[owner],
-        "village": villages["name"].to_numpy()[owner],
-        "district": villages["district"].to_numpy()[owner],
-        "district_code": villages["district_code"].to_numpy()[owner],
-        "elevation_m": np.round(dem.array[rows, cols].astype(float), 1) if len(xy)
-        else np.empty(0),
-        "height_m": height,
-    })
-    return pd.concat([frame, costs[list(COST_PARTS) + ["cost_total_idr"]]], axis=1)
+    return frame
 
 
-def select(scenario: Scenario, cands: pd.DataFrame, matrix: Any, units: DemandUnits,
-            covered_before: np.ndarray, budget: float | None = None,
-            blank_villages: np.ndarray | None = None
-            ) -> tuple[SelectionResult, SelectionResult]:
-    """Selection by the scenario's method and the greedy baseline (at *budget*, default the
-    scenario's)."""
+def _selection_options(scenario: Scenario, cands: pd.DataFrame, units: DemandUnits,
+                       blank_villages: np.ndarray | None) -> dict[str, Any]:
+    """Keyword options of :func:`select_sites` from the scenario's ``[selection]``."""
     sel = scenario.selection
     index = {sid: j for j, sid in enumerate(cands["site_id"])}
     unknown = [s for s in (*sel.must_include, *sel.must_exclude) if s not in index]
@@ -466,14 +456,36 @@ def select(scenario: Scenario, cands: pd.DataFrame, matrix: Any, units: DemandUn
         kwargs["unit_group"] = units.village
         kwargs["min_share"] = {int(v): sel.min_share_blank_village
                                for v in np.flatnonzero(blank_villages & with_demand)}
-    costs = cands["cost_total_idr"].to_numpy(float)
+    return kwargs
+
+
+def select(scenario: Scenario, cands: pd.DataFrame, matrix: Any, units: DemandUnits,
+           covered_before: np.ndarray, budget: float | None = None,
+           blank_villages: np.ndarray | None = None
+           ) -> tuple[SelectionResult, SelectionResult]:
+    """Selection by the scenario's method and the greedy baseline (at *budget*, default the
+    scenario's)."""
     budget = scenario.budget.total_idr if budget is None else budget
-    greedy = select_sites(matrix, units.weight, costs, budget, covered_before, "greedy", **kwargs)
+    return select_many(scenario, cands, matrix, units, covered_before, [budget],
+                       blank_villages)[0]
+
+
+def select_many(scenario: Scenario, cands: pd.DataFrame, matrix: Any, units: DemandUnits,
+                covered_before: np.ndarray, budgets: Sequence[float],
+                blank_villages: np.ndarray | None = None
+                ) -> list[tuple[SelectionResult, SelectionResult]]:
+    """:func:`select` for many budgets; the exact model is prepared once and warm-started
+    from budget to budget (:func:`~towerplan.analysis.selection.select_sites_sweep`)."""
+    sel = scenario.selection
+    kwargs = _selection_options(scenario, cands, units, blank_villages)
+    costs = cands["cost_total_idr"].to_numpy(float)
+    greedy = [select_sites(matrix, units.weight, costs, b, covered_before, "greedy", **kwargs)
+              for b in budgets]
     if sel.method == "greedy":
-        return greedy, greedy
-    exact = select_sites(matrix, units.weight, costs, budget, covered_before, "milp",
-                         time_limit_s=sel.time_limit_s, **kwargs)
-    return exact, greedy
+        return [(g, g) for g in greedy]
+    exact = select_sites_sweep(matrix, units.weight, costs, budgets, covered_before,
+                               time_limit_s=sel.time_limit_s, **kwargs)
+    return list(zip(exact, greedy, strict=True))
 
 
 def _ranking(scenario: Scenario, cands: pd.DataFrame, matrix: Any, units: DemandUnits,
@@ -600,20 +612,50 @@ def _summary(scenario: Scenario, prov: Provenance, sel: SelectionResult,
         "objective": round(sel.objective, 3),
         "objective_bound": None if sel.bound is None else round(sel.bound, 3),
         "greedy_objective": round(greedy.objective, 3),
+        "greedy_shortfall_percent": round(100 * (1 - greedy.objective / sel.objective), 3)
+        if sel.objective > 0 else 0.0,
         "greedy_spent_idr": float(greedy.cost),
         "solver_runtime_s": round(sel.runtime_s, 3),
         "model_chain": prov.model_chain,
         "threshold_rsrp_dbm": scenario.radio.threshold_rsrp_dbm,
         "tower_cost_idr": float(scenario.costs.tower_idr),
+        **cost_summary(scenario.costs, cost_context(data, villages), cands),
         "candidates_total": len(cands),
         "existing_towers": len(data.towers),
         "crs": data.crs.to_string(),
         "scenario_hash": prov.scenario_hash,
         "towerplan_version": prov.version,
         "data_sources": list(prov.data_sources),
+        "village_geometry_source": data.village_geometry_source,
+        **_register_counts(data),
+        "limitations": _limitations(data, units),
         "runtime_s": round(runtime_s, 2),
         "created_utc": prov.created_utc,
     }
+
+
+def _register_counts(data: LoadedInputs) -> dict[str, int]:
+    """Register matching figures for summary.json (none without a register)."""
+    if data.register_match is None:
+        return {}
+    c = data.register_match.counts()
+    return {"register_matched": c["matched"], "register_ambiguous": c["ambiguous"],
+            "register_unmatched": c["unmatched"],
+            "register_without_polygon": c["register_without_name"]}
+
+
+def _limitations(data: LoadedInputs, units: DemandUnits) -> list[str]:
+    """What the outputs cannot say, in both languages: the inputs' statements and demand."""
+    from towerplan.outputs.i18n import bilingual
+
+    out = list(data.limitations)
+    if units.basis == "area_km2":
+        out.append(bilingual("limit.area_basis"))
+    elif data.population_note and units.basis_note.startswith(data.population_note):
+        source = data.paths.district_population.name if data.paths.district_population \
+            else ""
+        out.append(bilingual("limit.apportioned", source=source))
+    return out
 
 
 def stage_output_dir(target: Path, *, overwrite: bool) -> Path:

@@ -27,6 +27,8 @@ from towerplan.errors import InputFileError, ScenarioError
 __all__ = [
     "BUILTIN_DEMO",
     "Audit",
+    "Backhaul",
+    "BackhaulCosts",
     "Budget",
     "Calibration",
     "Candidates",
@@ -39,8 +41,10 @@ __all__ = [
     "Scenario",
     "ScenarioInfo",
     "Selection",
+    "Sources",
     "Terrain",
     "VillageColumns",
+    "VsatCosts",
     "load_scenario",
 ]
 
@@ -128,6 +132,28 @@ class Inputs:
         Optional settlement points (CSV with lon, lat, population, or a vector file).
     landmask : str
         Optional land/water mask raster (1 = land); used to exclude water from candidates.
+    district_population : str
+        Optional CSV of people per kecamatan (``district_code, district_name, population``);
+        used when the villages carry no population: each kecamatan's people are apportioned to
+        its villages by area. Empty = none.
+    register : str
+        Optional village register CSV (``code,name,district_code,district``, e.g.
+        ``data/villages/paser_register.csv``): village names are matched to it and the
+        matching report is written with the outputs. Empty = no matching.
+    village_mapping : str
+        Optional CSV ``name[,district],code`` settling names the register matching leaves
+        ambiguous or unmatched (code ``-`` = not in the register). Empty = none.
+    power : str
+        Optional power grid: lines and/or points (any vector file, or CSV ``lon,lat``); sites
+        within ``costs.grid_max_km`` get a grid connection, others solar. Empty = settlements
+        of kind town/kota stand in (else kelurahan centres); the summary says which.
+    roads : str
+        Optional roads: lines and/or points (any vector file, or CSV ``lon,lat``); the access
+        road is costed from the nearest road or settlement. Empty = settlements only.
+    pops : str
+        Fibre points of presence, CSV ``lon,lat[,pop_id,kind,capacity_mbps]``, the ends of
+        the backhaul network (``[backhaul]``); ``"builtin:demo"`` = the demo's PoPs in its
+        towns. Empty = none: backhaul is then costed at ``costs.backhaul_idr``.
     attribution : tuple of str
         Attribution and licence line of each data source, repeated on every output
         (e.g. ``"Village boundaries: BIG, via ..."``).
@@ -142,6 +168,12 @@ class Inputs:
     population: str = ""
     settlements: str = BUILTIN_DEMO
     landmask: str = ""
+    district_population: str = ""
+    register: str = ""
+    village_mapping: str = ""
+    power: str = ""
+    roads: str = ""
+    pops: str = BUILTIN_DEMO
     attribution: tuple[str, ...] = ()
 
 
@@ -293,6 +325,49 @@ class Budget:
 
 
 @dataclass(frozen=True, slots=True)
+class BackhaulCosts:
+    """Costs of the backhaul network in rupiah (``[costs.backhaul]``).
+
+    Attributes
+    ----------
+    microwave_pair_idr : float
+        One microwave hop: two radios and two dishes, installed (default 350,000,000).
+    relay_idr : float
+        Each hop leaving a relay tower (an existing tower or another new site): radio port,
+        capacity and mounting on that tower (default 100,000,000).
+    fibre_idr_per_km : float
+        Fibre from a point of presence, per km of straight-line distance (default
+        150,000,000).
+    fibre_max_km : float
+        Sites within this distance of a point of presence may take fibre, km (default 2).
+    """
+
+    microwave_pair_idr: float = 350_000_000.0
+    relay_idr: float = 100_000_000.0
+    fibre_idr_per_km: float = 150_000_000.0
+    fibre_max_km: float = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class VsatCosts:
+    """VSAT, always available where no hop is feasible (``[costs.vsat]``).
+
+    Attributes
+    ----------
+    capex_idr : float
+        Terminal and installation per site (default 150,000,000).
+    opex_idr_per_year : float
+        Satellite capacity per site and year (default 180,000,000).
+    years : int
+        Years of service counted in the site cost (default 5).
+    """
+
+    capex_idr: float = 150_000_000.0
+    opex_idr_per_year: float = 180_000_000.0
+    years: int = 5
+
+
+@dataclass(frozen=True, slots=True)
 class Costs:
     """Cost model in rupiah.
 
@@ -301,17 +376,44 @@ class Costs:
     tower_idr : float
         Tower with equipment, per site (default 1,700,000,000).
     access_road_idr_per_km : float
-        Access road per km from the nearest settlement (default 0 = not costed).
+        Access road per km from the nearest road or settlement (default 0 = not costed).
     power_idr : float
-        Power connection per site (default 0 = not costed).
+        Fixed power cost per new site, added to the grid or solar figure (default 0).
+    grid_idr_per_km : float
+        Grid connection per km to the nearest power line or grid point, for sites within
+        ``grid_max_km`` (default 0 = not costed).
+    grid_max_km : float
+        Farthest grid connection, km; farther sites get solar (default 5).
+    solar_idr : float
+        Solar panels with batteries, per site beyond ``grid_max_km`` (default 0 = not
+        costed).
     backhaul_idr : float
-        Backhaul per site (default 0 = not costed; a later model replaces this).
+        Fixed backhaul per site, used when ``[backhaul] model = "fixed"`` or no points of
+        presence are given (default 0 = not costed).
+    backhaul : BackhaulCosts
+        Microwave, relay and fibre costs of the backhaul model (``[costs.backhaul]``).
+    vsat : VsatCosts
+        VSAT terminal and service, the fallback where no hop is feasible (``[costs.vsat]``).
+    colocation_idr : float
+        Equipment and co-location fee of a new operator on an existing tower, which then
+        costs no tower, road, power or backhaul (default 500,000,000).
+    overrides : str
+        Optional CSV of per-site costs: ``site_id`` and any of ``cost_tower_idr``,
+        ``cost_road_idr``, ``cost_power_idr``, ``cost_backhaul_idr``,
+        ``cost_colocation_idr``, ``cost_total_idr`` (replaces the sum). Empty = none.
     """
 
     tower_idr: float = 1_700_000_000.0
     access_road_idr_per_km: float = 0.0
     power_idr: float = 0.0
+    grid_idr_per_km: float = 0.0
+    grid_max_km: float = 5.0
+    solar_idr: float = 0.0
     backhaul_idr: float = 0.0
+    colocation_idr: float = 500_000_000.0
+    overrides: str = ""
+    backhaul: BackhaulCosts = field(default_factory=BackhaulCosts)
+    vsat: VsatCosts = field(default_factory=VsatCosts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,7 +436,16 @@ class Candidates:
     max_slope_deg : float
         Candidates on steeper ground are excluded, degrees (default 25).
     user_csv : str
-        Optional CSV of user candidates (``lon,lat[,site_id,height_m,cost_idr]``).
+        Optional CSV of user candidates (``lon,lat[,site_id,height_m]`` plus any per-site
+        cost column of ``costs.overrides``; ``cost_idr`` = total). They are never thinned
+        against each other, and generated candidates near them are; water, steep ground and
+        exclusion areas still apply.
+    include_colocation : bool
+        Existing towers in blank and partial villages become co-location candidates
+        (origin ``colocation``, their own height, ``costs.colocation_idr``) (default true).
+    exclude_areas : tuple of str
+        Polygon files (any vector format, any CRS) where no candidate may stand, e.g.
+        protected forest (default none).
     """
 
     grid_spacing_m: float = 4000.0
@@ -344,6 +455,8 @@ class Candidates:
     min_spacing_m: float = 1000.0
     max_slope_deg: float = 25.0
     user_csv: str = ""
+    include_colocation: bool = True
+    exclude_areas: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -377,6 +490,76 @@ class Selection:
 
 
 @dataclass(frozen=True, slots=True)
+class Backhaul:
+    """How new sites reach the network (DESIGN.md section 6).
+
+    A site takes fibre near a point of presence, else microwave hops over the terrain to a
+    point of presence (relaying through existing towers, and in the joint model through other
+    new sites), else VSAT. A hop is feasible when the first Fresnel zone is clear by
+    ``min_clearance`` at ``k_factor`` and the fade margin covers the rain attenuation
+    exceeded for ``100 - availability`` % of the year (ITU-R P.838-3 and P.530-17, gases by
+    ITU-R P.676 Annex 2 in a tropical atmosphere). Costs are in ``[costs.backhaul]`` and
+    ``[costs.vsat]``.
+
+    Attributes
+    ----------
+    model : {"per-site", "joint", "fixed"}
+        ``per-site``: each site's cheapest own backhaul is added to its cost before selection
+        (default); ``joint``: sites and backhaul are chosen together by one MILP in which a
+        chosen site may relay for another, so a relay is paid once; ``fixed``: no analysis,
+        ``costs.backhaul_idr`` per site.
+    compare : bool
+        Also solve the other of per-site/joint and report both in summary.json (default
+        true).
+    band_ghz : float
+        Microwave band, GHz, 1-50 (default 7: long rural hops; 13 and 18 GHz suit shorter
+        hops).
+    polarisation : {"vertical", "horizontal"}
+        Polarisation of the hops (default vertical, less rain attenuation).
+    max_hop_km : float
+        Longest hop considered, km (default 50).
+    rain_rate_mm_h : float
+        Rain rate exceeded for 0.01 % of the year, R0.01, mm/h (default 100, tropical).
+    availability : float
+        Percentage of the year each hop must work, 99-99.999 (default 99.99).
+    min_clearance : float
+        Smallest clearance of the first Fresnel zone along a hop, as a fraction of its radius
+        (default 0.6).
+    k_factor : float
+        Effective earth radius factor for the clearance (default 4/3).
+    site_antenna_m : float
+        Height of the microwave dish on a new site, m above ground (default 40).
+    pop_antenna_m : float
+        Height of the dish at a point of presence, m (default 30); on existing towers the dish
+        is at the tower's height.
+    tx_power_dbm : float
+        Radio output power, dBm (default 25).
+    antenna_diameter_m : float
+        Dish diameter at both ends, m (default 1.2; gain from the band, efficiency 0.55).
+    rx_threshold_dbm : float
+        Receiver threshold of the planned capacity and modulation, dBm (default -75).
+    losses_db : float
+        Feeder and branching losses of both ends together, dB (default 2).
+    """
+
+    model: Literal["per-site", "joint", "fixed"] = "per-site"
+    compare: bool = True
+    band_ghz: float = 7.0
+    polarisation: Literal["vertical", "horizontal"] = "vertical"
+    max_hop_km: float = 50.0
+    rain_rate_mm_h: float = 100.0
+    availability: float = 99.99
+    min_clearance: float = 0.6
+    k_factor: float = 4.0 / 3.0
+    site_antenna_m: float = 40.0
+    pop_antenna_m: float = 30.0
+    tx_power_dbm: float = 25.0
+    antenna_diameter_m: float = 1.2
+    rx_threshold_dbm: float = -75.0
+    losses_db: float = 2.0
+
+
+@dataclass(frozen=True, slots=True)
 class Audit:
     """A past or proposed decision to compare with the optimum (``towerplan audit``).
 
@@ -385,9 +568,15 @@ class Audit:
     villages : tuple of str
         Names (or Kemendagri codes) of the villages that each get one tower; the best
         candidate inside each village is used. Empty = give them on the command line.
+    sites : str
+        Optional CSV of audited sites (``lon,lat[,site_id,height_m]`` plus any per-site cost
+        column); their coverage and costs are computed like candidates'. Empty = none.
+
+    ``towerplan plan`` adds the audit to its outputs when either is given.
     """
 
     villages: tuple[str, ...] = ()
+    sites: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -404,6 +593,28 @@ class Outputs:
 
     dir: str = "towerplan-out"
     lang: Literal["id", "en"] = "id"
+
+
+@dataclass(frozen=True, slots=True)
+class Sources:
+    """Where ``towerplan fetch`` downloads from; point them at a mirror or a local server.
+
+    Attributes
+    ----------
+    overpass_url : str
+        OpenStreetMap Overpass API endpoint (default
+        ``https://overpass-api.de/api/interpreter``).
+    dem_url : str
+        Base URL of the Copernicus GLO-30 DEM Cloud-Optimised GeoTIFF tiles (default
+        ``https://copernicus-dem-30m.s3.amazonaws.com``).
+    worldcover_url : str
+        Base URL of the ESA WorldCover 10 m 2021 (v200) map tiles (default
+        ``https://esa-worldcover.s3.eu-central-1.amazonaws.com/v200/2021/map``).
+    """
+
+    overpass_url: str = "https://overpass-api.de/api/interpreter"
+    dem_url: str = "https://copernicus-dem-30m.s3.amazonaws.com"
+    worldcover_url: str = "https://esa-worldcover.s3.eu-central-1.amazonaws.com/v200/2021/map"
 
 
 @dataclass(frozen=True, slots=True)
@@ -424,8 +635,10 @@ class Scenario:
     costs: Costs = field(default_factory=Costs)
     candidates: Candidates = field(default_factory=Candidates)
     selection: Selection = field(default_factory=Selection)
+    backhaul: Backhaul = field(default_factory=Backhaul)
     audit: Audit = field(default_factory=Audit)
     outputs: Outputs = field(default_factory=Outputs)
+    sources: Sources = field(default_factory=Sources)
     base_dir: str = "."
 
     @classmethod
@@ -580,7 +793,7 @@ def _convert(hint: Any, value: Any, where: str, problems: list[str]) -> Any:
     return value  # pragma: no cover
 
 
-_DEMO_CAPABLE = ("dem", "towers", "settlements", "landcover")
+_DEMO_CAPABLE = ("dem", "towers", "settlements", "landcover", "pops")
 
 
 def _demo_inputs_only_with_demo_villages(s: Scenario, given: object,
@@ -620,7 +833,8 @@ def _check_values(s: Scenario) -> list[str]:
 
     positive("budget.total_idr", s.budget.total_idr)
     positive("costs.tower_idr", s.costs.tower_idr)
-    for name in ("access_road_idr_per_km", "power_idr", "backhaul_idr"):
+    for name in ("access_road_idr_per_km", "power_idr", "backhaul_idr", "grid_idr_per_km",
+                 "grid_max_km", "solar_idr", "colocation_idr"):
         non_negative(f"costs.{name}", getattr(s.costs, name))
     if 0 < s.budget.total_idr < s.costs.tower_idr:
         p.append(
@@ -654,6 +868,11 @@ def _check_values(s: Scenario) -> list[str]:
     positive("candidates.grid_spacing_m", s.candidates.grid_spacing_m)
     non_negative("candidates.min_spacing_m", s.candidates.min_spacing_m)
     positive("selection.time_limit_s", s.selection.time_limit_s)
+    p.extend(_backhaul_problems(s))
+    for name in ("overpass_url", "dem_url", "worldcover_url"):
+        url = getattr(s.sources, name)
+        if not url.startswith(("http://", "https://")):
+            p.append(f"'sources.{name}' must be an http:// or https:// URL, got {url!r}")
     if not 0.0 <= s.selection.min_share_blank_village <= 1.0:
         p.append("'selection.min_share_blank_village' must be between 0 and 1, got "
                  f"{s.selection.min_share_blank_village:g}")
@@ -666,4 +885,36 @@ def _check_values(s: Scenario) -> list[str]:
         p.append("'inputs.dem' is required")
     if not s.inputs.village_columns.name:
         p.append("'inputs.village_columns.name' is required")
+    if s.inputs.village_mapping and not s.inputs.register:
+        p.append("'inputs.village_mapping' settles register matches: set 'inputs.register' "
+                 "too (e.g. data/villages/paser_register.csv)")
+    return p
+
+
+def _backhaul_problems(s: Scenario) -> list[str]:
+    """Invalid values of ``[backhaul]``, ``[costs.backhaul]`` and ``[costs.vsat]``."""
+    b, cb, cv = s.backhaul, s.costs.backhaul, s.costs.vsat
+    p = [f"'{name}' must be positive, got {value:g}" for name, value in (
+        ("backhaul.max_hop_km", b.max_hop_km), ("backhaul.rain_rate_mm_h", b.rain_rate_mm_h),
+        ("backhaul.k_factor", b.k_factor), ("backhaul.site_antenna_m", b.site_antenna_m),
+        ("backhaul.pop_antenna_m", b.pop_antenna_m),
+        ("backhaul.antenna_diameter_m", b.antenna_diameter_m),
+    ) if not (value > 0 and math.isfinite(value))]
+    p += [f"'{name}' must be zero or positive, got {value:g}" for name, value in (
+        ("backhaul.min_clearance", b.min_clearance), ("backhaul.losses_db", b.losses_db),
+        ("costs.backhaul.microwave_pair_idr", cb.microwave_pair_idr),
+        ("costs.backhaul.relay_idr", cb.relay_idr),
+        ("costs.backhaul.fibre_idr_per_km", cb.fibre_idr_per_km),
+        ("costs.backhaul.fibre_max_km", cb.fibre_max_km),
+        ("costs.vsat.capex_idr", cv.capex_idr),
+        ("costs.vsat.opex_idr_per_year", cv.opex_idr_per_year),
+    ) if not (value >= 0 and math.isfinite(value))]
+    if not 1.0 <= b.band_ghz <= 50.0:
+        p.append(f"'backhaul.band_ghz' must be within 1-50 GHz, got {b.band_ghz:g}")
+    if not 99.0 <= b.availability <= 99.999:
+        p.append(f"'backhaul.availability' must be within 99-99.999 %, got {b.availability:g}")
+    if not (math.isfinite(b.tx_power_dbm) and math.isfinite(b.rx_threshold_dbm)):
+        p.append("'backhaul.tx_power_dbm' and 'backhaul.rx_threshold_dbm' must be finite")
+    if cv.years < 0:
+        p.append(f"'costs.vsat.years' must be 0 or more, got {cv.years}")
     return p

@@ -1,120 +1,312 @@
 """The offline map in a real browser: headless Chromium with networking blocked.
 
-The page must draw (a screenshot with real content), build Leaflet layers, log no JavaScript
-console message and request nothing from the network.
+One browser session (Chrome DevTools protocol over ``--remote-debugging-pipe``, stdlib only)
+loads ``map.html`` from ``file://``, records every request, console message and exception,
+takes a screenshot and drives the village search. The page must draw (a screenshot with real
+content), build its Leaflet layers, log no console error and request nothing beyond
+``file:``/``data:``/``about:`` URLs. Turning the optional OpenStreetMap layer on at the end
+shows that a request to the internet would have been seen.
+
+The screenshot is kept as ``map_screenshot.png`` in the test's directory and, when the
+``TOWERPLAN_ARTIFACTS`` environment variable names a directory, copied there.
 """
 
 from __future__ import annotations
 
-import importlib.util
+import base64
+import contextlib
+import fcntl
 import json
-import re
+import os
+import select
 import shutil
 import subprocess
-import sys
+import time
 from pathlib import Path
-from urllib.parse import urlparse
+from typing import Any
 
 import numpy as np
 import pytest
 
+from tests.unit.outputs.factories import make_plan_result, with_changes, with_links_and_audit
 from towerplan.outputs.maps import write_map
 
 CHROMIUM = shutil.which("chromium")
-pytestmark = pytest.mark.skipif(CHROMIUM is None,
-                                reason="chromium not installed; .ci/run installs it")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="chromium is not on PATH (apt-get install chromium); map not rendered")
 
-# Hosts Chromium itself contacts (updates, time, accounts); never requested by the page.
-_BROWSER_HOSTS = ("google.com", "googleapis.com", "gstatic.com", "gvt1.com")
-
-
-def _factories():
-    """Load the tiny-plan factory shared with the unit tests of the output writers."""
-    path = Path(__file__).resolve().parents[1] / "unit" / "outputs" / "factories.py"
-    spec = importlib.util.spec_from_file_location("towerplan_output_factories", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+_WINDOW = (1400, 900)
+_LOCAL_SCHEMES = ("file:", "data:", "about:", "blob:")
+_UNICODE_NAME = "Muara Kömam"
 
 
-def _chromium(tmp_path: Path, profile: str, *args: str) -> subprocess.CompletedProcess[str]:
-    command = [
-        CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
+class _DevTools:
+    """A minimal Chrome DevTools protocol client over Chromium's debugging pipe (fds 3 and 4)."""
+
+    def __init__(self, command: list[str], log_path: Path) -> None:
+        to_chrome_r, to_chrome_w = os.pipe()
+        from_chrome_r, from_chrome_w = os.pipe()
+        # The child's ends move above 4 (so dup2 cannot clobber one with the other) and stay
+        # close-on-exec; only their copies at 3 and 4 reach Chromium. Every other descriptor
+        # of this process is non-inheritable (PEP 446), so close_fds=False leaks nothing.
+        child_in = fcntl.fcntl(to_chrome_r, fcntl.F_DUPFD_CLOEXEC, 10)
+        child_out = fcntl.fcntl(from_chrome_w, fcntl.F_DUPFD_CLOEXEC, 10)
+        os.close(to_chrome_r)
+        os.close(from_chrome_w)
+
+        def wire() -> None:
+            os.dup2(child_in, 3)
+            os.dup2(child_out, 4)
+
+        self._log = log_path.open("wb")
+        self.proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=self._log,
+                                     stderr=subprocess.STDOUT, close_fds=False,
+                                     preexec_fn=wire)
+        os.close(child_in)
+        os.close(child_out)
+        self._write, self._read = to_chrome_w, from_chrome_r
+        self._buffer = b""
+        self._next_id = 0
+        self.events: list[dict[str, Any]] = []
+
+    def _message(self, deadline: float) -> dict[str, Any]:
+        while b"\0" not in self._buffer:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self._read], [], [], left)[0]:
+                raise TimeoutError("no message from Chromium")
+            chunk = os.read(self._read, 1 << 20)
+            if not chunk:
+                raise ConnectionError("Chromium closed the debugging pipe")
+            self._buffer += chunk
+        raw, self._buffer = self._buffer.split(b"\0", 1)
+        return json.loads(raw)
+
+    def call(self, method: str, params: dict[str, Any] | None = None, *,
+             session: str | None = None, timeout_s: float = 20.0) -> dict[str, Any]:
+        """Send one command and return its result; events that arrive meanwhile are kept."""
+        self._next_id += 1
+        message: dict[str, Any] = {"id": self._next_id, "method": method, "params": params or {}}
+        if session:
+            message["sessionId"] = session
+        os.write(self._write, json.dumps(message).encode() + b"\0")
+        deadline = time.monotonic() + timeout_s
+        while True:
+            reply = self._message(deadline)
+            if reply.get("id") == self._next_id:
+                if "error" in reply:
+                    raise RuntimeError(f"{method}: {reply['error']}")
+                return reply.get("result", {})
+            if "method" in reply:
+                self.events.append(reply)
+
+    def wait_for(self, method: str, timeout_s: float = 20.0) -> dict[str, Any]:
+        """Return the first event *method* (already received or arriving within the timeout)."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            for event in self.events:
+                if event["method"] == method:
+                    return event
+            self.events.append(self._message(deadline))
+
+    def close(self) -> None:
+        with contextlib.suppress(TimeoutError, ConnectionError, RuntimeError, OSError):
+            self.call("Browser.close", timeout_s=5.0)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        for fd in (self._write, self._read):
+            os.close(fd)
+        self._log.close()
+
+
+def _evaluate(tools: _DevTools, session: str, expression: str) -> Any:
+    result = tools.call("Runtime.evaluate", {"expression": expression, "returnByValue": True,
+                                             "awaitPromise": True}, session=session)
+    assert "exceptionDetails" not in result, result["exceptionDetails"]
+    return result["result"].get("value")
+
+
+_WAIT_DRAWN = """new Promise(function (done) {
+  var t0 = Date.now();
+  (function poll() {
+    var paths = document.querySelectorAll(".leaflet-overlay-pane path").length;
+    var images = Array.from(document.querySelectorAll("img.leaflet-image-layer"));
+    var ready = paths > 0 && images.length > 0 && images.every(function (i) {
+      return i.complete && i.naturalWidth > 0; });
+    if (ready || Date.now() - t0 > 10000) {
+      requestAnimationFrame(function () { requestAnimationFrame(function () { done(ready); }); });
+    } else { setTimeout(poll, 50); }
+  })();
+})"""
+
+_COUNTS = """({
+  overlayPaths: document.querySelectorAll(".leaflet-overlay-pane path").length,
+  pointPaths: document.querySelectorAll(".leaflet-tp-points-pane path").length,
+  images: document.querySelectorAll("img.leaflet-image-layer").length,
+  markers: document.querySelectorAll(".leaflet-marker-icon").length,
+  ranks: Array.from(document.querySelectorAll(".leaflet-marker-icon.tp-rank"),
+                    function (e) { return e.textContent; }),
+  audit: Array.from(document.querySelectorAll(".leaflet-marker-icon.tp-audit"),
+                    function (e) { return e.textContent; }),
+  tiles: document.querySelectorAll("img.leaflet-tile").length,
+  controls: document.querySelectorAll(".leaflet-control-layers-overlays label").length,
+  legend: !!document.getElementById("tp-legend"),
+  scripts: Array.from(document.scripts, function (s) { return s.src; }).filter(String)
+})"""
+
+_SEARCH = """new Promise(function (done) {
+  var input = document.getElementById("tp-search-input");
+  input.value = %s;
+  input.dispatchEvent(new Event("input"));
+  var items = Array.from(document.querySelectorAll("#tp-search-results li"));
+  var hits = items.map(function (li) { return li.textContent; });
+  if (items.length) { items[0].click(); }
+  setTimeout(function () {
+    var popup = document.querySelector(".leaflet-popup-content");
+    done({hits: hits, popup: popup ? popup.textContent : null});
+  }, 400);
+})"""
+
+_OSM_ON = """new Promise(function (done) {
+  var box = Array.from(document.querySelectorAll(".leaflet-control-layers-overlays label"))
+    .filter(function (l) { return l.textContent.indexOf("OpenStreetMap") >= 0; })[0]
+    .querySelector("input");
+  box.click();
+  setTimeout(function () { done(box.checked); }, 1500);
+})"""
+
+
+def _chromium_command(tmp_path: Path) -> list[str]:
+    assert CHROMIUM is not None
+    return [
+        CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--remote-debugging-pipe",
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--no-first-run", f"--user-data-dir={tmp_path / profile}",
-        "--proxy-server=127.0.0.1:9", "--window-size=1400,900", "--virtual-time-budget=8000",
-        *args,
+        "--disable-extensions", "--disable-default-apps", "--no-first-run",
+        "--no-default-browser-check", "--hide-scrollbars", "--mute-audio",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--proxy-server=127.0.0.1:9", "--host-resolver-rules=MAP * ~NOTFOUND",
+        f"--window-size={_WINDOW[0]},{_WINDOW[1]}", "about:blank",
     ]
-    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+
+
+def _browser_map() -> Any:
+    """The tiny plan with backhaul links, audit sites and one Unicode village name."""
+    result = with_links_and_audit(make_plan_result())
+    villages = result.villages.copy()
+    villages.loc[villages.index[2], "name"] = _UNICODE_NAME
+    return with_changes(result, villages=villages)
 
 
 @pytest.fixture(scope="module")
-def map_path(tmp_path_factory) -> Path:
+def session(tmp_path_factory) -> dict[str, Any]:
+    """Load the map once and record everything the tests look at."""
     out = tmp_path_factory.mktemp("browser")
-    return write_map(_factories().make_plan_result(), out / "map.html")
+    page = write_map(_browser_map(), out / "map.html")
+    tools = _DevTools(_chromium_command(out), out / "chromium.log")
+    record: dict[str, Any] = {"dir": out}
+    try:
+        target = tools.call("Target.createTarget", {"url": "about:blank"})["targetId"]
+        sid = tools.call("Target.attachToTarget", {"targetId": target, "flatten": True})[
+            "sessionId"]
+        for domain in ("Page", "Runtime", "Log", "Network"):
+            tools.call(f"{domain}.enable", session=sid)
+        tools.call("Emulation.setDeviceMetricsOverride", {
+            "width": _WINDOW[0], "height": _WINDOW[1], "deviceScaleFactor": 1, "mobile": False},
+            session=sid)
+        start = len(tools.events)
+        tools.call("Page.navigate", {"url": page.as_uri()}, session=sid)
+        tools.wait_for("Page.loadEventFired")
+        record["drawn"] = _evaluate(tools, sid, _WAIT_DRAWN)
+        record["counts"] = _evaluate(tools, sid, _COUNTS)
+        shot = base64.b64decode(tools.call("Page.captureScreenshot", {"format": "png"},
+                                           session=sid)["data"])
+        record["screenshot"] = out / "map_screenshot.png"
+        record["screenshot"].write_bytes(shot)
+        record["search_plain"] = _evaluate(tools, sid, _SEARCH % json.dumps("toyu"))
+        record["search_unicode"] = _evaluate(tools, sid, _SEARCH % json.dumps("muara koma"))
+        record["events"] = tools.events[start:]
+        offline_events = len(tools.events)
+        record["osm_checked"] = _evaluate(tools, sid, _OSM_ON)
+        record["osm_events"] = tools.events[offline_events:]
+    finally:
+        tools.close()
+    artifacts = os.environ.get("TOWERPLAN_ARTIFACTS")
+    if artifacts and record.get("screenshot"):
+        Path(artifacts).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(record["screenshot"], Path(artifacts) / "map_screenshot.png")
+    return record
 
 
-def test_screenshot_shows_a_drawn_map(map_path, tmp_path):
+def _requests(events: list[dict[str, Any]]) -> list[str]:
+    return [e["params"]["request"]["url"] for e in events
+            if e["method"] == "Network.requestWillBeSent"]
+
+
+def test_screenshot_shows_a_drawn_map(session):
     from PIL import Image
 
-    shot = tmp_path / "map.png"
-    run = _chromium(tmp_path, "profile-shot", f"--screenshot={shot}", map_path.as_uri())
-    assert shot.exists(), run.stderr[-2000:]
-    pixels = np.asarray(Image.open(shot).convert("RGB"))
-    assert pixels.shape[:2] == (900, 1400)
+    assert session["drawn"] is True
+    pixels = np.asarray(Image.open(session["screenshot"]).convert("RGB"))
+    assert pixels.shape[:2] == (_WINDOW[1], _WINDOW[0])
     assert pixels.std() > 10
-    colours = np.unique(pixels.reshape(-1, 3), axis=0)
-    assert len(colours) > 50
+    assert len(np.unique(pixels.reshape(-1, 3), axis=0)) > 50
+    # the village fill of the "after" layer is drawn: the status colours are on screen
+    covered = np.all(np.abs(pixels.astype(int) - (0x31, 0xA3, 0x54)) < 60, axis=-1)
+    assert covered.mean() > 0.02
 
 
-def test_dom_has_leaflet_layers_no_console_errors_and_no_network(map_path, tmp_path):
-    netlog = tmp_path / "netlog.json"
-    run = _chromium(tmp_path, "profile-dom", "--enable-logging=stderr", "--v=0",
-                    f"--log-net-log={netlog}", "--dump-dom", map_path.as_uri())
-    dom = run.stdout
-    assert "leaflet-container" in dom, run.stderr[-2000:]
-
-    vectors = re.findall(r'<path[^>]*class="leaflet-interactive"', dom)
-    images = re.findall(r'<img[^>]*class="leaflet-image-layer', dom)
-    ranks = re.findall(r'class="leaflet-marker-icon tp-rank', dom)
-    assert len(vectors) == 4 + 2  # villages (after), existing towers; candidates start hidden
-    assert len(images) == 2  # relief, coverage after; coverage before starts hidden
-    assert len(ranks) == 2
-    assert "leaflet-control-layers" in dom
-    assert 'id="tp-search-input"' in dom
-
-    console = [line for line in run.stderr.splitlines() if ":CONSOLE" in line]
-    assert console == []
-
-    assert netlog.exists()
-    urls = set(re.findall(r'"url":"([^"]+)"', netlog.read_text(encoding="utf-8",
-                                                               errors="replace")))
-    page_requests = [
-        url for url in urls
-        if url.startswith(("http:", "https:", "ws:", "wss:"))
-        and not (urlparse(url).hostname or "").endswith(_BROWSER_HOSTS)
-    ]
-    assert page_requests == []
+def test_leaflet_built_every_layer_shown_at_first(session):
+    counts = session["counts"]
+    assert counts["overlayPaths"] == 4 + 4  # villages (after) and four backhaul hops
+    assert counts["pointPaths"] == 2  # existing towers; candidates start hidden
+    assert counts["images"] == 2  # relief, coverage after; coverage before starts hidden
+    assert counts["ranks"] == ["1", "2"]
+    assert counts["audit"] == ["A1", "A2"]
+    assert counts["markers"] == 4
+    assert counts["controls"] == 11
+    assert counts["legend"] is True
+    assert counts["tiles"] == 0  # the online basemap is off by default
+    assert counts["scripts"] == []  # every script is inline
 
 
-def test_search_finds_a_village_by_name(map_path, tmp_path):
-    probe = map_path.with_name("probe.html")
-    script = """
-<script>
-var input = document.getElementById("tp-search-input");
-input.value = "toyu";
-input.dispatchEvent(new Event("input"));
-var items = document.querySelectorAll("#tp-search-results li");
-document.body.setAttribute("data-hits", JSON.stringify(Array.from(items, function (li) {
-  return li.textContent; })));
-</script>
-</html>"""
-    probe.write_text(map_path.read_text(encoding="utf-8").replace("</html>", script),
-                     encoding="utf-8")
-    run = _chromium(tmp_path, "profile-search", "--dump-dom", probe.as_uri())
-    match = re.search(r'data-hits="([^"]*)"', run.stdout)
-    assert match, run.stderr[-2000:]
-    hits = json.loads(match.group(1).replace("&quot;", '"'))
-    assert hits == ["Muara Toyu — Muara Komam"]
+def test_no_console_error_and_no_exception(session):
+    problems = []
+    for event in session["events"]:
+        params = event["params"]
+        if event["method"] == "Runtime.exceptionThrown":
+            problems.append(params["exceptionDetails"].get("text"))
+        elif event["method"] == "Runtime.consoleAPICalled" and params["type"] in (
+                "error", "warning", "assert"):
+            problems.append([a.get("value") for a in params["args"]])
+        elif event["method"] == "Log.entryAdded" and params["entry"]["level"] in (
+                "error", "warning"):
+            problems.append(params["entry"]["text"])
+    assert problems == []
+
+
+def test_no_request_leaves_the_machine(session):
+    urls = _requests(session["events"])
+    assert any(url.startswith("file:") for url in urls)  # the monitor saw the page itself
+    assert [url for url in urls if not url.startswith(_LOCAL_SCHEMES)] == []
+
+
+def test_switching_the_online_basemap_on_is_what_would_reach_the_internet(session):
+    assert session["osm_checked"] is True
+    urls = _requests(session["osm_events"])
+    assert urls, "turning the OpenStreetMap layer on requested no tile"
+    assert all(url.startswith("https://tile.openstreetmap.org/") for url in urls)
+    failed = {e["params"]["requestId"] for e in session["osm_events"]
+              if e["method"] == "Network.loadingFailed"}
+    assert failed  # blocked: networking is off in this browser
+
+
+def test_search_zooms_to_the_village_and_opens_its_popup(session):
+    plain = session["search_plain"]
+    assert plain["hits"] == ["Muara Toyu — Muara Komam"]
+    assert plain["popup"].startswith("Desa Muara Toyu")
+    assert "64.01.07.2001" in plain["popup"]
+    unicode = session["search_unicode"]  # accents are ignored when matching
+    assert unicode["hits"] == [f"{_UNICODE_NAME} — Batu Sopang"]
+    assert unicode["popup"].startswith(f"Desa {_UNICODE_NAME}")

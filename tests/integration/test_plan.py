@@ -18,13 +18,12 @@ import pytest
 
 from towerplan import load_scenario, run_plan
 from towerplan.outputs.columns import RANKING_COLUMNS, SUMMARY_KEYS, VILLAGE_COLUMNS
+from towerplan.outputs.exports import OUTPUT_FILES
 
 DESIGN_SUMMARY_KEYS = ("scenario", "budget_idr", "spent_idr", "towers_selected",
                        "villages_total", "blank_villages_before", "blank_villages_after",
                        "demand_covered_before", "demand_covered_after", "solver",
                        "optimality_gap", "runtime_s")
-OUTPUT_FILES = ("map.html", "report.xlsx", "ranking.csv", "villages.csv", "plan.gpkg",
-                "coverage_before.tif", "coverage_after.tif", "summary.json")
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:
@@ -40,8 +39,6 @@ def _check_plan_outputs(out: Path, n_villages: int, tower_cost: float) -> dict[s
     assert set(SUMMARY_KEYS) <= set(summary)
     assert summary["villages_total"] == n_villages
     assert summary["spent_idr"] <= summary["budget_idr"]
-    # No cost but the tower is configured: spent = towers x tower cost.
-    assert summary["spent_idr"] == pytest.approx(summary["towers_selected"] * tower_cost)
     assert summary["blank_villages_after"] <= summary["blank_villages_before"]
     assert summary["demand_covered_after"] >= summary["demand_covered_before"]
     assert summary["objective"] == pytest.approx(
@@ -58,6 +55,13 @@ def _check_plan_outputs(out: Path, n_villages: int, tower_cost: float) -> dict[s
     assert cum == sorted(cum)
     if ranking:
         assert cum[-1] == pytest.approx(summary["spent_idr"])
+        assert sum(float(r["cost_total_idr"]) for r in ranking) == pytest.approx(
+            summary["spent_idr"])
+        parts = [c for c in ranking[0] if c.startswith("cost_") and c != "cost_total_idr"]
+        for row in ranking:  # the cost parts add up to each site's total
+            assert sum(float(row[c] or 0) for c in parts) == pytest.approx(
+                float(row["cost_total_idr"]))
+            assert float(row["cost_tower_idr"]) == pytest.approx(tower_cost)
         gains = sum(float(r["new_demand"]) for r in ranking)
         assert gains == pytest.approx(summary["objective"], rel=1e-6)
     layers = {name for name, _ in pyogrio.list_layers(out / "plan.gpkg")}
@@ -127,7 +131,11 @@ def test_demo_plan_default_run(demo_run: tuple[Path, Any]) -> None:
     summary = _check_plan_outputs(out, 144, 1.7e9)
     assert summary["synthetic"] is True
     assert summary["budget_idr"] == 8.5e9
-    assert summary["towers_selected"] == 5
+    # Rp 1.7 bn tower + Rp 350 M microwave backhaul per site: four sites fit Rp 8.5 bn.
+    assert summary["towers_selected"] == 4
+    assert summary["spent_idr"] == pytest.approx(4 * (1.7e9 + 0.35e9))
+    ranking = _read_csv(out / "ranking.csv")
+    assert {r["backhaul_technology"] for r in ranking} <= {"fibre", "microwave", "vsat"}
     assert summary["solver"] == "milp (HiGHS)"
     assert summary["demand_basis"] == "population"
     assert math.isfinite(summary["runtime_s"]) and summary["runtime_s"] > 0

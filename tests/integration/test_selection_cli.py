@@ -40,8 +40,8 @@ def test_candidates_sweep_and_audit(tmp_path: Path, small_scenario: Callable[...
     assert all(float(r["spent_milp_idr"]) <= float(r["budget_idr"]) for r in sweep)
     assert (tmp_path / "s" / "sweep.png").stat().st_size > 0
 
-    proc = run_cli("audit", sc, "--villages", "Desa 1,Desa 9", "--out", tmp_path / "a")
-    assert proc.returncode != 0 and "no village named 'Desa 9'" in proc.stderr
+    proc = run_cli("audit", sc, "--villages", "Desa 1,Desa 19", "--out", tmp_path / "a")
+    assert proc.returncode != 0 and "no village named 'Desa 19'" in proc.stderr
     proc = run_cli("audit", sc, "--villages", "Desa 1,desa 5", "--out", tmp_path / "a")
     assert proc.returncode == 0, proc.stderr
     summary = json.loads((tmp_path / "a" / "audit.json").read_text(encoding="utf-8"))

@@ -1,70 +1,359 @@
-"""Cost of each candidate site, in rupiah (DESIGN.md section 5)."""
+"""Cost of each candidate site, in rupiah (DESIGN.md section 5).
+
+A new tower costs the tower itself, an access road per km to the nearest road or settlement,
+power (a grid connection per km when the grid is within ``grid_max_km``, else solar with
+batteries, plus a fixed part) and a backhaul figure. A co-location on an existing tower costs
+only the co-location fee. Per-site overrides replace any of these figures.
+
+The kernels (:func:`site_costs`, :func:`power_costs`) take arrays and numbers; the adapter
+(:func:`cost_context`, :func:`apply_overrides`, :func:`cost_summary`) reads the loaded inputs.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 import pandas as pd
-from scipy.spatial import cKDTree
+import shapely
 
-__all__ = ["COST_PARTS", "site_costs"]
+if TYPE_CHECKING:
+    from towerplan.inputs import LoadedInputs
+    from towerplan.scenario import Costs
+
+__all__ = [
+    "COST_PARTS",
+    "CostContext",
+    "apply_overrides",
+    "cost_context",
+    "cost_summary",
+    "nearest_km",
+    "power_costs",
+    "site_costs",
+]
 
 #: Cost components, in the order reports list them.
 COST_PARTS: tuple[str, ...] = (
     "cost_tower_idr", "cost_road_idr", "cost_power_idr", "cost_backhaul_idr",
+    "cost_colocation_idr",
 )
 
+#: What stands in for the power grid: the power input, town settlements, kelurahan, nothing.
+GRID_SOURCES: dict[str, str] = {
+    "power": "the power input (lines and points)",
+    "settlements": "settlements of kind town/kota (no power data given)",
+    "kelurahan": "kelurahan (urban villages) centres (no power data or town settlements)",
+    "": "nothing: no power data, town settlements or kelurahan; every site is costed "
+        "with solar",
+}
 
-def site_costs(site_xy_m: np.ndarray, *, tower_idr: float, access_road_idr_per_km: float,
-               power_idr: float, backhaul_idr: float,
-               settlement_xy_m: np.ndarray | None = None,
-               tower_override_idr: np.ndarray | None = None) -> pd.DataFrame:
+
+def nearest_km(site_xy_m: np.ndarray, targets: Sequence[shapely.Geometry] | np.ndarray
+               ) -> np.ndarray:
+    """Straight-line distance from each site to the nearest target geometry, km.
+
+    Parameters
+    ----------
+    site_xy_m : numpy.ndarray
+        ``(n, 2)`` site positions in a metric CRS, m.
+    targets : array of shapely geometries
+        Points, lines or polygons in the same CRS (a line counts along its whole length).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n,)`` distances, km; ``inf`` when there is no target.
+
+    Examples
+    --------
+    >>> import numpy as np, shapely
+    >>> line = shapely.LineString([(0, 1000), (5000, 1000)])
+    >>> nearest_km(np.array([[2000.0, 4000.0], [9000.0, 4000.0]]), [line]).round(3).tolist()
+    [3.0, 5.0]
+    """
+    xy = np.asarray(site_xy_m, dtype=float).reshape(-1, 2)
+    geoms = np.asarray(targets, dtype=object)
+    geoms = geoms[~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)] if len(geoms) \
+        else geoms
+    out = np.full(len(xy), np.inf)
+    if not len(xy) or not len(geoms):
+        return out
+    points = shapely.points(xy[:, 0], xy[:, 1])
+    idx, dist = shapely.STRtree(geoms).query_nearest(points, return_distance=True,
+                                                    all_matches=False)
+    out[idx[0]] = dist / 1000.0
+    return out
+
+
+def power_costs(grid_km: np.ndarray, *, grid_idr_per_km: float, grid_max_km: float,
+                solar_idr: float, fixed_idr: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Power cost per site: grid connection within *grid_max_km*, else solar.
+
+    Parameters
+    ----------
+    grid_km : numpy.ndarray
+        Distance to the nearest grid point or line, km (``inf`` = no grid known).
+    grid_idr_per_km : float
+        Grid connection (medium-voltage line) per km, rupiah/km.
+    grid_max_km : float
+        Farthest grid connection, km; beyond it the site gets solar.
+    solar_idr : float
+        Solar panels with batteries per site, rupiah.
+    fixed_idr : float
+        Added to every site (rectifiers, generator set), rupiah.
+
+    Returns
+    -------
+    cost_idr : numpy.ndarray
+        Power cost per site, rupiah.
+    source : numpy.ndarray of str
+        ``"grid"`` or ``"solar"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> cost, src = power_costs(np.array([0.0, 5.0, 5.1, np.inf]), grid_idr_per_km=2e8,
+    ...                         grid_max_km=5.0, solar_idr=9e8)
+    >>> cost.tolist(), src.tolist()
+    ([0.0, 1000000000.0, 900000000.0, 900000000.0], ['grid', 'grid', 'solar', 'solar'])
+    """
+    d = np.asarray(grid_km, dtype=float)
+    on_grid = d <= grid_max_km
+    cost = np.where(on_grid, np.where(on_grid, d, 0.0) * grid_idr_per_km, solar_idr)
+    return cost + float(fixed_idr), np.where(on_grid, "grid", "solar")
+
+
+def site_costs(site_xy_m: np.ndarray, costs: Costs, *, road_km: np.ndarray | None = None,
+               grid_km: np.ndarray | None = None, colocation: np.ndarray | None = None,
+               given: pd.DataFrame | None = None) -> pd.DataFrame:
     """Cost parts and total per site.
 
     Parameters
     ----------
     site_xy_m : numpy.ndarray
         ``(n, 2)`` site positions in a metric CRS, m.
-    tower_idr : float
-        Tower cost per site, rupiah.
-    access_road_idr_per_km : float
-        Road cost per km of straight-line distance to the nearest settlement, rupiah/km.
-        Ignored (0) when no settlements are known.
-    power_idr, backhaul_idr : float
-        Fixed costs per site, rupiah.
-    settlement_xy_m : numpy.ndarray, optional
-        ``(k, 2)`` settlement positions, m.
-    tower_override_idr : numpy.ndarray, optional
-        Per-site tower cost replacing ``tower_idr`` where finite.
+    costs : towerplan.scenario.Costs
+        The cost model (rupiah).
+    road_km : numpy.ndarray, optional
+        Distance to the nearest road or settlement, km; None or ``inf`` = road not costed.
+    grid_km : numpy.ndarray, optional
+        Distance to the power grid, km; None = no grid known (solar everywhere).
+    colocation : numpy.ndarray of bool, optional
+        Sites on an existing tower: only ``colocation_idr``, no tower, road, power or backhaul.
+    given : pandas.DataFrame, optional
+        Per-site figures replacing the computed ones where finite (columns of
+        :data:`COST_PARTS` and ``cost_total_idr``; see :func:`apply_overrides`).
 
     Returns
     -------
     pandas.DataFrame
-        Columns :data:`COST_PARTS`, ``road_km`` and ``cost_total_idr``.
+        Columns :data:`COST_PARTS`, ``cost_total_idr``, ``road_km``, ``grid_km`` and
+        ``power_source`` (``grid``/``solar``/``colocation``).
 
     Examples
     --------
     >>> import numpy as np
-    >>> df = site_costs(np.array([[0.0, 0.0], [3000.0, 4000.0]]), tower_idr=1.7e9,
-    ...                 access_road_idr_per_km=1e8, power_idr=0, backhaul_idr=0,
-    ...                 settlement_xy_m=np.array([[0.0, 0.0]]))
+    >>> from towerplan.scenario import Costs
+    >>> df = site_costs(np.array([[0.0, 0.0], [3000.0, 4000.0]]),
+    ...                 Costs(access_road_idr_per_km=1e8), road_km=np.array([0.0, 5.0]))
     >>> df["cost_total_idr"].tolist()
     [1700000000.0, 2200000000.0]
     """
     n = len(site_xy_m)
-    tower = np.full(n, float(tower_idr))
-    if tower_override_idr is not None:
-        ov = np.asarray(tower_override_idr, dtype=float)
-        tower = np.where(np.isfinite(ov), ov, tower)
-    road_km = np.zeros(n)
-    if settlement_xy_m is not None and len(settlement_xy_m) and n:
-        d, _ = cKDTree(settlement_xy_m).query(site_xy_m)
-        road_km = np.asarray(d) / 1000.0
+    coloc = np.zeros(n, bool) if colocation is None else np.asarray(colocation, bool)
+    road = np.zeros(n) if road_km is None else np.asarray(road_km, dtype=float)
+    grid = np.full(n, np.inf) if grid_km is None else np.asarray(grid_km, dtype=float)
+    power, source = power_costs(grid, grid_idr_per_km=costs.grid_idr_per_km,
+                                grid_max_km=costs.grid_max_km, solar_idr=costs.solar_idr,
+                                fixed_idr=costs.power_idr)
+    new = ~coloc
     parts = pd.DataFrame({
-        "cost_tower_idr": tower,
-        "cost_road_idr": road_km * float(access_road_idr_per_km),
-        "cost_power_idr": np.full(n, float(power_idr)),
-        "cost_backhaul_idr": np.full(n, float(backhaul_idr)),
+        "cost_tower_idr": np.where(new, float(costs.tower_idr), 0.0),
+        "cost_road_idr": np.where(new & np.isfinite(road),
+                                  np.where(np.isfinite(road), road, 0.0), 0.0)
+        * float(costs.access_road_idr_per_km),
+        "cost_power_idr": np.where(new, power, 0.0),
+        "cost_backhaul_idr": np.where(new, float(costs.backhaul_idr), 0.0),
+        "cost_colocation_idr": np.where(coloc, float(costs.colocation_idr), 0.0),
     })
-    parts["road_km"] = road_km
     parts["cost_total_idr"] = parts[list(COST_PARTS)].sum(axis=1)
+    if given is not None:
+        parts = _replace(parts, given)
+    parts["road_km"] = road
+    parts["grid_km"] = grid
+    parts["power_source"] = np.where(coloc, "colocation", source)
     return parts
+
+
+def _replace(parts: pd.DataFrame, given: pd.DataFrame) -> pd.DataFrame:
+    """Replace parts by the finite values of *given* (same rows); recompute the total."""
+    out = parts.copy()
+    for name in COST_PARTS:
+        if name in given:
+            value = given[name].to_numpy(float)
+            out[name] = np.where(np.isfinite(value), value, out[name].to_numpy())
+    out["cost_total_idr"] = out[list(COST_PARTS)].sum(axis=1)
+    if "cost_total_idr" in given:
+        total = given["cost_total_idr"].to_numpy(float)
+        out["cost_total_idr"] = np.where(np.isfinite(total), total,
+                                         out["cost_total_idr"].to_numpy())
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class CostContext:
+    """What the cost model measures distances to, in the working CRS.
+
+    Attributes
+    ----------
+    road_targets : numpy.ndarray of shapely geometries
+        Roads and settlements (the access road starts at the nearest).
+    road_basis : str
+        What ``road_targets`` holds, for the report.
+    grid_targets : numpy.ndarray of shapely geometries
+        Power grid lines and points, or what stands in for them.
+    grid_source : str
+        Key of :data:`GRID_SOURCES`.
+    overrides : pandas.DataFrame or None
+        Per-site costs (``site_id`` and cost columns).
+    """
+
+    road_targets: np.ndarray
+    road_basis: str
+    grid_targets: np.ndarray
+    grid_source: str
+    overrides: pd.DataFrame | None = None
+
+    def costs(self, site_xy_m: np.ndarray, costs: Costs, *,
+              colocation: np.ndarray | None = None,
+              given: pd.DataFrame | None = None) -> pd.DataFrame:
+        """:func:`site_costs` of *site_xy_m* with the distances of this context."""
+        road = nearest_km(site_xy_m, self.road_targets) if len(self.road_targets) else None
+        grid = nearest_km(site_xy_m, self.grid_targets)
+        return site_costs(site_xy_m, costs, road_km=road, grid_km=grid,
+                          colocation=colocation, given=given)
+
+
+def cost_context(data: LoadedInputs, villages: Any) -> CostContext:
+    """Roads, settlements, power grid (or its stand-in) and overrides of the loaded inputs.
+
+    Without power data, settlements of kind town/kota stand in for the grid; without those,
+    the centres of kelurahan (urban villages).
+    """
+    siting = data.siting
+    road_parts: list[np.ndarray] = []
+    basis = []
+    if siting is not None and siting.roads is not None and len(siting.roads):
+        road_parts.append(siting.roads.geometry.to_numpy())
+        basis.append("roads")
+    if data.settlements is not None and len(data.settlements):
+        road_parts.append(data.settlements.geometry.to_numpy())
+        basis.append("settlements")
+    road = np.concatenate(road_parts) if road_parts else np.empty(0, dtype=object)
+    source = siting.power_source if siting is not None else ""
+    if source and siting is not None and siting.power is not None:
+        grid = siting.power.geometry.to_numpy()
+    else:
+        towns = villages["kind"].astype(str).to_numpy() == "kelurahan"
+        grid = shapely.point_on_surface(villages.geometry.to_numpy()[towns])
+        source = "kelurahan" if towns.any() else ""
+    return CostContext(road, " and ".join(basis) or "none", np.asarray(grid, dtype=object),
+                       source, siting.overrides if siting is not None else None)
+
+
+def apply_overrides(frame: pd.DataFrame, overrides: pd.DataFrame | None
+                    ) -> tuple[pd.DataFrame, int]:
+    """Replace the costs of the sites named in *overrides* (by ``site_id``).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Sites with ``site_id``, :data:`COST_PARTS` and ``cost_total_idr``.
+    overrides : pandas.DataFrame or None
+        ``site_id`` and any cost columns; nan keeps the computed value, a given part changes
+        the total, a given ``cost_total_idr`` replaces it.
+
+    Returns
+    -------
+    frame : pandas.DataFrame
+        A copy with the overridden costs.
+    applied : int
+        Number of sites overridden.
+
+    Raises
+    ------
+    InputDataError
+        Naming the override ids that are not site ids.
+    """
+    if overrides is None or not len(overrides):
+        return frame, 0
+    from towerplan.errors import InputDataError
+
+    index = {sid: k for k, sid in enumerate(frame["site_id"].astype(str))}
+    unknown = [s for s in overrides["site_id"].astype(str) if s not in index]
+    if unknown:
+        shown = ", ".join(unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5
+                                          else "")
+        msg = (f"cost overrides name unknown site ids: {shown}; see candidates.csv of "
+               "'towerplan candidates' for valid ids")
+        raise InputDataError(msg, problems=(msg,))
+    rows = np.array([index[s] for s in overrides["site_id"].astype(str)], dtype=int)
+    columns = [*COST_PARTS, "cost_total_idr"]
+    given = pd.DataFrame(np.nan, index=range(len(frame)), columns=columns)
+    for name in columns:
+        if name in overrides:
+            given.loc[rows, name] = overrides[name].to_numpy(float)
+    out = frame.copy()
+    replaced = _replace(out[columns].reset_index(drop=True), given)
+    for name in columns:
+        out[name] = replaced[name].to_numpy()
+    return out, len(rows)
+
+
+def cost_summary(costs: Costs, ctx: CostContext, sites: pd.DataFrame) -> dict[str, Any]:
+    """The cost assumptions of a run, as flat summary.json entries.
+
+    Parameters
+    ----------
+    costs : towerplan.scenario.Costs
+        The cost model.
+    ctx : CostContext
+        What distances were measured to.
+    sites : pandas.DataFrame
+        Candidates with ``origin`` and, when computed, ``power_source`` and
+        ``cost_overridden``.
+    """
+    origin = sites["origin"].astype(str) if "origin" in sites else pd.Series(dtype=str)
+    src = sites["power_source"].astype(str) if "power_source" in sites \
+        else pd.Series(dtype=str)
+    return {
+        "cost_model": cost_model_text(costs, ctx),
+        "colocation_cost_idr": float(costs.colocation_idr),
+        "access_road_idr_per_km": float(costs.access_road_idr_per_km),
+        "access_road_from": ctx.road_basis,
+        "grid_idr_per_km": float(costs.grid_idr_per_km),
+        "grid_max_km": float(costs.grid_max_km),
+        "solar_idr": float(costs.solar_idr),
+        "power_grid_basis": ctx.grid_source or "none",
+        "power_grid_basis_note": GRID_SOURCES[ctx.grid_source],
+        "candidates_on_grid": int((src == "grid").sum()),
+        "candidates_on_solar": int((src == "solar").sum()),
+        "candidates_colocation": int((origin == "colocation").sum()),
+        "cost_overrides_applied": int(sites["cost_overridden"].sum())
+        if "cost_overridden" in sites else 0,
+    }
+
+
+def cost_model_text(costs: Costs, ctx: CostContext) -> str:
+    """One-line statement of the cost model, e.g. for summary.json."""
+    road = (f"access road Rp {costs.access_road_idr_per_km:,.0f}/km from the nearest "
+            f"{ctx.road_basis}" if costs.access_road_idr_per_km and ctx.road_basis != "none"
+            else "access road not costed")
+    power = (f"power: grid Rp {costs.grid_idr_per_km:,.0f}/km within "
+             f"{costs.grid_max_km:g} km of {GRID_SOURCES[ctx.grid_source].split(' (')[0]}, "
+             f"else solar Rp {costs.solar_idr:,.0f}, plus Rp {costs.power_idr:,.0f} per site")
+    return (f"tower Rp {costs.tower_idr:,.0f}; {road}; {power}; backhaul Rp "
+            f"{costs.backhaul_idr:,.0f}; co-location on an existing tower Rp "
+            f"{costs.colocation_idr:,.0f} (no tower, road, power or backhaul)")

@@ -7,9 +7,15 @@ import io
 import math
 from pathlib import Path
 
+import numpy as np
+
 from towerplan.errors import InputFileError
 
-__all__ = ["find_column", "parse_number", "read_csv_records"]
+__all__ = ["MAX_HEIGHT_M", "field", "find_column", "parse_heights", "parse_number",
+           "read_csv_records"]
+
+#: Largest antenna height accepted from a file, m.
+MAX_HEIGHT_M = 500.0
 
 
 def read_csv_records(path: Path, *, what: str) -> tuple[list[tuple[int, list[str]]], str]:
@@ -69,3 +75,30 @@ def parse_number(text: str, decimal_comma: bool) -> float:
     except ValueError:
         return math.nan
     return value if math.isfinite(value) else math.nan
+
+
+def field(fields: list[str], index: int | None) -> str:
+    """The field at *index* of a record, ``""`` when the column is absent or the row short."""
+    return fields[index] if index is not None and index < len(fields) else ""
+
+
+def parse_heights(records: list[tuple[int, list[str]]], index: int | None, decimal_comma: bool,
+                  default_m: float, problems: list[str]) -> tuple[np.ndarray, int]:
+    """Antenna heights (m) of a height column; empty cells get *default_m*.
+
+    Bad values are appended to *problems* (``"line N: ..."``). Returns the heights and the
+    number of rows that got the default.
+    """
+    heights = np.full(len(records), float(default_m))
+    defaulted = 0
+    for k, (line, fields) in enumerate(records):
+        raw = field(fields, index)
+        if not raw:
+            defaulted += 1
+            continue
+        value = parse_number(raw, decimal_comma)
+        if not 0 < value <= MAX_HEIGHT_M:
+            problems.append(f"line {line}: height '{raw}' is not a height in metres "
+                            f"(0 < height <= {MAX_HEIGHT_M:g})")
+        heights[k] = value
+    return heights, defaulted

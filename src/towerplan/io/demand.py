@@ -24,7 +24,12 @@ from towerplan.io.rasters import (
 from towerplan.io.report import LayerReport
 from towerplan.io.villages import problems_message, read_vector
 
-__all__ = ["read_district_population", "read_population_raster", "read_settlements"]
+__all__ = [
+    "apportion_district_population",
+    "read_district_population",
+    "read_population_raster",
+    "read_settlements",
+]
 
 log = logging.getLogger(__name__)
 
@@ -369,3 +374,73 @@ def _population_column(columns: list[str]) -> tuple[str | None, list[str]]:
     if len(years) > 1:
         note += f"; other years ignored: {', '.join(str(y) for y in sorted(years)[:-1])}"
     return years[latest], [note]
+
+
+def apportion_district_population(district_codes: pd.Series, districts: pd.Series,
+                                  area_km2: pd.Series, table: pd.DataFrame
+                                  ) -> tuple[np.ndarray, list[str], list[str]]:
+    """Split each kecamatan's population over its villages in proportion to their area.
+
+    Villages find their kecamatan row by district code, else by name (compared with
+    :func:`~towerplan.io.register.normalise_name`, so ``"Kec. Long Kali"`` finds
+    ``"Long Kali"``). Each kecamatan's people are kept: the villages' shares add up to it.
+
+    Parameters
+    ----------
+    district_codes, districts : pandas.Series
+        Kecamatan code and name of each village.
+    area_km2 : pandas.Series
+        Village areas, km2.
+    table : pandas.DataFrame
+        ``district_code``, ``district``, ``population`` (:func:`read_district_population`).
+
+    Returns
+    -------
+    people : numpy.ndarray
+        People per village (``nan`` where the kecamatan is not in the table).
+    notes : list of str
+        How many kecamatan were used and the people apportioned.
+    problems : list of str
+        Kecamatan of the villages missing from the table.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"district_code": ["64.01.01"], "district": ["Batu Sopang"],
+    ...                       "population": [900.0]})
+    >>> people, _, _ = apportion_district_population(
+    ...     pd.Series(["64.01.01", ""]), pd.Series(["", "Kec. Batu Sopang"]),
+    ...     pd.Series([1.0, 2.0]), table)
+    >>> people.tolist()
+    [300.0, 600.0]
+    """
+    from towerplan.io.register import normalise_name
+
+    by_code = dict(zip(table["district_code"].astype(str), range(len(table)), strict=True))
+    by_name = {normalise_name(str(n), level="kecamatan"): k
+               for k, n in enumerate(table["district"]) if str(n)}
+    row = np.array([by_code.get(str(c), by_name.get(
+        normalise_name(str(d), level="kecamatan"), -1)) if str(c) or str(d) else -1
+        for c, d in zip(district_codes, districts, strict=True)], dtype=int)
+    area = np.asarray(area_km2, dtype=float)
+    known = row >= 0
+    area_per_row = np.bincount(row[known], weights=area[known], minlength=len(table))
+    totals = table["population"].to_numpy(float)
+    people = np.full(len(row), np.nan)
+    share = np.divide(area[known], area_per_row[row[known]],
+                      out=np.zeros(int(known.sum())), where=area_per_row[row[known]] > 0)
+    people[known] = totals[row[known]] * share
+    used = np.unique(row[known])
+    notes = [f"{len(used)} of {len(table)} kecamatan totals apportioned by area to "
+             f"{int(known.sum())} villages, {np.nansum(people):,.0f} people"]
+    unused = [str(table["district"].iloc[k] or table["district_code"].iloc[k])
+              for k in range(len(table)) if k not in set(used)]
+    if unused:
+        notes.append(f"kecamatan without villages in the layer: {', '.join(unused)}")
+    problems = []
+    if not known.all():
+        missing = sorted({f"{c} {d}".strip() for c, d, k in
+                          zip(district_codes, districts, known, strict=True) if not k})
+        problems.append(f"{int((~known).sum())} villages lie in kecamatan missing from the "
+                        f"population table ({', '.join(missing) or 'no kecamatan given'}); "
+                        "add them or give the villages a population column")
+    return people, notes, problems

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from towerplan.errors import InputDataError
-from towerplan.io.csvfile import find_column, parse_number, read_csv_records
+from towerplan.io.csvfile import find_column, parse_heights, parse_number, read_csv_records
 from towerplan.io.report import LayerReport
 from towerplan.io.villages import problems_message
 from towerplan.outputs.columns import TOWER_COLUMNS
@@ -44,7 +44,6 @@ _RADIOS = ("GSM", "UMTS", "LTE", "NR", "CDMA")
 _LON = ("lon", "longitude", "lng", "long", "x")
 _LAT = ("lat", "latitude", "y")
 _HEIGHT = ("height_m", "height")
-_MAX_HEIGHT_M = 500.0
 
 
 def read_towers(path: str | Path, *,
@@ -165,18 +164,8 @@ def _simple(header: list[str], records: list[tuple[int, list[str]]], default_hei
     assert ilon is not None and ilat is not None
     lon, lat = _coordinates(records, ilon, ilat, decimal_comma, problems)
     iheight = find_column(header, _HEIGHT)
-    heights = np.full(len(records), default_height_m)
-    defaulted = 0
-    for k, (line, fields) in enumerate(records):
-        raw = _field(fields, iheight)
-        if not raw:
-            defaulted += 1
-            continue
-        value = parse_number(raw, decimal_comma)
-        if not 0 < value <= _MAX_HEIGHT_M:
-            problems.append(f"line {line}: height '{raw}' is not a height in metres "
-                            f"(0 < height <= {_MAX_HEIGHT_M:g})")
-        heights[k] = value
+    heights, defaulted = parse_heights(records, iheight, decimal_comma, default_height_m,
+                                       problems)
     if defaulted:
         notes.append(f"{defaulted} towers without height get the default {default_height_m:g} m")
     ids = [_field(f, find_column(header, ("tower_id",))) for _, f in records]

@@ -1,8 +1,9 @@
 """Output writers: every file a planning run produces, from one ``PlanResult``.
 
-:func:`write_outputs` writes them all (``map.html``, ``report.xlsx``, ``ranking.csv``,
-``villages.csv``, ``plan.gpkg``, ``coverage_before.tif``, ``coverage_after.tif``,
-``summary.json``); the single writers are available too. User-facing text comes from
+:func:`write_outputs` writes them all (the list is :data:`OUTPUT_FILES`: ``map.html``,
+``report.xlsx``, ``report.html``, ``report.pdf``, ``ranking.csv``, ``villages.csv``,
+``plan.gpkg``, the coverage GeoTIFFs with their QGIS styles, ``plan.kml``, ``plan.kmz`` and
+``summary.json`` last); the single writers are available too. User-facing text comes from
 :mod:`towerplan.outputs.i18n` (Bahasa Indonesia first, English available), column names from
 :mod:`towerplan.outputs.columns`.
 

@@ -10,6 +10,9 @@ __all__ = [
     "BACKHAUL_COLUMNS",
     "BLANKSPOT_COLUMNS",
     "CANDIDATE_COLUMNS",
+    "COVERAGE_COLUMNS",
+    "HOP_COLUMNS",
+    "POP_COLUMNS",
     "RANKING_COLUMNS",
     "SUMMARY_KEYS",
     "TOWER_COLUMNS",
@@ -57,7 +60,9 @@ TOWER_COLUMNS: tuple[str, ...] = (
 CANDIDATE_COLUMNS: tuple[str, ...] = (
     "site_id", "lon", "lat", "origin",  # origin: grid / hilltop / settlement / user
     "village_code", "village", "district", "elevation_m", "height_m",
-    "cost_tower_idr", "cost_road_idr", "cost_power_idr", "cost_backhaul_idr", "cost_total_idr",
+    "cost_tower_idr", "cost_road_idr", "cost_power_idr", "cost_backhaul_idr",
+    "cost_colocation_idr",     # co-location fee on an existing tower (no new tower)
+    "cost_total_idr",
     "demand_alone",  # new demand the site would cover on its own, beyond existing towers
     "selected",      # bool
 )
@@ -65,13 +70,18 @@ CANDIDATE_COLUMNS: tuple[str, ...] = (
 #: ranking.csv and the ``selected`` layer (build order).
 RANKING_COLUMNS: tuple[str, ...] = (
     "rank", "site_id", "lon", "lat", "village_code", "village", "district", "elevation_m",
-    "cost_tower_idr", "cost_road_idr", "cost_power_idr", "cost_backhaul_idr", "cost_total_idr",
+    "cost_tower_idr", "cost_road_idr", "cost_power_idr", "cost_backhaul_idr",
+    "cost_colocation_idr",     # co-location fee on an existing tower (no new tower)
+    "cost_total_idr",
     "cumulative_cost_idr",
     "new_demand",              # demand newly covered when added in this order
     "cumulative_demand",
     "villages_lifted",         # number of villages leaving 'blank' status at this step
     "villages_lifted_names",   # their names, separated by '; '
     "best_rsrp_dbm",           # strongest RSRP the site delivers to a newly covered cell
+    "backhaul_technology",     # fibre / microwave / vsat / existing (co-location)
+    "backhaul_hops",           # hops to the point of presence (0 for vsat and co-location)
+    "backhaul_worst_clearance",  # smallest first-Fresnel clearance ratio on the path, nan if none
 )
 
 #: Audit sites of a past decision (``audit`` layer, audit table of the reports), one per site.
@@ -82,6 +92,20 @@ AUDIT_COLUMNS: tuple[str, ...] = (
     "source",                  # "village" (best tower inside a named village) or "sites" (CSV)
     "cost_total_idr",
     "new_demand",              # demand this audit site covers beyond existing towers (alone)
+)
+
+#: Points of presence (fibre nodes), as :func:`towerplan.io.pops.read_pops` returns them.
+POP_COLUMNS: tuple[str, ...] = ("pop_id", "lon", "lat", "kind", "capacity_mbps")
+
+#: hops.csv of ``towerplan backhaul``: every microwave hop checked, one row per pair of nodes.
+HOP_COLUMNS: tuple[str, ...] = (
+    "from_id", "to_id",        # node ids: site_id, tower_id or pop_id
+    "from_lon", "from_lat", "to_lon", "to_lat",
+    "distance_km",
+    "clearance_ratio",         # worst first-Fresnel clearance, nan when not checked
+    "margin_db",               # fade margin left after rain at the availability target
+    "feasible",                # bool
+    "reason",                  # ok / rain margin / fresnel clearance / no line of sight
 )
 
 #: Backhaul links of the selected sites (``links`` layer), one row per hop.
@@ -96,6 +120,14 @@ BACKHAUL_COLUMNS: tuple[str, ...] = (
     "margin_db",               # fade margin against the availability target, nan for vsat
     "feasible",                # bool
     "cost_idr",
+)
+
+#: Covered area before/after the plan (``coverage`` layer of plan.gpkg), one dissolved
+#: (multi)polygon per stage: the cells whose best-server RSRP reaches the threshold.
+COVERAGE_COLUMNS: tuple[str, ...] = (
+    "stage",                   # before / after
+    "threshold_rsrp_dbm",
+    "area_km2",
 )
 
 #: Keys of summary.json (DESIGN.md section 7, plus provenance).

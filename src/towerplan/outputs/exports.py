@@ -23,7 +23,10 @@ from towerplan.errors import OutputError, TowerplanError
 from towerplan.io.atomic import atomic_output
 from towerplan.io.vectors import write_gpkg_layers
 from towerplan.outputs.columns import (
+    AUDIT_COLUMNS,
+    BACKHAUL_COLUMNS,
     CANDIDATE_COLUMNS,
+    COVERAGE_COLUMNS,
     RANKING_COLUMNS,
     TOWER_COLUMNS,
     VILLAGE_COLUMNS,
@@ -40,6 +43,7 @@ __all__ = [
     "DATA_SOURCE_SYNTHETIC",
     "DATA_SOURCE_USER",
     "OUTPUT_FILES",
+    "coverage_polygons",
     "data_source_label",
     "guard_formula",
     "require_columns",
@@ -63,8 +67,9 @@ DATA_SOURCE_USER = "user data"
 
 #: Files :func:`write_outputs` writes, in order (``summary.json`` last: it marks a finished run).
 OUTPUT_FILES: tuple[str, ...] = (
-    "map.html", "report.xlsx", "ranking.csv", "villages.csv", "plan.gpkg",
-    "coverage_before.tif", "coverage_after.tif", "summary.json",
+    "map.html", "report.xlsx", "report.html", "report.pdf", "ranking.csv", "villages.csv",
+    "plan.gpkg", "coverage_before.tif", "coverage_before.qml", "coverage_after.tif",
+    "coverage_after.qml", "plan.kml", "plan.kmz", "summary.json",
 )
 
 #: Columns holding text; every other column of :mod:`~towerplan.outputs.columns` is numeric.
@@ -72,9 +77,11 @@ _TEXT_COLUMNS = frozenset({
     "code", "name", "district_code", "district", "kind", "status_before", "status_after",
     "best_server_before", "best_server_after", "tower_id", "operator", "radio", "site_id",
     "origin", "village_code", "village", "villages_lifted_names", "status", "best_server",
+    "audit_id", "source", "link_id", "from_id", "to_id", "technology", "stage",
+    "backhaul_technology", "reason",
 })
-_BOOL_COLUMNS = frozenset({"selected"})
-_INT_COLUMNS = frozenset({"rank", "villages_lifted", "cells"})
+_BOOL_COLUMNS = frozenset({"selected", "feasible"})
+_INT_COLUMNS = frozenset({"rank", "villages_lifted", "cells", "backhaul_hops"})
 
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -117,7 +124,7 @@ def _decimals(column: str) -> int | None:
     """Decimals a float column is rounded to in CSV files (``None``: integer)."""
     if column.endswith("_idr") or column in _INT_COLUMNS:
         return None
-    if column in ("lon", "lat"):
+    if column in ("lon", "lat") or column.endswith(("_lon", "_lat")):
         return 6
     if column.startswith(("share_", "area_share_")):
         return 4
@@ -244,13 +251,61 @@ def typed_layer(frame: gpd.GeoDataFrame, columns: Sequence[str], crs: Any,
     return gpd.GeoDataFrame(data, geometry=geometry.values, crs=crs, index=frame.index)
 
 
+def coverage_polygons(rsrp_dbm: np.ndarray, transform: Any, threshold_dbm: float) -> Any:
+    """Return the cells whose RSRP reaches *threshold_dbm* as one dissolved (multi)polygon.
+
+    Parameters
+    ----------
+    rsrp_dbm : numpy.ndarray
+        Best-server RSRP, dBm (``nan``: not reached).
+    transform : affine.Affine
+        Cell-to-CRS transform of the grid; the polygon is in the grid's CRS.
+    threshold_dbm : float
+        A cell is covered at or above this RSRP.
+
+    Returns
+    -------
+    shapely.Polygon or shapely.MultiPolygon
+        Cell-edge outlines with holes (empty ``MultiPolygon`` when nothing is covered); its
+        area is the number of covered cells times the cell area.
+    """
+    import shapely
+    from rasterio.features import shapes
+
+    values = np.asarray(rsrp_dbm, dtype=np.float64)
+    covered = np.isfinite(values) & (values >= threshold_dbm)
+    if not covered.any():
+        return shapely.MultiPolygon()
+    parts = [shapely.geometry.shape(geom) for geom, _ in
+             shapes(covered.astype(np.uint8), mask=covered, transform=transform, connectivity=4)]
+    return shapely.union_all(parts)
+
+
+def _coverage_layer(result: PlanResult, crs: Any, source: str) -> gpd.GeoDataFrame:
+    """The ``coverage`` layer: one dissolved polygon per stage (before, after)."""
+    import geopandas as gpd
+
+    threshold = result.scenario.radio.threshold_rsrp_dbm
+    geoms, rows = [], []
+    for stage, grid in (("before", result.rsrp_before), ("after", result.rsrp_after)):
+        geom = coverage_polygons(grid.array, grid.transform, threshold)
+        geoms.append(geom)
+        rows.append({"stage": stage, "threshold_rsrp_dbm": threshold,
+                     "area_km2": round(float(geom.area) / 1e6, 3)})
+    frame = gpd.GeoDataFrame(rows, geometry=geoms, crs=result.rsrp_after.crs)
+    return typed_layer(frame, COVERAGE_COLUMNS, crs, source)
+
+
 def write_plan_gpkg(result: PlanResult, path: str | Path) -> Path:
     """Write the plan's vector layers to one GeoPackage.
 
     Layers ``villages`` (MultiPolygon), ``candidates``, ``selected`` and ``existing`` (Point),
-    each in the working CRS with its column set from :mod:`~towerplan.outputs.columns` plus
-    ``data_source``. Layers without rows are still created with their full schema. Text is
-    stored as is (GIS data, not a spreadsheet: no formula guard).
+    ``links`` (LineString, backhaul hops) and ``audit`` (Point) when the result has them, and
+    ``coverage`` (MultiPolygon: the area at or above the RSRP threshold before and after the
+    plan, one dissolved feature per ``stage``). Each is in the working CRS with its column set
+    from :mod:`~towerplan.outputs.columns` plus ``data_source``. Layers without rows are still
+    created with their full schema. Text is stored as is (GIS data, not a spreadsheet: no
+    formula guard).
 
     Parameters
     ----------
@@ -267,17 +322,22 @@ def write_plan_gpkg(result: PlanResult, path: str | Path) -> Path:
     path = Path(path)
     crs = working_crs(result)
     source = data_source_label(result)
-    layers = (
+    layers = [
         ("villages", result.villages, VILLAGE_COLUMNS, "MultiPolygon"),
         ("candidates", result.candidates, CANDIDATE_COLUMNS, "Point"),
         ("selected", result.selected, RANKING_COLUMNS, "Point"),
         ("existing", result.existing, TOWER_COLUMNS, "Point"),
-    )
+    ]
+    if result.links is not None:
+        layers.append(("links", result.links, BACKHAUL_COLUMNS, "LineString"))
+    if result.audit is not None:
+        layers.append(("audit", result.audit, AUDIT_COLUMNS, "Point"))
     for name, frame, columns, _ in layers:
         require_columns(frame, columns, name)
     return write_gpkg_layers(path, [
-        (name, typed_layer(frame, columns, crs, source), geometry_type)
-        for name, frame, columns, geometry_type in layers
+        *((name, typed_layer(frame, columns, crs, source), geometry_type)
+          for name, frame, columns, geometry_type in layers),
+        ("coverage", _coverage_layer(result, crs, source), "MultiPolygon"),
     ])
 
 
@@ -375,6 +435,13 @@ def _write_coverage(result: PlanResult, path: Path, stage: str) -> Path:
         raise OutputError(msg) from exc
 
 
+def _write_qml(result: PlanResult, path: Path) -> Path:
+    """Write the QGIS style of a coverage GeoTIFF (same stem) with the map's RSRP colours."""
+    from towerplan.outputs.styles import write_coverage_qml
+
+    return write_coverage_qml(path, result.scenario.radio.threshold_rsrp_dbm)
+
+
 # --------------------------------------------------------------------------- everything
 
 
@@ -382,8 +449,11 @@ def write_outputs(result: PlanResult, out_dir: str | Path, *, lang: str = "id",
                   progress: Callable[[str], None] | None = None) -> list[Path]:
     """Write every output of a plan into *out_dir* (created if needed).
 
-    Files, in this order: ``map.html``, ``report.xlsx``, ``ranking.csv``, ``villages.csv``,
-    ``plan.gpkg``, ``coverage_before.tif``, ``coverage_after.tif``, ``summary.json``. Each is
+    Files, in this order: ``map.html``, ``report.xlsx``, ``report.html`` and ``report.pdf``
+    (one HTML rendering for both), ``ranking.csv``, ``villages.csv``, ``plan.gpkg``,
+    ``coverage_before.tif`` and ``coverage_after.tif`` each followed by its QGIS
+    style (``.qml``, the map's RSRP colours), ``plan.kml``, ``plan.kmz`` (Google Earth),
+    ``summary.json``. Each is
     written atomically; ``summary.json`` comes last, so its presence marks a complete run.
     Existing files of the same name are replaced.
 
@@ -410,7 +480,13 @@ def write_outputs(result: PlanResult, out_dir: str | Path, *, lang: str = "id",
     ScenarioError
         If *lang* is not supported.
     """
+    from towerplan.outputs.document import (
+        render_report_html,
+        write_report_html,
+        write_report_pdf,
+    )
     from towerplan.outputs.i18n import check_lang
+    from towerplan.outputs.kml import write_plan_kml, write_plan_kmz
     from towerplan.outputs.maps import write_map
     from towerplan.outputs.reports import write_report_xlsx
 
@@ -422,14 +498,21 @@ def write_outputs(result: PlanResult, out_dir: str | Path, *, lang: str = "id",
         msg = f"cannot create output directory {out_dir}: {exc.strerror or exc}"
         raise OutputError(msg) from exc
 
+    report_html = functools.cache(lambda: render_report_html(result, lang=lang))  # HTML + PDF
     steps: list[tuple[str, Callable[[PlanResult, Path], Path]]] = [
         ("map.html", lambda res, p: write_map(res, p, lang=lang)),
         ("report.xlsx", lambda res, p: write_report_xlsx(res, p, lang=lang)),
+        ("report.html", lambda res, p: write_report_html(res, p, html=report_html())),
+        ("report.pdf", lambda res, p: write_report_pdf(res, p, html=report_html())),
         ("ranking.csv", write_ranking_csv),
         ("villages.csv", write_villages_csv),
         ("plan.gpkg", write_plan_gpkg),
         ("coverage_before.tif", functools.partial(_write_coverage, stage="before")),
+        ("coverage_before.qml", _write_qml),
         ("coverage_after.tif", functools.partial(_write_coverage, stage="after")),
+        ("coverage_after.qml", _write_qml),
+        ("plan.kml", lambda res, p: write_plan_kml(res, p, lang=lang)),
+        ("plan.kmz", lambda res, p: write_plan_kmz(res, p, lang=lang)),
         ("summary.json", write_summary_json),
     ]
     written: list[Path] = []

@@ -21,13 +21,18 @@ from towerplan.errors import ScenarioError
 
 __all__ = [
     "SUPPORTED_LANGS",
+    "TERM_COLUMNS",
     "TEXT",
+    "bilingual",
     "check_lang",
     "format_idr",
     "format_number",
     "format_percent",
+    "format_value",
+    "in_language",
     "status_label",
     "t",
+    "term_label",
 ]
 
 #: Languages every label is available in; the first is the default.
@@ -69,6 +74,7 @@ _COLUMNS: dict[str, tuple[str, str]] = {
     "cost_road_idr": ("Biaya jalan akses (Rp)", "Access road cost (Rp)"),
     "cost_power_idr": ("Biaya listrik (Rp)", "Power cost (Rp)"),
     "cost_backhaul_idr": ("Biaya backhaul (Rp)", "Backhaul cost (Rp)"),
+    "cost_colocation_idr": ("Biaya kolokasi (Rp)", "Co-location cost (Rp)"),
     "cost_total_idr": ("Biaya total (Rp)", "Total cost (Rp)"),
     "demand_alone": ("Tambahan cakupan jika sendiri", "New demand on its own"),
     "selected": ("Terpilih", "Selected"),
@@ -79,12 +85,33 @@ _COLUMNS: dict[str, tuple[str, str]] = {
     "villages_lifted": ("Desa keluar dari blank spot", "Villages leaving blank spot"),
     "villages_lifted_names": ("Nama desa tersebut", "Names of those villages"),
     "best_rsrp_dbm": ("RSRP terbaik (dBm)", "Best RSRP (dBm)"),
+    "backhaul_technology": ("Teknologi backhaul", "Backhaul technology"),
+    "backhaul_hops": ("Jumlah hop backhaul", "Backhaul hops"),
+    "backhaul_worst_clearance": ("Kebebasan Fresnel terburuk", "Worst Fresnel clearance"),
+    "reason": ("Alasan", "Reason"),
     "demand_covered": ("Kebutuhan tercakup", "Demand covered"),
     "share_covered": ("Porsi tercakup", "Share covered"),
     "area_share_covered": ("Porsi luas tercakup", "Area share covered"),
     "status": ("Status", "Status"),
     "best_server": ("Menara terbaik", "Best server"),
     "median_rsrp_dbm": ("Median RSRP (dBm)", "Median RSRP (dBm)"),
+    "audit_id": ("ID lokasi audit", "Audit site ID"),
+    "source": ("Asal lokasi", "Site source"),
+    "link_id": ("ID hop", "Hop ID"),
+    "from_id": ("Dari", "From"),
+    "to_id": ("Ke", "To"),
+    "from_lon": ("Bujur asal", "From longitude"),
+    "from_lat": ("Lintang asal", "From latitude"),
+    "to_lon": ("Bujur tujuan", "To longitude"),
+    "to_lat": ("Lintang tujuan", "To latitude"),
+    "technology": ("Teknologi backhaul", "Backhaul technology"),
+    "distance_km": ("Jarak (km)", "Distance (km)"),
+    "clearance_ratio": ("Rasio kebebasan Fresnel", "Fresnel clearance ratio"),
+    "margin_db": ("Margin fading (dB)", "Fade margin (dB)"),
+    "feasible": ("Layak", "Feasible"),
+    "cost_idr": ("Biaya (Rp)", "Cost (Rp)"),
+    "stage": ("Tahap", "Stage"),
+    "threshold_rsrp_dbm": ("Ambang RSRP (dBm)", "RSRP threshold (dBm)"),
 }
 
 _SUMMARY: dict[str, tuple[str, str]] = {
@@ -127,6 +154,31 @@ _SUMMARY: dict[str, tuple[str, str]] = {
     "objective_bound": ("Batas atas nilai tujuan", "Objective bound"),
     "greedy_spent_idr": ("Terpakai metode greedy", "Greedy spent"),
     "solver_runtime_s": ("Waktu solver (detik)", "Solver runtime (s)"),
+    "greedy_shortfall_percent": ("Kekurangan metode greedy terhadap optimum (%)",
+                                 "Greedy shortfall against the optimum (%)"),
+    "cost_model": ("Model biaya", "Cost model"),
+    "colocation_cost_idr": ("Biaya kolokasi per lokasi", "Co-location cost per site"),
+    "access_road_idr_per_km": ("Biaya jalan akses per km", "Access road cost per km"),
+    "access_road_from": ("Jalan akses diukur dari", "Access road measured from"),
+    "grid_idr_per_km": ("Biaya sambungan listrik PLN per km", "Grid connection cost per km"),
+    "grid_max_km": ("Jarak maksimum sambungan listrik (km)", "Farthest grid connection (km)"),
+    "solar_idr": ("Biaya tenaga surya + baterai per lokasi", "Solar and battery cost per site"),
+    "power_grid_basis": ("Dasar jaringan listrik", "Power grid basis"),
+    "power_grid_basis_note": ("Keterangan jaringan listrik", "Power grid note"),
+    "candidates_on_grid": ("Kandidat tersambung listrik PLN", "Candidates on the grid"),
+    "candidates_on_solar": ("Kandidat dengan tenaga surya", "Candidates on solar"),
+    "candidates_colocation": ("Kandidat kolokasi di menara yang ada",
+                              "Co-location candidates on existing towers"),
+    "cost_overrides_applied": ("Biaya lokasi yang ditetapkan manual",
+                               "Sites with overridden costs"),
+    "limitations": ("Keterbatasan", "Limitations"),
+    "village_geometry_source": ("Sumber geometri desa", "Village geometry source"),
+    "register_matched": ("Nama desa cocok dengan register",
+                         "Village names matched to the register"),
+    "register_ambiguous": ("Nama desa ambigu", "Ambiguous village names"),
+    "register_unmatched": ("Nama desa tidak cocok", "Unmatched village names"),
+    "register_without_polygon": ("Desa register tanpa poligon",
+                                 "Register villages without a polygon"),
 }
 
 _LABELS: dict[str, tuple[str, str]] = {
@@ -159,6 +211,8 @@ _LABELS: dict[str, tuple[str, str]] = {
     "layer.existing": ("Menara yang ada", "Existing towers"),
     "layer.candidates": ("Lokasi kandidat", "Candidate sites"),
     "layer.selected": ("Menara terpilih (urutan bangun)", "Selected towers (build order)"),
+    "layer.links": ("Backhaul (warna = margin)", "Backhaul links (colour = margin)"),
+    "layer.audit": ("Lokasi audit (keputusan lalu)", "Audit sites (past decision)"),
     # map title block and legend
     "map.model": ("Model radio", "Radio model"),
     "map.threshold": ("Ambang cakupan", "Coverage threshold"),
@@ -166,9 +220,22 @@ _LABELS: dict[str, tuple[str, str]] = {
     "map.spent": ("Terpakai", "Spent"),
     "map.solver": ("Metode pemilihan", "Selection method"),
     "map.sources": ("Sumber data", "Data sources"),
+    "map.limitations": ("Keterbatasan", "Limitations"),
+    # coded values of origin / source / technology columns
+    "term.grid": ("grid", "grid"),
+    "term.hilltop": ("puncak bukit", "hilltop"),
+    "term.settlement": ("dekat permukiman", "near settlement"),
+    "term.user": ("usulan pengguna", "user-supplied"),
+    "term.colocation": ("kolokasi menara ada", "co-location on a tower"),
+    "term.village": ("desa yang diaudit", "audited village"),
+    "term.sites": ("lokasi dari CSV", "sites from CSV"),
+    "term.fibre": ("fiber optik", "fibre"),
+    "term.microwave": ("microwave", "microwave"),
+    "term.vsat": ("VSAT (satelit)", "VSAT (satellite)"),
     "map.blank_villages": ("Desa blank spot", "Blank-spot villages"),
     "map.before_after": ("sebelum → sesudah", "before → after"),
     "map.towers_new": ("Menara baru", "New towers"),
+    "map.scenario": ("Skenario", "Scenario"),
     "map.search": ("Cari desa…", "Find a village…"),
     "map.no_match": ("Desa tidak ditemukan", "No village found"),
     "map.provenance": ("Versi / hash skenario", "Version / scenario hash"),
@@ -179,11 +246,24 @@ _LABELS: dict[str, tuple[str, str]] = {
     "legend.existing": ("Menara yang ada", "Existing tower"),
     "legend.candidate": ("Lokasi kandidat", "Candidate site"),
     "legend.selected": ("Menara terpilih, nomor = urutan", "Selected tower, number = rank"),
+    "legend.audit": ("Lokasi audit (keputusan lalu)", "Audit site (past decision)"),
+    "legend.links": ("Backhaul", "Backhaul links"),
+    "legend.link_infeasible": ("Tidak layak", "Not feasible"),
+    "legend.link_margin_low": ("Microwave, margin < 10 dB", "Microwave, margin < 10 dB"),
+    "legend.link_margin_mid": ("Microwave, margin 10–20 dB", "Microwave, margin 10–20 dB"),
+    "legend.link_margin_high": ("Microwave, margin ≥ 20 dB", "Microwave, margin ≥ 20 dB"),
+    "legend.link_fibre": ("Serat optik", "Fibre"),
+    "legend.link_vsat": ("VSAT (satelit)", "VSAT (satellite)"),
     # popups
     "popup.village": ("Desa", "Village"),
     "popup.site": ("Lokasi kandidat", "Candidate site"),
     "popup.selected_site": ("Menara terpilih", "Selected tower"),
     "popup.existing": ("Menara yang ada", "Existing tower"),
+    "popup.audit": ("Lokasi audit", "Audit site"),
+    "popup.link": ("Hop backhaul", "Backhaul hop"),
+    # Google Earth (KML)
+    "kml.blank_villages": ("Desa blank spot (sebelum rencana)",
+                           "Blank-spot villages (before the plan)"),
     "popup.yes": ("ya", "yes"),
     "popup.no": ("tidak", "no"),
     # units and demand basis
@@ -192,6 +272,57 @@ _LABELS: dict[str, tuple[str, str]] = {
     "basis.population": ("jumlah penduduk", "population"),
     "basis.area_km2": ("luas wilayah (km²) — tidak ada data penduduk",
                        "area (km²) — no population data"),
+    # limitations stated in summary.json (both languages; fields in braces)
+    "limit.dem_placeholder_distance": (
+        "Medan: sel DEM sumber ±{cell_km:.1f} km (grid kerja {grid_m:g} m), jadi detail medan "
+        "hanya pengganti, bukan data medan kelas RF; model radio tidak memakai medan, "
+        "ketinggian dan kandidat puncak bukit hanya perkiraan",
+        "Terrain: source DEM cells ~{cell_km:.1f} km (working grid {grid_m:g} m), so terrain "
+        "detail is a placeholder, not RF-grade; the radio model uses no terrain, elevations "
+        "and hilltop candidates are approximate"),
+    "limit.dem_placeholder_terrain": (
+        "Medan: sel DEM sumber ±{cell_km:.1f} km (grid kerja {grid_m:g} m), jadi detail medan "
+        "hanya pengganti, bukan data medan kelas RF; difraksi dan garis pandang di atas DEM "
+        "ini tidak dapat diandalkan",
+        "Terrain: source DEM cells ~{cell_km:.1f} km (working grid {grid_m:g} m), so terrain "
+        "detail is a placeholder, not RF-grade; diffraction and line of sight over this DEM "
+        "are not reliable"),
+    "limit.no_towers": (
+        "Tidak ada menara yang ada dalam {radius_km:g} km: semua desa dimulai tanpa sinyal",
+        "No existing tower within {radius_km:g} km: every village starts without signal"),
+    "limit.no_towers_inside": (
+        "Tidak satu pun dari {n} menara yang ada dalam {radius_km:g} km berada di dalam "
+        "wilayah: cakupan saat ini hanya dari menara di luar wilayah; bila wilayah sebenarnya "
+        "memiliki menara, data menara tidak lengkap dan blank spot dilebih-lebihkan",
+        "None of the {n} existing towers within {radius_km:g} km lies inside the area: "
+        "today's coverage comes only from towers outside it; if the area does have towers, "
+        "the tower data is incomplete and blank spots are overstated"),
+    "limit.area_basis": (
+        "Tidak ada data penduduk: kebutuhan = luas desa (km²), setiap km² dihitung sama",
+        "No population data: demand is village area (km²), every km² counts the same"),
+    "limit.apportioned": (
+        "Tidak ada data penduduk per desa: jumlah penduduk kecamatan ({source}) dibagi ke desa "
+        "menurut luas, sehingga kepadatan sama di seluruh kecamatan",
+        "No population per village: kecamatan totals ({source}) apportioned to villages by "
+        "area, so density is the same throughout each kecamatan"),
+    "limit.kecamatan_units": (
+        "Tidak ada poligon desa: {n} poligon kecamatan dipakai sebagai satuan; hasil per desa "
+        "dan audit per desa tidak tersedia",
+        "No village polygons: the {n} kecamatan polygons are the units; results per village "
+        "and the audit of single villages are not available"),
+    "limit.register_unsettled": (
+        "{n} dari {total} nama desa belum cocok dengan register (lihat register_match.csv)",
+        "{n} of {total} village names are not settled against the register (see "
+        "register_match.csv)"),
+    "limit.register_missing": (
+        "{n} dari {total} desa dalam register tidak memiliki poligon di berkas batas",
+        "{n} of {total} register villages have no polygon in the boundary file"),
+    "geometry.village": ("poligon desa/kelurahan ({file}, {n})",
+                         "desa/kelurahan polygons ({file}, {n})"),
+    "geometry.kecamatan": ("poligon kecamatan sebagai pengganti desa ({file}, {n})",
+                           "kecamatan polygons in place of villages ({file}, {n})"),
+    "geometry.unknown": ("poligon desa tanpa kode Kemendagri ({file}, {n})",
+                         "village polygons without Kemendagri codes ({file}, {n})"),
     # report
     "report.indicator": ("Indikator", "Indicator"),
     "report.value": ("Nilai", "Value"),
@@ -210,6 +341,119 @@ _LABELS: dict[str, tuple[str, str]] = {
     "report.scenario_hash": ("Hash skenario", "Scenario hash"),
     "report.created_utc": ("Dibuat (UTC)", "Created (UTC)"),
     "report.synthetic": ("Data sintetis", "Synthetic data"),
+    "sheet.audit": ("Audit", "Audit"),
+    # report.html / report.pdf
+    "doc.title": ("Laporan rencana menara", "Tower plan report"),
+    "doc.page": ("Halaman", "Page"),
+    "doc.summary": ("Ringkasan eksekutif", "Executive summary"),
+    "doc.ranking": ("Peringkat lokasi (urutan bangun)", "Ranked sites (build order)"),
+    "doc.costs": ("Rincian biaya per lokasi", "Cost breakdown per site"),
+    "doc.backhaul": ("Backhaul per lokasi", "Backhaul per site"),
+    "doc.links": ("Hop backhaul", "Backhaul hops"),
+    "doc.audit": ("Audit keputusan", "Audit of a past decision"),
+    "doc.audit_sites": ("Lokasi yang diaudit", "Audited sites"),
+    "doc.lifted": ("Desa yang keluar dari blank spot", "Villages lifted out of blank spot"),
+    "doc.no_lifted": ("Tidak ada desa yang keluar dari blank spot",
+                      "No village leaves blank-spot status"),
+    "doc.assumptions": ("Asumsi dan sumber data", "Assumptions and data sources"),
+    "doc.key_assumptions": ("Asumsi utama", "Key assumptions"),
+    "doc.data_sources": ("Sumber data dan lisensi", "Data sources and licences"),
+    "doc.scenario_values": ("Semua nilai skenario", "All scenario values"),
+    "doc.demand_covered": ("Kebutuhan tercakup", "Demand covered"),
+    "doc.of_budget": ("{share} dari anggaran", "{share} of the budget"),
+    "doc.blank_below": ("Blank spot: porsi kebutuhan tercakup di bawah",
+                        "Blank spot: share of demand covered below"),
+    "doc.covered_at_least": ("Tercakup: porsi kebutuhan tercakup minimal",
+                             "Covered: share of demand covered at least"),
+    "doc.cost_road_km": ("Biaya jalan akses per km", "Access road cost per km"),
+    "doc.cost_power": ("Biaya listrik per lokasi", "Power cost per site"),
+    "doc.cost_backhaul": ("Biaya backhaul per lokasi", "Backhaul cost per site"),
+    "doc.exec_plan": ("Dengan anggaran {budget}, rencana ini membangun {towers} menara baru "
+                      "dengan biaya {spent} (sisa {remaining}).",
+                      "With a budget of {budget}, the plan builds {towers} new towers for "
+                      "{spent} ({remaining} left)."),
+    "doc.exec_plan_one": ("Dengan anggaran {budget}, rencana ini membangun {towers} menara baru "
+                          "dengan biaya {spent} (sisa {remaining}).",
+                          "With a budget of {budget}, the plan builds {towers} new tower for "
+                          "{spent} ({remaining} left)."),
+    "doc.exec_none": ("Tidak ada menara baru terpilih dengan anggaran {budget}.",
+                      "No new tower is selected with a budget of {budget}."),
+    "doc.exec_villages": ("{lifted} desa keluar dari blank spot: desa blank spot berkurang dari "
+                          "{blank_before} menjadi {blank_after} dari {villages} desa.",
+                          "{lifted} villages leave blank-spot status: blank-spot villages fall "
+                          "from {blank_before} to {blank_after} of {villages}."),
+    "doc.exec_villages_one": ("{lifted} desa keluar dari blank spot: desa blank spot berkurang "
+                              "dari {blank_before} menjadi {blank_after} dari {villages} desa.",
+                              "{lifted} village leaves blank-spot status: blank-spot villages "
+                              "fall from {blank_before} to {blank_after} of {villages}."),
+    "doc.exec_demand": ("Kebutuhan tercakup naik dari {before} menjadi {after} {unit} "
+                        "({share_before} → {share_after} dari total {total}).",
+                        "Covered demand rises from {before} to {after} {unit} "
+                        "({share_before} → {share_after} of {total})."),
+    "doc.exec_solver": ("Metode pemilihan: {solver}, celah optimalitas {gap}. Tambahan "
+                        "kebutuhan tercakup {objective} {unit}; metode greedy: {greedy} {unit}.",
+                        "Selection method: {solver}, optimality gap {gap}. Newly covered "
+                        "demand {objective} {unit}; greedy rule: {greedy} {unit}."),
+    "doc.exec_audit": ("Audit: pilihan lalu ({villages}) mencakup {audit} {unit} kebutuhan baru, "
+                       "{share} dari optimum untuk anggaran yang sama ({optimum} {unit}).",
+                       "Audit: the past choice ({villages}) newly covers {audit} {unit}, {share} "
+                       "of the optimum for the same budget ({optimum} {unit})."),
+    "doc.fig_budget_curve": ("Kebutuhan tercakup menurut biaya kumulatif lokasi terpilih "
+                             "dalam urutan bangun, mulai dari cakupan saat ini; garis "
+                             "putus-putus = anggaran.",
+                             "Covered demand against the cumulative cost of the selected "
+                             "sites in build order, starting from today's coverage; dashed "
+                             "line = budget."),
+    "doc.fig_blank_spots": ("Jumlah desa blank spot per kecamatan, sebelum dan sesudah "
+                            "rencana.",
+                            "Blank-spot villages per kecamatan, before and after the plan."),
+    # report charts
+    "chart.budget_curve": ("Cakupan menurut biaya (urutan bangun)",
+                           "Coverage against cost (build order)"),
+    "chart.curve": ("Lokasi terpilih, nomor = urutan", "Selected sites, number = rank"),
+    "chart.budget_line": ("Anggaran", "Budget"),
+    "chart.cost_axis": ("Biaya kumulatif (miliar Rp)", "Cumulative cost (Rp billion)"),
+    "chart.demand_axis": ("Kebutuhan tercakup", "Covered demand"),
+    "chart.share_axis": ("Porsi dari total kebutuhan", "Share of total demand"),
+    "chart.blank_by_district": ("Desa blank spot per kecamatan",
+                                "Blank-spot villages per kecamatan"),
+    "chart.blank_axis": ("Jumlah desa blank spot", "Blank-spot villages"),
+    "chart.before": ("Sebelum", "Before"),
+    "chart.after": ("Sesudah rencana", "After the plan"),
+    # audit figures (PlanResult.audit_summary keys)
+    "audit.budget_idr": ("Anggaran", "Budget"),
+    "audit.audit_villages": ("Desa yang diaudit", "Audited villages"),
+    "audit.audit_cost_idr": ("Biaya pilihan audit", "Cost of the audited choice"),
+    "audit.audit_demand": ("Kebutuhan baru tercakup oleh pilihan audit",
+                           "New demand covered by the audited choice"),
+    "audit.optimum_cost_idr": ("Biaya optimum", "Cost of the optimum"),
+    "audit.optimum_demand": ("Kebutuhan baru tercakup oleh optimum",
+                             "New demand covered by the optimum"),
+    "audit.optimum_gap": ("Celah optimalitas optimum", "Optimality gap of the optimum"),
+    "audit.share_of_optimum": ("Porsi dari optimum", "Share of the optimum"),
+    "audit.optimum_sites": ("Lokasi optimum", "Optimum sites"),
+    "audit.villages_served_only_by_optimum": ("Desa yang hanya dilayani optimum",
+                                              "Villages served only by the optimum"),
+    "audit.villages_served_only_by_audit": ("Desa yang hanya dilayani pilihan audit",
+                                            "Villages served only by the audited choice"),
+    "audit.scenario": ("Skenario", "Scenario"),
+    "audit.audit_source": ("Asal pilihan audit", "Source of the audited choice"),
+    "audit.audit_sites": ("Lokasi yang diaudit", "Audited sites"),
+    "audit.audit_towers": ("Jumlah menara pilihan audit", "Towers of the audited choice"),
+    "audit.audit_within_budget": ("Pilihan audit dalam anggaran",
+                                  "Audited choice within the budget"),
+    "audit.optimum_towers": ("Jumlah menara optimum", "Towers of the optimum"),
+    "audit.percent_of_optimum": ("Persen dari optimum (%)", "Percent of the optimum (%)"),
+    "audit.demand_shortfall": ("Kekurangan kebutuhan tercakup terhadap optimum",
+                               "Demand shortfall against the optimum"),
+    "audit.blank_villages_before": ("Desa blank spot sebelum", "Blank-spot villages before"),
+    "audit.blank_villages_after_audit": ("Desa blank spot sesudah pilihan audit",
+                                         "Blank-spot villages after the audited choice"),
+    "audit.blank_villages_after_optimum": ("Desa blank spot sesudah optimum",
+                                           "Blank-spot villages after the optimum"),
+    "audit.demand_basis": ("Dasar kebutuhan", "Demand basis"),
+    "audit.model_chain": ("Model radio", "Radio model chain"),
+    "audit.synthetic": ("Data sintetis", "Synthetic data"),
     # link profile plot
     "link.terrain": ("Medan (dengan lengkung bumi)", "Terrain (with earth bulge)"),
     "link.los_ray": ("Garis pandang", "Line of sight"),
@@ -282,6 +526,54 @@ def t(key: str, lang: str) -> str:
     return entry[lang]
 
 
+def bilingual(key: str, **fields: object) -> str:
+    """Return label *key* in every supported language, joined by `` / ``, fields filled in.
+
+    For statements written once into language-neutral files such as ``summary.json``.
+
+    Examples
+    --------
+    >>> bilingual("limit.no_towers", radius_km=30).split(" / ")[1]
+    'No existing tower within 30 km: every village starts without signal'
+    """
+    return " / ".join(t(key, lang).format(**fields) for lang in SUPPORTED_LANGS)
+
+
+def in_language(text: str, lang: str) -> str:
+    """Return the *lang* part of a statement written by :func:`bilingual` (else *text*).
+
+    Examples
+    --------
+    >>> in_language("Tanpa menara / No tower", "en")
+    'No tower'
+    """
+    parts = text.split(" / ")
+    return parts[SUPPORTED_LANGS.index(lang)] if len(parts) == len(SUPPORTED_LANGS) else text
+
+
+#: Columns holding coded values that :func:`term_label` translates.
+TERM_COLUMNS: frozenset[str] = frozenset({"origin", "source", "technology",
+                                          "backhaul_technology"})
+
+
+def term_label(value: object, lang: str) -> str:
+    """Return the translated coded value (``"microwave"`` -> ``"gelombang mikro"``).
+
+    Unknown values come back unchanged; missing values give ``""``.
+
+    Examples
+    --------
+    >>> term_label("vsat", "en")
+    'VSAT (satellite)'
+    >>> term_label("other", "id")
+    'other'
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    key = f"term.{value}"
+    return t(key, lang) if key in TEXT else str(value)
+
+
 def status_label(status: object, lang: str) -> str:
     """Return the translated village status (``blank``/``partial``/``covered``)."""
     key = f"status.{status}"
@@ -323,3 +615,55 @@ def format_percent(share: float | None, lang: str, decimals: int = 1) -> str:
     if share is None or not math.isfinite(float(share)):
         return "–"
     return f"{format_number(100.0 * float(share), lang, decimals)} %"
+
+
+def _as_float(value: object) -> float:
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def format_value(value: object, how: str, lang: str, *, demand_basis: str = "population") -> str:
+    """Format one table value for reading (popups, KML descriptions); the result is plain text.
+
+    Parameters
+    ----------
+    value : object
+        The value; missing numbers give ``"–"``, missing text ``""``.
+    how : str
+        ``"text"``, ``"status"`` (village status), ``"term"`` (a coded value such as
+        ``"microwave"``, see :func:`term_label`), ``"yes/no"``, ``"idr"`` (rupiah),
+        ``"percent"`` (a share in 0..1), ``"demand"`` (people or km², by *demand_basis*) or a
+        digit: a number with that many decimals.
+    lang : {"id", "en"}
+        Language.
+    demand_basis : {"population", "area_km2"}
+        What demand counts.
+
+    Examples
+    --------
+    >>> format_value(2200.25, "demand", "id")
+    '2.200 jiwa'
+    >>> format_value(True, "yes/no", "en")
+    'yes'
+    """
+    if how == "text":
+        missing = value is None or (isinstance(value, float) and math.isnan(value))
+        return "" if missing else str(value)
+    if how == "status":
+        return status_label(value, lang)
+    if how == "term":
+        return term_label(value, lang)
+    number = _as_float(value)
+    if how == "yes/no":
+        return t("popup.yes" if number == 1.0 else "popup.no", lang)
+    if how == "idr":
+        return format_idr(number, lang)
+    if how == "percent":
+        return format_percent(number, lang)
+    if how == "demand":
+        if demand_basis == "area_km2":
+            return f"{format_number(number, lang, 1)} {t('unit.km2', lang)}"
+        return f"{format_number(number, lang, 0)} {t('unit.people', lang)}"
+    return format_number(number, lang, int(how))

@@ -36,6 +36,8 @@ from folium.utilities import JsCode
 from towerplan.errors import OutputError
 from towerplan.io.atomic import atomic_output
 from towerplan.outputs.columns import (
+    AUDIT_COLUMNS,
+    BACKHAUL_COLUMNS,
     CANDIDATE_COLUMNS,
     RANKING_COLUMNS,
     TOWER_COLUMNS,
@@ -46,9 +48,18 @@ from towerplan.outputs.i18n import (
     check_lang,
     format_idr,
     format_number,
-    format_percent,
+    format_value,
+    in_language,
     status_label,
     t,
+)
+from towerplan.outputs.styles import (
+    LINK_CLASSES,
+    RSRP_STOPS,
+    STATUS_COLORS,
+    UNKNOWN_COLOR,
+    link_class,
+    rsrp_colors,
 )
 
 if TYPE_CHECKING:
@@ -60,16 +71,6 @@ if TYPE_CHECKING:
 __all__ = ["STATUS_COLORS", "hillshade", "rsrp_colors", "write_map"]
 
 log = logging.getLogger(__name__)
-
-#: Fill colour of villages by status.
-STATUS_COLORS: dict[str, str] = {"blank": "#d7301f", "partial": "#fd8d3c", "covered": "#31a354"}
-_UNKNOWN_COLOR = "#9e9e9e"
-
-#: RSRP colour ramp (dBm, RGB), -120 to -60 dBm.
-_RSRP_STOPS: tuple[tuple[float, tuple[int, int, int]], ...] = (
-    (-120.0, (237, 248, 251)), (-105.0, (158, 188, 218)), (-90.0, (140, 150, 198)),
-    (-75.0, (136, 86, 167)), (-60.0, (110, 1, 107)))
-_RSRP_ALPHA = 210
 
 #: Longest side of an embedded image, pixels; larger grids are resampled for display.
 _MAX_IMAGE_PX = 1400
@@ -111,17 +112,22 @@ def write_map(result: PlanResult, path: str | Path, *, lang: str = "id") -> Path
     -----
     Layers, each in the layer control: terrain relief (offline hillshade of ``result.dem``),
     OpenStreetMap tiles (online, off by default), RSRP coverage before and after, village
-    status before and after, existing towers, candidate sites and the selected towers numbered
-    by build order. Shown at first: relief, coverage and status after the plan, existing and
-    selected towers. A title block states the scenario, model chain, threshold, budget, solver
-    and data sources; a search box zooms to a village by name.
+    status before and after, existing towers, candidate sites, the selected towers numbered
+    by build order and, when the result has them, backhaul hops (``result.links``, coloured by
+    technology and fade margin) and audit sites of a past decision (``result.audit``). Shown at
+    first: relief, coverage and status after the plan, existing and selected towers, links and
+    audit sites. A title block states the scenario, model chain, threshold, budget, solver and
+    data sources; a search box zooms to a village by name and opens its popup.
     """
     check_lang(lang)
     for frame, columns, layer in ((result.villages, VILLAGE_COLUMNS, "villages"),
                                   (result.existing, TOWER_COLUMNS, "existing"),
                                   (result.candidates, CANDIDATE_COLUMNS, "candidates"),
-                                  (result.selected, RANKING_COLUMNS, "selected")):
-        require_columns(frame, columns, layer)
+                                  (result.selected, RANKING_COLUMNS, "selected"),
+                                  (result.links, BACKHAUL_COLUMNS, "links"),
+                                  (result.audit, AUDIT_COLUMNS, "audit")):
+        if frame is not None:
+            require_columns(frame, columns, layer)
     page = _render(result, lang)
     match = _EXTERNAL_ASSET.search(page)
     if match:
@@ -175,33 +181,6 @@ def hillshade(elevation_m: np.ndarray, dx_m: float, dy_m: float, *,
     norm = np.sqrt(dz_east**2 + dz_north**2 + 1.0)
     shade = (-dz_east * light[0] - dz_north * light[1] + light[2]) / norm
     return np.where(valid, np.clip(shade, 0.0, 1.0), np.nan)
-
-
-def rsrp_colors(rsrp_dbm: np.ndarray, threshold_dbm: float) -> np.ndarray:
-    """Return RGBA (uint8) of an RSRP grid: ramp from -120 to -60 dBm, transparent below threshold.
-
-    Parameters
-    ----------
-    rsrp_dbm : numpy.ndarray
-        RSRP, dBm; ``nan`` is transparent.
-    threshold_dbm : float
-        Cells weaker than this are transparent.
-
-    Returns
-    -------
-    numpy.ndarray
-        Shape ``(rows, cols, 4)``.
-    """
-    values = np.asarray(rsrp_dbm, dtype=np.float64)
-    stops = np.array([s for s, _ in _RSRP_STOPS])
-    rgb = np.array([c for _, c in _RSRP_STOPS], dtype=np.float64)
-    clipped = np.clip(np.nan_to_num(values, nan=stops[0]), stops[0], stops[-1])
-    out = np.zeros((*values.shape, 4), dtype=np.uint8)
-    for band in range(3):
-        out[..., band] = np.round(np.interp(clipped, stops, rgb[:, band])).astype(np.uint8)
-    covered = np.isfinite(values) & (values >= threshold_dbm)
-    out[..., 3] = np.where(covered, _RSRP_ALPHA, 0).astype(np.uint8)
-    return out
 
 
 _SEA_RGB = (170, 206, 230)
@@ -334,41 +313,34 @@ def _text(value: Any) -> str:
 _Popup = tuple[list[str], dict[str, Any]]
 
 _COSTS = tuple((c, "idr") for c in ("cost_tower_idr", "cost_road_idr", "cost_power_idr",
-                                    "cost_backhaul_idr", "cost_total_idr"))
+                                    "cost_backhaul_idr", "cost_colocation_idr", "cost_total_idr"))
 #: Rows of each popup: column and how its value is shown (a digit: decimals of a number).
 _POPUP_ROWS: dict[str, tuple[tuple[str, str], ...]] = {
     "villages": (("code", "text"), ("district", "text"), ("status_before", "status"),
                  ("status_after", "status"), ("share_covered_before", "percent"),
                  ("share_covered_after", "percent"), ("demand_total", "demand"),
                  ("area_km2", "1")),
-    "candidates": (("village", "text"), ("district", "text"), ("origin", "text"),
+    "candidates": (("village", "text"), ("district", "text"), ("origin", "term"),
                    ("elevation_m", "0"), *_COSTS, ("demand_alone", "demand"),
                    ("selected", "yes/no")),
     "selected": (("village", "text"), ("district", "text"), ("elevation_m", "0"), *_COSTS,
                  ("cumulative_cost_idr", "idr"), ("new_demand", "demand"),
                  ("cumulative_demand", "demand"), ("villages_lifted", "0"),
-                 ("villages_lifted_names", "text"), ("best_rsrp_dbm", "1")),
+                 ("villages_lifted_names", "text"), ("best_rsrp_dbm", "1"),
+                 ("backhaul_technology", "term"), ("backhaul_hops", "0"),
+                 ("backhaul_worst_clearance", "2")),
     "existing": (("operator", "text"), ("radio", "text"), ("height_m", "0"), ("cells", "0")),
+    "audit": (("village", "text"), ("district", "text"), ("source", "term"),
+              ("cost_total_idr", "idr"), ("new_demand", "demand")),
+    "links": (("site_id", "text"), ("from_id", "text"), ("to_id", "text"),
+              ("technology", "term"), ("distance_km", "2"), ("clearance_ratio", "2"),
+              ("margin_db", "1"), ("feasible", "yes/no"), ("cost_idr", "idr")),
 }
-
-
-def _shown(value: Any, how: str, lang: str, basis: str) -> str:
-    """Format one popup value as text (escaped later, with everything else)."""
-    if how == "text":
-        return _text(value)
-    if how == "status":
-        return status_label(value, lang)
-    if how == "yes/no":
-        return t("popup.yes" if bool(value) else "popup.no", lang)
-    if how == "idr":
-        return format_idr(_num(value), lang)
-    if how == "percent":
-        return format_percent(_num(value), lang)
-    if how == "demand":
-        if basis == "area_km2":
-            return f"{format_number(_num(value), lang, 1)} {t('unit.km2', lang)}"
-        return f"{format_number(_num(value), lang, 0)} {t('unit.people', lang)}"
-    return format_number(_num(value), lang, int(how))
+#: Column naming each feature, by layer.
+_ID_COLUMN = {"existing": "tower_id", "audit": "audit_id", "links": "link_id"}
+#: Title label of each popup, by layer.
+_POPUP_TITLE = {"villages": "popup.village", "candidates": "popup.site",
+                "existing": "popup.existing", "audit": "popup.audit", "links": "popup.link"}
 
 
 def _popup(row: Any, kind: str, result: PlanResult, lang: str) -> _Popup:
@@ -376,18 +348,16 @@ def _popup(row: Any, kind: str, result: PlanResult, lang: str) -> _Popup:
 
     The page's ``tpPopups`` joins these already escaped pieces into the popup's markup.
     """
-    if kind == "villages":
-        title = f"{t('popup.village', lang)} {_text(row.name)}"
-    elif kind == "selected":
+    if kind == "selected":
         title = f"{t('popup.selected_site', lang)} #{int(_num(row.rank))} — {_text(row.site_id)}"
-    elif kind == "candidates":
-        title = f"{t('popup.site', lang)} {_text(row.site_id)}"
     else:
-        title = f"{t('popup.existing', lang)} {_text(row.tower_id)}"
+        name = row.name if kind == "villages" else getattr(row, _ID_COLUMN.get(kind, "site_id"))
+        title = f"{t(_POPUP_TITLE[kind], lang)} {_text(name)}"
     rows = _POPUP_ROWS[kind]
     basis = result.provenance.demand_basis
     labels = [_esc(t(f"col.{column}", lang)) for column, _ in rows]
-    values = [_esc(_shown(getattr(row, column), how, lang, basis)) for column, how in rows]
+    values = [_esc(format_value(getattr(row, column), how, lang, demand_basis=basis))
+              for column, how in rows]
     return labels, {"title": _esc(title), "v": values}
 
 
@@ -430,7 +400,7 @@ def _village_features(result: PlanResult,
 def _point_features(frame: gpd.GeoDataFrame, crs: Any, result: PlanResult, lang: str,
                     kind: str) -> tuple[dict[str, Any], list[str]]:
     """Return sites with escaped popups, tooltips and rank labels, and the popup labels."""
-    id_column = "tower_id" if kind == "existing" else "site_id"
+    id_column = _ID_COLUMN.get(kind, "site_id")
     features: list[dict[str, Any]] = []
     labels: list[str] = []
     if len(frame) == 0:
@@ -444,9 +414,44 @@ def _point_features(frame: gpd.GeoDataFrame, crs: Any, result: PlanResult, lang:
         props = {"tip": _esc(getattr(row, id_column)), **parts}
         if kind == "selected":
             props["label"] = _esc(int(_num(row.rank)))
+        elif kind == "audit":
+            props["label"] = _esc(row.audit_id)
         lon, lat = (round(v, _COORD_DECIMALS) for v in (point.x, point.y))
         features.append({"type": "Feature", "properties": props,
                          "geometry": {"type": "Point", "coordinates": [lon, lat]}})
+    return {"type": "FeatureCollection", "features": features}, labels
+
+
+def _link_lines(frame: gpd.GeoDataFrame, crs: Any) -> list[Any]:
+    """Lon/lat line of every hop: its geometry, else the straight line between its ends."""
+    import shapely
+
+    geoms = frame.geometry.set_crs(crs) if frame.crs is None else frame.geometry
+    lines = list(geoms.to_crs(4326))
+    ends = frame[["from_lon", "from_lat", "to_lon", "to_lat"]].to_numpy(dtype=float)
+    for k, line in enumerate(lines):
+        if (line is None or line.is_empty) and np.isfinite(ends[k]).all():
+            lines[k] = shapely.linestrings(ends[k].reshape(2, 2))
+    return [None if g is None or g.is_empty
+            else shapely.transform(g, lambda xy: np.round(xy, _COORD_DECIMALS)) for g in lines]
+
+
+def _link_features(frame: gpd.GeoDataFrame, crs: Any, result: PlanResult,
+                   lang: str) -> tuple[dict[str, Any], list[str]]:
+    """Return backhaul hops with escaped popups and their class colour, and the popup labels."""
+    import shapely
+
+    features: list[dict[str, Any]] = []
+    labels: list[str] = []
+    for row, line in zip(frame.itertuples(index=False), _link_lines(frame, crs), strict=True):
+        if line is None:
+            continue
+        labels, parts = _popup(row, "links", result, lang)
+        color, dash = LINK_CLASSES[link_class(_text(row.technology), _num(row.feasible) == 1.0,
+                                              _num(row.margin_db))]
+        features.append({
+            "type": "Feature", "geometry": json.loads(shapely.to_geojson(line)),
+            "properties": {"tip": _esc(row.link_id), "c": color, "d": dash, **parts}})
     return {"type": "FeatureCollection", "features": features}, labels
 
 
@@ -518,6 +523,9 @@ html,body{height:100%;margin:0}
 .tp-note{font-size:11px;color:#555}
 .tp-rank{background:#111;color:#fff;border:2px solid #ffd400;border-radius:50%;
   font:700 12px/20px var(--tp-font);text-align:center;box-shadow:0 0 3px #000}
+.tp-audit{background:#7b3294;color:#fff;border:2px solid #fff;border-radius:3px;
+  font:700 11px/18px var(--tp-font);text-align:center;box-shadow:0 0 3px #000}
+.tp-line{display:inline-block;width:22px;height:0;margin-right:6px;border-top-width:3px}
 .tp-pop{font-size:12.5px}.tp-pop b{font-size:13.5px}.tp-pop td{text-align:right}
 """
 
@@ -529,7 +537,9 @@ _SEARCH_JS = """
   function norm(s) { return s.toLowerCase().normalize("NFD").replace(/[\\u0300-\\u036f]/g, ""); }
   function go(d) {
     map.fitBounds([[d[3][0], d[3][1]], [d[3][2], d[3][3]]], {maxZoom: 14});
-    villages.filter(function (g) { return map.hasLayer(g); }).forEach(function (g) {
+    var shown = villages.filter(function (g) { return map.hasLayer(g); });
+    if (!shown.length) { shown = [villages[0].addTo(map)]; }
+    shown.slice(0, 1).forEach(function (g) {
       g.eachLayer(function (l) { if (l.feature.properties.code === d[1]) { l.openPopup(); } });
     });
     list.replaceChildren();
@@ -565,12 +575,12 @@ _SEARCH_JS = """
 
 def _legend_html(result: PlanResult, lang: str) -> str:
     threshold = result.scenario.radio.threshold_rsrp_dbm
-    lo, hi = _RSRP_STOPS[0][0], _RSRP_STOPS[-1][0]
+    lo, hi = RSRP_STOPS[0][0], RSRP_STOPS[-1][0]
 
     def pos(value: float) -> float:
         return 100 * (min(max(value, lo), hi) - lo) / (hi - lo)
 
-    gradient = ",".join(f"rgb{c} {pos(s):.0f}%" for s, c in _RSRP_STOPS)
+    gradient = ",".join(f"rgb{c} {pos(s):.0f}%" for s, c in RSRP_STOPS)
     statuses = "".join(
         f'<div class="tp-row"><span class="tp-sw" style="background:{color}"></span>'
         f"{_esc(status_label(status, lang))}</div>" for status, color in STATUS_COLORS.items())
@@ -588,11 +598,31 @@ def _legend_html(result: PlanResult, lang: str) -> str:
         f'{_esc(t("legend.candidate", lang))}</div>'
         f'<div class="tp-row"><span class="tp-rank" style="display:inline-block;width:20px;'
         f'height:20px;margin-right:6px">1</span>{_esc(t("legend.selected", lang))}</div>')
+    if result.audit is not None:
+        sites += (f'<div class="tp-row"><span class="tp-audit" style="display:inline-block;'
+                  f'width:22px;height:18px;margin-right:6px">A1</span>'
+                  f'{_esc(t("legend.audit", lang))}</div>')
     return (
         f'<div id="tp-legend" class="tp-panel"><h2>{_esc(t("legend.title", lang))}</h2>'
         f'<h3>{_esc(t("legend.village_status", lang))}</h3>{statuses}'
         f'<h3>{_esc(t("legend.rsrp", lang))}</h3>{ramp}'
-        f'<div class="tp-note">{_esc(t("legend.below_threshold", lang))}</div>{sites}</div>')
+        f'<div class="tp-note">{_esc(t("legend.below_threshold", lang))}</div>{sites}'
+        f"{_links_legend(result, lang)}</div>")
+
+
+def _links_legend(result: PlanResult, lang: str) -> str:
+    """Legend rows of the backhaul classes present in ``result.links`` (empty without links)."""
+    if result.links is None or len(result.links) == 0:
+        return ""
+    frame = result.links
+    present = {link_class(_text(tech), _num(ok) == 1.0, _num(margin)) for tech, ok, margin
+               in zip(frame["technology"], frame["feasible"], frame["margin_db"], strict=True)}
+    rows = "".join(
+        f'<div class="tp-row"><span class="tp-line" style="border-top-color:{color};'
+        f'border-top-style:{"dashed" if dash else "solid"}"></span>'
+        f'{_esc(t(f"legend.link_{key}", lang))}</div>'
+        for key, (color, dash) in LINK_CLASSES.items() if key in present)
+    return f'<h3>{_esc(t("legend.links", lang))}</h3>{rows}'
 
 
 def _summary_number(result: PlanResult, key: str, fallback: float) -> float:
@@ -611,6 +641,7 @@ def _title_html(result: PlanResult, lang: str) -> str:
     blank_after = _summary_number(
         result, "blank_villages_after", float((villages["status_after"] == "blank").sum()))
     rows = [
+        (t("map.scenario", lang), scn.scenario.name),
         (t("map.model", lang), prov.model_chain),
         (t("map.threshold", lang), f"RSRP ≥ {scn.radio.threshold_rsrp_dbm:g} dBm"),
         (t("map.budget", lang), format_idr(budget, lang)),
@@ -623,9 +654,13 @@ def _title_html(result: PlanResult, lang: str) -> str:
     ]
     table = "".join(f"<tr><th>{_esc(k)}</th><td>{_esc(v)}</td></tr>" for k, v in rows)
     sources = "".join(f"<li>{_esc(s)}</li>" for s in prov.data_sources)
+    limits = "".join(f"<li>{_esc(in_language(str(s), lang))}</li>"
+                     for s in result.summary.get("limitations") or ())
+    limits_html = (f'<div class="tp-limits"><b>{_esc(t("map.limitations", lang))}</b>'
+                   f'<ul class="tp-sources">{limits}</ul></div>') if limits else ""
     return (
         f'<div id="tp-title" class="tp-panel"><h1>{_esc(scn.scenario.title)}</h1>'
-        f"<table>{table}</table>"
+        f"<table>{table}</table>{limits_html}"
         f'<div><b>{_esc(t("map.sources", lang))}</b><ul class="tp-sources">{sources}</ul></div>'
         f'<div class="tp-prov">towerplan {_esc(prov.version)} · {_esc(prov.scenario_hash)}'
         f" · {_esc(prov.created_utc)}</div>"
@@ -691,7 +726,7 @@ def _popup_binding(labels: list[str], tooltip_options: str = "{}") -> JsCode:
 
 
 def _village_style(status_key: str) -> JsCode:
-    colors, unknown = _script_json(STATUS_COLORS), _script_json(_UNKNOWN_COLOR)
+    colors, unknown = _script_json(STATUS_COLORS), _script_json(UNKNOWN_COLOR)
     return JsCode(
         f"function (f) {{ var c = {colors}[f.properties.{status_key}] || {unknown};"
         " return {color: '#333', weight: 1, opacity: 0.9, fillColor: c, fillOpacity: 0.42}; }")
@@ -702,6 +737,19 @@ def _circle_points(radius: float, fill: str, weight: float) -> JsCode:
         "function (f, latlng) { return L.circleMarker(latlng, {pane: 'tp-points', "
         f"radius: {radius}, color: '#fff', weight: {weight}, fillColor: '{fill}', "
         "fillOpacity: 1}); }")
+
+
+def _link_style() -> JsCode:
+    return JsCode(
+        "function (f) { return {color: f.properties.c, weight: 3.5, opacity: 0.95, "
+        "dashArray: f.properties.d || null, lineCap: 'round'}; }")
+
+
+def _audit_points() -> JsCode:
+    return JsCode(
+        "function (f, latlng) { return L.marker(latlng, {zIndexOffset: 900, icon: L.divIcon("
+        "{className: 'tp-audit', html: f.properties.label, iconSize: [26, 20], "
+        "iconAnchor: [13, 10], popupAnchor: [0, -10]})}); }")
 
 
 def _rank_points() -> JsCode:
@@ -781,6 +829,17 @@ def _render(result: PlanResult, lang: str) -> str:
         data, labels = _point_features(frame, crs, result, lang, kind)
         _GeoJsonLayer(_script_json(data), name=t(f"layer.{kind}", lang), show=kind != "candidates",
                       options={"point_to_layer": point_to_layer,
+                               "on_each_feature": _popup_binding(labels)}).add_to(fmap)
+    if result.links is not None:
+        data, labels = _link_features(result.links, crs, result, lang)
+        _GeoJsonLayer(_script_json(data), name=t("layer.links", lang), show=True,
+                      options={"style": _link_style(),
+                               "on_each_feature": _popup_binding(labels, "{sticky: true}")}
+                      ).add_to(fmap)
+    if result.audit is not None:
+        data, labels = _point_features(result.audit, crs, result, lang, "audit")
+        _GeoJsonLayer(_script_json(data), name=t("layer.audit", lang), show=True,
+                      options={"point_to_layer": _audit_points(),
                                "on_each_feature": _popup_binding(labels)}).add_to(fmap)
 
     folium.LayerControl(collapsed=False, position="topright").add_to(fmap)

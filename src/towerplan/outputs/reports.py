@@ -1,9 +1,10 @@
 """The ranked report for budget staff (``report.xlsx``).
 
 Five sheets, named in the report's language: summary, ranking (build order), villages, costs
-and assumptions. Money carries the Rupiah number format, shares a percentage format; every
-table has a frozen header row, an autofilter and set column widths. Results from the synthetic
-demo say so in a banner on every sheet. Text from data is guarded against formula injection.
+and assumptions, plus an audit sheet when the plan audits a past decision. Money carries the
+Rupiah number format, shares a percentage format; every table has a frozen header row, an
+autofilter and set column widths. Results from the synthetic demo say so in a banner on every
+sheet. Text from data is guarded against formula injection.
 """
 
 from __future__ import annotations
@@ -15,7 +16,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from towerplan.io.atomic import atomic_output
-from towerplan.outputs.columns import RANKING_COLUMNS, SUMMARY_KEYS, VILLAGE_COLUMNS
+from towerplan.outputs.columns import (
+    AUDIT_COLUMNS,
+    RANKING_COLUMNS,
+    SUMMARY_KEYS,
+    VILLAGE_COLUMNS,
+)
 from towerplan.outputs.exports import guard_formula, require_columns
 from towerplan.outputs.i18n import TEXT, check_lang, status_label, t
 
@@ -24,7 +30,8 @@ if TYPE_CHECKING:
 
     from towerplan.results import PlanResult
 
-__all__ = ["FORMAT_IDR", "FORMAT_PERCENT", "write_report_xlsx"]
+__all__ = ["AUDIT_FIGURES_SHOWN_ELSEWHERE", "FORMAT_IDR", "FORMAT_PERCENT", "flatten_settings",
+           "write_report_xlsx"]
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +45,14 @@ _FORMAT_DEGREES = "0.00000"
 _FORMAT_ONE = "0.0"
 
 _COST_COLUMNS = ("cost_tower_idr", "cost_road_idr", "cost_power_idr", "cost_backhaul_idr",
-                 "cost_total_idr")
+                 "cost_colocation_idr", "cost_total_idr")
 _MIN_WIDTH, _MAX_WIDTH = 8, 60
+
+#: ``audit_summary`` keys the reports leave out of the audit figures: stated on other sheets or
+#: sections already, repeated by the audited-sites table, or another form of a listed figure.
+AUDIT_FIGURES_SHOWN_ELSEWHERE = frozenset({
+    "scenario", "model_chain", "demand_basis", "synthetic", "audit_sites", "percent_of_optimum",
+})
 
 
 def write_report_xlsx(result: PlanResult, path: str | Path, *, lang: str = "id") -> Path:
@@ -70,19 +83,25 @@ def write_report_xlsx(result: PlanResult, path: str | Path, *, lang: str = "id")
     -----
     Sheets: ``Ringkasan``/``Summary`` (summary.json with labels), ``Peringkat``/``Ranking``
     (selected sites in build order), ``Desa``/``Villages``, ``Biaya``/``Costs`` (cost parts per
-    site, total, budget and remainder) and ``Asumsi``/``Assumptions`` (every scenario
-    parameter, model chain, solver, demand basis, data sources and licences).
+    site, total, budget and remainder), ``Audit`` (only when ``result.audit`` is set: the
+    audited sites, then the figures of ``result.audit_summary``) and ``Asumsi``/``Assumptions``
+    (every scenario parameter, model chain, solver, demand basis, data sources and licences).
     """
     from openpyxl import Workbook
 
     check_lang(lang)
     require_columns(result.selected, RANKING_COLUMNS, "ranking")
     require_columns(result.villages, VILLAGE_COLUMNS, "villages")
+    if result.audit is not None:
+        require_columns(result.audit, AUDIT_COLUMNS, "audit")
     workbook = Workbook()
     workbook.remove(workbook.active)
-    for key, fill in (("sheet.summary", _fill_summary), ("sheet.ranking", _fill_ranking),
-                      ("sheet.villages", _fill_villages), ("sheet.costs", _fill_costs),
-                      ("sheet.assumptions", _fill_assumptions)):
+    sheets = [("sheet.summary", _fill_summary), ("sheet.ranking", _fill_ranking),
+              ("sheet.villages", _fill_villages), ("sheet.costs", _fill_costs)]
+    if result.audit is not None:
+        sheets.append(("sheet.audit", _fill_audit))
+    sheets.append(("sheet.assumptions", _fill_assumptions))
+    for key, fill in sheets:
         sheet = workbook.create_sheet(t(key, lang))
         fill(sheet, result, lang)
     props = workbook.properties
@@ -233,6 +252,7 @@ def _fill_summary(sheet: Worksheet, result: PlanResult, lang: str) -> None:
     summary = result.summary
     keys = [k for k in SUMMARY_KEYS if k in summary]
     keys += [k for k in summary if k not in SUMMARY_KEYS]
+    keys = [k for k in keys if not isinstance(summary[k], dict)]  # nested: own sheets/sections
     rows = [(t(f"sum.{key}", lang) if f"sum.{key}" in TEXT else key,
              _summary_value(key, summary[key], lang), ("", _summary_format(key)))
             for key in keys]
@@ -290,12 +310,59 @@ def _fill_costs(sheet: Worksheet, result: PlanResult, lang: str) -> None:
         _put(sheet, row, total_col, value, FORMAT_IDR)
 
 
-def _flatten(data: dict[str, Any], prefix: str = "") -> Iterable[tuple[str, Any]]:
+def _audit_value(key: str, value: Any) -> tuple[Any, str]:
+    """One figure of ``audit_summary`` as a cell value and its number format."""
+    if isinstance(value, list | tuple):
+        parts = [_audit_value(key, v)[0] for v in value]
+        return "; ".join(str(p) for p in parts if p is not None), ""
+    if isinstance(value, dict):
+        if "site_id" in value:
+            where = value.get("village")
+            return (f"{value['site_id']} ({where})" if where else str(value["site_id"])), ""
+        return ", ".join(f"{k}: {v}" for k, v in value.items()), ""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value, ""
+    if key.endswith("_idr"):
+        return value, FORMAT_IDR
+    if key.startswith("share"):
+        return value, FORMAT_PERCENT
+    if key.endswith("gap"):
+        return value, "0.00%"
+    if "demand" in key:
+        return value, _FORMAT_DEMAND
+    return value, _FORMAT_INT if isinstance(value, int) else ""
+
+
+def _fill_audit(sheet: Worksheet, result: PlanResult, lang: str) -> None:
+    from openpyxl.styles import Font
+
+    header = _preamble(sheet, result, lang)
+    audit = result.audit
+    if audit is None:  # only called for plans with an audit
+        return
+    columns = list(AUDIT_COLUMNS)
+    last = _table(sheet, header, [t(f"col.{c}", lang) for c in columns],
+                  audit[columns].itertuples(index=False, name=None),
+                  [_format_for(c) for c in columns])
+    row = last + 2
+    for key, value in (result.audit_summary or {}).items():
+        if key in AUDIT_FIGURES_SHOWN_ELSEWHERE:
+            continue
+        label = t(f"audit.{key}", lang) if f"audit.{key}" in TEXT else key
+        cell_value, number_format = _audit_value(key, _clean(value))
+        _put(sheet, row, 1, label)
+        sheet.cell(row=row, column=1).font = Font(bold=True)
+        _put(sheet, row, 2, _summary_value(key, cell_value, lang), number_format)
+        row += 1
+    _set_widths(sheet, header, len(columns))
+
+
+def flatten_settings(data: dict[str, Any], prefix: str = "") -> Iterable[tuple[str, Any]]:
     """Yield ``("section.key", value)`` for every leaf of nested scenario data."""
     for key, value in data.items():
         name = f"{prefix}{key}"
         if isinstance(value, dict):
-            yield from _flatten(value, f"{name}.")
+            yield from flatten_settings(value, f"{name}.")
         elif isinstance(value, list | tuple):
             yield name, ", ".join(str(v) for v in value)
         else:
@@ -306,7 +373,7 @@ def _fill_assumptions(sheet: Worksheet, result: PlanResult, lang: str) -> None:
     header = _preamble(sheet, result, lang)
     prov = result.provenance
     basis = prov.demand_basis
-    rows: list[tuple[str, Any]] = list(_flatten(result.scenario.to_dict()))
+    rows: list[tuple[str, Any]] = list(flatten_settings(result.scenario.to_dict()))
     rows += [
         (t("report.model_chain", lang), prov.model_chain),
         (t("report.solver", lang), prov.solver),

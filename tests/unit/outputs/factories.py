@@ -144,7 +144,8 @@ def _candidates() -> gpd.GeoDataFrame:
         "district": ["Batu Sopang", "Muara Komam", "Batu Sopang", "Batu Sopang", "Batu Sopang"],
         "elevation_m": [160.0, 95.0, 210.0, 455.0, 120.0], "height_m": [42.0] * 5,
         "cost_tower_idr": [_COST] * 5, "cost_road_idr": road, "cost_power_idr": [0.0] * 5,
-        "cost_backhaul_idr": [0.0] * 5, "cost_total_idr": [_COST + r for r in road],
+        "cost_backhaul_idr": [0.0] * 5, "cost_colocation_idr": [0.0] * 5,
+        "cost_total_idr": [_COST + r for r in road],
         "demand_alone": [300.0, 420.5, 380.0, 2200.25, 150.0],
         "selected": [False, True, False, True, False],
     }, geometry=geoms, crs=WORKING_CRS)
@@ -159,12 +160,15 @@ def _selected(candidates: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         "village_code": picked["village_code"], "village": picked["village"],
         "district": picked["district"], "elevation_m": picked["elevation_m"],
         **{c: picked[c] for c in ("cost_tower_idr", "cost_road_idr", "cost_power_idr",
-                                  "cost_backhaul_idr", "cost_total_idr")},
+                                  "cost_backhaul_idr", "cost_colocation_idr", "cost_total_idr")},
         "cumulative_cost_idr": cumulative_cost,
         "new_demand": new_demand, "cumulative_demand": np.cumsum(new_demand),
         "villages_lifted": [1, 1],
         "villages_lifted_names": [TEMPLATE_NAME, FORMULA_NAME],
         "best_rsrp_dbm": [-58.2, -61.7],
+        # the backhaul stage did not run (no points of presence): empty per-site columns
+        "backhaul_technology": ["", ""], "backhaul_hops": [0, 0],
+        "backhaul_worst_clearance": [float("nan"), float("nan")],
     }, geometry=picked.geometry.values, crs=WORKING_CRS)
 
 
@@ -269,3 +273,51 @@ def make_large_plan_result(*, n_villages: int = 144, n_candidates: int = 900) ->
         dem=RasterGrid(z.astype(np.float32), transform, WORKING_CRS),
         rsrp_before=RasterGrid(rsrp, transform, WORKING_CRS),
         rsrp_after=RasterGrid(rsrp + 3.0, transform, WORKING_CRS))
+
+
+def make_links() -> gpd.GeoDataFrame:
+    """Backhaul hops of the selected sites (``BACKHAUL_COLUMNS``): one of each map class.
+
+    L1 microwave C004 -> T2 (23.5 dB), L2 microwave relay C002 -> C004 (8.2 dB), L3 microwave
+    C002 -> T1 that fails (-3.1 dB), L4 fibre C004 -> POP1.
+    """
+    from shapely.geometry import LineString
+
+    x0, y0 = origin_xy()
+    ends = {"C004": (x0 + 4500, y0 + 4200), "C002": (x0 + 4500, y0 + 1500),
+            "T1": (x0 + 500, y0 + 700), "T2": (x0 + 900, y0 + 4000),
+            "POP1": (x0 + 5800, y0 + 5800)}
+    hops = [("L1", "C004", "C004", "T2", "microwave", 0.82, 23.5, True, 180_000_000.0),
+            ("L2", "C002", "C002", "C004", "microwave", 0.65, 8.2, True, 150_000_000.0),
+            ("L3", "C002", "C002", "T1", "microwave", 0.31, -3.1, False, 0.0),
+            ("L4", "C004", "C004", "POP1", "fibre", math.nan, math.nan, True, 420_000_000.0)]
+    to_ll = Transformer.from_crs(WORKING_CRS, 4326, always_xy=True)
+    rows = []
+    for link_id, site, start, end, tech, clearance, margin, feasible, cost in hops:
+        (ax, ay), (bx, by) = ends[start], ends[end]
+        (alon, blon), (alat, blat) = to_ll.transform([ax, bx], [ay, by])
+        rows.append({
+            "link_id": link_id, "site_id": site, "from_id": start, "to_id": end,
+            "from_lon": alon, "from_lat": alat, "to_lon": blon, "to_lat": blat,
+            "technology": tech, "distance_km": math.hypot(bx - ax, by - ay) / 1000.0,
+            "clearance_ratio": clearance, "margin_db": margin, "feasible": feasible,
+            "cost_idr": cost, "geometry": LineString([(ax, ay), (bx, by)])})
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=WORKING_CRS)
+
+
+def make_audit() -> gpd.GeoDataFrame:
+    """Two audit sites of a past decision (``AUDIT_COLUMNS``), one in a hostile-named village."""
+    x0, y0 = origin_xy()
+    geoms, lon, lat = _points([(x0 + 1400, y0 + 1600), (x0 + 3900, y0 + 1200)])
+    return gpd.GeoDataFrame({
+        "audit_id": ["A1", "A2"], "lon": lon, "lat": lat,
+        "village_code": ["64.01.07.2001", "64.01.07.2002"],
+        "village": [VILLAGE_NAMES[0], HOSTILE_NAME], "district": ["Muara Komam"] * 2,
+        "source": ["village", "village"], "cost_total_idr": [_COST, _COST],
+        "new_demand": [35.0, 310.5],
+    }, geometry=geoms, crs=WORKING_CRS)
+
+
+def with_links_and_audit(result: PlanResult) -> PlanResult:
+    """Return *result* with the hand-made backhaul hops and audit sites attached."""
+    return with_changes(result, links=make_links(), audit=make_audit())

@@ -126,7 +126,7 @@ def test_gpkg_layers_rows_columns_and_crs(plan_result, out_dir):
     path = write_plan_gpkg(plan_result, out_dir / "plan.gpkg")
     layers = dict(pyogrio.list_layers(path))
     assert layers == {"villages": "MultiPolygon", "candidates": "Point", "selected": "Point",
-                      "existing": "Point"}
+                      "existing": "Point", "coverage": "MultiPolygon"}
     expected = {"villages": (4, VILLAGE_COLUMNS), "candidates": (5, CANDIDATE_COLUMNS),
                 "selected": (2, RANKING_COLUMNS), "existing": (2, TOWER_COLUMNS)}
     for name, (count, columns) in expected.items():
@@ -194,8 +194,10 @@ def test_write_outputs_writes_everything_in_order(plan_result, tmp_path):
     written = write_outputs(plan_result, out_dir, progress=seen.append)
     names = [p.name for p in written]
     assert names == list(OUTPUT_FILES) == seen
-    assert names == ["map.html", "report.xlsx", "ranking.csv", "villages.csv", "plan.gpkg",
-                     "coverage_before.tif", "coverage_after.tif", "summary.json"]
+    assert names == ["map.html", "report.xlsx", "report.html", "report.pdf", "ranking.csv",
+                     "villages.csv", "plan.gpkg", "coverage_before.tif", "coverage_before.qml",
+                     "coverage_after.tif", "coverage_after.qml", "plan.kml", "plan.kmz",
+                     "summary.json"]
     assert sorted(p.name for p in out_dir.iterdir()) == sorted(names)
     assert all(p.stat().st_size > 0 for p in written)
     mtimes = [p.stat().st_mtime_ns for p in written]
@@ -234,7 +236,7 @@ def test_a_failure_midway_leaves_no_temporary_files(plan_result, out_dir, monkey
     with pytest.raises(RuntimeError, match="disk full"):
         write_outputs(plan_result, out_dir)
     assert sorted(p.name for p in out_dir.iterdir()) == [
-        "map.html", "ranking.csv", "report.xlsx", "villages.csv"]
+        "map.html", "ranking.csv", "report.html", "report.pdf", "report.xlsx", "villages.csv"]
     assert leftovers(out_dir) == []
     assert not (out_dir / "summary.json").exists()
 

@@ -200,13 +200,14 @@ def test_popups_give_village_figures_and_site_costs(plan_result, tmp_path):
                             "55,0 %", "430 jiwa", "9,0"]
     assert village["title"] == "Desa =1+2 Belimbing"
     candidate = _geojson_layers(page)[1]["features"][3]["properties"]
-    assert candidate["v"][4:10] == ["Rp 1.700.000.000", "Rp 250.000.000", "Rp 0", "Rp 0",
-                                    "Rp 1.950.000.000", "2.200 jiwa"]
+    assert candidate["v"][4:11] == ["Rp 1.700.000.000", "Rp 250.000.000", "Rp 0", "Rp 0",
+                                    "Rp 0", "Rp 1.950.000.000", "2.200 jiwa"]
     selected = _geojson_layers(page)[2]["features"][0]["properties"]
     assert selected["title"] == "Menara terpilih #1 — C004"
     labels = json.loads(re.findall(r"tpPopups\((\[.*?\]), ", page)[-1])
-    assert labels[3:8] == ["Biaya menara (Rp)", "Biaya jalan akses (Rp)", "Biaya listrik (Rp)",
-                           "Biaya backhaul (Rp)", "Biaya total (Rp)"]
+    assert labels[3:9] == ["Biaya menara (Rp)", "Biaya jalan akses (Rp)", "Biaya listrik (Rp)",
+                           "Biaya backhaul (Rp)", "Biaya kolokasi (Rp)",
+                           "Biaya total (Rp)"]
 
 
 def test_search_box_and_index_are_embedded(plan_result, tmp_path):
@@ -333,3 +334,62 @@ def test_regency_sized_map_stays_small_and_offline(tmp_path):
     assert len(images) == 3
     assert max(len(i) for i in images) < 1_400_000  # relief of noisy terrain, base64
     assert leftovers(tmp_path) == []
+
+
+# ------------------------------------------------------------------ backhaul links and audit
+
+
+def test_links_and_audit_layers_when_present(make_result, tmp_path):
+    from .factories import with_links_and_audit
+
+    page = _page(with_links_and_audit(make_result()), tmp_path)
+    names = _control_names(page)
+    assert names[-2:] == ["Backhaul (warna = margin)", "Lokasi audit (keputusan lalu)"]
+    layers = _geojson_layers(page)
+    assert len(layers) == 5  # existing, candidates, selected, links, audit
+    links, audit = layers[3], layers[4]
+    assert [f["properties"]["tip"] for f in links["features"]] == ["L1", "L2", "L3", "L4"]
+    # colour by class: >= 20 dB, < 10 dB, not feasible (dashed), fibre
+    assert [(f["properties"]["c"], f["properties"]["d"]) for f in links["features"]] == [
+        ("#1a9641", ""), ("#fdae61", ""), ("#d7191c", "6 5"), ("#2b83ba", "")]
+    first = links["features"][0]
+    assert first["geometry"]["type"] == "LineString"
+    assert len(first["geometry"]["coordinates"]) == 2
+    assert first["properties"]["v"][3:8] == ["microwave", "3,61", "0,82", "23,5", "ya"]
+    assert links["features"][3]["properties"]["v"][5:7] == ["–", "–"]  # fibre: no margin
+    assert [f["properties"]["label"] for f in audit["features"]] == ["A1", "A2"]
+    assert audit["features"][1]["properties"]["title"] == "Lokasi audit A2"
+    assert html.escape(HOSTILE_NAME) in audit["features"][1]["properties"]["v"]
+    assert "L.divIcon({className: 'tp-audit'" in page
+    legend = re.search(r'<div id="tp-legend".*?</div></div>', page, re.DOTALL)
+    assert legend
+    for label in ("Tidak layak", "Microwave, margin &lt; 10 dB", "Microwave, margin ≥ 20 dB",
+                  "Serat optik", "Lokasi audit (keputusan lalu)"):
+        assert label in page
+    assert "margin 10–20 dB" not in page  # only classes present are listed
+    assert "VSAT" not in page
+
+
+def test_links_without_geometry_are_drawn_between_their_ends(make_result, tmp_path):
+    from .factories import make_links
+
+    links = make_links()
+    links["geometry"] = None
+    page = _page(with_changes(make_result(), links=links), tmp_path)
+    line = _geojson_layers(page)[3]["features"][0]["geometry"]["coordinates"]
+    assert line == [[round(links.from_lon[0], 5), round(links.from_lat[0], 5)],
+                    [round(links.to_lon[0], 5), round(links.to_lat[0], 5)]]
+
+
+def test_no_links_or_audit_means_no_such_layer_or_legend(plan_result, tmp_path):
+    page = _page(plan_result, tmp_path)
+    assert "Backhaul (warna" not in page and "tp-line" not in page.split("</style>")[-1]
+    assert "tp-audit'" not in page and "Lokasi audit" not in page
+
+
+def test_audit_layer_needs_its_columns(make_result, tmp_path):
+    from .factories import make_audit
+
+    audit = make_audit().drop(columns="new_demand")
+    with pytest.raises(OutputError, match="audit table: missing column.*new_demand"):
+        write_map(with_changes(make_result(), audit=audit), tmp_path / "map.html")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import openpyxl
 import pytest
+from openpyxl.utils import get_column_letter
 
 from towerplan.errors import OutputError, ScenarioError
+from towerplan.outputs.columns import RANKING_COLUMNS
 from towerplan.outputs.reports import FORMAT_IDR, FORMAT_PERCENT, write_report_xlsx
 
 from .factories import FORMULA_NAME, HOSTILE_NAME, leftovers, with_changes
@@ -148,7 +150,8 @@ def test_empty_selection(make_result, tmp_path):
         write_report_xlsx(make_result(n_selected=0), tmp_path / "r.xlsx"))
     texts = [c.value for row in book["Biaya"].iter_rows() for c in row if c.value]
     assert "Tidak ada menara baru terpilih" in texts
-    assert book["Peringkat"].auto_filter.ref == "A4:S5"
+    last = get_column_letter(len(RANKING_COLUMNS))
+    assert book["Peringkat"].auto_filter.ref == f"A4:{last}5"  # header and one empty row
 
 
 def test_atomic_write_and_errors(plan_result, tmp_path):

@@ -1,0 +1,198 @@
+"""The Paser 2022 scenario on the real open data in ../shared/data (DESIGN.md section 8).
+
+Runs ``scenarios/paser-2022.toml`` end to end once per module and checks what the outputs
+must say about these inputs: the register matching of all 144 villages, the kecamatan
+population apportioned by area, the coarse DEM called a placeholder, no existing tower inside
+Paser, and the audit of the five villages chosen by hand in 2022. Reference figures come from
+../shared/data/SOURCES.md and data/villages/paser_register.csv. Skipped when the data is
+absent.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from towerplan.io.register import match_register, read_register
+from towerplan.outputs.exports import OUTPUT_FILES
+from towerplan.pipeline import run_plan
+from towerplan.scenario import Scenario
+
+pytestmark = [pytest.mark.shared_data, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIO = ROOT / "scenarios" / "paser-2022.toml"
+REGISTER = ROOT / "data" / "villages" / "paser_register.csv"
+NEEDED = ("paser_villages.geojson", "paser_dem_coarse_srtm30plus.tif", "paser_towers.csv",
+          "paser_places_geonames.csv", "paser_landmask_globe_1km.tif",
+          "paser_kecamatan_population_2020.csv")
+
+#: The five villages of 2022 with their Kemendagri codes and kecamatan (SOURCES.md).
+AUDITED = {"Muara Toyu": ("64.01.08.2008", "Long Kali"),
+           "Belimbing": ("64.01.06.2012", "Long Ikis"),
+           "Muara Payang": ("64.01.07.2009", "Muara Komam"),
+           "Segendang": ("64.01.09.2003", "Batu Engau"),
+           "Muara Andeh": ("64.01.10.2009", "Muara Samu")}
+#: Dukcapil 2020 population of Paser, sum of the ten kecamatan (SOURCES.md).
+PASER_PEOPLE = 277_400
+TOWER_IDR = 1_700_000_000
+BUDGET_IDR = 8_500_000_000
+
+
+@pytest.fixture(scope="module")
+def data_dir() -> Path:
+    override = os.environ.get("TOWERPLAN_SHARED_DATA")
+    path = Path(override) if override else ROOT.parent / "shared" / "data"
+    missing = [name for name in NEEDED if not (path / name).is_file()]
+    if missing:
+        pytest.skip(f"Paser open data not found in {path} (missing {', '.join(missing)}); put "
+                    "it beside the project as ../shared/data or set TOWERPLAN_SHARED_DATA")
+    return path
+
+
+@pytest.fixture(scope="module")
+def scenario(data_dir: Path) -> Scenario:
+    sc = Scenario.from_toml(SCENARIO)
+    inp = sc.inputs
+
+    def moved(value: str) -> str:
+        return str(data_dir / Path(value).name) if "shared/data" in value else value
+
+    return dataclasses.replace(sc, inputs=dataclasses.replace(
+        inp, villages=moved(inp.villages), dem=tuple(moved(d) for d in inp.dem),
+        towers=moved(inp.towers), settlements=moved(inp.settlements),
+        landmask=moved(inp.landmask), district_population=moved(inp.district_population)))
+
+
+@pytest.fixture(scope="module")
+def run(scenario: Scenario, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    out = tmp_path_factory.mktemp("paser") / "paser-2022"
+    started = time.perf_counter()
+    result = run_plan(scenario, out)
+    runtime_s = time.perf_counter() - started
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    return {"out": out, "result": result, "summary": summary, "runtime_s": runtime_s}
+
+
+def test_scenario_names_the_real_inputs(scenario: Scenario) -> None:
+    inp = scenario.inputs
+    assert Path(inp.villages).name == "paser_villages.geojson"
+    assert inp.register.endswith("data/villages/paser_register.csv")
+    assert Path(inp.district_population).name == "paser_kecamatan_population_2020.csv"
+    assert scenario.budget.total_idr == BUDGET_IDR
+    assert scenario.costs.tower_idr == TOWER_IDR
+    assert set(scenario.audit.villages) == set(AUDITED)
+
+
+def test_the_five_villages_of_2022_are_register_names() -> None:
+    register, _ = read_register(REGISTER)
+    names = list(AUDITED)
+    report = match_register(names, [AUDITED[n][1] for n in names], register)
+    assert [(m.status, m.code) for m in report.villages] == [
+        ("exact", AUDITED[n][0]) for n in names]
+
+
+def test_full_output_set_with_the_matching_report(run: dict[str, Any]) -> None:
+    out: Path = run["out"]
+    written = {p.name for p in out.iterdir()}
+    assert set(OUTPUT_FILES) <= written
+    assert "register_match.csv" in written
+    assert "village_mapping_todo.csv" not in written  # every name is settled
+    with (out / "register_match.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    villages = [r for r in rows if r["level"] == "village"]
+    assert len(villages) == 144
+    assert {r["status"] for r in villages} == {"exact"}
+    assert len([r for r in rows if r["level"] == "kecamatan"]) == 10
+    with (out / "villages.csv").open(encoding="utf-8") as fh:
+        listed = list(csv.DictReader(fh))
+    assert len(listed) == 144
+    assert {r["code"] for r in listed} == {r["code"] for r in villages}
+
+
+def test_summary_states_what_the_data_allows(run: dict[str, Any]) -> None:
+    s = run["summary"]
+    assert s["synthetic"] is False
+    assert s["villages_total"] == 144
+    assert (s["register_matched"], s["register_ambiguous"], s["register_unmatched"],
+            s["register_without_polygon"]) == (144, 0, 0, 0)
+    assert s["village_geometry_source"].endswith(
+        "desa/kelurahan polygons (paser_villages.geojson, 144)")
+    assert s["demand_basis"] == "population"
+    assert s["demand_total"] == pytest.approx(PASER_PEOPLE, abs=0.5)
+    assert "apportioned to villages by area" in s["demand_basis_note"]
+    english = [text.split(" / ")[1] for text in s["limitations"]]
+    assert len(english) == 3
+    assert english[0].startswith("Terrain: source DEM cells ~2.3 km (working grid 90 m), so "
+                                 "terrain detail is a placeholder, not RF-grade")
+    assert english[1] == (f"None of the {s['existing_towers']} existing towers within 30 km "
+                          "lies inside the area: today's coverage comes only from towers "
+                          "outside it; if the area does have towers, the tower data is "
+                          "incomplete and blank spots are overstated")
+    assert english[2].startswith("No population per village: kecamatan totals "
+                                 "(paser_kecamatan_population_2020.csv) apportioned")
+    assert all(" / " in text for text in s["limitations"])  # Bahasa Indonesia / English
+
+
+def test_plan_figures_are_consistent(run: dict[str, Any]) -> None:
+    s = run["summary"]
+    assert s["existing_towers"] > 0  # towers within 30 km exist, all outside Paser
+    assert s["towers_selected"] == BUDGET_IDR // TOWER_IDR
+    assert s["spent_idr"] <= s["budget_idr"]
+    assert s["optimality_gap"] is not None and s["optimality_gap"] <= 1e-4
+    assert s["objective"] >= s["greedy_objective"] - 1e-6
+    assert s["blank_villages_after"] <= s["blank_villages_before"] <= 144
+    assert s["demand_covered_before"] <= s["demand_covered_after"] <= s["demand_total"]
+    assert s["demand_covered_after"] == pytest.approx(
+        s["demand_covered_before"] + s["objective"], rel=1e-6)
+
+
+def test_audit_of_the_five_villages(run: dict[str, Any], scenario: Scenario,
+                                    tmp_path_factory: pytest.TempPathFactory) -> None:
+    audit = run["summary"].get("audit")
+    if audit is None:  # plan does not carry the audit: run it on its own
+        from towerplan.jobs import audit as run_audit
+
+        audit = run_audit(scenario, tmp_path_factory.mktemp("audit") / "audit")
+    assert sorted(audit["audit_villages"]) == sorted(AUDITED)
+    assert audit["audit_cost_idr"] == pytest.approx(5 * TOWER_IDR)
+    assert audit["optimum_cost_idr"] <= BUDGET_IDR
+    assert audit["optimum_demand"] >= audit["audit_demand"] - 1e-6
+    assert 0.0 < audit["share_of_optimum"] <= 1.0 + 1e-9
+    assert audit["share_of_optimum"] == pytest.approx(
+        audit["audit_demand"] / audit["optimum_demand"], abs=1e-4)
+    assert audit["demand_basis"] == "population"
+
+
+def test_kecamatan_polygons_stand_in_when_village_polygons_are_missing(
+        scenario: Scenario, data_dir: Path) -> None:
+    from towerplan.inputs import load_inputs
+    from towerplan.scenario import VillageColumns
+
+    districts = data_dir / "paser_districts.geojson"
+    if not districts.is_file():
+        pytest.skip(f"{districts} not found")
+    fallback = dataclasses.replace(scenario, inputs=dataclasses.replace(
+        scenario.inputs, villages=str(districts),
+        village_columns=VillageColumns(district="", district_code="", kind="",
+                                       population="")))
+    data = load_inputs(fallback)
+    assert len(data.villages) == 10
+    assert data.village_geometry_source.endswith(
+        "kecamatan polygons in place of villages (paser_districts.geojson, 10)")
+    english = [text.split(" / ")[1] for text in data.limitations]
+    assert ("No village polygons: the 10 kecamatan polygons are the units; results per village "
+            "and the audit of single villages are not available") in english
+    assert data.register_match is not None
+    assert data.register_match.counts()["exact"] == 10
+    # each unit holds its own kecamatan's people
+    assert data.villages["population"].sum() == pytest.approx(PASER_PEOPLE)
+    long_kali = data.villages.loc[data.villages["code"] == "64.01.08", "population"]
+    assert long_kali.tolist() == [pytest.approx(26_991)]

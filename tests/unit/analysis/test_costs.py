@@ -1,0 +1,164 @@
+"""The cost model: parts, the grid/solar rule, co-location, overrides and what stands in for
+the power grid."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from towerplan.analysis.costs import (
+    COST_PARTS,
+    apply_overrides,
+    cost_context,
+    cost_summary,
+    nearest_km,
+    power_costs,
+    site_costs,
+)
+from towerplan.errors import InputDataError
+from towerplan.io.siting import SitingInputs
+from towerplan.scenario import Costs
+
+CRS = "EPSG:32750"
+COSTS = Costs(tower_idr=1.7e9, access_road_idr_per_km=5e8, power_idr=1e8, backhaul_idr=2e8,
+              grid_idr_per_km=3e8, grid_max_km=5.0, solar_idr=9e8, colocation_idr=4e8)
+
+
+def test_parts_add_up_to_the_total() -> None:
+    df = site_costs(np.array([[0.0, 0.0], [0.0, 2000.0]]), COSTS,
+                    road_km=np.array([0.0, 2.0]), grid_km=np.array([1.0, 10.0]))
+    assert df["cost_tower_idr"].tolist() == [1.7e9, 1.7e9]
+    assert df["cost_road_idr"].tolist() == [0.0, 1.0e9]
+    assert df["cost_power_idr"].tolist() == [3e8 + 1e8, 9e8 + 1e8]
+    assert df["power_source"].tolist() == ["grid", "solar"]
+    assert df["cost_total_idr"].tolist() == pytest.approx(
+        [1.7e9 + 4e8 + 2e8, 1.7e9 + 1e9 + 1e9 + 2e8])
+    assert np.allclose(df[list(COST_PARTS)].sum(axis=1), df["cost_total_idr"])
+
+
+def test_power_switches_from_grid_to_solar_at_grid_max_km() -> None:
+    d = np.array([0.0, 4.999, 5.0, 5.001, 40.0, np.inf])
+    cost, source = power_costs(d, grid_idr_per_km=3e8, grid_max_km=5.0, solar_idr=9e8)
+    assert source.tolist() == ["grid", "grid", "grid", "solar", "solar", "solar"]
+    assert cost[:3] == pytest.approx([0.0, 4.999 * 3e8, 1.5e9])
+    assert cost[3:].tolist() == [9e8, 9e8, 9e8]
+    # Grid cost is monotone in distance up to the limit.
+    assert np.all(np.diff(cost[:3]) >= 0)
+
+
+def test_no_grid_known_means_solar_everywhere() -> None:
+    df = site_costs(np.zeros((3, 2)), COSTS)
+    assert df["power_source"].tolist() == ["solar"] * 3
+    assert df["cost_power_idr"].tolist() == [1e9] * 3
+    assert df["cost_road_idr"].tolist() == [0.0] * 3  # no road or settlement: not costed
+
+
+def test_colocation_costs_only_the_fee() -> None:
+    df = site_costs(np.zeros((2, 2)), COSTS, road_km=np.array([7.0, 7.0]),
+                    grid_km=np.array([50.0, 50.0]), colocation=np.array([True, False]))
+    coloc = df.iloc[0]
+    assert coloc["cost_tower_idr"] == 0.0
+    assert coloc["cost_road_idr"] == coloc["cost_power_idr"] == coloc["cost_backhaul_idr"] == 0
+    assert coloc["cost_colocation_idr"] == 4e8
+    assert coloc["cost_total_idr"] == 4e8
+    assert coloc["power_source"] == "colocation"
+    assert df.iloc[1]["cost_colocation_idr"] == 0.0
+    assert df.iloc[1]["cost_tower_idr"] == 1.7e9
+
+
+def test_nearest_km_to_lines_and_points() -> None:
+    line = shapely.LineString([(0, 0), (10_000, 0)])
+    point = shapely.Point(20_000, 3_000)
+    d = nearest_km(np.array([[5_000.0, 4_000.0], [20_000.0, 0.0], [-3_000.0, -4_000.0]]),
+                   [line, point])
+    assert d == pytest.approx([4.0, 3.0, 5.0])
+    assert np.isinf(nearest_km(np.zeros((2, 2)), [])).all()
+
+
+def test_given_costs_replace_parts_or_total() -> None:
+    given = pd.DataFrame({"cost_tower_idr": [9e8, np.nan, np.nan],
+                          "cost_total_idr": [np.nan, 1.0e9, np.nan]})
+    df = site_costs(np.zeros((3, 2)), Costs(), given=given)
+    assert df["cost_tower_idr"].tolist() == [9e8, 1.7e9, 1.7e9]
+    assert df["cost_total_idr"].tolist() == [9e8, 1.0e9, 1.7e9]
+
+
+def _frame(ids: list[str]) -> pd.DataFrame:
+    costs = site_costs(np.zeros((len(ids), 2)), COSTS, road_km=np.ones(len(ids)),
+                       grid_km=np.ones(len(ids)))
+    return pd.concat([pd.DataFrame({"site_id": ids}), costs], axis=1)
+
+
+def test_overrides_replace_costs_by_site_id() -> None:
+    frame = _frame(["S0001", "S0002", "S0003"])
+    overrides = pd.DataFrame({"site_id": ["S0003", "S0001"],
+                              "cost_road_idr": [0.0, np.nan],
+                              "cost_total_idr": [np.nan, 2.5e9]})
+    out, applied = apply_overrides(frame, overrides)
+    assert applied == 2
+    assert out["cost_total_idr"].iloc[0] == 2.5e9  # total replaced, parts kept
+    assert out["cost_road_idr"].iloc[0] == frame["cost_road_idr"].iloc[0]
+    assert out.iloc[1].equals(frame.iloc[1])  # not named: unchanged
+    assert out["cost_road_idr"].iloc[2] == 0.0  # a part replaced: total re-added
+    assert out["cost_total_idr"].iloc[2] == pytest.approx(
+        frame["cost_total_idr"].iloc[2] - frame["cost_road_idr"].iloc[2])
+    assert frame["cost_road_idr"].iloc[2] == 5e8  # the input frame is not modified
+
+
+def test_overrides_with_unknown_ids_are_refused() -> None:
+    with pytest.raises(InputDataError, match="unknown site ids: S9999"):
+        apply_overrides(_frame(["S0001"]), pd.DataFrame({"site_id": ["S9999"],
+                                                         "cost_total_idr": [1e9]}))
+
+
+def _villages() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"kind": ["desa", "kelurahan"], "name": ["A", "B"]},
+                            geometry=[shapely.box(0, 0, 10_000, 10_000),
+                                      shapely.box(10_000, 0, 12_000, 2_000)], crs=CRS)
+
+
+def _data(siting: SitingInputs | None, settlements: gpd.GeoDataFrame | None = None
+          ) -> SimpleNamespace:
+    return SimpleNamespace(siting=siting, settlements=settlements)
+
+
+def test_power_input_wins_over_stand_ins() -> None:
+    power = gpd.GeoDataFrame({"kind": ["line"]},
+                             geometry=[shapely.LineString([(0, 5_000), (1, 5_000)])], crs=CRS)
+    ctx = cost_context(_data(SitingInputs(power=power, power_source="power")), _villages())
+    assert ctx.grid_source == "power"
+    df = ctx.costs(np.array([[0.0, 0.0]]), COSTS)
+    assert df["grid_km"].iloc[0] == pytest.approx(5.0)
+    assert df["power_source"].iloc[0] == "grid"
+
+
+def test_kelurahan_stand_in_for_the_grid_and_the_summary_says_so() -> None:
+    ctx = cost_context(_data(SitingInputs()), _villages())
+    assert ctx.grid_source == "kelurahan"
+    df = ctx.costs(np.array([[11_000.0, 1_000.0], [0.0, 9_000.0]]), COSTS)
+    assert df["power_source"].tolist() == ["grid", "solar"]
+    sites = df.assign(origin=["grid", "grid"])
+    summary = cost_summary(COSTS, ctx, sites)
+    assert summary["power_grid_basis"] == "kelurahan"
+    assert "kelurahan" in summary["power_grid_basis_note"]
+    assert summary["candidates_on_grid"] == 1 and summary["candidates_on_solar"] == 1
+    assert "within 5 km" in summary["cost_model"]
+    assert summary["access_road_from"] == "none"
+
+
+def test_settlements_are_road_targets_and_roads_too() -> None:
+    settlements = gpd.GeoDataFrame({"name": ["x"]}, geometry=[shapely.Point(0, 3_000)],
+                                   crs=CRS)
+    roads = gpd.GeoDataFrame({"kind": [""]},
+                             geometry=[shapely.LineString([(1_000, -5_000), (1_000, 5_000)])],
+                             crs=CRS)
+    ctx = cost_context(_data(SitingInputs(roads=roads), settlements), _villages())
+    assert ctx.road_basis == "roads and settlements"
+    df = ctx.costs(np.array([[0.0, 0.0], [0.0, 2_900.0]]), COSTS)
+    assert df["road_km"].tolist() == pytest.approx([1.0, 0.1])
+    assert df["cost_road_idr"].tolist() == pytest.approx([5e8, 5e7])

@@ -1,0 +1,255 @@
+"""report.html and report.pdf of the tiny plan: escaping, labels, sections, local resources."""
+
+from __future__ import annotations
+
+import base64
+import html as html_lib
+import re
+import zlib
+
+import pytest
+
+from towerplan.errors import OutputError, ScenarioError
+from towerplan.outputs import document
+from towerplan.outputs.document import (
+    css_string,
+    local_url_fetcher,
+    render_report_html,
+    write_report_html,
+    write_report_pdf,
+)
+from towerplan.outputs.i18n import TEXT
+
+from .factories import (
+    FORMULA_NAME,
+    HOSTILE_NAME,
+    TEMPLATE_NAME,
+    leftovers,
+    with_changes,
+    with_links_and_audit,
+)
+
+AUDIT_SUMMARY = {"audit_villages": ["Muara Toyu", HOSTILE_NAME], "share_of_optimum": 0.1326,
+                 "percent_of_optimum": 13.26, "audit_cost_idr": 3_400_000_000.0,
+                 "audit_demand": 345.5, "optimum_demand": 2605.4,
+                 "model_chain": "not repeated"}
+
+
+def pdf_page_count(pdf: bytes) -> int:
+    """Pages of a PDF, counted in its objects and its compressed object streams."""
+    return len(re.findall(rb"/Type\s*/Page(?![a-zA-Z])", pdf_objects(pdf)))
+
+
+def data_uris(text: str) -> list[bytes]:
+    """Decoded PNG data URIs of *text*."""
+    return [base64.b64decode(m) for m in re.findall(r'src="data:image/png;base64,([^"]+)"',
+                                                     text)]
+
+
+@pytest.fixture
+def html_id(plan_result) -> str:
+    return render_report_html(plan_result)
+
+
+def test_hostile_names_are_escaped(html_id):
+    assert "<script" not in html_id
+    escaped = "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &#34;Desa&#34;"
+    assert html_id.count(escaped) == 1  # ranking (village); not lifted out of blank spot
+    assert html_id.count(TEMPLATE_NAME) == 3  # ranking (village, lifted names), lifted villages
+    assert f">{FORMULA_NAME}<" in html_id  # plain text in HTML: no formula guard needed
+
+
+def test_headline_figures_and_labels_in_bahasa_indonesia(html_id):
+    text = html_lib.unescape(html_id)
+    assert '<html lang="id">' in html_id
+    assert "Ringkasan eksekutif" in text and "Executive summary" not in text
+    assert "Rp 8.500.000.000" in text  # budget
+    assert "Rp 3.770.000.000" in text  # spent
+    assert "rencana ini membangun 2 menara baru" in text
+    assert "2 desa keluar dari blank spot" in text  # fixture: 2 blank villages before, 0 after
+    assert "desa blank spot berkurang dari 2 menjadi 0 dari 4 desa" in text
+    assert "DATA SINTETIS — bukan tempat nyata" in text
+    assert "Tower positions <synthetic> & demo" in text  # data sources, escaped in the HTML
+
+
+def test_english_labels_and_number_format(plan_result, html_id):
+    english = html_lib.unescape(render_report_html(plan_result, lang="en"))
+    assert "Executive summary" in english and "Ringkasan eksekutif" not in english
+    assert "Rp 8,500,000,000" in english
+    assert "the plan builds 2 new towers" in english
+    assert "2 villages leave blank-spot status" in english
+    labels = {key for key in TEXT if key.startswith("doc.")}
+    assert labels and english != html_lib.unescape(html_id)
+
+
+def test_singular_wording_for_one_tower(make_result):
+    english = html_lib.unescape(render_report_html(make_result(n_selected=1), lang="en"))
+    assert "the plan builds 1 new tower for" in english
+
+
+def test_empty_selection_says_so(make_result):
+    text = html_lib.unescape(render_report_html(make_result(n_selected=0)))
+    assert "Tidak ada menara baru terpilih dengan anggaran Rp 8.500.000.000." in text
+    assert text.count("Tidak ada menara baru terpilih") == 3  # summary, ranking, costs
+
+
+def test_only_embedded_resources(html_id):
+    assert not re.search(r'(src|href)="(?!data:)', html_id)
+    assert "url(" not in html_id and "@import" not in html_id
+    images = data_uris(html_id)
+    assert len(images) == 2 and all(png.startswith(b"\x89PNG") for png in images)
+
+
+def test_audit_and_backhaul_sections_when_present(plan_result, html_id):
+    assert "Audit keputusan" not in html_id and "Hop backhaul" not in html_id
+    result = with_changes(with_links_and_audit(plan_result), audit_summary=AUDIT_SUMMARY)
+    text = html_lib.unescape(render_report_html(result))
+    assert "Audit keputusan" in text and "Lokasi yang diaudit" in text
+    assert "Porsi dari optimum" in text and "13,3 %" in text
+    assert f"Muara Toyu; {HOSTILE_NAME}" in text
+    assert "not repeated" not in text and "Persen dari optimum" not in text
+    assert (f"Audit: pilihan lalu (Muara Toyu, {HOSTILE_NAME}) mencakup 346 jiwa kebutuhan "
+            "baru, 13,3 % dari optimum untuk anggaran yang sama (2.605 jiwa).") in text
+    assert "Hop backhaul" in text and "Margin fading (dB)" in text
+    assert "23,5" in text and "-3,1" in text  # margins of L1 and L3, one decimal
+
+
+def test_per_site_backhaul_columns_of_the_ranking(plan_result):
+    nothing = plan_result.selected.assign(backhaul_technology=None, backhaul_hops=float("nan"),
+                                          backhaul_worst_clearance=float("nan"))
+    assert "Backhaul per lokasi" not in render_report_html(with_changes(plan_result,
+                                                                        selected=nothing))
+    selected = plan_result.selected.assign(backhaul_technology=["microwave", "vsat"],
+                                           backhaul_hops=[2, 0],
+                                           backhaul_worst_clearance=[0.634, float("nan")])
+    html = render_report_html(with_changes(plan_result, selected=selected))
+    table = re.search(r'<table class="data backhaul">(.*?)</table>', html, flags=re.S)
+    assert table is not None and "Backhaul per lokasi" in html
+    cells = [html_lib.unescape(c) for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", table[1])]
+    assert cells[:7] == ["Urutan", "ID lokasi", "Desa", "Teknologi backhaul",
+                         "Jumlah hop backhaul", "Kebebasan Fresnel terburuk",
+                         "Biaya backhaul (Rp)"]
+    assert cells[7:14] == ["1", "C004", TEMPLATE_NAME, "microwave", "2", "0,63", "0"]
+    assert cells[14:21] == ["2", "C002", HOSTILE_NAME, "VSAT (satelit)", "0", "–", "0"]
+
+
+def test_css_string_cannot_break_out():
+    assert str(css_string("Halaman")) == '"Halaman"'
+    quoted = str(css_string('a"</style>\\'))
+    assert '"' not in quoted[1:-1] and "<" not in quoted and "\\22 " in quoted
+
+
+def test_url_fetcher_refuses_everything_but_data_urls():
+    fetcher = local_url_fetcher()
+    pixel = "data:text/plain;base64," + base64.b64encode(b"ok").decode()
+    response = fetcher(pixel)
+    body = response["string"] if isinstance(response, dict) else response.read()
+    assert body == b"ok"
+    for url in ("http://127.0.0.1:9/x.png", "https://example.org/font.woff",
+                "file:///etc/passwd"):
+        with pytest.raises(ValueError, match="local resources only"):
+            fetcher(url)
+
+
+def test_pdf_pages_banner_and_atomic_write(plan_result, tmp_path, html_id):
+    path = write_report_pdf(plan_result, tmp_path / "report.pdf", html=html_id)
+    pdf = path.read_bytes()
+    assert pdf.startswith(b"%PDF-")
+    assert pdf_page_count(pdf) >= 2
+    assert leftovers(tmp_path) == []
+
+
+def pdf_objects(pdf: bytes) -> bytes:
+    """The PDF with every compressed stream appended in decompressed form."""
+    chunks = [pdf]
+    for match in re.finditer(rb"stream\r?\n", pdf):
+        try:
+            chunks.append(zlib.decompressobj().decompress(pdf[match.end():]))
+        except zlib.error:
+            continue
+    return b"\n".join(chunks)
+
+
+def test_pdf_embeds_dejavu_fonts_and_bookmarks(plan_result, tmp_path):
+    pdf = write_report_pdf(plan_result, tmp_path / "report.pdf").read_bytes()
+    objects = pdf_objects(pdf)
+    assert re.search(rb"/BaseFont\s*/[A-Z]{6}\+DejaVu-?Sans", objects)  # subset, embedded
+    assert b"/FontFile" in objects
+    assert b"/Title (Ringkasan eksekutif)" in objects  # headings become PDF bookmarks
+
+
+def test_html_written_atomically_and_errors(plan_result, tmp_path):
+    path = write_report_html(plan_result, tmp_path / "report.html")
+    assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    with pytest.raises(ScenarioError):
+        render_report_html(plan_result, lang="xx")
+    broken = with_changes(plan_result, selected=plan_result.selected.drop(columns="rank"))
+    with pytest.raises(OutputError, match="rank"):
+        render_report_html(broken)
+    with pytest.raises(OutputError, match="cannot write"):
+        write_report_html(plan_result, tmp_path / "missing" / "report.html")
+    assert leftovers(tmp_path) == []
+
+
+def test_missing_weasyprint_names_what_to_install(monkeypatch, plan_result, tmp_path):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_weasyprint(name, *args, **kwargs):
+        if name == "weasyprint":
+            raise OSError("cannot load library 'libpango-1.0-0'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_weasyprint)
+    with pytest.raises(OutputError, match="libpango-1.0-0 libpangoft2-1.0-0"):
+        write_report_pdf(plan_result, tmp_path / "report.pdf", html="<p>x</p>")
+    assert not (tmp_path / "report.pdf").exists()
+
+
+def test_settings_text_formats():
+    assert document._setting_text("seed", 2022, "id") == "2022"
+    assert document._setting_text("grid_spacing_m", 4000.0, "id") == "4.000"
+    assert document._setting_text("k_factor", 4 / 3, "en") == "1.3333"
+    assert document._setting_text("blank_below", 0.1, "id") == "0,1"
+    assert document._setting_text("total_idr", 8.5e9, "en") == "Rp 8,500,000,000"
+    assert document._setting_text("user_csv", "", "en") == "–"
+    assert document._setting_text("fill_nodata", True, "id") == "ya"
+
+
+def test_limitations_of_summary_json_in_the_report_language(plan_result):
+    from towerplan.outputs.i18n import bilingual, t
+
+    statement = bilingual("limit.no_towers", radius_km=30)
+    result = with_changes(plan_result, summary={**plan_result.summary,
+                                                "limitations": [statement]})
+    indonesian = html_lib.unescape(render_report_html(result))
+    english = html_lib.unescape(render_report_html(result, lang="en"))
+    id_text, en_text = (t("limit.no_towers", lang).format(radius_km=30) for lang in ("id", "en"))
+    assert "Keterbatasan" in indonesian and id_text in indonesian and en_text not in indonesian
+    assert "Limitations" in english and en_text in english and id_text not in english
+    assert "Keterbatasan" not in html_lib.unescape(render_report_html(plan_result))
+
+
+def test_every_scenario_value_is_listed(plan_result, html_id):
+    from towerplan.outputs.reports import flatten_settings
+
+    names = list(flatten_settings(plan_result.scenario.to_dict()))
+    assert len(names) > 50
+    for name, _ in names:
+        section, _, key = name.partition(".")
+        assert f">[{section}]<" in html_id, name
+        assert f'<td class="key">{html_lib.escape(key)}</td>' in html_id, name
+
+
+def test_scenario_rows_pair_short_values_and_widen_long_ones():
+    long_value = "x" * 60
+    rows = document._two_columns([("radio", [("a", "1"), ("b", long_value), ("c", "3")]),
+                                  ("budget", [("total_idr", "Rp 1")])])
+    assert rows == [
+        (("section", "radio", ""),),
+        (("wide", "b", long_value),),
+        (("item", "a", "1"), ("item", "c", "3")),
+        (("section", "budget", ""),),
+        (("item", "total_idr", "Rp 1"), ("empty", "", "")),
+    ]

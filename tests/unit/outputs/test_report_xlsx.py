@@ -1,0 +1,161 @@
+"""report.xlsx opened with openpyxl: number formats, frozen headers, autofilters, widths, audit."""
+
+from __future__ import annotations
+
+import math
+
+import openpyxl
+import pytest
+from openpyxl.utils import get_column_letter
+
+from towerplan.errors import OutputError
+from towerplan.outputs.columns import AUDIT_COLUMNS, RANKING_COLUMNS, VILLAGE_COLUMNS
+from towerplan.outputs.i18n import t
+from towerplan.outputs.reports import FORMAT_IDR, FORMAT_PERCENT, write_report_xlsx
+
+from .factories import FORMULA_NAME, HOSTILE_NAME, make_audit, with_changes
+
+AUDIT_SUMMARY = {
+    "budget_idr": 8_500_000_000.0,
+    "audit_villages": ["Muara Toyu", HOSTILE_NAME],
+    "audit_cost_idr": 3_400_000_000.0,
+    "audit_demand": 345.5,
+    "optimum_cost_idr": 3_520_000_000.0,
+    "optimum_demand": 2605.4,
+    "optimum_gap": 0.0,
+    "share_of_optimum": 0.1326,
+    "optimum_sites": [{"site_id": "C004", "village": "Desa X", "lon": 116.04, "lat": -1.66}],
+    "villages_served_only_by_optimum": [FORMULA_NAME],
+    "optimum_towers": 2,
+    "percent_of_optimum": 13.26,  # the share again: not repeated
+    "model_chain": "on the assumptions sheet",
+}
+
+
+def _sheet_table(sheet, first_header: str) -> tuple[int, dict[str, int]]:
+    """Header row of the table starting with *first_header* and its column numbers by title."""
+    for (cell,) in sheet.iter_rows(min_col=1, max_col=1):
+        if cell.value == first_header:
+            return cell.row, {c.value: c.column for c in sheet[cell.row] if c.value}
+    raise AssertionError(f"{first_header!r} not in {sheet.title}")
+
+
+@pytest.fixture
+def book(plan_result, tmp_path):
+    return openpyxl.load_workbook(write_report_xlsx(plan_result, tmp_path / "report.xlsx"))
+
+
+def test_every_rupiah_cell_of_ranking_and_costs_has_the_rupiah_format(book, plan_result):
+    ranking = book["Peringkat"]
+    header, cols = _sheet_table(ranking, "Urutan")
+    idr = [c for c in RANKING_COLUMNS if c.endswith("_idr")]
+    assert len(idr) == 7
+    for column in idr:
+        number = cols[t(f"col.{column}", "id")]
+        cells = [ranking.cell(row=header + i, column=number) for i in (1, 2)]
+        expected = plan_result.selected.sort_values("rank")[column].tolist()
+        assert [c.value for c in cells] == pytest.approx(expected), column
+        assert {c.number_format for c in cells} == {FORMAT_IDR}, column
+    costs = book["Biaya"]
+    header, cols = _sheet_table(costs, "Urutan")
+    money = [costs.cell(row=r, column=cols["Biaya total (Rp)"]) for r in range(header + 1,
+                                                                              costs.max_row + 1)]
+    money = [c for c in money if c.value is not None]
+    assert len(money) == 2 + 3  # two sites, total, budget, remainder
+    assert {c.number_format for c in money} == {FORMAT_IDR}
+
+
+def test_header_rows_are_frozen_and_autofilters_span_each_table(book, plan_result):
+    expected = {  # sheet: (first header, columns, data rows)
+        "Peringkat": ("Urutan", len(RANKING_COLUMNS), len(plan_result.selected)),
+        "Desa": ("Kode desa", len(VILLAGE_COLUMNS), len(plan_result.villages)),
+        "Biaya": ("Urutan", 11, len(plan_result.selected)),
+        "Ringkasan": ("Indikator", 2, None),
+        "Asumsi": ("Parameter", 2, None),
+    }
+    for name, (first, n_columns, n_rows) in expected.items():
+        sheet = book[name]
+        header, cols = _sheet_table(sheet, first)
+        assert len(cols) == n_columns, name
+        assert sheet.freeze_panes == f"A{header + 1}", name
+        start, end = sheet.auto_filter.ref.split(":")
+        assert start == f"A{header}", name
+        assert end.startswith(get_column_letter(n_columns)), name
+        if n_rows is not None:
+            assert end == f"{get_column_letter(n_columns)}{header + n_rows}", name
+
+
+def test_column_widths_are_set_from_the_content(book):
+    for sheet in book:
+        header = int(sheet.freeze_panes[1:]) - 1
+        numbers = [c.column for c in sheet[header] if c.value]
+        assert len(numbers) >= 2, sheet.title
+        for number in numbers:
+            dim = sheet.column_dimensions[get_column_letter(number)]
+            assert dim.customWidth, (sheet.title, number)
+            assert 8 <= dim.width <= 60, (sheet.title, number)
+    ranking = book["Peringkat"]
+    _, cols = _sheet_table(ranking, "Urutan")
+    width = {title: ranking.column_dimensions[get_column_letter(n)].width
+             for title, n in cols.items()}
+    # The longest header ("Kebutuhan tercakup kumulatif", 28 characters) sets its column.
+    assert width["Kebutuhan tercakup kumulatif"] == len("Kebutuhan tercakup kumulatif") + 2
+    assert width["Urutan"] < width["Nama desa tersebut"]
+
+
+def test_no_audit_sheet_without_an_audit(book):
+    assert "Audit" not in book.sheetnames
+
+
+def test_audit_sheet_lists_sites_and_figures(plan_result, tmp_path):
+    result = with_changes(plan_result, audit=make_audit(), audit_summary=AUDIT_SUMMARY)
+    book = openpyxl.load_workbook(write_report_xlsx(result, tmp_path / "r.xlsx"))
+    assert book.sheetnames == ["Ringkasan", "Peringkat", "Desa", "Biaya", "Audit", "Asumsi"]
+    sheet = book["Audit"]
+    assert sheet["A1"].value == "DATA SINTETIS — bukan tempat nyata"
+    header, cols = _sheet_table(sheet, "ID lokasi audit")
+    assert len(cols) == len(AUDIT_COLUMNS)
+    assert sheet.freeze_panes == f"A{header + 1}"
+    assert sheet.auto_filter.ref == f"A{header}:{get_column_letter(len(AUDIT_COLUMNS))}{header + 2}"
+    cost = sheet.cell(row=header + 1, column=cols["Biaya total (Rp)"])
+    assert cost.value == 1_700_000_000 and cost.number_format == FORMAT_IDR
+    names = [sheet.cell(row=header + i, column=cols["Desa"]).value for i in (1, 2)]
+    assert names == ["Muara Toyu", HOSTILE_NAME]
+
+    figures = {row[0].value: row[1] for row in sheet.iter_rows(min_row=header + 3)
+               if row[0].value}
+    assert figures["Porsi dari optimum"].value == pytest.approx(0.1326)
+    assert figures["Porsi dari optimum"].number_format == FORMAT_PERCENT
+    assert figures["Biaya pilihan audit"].value == 3_400_000_000
+    assert figures["Biaya pilihan audit"].number_format == FORMAT_IDR
+    assert figures["Desa yang diaudit"].value == f"Muara Toyu; {HOSTILE_NAME}"
+    assert figures["Lokasi optimum"].value == "C004 (Desa X)"
+    assert figures["Jumlah menara optimum"].value == 2
+    assert figures["Jumlah menara optimum"].number_format == "#,##0"
+    assert "Persen dari optimum (%)" not in figures and "Model radio" not in figures
+    # Text from data is guarded against formula injection here too.
+    assert figures["Desa yang hanya dilayani optimum"].value == "'" + FORMULA_NAME
+    assert not [c.coordinate for row in sheet.iter_rows() for c in row if c.data_type == "f"]
+
+
+def test_audit_sheet_in_english_and_missing_audit_columns_refused(plan_result, tmp_path):
+    result = with_changes(plan_result, audit=make_audit(), audit_summary=None)
+    book = openpyxl.load_workbook(write_report_xlsx(result, tmp_path / "r.xlsx", lang="en"))
+    assert book.sheetnames[4] == "Audit"
+    header, cols = _sheet_table(book["Audit"], "Audit site ID")
+    assert "Site source" in cols
+    assert book["Audit"].max_row == header + 2  # no figures without an audit summary
+    broken = with_changes(plan_result, audit=make_audit().drop(columns="source"))
+    with pytest.raises(OutputError, match="source"):
+        write_report_xlsx(broken, tmp_path / "broken.xlsx")
+
+
+def test_nan_audit_figures_are_left_empty(plan_result, tmp_path):
+    result = with_changes(plan_result, audit=make_audit(),
+                          audit_summary={"optimum_gap": math.nan, "share_of_optimum": 1.0})
+    sheet = openpyxl.load_workbook(write_report_xlsx(result, tmp_path / "r.xlsx"))["Audit"]
+    header, _ = _sheet_table(sheet, "ID lokasi audit")
+    figures = {row[0].value: row[1].value for row in sheet.iter_rows(min_row=header + 3)
+               if row[0].value}
+    assert figures["Celah optimalitas optimum"] is None
+    assert figures["Porsi dari optimum"] == 1.0
