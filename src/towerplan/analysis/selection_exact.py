@@ -9,9 +9,12 @@ the demand classes they can newly cover. Every step below keeps at least one opt
    nothing, or *dominated* (another allowed site of the same group covers a superset for no
    more money) go; classes are merged again. A class covered by one site only adds its weight
    to that site's objective coefficient instead of a variable and a row (:func:`_lp_parts`).
-2. **Incumbent**: the cost-ratio greedy, improved by add and swap moves (:func:`local_search`).
-3. **Root bound** (:class:`Relaxation`): the LP relaxation, solved once by the interior point
-   method and warm-started by dual simplex for further budgets. Any dual vector gives a
+2. **Incumbent**: the cost-ratio greedy, the LP rounded down and the previous budget's optimum,
+   each improved by add and swap moves (:func:`local_search`), then by taking one site out
+   and refilling.
+3. **Root bound** (:class:`Relaxation`): the LP relaxation with the row "at most as many sites
+   as the budget buys", solved once by the interior point method and warm-started by dual
+   simplex for further budgets. Any dual vector gives a
    Lagrangian bound ``L``; with reduced costs ``d`` a site whose bound with ``x_j = 1`` cannot
    beat the incumbent is fixed to 0, and one that cannot do without is fixed to 1 (reduced-cost
    fixing; Nemhauser and Wolsey 1988, section II.5.1).
@@ -540,6 +543,8 @@ def solve_core(core: Core, budget: float, relax: Relaxation | None, starts: list
         cand = local_search(core, budget, start)
         if core.value(cand) > value:
             incumbent, value = cand, core.value(cand)
+    if bound > value + _tol(value):
+        incumbent, value = _drop_and_refill(core, budget, incumbent, value)
     if bound <= value + _tol(value):
         return CoreSolution(tuple(sorted(incumbent)), value, value, "Optimal (root bound)")
     free = np.flatnonzero(with_1 > value + _tol(value))
@@ -560,6 +565,26 @@ def solve_core(core: Core, budget: float, relax: Relaxation | None, starts: list
         return CoreSolution(tuple(sorted(incumbent)), value, min(limit, bound),
                             "Time limit reached")
     return replace(sol, bound=min(sol.bound, bound))
+
+
+def _drop_and_refill(core: Core, budget: float, sites: list[int], value: float,
+                     passes: int = 2) -> tuple[list[int], float]:
+    """Take one site out, refill by the ratio rule, then swap; keep the best (1-k moves)."""
+    af = core.a.astype(np.float64)
+    for _ in range(passes):
+        better = False
+        for out in list(sites):
+            rest = [j for j in sites if j != out]
+            cnt = np.zeros(core.a.shape[1])
+            for j in rest:
+                cnt[core.a.indices[core.a.indptr[j]:core.a.indptr[j + 1]]] += 1
+            cand = local_search(core, budget, _fill(core, af, budget, rest, cnt))
+            if core.value(cand) > value + _tol(value):
+                sites, value, better = cand, core.value(cand), True
+                break
+        if not better:
+            break
+    return sites, value
 
 
 def _rounded(core: Core, budget: float, x: np.ndarray) -> list[int]:

@@ -182,6 +182,20 @@ def test_local_search_improves_within_budget_and_group_limit() -> None:
         assert len(set(found)) == len(found)
 
 
+def test_drop_and_refill_never_worsens_and_stays_in_budget() -> None:
+    from towerplan.analysis.selection_exact import _drop_and_refill
+
+    for seed in range(8):
+        a, w, c = _nested_instance(400 + seed, n_sites=14, n_dem=50)
+        cls, wc, village = aggregate_demand(a, w)
+        core = Core(np.arange(14), cls, wc, village, c)
+        start = [0]
+        sites, value = _drop_and_refill(core, 5.0, start, core.value(start))
+        assert value == pytest.approx(core.value(sites))
+        assert value >= core.value(start)
+        assert c[sites].sum() <= 5.0 + 1e-9
+
+
 def _reference_milp(a: sp.csr_matrix, w: np.ndarray, c: np.ndarray, budget: float) -> float:
     """Textbook model without any reduction, through scipy.optimize.milp."""
     n, m = a.shape

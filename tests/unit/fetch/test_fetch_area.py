@@ -27,6 +27,8 @@ from towerplan.fetch.http import DownloadError, MissingFromCacheError
 from towerplan.fetch.tiles import COPERNICUS_DEM, WORLDCOVER, copernicus_dem_tile
 from towerplan.scenario import Scenario
 
+REGISTER = Path(__file__).resolve().parents[3] / "data" / "villages" / "paser_register.csv"
+
 PASER = Area("kabupaten", name="Paser")
 FILES = ("osm.gpkg", "towers.csv", "settlements.csv", "dem.tif", "landcover.tif",
          "sources.json", "scenario.toml")
@@ -248,7 +250,7 @@ def test_non_empty_output_is_refused_before_any_request(
 def test_kecamatan_by_code_keeps_its_villages(server: FakeServer, tmp_path: Path,
                                               policy: RetryPolicy) -> None:
     publish_area(server, tmp_path)
-    area = area_from_options(code="64.01.05")  # Kuaro in the register
+    area = area_from_options(code="64.01.05", register=REGISTER)  # Kuaro in the register
     result = _fetch(server, tmp_path, policy, area=area)
     query = overpass_query_of(server.hits("/api/interpreter")[0])
     assert 'Paser$",i]->.p0;' in query and 'Kuaro$",i]->.target;' in query
