@@ -543,7 +543,7 @@ def solve_core(core: Core, budget: float, relax: Relaxation | None, starts: list
         cand = local_search(core, budget, start)
         if core.value(cand) > value:
             incumbent, value = cand, core.value(cand)
-    if bound > value + _tol(value):
+    if _tight(bound, value):
         incumbent, value = _drop_and_refill(core, budget, incumbent, value)
     if bound <= value + _tol(value):
         return CoreSolution(tuple(sorted(incumbent)), value, value, "Optimal (root bound)")
