@@ -6,13 +6,14 @@ import csv
 import io
 import math
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
-from towerplan.errors import InputFileError
+from towerplan.errors import InputDataError, InputFileError
 
-__all__ = ["MAX_HEIGHT_M", "field", "find_column", "parse_heights", "parse_number",
-           "read_csv_records"]
+__all__ = ["MAX_HEIGHT_M", "CsvTable", "field", "find_column", "parse_heights", "parse_number",
+           "read_csv_records", "read_csv_table"]
 
 #: Largest antenna height accepted from a file, m.
 MAX_HEIGHT_M = 500.0
@@ -102,3 +103,34 @@ def parse_heights(records: list[tuple[int, list[str]]], index: int | None, decim
                             f"(0 < height <= {MAX_HEIGHT_M:g})")
         heights[k] = value
     return heights, defaulted
+
+
+class CsvTable(NamedTuple):
+    """A CSV file split into its header and data records (see :func:`read_csv_table`)."""
+
+    header: list[str]
+    """Column names, lower case."""
+    columns: list[str]
+    """Column names as written, for messages."""
+    records: list[tuple[int, list[str]]]
+    """Data records with their line numbers."""
+    delimiter: str
+
+
+def read_csv_table(path: Path, *, what: str, expected: str) -> CsvTable:
+    """:func:`read_csv_records` with the first record taken as the header.
+
+    Raises
+    ------
+    InputFileError
+        As :func:`read_csv_records`.
+    InputDataError
+        If the file holds no record at all; the message ends with *expected* (e.g.
+        ``"expected a header such as 'lon,lat'"``).
+    """
+    rows, delimiter = read_csv_records(path, what=what)
+    if not rows:
+        msg = f"{path}: file is empty; {expected}"
+        raise InputDataError(msg, problems=(msg,))
+    columns = rows[0][1]
+    return CsvTable([h.lower() for h in columns], columns, rows[1:], delimiter)

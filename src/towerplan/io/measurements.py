@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from towerplan.errors import InputDataError
-from towerplan.io.csvfile import find_column, parse_number, read_csv_records
+from towerplan.io.csvfile import find_column, parse_number, read_csv_table
 from towerplan.io.report import LayerReport
 from towerplan.io.villages import problems_message
 
@@ -67,19 +67,15 @@ def read_measurements(path: str | Path) -> tuple[pd.DataFrame, LayerReport]:
     """
     started = time.perf_counter()
     path = Path(path)
-    rows, delimiter = read_csv_records(path, what="measurements")
-    if not rows:
-        msg = f"{path}: file is empty; expected a header 'lon,lat,rsrp_dbm[,site_id]'"
-        raise InputDataError(msg, problems=(msg,))
-    header = [h.lower() for h in rows[0][1]]
-    records = rows[1:]
+    header, columns_found, records, delimiter = read_csv_table(
+        path, what="measurements", expected="expected a header 'lon,lat,rsrp_dbm[,site_id]'")
     columns = {name: find_column(header, aliases)
                for name, aliases in zip(MEASUREMENT_COLUMNS, (_LON, _LAT, _RSRP, _SITE),
                                         strict=True)}
     missing = [name for name in MEASUREMENT_COLUMNS[:3] if columns[name] is None]
     if missing:
         msg = (f"{path}: column(s) {', '.join(missing)} missing; columns found: "
-               f"{', '.join(rows[0][1])}; expected lon,lat,rsrp_dbm[,site_id] (or longitude, "
+               f"{', '.join(columns_found)}; expected lon,lat,rsrp_dbm[,site_id] (or longitude, "
                "latitude, rsrp)")
         raise InputDataError(msg, problems=(msg,))
     table, problems = _parse(records, columns, decimal_comma=delimiter != ",")

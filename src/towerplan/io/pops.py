@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from towerplan.errors import InputDataError
-from towerplan.io.csvfile import find_column, parse_number, read_csv_records
+from towerplan.io.csvfile import find_column, parse_number, read_csv_table
 from towerplan.io.report import LayerReport
 from towerplan.io.villages import problems_message
 from towerplan.outputs.columns import POP_COLUMNS
@@ -56,17 +56,13 @@ def read_pops(path: str | Path) -> tuple[gpd.GeoDataFrame, LayerReport]:
         bad capacity or a duplicate id.
     """
     path = Path(path)
-    rows, delimiter = read_csv_records(path, what="points of presence")
-    if not rows:
-        msg = f"{path}: file is empty; expected a header such as 'pop_id,lon,lat,kind'"
-        raise InputDataError(msg, problems=(msg,))
-    header = [h.lower() for h in rows[0][1]]
+    header, columns, records, delimiter = read_csv_table(
+        path, what="points of presence", expected="expected a header such as 'pop_id,lon,lat,kind'")
     ilon, ilat = find_column(header, _LON), find_column(header, _LAT)
     if ilon is None or ilat is None:
         msg = (f"{path}: points of presence need lon and lat columns; columns found: "
-               f"{', '.join(rows[0][1])}")
+               f"{', '.join(columns)}")
         raise InputDataError(msg, problems=(msg,))
-    records = rows[1:]
     comma = delimiter != ","
     problems: list[str] = []
     notes: list[str] = []

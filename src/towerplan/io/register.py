@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from towerplan.errors import InputDataError
-from towerplan.io.csvfile import find_column, read_csv_records
+from towerplan.io.csvfile import field, find_column, read_csv_records, read_csv_table
 from towerplan.io.report import LayerReport
 from towerplan.io.villages import KEMENDAGRI_CODE, problems_message
 
@@ -618,11 +618,8 @@ def read_register(path: str | Path) -> tuple[pd.DataFrame, LayerReport]:
         Naming a missing code or name column, and listing every empty or duplicate code.
     """
     path = Path(path)
-    records, _ = read_csv_records(path, what="register")
-    if not records:
-        msg = f"{path}: file is empty; expected code,name,district_code,district"
-        raise InputDataError(msg, problems=(msg,))
-    header = [h.lower() for h in records[0][1]]
+    header, _, records, _ = read_csv_table(
+        path, what="register", expected="expected code,name,district_code,district")
     icode, iname = find_column(header, _CODE_COLUMNS), find_column(header, _NAME_COLUMNS)
     if icode is None or iname is None:
         msg = (f"{path}: no {'code' if icode is None else 'name'} column; columns found: "
@@ -631,13 +628,13 @@ def read_register(path: str | Path) -> tuple[pd.DataFrame, LayerReport]:
 
     def column(names: tuple[str, ...]) -> list[str]:
         i = find_column(header, names)
-        return ["" if i is None or i >= len(f) else f[i] for _, f in records[1:]]
+        return ["" if i is None or i >= len(f) else f[i] for _, f in records]
 
     frame = _register_frame(pd.DataFrame({
         "code": column(_CODE_COLUMNS), "name": column(_NAME_COLUMNS),
         "district_code": column(_DISTRICT_CODE_COLUMNS), "district": column(_DISTRICT_COLUMNS),
         "kind": column(_KIND_COLUMNS)}))
-    lines = [line for line, _ in records[1:]]
+    lines = [line for line, _ in records]
     problems = [f"line {lines[i]}: empty code" for i in np.flatnonzero(frame["code"] == "")]
     problems += [f"line {lines[i]}: empty name" for i in np.flatnonzero(frame["name"] == "")]
     counts = frame.loc[frame["code"] != "", "code"].value_counts()
@@ -676,9 +673,6 @@ def read_village_mapping(path: str | Path) -> tuple[MappingRow, ...]:
                f"{', '.join(header) or 'none'}")
         raise InputDataError(msg, problems=(msg,))
     idistrict = find_column(header, _DISTRICT_COLUMNS)
-
-    def field(values: list[str], i: int | None) -> str:
-        return values[i] if i is not None and i < len(values) else ""
 
     rows = [MappingRow(field(f, iname), field(f, idistrict), field(f, icode), line)
             for line, f in records[1:] if field(f, icode)]

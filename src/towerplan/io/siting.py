@@ -23,7 +23,13 @@ import shapely
 
 from towerplan.analysis.costs import COST_PARTS
 from towerplan.errors import InputDataError
-from towerplan.io.csvfile import find_column, parse_heights, parse_number, read_csv_records
+from towerplan.io.csvfile import (
+    find_column,
+    parse_heights,
+    parse_number,
+    read_csv_records,
+    read_csv_table,
+)
 from towerplan.io.report import LayerReport
 from towerplan.io.villages import problems_message, read_vector
 
@@ -194,15 +200,11 @@ def read_sites(path: str | Path, *, what: str = "candidates", id_prefix: str = "
         Listing every bad line: coordinates, heights, costs, empty or duplicate ids.
     """
     path = Path(path)
-    rows, delimiter = read_csv_records(path, what=what)
-    if not rows:
-        msg = f"{path}: file is empty; expected a header such as 'lon,lat,site_id,height_m'"
-        raise InputDataError(msg, problems=(msg,))
-    header = [h.lower() for h in rows[0][1]]
-    records = rows[1:]
+    header, columns, records, delimiter = read_csv_table(
+        path, what=what, expected="expected a header such as 'lon,lat,site_id,height_m'")
     ilon, ilat = find_column(header, _LON), find_column(header, _LAT)
     if ilon is None or ilat is None:
-        msg = (f"{path}: no coordinate columns; columns found: {', '.join(rows[0][1])}; "
+        msg = (f"{path}: no coordinate columns; columns found: {', '.join(columns)}; "
                "expected lon,lat[,site_id,height_m,cost_total_idr]")
         raise InputDataError(msg, problems=(msg,))
     comma = delimiter != ","
@@ -378,17 +380,13 @@ def read_cost_overrides(path: str | Path) -> tuple[pd.DataFrame, LayerReport]:
         values that are not zero or positive rupiah.
     """
     path = Path(path)
-    rows, delimiter = read_csv_records(path, what="cost overrides")
-    if not rows:
-        msg = f"{path}: file is empty; expected a header such as 'site_id,cost_total_idr'"
-        raise InputDataError(msg, problems=(msg,))
-    header = [h.lower() for h in rows[0][1]]
-    records = rows[1:]
+    header, columns, records, delimiter = read_csv_table(
+        path, what="cost overrides", expected="expected a header such as 'site_id,cost_total_idr'")
     problems: list[str] = []
     iid = find_column(header, ("site_id",))
     found = [c for c in COST_COLUMNS if c in header]
     if iid is None or not found:
-        msg = (f"{path}: columns found: {', '.join(rows[0][1])}; expected site_id and at least "
+        msg = (f"{path}: columns found: {', '.join(columns)}; expected site_id and at least "
                f"one of {', '.join(COST_COLUMNS)}")
         raise InputDataError(msg, problems=(msg,))
     ids = _ids(records, iid, "", problems, [])
