@@ -14,14 +14,21 @@ the demand classes they can newly cover. Every step below keeps at least one opt
    and refilling.
 3. **Root bound** (:class:`Relaxation`): the LP relaxation with the row "at most as many sites
    as the budget buys", solved once by the interior point method and warm-started by dual
-   simplex for further budgets. Any dual vector gives a
-   Lagrangian bound ``L``; with reduced costs ``d`` a site whose bound with ``x_j = 1`` cannot
-   beat the incumbent is fixed to 0, and one that cannot do without is fixed to 1 (reduced-cost
-   fixing; Nemhauser and Wolsey 1988, section II.5.1).
-4. **Kernel**: the sites with the best bounds are solved as a small MILP for a better
-   incumbent, which fixes more sites.
-5. **Proof**: HiGHS solves the MILP over the sites left free, started from the incumbent, to
-   a relative gap of 0.
+   simplex for further budgets. Any dual vector gives a Lagrangian bound ``L``; with reduced
+   costs ``d`` a site whose bound with ``x_j = 1`` cannot beat the incumbent is fixed to 0,
+   and one that cannot do without is fixed to 1 (reduced-cost fixing; Nemhauser and Wolsey
+   1988, section II.5.1).
+4. **Split by the number of sites** (:func:`_count_branches`): the LP optimum mixes two
+   counts (say 11.7 sites: part cheap, part dear), so its bound lies above the bound of each
+   whole count. Every selection has a whole number of sites k, so the problem splits into
+   one subproblem per k with ``sum x_j = k``. The LP value is concave in k, so only the
+   counts around the LP's own count whose bound beats the incumbent are kept; on the
+   benchmark this removes most of the root gap (22.1 bn: 2.1 % -> 0.4 %) and all but one or
+   two counts.
+5. **Kernel**: per kept count, the LP support and the sites with the best bounds are solved
+   as a small MILP for a better incumbent, which fixes more sites.
+6. **Proof**: per kept count, from the best bound down, HiGHS solves the MILP over the sites
+   left free, started from the incumbent, to a relative gap of 0.
 
 References
 ----------
@@ -457,8 +464,12 @@ class Relaxation:
         self.seconds = 0.0
         self.x = np.zeros(core.n_sites)
 
-    def bounds(self, budget: float) -> tuple[float, np.ndarray, np.ndarray] | None:
+    def bounds(self, budget: float, count: tuple[int, int] | None = None
+               ) -> tuple[float, np.ndarray, np.ndarray] | None:
         """Lagrangian bound of the maximisation at *budget* and the bounds with x_j fixed.
+
+        *count* = (lo, hi) limits the number of sites chosen (default: at most as many as the
+        budget buys).
 
         Returns
         -------
@@ -477,8 +488,9 @@ class Relaxation:
             self._h.changeColsBounds(core.n_sites, np.arange(core.n_sites, dtype=np.int32),
                                      np.zeros(core.n_sites), up_x)
             self._h.setOptionValue("solver", "simplex")
+        lo, hi = (0, max_sites(core.c, budget)) if count is None else count
         self._h.changeRowBounds(0, -highspy.kHighsInf, float(budget))
-        self._h.changeRowBounds(1, -highspy.kHighsInf, float(max_sites(core.c, budget)))
+        self._h.changeRowBounds(1, float(lo), float(hi))
         _run(self._h)
         self.seconds += time.perf_counter() - t0
         if self._h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
@@ -488,7 +500,8 @@ class Relaxation:
         row_dual = np.asarray(solution.row_dual, dtype=float)
         lower = self.parts.row_lower.copy()
         upper = self.parts.row_upper.copy()
-        upper[:2] = budget, max_sites(core.c, budget)
+        upper[:2] = budget, hi
+        lower[1] = lo
         return lagrangian_bounds(self.parts.matrix, self.parts.cost, up_x, lower, upper,
                                  row_dual)
 
@@ -518,7 +531,7 @@ def lagrangian_bounds(matrix: sp.csc_matrix, cost: np.ndarray, up_x: np.ndarray,
 
 def solve_core(core: Core, budget: float, relax: Relaxation | None, starts: list[list[int]],
                time_limit_s: float | None = None) -> CoreSolution | None:
-    """Best selection of the core within *budget* (module docstring, steps 2 to 5).
+    """Best selection of the core within *budget* (module docstring, steps 2 to 6).
 
     On plain cores (no minimum shares) the greedy selection and *starts* (selections in core
     indices, e.g. the optimum of a smaller budget) are improved by :func:`local_search` and
@@ -534,7 +547,7 @@ def solve_core(core: Core, budget: float, relax: Relaxation | None, starts: list
     b = relax.bounds(budget)
     if b is None:  # cannot happen without shares; prove on the whole core
         return _mip(core, np.arange(core.n_sites), budget, None, _left(time_limit_s, t0))
-    bound, with_1, with_0 = b
+    bound = b[0]
     incumbent: list[int] = []
     value = 0.0
     for start in [*starts, greedy_core(core, budget), _rounded(core, budget, relax.x)]:
@@ -547,24 +560,63 @@ def solve_core(core: Core, budget: float, relax: Relaxation | None, starts: list
         incumbent, value = _drop_and_refill(core, budget, incumbent, value)
     if bound <= value + _tol(value):
         return CoreSolution(tuple(sorted(incumbent)), value, value, "Optimal (root bound)")
-    free = np.flatnonzero(with_1 > value + _tol(value))
-    log.debug("root bound %.6g, incumbent %.6g, %d of %d sites free, %.2f s", bound, value,
-              len(free), core.n_sites, time.perf_counter() - t0)
-    if _tight(bound, value) and len(free) > 40 + 5 * len(incumbent):
-        incumbent, value, free = _kernel(core, budget, incumbent, value, with_1, free,
-                                         _left(time_limit_s, t0))
-    rows = np.union1d(free, incumbent).astype(np.int64)
-    must = np.intersect1d(np.flatnonzero(with_0 <= value - _tol(value)), rows)
-    log.debug("proof over %d sites (%d fixed to 1), incumbent %.6g, %.2f s", len(rows),
-              len(must), value, time.perf_counter() - t0)
-    sol = _mip(core, rows, budget, incumbent, _left(time_limit_s, t0), must)
-    log.debug("proof done: %.6g, %.2f s", -_INF if sol is None else sol.value,
-              time.perf_counter() - t0)
-    if sol is None or sol.value < value:  # HiGHS stopped early; the incumbent stands
-        limit = max(bound, value) if sol is None else max(sol.bound, value)
-        return CoreSolution(tuple(sorted(incumbent)), value, min(limit, bound),
+    log.debug("root bound %.6g, incumbent %.6g, %.2f s", bound, value, time.perf_counter() - t0)
+    branches = _count_branches(core, budget, relax, value)
+    if not branches:
+        return CoreSolution(tuple(sorted(incumbent)), value, value, "Optimal (count bounds)")
+    proven = value
+    stopped = False
+    branches.sort(key=lambda b: -b[1])
+    for k, bound_k, with_1, _, x in branches:
+        if bound_k > value + _tol(value):
+            incumbent, value = _kernel(core, budget, k, incumbent, value, with_1, x,
+                                       _left(time_limit_s, t0))
+    for k, bound_k, with_1, with_0, _ in branches:
+        if bound_k <= value + _tol(value):
+            continue
+        given = incumbent if len(incumbent) == k else None
+        rows = np.flatnonzero(with_1 > value + _tol(value))
+        if given is not None:
+            rows = np.union1d(rows, given).astype(np.int64)
+        must = np.intersect1d(np.flatnonzero(with_0 <= value - _tol(value)), rows)
+        log.debug("%d sites: bound %.6g, proof over %d sites (%d fixed to 1), incumbent %.6g",
+                  k, bound_k, len(rows), len(must), value)
+        sol = _mip(core, rows, budget, given, _left(time_limit_s, t0), must, count=k)
+        if sol is not None and sol.value > value:
+            incumbent, value = list(sol.sites), sol.value
+        if sol is not None and sol.status.lower() != "optimal":
+            stopped = True
+            proven = max(proven, min(sol.bound, bound_k))
+    log.debug("proof done: %.6g, %.2f s", value, time.perf_counter() - t0)
+    if stopped:
+        return CoreSolution(tuple(sorted(incumbent)), value, min(max(proven, value), bound),
                             "Time limit reached")
-    return replace(sol, bound=min(sol.bound, bound))
+    return CoreSolution(tuple(sorted(incumbent)), value, value, "Optimal")
+
+
+def _count_branches(core: Core, budget: float, relax: Relaxation, value: float
+                    ) -> list[tuple[int, float, np.ndarray, np.ndarray, np.ndarray]]:
+    """Selections split by their number of sites k, each with its LP bound (cardinality split).
+
+    The LP with "at most K sites" mixes a cheaper and a dearer number of sites, so its bound
+    lies above the bound of every whole number k; fixing sum x_j = k removes that slack.
+    The LP value v(k) is concave in k (a right-hand side parameter) and largest at the LP
+    optimum's count s = sum x_j, so counts are tried from s upwards and from s downwards,
+    each direction stopping at the first k whose bound cannot beat *value*. *relax* must
+    hold the solution of the budget's LP without a count (``relax.x``). Returns (k, bound,
+    bound_with_1, bound_with_0, LP solution x) for each count whose bound beats *value*.
+    """
+    top = max_sites(core.c, budget)
+    s = float(relax.x.sum())
+    first = min(top, max(1, int(np.ceil(s - 1e-6))))
+    out = []
+    for counts in (range(first, top + 1), range(first - 1, 0, -1)):
+        for k in counts:
+            eq = relax.bounds(budget, (k, k))
+            if eq is None or eq[0] <= value + _tol(value):
+                break
+            out.append((k, *eq, relax.x.copy()))
+    return out
 
 
 def _drop_and_refill(core: Core, budget: float, sites: list[int], value: float,
@@ -612,24 +664,38 @@ def _left(limit_s: float | None, t0: float) -> float | None:
     return None if limit_s is None else max(0.1, limit_s - (time.perf_counter() - t0))
 
 
-def _kernel(core: Core, budget: float, incumbent: list[int], value: float,
-            with_1: np.ndarray, free: np.ndarray, limit_s: float | None
-            ) -> tuple[list[int], float, np.ndarray]:
-    """Small MILP over the most promising free sites for a better incumbent (step 4)."""
-    k = 40 + 5 * len(incumbent)
-    best = free[np.argsort(-with_1[free], kind="stable")[:k]]
-    rows = np.union1d(best, incumbent)
-    limit = 2.0 + 0.1 * len(rows) if limit_s is None else min(limit_s / 3, 2.0 + 0.1 * len(rows))
-    sol = _mip(core, rows, budget, incumbent, limit)
+def _kernel(core: Core, budget: float, k: int, incumbent: list[int], value: float,
+            with_1: np.ndarray, x: np.ndarray, limit_s: float | None
+            ) -> tuple[list[int], float]:
+    """Best selection of *k* sites among a kernel of promising sites (a better incumbent).
+
+    The kernel is the LP's support, the incumbent and the sites with the best bounds
+    *with_1*, solved as a small MILP with a short time limit and polished by local search.
+    """
+    free = np.flatnonzero(with_1 > value + _tol(value))
+    size = max(2 * k + 10, int(np.count_nonzero(x > 1e-6)))
+    best = free[np.argsort(-with_1[free], kind="stable")[:size]]
+    rows = np.union1d(np.union1d(best, np.flatnonzero(x > 1e-6)), incumbent).astype(np.int64)
+    if len(rows) >= len(free) + len(incumbent):
+        return incumbent, value
+    limit = 1.0 + 0.02 * len(rows)
+    sol = _mip(core, rows, budget, incumbent if len(incumbent) == k else None,
+               limit if limit_s is None else min(limit_s / 3, limit), count=k)
     if sol is not None and sol.value > value:
         cand = local_search(core, budget, list(sol.sites))
-        incumbent, value = cand, core.value(cand)
-    return incumbent, value, np.flatnonzero(with_1 > value + _tol(value))
+        if core.value(cand) > sol.value:
+            return cand, core.value(cand)
+        return list(sol.sites), sol.value
+    return incumbent, value
 
 
 def _mip(core: Core, rows: np.ndarray, budget: float, incumbent: list[int] | None,
-         limit_s: float | None, must: np.ndarray | None = None) -> CoreSolution | None:
-    """HiGHS MILP over core sites *rows* (others fixed to 0), started from *incumbent*."""
+         limit_s: float | None, must: np.ndarray | None = None, count: int | None = None
+         ) -> CoreSolution | None:
+    """HiGHS MILP over core sites *rows* (others fixed to 0), started from *incumbent*.
+
+    *count*, when given, is the exact number of sites to choose.
+    """
     import highspy
 
     if len(rows) == 0:
@@ -644,6 +710,8 @@ def _mip(core: Core, rows: np.ndarray, budget: float, incumbent: list[int] | Non
     if limit_s is not None:
         options["time_limit"] = float(limit_s)
     h = _highs(parts, up_x, True, options)
+    if count is not None:
+        h.changeRowBounds(1, float(count), float(count))
     if must is not None and len(must):
         pos = np.searchsorted(rows, must)
         h.changeColsBounds(len(pos), pos.astype(np.int32), np.ones(len(pos)), np.ones(len(pos)))

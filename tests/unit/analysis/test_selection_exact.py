@@ -168,6 +168,44 @@ def test_lagrangian_bounds_hold_for_any_multipliers(seed: int) -> None:
                                           upper, d)[0] for d in duals) + 1e-7
 
 
+def _best_by_count(dense: np.ndarray, w: np.ndarray, c: np.ndarray, budget: float
+                   ) -> dict[int, float]:
+    """Brute force: the best weight covered by exactly k sites within *budget*, per k."""
+    best: dict[int, float] = {}
+    for r in range(dense.shape[0] + 1):
+        for combo in itertools.combinations(range(dense.shape[0]), r):
+            if c[list(combo)].sum() <= budget + 1e-9:
+                hit = dense[list(combo)].any(axis=0)
+                best[r] = max(best.get(r, 0.0), float(w[hit].sum()))
+    return best
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_count_bounds_hold_and_branches_keep_every_count_that_can_win(seed: int) -> None:
+    from towerplan.analysis.selection_exact import _count_branches
+
+    a, w, c = _nested_instance(700 + seed, n_sites=11, n_dem=45)
+    c = np.random.default_rng(seed).uniform(1.0, 2.2, 11)
+    cls, wc, village = aggregate_demand(a, w)
+    core = Core(np.arange(11), cls, wc, village, c)
+    dense = cls.toarray()
+    relax = Relaxation(core)
+    for budget in (3.0, 5.5, 8.0):
+        by_count = _best_by_count(dense, wc, c, budget)
+        for k, best in by_count.items():
+            if k:
+                eq = relax.bounds(budget, (k, k))
+                assert eq is not None and eq[0] >= best - 1e-7, (seed, budget, k)
+        root = relax.bounds(budget)
+        assert root is not None
+        assert root[0] >= max(eq_bound for eq_bound in by_count.values()) - 1e-7
+        for share in (0.8, 0.95, 0.999):
+            value = share * max(by_count.values())
+            ks = {b[0] for b in _count_branches(core, budget, relax, value)}
+            relax.bounds(budget)  # the branches start from the budget's LP without a count
+            assert {k for k, best in by_count.items() if best > value + 1e-9} <= ks
+
+
 def test_local_search_improves_within_budget_and_group_limit() -> None:
     for seed in range(10):
         a, w, c = _nested_instance(200 + seed, n_sites=14, n_dem=50)
