@@ -711,7 +711,8 @@ def sweep(
     quiet: QuietOpt = False,
 ) -> None:
     """Coverage against budget (Rp) for the exact MILP and the greedy rule, with the marginal
-    demand per extra tower. Writes sweep.csv and sweep.png."""
+    demand per extra tower: people gained since the previous budget per tower's worth
+    (costs.tower_idr) of extra money. Writes sweep.csv and sweep.png."""
     from towerplan import jobs
     from towerplan.pipeline import PLAN_STAGES
 

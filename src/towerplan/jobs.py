@@ -342,14 +342,20 @@ def parse_budgets(text: str) -> list[float]:
 def sweep(scenario: Scenario, budgets: Sequence[float], out_dir: str | Path, *,
           overwrite: bool = False, progress: ProgressFn | None = None) -> Any:
     """Coverage against rupiah for the MILP and greedy: ``towerplan sweep`` (sweep.csv,
-    sweep.png). Returns the table."""
+    sweep.png). Returns the table.
+
+    ``marginal_demand_per_extra_tower`` is the MILP's demand gained since the previous budget
+    (the first: since no new tower) per tower's worth (``costs.tower_idr``) of extra budget,
+    so it stays defined when more money buys better rather than more sites.
+    """
     import pandas as pd
 
     def write(staging: Path) -> Any:
         state = current_state(scenario, progress=progress)
         problem = selection_problem(scenario, state, progress=progress)
         rows = []
-        prev_demand, prev_towers = state.units.weight[state.covered].sum(), 0
+        prev_demand, prev_budget = state.units.weight[state.covered].sum(), 0.0
+        tower_idr = scenario.costs.tower_idr
         base = float(prev_demand)
         total = float(state.units.weight.sum())
         if progress is not None:
@@ -360,7 +366,7 @@ def sweep(scenario: Scenario, budgets: Sequence[float], out_dir: str | Path, *,
         for budget, (exact, greedy) in zip(budgets, results, strict=True):
             demand = base + exact.objective
             towers = len(exact.sites)
-            extra = towers - prev_towers
+            extra = (budget - prev_budget) / tower_idr  # towers' worth of extra budget
             rows.append({
                 "budget_idr": budget, "towers_milp": towers, "spent_milp_idr": exact.cost,
                 "demand_covered_milp": round(demand, 3),
@@ -373,7 +379,7 @@ def sweep(scenario: Scenario, budgets: Sequence[float], out_dir: str | Path, *,
                 "marginal_demand_per_extra_tower": round((demand - prev_demand) / extra, 3)
                 if extra > 0 else 0.0,
             })
-            prev_demand, prev_towers = demand, towers
+            prev_demand, prev_budget = demand, budget
         table = pd.DataFrame(rows)
         _write_numeric_csv(table, staging / "sweep.csv")
         _sweep_png(table, staging / "sweep.png", state.units.basis, scenario)

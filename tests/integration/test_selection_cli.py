@@ -38,6 +38,10 @@ def test_candidates_sweep_and_audit(tmp_path: Path, small_scenario: Callable[...
     assert milp == sorted(milp)  # more money never covers less
     assert all(m >= g - 1e-6 for m, g in zip(milp, greedy, strict=True))
     assert all(float(r["spent_milp_idr"]) <= float(r["budget_idr"]) for r in sweep)
+    # demand gained per tower's worth (Rp 1.7 bn, the step here) of extra budget
+    marginal = [float(r["marginal_demand_per_extra_tower"]) for r in sweep]
+    gained = [b - a for a, b in zip(milp[:-1], milp[1:], strict=True)]
+    assert marginal[1:] == pytest.approx(gained, abs=2e-3)
     assert (tmp_path / "s" / "sweep.png").stat().st_size > 0
 
     proc = run_cli("audit", sc, "--villages", "Desa 1,Desa 19", "--out", tmp_path / "a")
