@@ -567,6 +567,7 @@ def solve_core(core: Core, budget: float, relax: Relaxation | None, starts: list
     proven = value
     stopped = False
     branches.sort(key=lambda b: -b[1])
+    log.debug("counts %s, %.2f s", [b[0] for b in branches], time.perf_counter() - t0)
     for k, bound_k, with_1, _, x in branches:
         if bound_k > value + _tol(value):
             incumbent, value = _kernel(core, budget, k, incumbent, value, with_1, x,
@@ -579,8 +580,8 @@ def solve_core(core: Core, budget: float, relax: Relaxation | None, starts: list
         if given is not None:
             rows = np.union1d(rows, given).astype(np.int64)
         must = np.intersect1d(np.flatnonzero(with_0 <= value - _tol(value)), rows)
-        log.debug("%d sites: bound %.6g, proof over %d sites (%d fixed to 1), incumbent %.6g",
-                  k, bound_k, len(rows), len(must), value)
+        log.debug("%d sites: bound %.6g, proof over %d sites (%d fixed to 1), incumbent %.6g,"
+                  " %.2f s", k, bound_k, len(rows), len(must), value, time.perf_counter() - t0)
         sol = _mip(core, rows, budget, given, _left(time_limit_s, t0), must, count=k)
         if sol is not None and sol.value > value:
             incumbent, value = list(sol.sites), sol.value
