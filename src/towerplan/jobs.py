@@ -359,10 +359,11 @@ def sweep(scenario: Scenario, budgets: Sequence[float], out_dir: str | Path, *,
         base = float(prev_demand)
         total = float(state.units.weight.sum())
         if progress is not None:
-            progress(f"selection x {len(budgets)}")
+            progress(f"selection 0/{len(budgets)} budgets")
         results = select_many(scenario, problem.candidates, problem.matrix, state.units,
                               state.covered, budgets,
-                              blank_villages=state.stats["status"].to_numpy() == "blank")
+                              blank_villages=state.stats["status"].to_numpy() == "blank",
+                              progress=progress)
         for budget, (exact, greedy) in zip(budgets, results, strict=True):
             demand = base + exact.objective
             towers = len(exact.sites)

@@ -472,10 +472,12 @@ def select(scenario: Scenario, cands: pd.DataFrame, matrix: Any, units: DemandUn
 
 def select_many(scenario: Scenario, cands: pd.DataFrame, matrix: Any, units: DemandUnits,
                 covered_before: np.ndarray, budgets: Sequence[float],
-                blank_villages: np.ndarray | None = None
+                blank_villages: np.ndarray | None = None,
+                progress: ProgressFn | None = None
                 ) -> list[tuple[SelectionResult, SelectionResult]]:
     """:func:`select` for many budgets; the exact model is prepared once and warm-started
-    from budget to budget (:func:`~towerplan.analysis.selection.select_sites_sweep`)."""
+    from budget to budget (:func:`~towerplan.analysis.selection.select_sites_sweep`).
+    *progress* gets "selection i/n budgets" after each exact solve."""
     sel = scenario.selection
     kwargs = _selection_options(scenario, cands, units, blank_villages)
     costs = cands["cost_total_idr"].to_numpy(float)
@@ -483,8 +485,12 @@ def select_many(scenario: Scenario, cands: pd.DataFrame, matrix: Any, units: Dem
               for b in budgets]
     if sel.method == "greedy":
         return [(g, g) for g in greedy]
+    def step(done: int, total: int) -> None:
+        if progress is not None:
+            progress(f"selection {done}/{total} budgets")
+
     exact = select_sites_sweep(matrix, units.weight, costs, budgets, covered_before,
-                               time_limit_s=sel.time_limit_s, **kwargs)
+                               time_limit_s=sel.time_limit_s, progress=step, **kwargs)
     return list(zip(exact, greedy, strict=True))
 
 

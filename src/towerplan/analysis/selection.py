@@ -25,7 +25,7 @@ from __future__ import annotations
 import itertools
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -364,12 +364,14 @@ def select_sites_sweep(coverage: sp.spmatrix, weights: np.ndarray, costs: np.nda
                        groups: np.ndarray | None = None, max_per_group: int = 0,
                        unit_group: np.ndarray | None = None,
                        min_share: dict[int, float] | None = None,
-                       time_limit_s: float | None = None) -> list[SelectionResult]:
+                       time_limit_s: float | None = None,
+                       progress: Callable[[int, int], None] | None = None
+                       ) -> list[SelectionResult]:
     """Exact selections for many budgets at once (``method="milp"`` of :func:`select_sites`).
 
     Budgets are solved in increasing order on one :class:`SelectionModel`; each result equals
     that of an independent :func:`select_sites` call up to ties between optimal selections.
-    ``time_limit_s`` applies to each budget.
+    ``time_limit_s`` applies to each budget; ``progress(done, total)`` is called after each.
 
     Returns
     -------
@@ -380,8 +382,10 @@ def select_sites_sweep(coverage: sp.spmatrix, weights: np.ndarray, costs: np.nda
                            must_exclude=must_exclude, groups=groups, max_per_group=max_per_group,
                            unit_group=unit_group, min_share=min_share)
     out: dict[int, SelectionResult] = {}
-    for k in np.argsort(np.asarray(budgets, dtype=float), kind="stable"):
+    for done, k in enumerate(np.argsort(np.asarray(budgets, dtype=float), kind="stable"), 1):
         out[int(k)] = model.solve(float(budgets[k]), time_limit_s=time_limit_s)
+        if progress is not None:
+            progress(done, len(budgets))
     return [out[k] for k in range(len(budgets))]
 
 

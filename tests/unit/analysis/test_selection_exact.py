@@ -276,7 +276,10 @@ def test_sweep_equals_independent_solves_in_given_order() -> None:
     covered = np.zeros(a.shape[1], bool)
     covered[::5] = True
     budgets = [9.0, 2.0, 16.0, 0.5, 5.0, 9.0]
-    sweep = select_sites_sweep(a, w, c, budgets, covered, must_exclude=[3])
+    calls: list[tuple[int, int]] = []
+    sweep = select_sites_sweep(a, w, c, budgets, covered, must_exclude=[3],
+                               progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(k, 6) for k in range(1, 7)]
     for budget, res in zip(budgets, sweep, strict=True):
         alone = select_sites(a, w, c, budget, covered, must_exclude=[3])
         assert res.objective == pytest.approx(alone.objective)
