@@ -38,6 +38,7 @@ from towerplan.analysis.candidates import candidate_table
 from towerplan.analysis.costs import COST_PARTS, cost_context, cost_summary
 from towerplan.analysis.selection import (
     SelectionResult,
+    blank_village_shares,
     build_order,
     select_sites,
     select_sites_sweep,
@@ -451,11 +452,9 @@ def _selection_options(scenario: Scenario, cands: pd.DataFrame, units: DemandUni
         "groups": groups, "max_per_group": sel.max_per_kecamatan,
     }
     if sel.min_share_blank_village > 0 and blank_villages is not None:
-        with_demand = np.bincount(units.village, weights=units.weight,
-                                  minlength=len(blank_villages)) > 0
         kwargs["unit_group"] = units.village
-        kwargs["min_share"] = {int(v): sel.min_share_blank_village
-                               for v in np.flatnonzero(blank_villages & with_demand)}
+        kwargs["min_share"] = blank_village_shares(units.village, units.weight, blank_villages,
+                                                   sel.min_share_blank_village)
     return kwargs
 
 

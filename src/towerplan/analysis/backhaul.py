@@ -48,6 +48,8 @@ import scipy.sparse as sp
 from affine import Affine
 from scipy.spatial import cKDTree
 
+from towerplan.analysis.selection import share_targets
+from towerplan.analysis.selection_exact import aggregate_demand
 from towerplan.radio.diffraction import earth_bulge_m, fresnel_radius_m
 from towerplan.radio.models import fspl_db
 from towerplan.radio.profile import sample_bilinear
@@ -559,24 +561,6 @@ class _Layout:
         return self.y + self.n_y
 
 
-def _demand_groups(a: sp.csr_matrix, w: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray]:
-    """Merge demand units covered by the same set of sites (zero weights dropped)."""
-    keep = np.flatnonzero(w > 0)
-    sub = sp.csc_matrix(a[:, keep], dtype=bool)
-    sub.sum_duplicates()
-    sub.sort_indices()
-    first: dict[bytes, int] = {}
-    group = np.empty(len(keep), np.int64)
-    for k in range(len(keep)):
-        key = sub.indices[sub.indptr[k]:sub.indptr[k + 1]].tobytes()
-        group[k] = first.setdefault(key, len(first))
-    reps = np.zeros(len(first), np.int64)
-    reps[group[::-1]] = np.arange(len(keep))[::-1]
-    wg = np.bincount(group, weights=w[keep], minlength=len(first))
-    covered = np.diff(sub.indptr)[reps] > 0
-    return sp.csr_matrix(sub[:, reps[covered]]), wg[covered]
-
-
 def _rows(entries: list[tuple[np.ndarray, np.ndarray, np.ndarray]], n_rows: int,
           n_cols: int) -> sp.csr_matrix:
     r = np.concatenate([e[0] for e in entries]) if entries else np.zeros(0, np.int64)
@@ -650,6 +634,8 @@ def joint_selection(coverage: sp.spmatrix, weights: np.ndarray, covered: np.ndar
                     needs_backhaul: np.ndarray | None = None,
                     must_include: Sequence[int] = (), must_exclude: Sequence[int] = (),
                     groups: np.ndarray | None = None, max_per_group: int = 0,
+                    unit_group: np.ndarray | None = None,
+                    min_share: dict[int, float] | None = None,
                     time_limit_s: float | None = None,
                     start: dict[int, Sequence[tuple[int, int]] | None] | None = None
                     ) -> JointResult:
@@ -658,7 +644,7 @@ def joint_selection(coverage: sp.spmatrix, weights: np.ndarray, covered: np.ndar
     Two stages: the most newly covered demand within the budget, then the least total cost
     of that coverage. Variables: sites x, VSAT s, arcs z (binary), arc flows f and covered
     demand groups y; constraint families: budget, cover, flow conservation, arc activation
-    and arborescence (:func:`_link_rows`), optional group limit.
+    and arborescence (:func:`_link_rows`), optional group limit and minimum village shares.
 
     Parameters
     ----------
@@ -682,9 +668,9 @@ def joint_selection(coverage: sp.spmatrix, weights: np.ndarray, covered: np.ndar
         VSAT cost per site, rupiah.
     needs_backhaul : numpy.ndarray of bool, optional
         False for candidates that need none (co-location on an existing tower).
-    must_include, must_exclude, groups, max_per_group, time_limit_s
+    must_include, must_exclude, groups, max_per_group, unit_group, min_share, time_limit_s
         As in :func:`towerplan.analysis.selection.select_sites` (the time limit applies to
-        each stage).
+        each stage; existing coverage counts towards a village's share).
     start : dict of int to sequence of (int, int), optional
         A known solution to start from (e.g. the per-site plan): chosen candidate ->
         ``(tail, head)`` node pairs of its path (empty = VSAT, None = needs no backhaul).
@@ -706,7 +692,9 @@ def joint_selection(coverage: sp.spmatrix, weights: np.ndarray, covered: np.ndar
     n_sites = a.shape[0]
     needs = np.ones(n_sites, bool) if needs_backhaul is None else np.asarray(needs_backhaul)
     w_eff = np.where(np.asarray(covered, bool), 0.0, np.asarray(weights, float))
-    red, wg = _demand_groups(a, w_eff)
+    shares = share_targets(np.asarray(weights, float), np.asarray(covered, bool), unit_group,
+                           min_share)
+    red, wg, village = aggregate_demand(a, w_eff, None if shares is None else shares.of_unit)
     lay = _Layout(n_sites, len(arcs), len(wg))
     site_of_node = np.full(len(nodes), -1)
     site_of_node[node_of_site] = np.arange(n_sites)
@@ -729,6 +717,11 @@ def joint_selection(coverage: sp.spmatrix, weights: np.ndarray, covered: np.ndar
         n_g = int(g.max()) + 1
         blocks.append((_rows([(g, np.arange(n_sites), np.ones(n_sites))], n_g, lay.size),
                        np.full(n_g, -np.inf), np.full(n_g, float(max_per_group))))
+    if shares is not None:  # sum of covered weight per village >= what it still needs
+        in_v = np.flatnonzero(village >= 0)
+        blocks.append((_rows([(village[in_v], lay.y + in_v, wg[in_v])], len(shares.need),
+                              lay.size), shares.need - shares.tol, np.full(len(shares.need),
+                                                                           np.inf)))
     lower, upper = np.zeros(lay.size), np.ones(lay.size)
     upper[lay.f:lay.y] = big_m
     upper[:n_sites][base > budget_idr] = 0.0

@@ -38,6 +38,7 @@ from towerplan.analysis.backhaul import (
     joint_selection,
     site_paths,
 )
+from towerplan.analysis.selection import blank_village_shares
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -342,10 +343,7 @@ def finish_backhaul(plan: BackhaulPlan, scenario: Scenario, problem: SelectionPr
     runs: dict[str, dict[str, Any] | None] = {"per-site": None, "joint": None}
     joint: JointResult | None = None
     notes: list[str] = []
-    if scenario.selection.min_share_blank_village > 0:
-        notes.append("joint model not solved: it does not support "
-                     "selection.min_share_blank_village")
-    elif b.model == "joint" or b.compare:
+    if b.model == "joint" or b.compare:
         joint = _joint(plan, scenario, problem, start=_own_plan(plan, selection.sites)
                        if selection.cost <= scenario.budget.total_idr + 1e-6 else None)
     chosen = selection
@@ -408,6 +406,11 @@ def _joint(plan: BackhaulPlan, scenario: Scenario, problem: SelectionProblem,
     elif sel.max_per_kecamatan:
         kwargs["groups"] = cands["district_code"].astype(str).to_numpy()
         kwargs["max_per_group"] = sel.max_per_kecamatan
+    if sel.min_share_blank_village > 0:
+        kwargs["unit_group"] = state.units.village
+        kwargs["min_share"] = blank_village_shares(
+            state.units.village, state.units.weight,
+            state.stats["status"].to_numpy() == "blank", sel.min_share_blank_village)
     return joint_selection(problem.matrix, state.units.weight, state.covered, site_idr, budget,
                            plan.nodes, plan.node_of_site, plan.arcs, plan.vsat_idr,
                            needs_backhaul=plan.needs, start=start, **kwargs)

@@ -42,8 +42,8 @@ from towerplan.analysis.selection_exact import (
 )
 from towerplan.errors import InfeasibleSelectionError
 
-__all__ = ["SelectionModel", "SelectionResult", "build_order", "select_sites",
-           "select_sites_sweep"]
+__all__ = ["SelectionModel", "SelectionResult", "blank_village_shares", "build_order",
+           "select_sites", "select_sites_sweep", "share_targets"]
 
 log = logging.getLogger(__name__)
 
@@ -219,7 +219,7 @@ def select_sites(
     group_of = None
     if groups is not None and max_per_group > 0:
         group_of = np.unique(np.asarray(groups), return_inverse=True)[1].ravel()
-    shares = _share_targets(w, done, unit_group, min_share)
+    shares = share_targets(w, done, unit_group, min_share)
     prob = _Problem(a, w_eff, c, float(budget), allowed, forced_in, group_of, max_per_group,
                     shares)
     if method == "milp":
@@ -290,9 +290,9 @@ class SelectionModel:
             self._group_of = np.unique(np.asarray(groups), return_inverse=True)[1].ravel()
             n_groups = int(self._group_of.max()) + 1
             cap = max_per_group - np.bincount(self._group_of[self._forced], minlength=n_groups)
-        self._shares = _share_targets(w, done, unit_group, min_share)
+        self._shares = share_targets(w, done, unit_group, min_share)
         gone = done | _hit(a, self._forced)
-        core_shares = _share_targets(w, gone, unit_group, min_share)
+        core_shares = share_targets(w, gone, unit_group, min_share)
         self._core: Core = reduce_core(
             a, np.where(gone, 0.0, w), c, allowed,
             None if core_shares is None else core_shares.of_unit, self._group_of, cap,
@@ -485,9 +485,20 @@ def _share_problems(n_dem: int, unit_group: np.ndarray | None,
     return problems
 
 
-def _share_targets(w: np.ndarray, done: np.ndarray, unit_group: np.ndarray | None,
-                   min_share: dict[int, float] | None) -> _Shares | None:
-    """Weight each village still needs; villages already at their share are dropped."""
+def blank_village_shares(unit_village: np.ndarray, weights: np.ndarray, blank: np.ndarray,
+                         share: float) -> dict[int, float]:
+    """``min_share`` for every blank village with demand: village row -> *share*."""
+    with_demand = np.bincount(unit_village, weights=weights, minlength=len(blank)) > 0
+    return {int(v): float(share) for v in np.flatnonzero(np.asarray(blank, bool) & with_demand)}
+
+
+def share_targets(w: np.ndarray, done: np.ndarray, unit_group: np.ndarray | None,
+                  min_share: dict[int, float] | None) -> _Shares | None:
+    """Weight each village still needs; villages already at their share are dropped.
+
+    ``min_share`` maps a village (a value of ``unit_group``) to the least share of its
+    weight ``w`` that must be covered, counting units already covered (``done``).
+    """
     if not min_share or unit_group is None:
         return None
     ug = np.asarray(unit_group, dtype=np.int64)

@@ -28,6 +28,7 @@ from towerplan.analysis.backhaul import (
 )
 from towerplan.analysis.backhaul_plan import candidate_pairs
 from towerplan.analysis.selection import select_sites
+from towerplan.errors import InfeasibleSelectionError
 from towerplan.radio.profile import line_of_sight, terrain_profile
 from towerplan.scenario import BackhaulCosts
 
@@ -202,6 +203,32 @@ def test_joint_model_uses_vsat_when_nothing_else_is_feasible() -> None:
     joint, *_ = _joint(2.2e9, must_include=[2], must_exclude=[0, 1])
     assert joint.sites == (2,) and joint.vsat == (2,)
     assert joint.cost_idr == pytest.approx(1.0e9 + VSAT_IDR) and joint.path[2] == ()
+
+
+def test_joint_model_honours_minimum_village_shares() -> None:
+    # Units 0, 1, 2 lie in villages 0, 0, 1. Free choice at 3.5 bn: A and B (20 people).
+    free, *_ = _joint(3.5e9)
+    assert free.sites == (0, 1)
+    village = np.array([0, 0, 1])
+    # Village 1 must be fully covered: C (1.0 bn + VSAT 1.05 bn) leaves 1.45 bn, less than
+    # A (1.0 bn + 0.8 bn hop), so C alone; at 3.9 bn C + A (3.85 bn).
+    ruled, *_ = _joint(3.5e9, unit_group=village, min_share={1: 1.0})
+    assert ruled.sites == (2,) and ruled.objective == 10.0
+    assert ruled.cost_idr == pytest.approx(2.05e9)
+    more, *_ = _joint(3.9e9, unit_group=village, min_share={1: 1.0})
+    assert more.sites == (0, 2) and more.objective == 20.0
+    assert more.cost_idr == pytest.approx(3.85e9)
+    # already covered demand counts towards the share: nothing forces C then
+    nodes, hops = _chain()
+    arcs = backhaul_arcs(nodes, hops, COSTS, relay_sites=True)
+    done = joint_selection(sp.csr_matrix(np.eye(3, dtype=bool)), np.full(3, 10.0),
+                           np.array([False, False, True]), np.full(3, 1.0e9), 3.5e9, nodes,
+                           np.array([2, 3, 4]), arcs, VSAT_IDR, unit_group=village,
+                           min_share={1: 1.0})
+    assert done.sites == (0, 1)
+    # both villages in full cannot be afforded at 2.2 bn: refused, not half-met
+    with pytest.raises(InfeasibleSelectionError):
+        _joint(2.2e9, unit_group=village, min_share={0: 1.0, 1: 1.0})
 
 
 def test_candidate_pairs_respect_kinds_and_distance() -> None:
