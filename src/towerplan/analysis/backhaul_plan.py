@@ -30,14 +30,13 @@ from towerplan.analysis.backhaul import (
     Arcs,
     HopParams,
     HopTable,
-    JointResult,
     Nodes,
     SitePaths,
     backhaul_arcs,
     check_hops,
-    joint_selection,
     site_paths,
 )
+from towerplan.analysis.backhaul_joint import JointResult, joint_selection
 from towerplan.analysis.selection import blank_village_shares
 
 if TYPE_CHECKING:

@@ -22,10 +22,10 @@ from towerplan.analysis.backhaul import (
     backhaul_graph,
     check_hops,
     hop_margin_db,
-    joint_selection,
     site_paths,
     worst_clearance_ratio,
 )
+from towerplan.analysis.backhaul_joint import joint_selection
 from towerplan.analysis.backhaul_plan import candidate_pairs
 from towerplan.analysis.selection import select_sites
 from towerplan.errors import InfeasibleSelectionError
