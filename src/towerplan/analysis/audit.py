@@ -173,7 +173,7 @@ def match_villages(villages: Any, names: Sequence[str]) -> list[int]:
     from rapidfuzz import process
 
     from towerplan.errors import InputDataError
-    from towerplan.io.register import normalise_name
+    from towerplan.io.names import normalise_name
 
     raw_names = villages["name"].astype(str).to_numpy()
     keys_name = np.array([n.strip().casefold() for n in raw_names])

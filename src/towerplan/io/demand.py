@@ -413,7 +413,7 @@ def apportion_district_population(district_codes: pd.Series, districts: pd.Serie
     >>> people.tolist()
     [300.0, 600.0]
     """
-    from towerplan.io.register import normalise_name
+    from towerplan.io.names import normalise_name
 
     by_code = dict(zip(table["district_code"].astype(str), range(len(table)), strict=True))
     by_name = {normalise_name(str(n), level="kecamatan"): k

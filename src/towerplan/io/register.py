@@ -22,7 +22,6 @@ from __future__ import annotations
 import logging
 import math
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -33,6 +32,7 @@ import pandas as pd
 
 from towerplan.errors import InputDataError
 from towerplan.io.csvfile import field, find_column, read_csv_records, read_csv_table
+from towerplan.io.names import name_numbers, normalise, normalise_name, plain_name
 from towerplan.io.report import LayerReport
 from towerplan.io.villages import KEMENDAGRI_CODE, problems_message
 
@@ -50,7 +50,6 @@ __all__ = [
     "match_register",
     "match_scenario",
     "match_villages",
-    "normalise_name",
     "read_register",
     "read_village_mapping",
     "unit_level",
@@ -80,22 +79,6 @@ NOT_IN_REGISTER = "-"
 DEFAULT_MIN_SCORE = 85.0
 DEFAULT_MARGIN = 5.0
 
-_PREFIXES = {
-    "village": frozenset({"desa", "ds", "kelurahan", "kel", "kalurahan", "village"}),
-    "kecamatan": frozenset({"kecamatan", "kec", "kcm", "distrik", "district"}),
-}
-_ABBREVIATIONS = {
-    "sei": "sungai", "sg": "sungai", "sgi": "sungai", "sui": "sungai", "sng": "sungai",
-    "tg": "tanjung", "tj": "tanjung", "tjg": "tanjung", "tgg": "tanjung",
-    "mra": "muara", "bt": "batu", "kp": "kampung", "kpg": "kampung", "gn": "gunung",
-    "gng": "gunung", "tlk": "teluk", "krg": "karang", "smp": "simpang", "spg": "simpang",
-    "pl": "pulau", "dsn": "dusun", "lg": "long",
-}
-_ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6", "vii": "7",
-          "viii": "8", "ix": "9", "x": "10"}
-# Old (pre-1972) spelling and common transliteration variants, rewritten inside words.
-_SPELLING = (("oe", "u"), ("dj", "j"), ("tj", "c"), ("bh", "b"), ("dh", "d"))
-_DOUBLED = re.compile(r"([a-z])\1+")
 _KECAMATAN_CODE = re.compile(r"^\d{2}\.\d{2}\.\d{2}$")
 _GENERATED_CODE = re.compile(r"^V\d{4,}$")
 _METHOD_RANK = {m: k for k, m in enumerate(MATCHED)}
@@ -109,74 +92,6 @@ _KIND_COLUMNS = ("kind", "jenis")
 
 
 # --------------------------------------------------------------------------- names
-
-
-def _tokens(text: str, level: str) -> list[str]:
-    """Lower-case ASCII words of *text*, prefixes dropped, abbreviations and numerals expanded."""
-    folded = unicodedata.normalize("NFKD", text.casefold())
-    ascii_text = "".join(c for c in folded if not unicodedata.combining(c))
-    ascii_text = re.sub(r"['’`]", "", ascii_text)
-    words = re.findall(r"[a-z]+|\d+", ascii_text)
-    prefixes = _PREFIXES.get(level, frozenset())
-    while len(words) > 1 and words[0] in prefixes:
-        words = words[1:]
-    out: list[str] = []
-    for word in words:
-        word = _ABBREVIATIONS.get(word, word)
-        if word in _ROMAN and out:  # a Roman numeral after the first word: "Muara Adang II"
-            out.append(_ROMAN[word])
-            continue
-        for old, new in _SPELLING:
-            word = word.replace(old, new)
-        out.append((word.lstrip("0") or "0") if word.isdigit() else word)
-    return out
-
-
-def normalise_name(text: str, *, level: Literal["village", "kecamatan"] = "village",
-                   compact: bool = True) -> str:
-    """Return the key two spellings of one place name share.
-
-    Parameters
-    ----------
-    text : str
-        A village or kecamatan name as written in some file.
-    level : {"village", "kecamatan"}
-        Which prefixes are dropped: ``Desa``, ``Ds.``, ``Kelurahan``, ``Kel.`` for villages;
-        ``Kecamatan``, ``Kec.`` for kecamatan.
-    compact : bool
-        Without spaces and with doubled letters collapsed (default); ``False`` keeps one space
-        between words (for word-order-insensitive scores).
-
-    Examples
-    --------
-    >>> normalise_name("Ds. Muara-Toyu")
-    'muaratoyu'
-    >>> normalise_name("Kel. Labuang Kallo") == normalise_name("Labuangkallo")
-    True
-    >>> normalise_name("Sei Terik") == normalise_name("Sungai Terik")
-    True
-    >>> normalise_name("Soeweto"), normalise_name("Muara Adang II")
-    ('suweto', 'muaradang2')
-    >>> normalise_name("Kec. Long Kali", level="kecamatan")
-    'longkali'
-    """
-    return _normalise(text, level, compact=compact)
-
-
-def _normalise(text: str, level: str, *, compact: bool = True) -> str:
-    words = _tokens(text, level)
-    if not compact:
-        return " ".join(_DOUBLED.sub(r"\1", w) for w in words)
-    return _DOUBLED.sub(r"\1", "".join(words))
-
-
-def _plain(text: str) -> str:
-    """Case- and spacing-insensitive form used for exact matches."""
-    return " ".join(unicodedata.normalize("NFKC", str(text)).casefold().split())
-
-
-def _numbers(text: str, level: str) -> frozenset[str]:
-    return frozenset(w for w in _tokens(text, level) if w.isdigit())
 
 
 # --------------------------------------------------------------------------- results
@@ -330,9 +245,9 @@ class _Choices:
         names = [str(n) for n in names]
         return cls(np.asarray(codes, dtype=object), np.asarray(names, dtype=object),
                    np.asarray(districts, dtype=object),
-                   np.asarray([_plain(n) for n in names], dtype=object),
-                   np.asarray([_normalise(n, level) for n in names], dtype=object),
-                   np.asarray([_normalise(n, level, compact=False) for n in names],
+                   np.asarray([plain_name(n) for n in names], dtype=object),
+                   np.asarray([normalise(n, level) for n in names], dtype=object),
+                   np.asarray([normalise(n, level, compact=False) for n in names],
                               dtype=object))
 
     def subset(self, mask: np.ndarray) -> _Choices:
@@ -350,13 +265,13 @@ def _scores(query: str, choices: _Choices, level: str) -> np.ndarray:
 
     if not len(choices.code):
         return np.empty(0)
-    compact = _normalise(query, level)
-    spaced = _normalise(query, level, compact=False)
+    compact = normalise(query, level)
+    spaced = normalise(query, level, compact=False)
     by_letters = process.cdist([compact], list(choices.compact), scorer=fuzz.ratio)[0]
     by_words = process.cdist([spaced], list(choices.spaced), scorer=fuzz.token_sort_ratio)[0]
     scores = np.maximum(by_letters, by_words).astype(float)
-    numbers = _numbers(query, level)
-    other = np.array([_numbers(n, level) != numbers for n in choices.name], dtype=bool)
+    numbers = name_numbers(query, level)
+    other = np.array([name_numbers(n, level) != numbers for n in choices.name], dtype=bool)
     scores[other] = 0.0
     return scores
 
@@ -365,10 +280,10 @@ def _match_one(query: str, district: str, choices: _Choices, level: str, *,
                min_score: float, margin: float) -> NameMatch:
     """Match one name against *choices* (exact, normalised, then fuzzy)."""
     base = NameMatch(level, query, district, "unmatched", math.nan)
-    if not _plain(query):
+    if not plain_name(query):
         return replace(base, note="empty name")
-    for method, keys, key in (("exact", choices.plain, _plain(query)),
-                              ("normalised", choices.compact, _normalise(query, level))):
+    for method, keys, key in (("exact", choices.plain, plain_name(query)),
+                              ("normalised", choices.compact, normalise(query, level))):
         hits = np.flatnonzero(keys == key)
         if len(hits) == 1:
             k = int(hits[0])
@@ -433,7 +348,7 @@ def _mapping_lookup(mapping: Sequence[MappingRow], register: pd.DataFrame, level
                 if row.code != NOT_IN_REGISTER and row.code not in known]
     by_name: dict[str, list[MappingRow]] = {}
     for row in mapping:
-        by_name.setdefault(_normalise(row.name, level), []).append(row)
+        by_name.setdefault(normalise(row.name, level), []).append(row)
     if problems:
         raise InputDataError(problems_message("village mapping", problems),
                              problems=tuple(problems))
@@ -518,7 +433,7 @@ def match_register(names: Sequence[str], districts: Sequence[str], register: pd.
     out: list[NameMatch] = []
     for name, district in zip(names, districts, strict=True):
         dm = dmatch.get(district)
-        settled = _from_mapping(by_name.get(_normalise(name, level), []), name, district, dm,
+        settled = _from_mapping(by_name.get(normalise(name, level), []), name, district, dm,
                                 register, level)
         if settled is not None:
             out.append(settled[0])

@@ -9,13 +9,13 @@ import pandas as pd
 import pytest
 
 from towerplan.errors import InputDataError, InputFileError
+from towerplan.io.names import normalise_name
 from towerplan.io.register import (
     MATCH_REPORT_COLUMNS,
     MappingRow,
     apply_register,
     district_register,
     match_register,
-    normalise_name,
     read_register,
     read_village_mapping,
     unit_level,
@@ -338,3 +338,12 @@ def test_apply_register_reports_codes_that_disagree(paser):
     assert len(problems) == 1
     assert "code 64.01.08.2099 in the file but the register entry" in problems[0]
     assert "64.01.08.2008" in problems[0]
+
+
+def test_names_module_doctests_pass() -> None:
+    import doctest
+
+    from towerplan.io import names
+
+    result = doctest.testmod(names)
+    assert result.attempted >= 5 and result.failed == 0
