@@ -17,7 +17,6 @@ from __future__ import annotations
 import base64
 import functools
 import html
-import io
 import json
 import logging
 import math
@@ -53,6 +52,7 @@ from towerplan.outputs.i18n import (
     status_label,
     t,
 )
+from towerplan.outputs.map_rasters import coverage_uri, grid_corners, hillshade, relief_uri
 from towerplan.outputs.styles import (
     LINK_CLASSES,
     RSRP_STOPS,
@@ -65,15 +65,12 @@ from towerplan.outputs.styles import (
 if TYPE_CHECKING:
     import geopandas as gpd
 
-    from towerplan.io.rasters import RasterGrid
     from towerplan.results import PlanResult
 
 __all__ = ["STATUS_COLORS", "hillshade", "rsrp_colors", "write_map"]
 
 log = logging.getLogger(__name__)
 
-#: Longest side of an embedded image, pixels; larger grids are resampled for display.
-_MAX_IMAGE_PX = 1400
 #: Tolerance of the display simplification of village outlines, metres.
 _SIMPLIFY_M = 50.0
 #: Decimals of longitude/latitude in the page (5 decimals ≈ 1 m).
@@ -141,150 +138,6 @@ def write_map(result: PlanResult, path: str | Path, *, lang: str = "id") -> Path
 
 
 # --------------------------------------------------------------------------- rasters
-
-
-def hillshade(elevation_m: np.ndarray, dx_m: float, dy_m: float, *,
-              azimuth_deg: float = 315.0, altitude_deg: float = 45.0) -> np.ndarray:
-    """Return the illumination (0..1) of a north-up elevation grid.
-
-    Parameters
-    ----------
-    elevation_m : numpy.ndarray
-        Elevation, metres; ``nan`` cells take the mean of the grid and come out ``nan``.
-    dx_m, dy_m : float
-        Cell width and height, metres (positive).
-    azimuth_deg : float
-        Direction the light comes from, degrees clockwise from north (default 315, NW).
-    altitude_deg : float
-        Height of the light above the horizon, degrees (default 45).
-
-    Returns
-    -------
-    numpy.ndarray
-        Cosine of the angle between the surface normal and the light, clipped to 0..1.
-
-    Examples
-    --------
-    >>> round(float(hillshade(np.zeros((3, 3)), 30.0, 30.0)[1, 1]), 4)  # flat: sin(45°)
-    0.7071
-    """
-    z = np.asarray(elevation_m, dtype=np.float64)
-    valid = np.isfinite(z)
-    if not valid.any():
-        return np.full(z.shape, np.nan)
-    if min(z.shape) < 2:
-        return np.where(valid, math.sin(math.radians(altitude_deg)), np.nan)
-    slope_rows, slope_cols = np.gradient(np.where(valid, z, np.nanmean(z)), dy_m, dx_m)
-    dz_east, dz_north = slope_cols, -slope_rows  # rows run southwards
-    az, alt = math.radians(azimuth_deg), math.radians(altitude_deg)
-    light = (math.cos(alt) * math.sin(az), math.cos(alt) * math.cos(az), math.sin(alt))
-    norm = np.sqrt(dz_east**2 + dz_north**2 + 1.0)
-    shade = (-dz_east * light[0] - dz_north * light[1] + light[2]) / norm
-    return np.where(valid, np.clip(shade, 0.0, 1.0), np.nan)
-
-
-_SEA_RGB = (170, 206, 230)
-
-
-def _relief_colors(elevation_m: np.ndarray, shade: np.ndarray) -> np.ndarray:
-    """Return RGBA of a hypsometric tint (green lowland to brown hills) times the hillshade.
-
-    Cells at or below 0 m (sea) are drawn flat blue.
-    """
-    z = np.asarray(elevation_m, dtype=np.float64)
-    valid = np.isfinite(z) & np.isfinite(shade)
-    out = np.zeros((*z.shape, 4), dtype=np.uint8)
-    if not valid.any():
-        return out
-    lo, hi = np.percentile(z[valid], [2, 98])
-    frac = np.clip((np.where(valid, z, lo) - lo) / max(hi - lo, 1.0), 0.0, 1.0)
-    stops = np.array([0.0, 0.35, 0.7, 1.0])
-    tint = np.array([(214, 230, 190), (196, 214, 160), (214, 196, 158), (190, 166, 132)], float)
-    light = 0.45 + 0.6 * np.where(valid, shade, 1.0)
-    for band in range(3):  # 6 bits per channel: invisible here, and the PNG compresses better
-        value = np.clip(np.round(np.interp(frac, stops, tint[:, band]) * light), 0, 255)
-        out[..., band] = (value.astype(np.uint8) & 0xFC) | 2
-    sea = valid & (z <= 0.0)
-    out[sea, :3] = _SEA_RGB
-    out[..., 3] = np.where(valid, 255, 0).astype(np.uint8)
-    return out
-
-
-def _corners(transform: Any, cols: int, rows: int) -> tuple[float, float, float, float]:
-    """``(west, south, east, north)`` of a north-up grid, from its affine coefficients."""
-    xs = (transform.c, transform.c + transform.a * cols + transform.b * rows)
-    ys = (transform.f, transform.f + transform.d * cols + transform.e * rows)
-    return min(xs), min(ys), max(xs), max(ys)
-
-
-def _to_web_mercator(grid: RasterGrid, values: np.ndarray, *,
-                     nearest: bool) -> tuple[np.ndarray, list[list[float]]]:
-    """Reproject *values* (on *grid*) to EPSG:3857; return the array and its lat/lon bounds.
-
-    The target has square cells covering the grid's extent with about as many cells as the
-    source, at most ``_MAX_IMAGE_PX`` along a side.
-    """
-    from affine import Affine
-    from pyproj import Transformer
-    from rasterio.warp import Resampling, reproject
-
-    rows, cols = grid.shape
-    to_merc = Transformer.from_crs(grid.crs, 3857, always_xy=True)
-    west, south, east, north = to_merc.transform_bounds(*_corners(grid.transform, cols, rows),
-                                                        densify_pts=21)
-    res = math.sqrt((east - west) * (north - south) / (rows * cols))
-    res = max(res, (east - west) / _MAX_IMAGE_PX, (north - south) / _MAX_IMAGE_PX)
-    width, height = (max(1, math.ceil(span / res)) for span in (east - west, north - south))
-    transform = Affine(res, 0.0, west, 0.0, -res, north)
-    out = np.full((height, width), np.nan, dtype=np.float32)
-    reproject(
-        source=np.asarray(values, dtype=np.float32), destination=out,
-        src_transform=grid.transform, src_crs=grid.crs.to_wkt(), src_nodata=np.nan,
-        dst_transform=transform, dst_crs="EPSG:3857", dst_nodata=np.nan,
-        resampling=Resampling.nearest if nearest else Resampling.bilinear,
-    )
-    west, south, east, north = _corners(transform, width, height)
-    (lon0, lon1), (lat0, lat1) = Transformer.from_crs(3857, 4326, always_xy=True).transform(
-        [west, east], [south, north])
-    return out, [[lat0, lon0], [lat1, lon1]]
-
-
-def _png_data_uri(rgba: np.ndarray) -> str:
-    """Encode an RGBA uint8 array as a PNG data URI."""
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(rgba, dtype=np.uint8)).save(
-        buffer, format="PNG", compress_level=6)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
-def _cell_size_m(grid: RasterGrid) -> tuple[float, float]:
-    """Cell width and height in metres (geographic grids: at the grid's mid-latitude)."""
-    dx, dy = abs(grid.transform.a), abs(grid.transform.e)
-    if grid.crs.is_geographic:
-        _, south, _, north = _corners(grid.transform, grid.shape[1], grid.shape[0])
-        lat = math.radians((south + north) / 2)
-        return dx * 111_320.0 * max(math.cos(lat), 0.01), dy * 110_574.0
-    return dx, dy
-
-
-def _relief_uri(grid: RasterGrid) -> tuple[str, list[list[float]]]:
-    z = np.asarray(grid.array, dtype=np.float64)
-    if grid.nodata is not None and not math.isnan(grid.nodata):
-        z = np.where(z == grid.nodata, np.nan, z)
-    shade = hillshade(z, *_cell_size_m(grid))
-    z_3857, bounds = _to_web_mercator(grid, z, nearest=False)
-    shade_3857, _ = _to_web_mercator(grid, shade, nearest=False)
-    return _png_data_uri(_relief_colors(z_3857, shade_3857)), bounds
-
-
-def _coverage_uri(grid: RasterGrid, threshold_dbm: float) -> tuple[str, list[list[float]]]:
-    values, bounds = _to_web_mercator(grid, grid.array, nearest=True)
-    return _png_data_uri(rsrp_colors(values, threshold_dbm)), bounds
-
-
-# --------------------------------------------------------------------------- text and data
 
 
 def _esc(value: Any) -> str:
@@ -771,7 +624,7 @@ def _map_bounds(result: PlanResult, index: list[Any]) -> list[list[float]]:
         to_ll = Transformer.from_crs(result.dem.crs, 4326, always_xy=True)
         rows, cols = result.dem.shape
         west, south, east, north = to_ll.transform_bounds(
-            *_corners(result.dem.transform, cols, rows))
+            *grid_corners(result.dem.transform, cols, rows))
     return [[float(south), float(west)], [float(north), float(east)]]
 
 
@@ -798,13 +651,13 @@ def _render(result: PlanResult, lang: str) -> str:
                                    ("tp-coverage", 350, False), ("tp-points", 450, True)):
         CustomPane(pane, z_index=z_index, pointer_events=pointer).add_to(fmap)
 
-    relief, relief_bounds = _relief_uri(result.dem)
+    relief, relief_bounds = relief_uri(result.dem)
     ImageOverlay(relief, relief_bounds, name=t("layer.relief", lang), pane="tp-relief",
                  pixelated=False).add_to(fmap)
     TileLayer("OpenStreetMap", name=t("layer.osm", lang), overlay=True, show=False,
               pane="tp-online", opacity=0.85).add_to(fmap)
     for stage, grid in (("before", result.rsrp_before), ("after", result.rsrp_after)):
-        uri, grid_bounds = _coverage_uri(grid, threshold)
+        uri, grid_bounds = coverage_uri(grid, threshold)
         ImageOverlay(uri, grid_bounds, name=t(f"layer.coverage_{stage}", lang),
                      pane="tp-coverage", opacity=0.75, pixelated=False, class_name="tp-crisp",
                      show=stage == "after").add_to(fmap)
