@@ -707,12 +707,14 @@ def sweep(
     = "1.7e9:17e9:1.7e9",
     out_dir: OutOpt = None,
     overwrite: OverwriteOpt = False,
+    lang: LangOpt = None,
     verbose: VerboseOpt = 0,
     quiet: QuietOpt = False,
 ) -> None:
     """Coverage against budget (Rp) for the exact MILP and the greedy rule, with the marginal
     demand per extra tower: people gained since the previous budget per tower's worth
-    (costs.tower_idr) of extra money. Writes sweep.csv and sweep.png."""
+    (costs.tower_idr) of extra money. Writes sweep.csv and sweep.png (both curves and the
+    gain per extra tower, labelled in --lang)."""
     from towerplan import jobs
     from towerplan.pipeline import PLAN_STAGES
 
@@ -721,7 +723,8 @@ def sweep(
     values = jobs.parse_budgets(budgets)
     target = out_dir if out_dir is not None else Path(sc.outputs.dir)
     with _stages((*PLAN_STAGES[:5], "selection"), quiet=quiet) as progress:
-        table = jobs.sweep(sc, values, target, overwrite=overwrite, progress=progress)
+        table = jobs.sweep(sc, values, target, overwrite=overwrite,
+                           lang=lang.value if lang else None, progress=progress)
     if quiet:
         return
     view = Table(title=f"{sc.scenario.title}: coverage vs budget")

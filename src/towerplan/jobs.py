@@ -340,15 +340,21 @@ def parse_budgets(text: str) -> list[float]:
 
 
 def sweep(scenario: Scenario, budgets: Sequence[float], out_dir: str | Path, *,
-          overwrite: bool = False, progress: ProgressFn | None = None) -> Any:
+          overwrite: bool = False, lang: str | None = None,
+          progress: ProgressFn | None = None) -> Any:
     """Coverage against rupiah for the MILP and greedy: ``towerplan sweep`` (sweep.csv,
     sweep.png). Returns the table.
 
     ``marginal_demand_per_extra_tower`` is the MILP's demand gained since the previous budget
     (the first: since no new tower) per tower's worth (``costs.tower_idr``) of extra budget,
-    so it stays defined when more money buys better rather than more sites.
+    so it stays defined when more money buys better rather than more sites. *lang* is the
+    language of sweep.png (default ``scenario.outputs.lang``).
     """
     import pandas as pd
+
+    from towerplan.outputs.i18n import check_lang
+
+    language = check_lang(lang or scenario.outputs.lang)
 
     def write(staging: Path) -> Any:
         state = current_state(scenario, progress=progress)
@@ -383,7 +389,7 @@ def sweep(scenario: Scenario, budgets: Sequence[float], out_dir: str | Path, *,
             prev_demand, prev_budget = demand, budget
         table = pd.DataFrame(rows)
         _write_numeric_csv(table, staging / "sweep.csv")
-        _sweep_png(table, staging / "sweep.png", state.units.basis, scenario)
+        _sweep_png(table, staging / "sweep.png", state.units.basis, scenario, language)
         return table
 
     return _staged(Path(out_dir), overwrite, write)
@@ -398,29 +404,20 @@ def _write_numeric_csv(table: Any, path: Path) -> Path:
     return path
 
 
-def _sweep_png(table: Any, path: Path, basis: str, scenario: Scenario) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+def _sweep_png(table: Any, path: Path, basis: str, scenario: Scenario, lang: str) -> None:
     from towerplan.io.atomic import atomic_output
+    from towerplan.outputs.charts import sweep_png
+    from towerplan.outputs.i18n import t
 
-    fig, ax = plt.subplots(figsize=(9, 5), dpi=110)
-    try:
-        bn = table["budget_idr"] / 1e9
-        ax.plot(bn, table["demand_covered_milp"], "o-", label="MILP (optimal)")
-        ax.plot(bn, table["demand_covered_greedy"], "s--", label="greedy")
-        ax.set_xlabel("budget (Rp billion)")
-        ax.set_ylabel("demand covered (" + ("people" if basis == "population" else "km²") + ")")
-        ax.set_title(f"{scenario.scenario.title}: coverage vs budget", fontsize=10)
-        ax.grid(alpha=0.3)
-        ax.legend()
-        fig.tight_layout()
-        with atomic_output(path) as tmp:
-            fig.savefig(tmp, format="png")
-    finally:
-        plt.close(fig)
+    png = sweep_png(table["budget_idr"].to_numpy(float),
+                    table["demand_covered_milp"].to_numpy(float),
+                    table["demand_covered_greedy"].to_numpy(float),
+                    table["marginal_demand_per_extra_tower"].to_numpy(float),
+                    title=scenario.scenario.title,
+                    unit=t("unit.people" if basis == "population" else "unit.km2", lang),
+                    lang=lang)
+    with atomic_output(path) as tmp:
+        Path(tmp).write_bytes(png)
 
 
 def audit(scenario: Scenario, out_dir: str | Path, *, villages: Sequence[str] = (),

@@ -43,6 +43,12 @@ def test_candidates_sweep_and_audit(tmp_path: Path, small_scenario: Callable[...
     gained = [b - a for a, b in zip(milp[:-1], milp[1:], strict=True)]
     assert marginal[1:] == pytest.approx(gained, abs=2e-3)
     assert (tmp_path / "s" / "sweep.png").stat().st_size > 0
+    proc = run_cli("sweep", sc, "--budgets", "1.7e9:6.8e9:1.7e9", "--lang", "en",
+                   "--out", tmp_path / "s_en")
+    assert proc.returncode == 0, proc.stderr
+    assert _rows(tmp_path / "s_en" / "sweep.csv") == sweep  # same figures, English labels
+    png = (tmp_path / "s" / "sweep.png").read_bytes()
+    assert png.startswith(b"\x89PNG") and png != (tmp_path / "s_en" / "sweep.png").read_bytes()
 
     proc = run_cli("audit", sc, "--villages", "Desa 1,Desa 19", "--out", tmp_path / "a")
     assert proc.returncode != 0 and "no village named 'Desa 19'" in proc.stderr

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from towerplan.results import PlanResult
 
-__all__ = ["CHART_DPI", "blank_spots_png", "budget_curve_png"]
+__all__ = ["CHART_DPI", "blank_spots_png", "budget_curve_png", "sweep_png"]
 
 #: Resolution of every chart (pixels per inch).
 CHART_DPI = 110
@@ -188,3 +188,55 @@ def blank_spots_png(result: PlanResult, *, lang: str = "id") -> bytes:
     ax.legend(loc="lower right", fontsize=8, framealpha=0.9)
     fig.tight_layout()
     return _png(fig)
+
+
+def sweep_png(budget_idr: np.ndarray, milp: np.ndarray, greedy: np.ndarray,
+              marginal: np.ndarray, *, title: str, unit: str, lang: str = "id") -> bytes:
+    """Draw a budget sweep: demand covered by the MILP and greedy, and the gain per tower.
+
+    Parameters
+    ----------
+    budget_idr : numpy.ndarray
+        Budgets, rupiah, increasing.
+    milp, greedy : numpy.ndarray
+        Demand covered at each budget (today's coverage included).
+    marginal : numpy.ndarray
+        MILP demand gained since the previous budget per tower's worth of extra budget.
+    title : str
+        Scenario title (data text, drawn literally).
+    unit : str
+        Demand unit label, e.g. "people".
+    lang : {"id", "en"}
+        Language of the labels and numbers.
+
+    Returns
+    -------
+    bytes
+        The PNG image.
+    """
+    from matplotlib.ticker import FuncFormatter
+
+    check_lang(lang)
+    bn = np.asarray(budget_idr, dtype=float) / 1e9
+    fig = _figure(6.2)
+    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(2.2, 1.0))
+    top.plot(bn, milp, "o-", color=_CURVE, lw=1.8, ms=5, label=t("chart.sweep_milp", lang))
+    top.plot(bn, greedy, "s--", color=_BEFORE, lw=1.2, ms=4,
+             label=t("chart.sweep_greedy", lang))
+    top.set_ylabel(f"{t('chart.demand_axis', lang)} ({unit})")
+    top.set_title(f"{_plain(title)}: {t('chart.sweep', lang)}", fontsize=11)
+    top.legend(loc="lower right", fontsize=8, framealpha=0.9)
+    width = 0.6 * float(np.min(np.diff(bn))) if len(bn) > 1 else 0.5
+    bottom.bar(bn, marginal, width=width, color=_AFTER)
+    bottom.set_ylabel(f"{t('chart.sweep_marginal_axis', lang)} ({unit})")
+    bottom.set_title(t("chart.sweep_marginal", lang), fontsize=9)
+    bottom.set_xlabel(t("chart.sweep_budget_axis", lang))
+    decimals_x = 1 if float(bn.max(initial=0.0)) < 20 else 0
+    bottom.xaxis.set_major_formatter(FuncFormatter(
+        lambda v, _pos: format_number(v, lang, decimals_x)))
+    for ax in (top, bottom):
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: format_number(v, lang, 0)))
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return _png(fig)
+

@@ -420,6 +420,13 @@ _LABELS: dict[str, tuple[str, str]] = {
     "chart.blank_axis": ("Jumlah desa blank spot", "Blank-spot villages"),
     "chart.before": ("Sebelum", "Before"),
     "chart.after": ("Sesudah rencana", "After the plan"),
+    "chart.sweep": ("Cakupan menurut anggaran", "Coverage against budget"),
+    "chart.sweep_milp": ("MILP (optimal)", "MILP (optimal)"),
+    "chart.sweep_greedy": ("Greedy (rasio terbaik per rupiah)", "Greedy (best ratio per rupiah)"),
+    "chart.sweep_budget_axis": ("Anggaran (miliar Rp)", "Budget (Rp billion)"),
+    "chart.sweep_marginal": ("Tambahan per menara (senilai biaya satu menara)",
+                             "Gain per extra tower (one tower's cost of budget)"),
+    "chart.sweep_marginal_axis": ("Tambahan", "Gain"),
     # audit figures (PlanResult.audit_summary keys)
     "audit.budget_idr": ("Anggaran", "Budget"),
     "audit.audit_villages": ("Desa yang diaudit", "Audited villages"),

@@ -66,3 +66,28 @@ def test_unknown_language_is_refused(plan_result):
 
     with pytest.raises(ScenarioError):
         budget_curve_png(plan_result, lang="fr")
+
+
+def _sweep(marginal_scale: float = 1.0, title: str = "Kabupaten Contoh", lang: str = "id"
+           ) -> bytes:
+    budget = np.arange(1, 6) * 1.7e9
+    milp = np.array([10.0, 18.0, 24.0, 28.0, 30.0]) * 1000
+    greedy = np.array([10.0, 17.0, 24.0, 26.0, 30.0]) * 1000
+    marginal = np.diff(milp, prepend=0.0) * marginal_scale
+    return charts.sweep_png(budget, milp, greedy, marginal, title=title, unit="jiwa", lang=lang)
+
+
+def test_sweep_chart_is_a_deterministic_png_with_gain_bars() -> None:
+    png = _sweep()
+    pixels = _pixels(png)
+    assert pixels.shape[1] == 8 * CHART_DPI and pixels.shape[0] > 600  # two panels
+    assert _sweep() == png
+    assert _sweep(lang="en") != png
+    bars = np.array([0x1F, 0x6F, 0xB2])  # the gain bars' colour
+
+    def bar_pixels(p: np.ndarray) -> int:
+        return int((np.abs(p.astype(int) - bars).sum(axis=2) < 30).sum())
+
+    # the gain bars are drawn
+    assert bar_pixels(pixels) > 1000
+    assert _pixels(_sweep(title="$x^2$ \\frac")).shape == pixels.shape  # data, not mathtext
