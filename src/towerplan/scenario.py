@@ -469,7 +469,8 @@ class Selection:
         ``greedy``: marginal demand per rupiah with the best-single-site fallback;
         ``milp``: exact budgeted maximum coverage with HiGHS (default ``milp``).
     time_limit_s : float
-        Solver time limit in seconds (default 120).
+        Solver time limit in seconds (default 120), per budget in a sweep. When it is reached
+        the best selection found is used and its optimality gap (> 0) is reported.
     min_share_blank_village : float
         Every village that is blank today must reach at least this share of its demand
         covered, 0-1 (default 0 = no such rule). Infeasible within the budget → a clear error.
