@@ -39,7 +39,11 @@ from towerplan.outputs.i18n import (
     t,
     term_label,
 )
-from towerplan.outputs.reports import AUDIT_FIGURES_SHOWN_ELSEWHERE, flatten_settings
+from towerplan.outputs.reports import (
+    AUDIT_FIGURES_SHOWN_ELSEWHERE,
+    clean_cell,
+    flatten_settings,
+)
 
 if TYPE_CHECKING:
     import jinja2
@@ -268,24 +272,6 @@ def _png_uri(png: bytes) -> str:
 # --------------------------------------------------------------------------- cells
 
 
-def _clean(value: Any) -> Any:
-    """NaN/None/NA to None, numpy scalars to Python."""
-    if value is None:
-        return None
-    if hasattr(value, "item") and not isinstance(value, str):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    try:
-        import pandas as pd
-
-        if value is pd.NA or value is pd.NaT:
-            return None
-    except ImportError:  # pragma: no cover - pandas is a dependency
-        pass
-    return value
-
-
 @dataclass(frozen=True, slots=True)
 class _Cells:
     """Formats table cells in one language; demand with 0 (people) or 1 (km²) decimals."""
@@ -299,7 +285,7 @@ class _Cells:
 
     def text(self, column: str, value: Any) -> tuple[str, bool]:
         """Return the cell text and whether it is a number."""
-        value = _clean(value)
+        value = clean_cell(value)
         lang = self.lang
         if value is None:
             return "–", False
@@ -385,7 +371,7 @@ def _context(result: PlanResult, lang: str) -> dict[str, Any]:
 
 
 def _summary_number(result: PlanResult, key: str, fallback: Callable[[], float]) -> float:
-    value = _clean(result.summary.get(key))
+    value = clean_cell(result.summary.get(key))
     return float(value) if isinstance(value, int | float) else float(fallback())
 
 
@@ -478,17 +464,18 @@ def _paragraphs(result: PlanResult, lang: str) -> list[str]:
         total=num(f["demand_total"]),
         share_before=format_percent(_share(f["demand_before"], f["demand_total"]), lang),
         share_after=format_percent(_share(f["demand_after"], f["demand_total"]), lang)))
-    gap = _clean(result.summary.get("optimality_gap"))
-    greedy = _clean(result.summary.get("greedy_objective"))
-    objective = _clean(result.summary.get("objective"))
+    gap = clean_cell(result.summary.get("optimality_gap"))
+    greedy = clean_cell(result.summary.get("greedy_objective"))
+    objective = clean_cell(result.summary.get("objective"))
     texts.append(t("doc.exec_solver", lang).format(
         solver=result.provenance.solver,
         gap=format_percent(gap, lang, 2) if isinstance(gap, int | float) else "–",
         objective=num(objective) if isinstance(objective, int | float) else "–",
         greedy=num(greedy) if isinstance(greedy, int | float) else "–", unit=unit))
     audit = result.audit_summary or {}
-    share, audit_demand = _clean(audit.get("share_of_optimum")), _clean(audit.get("audit_demand"))
-    optimum_demand = _clean(audit.get("optimum_demand"))
+    share = clean_cell(audit.get("share_of_optimum"))
+    audit_demand = clean_cell(audit.get("audit_demand"))
+    optimum_demand = clean_cell(audit.get("optimum_demand"))
     if all(isinstance(v, int | float) for v in (share, audit_demand, optimum_demand)):
         texts.append(t("doc.exec_audit", lang).format(
             villages=", ".join(str(v) for v in audit.get("audit_villages") or ()) or "–",
@@ -551,7 +538,7 @@ def _audit_table(result: PlanResult, cells: _Cells) -> _Table | None:
 
 def _fact_text(key: str, value: Any, cells: _Cells) -> str:
     """One audit figure as text (lists joined, rupiah and shares formatted)."""
-    value = _clean(value)
+    value = clean_cell(value)
     lang = cells.lang
     if isinstance(value, list | tuple):
         return "; ".join(_fact_text(key, v, cells) for v in value) or "–"
@@ -607,7 +594,7 @@ def _assumptions(result: PlanResult, lang: str) -> list[tuple[str, str]]:
     if note:
         rows.append((t("sum.demand_basis_note", lang), str(note)))
     for key in ("candidates_total", "existing_towers", "crs"):
-        value = _clean(result.summary.get(key))
+        value = clean_cell(result.summary.get(key))
         if value is not None:
             rows.append((t(f"sum.{key}", lang),
                          format_number(value, lang) if isinstance(value, int | float)

@@ -30,8 +30,8 @@ if TYPE_CHECKING:
 
     from towerplan.results import PlanResult
 
-__all__ = ["AUDIT_FIGURES_SHOWN_ELSEWHERE", "FORMAT_IDR", "FORMAT_PERCENT", "flatten_settings",
-           "write_report_xlsx"]
+__all__ = ["AUDIT_FIGURES_SHOWN_ELSEWHERE", "FORMAT_IDR", "FORMAT_PERCENT", "clean_cell",
+           "flatten_settings", "write_report_xlsx"]
 
 log = logging.getLogger(__name__)
 
@@ -119,20 +119,25 @@ def write_report_xlsx(result: PlanResult, path: str | Path, *, lang: str = "id")
 # --------------------------------------------------------------------------- cell helpers
 
 
-def _clean(value: Any) -> Any:
-    """Turn a table value into a cell value: NaN/None empty, numpy scalars Python."""
+def clean_cell(value: Any) -> Any:
+    """Turn a table value into a cell value: NaN/None/NA/NaT empty (None), numpy scalars
+    Python. Shared by the workbook and the HTML/PDF report."""
     if value is None:
         return None
     if hasattr(value, "item") and not isinstance(value, str):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
         return None
+    import pandas as pd
+
+    if value is pd.NA or value is pd.NaT:
+        return None
     return value
 
 
 def _put(sheet: Worksheet, row: int, col: int, value: Any, number_format: str = "") -> None:
     """Write one cell; text from data never becomes a formula."""
-    value = _clean(value)
+    value = clean_cell(value)
     cell = sheet.cell(row=row, column=col)
     if isinstance(value, str):
         cell.value = guard_formula(value)
@@ -349,7 +354,7 @@ def _fill_audit(sheet: Worksheet, result: PlanResult, lang: str) -> None:
         if key in AUDIT_FIGURES_SHOWN_ELSEWHERE:
             continue
         label = t(f"audit.{key}", lang) if f"audit.{key}" in TEXT else key
-        cell_value, number_format = _audit_value(key, _clean(value))
+        cell_value, number_format = _audit_value(key, clean_cell(value))
         _put(sheet, row, 1, label)
         sheet.cell(row=row, column=1).font = Font(bold=True)
         _put(sheet, row, 2, _summary_value(key, cell_value, lang), number_format)
