@@ -238,6 +238,15 @@ class _Collector:
         last = self.reports[-1]
         self.reports[-1] = replace(last, notes=(*last.notes, text))
 
+    def add(self, layer: str, notes: list[str], problems: list[str]) -> None:
+        """Append notes and problems found after loading to the last report (layer *layer*)."""
+        for text in notes:
+            self.note(text)
+        if problems:
+            last = self.reports[-1]
+            self.reports[-1] = replace(last, problems=(*last.problems, *problems))
+            self.problems.extend(f"{layer}: {p}" for p in problems)
+
 
 @dataclass(slots=True)
 class _Layers:
@@ -451,12 +460,7 @@ def _match_register(paths: ResolvedPaths, box: _Collector, out: _Layers,
         if report is not None:
             out.register_match = report
             villages, notes, problems = apply_register(villages, report, read_register(reg)[0])
-            for note in notes:
-                box.note(note)
-            if problems:
-                box.reports[-1] = replace(box.reports[-1],
-                                          problems=(*box.reports[-1].problems, *problems))
-                box.problems.extend(f"register: {p}" for p in problems)
+            box.add("register", notes, problems)
             counts = report.counts()
             if unsettled := counts["ambiguous"] + counts["unmatched"]:
                 out.limitations.append(bilingual("limit.register_unsettled", n=unsettled,
@@ -491,12 +495,8 @@ def _apportion_population(paths: ResolvedPaths, box: _Collector, out: _Layers,
         return
     people, notes, problems = apportion_district_population(
         villages["district_code"], villages["district"], villages["area_km2"], table)
-    for note in notes:
-        box.note(note)
+    box.add("district_population", notes, problems)
     if problems:
-        box.reports[-1] = replace(box.reports[-1],
-                                  problems=(*box.reports[-1].problems, *problems))
-        box.problems.extend(f"district_population: {p}" for p in problems)
         return
     villages["population"] = people
     out.population_note = (f"kecamatan totals ({path.name}, {float(people.sum()):,.0f} people) "
