@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
+import math
+import re
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
 from towerplan.errors import InputFileError, ScenarioError
-from towerplan.scenario import Scenario, load_scenario
+from towerplan.scenario import BackhaulCosts, Budget, Radio, Scenario, VsatCosts, load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -98,3 +104,154 @@ def test_own_villages_do_not_inherit_demo_inputs(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError, match="cannot be combined with your own villages"):
         Scenario.from_toml(_write(tmp_path, '[inputs]\nvillages = "v.gpkg"\ndem = "d.tif"\n'
                                             'towers = "builtin:demo"\n'))
+
+
+def _group(path: str) -> Any:
+    return functools.reduce(getattr, path.split("."), Scenario())
+
+
+@pytest.mark.parametrize(("path", "name", "value", "message"), [
+    ("radio", "freq_mhz", -900.0, "'radio.freq_mhz' must be positive, got -900"),
+    ("radio.calibration", "offset_db", math.inf,
+     "'radio.calibration.offset_db' must be a finite number, got inf"),
+    ("budget", "total_idr", -5, "'budget.total_idr' must be positive, got -5"),
+    ("costs", "tower_idr", 0.0, "'costs.tower_idr' must be positive, got 0"),
+    ("costs.backhaul", "relay_idr", -1.0,
+     "'costs.backhaul.relay_idr' must be zero or positive, got -1"),
+    ("costs.vsat", "years", -1, "'costs.vsat.years' must be 0 or more, got -1"),
+    ("coverage", "blank_below", 0.95, "'coverage.blank_below' and 'coverage.covered_at_least'"),
+    ("candidates", "grid_spacing_m", math.nan,
+     "'candidates.grid_spacing_m' must be positive, got nan"),
+    ("selection", "time_limit_s", math.nan, "'selection.time_limit_s' must be positive, got nan"),
+    ("backhaul", "band_ghz", 80.0, "'backhaul.band_ghz' must be within 1-50 GHz, got 80"),
+    ("backhaul", "availability", math.nan, "'backhaul.availability' must be within 99-99.999"),
+    ("terrain", "resolution_m", 0, "'terrain.resolution_m' must be positive, got 0"),
+    ("demo", "resolution_m", 60.0, "'demo.resolution_m' must be 30 or 90, got 60"),
+    ("sources", "dem_url", "ftp://x", "'sources.dem_url' must be an http:// or https:// URL"),
+    ("inputs", "dem", 5, "'inputs.dem' must be a string or a list of strings, got 5"),
+    ("inputs.village_columns", "name", None, "'inputs.village_columns.name' must be a string"),
+    ("audit", "villages", [1], "'audit.villages' must be a string or a list of strings"),
+    ("scenario", "title", 3, "'scenario.title' must be a string, got 3"),
+])
+def test_replace_refuses_an_invalid_value_with_its_dotted_key(path: str, name: str,
+                                                              value: object,
+                                                              message: str) -> None:
+    with pytest.raises(ScenarioError, match=re.escape(message)) as exc:
+        dataclasses.replace(_group(path), **{name: value})
+    assert "problems" not in str(exc.value)
+
+
+@pytest.mark.parametrize(("path", "name", "value"), [
+    ("selection", "method", "cplex"), ("backhaul", "model", "ring"),
+    ("backhaul", "polarisation", "circular"), ("outputs", "lang", "fr"),
+    ("terrain", "resampling", "lanczos"),
+])
+def test_literal_fields_refuse_unknown_values(path: str, name: str, value: str) -> None:
+    with pytest.raises(ScenarioError, match=f"'{path}.{name}' must be one of .*got '{value}'"):
+        dataclasses.replace(_group(path), **{name: value})
+
+
+def test_nested_replace_raises_at_the_inner_replace() -> None:
+    s = Scenario()
+    inner_done = False
+
+    def radio() -> Radio:
+        nonlocal inner_done
+        r = dataclasses.replace(s.radio, model="nonsense")
+        inner_done = True
+        return r
+
+    with pytest.raises(ScenarioError, match="'radio.model': model chain 'nonsense'"):
+        dataclasses.replace(s, radio=radio())
+    assert not inner_done
+
+
+def test_groups_report_their_path_also_when_built_alone() -> None:
+    with pytest.raises(ScenarioError, match=re.escape(
+            "2 problems: 'costs.backhaul.fibre_max_km' must be a number, got 'x'; "
+            "'costs.backhaul.relay_idr' must be zero or positive, got nan")):
+        BackhaulCosts(relay_idr=math.nan, fibre_max_km="x")
+    with pytest.raises(ScenarioError, match="'budget' must be a Budget, got 5"):
+        dataclasses.replace(Scenario(), budget=5)
+
+
+def test_every_group_knows_its_path_in_a_file() -> None:
+    def walk(obj: object, path: str) -> Iterator[tuple[object, str]]:
+        yield obj, path
+        for f in dataclasses.fields(obj):
+            value = getattr(obj, f.name)
+            if dataclasses.is_dataclass(value):
+                yield from walk(value, f"{path}.{f.name}".lstrip("."))
+
+    groups = list(walk(Scenario(), ""))
+    assert len(groups) == 19
+    for group, path in groups:
+        assert type(group)._section == path
+
+
+def test_rules_across_groups_apply_to_replace() -> None:
+    s = Scenario()
+    with pytest.raises(ScenarioError, match="below the cost of one tower"):
+        dataclasses.replace(s, budget=Budget(total_idr=1e9))
+    with pytest.raises(ScenarioError, match="'inputs.village_mapping' settles register"):
+        dataclasses.replace(s, inputs=dataclasses.replace(s.inputs, village_mapping="m.csv"))
+    with pytest.raises(ScenarioError, match="2 problems: 'inputs.villages' is required; "
+                                            "'inputs.dem' is required"):
+        dataclasses.replace(s, inputs=dataclasses.replace(s.inputs, villages="", dem=()))
+    cheap = dataclasses.replace(s, costs=dataclasses.replace(s.costs, tower_idr=1e8))
+    assert dataclasses.replace(cheap, budget=Budget(total_idr=1e9)).budget.total_idr == 1e9
+
+
+def test_valid_replace_equals_the_same_values_loaded() -> None:
+    s = Scenario()
+    replaced = dataclasses.replace(
+        s, budget=Budget(total_idr=17_000_000_000),
+        costs=dataclasses.replace(s.costs, backhaul=dataclasses.replace(
+            s.costs.backhaul, relay_idr=0), vsat=VsatCosts(years=np.int64(3))),
+        candidates=dataclasses.replace(s.candidates, exclude_areas=["a.gpkg"]),
+        inputs=dataclasses.replace(s.inputs, dem="d.tif"),
+        selection=dataclasses.replace(s.selection, method="greedy",
+                                      min_share_blank_village=np.float64(0.5)))
+    loaded = Scenario.from_dict({
+        "budget": {"total_idr": 17_000_000_000},
+        "costs": {"backhaul": {"relay_idr": 0}, "vsat": {"years": 3}},
+        "candidates": {"exclude_areas": ["a.gpkg"]}, "inputs": {"dem": "d.tif"},
+        "selection": {"method": "greedy", "min_share_blank_village": 0.5}})
+    assert replaced == loaded
+    assert replaced.content_hash() == loaded.content_hash()
+    assert type(replaced.budget.total_idr) is float and type(replaced.costs.vsat.years) is int
+    assert type(replaced.selection.min_share_blank_village) is float
+    assert replaced.candidates.exclude_areas == ("a.gpkg",) and replaced.inputs.dem == ("d.tif",)
+
+
+def test_a_file_reports_the_problems_of_every_group_at_once(tmp_path: Path) -> None:
+    p = _write(tmp_path, '[radio]\nmodel = "nonsense"\nfreq_mhz = true\n'
+                         '[costs]\ntower_idr = -1\n[costs.backhaul]\nrelay_idr = -1\n'
+                         '[costs.vsat]\nyears = 1.5\n[selection]\nmethod = "cplex"\n'
+                         "[backhaul]\navailability = nan\n[coverage]\nblank_below = 0.95\n"
+                         '[inputs]\nvillage_mapping = "m.csv"\n[terrain]\nresolutoin_m = 30\n')
+    with pytest.raises(ScenarioError) as exc:
+        Scenario.from_toml(p)
+    msg = str(exc.value)
+    expected = [
+        "unknown key 'terrain.resolutoin_m' (did you mean 'terrain.resolution_m'?)",
+        "'radio.freq_mhz' must be a number, got True",
+        "'radio.model': model chain 'nonsense'",
+        "'costs.tower_idr' must be positive, got -1",
+        "'costs.backhaul.relay_idr' must be zero or positive, got -1",
+        "'costs.vsat.years' must be an integer, got 1.5",
+        "'selection.method' must be one of 'greedy', 'milp', got 'cplex'",
+        "'backhaul.availability' must be within 99-99.999 %, got nan",
+        "'coverage.blank_below' and 'coverage.covered_at_least' must satisfy",
+        "'inputs.village_mapping' settles register matches",
+    ]
+    assert msg.startswith(f"{p}: {len(expected)} problems: ")
+    for text in expected:
+        assert msg.count(text) == 1, text
+
+
+def test_loading_a_bad_file_leaves_replace_raising(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError):
+        Scenario.from_toml(_write(tmp_path, "[budget]\ntotal_idr = -1\n"))
+    with pytest.raises(ScenarioError, match="'budget.total_idr' must be positive"):
+        Budget(total_idr=-1)

@@ -1,0 +1,194 @@
+"""Validation helpers of the scenario groups in :mod:`towerplan.scenario`.
+
+Every group checks itself when it is constructed, also through :func:`dataclasses.replace`:
+first the type of each field (from its annotation), then the group's value rules. The
+problems of one object are raised together as one :class:`~towerplan.errors.ScenarioError`,
+or, inside :func:`collecting`, recorded so that a whole scenario file is reported at once.
+
+This module knows the groups only by their fields; it does not import the scenario.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import numbers
+import typing
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, Literal
+
+from towerplan.errors import ScenarioError
+
+__all__ = ["Check", "collecting", "join"]
+
+_SINK: ContextVar[list[str] | None] = ContextVar("towerplan_scenario_problems", default=None)
+
+# Field kinds, derived once per class from its annotations.
+_FLOAT, _INT, _BOOL, _STR, _STRS, _CHOICE, _GROUP, _ANY = range(8)
+_Spec = tuple[tuple[str, int, Any], ...]
+_SPECS: dict[type, _Spec] = {}
+
+
+@contextmanager
+def collecting() -> Iterator[list[str]]:
+    """Record the problems of every group constructed in the block instead of raising.
+
+    Yields the list the problems are appended to, in the order the groups are constructed.
+    """
+    problems: list[str] = []
+    token = _SINK.set(problems)
+    try:
+        yield problems
+    finally:
+        _SINK.reset(token)
+
+
+def join(problems: list[str]) -> str:
+    """Return one message listing every problem."""
+    if len(problems) == 1:
+        return problems[0]
+    return f"{len(problems)} problems: " + "; ".join(problems)
+
+
+def _kind(hint: Any) -> tuple[int, Any]:
+    if hint is float:
+        return _FLOAT, None
+    if hint is int:
+        return _INT, None
+    if hint is bool:
+        return _BOOL, None
+    if hint is str:
+        return _STR, None
+    if typing.get_origin(hint) is Literal:
+        return _CHOICE, typing.get_args(hint)
+    if typing.get_origin(hint) is tuple:
+        return _STRS, None
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        return _GROUP, hint
+    return _ANY, None  # pragma: no cover - every field has one of the kinds above
+
+
+def _spec(cls: type) -> _Spec:
+    spec = _SPECS.get(cls)
+    if spec is None:
+        hints = typing.get_type_hints(cls)
+        spec = tuple((f.name, *_kind(hints[f.name])) for f in dataclasses.fields(cls))
+        _SPECS[cls] = spec
+    return spec
+
+
+class Check:
+    """The problems of one scenario group.
+
+    Construction checks the type of every field and normalises what is unambiguous: an
+    integer or numpy number in a float field becomes a float, a numpy integer in an integer
+    field an int, a string or list in a list-of-strings field a tuple. The value rules then
+    skip fields whose type is wrong, so each field is reported once. :meth:`done` raises
+    :class:`~towerplan.errors.ScenarioError` listing every problem, or records them inside
+    :func:`collecting`.
+
+    Parameters
+    ----------
+    obj : dataclass instance
+        The group being constructed (frozen; normalised values are set on it).
+    section : str
+        Its dotted path in a scenario file, e.g. ``"costs.backhaul"``; empty for the
+        scenario itself.
+    """
+
+    __slots__ = ("_bad", "_obj", "_prefix", "problems")
+
+    def __init__(self, obj: object, section: str) -> None:
+        self._obj = obj
+        self._prefix = f"{section}." if section else ""
+        self.problems: list[str] = []
+        self._bad: set[str] = set()
+        for name, kind, arg in _spec(type(obj)):
+            value = getattr(obj, name)
+            problem = _type_problem(obj, name, kind, arg, value)
+            if problem:
+                self._bad.add(name)
+                self.problems.append(f"'{self._prefix}{name}' {problem}")
+
+    def ok(self, *names: str) -> bool:
+        """Return True when every field in *names* has the right type."""
+        return self._bad.isdisjoint(names)
+
+    def add(self, problem: str) -> None:
+        """Add a problem."""
+        self.problems.append(problem)
+
+    def positive(self, *names: str) -> None:
+        """Require finite numbers greater than zero."""
+        for name in names:
+            value = getattr(self._obj, name)
+            if name not in self._bad and not (value > 0 and math.isfinite(value)):
+                self.problems.append(f"'{self._prefix}{name}' must be positive, got {value:g}")
+
+    def non_negative(self, *names: str) -> None:
+        """Require finite numbers of zero or more."""
+        for name in names:
+            value = getattr(self._obj, name)
+            if name not in self._bad and not (value >= 0 and math.isfinite(value)):
+                self.problems.append(
+                    f"'{self._prefix}{name}' must be zero or positive, got {value:g}")
+
+    def finite(self, *names: str) -> None:
+        """Require finite numbers."""
+        for name in names:
+            value = getattr(self._obj, name)
+            if name not in self._bad and not math.isfinite(value):
+                self.problems.append(
+                    f"'{self._prefix}{name}' must be a finite number, got {value:g}")
+
+    def done(self) -> None:
+        """Raise every problem found, or record them inside :func:`collecting`.
+
+        Raises
+        ------
+        ScenarioError
+            Listing every problem of the group, when there is one and no collection is on.
+        """
+        if not self.problems:
+            return
+        sink = _SINK.get()
+        if sink is None:
+            raise ScenarioError(join(self.problems))
+        sink.extend(self.problems)
+
+
+def _type_problem(obj: object, name: str, kind: int, arg: Any, value: Any) -> str:
+    """Return what is wrong with the type of *value*, normalising it on *obj* where safe."""
+    if kind == _FLOAT:
+        if type(value) is float:
+            return ""
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            return f"must be a number, got {value!r}"
+        object.__setattr__(obj, name, float(value))
+    elif kind == _INT:
+        if type(value) is int:
+            return ""
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            return f"must be an integer, got {value!r}"
+        object.__setattr__(obj, name, int(value))
+    elif kind == _BOOL:
+        if not isinstance(value, bool):
+            return f"must be true or false, got {value!r}"
+    elif kind == _STR:
+        if not isinstance(value, str):
+            return f"must be a string, got {value!r}"
+    elif kind == _STRS:
+        if type(value) is tuple and all(type(v) is str for v in value):
+            return ""
+        items = (value,) if isinstance(value, str) else value
+        if not isinstance(items, list | tuple) or not all(isinstance(v, str) for v in items):
+            return f"must be a string or a list of strings, got {value!r}"
+        object.__setattr__(obj, name, tuple(items))
+    elif kind == _CHOICE:
+        if value not in arg:
+            return f"must be one of {', '.join(map(repr, arg))}, got {value!r}"
+    elif kind == _GROUP and not isinstance(value, arg):
+        return f"must be a {arg.__name__}, got {value!r}"
+    return ""
