@@ -379,7 +379,6 @@ def fetch(
                               ("worldcover_url", worldcover_url)) if v is not None}
     if urls:
         sc = dataclasses.replace(sc, sources=dataclasses.replace(sc.sources, **urls))
-        sc = Scenario.from_dict(sc.to_dict(), base_dir=sc.base_dir)  # validate the URLs
     area = area_from_options(kabupaten=kabupaten, code=code, bbox=bbox, register=register)
     with _downloads(quiet=quiet) as progress:
         result = fetch_area(
@@ -456,8 +455,8 @@ def link(
     radio = dataclasses.replace(_RADIO, freq_mhz=freq_mhz)
     backhaul = None
     if band_ghz is not None:
-        backhaul = Scenario.from_dict({"backhaul": {"band_ghz": band_ghz}}).backhaul
-        dish = Backhaul().site_antenna_m
+        backhaul = Backhaul(band_ghz=band_ghz)
+        dish = backhaul.site_antenna_m
         h_tx_m, h_rx_m = h_tx_m or dish, h_rx_m or dish
         model = model if model != _RADIO.model else "fspl"
     report, profile, clearance = analyse_link(
@@ -561,13 +560,11 @@ def coverage(
 
     _setup_logging(verbose, quiet)
     sc = _load(scenario)
-    radio = sc.radio
     changes: dict[str, Any] = {k: v for k, v in (("freq_mhz", freq_mhz), ("model", model),
                                  ("max_radius_km", radius_km),
                                  ("tower_height_m", height_m)) if v is not None}
-    sc = dataclasses.replace(sc, radio=dataclasses.replace(radio, **changes))
-    if changes:
-        sc = Scenario.from_dict(sc.to_dict(), base_dir=sc.base_dir)  # validate the overrides
+    if changes:  # checked like the scenario's own [radio] values
+        sc = dataclasses.replace(sc, radio=dataclasses.replace(sc.radio, **changes))
     if dem:
         points = [parse_lonlat(text, "--site") for text in site or ()]
         ids = [f"site{k + 1}" for k in range(len(points))]
