@@ -23,6 +23,7 @@ from typing import Any, ClassVar, Literal
 
 from towerplan._scenario_checks import Check, collecting, join
 from towerplan.errors import InputFileError, ModelDomainError, ScenarioError
+from towerplan.radio.chain import parse_chain
 
 __all__ = [
     "BUILTIN_DEMO",
@@ -342,8 +343,6 @@ class Radio(_Group):
         c.positive("freq_mhz", "tower_height_m", "existing_height_m", "rx_height_m",
                    "bandwidth_mhz", "max_radius_km", "k_factor")
         if c.ok("model"):
-            from towerplan.radio.chain import parse_chain
-
             try:
                 parse_chain(self.model)
             except ModelDomainError as exc:
