@@ -56,6 +56,7 @@ from towerplan.inputs import LoadedInputs, load_inputs
 from towerplan.io.atomic import publish_permissions
 from towerplan.io.rasters import RasterGrid
 from towerplan.radio.chain import parse_chain
+from towerplan.radio.models import base_model
 from towerplan.results import PlanResult, Provenance
 from towerplan.scenario import Scenario
 
@@ -344,9 +345,10 @@ def plan(scenario: Scenario, *, progress: ProgressFn | None = None) -> PlanResul
 def _check_plan_model(model: str) -> None:
     """Refuse chains the coverage stage cannot evaluate (before any work)."""
     chain = parse_chain(model)
-    if chain.base == "itm":
-        msg = ("model chain 'itm' is point-to-point only (towerplan link); for coverage use a "
-               "base model with a diffraction term, e.g. 'hata-suburban+deygout+clutter'")
+    if base_model(chain.base).loss_db is None:
+        msg = (f"model chain '{chain.base}' is point-to-point only (towerplan link); for "
+               "coverage use a base model with a diffraction term, e.g. "
+               "'hata-suburban+deygout+clutter'")
         raise ModelDomainError(msg)
 
 

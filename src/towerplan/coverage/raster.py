@@ -1,20 +1,28 @@
-"""Per-site path loss and RSRP over a grid.
+"""Per-site path loss and RSRP over a grid, by distance only.
 
-The model chains available here depend on distance only (no terrain): ``hata-suburban``,
-``hata-open``, ``hata-urban`` and ``fspl``. Kernels take arrays, numbers and an ``Affine``.
+The model chains available here are the base models with a closed form in
+:data:`towerplan.radio.models.BASE_MODEL_REGISTRY` (``hata-suburban``, ``hata-open``,
+``hata-urban``, ``fspl``, ``rma``), evaluated over flat ground with no terrain or clutter.
+Kernels take arrays, numbers and an ``Affine``.
 """
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 from affine import Affine
+from numpy.typing import ArrayLike
 
 from towerplan.errors import ModelDomainError, ModelValidityWarning
 from towerplan.radio.linkbudget import eirp_dbm, mapl_db, rsrp_dbm
-from towerplan.radio.models import Environment, fspl_db, hata_db
+from towerplan.radio.models import (
+    BASE_MODEL_REGISTRY,
+    BaseModel,
+    base_model_descriptions,
+)
 
 __all__ = [
     "MODEL_DESCRIPTIONS",
@@ -24,20 +32,18 @@ __all__ = [
     "site_rsrp_window",
 ]
 
-#: Human-readable description of each model chain, stated on every output.
-MODEL_DESCRIPTIONS: dict[str, str] = {
-    "hata-suburban": "Okumura-Hata suburban (distance only, no terrain or clutter)",
-    "hata-open": "Okumura-Hata open area (distance only, no terrain or clutter)",
-    "hata-urban": "Okumura-Hata urban, medium city (distance only, no terrain or clutter)",
-    "fspl": "free space, ITU-R P.525 (distance only, no terrain or clutter)",
-}
 
-_HATA_ENV: dict[str, Environment] = {
-    "hata-suburban": "suburban", "hata-open": "open", "hata-urban": "urban",
-}
 
-#: Hata is defined from 1 km; closer distances are evaluated at 1 km.
-_HATA_MIN_KM = 1.0
+def _distance_only_text(model: BaseModel) -> str:
+    """Description of a base model evaluated by distance only, with its distance rule."""
+    los = ", line-of-sight formula" if model.los_nlos else ""
+    return f"{model.description}, distance only (no terrain or clutter){los}: {model.rule_text}"
+
+
+#: Human-readable description of each distance-only model chain: a live view of the
+#: closed-form entries of :data:`towerplan.radio.models.BASE_MODEL_REGISTRY`.
+MODEL_DESCRIPTIONS: Mapping[str, str] = base_model_descriptions(_distance_only_text,
+                                                                closed_form_only=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,38 +119,61 @@ class LinkParams:
                        self.rx_gain_dbi)
 
 
-def path_loss_db(distance_m: np.ndarray | float, *, model: str, freq_mhz: float,
-                 h_tx_m: float, h_rx_m: float) -> np.ndarray:
-    """Path loss of a distance-only model chain, dB.
+def path_loss_db(distance_m: ArrayLike, *, model: str, freq_mhz: float, h_tx_m: float,
+                 h_rx_m: float, los: ArrayLike = True) -> np.ndarray:
+    """Path loss of a distance-only model chain over flat ground, dB.
 
-    Hata models are evaluated at no less than 1 km and extrapolated beyond 20 km (their
-    validity range is 1-20 km); the description in :data:`MODEL_DESCRIPTIONS` says so.
+    The base model is evaluated by the rules of its registry entry
+    (:class:`towerplan.radio.models.BaseModel`): at the horizontal distance or at the slant
+    distance ``sqrt(d**2 + (h_tx - h_rx)**2)`` between the antenna tips, no closer than its
+    minimum distance (Hata: 1 km, RMa: 10 m, free space: 1 m), extrapolated beyond its
+    validated distance range without a warning. The description in
+    :data:`MODEL_DESCRIPTIONS` states the rule.
 
     Parameters
     ----------
-    distance_m : array
+    distance_m : float or array
         Horizontal distance from the site, m.
-    model : str
-        Model chain name.
-    freq_mhz, h_tx_m, h_rx_m : float
+    model : str, keyword-only
+        Model chain name (a key of :data:`MODEL_DESCRIPTIONS`).
+    freq_mhz, h_tx_m, h_rx_m : float, keyword-only
         Frequency (MHz), site antenna height (m) and handset height (m).
+    los : bool or array of bool, keyword-only
+        Line of sight, for a model with LOS and NLOS formulas (default True: flat ground).
+
+    Returns
+    -------
+    numpy.ndarray
+        Loss in dB, shaped like ``distance_m``.
+
+    Raises
+    ------
+    ModelDomainError
+        For a chain that is not available here (unknown, or a profile model such as
+        ``itm``), a frequency outside the model's range, or a negative height.
+
+    Warns
+    -----
+    ModelValidityWarning
+        Once per call when an antenna height is outside the model's validated range.
+
+    Examples
+    --------
+    >>> round(float(path_loss_db(5000.0, model="hata-suburban", freq_mhz=900.0,
+    ...                          h_tx_m=42.0, h_rx_m=1.5)), 2)
+    138.39
     """
-    d_km = np.maximum(np.asarray(distance_m, dtype=float) / 1000.0, 1e-3)
-    if model == "fspl":
-        return np.asarray(fspl_db(d_km, freq_mhz))
-    env: Environment | None = _HATA_ENV.get(model)
-    if env is None:
+    entry = BASE_MODEL_REGISTRY.get(model)
+    if entry is None or entry.loss_db is None:
+        why = "" if entry is None else f" ({entry.label} is point-to-point only)"
         choices = ", ".join(MODEL_DESCRIPTIONS)
-        msg = f"model chain {model!r} is not available; choose one of {choices}"
+        msg = (f"model chain {model!r} is not available for distance-only coverage{why}; "
+               f"choose one of {choices}")
         raise ModelDomainError(msg)
-    if not 150.0 <= freq_mhz <= 2000.0:
-        msg = f"model {model!r} is valid for 150-2000 MHz, got freq_mhz = {freq_mhz:g}"
-        raise ModelDomainError(msg)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ModelValidityWarning)
-        loss = hata_db(np.maximum(d_km, _HATA_MIN_KM), freq_mhz, h_tx_m, h_rx_m, env,
-                       strict=False)
-    return np.asarray(loss)
+    soft = entry.check(freq_mhz, h_tx_m, h_rx_m)
+    if soft:
+        warnings.warn("; ".join(soft), ModelValidityWarning, stacklevel=2)
+    return entry.evaluate_db(distance_m, h_rx_m - h_tx_m, freq_mhz, h_tx_m, h_rx_m, los)
 
 
 def coverage_radius_m(link: LinkParams, h_tx_m: float) -> float:

@@ -45,12 +45,19 @@ at ``h_rx`` over that sample, its slope is ``s_r = (y_i + h_rx - z_t) / d_i``.
   Deygout loss of :func:`towerplan.radio.diffraction.diffraction_db` on the same profile;
   behind several ridges or a broad rounded one, where Deygout adds secondary edges, and for
   grazing paths where another sample has a larger ``nu``, it gives less loss.
-- *Base model* at the sample distance ``d_i``: ``fspl`` over the slant distance between the
-  antenna tips (at least 1 m), ``hata-*`` at ``max(d_i, 1 km)`` (extrapolated beyond 20 km),
-  ``rma`` at ``max(d_i, 10 m)`` with its LOS formula when the chain has a diffraction term and
-  otherwise LOS or NLOS from the line-of-sight mask (extrapolated beyond 10 km LOS / 5 km
-  NLOS). Distance extrapolation is silent; other validity problems (frequency, antenna
-  heights) warn once per call with :class:`towerplan.errors.ModelValidityWarning`.
+- *Base model*, by the rules of its entry in
+  :data:`towerplan.radio.models.BASE_MODEL_REGISTRY`. A horizontal-distance model (``hata-*``,
+  ``rma``) is evaluated at the sample distance ``d_i``, no closer than its minimum distance
+  (Hata 1 km, RMa 10 m), from a table with one entry per sample. A slant-distance model
+  (``fspl``) is evaluated at the slant distance between the antenna tips,
+  ``sqrt(d_i**2 + (z_i + h_rx - z_t)**2)`` over the terrain heights (no earth bulge), no closer
+  than its minimum distance (1 m), by linear interpolation in a table over ``log10`` of the
+  distance with 4000 entries per decade (exact for free space; within 0.001 dB for smooth
+  models). A model with LOS and NLOS formulas (``rma``) takes its LOS formula when the chain
+  has a diffraction term and otherwise LOS or NLOS from the line-of-sight mask. Distance
+  extrapolation beyond the validated range is silent; a frequency outside the model's range
+  raises :class:`towerplan.errors.ModelDomainError`; antenna heights outside their validated
+  range warn once per call with :class:`towerplan.errors.ModelValidityWarning`.
 - *Clutter* (chains with a clutter term, when ``landcover`` is given): the vegetation depth
   at the receiver is that of :func:`towerplan.radio.clutter.vegetation_depth_m` over the
   land-cover classes of the cells nearest to the radial's samples: ``(m - 0.5) s`` for a run
@@ -74,7 +81,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -98,22 +105,16 @@ from towerplan.radio.clutter import (
 )
 from towerplan.radio.diffraction import EARTH_RADIUS_M, SPEED_OF_LIGHT_M_S
 from towerplan.radio.linkbudget import rsrp_dbm
-from towerplan.radio.models import Environment, fspl_db, hata_db, rma_db
+from towerplan.radio.models import BaseModel, base_model
 
 __all__ = ["SiteCoverage", "sweep_site"]
 
 _NU_MIN = -0.78
-_HATA_ENV: dict[str, Environment] = {
-    "hata-urban": "urban", "hata-suburban": "suburban", "hata-open": "open",
-}
-_HATA_MIN_M = 1000.0
-_RMA_MIN_M = 10.0
-_FSPL_MIN_M = 1.0
 _SECTOR_BYTES = 256 * 1024
 # Radials start at up to this many halvings of the radius (see _start_sample).
 _LEVELS = 3
-# Base-model modes of the fill kernel.
-_BASE_TABLE, _BASE_TABLE_LOS_NLOS, _BASE_FSPL = 0, 1, 2
+# Entries per decade of distance of the tables of slant-distance base models.
+_SLANT_TABLE_PER_DECADE = 4000
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,8 +165,11 @@ class _Sweep(NamedTuple):
     inv_2kr: float  # 1 / (2 k R_e), 1/m
     lam: float  # wavelength, m
     with_diff: bool
-    base_mode: int
-    fspl_const: float  # free-space loss at 1 km, dB
+    slant: bool  # base tables over log10(slant distance), else one entry per sample
+    los_nlos: bool  # separate NLOS base table for cells out of sight
+    d_min: float  # slant tables: shortest distance, m
+    log_d0: float  # slant tables: log10 of the distance of the first entry
+    per_decade: float  # slant tables: entries per decade of distance
     rsrp_offset: float  # RSRP at 0 dB loss, dBm
     with_veg: bool
     max_depth: float  # cap on the vegetation depth, m
@@ -377,15 +381,16 @@ def _fill_sector(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, s:
                 continue
             p = horizon[m, i]
             term, visible = _cell_k(yi, y[m, p] if p > 0 else np.nan, i, p, s)
-            if s.base_mode == _BASE_FSPL:
+            table = base_nlos if s.los_nlos and not visible else base_los
+            if s.slant:
                 di = i * s.step
                 rise = yi + di * di * s.inv_2kr + s.h_rx - s.z_tx
-                slant = max(math.sqrt(di * di + rise * rise), _FSPL_MIN_M)
-                total = s.fspl_const + 20.0 * math.log10(slant / 1000.0) + term
-            elif s.base_mode == _BASE_TABLE_LOS_NLOS and not visible:
-                total = base_nlos[i] + term
+                u = (math.log10(max(math.sqrt(di * di + rise * rise), s.d_min)) - s.log_d0
+                     ) * s.per_decade
+                k = min(int(u), table.size - 2)
+                total = table[k] + (u - k) * (table[k + 1] - table[k]) + term
             else:
-                total = base_los[i] + term
+                total = table[i] + term
             loss[r, c] = total
             rsrp[r, c] = s.rsrp_offset - total
             diff[r, c] = term
@@ -468,10 +473,14 @@ def _window(transform: Affine, shape: tuple[int, int], x_m: float, y_m: float,
     return r0, r1, c0, c1
 
 
-def _problems(dem: np.ndarray, transform: Affine, h_tx_m: float, h_rx_m: float,
-              link: LinkParams, k_factor: float, landcover: np.ndarray | None
-              ) -> tuple[list[str], list[str]]:
-    """Every problem with the grids and with the parameters, in one pass."""
+def _problems(dem: np.ndarray, transform: Affine, model: BaseModel, h_tx_m: float,
+              h_rx_m: float, link: LinkParams, k_factor: float, landcover: np.ndarray | None
+              ) -> tuple[list[str], list[str], tuple[str, ...]]:
+    """Every problem with the grids and with the parameters, in one pass.
+
+    Returns the grid problems, the parameter problems (the base model's domain errors among
+    them) and the base model's validity warnings.
+    """
     grid: list[str] = []
     if dem.ndim != 2:
         grid.append(f"dem_m must be 2-D, got shape {dem.shape}")
@@ -481,59 +490,73 @@ def _problems(dem: np.ndarray, transform: Affine, h_tx_m: float, h_rx_m: float,
     if landcover is not None and landcover.shape != dem.shape:
         grid.append(f"landcover has shape {landcover.shape} but the DEM {dem.shape}; "
                     "resample it onto the DEM grid")
-    params: list[str] = []
+    errors, soft = model.problems(link.freq_mhz, h_tx_m, h_rx_m)
+    params = list(errors)
     for name, value, ok in (
-        ("h_tx_m", h_tx_m, math.isfinite(h_tx_m) and h_tx_m >= 0),
-        ("h_rx_m", h_rx_m, math.isfinite(h_rx_m) and h_rx_m >= 0),
-        ("freq_mhz", link.freq_mhz, math.isfinite(link.freq_mhz) and link.freq_mhz > 0),
         ("max_radius_m", link.max_radius_m,
          math.isfinite(link.max_radius_m) and link.max_radius_m > 0),
         ("k_factor", k_factor, k_factor > 0),
     ):
         if not ok:
             params.append(f"{name} = {value:g} is invalid")
-    return grid, params
+    return grid, params, soft
 
 
-def _base_tables(chain: ModelChain, d_m: np.ndarray, freq_mhz: float, h_tx_m: float,
-                 h_rx_m: float) -> tuple[int, np.ndarray, np.ndarray]:
-    """Base-model mode and its loss per sample distance (LOS and NLOS tables), dB."""
-    if chain.base == "fspl":
-        return _BASE_FSPL, np.zeros(1), np.zeros(1)
-    if chain.base in _HATA_ENV:
-        env = _HATA_ENV[chain.base]
-        _warn_validity(lambda: hata_db(1.0, freq_mhz, h_tx_m, h_rx_m, env, strict=False))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ModelValidityWarning)
-            table = hata_db(np.maximum(d_m, _HATA_MIN_M) / 1000.0, freq_mhz, h_tx_m, h_rx_m,
-                            env, strict=False)
-        table = np.asarray(table, dtype=float)
-        return _BASE_TABLE, table, table
-    if chain.base == "rma":
-        f_ghz = freq_mhz / 1000.0
-        _warn_validity(lambda: rma_db(1000.0, f_ghz, h_tx_m, h_rx_m, True, strict=False))
-        d = np.maximum(d_m, _RMA_MIN_M)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ModelValidityWarning)
-            los = np.asarray(rma_db(d, f_ghz, h_tx_m, h_rx_m, True, strict=False), dtype=float)
-            nlos = np.asarray(rma_db(d, f_ghz, h_tx_m, h_rx_m, False, strict=False),
-                              dtype=float)
-        if chain.diffraction is not None:
-            return _BASE_TABLE, los, los
-        return _BASE_TABLE_LOS_NLOS, los, nlos
-    msg = (f"{chain.base} is point-to-point only; coverage rasters need a chain such as "
-           "'hata-suburban+deygout' or 'rma+deygout'")
-    raise ModelDomainError(msg)
+class _BaseTables(NamedTuple):
+    """Base-model loss tables of the fill kernel (see :class:`_Sweep`)."""
+
+    los: np.ndarray  # dB
+    nlos: np.ndarray  # dB; the LOS table itself when there is no NLOS formula
+    slant: bool
+    los_nlos: bool
+    d_min: float
+    log_d0: float
+    per_decade: float
 
 
-def _warn_validity(evaluate: Callable[[], object]) -> None:
-    """Evaluate a model at 1 km and re-emit its validity warnings (not about distance)."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ModelValidityWarning)
-        evaluate()
-    for w in caught:
-        if issubclass(w.category, ModelValidityWarning):
-            warnings.warn(str(w.message), ModelValidityWarning, stacklevel=4)
+def _base_tables(model: BaseModel, chain: ModelChain, d_m: np.ndarray, max_slant_m: float,
+                 freq_mhz: float, h_tx_m: float, h_rx_m: float) -> _BaseTables:
+    """Loss tables of the base model by the rules of its registry entry.
+
+    A horizontal-distance model gets one entry per sample distance ``d_m``, clamped at its
+    minimum distance. A slant-distance model gets a table over ``log10`` of the distance
+    from its minimum distance to ``max_slant_m``, :data:`_SLANT_TABLE_PER_DECADE` entries per
+    decade, which the kernel interpolates linearly at the slant distance of each cell (exact
+    for a loss linear in ``log10(d)``, such as free space). A model with LOS and NLOS
+    formulas gets a table of each, unless the chain has a diffraction term.
+    """
+    closed_form = model.closed_form
+    los_nlos = model.los_nlos and chain.diffraction is None
+    d_min = float(model.min_distance_m)
+    log_d0 = math.log10(d_min) if model.distance == "slant" else 0.0
+    if model.distance == "slant":
+        n = math.ceil((math.log10(max(max_slant_m, d_min)) - log_d0)
+                      * _SLANT_TABLE_PER_DECADE) + 2
+        d = 10.0 ** (log_d0 + np.arange(n) / _SLANT_TABLE_PER_DECADE)
+    else:
+        d = np.maximum(np.asarray(d_m, dtype=float), d_min)
+    f, h_tx, h_rx = float(freq_mhz), float(h_tx_m), float(h_rx_m)
+    los = np.ascontiguousarray(closed_form(d, f, h_tx, h_rx, np.ones(d.shape, bool)),
+                               dtype=np.float64)
+    nlos = (np.ascontiguousarray(closed_form(d, f, h_tx, h_rx, np.zeros(d.shape, bool)),
+                                 dtype=np.float64) if los_nlos else los)
+    return _BaseTables(los, nlos, model.distance == "slant", los_nlos, d_min, log_d0,
+                       float(_SLANT_TABLE_PER_DECADE))
+
+
+def _max_slant_m(dem: np.ndarray, r0: int, r1: int, c0: int, c1: int, z_tx: float,
+                 h_rx: float, reach_m: float) -> float:
+    """Bound on the slant distance from the antenna tip to a receiver in the window, m.
+
+    The window is widened by a cell on each side, since the samples of its border cells
+    interpolate the cells around them.
+    """
+    win = dem[max(r0 - 1, 0):r1 + 1, max(c0 - 1, 0):c1 + 1]
+    finite = win[np.isfinite(win)]
+    if finite.size == 0:
+        return reach_m
+    rise = max(abs(float(finite.max()) + h_rx - z_tx), abs(float(finite.min()) + h_rx - z_tx))
+    return math.hypot(reach_m, rise)
 
 
 def _vegetation_lut(classes: Mapping[int, ClutterClass]) -> np.ndarray:
@@ -616,14 +639,21 @@ def sweep_site(dem_m: np.ndarray, transform: Affine, x_m: float, y_m: float, h_t
     dem = np.asarray(dem_m)
     h_rx = float(link.h_rx_m if h_rx_m is None else h_rx_m)
     h_tx = float(h_tx_m)
-    grid_problems, param_problems = _problems(dem, transform, h_tx, h_rx, link, k_factor,
-                                              landcover)
+    model = base_model(chain.base)
+    grid_problems, param_problems, soft = _problems(dem, transform, model, h_tx, h_rx, link,
+                                                    k_factor, landcover)
     if grid_problems:
         msg = "sweep_site: " + "; ".join(grid_problems + param_problems)
         raise InputDataError(msg, tuple(grid_problems + param_problems))
     if param_problems:
         msg = "sweep_site: " + "; ".join(param_problems)
         raise ModelDomainError(msg)
+    if model.loss_db is None:
+        msg = (f"{chain.base} is point-to-point only; coverage rasters need a chain such as "
+               "'hata-suburban+deygout' or 'rma+deygout'")
+        raise ModelDomainError(msg)
+    if soft:
+        warnings.warn("; ".join(soft), ModelValidityWarning, stacklevel=2)
     if dem.dtype not in (np.float32, np.float64):
         dem = dem.astype(np.float64)
     radius = float(link.max_radius_m)
@@ -641,16 +671,19 @@ def sweep_site(dem_m: np.ndarray, transform: Affine, x_m: float, y_m: float, h_t
                "use a DEM that covers every site")
         raise DEMCoverageError(msg)
     n_samp = math.ceil(radius / step) + 1
-    mode, base_los, base_nlos = _base_tables(chain, np.arange(n_samp) * step,
-                                             float(link.freq_mhz), h_tx, h_rx)
+    d_samp = np.arange(n_samp) * step
+    max_slant = (_max_slant_m(dem, r0, r1, c0, c1, z0 + h_tx, h_rx, float(d_samp[-1]) + step)
+                 if model.distance == "slant" else 0.0)
+    tables = _base_tables(model, chain, d_samp, max_slant, float(link.freq_mhz), h_tx, h_rx)
     with_veg = landcover is not None and chain.clutter is not None
     sweep = _Sweep(
         col0=col0, row0=row0, dcol=step / cell_x, drow=-step / cell_y, step=step,
         n_rad=_radial_count(radius, step), n_samp=n_samp, radius=radius, z_tx=z0 + h_tx,
         h_rx=h_rx, inv_2kr=0.0 if math.isinf(k_factor) else 0.5 / (k_factor * EARTH_RADIUS_M),
         lam=SPEED_OF_LIGHT_M_S / (float(link.freq_mhz) * 1e6),
-        with_diff=chain.diffraction is not None, base_mode=mode,
-        fspl_const=float(fspl_db(1.0, link.freq_mhz)),
+        with_diff=chain.diffraction is not None, slant=tables.slant,
+        los_nlos=tables.los_nlos, d_min=tables.d_min, log_d0=tables.log_d0,
+        per_decade=tables.per_decade,
         rsrp_offset=float(rsrp_dbm(link.eirp_dbm, 0.0, link.bandwidth_mhz, link.rx_gain_dbi)),
         with_veg=with_veg, max_depth=WEISSBERGER_MAX_DEPTH_M)
     window = _Window(r0=r0, c0=c0, n_rows=r1 - r0, n_cols=c1 - c0,
@@ -658,7 +691,7 @@ def sweep_site(dem_m: np.ndarray, transform: Affine, x_m: float, y_m: float, h_t
                      dy0=transform.f - cell_y * (r0 + 0.5) - float(y_m),
                      cell_x=cell_x, cell_y=cell_y)
     lc = np.asarray(landcover) if with_veg else _NO_LANDCOVER
-    loss, rsrp, diff, los, depth = _sweep_k(dem, lc, _VEG_LUT, base_los, base_nlos, sweep,
+    loss, rsrp, diff, los, depth = _sweep_k(dem, lc, _VEG_LUT, tables.los, tables.nlos, sweep,
                                             window, _sector_size(sweep.n_rad, n_samp))
     if with_veg:
         wet = depth > 0

@@ -3,32 +3,37 @@
 A chain is named by joining terms with ``+``, for example ``"hata-suburban+deygout+clutter"``,
 ``"rma+deygout"`` or ``"itm"``:
 
-- base (exactly one): ``fspl`` (ITU-R P.525), ``hata-urban``, ``hata-suburban``, ``hata-open``
-  (Okumura-Hata / COST-231), ``rma`` (3GPP TR 38.901 rural macro), ``itm`` (Longley-Rice, which
-  models terrain itself and so takes no diffraction term);
+- base (exactly one): an entry of :data:`towerplan.radio.models.BASE_MODEL_REGISTRY`:
+  ``fspl`` (ITU-R P.525), ``hata-urban``, ``hata-suburban``, ``hata-open``
+  (Okumura-Hata / COST-231), ``rma`` (3GPP TR 38.901 rural macro), ``itm`` (Longley-Rice, a
+  profile model that handles terrain itself and so takes no diffraction term);
 - diffraction (at most one): ``deygout``, ``bullington``, ``epstein-peterson`` (ITU-R P.526
   multiple knife edges over the terrain profile, earth curvature with the k-factor);
 - clutter (at most one): ``clutter`` (Weissberger foliage loss) or ``clutter-p833``
   (ITU-R P.833) for the vegetation around the receiver.
 
-Total loss = base + diffraction + clutter. With a diffraction term, ``rma`` is evaluated with its
+Total loss = base + diffraction + clutter. The base model is evaluated by the rules of its
+registry entry (:class:`towerplan.radio.models.BaseModel`): at its distance (horizontal, or
+slant between the antenna tips over the profile's end heights), clamped at its minimum
+distance, with a frequency outside its range refused and heights outside their validated
+range extrapolated; clamps and extrapolation are recorded in :attr:`LossTerms.notes`. With a
+diffraction term, a model with LOS and NLOS formulas (``rma``) is evaluated with its
 line-of-sight formula, since the terrain obstruction is then counted by the diffraction term;
-without one, ``rma`` picks LOS or NLOS from the terrain line of sight.
+without one, it picks LOS or NLOS from the terrain line of sight.
 """
 
 from __future__ import annotations
 
 import difflib
-import math
-import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from towerplan.errors import ModelDomainError, ModelValidityWarning
+from towerplan.errors import ModelDomainError
 from towerplan.radio.clutter import clutter_loss_db
 from towerplan.radio.diffraction import diffraction_db
-from towerplan.radio.models import fspl_db, hata_db, rma_db
+from towerplan.radio.models import ITM_SETTINGS, base_model, base_model_descriptions
 from towerplan.radio.profile import line_of_sight
 
 __all__ = [
@@ -42,15 +47,9 @@ __all__ = [
     "parse_chain",
 ]
 
-#: Base models and what they are, as stated on outputs.
-BASE_MODELS: dict[str, str] = {
-    "fspl": "free space (ITU-R P.525)",
-    "hata-urban": "Okumura-Hata urban, medium city",
-    "hata-suburban": "Okumura-Hata suburban",
-    "hata-open": "Okumura-Hata open area",
-    "rma": "3GPP TR 38.901 rural macro (RMa), no shadowing",
-    "itm": "Longley-Rice ITM v1.4 point-to-point (NTIA)",
-}
+#: Base models and what they are, as stated on outputs: a live view of
+#: :data:`towerplan.radio.models.BASE_MODEL_REGISTRY`.
+BASE_MODELS: Mapping[str, str] = base_model_descriptions()
 DIFFRACTION_METHODS: dict[str, str] = {
     "deygout": "Deygout multiple knife edges (ITU-R P.526)",
     "bullington": "Bullington equivalent knife edge (ITU-R P.526)",
@@ -59,16 +58,6 @@ DIFFRACTION_METHODS: dict[str, str] = {
 #: Clutter terms and the vegetation model each uses.
 CLUTTER_MODELS: dict[str, str] = {"clutter": "weissberger", "clutter-p833": "p833"}
 _CLUTTER_TEXT = {"weissberger": "Weissberger foliage loss", "p833": "ITU-R P.833 vegetation loss"}
-
-_HATA_ENV = {"hata-urban": "urban", "hata-suburban": "suburban", "hata-open": "open"}
-
-#: ITM settings of the ``itm`` chain: equatorial climate and surface refractivity for
-#: Indonesia, average ground, vertical polarisation, median time/location/situation.
-ITM_SETTINGS: dict[str, float | str | int] = {
-    "epsilon": 15.0, "sigma": 0.005, "n0": 360.0, "climate": "equatorial",
-    "polarization": "vertical", "mdvar": 12, "time_pct": 50.0, "location_pct": 50.0,
-    "situation_pct": 50.0,
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,8 +90,13 @@ class ModelChain:
 
     @property
     def uses_terrain(self) -> bool:
-        """True when the chain needs terrain profiles (diffraction, ITM or RMa LOS/NLOS)."""
-        return self.diffraction is not None or self.base in ("itm", "rma")
+        """True when the chain needs terrain.
+
+        That is a chain with a diffraction term, a profile base model (ITM) or a base model
+        with LOS and NLOS formulas (RMa).
+        """
+        model = base_model(self.base)
+        return self.diffraction is not None or model.distance == "profile" or model.los_nlos
 
     def describe(self) -> str:
         """Human-readable statement of the chain, for outputs."""
@@ -165,8 +159,9 @@ def parse_chain(text: str) -> ModelChain:
         problems.append("at most one diffraction method")
     if len(clutters) > 1:
         problems.append("at most one clutter term")
-    if bases == ["itm"] and diffs:
-        problems.append("'itm' models terrain diffraction itself; drop the diffraction term")
+    if len(bases) == 1 and diffs and base_model(bases[0]).distance == "profile":
+        problems.append(f"'{bases[0]}' models terrain diffraction itself; drop the diffraction "
+                        "term")
     if problems:
         msg = f"model chain {text!r}: " + "; ".join(problems)
         raise ModelDomainError(msg)
@@ -213,33 +208,18 @@ def chain_loss(chain: ModelChain, heights_m: np.ndarray, step_m: float, h_tx_m: 
 def _base_loss(chain: ModelChain, z: np.ndarray, step_m: float, distance_m: float,
                h_tx_m: float, h_rx_m: float, freq_mhz: float, k_factor: float,
                notes: list[str]) -> float:
-    d_km = distance_m / 1000.0
-    if chain.base == "fspl":
-        slant_km = math.hypot(distance_m, (z[-1] + h_rx_m) - (z[0] + h_tx_m)) / 1000.0
-        return float(fspl_db(slant_km, freq_mhz))
-    if chain.base in _HATA_ENV:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", ModelValidityWarning)
-            loss = float(hata_db(max(d_km, 1.0), freq_mhz, h_tx_m, h_rx_m,
-                                 _HATA_ENV[chain.base],  # type: ignore[arg-type]
-                                 strict=False))
-        if d_km < 1.0:
-            notes.append("Hata evaluated at 1 km (its validity starts at 1 km)")
-        notes.extend(str(w.message) for w in caught)
+    """Base-model loss over the profile by the rules of its registry entry, dB."""
+    model = base_model(chain.base)
+    notes.extend(model.check(freq_mhz, h_tx_m, h_rx_m))
+    if model.profile_loss is not None:
+        loss, extra = model.profile_loss(z, step_m, h_tx_m, h_rx_m, freq_mhz)
+        notes.extend(extra)
         return loss
-    if chain.base == "rma":
-        los = True if chain.diffraction else line_of_sight(
+    los = True
+    if model.los_nlos:
+        los = chain.diffraction is not None or line_of_sight(
             z, step_m, h_tx_m, h_rx_m, freq_mhz, k_factor).los
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", ModelValidityWarning)
-            loss = float(rma_db(max(distance_m, 10.0), freq_mhz / 1000.0, h_tx_m, h_rx_m, los,
-                                strict=False))
-        notes.append(f"RMa {'LOS' if los else 'NLOS'} formula")
-        notes.extend(str(w.message) for w in caught)
-        return loss
-    from towerplan.radio.itm import itm_p2p
-
-    res = itm_p2p(z, step_m, h_tx_m, h_rx_m, freq_mhz, **ITM_SETTINGS)  # type: ignore[arg-type]
-    notes.append(f"ITM mode: {res.mode}")
-    notes.extend(res.warnings)
-    return float(res.loss_db)
+        notes.append(f"{model.label} {'LOS' if los else 'NLOS'} formula")
+    rise_m = float((z[-1] + h_rx_m) - (z[0] + h_tx_m))
+    notes.extend(model.distance_notes(distance_m, rise_m, los))
+    return float(model.evaluate_db(distance_m, rise_m, freq_mhz, h_tx_m, h_rx_m, los))

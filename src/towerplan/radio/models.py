@@ -1,13 +1,24 @@
-"""Empirical path-loss models: free space, Okumura-Hata / COST-231 Hata and 3GPP RMa.
+"""Base path-loss models: the kernels and the one registry every path evaluates them by.
 
-Free space follows ITU-R P.525, rural macro (RMa) 3GPP TR 38.901.
+Kernels: free space (ITU-R P.525), Okumura-Hata / COST-231 Hata and 3GPP TR 38.901 rural
+macro (RMa). They take scalars or numpy arrays and return loss in dB; they never read files.
 
-Kernels take scalars or numpy arrays and return loss in dB. They never read files.
+Registry: :data:`BASE_MODEL_REGISTRY` holds one frozen :class:`BaseModel` per base model of a
+model chain (``fspl``, ``hata-urban``, ``hata-suburban``, ``hata-open``, ``rma``, ``itm``):
+its description, validity domain, distance rule, whether it has LOS and NLOS formulas, and
+its closed form (or, for ``itm``, its profile model). The chain evaluator
+(:mod:`towerplan.radio.chain`), distance-only coverage (:mod:`towerplan.coverage.raster`)
+and the radial sweep (:mod:`towerplan.coverage.sweep`) evaluate base models only through it,
+so adding a base model is adding one entry here.
 """
 
 from __future__ import annotations
 
+import difflib
+import math
 import warnings
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -15,7 +26,19 @@ from numpy.typing import ArrayLike
 
 from towerplan.errors import ModelDomainError, ModelValidityWarning
 
-__all__ = ["fspl_db", "hata_db", "rma_db"]
+__all__ = [
+    "BASE_MODEL_REGISTRY",
+    "ITM_SETTINGS",
+    "BaseModel",
+    "ClosedForm",
+    "DistanceRule",
+    "ProfileLoss",
+    "base_model",
+    "base_model_descriptions",
+    "fspl_db",
+    "hata_db",
+    "rma_db",
+]
 
 Environment = Literal["urban", "suburban", "open"]
 City = Literal["medium", "large"]
@@ -153,6 +176,13 @@ def hata_db(
     _check_range("h_mobile_m", np.asarray(hm), *_HATA_HM_M, strict)
     _check_range("distance_km", d, *_HATA_D_KM, strict)
 
+    loss = _hata_formula(d, f, hb, hm, environment, city)
+    return float(loss) if np.ndim(loss) == 0 else loss
+
+
+def _hata_formula(d_km: np.ndarray, f: float, hb: float, hm: float, environment: str,
+                  city: str) -> np.ndarray:
+    """Okumura-Hata / COST-231 Hata loss without range checks (d in km, f in MHz, h in m)."""
     log_f = np.log10(f)
     if city == "large":
         if f <= 300.0:
@@ -163,15 +193,15 @@ def hata_db(
         a_hm = (1.1 * log_f - 0.7) * hm - (1.56 * log_f - 0.8)
     slope = 44.9 - 6.55 * np.log10(hb)
     if f <= _HATA_FREQ_MHZ[1]:
-        loss = 69.55 + 26.16 * log_f - 13.82 * np.log10(hb) - a_hm + slope * np.log10(d)
+        loss = 69.55 + 26.16 * log_f - 13.82 * np.log10(hb) - a_hm + slope * np.log10(d_km)
     else:
         c_m = 3.0 if city == "large" else 0.0
-        loss = 46.3 + 33.9 * log_f - 13.82 * np.log10(hb) - a_hm + slope * np.log10(d) + c_m
+        loss = 46.3 + 33.9 * log_f - 13.82 * np.log10(hb) - a_hm + slope * np.log10(d_km) + c_m
     if environment == "suburban":
         loss = loss - 2.0 * np.log10(f / 28.0) ** 2 - 5.4
     elif environment == "open":
         loss = loss - 4.78 * log_f**2 + 18.33 * log_f - 40.94
-    return float(loss) if np.ndim(loss) == 0 else loss
+    return np.asarray(loss)
 
 
 def _rma_pl1(d3d_m: np.ndarray, f_ghz: np.ndarray, h_m: np.ndarray) -> np.ndarray:
@@ -296,6 +326,13 @@ def rma_db(
             raise ModelDomainError(msg + "; pass strict=False to extrapolate with a warning")
         warnings.warn(msg, ModelValidityWarning, stacklevel=2)
 
+    loss = _rma_formula(d2d, f, hbs, hut, los_a, h, w)
+    return float(loss) if loss.ndim == 0 else loss
+
+
+def _rma_formula(d2d: np.ndarray, f: np.ndarray, hbs: np.ndarray, hut: np.ndarray,
+                 los_a: np.ndarray, h: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """RMa loss without range checks (distances and heights in m, f in GHz)."""
     d3d = np.hypot(d2d, hbs - hut)
     d_bp = 2.0 * np.pi * hbs * hut * (f * 1e9) / _SPEED_OF_LIGHT_TR38901
     pl1 = _rma_pl1(d3d, f, h)
@@ -307,4 +344,371 @@ def rma_db(
                      + 20.0 * np.log10(f)
                      - (3.2 * np.log10(11.75 * hut) ** 2 - 4.97))
     loss = np.where(los_a, pl_los, np.maximum(pl_los, pl_nlos_prime))
-    return float(loss) if loss.ndim == 0 else loss
+    return np.asarray(loss)
+
+
+# ------------------------------------------------------------------------- base-model registry
+
+#: Closed form of a base model: ``loss_db(distance_m, freq_mhz, h_tx_m, h_rx_m, los)``, with
+#: ``distance_m`` the distance of the model's rule (array, m) and ``los`` a bool array
+#: broadcast against it; returns loss in dB. It checks nothing and never warns.
+ClosedForm = Callable[[np.ndarray, float, float, float, np.ndarray], np.ndarray]
+#: Profile model: ``profile_loss(heights_m, step_m, h_tx_m, h_rx_m, freq_mhz)`` over a terrain
+#: profile; returns the loss in dB and notes on the path.
+ProfileLoss = Callable[[np.ndarray, float, float, float, float], tuple[float, tuple[str, ...]]]
+#: The distance a base model is evaluated at (see :class:`BaseModel`).
+DistanceRule = Literal["horizontal", "slant", "profile"]
+
+#: ITM settings of the ``itm`` base model: equatorial climate and surface refractivity for
+#: Indonesia, average ground, vertical polarisation, median time/location/situation.
+ITM_SETTINGS: dict[str, float | str | int] = {
+    "epsilon": 15.0, "sigma": 0.005, "n0": 360.0, "climate": "equatorial",
+    "polarization": "vertical", "mdvar": 12, "time_pct": 50.0, "location_pct": 50.0,
+    "situation_pct": 50.0,
+}
+
+
+def _length_text(distance_m: float) -> str:
+    """``1 km``, ``10 m``, ``2.5 km``: a distance for notes and descriptions."""
+    if distance_m >= 1000.0:
+        return f"{distance_m / 1000.0:g} km"
+    return f"{distance_m:g} m"
+
+
+@dataclass(frozen=True, slots=True)
+class BaseModel:
+    """A base path-loss model and the rules by which every path evaluates it.
+
+    The chain evaluator (:func:`towerplan.radio.chain.chain_loss`), distance-only coverage
+    (:func:`towerplan.coverage.raster.path_loss_db`) and the radial sweep
+    (:func:`towerplan.coverage.sweep.sweep_site`) read the same entry, so they evaluate the
+    model at the same distance, with the same clamp and the same validity rules.
+
+    Attributes
+    ----------
+    name : str
+        Term of a model chain, e.g. ``"hata-suburban"``.
+    label : str
+        Short name in notes and messages, e.g. ``"Hata"``.
+    description : str
+        What the model is, as stated on outputs.
+    reference : str
+        The document and equation the closed form follows.
+    freq_range_mhz : tuple of float
+        Frequency range, MHz. Outside it every path raises :class:`ModelDomainError`: no
+        model is extrapolated in frequency.
+    h_tx_range_m, h_rx_range_m : tuple of float
+        Validated antenna heights above ground, m. Outside them the paths extrapolate and
+        warn once per call with :class:`ModelValidityWarning` (the chain evaluator records
+        the warning in the path's notes). Negative or non-finite heights raise.
+    distance : {"horizontal", "slant", "profile"}
+        Distance the model is evaluated at. ``"horizontal"``: the ground distance between
+        the antennas. ``"slant"``: the straight line between the antenna tips,
+        ``sqrt(d**2 + rise**2)`` with ``rise`` the height of the receiver tip over the
+        transmitter tip; over the terrain heights where a profile or DEM is known, over flat
+        ground (``rise = h_rx - h_tx``) where not. Earth curvature does not enter it.
+        ``"profile"``: the model takes the whole terrain profile.
+    min_distance_m : float
+        Shorter distances are evaluated at this distance, m (a documented clamp, no warning).
+    max_distance_m : float
+        End of the validated distance range, m (``inf``: none). Beyond it the model is
+        extrapolated: coverage paths do so silently (a coverage raster reaches its radius by
+        construction) and the chain evaluator notes it on the path.
+    max_distance_nlos_m : float or None
+        End of the validated NLOS distance range when it differs, m.
+    los_nlos : bool
+        True when the model has separate line-of-sight and non-line-of-sight formulas. The
+        paths then pick the formula from the terrain line of sight (the LOS formula when the
+        chain has a diffraction term, which counts the obstruction itself); distance-only
+        coverage, which has no terrain, uses the LOS formula unless told otherwise.
+    loss_db : callable or None
+        Closed form (see :data:`ClosedForm`); None for a profile model.
+    profile_loss : callable or None
+        Profile model (see :data:`ProfileLoss`); None for a closed-form model. Coverage paths
+        refuse profile models.
+    """
+
+    name: str
+    label: str
+    description: str
+    reference: str
+    freq_range_mhz: tuple[float, float]
+    h_tx_range_m: tuple[float, float] = (0.0, math.inf)
+    h_rx_range_m: tuple[float, float] = (0.0, math.inf)
+    distance: DistanceRule = "horizontal"
+    min_distance_m: float = 1.0
+    max_distance_m: float = math.inf
+    max_distance_nlos_m: float | None = None
+    los_nlos: bool = False
+    loss_db: ClosedForm | None = None
+    profile_loss: ProfileLoss | None = None
+
+    def __post_init__(self) -> None:
+        if (self.loss_db is None) == (self.profile_loss is None):
+            msg = f"base model {self.name!r} needs exactly one of loss_db and profile_loss"
+            raise ModelDomainError(msg)
+        if (self.profile_loss is not None) != (self.distance == "profile"):
+            msg = f"base model {self.name!r}: a profile model has distance rule 'profile'"
+            raise ModelDomainError(msg)
+        if self.distance == "slant" and not self.min_distance_m > 0:
+            msg = f"base model {self.name!r}: a slant-distance model needs min_distance_m > 0"
+            raise ModelDomainError(msg)
+
+    @property
+    def closed_form(self) -> ClosedForm:
+        """The closed form; :class:`ModelDomainError` for a profile model."""
+        if self.loss_db is None:
+            msg = (f"{self.name} is point-to-point only (a profile model); coverage needs a "
+                   "closed-form base model such as 'hata-suburban' or 'rma'")
+            raise ModelDomainError(msg)
+        return self.loss_db
+
+    @property
+    def rule_text(self) -> str:
+        """The distance rule in words, e.g. ``horizontal distance, evaluated at 1 km or more``."""
+        if self.distance == "profile":
+            return "terrain profile"
+        text = ("slant distance between the antenna tips" if self.distance == "slant"
+                else "horizontal distance")
+        text += f", evaluated at {_length_text(self.min_distance_m)} or more"
+        if math.isfinite(self.max_distance_m):
+            text += f", extrapolated beyond {_length_text(self.max_distance_m)}"
+            if self.max_distance_nlos_m is not None:
+                text += f" ({_length_text(self.max_distance_nlos_m)} NLOS)"
+        return text
+
+    def problems(self, freq_mhz: float, h_tx_m: float, h_rx_m: float
+                 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Validity problems of the parameters: (errors, warnings), every one of each.
+
+        Errors: a frequency that is not finite and positive or outside
+        :attr:`freq_range_mhz`, a height that is negative or not finite. Warnings: a height
+        outside its validated range (the model is extrapolated).
+        """
+        errors: list[str] = []
+        soft: list[str] = []
+        f = float(freq_mhz)
+        lo, hi = self.freq_range_mhz
+        if not (math.isfinite(f) and f > 0):
+            errors.append(f"freq_mhz = {f:g} must be finite and > 0")
+        elif not lo <= f <= hi:
+            errors.append(f"freq_mhz = {f:g} is outside {lo:g}-{hi:g} MHz, the frequency "
+                          f"range of {self.label}")
+        for name, value, (h_lo, h_hi) in (("h_tx_m", h_tx_m, self.h_tx_range_m),
+                                          ("h_rx_m", h_rx_m, self.h_rx_range_m)):
+            h = float(value)
+            if not (math.isfinite(h) and h >= 0):
+                errors.append(f"{name} = {h:g} must be finite and >= 0")
+            elif not h_lo <= h <= h_hi:
+                soft.append(f"{self.label}: {name} = {h:g} is outside its validated range "
+                            f"{h_lo:g}-{h_hi:g} m; extrapolated")
+        return tuple(errors), tuple(soft)
+
+    def check(self, freq_mhz: float, h_tx_m: float, h_rx_m: float) -> tuple[str, ...]:
+        """Raise :class:`ModelDomainError` for every error at once; return the warnings.
+
+        The caller reports the warnings once per call (see :attr:`h_tx_range_m`).
+        """
+        errors, soft = self.problems(freq_mhz, h_tx_m, h_rx_m)
+        if errors:
+            msg = f"base model {self.name!r}: " + "; ".join(errors)
+            raise ModelDomainError(msg)
+        return soft
+
+    def rule_distance_m(self, ground_m: ArrayLike, rise_m: ArrayLike) -> np.ndarray:
+        """Distance of the model's rule, before the clamp at :attr:`min_distance_m`, m.
+
+        Parameters
+        ----------
+        ground_m : float or array
+            Horizontal distance between the antennas, m.
+        rise_m : float or array
+            Height of the receiver antenna tip over the transmitter antenna tip, m
+            (``h_rx - h_tx`` over flat ground).
+        """
+        ground = np.asarray(ground_m, dtype=float)
+        if self.distance == "slant":
+            return np.asarray(np.hypot(ground, np.asarray(rise_m, dtype=float)))
+        return ground
+
+    def evaluate_db(self, ground_m: ArrayLike, rise_m: ArrayLike, freq_mhz: float,
+                    h_tx_m: float, h_rx_m: float, los: ArrayLike = True) -> np.ndarray:
+        """Loss by the closed form at the rule's distance, clamped, dB (no checks).
+
+        Parameters
+        ----------
+        ground_m, rise_m : float or array
+            As in :meth:`rule_distance_m`.
+        freq_mhz, h_tx_m, h_rx_m : float
+            Frequency (MHz) and antenna heights above ground (m).
+        los : bool or array of bool
+            Line of sight (used by LOS/NLOS models only).
+
+        Examples
+        --------
+        >>> fspl = BASE_MODEL_REGISTRY["fspl"]
+        >>> round(float(fspl.evaluate_db(1000.0, 0.0, 10_000.0, 30.0, 30.0)), 2)
+        112.45
+        """
+        d, los_a = np.broadcast_arrays(
+            np.maximum(self.rule_distance_m(ground_m, rise_m), self.min_distance_m),
+            np.asarray(los, dtype=bool))
+        return np.asarray(self.closed_form(d, float(freq_mhz), float(h_tx_m), float(h_rx_m),
+                                           los_a), dtype=float)
+
+    def distance_notes(self, ground_m: float, rise_m: float, los: bool = True
+                       ) -> tuple[str, ...]:
+        """Notes on one path whose distance is clamped or beyond the validated range."""
+        d = float(self.rule_distance_m(ground_m, rise_m))
+        if d < self.min_distance_m:
+            at = _length_text(self.min_distance_m)
+            return (f"{self.label} evaluated at {at} (its validity starts at {at})",)
+        top = self.max_distance_m
+        if not los and self.max_distance_nlos_m is not None:
+            top = self.max_distance_nlos_m
+        if d > top:
+            return (f"{self.label} extrapolated beyond {_length_text(top)} "
+                    f"(path {_length_text(round(d, 1))})",)
+        return ()
+
+
+def _fspl_closed_form(distance_m: np.ndarray, freq_mhz: float, h_tx_m: float, h_rx_m: float,
+                      los: np.ndarray) -> np.ndarray:
+    """ITU-R P.525 eq. (6) at ``distance_m``."""
+    return np.asarray(32.45 + 20.0 * np.log10(freq_mhz) + 20.0 * np.log10(distance_m / 1000.0))
+
+
+def _hata_closed_form(environment: Environment) -> ClosedForm:
+    """Okumura-Hata / COST-231 Hata, medium city, for one area correction."""
+
+    def loss_db(distance_m: np.ndarray, freq_mhz: float, h_tx_m: float, h_rx_m: float,
+                los: np.ndarray) -> np.ndarray:
+        return _hata_formula(distance_m / 1000.0, freq_mhz, h_tx_m, h_rx_m, environment,
+                             "medium")
+
+    return loss_db
+
+
+def _rma_closed_form(distance_m: np.ndarray, freq_mhz: float, h_tx_m: float, h_rx_m: float,
+                     los: np.ndarray) -> np.ndarray:
+    """3GPP TR 38.901 RMa at ground distance ``distance_m`` with the TR default h and W."""
+    d, hbs, hut, los_a = np.broadcast_arrays(distance_m, np.asarray(h_tx_m, dtype=float),
+                                             np.asarray(h_rx_m, dtype=float), los)
+    f_ghz = np.full(d.shape, freq_mhz / 1000.0)
+    return _rma_formula(d, f_ghz, hbs, hut, los_a, np.full(d.shape, 5.0), np.full(d.shape, 20.0))
+
+
+def _itm_profile_loss(heights_m: np.ndarray, step_m: float, h_tx_m: float, h_rx_m: float,
+                      freq_mhz: float) -> tuple[float, tuple[str, ...]]:
+    """:func:`towerplan.radio.itm.itm_p2p` with :data:`ITM_SETTINGS`."""
+    from towerplan.radio.itm import itm_p2p
+
+    res = itm_p2p(heights_m, step_m, h_tx_m, h_rx_m, freq_mhz, **ITM_SETTINGS)  # type: ignore[arg-type]
+    return float(res.loss_db), (f"ITM mode: {res.mode}", *res.warnings)
+
+
+def _hata_entry(name: str, description: str, environment: Environment) -> BaseModel:
+    """Registry entry of Okumura-Hata / COST-231 Hata with one area correction."""
+    return BaseModel(
+        name, "Hata", description,
+        "M. Hata, IEEE Trans. Veh. Technol. 29(3), 1980 (150-1500 MHz); COST Action 231 "
+        "final report, section 4.4.1 (1500-2000 MHz)",
+        freq_range_mhz=(_HATA_FREQ_MHZ[0], _COST231_FREQ_MHZ[1]), h_tx_range_m=_HATA_HB_M,
+        h_rx_range_m=_HATA_HM_M, distance="horizontal", min_distance_m=_HATA_D_KM[0] * 1000.0,
+        max_distance_m=_HATA_D_KM[1] * 1000.0, loss_db=_hata_closed_form(environment))
+
+
+#: Every base model, by chain term. Adding a base model is adding its entry here.
+BASE_MODEL_REGISTRY: dict[str, BaseModel] = {m.name: m for m in (
+    BaseModel(
+        "fspl", "free space", "free space (ITU-R P.525)", "ITU-R P.525-4, eq. (6)",
+        freq_range_mhz=(0.0, math.inf), distance="slant", min_distance_m=1.0,
+        loss_db=_fspl_closed_form),
+    _hata_entry("hata-urban", "Okumura-Hata urban, medium city", "urban"),
+    _hata_entry("hata-suburban", "Okumura-Hata suburban", "suburban"),
+    _hata_entry("hata-open", "Okumura-Hata open area", "open"),
+    BaseModel(
+        "rma", "RMa", "3GPP TR 38.901 rural macro (RMa), no shadowing",
+        "3GPP TR 38.901, section 7.4.1, Table 7.4.1-1 (h = 5 m, W = 20 m)",
+        freq_range_mhz=(_RMA_FREQ_GHZ[0] * 1000.0, _RMA_FREQ_GHZ[1] * 1000.0),
+        h_tx_range_m=_RMA_HBS_M, h_rx_range_m=_RMA_HUT_M, distance="horizontal",
+        min_distance_m=_RMA_D_LOS_M[0], max_distance_m=_RMA_D_LOS_M[1],
+        max_distance_nlos_m=_RMA_D_NLOS_M[1], los_nlos=True, loss_db=_rma_closed_form),
+    BaseModel(
+        "itm", "ITM", "Longley-Rice ITM v1.4 point-to-point (NTIA)",
+        "NTIA ITM v1.4 (towerplan.radio.itm.itm_p2p)", freq_range_mhz=(20.0, 20_000.0),
+        distance="profile", min_distance_m=0.0, profile_loss=_itm_profile_loss),
+)}
+
+
+def base_model(name: str) -> BaseModel:
+    """The registry entry of a base model.
+
+    Raises
+    ------
+    ModelDomainError
+        For an unknown name, with the nearest known one.
+
+    Examples
+    --------
+    >>> base_model("hata-suburban").min_distance_m
+    1000.0
+    """
+    try:
+        return BASE_MODEL_REGISTRY[name]
+    except KeyError:
+        close = difflib.get_close_matches(str(name), list(BASE_MODEL_REGISTRY), n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        msg = (f"unknown base model {name!r}{hint}; choose one of "
+               f"{', '.join(BASE_MODEL_REGISTRY)}")
+        raise ModelDomainError(msg) from None
+
+
+class _DescriptionView(Mapping[str, str]):
+    """Live read-only view of the registry: name -> text, for the entries a filter keeps."""
+
+    def __init__(self, text: Callable[[BaseModel], str],
+                 keep: Callable[[BaseModel], bool]) -> None:
+        self._text = text
+        self._keep = keep
+
+    def __getitem__(self, name: str) -> str:
+        entry = BASE_MODEL_REGISTRY[name]
+        if not self._keep(entry):
+            raise KeyError(name)
+        return self._text(entry)
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name, m in BASE_MODEL_REGISTRY.items() if self._keep(m))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
+
+
+def base_model_descriptions(text: Callable[[BaseModel], str] | None = None, *,
+                            closed_form_only: bool = False) -> Mapping[str, str]:
+    """A live mapping from base-model name to a text made from its entry.
+
+    It follows :data:`BASE_MODEL_REGISTRY`, so a model added there appears in every
+    mapping made by this function.
+
+    Parameters
+    ----------
+    text : callable, optional
+        Text of an entry (default: its :attr:`BaseModel.description`).
+    closed_form_only : bool, keyword-only
+        Keep only the models with a closed form (drop profile models).
+
+    Examples
+    --------
+    >>> base_model_descriptions(closed_form_only=True)["fspl"]
+    'free space (ITU-R P.525)'
+    >>> "itm" in base_model_descriptions(closed_form_only=True)
+    False
+    """
+    return _DescriptionView(text or (lambda m: m.description),
+                            (lambda m: m.loss_db is not None) if closed_form_only
+                            else (lambda m: True))

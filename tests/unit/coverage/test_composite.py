@@ -9,7 +9,7 @@ from affine import Affine
 from towerplan.coverage.composite import best_server, best_server_points, coverage_matrix
 from towerplan.coverage.raster import LinkParams, coverage_radius_m, path_loss_db
 from towerplan.errors import ModelDomainError
-from towerplan.radio import hata_db
+from towerplan.radio import fspl_db, hata_db, rma_db
 from towerplan.scenario import Radio
 
 LINK = LinkParams.from_radio(Radio())
@@ -29,8 +29,22 @@ def test_coverage_radius_is_where_loss_equals_mapl() -> None:
 
 
 def test_path_loss_rejects_unknown_model() -> None:
-    with pytest.raises(ModelDomainError, match="not available"):
+    with pytest.raises(ModelDomainError, match="not available.*point-to-point only"):
         path_loss_db(1000.0, model="itm", freq_mhz=900.0, h_tx_m=42.0, h_rx_m=1.5)
+    with pytest.raises(ModelDomainError, match="not available"):
+        path_loss_db(1000.0, model="hata-suburban+deygout", freq_mhz=900.0, h_tx_m=42.0,
+                     h_rx_m=1.5)
+
+
+def test_path_loss_follows_the_distance_rule_of_each_model() -> None:
+    d = np.array([0.0, 300.0, 4000.0])
+    fspl = path_loss_db(d, model="fspl", freq_mhz=900.0, h_tx_m=42.0, h_rx_m=1.5)
+    assert np.allclose(fspl, fspl_db(np.hypot(d, 40.5) / 1000.0, 900.0))  # slant, flat ground
+    hata = path_loss_db(d, model="hata-open", freq_mhz=900.0, h_tx_m=42.0, h_rx_m=1.5)
+    assert np.allclose(hata, hata_db(np.maximum(d, 1000.0) / 1000.0, 900.0, 42.0, 1.5, "open"))
+    rma = path_loss_db(d, model="rma", freq_mhz=900.0, h_tx_m=42.0, h_rx_m=1.5,
+                       los=np.array([True, True, False]))
+    assert np.allclose(rma, rma_db(np.maximum(d, 10.0), 0.9, 42.0, 1.5, [True, True, False]))
 
 
 def test_best_server_grid_matches_points_and_matrix() -> None:

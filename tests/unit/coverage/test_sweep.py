@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import doctest
 import math
 import warnings
@@ -27,7 +28,7 @@ from towerplan.radio.diffraction import (
     fresnel_parameter,
     knife_edge_db,
 )
-from towerplan.radio.models import fspl_db, rma_db
+from towerplan.radio.models import base_model, fspl_db, rma_db
 from towerplan.radio.profile import line_of_sight, sample_bilinear
 
 CELL = 100.0
@@ -340,6 +341,26 @@ def test_fspl_uses_the_slant_distance_between_antenna_tips() -> None:
         assert loss[40, 40 + i] == pytest.approx(want, abs=1e-3)
 
 
+@pytest.mark.parametrize("name", ["fspl", "hata-suburban", "rma"])
+def test_slant_tables_interpolate_the_closed_form_well_under_0_01_db(name: str) -> None:
+    """The table of a slant-distance model, read as the kernel reads it, at random distances.
+
+    Every closed-form model is taken as a slant-distance one here. Free space is linear in
+    log10(d), so exact; RMa's LOS breakpoint is a small step the table smooths over one entry.
+    """
+    model = dataclasses.replace(base_model(name), distance="slant")
+    for chain in (parse_chain(name), parse_chain(f"{name}+deygout")):
+        tables = sweep._base_tables(model, chain, np.zeros(1), 60_000.0, 900.0, 42.0, 1.5)
+        assert tables.slant and tables.los_nlos == (model.los_nlos and not chain.diffraction)
+        d = 10.0 ** np.random.default_rng(4).uniform(0.0, math.log10(60_000.0), 100_000)
+        u = (np.log10(np.maximum(d, tables.d_min)) - tables.log_d0) * tables.per_decade
+        k = np.minimum(u.astype(int), tables.los.size - 2)
+        for table, los in ((tables.los, True), (tables.nlos, not tables.los_nlos)):
+            got = table[k] + (u - k) * (table[k + 1] - table[k])
+            want = model.evaluate_db(d, 0.0, 900.0, 42.0, 1.5, los)
+            assert np.max(np.abs(got - want)) < (1e-9 if name != "rma" else 0.005)
+
+
 def test_clutter_adds_foliage_loss_for_the_vegetation_depth_at_the_receiver() -> None:
     n = 121
     t, x0, y0 = _grid(n)
@@ -365,15 +386,20 @@ def test_clutter_adds_foliage_loss_for_the_vegetation_depth_at_the_receiver() ->
     assert p833 is not None
 
 
-def test_hata_is_extrapolated_silently_in_distance_but_warns_for_frequency() -> None:
+def test_hata_extrapolates_distance_silently_warns_for_heights_and_refuses_frequency(
+) -> None:
     t, x0, y0 = _grid(41, 1000.0)
     link = LinkParams("hata-open", 900.0, 1.5, 61.0, 10.0, 0.0, -105.0, 25_000.0)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert sweep_site(np.zeros((41, 41)), t, x0, y0, H_TX, link=link,
                           chain=parse_chain("hata-open+bullington")) is not None
+    with pytest.warns(ModelValidityWarning, match="h_tx_m = 20 is outside") as caught:
+        sweep_site(np.zeros((41, 41)), t, x0, y0, 20.0, link=link,
+                   chain=parse_chain("hata-open"))
+    assert len(caught) == 1  # once per call
     far = LinkParams("hata-open", 2600.0, 1.5, 61.0, 10.0, 0.0, -105.0, 5000.0)
-    with pytest.warns(ModelValidityWarning, match="freq_mhz = 2600"):
+    with pytest.raises(ModelDomainError, match="freq_mhz = 2600 is outside 150-2000 MHz"):
         sweep_site(np.zeros((41, 41)), t, x0, y0, H_TX, link=far, chain=parse_chain("hata-open"))
 
 
