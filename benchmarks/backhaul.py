@@ -12,23 +12,27 @@ from __future__ import annotations
 import dataclasses
 import time
 
-from towerplan.analysis.backhaul_plan import finish_backhaul, plan_backhaul
-from towerplan.pipeline import current_state, select, selection_problem
+from towerplan.analysis.backhaul_choice import finish_backhaul
+from towerplan.analysis.backhaul_plan import plan_backhaul
+from towerplan.analysis.selection_plan import select_many
+from towerplan.pipeline.assemble import selection_problem
+from towerplan.pipeline.plan import current_state, new_run
 from towerplan.scenario import Scenario
 
 TARGET_S = 60.0
 
 
 def run(label: str, scenario: Scenario) -> None:
-    state = current_state(scenario)
-    problem = selection_problem(scenario, state)
+    run_ = new_run(scenario, cache=False)
+    state = current_state(run_)
+    fixed = selection_problem(state, run_.get("candidates"), run_.get("candidate_coverage"))
     t0 = time.perf_counter()
-    plan = plan_backhaul(scenario, state, problem)
+    plan, costed = plan_backhaul(scenario, state.data, fixed.candidates)
     t_hops = time.perf_counter() - t0
-    selection, _ = select(scenario, problem.candidates, problem.matrix, state.units,
-                          state.covered)
+    problem = dataclasses.replace(fixed, candidates=costed)
+    (selection, _), = select_many(scenario.selection, problem, [scenario.budget.total_idr])
     t1 = time.perf_counter()
-    _, outcome = finish_backhaul(plan, scenario, problem, selection)
+    _, outcome, _ = finish_backhaul(plan, scenario, problem, selection)
     t_finish = time.perf_counter() - t1
     s = outcome.summary
     total = t_hops + t_finish

@@ -20,6 +20,15 @@ from pyproj import CRS, Transformer
 
 from towerplan.io.rasters import RasterGrid, write_raster
 
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The test session's own towerplan cache (demo data, stage results), never the user's."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("TOWERPLAN_CACHE_DIR", str(tmp_path_factory.mktemp("towerplan-cache")))
+    yield
+    patch.undo()
+
 #: Point the generated data sets are centred on (lon, lat degrees): Paser, East Kalimantan.
 REF_LONLAT = (116.0, -1.7)
 #: Metres per degree of longitude and latitude near REF_LONLAT.

@@ -5,35 +5,36 @@ The public API is small: load a scenario, run the plan, read the result.
 >>> from towerplan import load_scenario
 >>> load_scenario().budget.total_idr
 8500000000.0
+
+``run_plan`` (:func:`towerplan.commands.plan.run_plan`) computes and writes every output;
+``plan`` (:func:`towerplan.pipeline.plan.plan`) computes without writing. Both are imported
+on first use, so ``import towerplan`` stays light.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-try:
-    __version__ = version("towerplan")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0+unknown"
-
+from towerplan._version import __version__
 from towerplan.errors import TowerplanError
 from towerplan.scenario import Scenario, load_scenario
 
 if TYPE_CHECKING:
-    from towerplan.pipeline import plan, run_plan
+    from towerplan.commands.plan import run_plan
+    from towerplan.pipeline.plan import plan
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = ["Scenario", "TowerplanError", "__version__", "load_scenario", "plan", "run_plan"]
 
+_LAZY = {"run_plan": "towerplan.commands.plan", "plan": "towerplan.pipeline.plan"}
+
 
 def __getattr__(name: str) -> Any:
-    """Import the pipeline lazily so ``import towerplan`` stays light."""
-    if name in ("run_plan", "plan"):
-        from towerplan import pipeline
-
-        return getattr(pipeline, name)
+    """The entry points of the plan, imported on first use."""
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
     msg = f"module 'towerplan' has no attribute {name!r}"
     raise AttributeError(msg)

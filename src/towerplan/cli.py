@@ -6,6 +6,8 @@ Every :class:`~towerplan.errors.TowerplanError` becomes one line on stderr and e
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import logging
 import sys
 import time
@@ -14,16 +16,19 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from towerplan import __version__
+from towerplan._version import __version__
 from towerplan.errors import TowerplanError
 from towerplan.scenario import Radio, Scenario, load_scenario
+
+if TYPE_CHECKING:
+    from towerplan.io.cache import StageCache
 
 __all__ = ["app", "main"]
 
@@ -41,6 +46,10 @@ app = typer.Typer(
 )
 
 _RADIO = Radio()  # radio defaults, stated once in towerplan.scenario
+
+#: Exit code of a plan whose outputs were written except those listed as failed in
+#: summary.json ``outputs_skipped`` (an output skipped for a missing library exits 0).
+PARTIAL_OUTPUT = 3
 
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
@@ -77,6 +86,16 @@ VerboseOpt = Annotated[
     int, typer.Option("--verbose", "-v", count=True, help="More log output (-v info, -vv debug)."),
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only print errors.")]
+CacheDirOpt = Annotated[
+    Path | None,
+    typer.Option("--cache-dir", help="Folder of the stage cache: results of stages whose "
+                 "inputs and code did not change are reused from it. Default: stages/ in "
+                 "towerplan's user cache folder ($TOWERPLAN_CACHE_DIR or the platform's).",
+                 file_okay=False, show_default=False),
+]
+NoCacheOpt = Annotated[
+    bool, typer.Option("--no-cache", help="Compute every stage; read and write no cache."),
+]
 
 
 def _version(value: bool) -> None:
@@ -135,6 +154,21 @@ def _load(scenario: Path | None) -> Scenario:
     return load_scenario(scenario)
 
 
+def _cache(cache_dir: Path | None, no_cache: bool) -> StageCache | Path | bool:
+    """The ``cache`` argument of the library from --cache-dir / --no-cache."""
+    if no_cache:
+        return False
+    return cache_dir if cache_dir is not None else True
+
+
+def _print_skipped(skipped: tuple[dict[str, str], ...]) -> None:
+    """One line per output left out (also listed in summary.json ``outputs_skipped``)."""
+    for item in skipped:
+        verb = "not written" if item["status"] == "skipped" else "failed"
+        err.print(f"towerplan: {item['file']} {verb}: {item['reason']}", markup=False,
+                  soft_wrap=True)
+
+
 @app.command()
 def plan(
     scenario: ScenarioArg = None,
@@ -143,6 +177,8 @@ def plan(
     lang: LangOpt = None,
     verbose: VerboseOpt = 0,
     quiet: QuietOpt = False,
+    cache_dir: CacheDirOpt = None,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """Run the whole plan and write map.html, report.xlsx/.html/.pdf, ranking.csv,
     villages.csv, plan.gpkg, coverage_before/after.tif (+ QGIS .qml), plan.kml/.kmz and
@@ -150,33 +186,39 @@ def plan(
 
     Budgets and costs are in rupiah (IDR), heights in metres, RSRP in dBm.
     """
-    from towerplan.pipeline import PLAN_STAGES, run_plan
+    from towerplan.commands.plan import run_plan
+    from towerplan.pipeline.plan import PLAN_STAGES
 
     _setup_logging(verbose, quiet)
     sc = _load(scenario)
     target = out_dir if out_dir is not None else Path(sc.outputs.dir)
     t0 = time.perf_counter()
     with _stages(PLAN_STAGES, quiet=quiet) as progress:
-        result = run_plan(sc, target, overwrite=overwrite,
-                          lang=lang.value if lang else None, progress=progress)
-    if quiet:
-        return
-    s = result.summary
-    unit = "people" if s["demand_basis"] == "population" else "km2"
-    gap = "n/a (heuristic)" if s["optimality_gap"] is None else f"{s['optimality_gap']:.2%}"
-    out.print(
-        f"[bold]{sc.scenario.title}[/bold]"
-        f"{'  (SYNTHETIC DATA / DATA SINTETIS)' if s['synthetic'] else ''}"
-    )
-    out.print(f"model: {s['model_chain']}")
-    out.print(f"towers selected: {s['towers_selected']}, spent Rp {s['spent_idr']:,.0f} of "
-              f"Rp {s['budget_idr']:,.0f}; solver {s['solver']}, optimality gap {gap}")
-    out.print(f"blank villages: {s['blank_villages_before']} -> {s['blank_villages_after']} of "
-              f"{s['villages_total']}; demand covered {s['demand_covered_before']:,.0f} -> "
-              f"{s['demand_covered_after']:,.0f} {unit} of {s['demand_total']:,.0f}")
-    for text in s.get("limitations", ()):
-        out.print(f"limitation: {text}", markup=False)
-    out.print(f"outputs in {target} ({time.perf_counter() - t0:.1f} s)")
+        run = run_plan(sc, target, overwrite=overwrite, lang=lang.value if lang else None,
+                       progress=progress, cache=_cache(cache_dir, no_cache))
+    _print_skipped(run.outputs.skipped)
+    if not quiet:
+        s = run.summary
+        unit = "people" if s["demand_basis"] == "population" else "km2"
+        gap = "n/a (heuristic)" if s["optimality_gap"] is None else f"{s['optimality_gap']:.2%}"
+        out.print(
+            f"[bold]{sc.scenario.title}[/bold]"
+            f"{'  (SYNTHETIC DATA / DATA SINTETIS)' if s['synthetic'] else ''}"
+        )
+        out.print(f"model: {s['model_chain']}")
+        out.print(f"towers selected: {s['towers_selected']}, spent Rp {s['spent_idr']:,.0f} "
+                  f"of Rp {s['budget_idr']:,.0f}; solver {s['solver']}, optimality gap {gap}")
+        out.print(f"blank villages: {s['blank_villages_before']} -> "
+                  f"{s['blank_villages_after']} of {s['villages_total']}; demand covered "
+                  f"{s['demand_covered_before']:,.0f} -> {s['demand_covered_after']:,.0f} "
+                  f"{unit} of {s['demand_total']:,.0f}")
+        for text in s.get("limitations", ()):
+            out.print(f"limitation: {text}", markup=False)
+        if run.reused:
+            out.print(f"reused from the cache: {', '.join(run.reused)}", markup=False)
+        out.print(f"outputs in {target} ({time.perf_counter() - t0:.1f} s)")
+    if run.outputs.failed:
+        raise typer.Exit(PARTIAL_OUTPUT)
 
 
 @app.command("map")
@@ -187,18 +229,20 @@ def map_(
     lang: LangOpt = None,
     verbose: VerboseOpt = 0,
     quiet: QuietOpt = False,
+    cache_dir: CacheDirOpt = None,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """Run the plan and write only the offline map, map.html (layers, legend, village
     search; opens without internet)."""
-    from towerplan import jobs
-    from towerplan.pipeline import PLAN_STAGES
+    from towerplan.commands.map import plan_map
+    from towerplan.pipeline.plan import PLAN_STAGES
 
     _setup_logging(verbose, quiet)
     sc = _load(scenario)
     target = out_dir if out_dir is not None else Path(sc.outputs.dir)
     with _stages(PLAN_STAGES, quiet=quiet) as progress:
-        result = jobs.plan_map(sc, target, lang=lang.value if lang else None,
-                               overwrite=overwrite, progress=progress)
+        result = plan_map(sc, target, lang=lang.value if lang else None, overwrite=overwrite,
+                          progress=progress, cache=_cache(cache_dir, no_cache))
     if not quiet:
         s = result.summary
         out.print(f"{s['towers_selected']} towers selected; blank villages "
@@ -214,11 +258,11 @@ def validate(
 ) -> None:
     """Check every input of a scenario and print what was found: CRS, extent, counts,
     repairs and problems. Exit code 2 when any problem is found."""
-    from towerplan.inputs import raise_for_problems, validate_inputs
+    from towerplan.commands.validate import validate as validate_scenario
 
     _setup_logging(verbose, quiet)
     sc = _load(scenario)
-    report = validate_inputs(sc)
+    report = validate_scenario(sc)
     if not quiet:
         table = Table(title=f"Inputs of {sc.scenario.name} (working CRS {report.crs or '?'})")
         for col in ("layer", "source", "CRS", "extent (W, S, E, N deg)", "count",
@@ -230,7 +274,7 @@ def validate(
                           "\n".join((*r.repairs, *r.notes)) or "-",
                           "\n".join(r.problems) or "-")
         out.print(table)
-    raise_for_problems(report)
+    report.raise_for_problems()
     if not quiet:
         out.print("all inputs are usable")
 
@@ -250,23 +294,19 @@ def match(
     exact, normalised (prefixes, spelling, spacing, abbreviations) and fuzzy within each
     kecamatan. Writes the report; fill in village_mapping_todo.csv and name it in
     [inputs] village_mapping to settle the rest. Exit code 2 while names remain unsettled."""
-    from towerplan.errors import InputDataError
-    from towerplan.io.register import match_scenario
+    from towerplan.commands.match import match_scenario
 
     _setup_logging(verbose, quiet)
-    report, files = match_scenario(_load(scenario), out_file, overwrite=overwrite)
+    run = match_scenario(_load(scenario), out_file, overwrite=overwrite)
     if not quiet:
-        out.print(report.summary_line(), markup=False)
-        for m in report.unsettled:
+        out.print(run.report.summary_line(), markup=False)
+        for m in run.report.unsettled:
             out.print(f"{m.status}: {m.name} ({m.district or '?'}) - {m.note}"
                       f"{'; candidates ' + ', '.join(m.candidates) if m.candidates else ''}",
                       markup=False)
-        for path in files:
+        for path in run.files:
             out.print(f"wrote {path}", markup=False)
-    if report.unsettled:
-        msg = (f"{len(report.unsettled)} village names are not settled; fill in the code "
-               f"column of {files[-1]} and name it in [inputs] village_mapping")
-        raise InputDataError(msg)
+    run.raise_if_unsettled()
 
 
 @app.command()
@@ -282,11 +322,12 @@ def demo(
 ) -> None:
     """Write the synthetic demo kabupaten (villages, terrain, towers, settlements, land
     cover, fibre points of presence). Not a real place: every file says so."""
-    from towerplan.io.demo import DEMO_STAGES, generate_demo
+    from towerplan.commands.demo import write_demo
+    from towerplan.io.demo import DEMO_STAGES
 
     with _stages(DEMO_STAGES, quiet=quiet) as progress:
-        manifest = generate_demo(out_dir, seed=seed, resolution_m=float(resolution_m),
-                                 progress=progress)
+        manifest = write_demo(out_dir, seed=seed, resolution_m=float(resolution_m),
+                              progress=progress)
     if not quiet:
         out.print(f"synthetic demo (seed {seed}, {float(resolution_m):g} m) written to "
                   f"{manifest.directory}")
@@ -357,8 +398,8 @@ def fetch(
                                                     "(32).", show_default=False)] = None,
     register: Annotated[Path | None, typer.Option("--register", help="Village register CSV "
                                                   "for --code. Default: "
-                                                  "data/villages/paser_register.csv of the "
-                                                  "source tree.", dir_okay=False,
+                                                  "builtin:paser-register (Kabupaten Paser, "
+                                                  "shipped with towerplan).", dir_okay=False,
                                                   show_default=False)] = None,
     overwrite: OverwriteOpt = False,
     verbose: VerboseOpt = 0,
@@ -369,20 +410,19 @@ def fetch(
     WorldCover land cover; cached, retried and resumed; with sources.json (licences,
     checksums) and a scenario.toml that `towerplan plan` runs as is. SCENARIO gives the
     [sources] URLs and [radio] max_radius_km (margin)."""
-    import dataclasses
-
-    from towerplan.fetch import RetryPolicy, area_from_options, default_margin_km, fetch_area
+    from towerplan.commands.fetch import default_margin_km, fetch_area
+    from towerplan.fetch.area import area_from_options
+    from towerplan.fetch.http import RetryPolicy
 
     _setup_logging(verbose, quiet)
     sc = _load(scenario)
     urls = {k: v for k, v in (("overpass_url", overpass_url), ("dem_url", dem_url),
                               ("worldcover_url", worldcover_url)) if v is not None}
-    if urls:
-        sc = dataclasses.replace(sc, sources=dataclasses.replace(sc.sources, **urls))
+    sources = dataclasses.replace(sc.sources, **urls)
     area = area_from_options(kabupaten=kabupaten, code=code, bbox=bbox, register=register)
     with _downloads(quiet=quiet) as progress:
         result = fetch_area(
-            area, out_dir, sources=sc.sources, cache_dir=cache, offline=offline,
+            area, out_dir, sources=sources, cache_dir=cache, offline=offline,
             refresh=refresh, overwrite=overwrite, policy=RetryPolicy(max_attempts=max_attempts),
             margin_km=margin_km if margin_km is not None
             else default_margin_km(sc.radio.max_radius_km),
@@ -445,25 +485,15 @@ def link(
     (dBm) and margin (dB), plus a profile plot. EIRP and threshold come from the radio
     defaults (61 dBm, -105 dBm). With --band-ghz the path is checked as a microwave backhaul
     hop: clearance of 60 % of the first Fresnel zone and the rain fade margin (ITU-R P.530)."""
-    import dataclasses
-    import json
-
-    from towerplan.link import analyse_link, parse_lonlat
-    from towerplan.outputs.profile_plot import write_profile_png
-    from towerplan.scenario import Backhaul
+    from towerplan.commands.link import link as run_link
+    from towerplan.commands.options import parse_lonlat
 
     radio = dataclasses.replace(_RADIO, freq_mhz=freq_mhz)
-    backhaul = None
-    if band_ghz is not None:
-        backhaul = Backhaul(band_ghz=band_ghz)
-        dish = backhaul.site_antenna_m
-        h_tx_m, h_rx_m = h_tx_m or dish, h_rx_m or dish
-        model = model if model != _RADIO.model else "fspl"
-    report, profile, clearance = analyse_link(
-        dem, parse_lonlat(start, "--from"), parse_lonlat(end, "--to"), radio=radio,
-        h_tx_m=h_tx_m, h_rx_m=h_rx_m, model=model, resolution_m=resolution_m,
-        landcover=landcover, backhaul=backhaul)
-    write_profile_png(report, profile, clearance, png, lang=lang.value if lang else "id")
+    run = run_link(dem, parse_lonlat(start, "--from"), parse_lonlat(end, "--to"), png,
+                   radio=radio, h_tx_m=h_tx_m, h_rx_m=h_rx_m, model=model,
+                   resolution_m=resolution_m, landcover=landcover, band_ghz=band_ghz,
+                   lang=lang.value if lang else "id")
+    report = run.report
     if as_json:
         out.print_json(json.dumps({**report.to_dict(), "png": str(png)}))
         return
@@ -552,38 +582,20 @@ def coverage(
 ) -> None:
     """Coverage rasters (best-server RSRP, server index, servers above the threshold) of
     given sites over a DEM, or of a scenario's existing towers."""
-    import dataclasses
-
-    from towerplan import jobs
-    from towerplan.io.towers import read_towers
-    from towerplan.link import parse_lonlat
+    from towerplan.commands.coverage import coverage as run_coverage
+    from towerplan.commands.options import parse_lonlat
 
     _setup_logging(verbose, quiet)
     sc = _load(scenario)
-    changes: dict[str, Any] = {k: v for k, v in (("freq_mhz", freq_mhz), ("model", model),
-                                 ("max_radius_km", radius_km),
-                                 ("tower_height_m", height_m)) if v is not None}
-    if changes:  # checked like the scenario's own [radio] values
-        sc = dataclasses.replace(sc, radio=dataclasses.replace(sc.radio, **changes))
-    if dem:
-        points = [parse_lonlat(text, "--site") for text in site or ()]
-        ids = [f"site{k + 1}" for k in range(len(points))]
-        heights = [sc.radio.tower_height_m] * len(points)
-        if sites is not None:
-            frame, _ = read_towers(sites, default_height_m=sc.radio.tower_height_m)
-            points += list(zip(frame["lon"], frame["lat"], strict=True))
-            ids += list(frame["tower_id"].astype(str))
-            heights += list(frame["height_m"].astype(float))
-        result = jobs.coverage_of_sites(dem, points, out_file, scenario=sc, site_ids=ids,
-                                        heights_m=heights, overwrite=overwrite)
-    else:
-        with _stages(("inputs", "coverage"), quiet=quiet) as progress:
-            result = jobs.coverage_of_scenario(sc, out_file, overwrite=overwrite,
-                                               progress=progress)
+    points = [parse_lonlat(text, "--site") for text in site or ()]
+    with _stages(("inputs", "coverage"), quiet=quiet or bool(dem)) as progress:
+        result = run_coverage(sc, out_file, dem=dem or (), sites_lonlat=points,
+                              sites_csv=sites, height_m=height_m, radius_km=radius_km,
+                              freq_mhz=freq_mhz, model=model, overwrite=overwrite,
+                              progress=progress)
     if not quiet:
-        thr = sc.radio.threshold_rsrp_dbm
-        out.print(f"{len(result.site_ids)} sites; {result.covered_km2(thr):,.1f} km2 at RSRP "
-                  f">= {thr:g} dBm; model: {result.model_chain}")
+        out.print(f"{len(result.site_ids)} sites; {result.covered_km2():,.1f} km2 at RSRP "
+                  f">= {result.threshold_rsrp_dbm:g} dBm; model: {result.model_chain}")
         for path in result.files:
             out.print(f"wrote {path}")
 
@@ -595,18 +607,21 @@ def blankspots(
     overwrite: OverwriteOpt = False,
     verbose: VerboseOpt = 0,
     quiet: QuietOpt = False,
+    cache_dir: CacheDirOpt = None,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """Today's blank spots per village: area and demand covered by the existing towers,
     status (blank / partial / covered), best server and median RSRP. Writes villages.csv,
     blankspots.gpkg and coverage_before.tif."""
-    from towerplan import jobs
-    from towerplan.pipeline import PLAN_STAGES
+    from towerplan.commands.blankspots import blankspots as run_blankspots
+    from towerplan.pipeline.plan import PLAN_STAGES
 
     _setup_logging(verbose, quiet)
     sc = _load(scenario)
     target = out_dir if out_dir is not None else Path(sc.outputs.dir)
-    with _stages(PLAN_STAGES[:3], quiet=quiet) as progress:
-        state = jobs.blankspots(sc, target, overwrite=overwrite, progress=progress)
+    with _stages(PLAN_STAGES[:4], quiet=quiet) as progress:
+        state = run_blankspots(sc, target, overwrite=overwrite, progress=progress,
+                               cache=_cache(cache_dir, no_cache))
     if not quiet:
         counts = state.stats["status"].value_counts()
         out.print(f"{len(state.villages)} villages: {counts.get('blank', 0)} blank, "
@@ -636,16 +651,15 @@ def calibrate(
     """Fit an RSRP offset (dB) and distance slope (dB per decade) of the scenario's model
     chain to drive-test measurements, cross-validate them, and write calibration.json and
     calibration.toml (a [radio.calibration] table to paste into the scenario)."""
-    from towerplan.analysis.calibration import calibrate as run_calibration
-    from towerplan.analysis.calibration import write_calibration
+    from towerplan.commands.calibrate import calibrate as run_calibration
     from towerplan.io.landcover import WORLDCOVER_CLASSES
 
     _setup_logging(verbose, quiet)
     sc = _load(scenario)
-    result = run_calibration(sc, measurements, k=folds)
-    json_path, toml_path = write_calibration(result, out_dir, overwrite=overwrite)
+    run = run_calibration(sc, measurements, out_dir, k=folds, overwrite=overwrite)
     if quiet:
         return
+    result = run.result
     fit, cv = result.fit, result.cross_validation
     table = Table(title=f"Calibration of {result.model}")
     for col in ("", "before", "after"):
@@ -668,7 +682,7 @@ def calibrate(
                   f"after the fit {c.offset_db:+.2f} dB (n = {c.count})")
     for note in result.notes:
         out.print(f"note: {note}")
-    out.print(f"written {json_path} and {toml_path}")
+    out.print(f"written {run.files[0]} and {run.files[1]}")
 
 
 @app.command()
@@ -678,18 +692,21 @@ def candidates(
     overwrite: OverwriteOpt = False,
     verbose: VerboseOpt = 0,
     quiet: QuietOpt = False,
+    cache_dir: CacheDirOpt = None,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """Candidate sites (hilltops, grid, settlements, user CSV) in and around blank and partial
     villages, with village, kecamatan, elevation (m), cost parts (Rp) and the demand each would
     newly cover. Writes candidates.csv and candidates.gpkg."""
-    from towerplan import jobs
-    from towerplan.pipeline import PLAN_STAGES
+    from towerplan.commands.candidates import candidates as run_candidates
+    from towerplan.pipeline.plan import PLAN_STAGES
 
     _setup_logging(verbose, quiet)
     sc = _load(scenario)
     target = out_dir if out_dir is not None else Path(sc.outputs.dir)
-    with _stages(PLAN_STAGES[:5], quiet=quiet) as progress:
-        problem = jobs.candidates(sc, target, overwrite=overwrite, progress=progress)
+    with _stages(PLAN_STAGES[:7], quiet=quiet) as progress:
+        problem = run_candidates(sc, target, overwrite=overwrite, progress=progress,
+                                 cache=_cache(cache_dir, no_cache))
     if not quiet:
         counts = problem.candidates["origin"].value_counts().to_dict()
         out.print(f"{len(problem.candidates)} candidates "
@@ -707,21 +724,25 @@ def sweep(
     lang: LangOpt = None,
     verbose: VerboseOpt = 0,
     quiet: QuietOpt = False,
+    cache_dir: CacheDirOpt = None,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """Coverage against budget (Rp) for the exact MILP and the greedy rule, with the marginal
     demand per extra tower: people gained since the previous budget per tower's worth
     (costs.tower_idr) of extra money. Writes sweep.csv and sweep.png (both curves and the
     gain per extra tower, labelled in --lang)."""
-    from towerplan import jobs
-    from towerplan.pipeline import PLAN_STAGES
+    from towerplan.commands.options import parse_budgets
+    from towerplan.commands.sweep import sweep as run_sweep
+    from towerplan.pipeline.plan import PLAN_STAGES
 
     _setup_logging(verbose, quiet)
     sc = _load(scenario)
-    values = jobs.parse_budgets(budgets)
+    values = parse_budgets(budgets)
     target = out_dir if out_dir is not None else Path(sc.outputs.dir)
-    with _stages((*PLAN_STAGES[:5], "selection"), quiet=quiet) as progress:
-        table = jobs.sweep(sc, values, target, overwrite=overwrite,
-                           lang=lang.value if lang else None, progress=progress)
+    with _stages(PLAN_STAGES[:8], quiet=quiet) as progress:
+        table = run_sweep(sc, values, target, overwrite=overwrite,
+                          lang=lang.value if lang else None, progress=progress,
+                          cache=_cache(cache_dir, no_cache))
     if quiet:
         return
     view = Table(title=f"{sc.scenario.title}: coverage vs budget")
@@ -753,20 +774,22 @@ def audit(
     overwrite: OverwriteOpt = False,
     verbose: VerboseOpt = 0,
     quiet: QuietOpt = False,
+    cache_dir: CacheDirOpt = None,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """Compare a choice of villages (the best candidate inside each) and/or sites with the
     exact optimum for the same budget (Rp): demand covered, % of optimum, and the villages
     the optimum serves instead. Writes audit.csv, audit.json and audit.gpkg."""
-    from towerplan import jobs
-    from towerplan.pipeline import PLAN_STAGES
+    from towerplan.commands.audit import audit as run_audit
+    from towerplan.pipeline.plan import PLAN_STAGES
 
     _setup_logging(verbose, quiet)
     sc = _load(scenario)
     names = [v.strip() for v in villages.split(",") if v.strip()] if villages else []
     target = out_dir if out_dir is not None else Path(sc.outputs.dir)
-    with _stages((*PLAN_STAGES[:5], "selection"), quiet=quiet) as progress:
-        s = jobs.audit(sc, target, villages=names, sites=sites, overwrite=overwrite,
-                       progress=progress)
+    with _stages(PLAN_STAGES[:9], quiet=quiet) as progress:
+        s = run_audit(sc, target, villages=names, sites=sites, overwrite=overwrite,
+                      progress=progress, cache=_cache(cache_dir, no_cache))
     if quiet:
         return
     unit = "people" if s["demand_basis"] == "population" else "km2"
@@ -789,37 +812,35 @@ def backhaul(
     overwrite: OverwriteOpt = False,
     verbose: VerboseOpt = 0,
     quiet: QuietOpt = False,
+    cache_dir: CacheDirOpt = None,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """Backhaul of the selected sites: fibre, microwave hops over the terrain (60 % first
     Fresnel clearance, rain fade margin) relaying through existing towers, or VSAT; per-site
     and joint models compared. Writes links.gpkg, links.csv, hops.csv (every hop checked)
     and backhaul.json. Costs in rupiah (Rp)."""
-    from towerplan.analysis.backhaul_plan import run_backhaul
-    from towerplan.pipeline import PLAN_STAGES
+    from towerplan.commands.backhaul import run_backhaul
+    from towerplan.pipeline.plan import PLAN_STAGES
 
     _setup_logging(verbose, quiet)
     sc = _load(scenario)
     target = out_dir if out_dir is not None else Path(sc.outputs.dir)
-    with _stages((*PLAN_STAGES[:6], "selection"), quiet=quiet) as progress:
-        run = run_backhaul(sc, target, overwrite=overwrite, progress=progress)
+    with _stages(PLAN_STAGES[:8], quiet=quiet) as progress:
+        run = run_backhaul(sc, target, overwrite=overwrite, progress=progress,
+                           cache=_cache(cache_dir, no_cache))
     if quiet:
         return
     s = run.outcome.summary
-    cands = run.problem.candidates.set_index("site_id")
-    links = run.outcome.links
     table = Table(title=f"Backhaul ({s['model']}): {s['hop_model']}")
     for col in ("site", "village", "technology", "hops", "path", "backhaul (Rp)",
                 "worst clearance"):
         table.add_column(col, justify="right" if col in ("hops", "backhaul (Rp)") else "left",
                          overflow="fold")
-    for _, r in run.outcome.sites.iterrows():
-        hops = [] if links is None else list(links.loc[links["site_id"] == r.site_id, "to_id"])
-        path = " > ".join([r.site_id, *hops]) if hops else "-"
-        clear = "-" if r.backhaul_worst_clearance != r.backhaul_worst_clearance \
-            else f"{r.backhaul_worst_clearance:.2f} x F1"
-        table.add_row(r.site_id, str(cands.loc[r.site_id, "village"]), r.backhaul_technology,
-                      str(r.backhaul_hops), path,
-                      f"{cands.loc[r.site_id, 'cost_backhaul_idr']:,.0f}", clear)
+    for r in run.rows():
+        clear = "-" if r["worst_clearance"] != r["worst_clearance"] \
+            else f"{r['worst_clearance']:.2f} x F1"
+        table.add_row(str(r["site_id"]), str(r["village"]), str(r["technology"]),
+                      str(r["hops"]), str(r["path"]) or "-", f"{r['backhaul_idr']:,.0f}", clear)
     out.print(table)
     ps, jt = s.get("per-site"), s.get("joint")
     for name, m in (("per-site", ps), ("joint", jt)):
@@ -828,6 +849,7 @@ def backhaul(
                       f"Rp {m['total_cost_idr']:,.0f} (backhaul Rp {m['backhaul_idr']:,.0f})")
     out.print(f"{s['hop_pairs_checked']:,} hops checked, {s['hops_feasible']:,} feasible; "
               f"outputs in {target}")
+
 
 def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())

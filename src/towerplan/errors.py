@@ -13,6 +13,7 @@ __all__ = [
     "InfeasibleSelectionError",
     "InputDataError",
     "InputFileError",
+    "MissingDependencyError",
     "ModelDomainError",
     "ModelValidityWarning",
     "NodataRepairWarning",
@@ -65,6 +66,14 @@ class InfeasibleSelectionError(TowerplanError, ValueError):
 
 class OutputError(TowerplanError, OSError):
     """Outputs cannot be written (directory not writable, exists without --overwrite, ...)."""
+
+
+class MissingDependencyError(TowerplanError, ImportError):
+    """An optional library or a system library an output needs is not installed.
+
+    The message names what to install. A plan skips the output that needs it (and says so)
+    and writes the others.
+    """
 
 
 class TowerplanWarning(UserWarning):

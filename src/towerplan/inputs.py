@@ -1,36 +1,66 @@
 """Resolve, load and cross-check every input of a scenario.
 
+Two steps, each a stage of the plan: :func:`load_vectors` (villages matched to the register,
+existing towers, settlements, siting inputs, points of presence; the working CRS) and
+:func:`load_terrain` (DEM, land cover, land mask and population raster on the working grid).
+:func:`load_inputs` runs both; :func:`validate_inputs` runs both collecting every problem.
 This module composes the loaders of :mod:`towerplan.io`; it opens no file itself.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
+import geopandas as gpd
 import numpy as np
 from pyproj import CRS, Transformer
 
+from towerplan.columns import TOWER_COLUMNS
 from towerplan.errors import InputDataError, TowerplanError
+from towerplan.i18n import bilingual
+from towerplan.io.demand import (
+    apportion_district_population,
+    read_district_population,
+    read_population_raster,
+    read_settlements,
+)
+from towerplan.io.demo import DemoManifest, ensure_demo
+from towerplan.io.landcover import read_landcover, read_landmask
+from towerplan.io.pops import read_pops
+from towerplan.io.rasters import RasterGrid, demand_grid, open_raster
+from towerplan.io.register import (
+    BUILTIN_REGISTERS,
+    MatchReport,
+    apply_register,
+    match_villages,
+    packaged_register,
+    read_register,
+    unit_level,
+)
 from towerplan.io.report import LayerReport
+from towerplan.io.siting import SitingInputs, load_siting
+from towerplan.io.terrain import read_dem, utm_crs_for
+from towerplan.io.towers import read_towers
+from towerplan.io.villages import read_villages
+from towerplan.radio.chain import parse_chain
 from towerplan.scenario import BUILTIN_DEMO, Scenario
-
-if TYPE_CHECKING:
-    import geopandas as gpd
-
-    from towerplan.io.demo import DemoManifest
-    from towerplan.io.rasters import RasterGrid
-    from towerplan.io.register import MatchReport
-    from towerplan.io.siting import SitingInputs
 
 __all__ = [
     "LoadedInputs",
     "ResolvedPaths",
+    "TerrainInputs",
     "ValidationReport",
+    "VectorInputs",
+    "combine_inputs",
+    "input_limitations",
     "load_inputs",
+    "load_terrain",
+    "load_vectors",
     "resolve_paths",
     "validate_inputs",
 ]
@@ -67,11 +97,105 @@ class ResolvedPaths:
     district_population: Path | None = None
     register: Path | None = None
     village_mapping: Path | None = None
+    pops: Path | None = None
+
+    def vector_files(self) -> tuple[Path, ...]:
+        """Every file :func:`load_vectors` reads."""
+        return tuple(p for p in (
+            self.villages, self.towers, self.settlements, self.candidates, *self.exclude_areas,
+            self.power, self.roads, self.cost_overrides, self.audit_sites,
+            self.district_population, self.register, self.village_mapping, self.pops)
+            if p is not None)
+
+    def terrain_files(self) -> tuple[Path, ...]:
+        """Every file :func:`load_terrain` reads."""
+        return tuple(p for p in (*self.dem, self.landcover, self.landmask, self.population)
+                     if p is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class VectorInputs:
+    """The vector inputs of a scenario in the working CRS (the ``load`` stage).
+
+    Attributes
+    ----------
+    crs : pyproj.CRS
+        Working CRS (local UTM zone chosen from the villages' centre).
+    villages : geopandas.GeoDataFrame
+        Villages with ``area_km2`` (and ``population`` apportioned from kecamatan totals when
+        the scenario gives them).
+    towers : geopandas.GeoDataFrame
+        Existing towers within reach.
+    settlements : geopandas.GeoDataFrame or None
+        Settlement points.
+    siting : SitingInputs or None
+        User candidates, audit sites, exclusion areas, power grid, roads and cost overrides.
+    pops : geopandas.GeoDataFrame or None
+        Fibre points of presence (``inputs.pops``).
+    register_match : MatchReport or None
+        Village names matched to the register (``inputs.register``).
+    population_note : str
+        How village population was derived from kecamatan totals (empty when it was not).
+    village_geometry_source : str
+        What the village polygons are (desa/kelurahan, or kecamatan as a fallback).
+    limitations : tuple of str
+        Statements about these inputs every output repeats.
+    reports : tuple of LayerReport
+        What each loader found.
+    paths : ResolvedPaths
+        Where the inputs came from.
+    attribution : tuple of str
+        The synthetic-data statement (demo inputs) and ``inputs.attribution``.
+    """
+
+    crs: CRS
+    villages: gpd.GeoDataFrame
+    towers: gpd.GeoDataFrame
+    settlements: gpd.GeoDataFrame | None
+    siting: SitingInputs | None
+    pops: gpd.GeoDataFrame | None
+    register_match: MatchReport | None
+    population_note: str
+    village_geometry_source: str
+    limitations: tuple[str, ...]
+    reports: tuple[LayerReport, ...]
+    paths: ResolvedPaths
+    attribution: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TerrainInputs:
+    """The rasters of a scenario on the working grid (the ``terrain`` stage).
+
+    Attributes
+    ----------
+    dem : RasterGrid
+        Terrain in the working CRS, m.
+    landcover : numpy.ndarray or None
+        Land-cover classes on the DEM grid.
+    landmask : numpy.ndarray or None
+        Land (True) on the DEM grid.
+    population : numpy.ndarray or None
+        People per cell of the demand grid (:func:`~towerplan.io.rasters.demand_grid` of the
+        villages' extent).
+    source_cell_m : float
+        Largest cell of the DEM files as given, m (a DEM much coarser than the working grid
+        is a placeholder: see :func:`combine_inputs`).
+    reports : tuple of LayerReport
+        What each loader found.
+    """
+
+    dem: RasterGrid
+    landcover: np.ndarray | None
+    landmask: np.ndarray | None
+    population: np.ndarray | None
+    source_cell_m: float
+    reports: tuple[LayerReport, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class LoadedInputs:
-    """Validated inputs in the working CRS.
+    """Validated inputs in the working CRS: :class:`VectorInputs` and :class:`TerrainInputs`.
 
     Attributes
     ----------
@@ -90,8 +214,8 @@ class LoadedInputs:
     landmask : numpy.ndarray or None
         Land (True) on the DEM grid.
     population : numpy.ndarray or None
-        People per cell of the demand grid (:func:`~towerplan.analysis.blankspots.demand_grid`
-        of the villages' extent).
+        People per cell of the demand grid (:func:`~towerplan.io.rasters.demand_grid` of the
+        villages' extent).
     reports : tuple of LayerReport
         What each loader found.
     sources : tuple of str
@@ -109,6 +233,10 @@ class LoadedInputs:
     limitations : tuple of str
         Statements about the inputs every output repeats (coarse terrain, towers outside the
         area, geometry fallback, register gaps), Bahasa Indonesia / English.
+    pops : geopandas.GeoDataFrame or None
+        Fibre points of presence in the working CRS.
+    source_cell_m : float
+        Largest cell of the DEM files as given, m.
     """
 
     crs: CRS
@@ -127,6 +255,8 @@ class LoadedInputs:
     population_note: str = ""
     village_geometry_source: str = ""
     limitations: tuple[str, ...] = ()
+    pops: gpd.GeoDataFrame | None = None
+    source_cell_m: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,14 +272,16 @@ class ValidationReport:
         """True when no problem was found."""
         return not self.problems
 
+    def raise_for_problems(self) -> None:
+        """Raise :class:`InputDataError` listing every problem (nothing when there is none)."""
+        raise_for_problems(self)
+
 
 def resolve_paths(scenario: Scenario) -> ResolvedPaths:
     """Resolve scenario paths; generate (or reuse the cached) demo where ``builtin:demo``."""
     inp = scenario.inputs
     demo = None
-    if scenario.uses_demo:
-        from towerplan.io.demo import ensure_demo
-
+    if scenario.uses_demo or inp.pops == BUILTIN_DEMO:
         demo = ensure_demo(seed=scenario.demo.seed, resolution_m=scenario.demo.resolution_m)
 
     def one(value: str, demo_path: Path | None) -> Path | None:
@@ -157,6 +289,8 @@ def resolve_paths(scenario: Scenario) -> ResolvedPaths:
             return None
         if value == BUILTIN_DEMO:
             return demo_path
+        if value in BUILTIN_REGISTERS:
+            return packaged_register(value)
         return scenario.resolve(value)
 
     villages = one(inp.villages, demo.villages if demo else None)
@@ -180,6 +314,7 @@ def resolve_paths(scenario: Scenario) -> ResolvedPaths:
         district_population=one(inp.district_population, None),
         register=one(inp.register, None),
         village_mapping=one(inp.village_mapping, None),
+        pops=one(inp.pops, demo.pops if demo else None),
     )
 
 
@@ -191,8 +326,6 @@ def _to_lonlat(crs: CRS, bounds: tuple[float, float, float, float]
 
 def working_crs(villages: gpd.GeoDataFrame) -> CRS:
     """Local UTM zone chosen from the centre of the villages' extent."""
-    from towerplan.io.terrain import utm_crs_for
-
     w, s, e, n = villages.to_crs("EPSG:4326").total_bounds
     return utm_crs_for((w + e) / 2.0, (s + n) / 2.0)
 
@@ -249,74 +382,48 @@ class _Collector:
 
 
 @dataclass(slots=True)
-class _Layers:
+class _Vectors:
     crs: CRS | None = None
     villages: gpd.GeoDataFrame | None = None
-    dem: RasterGrid | None = None
     towers: gpd.GeoDataFrame | None = None
     settlements: gpd.GeoDataFrame | None = None
-    landcover: np.ndarray | None = None
-    landmask: np.ndarray | None = None
-    population: np.ndarray | None = None
     siting: SitingInputs | None = None
+    pops: gpd.GeoDataFrame | None = None
     register_match: MatchReport | None = None
     population_note: str = ""
     geometry_source: str = ""
     limitations: list[str] = field(default_factory=list)
 
 
-def _load_layers(scenario: Scenario, paths: ResolvedPaths, box: _Collector,
-                 progress: Callable[[str], None] | None) -> _Layers:
-    from towerplan.analysis.blankspots import demand_grid
-    from towerplan.io.demand import read_population_raster, read_settlements
-    from towerplan.io.landcover import read_landcover, read_landmask
-    from towerplan.io.terrain import read_dem
-    from towerplan.io.towers import read_towers
-    from towerplan.io.villages import read_villages
+@dataclass(slots=True)
+class _Rasters:
+    dem: RasterGrid | None = None
+    landcover: np.ndarray | None = None
+    landmask: np.ndarray | None = None
+    population: np.ndarray | None = None
+    source_cell_m: float = 0.0
 
-    def step(label: str) -> None:
-        if progress is not None:
-            progress(label)
 
-    out = _Layers()
-    step("villages")
+def _step(progress: Callable[[str], None] | None, label: str) -> None:
+    if progress is not None:
+        progress(label)
+
+
+def _load_vectors(scenario: Scenario, paths: ResolvedPaths, box: _Collector,
+                  progress: Callable[[str], None] | None) -> _Vectors:
+    out = _Vectors()
+    _step(progress, "villages")
     vsrc = box.run("villages", paths.villages, lambda: read_villages(
         paths.villages, layer=scenario.inputs.village_layer,
         columns=scenario.inputs.village_columns))
     if vsrc is not None:
         vsrc = _match_register(paths, box, out, vsrc)
         out.crs = crs = working_crs(vsrc)
-        villages = vsrc.to_crs(crs)
+        villages = vsrc.to_crs(crs).reset_index(drop=True)
         villages["area_km2"] = villages.geometry.area / 1e6
         _apportion_population(paths, box, out, villages)
         out.villages = villages
-        w, s, e, n = (float(v) for v in villages.total_bounds)
-        vb = (w, s, e, n)
-        res = scenario.terrain.resolution_m
-        margin_m = scenario.radio.max_radius_km * 1000.0
-        step("terrain")
-        out.dem = box.run("terrain", ", ".join(map(str, paths.dem)), lambda: read_dem(
-            paths.dem, dst_crs=crs, bounds=_grid_bounds(vb, margin_m, res), resolution_m=res,
-            resampling=scenario.terrain.resampling, fill_nodata=scenario.terrain.fill_nodata,
-            max_fill_distance_m=scenario.terrain.max_fill_distance_m,
-            require_bounds=vb))
-        if out.dem is not None:
-            out.limitations.extend(_terrain_limitations(scenario, paths.dem))
-            tr, shape = out.dem.transform, out.dem.shape
-            if (lc := paths.landcover) is not None:
-                step("land cover")
-                out.landcover = box.run("landcover", lc, lambda: read_landcover(
-                    lc, dst_crs=crs, transform=tr, shape=shape))
-            if (lm := paths.landmask) is not None:
-                step("land mask")
-                out.landmask = box.run("landmask", lm, lambda: read_landmask(
-                    lm, dst_crs=crs, transform=tr, shape=shape))
-        if (pop := paths.population) is not None:
-            step("population")
-            transform, shape = demand_grid(vb, scenario.coverage.demand_cell_m)
-            out.population = box.run("population", pop, lambda: read_population_raster(
-                pop, dst_crs=crs, transform=transform, shape=shape))
-    step("towers")
+    _step(progress, "towers")
     if (tw := paths.towers) is not None:
         towers = box.run("towers", tw, lambda: read_towers(
             tw, default_height_m=scenario.radio.existing_height_m))
@@ -331,19 +438,57 @@ def _load_layers(scenario: Scenario, paths: ResolvedPaths, box: _Collector,
         out.limitations.extend(_tower_limitations(out.towers, out.villages,
                                                   scenario.radio.max_radius_km))
     if (st := paths.settlements) is not None:
-        step("settlements")
+        _step(progress, "settlements")
         settlements = box.run("settlements", st, lambda: read_settlements(st))
         if settlements is not None and out.crs is not None:
             out.settlements = settlements.to_crs(out.crs)
-    from towerplan.io.siting import load_siting
-
-    step("siting")
+    _step(progress, "siting")
     out.siting = load_siting(
         crs=out.crs, run=box.run, user_sites=paths.candidates,
         audit_sites=paths.audit_sites, exclude_areas=paths.exclude_areas, power=paths.power,
         roads=paths.roads, overrides=paths.cost_overrides,
         settlements=paths.settlements if out.settlements is not None else None,
         tower_height_m=scenario.radio.tower_height_m)
+    if (pp := paths.pops) is not None:
+        pops = box.run("pops", pp, lambda: read_pops(pp))
+        if pops is not None and out.crs is not None:
+            out.pops = pops.to_crs(out.crs)
+    return out
+
+
+def _load_rasters(scenario: Scenario, paths: ResolvedPaths, box: _Collector,
+                  vectors: _Vectors | VectorInputs,
+                  progress: Callable[[str], None] | None) -> _Rasters:
+    out = _Rasters()
+    if vectors.villages is None or vectors.crs is None:
+        return out
+    crs = vectors.crs
+    w, s, e, n = (float(v) for v in vectors.villages.total_bounds)
+    vb = (w, s, e, n)
+    res = scenario.terrain.resolution_m
+    margin_m = scenario.radio.max_radius_km * 1000.0
+    _step(progress, "terrain")
+    out.dem = box.run("terrain", ", ".join(map(str, paths.dem)), lambda: read_dem(
+        paths.dem, dst_crs=crs, bounds=_grid_bounds(vb, margin_m, res), resolution_m=res,
+        resampling=scenario.terrain.resampling, fill_nodata=scenario.terrain.fill_nodata,
+        max_fill_distance_m=scenario.terrain.max_fill_distance_m,
+        require_bounds=vb))
+    if out.dem is not None:
+        out.source_cell_m = _dem_cell_m(paths.dem)
+        tr, shape = out.dem.transform, out.dem.shape
+        if (lc := paths.landcover) is not None:
+            _step(progress, "land cover")
+            out.landcover = box.run("landcover", lc, lambda: read_landcover(
+                lc, dst_crs=crs, transform=tr, shape=shape))
+        if (lm := paths.landmask) is not None:
+            _step(progress, "land mask")
+            out.landmask = box.run("landmask", lm, lambda: read_landmask(
+                lm, dst_crs=crs, transform=tr, shape=shape))
+    if (pop := paths.population) is not None:
+        _step(progress, "population")
+        transform, shape = demand_grid(vb, scenario.coverage.demand_cell_m)
+        out.population = box.run("population", pop, lambda: read_population_raster(
+            pop, dst_crs=crs, transform=transform, shape=shape))
     return out
 
 
@@ -363,6 +508,71 @@ def _towers_in_reach(towers: gpd.GeoDataFrame, villages: gpd.GeoDataFrame,
     return towers[inside].reset_index(drop=True)
 
 
+def load_vectors(scenario: Scenario, *, progress: Callable[[str], None] | None = None
+                 ) -> VectorInputs:
+    """Load the vector inputs of *scenario*, validated and in the working CRS.
+
+    Raises
+    ------
+    TowerplanError
+        The first layer that cannot be used (see :func:`validate_inputs` to see all).
+    """
+    paths = resolve_paths(scenario)
+    box = _Collector(paths, collect=False)
+    vec = _load_vectors(scenario, paths, box, progress)
+    assert vec.crs is not None and vec.villages is not None
+    towers = vec.towers if vec.towers is not None else _empty_towers().to_crs(vec.crs)
+    log.info("inputs: %d villages, %d towers, CRS %s", len(vec.villages), len(towers),
+             vec.crs.to_string())
+    attribution = (*((SYNTHETIC_SOURCE.format(seed=scenario.demo.seed,
+                                              res=scenario.demo.resolution_m),)
+                     if paths.demo is not None else ()), *scenario.inputs.attribution)
+    return VectorInputs(vec.crs, vec.villages, towers, vec.settlements, vec.siting, vec.pops,
+                        vec.register_match, vec.population_note, vec.geometry_source,
+                        tuple(vec.limitations), tuple(box.reports), paths, attribution)
+
+
+def load_terrain(scenario: Scenario, vectors: VectorInputs, *,
+                 progress: Callable[[str], None] | None = None) -> TerrainInputs:
+    """Load the terrain, land cover, land mask and population raster onto the working grid.
+
+    The grid covers the villages plus ``radio.max_radius_km`` at ``terrain.resolution_m``.
+
+    Raises
+    ------
+    TowerplanError
+        The first raster that cannot be used.
+    """
+    box = _Collector(vectors.paths, collect=False)
+    ras = _load_rasters(scenario, vectors.paths, box, vectors, progress)
+    assert ras.dem is not None
+    log.info("terrain: DEM %s cells of %g m", ras.dem.shape, scenario.terrain.resolution_m)
+    return TerrainInputs(ras.dem, ras.landcover, ras.landmask, ras.population,
+                         ras.source_cell_m, tuple(box.reports))
+
+
+def combine_inputs(vectors: VectorInputs, terrain: TerrainInputs) -> LoadedInputs:
+    """The vector and raster inputs as one :class:`LoadedInputs`, with the attribution lines.
+
+    Its ``limitations`` are those of the vector inputs; :func:`input_limitations` adds what
+    the terrain cannot support for the scenario's model chain.
+    """
+    reports = (*vectors.reports, *terrain.reports)
+    return LoadedInputs(
+        vectors.crs, vectors.villages, terrain.dem, vectors.towers, vectors.settlements,
+        terrain.landcover, terrain.landmask, terrain.population, reports,
+        _sources(vectors.attribution, list(reports)), vectors.paths, vectors.siting,
+        register_match=vectors.register_match, population_note=vectors.population_note,
+        village_geometry_source=vectors.village_geometry_source,
+        limitations=vectors.limitations, pops=vectors.pops, source_cell_m=terrain.source_cell_m)
+
+
+def input_limitations(scenario: Scenario, data: LoadedInputs) -> tuple[str, ...]:
+    """What the inputs cannot support, in both languages: a DEM too coarse for the model
+    chain's terrain terms, then the vector inputs' statements (towers, register, geometry)."""
+    return (*_terrain_limitations(scenario, data.source_cell_m), *data.limitations)
+
+
 def load_inputs(scenario: Scenario, *, progress: Callable[[str], None] | None = None
                 ) -> LoadedInputs:
     """Load every input of *scenario*, validated and in the working CRS.
@@ -372,27 +582,12 @@ def load_inputs(scenario: Scenario, *, progress: Callable[[str], None] | None = 
     TowerplanError
         The first layer that cannot be used (see :func:`validate_inputs` to see all).
     """
-    paths = resolve_paths(scenario)
-    box = _Collector(paths, collect=False)
-    lay = _load_layers(scenario, paths, box, progress)
-    assert lay.crs is not None and lay.villages is not None and lay.dem is not None
-    towers = lay.towers if lay.towers is not None else _empty_towers().to_crs(lay.crs)
-    sources = _sources(scenario, paths, box.reports)
-    log.info("inputs: %d villages, %d towers, DEM %s cells, CRS %s", len(lay.villages),
-             len(towers), lay.dem.shape, lay.crs.to_string())
-    return LoadedInputs(lay.crs, lay.villages, lay.dem, towers, lay.settlements, lay.landcover,
-                        lay.landmask, lay.population, tuple(box.reports), sources, paths,
-                        lay.siting, register_match=lay.register_match,
-                        population_note=lay.population_note,
-                        village_geometry_source=lay.geometry_source,
-                        limitations=tuple(lay.limitations))
+    vectors = load_vectors(scenario, progress=progress)
+    data = combine_inputs(vectors, load_terrain(scenario, vectors, progress=progress))
+    return replace(data, limitations=input_limitations(scenario, data))
 
 
 def _empty_towers() -> gpd.GeoDataFrame:
-    import geopandas as gpd
-
-    from towerplan.outputs.columns import TOWER_COLUMNS
-
     return gpd.GeoDataFrame({c: [] for c in TOWER_COLUMNS}, geometry=[], crs="EPSG:4326")
 
 
@@ -402,13 +597,8 @@ def _demo_source(rep: LayerReport, paths: ResolvedPaths) -> LayerReport:
     return rep
 
 
-def _sources(scenario: Scenario, paths: ResolvedPaths, reports: list[LayerReport]
-             ) -> tuple[str, ...]:
-    out: list[str] = []
-    if paths.demo is not None:
-        out.append(SYNTHETIC_SOURCE.format(seed=scenario.demo.seed,
-                                           res=scenario.demo.resolution_m))
-    out.extend(scenario.inputs.attribution)
+def _sources(attribution: tuple[str, ...], reports: list[LayerReport]) -> tuple[str, ...]:
+    out: list[str] = list(attribution)
     if any(r.layer == "towers" and any("OpenCelliD" in n for n in r.notes) for r in reports) \
             and not any("OpenCelliD" in s for s in out):
         out.append(OPENCELLID_SOURCE)
@@ -430,9 +620,10 @@ def validate_inputs(scenario: Scenario) -> ValidationReport:
     """
     paths = resolve_paths(scenario)
     box = _Collector(paths, collect=True)
-    lay = _load_layers(scenario, paths, box, None)
+    vec = _load_vectors(scenario, paths, box, None)
+    _load_rasters(scenario, paths, box, vec, None)
     return ValidationReport(tuple(box.reports), tuple(box.problems),
-                            lay.crs.to_string() if lay.crs is not None else "")
+                            vec.crs.to_string() if vec.crs is not None else "")
 
 
 def raise_for_problems(report: ValidationReport) -> None:
@@ -448,12 +639,9 @@ def raise_for_problems(report: ValidationReport) -> None:
 COARSE_DEM_M = 250.0
 
 
-def _match_register(paths: ResolvedPaths, box: _Collector, out: _Layers,
+def _match_register(paths: ResolvedPaths, box: _Collector, out: _Vectors,
                     villages: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Match names to the register (when given), complete codes, say what the polygons are."""
-    from towerplan.io.register import apply_register, match_villages, read_register, unit_level
-    from towerplan.outputs.i18n import bilingual
-
     if (reg := paths.register) is not None:
         report = box.run("register", reg, lambda: match_villages(
             villages, reg, mapping_path=paths.village_mapping))
@@ -480,11 +668,9 @@ def _match_register(paths: ResolvedPaths, box: _Collector, out: _Layers,
     return villages
 
 
-def _apportion_population(paths: ResolvedPaths, box: _Collector, out: _Layers,
+def _apportion_population(paths: ResolvedPaths, box: _Collector, out: _Vectors,
                           villages: gpd.GeoDataFrame) -> None:
     """Give villages without population their share of the kecamatan totals, by area."""
-    from towerplan.io.demand import apportion_district_population, read_district_population
-
     if (path := paths.district_population) is None:
         return
     table = box.run("district_population", path, lambda: read_district_population(path))
@@ -505,10 +691,6 @@ def _apportion_population(paths: ResolvedPaths, box: _Collector, out: _Layers,
 
 def _dem_cell_m(paths: tuple[Path, ...]) -> float:
     """Largest source cell size of the DEM files, metres (degrees converted at their latitude)."""
-    import math
-
-    from towerplan.io.rasters import open_raster
-
     cells = []
     for path in paths:
         with open_raster(path, what="DEM") as ds:
@@ -521,12 +703,8 @@ def _dem_cell_m(paths: tuple[Path, ...]) -> float:
     return max(cells, default=0.0)
 
 
-def _terrain_limitations(scenario: Scenario, dem: tuple[Path, ...]) -> list[str]:
+def _terrain_limitations(scenario: Scenario, cell_m: float) -> list[str]:
     """Say so when the DEM is too coarse for terrain detail (a placeholder)."""
-    from towerplan.outputs.i18n import bilingual
-    from towerplan.radio.chain import parse_chain
-
-    cell_m = _dem_cell_m(dem)
     grid_m = scenario.terrain.resolution_m
     if cell_m <= max(2.0 * grid_m, COARSE_DEM_M):
         return []
@@ -538,8 +716,6 @@ def _terrain_limitations(scenario: Scenario, dem: tuple[Path, ...]) -> list[str]
 def _tower_limitations(towers: gpd.GeoDataFrame | None, villages: gpd.GeoDataFrame,
                        radius_km: float) -> list[str]:
     """Say so when no existing tower is in reach, or none lies inside the area."""
-    from towerplan.outputs.i18n import bilingual
-
     if towers is None or not len(towers):
         return [bilingual("limit.no_towers", radius_km=radius_km)]
     if not towers.within(villages.geometry.union_all()).any():

@@ -54,7 +54,7 @@ class PlanResult:
     """Everything the output writers need.
 
     All GeoDataFrames are in the working CRS (``crs``) and carry the columns named in
-    :mod:`towerplan.outputs.columns`.
+    :mod:`towerplan.columns`.
 
     Attributes
     ----------
@@ -100,3 +100,8 @@ class PlanResult:
     audit: gpd.GeoDataFrame | None = None
     audit_summary: dict[str, Any] | None = None
     links: gpd.GeoDataFrame | None = None
+
+    @property
+    def crs(self) -> Any:
+        """Working CRS of the result (the villages' CRS, else the DEM's)."""
+        return self.villages.crs if self.villages.crs is not None else self.dem.crs

@@ -167,9 +167,10 @@ class Inputs(_Group):
         used when the villages carry no population: each kecamatan's people are apportioned to
         its villages by area. Empty = none.
     register : str
-        Optional village register CSV (``code,name,district_code,district``, e.g.
-        ``data/villages/paser_register.csv``): village names are matched to it and the
-        matching report is written with the outputs. Empty = no matching.
+        Optional village register CSV (``code,name,district_code,district``), or
+        ``"builtin:paser-register"`` (Kabupaten Paser, shipped with towerplan): village names
+        are matched to it and the matching report is written with the outputs. Empty = no
+        matching.
     village_mapping : str
         Optional CSV ``name[,district],code`` settling names the register matching leaves
         ambiguous or unmatched (code ``-`` = not in the register). Empty = none.
@@ -312,8 +313,10 @@ class Radio(_Group):
         Model chain (default ``"hata-suburban"``): a base model (fspl, hata-urban,
         hata-suburban, hata-open, rma, itm) plus optional ``+deygout``/``+bullington``/
         ``+epstein-peterson`` diffraction and ``+clutter``/``+clutter-p833`` vegetation loss.
-        ``towerplan link`` evaluates every chain; ``plan`` coverage uses distance-only chains
-        (fspl, hata-*) until terrain coverage lands.
+        ``towerplan link`` evaluates every chain; coverage (``plan``, ``coverage``,
+        ``blankspots``) evaluates every chain but ``itm``: distance-only chains in closed
+        form, chains with a diffraction or clutter term (or ``rma``) by the radial sweep over
+        the DEM. See docs/models.md for each base model's rules.
     max_radius_km : float
         Largest distance from a site that is evaluated, km (default 30).
     k_factor : float
@@ -803,7 +806,7 @@ class Scenario(_Group):
             c.add("'inputs.village_columns.name' is required")
         if isinstance(inp.village_mapping, str) and inp.village_mapping and inp.register == "":
             c.add("'inputs.village_mapping' settles register matches: set 'inputs.register' "
-                  "too (e.g. data/villages/paser_register.csv)")
+                  "too (e.g. builtin:paser-register)")
 
     @classmethod
     def default(cls) -> Scenario:

@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 
-from towerplan import jobs, load_scenario
+from towerplan import load_scenario
 from towerplan.analysis.blankspots import BLANK
-from towerplan.outputs.columns import AUDIT_COLUMNS
-from towerplan.pipeline import current_state, plan
+from towerplan.columns import AUDIT_COLUMNS
+from towerplan.commands.audit import audit as run_audit
+from towerplan.pipeline.plan import current_state, new_run, plan
 from towerplan.scenario import Scenario
 
 FIGURES = ("audit_cost_idr", "audit_demand", "optimum_cost_idr", "optimum_demand",
@@ -134,12 +135,12 @@ def test_audit_sites_outside_the_candidates_join_the_optimum_pool(
 @pytest.mark.slow
 def test_demo_audit_by_sites_equals_audit_by_villages(tmp_path: Path) -> None:
     sc = Scenario.default()
-    state = current_state(sc)
+    state = current_state(new_run(sc))
     blank = state.villages["name"][state.stats["status"].to_numpy() == BLANK]
     names = [str(n) for n in blank.iloc[[0, len(blank) // 2]]]
-    by_village = jobs.audit(sc, tmp_path / "v", villages=names)
+    by_village = run_audit(sc, tmp_path / "v", villages=names)
     assert by_village["audit_villages"] == names
     sites = _sites_csv(tmp_path / "sites.csv", by_village)
-    by_site = jobs.audit(dataclasses.replace(sc), tmp_path / "s", sites=sites)
+    by_site = run_audit(dataclasses.replace(sc), tmp_path / "s", sites=sites)
     _same_figures(by_village, by_site)
     assert by_site["optimum_gap"] == pytest.approx(0.0, abs=1e-9)

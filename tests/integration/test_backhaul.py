@@ -12,8 +12,8 @@ import pyogrio
 import pytest
 
 from towerplan import load_scenario
-from towerplan.outputs.columns import BACKHAUL_COLUMNS, HOP_COLUMNS
-from towerplan.pipeline import plan
+from towerplan.columns import BACKHAUL_COLUMNS, HOP_COLUMNS
+from towerplan.pipeline.plan import plan
 
 TECHNOLOGIES = {"fibre", "microwave", "vsat", "existing"}
 

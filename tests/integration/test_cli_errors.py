@@ -147,3 +147,8 @@ def test_help_documents_options_with_units(command: str, run_cli: Runner) -> Non
         assert "metres" in proc.stdout and "--seed" in proc.stdout
     if command == "plan":
         assert "--out" in proc.stdout and "rupiah" in proc.stdout
+        assert "--cache-dir" in proc.stdout and "--no-cache" in proc.stdout
+    if command == "validate":
+        text = " ".join(proc.stdout.split())
+        assert "CRS, extent, counts, repairs and problems" in text
+        assert "Exit code 2" in text

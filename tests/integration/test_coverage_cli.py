@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import rasterio
 
+from towerplan.columns import BLANKSPOT_COLUMNS
 from towerplan.coverage.raster import LinkParams, coverage_radius_m
-from towerplan.outputs.columns import BLANKSPOT_COLUMNS
 from towerplan.scenario import Radio
 
 

@@ -21,10 +21,11 @@ from tests.unit.outputs.factories import (
     with_changes,
     with_links_and_audit,
 )
+from towerplan.columns import AUDIT_COLUMNS, BACKHAUL_COLUMNS, COVERAGE_COLUMNS
 from towerplan.io.rasters import RasterGrid
-from towerplan.outputs.columns import AUDIT_COLUMNS, BACKHAUL_COLUMNS, COVERAGE_COLUMNS
-from towerplan.outputs.exports import OUTPUT_FILES, coverage_polygons, write_outputs
+from towerplan.outputs.exports import coverage_polygons, write_coverage_raster
 from towerplan.outputs.kml import KML_NAMESPACE
+from towerplan.outputs.writers import OUTPUT_FILES, write_outputs
 
 _TIFF_TAG_TILE_OFFSETS = 324
 _TIFF_TYPE_SIZES = {3: 2, 4: 4, 16: 8}
@@ -158,16 +159,15 @@ def assert_valid_cog(path: Path) -> None:
 
 
 def test_coverage_geotiffs_are_valid_cogs_with_overviews(result, tmp_path):
-    from towerplan.outputs.exports import write_coverage_rasters
-
     # overviews exist only above one 512 px block: use a regency-sized grid (1,300 x 1,100)
     rows, cols = 1300, 1100
     yy, xx = np.mgrid[0:rows, 0:cols]
     rsrp = (-60.0 - 35.0 * np.log10(np.hypot(yy - 650, xx - 550) + 1.0)).astype(np.float32)
     grid = result.rsrp_after
     big = RasterGrid(rsrp, grid.transform, grid.crs)
-    paths = write_coverage_rasters(with_changes(result, rsrp_before=big, rsrp_after=big),
-                                   tmp_path)
+    changed = with_changes(result, rsrp_before=big, rsrp_after=big)
+    paths = [write_coverage_raster(changed, tmp_path / f"coverage_{stage}.tif", stage)
+             for stage in ("before", "after")]
     for path in paths:
         assert_valid_cog(path)
         with rasterio.open(path) as src:

@@ -42,9 +42,27 @@ def test_demo_walkthrough_executes() -> None:
     assert len(images) >= 2
 
 
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+
+
+@pytest.fixture(scope="module")
+def own_data() -> nbformat.NotebookNode:
+    return _execute("02_your_own_data.ipynb")
+
+
 @pytest.mark.slow
-def test_own_data_notebook_executes() -> None:
-    notebook = _execute("02_your_own_data.ipynb")
-    text = _text(notebook)
+def test_own_data_notebook_executes(own_data: nbformat.NotebookNode) -> None:
+    text = _text(own_data)
     assert "towers 3, spent Rp 5.1 bn of Rp 5.1 bn" in text
     assert "solver milp" in text
+
+
+@pytest.mark.slow
+@pytest.mark.shared_data
+def test_own_data_notebook_validates_paser(own_data: nbformat.NotebookNode) -> None:
+    if not (SHARED / "paser_villages.geojson").is_file():
+        pytest.skip(f"shared data not found at {SHARED}: the notebook's Paser check printed "
+                    "that it skipped")
+    first = "\n".join(o.get("text", "") for o in own_data.cells[1].get("outputs", []))
+    assert "paser_villages.geojson" in first
+    assert "problems: none" in first

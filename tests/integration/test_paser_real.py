@@ -4,8 +4,8 @@ Runs ``scenarios/paser-2022.toml`` end to end once per module and checks what th
 must say about these inputs: the register matching of all 144 villages, the kecamatan
 population apportioned by area, the coarse DEM called a placeholder, no existing tower inside
 Paser, and the audit of the five villages chosen by hand in 2022. Reference figures come from
-../shared/data/SOURCES.md and data/villages/paser_register.csv. Skipped when the data is
-absent.
+../shared/data/SOURCES.md and the packaged register (builtin:paser-register). Skipped when
+the data is absent.
 """
 
 from __future__ import annotations
@@ -20,16 +20,16 @@ from typing import Any
 
 import pytest
 
-from towerplan.io.register import match_register, read_register
-from towerplan.outputs.exports import OUTPUT_FILES
-from towerplan.pipeline import run_plan
+from towerplan.commands.plan import run_plan
+from towerplan.io.register import match_register, packaged_register, read_register
+from towerplan.outputs.writers import OUTPUT_FILES
 from towerplan.scenario import Scenario
 
 pytestmark = [pytest.mark.shared_data, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "scenarios" / "paser-2022.toml"
-REGISTER = ROOT / "data" / "villages" / "paser_register.csv"
+REGISTER = packaged_register()
 NEEDED = ("paser_villages.geojson", "paser_dem_coarse_srtm30plus.tif", "paser_towers.csv",
           "paser_places_geonames.csv", "paser_landmask_globe_1km.tif",
           "paser_kecamatan_population_2020.csv")
@@ -75,7 +75,7 @@ def scenario(data_dir: Path) -> Scenario:
 def run(scenario: Scenario, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     out = tmp_path_factory.mktemp("paser") / "paser-2022"
     started = time.perf_counter()
-    result = run_plan(scenario, out)
+    result = run_plan(scenario, out).result
     runtime_s = time.perf_counter() - started
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     return {"out": out, "result": result, "summary": summary, "runtime_s": runtime_s}
@@ -84,7 +84,7 @@ def run(scenario: Scenario, tmp_path_factory: pytest.TempPathFactory) -> dict[st
 def test_scenario_names_the_real_inputs(scenario: Scenario) -> None:
     inp = scenario.inputs
     assert Path(inp.villages).name == "paser_villages.geojson"
-    assert inp.register.endswith("data/villages/paser_register.csv")
+    assert inp.register == "builtin:paser-register"
     assert Path(inp.district_population).name == "paser_kecamatan_population_2020.csv"
     assert scenario.budget.total_idr == BUDGET_IDR
     assert scenario.costs.tower_idr == TOWER_IDR
@@ -154,13 +154,10 @@ def test_plan_figures_are_consistent(run: dict[str, Any]) -> None:
         s["demand_covered_before"] + s["objective"], rel=1e-6)
 
 
-def test_audit_of_the_five_villages(run: dict[str, Any], scenario: Scenario,
-                                    tmp_path_factory: pytest.TempPathFactory) -> None:
-    audit = run["summary"].get("audit")
-    if audit is None:  # plan does not carry the audit: run it on its own
-        from towerplan.jobs import audit as run_audit
-
-        audit = run_audit(scenario, tmp_path_factory.mktemp("audit") / "audit")
+def test_audit_of_the_five_villages(run: dict[str, Any]) -> None:
+    """``plan`` carries the audit of the scenario's ``[audit]`` villages into summary.json."""
+    assert "audit" in run["summary"], "plan dropped the audit of [audit] villages"
+    audit = run["summary"]["audit"]
     assert sorted(audit["audit_villages"]) == sorted(AUDITED)
     assert audit["audit_cost_idr"] == pytest.approx(5 * TOWER_IDR)
     assert audit["optimum_cost_idr"] <= BUDGET_IDR

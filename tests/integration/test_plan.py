@@ -17,8 +17,8 @@ import pyogrio
 import pytest
 
 from towerplan import load_scenario, run_plan
-from towerplan.outputs.columns import RANKING_COLUMNS, SUMMARY_KEYS, VILLAGE_COLUMNS
-from towerplan.outputs.exports import OUTPUT_FILES
+from towerplan.columns import RANKING_COLUMNS, SUMMARY_KEYS, VILLAGE_COLUMNS
+from towerplan.outputs.writers import OUTPUT_FILES
 
 DESIGN_SUMMARY_KEYS = ("scenario", "budget_idr", "spent_idr", "towers_selected",
                        "villages_total", "blank_villages_before", "blank_villages_after",
@@ -72,7 +72,7 @@ def _check_plan_outputs(out: Path, n_villages: int, tower_cost: float) -> dict[s
 def test_small_scenario_plan(tmp_path: Path, small_scenario: Callable[..., Path]) -> None:
     scenario = load_scenario(small_scenario())
     out = tmp_path / "out"
-    result = run_plan(scenario, out)
+    result = run_plan(scenario, out).result
     summary = _check_plan_outputs(out, 9, 1.7e9)
     assert summary["synthetic"] is False
     assert summary["towers_selected"] == 2
@@ -85,6 +85,7 @@ def test_small_scenario_plan(tmp_path: Path, small_scenario: Callable[..., Path]
         assert stat.S_IMODE((out / name).stat().st_mode) == 0o666 & ~umask, name
     sel = gpd.read_file(out / "plan.gpkg", layer="selected", engine="pyogrio")
     assert len(sel) == 2 and sel.crs.to_epsg() == 32750
+    assert summary.pop("outputs_skipped") == []
     assert result.summary == summary
 
 
@@ -105,7 +106,7 @@ def test_rerun_needs_overwrite_and_replaces_files(tmp_path: Path,
 def test_budget_for_one_tower_selects_the_best_single_site(
         tmp_path: Path, small_scenario: Callable[..., Path]) -> None:
     scenario = load_scenario(small_scenario(budget="1_700_000_000"))
-    result = run_plan(scenario, tmp_path / "out")
+    result = run_plan(scenario, tmp_path / "out").result
     assert result.summary["towers_selected"] == 1
     best = result.candidates["demand_alone"].max()
     assert result.summary["objective"] == pytest.approx(best)
@@ -175,8 +176,8 @@ def test_terrain_chain_plan_covers_no_more_than_distance_only_and_is_cached(
     base = load_scenario(small_scenario())
     terrain = dataclasses.replace(
         base, radio=dataclasses.replace(base.radio, model="hata-suburban+deygout"))
-    flat = run_plan(base, tmp_path / "flat")
-    hilly = run_plan(terrain, tmp_path / "hilly")
+    flat = run_plan(base, tmp_path / "flat").result
+    hilly = run_plan(terrain, tmp_path / "hilly").result
     assert "deygout" in hilly.summary["model_chain"]
     # Diffraction only adds loss: terrain-aware coverage is a subset of distance-only coverage.
     assert hilly.summary["demand_covered_before"] <= flat.summary["demand_covered_before"]
@@ -186,11 +187,13 @@ def test_terrain_chain_plan_covers_no_more_than_distance_only_and_is_cached(
     # so distances, and hence base losses, differ by a fraction of a dB near the site.
     assert np.all(rb_hilly[both] <= rb_flat[both] + 1.0)
     assert np.any(rb_hilly[both] < rb_flat[both] - 1.5)  # the ridge shadows some cells
-    cached = list((tmp_path / "cache" / "coverage").glob("*.npz"))
-    assert len(cached) == 1
+    store = tmp_path / "cache" / "stages" / "candidate_coverage"
+    cached = sorted(store.glob("*.pkl"))
+    assert len(cached) >= 2  # both chains' matrices (and their site batches)
     again = run_plan(terrain, tmp_path / "again")
-    assert again.summary["objective"] == hilly.summary["objective"]
-    assert list((tmp_path / "cache" / "coverage").glob("*.npz")) == cached
+    assert again.result.summary["objective"] == hilly.summary["objective"]
+    assert again.computed == () and {"after", "selection"} <= set(again.reused)
+    assert sorted(store.glob("*.pkl")) == cached
 
 
 def test_min_share_per_blank_village_is_honoured_or_refused(
@@ -200,13 +203,13 @@ def test_min_share_per_blank_village_is_honoured_or_refused(
     from towerplan.errors import InfeasibleSelectionError
 
     base = load_scenario(small_scenario(budget="8_500_000_000"))
-    free = run_plan(base, tmp_path / "free")
+    free = run_plan(base, tmp_path / "free").result
     blank = free.villages["status_before"] == "blank"
     assert blank.any()
     ruled = dataclasses.replace(base, selection=dataclasses.replace(
         base.selection, min_share_blank_village=0.5))
     try:
-        result = run_plan(ruled, tmp_path / "ruled")
+        result = run_plan(ruled, tmp_path / "ruled").result
     except InfeasibleSelectionError as exc:
         assert "share" in str(exc)
         return

@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 import pytest
 
+from towerplan.i18n import format_idr, format_number
 from towerplan.outputs.document import render_report_html, write_report_html, write_report_pdf
 from towerplan.outputs.exports import write_summary_json
-from towerplan.outputs.i18n import format_idr, format_number
 from towerplan.results import PlanResult
 
 pytestmark = pytest.mark.slow
@@ -27,7 +27,7 @@ HOSTILE = "<script>alert(1)</script>"
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> PlanResult:
     """The demo plan, computed with a private cache."""
-    from towerplan.pipeline import plan
+    from towerplan.pipeline.plan import plan
     from towerplan.scenario import Scenario
 
     cache = tmp_path_factory.mktemp("cache")

@@ -11,8 +11,8 @@ from typing import Any
 import pyogrio
 import pytest
 
+from towerplan.commands.options import parse_budgets
 from towerplan.errors import InputDataError
-from towerplan.jobs import parse_budgets
 
 
 def _rows(path: Path) -> list[dict[str, str]]:

@@ -32,8 +32,10 @@ LANDMASK = "paser_landmask_globe_1km.tif"
 TOWERS = "paser_towers.csv"
 PLACES = "paser_places_geonames.csv"
 KECAMATAN = "paser_kecamatan_population_2020.csv"
+REPORTS_2021 = "paser_signal_reports_2021.csv"
+REPORTS_2022 = "paser_signal_reports_2022.csv"
 KNOWN_FILES = {VILLAGES, DISTRICTS, REGENCY, REGENCY_ALT, DEM, LANDMASK, TOWERS, PLACES,
-               KECAMATAN, "SOURCES.md"}
+               KECAMATAN, REPORTS_2021, REPORTS_2022, "SOURCES.md"}
 
 VILLAGE_COLUMNS = VillageColumns(district="district_name")
 AREA_COLUMNS = VillageColumns(district="", district_code="", kind="", population="")
@@ -184,3 +186,26 @@ def test_kecamatan_population(data_dir, villages):
     assert table.loc[table["district"] == "Tanah Grogot", "population"].item() == 78_018
     assert set(table["district_code"]) == set(villages[0]["district_code"])
     assert report.count == 10
+
+
+def test_signal_reports_name_real_villages(data_dir, villages):
+    """The village signal reports of 2021 and 2022 (SOURCES.md: six blank desa, two semi blank):
+    every row names a village of the boundary file by code and name, with a known status."""
+    import pandas as pd
+
+    gdf, _ = villages
+    names = dict(zip(gdf["code"], gdf["name"], strict=True))
+    districts = dict(zip(gdf["code"], gdf["district"], strict=True))
+    expected = {REPORTS_2021: ("none", 6, "2021-09-28"), REPORTS_2022: ("weak", 2, "2022-11-16")}
+    for name, (status, rows, date) in expected.items():
+        table = pd.read_csv(data_dir / name, dtype=str)
+        assert list(table.columns) == ["code", "village", "kecamatan", "status", "date",
+                                       "source", "note"]
+        assert len(table) == rows and table["code"].is_unique
+        assert set(table["status"]) == {status}
+        assert set(table["date"]) == {date}
+        for _, row in table.iterrows():
+            assert names[row["code"]] == row["village"]
+            assert districts[row["code"]] == row["kecamatan"]
+    blank = pd.read_csv(data_dir / REPORTS_2021, dtype=str)
+    assert "64.01.08.2008" in set(blank["code"])  # Muara Toyu, one of the 2022 towers

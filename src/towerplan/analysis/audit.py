@@ -13,15 +13,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import geopandas as gpd
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
+from towerplan.analysis.backhaul_plan import backhaul_costs_of
+from towerplan.analysis.blankspots import BLANK, classify
+from towerplan.analysis.candidates import village_of
+from towerplan.analysis.costs import cost_context
 from towerplan.analysis.selection import SelectionResult, covered_weight, select_sites
+from towerplan.analysis.village_lookup import audit_site_frame, find_villages
+from towerplan.columns import AUDIT_COLUMNS, COST_PARTS
+from towerplan.coverage.composite import coverage_matrix
+from towerplan.errors import InputDataError
 
 if TYPE_CHECKING:
-    import geopandas as gpd
-
-    from towerplan.pipeline import CurrentState, SelectionProblem
+    from towerplan.analysis.problem import CurrentState, SelectionProblem
     from towerplan.scenario import Scenario
 
 __all__ = [
@@ -29,8 +37,6 @@ __all__ = [
     "PlanAudit",
     "audit_plan",
     "audit_sites",
-    "audit_villages",
-    "match_villages",
 ]
 
 log = logging.getLogger(__name__)
@@ -162,71 +168,6 @@ class PlanAudit:
     result: AuditResult
 
 
-def match_villages(villages: Any, names: Sequence[str]) -> list[int]:
-    """Village indices for names or codes (case-insensitive); all problems reported at once.
-
-    Raises
-    ------
-    InputDataError
-        Naming every unknown or ambiguous village.
-    """
-    from rapidfuzz import process
-
-    from towerplan.errors import InputDataError
-    from towerplan.io.names import normalise_name
-
-    raw_names = villages["name"].astype(str).to_numpy()
-    keys_name = np.array([n.strip().casefold() for n in raw_names])
-    keys_norm = np.array([normalise_name(n) for n in raw_names])
-    keys_code = villages["code"].astype(str).to_numpy()
-    found, problems = [], []
-    for name in names:
-        hits = np.flatnonzero((keys_name == name.strip().casefold()) | (keys_code == name))
-        if len(hits) == 0:  # "Ds. Muara Toyu", "MUARA-TOYU": the register's normalisation
-            hits = np.flatnonzero(keys_norm == normalise_name(name))
-        if len(hits) == 1:
-            found.append(int(hits[0]))
-        elif len(hits) == 0:
-            close = [str(raw_names[i]) for _, _, i in
-                     process.extract(name, list(raw_names), limit=3, score_cutoff=70)]
-            hint = f" (did you mean {', '.join(close)}?)" if close else ""
-            problems.append(f"no village named {name!r}{hint}")
-        else:
-            codes = ", ".join(keys_code[hits])
-            problems.append(f"{name!r} is ambiguous ({codes}); give the code instead")
-    if problems:
-        raise InputDataError("audit: " + "; ".join(problems), problems=tuple(problems))
-    return found
-
-
-def _audit_site_frame(state: CurrentState) -> Any:
-    siting = state.data.siting
-    return siting.audit_sites if siting is not None else None
-
-
-def audit_villages(scenario: Scenario, state: CurrentState) -> np.ndarray | None:
-    """Villages that must get candidates for the audit: those named and those holding an
-    audited site; None when the scenario names no audit.
-
-    Raises
-    ------
-    InputDataError
-        When a named village is unknown or ambiguous.
-    """
-    from towerplan.analysis.candidates import village_of
-
-    sites = _audit_site_frame(state)
-    if not scenario.audit.villages and (sites is None or not len(sites)):
-        return None
-    extra = np.zeros(len(state.villages), bool)
-    extra[match_villages(state.villages, scenario.audit.villages)] = True
-    if sites is not None and len(sites):
-        owner = village_of(np.column_stack([sites.geometry.x, sites.geometry.y]),
-                           state.villages.geometry.to_numpy())
-        extra[owner[owner >= 0]] = True
-    return extra
-
-
 def audit_plan(scenario: Scenario, problem: SelectionProblem, *,
                model_chain: str = "") -> PlanAudit:
     """Audit the scenario's ``[audit]`` villages and sites against the optimum.
@@ -250,13 +191,10 @@ def audit_plan(scenario: Scenario, problem: SelectionProblem, *,
     InputDataError
         When a named village is unknown, ambiguous or holds no candidate.
     """
-    from towerplan.errors import InputDataError
-    from towerplan.outputs.columns import AUDIT_COLUMNS
-
     state = problem.state
     villages = state.villages
     cands = problem.candidates
-    chosen_v = match_villages(villages, scenario.audit.villages)
+    chosen_v = find_villages(villages, scenario.audit.villages)
     rows, problems = [], []
     for v in chosen_v:
         inside = np.flatnonzero(cands["village_code"].to_numpy() == villages["code"].iloc[v])
@@ -266,7 +204,7 @@ def audit_plan(scenario: Scenario, problem: SelectionProblem, *,
         rows.append(int(inside[np.argmax(cands["demand_alone"].to_numpy()[inside])]))
     if problems:
         raise InputDataError("audit: " + "; ".join(problems), problems=tuple(problems))
-    csv_sites = _audit_site_frame(state)
+    csv_sites = audit_site_frame(state.data.siting)
     extra, extra_costs = _site_rows(scenario, problem, csv_sites)
     n_cand = len(cands)
     audited = [*rows, *(n_cand + np.arange(extra.shape[0])).tolist()]
@@ -296,13 +234,6 @@ def audit_plan(scenario: Scenario, problem: SelectionProblem, *,
 def _site_rows(scenario: Scenario, problem: SelectionProblem, sites: Any
                ) -> tuple[sp.csr_matrix, Any]:
     """Coverage rows and costs of CSV audit sites (computed like candidates')."""
-    import pandas as pd
-
-    from towerplan.analysis.backhaul_plan import backhaul_costs_of
-    from towerplan.analysis.candidates import village_of
-    from towerplan.analysis.costs import COST_PARTS, cost_context
-    from towerplan.coverage.composite import coverage_matrix
-
     state = problem.state
     n_dem = len(state.units.weight)
     columns = [*COST_PARTS, "cost_total_idr"]
@@ -314,7 +245,7 @@ def _site_rows(scenario: Scenario, problem: SelectionProblem, sites: Any
     matrix = coverage_matrix(xy, height, state.units.xy, state.link, state.terrain)
     given = sites[columns].reset_index(drop=True)
     costs = cost_context(state.data, state.villages).costs(xy, scenario.costs, given=given)
-    backhaul = backhaul_costs_of(scenario, state, xy)
+    backhaul = backhaul_costs_of(scenario, state.data, xy)
     if backhaul is not None:  # costed like the candidates; figures the user gave are kept
         user = given.notna().any(axis=1).to_numpy()
         old = costs["cost_backhaul_idr"].to_numpy(float)
@@ -337,8 +268,6 @@ def _site_rows(scenario: Scenario, problem: SelectionProblem, sites: Any
 
 def _pool_frame(cands: Any, extra: Any, crs: Any) -> Any:
     """Candidates and audit sites as one point GeoDataFrame with lon/lat."""
-    import geopandas as gpd
-    import pandas as pd
 
     cols = ["site_id", "x", "y", "village_code", "village", "district", "cost_total_idr"]
     pool = pd.concat([cands[cols], extra[cols]], ignore_index=True) if len(extra) \
@@ -355,7 +284,6 @@ def _pool_frame(cands: Any, extra: Any, crs: Any) -> Any:
 def _blank_after(state: CurrentState, scenario: Scenario, matrix: sp.csr_matrix,
                  sites: Sequence[int]) -> int:
     """Villages still blank when *sites* are added to the existing towers."""
-    from towerplan.analysis.blankspots import BLANK, classify
 
     units = state.units
     covered = state.covered.copy()

@@ -20,7 +20,8 @@ import scipy.sparse as sp
 
 from towerplan.analysis.backhaul import EXISTING, POP, Arcs, Nodes
 from towerplan.analysis.selection import share_targets
-from towerplan.analysis.selection_exact import aggregate_demand
+from towerplan.analysis.selection_exact import aggregate_demand, native_stdout_silenced
+from towerplan.errors import InfeasibleSelectionError
 
 __all__ = ["JointResult", "joint_selection"]
 
@@ -220,8 +221,6 @@ def joint_selection(coverage: sp.spmatrix, weights: np.ndarray, covered: np.ndar
     InfeasibleSelectionError
         When the forced sites cannot be afforded or the solver finds no solution.
     """
-    from towerplan.errors import InfeasibleSelectionError
-
     t0 = time.perf_counter()
     a = sp.csr_matrix(coverage, dtype=bool)
     n_sites = a.shape[0]
@@ -319,8 +318,6 @@ class _Highs:
                  integrality: np.ndarray, time_limit_s: float | None) -> None:
         import highspy
 
-        from towerplan.analysis.selection_exact import native_stdout_silenced
-
         with native_stdout_silenced():
             self.h = highspy.Highs()
         self.h.setOptionValue("output_flag", False)
@@ -347,8 +344,6 @@ class _Highs:
     def solve(self, start: np.ndarray | None) -> np.ndarray | None:
         """Solve; the solution, or None when none was found."""
         import highspy
-
-        from towerplan.analysis.selection_exact import native_stdout_silenced
 
         if start is not None:
             sol = highspy.HighsSolution()

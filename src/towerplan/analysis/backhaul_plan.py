@@ -1,32 +1,29 @@
-"""The backhaul stage of ``plan``: adapter between the pipeline and :mod:`.backhaul`.
+"""The backhaul costing of candidates: adapter between the scenario and :mod:`.backhaul`.
 
-:func:`plan_backhaul` runs before the selection: it loads the points of presence, checks the
-hops, and writes each candidate's per-site backhaul cost into ``cost_backhaul_idr`` (and the
-total). :func:`finish_backhaul` runs after it: with ``[backhaul] model = "joint"`` it replaces
-the selection by the joint site-and-backhaul MILP, and with ``compare`` it solves the other
-model too; it returns the links of the chosen sites, their per-site columns for the ranking
-and the ``backhaul`` entry of summary.json.
+:func:`plan_backhaul` runs before the selection: it checks the hops from the points of
+presence and existing towers to every candidate and returns a copy of the candidates with
+each one's per-site backhaul cost in ``cost_backhaul_idr`` (and the total), with the
+:class:`BackhaulPlan` (nodes, hops, arcs, paths) that :mod:`.backhaul_choice` applies to the
+chosen sites. Inputs are never changed.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from pyproj import Transformer
 from scipy.spatial import cKDTree
 
 from towerplan.analysis.backhaul import (
-    COLOCATED,
     EXISTING,
     POP,
     SITE,
-    VSAT,
     Arcs,
     HopParams,
     HopTable,
@@ -36,22 +33,17 @@ from towerplan.analysis.backhaul import (
     check_hops,
     site_paths,
 )
-from towerplan.analysis.backhaul_joint import JointResult, joint_selection
-from towerplan.analysis.selection import blank_village_shares
+from towerplan.columns import HOP_COLUMNS
 
 if TYPE_CHECKING:
-    import geopandas as gpd
-
-    from towerplan.analysis.selection import SelectionResult
-    from towerplan.pipeline import CurrentState, SelectionProblem
+    from towerplan.inputs import LoadedInputs
     from towerplan.scenario import Scenario
 
-__all__ = ["BackhaulOutcome", "BackhaulPlan", "BackhaulRun", "backhaul_costs_of", "candidate_pairs",
-           "finish_backhaul", "hop_frame", "plan_backhaul", "read_scenario_pops", "run_backhaul"]
+__all__ = ["BackhaulPlan", "backhaul_costs_of", "candidate_pairs", "hop_frame",
+           "plan_backhaul"]
 
 log = logging.getLogger(__name__)
 
-_SOLVER = "joint milp (HiGHS): sites + backhaul"
 #: Relay arcs from other new sites kept into each site of the joint model (the shortest).
 RELAY_ARCS_PER_SITE = 8
 
@@ -78,69 +70,45 @@ class BackhaulPlan:
     stats: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
-class BackhaulOutcome:
-    """Backhaul of the chosen sites: summary entry, links and ranking columns."""
+def plan_backhaul(scenario: Scenario, data: LoadedInputs, candidates: pd.DataFrame, *,
+                  progress: Callable[[str], None] | None = None
+                  ) -> tuple[BackhaulPlan, pd.DataFrame]:
+    """Check hops and cost each candidate's own backhaul.
 
-    summary: dict[str, Any]
-    links: gpd.GeoDataFrame | None
-    sites: pd.DataFrame
-
-    def annotate(self, ranking: Any) -> Any:
-        """Add ``backhaul_technology``, ``backhaul_hops``, ``backhaul_worst_clearance``."""
-        cols = ["backhaul_technology", "backhaul_hops", "backhaul_worst_clearance"]
-        out = ranking.drop(columns=[c for c in cols if c in ranking.columns])
-        table = self.sites.set_index("site_id")
-        ids = out["site_id"].astype(str)
-        out["backhaul_technology"] = ids.map(table["backhaul_technology"]).fillna("").to_numpy()
-        out["backhaul_hops"] = ids.map(table["backhaul_hops"]).fillna(0).astype(int).to_numpy()
-        out["backhaul_worst_clearance"] = ids.map(table["backhaul_worst_clearance"]).to_numpy(
-            float)
-        return out
-
-
-def read_scenario_pops(scenario: Scenario, state: CurrentState) -> Any:
-    """Points of presence of the scenario in the working CRS, or None when there are none."""
-    from towerplan.io.pops import read_pops
-    from towerplan.scenario import BUILTIN_DEMO
-
-    value = scenario.inputs.pops
-    if value == BUILTIN_DEMO:
-        demo = state.data.paths.demo
-        path = demo.pops if demo is not None else None
-    else:
-        path = scenario.resolve(value) if value else None
-    if path is None:
-        return None
-    pops, _ = read_pops(path)
-    return pops.to_crs(state.data.crs)
-
-
-def plan_backhaul(scenario: Scenario, state: CurrentState, problem: SelectionProblem, *,
-                  progress: Callable[[str], None] | None = None) -> BackhaulPlan:
-    """Check hops and cost each candidate's own backhaul; update its cost columns in place.
+    Parameters
+    ----------
+    scenario : Scenario
+        Reads ``[backhaul]``, ``[costs.backhaul]`` and ``[costs.vsat]``.
+    data : LoadedInputs
+        Points of presence, existing towers, terrain and villages in the working CRS.
+    candidates : pandas.DataFrame
+        Candidates with ``site_id``, ``x``, ``y``, ``origin``, ``demand_alone`` and cost
+        columns (``cost_overridden`` marks costs the user gave); not changed.
 
     Returns
     -------
     BackhaulPlan
-        Disabled (costs untouched) for ``[backhaul] model = "fixed"`` or without points of
-        presence.
+        Disabled for ``[backhaul] model = "fixed"`` or without points of presence.
+    pandas.DataFrame
+        A copy of *candidates* with ``cost_backhaul_idr`` and ``cost_total_idr`` updated
+        (unchanged when the plan is disabled).
     """
     b, costs = scenario.backhaul, scenario.costs
     if b.model == "fixed":
-        return BackhaulPlan(False, "[backhaul] model = fixed: costs.backhaul_idr per site")
-    pops = read_scenario_pops(scenario, state)
+        return BackhaulPlan(False, "[backhaul] model = fixed: costs.backhaul_idr per site"), \
+            candidates
+    pops = data.pops
     if pops is None or not len(pops):
         return BackhaulPlan(False, "no points of presence given ([inputs] pops): backhaul "
-                                   "costed at costs.backhaul_idr per site")
+                                   "costed at costs.backhaul_idr per site"), candidates
     if progress is not None:
         progress("backhaul")
     t0 = time.perf_counter()
-    cands, towers = problem.candidates, state.data.towers
+    cands, towers = candidates.copy(), data.towers
     needs = (cands["origin"].astype(str) != "colocation").to_numpy() if len(cands) \
         else np.zeros(0, bool)
-    net = _own_network(scenario, state, pops, cands["site_id"], cands[["x", "y"]].to_numpy(float),
-                       needs)
+    net = _own_network(scenario, data, pops, cands["site_id"],
+                       cands[["x", "y"]].to_numpy(float), needs)
     params, nodes, node_of_site, dem_t = net.params, net.nodes, net.node_of_site, net.dem_t
     hops1, own_arcs, per_site, vsat_idr = net.hops, net.arcs, net.per_site, net.vsat_idr
     c = costs.backhaul
@@ -175,7 +143,7 @@ def plan_backhaul(scenario: Scenario, state: CurrentState, problem: SelectionPro
              "per-site %s; %.1f s", len(cands), len(hops), len(second), hops.feasible.sum(),
              stats["candidates_by_technology"], runtime)
     return BackhaulPlan(True, params.describe(), params, nodes, hops, arcs, own_arcs,
-                        per_site, node_of_site, needs, vsat_idr, stats)
+                        per_site, node_of_site, needs, vsat_idr, stats), cands
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,14 +160,14 @@ class _OwnNetwork:
     vsat_idr: float
 
 
-def _own_network(scenario: Scenario, state: CurrentState, pops: Any, site_ids: Any,
+def _own_network(scenario: Scenario, data: LoadedInputs, pops: Any, site_ids: Any,
                  site_xy: np.ndarray, needs: np.ndarray) -> _OwnNetwork:
     """Check the hops of PoPs, existing towers and *site_xy* (working CRS) and find each
     site's cheapest own path to the network (no relay through another new site)."""
     b, costs = scenario.backhaul, scenario.costs
-    towers, dem = state.data.towers, state.data.dem
-    lat = float(np.mean(state.villages.to_crs("EPSG:4326").total_bounds[[1, 3]])) \
-        if len(state.villages) else 0.0
+    towers, dem, villages = data.towers, data.dem, data.villages
+    lat = float(np.mean(villages.to_crs("EPSG:4326").total_bounds[[1, 3]])) \
+        if len(villages) else 0.0
     params = HopParams.from_backhaul(b, lat)
     nodes = Nodes.concat(
         (pops["pop_id"], POP, np.column_stack([pops.geometry.x, pops.geometry.y]),
@@ -220,19 +188,19 @@ def _own_network(scenario: Scenario, state: CurrentState, pops: Any, site_ids: A
     return _OwnNetwork(params, nodes, node_of_site, dem_t, hops, arcs, per_site, vsat_idr)
 
 
-def backhaul_costs_of(scenario: Scenario, state: CurrentState,
+def backhaul_costs_of(scenario: Scenario, data: LoadedInputs,
                       site_xy: np.ndarray) -> np.ndarray | None:
     """Own backhaul cost (rupiah) of extra sites such as audited ones, costed exactly like a
     candidate's in :func:`plan_backhaul`; None when the backhaul model is off (``fixed`` or no
     points of presence), so the fixed ``costs.backhaul_idr`` applies."""
     if scenario.backhaul.model == "fixed":
         return None
-    pops = read_scenario_pops(scenario, state)
+    pops = data.pops
     if pops is None or not len(pops):
         return None
     xy = np.asarray(site_xy, dtype=float).reshape(-1, 2)
     ids = pd.Series([f"extra-{k}" for k in range(len(xy))])
-    net = _own_network(scenario, state, pops, ids, xy, np.ones(len(xy), bool))
+    net = _own_network(scenario, data, pops, ids, xy, np.ones(len(xy), bool))
     return np.asarray(net.per_site.cost_idr[net.node_of_site], dtype=float)
 
 
@@ -323,273 +291,8 @@ def _prune(arcs: Arcs, nodes: Nodes, per_site: SitePaths, hops: HopTable,
                                                     "hop")))
 
 
-def finish_backhaul(plan: BackhaulPlan, scenario: Scenario, problem: SelectionProblem,
-                    selection: SelectionResult) -> tuple[SelectionResult, BackhaulOutcome]:
-    """Apply the backhaul model to the selection; links, ranking columns and summary.
-
-    With ``[backhaul] model = "joint"`` the selection is replaced by the joint MILP and the
-    chosen sites' ``cost_backhaul_idr``/``cost_total_idr`` by their share of the joint plan.
-    """
-    cands = problem.candidates
-    if not plan.enabled:
-        table = pd.DataFrame({"site_id": cands["site_id"].astype(str),
-                              "backhaul_technology": "", "backhaul_hops": 0,
-                              "backhaul_worst_clearance": np.nan})
-        return selection, BackhaulOutcome({"model": "fixed", "note": plan.note,
-                                           "backhaul_idr_per_site":
-                                           float(scenario.costs.backhaul_idr)}, None, table)
-    b = scenario.backhaul
-    runs: dict[str, dict[str, Any] | None] = {"per-site": None, "joint": None}
-    joint: JointResult | None = None
-    notes: list[str] = []
-    if b.model == "joint" or b.compare:
-        joint = _joint(plan, scenario, problem, start=_own_plan(plan, selection.sites)
-                       if selection.cost <= scenario.budget.total_idr + 1e-6 else None)
-    chosen = selection
-    if b.model == "joint" and joint is not None:
-        chosen = _as_selection(joint, selection)
-        _apply_joint_costs(cands, joint)
-    per_site_summary = _model_summary(problem, selection, plan, None)
-    compared = joint is not None and b.compare
-    if compared:
-        same = _joint(plan, scenario, problem, fixed=selection.sites,
-                      start=_own_plan(plan, selection.sites))
-        per_site_summary["backhaul_idr_with_shared_relays"] = round(
-            float(same.backhaul_idr[list(selection.sites)].sum()), 0)
-    if joint is not None:
-        runs["joint"] = _model_summary(problem, _as_selection(joint, selection), plan, joint)
-    runs["per-site"] = per_site_summary
-    used = "joint" if chosen is not selection else "per-site"
-    summary: dict[str, Any] = {"model": used, "hop_model": plan.note, **plan.stats,
-                               "vsat_idr_per_site": plan.vsat_idr, **runs, "notes": notes}
-    if compared:
-        ps, jt = runs["per-site"], runs["joint"]
-        assert ps is not None and jt is not None
-        summary["difference_joint_minus_per_site"] = {
-            "demand_covered": round(jt["demand_covered"] - ps["demand_covered"], 3),
-            "total_cost_idr": round(jt["total_cost_idr"] - ps["total_cost_idr"], 0),
-            "backhaul_idr_same_sites": round(ps["backhaul_idr_with_shared_relays"]
-                                             - ps["backhaul_idr"], 0)}
-    links, table = _links(plan, problem, chosen, joint if chosen is not selection else None)
-    return chosen, BackhaulOutcome(summary, links, table)
-
-
-def _own_plan(plan: BackhaulPlan, sites: tuple[int, ...]
-              ) -> dict[int, Sequence[tuple[int, int]] | None]:
-    """The per-site plan of *sites* as ``(tail, head)`` node pairs (start of the joint MILP)."""
-    assert plan.per_site is not None and plan.own_arcs is not None
-    arcs = plan.own_arcs
-    return {j: [(int(arcs.tail[k]), int(arcs.head[k]))
-                for k in plan.per_site.path[int(plan.node_of_site[j])]]
-            if plan.needs[j] else None for j in sites}
-
-
-def _joint(plan: BackhaulPlan, scenario: Scenario, problem: SelectionProblem,
-           fixed: tuple[int, ...] | None = None,
-           start: dict[int, Sequence[tuple[int, int]] | None] | None = None
-           ) -> JointResult:
-    assert plan.nodes is not None and plan.arcs is not None
-    cands = problem.candidates
-    sel = scenario.selection
-    index = {sid: j for j, sid in enumerate(cands["site_id"].astype(str))}
-    site_idr = (cands["cost_total_idr"] - cands["cost_backhaul_idr"]).to_numpy(float)
-    state = problem.state
-    kwargs: dict[str, Any] = {"must_include": [index[s] for s in sel.must_include if s in index],
-                              "must_exclude": [index[s] for s in sel.must_exclude if s in index],
-                              "time_limit_s": sel.time_limit_s}
-    budget = scenario.budget.total_idr
-    if fixed is not None:
-        kwargs["must_include"] = list(fixed)
-        kwargs["must_exclude"] = [j for j in range(len(cands)) if j not in set(fixed)]
-        budget = float(cands["cost_total_idr"].to_numpy(float)[list(fixed)].sum()) + 1.0
-    elif sel.max_per_kecamatan:
-        kwargs["groups"] = cands["district_code"].astype(str).to_numpy()
-        kwargs["max_per_group"] = sel.max_per_kecamatan
-    if sel.min_share_blank_village > 0:
-        kwargs["unit_group"] = state.units.village
-        kwargs["min_share"] = blank_village_shares(
-            state.units.village, state.units.weight,
-            state.stats["status"].to_numpy() == "blank", sel.min_share_blank_village)
-    return joint_selection(problem.matrix, state.units.weight, state.covered, site_idr, budget,
-                           plan.nodes, plan.node_of_site, plan.arcs, plan.vsat_idr,
-                           needs_backhaul=plan.needs, start=start, **kwargs)
-
-
-def _as_selection(joint: JointResult, like: SelectionResult) -> SelectionResult:
-    return dataclasses.replace(like, sites=joint.sites, objective=joint.objective,
-                               cost=joint.cost_idr, gap=joint.gap, bound=None, solver=_SOLVER,
-                               status=joint.status, runtime_s=joint.runtime_s)
-
-
-def _apply_joint_costs(cands: pd.DataFrame, joint: JointResult) -> None:
-    chosen = list(joint.sites)
-    old = cands["cost_backhaul_idr"].to_numpy(float)
-    new = old.copy()
-    new[chosen] = joint.backhaul_idr[chosen]
-    cands["cost_backhaul_idr"] = new
-    cands["cost_total_idr"] = cands["cost_total_idr"].to_numpy(float) - old + new
-
-
-def _model_summary(problem: SelectionProblem, sel: SelectionResult, plan: BackhaulPlan,
-                   joint: JointResult | None) -> dict[str, Any]:
-    cands = problem.candidates
-    sites = list(sel.sites)
-    if joint is None:
-        assert plan.per_site is not None
-        backhaul = np.where(plan.needs, plan.per_site.cost_idr[plan.node_of_site], 0.0)
-        tech = np.where(plan.needs, plan.per_site.technology[plan.node_of_site], COLOCATED)
-    else:
-        backhaul = joint.backhaul_idr
-        tech = np.array([_joint_tech(plan, joint, j) for j in range(len(cands))], dtype=object)
-    base = (cands["cost_total_idr"] - cands["cost_backhaul_idr"]).to_numpy(float)
-    used = pd.Series(tech[sites]).value_counts()
-    out: dict[str, Any] = {
-        "sites": [str(s) for s in cands["site_id"].to_numpy()[sites]],
-        "towers": len(sites),
-        "demand_covered": round(float(sel.objective), 3),
-        "total_cost_idr": round(float(base[sites].sum() + backhaul[sites].sum()), 0),
-        "backhaul_idr": round(float(backhaul[sites].sum()), 0),
-        "sites_by_technology": {str(k): int(v) for k, v in used.items()},
-        "solver": sel.solver, "optimality_gap": sel.gap, "runtime_s": round(sel.runtime_s, 2)}
-    return out
-
-
-def _joint_tech(plan: BackhaulPlan, joint: JointResult, j: int) -> str:
-    assert plan.arcs is not None
-    if not plan.needs[j]:
-        return COLOCATED
-    if j in joint.vsat or not joint.path.get(j):
-        return VSAT
-    return str(plan.arcs.technology[joint.path[j][0]])
-
-
-def _links(plan: BackhaulPlan, problem: SelectionProblem, sel: SelectionResult,
-           joint: JointResult | None) -> tuple[Any, pd.DataFrame]:
-    """Hops of the chosen sites' backhaul (site side first) and their ranking columns."""
-    import geopandas as gpd
-    import shapely
-    from pyproj import Transformer
-
-    from towerplan.outputs.columns import BACKHAUL_COLUMNS
-
-    assert plan.nodes is not None and plan.arcs is not None and plan.hops is not None
-    assert plan.per_site is not None and plan.own_arcs is not None
-    cands, nodes, hops = problem.candidates, plan.nodes, plan.hops
-    arcs = plan.arcs if joint is not None else plan.own_arcs  # the arcs the paths index
-    crs = problem.state.villages.crs
-    rows, table = [], []
-    for j in sel.sites:
-        if joint is not None:
-            route = joint.path.get(j, ())
-            tech = _joint_tech(plan, joint, j)
-            share = [joint.arc_idr.get(k, 0.0) for k in route]
-        else:
-            v = int(plan.node_of_site[j])
-            route = plan.per_site.path[v] if plan.needs[j] else ()
-            tech = str(plan.per_site.technology[v]) if plan.needs[j] else COLOCATED
-            share = [float(arcs.cost_idr[k]) for k in route]
-        ratios = [hops.clearance_ratio[arcs.hop[k]] for k in route if arcs.hop[k] >= 0]
-        table.append({"site_id": str(cands["site_id"].iloc[j]), "backhaul_technology": tech,
-                      "backhaul_hops": len(route),
-                      "backhaul_worst_clearance": round(float(min(ratios)), 3) if ratios
-                      else np.nan})
-        for k, cost in zip(route, share, strict=True):
-            h = int(arcs.hop[k])
-            rows.append({"site_id": str(cands["site_id"].iloc[j]),
-                         "from": int(arcs.head[k]), "to": int(arcs.tail[k]),
-                         "technology": str(arcs.technology[k]),
-                         "clearance_ratio": float(hops.clearance_ratio[h]) if h >= 0 else np.nan,
-                         "margin_db": float(hops.margin_db[h]) if h >= 0 else np.nan,
-                         "cost_idr": round(float(cost), 0)})
-    frame = pd.DataFrame(rows, columns=["site_id", "from", "to", "technology",
-                                        "clearance_ratio", "margin_db", "cost_idr"])
-    a, z = nodes.xy[frame["from"].to_numpy(int)], nodes.xy[frame["to"].to_numpy(int)]
-    to_ll = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
-    alon, alat = to_ll.transform(a[:, 0], a[:, 1]) if len(a) else ([], [])
-    zlon, zlat = to_ll.transform(z[:, 0], z[:, 1]) if len(z) else ([], [])
-    links = pd.DataFrame({
-        "link_id": [f"L{k + 1:03d}" for k in range(len(frame))],
-        "site_id": frame["site_id"], "from_id": nodes.ids[frame["from"].to_numpy(int)],
-        "to_id": nodes.ids[frame["to"].to_numpy(int)],
-        "from_lon": np.round(alon, 6), "from_lat": np.round(alat, 6),
-        "to_lon": np.round(zlon, 6), "to_lat": np.round(zlat, 6),
-        "technology": frame["technology"],
-        "distance_km": np.round(np.hypot(*(z - a).T) / 1000.0, 3),
-        "clearance_ratio": frame["clearance_ratio"].round(3),
-        "margin_db": frame["margin_db"].round(2), "feasible": True,
-        "cost_idr": frame["cost_idr"]}, columns=list(BACKHAUL_COLUMNS))
-    geometry = shapely.linestrings(np.stack([a, z], axis=1)) if len(a) else []
-    return (gpd.GeoDataFrame(links, geometry=geometry, crs=crs),
-            pd.DataFrame(table, columns=["site_id", "backhaul_technology", "backhaul_hops",
-                                         "backhaul_worst_clearance"]))
-
-
-@dataclass(frozen=True, slots=True)
-class BackhaulRun:
-    """Outcome of ``towerplan backhaul``: the selection, its backhaul and the files written."""
-
-    selection: SelectionResult
-    outcome: BackhaulOutcome
-    problem: SelectionProblem
-    files: tuple[str, ...]
-
-
-def run_backhaul(scenario: Scenario, out_dir: Any, *, overwrite: bool = False,
-                 progress: Callable[[str], None] | None = None) -> BackhaulRun:
-    """Select sites with their backhaul and write links.gpkg, links.csv and hops.csv.
-
-    Library entry point of ``towerplan backhaul``. ``[backhaul] model = "fixed"`` is treated
-    as ``per-site`` here (the command exists to analyse the backhaul).
-
-    Raises
-    ------
-    InputDataError
-        When the scenario gives no points of presence.
-    """
-    import shutil
-    from pathlib import Path
-
-    from towerplan.errors import InputDataError
-    from towerplan.pipeline import (
-        current_state,
-        publish_output_dir,
-        select,
-        selection_problem,
-        stage_output_dir,
-    )
-
-    if scenario.backhaul.model == "fixed":
-        scenario = dataclasses.replace(scenario, backhaul=dataclasses.replace(
-            scenario.backhaul, model="per-site"))
-    target = Path(out_dir)
-    staging = stage_output_dir(target, overwrite=overwrite)
-    try:
-        state = current_state(scenario, progress=progress)
-        problem = selection_problem(scenario, state, progress=progress)
-        plan = plan_backhaul(scenario, state, problem, progress=progress)
-        if not plan.enabled:
-            msg = f"{plan.note}; set [inputs] pops to a CSV of fibre points of presence"
-            raise InputDataError(msg)
-        if progress is not None:
-            progress("selection")
-        blank = (state.stats["status"] == "blank").to_numpy()
-        selection, _ = select(scenario, problem.candidates, problem.matrix, state.units,
-                              state.covered, blank_villages=blank)
-        chosen, outcome = finish_backhaul(plan, scenario, problem, selection)
-        files = _write_backhaul(staging, plan, outcome, state)
-        publish_output_dir(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return BackhaulRun(chosen, outcome, problem, files)
-
-
 def hop_frame(plan: BackhaulPlan, crs: Any) -> pd.DataFrame:
     """Every hop checked, with node ids and positions (``HOP_COLUMNS``)."""
-    from pyproj import Transformer
-
-    from towerplan.outputs.columns import HOP_COLUMNS
-
     assert plan.nodes is not None and plan.hops is not None
     nodes, hops = plan.nodes, plan.hops
     to_ll = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
@@ -604,44 +307,3 @@ def hop_frame(plan: BackhaulPlan, crs: Any) -> pd.DataFrame:
         "clearance_ratio": np.round(hops.clearance_ratio, 3),
         "margin_db": np.round(hops.margin_db, 2), "feasible": hops.feasible,
         "reason": hops.reason}, columns=list(HOP_COLUMNS))
-
-
-def _write_backhaul(staging: Any, plan: BackhaulPlan, outcome: BackhaulOutcome,
-                    state: CurrentState) -> tuple[str, ...]:
-    import json
-
-    from towerplan.io.atomic import atomic_output
-    from towerplan.io.vectors import write_gpkg_layers
-    from towerplan.outputs.columns import BACKHAUL_COLUMNS, HOP_COLUMNS
-    from towerplan.outputs.exports import (
-        DATA_SOURCE_SYNTHETIC,
-        DATA_SOURCE_USER,
-        typed_layer,
-        write_table_csv,
-    )
-
-    source = DATA_SOURCE_SYNTHETIC if state.data.paths.demo is not None else DATA_SOURCE_USER
-    links = outcome.links
-    assert links is not None
-    crs = state.villages.crs
-    write_gpkg_layers(staging / "links.gpkg", [
-        ("links", typed_layer(links, BACKHAUL_COLUMNS, crs, source), "LineString")])
-    write_table_csv(links, BACKHAUL_COLUMNS, "links", staging / "links.csv", source)
-    write_table_csv(hop_frame(plan, crs), HOP_COLUMNS, "hops", staging / "hops.csv", source)
-    with atomic_output(staging / "backhaul.json") as tmp:
-        tmp.write_text(json.dumps(_finite(outcome.summary), indent=2, ensure_ascii=False,
-                                  allow_nan=False) + "\n", encoding="utf-8")
-    return ("links.gpkg", "links.csv", "hops.csv", "backhaul.json")
-
-
-def _finite(value: Any) -> Any:
-    """JSON-ready copy: non-finite floats become None, numpy scalars Python numbers."""
-    if isinstance(value, dict):
-        return {str(k): _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value

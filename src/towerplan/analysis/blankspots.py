@@ -8,7 +8,6 @@ weight: people when population data exist, otherwise area in km2.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,11 +15,12 @@ import pandas as pd
 import shapely
 from affine import Affine
 
+from towerplan.io.rasters import demand_grid
+
 __all__ = [
     "DemandUnits",
     "build_demand_units",
     "classify",
-    "demand_grid",
     "village_statistics",
 ]
 
@@ -68,21 +68,6 @@ class DemandUnits:
 
     def __len__(self) -> int:
         return len(self.x_m)
-
-
-def demand_grid(bounds: tuple[float, float, float, float], cell_m: float
-                ) -> tuple[Affine, tuple[int, int]]:
-    """Return the transform and shape of a grid of *cell_m* cells covering *bounds*.
-
-    The origin is snapped to a multiple of ``cell_m`` so grids of the same region align.
-    """
-    west = math.floor(bounds[0] / cell_m) * cell_m
-    south = math.floor(bounds[1] / cell_m) * cell_m
-    east = math.ceil(bounds[2] / cell_m) * cell_m
-    north = math.ceil(bounds[3] / cell_m) * cell_m
-    cols = max(int(round((east - west) / cell_m)), 1)
-    rows = max(int(round((north - south) / cell_m)), 1)
-    return Affine(cell_m, 0.0, west, 0.0, -cell_m, north), (rows, cols)
 
 
 def build_demand_units(

@@ -24,6 +24,8 @@ from affine import Affine
 from scipy import ndimage
 from scipy.spatial import cKDTree
 
+from towerplan.analysis.costs import COST_PARTS, apply_overrides, cost_context
+
 if TYPE_CHECKING:
     from towerplan.inputs import LoadedInputs
     from towerplan.scenario import Scenario
@@ -299,8 +301,6 @@ def candidate_table(scenario: Scenario, data: LoadedInputs, villages: Any,
     InputDataError
         When the cost overrides name ids that are not candidates.
     """
-    from towerplan.analysis.costs import COST_PARTS, apply_overrides, cost_context
-
     opts = scenario.candidates
     geoms = villages.geometry.to_numpy()
     region = shapely.union_all(shapely.make_valid(geoms))

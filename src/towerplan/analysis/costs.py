@@ -19,6 +19,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from towerplan.columns import COST_PARTS
+from towerplan.errors import InputDataError
+
 if TYPE_CHECKING:
     from towerplan.inputs import LoadedInputs
     from towerplan.scenario import Costs
@@ -33,12 +36,6 @@ __all__ = [
     "power_costs",
     "site_costs",
 ]
-
-#: Cost components, in the order reports list them.
-COST_PARTS: tuple[str, ...] = (
-    "cost_tower_idr", "cost_road_idr", "cost_power_idr", "cost_backhaul_idr",
-    "cost_colocation_idr",
-)
 
 #: What stands in for the power grid: the power input, town settlements, kelurahan, nothing.
 GRID_SOURCES: dict[str, str] = {
@@ -289,7 +286,6 @@ def apply_overrides(frame: pd.DataFrame, overrides: pd.DataFrame | None
     """
     if overrides is None or not len(overrides):
         return frame, 0
-    from towerplan.errors import InputDataError
 
     index = {sid: k for k, sid in enumerate(frame["site_id"].astype(str))}
     unknown = [s for s in overrides["site_id"].astype(str) if s not in index]

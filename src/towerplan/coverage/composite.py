@@ -17,6 +17,7 @@ from affine import Affine
 from scipy.spatial import cKDTree
 
 from towerplan.coverage.raster import LinkParams, coverage_radius_m, path_loss_db, site_rsrp_window
+from towerplan.coverage.sweep import sweep_site
 from towerplan.radio.chain import ModelChain
 from towerplan.radio.linkbudget import rsrp_dbm
 
@@ -24,7 +25,9 @@ __all__ = [
     "BestServer",
     "TerrainContext",
     "best_server",
+    "best_server_both",
     "best_server_points",
+    "combine",
     "coverage_matrix",
     "rsrp_at",
 ]
@@ -87,11 +90,27 @@ def _window(transform: Affine, shape: tuple[int, int], x: float, y: float, h: fl
     """RSRP window of one site on the grid (the DEM grid when *terrain* is given)."""
     if terrain is None:
         return site_rsrp_window(transform, shape, x, y, h, link)
-    from towerplan.coverage.sweep import sweep_site
-
     cov = sweep_site(terrain.dem_m, terrain.transform, x, y, h, link=link, chain=terrain.chain,
                      k_factor=terrain.k_factor, landcover=terrain.landcover)
     return None if cov is None else (cov.rows, cov.cols, cov.rsrp_dbm)
+
+
+def _empty(shape: tuple[int, ...]) -> BestServer:
+    return BestServer(np.full(shape, np.nan, dtype=np.float32), np.full(shape, -1, np.int32),
+                      np.zeros(shape, dtype=np.uint16))
+
+
+def _update(best: BestServer, index: np.ndarray | tuple[slice, slice], rsrp: np.ndarray,
+            site: int, threshold_dbm: float) -> None:
+    """Make site *site* the best server where its *rsrp* beats the current best (in place)."""
+    cur = best.rsrp_dbm[index]
+    better = np.isfinite(rsrp) & ~(rsrp <= cur)  # nan-safe: True where cur is nan
+    cur[better] = rsrp[better]
+    best.rsrp_dbm[index] = cur
+    server = best.server[index]
+    server[better] = site
+    best.server[index] = server
+    best.n_servers[index] += (rsrp >= threshold_dbm).astype(np.uint16)
 
 
 def best_server(transform: Affine, shape: tuple[int, int], xy_m: np.ndarray,
@@ -114,21 +133,53 @@ def best_server(transform: Affine, shape: tuple[int, int], xy_m: np.ndarray,
     terrain : TerrainContext, optional
         Terrain for terrain-aware chains.
     """
-    best = np.full(shape, np.nan, dtype=np.float32)
-    server = np.full(shape, -1, dtype=np.int32)
-    count = np.zeros(shape, dtype=np.uint16)
-    for i, ((x, y), h) in enumerate(zip(np.asarray(xy_m, float), np.asarray(heights_m, float),
-                                        strict=True)):
+    grid, _ = best_server_both(transform, shape, xy_m, heights_m, link, terrain)
+    return grid
+
+
+def best_server_both(transform: Affine, shape: tuple[int, int], xy_m: np.ndarray,
+                     heights_m: np.ndarray, link: LinkParams,
+                     terrain: TerrainContext | None = None,
+                     points_xy_m: np.ndarray | None = None
+                     ) -> tuple[BestServer, BestServer]:
+    """Best server on the grid and at points, evaluating each site once.
+
+    Equal to :func:`best_server` and :func:`best_server_points` called separately; with a
+    terrain chain each site is swept once for both.
+
+    Returns
+    -------
+    grid, points : BestServer
+        On the grid, and at *points_xy_m* (empty when not given).
+    """
+    points = np.empty((0, 2)) if points_xy_m is None else np.asarray(points_xy_m, float)
+    grid = _empty(shape)
+    at = _empty((len(points),))
+    sampler = _PointSampler(points, link, terrain)
+    for i, ((x, y), h) in enumerate(zip(np.asarray(xy_m, float).reshape(-1, 2),
+                                        np.asarray(heights_m, float), strict=True)):
         win = _window(transform, shape, x, y, h, link, terrain)
-        if win is None:
-            continue
-        rows, cols, rsrp = win
-        cur = best[rows, cols]
-        better = np.isfinite(rsrp) & ~(rsrp <= cur)  # nan-safe: True where cur is nan
-        cur[better] = rsrp[better]
-        server[rows, cols][better] = i
-        count[rows, cols] += (rsrp >= link.threshold_rsrp_dbm).astype(np.uint16)
-    return BestServer(best, server, count)
+        if win is not None:
+            _update(grid, (win[0], win[1]), win[2], i, link.threshold_rsrp_dbm)
+        if len(points):
+            idx, rsrp = sampler.site(np.array([x, y]), h, window=win)
+            _update(at, idx, rsrp, i, link.threshold_rsrp_dbm)
+    return grid, at
+
+
+def combine(first: BestServer, second: BestServer, *, offset: int) -> BestServer:
+    """Best server over the sites of *first* and then those of *second*.
+
+    *second*'s server indices are shifted by *offset* (the number of sites of *first*); a
+    tie keeps *first*'s server, as composing all sites in that order would. Inputs are not
+    changed.
+    """
+    out = BestServer(first.rsrp_dbm.copy(), first.server.copy(), first.n_servers.copy())
+    better = np.isfinite(second.rsrp_dbm) & ~(second.rsrp_dbm <= out.rsrp_dbm)
+    out.rsrp_dbm[better] = second.rsrp_dbm[better]
+    out.server[better] = second.server[better] + offset
+    out.n_servers[...] = out.n_servers + second.n_servers
+    return out
 
 
 class _PointSampler:
@@ -145,8 +196,14 @@ class _PointSampler:
             self.rows = np.floor((self.points[:, 1] - t.f) / t.e).astype(np.int64)
             self.cols = np.floor((self.points[:, 0] - t.c) / t.a).astype(np.int64)
 
-    def site(self, xy: np.ndarray, h: float) -> tuple[np.ndarray, np.ndarray]:
-        """Indices of the points within reach of a site, and the RSRP there (dBm)."""
+    def site(self, xy: np.ndarray, h: float, *,
+             window: tuple[slice, slice, np.ndarray] | None | bool = False
+             ) -> tuple[np.ndarray, np.ndarray]:
+        """Indices of the points within reach of a site, and the RSRP there (dBm).
+
+        With a terrain chain, *window* may give the site's window on the DEM grid when the
+        caller already has it (``None``: it misses the grid).
+        """
         empty = (np.empty(0, np.int64), np.empty(0, np.float32))
         if self.tree is None:
             return empty
@@ -156,7 +213,7 @@ class _PointSampler:
         if self.terrain is None:
             return idx, rsrp_at(self.points[idx], xy, h, self.link).astype(np.float32)
         win = _window(self.terrain.transform, self.terrain.shape, float(xy[0]), float(xy[1]),
-                      h, self.link, self.terrain)
+                      h, self.link, self.terrain) if isinstance(window, bool) else window
         if win is None:
             return empty
         rows, cols, rsrp = win
@@ -175,20 +232,13 @@ def best_server_points(points_xy_m: np.ndarray, site_xy_m: np.ndarray, heights_m
 
     With *terrain*, each point takes the value of the DEM cell it falls in.
     """
-    n = len(points_xy_m)
-    best = np.full(n, np.nan, dtype=np.float32)
-    server = np.full(n, -1, dtype=np.int32)
-    count = np.zeros(n, dtype=np.uint16)
+    best = _empty((len(points_xy_m),))
     sampler = _PointSampler(points_xy_m, link, terrain)
     for i, (xy, h) in enumerate(zip(np.asarray(site_xy_m, float).reshape(-1, 2),
                                     np.asarray(heights_m, float), strict=True)):
         idx, rsrp = sampler.site(xy, h)
-        cur = best[idx]
-        better = ~(rsrp <= cur)
-        best[idx[better]] = rsrp[better]
-        server[idx[better]] = i
-        count[idx] += (rsrp >= link.threshold_rsrp_dbm).astype(np.uint16)
-    return BestServer(best, server, count)
+        _update(best, idx, rsrp, i, link.threshold_rsrp_dbm)
+    return best
 
 
 def rsrp_at(points_xy_m: np.ndarray, site_xy_m: np.ndarray, site_h_m: float,

@@ -1,8 +1,8 @@
 """The area to fetch: a kabupaten by name, a Kemendagri code from the register, or a bbox.
 
 Kemendagri codes are ``PP.KK`` (kabupaten), ``PP.KK.CC`` (kecamatan) and ``PP.KK.CC.TNNN``
-(desa/kelurahan). Names come from the village register (``data/villages/paser_register.csv``
-in a source checkout, or ``--register FILE``); OpenStreetMap is then searched by name, since
+(desa/kelurahan). Names come from the village register (``builtin:paser-register``,
+shipped with towerplan, or ``--register FILE``); OpenStreetMap is then searched by name, since
 its boundaries rarely carry the codes.
 """
 
@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from towerplan.errors import InputDataError, InputFileError
+from towerplan.errors import InputDataError
+from towerplan.io.register import packaged_register, read_register
 
 __all__ = [
     "ADMIN_LEVELS",
@@ -132,10 +133,9 @@ def parse_bbox(text: str) -> tuple[float, float, float, float]:
     return (west, south, east, north)
 
 
-def default_register() -> Path | None:
-    """Return the Paser register of a source checkout, or None when it is not there."""
-    path = Path(__file__).resolve().parents[3] / "data" / "villages" / "paser_register.csv"
-    return path if path.exists() else None
+def default_register() -> Path:
+    """Return the village register shipped with towerplan (Kabupaten Paser, 64.01)."""
+    return packaged_register()
 
 
 def area_from_options(*, kabupaten: str | None = None, code: str | None = None,
@@ -191,12 +191,6 @@ def _area_from_code(code: str, register: str | Path | None) -> Area:
                "(kecamatan) or PP.KK.CC.TNNN (desa/kelurahan), e.g. 64.01")
         raise InputDataError(msg, problems=(msg,))
     path = Path(register) if register is not None else default_register()
-    if path is None:
-        msg = ("--code needs a village register to find the name; pass --register FILE "
-               "(CSV with code,name,district_code,district) or use --kabupaten NAME")
-        raise InputFileError(msg)
-    from towerplan.io.register import read_register
-
     register_frame, _ = read_register(path)
     kab_code = code[:5]
     kabupaten = KABUPATEN_NAMES.get(kab_code, "")

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from towerplan import __version__
+from towerplan._version import __version__
 from towerplan.errors import InputFileError
 from towerplan.io.atomic import atomic_output
 

@@ -12,7 +12,7 @@ from typing import Any
 import geopandas as gpd
 
 from towerplan.io.atomic import atomic_output
-from towerplan.outputs.exports import guard_formula
+from towerplan.io.tables import guard_formula
 
 __all__ = [
     "SCENARIO_FILE",

@@ -14,6 +14,7 @@ from affine import Affine
 from pyproj import CRS, Transformer
 
 from towerplan.errors import InputDataError, InputFileError
+from towerplan.io.names import normalise_name
 from towerplan.io.rasters import (
     crs_label,
     grid_bounds,
@@ -413,8 +414,6 @@ def apportion_district_population(district_codes: pd.Series, districts: pd.Serie
     >>> people.tolist()
     [300.0, 600.0]
     """
-    from towerplan.io.names import normalise_name
-
     by_code = dict(zip(table["district_code"].astype(str), range(len(table)), strict=True))
     by_name = {normalise_name(str(n), level="kecamatan"): k
                for k, n in enumerate(table["district"]) if str(n)}

@@ -30,7 +30,9 @@ from affine import Affine
 from scipy import ndimage
 
 from towerplan.errors import OutputError, ScenarioError
+from towerplan.io import demo_terrain
 from towerplan.io.atomic import atomic_output
+from towerplan.io.cache import cache_root
 from towerplan.io.demo_terrain import (
     BASE_M,
     CELL_KM2,
@@ -43,6 +45,7 @@ from towerplan.io.demo_terrain import (
     shape_region,
     terrain,
 )
+from towerplan.io.rasters import RasterGrid, write_raster
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -492,8 +495,6 @@ def _synthesise(seed: int, resolution_m: float, progress: Callable[[str], None])
     """Generate every layer of the demo in memory."""
     from pyproj import CRS
 
-    from towerplan.io.rasters import RasterGrid
-
     rng = np.random.default_rng(seed)
     progress("coastline")
     reg = shape_region(rng)
@@ -576,8 +577,6 @@ def _write(demo: _Demo, out: Path, seed: int, resolution_m: float) -> None:
     from importlib.metadata import PackageNotFoundError, version
 
     from pyogrio import write_dataframe
-
-    from towerplan.io.rasters import write_raster
 
     tags = {"SYNTHETIC": "yes (sintetis)", "generator": __name__,
             "demo_version": str(DEMO_VERSION), "seed": str(seed)}
@@ -681,8 +680,6 @@ def generate_demo(out_dir: str | Path, *, seed: int = 2022, resolution_m: float 
 
 def _generator_code() -> str:
     """Short SHA-256 of the generator's source files."""
-    from towerplan.io import demo_terrain
-
     digest = hashlib.sha256()
     for module_file in (__file__, demo_terrain.__file__):
         digest.update(Path(module_file).read_bytes())
@@ -715,8 +712,6 @@ def ensure_demo(*, seed: int = 2022, resolution_m: float = 90.0,
     """
     seed, resolution_m = _checked(seed, resolution_m)
     if cache_dir is None:
-        from towerplan.io.cache import cache_root
-
         cache_dir = cache_root()
     target = (Path(cache_dir)
               / f"demo-v{DEMO_VERSION}-{_generator_code()}-s{seed}-r{int(resolution_m)}")

@@ -15,11 +15,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from towerplan.columns import POP_COLUMNS
 from towerplan.errors import InputDataError
 from towerplan.io.csvfile import find_column, parse_number, read_csv_table
 from towerplan.io.report import LayerReport
 from towerplan.io.villages import problems_message
-from towerplan.outputs.columns import POP_COLUMNS
 
 __all__ = ["read_pops"]
 

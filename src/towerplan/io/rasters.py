@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from rasterio.io import DatasetReader
 
 __all__ = [
+    "demand_grid",
     "DEFAULT_COG_PROFILE",
     "RESAMPLING_METHODS",
     "RasterGrid",
@@ -190,6 +191,21 @@ def grid_bounds(transform: Affine, shape: tuple[int, int]) -> tuple[float, float
     east = west + float(transform.a) * cols
     south = north + float(transform.e) * rows
     return (min(west, east), min(south, north), max(west, east), max(south, north))
+
+
+def demand_grid(bounds: tuple[float, float, float, float], cell_m: float
+                ) -> tuple[Affine, tuple[int, int]]:
+    """Return the transform and shape of a grid of *cell_m* cells covering *bounds*.
+
+    The origin is snapped to a multiple of ``cell_m`` so grids of the same region align.
+    """
+    west = math.floor(bounds[0] / cell_m) * cell_m
+    south = math.floor(bounds[1] / cell_m) * cell_m
+    east = math.ceil(bounds[2] / cell_m) * cell_m
+    north = math.ceil(bounds[3] / cell_m) * cell_m
+    cols = max(int(round((east - west) / cell_m)), 1)
+    rows = max(int(round((north - south) / cell_m)), 1)
+    return Affine(cell_m, 0.0, west, 0.0, -cell_m, north), (rows, cols)
 
 
 def snap_grid(bounds: tuple[float, float, float, float],

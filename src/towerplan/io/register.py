@@ -24,22 +24,26 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
 
-from towerplan.errors import InputDataError
+from towerplan.errors import InputDataError, InputFileError
+from towerplan.io.atomic import atomic_output
 from towerplan.io.csvfile import field, find_column, read_csv_records, read_csv_table
 from towerplan.io.names import name_numbers, normalise, normalise_name, plain_name
 from towerplan.io.report import LayerReport
+from towerplan.io.tables import guard_formula
 from towerplan.io.villages import KEMENDAGRI_CODE, problems_message
 
 if TYPE_CHECKING:
-    from towerplan.scenario import Scenario
+    pass
 
 __all__ = [
+    "BUILTIN_REGISTERS",
     "MATCHED",
     "MATCH_REPORT_COLUMNS",
     "MappingRow",
@@ -48,8 +52,8 @@ __all__ = [
     "apply_register",
     "district_register",
     "match_register",
-    "match_scenario",
     "match_villages",
+    "packaged_register",
     "read_register",
     "read_village_mapping",
     "unit_level",
@@ -58,6 +62,25 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+#: Registers shipped with towerplan, by the name a scenario gives them
+#: (``[inputs] register = "builtin:paser-register"``) and their file in the package.
+BUILTIN_REGISTERS: dict[str, str] = {"builtin:paser-register": "paser_register.csv"}
+
+
+def packaged_register(name: str = "builtin:paser-register") -> Path:
+    """Path of a register shipped with towerplan (package data; see :data:`BUILTIN_REGISTERS`).
+
+    Raises
+    ------
+    InputFileError
+        For a name that is not a shipped register.
+    """
+    if name not in BUILTIN_REGISTERS:
+        msg = (f"unknown built-in register {name!r}; choose one of "
+               f"{', '.join(BUILTIN_REGISTERS)} or give the path of a register CSV")
+        raise InputFileError(msg)
+    return Path(str(resources.files("towerplan").joinpath("data", BUILTIN_REGISTERS[name])))
 
 #: Methods that settle a name with a register code.
 MATCHED: tuple[str, ...] = ("mapping", "exact", "normalised", "fuzzy")
@@ -514,7 +537,7 @@ def read_register(path: str | Path) -> tuple[pd.DataFrame, LayerReport]:
     Parameters
     ----------
     path : str or Path
-        CSV such as ``data/villages/paser_register.csv``; ``kode``/``nama``/``kecamatan``
+        Register CSV (e.g. :func:`packaged_register`); ``kode``/``nama``/``kecamatan``
         headers are accepted too.
 
     Returns
@@ -607,9 +630,6 @@ def read_village_mapping(path: str | Path) -> tuple[MappingRow, ...]:
 def _write_csv(frame: pd.DataFrame, path: Path, numeric: tuple[str, ...] = ()) -> Path:
     """Write *frame* as UTF-8 CSV atomically, text guarded against spreadsheet formulas."""
     import csv
-
-    from towerplan.io.atomic import atomic_output
-    from towerplan.outputs.exports import guard_formula
 
     def cell(column: str, value: object) -> str:
         if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -780,48 +800,3 @@ def apply_register(villages: pd.DataFrame, report: MatchReport, register: pd.Dat
     if filled:
         notes.append(f"kecamatan of {filled} villages taken from the register")
     return out, notes, problems
-
-
-def match_scenario(scenario: Scenario, out: str | Path, *, overwrite: bool = False
-                   ) -> tuple[MatchReport, tuple[Path, ...]]:
-    """Match a scenario's villages to its register: ``towerplan match SCENARIO``.
-
-    Writes the matching report *out* (:func:`write_match_report`) and, when names remain
-    ambiguous or unmatched, ``village_mapping_todo.csv`` beside it (:func:`write_mapping_todo`).
-
-    Raises
-    ------
-    ScenarioError
-        If the scenario names no register.
-    OutputError
-        If a file exists and *overwrite* is false.
-    """
-    from towerplan.errors import OutputError, ScenarioError
-    from towerplan.inputs import resolve_paths
-    from towerplan.io.villages import read_villages
-
-    paths = resolve_paths(scenario)
-    if paths.register is None:
-        msg = ("the scenario names no register: set [inputs] register = "
-               "\"data/villages/paser_register.csv\" (or your own code,name,district CSV)")
-        raise ScenarioError(msg)
-    out = Path(out)
-    todo = out.with_name("village_mapping_todo.csv")
-    existing = [p for p in (out, todo) if p.exists()]
-    if existing and not overwrite:
-        msg = f"{existing[0]} exists; pass --overwrite to replace it"
-        raise OutputError(msg)
-    villages, _ = read_villages(paths.villages, layer=scenario.inputs.village_layer,
-                                columns=scenario.inputs.village_columns)
-    report, _ = match_villages(villages, paths.register, mapping_path=paths.village_mapping)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        msg = f"cannot create {out.parent}: {exc.strerror or exc}"
-        raise OutputError(msg) from None
-    written = [write_match_report(report, out)]
-    if report.unsettled:
-        written.append(write_mapping_todo(report, todo))
-    elif todo.exists():
-        todo.unlink()  # nothing left to settle; an old template would mislead
-    return report, tuple(written)

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from towerplan.analysis.costs import COST_PARTS
+from towerplan.columns import COST_PARTS
 from towerplan.errors import InputDataError
 from towerplan.io.csvfile import (
     find_column,

@@ -15,11 +15,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from towerplan.columns import TOWER_COLUMNS
 from towerplan.errors import InputDataError
 from towerplan.io.csvfile import find_column, parse_heights, parse_number, read_csv_records
 from towerplan.io.report import LayerReport
 from towerplan.io.villages import problems_message
-from towerplan.outputs.columns import TOWER_COLUMNS
 
 __all__ = ["MNC_OPERATORS_510", "OPENCELLID_COLUMNS", "SITE_RADIUS_M", "read_towers"]
 

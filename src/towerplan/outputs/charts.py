@@ -7,7 +7,7 @@ Two charts, both drawn from a :class:`~towerplan.results.PlanResult` only:
 * **blank spots per kecamatan**: the number of blank-spot villages in each district before and
   after the plan (grouped horizontal bars).
 
-Labels come from :mod:`towerplan.outputs.i18n`; numbers use the separators of the language.
+Labels come from :mod:`towerplan.i18n`; numbers use the separators of the language.
 The same result always gives the same bytes (fixed size, resolution and metadata).
 """
 
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from towerplan.outputs.i18n import check_lang, format_idr, format_number, t
+from towerplan.i18n import check_lang, format_idr, format_number, t
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

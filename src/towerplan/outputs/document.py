@@ -22,12 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from towerplan.errors import OutputError
-from towerplan.io.atomic import atomic_output
-from towerplan.outputs.charts import blank_spots_png, budget_curve_png
-from towerplan.outputs.columns import AUDIT_COLUMNS, BACKHAUL_COLUMNS
-from towerplan.outputs.exports import require_columns
-from towerplan.outputs.i18n import (
+from towerplan.columns import AUDIT_COLUMNS, BACKHAUL_COLUMNS
+from towerplan.errors import MissingDependencyError
+from towerplan.i18n import (
     TERM_COLUMNS,
     TEXT,
     check_lang,
@@ -39,6 +36,9 @@ from towerplan.outputs.i18n import (
     t,
     term_label,
 )
+from towerplan.io.atomic import atomic_output
+from towerplan.io.tables import require_columns
+from towerplan.outputs.charts import blank_spots_png, budget_curve_png
 from towerplan.outputs.reports import (
     AUDIT_FIGURES_SHOWN_ELSEWHERE,
     clean_cell,
@@ -226,10 +226,11 @@ def _weasyprint() -> Any:
     try:
         import weasyprint
     except (ImportError, OSError) as exc:
-        msg = (f"report.pdf needs WeasyPrint and the Pango library ({exc}); "
+        reason = " ".join(str(exc).split())[:200]
+        msg = (f"report.pdf needs WeasyPrint and the Pango library ({reason}); "
                "install them with: pip install 'weasyprint>=60' and, on Debian/Ubuntu, "
                "apt-get install libpango-1.0-0 libpangoft2-1.0-0")
-        raise OutputError(msg) from exc
+        raise MissingDependencyError(msg) from exc
     return weasyprint
 
 

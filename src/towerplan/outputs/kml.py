@@ -21,10 +21,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from towerplan.columns import RANKING_COLUMNS, VILLAGE_COLUMNS
+from towerplan.i18n import check_lang, format_idr, format_value, t
 from towerplan.io.atomic import atomic_output
-from towerplan.outputs.columns import RANKING_COLUMNS, VILLAGE_COLUMNS
-from towerplan.outputs.exports import require_columns, working_crs
-from towerplan.outputs.i18n import check_lang, format_idr, format_value, t
+from towerplan.io.tables import require_columns
 from towerplan.outputs.styles import STATUS_COLORS
 
 if TYPE_CHECKING:
@@ -198,7 +198,7 @@ def plan_kml(result: PlanResult, *, lang: str = "id") -> ET.Element:
     check_lang(lang)
     require_columns(result.selected, RANKING_COLUMNS, "selected")
     require_columns(result.villages, VILLAGE_COLUMNS, "villages")
-    crs, basis = working_crs(result), result.provenance.demand_basis
+    crs, basis = result.crs, result.provenance.demand_basis
     root = ET.Element("kml", xmlns=KML_NAMESPACE)
     document = ET.SubElement(root, "Document")
     title = result.scenario.scenario.title

@@ -32,9 +32,7 @@ from folium.raster_layers import ImageOverlay, TileLayer
 from folium.template import Template
 from folium.utilities import JsCode
 
-from towerplan.errors import OutputError
-from towerplan.io.atomic import atomic_output
-from towerplan.outputs.columns import (
+from towerplan.columns import (
     AUDIT_COLUMNS,
     BACKHAUL_COLUMNS,
     CANDIDATE_COLUMNS,
@@ -42,8 +40,8 @@ from towerplan.outputs.columns import (
     TOWER_COLUMNS,
     VILLAGE_COLUMNS,
 )
-from towerplan.outputs.exports import require_columns, working_crs
-from towerplan.outputs.i18n import (
+from towerplan.errors import OutputError
+from towerplan.i18n import (
     check_lang,
     format_idr,
     format_number,
@@ -52,6 +50,8 @@ from towerplan.outputs.i18n import (
     status_label,
     t,
 )
+from towerplan.io.atomic import atomic_output
+from towerplan.io.tables import require_columns
 from towerplan.outputs.map_rasters import coverage_uri, grid_corners, hillshade, relief_uri
 from towerplan.outputs.styles import (
     LINK_CLASSES,
@@ -230,7 +230,7 @@ def _village_features(result: PlanResult,
     import shapely
 
     frame = result.villages
-    geoms = _display_geometries(frame, working_crs(result))
+    geoms = _display_geometries(frame, result.crs)
     features: list[dict[str, Any]] = []
     index: list[Any] = []
     labels: list[str] = []
@@ -630,7 +630,7 @@ def _map_bounds(result: PlanResult, index: list[Any]) -> list[list[float]]:
 
 def _render(result: PlanResult, lang: str) -> str:
     """Build the folium map of *result* and return the complete, self-contained page."""
-    crs = working_crs(result)
+    crs = result.crs
     threshold = result.scenario.radio.threshold_rsrp_dbm
     villages, index, village_labels = _village_features(result, lang)
     bounds = _map_bounds(result, index)

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
+from towerplan.analysis.link import LinkReport
+from towerplan.i18n import t
 from towerplan.io.atomic import atomic_output
-from towerplan.link import LinkReport
-from towerplan.outputs.i18n import t
 from towerplan.radio.profile import Clearance, Profile
 
 __all__ = ["write_profile_png"]

@@ -15,15 +15,15 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from towerplan.io.atomic import atomic_output
-from towerplan.outputs.columns import (
+from towerplan.columns import (
     AUDIT_COLUMNS,
     RANKING_COLUMNS,
     SUMMARY_KEYS,
     VILLAGE_COLUMNS,
 )
-from towerplan.outputs.exports import guard_formula, require_columns
-from towerplan.outputs.i18n import TEXT, check_lang, status_label, t
+from towerplan.i18n import TEXT, check_lang, status_label, t
+from towerplan.io.atomic import atomic_output
+from towerplan.io.tables import guard_formula, require_columns
 
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet

@@ -25,6 +25,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from towerplan.errors import ModelDomainError, ModelValidityWarning
+from towerplan.radio.itm import itm_p2p
 
 __all__ = [
     "BASE_MODEL_REGISTRY",
@@ -601,8 +602,6 @@ def _rma_closed_form(distance_m: np.ndarray, freq_mhz: float, h_tx_m: float, h_r
 def _itm_profile_loss(heights_m: np.ndarray, step_m: float, h_tx_m: float, h_rx_m: float,
                       freq_mhz: float) -> tuple[float, tuple[str, ...]]:
     """:func:`towerplan.radio.itm.itm_p2p` with :data:`ITM_SETTINGS`."""
-    from towerplan.radio.itm import itm_p2p
-
     res = itm_p2p(heights_m, step_m, h_tx_m, h_rx_m, freq_mhz, **ITM_SETTINGS)  # type: ignore[arg-type]
     return float(res.loss_db), (f"ITM mode: {res.mode}", *res.warnings)
 

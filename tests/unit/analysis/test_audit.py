@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from towerplan.analysis.audit import audit_sites, match_villages
+from towerplan.analysis.audit import audit_sites
 from towerplan.analysis.selection import select_sites
+from towerplan.analysis.village_lookup import find_villages
 from towerplan.errors import InputDataError
 
 # The budgeted-coverage trap of DESIGN.md section 4 (optimum 11 for budget 10).
@@ -56,9 +57,9 @@ def test_already_covered_units_count_for_neither() -> None:
 def test_match_villages_by_name_or_code_and_reports_every_problem() -> None:
     villages = pd.DataFrame({"name": ["Muara Toyu", "Belimbing", "Belimbing"],
                              "code": ["64.01.08.2008", "64.01.06.2012", "64.01.01.2001"]})
-    assert match_villages(villages, ["muara toyu ", "64.01.06.2012"]) == [0, 1]
+    assert find_villages(villages, ["muara toyu ", "64.01.06.2012"]) == [0, 1]
     with pytest.raises(InputDataError) as err:
-        match_villages(villages, ["Nowhere", "Belimbing"])
+        find_villages(villages, ["Nowhere", "Belimbing"])
     assert len(err.value.problems) == 2
     assert "no village named 'Nowhere'" in str(err.value)
     assert "ambiguous (64.01.06.2012, 64.01.01.2001)" in str(err.value)
@@ -72,7 +73,7 @@ def test_audit_village_names_accept_register_spellings_and_suggest() -> None:
         {"name": ["Muara Toyu", "Belimbing", "Sungai Langir"],
          "code": ["64.01.08.2008", "64.01.06.2012", "64.01.01.2001"]},
         geometry=[Point(0, 0), Point(1, 0), Point(2, 0)], crs="EPSG:32750")
-    assert match_villages(villages, ["Desa Muara Toyu", "BELIMBING", "64.01.01.2001"]) == [0, 1, 2]
+    assert find_villages(villages, ["Desa Muara Toyu", "BELIMBING", "64.01.01.2001"]) == [0, 1, 2]
     with pytest.raises(InputDataError,
                        match=r"no village named 'Muara Toyo' \(did you mean Muara Toyu"):
-        match_villages(villages, ["Muara Toyo"])
+        find_villages(villages, ["Muara Toyo"])

@@ -13,12 +13,11 @@ import pytest
 from towerplan.analysis.calibration import (
     CalibrationResult,
     ClassOffset,
-    calibration_toml,
     cross_validate,
     fit_class_offsets,
     fit_offset_slope,
-    write_calibration,
 )
+from towerplan.commands.calibrate import calibration_toml, write_calibration
 from towerplan.errors import InputDataError, OutputError
 from towerplan.radio.linkbudget import eirp_dbm, rsrp_dbm
 from towerplan.radio.models import hata_db

@@ -18,7 +18,7 @@ from towerplan.analysis.candidates import candidate_table
 from towerplan.analysis.costs import COST_PARTS, cost_context, cost_summary
 from towerplan.errors import InputDataError, InputFileError
 from towerplan.inputs import validate_inputs
-from towerplan.pipeline import current_state
+from towerplan.pipeline.plan import current_state, new_run
 from towerplan.scenario import Scenario
 
 TOWERS = [{"tower_id": "T1", "lon": 115.97, "lat": -1.68, "height_m": 40},
@@ -49,7 +49,7 @@ def scenario(tmp_path: Path, make_dem: Callable[..., Path], make_villages: Calla
 
 
 def _table(sc: Scenario) -> tuple[pd.DataFrame, Any]:
-    state = current_state(sc)
+    state = current_state(new_run(sc))
     need = state.stats["status"].to_numpy() != COVERED
     frame, _ = candidate_table(sc, state.data, state.villages, need)
     return frame, state
@@ -101,12 +101,12 @@ def test_bad_exclusion_files_are_input_problems(scenario: Callable[..., Scenario
     report = validate_inputs(scenario(candidates={"exclude_areas": [str(missing)]}))
     assert any("exclude_areas: exclusion area file not found" in p for p in report.problems)
     with pytest.raises(InputFileError, match="exclusion area file not found"):
-        current_state(scenario(candidates={"exclude_areas": [str(missing)]}))
+        current_state(new_run(scenario(candidates={"exclude_areas": [str(missing)]})))
     lines = gpd.GeoDataFrame(geometry=[shapely.LineString([(116, -1.7), (116.01, -1.7)])],
                              crs="EPSG:4326")
     path = write_layer(lines, "lines", "gpkg")
     with pytest.raises(InputDataError, match="not polygons"):
-        current_state(scenario(candidates={"exclude_areas": [str(path)]}))
+        current_state(new_run(scenario(candidates={"exclude_areas": [str(path)]})))
 
 
 def test_user_candidates_keep_ids_heights_and_costs(scenario: Callable[..., Scenario],

@@ -8,8 +8,9 @@ import pytest
 
 from towerplan.errors import InputDataError, InputFileError
 from towerplan.fetch.area import Area, area_from_options, default_register, parse_bbox
+from towerplan.io.register import packaged_register, read_register
 
-REGISTER = Path(__file__).resolve().parents[3] / "data" / "villages" / "paser_register.csv"
+REGISTER = packaged_register()
 
 
 def test_bbox_is_parsed_and_checked() -> None:
@@ -39,10 +40,16 @@ def test_kabupaten_name_loses_its_prefix() -> None:
         area_from_options(kabupaten="Paser\n[out:xml]")
 
 
-def test_default_register_is_the_checkout_copy() -> None:
-    if not (Path(default_register.__code__.co_filename).resolve().parents[3] / "data").is_dir():
-        pytest.skip("towerplan is installed, not run from a source checkout: no default register")
-    assert default_register() == REGISTER
+def test_default_register_ships_with_the_package() -> None:
+    """The register is package data: ``fetch --code`` works from a normal pip install."""
+    import towerplan
+
+    path = default_register()
+    assert path == REGISTER and path.is_file()
+    assert Path(towerplan.__file__).resolve().parent in path.resolve().parents
+    frame, _ = read_register(path)
+    assert len(frame) == 144 and frame["code"].str.startswith("64.01.").all()
+    assert area_from_options(code="64.01.08.2008").name == "Muara Toyu"
 
 
 def test_codes_are_resolved_with_the_register() -> None:

@@ -21,13 +21,15 @@ from tests.unit.fetch.factories import (
     publish_area,
     sources_for,
 )
+from towerplan.commands.fetch import FetchResult, fetch_area
 from towerplan.errors import InputDataError, OutputError
-from towerplan.fetch import Area, FetchResult, RetryPolicy, area_from_options, fetch_area
-from towerplan.fetch.http import DownloadError, MissingFromCacheError
+from towerplan.fetch.area import Area, area_from_options
+from towerplan.fetch.http import DownloadError, MissingFromCacheError, RetryPolicy
 from towerplan.fetch.tiles import COPERNICUS_DEM, WORLDCOVER, copernicus_dem_tile
+from towerplan.io.register import packaged_register
 from towerplan.scenario import Scenario
 
-REGISTER = Path(__file__).resolve().parents[3] / "data" / "villages" / "paser_register.csv"
+REGISTER = packaged_register()
 
 PASER = Area("kabupaten", name="Paser")
 FILES = ("osm.gpkg", "towers.csv", "settlements.csv", "dem.tif", "landcover.tif",

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from towerplan.columns import POP_COLUMNS
 from towerplan.errors import InputDataError, InputFileError
 from towerplan.io.pops import read_pops
-from towerplan.outputs.columns import POP_COLUMNS
 
 
 def _write(tmp_path: Path, text: str) -> Path:

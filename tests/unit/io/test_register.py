@@ -16,6 +16,7 @@ from towerplan.io.register import (
     apply_register,
     district_register,
     match_register,
+    packaged_register,
     read_register,
     read_village_mapping,
     unit_level,
@@ -24,7 +25,7 @@ from towerplan.io.register import (
 )
 
 ROOT = Path(__file__).resolve().parents[3]
-PASER_REGISTER = ROOT / "data" / "villages" / "paser_register.csv"
+PASER_REGISTER = packaged_register()
 
 
 @pytest.fixture(scope="module")

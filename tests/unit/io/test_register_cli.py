@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from towerplan.cli import main
+from towerplan.io.register import packaged_register
 
 ROOT = Path(__file__).resolve().parents[3]
-PASER_REGISTER = ROOT / "data" / "villages" / "paser_register.csv"
+PASER_REGISTER = packaged_register()
 
 
 def _run(capsys: pytest.CaptureFixture[str], *args: str | Path) -> tuple[int, str, str]:

@@ -9,11 +9,12 @@ import pytest
 
 from towerplan.errors import ScenarioError
 from towerplan.inputs import load_inputs, validate_inputs
-from towerplan.pipeline import plan
+from towerplan.io.register import packaged_register
+from towerplan.pipeline.plan import plan
 from towerplan.scenario import Scenario
 
 ROOT = Path(__file__).resolve().parents[3]
-PASER_REGISTER = ROOT / "data" / "villages" / "paser_register.csv"
+PASER_REGISTER = packaged_register()
 LONG_KALI_2020 = 26_991.0
 
 

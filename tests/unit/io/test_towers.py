@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from towerplan.columns import TOWER_COLUMNS
 from towerplan.errors import InputDataError, InputFileError
 from towerplan.io.towers import read_towers
-from towerplan.outputs.columns import TOWER_COLUMNS
 
 # About 11 m per 0.0001 degree near the equator.
 SITE_A = (116.0000, -1.7000)

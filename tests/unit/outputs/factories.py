@@ -17,8 +17,8 @@ from affine import Affine
 from pyproj import CRS, Transformer
 from shapely.geometry import Point, box
 
+from towerplan.columns import SUMMARY_KEYS
 from towerplan.io.rasters import RasterGrid
-from towerplan.outputs.columns import SUMMARY_KEYS
 from towerplan.results import PlanResult, Provenance
 from towerplan.scenario import Scenario
 

@@ -11,27 +11,24 @@ import pyogrio
 import pytest
 import rasterio
 
-from towerplan.errors import OutputError, ScenarioError
-from towerplan.io.atomic import atomic_output
-from towerplan.outputs import exports
-from towerplan.outputs.columns import (
+from towerplan.columns import (
     CANDIDATE_COLUMNS,
     RANKING_COLUMNS,
     TOWER_COLUMNS,
     VILLAGE_COLUMNS,
 )
+from towerplan.errors import MissingDependencyError, OutputError, ScenarioError
+from towerplan.io.atomic import atomic_output
+from towerplan.io.tables import DATA_SOURCE_SYNTHETIC, DATA_SOURCE_USER, guard_formula
+from towerplan.outputs import writers
 from towerplan.outputs.exports import (
-    DATA_SOURCE_SYNTHETIC,
-    DATA_SOURCE_USER,
-    OUTPUT_FILES,
-    guard_formula,
-    write_coverage_rasters,
-    write_outputs,
+    write_coverage_raster,
     write_plan_gpkg,
     write_ranking_csv,
     write_summary_json,
     write_villages_csv,
 )
+from towerplan.outputs.writers import OUTPUT_FILES, WRITERS, write_outputs
 
 from .factories import (
     FORMULA_NAME,
@@ -173,7 +170,8 @@ def test_summary_json_round_trips_with_nan_as_null(plan_result, out_dir):
 
 
 def test_coverage_rasters_carry_rsrp_and_provenance_tags(plan_result, out_dir):
-    before, after = write_coverage_rasters(plan_result, out_dir)
+    before = write_coverage_raster(plan_result, out_dir / "coverage_before.tif", "before")
+    after = write_coverage_raster(plan_result, out_dir / "coverage_after.tif", "after")
     assert (before.name, after.name) == ("coverage_before.tif", "coverage_after.tif")
     for path, grid in ((before, plan_result.rsrp_before), (after, plan_result.rsrp_after)):
         with rasterio.open(path) as src:
@@ -191,7 +189,9 @@ def test_coverage_rasters_carry_rsrp_and_provenance_tags(plan_result, out_dir):
 def test_write_outputs_writes_everything_in_order(plan_result, tmp_path):
     seen: list[str] = []
     out_dir = tmp_path / "run" / "out"
-    written = write_outputs(plan_result, out_dir, progress=seen.append)
+    report = write_outputs(plan_result, out_dir, progress=seen.append)
+    written = report.written
+    assert report.skipped == ()
     names = [p.name for p in written]
     assert names == list(OUTPUT_FILES) == seen
     assert names == ["map.html", "report.xlsx", "report.html", "report.pdf", "ranking.csv",
@@ -226,30 +226,63 @@ def test_write_outputs_reports_an_unusable_directory(plan_result, tmp_path):
         write_outputs(plan_result, blocker / "out")
 
 
-def test_a_failure_midway_leaves_no_temporary_files(plan_result, out_dir, monkeypatch):
+def test_a_writer_that_fails_costs_only_its_own_file(plan_result, out_dir, monkeypatch):
     def broken(result, path):
         with atomic_output(path) as tmp:
             tmp.write_text("partial", encoding="utf-8")
             raise RuntimeError("disk full")
 
-    monkeypatch.setattr(exports, "write_plan_gpkg", broken)
-    with pytest.raises(RuntimeError, match="disk full"):
-        write_outputs(plan_result, out_dir)
-    assert sorted(p.name for p in out_dir.iterdir()) == [
-        "map.html", "ranking.csv", "report.html", "report.pdf", "report.xlsx", "villages.csv"]
+    monkeypatch.setattr(writers, "write_plan_gpkg", broken)
+    report = write_outputs(plan_result, out_dir)
+    assert report.failed == ({"file": "plan.gpkg", "status": "failed",
+                              "reason": "RuntimeError: disk full"},)
+    assert sorted(p.name for p in out_dir.iterdir()) == sorted(
+        n for n in OUTPUT_FILES if n != "plan.gpkg")
     assert leftovers(out_dir) == []
+    summary = json.loads((out_dir / "summary.json").read_text(encoding="utf-8"))
+    assert summary["outputs_skipped"] == list(report.skipped)
+
+
+def test_a_missing_library_skips_its_output_with_a_note(plan_result, out_dir, monkeypatch):
+    def no_pango(result, path, *, lang="id", html=None):
+        raise MissingDependencyError("report.pdf needs WeasyPrint and the Pango library")
+
+    monkeypatch.setattr(writers, "write_report_pdf", no_pango)
+    report = write_outputs(plan_result, out_dir)
+    assert [s["file"] for s in report.skipped] == ["report.pdf"]
+    assert report.skipped[0]["status"] == "skipped" and report.failed == ()
+    assert not (out_dir / "report.pdf").exists()
+    assert (out_dir / "report.html").exists() and (out_dir / "summary.json").exists()
+
+
+def test_a_user_caused_write_error_stops_the_writers(plan_result, out_dir, monkeypatch):
+    def full(result, path):
+        raise OutputError(f"cannot write {path}: No space left on device")
+
+    monkeypatch.setattr(writers, "write_plan_gpkg", full)
+    with pytest.raises(OutputError, match="No space left"):
+        write_outputs(plan_result, out_dir)
     assert not (out_dir / "summary.json").exists()
 
 
-def test_package_exposes_the_writers_lazily():
-    import towerplan.outputs as outputs
-    from towerplan.outputs import maps, reports
+def test_only_and_strict(plan_result, out_dir, monkeypatch):
+    report = write_outputs(plan_result, out_dir, only=("ranking.csv",))
+    assert [p.name for p in report.written] == ["ranking.csv"]
+    with pytest.raises(ScenarioError, match="unknown output"):
+        write_outputs(plan_result, out_dir, only=("nothing.txt",))
 
-    assert outputs.write_outputs is write_outputs
-    assert outputs.write_map is maps.write_map
-    assert outputs.write_report_xlsx is reports.write_report_xlsx
-    with pytest.raises(AttributeError, match="no attribute 'nope'"):
-        _ = outputs.nope
+    def broken(result, path):
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(writers, "write_ranking_csv", broken)
+    with pytest.raises(RuntimeError, match="bug"):
+        write_outputs(plan_result, out_dir, only=("ranking.csv",), strict=True)
+
+
+def test_the_registry_lists_every_output_once():
+    assert tuple(w.name for w in WRITERS) == OUTPUT_FILES
+    assert len(set(OUTPUT_FILES)) == len(OUTPUT_FILES)
+    assert OUTPUT_FILES[-1] == "summary.json"
 
 
 def test_missing_text_is_an_empty_cell(plan_result, out_dir):

@@ -9,7 +9,8 @@ import zlib
 
 import pytest
 
-from towerplan.errors import OutputError, ScenarioError
+from towerplan.errors import MissingDependencyError, OutputError, ScenarioError
+from towerplan.i18n import TEXT
 from towerplan.outputs import document
 from towerplan.outputs.document import (
     css_string,
@@ -18,7 +19,6 @@ from towerplan.outputs.document import (
     write_report_html,
     write_report_pdf,
 )
-from towerplan.outputs.i18n import TEXT
 
 from .factories import (
     FORMULA_NAME,
@@ -202,7 +202,7 @@ def test_missing_weasyprint_names_what_to_install(monkeypatch, plan_result, tmp_
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_weasyprint)
-    with pytest.raises(OutputError, match="libpango-1.0-0 libpangoft2-1.0-0"):
+    with pytest.raises(MissingDependencyError, match="libpango-1.0-0 libpangoft2-1.0-0"):
         write_report_pdf(plan_result, tmp_path / "report.pdf", html="<p>x</p>")
     assert not (tmp_path / "report.pdf").exists()
 
@@ -218,7 +218,7 @@ def test_settings_text_formats():
 
 
 def test_limitations_of_summary_json_in_the_report_language(plan_result):
-    from towerplan.outputs.i18n import bilingual, t
+    from towerplan.i18n import bilingual, t
 
     statement = bilingual("limit.no_towers", radius_km=30)
     result = with_changes(plan_result, summary={**plan_result.summary,

@@ -8,9 +8,9 @@ import openpyxl
 import pytest
 from openpyxl.utils import get_column_letter
 
+from towerplan.columns import AUDIT_COLUMNS, RANKING_COLUMNS, VILLAGE_COLUMNS
 from towerplan.errors import OutputError
-from towerplan.outputs.columns import AUDIT_COLUMNS, RANKING_COLUMNS, VILLAGE_COLUMNS
-from towerplan.outputs.i18n import t
+from towerplan.i18n import t
 from towerplan.outputs.reports import FORMAT_IDR, FORMAT_PERCENT, write_report_xlsx
 
 from .factories import FORMULA_NAME, HOSTILE_NAME, make_audit, with_changes

@@ -6,8 +6,8 @@ import openpyxl
 import pytest
 from openpyxl.utils import get_column_letter
 
+from towerplan.columns import RANKING_COLUMNS
 from towerplan.errors import OutputError, ScenarioError
-from towerplan.outputs.columns import RANKING_COLUMNS
 from towerplan.outputs.reports import FORMAT_IDR, FORMAT_PERCENT, write_report_xlsx
 
 from .factories import FORMULA_NAME, HOSTILE_NAME, leftovers, with_changes

@@ -6,15 +6,15 @@ import math
 
 import pytest
 
-from towerplan.errors import ScenarioError
-from towerplan.outputs.columns import (
+from towerplan.columns import (
     CANDIDATE_COLUMNS,
     RANKING_COLUMNS,
     SUMMARY_KEYS,
     TOWER_COLUMNS,
     VILLAGE_COLUMNS,
 )
-from towerplan.outputs.i18n import (
+from towerplan.errors import ScenarioError
+from towerplan.i18n import (
     SUPPORTED_LANGS,
     TEXT,
     format_idr,

@@ -10,6 +10,7 @@ __all__ = [
     "BACKHAUL_COLUMNS",
     "BLANKSPOT_COLUMNS",
     "CANDIDATE_COLUMNS",
+    "COST_PARTS",
     "COVERAGE_COLUMNS",
     "HOP_COLUMNS",
     "POP_COLUMNS",
@@ -18,6 +19,12 @@ __all__ = [
     "TOWER_COLUMNS",
     "VILLAGE_COLUMNS",
 ]
+
+#: Cost components of a site, rupiah, in the order reports list them.
+COST_PARTS: tuple[str, ...] = (
+    "cost_tower_idr", "cost_road_idr", "cost_power_idr", "cost_backhaul_idr",
+    "cost_colocation_idr",
+)
 
 #: villages.csv and the ``villages`` layer of plan.gpkg.
 VILLAGE_COLUMNS: tuple[str, ...] = (

@@ -1,8 +1,8 @@
-"""Point-to-point link analysis: ``towerplan link``.
+"""Point-to-point link analysis over a terrain profile (``towerplan link``).
 
-Reads the terrain around a path, extracts the geodesic profile, and evaluates line of sight,
-first-Fresnel-zone clearance, the three diffraction methods, vegetation clutter and the model
-chain's total loss, RSRP and margin.
+Line of sight, first-Fresnel-zone clearance, the three diffraction methods, vegetation clutter
+and the model chain's total loss, RSRP and margin of one path; with a microwave band, the
+backhaul hop check of :mod:`towerplan.analysis.backhaul`.
 """
 
 from __future__ import annotations
@@ -11,23 +11,20 @@ import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pyproj import Transformer
 
-from towerplan.errors import InputDataError
+from towerplan.analysis.backhaul import HopParams, hop_margin_db
 from towerplan.radio.chain import DIFFRACTION_METHODS, chain_loss, parse_chain
 from towerplan.radio.diffraction import diffraction_db
 from towerplan.radio.linkbudget import eirp_dbm, margin_db, rsrp_dbm
-from towerplan.radio.profile import Clearance, Profile, line_of_sight, terrain_profile
+from towerplan.radio.models import fspl_db
+from towerplan.radio.profile import Clearance, Profile, line_of_sight
+from towerplan.radio.rain import gaseous_specific_attenuation_db_km, rain_attenuation_db
 from towerplan.scenario import Backhaul, Radio
 
-__all__ = ["LinkReport", "analyse_link", "microwave_hop", "parse_lonlat"]
-
-#: Margin of terrain read around the path, in cells.
-_MARGIN_CELLS = 4
+__all__ = ["LinkReport", "link_report", "microwave_hop"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,79 +74,49 @@ class LinkReport:
                 for k, v in data.items()}
 
 
-def parse_lonlat(text: str, what: str = "point") -> tuple[float, float]:
-    """Parse ``"LON,LAT"`` in degrees.
-
-    Raises
-    ------
-    InputDataError
-        When the text is not two numbers or they are out of range.
-    """
-    parts = [p.strip() for p in str(text).split(",")]
-    try:
-        lon, lat = (float(p) for p in parts)
-    except ValueError:
-        msg = f"{what} {text!r} must be LON,LAT in degrees, e.g. 116.10,-1.70"
-        raise InputDataError(msg) from None
-    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        msg = f"{what} {text!r} is out of range: longitude -180..180, latitude -90..90"
-        raise InputDataError(msg)
-    return lon, lat
-
-
-def analyse_link(dem_paths: Sequence[str | Path], start: tuple[float, float],
-                 end: tuple[float, float], *, radio: Radio, h_tx_m: float | None = None,
-                 h_rx_m: float | None = None, model: str | None = None,
-                 resolution_m: float = 30.0, landcover: str | Path | None = None,
-                 backhaul: Backhaul | None = None) -> tuple[LinkReport, Profile, Clearance]:
-    """Analyse the path from *start* (transmitter) to *end* (receiver).
+def link_report(profile: Profile, *, radio: Radio, model: str | None = None,
+                h_tx_m: float | None = None, h_rx_m: float | None = None,
+                vegetation_m: float = 0.0, terrain: str = "", notes: Sequence[str] = (),
+                backhaul: Backhaul | None = None) -> tuple[LinkReport, Clearance]:
+    """Evaluate a point-to-point path over its terrain profile.
 
     Parameters
     ----------
-    dem_paths : sequence of path
-        Terrain files (GeoTIFF, SRTM .hgt), mosaicked.
-    start, end : tuple of float
-        ``(lon, lat)`` of the transmitter and the receiver, degrees.
+    profile : Profile
+        Terrain profile from the transmitter to the receiver
+        (:func:`towerplan.radio.profile.terrain_profile`).
     radio : Radio
         Frequency, powers, threshold and k-factor (scenario ``[radio]``).
+    model : str, optional
+        Model chain (default ``radio.model``).
     h_tx_m, h_rx_m : float, optional
         Antenna heights above ground, m (default ``radio.tower_height_m`` and
         ``radio.rx_height_m``).
-    model : str, optional
-        Model chain (default ``radio.model``).
-    resolution_m : float
-        Cell size of the terrain grid the profile is sampled from, m (default 30).
-    landcover : path, optional
-        ESA WorldCover raster; gives the vegetation depth at the receiver for a clutter term.
+    vegetation_m : float
+        Vegetation depth at the receiver, m (for a clutter term).
+    terrain : str
+        Statement of the terrain the profile was sampled from.
+    notes : sequence of str
+        Notes to carry into the report.
     backhaul : Backhaul, optional
         Check the path as a microwave backhaul hop in ``backhaul.band_ghz`` (clearance at
         ``backhaul.k_factor``, rain fade margin); the frequency is then the band's.
-    """
-    from towerplan.io.terrain import read_dem, utm_crs_for
 
+    Returns
+    -------
+    LinkReport, Clearance
+        The report and the first-Fresnel clearance along the profile.
+    """
     if backhaul is not None:
         radio = dataclasses.replace(radio, freq_mhz=backhaul.band_ghz * 1000.0)
     chain = parse_chain(model or radio.model)
     h_tx = radio.tower_height_m if h_tx_m is None else h_tx_m
     h_rx = radio.rx_height_m if h_rx_m is None else h_rx_m
-    crs = utm_crs_for((start[0] + end[0]) / 2.0, (start[1] + end[1]) / 2.0)
-    to_utm = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
-    xs, ys = to_utm.transform([start[0], end[0]], [start[1], end[1]])
-    pad = _MARGIN_CELLS * resolution_m
-    bounds = (min(xs) - pad, min(ys) - pad, max(xs) + pad, max(ys) + pad)
-    dem, dem_report = read_dem(dem_paths, dst_crs=crs, bounds=bounds, resolution_m=resolution_m,
-                               require_bounds=(min(xs), min(ys), max(xs), max(ys)))
-    profile = terrain_profile(dem.array, dem.transform, crs, start, end)
     clearance = line_of_sight(profile.heights_m, profile.step_m, h_tx, h_rx, radio.freq_mhz,
                               radio.k_factor)
-    vegetation = 0.0
-    notes: list[str] = []
-    if landcover is not None:
-        vegetation = _vegetation_at_receiver(landcover, crs, dem, profile)
-    elif chain.clutter is not None:
-        notes.append("no land cover given: vegetation depth 0 m, clutter loss 0 dB")
+    notes = list(notes)
     terms = chain_loss(chain, profile.heights_m, profile.step_m, h_tx, h_rx, radio.freq_mhz,
-                       k_factor=radio.k_factor, vegetation_m=vegetation)
+                       k_factor=radio.k_factor, vegetation_m=vegetation_m)
     notes.extend(terms.notes)
     per_method = {m: round(float(diffraction_db(profile.heights_m, profile.step_m, h_tx, h_rx,
                                                 radio.freq_mhz, method=m,
@@ -158,24 +125,24 @@ def analyse_link(dem_paths: Sequence[str | Path], start: tuple[float, float],
     eirp = eirp_dbm(radio.tx_power_dbm, radio.antenna_gain_dbi, radio.cable_loss_db)
     rsrp = float(rsrp_dbm(eirp, terms.total_db, radio.bandwidth_mhz, radio.rx_gain_dbi))
     worst_at = clearance.worst_index * profile.step_m if clearance.worst_index >= 0 else math.nan
+    start = (float(profile.lon[0]), float(profile.lat[0]))
+    end = (float(profile.lon[-1]), float(profile.lat[-1]))
     report = LinkReport(
         start_lon=start[0], start_lat=start[1], end_lon=end[0], end_lat=end[1],
         distance_m=round(profile.length_m, 1), step_m=round(profile.step_m, 2),
         freq_mhz=radio.freq_mhz, h_tx_m=h_tx, h_rx_m=h_rx, k_factor=radio.k_factor,
         model=chain.name, model_text=chain.describe(), los=clearance.los,
         worst_fresnel_ratio=round(clearance.worst_ratio, 3), worst_at_m=round(worst_at, 1),
-        diffraction_db=per_method, vegetation_m=round(vegetation, 1),
+        diffraction_db=per_method, vegetation_m=round(vegetation_m, 1),
         base_db=round(terms.base_db, 2), model_diffraction_db=round(terms.diffraction_db, 2),
         clutter_db=round(terms.clutter_db, 2), total_loss_db=round(terms.total_db, 2),
         eirp_dbm=eirp, rsrp_dbm=round(rsrp, 2), threshold_rsrp_dbm=radio.threshold_rsrp_dbm,
         margin_db=round(float(margin_db(rsrp, radio.threshold_rsrp_dbm)), 2),
-        terrain=f"{dem_report.source} sampled every {profile.step_m:.1f} m "
-                f"({resolution_m:g} m grid, bilinear)",
-        notes=tuple(notes),
+        terrain=terrain, notes=tuple(notes),
         microwave=None if backhaul is None else microwave_hop(
             profile, h_tx, h_rx, backhaul, latitude_deg=(start[1] + end[1]) / 2.0),
     )
-    return report, profile, clearance
+    return report, clearance
 
 
 def microwave_hop(profile: Profile, h_tx_m: float, h_rx_m: float, backhaul: Backhaul, *,
@@ -186,10 +153,6 @@ def microwave_hop(profile: Profile, h_tx_m: float, h_rx_m: float, backhaul: Back
     left after rain at the availability target, clearance at ``backhaul.k_factor`` and the
     verdict (``feasible``, ``reason``).
     """
-    from towerplan.analysis.backhaul import HopParams, hop_margin_db
-    from towerplan.radio.models import fspl_db
-    from towerplan.radio.rain import gaseous_specific_attenuation_db_km, rain_attenuation_db
-
     params = HopParams.from_backhaul(backhaul, latitude_deg)
     d_km = profile.length_m / 1000.0
     clear = line_of_sight(profile.heights_m, profile.step_m, h_tx_m, h_rx_m,
@@ -214,17 +177,3 @@ def microwave_hop(profile: Profile, h_tx_m: float, h_rx_m: float, backhaul: Back
             "margin_db": round(margin, 2), "clearance_ratio": round(clear.worst_ratio, 3),
             "min_clearance": params.min_clearance, "k_factor": params.k_factor,
             "feasible": reason == "ok", "reason": reason}
-
-
-def _vegetation_at_receiver(path: str | Path, crs: Any, dem: Any, profile: Profile) -> float:
-    from towerplan.io.landcover import read_landcover
-    from towerplan.radio.clutter import vegetation_depth_m
-
-    classes, _ = read_landcover(path, dst_crs=crs, transform=dem.transform, shape=dem.shape)
-    to_grid = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
-    x, y = to_grid.transform(profile.lon, profile.lat)
-    cols = np.clip(((np.asarray(x) - dem.transform.c) / dem.transform.a).astype(int), 0,
-                   dem.shape[1] - 1)
-    rows = np.clip(((np.asarray(y) - dem.transform.f) / dem.transform.e).astype(int), 0,
-                   dem.shape[0] - 1)
-    return float(vegetation_depth_m(classes[rows, cols], profile.step_m))

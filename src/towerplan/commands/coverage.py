@@ -1,0 +1,171 @@
+"""``towerplan coverage``: best-server rasters of given sites over a DEM, or of a scenario's
+existing towers."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pyproj import Transformer
+
+from towerplan.analysis.problem import Sites
+from towerplan.coverage.composite import BestServer, best_server
+from towerplan.coverage.context import radio_context
+from towerplan.coverage.statement import model_chain_text
+from towerplan.errors import InputDataError
+from towerplan.inputs import load_inputs
+from towerplan.io.outdir import staged_files
+from towerplan.io.rasters import RasterGrid, write_raster
+from towerplan.io.terrain import read_dem, utm_crs_for
+from towerplan.io.towers import read_towers
+from towerplan.pipeline.graph import ProgressFn
+from towerplan.scenario import Scenario
+
+__all__ = ["CoverageResult", "coverage", "coverage_of_scenario", "coverage_of_sites"]
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageResult:
+    """Best-server composite of a set of sites and the files written.
+
+    Attributes
+    ----------
+    grid : RasterGrid
+        Best-server RSRP, dBm (nan = not reached).
+    composite : BestServer
+        RSRP, server index and number of servers at or above the threshold per cell.
+    site_ids : tuple of str
+        Site of each server index.
+    files : tuple of Path
+        COG GeoTIFFs written: RSRP, server index, server count.
+    model_chain : str
+        Model chain statement.
+    threshold_rsrp_dbm : float
+        Coverage threshold, dBm.
+    """
+
+    grid: RasterGrid
+    composite: BestServer
+    site_ids: tuple[str, ...]
+    files: tuple[Path, ...]
+    model_chain: str
+    threshold_rsrp_dbm: float = -105.0
+
+    def covered_km2(self, threshold_dbm: float | None = None) -> float:
+        """Area at or above *threshold_dbm* (default the scenario's threshold), km2."""
+        thr = self.threshold_rsrp_dbm if threshold_dbm is None else threshold_dbm
+        cell_km2 = self.grid.resolution_m ** 2 / 1e6
+        return float(np.count_nonzero(self.grid.array >= thr) * cell_km2)
+
+
+def coverage(scenario: Scenario, out: str | Path, *, dem: Sequence[str | Path] = (),
+             sites_lonlat: Sequence[tuple[float, float]] = (), sites_csv: str | Path | None = None,
+             height_m: float | None = None, radius_km: float | None = None,
+             freq_mhz: float | None = None, model: str | None = None, overwrite: bool = False,
+             progress: ProgressFn | None = None) -> CoverageResult:
+    """``towerplan coverage``: with *dem*, the given sites (positions and/or a CSV of
+    ``lon,lat[,height_m][,tower_id]``) over that terrain; otherwise the scenario's existing
+    towers. *height_m*, *radius_km*, *freq_mhz* and *model* override ``[radio]``.
+
+    Raises
+    ------
+    ScenarioError
+        When an override is invalid.
+    InputDataError
+        When no site is given with *dem*.
+    """
+    changes: dict[str, Any] = {
+        k: v for k, v in (("freq_mhz", freq_mhz), ("model", model),
+                          ("max_radius_km", radius_km), ("tower_height_m", height_m))
+        if v is not None}
+    if changes:
+        scenario = dataclasses.replace(scenario,
+                                       radio=dataclasses.replace(scenario.radio, **changes))
+    if not dem:
+        return coverage_of_scenario(scenario, out, overwrite=overwrite, progress=progress)
+    points = list(sites_lonlat)
+    ids = [f"site{k + 1}" for k in range(len(points))]
+    heights = [scenario.radio.tower_height_m] * len(points)
+    if sites_csv is not None:
+        frame, _ = read_towers(sites_csv, default_height_m=scenario.radio.tower_height_m)
+        points += list(zip(frame["lon"], frame["lat"], strict=True))
+        ids += list(frame["tower_id"].astype(str))
+        heights += list(frame["height_m"].astype(float))
+    return coverage_of_sites(dem, points, out, scenario=scenario, site_ids=ids,
+                             heights_m=heights, overwrite=overwrite)
+
+
+def coverage_of_sites(dem_paths: Sequence[str | Path], sites_lonlat: Sequence[tuple[float, float]],
+                      out: str | Path, *, scenario: Scenario, site_ids: Sequence[str] = (),
+                      heights_m: Sequence[float] | None = None, overwrite: bool = False
+                      ) -> CoverageResult:
+    """Coverage of given sites over a DEM: ``towerplan coverage --dem ... --site ...``.
+
+    The working grid is the local UTM zone of the sites, at ``terrain.resolution_m``, covering
+    every site's ``radio.max_radius_km``.
+    """
+    if not sites_lonlat:
+        msg = "no site given: use --site LON,LAT (repeatable) or --sites CSV"
+        raise InputDataError(msg)
+    lon = np.array([p[0] for p in sites_lonlat], float)
+    lat = np.array([p[1] for p in sites_lonlat], float)
+    crs = utm_crs_for(float(lon.mean()), float(lat.mean()))
+    x, y = Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(lon, lat)
+    xy = np.column_stack([x, y])
+    radius = scenario.radio.max_radius_km * 1000.0
+    res = scenario.terrain.resolution_m
+    bounds = (float(xy[:, 0].min() - radius), float(xy[:, 1].min() - radius),
+              float(xy[:, 0].max() + radius), float(xy[:, 1].max() + radius))
+    sites_box = (float(xy[:, 0].min()), float(xy[:, 1].min()), float(xy[:, 0].max()),
+                 float(xy[:, 1].max()))
+    grid, _ = read_dem(dem_paths, dst_crs=crs, bounds=bounds, resolution_m=res,
+                       resampling=scenario.terrain.resampling,
+                       fill_nodata=scenario.terrain.fill_nodata,
+                       max_fill_distance_m=scenario.terrain.max_fill_distance_m,
+                       require_bounds=sites_box)
+    heights = np.full(len(xy), scenario.radio.tower_height_m) if heights_m is None \
+        else np.asarray(heights_m, float)
+    ids = tuple(site_ids) or tuple(f"site{k + 1}" for k in range(len(xy)))
+    return _composite(scenario, grid, None, Sites(xy, heights), ids, Path(out),
+                      overwrite=overwrite)
+
+
+def coverage_of_scenario(scenario: Scenario, out: str | Path, *, overwrite: bool = False,
+                         progress: ProgressFn | None = None) -> CoverageResult:
+    """Coverage of a scenario's existing towers: ``towerplan coverage SCENARIO``."""
+    if progress is not None:
+        progress("inputs")
+    data = load_inputs(scenario)
+    if progress is not None:
+        progress("coverage")
+    return _composite(scenario, data.dem, data.landcover, Sites.from_points(data.towers),
+                      tuple(data.towers["tower_id"].astype(str)), Path(out),
+                      overwrite=overwrite)
+
+
+def _composite(scenario: Scenario, dem: RasterGrid, landcover: np.ndarray | None,
+               sites: Sites, ids: tuple[str, ...], out: Path, *,
+               overwrite: bool) -> CoverageResult:
+    link, context = radio_context(scenario.radio, dem, landcover)
+    comp = best_server(dem.transform, dem.shape, sites.xy, sites.height_m, link, context)
+    grid = RasterGrid(comp.rsrp_dbm, dem.transform, dem.crs, None)
+    text = model_chain_text(scenario)
+    tags = {"model_chain": text, "threshold_rsrp_dbm": f"{link.threshold_rsrp_dbm:g}",
+            "sites": ";".join(ids)}
+    targets = (out, out.with_name(f"{out.stem}_server{out.suffix}"),
+               out.with_name(f"{out.stem}_servers{out.suffix}"))
+    layers = (
+        (comp.rsrp_dbm, None, "best-server RSRP (dBm)"),
+        (comp.server.astype(np.int32), -1, "index of the best server (-1 = none)"),
+        (comp.n_servers.astype(np.int32), None, "servers at or above the threshold"),
+    )
+    with staged_files(targets, overwrite=overwrite) as staging:
+        for target, (array, nodata, what) in zip(targets, layers, strict=True):
+            write_raster(staging / target.name,
+                         RasterGrid(array, grid.transform, grid.crs, nodata),
+                         description=what, tags=tags)
+    return CoverageResult(grid, comp, ids, targets, text, link.threshold_rsrp_dbm)

@@ -1,0 +1,222 @@
+"""Every output of a plan as a registry of independent writers.
+
+Each :class:`Writer` produces one file from a :class:`~towerplan.results.PlanResult`. The
+writers do not depend on each other: :func:`write_outputs` runs them in order and
+
+- skips a writer whose optional or system library is missing
+  (:class:`~towerplan.errors.MissingDependencyError`, e.g. WeasyPrint without Pango for
+  ``report.pdf``): its file is left out with a one-line note;
+- records a writer that fails for any other reason than a
+  :class:`~towerplan.errors.TowerplanError` (a defect) as failed, with the error in one line,
+  and writes the others;
+- stops at a :class:`~towerplan.errors.TowerplanError` (a full disk, a directory that cannot
+  be written): the caller's staging directory is then discarded, so nothing is published.
+
+``summary.json`` comes last and lists what was skipped or failed (``outputs_skipped``), so
+its presence marks a finished run and says what is missing. Adding an output means adding one
+:class:`Writer` to :data:`WRITERS`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from towerplan.errors import (
+    MissingDependencyError,
+    OutputError,
+    ScenarioError,
+    TowerplanError,
+)
+from towerplan.i18n import check_lang
+from towerplan.io.tables import write_json
+from towerplan.outputs.document import render_report_html, write_report_html, write_report_pdf
+from towerplan.outputs.exports import (
+    write_coverage_qml_for,
+    write_coverage_raster,
+    write_plan_gpkg,
+    write_ranking_csv,
+    write_villages_csv,
+)
+from towerplan.outputs.kml import write_plan_kml, write_plan_kmz
+from towerplan.outputs.maps import write_map
+from towerplan.outputs.reports import write_report_xlsx
+
+if TYPE_CHECKING:
+    from towerplan.results import PlanResult
+
+__all__ = ["OUTPUT_FILES", "WRITERS", "OutputReport", "Writer", "write_outputs"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class _Context:
+    """What the writers of one run share: the language and the rendered report HTML."""
+
+    result: PlanResult
+    lang: str
+    _html: str | None = None
+
+    def report_html(self) -> str:
+        """The report rendered once for ``report.html`` and ``report.pdf``."""
+        if self._html is None:
+            self._html = render_report_html(self.result, lang=self.lang)
+        return self._html
+
+
+@dataclass(frozen=True, slots=True)
+class Writer:
+    """One output file.
+
+    Attributes
+    ----------
+    name : str
+        File name inside the output directory.
+    write : callable
+        ``write(context, path) -> Path``.
+    """
+
+    name: str
+    write: Callable[[_Context, Path], Path]
+
+
+def _summary(ctx: _Context, path: Path) -> Path:
+    """``summary.json`` without notes (``write_outputs`` adds ``outputs_skipped``)."""
+    return write_json(path, {**ctx.result.summary, "outputs_skipped": []})
+
+
+#: Every output of ``towerplan plan``, in the order written (``summary.json`` last).
+WRITERS: tuple[Writer, ...] = (
+    Writer("map.html", lambda c, p: write_map(c.result, p, lang=c.lang)),
+    Writer("report.xlsx", lambda c, p: write_report_xlsx(c.result, p, lang=c.lang)),
+    Writer("report.html", lambda c, p: write_report_html(c.result, p, html=c.report_html())),
+    Writer("report.pdf", lambda c, p: write_report_pdf(c.result, p, html=c.report_html())),
+    Writer("ranking.csv", lambda c, p: write_ranking_csv(c.result, p)),
+    Writer("villages.csv", lambda c, p: write_villages_csv(c.result, p)),
+    Writer("plan.gpkg", lambda c, p: write_plan_gpkg(c.result, p)),
+    Writer("coverage_before.tif", lambda c, p: write_coverage_raster(c.result, p, "before")),
+    Writer("coverage_before.qml", lambda c, p: write_coverage_qml_for(c.result, p)),
+    Writer("coverage_after.tif", lambda c, p: write_coverage_raster(c.result, p, "after")),
+    Writer("coverage_after.qml", lambda c, p: write_coverage_qml_for(c.result, p)),
+    Writer("plan.kml", lambda c, p: write_plan_kml(c.result, p, lang=c.lang)),
+    Writer("plan.kmz", lambda c, p: write_plan_kmz(c.result, p, lang=c.lang)),
+    Writer("summary.json", _summary),
+)
+
+#: File names of :data:`WRITERS`, in order.
+OUTPUT_FILES: tuple[str, ...] = tuple(w.name for w in WRITERS)
+
+
+@dataclass(frozen=True, slots=True)
+class OutputReport:
+    """What :func:`write_outputs` wrote.
+
+    Attributes
+    ----------
+    written : tuple of Path
+        Files written, in order.
+    skipped : tuple of dict
+        ``{"file", "status", "reason"}`` per output left out: status ``skipped`` (a library
+        is missing) or ``failed`` (an unexpected error).
+    """
+
+    written: tuple[Path, ...]
+    skipped: tuple[dict[str, str], ...] = field(default=())
+
+    @property
+    def failed(self) -> tuple[dict[str, str], ...]:
+        """The outputs that failed with an unexpected error."""
+        return tuple(s for s in self.skipped if s["status"] == "failed")
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def write_outputs(result: PlanResult, out_dir: str | Path, *, lang: str = "id",
+                  only: Sequence[str] | None = None, strict: bool = False,
+                  progress: Callable[[str], None] | None = None) -> OutputReport:
+    """Write the outputs of a plan into *out_dir* (created if needed), each independently.
+
+    Parameters
+    ----------
+    result : PlanResult
+        The plan to write.
+    out_dir : str or Path
+        Output directory (usually a staging directory, published by the caller).
+    lang : {"id", "en"}
+        Language of the map and the reports (default Bahasa Indonesia).
+    only : sequence of str, optional
+        Write only these files (names of :data:`OUTPUT_FILES`); ``summary.json`` is then
+        written only when named.
+    strict : bool, keyword-only
+        Raise any writer's error instead of skipping its output (for a command that writes
+        one file).
+    progress : callable, optional
+        Called with each file name just before it is written.
+
+    Returns
+    -------
+    OutputReport
+        Files written, and the outputs skipped or failed with their reason in one line
+        (also listed as ``outputs_skipped`` in ``summary.json``).
+
+    Raises
+    ------
+    OutputError
+        If the directory cannot be created or a file cannot be written (a full disk, ...).
+    ScenarioError
+        If *lang* is not supported or *only* names an unknown output.
+    """
+    check_lang(lang)
+    chosen = _chosen(only)
+    out_dir = Path(out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        msg = f"cannot create output directory {out_dir}: {exc.strerror or exc}"
+        raise OutputError(msg) from exc
+    ctx = _Context(result, lang)
+    written: list[Path] = []
+    skipped: list[dict[str, str]] = []
+    start = time.perf_counter()
+    for writer in chosen:
+        if progress is not None:
+            progress(writer.name)
+        path = out_dir / writer.name
+        if writer.name == "summary.json":
+            written.append(write_json(path, {**result.summary, "outputs_skipped": skipped}))
+            continue
+        try:
+            written.append(writer.write(ctx, path))
+        except MissingDependencyError as exc:
+            if strict:
+                raise
+            skipped.append({"file": writer.name, "status": "skipped", "reason": _one_line(exc)})
+            log.warning("%s not written: %s", writer.name, _one_line(exc))
+        except TowerplanError:
+            raise
+        except Exception as exc:  # a defect in one writer must not cost the others
+            if strict:
+                raise
+            reason = f"{type(exc).__name__}: {_one_line(exc)}"
+            skipped.append({"file": writer.name, "status": "failed", "reason": reason})
+            log.error("%s failed: %s", writer.name, reason, exc_info=True)
+    log.info("wrote %d output files to %s in %.1f s", len(written), out_dir,
+             time.perf_counter() - start)
+    return OutputReport(tuple(written), tuple(skipped))
+
+
+def _chosen(only: Sequence[str] | None) -> tuple[Writer, ...]:
+    if only is None:
+        return WRITERS
+    unknown = sorted(set(only) - set(OUTPUT_FILES))
+    if unknown:
+        msg = f"unknown output(s) {', '.join(unknown)}; choose from {', '.join(OUTPUT_FILES)}"
+        raise ScenarioError(msg)
+    return tuple(w for w in WRITERS if w.name in set(only))

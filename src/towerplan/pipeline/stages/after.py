@@ -1,0 +1,103 @@
+"""Stage ``after``: coverage with the chosen sites added, village statistics after the plan,
+the ranked build order and the before/after coverage grids.
+
+Only the chosen sites are evaluated here: their best server is combined with the existing
+towers' (from stage ``existing_coverage``), which is the same as evaluating all sites again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from towerplan.analysis.blankspots import village_statistics
+from towerplan.analysis.outcome import ranking_table, village_table, with_lonlat
+from towerplan.coverage.composite import best_server_both, combine
+from towerplan.io.rasters import RasterGrid
+from towerplan.pipeline.assemble import current_state, selection_problem
+from towerplan.pipeline.graph import Stage, StageContext
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+
+    from towerplan.analysis.blankspots import DemandUnits
+    from towerplan.inputs import TerrainInputs, VectorInputs
+    from towerplan.pipeline.stages.backhaul import CostedCandidates
+    from towerplan.pipeline.stages.existing import ExistingCoverage
+    from towerplan.pipeline.stages.selection import Chosen
+
+__all__ = ["STAGE", "After"]
+
+
+@dataclass(frozen=True, slots=True)
+class After:
+    """The plan's outcome.
+
+    Attributes
+    ----------
+    covered : numpy.ndarray
+        Demand units served after the plan (bool).
+    stats : pandas.DataFrame
+        Per-village statistics after the plan.
+    villages : geopandas.GeoDataFrame
+        Villages with their statistics before and after (``VILLAGE_COLUMNS``).
+    ranking : geopandas.GeoDataFrame
+        The chosen sites in build order, with backhaul columns (``RANKING_COLUMNS``).
+    candidates : geopandas.GeoDataFrame
+        Every candidate with ``selected``, ``demand_alone`` and lon/lat.
+    rsrp_before, rsrp_after : RasterGrid
+        Best-server RSRP on the terrain grid, dBm.
+    """
+
+    covered: np.ndarray
+    stats: pd.DataFrame
+    villages: gpd.GeoDataFrame
+    ranking: gpd.GeoDataFrame
+    candidates: gpd.GeoDataFrame
+    rsrp_before: RasterGrid
+    rsrp_after: RasterGrid
+
+
+def _after(ctx: StageContext, *, load: VectorInputs, terrain: TerrainInputs,
+           demand: DemandUnits, existing_coverage: ExistingCoverage, before: pd.DataFrame,
+           backhaul: CostedCandidates, candidate_coverage: sp.csr_matrix,
+           selection: Chosen) -> After:
+    sc = ctx.scenario
+    state = current_state(sc.radio, load, terrain, demand, existing_coverage, before)
+    problem = selection_problem(state, backhaul.candidates, candidate_coverage)
+    chosen = list(selection.selection.sites)
+    dem = terrain.dem
+    grid_new, points_new = best_server_both(
+        dem.transform, dem.shape, problem.sites.xy[chosen], problem.sites.height_m[chosen],
+        state.link, state.terrain, demand.xy)
+    n_existing = len(state.existing)
+    points = combine(existing_coverage.points, points_new, offset=n_existing)
+    grid = combine(existing_coverage.grid, grid_new, offset=n_existing)
+    covered = points.rsrp_dbm >= state.link.threshold_rsrp_dbm
+    cov = sc.coverage
+    stats = village_statistics(demand, len(load.villages), covered, points.rsrp_dbm,
+                               points.server, blank_below=cov.blank_below,
+                               covered_at_least=cov.covered_at_least)
+    final = selection.candidates.assign(demand_alone=problem.candidates["demand_alone"])
+    tower_ids = list(load.towers["tower_id"].astype(str))
+    server_ids = [*tower_ids, *final["site_id"].iloc[chosen].astype(str)]
+    ranking = selection.backhaul.annotate(ranking_table(
+        problem, final, chosen, blank_below=cov.blank_below,
+        covered_at_least=cov.covered_at_least))
+    marked = final.assign(selected=np.isin(np.arange(len(final)), chosen))
+    return After(
+        covered=covered, stats=stats,
+        villages=village_table(load.villages, before, stats, tower_ids, server_ids),
+        ranking=ranking, candidates=with_lonlat(marked, load.villages.crs),
+        rsrp_before=RasterGrid(existing_coverage.grid.rsrp_dbm, dem.transform, dem.crs, None),
+        rsrp_after=RasterGrid(grid.rsrp_dbm, dem.transform, dem.crs, None))
+
+
+STAGE = Stage(name="after", run=_after,
+              needs=("load", "terrain", "demand", "existing_coverage", "before", "backhaul",
+                     "candidate_coverage", "selection"),
+              label="coverage after", reads=("radio", "coverage"))

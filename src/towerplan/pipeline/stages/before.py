@@ -1,0 +1,32 @@
+"""Stage ``before``: each village's coverage statistics and blank-spot status today."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from towerplan.analysis.blankspots import village_statistics
+from towerplan.pipeline.graph import Stage, StageContext
+
+if TYPE_CHECKING:
+    from towerplan.analysis.blankspots import DemandUnits
+    from towerplan.inputs import VectorInputs
+    from towerplan.pipeline.stages.existing import ExistingCoverage
+
+__all__ = ["STAGE"]
+
+
+def _before(ctx: StageContext, *, load: VectorInputs, demand: DemandUnits,
+            existing_coverage: ExistingCoverage) -> pd.DataFrame:
+    sc = ctx.scenario
+    best = existing_coverage.points
+    return village_statistics(demand, len(load.villages),
+                              best.rsrp_dbm >= sc.radio.threshold_rsrp_dbm, best.rsrp_dbm,
+                              best.server, blank_below=sc.coverage.blank_below,
+                              covered_at_least=sc.coverage.covered_at_least)
+
+
+STAGE = Stage(name="before", run=_before, needs=("load", "demand", "existing_coverage"),
+              reads=("radio.threshold_rsrp_dbm", "coverage.blank_below",
+                     "coverage.covered_at_least"))

@@ -1,0 +1,41 @@
+"""Stage ``candidates``: where a new tower may go, with village, elevation and cost parts
+(backhaul at the fixed rate until the backhaul stage costs it)."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from towerplan.analysis.blankspots import COVERED
+from towerplan.analysis.candidates import candidate_table
+from towerplan.analysis.village_lookup import audit_villages
+from towerplan.inputs import combine_inputs
+from towerplan.pipeline.graph import Stage, StageContext
+
+if TYPE_CHECKING:
+    from towerplan.inputs import TerrainInputs, VectorInputs
+
+__all__ = ["STAGE"]
+
+log = logging.getLogger(__name__)
+
+
+def _candidates(ctx: StageContext, *, load: VectorInputs, terrain: TerrainInputs,
+                before: pd.DataFrame) -> pd.DataFrame:
+    """Candidates in and around every village that is not covered today, and in every
+    village an audit names (or holding an audited site)."""
+    sc = ctx.scenario
+    need = before["status"].to_numpy() != COVERED
+    extra = audit_villages(sc.audit, load.villages, load.siting)
+    if extra is not None:
+        need = need | extra
+    frame, excluded = candidate_table(sc, combine_inputs(load, terrain), load.villages, need)
+    log.info("candidate exclusions: %s", excluded)
+    return frame
+
+
+STAGE = Stage(name="candidates", run=_candidates, needs=("load", "terrain", "before"),
+              label="candidates",
+              reads=("candidates", "costs", "radio.tower_height_m", "audit.villages"))

@@ -1,0 +1,105 @@
+"""The content of ``summary.json``: the plan's figures, the solver, the costs and every
+statement of what the inputs cannot support."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from towerplan.analysis.blankspots import BLANK, COVERED
+from towerplan.analysis.costs import cost_context, cost_summary
+from towerplan.i18n import bilingual
+from towerplan.inputs import input_limitations
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from towerplan.analysis.problem import CurrentState
+    from towerplan.analysis.selection import SelectionResult
+    from towerplan.inputs import LoadedInputs
+    from towerplan.results import Provenance
+    from towerplan.scenario import Scenario
+
+__all__ = ["limitations", "plan_summary"]
+
+
+def plan_summary(scenario: Scenario, prov: Provenance, state: CurrentState,
+                 sel: SelectionResult, greedy: SelectionResult, villages: gpd.GeoDataFrame,
+                 covered_after: np.ndarray, cands: gpd.GeoDataFrame,
+                 runtime_s: float) -> dict[str, Any]:
+    """``summary.json`` of a plan (without the ``audit`` and ``backhaul`` entries)."""
+    data, units = state.data, state.units
+    covered_before = state.covered
+
+    def count(col: str, value: str) -> int:
+        return int((villages[col] == value).sum())
+
+    return {
+        "scenario": scenario.scenario.name,
+        "title": scenario.scenario.title,
+        "synthetic": prov.synthetic,
+        "budget_idr": float(scenario.budget.total_idr),
+        "spent_idr": float(sel.cost),
+        "towers_selected": len(sel.sites),
+        "villages_total": len(villages),
+        "blank_villages_before": count("status_before", BLANK),
+        "blank_villages_after": count("status_after", BLANK),
+        "partial_villages_before": count("status_before", "partial"),
+        "partial_villages_after": count("status_after", "partial"),
+        "covered_villages_before": count("status_before", COVERED),
+        "covered_villages_after": count("status_after", COVERED),
+        "demand_total": round(float(units.weight.sum()), 3),
+        "demand_basis": units.basis,
+        "demand_basis_note": units.basis_note,
+        "demand_covered_before": round(float(units.weight[covered_before].sum()), 3),
+        "demand_covered_after": round(float(units.weight[covered_after].sum()), 3),
+        "solver": sel.solver,
+        "solver_status": sel.status,
+        "optimality_gap": sel.gap,
+        "objective": round(sel.objective, 3),
+        "objective_bound": None if sel.bound is None else round(sel.bound, 3),
+        "greedy_objective": round(greedy.objective, 3),
+        "greedy_shortfall_percent": round(100 * (1 - greedy.objective / sel.objective), 3)
+        if sel.objective > 0 else 0.0,
+        "greedy_spent_idr": float(greedy.cost),
+        "solver_runtime_s": round(sel.runtime_s, 3),
+        "model_chain": prov.model_chain,
+        "threshold_rsrp_dbm": scenario.radio.threshold_rsrp_dbm,
+        "tower_cost_idr": float(scenario.costs.tower_idr),
+        **cost_summary(scenario.costs, cost_context(data, villages), cands),
+        "candidates_total": len(cands),
+        "existing_towers": len(data.towers),
+        "crs": data.crs.to_string(),
+        "scenario_hash": prov.scenario_hash,
+        "towerplan_version": prov.version,
+        "data_sources": list(prov.data_sources),
+        "village_geometry_source": data.village_geometry_source,
+        **_register_counts(data),
+        "limitations": limitations(scenario, state),
+        "runtime_s": round(runtime_s, 2),
+        "created_utc": prov.created_utc,
+    }
+
+
+def _register_counts(data: LoadedInputs) -> dict[str, int]:
+    """Register matching figures for summary.json (none without a register)."""
+    if data.register_match is None:
+        return {}
+    c = data.register_match.counts()
+    return {"register_matched": c["matched"], "register_ambiguous": c["ambiguous"],
+            "register_unmatched": c["unmatched"],
+            "register_without_polygon": c["register_without_name"]}
+
+
+def limitations(scenario: Scenario, state: CurrentState) -> list[str]:
+    """What the outputs cannot say, in both languages: the inputs' statements and demand."""
+    data, units = state.data, state.units
+    out = list(input_limitations(scenario, data))
+    if units.basis == "area_km2":
+        out.append(bilingual("limit.area_basis"))
+    elif data.population_note and units.basis_note.startswith(data.population_note):
+        source = data.paths.district_population.name if data.paths.district_population \
+            else ""
+        out.append(bilingual("limit.apportioned", source=source))
+    return out

@@ -1,0 +1,65 @@
+"""Re-planning with the stage cache: a changed budget re-runs only the selection onward."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from towerplan.commands.plan import run_plan
+from towerplan.scenario import Scenario
+
+BEFORE_SELECTION = ("load", "terrain", "demand", "existing_coverage", "before", "candidates",
+                    "candidate_coverage", "backhaul")
+
+
+def _terrain_demo() -> Scenario:
+    """The demo with a terrain chain (Deygout diffraction and clutter), 10 km radius."""
+    base = Scenario()
+    return dataclasses.replace(
+        base, radio=dataclasses.replace(base.radio, model="hata-suburban+deygout+clutter",
+                                        max_radius_km=10.0),
+        candidates=dataclasses.replace(base.candidates, grid_spacing_m=6000.0))
+
+
+@pytest.mark.slow
+def test_budget_only_replan_reruns_selection_onward(tmp_path: Path,
+                                                   caplog: pytest.LogCaptureFixture) -> None:
+    scenario = _terrain_demo()
+    first = run_plan(scenario, tmp_path / "first", cache=tmp_path / "cache")
+    assert first.reused == ()
+    assert set(BEFORE_SELECTION) <= set(first.computed)
+    richer = dataclasses.replace(scenario, budget=dataclasses.replace(scenario.budget,
+                                                                      total_idr=11.9e9))
+    with caplog.at_level(logging.INFO, logger="towerplan"):
+        second = run_plan(richer, tmp_path / "second", cache=tmp_path / "cache")
+    assert set(second.reused) == set(BEFORE_SELECTION)
+    assert set(second.computed) == {"selection", "audit", "after"}
+    for stage in BEFORE_SELECTION:
+        assert f"stage {stage}: reused from the cache" in caplog.text
+    assert "stage selection: computed" in caplog.text
+    s1, s2 = first.summary, second.summary
+    assert "deygout" in s2["model_chain"]
+    assert s2["towers_selected"] >= s1["towers_selected"]
+    assert s2["demand_covered_after"] >= s1["demand_covered_after"]
+    assert s2["demand_covered_before"] == s1["demand_covered_before"]
+
+
+@pytest.mark.slow
+def test_the_cli_says_what_it_reused(
+        tmp_path: Path, run_cli: Callable[..., subprocess.CompletedProcess[str]]) -> None:
+    cache = tmp_path / "cache"
+    first = run_cli("plan", "--out", tmp_path / "a", "--cache-dir", cache)
+    assert first.returncode == 0, first.stderr
+    assert "reused from the cache" not in first.stdout
+    assert (cache / "selection").is_dir() and (cache / "candidate_coverage").is_dir()
+    second = run_cli("plan", "--out", tmp_path / "b", "--cache-dir", cache)
+    assert second.returncode == 0, second.stderr
+    assert "reused from the cache: load, terrain" in " ".join(second.stdout.split())
+    third = run_cli("plan", "--out", tmp_path / "c", "--no-cache", "--cache-dir", cache)
+    assert third.returncode == 0, third.stderr
+    assert "reused from the cache" not in third.stdout

@@ -1,0 +1,80 @@
+"""Every stage of the plan on the demo: it reads only the scenario values it declares (so its
+cache key is honest), and it never changes its inputs."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import pickle
+from typing import Any
+
+import pytest
+
+from towerplan.pipeline.graph import StageContext
+from towerplan.pipeline.plan import PLAN_GRAPH, new_run
+from towerplan.scenario import Scenario
+
+#: Scenario attributes that read other fields, mapped to what they read.
+_DERIVED = {"uses_demo": "inputs", "resolve": "base_dir"}
+
+
+class _Traced:
+    """Stand-in for a scenario (or one of its groups) that records every attribute read."""
+
+    def __init__(self, obj: Any, path: str, seen: set[str]) -> None:
+        object.__setattr__(self, "_obj", obj)
+        object.__setattr__(self, "_path", path)
+        object.__setattr__(self, "_seen", seen)
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._obj, name)
+        full = f"{self._path}.{name}" if self._path else name
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return _Traced(value, full, self._seen)
+        self._seen.add(_DERIVED.get(full, full))
+        return value
+
+
+def _covered(path: str, reads: tuple[str, ...], fingerprinted: bool) -> bool:
+    if path == "base_dir":
+        return fingerprinted  # resolved paths are part of the input-file fingerprint
+    return any(path == r or path.startswith(r + ".") for r in reads)
+
+
+def _digest(value: Any) -> str:
+    return hashlib.sha256(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)).hexdigest()
+
+
+def _variants() -> dict[str, Scenario]:
+    base = Scenario()
+    audited = dataclasses.replace(
+        base, audit=dataclasses.replace(base.audit, villages=("Mabung", "Kangajuh")),
+        backhaul=dataclasses.replace(base.backhaul, model="joint"),
+        selection=dataclasses.replace(base.selection, max_per_kecamatan=2,
+                                      min_share_blank_village=0.0))
+    terrain = dataclasses.replace(
+        base, radio=dataclasses.replace(base.radio, model="hata-suburban+deygout+clutter",
+                                        max_radius_km=8.0),
+        candidates=dataclasses.replace(base.candidates, grid_spacing_m=8000.0,
+                                       include_hilltops=False))
+    return {"demo": base, "audit+joint": audited, "terrain chain": terrain}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("variant", list(_variants()))
+def test_stages_read_only_what_they_declare_and_change_no_input(variant: str) -> None:
+    scenario = _variants()[variant]
+    run = new_run(scenario)
+    for name in PLAN_GRAPH:
+        run.get(name)
+    for name, stage in PLAN_GRAPH.items():
+        inputs = {n: run.get(n) for n in stage.needs}
+        before = {n: _digest(v) for n, v in inputs.items()}
+        seen: set[str] = set()
+        ctx = StageContext(_Traced(scenario, "", seen), None, None, "", "")  # type: ignore[arg-type]
+        stage.run(ctx, **inputs)
+        undeclared = sorted(p for p in seen
+                            if not _covered(p, stage.reads, stage.fingerprint is not None))
+        assert undeclared == [], f"stage {name} reads {undeclared} without declaring them"
+        changed = sorted(n for n, v in inputs.items() if _digest(v) != before[n])
+        assert changed == [], f"stage {name} changed its inputs {changed}"

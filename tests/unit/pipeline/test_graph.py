@@ -1,0 +1,191 @@
+"""The stage graph: keys, reuse, invalidation by inputs and by code, the stage cache."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from towerplan.io.cache import StageCache
+from towerplan.pipeline.codehash import code_hash, module_closure
+from towerplan.pipeline.graph import GraphRun, Stage, StageContext, file_fingerprint
+from towerplan.pipeline.plan import PLAN_GRAPH
+from towerplan.scenario import Scenario
+
+CALLS: list[str] = []
+
+
+def _first(ctx: StageContext) -> float:
+    CALLS.append("first")
+    return ctx.scenario.radio.freq_mhz * 2
+
+
+def _second(ctx: StageContext, *, first: float) -> float:
+    CALLS.append("second")
+    return first + ctx.scenario.budget.total_idr
+
+
+def _positions(inputs: dict[str, Any]) -> list[Any]:
+    return [inputs["first"] > 0]
+
+
+GRAPH = {
+    "first": Stage("first", _first, reads=("radio.freq_mhz",), label="first"),
+    "second": Stage("second", _second, needs=("first",), reads=("budget",), label="second"),
+}
+
+
+@pytest.fixture(autouse=True)
+def _calls() -> None:
+    CALLS.clear()
+
+
+def _run(scenario: Scenario, cache: StageCache | None, graph: dict[str, Stage] = GRAPH,
+         ) -> GraphRun:
+    return GraphRun(scenario, graph, cache)
+
+
+def test_results_are_reused_when_nothing_read_changed(tmp_path: Path) -> None:
+    cache = StageCache(tmp_path)
+    sc = Scenario()
+    first = _run(sc, cache)
+    assert first.get("second") == 1800.0 + 8.5e9
+    assert first.computed == ("first", "second") and CALLS == ["first", "second"]
+    again = _run(sc, cache)
+    assert again.get("second") == 1800.0 + 8.5e9
+    assert again.reused == ("second",) and CALLS == ["first", "second"]  # nothing recomputed
+
+
+def test_a_value_a_stage_reads_invalidates_it_and_what_follows(tmp_path: Path) -> None:
+    cache = StageCache(tmp_path)
+    sc = Scenario()
+    _run(sc, cache).get("second")
+    budget = dataclasses.replace(sc, budget=dataclasses.replace(sc.budget, total_idr=9e9))
+    run = _run(budget, cache)
+    run.get("second")
+    assert run.computed == ("second",)  # "first" does not read the budget: not even loaded
+    radio = dataclasses.replace(sc, radio=dataclasses.replace(sc.radio, freq_mhz=1800.0))
+    run = _run(radio, cache)
+    run.get("second")
+    assert run.computed == ("first", "second")
+    other = dataclasses.replace(sc, radio=dataclasses.replace(sc.radio, tx_power_dbm=40.0))
+    assert _run(other, cache).key("first") == _run(sc, cache).key("first")
+
+
+def test_content_keyed_stage_depends_on_what_it_uses(tmp_path: Path) -> None:
+    graph = {**GRAPH, "second": dataclasses.replace(GRAPH["second"], content=_positions)}
+    sc = Scenario()
+    key = _run(sc, None, graph).key("second")
+    radio = dataclasses.replace(sc, radio=dataclasses.replace(sc.radio, freq_mhz=1800.0))
+    assert _run(radio, None, graph).key("second") == key  # first changed, its sign did not
+    assert _run(radio, None, GRAPH).key("second") != _run(sc, None, GRAPH).key("second")
+
+
+def test_without_a_cache_everything_is_computed() -> None:
+    run = _run(Scenario(), None)
+    run.get("second")
+    run.get("second")
+    assert run.computed == ("first", "second") and CALLS == ["first", "second"]
+
+
+def test_progress_names_computed_and_reused_stages(tmp_path: Path) -> None:
+    seen: list[str] = []
+    cache = StageCache(tmp_path)
+    GraphRun(Scenario(), GRAPH, cache, seen.append).get("second")
+    GraphRun(Scenario(), GRAPH, cache, seen.append).get("second")
+    assert seen == ["first", "second", "second (cached)"]
+
+
+def test_damaged_or_foreign_cache_entries_are_recomputed(tmp_path: Path) -> None:
+    cache = StageCache(tmp_path)
+    sc = Scenario()
+    run = _run(sc, cache)
+    run.get("second")
+    path = cache.path("second", run.key("second"))
+    data = path.read_bytes()
+    path.write_bytes(data[:-5])  # truncated
+    again = _run(sc, cache)
+    assert again.get("second") == 1800.0 + 8.5e9 and "second" in again.computed
+    header = json.loads(path.read_bytes().split(b"\n", 1)[0])
+    other = cache.path("second", "0" * 32)
+    other.write_bytes(path.read_bytes())  # a valid entry filed under another key
+    assert cache.load("second", "0" * 32) == (False, None)
+    assert not other.exists()
+    assert header["stage"] == "second" and header["bytes"] > 0
+
+
+def test_the_store_prunes_the_least_recently_used(tmp_path: Path) -> None:
+    cache = StageCache(tmp_path, max_bytes=3000)
+    for k in range(5):
+        cache.store("s", f"{k:032d}", np.zeros(100))  # about 900 bytes each
+    kept = sorted(p.stem for p in (tmp_path / "s").glob("*.pkl"))
+    assert 1 <= len(kept) <= 3 and kept[-1] == f"{4:032d}"
+
+
+def test_an_unwritable_cache_costs_only_the_reuse(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    run = _run(Scenario(), StageCache(blocker / "cache"))
+    assert run.get("second") == 1800.0 + 8.5e9
+
+
+def test_file_fingerprint_follows_content_and_sidecars(tmp_path: Path) -> None:
+    shp = tmp_path / "villages.shp"
+    shp.write_bytes(b"geometry")
+    (tmp_path / "villages.dbf").write_bytes(b"names")
+    before = file_fingerprint([shp])
+    (tmp_path / "villages.dbf").write_bytes(b"other names")
+    assert file_fingerprint([shp]) != before
+    assert file_fingerprint([tmp_path / "missing.tif"])[0][1] == "missing"
+
+
+# -- code --------------------------------------------------------------------------------
+
+
+def _changed(module: str) -> Any:
+    from towerplan.pipeline.codehash import _source
+
+    def source(name: str) -> bytes:
+        text = _source(name)
+        return text + b"\n# changed\n" if name == module else text
+
+    return source
+
+
+def test_a_change_in_the_sweep_kernel_invalidates_coverage_only() -> None:
+    source = _changed("towerplan.coverage.sweep")
+    changed = {name for name, st in PLAN_GRAPH.items()
+               if code_hash(st.module, source=source) != code_hash(st.module)}
+    assert {"existing_coverage", "candidate_coverage", "after"} <= changed
+    assert not changed & {"load", "terrain", "demand", "before", "candidates", "backhaul"}
+
+
+def test_a_change_in_the_selection_solver_leaves_coverage_and_backhaul_alone() -> None:
+    source = _changed("towerplan.analysis.selection_exact")
+    changed = {name for name, st in PLAN_GRAPH.items()
+               if code_hash(st.module, source=source) != code_hash(st.module)}
+    assert "selection" in changed
+    assert not changed & {"load", "terrain", "existing_coverage", "candidate_coverage",
+                          "candidates", "backhaul"}
+
+
+def test_a_code_change_changes_the_run_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                           ) -> None:
+    """The key of a stage (and so the cache entry used) follows its code hash."""
+    from towerplan.pipeline import graph
+
+    run = _run(Scenario(), StageCache(tmp_path))
+    key = run.key("second")
+    monkeypatch.setattr(graph, "code_hash", lambda module: "edited")
+    assert _run(Scenario(), StageCache(tmp_path)).key("second") != key
+
+
+def test_closure_follows_imports_inside_functions_but_not_type_checking() -> None:
+    closure = module_closure("towerplan.pipeline.stages.coverage")
+    assert "towerplan.coverage.sweep" in closure
+    assert "towerplan.pipeline.stages.coverage" in closure
+    assert "towerplan.analysis.selection" not in closure  # only under TYPE_CHECKING elsewhere
