@@ -34,7 +34,8 @@ def test_paser_scenario_budget_and_paths_relative_to_file() -> None:
     s = Scenario.from_toml(ROOT / "scenarios" / "paser-2022.toml")
     assert s.budget.total_idr == 8_500_000_000
     assert s.costs.tower_idr == 1_700_000_000
-    assert s.resolve(s.inputs.villages) == (ROOT.parent / "shared/data/paser_villages.geojson").resolve()
+    shared_villages = ROOT.parent / "shared/data/paser_villages.geojson"
+    assert s.resolve(s.inputs.villages) == shared_villages.resolve()
     assert not s.uses_demo
 
 
