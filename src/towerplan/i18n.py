@@ -287,6 +287,21 @@ _LABELS: dict[str, tuple[str, str]] = {
         "Terrain: source DEM cells ~{cell_km:.1f} km (working grid {grid_m:g} m), so terrain "
         "detail is a placeholder, not RF-grade; diffraction and line of sight over this DEM "
         "are not reliable"),
+    "model.terrain": (
+        "model = \"auto\": sel DEM ({cell_m:.0f} m) cukup halus untuk medan (<= {max_m:g} m), "
+        "jadi rantai medan {chain} dipakai: bukit dan lembah mengubah cakupan",
+        "model = \"auto\": the DEM cell ({cell_m:.0f} m) resolves terrain (<= {max_m:g} m), "
+        "so the terrain chain {chain} is used: hills and valleys change the coverage"),
+    "model.coarse_dem": (
+        "model = \"auto\": sel DEM ({cell_m:.0f} m) lebih kasar dari {max_m:g} m dan tidak "
+        "dapat menggambarkan bukit dan lembah, jadi rantai jarak saja {chain} dipakai: medan "
+        "tidak mengubah cakupan",
+        "model = \"auto\": the DEM cell ({cell_m:.0f} m) is coarser than {max_m:g} m and "
+        "cannot resolve hills and valleys, so the distance-only chain {chain} is used: "
+        "terrain changes nothing in the coverage"),
+    "model.named": (
+        "rantai {chain} dipilih oleh skenario",
+        "chain {chain} named by the scenario"),
     "limit.no_towers": (
         "Tidak ada menara yang ada dalam {radius_km:g} km: semua desa dimulai tanpa sinyal",
         "No existing tower within {radius_km:g} km: every village starts without signal"),

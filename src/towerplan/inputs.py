@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar
@@ -21,6 +21,7 @@ import numpy as np
 from pyproj import CRS, Transformer
 
 from towerplan.columns import TOWER_COLUMNS
+from towerplan.coverage.statement import model_choice
 from towerplan.errors import InputDataError, TowerplanError
 from towerplan.i18n import bilingual
 from towerplan.io.demand import (
@@ -47,7 +48,6 @@ from towerplan.io.siting import SitingInputs, load_siting
 from towerplan.io.terrain import read_dem, utm_crs_for
 from towerplan.io.towers import read_towers
 from towerplan.io.villages import read_villages
-from towerplan.radio.chain import parse_chain
 from towerplan.scenario import BUILTIN_DEMO, Scenario
 
 __all__ = [
@@ -57,6 +57,7 @@ __all__ = [
     "ValidationReport",
     "VectorInputs",
     "combine_inputs",
+    "dem_source_cell_m",
     "input_limitations",
     "load_inputs",
     "load_terrain",
@@ -474,7 +475,7 @@ def _load_rasters(scenario: Scenario, paths: ResolvedPaths, box: _Collector,
         max_fill_distance_m=scenario.terrain.max_fill_distance_m,
         require_bounds=vb))
     if out.dem is not None:
-        out.source_cell_m = _dem_cell_m(paths.dem)
+        out.source_cell_m = dem_source_cell_m(paths.dem)
         tr, shape = out.dem.transform, out.dem.shape
         if (lc := paths.landcover) is not None:
             _step(progress, "land cover")
@@ -689,8 +690,8 @@ def _apportion_population(paths: ResolvedPaths, box: _Collector, out: _Vectors,
                            "apportioned to villages by area")
 
 
-def _dem_cell_m(paths: tuple[Path, ...]) -> float:
-    """Largest source cell size of the DEM files, metres (degrees converted at their latitude)."""
+def dem_source_cell_m(paths: Sequence[Path]) -> float:
+    """Largest cell of the DEM files as given, m (degrees converted at their latitude)."""
     cells = []
     for path in paths:
         with open_raster(path, what="DEM") as ds:
@@ -708,7 +709,8 @@ def _terrain_limitations(scenario: Scenario, cell_m: float) -> list[str]:
     grid_m = scenario.terrain.resolution_m
     if cell_m <= max(2.0 * grid_m, COARSE_DEM_M):
         return []
-    key = ("limit.dem_placeholder_terrain" if parse_chain(scenario.radio.model).uses_terrain
+    chain = model_choice(scenario.radio, max(cell_m, grid_m)).chain
+    key = ("limit.dem_placeholder_terrain" if chain.uses_terrain
            else "limit.dem_placeholder_distance")
     return [bilingual(key, cell_km=cell_m / 1000.0, grid_m=grid_m)]
 

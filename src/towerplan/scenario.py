@@ -23,7 +23,7 @@ from typing import Any, ClassVar, Literal
 
 from towerplan._scenario_checks import Check, collecting, join
 from towerplan.errors import InputFileError, ModelDomainError, ScenarioError
-from towerplan.radio.chain import parse_chain
+from towerplan.radio.chain import AUTO, parse_chain
 
 __all__ = [
     "BUILTIN_DEMO",
@@ -310,13 +310,22 @@ class Radio(_Group):
     threshold_rsrp_dbm : float
         A place is covered when RSRP is at least this, dBm (default -105).
     model : str
-        Model chain (default ``"hata-suburban"``): a base model (fspl, hata-urban,
-        hata-suburban, hata-open, rma, itm) plus optional ``+deygout``/``+bullington``/
-        ``+epstein-peterson`` diffraction and ``+clutter``/``+clutter-p833`` vegetation loss.
-        ``towerplan link`` evaluates every chain; coverage (``plan``, ``coverage``,
-        ``blankspots``) evaluates every chain but ``itm``: distance-only chains in closed
-        form, chains with a diffraction or clutter term (or ``rma``) by the radial sweep over
-        the DEM. See docs/models.md for each base model's rules.
+        Model chain (default ``"auto"``): ``"auto"`` runs ``auto_terrain_model`` when the
+        DEM resolves terrain (its cell, as given and on the working grid, is at most
+        ``auto_max_cell_m``) and ``auto_distance_model`` otherwise, stating which and why on
+        every output. Or a chain: a base model (fspl, hata-urban, hata-suburban, hata-open,
+        rma, itm) plus optional ``+deygout``/``+bullington``/``+epstein-peterson``
+        diffraction and ``+clutter``/``+clutter-p833`` vegetation loss. Distance-only chains
+        are evaluated in closed form, the others by the radial sweep over the DEM. See
+        docs/models.md for each base model's rules and the evidence for the auto choice.
+    auto_max_cell_m : float
+        With ``model = "auto"``: the coarsest DEM cell that resolves terrain, m (default 100).
+    auto_terrain_model : str
+        With ``model = "auto"``: the chain for a DEM that resolves terrain (default
+        ``"hata-suburban+deygout"``).
+    auto_distance_model : str
+        With ``model = "auto"``: the distance-only chain for a coarser DEM (default
+        ``"hata-suburban"``).
     max_radius_km : float
         Largest distance from a site that is evaluated, km (default 30).
     k_factor : float
@@ -335,7 +344,10 @@ class Radio(_Group):
     rx_gain_dbi: float = 0.0
     bandwidth_mhz: float = 10.0
     threshold_rsrp_dbm: float = -105.0
-    model: str = "hata-suburban"
+    model: str = "auto"
+    auto_max_cell_m: float = 100.0
+    auto_terrain_model: str = "hata-suburban+deygout"
+    auto_distance_model: str = "hata-suburban"
     max_radius_km: float = 30.0
     k_factor: float = 4.0 / 3.0
     calibration: Calibration = field(default_factory=Calibration)
@@ -344,12 +356,23 @@ class Radio(_Group):
 
     def _rules(self, c: Check) -> None:
         c.positive("freq_mhz", "tower_height_m", "existing_height_m", "rx_height_m",
-                   "bandwidth_mhz", "max_radius_km", "k_factor")
-        if c.ok("model"):
+                   "bandwidth_mhz", "max_radius_km", "k_factor", "auto_max_cell_m")
+        if c.ok("model") and str(self.model).strip().lower() != AUTO:
             try:
                 parse_chain(self.model)
             except ModelDomainError as exc:
                 c.add(f"'radio.model': {exc}")
+        for name, terrain in (("auto_terrain_model", True), ("auto_distance_model", False)):
+            if not c.ok(name):
+                continue
+            try:
+                chain = parse_chain(getattr(self, name))
+            except ModelDomainError as exc:
+                c.add(f"'radio.{name}': {exc}")
+                continue
+            if chain.uses_terrain != terrain:
+                kind = "a terrain chain" if terrain else "a distance-only chain"
+                c.add(f"'radio.{name}' must be {kind}, got '{chain.name}'")
 
 
 @dataclass(frozen=True, slots=True)

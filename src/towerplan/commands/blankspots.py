@@ -9,7 +9,8 @@ import geopandas as gpd
 from towerplan.analysis.problem import CurrentState
 from towerplan.columns import BLANKSPOT_COLUMNS
 from towerplan.commands.plan import CacheArg
-from towerplan.coverage.statement import model_chain_text
+from towerplan.coverage.context import dem_cell_m
+from towerplan.coverage.statement import model_chain_text, model_choice
 from towerplan.io.outdir import staged_directory
 from towerplan.io.rasters import RasterGrid, write_raster
 from towerplan.io.tables import data_source, typed_layer, write_table_csv
@@ -51,5 +52,6 @@ def blankspots(scenario: Scenario, out_dir: str | Path, *, overwrite: bool = Fal
                      RasterGrid(run.get("existing_coverage").grid.rsrp_dbm, dem.transform,
                                 dem.crs, None),
                      description="best-server RSRP of the existing towers (dBm)",
-                     tags={"model_chain": model_chain_text(scenario)})
+                     tags={"model_chain": model_chain_text(scenario, model_choice(
+                         scenario.radio, dem_cell_m(dem, state.data.source_cell_m)))})
     return state

@@ -29,8 +29,9 @@ from towerplan.analysis.calibration import (
     fit_class_offsets,
     fit_offset_slope,
 )
+from towerplan.coverage.statement import model_choice
 from towerplan.errors import InputDataError, ModelDomainError
-from towerplan.inputs import SYNTHETIC_SOURCE, resolve_paths
+from towerplan.inputs import SYNTHETIC_SOURCE, dem_source_cell_m, resolve_paths
 from towerplan.io.landcover import read_landcover
 from towerplan.io.measurements import MIN_MEASUREMENTS, read_measurements
 from towerplan.io.outdir import staged_files
@@ -38,7 +39,7 @@ from towerplan.io.rasters import RasterGrid
 from towerplan.io.terrain import read_dem, utm_crs_for
 from towerplan.io.towers import read_towers
 from towerplan.io.villages import problems_message
-from towerplan.radio.chain import ModelChain, chain_loss, parse_chain
+from towerplan.radio.chain import ModelChain, chain_loss
 from towerplan.radio.clutter import vegetation_depth_m
 from towerplan.radio.linkbudget import eirp_dbm, rsrp_dbm
 from towerplan.radio.profile import terrain_profile
@@ -129,8 +130,9 @@ def fit_scenario(scenario: Scenario, measurements_path: str | Path, *, k: int = 
     started = time.perf_counter()
     source = Path(measurements_path)
     table, _ = read_measurements(source)
-    chain = parse_chain(scenario.radio.model)
     paths = resolve_paths(scenario)
+    chain = model_choice(scenario.radio, max(dem_source_cell_m(paths.dem),
+                                             scenario.terrain.resolution_m)).chain
     towers = _towers(scenario, paths.towers)
     serving = _serving_sites(table, towers, source)
     data = _predict(scenario, chain, table, towers, serving, paths.dem, paths.landcover,

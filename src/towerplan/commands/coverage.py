@@ -14,10 +14,10 @@ from pyproj import Transformer
 
 from towerplan.analysis.problem import Sites
 from towerplan.coverage.composite import BestServer, best_server
-from towerplan.coverage.context import radio_context
-from towerplan.coverage.statement import model_chain_text
+from towerplan.coverage.context import dem_cell_m, radio_context
+from towerplan.coverage.statement import model_chain_text, model_choice
 from towerplan.errors import InputDataError
-from towerplan.inputs import load_inputs
+from towerplan.inputs import dem_source_cell_m, load_inputs
 from towerplan.io.outdir import staged_files
 from towerplan.io.rasters import RasterGrid, write_raster
 from towerplan.io.terrain import read_dem, utm_crs_for
@@ -131,7 +131,8 @@ def coverage_of_sites(dem_paths: Sequence[str | Path], sites_lonlat: Sequence[tu
         else np.asarray(heights_m, float)
     ids = tuple(site_ids) or tuple(f"site{k + 1}" for k in range(len(xy)))
     return _composite(scenario, grid, None, Sites(xy, heights), ids, Path(out),
-                      overwrite=overwrite)
+                      overwrite=overwrite,
+                      source_cell_m=dem_source_cell_m([Path(p) for p in dem_paths]))
 
 
 def coverage_of_scenario(scenario: Scenario, out: str | Path, *, overwrite: bool = False,
@@ -144,16 +145,17 @@ def coverage_of_scenario(scenario: Scenario, out: str | Path, *, overwrite: bool
         progress("coverage")
     return _composite(scenario, data.dem, data.landcover, Sites.from_points(data.towers),
                       tuple(data.towers["tower_id"].astype(str)), Path(out),
-                      overwrite=overwrite)
+                      overwrite=overwrite, source_cell_m=data.source_cell_m)
 
 
 def _composite(scenario: Scenario, dem: RasterGrid, landcover: np.ndarray | None,
                sites: Sites, ids: tuple[str, ...], out: Path, *,
-               overwrite: bool) -> CoverageResult:
-    link, context = radio_context(scenario.radio, dem, landcover)
+               overwrite: bool, source_cell_m: float) -> CoverageResult:
+    link, context = radio_context(scenario.radio, dem, landcover, source_cell_m=source_cell_m)
     comp = best_server(dem.transform, dem.shape, sites.xy, sites.height_m, link, context)
     grid = RasterGrid(comp.rsrp_dbm, dem.transform, dem.crs, None)
-    text = model_chain_text(scenario)
+    text = model_chain_text(scenario, model_choice(scenario.radio,
+                                                    dem_cell_m(dem, source_cell_m)))
     tags = {"model_chain": text, "threshold_rsrp_dbm": f"{link.threshold_rsrp_dbm:g}",
             "sites": ";".join(ids)}
     targets = (out, out.with_name(f"{out.stem}_server{out.suffix}"),

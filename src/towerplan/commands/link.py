@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,11 +12,13 @@ import numpy as np
 from pyproj import Transformer
 
 from towerplan.analysis.link import LinkReport, link_report
+from towerplan.coverage.context import dem_cell_m
+from towerplan.coverage.statement import model_choice
+from towerplan.inputs import dem_source_cell_m
 from towerplan.io.landcover import read_landcover
 from towerplan.io.outdir import staged_files
 from towerplan.io.terrain import read_dem, utm_crs_for
 from towerplan.outputs.profile_plot import write_profile_png
-from towerplan.radio.chain import parse_chain
 from towerplan.radio.clutter import vegetation_depth_m
 from towerplan.radio.profile import Clearance, Profile, terrain_profile
 from towerplan.scenario import Backhaul, Radio
@@ -63,7 +66,6 @@ def analyse_link(dem_paths: Sequence[str | Path], start: tuple[float, float],
     backhaul : Backhaul, optional
         Check the path as a microwave backhaul hop in ``backhaul.band_ghz``.
     """
-    chain = parse_chain(model or radio.model)
     crs = utm_crs_for((start[0] + end[0]) / 2.0, (start[1] + end[1]) / 2.0)
     to_utm = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
     xs, ys = to_utm.transform([start[0], end[0]], [start[1], end[1]])
@@ -72,6 +74,8 @@ def analyse_link(dem_paths: Sequence[str | Path], start: tuple[float, float],
     dem, dem_report = read_dem(dem_paths, dst_crs=crs, bounds=bounds, resolution_m=resolution_m,
                                require_bounds=(min(xs), min(ys), max(xs), max(ys)))
     profile = terrain_profile(dem.array, dem.transform, crs, start, end)
+    cell_m = dem_cell_m(dem, dem_source_cell_m([Path(p) for p in dem_paths]))
+    chain = model_choice(dataclasses.replace(radio, model=model or radio.model), cell_m).chain
     vegetation = 0.0
     notes: list[str] = []
     if landcover is not None:

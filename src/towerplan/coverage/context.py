@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 from towerplan.coverage.composite import TerrainContext
 from towerplan.coverage.raster import LinkParams
+from towerplan.coverage.statement import model_choice
 from towerplan.errors import ModelDomainError
-from towerplan.radio.chain import parse_chain
 from towerplan.radio.models import base_model
 
 if TYPE_CHECKING:
@@ -17,26 +17,36 @@ if TYPE_CHECKING:
     from towerplan.io.rasters import RasterGrid
     from towerplan.scenario import Radio
 
-__all__ = ["radio_context"]
+__all__ = ["dem_cell_m", "radio_context"]
 
 
-def radio_context(radio: Radio, dem: RasterGrid, landcover: np.ndarray | None = None
-                  ) -> tuple[LinkParams, TerrainContext | None]:
+def dem_cell_m(dem: RasterGrid, source_cell_m: float = 0.0) -> float:
+    """Coarsest cell of the terrain as loaded: the working grid's or the DEM files' own, m."""
+    t = dem.transform
+    return max(float(source_cell_m), abs(float(t.a)), abs(float(t.e)))
+
+
+def radio_context(radio: Radio, dem: RasterGrid, landcover: np.ndarray | None = None, *,
+                  source_cell_m: float = 0.0) -> tuple[LinkParams, TerrainContext | None]:
     """Link parameters, and the terrain (*dem* and *landcover*, in the working CRS) for chains
     that need it (None for distance-only chains).
+
+    The chain is the one :func:`towerplan.coverage.statement.model_choice` picks for the DEM
+    (``model = "auto"`` looks at its cell: the larger of *source_cell_m*, the DEM files' own
+    cell, and the working grid's); ``link.model`` names it.
 
     Raises
     ------
     ModelDomainError
-        For a chain coverage cannot evaluate (``itm`` is point-to-point only).
+        For a chain coverage cannot evaluate (a point-to-point-only base model).
     """
-    chain = parse_chain(radio.model)
+    chain = model_choice(radio, dem_cell_m(dem, source_cell_m)).chain
     if base_model(chain.base).loss_db is None:
         msg = (f"model chain '{chain.base}' is point-to-point only (towerplan link); for "
                "coverage use a base model with a diffraction term, e.g. "
                "'hata-suburban+deygout+clutter'")
         raise ModelDomainError(msg)
-    link = LinkParams.from_radio(radio)
+    link = LinkParams.from_radio(radio, chain.name)
     if not chain.uses_terrain and chain.clutter is None:
         return link, None
     return link, TerrainContext(dem.array, dem.transform, chain, radio.k_factor, landcover)

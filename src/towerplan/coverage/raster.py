@@ -17,6 +17,7 @@ from affine import Affine
 from numpy.typing import ArrayLike
 
 from towerplan.errors import ModelDomainError, ModelValidityWarning
+from towerplan.radio.chain import AUTO
 from towerplan.radio.linkbudget import eirp_dbm, mapl_db, rsrp_dbm
 from towerplan.radio.models import (
     BASE_MODEL_REGISTRY,
@@ -85,11 +86,20 @@ class LinkParams:
     calibration_slope_db_per_decade: float = 0.0
 
     @classmethod
-    def from_radio(cls, radio: object) -> LinkParams:
-        """Build from a :class:`towerplan.scenario.Radio` parameter group."""
+    def from_radio(cls, radio: object, model: str | None = None) -> LinkParams:
+        """Build from a :class:`towerplan.scenario.Radio` parameter group.
+
+        *model* is the chain actually run (see
+        :func:`towerplan.coverage.statement.model_choice`). Without it, ``radio.model``;
+        ``"auto"`` with no DEM to decide on is ``radio.auto_distance_model``.
+        """
         r = radio
+        if model is None:
+            model = r.model  # type: ignore[attr-defined]
+            if str(model).strip().lower() == AUTO:
+                model = r.auto_distance_model  # type: ignore[attr-defined]
         return cls(
-            model=r.model,  # type: ignore[attr-defined]
+            model=str(model),
             freq_mhz=r.freq_mhz,  # type: ignore[attr-defined]
             h_rx_m=r.rx_height_m,  # type: ignore[attr-defined]
             eirp_dbm=eirp_dbm(r.tx_power_dbm, r.antenna_gain_dbi, r.cable_loss_db),  # type: ignore[attr-defined]

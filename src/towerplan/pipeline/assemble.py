@@ -28,7 +28,8 @@ def current_state(radio: Radio, load: VectorInputs, terrain: TerrainInputs,
                   demand: DemandUnits, existing: ExistingCoverage,
                   before: pd.DataFrame) -> CurrentState:
     """Today's state from the results of the first stages (reads ``[radio]``)."""
-    link, context = radio_context(radio, terrain.dem, terrain.landcover)
+    link, context = radio_context(radio, terrain.dem, terrain.landcover,
+                                  source_cell_m=terrain.source_cell_m)
     return CurrentState(combine_inputs(load, terrain), link, context, load.villages, demand,
                         Sites.from_points(load.towers), existing.points, before)
 

@@ -27,7 +27,8 @@ from pathlib import Path
 from towerplan._version import __version__
 from towerplan.analysis.outcome import with_lonlat
 from towerplan.analysis.problem import CurrentState, SelectionProblem
-from towerplan.coverage.statement import model_chain_text
+from towerplan.coverage.context import dem_cell_m
+from towerplan.coverage.statement import model_chain_text, model_choice, model_choice_summary
 from towerplan.io.cache import StageCache
 from towerplan.pipeline import assemble
 from towerplan.pipeline.graph import GraphRun, ProgressFn, Stage
@@ -108,10 +109,11 @@ def plan_result(run: GraphRun) -> PlanResult:
     chosen = run.get("selection")
     audit_result = run.get("audit")
     outcome = run.get("after")
+    choice = model_choice(sc.radio, dem_cell_m(state.data.dem, state.data.source_cell_m))
     provenance = Provenance(
         version=__version__,
         scenario_hash=sc.content_hash(),
-        model_chain=model_chain_text(sc),
+        model_chain=model_chain_text(sc, choice),
         solver=chosen.selection.solver,
         synthetic=state.data.paths.demo is not None,
         data_sources=state.data.sources,
@@ -124,6 +126,7 @@ def plan_result(run: GraphRun) -> PlanResult:
     if audit_result is not None:
         summary["audit"] = audit_result.summary
     summary["backhaul"] = chosen.backhaul.summary
+    summary["model_choice"] = model_choice_summary(choice)
     existing_out = with_lonlat(state.data.towers)
     return PlanResult(sc, provenance, outcome.villages, existing_out, outcome.candidates,
                       outcome.ranking, outcome.rsrp_before, outcome.rsrp_after, state.data.dem,

@@ -41,11 +41,17 @@ __all__ = [
     "CLUTTER_MODELS",
     "DIFFRACTION_METHODS",
     "ITM_SETTINGS",
+    "AUTO",
     "LossTerms",
     "ModelChain",
+    "ModelChoice",
     "chain_loss",
+    "choose_chain",
     "parse_chain",
 ]
+
+#: The model name that lets the DEM decide between a terrain chain and a distance-only chain.
+AUTO = "auto"
 
 #: Base models and what they are, as stated on outputs: a live view of
 #: :data:`towerplan.radio.models.BASE_MODEL_REGISTRY`.
@@ -167,6 +173,85 @@ def parse_chain(text: str) -> ModelChain:
         raise ModelDomainError(msg)
     return ModelChain(bases[0], diffs[0] if diffs else None,
                       CLUTTER_MODELS[clutters[0]] if clutters else None)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelChoice:
+    """The model chain a scenario runs, and why.
+
+    Attributes
+    ----------
+    requested : str
+        ``[radio] model`` as written (``"auto"`` or a chain name).
+    chain : ModelChain
+        The chain evaluated.
+    dem_cell_m : float
+        Cell of the terrain the decision saw: the larger of the DEM files' own cell and the
+        working grid's cell, m (0 when unknown).
+    max_cell_m : float
+        ``[radio] auto_max_cell_m``: the coarsest DEM cell that still resolves terrain, m.
+    reason : str
+        ``"terrain"`` (auto, the DEM resolves terrain), ``"coarse_dem"`` (auto, the DEM is
+        too coarse: a distance-only chain) or ``"named"`` (the scenario names the chain).
+    """
+
+    requested: str
+    chain: ModelChain
+    dem_cell_m: float
+    max_cell_m: float
+    reason: str
+
+    @property
+    def auto(self) -> bool:
+        """True when the chain was chosen by ``model = "auto"``."""
+        return self.reason != "named"
+
+    def explain(self) -> str:
+        """Why this chain, in one English sentence (outputs give the Indonesian too)."""
+        if self.reason == "terrain":
+            return (f"model = \"auto\": the DEM cell ({self.dem_cell_m:.0f} m) resolves terrain "
+                    f"(<= {self.max_cell_m:g} m), so the terrain chain {self.chain.name} is used")
+        if self.reason == "coarse_dem":
+            return (f"model = \"auto\": the DEM cell ({self.dem_cell_m:.0f} m) is coarser than "
+                    f"{self.max_cell_m:g} m and cannot resolve hills and valleys, so the "
+                    f"distance-only chain {self.chain.name} is used and terrain changes nothing")
+        return f"model {self.chain.name} named by the scenario"
+
+
+def choose_chain(requested: str, dem_cell_m: float, *, max_cell_m: float = 100.0,
+                 terrain_chain: str = "hata-suburban+deygout",
+                 distance_chain: str = "hata-suburban") -> ModelChoice:
+    """The chain a scenario runs: *requested*, or for ``"auto"`` by the DEM's cell.
+
+    Parameters
+    ----------
+    requested : str
+        ``"auto"`` or a chain name.
+    dem_cell_m : float
+        Coarsest cell of the terrain as loaded, m (the DEM files' own cell or the working
+        grid's, whichever is larger).
+    max_cell_m : float, keyword-only
+        With ``"auto"``, a DEM cell up to this resolves terrain (default 100 m: a 30 m or
+        90 m SRTM/Copernicus DEM does; a 1 km or coarser DEM does not).
+    terrain_chain, distance_chain : str, keyword-only
+        The chains ``"auto"`` picks between.
+
+    Examples
+    --------
+    >>> choose_chain("auto", 90.0).chain.name
+    'hata-suburban+deygout'
+    >>> choose_chain("auto", 2300.0).reason
+    'coarse_dem'
+    >>> choose_chain("rma+deygout", 2300.0).chain.name
+    'rma+deygout'
+    """
+    if str(requested).strip().lower() != AUTO:
+        return ModelChoice(requested, parse_chain(requested), float(dem_cell_m),
+                           float(max_cell_m), "named")
+    fine = 0.0 < float(dem_cell_m) <= float(max_cell_m)
+    chain = parse_chain(terrain_chain if fine else distance_chain)
+    return ModelChoice(AUTO, chain, float(dem_cell_m), float(max_cell_m),
+                       "terrain" if fine else "coarse_dem")
 
 
 def chain_loss(chain: ModelChain, heights_m: np.ndarray, step_m: float, h_tx_m: float,

@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from towerplan.analysis.audit import PlanAudit, audit_plan
-from towerplan.coverage.statement import model_chain_text
+from towerplan.coverage.context import dem_cell_m
+from towerplan.coverage.statement import model_chain_text, model_choice
 from towerplan.pipeline.assemble import current_state, selection_problem
 from towerplan.pipeline.graph import Stage, StageContext
 
@@ -33,7 +34,8 @@ def _audit(ctx: StageContext, *, load: VectorInputs, terrain: TerrainInputs,
     ctx.report("audit")
     state = current_state(sc.radio, load, terrain, demand, existing_coverage, before)
     problem = selection_problem(state, backhaul.candidates, candidate_coverage)
-    return audit_plan(sc, problem, model_chain=model_chain_text(sc))
+    choice = model_choice(sc.radio, dem_cell_m(terrain.dem, terrain.source_cell_m))
+    return audit_plan(sc, problem, model_chain=model_chain_text(sc, choice))
 
 
 STAGE = Stage(name="audit", run=_audit,

@@ -43,7 +43,8 @@ def _batch_key(base: str, xy: np.ndarray, height_m: np.ndarray) -> str:
 
 def _coverage(ctx: StageContext, *, terrain: TerrainInputs, demand: DemandUnits,
               candidates: pd.DataFrame) -> sp.csr_matrix:
-    link, context = radio_context(ctx.scenario.radio, terrain.dem, terrain.landcover)
+    link, context = radio_context(ctx.scenario.radio, terrain.dem, terrain.landcover,
+                                  source_cell_m=terrain.source_cell_m)
     sites = Sites.from_xy_columns(candidates)
     n = len(sites)
     parts: list[sp.csr_matrix] = []

@@ -36,7 +36,8 @@ class ExistingCoverage:
 
 def _existing(ctx: StageContext, *, load: VectorInputs, terrain: TerrainInputs,
               demand: DemandUnits) -> ExistingCoverage:
-    link, context = radio_context(ctx.scenario.radio, terrain.dem, terrain.landcover)
+    link, context = radio_context(ctx.scenario.radio, terrain.dem, terrain.landcover,
+                                  source_cell_m=terrain.source_cell_m)
     sites = Sites.from_points(load.towers)
     dem = terrain.dem
     grid, points = best_server_both(dem.transform, dem.shape, sites.xy, sites.height_m, link,
