@@ -131,7 +131,14 @@ def test_summary_states_what_the_data_allows(run: dict[str, Any]) -> None:
     english = [text.split(" / ")[1] for text in s["limitations"]]
     assert len(english) == 3
     assert english[0].startswith("Terrain: source DEM cells ~2.3 km (working grid 90 m), so "
-                                 "terrain detail is a placeholder, not RF-grade")
+                                 "terrain detail is a placeholder, not RF-grade; the radio "
+                                 "model uses no terrain")
+    # model = "auto" on the 2.3 km DEM: distance only, and the outputs say why.
+    choice = s["model_choice"]
+    assert (choice["requested"], choice["chain"], choice["reason"]) == (
+        "auto", "hata-suburban", "coarse_dem")
+    assert choice["dem_cell_m"] > 2000 and choice["uses_terrain"] is False
+    assert "cannot resolve hills and valleys" in s["model_chain"]
     assert english[1] == (f"None of the {s['existing_towers']} existing towers within 30 km "
                           "lies inside the area: today's coverage comes only from towers "
                           "outside it; if the area does have towers, the tower data is "

@@ -138,6 +138,13 @@ def test_demo_plan_default_run(demo_run: tuple[Path, Any]) -> None:
     ranking = _read_csv(out / "ranking.csv")
     assert {r["backhaul_technology"] for r in ranking} <= {"fibre", "microwave", "vsat"}
     assert summary["solver"] == "milp (HiGHS)"
+    # model = "auto" on the 90 m demo DEM: the terrain chain, and the outputs say why.
+    assert summary["model_choice"] == {
+        "requested": "auto", "chain": "hata-suburban+deygout", "uses_terrain": True,
+        "reason": "terrain", "dem_cell_m": 90.0, "auto_max_cell_m": 100.0,
+        "why": summary["model_choice"]["why"]}
+    assert summary["model_chain"].startswith("hata-suburban+deygout: ")
+    assert "the DEM cell (90 m) resolves terrain" in summary["model_chain"]
     assert summary["demand_basis"] == "population"
     assert math.isfinite(summary["runtime_s"]) and summary["runtime_s"] > 0
     assert any("synthetic" in s.lower() for s in summary["data_sources"])
