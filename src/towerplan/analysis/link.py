@@ -34,7 +34,10 @@ class LinkReport:
     ``worst_fresnel_ratio`` is the smallest clearance divided by the first-Fresnel radius
     along the path (>= 0.6 is the usual microwave criterion; < 0 means blocked).
     ``microwave`` holds the backhaul hop check when a microwave band was given
-    (:func:`microwave_hop`).
+    (:func:`microwave_hop`). ``diffraction_db`` is the whole loss of each diffraction method
+    over the terrain; ``model_diffraction_db`` is the term the model chain charges (over
+    ``hata-*`` and ``rma`` only the excess over the smooth-earth reference, see
+    :mod:`towerplan.radio.chain`).
     """
 
     start_lon: float

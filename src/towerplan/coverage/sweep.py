@@ -45,6 +45,23 @@ at ``h_rx`` over that sample, its slope is ``s_r = (y_i + h_rx - z_t) / d_i``.
   Deygout loss of :func:`towerplan.radio.diffraction.diffraction_db` on the same profile;
   behind several ridges or a broad rounded one, where Deygout adds secondary edges, and for
   grazing paths where another sample has a larger ``nu``, it gives less loss.
+- *Excess diffraction* (base models with a smooth-earth assumption, ``hata-*`` and ``rma``,
+  see :attr:`towerplan.radio.models.BaseModel.smooth_earth`): their empirical curves already
+  include the losses of quasi-smooth terrain, so the cell is charged only the diffraction in
+  excess of the smooth-earth reference, ``max(0, J(nu) - J(nu_smooth))``. The smooth-earth
+  reference profile is the straight ground line from the ground under the antenna to the
+  ground under the receiver (same end heights) with the same k-factor earth bulge. The
+  excess is taken at the same edge ``p``: the clearance of the ray over that line at ``p``
+  does not depend on the slope of the line, ``h_smooth = d1 d2 / (2 k R_e) - [h_tx (1 - t)
+  + h_rx t]`` with ``t = d_p / d_i``, and ``nu_smooth`` is ``h_smooth`` times the same
+  factor as ``nu``. So the term costs O(1) per cell and is 0 (to float32 rounding of the
+  heights) on flat ground, however far beyond the radio horizon, and on a tilted plane but
+  for the cells whose horizon sample is one a radial carries from its neighbour (along
+  another bearing the plane has another slope; a few tenths of a dB at most for slopes of
+  1 %). Behind an obstacle the edge ``p`` is the obstacle, where the smooth-earth line lies
+  well under the ray, so the whole ``J(nu)`` is usually charged; the chain evaluator, which
+  subtracts the multiple-edge loss of the whole smooth-earth path, charges less there.
+  Free space (``fspl``) is charged the whole ``J(nu)``. The line of sight does not change.
 - *Base model*, by the rules of its entry in
   :data:`towerplan.radio.models.BASE_MODEL_REGISTRY`. A horizontal-distance model (``hata-*``,
   ``rma``) is evaluated at the sample distance ``d_i``, no closer than its minimum distance
@@ -134,7 +151,9 @@ class SiteCoverage:
         True where the receiver antenna is visible from the site antenna over the terrain
         and a k-factor earth (bool; False where ``loss_db`` is nan).
     diffraction_db : numpy.ndarray
-        The diffraction term alone, float32 dB (0 for a chain without one); nan where
+        The diffraction term charged, float32 dB: for a base model with a smooth-earth
+        assumption (``hata-*``, ``rma``) the excess over the smooth-earth reference, else
+        the whole knife-edge loss (0 for a chain without a diffraction term); nan where
         ``loss_db`` is.
     """
 
@@ -162,9 +181,11 @@ class _Sweep(NamedTuple):
     radius: float  # m
     z_tx: float  # antenna tip above the datum, m
     h_rx: float  # m
+    h_tx: float  # antenna height above ground, m
     inv_2kr: float  # 1 / (2 k R_e), 1/m
     lam: float  # wavelength, m
     with_diff: bool
+    excess: bool  # charge diffraction in excess of the smooth-earth reference only
     slant: bool  # base tables over log10(slant distance), else one entry per sample
     los_nlos: bool  # separate NLOS base table for cells out of sight
     d_min: float  # slant tables: shortest distance, m
@@ -309,7 +330,12 @@ def _cell_k(yi: float, y_p: float, i: int, p: int, s: _Sweep) -> tuple[float, bo
     s_p = (y_p - s.z_tx) / dp
     term = 0.0
     if s.with_diff:
-        term = _knife_edge_k(dp * (s_p - s_r) * math.sqrt(2.0 * di / (s.lam * dp * (di - dp))))
+        scale = math.sqrt(2.0 * di / (s.lam * dp * (di - dp)))
+        term = _knife_edge_k(dp * (s_p - s_r) * scale)
+        if s.excess and term > 0.0:
+            t = dp / di
+            h_smooth = dp * (di - dp) * s.inv_2kr - (s.h_tx * (1.0 - t) + s.h_rx * t)
+            term = max(0.0, term - _knife_edge_k(h_smooth * scale))
     return term, s_r > s_p
 
 
@@ -679,9 +705,11 @@ def sweep_site(dem_m: np.ndarray, transform: Affine, x_m: float, y_m: float, h_t
     sweep = _Sweep(
         col0=col0, row0=row0, dcol=step / cell_x, drow=-step / cell_y, step=step,
         n_rad=_radial_count(radius, step), n_samp=n_samp, radius=radius, z_tx=z0 + h_tx,
-        h_rx=h_rx, inv_2kr=0.0 if math.isinf(k_factor) else 0.5 / (k_factor * EARTH_RADIUS_M),
+        h_rx=h_rx, h_tx=h_tx,
+        inv_2kr=0.0 if math.isinf(k_factor) else 0.5 / (k_factor * EARTH_RADIUS_M),
         lam=SPEED_OF_LIGHT_M_S / (float(link.freq_mhz) * 1e6),
-        with_diff=chain.diffraction is not None, slant=tables.slant,
+        with_diff=chain.diffraction is not None, excess=model.smooth_earth,
+        slant=tables.slant,
         los_nlos=tables.los_nlos, d_min=tables.d_min, log_d0=tables.log_d0,
         per_decade=tables.per_decade,
         rsrp_offset=float(rsrp_dbm(link.eirp_dbm, 0.0, link.bandwidth_mhz, link.rx_gain_dbi)),

@@ -20,6 +20,16 @@ range extrapolated; clamps and extrapolation are recorded in :attr:`LossTerms.no
 diffraction term, a model with LOS and NLOS formulas (``rma``) is evaluated with its
 line-of-sight formula, since the terrain obstruction is then counted by the diffraction term;
 without one, it picks LOS or NLOS from the terrain line of sight.
+
+The diffraction charged depends on the base model. An empirical model (``hata-*``, ``rma``;
+:attr:`towerplan.radio.models.BaseModel.smooth_earth`) already includes the losses of
+quasi-smooth terrain, so the chain charges only the diffraction in excess of its smooth-earth
+assumption, ``max(0, D(terrain) - D(smooth))``: ``D`` is the chain's diffraction method
+(:func:`towerplan.radio.diffraction.diffraction_db`) and the smooth-earth reference profile is
+the straight ground line from the transmitter ground to the receiver ground (same end heights
+and antenna heights) under the same k-factor earth bulge. Flat or evenly sloping ground then
+costs no diffraction, however far the path reaches beyond the radio horizon. Free space
+(``fspl``) is charged the whole diffraction, earth bulge included.
 """
 
 from __future__ import annotations
@@ -121,7 +131,9 @@ class LossTerms:
     Attributes
     ----------
     base_db, diffraction_db, clutter_db, total_db : float
-        The terms and their sum.
+        The terms and their sum. ``diffraction_db`` is the diffraction charged: for a base
+        model with a smooth-earth assumption, the excess over the smooth-earth reference
+        (see the module documentation), else the whole diffraction loss.
     notes : tuple of str
         Assumptions applied on this path (distance clamped, model extrapolated, ...).
     """
@@ -275,6 +287,25 @@ def chain_loss(chain: ModelChain, heights_m: np.ndarray, step_m: float, h_tx_m: 
         Effective earth radius factor (default 4/3).
     vegetation_m : float, keyword-only
         Path length inside vegetation at the receiver, m (used by a clutter term).
+
+    Returns
+    -------
+    LossTerms
+        The terms; ``diffraction_db`` is the diffraction charged (the excess over the
+        smooth-earth reference for ``hata-*`` and ``rma``, see the module documentation).
+
+    Examples
+    --------
+    Over flat ground an empirical base model is charged no diffraction, free space is
+    charged the earth bulge beyond the radio horizon (42 m and 1.5 m antennas, 30 km):
+
+    >>> flat = np.zeros(301)
+    >>> chain_loss(parse_chain("hata-suburban+deygout"), flat, 100.0, 42.0, 1.5,
+    ...            900.0).diffraction_db
+    0.0
+    >>> round(chain_loss(parse_chain("fspl+deygout"), flat, 100.0, 42.0, 1.5,
+    ...                  900.0).diffraction_db, 2)
+    17.77
     """
     z = np.asarray(heights_m, dtype=float)
     distance_m = step_m * (len(z) - 1)
@@ -282,12 +313,30 @@ def chain_loss(chain: ModelChain, heights_m: np.ndarray, step_m: float, h_tx_m: 
     base = _base_loss(chain, z, step_m, distance_m, h_tx_m, h_rx_m, freq_mhz, k_factor, notes)
     diff = 0.0
     if chain.diffraction is not None:
-        diff = float(diffraction_db(z, step_m, h_tx_m, h_rx_m, freq_mhz,
-                                    method=chain.diffraction, k_factor=k_factor))
+        diff = _diffraction_charged(chain, z, step_m, h_tx_m, h_rx_m, freq_mhz, k_factor)
     clut = 0.0
     if chain.clutter is not None and vegetation_m > 0:
         clut = float(clutter_loss_db(vegetation_m, freq_mhz, model=chain.clutter))
     return LossTerms(base, diff, clut, base + diff + clut, tuple(notes))
+
+
+def _diffraction_charged(chain: ModelChain, z: np.ndarray, step_m: float, h_tx_m: float,
+                         h_rx_m: float, freq_mhz: float, k_factor: float) -> float:
+    """Diffraction the chain charges over the profile ``z``, dB.
+
+    The whole loss of the chain's method, or for a base model with a smooth-earth
+    assumption its excess ``max(0, D(terrain) - D(smooth))`` over the straight ground line
+    between the end heights (the earth bulge is added to both by
+    :func:`towerplan.radio.diffraction.diffraction_db`).
+    """
+    method = str(chain.diffraction)
+    terrain = float(diffraction_db(z, step_m, h_tx_m, h_rx_m, freq_mhz, method=method,
+                                   k_factor=k_factor))
+    if not base_model(chain.base).smooth_earth or terrain == 0.0:
+        return terrain
+    smooth = float(diffraction_db(np.linspace(z[0], z[-1], z.size), step_m, h_tx_m, h_rx_m,
+                                  freq_mhz, method=method, k_factor=k_factor))
+    return max(0.0, terrain - smooth)
 
 
 def _base_loss(chain: ModelChain, z: np.ndarray, step_m: float, distance_m: float,

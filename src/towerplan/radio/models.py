@@ -5,8 +5,9 @@ macro (RMa). They take scalars or numpy arrays and return loss in dB; they never
 
 Registry: :data:`BASE_MODEL_REGISTRY` holds one frozen :class:`BaseModel` per base model of a
 model chain (``fspl``, ``hata-urban``, ``hata-suburban``, ``hata-open``, ``rma``, ``itm``):
-its description, validity domain, distance rule, whether it has LOS and NLOS formulas, and
-its closed form (or, for ``itm``, its profile model). The chain evaluator
+its description, validity domain, distance rule, whether it has LOS and NLOS formulas,
+whether it already includes smooth-earth losses (so a diffraction term charges only the
+excess over them), and its closed form (or, for ``itm``, its profile model). The chain evaluator
 (:mod:`towerplan.radio.chain`), distance-only coverage (:mod:`towerplan.coverage.raster`)
 and the radial sweep (:mod:`towerplan.coverage.sweep`) evaluate base models only through it,
 so adding a base model is adding one entry here.
@@ -422,6 +423,15 @@ class BaseModel:
         paths then pick the formula from the terrain line of sight (the LOS formula when the
         chain has a diffraction term, which counts the obstruction itself); distance-only
         coverage, which has no terrain, uses the LOS formula unless told otherwise.
+    smooth_earth : bool
+        True for an empirical model whose curves already include the losses of quasi-smooth
+        terrain (the Hata family, RMa). A diffraction term then charges only the diffraction
+        in excess of the smooth-earth reference: ``max(0, D(terrain) - D(smooth))``, with
+        the smooth-earth reference profile the straight ground line from the transmitter
+        ground to the receiver ground (same end heights, same antenna heights) under the same
+        k-factor earth bulge. So flat or evenly sloping ground costs no diffraction and a
+        ridge costs what it adds over that line. False (free space) charges the whole
+        diffraction, earth bulge included.
     loss_db : callable or None
         Closed form (see :data:`ClosedForm`); None for a profile model.
     profile_loss : callable or None
@@ -441,6 +451,7 @@ class BaseModel:
     max_distance_m: float = math.inf
     max_distance_nlos_m: float | None = None
     los_nlos: bool = False
+    smooth_earth: bool = False
     loss_db: ClosedForm | None = None
     profile_loss: ProfileLoss | None = None
 
@@ -450,6 +461,10 @@ class BaseModel:
             raise ModelDomainError(msg)
         if (self.profile_loss is not None) != (self.distance == "profile"):
             msg = f"base model {self.name!r}: a profile model has distance rule 'profile'"
+            raise ModelDomainError(msg)
+        if self.smooth_earth and self.profile_loss is not None:
+            msg = (f"base model {self.name!r}: a profile model models terrain itself and has "
+                   "no smooth-earth reference")
             raise ModelDomainError(msg)
         if self.distance == "slant" and not self.min_distance_m > 0:
             msg = f"base model {self.name!r}: a slant-distance model needs min_distance_m > 0"
@@ -614,7 +629,8 @@ def _hata_entry(name: str, description: str, environment: Environment) -> BaseMo
         "final report, section 4.4.1 (1500-2000 MHz)",
         freq_range_mhz=(_HATA_FREQ_MHZ[0], _COST231_FREQ_MHZ[1]), h_tx_range_m=_HATA_HB_M,
         h_rx_range_m=_HATA_HM_M, distance="horizontal", min_distance_m=_HATA_D_KM[0] * 1000.0,
-        max_distance_m=_HATA_D_KM[1] * 1000.0, loss_db=_hata_closed_form(environment))
+        max_distance_m=_HATA_D_KM[1] * 1000.0, smooth_earth=True,
+        loss_db=_hata_closed_form(environment))
 
 
 #: Every base model, by chain term. Adding a base model is adding its entry here.
@@ -632,7 +648,8 @@ BASE_MODEL_REGISTRY: dict[str, BaseModel] = {m.name: m for m in (
         freq_range_mhz=(_RMA_FREQ_GHZ[0] * 1000.0, _RMA_FREQ_GHZ[1] * 1000.0),
         h_tx_range_m=_RMA_HBS_M, h_rx_range_m=_RMA_HUT_M, distance="horizontal",
         min_distance_m=_RMA_D_LOS_M[0], max_distance_m=_RMA_D_LOS_M[1],
-        max_distance_nlos_m=_RMA_D_NLOS_M[1], los_nlos=True, loss_db=_rma_closed_form),
+        max_distance_nlos_m=_RMA_D_NLOS_M[1], los_nlos=True, smooth_earth=True,
+        loss_db=_rma_closed_form),
     BaseModel(
         "itm", "ITM", "Longley-Rice ITM v1.4 point-to-point (NTIA)",
         "NTIA ITM v1.4 (towerplan.radio.itm.itm_p2p)", freq_range_mhz=(20.0, 20_000.0),

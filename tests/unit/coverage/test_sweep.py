@@ -169,6 +169,92 @@ def test_flat_earth_bulge_hides_cells_beyond_the_radio_horizon() -> None:
     assert flat.los[finite].all()
 
 
+def _plane_dem(n: int, t: Affine, x0: float, y0: float, east: float, north: float
+               ) -> np.ndarray:
+    """A tilted plane: 100 m at the site, rising ``east`` and ``north`` m per m."""
+    cols, rows = np.meshgrid(np.arange(n), np.arange(n))
+    x = t.c + (cols + 0.5) * t.a - x0
+    y = t.f + (rows + 0.5) * t.e - y0
+    return (100.0 + east * x + north * y).astype(np.float32)
+
+
+@pytest.mark.parametrize(("east", "north"), [(0.0, 0.0), (0.004, 0.0), (0.003, -0.005)])
+def test_hata_deygout_over_smooth_ground_is_closed_form_hata(east: float,
+                                                             north: float) -> None:
+    n = 601  # 100 m cells, 30 km around the site
+    t, x0, y0 = _grid(n)
+    link = dataclasses.replace(LINK, max_radius_m=30_000.0)
+    dem = _plane_dem(n, t, x0, y0, east, north)
+    cov = sweep_site(dem, t, x0, y0, H_TX, link=link, chain=HATA_DEYGOUT)
+    assert cov is not None
+    finite = np.isfinite(cov.loss_db)
+    dist = _cell_distance(cov, t, x0, y0)
+    charged = cov.diffraction_db[finite]
+    if east == north == 0.0:
+        assert np.abs(charged).max() < 0.001  # float32 rounding of the heights
+    else:
+        # 0 but where the horizon edge lies in the first samples a radial carries from its
+        # neighbour (see _start_sample): along another bearing the plane has another slope.
+        assert np.abs(charged).max() < 0.3
+        assert np.mean(np.abs(charged) < 0.001) > 0.998
+    # Hata suburban at the distance of each cell's sample, no closer than 1 km
+    d_sample = np.maximum(np.floor(dist / CELL + 0.5) * CELL, 1000.0)
+    hata = base_model("hata-suburban").evaluate_db(d_sample, 0.0, 900.0, H_TX, 1.5)
+    far = finite & (dist >= 1000.0)
+    assert np.abs(cov.loss_db[far] - hata[far]).max() < 0.5
+    # and the chain evaluator on the profiles east and north of the site agrees
+    row, col = n // 2 - cov.rows.start, n // 2 - cov.cols.start
+    for d_km in (1, 2, 5, 10, 15, 20, 25, 30):
+        i = d_km * 10
+        for theta, (r, c) in ((0.0, (row, col + i)), (math.pi / 2, (row - i, col))):
+            z = _profile(dem, t, x0, y0, theta, i)
+            terms = chain_loss(HATA_DEYGOUT, z, CELL, H_TX, 1.5, 900.0)
+            assert terms.diffraction_db == pytest.approx(0.0, abs=0.05)
+            assert float(cov.loss_db[r, c]) == pytest.approx(terms.total_db, abs=0.5)
+            assert float(cov.loss_db[r, c]) == pytest.approx(
+                float(base_model("hata-suburban").evaluate_db(d_km * 1000.0, 0.0, 900.0,
+                                                              H_TX, 1.5)), abs=0.5)
+
+
+def test_fspl_deygout_still_charges_the_earth_bulge_beyond_the_horizon() -> None:
+    t, x0, y0 = _grid(161, 500.0)
+    link = LinkParams("fspl", 900.0, 1.5, 61.0, 10.0, 0.0, -105.0, 40_000.0)
+    dem = np.zeros((161, 161))
+    raw = sweep_site(dem, t, x0, y0, H_TX, link=link, chain=parse_chain("fspl+deygout"))
+    hata = sweep_site(dem, t, x0, y0, H_TX, link=link, chain=HATA_DEYGOUT)
+    assert raw is not None and hata is not None
+    dist = _cell_distance(raw, t, x0, y0)
+    finite = np.isfinite(raw.loss_db)
+    beyond = finite & (dist > 33_000.0)  # the radio horizon is at about 31.8 km
+    assert beyond.sum() > 100
+    assert np.all(raw.diffraction_db[beyond] >= J0)
+    assert np.all(np.abs(hata.diffraction_db[finite]) < 0.01)
+    assert np.array_equal(raw.los, hata.los)  # the line of sight does not change
+    assert not raw.los[beyond].any()
+    # the single edge of the sweep on this flat radial: the slow scalar reference
+    row, col = 80 - raw.rows.start, 80 - raw.cols.start
+    for i in (68, 72, 76, 79):
+        z = np.zeros(i + 1)
+        _, ref, _ = _horizon_reference(z, 500.0, H_TX, 1.5, 900.0, K)
+        assert float(raw.diffraction_db[row, col + i]) == pytest.approx(ref, abs=0.01)
+        _, ref_excess, _ = _horizon_reference(z, 500.0, H_TX, 1.5, 900.0, K, excess=True)
+        assert ref_excess == pytest.approx(0.0, abs=1e-9)
+
+
+def test_a_ridge_costs_hata_its_excess_diffraction_behind_it() -> None:
+    n = 121
+    t, x0, y0 = _grid(n)
+    dem = _ridge(n, t, x0, y0, 0.0, 3000.0)  # 150 m over a 50 m plain, 3 km east
+    cov = sweep_site(dem, t, x0, y0, H_TX, link=LINK, chain=HATA_DEYGOUT)
+    assert cov is not None
+    diff = _full(cov, dem.shape, "diffraction_db")
+    row = n // 2
+    east = np.arange(n) - n // 2
+    assert np.all(diff[row, (east >= 35) & (east <= 60)] > 6.0)  # behind the ridge
+    assert np.all(diff[row, (east > 0) & (east <= 20)] < 0.001)  # in front of it
+    assert np.all(diff[row, (east < 0) & (east >= -60)] < 0.001)  # the open side
+
+
 # ----------------------------------------------------------------------------- ridge and knife
 
 
@@ -190,8 +276,10 @@ def test_ridge_blocks_line_of_sight_behind_it() -> None:
     assert np.all(np.diff(behind) < 0)  # the shadow lightens with distance
 
 
+@pytest.mark.parametrize("chain_name", ["hata-suburban+deygout", "fspl+deygout"])
 @pytest.mark.parametrize("octant", [0, 1, 2, 5])
-def test_diffraction_behind_a_ridge_equals_deygout_on_the_same_profile(octant: int) -> None:
+def test_diffraction_behind_a_ridge_equals_deygout_on_the_same_profile(
+        octant: int, chain_name: str) -> None:
     n = 125
     t, x0, y0 = _grid(n)
     n_rad = sweep._radial_count(LINK.max_radius_m, CELL)
@@ -199,7 +287,8 @@ def test_diffraction_behind_a_ridge_equals_deygout_on_the_same_profile(octant: i
     assert n_rad % 8 == 0 and j % (1 << sweep._LEVELS) == 0  # a radial that starts at 0
     theta = 2 * math.pi * j / n_rad
     dem = _ridge(n, t, x0, y0, theta, 2500.0, width_m=50.0)  # a sharp ridge: one knife edge
-    cov = sweep_site(dem, t, x0, y0, H_TX, link=LINK, chain=HATA_DEYGOUT)
+    chain = parse_chain(chain_name)
+    cov = sweep_site(dem, t, x0, y0, H_TX, link=LINK, chain=chain)
     assert cov is not None
     diff = _full(cov, dem.shape, "diffraction_db")
     loss = _full(cov, dem.shape, "loss_db")
@@ -217,15 +306,28 @@ def test_diffraction_behind_a_ridge_equals_deygout_on_the_same_profile(octant: i
         z = _profile(dem, t, x0, y0, theta, i)
         ref = diffraction_db(z, CELL, H_TX, LINK.h_rx_m, LINK.freq_mhz, method="deygout")
         assert not los[row, col]
+        # Hata: the smooth-earth line lies about 30 m under the ray at the ridge, where the
+        # sweep takes its excess, so the whole knife-edge loss is charged.
         assert diff[row, col] == pytest.approx(ref, abs=0.5)
-        total = chain_loss(HATA_DEYGOUT, z, CELL, H_TX, LINK.h_rx_m, LINK.freq_mhz).total_db
-        assert loss[row, col] == pytest.approx(total, abs=0.5)
+        terms = chain_loss(chain, z, CELL, H_TX, LINK.h_rx_m, LINK.freq_mhz)
+        if chain.base == "fspl":
+            assert loss[row, col] == pytest.approx(terms.total_db, abs=0.5)
+        else:
+            # The chain subtracts the Deygout loss of the whole smooth-earth path, mostly
+            # grazing edges near the handset that the ridge hides, so it charges less.
+            assert loss[row, col] == pytest.approx(terms.base_db + ref, abs=0.5)
+            assert 6.0 < terms.diffraction_db <= diff[row, col] + 0.5
     assert checked >= 18
 
 
 def _horizon_reference(z: np.ndarray, step: float, h_tx: float, h_rx: float,
-                       freq_mhz: float, k: float) -> tuple[bool, float, float]:
-    """Slow scalar single-horizon-edge loss: LOS, diffraction dB, margin of the LOS test, m."""
+                       freq_mhz: float, k: float, *, excess: bool = False
+                       ) -> tuple[bool, float, float]:
+    """Slow scalar single-horizon-edge loss: LOS, diffraction dB, margin of the LOS test, m.
+
+    With ``excess``, the diffraction is the excess over the smooth-earth reference (the
+    straight ground line between the end heights, with the earth bulge) at the same edge.
+    """
     n = z.size - 1
     if n <= 1:
         return True, 0.0, math.inf
@@ -237,7 +339,15 @@ def _horizon_reference(z: np.ndarray, step: float, h_tx: float, h_rx: float,
     s_r = (y[n] + h_rx - z_tx) / d[n]
     h = d[p] * (slopes[p - 1] - s_r)
     nu = float(fresnel_parameter(h, d[p], d[n] - d[p], freq_mhz))
-    return bool(s_r > slopes[p - 1]), float(knife_edge_db(nu)), float(h)
+    loss = float(knife_edge_db(nu))
+    if excess:
+        # the smooth ground line at p, with the drop of the k-earth, under the same ray
+        line = float(z[0]) + (float(z[n]) - float(z[0])) * d[p] / d[n] - d[p] ** 2 / (
+            2 * k * EARTH_RADIUS_M)
+        ray = z_tx + s_r * d[p]
+        nu_smooth = float(fresnel_parameter(line - ray, d[p], d[n] - d[p], freq_mhz))
+        loss = max(0.0, loss - float(knife_edge_db(nu_smooth)))
+    return bool(s_r > slopes[p - 1]), loss, float(h)
 
 
 @pytest.mark.parametrize("seed", [3, 11])
@@ -255,7 +365,8 @@ def test_sweep_equals_a_slow_scalar_reference_on_rough_terrain(seed: int) -> Non
     for theta, sign in ((0.0, 1), (math.pi, -1)):  # east and west radials start at the site
         for i in range(1, 71):
             z = _profile(dem, t, x0, y0, theta, i)
-            ref_los, ref_diff, margin = _horizon_reference(z, CELL, 30.0, 1.5, 900.0, K)
+            ref_los, ref_diff, margin = _horizon_reference(z, CELL, 30.0, 1.5, 900.0, K,
+                                                           excess=True)
             col = n // 2 + sign * i
             if abs(margin) > 1e-3:
                 assert los[row, col] == ref_los
@@ -299,8 +410,16 @@ def test_los_mask_is_consistent_with_the_diffraction_term() -> None:
     assert not cov.los[~finite].any()
     hidden = finite & ~cov.los
     assert hidden.sum() > 100 and (finite & cov.los).sum() > 100
-    assert np.all(cov.diffraction_db[hidden] >= J0 - 1e-4)  # nu >= 0 out of sight
-    assert cov.los[finite & (cov.diffraction_db == 0.0)].all()  # nu <= -0.78: in sight
+    # Out of sight nu >= 0 over the terrain, while within the smooth-earth radio horizon the
+    # smooth-earth line lies under the ray (nu_smooth < 0): the excess is positive.
+    assert np.all(cov.diffraction_db[hidden] > 0.0)
+    assert cov.los[finite & (cov.diffraction_db == 0.0)].all()
+    raw = sweep_site(_fractal(n, 5), t, x0, y0, H_TX, link=LINK,
+                     chain=parse_chain("fspl+deygout"))
+    assert raw is not None and np.array_equal(raw.los, cov.los)
+    assert np.all(raw.diffraction_db[hidden] >= J0 - 1e-4)  # nu >= 0 out of sight
+    assert raw.los[finite & (raw.diffraction_db == 0.0)].all()  # nu <= -0.78: in sight
+    assert np.all(cov.diffraction_db[finite] <= raw.diffraction_db[finite] + 1e-4)
     assert np.all(cov.diffraction_db[finite] >= 0.0)
     rsrp_at_0_db = LINK.eirp_dbm - 10 * math.log10(600) + LINK.rx_gain_dbi
     assert np.allclose(cov.rsrp_dbm[finite], rsrp_at_0_db - cov.loss_db[finite], atol=1e-3)

@@ -115,6 +115,9 @@ def test_registry_holds_every_base_model_with_its_rules() -> None:
     assert (rma.distance, rma.min_distance_m, rma.los_nlos) == ("horizontal", 10.0, True)
     assert (rma.max_distance_m, rma.max_distance_nlos_m) == (10_000.0, 5_000.0)
     assert itm.loss_db is None and itm.profile_loss is not None and itm.distance == "profile"
+    # empirical models include smooth-earth losses: diffraction is charged in excess of them
+    assert {n for n, m in BASE_MODEL_REGISTRY.items() if m.smooth_earth} == {
+        "hata-urban", "hata-suburban", "hata-open", "rma"}
     assert dict(BASE_MODELS) == {n: m.description for n, m in BASE_MODEL_REGISTRY.items()}
     assert list(MODEL_DESCRIPTIONS) == ["fspl", "hata-urban", "hata-suburban", "hata-open",
                                         "rma"]
@@ -192,6 +195,9 @@ def test_entries_must_be_consistent() -> None:
     with pytest.raises(ModelDomainError, match="min_distance_m > 0"):
         BaseModel("x", "X", "x", "-", (1.0, 2.0), distance="slant", min_distance_m=0.0,
                   loss_db=loss)
+    with pytest.raises(ModelDomainError, match="no smooth-earth reference"):
+        BaseModel("x", "X", "x", "-", (1.0, 2.0), distance="profile", smooth_earth=True,
+                  profile_loss=lambda z, s, a, b, f: (0.0, ()))
     with pytest.raises(ModelDomainError, match="did you mean 'hata-open'"):
         base_model("hata-opn")
 
