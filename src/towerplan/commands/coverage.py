@@ -15,7 +15,7 @@ from pyproj import Transformer
 from towerplan.analysis.problem import Sites
 from towerplan.coverage.composite import BestServer, best_server
 from towerplan.coverage.context import radio_context
-from towerplan.coverage.statement import model_chain_text
+from towerplan.coverage.statement import link_budget_text, model_chain_text
 from towerplan.errors import InputDataError
 from towerplan.inputs import load_inputs
 from towerplan.io.outdir import staged_files
@@ -155,7 +155,7 @@ def _composite(scenario: Scenario, dem: RasterGrid, landcover: np.ndarray | None
     grid = RasterGrid(comp.rsrp_dbm, dem.transform, dem.crs, None)
     text = model_chain_text(scenario)
     tags = {"model_chain": text, "threshold_rsrp_dbm": f"{link.threshold_rsrp_dbm:g}",
-            "sites": ";".join(ids)}
+            "link_budget": link_budget_text(scenario), "sites": ";".join(ids)}
     targets = (out, out.with_name(f"{out.stem}_server{out.suffix}"),
                out.with_name(f"{out.stem}_servers{out.suffix}"))
     layers = (
