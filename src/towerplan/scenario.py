@@ -153,7 +153,8 @@ class Inputs(_Group):
     dem : tuple of str
         One or more terrain files (GeoTIFF, SRTM ``.hgt``), mosaicked; or ``"builtin:demo"``.
     towers : str
-        Existing towers CSV (OpenCelliD layout or ``lon,lat[,height_m,operator]``); empty = none.
+        Existing towers CSV (OpenCelliD layout or ``lon,lat[,height_m,operator,azimuths,
+        beamwidth_deg]``, azimuths such as ``0;120;240``); empty = none.
     landcover : str
         Optional land-cover raster (ESA WorldCover classes; class 80 water excludes
         candidates); empty = none.
