@@ -26,7 +26,7 @@ __all__ = ["Check", "collecting", "join"]
 _SINK: ContextVar[list[str] | None] = ContextVar("towerplan_scenario_problems", default=None)
 
 # Field kinds, derived once per class from its annotations.
-_FLOAT, _INT, _BOOL, _STR, _STRS, _CHOICE, _GROUP, _ANY = range(8)
+_FLOAT, _INT, _BOOL, _STR, _STRS, _CHOICE, _GROUP, _ANY, _FLOATS = range(9)
 _Spec = tuple[tuple[str, int, Any], ...]
 _SPECS: dict[type, _Spec] = {}
 
@@ -64,7 +64,7 @@ def _kind(hint: Any) -> tuple[int, Any]:
     if typing.get_origin(hint) is Literal:
         return _CHOICE, typing.get_args(hint)
     if typing.get_origin(hint) is tuple:
-        return _STRS, None
+        return (_FLOATS, None) if typing.get_args(hint)[0] is float else (_STRS, None)
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return _GROUP, hint
     return _ANY, None  # pragma: no cover - every field has one of the kinds above
@@ -186,6 +186,13 @@ def _type_problem(obj: object, name: str, kind: int, arg: Any, value: Any) -> st
         if not isinstance(items, list | tuple) or not all(isinstance(v, str) for v in items):
             return f"must be a string or a list of strings, got {value!r}"
         object.__setattr__(obj, name, tuple(items))
+    elif kind == _FLOATS:
+        if type(value) is tuple and all(type(v) is float for v in value):
+            return ""
+        if not isinstance(value, list | tuple) or not all(
+                isinstance(v, numbers.Real) and not isinstance(v, bool) for v in value):
+            return f"must be a list of numbers, got {value!r}"
+        object.__setattr__(obj, name, tuple(float(v) for v in value))
     elif kind == _CHOICE:
         if value not in arg:
             return f"must be one of {', '.join(map(repr, arg))}, got {value!r}"

@@ -140,6 +140,9 @@ _SUMMARY: dict[str, tuple[str, str]] = {
     "greedy_objective": ("Nilai tujuan metode greedy", "Greedy objective"),
     "model_chain": ("Model radio", "Radio model chain"),
     "threshold_rsrp_dbm": ("Ambang RSRP (dBm)", "RSRP threshold (dBm)"),
+    "link_budget_text": ("Margin, uplink dan antena", "Margins, uplink and antenna"),
+    "coverage_radius_flat_km": ("Radius cakupan di tanah datar (km)",
+                                "Coverage radius on flat ground (km)"),
     "tower_cost_idr": ("Biaya per menara", "Cost per tower"),
     "candidates_total": ("Jumlah lokasi kandidat", "Candidate sites"),
     "existing_towers": ("Menara yang ada", "Existing towers"),
@@ -216,6 +219,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     # map title block and legend
     "map.model": ("Model radio", "Radio model"),
     "map.threshold": ("Ambang cakupan", "Coverage threshold"),
+    "map.link_budget": ("Margin, uplink dan antena", "Margins, uplink and antenna"),
     "map.budget": ("Anggaran", "Budget"),
     "map.spent": ("Terpakai", "Spent"),
     "map.solver": ("Metode pemilihan", "Selection method"),
@@ -350,6 +354,18 @@ _LABELS: dict[str, tuple[str, str]] = {
     "report.demand_note": ("Tanpa data penduduk, kebutuhan = luas desa (km²)",
                            "Without population data, demand = village area (km²)"),
     "report.model_chain": ("Rantai model radio", "Radio model chain"),
+    "report.link_budget": ("Margin, uplink dan antena", "Margins, uplink and antenna"),
+    "doc.exec_radius": (
+        "Radius cakupan satu menara baru di tanah datar: {radius} km dengan margin yang "
+        "dinyatakan (probabilitas lokasi {probability}, margin {margins} dB, antena "
+        "{antenna}, {uplink}). Rentangnya: {median} km (median, luar ruangan), {p90_outdoor} "
+        "km (90 %, luar ruangan), {p90_indoor} km (90 %, dalam ruangan).",
+        "Coverage radius of one new tower on flat ground: {radius} km under the stated "
+        "margins (location probability {probability}, margins {margins} dB, antenna "
+        "{antenna}, {uplink}). Its range: {median} km (median, outdoor), {p90_outdoor} km "
+        "(90 %, outdoor), {p90_indoor} km (90 %, indoor)."),
+    "doc.uplink_limited": ("uplink membatasi cakupan", "the uplink limits coverage"),
+    "doc.uplink_not_limiting": ("uplink tidak membatasi", "the uplink does not limit"),
     "report.solver": ("Metode pemilihan", "Selection method"),
     "report.demand_basis": ("Dasar kebutuhan", "Demand basis"),
     "report.version": ("Versi towerplan", "towerplan version"),

@@ -27,6 +27,7 @@ from towerplan.radio.chain import AUTO, parse_chain
 
 __all__ = [
     "BUILTIN_DEMO",
+    "Antenna",
     "Audit",
     "Backhaul",
     "BackhaulCosts",
@@ -152,7 +153,8 @@ class Inputs(_Group):
     dem : tuple of str
         One or more terrain files (GeoTIFF, SRTM ``.hgt``), mosaicked; or ``"builtin:demo"``.
     towers : str
-        Existing towers CSV (OpenCelliD layout or ``lon,lat[,height_m,operator]``); empty = none.
+        Existing towers CSV (OpenCelliD layout or ``lon,lat[,height_m,operator,azimuths,
+        beamwidth_deg]``, azimuths such as ``0;120;240``); empty = none.
     landcover : str
         Optional land-cover raster (ESA WorldCover classes; class 80 water excludes
         candidates); empty = none.
@@ -284,6 +286,52 @@ class Calibration(_Group):
 
 
 @dataclass(frozen=True, slots=True)
+class Antenna(_Group):
+    """Base station antenna of the new sites, and of existing towers whose file gives none.
+
+    Omni (no azimuths, the default) radiates ``radio.antenna_gain_dbi`` in every direction.
+    Sectors have that gain at boresight and the 3GPP pattern around it (TR 36.814 Table
+    A.2.1.1-2, TR 38.901 Table 7.3-1): ``A_H = -min(12 (phi/beamwidth)^2, front_to_back)``,
+    ``A_V = -min(12 ((theta - tilt)/vertical_beamwidth)^2, side_lobe)`` and
+    ``A = -min(-(A_H + A_V), front_to_back)``; each place is served by the best sector.
+
+    Attributes
+    ----------
+    azimuths_deg : tuple of float
+        Boresight of each sector, degrees clockwise from north, e.g. ``[0, 120, 240]``
+        (default ``[]``: omni).
+    beamwidth_deg : float
+        Horizontal half-power beamwidth of a sector, degrees (default 65).
+    front_to_back_db : float
+        Front-to-back ratio (A_m), dB (default 25).
+    tilt_deg : float
+        Electrical down-tilt, degrees, positive downwards (default 0).
+    vertical_beamwidth_deg : float
+        Vertical half-power beamwidth, degrees (default 10).
+    side_lobe_db : float
+        Vertical side-lobe level (SLA_V), dB (default 20).
+    """
+
+    azimuths_deg: tuple[float, ...] = ()
+    beamwidth_deg: float = 65.0
+    front_to_back_db: float = 25.0
+    tilt_deg: float = 0.0
+    vertical_beamwidth_deg: float = 10.0
+    side_lobe_db: float = 20.0
+
+    _section = "radio.antenna"
+
+    def _rules(self, c: Check) -> None:
+        c.positive("beamwidth_deg", "front_to_back_db", "vertical_beamwidth_deg",
+                   "side_lobe_db")
+        if c.ok("tilt_deg") and not -90.0 <= self.tilt_deg <= 90.0:
+            c.add(f"'radio.antenna.tilt_deg' must be within -90..90, got {self.tilt_deg:g}")
+        if c.ok("azimuths_deg") and not all(map(math.isfinite, self.azimuths_deg)):
+            c.add("'radio.antenna.azimuths_deg' must be finite numbers, got "
+                  f"{list(self.azimuths_deg)}")
+
+
+@dataclass(frozen=True, slots=True)
 class Radio(_Group):
     """Radio parameters (DESIGN.md section 4).
 
@@ -332,6 +380,30 @@ class Radio(_Group):
         Effective earth radius factor (default 4/3).
     calibration : Calibration
         Drive-test offset and distance slope of the model chain (default none).
+    location_probability : float
+        Cell-edge location probability the coverage is planned for, 0-1 (default 0.5: the
+        median prediction, no margin). The log-normal shadowing margin is
+        ``shadow_sigma_db * Phi^-1(p)``: 10.25 dB at 0.9 and 8 dB.
+    shadow_sigma_db : float
+        Standard deviation of the log-normal shadowing, dB (default 8).
+    body_loss_db : float
+        Loss of the user's body and hand, dB (default 0).
+    indoor_loss_db : float
+        Building entry loss for indoor coverage, dB (default 0: outdoor coverage).
+    indoor_building : {"none", "traditional", "thermally-efficient"}
+        Building class whose ITU-R P.2109 median building entry loss at ``freq_mhz`` is the
+        indoor loss (900 MHz: 14.2 dB traditional, 31.2 dB thermally efficient); default
+        ``"none"`` = ``indoor_loss_db``.
+    ue_tx_power_dbm : float
+        Handset transmit power, dBm (default 23, LTE power class 3).
+    bs_sensitivity_dbm : float
+        Base station reference sensitivity, dBm (default -101.5: 3GPP TS 36.104 Table
+        7.2.1-1, wide area BS, 5 MHz and wider channels). The uplink's allowable path loss
+        is ``ue_tx_power_dbm + rx_gain_dbi + antenna_gain_dbi - cable_loss_db -
+        bs_sensitivity_dbm`` (139.5 dB at the defaults, above the downlink's 138.2 dB, so
+        the uplink does not limit the defaults).
+    antenna : Antenna
+        Omni (default) or sectors with the 3GPP pattern.
     """
 
     freq_mhz: float = 900.0
@@ -351,12 +423,29 @@ class Radio(_Group):
     max_radius_km: float = 30.0
     k_factor: float = 4.0 / 3.0
     calibration: Calibration = field(default_factory=Calibration)
+    location_probability: float = 0.5
+    shadow_sigma_db: float = 8.0
+    body_loss_db: float = 0.0
+    indoor_loss_db: float = 0.0
+    indoor_building: Literal["none", "traditional", "thermally-efficient"] = "none"
+    ue_tx_power_dbm: float = 23.0
+    bs_sensitivity_dbm: float = -101.5
+    antenna: Antenna = field(default_factory=Antenna)
 
     _section = "radio"
 
     def _rules(self, c: Check) -> None:
         c.positive("freq_mhz", "tower_height_m", "existing_height_m", "rx_height_m",
                    "bandwidth_mhz", "max_radius_km", "k_factor", "auto_max_cell_m")
+        c.non_negative("shadow_sigma_db", "body_loss_db", "indoor_loss_db")
+        c.finite("ue_tx_power_dbm", "bs_sensitivity_dbm")
+        p = self.location_probability
+        if c.ok("location_probability") and not 0.0 < p < 1.0:
+            c.add(f"'radio.location_probability' must be between 0 and 1 (exclusive), got {p:g}")
+        if (c.ok("indoor_loss_db", "indoor_building") and self.indoor_building != "none"
+                and self.indoor_loss_db):
+            c.add("give either 'radio.indoor_loss_db' or 'radio.indoor_building', not both "
+                  f"(got {self.indoor_loss_db:g} dB and {self.indoor_building!r})")
         if c.ok("model") and str(self.model).strip().lower() != AUTO:
             try:
                 parse_chain(self.model)

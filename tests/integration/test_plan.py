@@ -45,6 +45,12 @@ def _check_plan_outputs(out: Path, n_villages: int, tower_cost: float) -> dict[s
         summary["demand_covered_after"] - summary["demand_covered_before"], rel=1e-6, abs=1e-3)
     assert summary["objective"] >= summary["greedy_objective"] - 1e-6
     assert summary["optimality_gap"] == pytest.approx(0.0, abs=1e-6)
+    budget = summary["link_budget"]
+    for key in ("location_probability", "shadow_margin_db", "body_loss_db", "indoor_loss_db",
+                "uplink_mapl_db", "uplink_limited", "mapl_db", "antenna",
+                "coverage_radius_flat_km", "radius_cases_km"):
+        assert key in budget, key
+    assert "uplink" in summary["link_budget_text"]
     villages = _read_csv(out / "villages.csv")
     assert len(villages) == n_villages
     assert list(villages[0])[: len(VILLAGE_COLUMNS)] == list(VILLAGE_COLUMNS)

@@ -185,7 +185,7 @@ def test_every_group_knows_its_path_in_a_file() -> None:
                 yield from walk(value, f"{path}.{f.name}".lstrip("."))
 
     groups = list(walk(Scenario(), ""))
-    assert len(groups) == 19
+    assert len(groups) == 20
     for group, path in groups:
         assert type(group)._section == path
 
@@ -256,3 +256,49 @@ def test_loading_a_bad_file_leaves_replace_raising(tmp_path: Path) -> None:
         Scenario.from_toml(_write(tmp_path, "[budget]\ntotal_idr = -1\n"))
     with pytest.raises(ScenarioError, match="'budget.total_idr' must be positive"):
         Budget(total_idr=-1)
+
+
+def test_margins_uplink_and_antenna_from_toml(tmp_path: Path) -> None:
+    s = Scenario.from_toml(_write(tmp_path, """
+[radio]
+location_probability = 0.9
+shadow_sigma_db = 7
+body_loss_db = 3
+indoor_building = "traditional"
+ue_tx_power_dbm = 20
+bs_sensitivity_dbm = -103
+
+[radio.antenna]
+azimuths_deg = [0, 120, 240]
+beamwidth_deg = 65
+tilt_deg = 2
+"""))
+    r = s.radio
+    assert (r.location_probability, r.shadow_sigma_db, r.body_loss_db) == (0.9, 7.0, 3.0)
+    assert r.indoor_building == "traditional"
+    assert (r.ue_tx_power_dbm, r.bs_sensitivity_dbm) == (20.0, -103.0)
+    assert r.antenna.azimuths_deg == (0.0, 120.0, 240.0)
+    assert r.antenna.tilt_deg == 2.0
+    assert Scenario.default().radio.antenna.azimuths_deg == ()
+
+
+def test_margin_and_antenna_problems_reported_together(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError) as err:
+        Scenario.from_toml(_write(tmp_path, """
+[radio]
+location_probability = 1.0
+shadow_sigma_db = -1
+indoor_loss_db = 10
+indoor_building = "traditional"
+
+[radio.antenna]
+azimuths_deg = ["north"]
+beamwidth_deg = 0
+"""))
+    text = str(err.value)
+    for part in ("'radio.location_probability' must be between 0 and 1",
+                 "'radio.shadow_sigma_db' must be zero or positive",
+                 "give either 'radio.indoor_loss_db' or 'radio.indoor_building'",
+                 "'radio.antenna.azimuths_deg' must be a list of numbers",
+                 "'radio.antenna.beamwidth_deg' must be positive"):
+        assert part in text

@@ -15,7 +15,7 @@ from pyproj import Transformer
 from towerplan.analysis.problem import Sites
 from towerplan.coverage.composite import BestServer, best_server
 from towerplan.coverage.context import dem_cell_m, radio_context
-from towerplan.coverage.statement import model_chain_text, model_choice
+from towerplan.coverage.statement import link_budget_text, model_chain_text, model_choice
 from towerplan.errors import InputDataError
 from towerplan.inputs import dem_source_cell_m, load_inputs
 from towerplan.io.outdir import staged_files
@@ -157,7 +157,7 @@ def _composite(scenario: Scenario, dem: RasterGrid, landcover: np.ndarray | None
     text = model_chain_text(scenario, model_choice(scenario.radio,
                                                     dem_cell_m(dem, source_cell_m)))
     tags = {"model_chain": text, "threshold_rsrp_dbm": f"{link.threshold_rsrp_dbm:g}",
-            "sites": ";".join(ids)}
+            "link_budget": link_budget_text(scenario), "sites": ";".join(ids)}
     targets = (out, out.with_name(f"{out.stem}_server{out.suffix}"),
                out.with_name(f"{out.stem}_servers{out.suffix}"))
     layers = (

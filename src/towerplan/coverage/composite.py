@@ -8,8 +8,8 @@ through the radial sweep of :mod:`towerplan.coverage.sweep` on the DEM grid, pas
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -18,6 +18,7 @@ from scipy.spatial import cKDTree
 
 from towerplan.coverage.raster import LinkParams, coverage_radius_m, path_loss_db, site_rsrp_window
 from towerplan.coverage.sweep import sweep_site
+from towerplan.radio.antenna import AntennaPattern
 from towerplan.radio.chain import ModelChain
 from towerplan.radio.linkbudget import rsrp_dbm
 
@@ -140,12 +141,14 @@ def best_server(transform: Affine, shape: tuple[int, int], xy_m: np.ndarray,
 def best_server_both(transform: Affine, shape: tuple[int, int], xy_m: np.ndarray,
                      heights_m: np.ndarray, link: LinkParams,
                      terrain: TerrainContext | None = None,
-                     points_xy_m: np.ndarray | None = None
+                     points_xy_m: np.ndarray | None = None, *,
+                     antennas: Sequence[AntennaPattern] | None = None
                      ) -> tuple[BestServer, BestServer]:
     """Best server on the grid and at points, evaluating each site once.
 
     Equal to :func:`best_server` and :func:`best_server_points` called separately; with a
-    terrain chain each site is swept once for both.
+    terrain chain each site is swept once for both. *antennas* gives each site its own
+    antenna (default: ``link.antenna`` for all).
 
     Returns
     -------
@@ -158,11 +161,12 @@ def best_server_both(transform: Affine, shape: tuple[int, int], xy_m: np.ndarray
     sampler = _PointSampler(points, link, terrain)
     for i, ((x, y), h) in enumerate(zip(np.asarray(xy_m, float).reshape(-1, 2),
                                         np.asarray(heights_m, float), strict=True)):
-        win = _window(transform, shape, x, y, h, link, terrain)
+        site_link = link if antennas is None else replace(link, antenna=antennas[i])
+        win = _window(transform, shape, x, y, h, site_link, terrain)
         if win is not None:
             _update(grid, (win[0], win[1]), win[2], i, link.threshold_rsrp_dbm)
         if len(points):
-            idx, rsrp = sampler.site(np.array([x, y]), h, window=win)
+            idx, rsrp = sampler.site(np.array([x, y]), h, window=win, link=site_link)
             _update(at, idx, rsrp, i, link.threshold_rsrp_dbm)
     return grid, at
 
@@ -197,23 +201,25 @@ class _PointSampler:
             self.cols = np.floor((self.points[:, 0] - t.c) / t.a).astype(np.int64)
 
     def site(self, xy: np.ndarray, h: float, *,
-             window: tuple[slice, slice, np.ndarray] | None | bool = False
-             ) -> tuple[np.ndarray, np.ndarray]:
+             window: tuple[slice, slice, np.ndarray] | None | bool = False,
+             link: LinkParams | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Indices of the points within reach of a site, and the RSRP there (dBm).
 
         With a terrain chain, *window* may give the site's window on the DEM grid when the
-        caller already has it (``None``: it misses the grid).
+        caller already has it (``None``: it misses the grid). *link* is the site's own link
+        (its antenna), default the sampler's.
         """
         empty = (np.empty(0, np.int64), np.empty(0, np.float32))
+        link = self.link if link is None else link
         if self.tree is None:
             return empty
-        idx = np.asarray(self.tree.query_ball_point(xy, r=self.link.max_radius_m), np.int64)
+        idx = np.asarray(self.tree.query_ball_point(xy, r=link.max_radius_m), np.int64)
         if len(idx) == 0:
             return empty
         if self.terrain is None:
-            return idx, rsrp_at(self.points[idx], xy, h, self.link).astype(np.float32)
+            return idx, rsrp_at(self.points[idx], xy, h, link).astype(np.float32)
         win = _window(self.terrain.transform, self.terrain.shape, float(xy[0]), float(xy[1]),
-                      h, self.link, self.terrain) if isinstance(window, bool) else window
+                      h, link, self.terrain) if isinstance(window, bool) else window
         if win is None:
             return empty
         rows, cols, rsrp = win
@@ -243,12 +249,20 @@ def best_server_points(points_xy_m: np.ndarray, site_xy_m: np.ndarray, heights_m
 
 def rsrp_at(points_xy_m: np.ndarray, site_xy_m: np.ndarray, site_h_m: float,
             link: LinkParams) -> np.ndarray:
-    """RSRP of one site at given points by a distance-only chain, dBm."""
+    """Design RSRP of one site at given points by a distance-only chain, dBm.
+
+    With the antenna pattern, less the margins (:meth:`LinkParams.rsrp_correction_db`).
+    """
     d = np.hypot(points_xy_m[:, 0] - site_xy_m[0], points_xy_m[:, 1] - site_xy_m[1])
     loss = path_loss_db(d, model=link.model, freq_mhz=link.freq_mhz, h_tx_m=site_h_m,
                         h_rx_m=link.h_rx_m)
-    return np.asarray(rsrp_dbm(link.eirp_dbm, loss, link.bandwidth_mhz, link.rx_gain_dbi)
+    rsrp = np.asarray(rsrp_dbm(link.eirp_dbm, loss, link.bandwidth_mhz, link.rx_gain_dbi)
                       + link.calibration_db(d))
+    if link.adjusted:
+        rsrp = rsrp + link.rsrp_correction_db(points_xy_m[:, 0] - site_xy_m[0],
+                                              points_xy_m[:, 1] - site_xy_m[1],
+                                              site_h_m - link.h_rx_m)
+    return rsrp
 
 
 def coverage_matrix(site_xy_m: np.ndarray, site_h_m: np.ndarray, demand_xy_m: np.ndarray,
@@ -296,7 +310,11 @@ def coverage_matrix(site_xy_m: np.ndarray, site_h_m: np.ndarray, demand_xy_m: np
 
 def _hits_by_radius(site_xy_m: np.ndarray, site_h_m: np.ndarray, demand_xy_m: np.ndarray,
                     link: LinkParams) -> list[np.ndarray]:
-    """Distance-only chains: a unit is covered within the site's coverage radius."""
+    """Distance-only chains: a unit is covered within the site's coverage radius.
+
+    With sectors, the units within the boresight radius are kept where the design RSRP
+    (with the pattern in their direction) reaches the threshold.
+    """
     radius_cache: dict[float, float] = {}
     radii = np.empty(len(site_xy_m))
     for j, h in enumerate(np.asarray(site_h_m, float)):
@@ -304,4 +322,11 @@ def _hits_by_radius(site_xy_m: np.ndarray, site_h_m: np.ndarray, demand_xy_m: np
             radius_cache[h] = coverage_radius_m(link, h)
         radii[j] = radius_cache[h]
     hits = cKDTree(demand_xy_m).query_ball_point(site_xy_m, r=radii)
-    return [np.sort(np.asarray(h, np.int64)) for h in hits]
+    out = [np.sort(np.asarray(h, np.int64)) for h in hits]
+    if link.antenna.omni:
+        return out
+    for j, (idx, xy, h) in enumerate(zip(out, np.asarray(site_xy_m, float),
+                                         np.asarray(site_h_m, float), strict=True)):
+        if len(idx):
+            out[j] = idx[rsrp_at(demand_xy_m[idx], xy, h, link) >= link.threshold_rsrp_dbm]
+    return out

@@ -8,17 +8,28 @@ Kernels take arrays, numbers and an ``Affine``.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from affine import Affine
 from numpy.typing import ArrayLike
 
 from towerplan.errors import ModelDomainError, ModelValidityWarning
+from towerplan.radio.antenna import OMNI, AntennaPattern, bearing_deg
 from towerplan.radio.chain import AUTO
-from towerplan.radio.linkbudget import eirp_dbm, mapl_db, rsrp_dbm
+from towerplan.radio.linkbudget import (
+    BUILDING_CLASSES,
+    building_entry_loss_db,
+    eirp_dbm,
+    mapl_db,
+    rsrp_dbm,
+    shadow_margin_db,
+    uplink_mapl_db,
+)
 from towerplan.radio.models import (
     BASE_MODEL_REGISTRY,
     BaseModel,
@@ -29,6 +40,7 @@ __all__ = [
     "MODEL_DESCRIPTIONS",
     "LinkParams",
     "coverage_radius_m",
+    "indoor_loss_of",
     "path_loss_db",
     "site_rsrp_window",
 ]
@@ -49,7 +61,15 @@ MODEL_DESCRIPTIONS: Mapping[str, str] = base_model_descriptions(_distance_only_t
 
 @dataclass(frozen=True, slots=True)
 class LinkParams:
-    """Downlink parameters of one site type.
+    """Link budget of one site type: downlink, uplink, margins and antenna.
+
+    Coverage compares a *design RSRP* with the threshold: the predicted (median) RSRP plus
+    the antenna pattern in the direction of the place, less the margins (shadowing at the
+    location probability, body loss, indoor loss) and less the uplink shortfall (by how much
+    the uplink's allowable path loss falls short of the downlink's), so that a place is
+    covered exactly where both links close with the margins. With the defaults (location
+    probability 0.5, no body or indoor loss, an uplink that is not limiting, omni antenna)
+    the design RSRP is the predicted RSRP.
 
     Attributes
     ----------
@@ -72,6 +92,19 @@ class LinkParams:
     calibration_offset_db, calibration_slope_db_per_decade : float
         Drive-test calibration (``[radio.calibration]``): calibrated RSRP = model RSRP +
         offset + slope * log10(d / 1 km).
+    location_probability : float
+        Cell-edge location probability of the shadowing margin (default 0.5: no margin).
+    shadow_sigma_db : float
+        Standard deviation of the log-normal shadowing, dB (default 8).
+    body_loss_db : float
+        Loss of the user's body, dB (default 0).
+    indoor_loss_db : float
+        Building entry loss, dB (default 0: outdoor coverage).
+    uplink_mapl_db : float
+        Maximum allowable path loss of the uplink before margins, dB (default inf: the
+        uplink is not checked).
+    antenna : AntennaPattern
+        Antenna of the site (default omni).
     """
 
     model: str
@@ -84,6 +117,12 @@ class LinkParams:
     max_radius_m: float
     calibration_offset_db: float = 0.0
     calibration_slope_db_per_decade: float = 0.0
+    location_probability: float = 0.5
+    shadow_sigma_db: float = 8.0
+    body_loss_db: float = 0.0
+    indoor_loss_db: float = 0.0
+    uplink_mapl_db: float = math.inf
+    antenna: AntennaPattern = field(default=OMNI)
 
     @classmethod
     def from_radio(cls, radio: object, model: str | None = None) -> LinkParams:
@@ -93,23 +132,34 @@ class LinkParams:
         :func:`towerplan.coverage.statement.model_choice`). Without it, ``radio.model``;
         ``"auto"`` with no DEM to decide on is ``radio.auto_distance_model``.
         """
-        r = radio
+        r: Any = radio
+        ant = r.antenna
         if model is None:
-            model = r.model  # type: ignore[attr-defined]
+            model = r.model
             if str(model).strip().lower() == AUTO:
-                model = r.auto_distance_model  # type: ignore[attr-defined]
+                model = r.auto_distance_model
         return cls(
             model=str(model),
-            freq_mhz=r.freq_mhz,  # type: ignore[attr-defined]
-            h_rx_m=r.rx_height_m,  # type: ignore[attr-defined]
-            eirp_dbm=eirp_dbm(r.tx_power_dbm, r.antenna_gain_dbi, r.cable_loss_db),  # type: ignore[attr-defined]
-            bandwidth_mhz=r.bandwidth_mhz,  # type: ignore[attr-defined]
-            rx_gain_dbi=r.rx_gain_dbi,  # type: ignore[attr-defined]
-            threshold_rsrp_dbm=r.threshold_rsrp_dbm,  # type: ignore[attr-defined]
-            max_radius_m=r.max_radius_km * 1000.0,  # type: ignore[attr-defined]
-            calibration_offset_db=r.calibration.offset_db,  # type: ignore[attr-defined]
+            freq_mhz=r.freq_mhz,
+            h_rx_m=r.rx_height_m,
+            eirp_dbm=eirp_dbm(r.tx_power_dbm, r.antenna_gain_dbi, r.cable_loss_db),
+            bandwidth_mhz=r.bandwidth_mhz,
+            rx_gain_dbi=r.rx_gain_dbi,
+            threshold_rsrp_dbm=r.threshold_rsrp_dbm,
+            max_radius_m=r.max_radius_km * 1000.0,
+            calibration_offset_db=r.calibration.offset_db,
             calibration_slope_db_per_decade=(
-                r.calibration.slope_db_per_decade),  # type: ignore[attr-defined]
+                r.calibration.slope_db_per_decade),
+            location_probability=r.location_probability,
+            shadow_sigma_db=r.shadow_sigma_db,
+            body_loss_db=r.body_loss_db,
+            indoor_loss_db=indoor_loss_of(r.indoor_loss_db, r.indoor_building, r.freq_mhz),
+            uplink_mapl_db=uplink_mapl_db(r.ue_tx_power_dbm, r.rx_gain_dbi,
+                                          r.antenna_gain_dbi, r.cable_loss_db,
+                                          r.bs_sensitivity_dbm),
+            antenna=AntennaPattern(
+                ant.azimuths_deg, ant.beamwidth_deg, ant.front_to_back_db, ant.tilt_deg,
+                ant.vertical_beamwidth_deg, ant.side_lobe_db),
         )
 
     @property
@@ -123,10 +173,85 @@ class LinkParams:
         return self.calibration_offset_db + self.calibration_slope_db_per_decade * np.log10(d_km)
 
     @property
-    def mapl_db(self) -> float:
-        """Maximum allowable path loss, dB."""
+    def downlink_mapl_db(self) -> float:
+        """Maximum allowable path loss of the downlink before margins, dB."""
         return mapl_db(self.eirp_dbm, self.threshold_rsrp_dbm, self.bandwidth_mhz,
                        self.rx_gain_dbi)
+
+    @property
+    def shadow_margin_db(self) -> float:
+        """Log-normal shadowing margin at the location probability, dB."""
+        return shadow_margin_db(self.location_probability, self.shadow_sigma_db)
+
+    @property
+    def margins_db(self) -> float:
+        """Shadowing margin, body loss and indoor loss together, dB."""
+        return self.shadow_margin_db + self.body_loss_db + self.indoor_loss_db
+
+    @property
+    def uplink_shortfall_db(self) -> float:
+        """By how much the uplink's allowable path loss is below the downlink's, dB (>= 0)."""
+        return max(0.0, self.downlink_mapl_db - self.uplink_mapl_db)
+
+    @property
+    def uplink_limited(self) -> bool:
+        """True when the uplink closes at a shorter distance than the downlink."""
+        return self.uplink_shortfall_db > 0.0
+
+    @property
+    def budget_offset_db(self) -> float:
+        """Subtracted from the predicted RSRP to give the design RSRP, dB (margins and the
+        uplink shortfall)."""
+        return self.margins_db + self.uplink_shortfall_db
+
+    @property
+    def mapl_db(self) -> float:
+        """Maximum allowable path loss with the margins, the smaller of both links, dB."""
+        return self.downlink_mapl_db - self.budget_offset_db
+
+    @property
+    def adjusted(self) -> bool:
+        """True when margins, an uplink shortfall or an antenna pattern change the RSRP."""
+        return bool(self.budget_offset_db) or not self.antenna.omni
+
+    def rsrp_correction_db(self, dx_m: ArrayLike, dy_m: ArrayLike,
+                           drop_m: ArrayLike) -> np.ndarray:
+        """Design RSRP minus predicted RSRP at offsets from the site, dB.
+
+        The antenna pattern in the direction of each place less :attr:`budget_offset_db`.
+
+        Parameters
+        ----------
+        dx_m, dy_m : float or array
+            East and north offsets of the places from the site, m.
+        drop_m : float or array
+            Height of the antenna tip above the receiver tip, m (positive when the path
+            goes down from the antenna).
+        """
+        dx = np.asarray(dx_m, dtype=float)
+        dy = np.asarray(dy_m, dtype=float)
+        gain: np.ndarray | float = 0.0
+        if not self.antenna.omni:
+            depression = np.degrees(np.arctan2(np.asarray(drop_m, float), np.hypot(dx, dy)))
+            gain = self.antenna.gain_db(bearing_deg(dx, dy), depression)
+        return np.asarray(gain - self.budget_offset_db + np.zeros(np.broadcast(dx, dy).shape))
+
+
+def indoor_loss_of(loss_db: float, building: str, freq_mhz: float) -> float:
+    """Indoor loss of a scenario, dB: *loss_db*, or with a *building* class of ITU-R P.2109
+    (``traditional``, ``thermally-efficient``) its median building entry loss at *freq_mhz*
+    (``"none"`` = *loss_db*).
+
+    Examples
+    --------
+    >>> round(indoor_loss_of(0.0, "traditional", 900.0), 2)
+    14.24
+    >>> indoor_loss_of(10.0, "none", 900.0)
+    10.0
+    """
+    if building in BUILDING_CLASSES:
+        return building_entry_loss_db(freq_mhz, building)  # type: ignore[arg-type]
+    return float(loss_db)
 
 
 def path_loss_db(distance_m: ArrayLike, *, model: str, freq_mhz: float, h_tx_m: float,
@@ -186,20 +311,36 @@ def path_loss_db(distance_m: ArrayLike, *, model: str, freq_mhz: float, h_tx_m: 
     return entry.evaluate_db(distance_m, h_rx_m - h_tx_m, freq_mhz, h_tx_m, h_rx_m, los)
 
 
-def coverage_radius_m(link: LinkParams, h_tx_m: float) -> float:
-    """Distance at which RSRP falls to the threshold (models that depend on distance only), m.
+def coverage_radius_m(link: LinkParams, h_tx_m: float, *,
+                      bearing: float | None = None) -> float:
+    """Distance at which the design RSRP falls to the threshold over flat ground, m.
 
-    Capped at ``link.max_radius_m``; 0 when even 1 m is not covered.
+    For models that depend on distance only. Both links must close with the margins
+    (:attr:`LinkParams.mapl_db`); with a sectored antenna the radius is that along
+    *bearing* (degrees clockwise from north; default the first sector's boresight, the
+    largest), with the vertical pattern at the elevation of each distance. Capped at
+    ``link.max_radius_m``; 0 when even 1 m is not covered (sectors: when no distance is).
     """
-    mapl = link.mapl_db
+    mapl = link.mapl_db + link.budget_offset_db  # the offset is in rsrp_correction_db
+    ant = link.antenna
+    b = (ant.azimuths_deg[0] if not ant.omni else 0.0) if bearing is None else bearing
+    east, north = math.sin(math.radians(b)), math.cos(math.radians(b))
+    drop = h_tx_m - link.h_rx_m
 
     def loss(d: float) -> float:
         return float(path_loss_db(d, model=link.model, freq_mhz=link.freq_mhz,
-                                  h_tx_m=h_tx_m, h_rx_m=link.h_rx_m) - link.calibration_db(d))
+                                  h_tx_m=h_tx_m, h_rx_m=link.h_rx_m) - link.calibration_db(d)
+                     - link.rsrp_correction_db(d * east, d * north, drop))
 
     lo, hi = 1.0, link.max_radius_m
     if loss(hi) <= mapl:
         return hi
+    if not ant.omni:  # the vertical pattern may leave the foot of the mast uncovered
+        ds = np.geomspace(lo, hi, 400)
+        ok = np.flatnonzero([loss(float(d)) <= mapl for d in ds])
+        if len(ok) == 0:
+            return 0.0
+        lo, hi = float(ds[ok[-1]]), float(ds[ok[-1] + 1])
     if loss(lo) > mapl:
         return 0.0
     for _ in range(60):
@@ -214,7 +355,10 @@ def coverage_radius_m(link: LinkParams, h_tx_m: float) -> float:
 def site_rsrp_window(transform: Affine, shape: tuple[int, int], x_m: float, y_m: float,
                      h_tx_m: float, link: LinkParams
                      ) -> tuple[slice, slice, np.ndarray] | None:
-    """RSRP of one site over the cells of a grid within ``link.max_radius_m``.
+    """Design RSRP of one site over the cells of a grid within ``link.max_radius_m``.
+
+    The predicted RSRP plus the antenna pattern less the margins
+    (:meth:`LinkParams.rsrp_correction_db`), over flat ground.
 
     Parameters
     ----------
@@ -253,5 +397,8 @@ def site_rsrp_window(transform: Affine, shape: tuple[int, int], x_m: float, y_m:
                         h_rx_m=link.h_rx_m)
     rsrp = np.asarray(rsrp_dbm(link.eirp_dbm, loss, link.bandwidth_mhz, link.rx_gain_dbi)
                       + link.calibration_db(dist), dtype=np.float32)
+    if link.adjusted:
+        rsrp += link.rsrp_correction_db(xs[None, :] - x_m, ys[:, None] - y_m,
+                                        h_tx_m - link.h_rx_m).astype(np.float32)
     rsrp[dist > link.max_radius_m] = np.nan
     return slice(r0, r1), slice(c0, c1), rsrp

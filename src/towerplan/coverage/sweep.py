@@ -146,7 +146,9 @@ class SiteCoverage:
         Path loss of the model chain, float32 dB; nan beyond the radius and where the DEM
         has no data.
     rsrp_dbm : numpy.ndarray
-        Received RSRP, float32 dBm; nan where ``loss_db`` is.
+        Design RSRP, float32 dBm: the received RSRP with the antenna pattern, less the
+        margins and the uplink shortfall of ``link`` (:meth:`LinkParams.rsrp_correction_db`;
+        the received RSRP itself with the defaults); nan where ``loss_db`` is.
     los : numpy.ndarray
         True where the receiver antenna is visible from the site antenna over the terrain
         and a k-factor earth (bool; False where ``loss_db`` is nan).
@@ -734,4 +736,9 @@ def sweep_site(dem_m: np.ndarray, transform: Affine, x_m: float, y_m: float, h_t
         calib = link.calibration_db(np.hypot(dx[None, :], dy[:, None])).astype(np.float32)
         loss -= calib
         rsrp += calib
+    if link.adjusted:  # antenna pattern, margins and uplink (LinkParams.rsrp_correction_db)
+        dx = window.dx0 + cell_x * np.arange(window.n_cols)
+        dy = window.dy0 - cell_y * np.arange(window.n_rows)
+        drop = sweep.z_tx - h_rx - dem[r0:r1, c0:c1]
+        rsrp += link.rsrp_correction_db(dx[None, :], dy[:, None], drop).astype(np.float32)
     return SiteCoverage(slice(r0, r1), slice(c0, c1), loss, rsrp, los, diff)

@@ -20,8 +20,10 @@ from towerplan.errors import InputDataError
 from towerplan.io.csvfile import find_column, parse_heights, parse_number, read_csv_records
 from towerplan.io.report import LayerReport
 from towerplan.io.villages import problems_message
+from towerplan.radio.antenna import parse_azimuths
 
-__all__ = ["MNC_OPERATORS_510", "OPENCELLID_COLUMNS", "SITE_RADIUS_M", "read_towers"]
+__all__ = ["ANTENNA_COLUMNS", "MNC_OPERATORS_510", "OPENCELLID_COLUMNS", "SITE_RADIUS_M",
+           "read_towers"]
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,11 @@ _LON = ("lon", "longitude", "lng", "long", "x")
 _LAT = ("lat", "latitude", "y")
 _HEIGHT = ("height_m", "height")
 
+#: Optional antenna columns of the simple layout, kept after ``TOWER_COLUMNS`` when the file
+#: has them: ``azimuths`` (sector boresights, degrees from north, e.g. ``0;120;240``; empty
+#: = the scenario's ``[radio.antenna]``) and ``beamwidth_deg`` (empty = the scenario's).
+ANTENNA_COLUMNS: tuple[str, ...] = ("azimuths", "beamwidth_deg")
+
 
 def read_towers(path: str | Path, *,
                 default_height_m: float = 42.0) -> tuple[gpd.GeoDataFrame, LayerReport]:
@@ -55,7 +62,9 @@ def read_towers(path: str | Path, *,
     without a header): cells within :data:`SITE_RADIUS_M` of each other form one tower, the
     operator is derived from MCC 510 MNC codes and the height is *default_height_m*.
     (b) Simple: ``lon,lat`` (or ``longitude/lng/x``, ``latitude/y``) with optional
-    ``height_m`` (or ``height``), ``operator``, ``radio``, ``tower_id``.
+    ``height_m`` (or ``height``), ``operator``, ``radio``, ``tower_id`` and the antenna
+    columns :data:`ANTENNA_COLUMNS`: ``azimuths`` (sector boresights such as ``0;120;240``)
+    and ``beamwidth_deg``; a tower without them gets the scenario's ``[radio.antenna]``.
 
     Parameters
     ----------
@@ -68,7 +77,9 @@ def read_towers(path: str | Path, *,
     -------
     towers : geopandas.GeoDataFrame
         Columns ``tower_id, lon, lat, height_m, operator, radio, cells, geometry`` in
-        EPSG:4326; lon/lat in degrees, height in metres, cells = records grouped.
+        EPSG:4326; lon/lat in degrees, height in metres, cells = records grouped; then
+        ``azimuths`` (normalised to ``0;120;240``, ``""`` = none) and ``beamwidth_deg``
+        (nan = none) when the file has either column.
     report : LayerReport
         Layout detected, record and site counts, operators, notes on derived values.
 
@@ -180,7 +191,33 @@ def _simple(header: list[str], records: list[tuple[int, list[str]]], default_hei
         "radio": [_field(f, find_column(header, ("radio",))).upper() for _, f in records],
         "cells": np.ones(len(records), dtype=np.int64),
     })
+    if find_column(header, ANTENNA_COLUMNS) is not None:
+        table["azimuths"], table["beamwidth_deg"] = _antennas(header, records, decimal_comma,
+                                                              problems)
     return table, problems, notes
+
+
+def _antennas(header: list[str], records: list[tuple[int, list[str]]], decimal_comma: bool,
+              problems: list[str]) -> tuple[list[str], np.ndarray]:
+    """Sector azimuths (normalised text) and beamwidths of the simple layout."""
+    iaz, ibw = find_column(header, ("azimuths",)), find_column(header, ("beamwidth_deg",))
+    azimuths: list[str] = []
+    beamwidth = np.full(len(records), np.nan)
+    for k, (line, fields) in enumerate(records):
+        raw = _field(fields, iaz)
+        try:
+            values = parse_azimuths(raw.replace(",", ".") if decimal_comma else raw)
+        except ValueError:
+            problems.append(f"line {line}: azimuths '{raw}' are not numbers separated by ';'")
+            values = ()
+        azimuths.append(";".join(f"{v:g}" for v in values))
+        text = _field(fields, ibw)
+        if text.strip():
+            bw = parse_number(text, decimal_comma)
+            if not (bw > 0 and math.isfinite(bw)):
+                problems.append(f"line {line}: beamwidth_deg '{text}' is not a positive number")
+            beamwidth[k] = bw
+    return azimuths, beamwidth
 
 
 def _generated_ids(n: int) -> list[str]:
@@ -285,7 +322,11 @@ def _largest_spread_m(cells: pd.DataFrame, sites: pd.DataFrame) -> float:
 
 def _frame(table: pd.DataFrame) -> gpd.GeoDataFrame:
     """Return *table* as the towers GeoDataFrame with the output columns and dtypes."""
-    table = table.loc[:, list(TOWER_COLUMNS)].reset_index(drop=True)
+    extra = [c for c in ANTENNA_COLUMNS if c in table]
+    table = table.loc[:, [*TOWER_COLUMNS, *extra]].reset_index(drop=True)
+    if extra:
+        table["azimuths"] = table["azimuths"].astype(str)
+        table["beamwidth_deg"] = table["beamwidth_deg"].astype(float)
     for name in ("tower_id", "operator", "radio"):
         table[name] = table[name].astype(str)
     for name in ("lon", "lat", "height_m"):

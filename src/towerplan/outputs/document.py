@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from towerplan.columns import AUDIT_COLUMNS, BACKHAUL_COLUMNS
+from towerplan.coverage.statement import link_budget_summary, link_budget_text
 from towerplan.errors import MissingDependencyError
 from towerplan.i18n import (
     TERM_COLUMNS,
@@ -482,9 +483,33 @@ def _paragraphs(result: PlanResult, lang: str) -> list[str]:
             villages=", ".join(str(v) for v in audit.get("audit_villages") or ()) or "–",
             share=format_percent(share, lang), audit=num(audit_demand),
             optimum=num(optimum_demand), unit=unit))
+    radius = _radius_paragraph(result, lang)
+    if radius:
+        texts.append(radius)
     if result.provenance.demand_basis != "population":
         texts.append(t("report.demand_note", lang))
     return texts
+
+
+def _radius_paragraph(result: PlanResult, lang: str) -> str:
+    """The flat-ground coverage radius under the stated margins and its range ("" for a
+    profile model, which has no flat-ground radius)."""
+    s = link_budget_summary(result.scenario)
+    cases = s["radius_cases_km"]
+    if s["coverage_radius_flat_km"] is None:
+        return ""
+
+    def km(value: float | None) -> str:
+        return "–" if value is None else format_number(value, lang, 2)
+
+    return t("doc.exec_radius", lang).format(
+        radius=km(s["coverage_radius_flat_km"]),
+        probability=format_percent(s["location_probability"], lang, 0),
+        margins=format_number(s["margins_db"], lang, 2), antenna=s["antenna"],
+        uplink=t("doc.uplink_limited" if s["uplink_limited"] else "doc.uplink_not_limiting",
+                 lang),
+        median=km(cases["median_outdoor"]), p90_outdoor=km(cases["p90_outdoor"]),
+        p90_indoor=km(cases["p90_indoor"]))
 
 
 def _cost_table(result: PlanResult, ranking: pd.DataFrame, cells: _Cells) -> _Table:
@@ -583,6 +608,7 @@ def _assumptions(result: PlanResult, lang: str) -> list[tuple[str, str]]:
         (t("report.model_chain", lang), prov.model_chain),
         (t("sum.threshold_rsrp_dbm", lang),
          format_number(scenario.radio.threshold_rsrp_dbm, lang, 1)),
+        (t("report.link_budget", lang), link_budget_text(scenario)),
         (t("doc.blank_below", lang), format_percent(cov.blank_below, lang, 0)),
         (t("doc.covered_at_least", lang), format_percent(cov.covered_at_least, lang, 0)),
         (t("report.budget", lang), format_idr(scenario.budget.total_idr, lang)),

@@ -23,6 +23,7 @@ from towerplan.columns import (
     TOWER_COLUMNS,
     VILLAGE_COLUMNS,
 )
+from towerplan.coverage.statement import link_budget_text
 from towerplan.errors import OutputError, TowerplanError
 from towerplan.io.rasters import write_raster
 from towerplan.io.tables import (
@@ -241,6 +242,7 @@ def write_coverage_raster(result: PlanResult, path: str | Path, stage: str) -> P
         "model_chain": prov.model_chain,
         "scenario_hash": prov.scenario_hash,
         "threshold": f"{result.scenario.radio.threshold_rsrp_dbm:g}",
+        "link_budget": link_budget_text(result.scenario),
         "synthetic": "true" if prov.synthetic else "false",
         "units": "dBm",
         "stage": stage,

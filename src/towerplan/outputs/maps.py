@@ -40,6 +40,7 @@ from towerplan.columns import (
     TOWER_COLUMNS,
     VILLAGE_COLUMNS,
 )
+from towerplan.coverage.statement import link_budget_text
 from towerplan.errors import OutputError
 from towerplan.i18n import (
     check_lang,
@@ -497,6 +498,7 @@ def _title_html(result: PlanResult, lang: str) -> str:
         (t("map.scenario", lang), scn.scenario.name),
         (t("map.model", lang), prov.model_chain),
         (t("map.threshold", lang), f"RSRP ≥ {scn.radio.threshold_rsrp_dbm:g} dBm"),
+        (t("map.link_budget", lang), link_budget_text(scn)),
         (t("map.budget", lang), format_idr(budget, lang)),
         (t("map.spent", lang),
          f"{format_idr(spent, lang)} · {len(result.selected)} {t('map.towers_new', lang).lower()}"),

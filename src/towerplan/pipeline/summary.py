@@ -9,6 +9,7 @@ import numpy as np
 
 from towerplan.analysis.blankspots import BLANK, COVERED
 from towerplan.analysis.costs import cost_context, cost_summary
+from towerplan.coverage.statement import link_budget_summary, link_budget_text
 from towerplan.i18n import bilingual
 from towerplan.inputs import input_limitations
 
@@ -66,6 +67,9 @@ def plan_summary(scenario: Scenario, prov: Provenance, state: CurrentState,
         "solver_runtime_s": round(sel.runtime_s, 3),
         "model_chain": prov.model_chain,
         "threshold_rsrp_dbm": scenario.radio.threshold_rsrp_dbm,
+        "link_budget_text": link_budget_text(scenario),
+        "coverage_radius_flat_km": link_budget_summary(scenario)["coverage_radius_flat_km"],
+        "link_budget": link_budget_summary(scenario),
         "tower_cost_idr": float(scenario.costs.tower_idr),
         **cost_summary(scenario.costs, cost_context(data, villages), cands),
         "candidates_total": len(cands),

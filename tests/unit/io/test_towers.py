@@ -188,3 +188,24 @@ def test_semicolon_and_decimal_comma(tmp_path):
 def test_invalid_default_height(make_towers_csv):
     with pytest.raises(ValueError, match="default_height_m"):
         read_towers(make_towers_csv([{"lon": 116, "lat": -1.7}]), default_height_m=0)
+
+
+def test_simple_layout_antenna_columns(make_towers_csv):
+    path = make_towers_csv([
+        {"lon": 116.0, "lat": -1.7, "azimuths": "0;120;240", "beamwidth_deg": 65},
+        {"lon": 116.1, "lat": -1.8, "azimuths": "", "beamwidth_deg": ""},
+    ])
+    towers, _ = read_towers(path)
+    assert list(towers.columns) == [*TOWER_COLUMNS, "azimuths", "beamwidth_deg", "geometry"]
+    assert towers["azimuths"].tolist() == ["0;120;240", ""]
+    assert towers["beamwidth_deg"].iloc[0] == 65.0
+    assert np.isnan(towers["beamwidth_deg"].iloc[1])
+
+
+def test_simple_layout_bad_antenna_columns(make_towers_csv):
+    path = make_towers_csv([{"lon": 116.0, "lat": -1.7, "azimuths": "north",
+                             "beamwidth_deg": "-5"}])
+    with pytest.raises(InputDataError) as err:
+        read_towers(path)
+    assert "azimuths 'north'" in str(err.value)
+    assert "beamwidth_deg '-5'" in str(err.value)

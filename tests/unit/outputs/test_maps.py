@@ -393,3 +393,24 @@ def test_audit_layer_needs_its_columns(make_result, tmp_path):
     audit = make_audit().drop(columns="new_demand")
     with pytest.raises(OutputError, match="audit table: missing column.*new_demand"):
         write_map(with_changes(make_result(), audit=audit), tmp_path / "map.html")
+
+
+def test_info_table_states_margins_uplink_and_antenna(plan_result, tmp_path):
+    import dataclasses
+
+    page = _page(plan_result, tmp_path)
+    assert "Margin, uplink dan antena" in page
+    assert "location probability 50 % (shadowing sigma 8 dB: margin 0 dB)" in page
+    assert "MAPL 139.5 dB, downlink 138.2 dB: not limiting" in page
+    assert "antenna omni" in page
+    radio = dataclasses.replace(plan_result.scenario.radio, location_probability=0.9,
+                                bs_sensitivity_dbm=-95.0)
+    sectored = dataclasses.replace(radio, antenna=dataclasses.replace(
+        radio.antenna, azimuths_deg=(0.0, 120.0, 240.0)))
+    result = with_changes(plan_result, scenario=dataclasses.replace(plan_result.scenario,
+                                                                    radio=sectored))
+    page = _page(result, tmp_path, lang="en")
+    assert "Margins, uplink and antenna" in page
+    assert "margin 10.25 dB" in page
+    assert "uplink-limited" in page
+    assert "3 sectors 0/120/240 deg" in page

@@ -253,3 +253,14 @@ def test_scenario_rows_pair_short_values_and_widen_long_ones():
         (("section", "budget", ""),),
         (("item", "total_idr", "Rp 1"), ("empty", "", "")),
     ]
+
+
+def test_first_page_states_the_flat_ground_radius_and_its_range(plan_result):
+    text = html_lib.unescape(render_report_html(plan_result, lang="en"))
+    assert ("Coverage radius of one new tower on flat ground: 4.94 km under the stated "
+            "margins (location probability 50 %, margins 0.00 dB, antenna omni, the uplink "
+            "does not limit)") in text
+    assert "4.94 km (median, outdoor), 2.48 km (90 %, outdoor), 0.00 km (90 %, indoor)" in text
+    indonesian = html_lib.unescape(render_report_html(plan_result))
+    assert "Radius cakupan satu menara baru di tanah datar: 4,94 km" in indonesian
+    assert "Margin, uplink dan antena" in indonesian

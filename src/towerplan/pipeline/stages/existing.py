@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from towerplan.analysis.problem import Sites
 from towerplan.coverage.composite import BestServer, best_server_both
-from towerplan.coverage.context import radio_context
+from towerplan.coverage.context import radio_context, site_antennas
 from towerplan.pipeline.graph import Stage, StageContext
 
 if TYPE_CHECKING:
@@ -40,8 +40,13 @@ def _existing(ctx: StageContext, *, load: VectorInputs, terrain: TerrainInputs,
                                   source_cell_m=terrain.source_cell_m)
     sites = Sites.from_points(load.towers)
     dem = terrain.dem
+    towers = load.towers
+    antennas = site_antennas(
+        link.antenna,
+        list(towers["azimuths"].astype(str)) if "azimuths" in towers else None,
+        list(towers["beamwidth_deg"].astype(float)) if "beamwidth_deg" in towers else None)
     grid, points = best_server_both(dem.transform, dem.shape, sites.xy, sites.height_m, link,
-                                    context, demand.xy)
+                                    context, demand.xy, antennas=antennas)
     return ExistingCoverage(points, grid)
 
 
