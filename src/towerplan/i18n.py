@@ -355,6 +355,9 @@ _LABELS: dict[str, tuple[str, str]] = {
                            "Without population data, demand = village area (km²)"),
     "report.model_chain": ("Rantai model radio", "Radio model chain"),
     "report.link_budget": ("Margin, uplink dan antena", "Margins, uplink and antenna"),
+    "doc.exec_model": (
+        "Model radio: {chain}. Alasannya: {why}.",
+        "Radio model: {chain}. Why: {why}."),
     "doc.exec_radius": (
         "Radius cakupan satu menara baru di tanah datar: {radius} km dengan margin yang "
         "dinyatakan (probabilitas lokasi {probability}, margin {margins} dB, antena "

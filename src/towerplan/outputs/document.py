@@ -483,6 +483,10 @@ def _paragraphs(result: PlanResult, lang: str) -> list[str]:
             villages=", ".join(str(v) for v in audit.get("audit_villages") or ()) or "–",
             share=format_percent(share, lang), audit=num(audit_demand),
             optimum=num(optimum_demand), unit=unit))
+    choice = result.summary.get("model_choice")
+    if isinstance(choice, dict) and choice.get("why"):
+        texts.append(t("doc.exec_model", lang).format(
+            chain=choice["chain"], why=in_language(str(choice["why"]), lang)))
     radius = _radius_paragraph(result, lang)
     if radius:
         texts.append(radius)
@@ -500,7 +504,11 @@ def _radius_paragraph(result: PlanResult, lang: str) -> str:
         return ""
 
     def km(value: float | None) -> str:
-        return "–" if value is None else format_number(value, lang, 2)
+        # A base model is evaluated no closer than its minimum distance (Hata: 1 km): a
+        # radius of 0 means the margins are not met even there.
+        if value is None:
+            return "–"
+        return "< 1" if value == 0 else format_number(value, lang, 2)
 
     return t("doc.exec_radius", lang).format(
         radius=km(s["coverage_radius_flat_km"]),
