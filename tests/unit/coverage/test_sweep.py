@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from affine import Affine
 
-from towerplan.coverage import sweep
+from towerplan.coverage import radials, sweep
 from towerplan.coverage.raster import LinkParams, coverage_radius_m
 from towerplan.coverage.sweep import SiteCoverage, sweep_site
 from towerplan.errors import (
@@ -194,9 +194,9 @@ def test_ridge_blocks_line_of_sight_behind_it() -> None:
 def test_diffraction_behind_a_ridge_equals_deygout_on_the_same_profile(octant: int) -> None:
     n = 125
     t, x0, y0 = _grid(n)
-    n_rad = sweep._radial_count(LINK.max_radius_m, CELL)
+    n_rad = radials.radial_count(LINK.max_radius_m, CELL)
     j = octant * n_rad // 8
-    assert n_rad % 8 == 0 and j % (1 << sweep._LEVELS) == 0  # a radial that starts at 0
+    assert n_rad % 8 == 0 and j % (1 << radials.LEVELS) == 0  # a radial that starts at 0
     theta = 2 * math.pi * j / n_rad
     dem = _ridge(n, t, x0, y0, theta, 2500.0, width_m=50.0)  # a sharp ridge: one knife edge
     cov = sweep_site(dem, t, x0, y0, H_TX, link=LINK, chain=HATA_DEYGOUT)
