@@ -28,7 +28,9 @@ __all__ = [
     "grid_window",
     "radial_count",
     "radial_of_k",
+    "row_span_k",
     "sector_size",
+    "sector_triangle_k",
     "vegetation_lut",
 ]
 
@@ -93,6 +95,40 @@ def radial_of_k(dx: float, dy: float, ja: int, count: int, n_rad: int) -> int:
     j = int(math.floor(math.atan2(dy, dx) * n_rad / (2.0 * math.pi) + 0.5)) - ja
     j = (j + n_rad // 2) % n_rad - n_rad // 2
     return min(max(j, -1), count)
+
+
+@numba.njit(cache=True)
+def sector_triangle_k(ja: int, count: int, n_rad: int, radius: float, w: Window
+                      ) -> tuple[float, float, float, float, int, int]:
+    """Triangle that contains the wedge of radials ``ja .. ja + count - 1``, and its rows.
+
+    Returns the corners ``(ax, ay)`` and ``(zx, zy)`` (the third is the site; offsets in m)
+    on the bisectors before the first and after the last radial, and the first and last
+    window rows the triangle reaches.
+    """
+    delta = 2.0 * math.pi / n_rad
+    reach = (radius + 2.0 * max(w.cell_x, w.cell_y)) / math.cos(0.5 * count * delta)
+    ax = reach * math.cos((ja - 0.5) * delta)
+    ay = reach * math.sin((ja - 0.5) * delta)
+    zx = reach * math.cos((ja + count - 0.5) * delta)
+    zy = reach * math.sin((ja + count - 0.5) * delta)
+    r_first = max(int(math.ceil((w.dy0 - max(0.0, ay, zy)) / w.cell_y)), 0)
+    r_last = min(int(math.floor((w.dy0 - min(0.0, ay, zy)) / w.cell_y)), w.n_rows - 1)
+    return ax, ay, zx, zy, r_first, r_last
+
+
+@numba.njit(cache=True, inline="always")
+def row_span_k(tri: tuple[float, float, float, float, int, int], dy: float, w: Window
+               ) -> tuple[int, int]:
+    """First and last window columns of the triangle ``tri`` on the row ``dy`` m north of
+    the site, widened by a cell on each side."""
+    ax, ay, zx, zy = tri[0], tri[1], tri[2], tri[3]
+    lo, hi = edge_x_k(0.0, 0.0, ax, ay, dy, np.inf, -np.inf)
+    lo, hi = edge_x_k(ax, ay, zx, zy, dy, lo, hi)
+    lo, hi = edge_x_k(zx, zy, 0.0, 0.0, dy, lo, hi)
+    c_first = max(int(math.floor((lo - w.dx0) / w.cell_x)) - 1, 0)
+    c_last = min(int(math.ceil((hi - w.dx0) / w.cell_x)) + 1, w.n_cols - 1)
+    return c_first, c_last
 
 
 def radial_count(radius_m: float, cell_m: float) -> int:

@@ -93,11 +93,12 @@ from towerplan.coverage.radials import (
     VEGETATION_LUT,
     Window,
     bilinear_k,
-    edge_x_k,
     grid_window,
     radial_count,
     radial_of_k,
+    row_span_k,
     sector_size,
+    sector_triangle_k,
 )
 from towerplan.coverage.raster import LinkParams
 from towerplan.errors import (
@@ -287,24 +288,14 @@ def _fill_sector(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, s:
     for k in range(count + 1):
         bx[k] = math.cos((ja + k - 0.5) * delta)
         by[k] = math.sin((ja + k - 0.5) * delta)
-    reach = (s.radius + 2.0 * max(w.cell_x, w.cell_y)) / math.cos(0.5 * count * delta)
-    ax = reach * math.cos((ja - 0.5) * delta)
-    ay = reach * math.sin((ja - 0.5) * delta)
-    zx = reach * math.cos((ja + count - 0.5) * delta)
-    zy = reach * math.sin((ja + count - 0.5) * delta)
-    r_first = max(int(math.ceil((w.dy0 - max(0.0, ay, zy)) / w.cell_y)), 0)
-    r_last = min(int(math.floor((w.dy0 - min(0.0, ay, zy)) / w.cell_y)), w.n_rows - 1)
+    tri = sector_triangle_k(ja, count, s.n_rad, s.radius, w)
     r2 = s.radius * s.radius
     near2 = (8.0 * max(w.cell_x, w.cell_y)) ** 2
     inv_step = 1.0 / s.step
     n_lut = veg_lut.size
-    for r in range(r_first, r_last + 1):
+    for r in range(tri[4], tri[5] + 1):
         dy = w.dy0 - r * w.cell_y
-        lo, hi = edge_x_k(0.0, 0.0, ax, ay, dy, np.inf, -np.inf)
-        lo, hi = edge_x_k(ax, ay, zx, zy, dy, lo, hi)
-        lo, hi = edge_x_k(zx, zy, 0.0, 0.0, dy, lo, hi)
-        c_first = max(int(math.floor((lo - w.dx0) / w.cell_x)) - 1, 0)
-        c_last = min(int(math.ceil((hi - w.dx0) / w.cell_x)) + 1, w.n_cols - 1)
+        c_first, c_last = row_span_k(tri, dy, w)
         m = -2
         for c in range(c_first, c_last + 1):
             dx = w.dx0 + c * w.cell_x
