@@ -7,9 +7,7 @@ from typing import TYPE_CHECKING
 
 from towerplan.coverage.composite import TerrainContext
 from towerplan.coverage.raster import LinkParams
-from towerplan.errors import ModelDomainError
 from towerplan.radio.chain import parse_chain
-from towerplan.radio.models import base_model
 
 if TYPE_CHECKING:
     import numpy as np
@@ -28,14 +26,9 @@ def radio_context(radio: Radio, dem: RasterGrid, landcover: np.ndarray | None = 
     Raises
     ------
     ModelDomainError
-        For a chain coverage cannot evaluate (``itm`` is point-to-point only).
+        For an invalid chain name.
     """
     chain = parse_chain(radio.model)
-    if base_model(chain.base).loss_db is None:
-        msg = (f"model chain '{chain.base}' is point-to-point only (towerplan link); for "
-               "coverage use a base model with a diffraction term, e.g. "
-               "'hata-suburban+deygout+clutter'")
-        raise ModelDomainError(msg)
     link = LinkParams.from_radio(radio)
     if not chain.uses_terrain and chain.clutter is None:
         return link, None

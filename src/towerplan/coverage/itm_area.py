@@ -166,13 +166,13 @@ class _Area(NamedTuple):
 # ------------------------------------------------------------------------------ fast kernels
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, inline="always", error_model="numpy")
 def _above(xa: float, ya: float, xb: float, yb: float, xp: float, yp: float) -> bool:
     """True when p lies on or above the line through a and b (``xa < xb``)."""
     return (xb - xa) * (yp - ya) - (yb - ya) * (xp - xa) >= 0.0
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _walk_k(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, a: _Area,
             c: ItmConstants, j: int, z: np.ndarray, sums: np.ndarray, hzn: np.ndarray,
             run: np.ndarray, hull: np.ndarray, hull_i: np.ndarray) -> None:
@@ -244,7 +244,7 @@ def _walk_k(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, a: _Are
             run[i] = veg_run
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _horizons_at_k(z: np.ndarray, hzn: np.ndarray, i: int, step: float, a_e: float,
                    c: ItmConstants, z_end: float) -> tuple[float, float, float, float]:
     """ITM's horizons (th_tx, th_rx, dl_tx, dl_rx) of the path to sample i, from its samples.
@@ -279,7 +279,7 @@ def _horizons_at_k(z: np.ndarray, hzn: np.ndarray, i: int, step: float, a_e: flo
     return th_tx, th_rx, dl_tx, dl_rx
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, inline="always", error_model="numpy")
 def _line_k(sums: np.ndarray, z: np.ndarray, n: int, step: float, d0: float, d1: float,
             z_end: float) -> tuple[float, float]:
     """ITM's terrain line (*zlsq1*, as ``terrain_line_k``) of samples 0..n from running sums,
@@ -306,7 +306,7 @@ def _line_k(sums: np.ndarray, z: np.ndarray, n: int, step: float, d0: float, d1:
     return mean - slope * centre, mean + slope * (n - centre)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _path_k(z: np.ndarray, sums: np.ndarray, hzn: np.ndarray, i: int, dist: float,
             z_end: float, c: ItmConstants, delta_h: float) -> tuple[float, bool]:
     r"""ITM loss (dB) to a receiver on ``z_end`` at ``dist`` over samples ``0 .. i - 1`` of a
@@ -336,7 +336,7 @@ def _path_k(z: np.ndarray, sums: np.ndarray, hzn: np.ndarray, i: int, dist: floa
     return itm_loss_k(p, c), los
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _fill_k(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, a: _Area,
             c: ItmConstants, w: Window, ja: int, z: np.ndarray, sums: np.ndarray,
             hzn: np.ndarray, run: np.ndarray, dh: np.ndarray, grid: np.ndarray,
@@ -362,7 +362,7 @@ def _fill_k(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, a: _Are
             g0 = grid[k]
             g1 = grid[k + 1]
             delta_h = dh[m, k] + (dh[m, k + 1] - dh[m, k]) * (i - g0) / (g1 - g0)
-            value, visible = _path_k(z[m], sums[m], hzn[m], i, math.sqrt(dd),
+            value, visible = _path_k(z[m], sums[m], hzn[m], i, max(math.sqrt(dd), _MIN_DISTANCE_M),
                                      float(dem[w.r0 + r, w.c0 + col]), c, delta_h)
             loss[r, col] = value
             los[r, col] = visible
@@ -373,7 +373,7 @@ def _fill_k(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, a: _Are
                     depth[r, col] = min(max(veg_m, 0.5 * a.step), a.max_depth)
 
 
-@numba.njit(parallel=True, cache=True)
+@numba.njit(parallel=True, cache=True, error_model="numpy")
 def _fast_k(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, a: _Area,
             c: ItmConstants, w: Window, per_sector: int, grid: np.ndarray, bin_of: np.ndarray
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -408,7 +408,7 @@ def _fast_k(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, a: _Are
 # ----------------------------------------------------------------------------- exact kernel
 
 
-@numba.njit(parallel=True, cache=True)
+@numba.njit(parallel=True, cache=True, error_model="numpy")
 def _exact_k(dem: np.ndarray, a: _Area, c: ItmConstants, w: Window
              ) -> tuple[np.ndarray, np.ndarray]:
     """ITM on the profile from the site to every cell centre, parallel over rows."""

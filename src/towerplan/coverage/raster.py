@@ -17,6 +17,7 @@ from affine import Affine
 from numpy.typing import ArrayLike
 
 from towerplan.errors import ModelDomainError, ModelValidityWarning
+from towerplan.radio.itm import ItmSettings
 from towerplan.radio.linkbudget import eirp_dbm, mapl_db, rsrp_dbm
 from towerplan.radio.models import (
     BASE_MODEL_REGISTRY,
@@ -71,6 +72,9 @@ class LinkParams:
     calibration_offset_db, calibration_slope_db_per_decade : float
         Drive-test calibration (``[radio.calibration]``): calibrated RSRP = model RSRP +
         offset + slope * log10(d / 1 km).
+    itm : ItmSettings
+        Ground, refractivity, climate and variability of the ``itm`` base model in coverage
+        (default :class:`towerplan.radio.itm.ItmSettings`).
     """
 
     model: str
@@ -83,6 +87,7 @@ class LinkParams:
     max_radius_m: float
     calibration_offset_db: float = 0.0
     calibration_slope_db_per_decade: float = 0.0
+    itm: ItmSettings = ItmSettings()
 
     @classmethod
     def from_radio(cls, radio: object) -> LinkParams:

@@ -66,6 +66,12 @@ at ``h_rx`` over that sample, its slope is ``s_r = (y_i + h_rx - z_t) / d_i``.
   step; a cell of any other class gets none. The depth is capped at 400 m (the limit of
   Weissberger's model) and turned into loss by :func:`towerplan.radio.clutter.clutter_loss_db`.
 
+- *ITM* (the ``itm`` base model, which takes no diffraction term): the loss and the line of
+  sight come from the fast mode of :func:`towerplan.coverage.itm_area.itm_area` over the
+  same radial layout, with ``link.itm`` as settings; ITM finds its own effective earth from
+  the surface refractivity, so ``k_factor`` is not used; the diffraction output is 0. A
+  clutter term adds vegetation loss as above.
+
 The line-of-sight mask, the diffraction term, the loss and the RSRP of a cell all come from
 the same sample. The sweep needs a north-up grid in a metric CRS.
 
@@ -88,6 +94,7 @@ import numba
 import numpy as np
 from affine import Affine
 
+from towerplan.coverage.itm_area import itm_area
 from towerplan.coverage.radials import (
     LEVELS,
     VEGETATION_LUT,
@@ -462,6 +469,20 @@ def _max_slant_m(dem: np.ndarray, r0: int, r1: int, c0: int, c1: int, z_tx: floa
 _NO_LANDCOVER = np.zeros((1, 1), dtype=np.uint8)
 
 
+def _itm_terms(dem: np.ndarray, transform: Affine, site: tuple[float, float, float, float],
+               link: LinkParams, landcover: np.ndarray | None) -> tuple[np.ndarray, ...]:
+    """Loss, RSRP, diffraction (0), line of sight and vegetation depth of the ``itm`` base
+    model (fast mode of :func:`towerplan.coverage.itm_area.itm_area`)."""
+    x_m, y_m, h_tx, h_rx = site
+    area = itm_area(dem, transform, x_m, y_m, h_tx, h_rx, float(link.freq_mhz),
+                    radius_m=float(link.max_radius_m), settings=link.itm, landcover=landcover)
+    loss = area.loss_db
+    rsrp = np.float32(rsrp_dbm(link.eirp_dbm, 0.0, link.bandwidth_mhz, link.rx_gain_dbi)) - loss
+    diff = np.where(np.isnan(loss), np.float32(np.nan), np.float32(0.0))
+    depth = area.vegetation_m if area.vegetation_m is not None else np.zeros((1, 1), np.float32)
+    return loss, rsrp, diff, area.los, depth
+
+
 def sweep_site(dem_m: np.ndarray, transform: Affine, x_m: float, y_m: float, h_tx_m: float, *,
                link: LinkParams, chain: ModelChain, k_factor: float = 4.0 / 3.0,
                landcover: np.ndarray | None = None,
@@ -484,7 +505,7 @@ def sweep_site(dem_m: np.ndarray, transform: Affine, x_m: float, y_m: float, h_t
         Frequency, handset height, EIRP, bandwidth, handset gain and the largest evaluated
         distance ``max_radius_m``. ``link.model`` is not used: ``chain`` sets the model.
     chain : ModelChain, keyword-only
-        Model chain (base model, optional diffraction and clutter terms); not ``itm``.
+        Model chain (base model, optional diffraction and clutter terms).
     k_factor : float, keyword-only
         Effective earth radius factor (default 4/3; ``math.inf`` for a flat earth).
     landcover : numpy.ndarray, optional, keyword-only
@@ -502,7 +523,8 @@ def sweep_site(dem_m: np.ndarray, transform: Affine, x_m: float, y_m: float, h_t
     InputDataError
         For a rotated grid or a land cover off the DEM grid (listing every problem).
     ModelDomainError
-        For invalid heights, frequency, radius or k-factor, or an ``itm`` chain.
+        For invalid heights, frequency, radius or k-factor, or ITM settings outside the
+        model's limits.
     DEMCoverageError
         When the DEM has no height under the site.
 
@@ -539,9 +561,9 @@ def sweep_site(dem_m: np.ndarray, transform: Affine, x_m: float, y_m: float, h_t
     if param_problems:
         msg = "sweep_site: " + "; ".join(param_problems)
         raise ModelDomainError(msg)
-    if model.loss_db is None:
+    if model.loss_db is None and chain.base != "itm":
         msg = (f"{chain.base} is point-to-point only; coverage rasters need a chain such as "
-               "'hata-suburban+deygout' or 'rma+deygout'")
+               "'hata-suburban+deygout', 'rma+deygout' or 'itm'")
         raise ModelDomainError(msg)
     if soft:
         warnings.warn("; ".join(soft), ModelValidityWarning, stacklevel=2)
@@ -561,29 +583,34 @@ def sweep_site(dem_m: np.ndarray, transform: Affine, x_m: float, y_m: float, h_t
         msg = (f"the DEM has no height under the site at x = {x_m:.1f}, y = {y_m:.1f}; "
                "use a DEM that covers every site")
         raise DEMCoverageError(msg)
-    n_samp = math.ceil(radius / step) + 1
-    d_samp = np.arange(n_samp) * step
-    max_slant = (_max_slant_m(dem, r0, r1, c0, c1, z0 + h_tx, h_rx, float(d_samp[-1]) + step)
-                 if model.distance == "slant" else 0.0)
-    tables = _base_tables(model, chain, d_samp, max_slant, float(link.freq_mhz), h_tx, h_rx)
-    with_veg = landcover is not None and chain.clutter is not None
-    sweep = _Sweep(
-        col0=col0, row0=row0, dcol=step / cell_x, drow=-step / cell_y, step=step,
-        n_rad=radial_count(radius, step), n_samp=n_samp, radius=radius, z_tx=z0 + h_tx,
-        h_rx=h_rx, inv_2kr=0.0 if math.isinf(k_factor) else 0.5 / (k_factor * EARTH_RADIUS_M),
-        lam=SPEED_OF_LIGHT_M_S / (float(link.freq_mhz) * 1e6),
-        with_diff=chain.diffraction is not None, slant=tables.slant,
-        los_nlos=tables.los_nlos, d_min=tables.d_min, log_d0=tables.log_d0,
-        per_decade=tables.per_decade,
-        rsrp_offset=float(rsrp_dbm(link.eirp_dbm, 0.0, link.bandwidth_mhz, link.rx_gain_dbi)),
-        with_veg=with_veg, max_depth=WEISSBERGER_MAX_DEPTH_M)
     window = Window(r0=r0, c0=c0, n_rows=r1 - r0, n_cols=c1 - c0,
-                     dx0=transform.c + cell_x * (c0 + 0.5) - float(x_m),
-                     dy0=transform.f - cell_y * (r0 + 0.5) - float(y_m),
-                     cell_x=cell_x, cell_y=cell_y)
-    lc = np.asarray(landcover) if with_veg else _NO_LANDCOVER
-    loss, rsrp, diff, los, depth = _sweep_k(dem, lc, VEGETATION_LUT, tables.los, tables.nlos,
-                                            sweep, window, sector_size(sweep.n_rad, n_samp))
+                    dx0=transform.c + cell_x * (c0 + 0.5) - float(x_m),
+                    dy0=transform.f - cell_y * (r0 + 0.5) - float(y_m),
+                    cell_x=cell_x, cell_y=cell_y)
+    with_veg = landcover is not None and chain.clutter is not None
+    if model.distance == "profile":
+        loss, rsrp, diff, los, depth = _itm_terms(
+            dem, transform, (float(x_m), float(y_m), h_tx, h_rx), link,
+            np.asarray(landcover) if with_veg else None)
+    else:
+        n_samp = math.ceil(radius / step) + 1
+        d_samp = np.arange(n_samp) * step
+        max_slant = (_max_slant_m(dem, r0, r1, c0, c1, z0 + h_tx, h_rx, float(d_samp[-1]) + step)
+                     if model.distance == "slant" else 0.0)
+        tables = _base_tables(model, chain, d_samp, max_slant, float(link.freq_mhz), h_tx, h_rx)
+        sweep = _Sweep(
+            col0=col0, row0=row0, dcol=step / cell_x, drow=-step / cell_y, step=step,
+            n_rad=radial_count(radius, step), n_samp=n_samp, radius=radius, z_tx=z0 + h_tx,
+            h_rx=h_rx, inv_2kr=0.0 if math.isinf(k_factor) else 0.5 / (k_factor * EARTH_RADIUS_M),
+            lam=SPEED_OF_LIGHT_M_S / (float(link.freq_mhz) * 1e6),
+            with_diff=chain.diffraction is not None, slant=tables.slant,
+            los_nlos=tables.los_nlos, d_min=tables.d_min, log_d0=tables.log_d0,
+            per_decade=tables.per_decade,
+            rsrp_offset=float(rsrp_dbm(link.eirp_dbm, 0.0, link.bandwidth_mhz, link.rx_gain_dbi)),
+            with_veg=with_veg, max_depth=WEISSBERGER_MAX_DEPTH_M)
+        lc = np.asarray(landcover) if with_veg else _NO_LANDCOVER
+        loss, rsrp, diff, los, depth = _sweep_k(dem, lc, VEGETATION_LUT, tables.los, tables.nlos,
+                                                sweep, window, sector_size(sweep.n_rad, n_samp))
     if with_veg:
         wet = depth > 0
         if wet.any():
