@@ -103,6 +103,7 @@ from towerplan.radio.itm_kernels import (
     ItmConstants,
     earth_k,
     finish_geometry_k,
+    fit_window_k,
     itm_constants,
     itm_loss_k,
     profile_geometry_k,
@@ -285,13 +286,7 @@ def _line_k(sums: np.ndarray, z: np.ndarray, n: int, step: float, d0: float, d1:
             z_end: float) -> tuple[float, float]:
     """ITM's terrain line (*zlsq1*, as ``terrain_line_k``) of samples 0..n from running sums,
     with sample n at ``z_end``."""
-    i0 = int(max(d0 / step, 0.0))
-    i1 = n - int(max(n - d1 / step, 0.0))
-    if i1 <= i0:
-        i0, i1 = int(max(i0 - 1.0, 0.0)), n - int(max(n - (i1 + 1.0), 0.0))
-    if i1 <= i0:
-        i0 = min(max(i0, 0), n - 1)
-        i1 = i0 + 1
+    i0, i1 = fit_window_k(n, step, d0, d1)
     span = i1 - i0
     centre = 0.5 * (i0 + i1)
     s0 = sums[0, i1 + 1] - sums[0, i0]

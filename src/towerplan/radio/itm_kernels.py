@@ -46,6 +46,7 @@ __all__ = [
     "ItmPath",
     "earth_k",
     "finish_geometry_k",
+    "fit_window_k",
     "horizons_k",
     "itm_constants",
     "itm_loss_k",
@@ -210,10 +211,11 @@ def _trapezoid_fit_k(y: np.ndarray) -> tuple[float, float]:
 
 
 @numba.njit(cache=True, error_model="numpy")
-def terrain_line_k(z: np.ndarray, step_m: float, d0_m: float, d1_m: float
-                   ) -> tuple[float, float]:
-    """Heights (m) at both profile ends of the line fitted to the terrain in [d0, d1]."""
-    n = z.size - 1
+def fit_window_k(n: int, step_m: float, d0_m: float, d1_m: float) -> tuple[int, int]:
+    """First and last sample of ITM's terrain-line fit over [d0, d1] of samples 0..n.
+
+    The window is widened to whole samples and to at least one interval (*zlsq1*).
+    """
     i0 = int(max(d0_m / step_m, 0.0))
     i1 = n - int(max(n - d1_m / step_m, 0.0))
     if i1 <= i0:
@@ -221,6 +223,15 @@ def terrain_line_k(z: np.ndarray, step_m: float, d0_m: float, d1_m: float
     if i1 <= i0:
         i0 = min(max(i0, 0), n - 1)
         i1 = i0 + 1
+    return i0, i1
+
+
+@numba.njit(cache=True, error_model="numpy")
+def terrain_line_k(z: np.ndarray, step_m: float, d0_m: float, d1_m: float
+                   ) -> tuple[float, float]:
+    """Heights (m) at both profile ends of the line fitted to the terrain in [d0, d1]."""
+    n = z.size - 1
+    i0, i1 = fit_window_k(n, step_m, d0_m, d1_m)
     mean, slope = _trapezoid_fit_k(z[i0:i1 + 1])
     centre = 0.5 * (i0 + i1)
     return mean - slope * centre, mean + slope * (n - centre)
