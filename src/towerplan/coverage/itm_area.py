@@ -107,18 +107,16 @@ from towerplan.radio.itm_kernels import (
     itm_constants,
     itm_loss_k,
     profile_geometry_k,
-    terrain_irregularity_k,
+    trapezoid_fit_k,
 )
 
 __all__ = ["ItmArea", "itm_area"]
 
 #: Cap on ITM's resampling of the terrain irregularity in fast mode (10 p - 5 = 45 points).
 FAST_P10_MAX = 5
-#: Fast mode evaluates the terrain irregularity at samples g, g + max(1, g // this).
-FAST_DH_SPACING = 4
 _MIN_DISTANCE_M = 1.0
-#: Fast mode also searches this many samples before the receiver for its horizon.
-_LOCAL_SAMPLES = 8
+#: Fast mode samples this many steps of the cell's own profile before the receiver.
+_TAIL_SAMPLES = 64
 _NO_LANDCOVER = np.zeros((1, 1), dtype=np.uint8)
 
 
@@ -246,41 +244,6 @@ def _walk_k(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, a: _Are
             run[i] = veg_run
 
 
-@numba.njit(cache=True, error_model="numpy")
-def _horizons_at_k(z: np.ndarray, hzn: np.ndarray, i: int, step: float, a_e: float,
-                   c: ItmConstants, z_end: float) -> tuple[float, float, float, float]:
-    """ITM's horizons (th_tx, th_rx, dl_tx, dl_rx) of the path to sample i, from its samples.
-
-    The receiver stands on ``z_end``; its horizon is the walked one or one of the
-    :data:`_LOCAL_SAMPLES` samples before it, whichever is higher from ``z_end``.
-    """
-    d = i * step
-    z_tx = z[0] + c.h_tx
-    z_rx = z_end + c.h_rx
-    th_tx = (z_rx - z_tx) / d - d / (2 * a_e)
-    th_rx = (z_tx - z_rx) / d - d / (2 * a_e)
-    dl_tx = d
-    dl_rx = d
-    k = hzn[0, i]
-    if k > 0:
-        x = k * step
-        e = (z[k] - z_tx) / x - x / (2 * a_e)
-        if e > th_tx:
-            th_tx, dl_tx = e, x
-    k = hzn[1, i]
-    if k > 0:
-        x = d - k * step
-        e = (z[k] - z_rx) / x - x / (2 * a_e)
-        if e > th_rx:
-            th_rx, dl_rx = e, x
-    for k in range(i - 1, max(i - 1 - _LOCAL_SAMPLES, 0), -1):
-        x = d - k * step
-        e = (z[k] - z_rx) / x - x / (2 * a_e)
-        if e > th_rx:
-            th_rx, dl_rx = e, x
-    return th_tx, th_rx, dl_tx, dl_rx
-
-
 @numba.njit(cache=True, inline="always", error_model="numpy")
 def _line_k(sums: np.ndarray, z: np.ndarray, n: int, step: float, d0: float, d1: float,
             z_end: float) -> tuple[float, float]:
@@ -302,32 +265,110 @@ def _line_k(sums: np.ndarray, z: np.ndarray, n: int, step: float, d0: float, d1:
     return mean - slope * centre, mean + slope * (n - centre)
 
 
-@numba.njit(cache=True, error_model="numpy")
-def _path_k(z: np.ndarray, sums: np.ndarray, hzn: np.ndarray, i: int, dist: float,
-            z_end: float, c: ItmConstants, delta_h: float) -> tuple[float, bool]:
-    r"""ITM loss (dB) to a receiver on ``z_end`` at ``dist`` over samples ``0 .. i - 1`` of a
-    walked radial spaced ``dist / i``, and its line of sight.
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def _own_k(dem: np.ndarray, a: _Area, own: tuple[float, float, int], j: int, alt: float
+           ) -> float:
+    """Height of sample j of the cell's own profile (``alt`` where the DEM has no data)."""
+    tcol, trow, n = own
+    v = bilinear_k(dem, a.col0 + j / n * tcol, a.row0 + j / n * trow)
+    return alt if math.isnan(v) else v
 
-    With ``delta_h`` nan, returns :math:`\Delta h` of the path in place of the loss.
-    """
-    n = i
-    step = dist / n
-    d = dist
-    p10 = int(0.1 * n)
-    h_sum = sums[0, n - p10 + 1] - sums[0, p10] + (z_end - z[n] if p10 == 0 else 0.0)
-    n_s, a_e = earth_k(h_sum / (n - 2 * p10 + 1), c.n0)
-    hz = _horizons_at_k(z, hzn, i, step, a_e, c, z_end)
-    d_start = min(15.0 * c.h_tx, 0.1 * hz[2])
-    d_end = d - min(15.0 * c.h_rx, 0.1 * hz[3])
-    los = hz[2] + hz[3] > 1.5 * d
-    if math.isnan(delta_h):
-        return terrain_irregularity_k(z[:n + 1], step, d_start, d_end, FAST_P10_MAX), los
+
+@numba.njit(cache=True, error_model="numpy")
+def _own_irregularity_k(dem: np.ndarray, a: _Area, own: tuple[float, float, int],
+                        step: float, d0: float, d1: float, s: np.ndarray, alt: float
+                        ) -> float:
+    r"""ITM's :math:`\Delta h` (*dlthx*) of the cell's own profile between d0 and d1, from at
+    most ``10 FAST_P10_MAX - 5`` resampled points (as ``terrain_irregularity_k``)."""
+    n = own[2]
+    x0 = d0 / step
+    x1 = d1 / step
+    if x1 - x0 < 2.0:
+        return 0.0
+    p10 = min(max(4, int(0.1 * (x1 - x0 + 8.0))), 25, FAST_P10_MAX)
+    m = 10 * p10 - 5
+    dx = (x1 - x0) / (m - 1)
+    last_i = -2
+    z_i = z_j = alt
+    for k in range(m):
+        pos = x0 + k * dx
+        i = min(max(int(math.ceil(pos)) - 1, 0), n - 1)
+        if i != last_i:
+            z_i = z_j if i == last_i + 1 else _own_k(dem, a, own, i, alt)
+            z_j = _own_k(dem, a, own, i + 1, alt)
+            last_i = i
+        s[k] = z_i + (z_j - z_i) * (pos - i)
+    ss = s[:m]
+    mean, slope = trapezoid_fit_k(ss)
+    for k in range(m):
+        ss[k] -= mean + slope * (k - 0.5 * (m - 1))
+    ss.sort()
+    return (ss[m - p10] - ss[p10 - 1]) / (1.0 - 0.8 * math.exp(-(d1 - d0) / 50e3))
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _cell_k(dem: np.ndarray, a: _Area, c: ItmConstants, z: np.ndarray, sums: np.ndarray,
+            hzn: np.ndarray, i: int, dist: float, own: tuple[float, float, int],
+            tail: np.ndarray, s: np.ndarray) -> tuple[float, bool]:
+    """ITM loss (dB) of a cell at ``dist`` on sample i of a walked radial, and its line of
+    sight: the transmitter's side from the radial (samples ``0 .. i - 1`` spread evenly to
+    ``dist``), the receiver's side and the terrain irregularity from the cell's own profile."""
+    n = own[2]
+    st = dist / n  # step of the cell's own profile
+    sr = dist / i  # step of the radial, spread to the cell
+    j0 = max(n - _TAIL_SAMPLES, 1)
+    for j in range(j0, n + 1):
+        tail[j - j0] = _own_k(dem, a, own, j, z[min(int(j * i / n), i)])
+    z_end = tail[n - j0]
+    # the path's mean height (as system_height_k) and effective earth, from the radial
+    p10 = int(0.1 * i)
+    h_sum = sums[0, i - p10 + 1] - sums[0, p10] + (z_end - z[i] if p10 == 0 else 0.0)
+    n_s, a_e = earth_k(h_sum / (i - 2 * p10 + 1), c.n0)
+    z_tx = z[0] + c.h_tx
+    z_rx = z_end + c.h_rx
+    inv_2a = 0.5 / a_e
+    th_tx = (z_rx - z_tx) / dist - dist * inv_2a
+    th_rx = (z_tx - z_rx) / dist - dist * inv_2a
+    dl_tx = dl_rx = dist
+    # transmitter's horizon: the radial's running maximum before the tail, then the tail
+    k = hzn[0, min(-(-j0 * i // n), i)]
+    if k > 0:
+        x = k * sr
+        e = (z[k] - z_tx) / x - x * inv_2a
+        if e > th_tx:
+            th_tx, dl_tx = e, x
+    # receiver's horizon: the radial's hull tangent if it lies before the tail, then the tail
+    k = hzn[1, i]
+    if k > 0 and k * sr < j0 * st:
+        x = dist - k * sr
+        e = (z[k] - z_rx) / x - x * inv_2a
+        if e > th_rx:
+            th_rx, dl_rx = e, x
+    for j in range(j0, n):
+        x = j * st
+        e = (tail[j - j0] - z_tx) / x - x * inv_2a
+        if e > th_tx:
+            th_tx, dl_tx = e, x
+        x = dist - x
+        e = (tail[j - j0] - z_rx) / x - x * inv_2a
+        if e > th_rx:
+            th_rx, dl_rx = e, x
+    hz = (th_tx, th_rx, dl_tx, dl_rx)
+    d_start = min(15.0 * c.h_tx, 0.1 * dl_tx)
+    d_end = dist - min(15.0 * c.h_rx, 0.1 * dl_rx)
+    los = dl_tx + dl_rx > 1.5 * dist
+    delta_h = _own_irregularity_k(dem, a, own, st, d_start, d_end, s, z_end)
     if los:
-        fit_tx, fit_rx = _line_k(sums, z, n, step, d_start, d_end, z_end)
+        fit_tx, fit_rx = _line_k(sums, z, i, sr, d_start, d_end, z_end)
     else:
-        fit_tx = _line_k(sums, z, n, step, d_start, 0.9 * hz[2], z_end)[0]
-        fit_rx = _line_k(sums, z, n, step, d - 0.9 * hz[3], d_end, z_end)[1]
-    p = finish_geometry_k(d, z[0], z_end, c.h_tx, c.h_rx, a_e, n_s, hz, fit_tx, fit_rx,
+        fit_tx = _line_k(sums, z, i, sr, d_start, 0.9 * dl_tx, z_end)[0]
+        f0, f1 = fit_window_k(n, st, dist - 0.9 * dl_rx, d_end)
+        if f0 >= j0:
+            mean, slope = trapezoid_fit_k(tail[f0 - j0:f1 - j0 + 1])
+            fit_rx = mean + slope * (n - 0.5 * (f0 + f1))
+        else:
+            fit_rx = _line_k(sums, z, i, sr, dist - 0.9 * dl_rx, d_end, z_end)[1]
+    p = finish_geometry_k(dist, z[0], z_end, c.h_tx, c.h_rx, a_e, n_s, hz, fit_tx, fit_rx,
                           delta_h)
     return itm_loss_k(p, c), los
 
@@ -335,11 +376,13 @@ def _path_k(z: np.ndarray, sums: np.ndarray, hzn: np.ndarray, i: int, dist: floa
 @numba.njit(cache=True, error_model="numpy")
 def _fill_k(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, a: _Area,
             c: ItmConstants, w: Window, ja: int, z: np.ndarray, sums: np.ndarray,
-            hzn: np.ndarray, run: np.ndarray, dh: np.ndarray, grid: np.ndarray,
-            bin_of: np.ndarray, out: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+            hzn: np.ndarray, run: np.ndarray,
+            out: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
     """ITM loss of the window cells whose nearest radial is in the sector ``ja ..``."""
     loss, los, depth = out
     count = z.shape[0]
+    tail = np.empty(_TAIL_SAMPLES + 1)
+    s = np.empty(10 * FAST_P10_MAX - 5)
     tri = sector_triangle_k(ja, count, a.n_rad, a.radius, w)
     r2 = a.radius * a.radius
     for r in range(tri[4], tri[5] + 1):
@@ -353,13 +396,13 @@ def _fill_k(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, a: _Are
             m = radial_of_k(dx, dy, ja, count, a.n_rad)
             if m < 0 or m >= count or math.isnan(dem[w.r0 + r, w.c0 + col]):
                 continue
-            i = min(max(int(math.sqrt(dd) / a.step + 0.5), 1), a.n_samp - 1)
-            k = bin_of[i]
-            g0 = grid[k]
-            g1 = grid[k + 1]
-            delta_h = dh[m, k] + (dh[m, k + 1] - dh[m, k]) * (i - g0) / (g1 - g0)
-            value, visible = _path_k(z[m], sums[m], hzn[m], i, max(math.sqrt(dd), _MIN_DISTANCE_M),
-                                     float(dem[w.r0 + r, w.c0 + col]), c, delta_h)
+            dist = math.sqrt(dd)
+            i = min(max(int(dist / a.step + 0.5), 1), a.n_samp - 1)
+            ex, ey = (dx / dist, dy / dist) if dist > 0.0 else (1.0, 0.0)
+            dist = max(dist, _MIN_DISTANCE_M)
+            own = (dist * ex / w.cell_x, -dist * ey / w.cell_y,
+                   max(int(math.ceil(dist / a.step)), 1))
+            value, visible = _cell_k(dem, a, c, z[m], sums[m], hzn[m], i, dist, own, tail, s)
             loss[r, col] = value
             los[r, col] = visible
             if a.with_veg:
@@ -371,7 +414,7 @@ def _fill_k(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, a: _Are
 
 @numba.njit(parallel=True, cache=True, error_model="numpy")
 def _fast_k(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, a: _Area,
-            c: ItmConstants, w: Window, per_sector: int, grid: np.ndarray, bin_of: np.ndarray
+            c: ItmConstants, w: Window, per_sector: int
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Walk the radials and fill the cells, parallel over sectors of ``per_sector`` radials."""
     loss = np.full((w.n_rows, w.n_cols), np.nan, dtype=np.float32)
@@ -379,7 +422,6 @@ def _fast_k(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, a: _Are
     depth = np.zeros((w.n_rows if a.with_veg else 1, w.n_cols if a.with_veg else 1),
                      dtype=np.float32)
     n_sec = (a.n_rad + per_sector - 1) // per_sector
-    n_grid = grid.size
     for s in numba.prange(n_sec):
         ja = s * per_sector
         count = min(per_sector, a.n_rad - ja)
@@ -387,17 +429,12 @@ def _fast_k(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, a: _Are
         sums = np.empty((count, 2, a.n_samp + 1))
         hzn = np.empty((count, 2, a.n_samp), dtype=np.int32)
         run = np.zeros((count, a.n_samp if a.with_veg else 1), dtype=np.int32)
-        dh = np.zeros((count, n_grid))
         hull = np.empty((2, a.n_samp))
         hull_i = np.empty(a.n_samp, dtype=np.int32)
         for m in range(count):
             _walk_k(dem, landcover, veg_lut, a, c, ja + m, z[m], sums[m], hzn[m], run[m],
                     hull, hull_i)
-            for k in range(1, n_grid):
-                g = grid[k]
-                dh[m, k] = _path_k(z[m], sums[m], hzn[m], g, g * a.step, z[m, g], c, np.nan)[0]
-        _fill_k(dem, landcover, veg_lut, a, c, w, ja, z, sums, hzn, run, dh, grid, bin_of,
-                (loss, los, depth))
+        _fill_k(dem, landcover, veg_lut, a, c, w, ja, z, sums, hzn, run, (loss, los, depth))
     return loss, los, depth
 
 
@@ -438,18 +475,6 @@ def _exact_k(dem: np.ndarray, a: _Area, c: ItmConstants, w: Window
 
 
 # ---------------------------------------------------------------------------- python layer
-
-
-def _dh_grid(n_samp: int) -> tuple[np.ndarray, np.ndarray]:
-    """Samples where fast mode evaluates the terrain irregularity, and each sample's bin."""
-    grid = [0]
-    while grid[-1] < n_samp - 1:
-        grid.append(min(grid[-1] + max(1, grid[-1] // FAST_DH_SPACING), n_samp - 1))
-    if len(grid) == 1:
-        grid.append(1)
-    g = np.asarray(grid, dtype=np.int64)
-    bin_of = np.clip(np.searchsorted(g, np.arange(n_samp), side="right") - 1, 0, g.size - 2)
-    return g, bin_of.astype(np.int64)
 
 
 def _check(dem: np.ndarray, transform: Affine, radius_m: float, mode: str,
@@ -576,9 +601,8 @@ def itm_area(dem_m: np.ndarray, transform: Affine, x_m: float, y_m: float, h_tx_
     depth: np.ndarray | None = None
     if mode == "fast" or with_veg:
         lc = np.asarray(landcover) if with_veg else _NO_LANDCOVER
-        grid, bin_of = _dh_grid(n_samp)
         loss, los, veg = _fast_k(dem, lc, VEGETATION_LUT, area, consts, window,
-                                 sector_size(area.n_rad, 4 * n_samp), grid, bin_of)
+                                 sector_size(area.n_rad, 4 * n_samp))
         depth = veg if with_veg else None
     if mode == "exact":
         loss, los = _exact_k(dem, area, consts, window)

@@ -55,6 +55,7 @@ __all__ = [
     "reference_attenuation_k",
     "terrain_irregularity_k",
     "terrain_line_k",
+    "trapezoid_fit_k",
     "variability_k",
 ]
 
@@ -196,7 +197,7 @@ def horizons_k(z: np.ndarray, step_m: float, a_e_m: float, h_tx: float, h_rx: fl
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _trapezoid_fit_k(y: np.ndarray) -> tuple[float, float]:
+def trapezoid_fit_k(y: np.ndarray) -> tuple[float, float]:
     """Least-squares line through equally spaced ``y``, half weight at both ends (*zlsq1*)."""
     span = y.size - 1
     half = 0.5 * span
@@ -232,7 +233,7 @@ def terrain_line_k(z: np.ndarray, step_m: float, d0_m: float, d1_m: float
     """Heights (m) at both profile ends of the line fitted to the terrain in [d0, d1]."""
     n = z.size - 1
     i0, i1 = fit_window_k(n, step_m, d0_m, d1_m)
-    mean, slope = _trapezoid_fit_k(z[i0:i1 + 1])
+    mean, slope = trapezoid_fit_k(z[i0:i1 + 1])
     centre = 0.5 * (i0 + i1)
     return mean - slope * centre, mean + slope * (n - centre)
 
@@ -261,7 +262,7 @@ def terrain_irregularity_k(z: np.ndarray, step_m: float, d0_m: float, d1_m: floa
         pos = x0 + k * dx
         i = min(max(int(math.ceil(pos)) - 1, 0), n - 1)
         s[k] = z[i] + (z[i + 1] - z[i]) * (pos - i)
-    mean, slope = _trapezoid_fit_k(s)
+    mean, slope = trapezoid_fit_k(s)
     for k in range(m):
         s[k] -= mean + slope * (k - 0.5 * (m - 1))
     s.sort()
