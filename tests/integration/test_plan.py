@@ -167,19 +167,6 @@ def test_demo_outputs_say_synthetic(demo_run: tuple[Path, Any]) -> None:
     assert statuses <= {"blank", "partial", "covered"} and "blank" in statuses
 
 
-def test_plan_refuses_the_point_to_point_itm_chain_before_any_work(
-        tmp_path: Path, small_scenario: Callable[..., Path]) -> None:
-    import dataclasses
-
-    from towerplan.errors import ModelDomainError
-
-    base = load_scenario(small_scenario())
-    scenario = dataclasses.replace(base, radio=dataclasses.replace(base.radio, model="itm"))
-    with pytest.raises(ModelDomainError, match="point-to-point only"):
-        run_plan(scenario, tmp_path / "out")
-    assert not (tmp_path / "out").exists()
-
-
 def test_terrain_chain_plan_covers_no_more_than_distance_only_and_is_cached(
         tmp_path: Path, small_scenario: Callable[..., Path],
         monkeypatch: pytest.MonkeyPatch) -> None:

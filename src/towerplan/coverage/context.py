@@ -42,13 +42,14 @@ def radio_context(radio: Radio, dem: RasterGrid, landcover: np.ndarray | None = 
     Raises
     ------
     ModelDomainError
-        For a chain coverage cannot evaluate (a point-to-point-only base model).
+        For a chain coverage cannot evaluate (a point-to-point-only base model without an
+        area kernel; ``itm`` has one).
     """
     chain = model_choice(radio, dem_cell_m(dem, source_cell_m)).chain
-    if base_model(chain.base).loss_db is None:
+    if base_model(chain.base).loss_db is None and chain.base != "itm":
         msg = (f"model chain '{chain.base}' is point-to-point only (towerplan link); for "
                "coverage use a base model with a diffraction term, e.g. "
-               "'hata-suburban+deygout+clutter'")
+               "'hata-suburban+deygout+clutter', or 'itm'")
         raise ModelDomainError(msg)
     link = LinkParams.from_radio(radio, chain.name)
     if not chain.uses_terrain and chain.clutter is None:

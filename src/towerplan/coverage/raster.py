@@ -21,6 +21,7 @@ from numpy.typing import ArrayLike
 from towerplan.errors import ModelDomainError, ModelValidityWarning
 from towerplan.radio.antenna import OMNI, AntennaPattern, bearing_deg
 from towerplan.radio.chain import AUTO
+from towerplan.radio.itm import ItmSettings
 from towerplan.radio.linkbudget import (
     BUILDING_CLASSES,
     building_entry_loss_db,
@@ -105,6 +106,9 @@ class LinkParams:
         uplink is not checked).
     antenna : AntennaPattern
         Antenna of the site (default omni).
+    itm : ItmSettings
+        Ground, refractivity, climate and variability of the ``itm`` base model in coverage
+        (default :class:`towerplan.radio.itm.ItmSettings`).
     """
 
     model: str
@@ -123,6 +127,7 @@ class LinkParams:
     indoor_loss_db: float = 0.0
     uplink_mapl_db: float = math.inf
     antenna: AntennaPattern = field(default=OMNI)
+    itm: ItmSettings = ItmSettings()
 
     @classmethod
     def from_radio(cls, radio: object, model: str | None = None) -> LinkParams:

@@ -83,6 +83,12 @@ at ``h_rx`` over that sample, its slope is ``s_r = (y_i + h_rx - z_t) / d_i``.
   step; a cell of any other class gets none. The depth is capped at 400 m (the limit of
   Weissberger's model) and turned into loss by :func:`towerplan.radio.clutter.clutter_loss_db`.
 
+- *ITM* (the ``itm`` base model, which takes no diffraction term): the loss and the line of
+  sight come from the fast mode of :func:`towerplan.coverage.itm_area.itm_area` over the
+  same radial layout, with ``link.itm`` as settings; ITM finds its own effective earth from
+  the surface refractivity, so ``k_factor`` is not used; the diffraction output is 0. A
+  clutter term adds vegetation loss as above.
+
 The line-of-sight mask, the diffraction term, the loss and the RSRP of a cell all come from
 the same sample. The sweep needs a north-up grid in a metric CRS.
 
@@ -98,7 +104,6 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -106,6 +111,19 @@ import numba
 import numpy as np
 from affine import Affine
 
+from towerplan.coverage.itm_area import itm_area
+from towerplan.coverage.radials import (
+    LEVELS,
+    VEGETATION_LUT,
+    Window,
+    bilinear_k,
+    grid_window,
+    radial_count,
+    radial_of_k,
+    row_span_k,
+    sector_size,
+    sector_triangle_k,
+)
 from towerplan.coverage.raster import LinkParams
 from towerplan.errors import (
     DEMCoverageError,
@@ -114,12 +132,7 @@ from towerplan.errors import (
     ModelValidityWarning,
 )
 from towerplan.radio.chain import ModelChain
-from towerplan.radio.clutter import (
-    WEISSBERGER_MAX_DEPTH_M,
-    WORLDCOVER_CLUTTER,
-    ClutterClass,
-    clutter_loss_db,
-)
+from towerplan.radio.clutter import WEISSBERGER_MAX_DEPTH_M, clutter_loss_db
 from towerplan.radio.diffraction import EARTH_RADIUS_M, SPEED_OF_LIGHT_M_S
 from towerplan.radio.linkbudget import rsrp_dbm
 from towerplan.radio.models import BaseModel, base_model
@@ -127,9 +140,6 @@ from towerplan.radio.models import BaseModel, base_model
 __all__ = ["SiteCoverage", "sweep_site"]
 
 _NU_MIN = -0.78
-_SECTOR_BYTES = 256 * 1024
-# Radials start at up to this many halvings of the radius (see _start_sample).
-_LEVELS = 3
 # Entries per decade of distance of the tables of slant-distance base models.
 _SLANT_TABLE_PER_DECADE = 4000
 
@@ -178,7 +188,7 @@ class _Sweep(NamedTuple):
     dcol: float  # column and row increments of one step due east and due north
     drow: float
     step: float  # sample spacing along a radial, m
-    n_rad: int  # a multiple of 2**_LEVELS
+    n_rad: int  # a multiple of 2**LEVELS
     n_samp: int
     radius: float  # m
     z_tx: float  # antenna tip above the datum, m
@@ -198,19 +208,6 @@ class _Sweep(NamedTuple):
     max_depth: float  # cap on the vegetation depth, m
 
 
-class _Window(NamedTuple):
-    """The site's window of the grid."""
-
-    r0: int
-    c0: int
-    n_rows: int
-    n_cols: int
-    dx0: float  # east and north offsets of the first cell centre from the site, m
-    dy0: float
-    cell_x: float  # m
-    cell_y: float
-
-
 @numba.njit(cache=True, inline="always")
 def _knife_edge_k(nu: float) -> float:
     """J(nu) of ITU-R P.526 eq. (31), as :func:`towerplan.radio.diffraction.knife_edge_db`."""
@@ -220,41 +217,17 @@ def _knife_edge_k(nu: float) -> float:
 
 
 @numba.njit(cache=True, inline="always")
-def _bilinear_k(dem: np.ndarray, col: float, row: float) -> float:
-    """DEM height at fractional cell-centre coordinates (nan outside the grid).
-
-    Bilinear between the four surrounding cell centres; the nearest cell on the outer
-    half-cell border of the grid and where one of the four is nodata.
-    """
-    rows, cols = dem.shape
-    if not (-0.5 <= row <= rows - 0.5 and -0.5 <= col <= cols - 0.5):
-        return np.nan
-    c0 = math.floor(col)
-    r0 = math.floor(row)
-    if r0 >= 0 and c0 >= 0 and r0 + 1 < rows and c0 + 1 < cols:
-        fc = col - c0
-        fr = row - r0
-        v = ((1.0 - fr) * ((1.0 - fc) * dem[r0, c0] + fc * dem[r0, c0 + 1])
-             + fr * ((1.0 - fc) * dem[r0 + 1, c0] + fc * dem[r0 + 1, c0 + 1]))
-        if not math.isnan(v):
-            return float(v)
-    rr = min(max(int(math.floor(row + 0.5)), 0), rows - 1)
-    cc = min(max(int(math.floor(col + 0.5)), 0), cols - 1)
-    return float(dem[rr, cc])
-
-
-@numba.njit(cache=True, inline="always")
 def _start_sample(j: int, s: _Sweep) -> tuple[int, int]:
     """First own sample of radial j and the radial it continues (itself when it starts at 0).
 
-    Radial j with ``t < _LEVELS`` trailing zero bits is needed from ``R / 2**(t + 1)`` on,
+    Radial j with ``t < LEVELS`` trailing zero bits is needed from ``R / 2**(t + 1)`` on,
     where the radials with more trailing zeros are spaced more than half a cell apart; up to
     there it carries the samples of radial ``j - 2**t``.
     """
     t = 0
-    while t < _LEVELS and (j >> t) & 1 == 0:
+    while t < LEVELS and (j >> t) & 1 == 0:
         t += 1
-    if t >= _LEVELS:
+    if t >= LEVELS:
         return 0, j
     start = int(s.radius / (2.0 ** (t + 1)) / s.step)
     return min(start, s.n_samp), j - (1 << t)
@@ -269,7 +242,7 @@ def _sample_sector(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, 
     ``d**2 / (2 k R_e)``; ``horizon[m, i]`` the index of the sample with the largest slope
     from the antenna tip among samples ``1 .. i - 1`` (-1 if none); ``run[m, i]`` the number
     of consecutive vegetation samples ending at sample i. ``ja`` is a multiple of
-    ``2**_LEVELS``, so every radial continues one of the same sector with a lower index.
+    ``2**LEVELS``, so every radial continues one of the same sector with a lower index.
     """
     rows, cols = landcover.shape
     n_lut = veg_lut.size
@@ -295,7 +268,7 @@ def _sample_sector(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, 
             col = s.col0 + i * dc
             row = s.row0 + i * dr
             d = i * s.step
-            yi = _bilinear_k(dem, col, row) - d * d * s.inv_2kr
+            yi = bilinear_k(dem, col, row) - d * d * s.inv_2kr
             y[m, i] = yi
             horizon[m, i] = best
             if i > 0 and yi - s.z_tx > best_slope * d:
@@ -307,18 +280,6 @@ def _sample_sector(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, 
                 code = int(landcover[rr, cc]) if 0 <= rr < rows and 0 <= cc < cols else -1
                 veg_run = veg_run + 1 if 0 <= code < n_lut and veg_lut[code] else 0
                 run[m, i] = veg_run
-
-
-@numba.njit(cache=True, inline="always")
-def _edge_x(px: float, py: float, qx: float, qy: float, at_y: float, lo: float, hi: float
-            ) -> tuple[float, float]:
-    """Widen ``[lo, hi]`` by where the segment p-q meets the line ``y = at_y``."""
-    if min(py, qy) <= at_y <= max(py, qy):
-        if py == qy:
-            return min(lo, px, qx), max(hi, px, qx)
-        x = px + (at_y - py) * (qx - px) / (qy - py)
-        return min(lo, x), max(hi, x)
-    return lo, hi
 
 
 @numba.njit(cache=True, inline="always")
@@ -341,17 +302,9 @@ def _cell_k(yi: float, y_p: float, i: int, p: int, s: _Sweep) -> tuple[float, bo
     return term, s_r > s_p
 
 
-@numba.njit(cache=True, inline="always")
-def _radial_of(dx: float, dy: float, ja: int, count: int, n_rad: int) -> int:
-    """Nearest radial to the bearing of (dx, dy), relative to ``ja``, in ``-1 .. count``."""
-    j = int(math.floor(math.atan2(dy, dx) * n_rad / (2.0 * math.pi) + 0.5)) - ja
-    j = (j + n_rad // 2) % n_rad - n_rad // 2
-    return min(max(j, -1), count)
-
-
 @numba.njit(cache=True)
 def _fill_sector(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, s: _Sweep,
-                 w: _Window, ja: int, y: np.ndarray, horizon: np.ndarray, run: np.ndarray,
+                 w: Window, ja: int, y: np.ndarray, horizon: np.ndarray, run: np.ndarray,
                  base_los: np.ndarray, base_nlos: np.ndarray, out: tuple[np.ndarray, ...]
                  ) -> None:
     """Fill the window cells whose nearest radial is in the sector with its samples.
@@ -370,24 +323,14 @@ def _fill_sector(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, s:
     for k in range(count + 1):
         bx[k] = math.cos((ja + k - 0.5) * delta)
         by[k] = math.sin((ja + k - 0.5) * delta)
-    reach = (s.radius + 2.0 * max(w.cell_x, w.cell_y)) / math.cos(0.5 * count * delta)
-    ax = reach * math.cos((ja - 0.5) * delta)
-    ay = reach * math.sin((ja - 0.5) * delta)
-    zx = reach * math.cos((ja + count - 0.5) * delta)
-    zy = reach * math.sin((ja + count - 0.5) * delta)
-    r_first = max(int(math.ceil((w.dy0 - max(0.0, ay, zy)) / w.cell_y)), 0)
-    r_last = min(int(math.floor((w.dy0 - min(0.0, ay, zy)) / w.cell_y)), w.n_rows - 1)
+    tri = sector_triangle_k(ja, count, s.n_rad, s.radius, w)
     r2 = s.radius * s.radius
     near2 = (8.0 * max(w.cell_x, w.cell_y)) ** 2
     inv_step = 1.0 / s.step
     n_lut = veg_lut.size
-    for r in range(r_first, r_last + 1):
+    for r in range(tri[4], tri[5] + 1):
         dy = w.dy0 - r * w.cell_y
-        lo, hi = _edge_x(0.0, 0.0, ax, ay, dy, np.inf, -np.inf)
-        lo, hi = _edge_x(ax, ay, zx, zy, dy, lo, hi)
-        lo, hi = _edge_x(zx, zy, 0.0, 0.0, dy, lo, hi)
-        c_first = max(int(math.floor((lo - w.dx0) / w.cell_x)) - 1, 0)
-        c_last = min(int(math.ceil((hi - w.dx0) / w.cell_x)) + 1, w.n_cols - 1)
+        c_first, c_last = row_span_k(tri, dy, w)
         m = -2
         for c in range(c_first, c_last + 1):
             dx = w.dx0 + c * w.cell_x
@@ -395,7 +338,7 @@ def _fill_sector(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, s:
             if dd > r2:
                 continue
             if m == -2 or dd < near2:
-                m = _radial_of(dx, dy, ja, count, s.n_rad)
+                m = radial_of_k(dx, dy, ja, count, s.n_rad)
             else:
                 while m < count and bx[m + 1] * dy - by[m + 1] * dx >= 0.0:
                     m += 1
@@ -432,7 +375,7 @@ def _fill_sector(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, s:
 
 @numba.njit(parallel=True, cache=True)
 def _sweep_k(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray,
-             base_los: np.ndarray, base_nlos: np.ndarray, s: _Sweep, w: _Window,
+             base_los: np.ndarray, base_nlos: np.ndarray, s: _Sweep, w: Window,
              per_sector: int) -> tuple[np.ndarray, ...]:
     """Radial sweep and cell fill, parallel over sectors of ``per_sector`` radials."""
     loss = np.empty((w.n_rows, w.n_cols), dtype=np.float32)
@@ -463,42 +406,6 @@ def _sweep_k(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray,
 
 
 # ---------------------------------------------------------------------------- python layer
-
-
-def _radial_count(radius_m: float, cell_m: float) -> int:
-    """Smallest multiple of ``2**_LEVELS`` radials spaced at most half a cell at ``radius_m``.
-
-    At least ``8 * 2**_LEVELS``, so that a sector of ``2**_LEVELS`` radials spans at most
-    45 degrees.
-    """
-    block = 1 << _LEVELS
-    n = math.ceil(2.0 * math.pi * radius_m / (0.5 * cell_m))
-    return max(block * math.ceil(n / block), 8 * block)
-
-
-def _sector_size(n_rad: int, n_samp: int) -> int:
-    """Radials per sector: a multiple of ``2**_LEVELS`` with about 256 KiB of samples.
-
-    At most an eighth of the radials, so that a sector's wedge is narrower than 45 degrees.
-    """
-    block = 1 << _LEVELS
-    size = max(_SECTOR_BYTES // (8 * n_samp) // block, 1) * block
-    return int(min(size, max(n_rad // 8 // block, 1) * block))
-
-
-def _window(transform: Affine, shape: tuple[int, int], x_m: float, y_m: float,
-            radius_m: float) -> tuple[int, int, int, int] | None:
-    """Row and column bounds of the cells within ``radius_m`` (as in ``site_rsrp_window``)."""
-    res_x, res_y = transform.a, -transform.e
-    col_c = (x_m - transform.c) / res_x
-    row_c = (transform.f - y_m) / res_y
-    r0 = max(int(np.floor(row_c - radius_m / res_y)), 0)
-    r1 = min(int(np.ceil(row_c + radius_m / res_y)) + 1, shape[0])
-    c0 = max(int(np.floor(col_c - radius_m / res_x)), 0)
-    c1 = min(int(np.ceil(col_c + radius_m / res_x)) + 1, shape[1])
-    if r0 >= r1 or c0 >= c1:
-        return None
-    return r0, r1, c0, c1
 
 
 def _problems(dem: np.ndarray, transform: Affine, model: BaseModel, h_tx_m: float,
@@ -587,16 +494,21 @@ def _max_slant_m(dem: np.ndarray, r0: int, r1: int, c0: int, c1: int, z_tx: floa
     return math.hypot(reach_m, rise)
 
 
-def _vegetation_lut(classes: Mapping[int, ClutterClass]) -> np.ndarray:
-    """Lookup table: True at the codes of vegetation classes."""
-    codes = [code for code, cls in classes.items() if cls.vegetation and code >= 0]
-    lut = np.zeros(max(codes, default=0) + 1, dtype=np.bool_)
-    lut[codes] = True
-    return lut
-
-
-_VEG_LUT = _vegetation_lut(WORLDCOVER_CLUTTER)
 _NO_LANDCOVER = np.zeros((1, 1), dtype=np.uint8)
+
+
+def _itm_terms(dem: np.ndarray, transform: Affine, site: tuple[float, float, float, float],
+               link: LinkParams, landcover: np.ndarray | None) -> tuple[np.ndarray, ...]:
+    """Loss, RSRP, diffraction (0), line of sight and vegetation depth of the ``itm`` base
+    model (fast mode of :func:`towerplan.coverage.itm_area.itm_area`)."""
+    x_m, y_m, h_tx, h_rx = site
+    area = itm_area(dem, transform, x_m, y_m, h_tx, h_rx, float(link.freq_mhz),
+                    radius_m=float(link.max_radius_m), settings=link.itm, landcover=landcover)
+    loss = area.loss_db
+    rsrp = np.float32(rsrp_dbm(link.eirp_dbm, 0.0, link.bandwidth_mhz, link.rx_gain_dbi)) - loss
+    diff = np.where(np.isnan(loss), np.float32(np.nan), np.float32(0.0))
+    depth = area.vegetation_m if area.vegetation_m is not None else np.zeros((1, 1), np.float32)
+    return loss, rsrp, diff, area.los, depth
 
 
 def sweep_site(dem_m: np.ndarray, transform: Affine, x_m: float, y_m: float, h_tx_m: float, *,
@@ -621,7 +533,7 @@ def sweep_site(dem_m: np.ndarray, transform: Affine, x_m: float, y_m: float, h_t
         Frequency, handset height, EIRP, bandwidth, handset gain and the largest evaluated
         distance ``max_radius_m``. ``link.model`` is not used: ``chain`` sets the model.
     chain : ModelChain, keyword-only
-        Model chain (base model, optional diffraction and clutter terms); not ``itm``.
+        Model chain (base model, optional diffraction and clutter terms).
     k_factor : float, keyword-only
         Effective earth radius factor (default 4/3; ``math.inf`` for a flat earth).
     landcover : numpy.ndarray, optional, keyword-only
@@ -639,7 +551,8 @@ def sweep_site(dem_m: np.ndarray, transform: Affine, x_m: float, y_m: float, h_t
     InputDataError
         For a rotated grid or a land cover off the DEM grid (listing every problem).
     ModelDomainError
-        For invalid heights, frequency, radius or k-factor, or an ``itm`` chain.
+        For invalid heights, frequency, radius or k-factor, or ITM settings outside the
+        model's limits.
     DEMCoverageError
         When the DEM has no height under the site.
 
@@ -676,16 +589,16 @@ def sweep_site(dem_m: np.ndarray, transform: Affine, x_m: float, y_m: float, h_t
     if param_problems:
         msg = "sweep_site: " + "; ".join(param_problems)
         raise ModelDomainError(msg)
-    if model.loss_db is None:
+    if model.loss_db is None and chain.base != "itm":
         msg = (f"{chain.base} is point-to-point only; coverage rasters need a chain such as "
-               "'hata-suburban+deygout' or 'rma+deygout'")
+               "'hata-suburban+deygout', 'rma+deygout' or 'itm'")
         raise ModelDomainError(msg)
     if soft:
         warnings.warn("; ".join(soft), ModelValidityWarning, stacklevel=2)
     if dem.dtype not in (np.float32, np.float64):
         dem = dem.astype(np.float64)
     radius = float(link.max_radius_m)
-    bounds = _window(transform, dem.shape, float(x_m), float(y_m), radius)
+    bounds = grid_window(transform, dem.shape, float(x_m), float(y_m), radius)
     if bounds is None:
         return None
     r0, r1, c0, c1 = bounds
@@ -693,36 +606,41 @@ def sweep_site(dem_m: np.ndarray, transform: Affine, x_m: float, y_m: float, h_t
     step = min(cell_x, cell_y)
     col0 = (float(x_m) - transform.c) / cell_x - 0.5
     row0 = (transform.f - float(y_m)) / cell_y - 0.5
-    z0 = float(_bilinear_k(dem, col0, row0))
+    z0 = float(bilinear_k(dem, col0, row0))
     if math.isnan(z0):
         msg = (f"the DEM has no height under the site at x = {x_m:.1f}, y = {y_m:.1f}; "
                "use a DEM that covers every site")
         raise DEMCoverageError(msg)
-    n_samp = math.ceil(radius / step) + 1
-    d_samp = np.arange(n_samp) * step
-    max_slant = (_max_slant_m(dem, r0, r1, c0, c1, z0 + h_tx, h_rx, float(d_samp[-1]) + step)
-                 if model.distance == "slant" else 0.0)
-    tables = _base_tables(model, chain, d_samp, max_slant, float(link.freq_mhz), h_tx, h_rx)
+    window = Window(r0=r0, c0=c0, n_rows=r1 - r0, n_cols=c1 - c0,
+                    dx0=transform.c + cell_x * (c0 + 0.5) - float(x_m),
+                    dy0=transform.f - cell_y * (r0 + 0.5) - float(y_m),
+                    cell_x=cell_x, cell_y=cell_y)
     with_veg = landcover is not None and chain.clutter is not None
-    sweep = _Sweep(
-        col0=col0, row0=row0, dcol=step / cell_x, drow=-step / cell_y, step=step,
-        n_rad=_radial_count(radius, step), n_samp=n_samp, radius=radius, z_tx=z0 + h_tx,
-        h_rx=h_rx, h_tx=h_tx,
-        inv_2kr=0.0 if math.isinf(k_factor) else 0.5 / (k_factor * EARTH_RADIUS_M),
-        lam=SPEED_OF_LIGHT_M_S / (float(link.freq_mhz) * 1e6),
-        with_diff=chain.diffraction is not None, excess=model.smooth_earth,
-        slant=tables.slant,
-        los_nlos=tables.los_nlos, d_min=tables.d_min, log_d0=tables.log_d0,
-        per_decade=tables.per_decade,
-        rsrp_offset=float(rsrp_dbm(link.eirp_dbm, 0.0, link.bandwidth_mhz, link.rx_gain_dbi)),
-        with_veg=with_veg, max_depth=WEISSBERGER_MAX_DEPTH_M)
-    window = _Window(r0=r0, c0=c0, n_rows=r1 - r0, n_cols=c1 - c0,
-                     dx0=transform.c + cell_x * (c0 + 0.5) - float(x_m),
-                     dy0=transform.f - cell_y * (r0 + 0.5) - float(y_m),
-                     cell_x=cell_x, cell_y=cell_y)
-    lc = np.asarray(landcover) if with_veg else _NO_LANDCOVER
-    loss, rsrp, diff, los, depth = _sweep_k(dem, lc, _VEG_LUT, tables.los, tables.nlos, sweep,
-                                            window, _sector_size(sweep.n_rad, n_samp))
+    if model.distance == "profile":
+        loss, rsrp, diff, los, depth = _itm_terms(
+            dem, transform, (float(x_m), float(y_m), h_tx, h_rx), link,
+            np.asarray(landcover) if with_veg else None)
+    else:
+        n_samp = math.ceil(radius / step) + 1
+        d_samp = np.arange(n_samp) * step
+        max_slant = (_max_slant_m(dem, r0, r1, c0, c1, z0 + h_tx, h_rx, float(d_samp[-1]) + step)
+                     if model.distance == "slant" else 0.0)
+        tables = _base_tables(model, chain, d_samp, max_slant, float(link.freq_mhz), h_tx, h_rx)
+        sweep = _Sweep(
+            col0=col0, row0=row0, dcol=step / cell_x, drow=-step / cell_y, step=step,
+            n_rad=radial_count(radius, step), n_samp=n_samp, radius=radius, z_tx=z0 + h_tx,
+            h_rx=h_rx, h_tx=h_tx,
+            inv_2kr=0.0 if math.isinf(k_factor) else 0.5 / (k_factor * EARTH_RADIUS_M),
+            lam=SPEED_OF_LIGHT_M_S / (float(link.freq_mhz) * 1e6),
+            with_diff=chain.diffraction is not None, excess=model.smooth_earth,
+            slant=tables.slant,
+            los_nlos=tables.los_nlos, d_min=tables.d_min, log_d0=tables.log_d0,
+            per_decade=tables.per_decade,
+            rsrp_offset=float(rsrp_dbm(link.eirp_dbm, 0.0, link.bandwidth_mhz, link.rx_gain_dbi)),
+            with_veg=with_veg, max_depth=WEISSBERGER_MAX_DEPTH_M)
+        lc = np.asarray(landcover) if with_veg else _NO_LANDCOVER
+        loss, rsrp, diff, los, depth = _sweep_k(dem, lc, VEGETATION_LUT, tables.los, tables.nlos,
+                                                sweep, window, sector_size(sweep.n_rad, n_samp))
     if with_veg:
         wet = depth > 0
         if wet.any():

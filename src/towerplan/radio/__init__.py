@@ -14,7 +14,7 @@ from towerplan.radio.diffraction import (
     fresnel_radius_m,
     knife_edge_db,
 )
-from towerplan.radio.itm import ItmResult, itm_p2p, itm_p2p_db
+from towerplan.radio.itm import ItmResult, ItmSettings, itm_p2p, itm_p2p_db
 from towerplan.radio.linkbudget import eirp_dbm, mapl_db, margin_db, rsrp_dbm, subcarriers
 from towerplan.radio.models import fspl_db, hata_db, rma_db
 from towerplan.radio.profile import Clearance, Profile, line_of_sight, terrain_profile
@@ -23,6 +23,7 @@ __all__ = [
     "WORLDCOVER_CLUTTER",
     "Clearance",
     "ItmResult",
+    "ItmSettings",
     "LossTerms",
     "ModelChain",
     "Profile",

@@ -34,14 +34,14 @@ import cmath
 import math
 from dataclasses import dataclass
 from numbers import Integral
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from towerplan.errors import ModelDomainError
 
-__all__ = ["CLIMATES", "ItmResult", "itm_p2p", "itm_p2p_db"]
+__all__ = ["CLIMATES", "ItmResult", "ItmSettings", "itm_p2p", "itm_p2p_db"]
 
 Mode = Literal["line_of_sight", "diffraction", "troposcatter"]
 Climate = Literal[
@@ -72,6 +72,46 @@ _SQRT2 = math.sqrt(2.0)
 _H_LIMIT_M, _H_RECOMMENDED_M = (0.5, 3000.0), (1.0, 1000.0)
 _F_LIMIT_MHZ, _F_RECOMMENDED_MHZ = (20.0, 20000.0), (40.0, 10000.0)
 _N0_LIMIT = (250.0, 400.0)
+
+
+@dataclass(frozen=True, slots=True)
+class ItmSettings:
+    """Ground, atmosphere and variability settings of ITM (the SPLAT! ``.lrp`` parameters).
+
+    The defaults suit Indonesia: average ground, the equatorial radio climate and its surface
+    refractivity, vertical polarisation, mobile variability and median quantiles.
+
+    Attributes
+    ----------
+    epsilon : float
+        Ground relative permittivity (>= 1). Default 15.
+    sigma : float
+        Ground conductivity, S/m (> 0). Default 0.005.
+    n0 : float
+        Surface refractivity at sea level, N-units (250-400). Default 301.
+    climate : str or int
+        Radio climate (a key of :data:`CLIMATES` or its NTIA code). Default "equatorial".
+    polarization : {"horizontal", "vertical"} or {0, 1}
+        Polarisation. Default "vertical".
+    mdvar : int
+        Mode of variability (see :func:`itm_p2p`). Default 12.
+    time_pct, location_pct, situation_pct : float
+        Quantiles, % (0 < p < 100). Default 50 each.
+    """
+
+    epsilon: float = 15.0
+    sigma: float = 0.005
+    n0: float = 301.0
+    climate: Climate | int = "equatorial"
+    polarization: Polarization | int = "vertical"
+    mdvar: int = 12
+    time_pct: float = 50.0
+    location_pct: float = 50.0
+    situation_pct: float = 50.0
+
+    def p2p_kwargs(self) -> dict[str, Any]:
+        """The settings as keyword arguments of :func:`itm_p2p`."""
+        return {f: getattr(self, f) for f in self.__slots__}
 
 
 @dataclass(frozen=True, slots=True)

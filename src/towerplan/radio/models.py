@@ -26,7 +26,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from towerplan.errors import ModelDomainError, ModelValidityWarning
-from towerplan.radio.itm import itm_p2p
+from towerplan.radio.itm import ItmSettings, itm_p2p
 
 __all__ = [
     "BASE_MODEL_REGISTRY",
@@ -363,11 +363,7 @@ DistanceRule = Literal["horizontal", "slant", "profile"]
 
 #: ITM settings of the ``itm`` base model: equatorial climate and surface refractivity for
 #: Indonesia, average ground, vertical polarisation, median time/location/situation.
-ITM_SETTINGS: dict[str, float | str | int] = {
-    "epsilon": 15.0, "sigma": 0.005, "n0": 360.0, "climate": "equatorial",
-    "polarization": "vertical", "mdvar": 12, "time_pct": 50.0, "location_pct": 50.0,
-    "situation_pct": 50.0,
-}
+ITM_SETTINGS = ItmSettings()
 
 
 def _length_text(distance_m: float) -> str:
@@ -617,7 +613,7 @@ def _rma_closed_form(distance_m: np.ndarray, freq_mhz: float, h_tx_m: float, h_r
 def _itm_profile_loss(heights_m: np.ndarray, step_m: float, h_tx_m: float, h_rx_m: float,
                       freq_mhz: float) -> tuple[float, tuple[str, ...]]:
     """:func:`towerplan.radio.itm.itm_p2p` with :data:`ITM_SETTINGS`."""
-    res = itm_p2p(heights_m, step_m, h_tx_m, h_rx_m, freq_mhz, **ITM_SETTINGS)  # type: ignore[arg-type]
+    res = itm_p2p(heights_m, step_m, h_tx_m, h_rx_m, freq_mhz, **ITM_SETTINGS.p2p_kwargs())
     return float(res.loss_db), (f"ITM mode: {res.mode}", *res.warnings)
 
 

@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 from affine import Affine
 
-from towerplan.coverage import sweep
+from tests.unit.coverage.factories import fractal_relief
+from towerplan.coverage import radials, sweep
+from towerplan.coverage.itm_area import itm_area
 from towerplan.coverage.raster import LinkParams, coverage_radius_m
 from towerplan.coverage.sweep import SiteCoverage, sweep_site
 from towerplan.errors import (
@@ -28,6 +30,7 @@ from towerplan.radio.diffraction import (
     fresnel_parameter,
     knife_edge_db,
 )
+from towerplan.radio.linkbudget import rsrp_dbm
 from towerplan.radio.models import base_model, fspl_db, rma_db
 from towerplan.radio.profile import line_of_sight, sample_bilinear
 
@@ -49,13 +52,7 @@ def _grid(n: int, cell: float = CELL) -> tuple[Affine, float, float]:
 
 def _fractal(n: int, seed: int, relief_m: float = 300.0) -> np.ndarray:
     """Seeded rough terrain, 0 to ``relief_m``."""
-    rng = np.random.default_rng(seed)
-    k = np.hypot(np.fft.fftfreq(n)[:, None], np.fft.rfftfreq(n)[None, :])
-    k[0, 0] = 1.0
-    spec = (rng.normal(size=k.shape) + 1j * rng.normal(size=k.shape)) * k ** -1.8
-    spec[0, 0] = 0.0
-    z = np.fft.irfft2(spec, s=(n, n))
-    return ((z - z.min()) / (z.max() - z.min()) * relief_m).astype(np.float32)
+    return fractal_relief(n, seed, relief_m)
 
 
 def _ridge(n: int, t: Affine, x0: float, y0: float, theta: float, at_m: float,
@@ -282,9 +279,9 @@ def test_diffraction_behind_a_ridge_equals_deygout_on_the_same_profile(
         octant: int, chain_name: str) -> None:
     n = 125
     t, x0, y0 = _grid(n)
-    n_rad = sweep._radial_count(LINK.max_radius_m, CELL)
+    n_rad = radials.radial_count(LINK.max_radius_m, CELL)
     j = octant * n_rad // 8
-    assert n_rad % 8 == 0 and j % (1 << sweep._LEVELS) == 0  # a radial that starts at 0
+    assert n_rad % 8 == 0 and j % (1 << radials.LEVELS) == 0  # a radial that starts at 0
     theta = 2 * math.pi * j / n_rad
     dem = _ridge(n, t, x0, y0, theta, 2500.0, width_m=50.0)  # a sharp ridge: one knife edge
     chain = parse_chain(chain_name)
@@ -610,10 +607,39 @@ def test_site_without_ground_height_raises(where: str) -> None:
         sweep_site(dem, t, x0, y0, H_TX, link=LINK, chain=HATA)
 
 
-def test_itm_is_point_to_point_only() -> None:
-    t, x0, y0 = _grid(41)
-    with pytest.raises(ModelDomainError, match="itm is point-to-point only"):
-        sweep_site(np.zeros((41, 41)), t, x0, y0, H_TX, link=LINK, chain=parse_chain("itm"))
+def test_itm_chain_takes_its_loss_from_the_itm_area_kernel() -> None:
+    t, x0, y0 = _grid(61)
+    dem = _fractal(61, 5)
+    cov = sweep_site(dem, t, x0, y0, H_TX, link=LINK, chain=parse_chain("itm"))
+    assert cov is not None
+    area = itm_area(dem, t, x0, y0, H_TX, LINK.h_rx_m, LINK.freq_mhz,
+                    radius_m=LINK.max_radius_m, settings=LINK.itm)
+    np.testing.assert_array_equal(cov.loss_db, area.loss_db)
+    np.testing.assert_array_equal(cov.los, area.los)
+    inside = np.isfinite(cov.loss_db)
+    assert inside.sum() > 1000 and np.all(cov.diffraction_db[inside] == 0.0)
+    offset = float(rsrp_dbm(LINK.eirp_dbm, 0.0, LINK.bandwidth_mhz, LINK.rx_gain_dbi))
+    np.testing.assert_allclose(cov.rsrp_dbm[inside], offset - cov.loss_db[inside], atol=1e-4)
+
+
+def test_itm_clutter_adds_vegetation_loss_where_the_land_cover_is_trees() -> None:
+    t, x0, y0 = _grid(61)
+    dem = _fractal(61, 6)
+    landcover = np.full(dem.shape, 30, dtype=np.uint8)  # grassland
+    landcover[:, 40:] = 10  # tree cover east of the site
+    bare = sweep_site(dem, t, x0, y0, H_TX, link=LINK, chain=parse_chain("itm"),
+                      landcover=landcover)
+    veg = sweep_site(dem, t, x0, y0, H_TX, link=LINK, chain=parse_chain("itm+clutter"),
+                     landcover=landcover)
+    assert bare is not None and veg is not None
+    extra = veg.loss_db - bare.loss_db
+    trees = (landcover[bare.rows, bare.cols] == 10) & np.isfinite(bare.loss_db)
+    grass = (landcover[bare.rows, bare.cols] == 30) & np.isfinite(bare.loss_db)
+    assert np.all(extra[trees] > 0.0) and np.all(extra[grass] == 0.0)
+    # 3 tree cells (of 100 m) east of the forest edge on the site's row: a run of 3 samples
+    r, c = 30 - bare.rows.start, 42 - bare.cols.start
+    expected = float(clutter_loss_db(250.0, LINK.freq_mhz))
+    assert extra[r, c] == pytest.approx(expected, abs=0.01)
 
 
 def test_invalid_parameters_are_reported_together() -> None:

@@ -1,0 +1,178 @@
+"""Radial layout shared by the coverage kernels: the site's window of the grid, DEM sampling
+between cell centres, the number of radials and sectors, the nearest radial of a cell and the
+vegetation classes of the land cover.
+
+:mod:`towerplan.coverage.sweep` and :mod:`towerplan.coverage.itm_area` walk radials laid out
+by these functions, so a cell takes its values from the same radial in both.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import NamedTuple
+
+import numba
+import numpy as np
+from affine import Affine
+
+from towerplan.radio.clutter import WORLDCOVER_CLUTTER, ClutterClass
+
+__all__ = [
+    "LEVELS",
+    "SECTOR_BYTES",
+    "VEGETATION_LUT",
+    "Window",
+    "bilinear_k",
+    "edge_x_k",
+    "grid_window",
+    "radial_count",
+    "radial_of_k",
+    "row_span_k",
+    "sector_size",
+    "sector_triangle_k",
+    "vegetation_lut",
+]
+
+#: Radials start at up to this many halvings of the radius (see the sweep's ``_start_sample``).
+LEVELS = 3
+#: Bytes of radial samples per sector, so that a sector stays in the processor cache.
+SECTOR_BYTES = 256 * 1024
+
+
+class Window(NamedTuple):
+    """The site's window of the grid."""
+
+    r0: int
+    c0: int
+    n_rows: int
+    n_cols: int
+    dx0: float  # east and north offsets of the first cell centre from the site, m
+    dy0: float
+    cell_x: float  # m
+    cell_y: float
+
+
+@numba.njit(cache=True, inline="always")
+def bilinear_k(dem: np.ndarray, col: float, row: float) -> float:
+    """DEM height at fractional cell-centre coordinates (nan outside the grid).
+
+    Bilinear between the four surrounding cell centres; the nearest cell on the outer
+    half-cell border of the grid and where one of the four is nodata.
+    """
+    rows, cols = dem.shape
+    if not (-0.5 <= row <= rows - 0.5 and -0.5 <= col <= cols - 0.5):
+        return np.nan
+    c0 = math.floor(col)
+    r0 = math.floor(row)
+    if r0 >= 0 and c0 >= 0 and r0 + 1 < rows and c0 + 1 < cols:
+        fc = col - c0
+        fr = row - r0
+        v = ((1.0 - fr) * ((1.0 - fc) * dem[r0, c0] + fc * dem[r0, c0 + 1])
+             + fr * ((1.0 - fc) * dem[r0 + 1, c0] + fc * dem[r0 + 1, c0 + 1]))
+        if not math.isnan(v):
+            return float(v)
+    rr = min(max(int(math.floor(row + 0.5)), 0), rows - 1)
+    cc = min(max(int(math.floor(col + 0.5)), 0), cols - 1)
+    return float(dem[rr, cc])
+
+
+@numba.njit(cache=True, inline="always")
+def edge_x_k(px: float, py: float, qx: float, qy: float, at_y: float, lo: float, hi: float
+            ) -> tuple[float, float]:
+    """Widen ``[lo, hi]`` by where the segment p-q meets the line ``y = at_y``."""
+    if min(py, qy) <= at_y <= max(py, qy):
+        if py == qy:
+            return min(lo, px, qx), max(hi, px, qx)
+        x = px + (at_y - py) * (qx - px) / (qy - py)
+        return min(lo, x), max(hi, x)
+    return lo, hi
+
+
+@numba.njit(cache=True, inline="always")
+def radial_of_k(dx: float, dy: float, ja: int, count: int, n_rad: int) -> int:
+    """Nearest radial to the bearing of (dx, dy), relative to ``ja``, in ``-1 .. count``."""
+    j = int(math.floor(math.atan2(dy, dx) * n_rad / (2.0 * math.pi) + 0.5)) - ja
+    j = (j + n_rad // 2) % n_rad - n_rad // 2
+    return min(max(j, -1), count)
+
+
+@numba.njit(cache=True)
+def sector_triangle_k(ja: int, count: int, n_rad: int, radius: float, w: Window
+                      ) -> tuple[float, float, float, float, int, int]:
+    """Triangle that contains the wedge of radials ``ja .. ja + count - 1``, and its rows.
+
+    Returns the corners ``(ax, ay)`` and ``(zx, zy)`` (the third is the site; offsets in m)
+    on the bisectors before the first and after the last radial, and the first and last
+    window rows the triangle reaches.
+    """
+    delta = 2.0 * math.pi / n_rad
+    reach = (radius + 2.0 * max(w.cell_x, w.cell_y)) / math.cos(0.5 * count * delta)
+    ax = reach * math.cos((ja - 0.5) * delta)
+    ay = reach * math.sin((ja - 0.5) * delta)
+    zx = reach * math.cos((ja + count - 0.5) * delta)
+    zy = reach * math.sin((ja + count - 0.5) * delta)
+    r_first = max(int(math.ceil((w.dy0 - max(0.0, ay, zy)) / w.cell_y)), 0)
+    r_last = min(int(math.floor((w.dy0 - min(0.0, ay, zy)) / w.cell_y)), w.n_rows - 1)
+    return ax, ay, zx, zy, r_first, r_last
+
+
+@numba.njit(cache=True, inline="always")
+def row_span_k(tri: tuple[float, float, float, float, int, int], dy: float, w: Window
+               ) -> tuple[int, int]:
+    """First and last window columns of the triangle ``tri`` on the row ``dy`` m north of
+    the site, widened by a cell on each side."""
+    ax, ay, zx, zy = tri[0], tri[1], tri[2], tri[3]
+    lo, hi = edge_x_k(0.0, 0.0, ax, ay, dy, np.inf, -np.inf)
+    lo, hi = edge_x_k(ax, ay, zx, zy, dy, lo, hi)
+    lo, hi = edge_x_k(zx, zy, 0.0, 0.0, dy, lo, hi)
+    c_first = max(int(math.floor((lo - w.dx0) / w.cell_x)) - 1, 0)
+    c_last = min(int(math.ceil((hi - w.dx0) / w.cell_x)) + 1, w.n_cols - 1)
+    return c_first, c_last
+
+
+def radial_count(radius_m: float, cell_m: float) -> int:
+    """Smallest multiple of ``2**LEVELS`` radials spaced at most half a cell at ``radius_m``.
+
+    At least ``8 * 2**LEVELS``, so that a sector of ``2**LEVELS`` radials spans at most
+    45 degrees.
+    """
+    block = 1 << LEVELS
+    n = math.ceil(2.0 * math.pi * radius_m / (0.5 * cell_m))
+    return max(block * math.ceil(n / block), 8 * block)
+
+
+def sector_size(n_rad: int, n_samp: int) -> int:
+    """Radials per sector: a multiple of ``2**LEVELS`` with about 256 KiB of samples.
+
+    At most an eighth of the radials, so that a sector's wedge is narrower than 45 degrees.
+    """
+    block = 1 << LEVELS
+    size = max(SECTOR_BYTES // (8 * n_samp) // block, 1) * block
+    return int(min(size, max(n_rad // 8 // block, 1) * block))
+
+
+def grid_window(transform: Affine, shape: tuple[int, int], x_m: float, y_m: float,
+            radius_m: float) -> tuple[int, int, int, int] | None:
+    """Row and column bounds of the cells within ``radius_m`` (as in ``site_rsrp_window``)."""
+    res_x, res_y = transform.a, -transform.e
+    col_c = (x_m - transform.c) / res_x
+    row_c = (transform.f - y_m) / res_y
+    r0 = max(int(np.floor(row_c - radius_m / res_y)), 0)
+    r1 = min(int(np.ceil(row_c + radius_m / res_y)) + 1, shape[0])
+    c0 = max(int(np.floor(col_c - radius_m / res_x)), 0)
+    c1 = min(int(np.ceil(col_c + radius_m / res_x)) + 1, shape[1])
+    if r0 >= r1 or c0 >= c1:
+        return None
+    return r0, r1, c0, c1
+
+
+def vegetation_lut(classes: Mapping[int, ClutterClass]) -> np.ndarray:
+    """Lookup table: True at the codes of vegetation classes."""
+    codes = [code for code, cls in classes.items() if cls.vegetation and code >= 0]
+    lut = np.zeros(max(codes, default=0) + 1, dtype=np.bool_)
+    lut[codes] = True
+    return lut
+
+
+VEGETATION_LUT = vegetation_lut(WORLDCOVER_CLUTTER)
