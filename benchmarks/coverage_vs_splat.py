@@ -34,10 +34,11 @@ already taken are dropped.
 the points ``0 .. y-1`` (``elev[0] = y - 1`` in ``PlotLRPath``): the receiver stands on the
 sample one arc-second nearer the site than the printed point. In rough terrain that changes
 the loss by many dB from one sample to the next, so every comparison is printed twice: at
-the cell the printed point falls in (the targets apply to this one) and at the cell of the
-sample SPLAT!'s receiver stood on. Without ``itm_area`` a model check is printed too:
-``itm_p2p`` on profiles built as SPLAT! builds them (nearest-sample heights every
-arc-second along the line to the printed point, ending one step short of it).
+the cell the printed point falls in and at the cell of the sample SPLAT!'s receiver stood
+on; the targets apply to the receiver's cell, the place SPLAT!'s loss belongs to. A model
+check is printed too: ``itm_p2p`` on profiles built as SPLAT! builds them (nearest-sample
+heights every arc-second along the line to the printed point, ending one step short of it),
+on a seeded random subsample of 3,000 cells (``--subsample N``).
 
 **Variability.** SPLAT!'s ``-olditm`` path calls the ITM point-to-point routine with mode of
 variability 12 (mobile, no location variability) and the quantiles ``avar(time, 0,
@@ -52,13 +53,10 @@ grid (a local equirectangular projection about the site's latitude): a cell is
 arc-seconds. At 1.5 deg S the east-west scale varies by less than 1e-4 over 20 km (under 2 m
 at the edge of the radius), far below a cell.
 
-**towerplan ITM.** When ``towerplan.coverage.itm_area`` is importable, ``itm_area(...,
-mode="fast")`` is timed in memory (best of 3 after a warm-up call that compiles or loads its
-kernels) on the same grid, site and radius, and compared with SPLAT! over every cell both
-evaluate; ``--exact`` also compares ``mode="exact"``. Otherwise the exact point-to-point ITM
-``towerplan.radio.itm.itm_p2p`` is evaluated on a seeded random subsample of 3,000 SPLAT!
-cells (``--subsample N``), over profiles sampled at the grid step from the site to each cell
-centre by bilinear interpolation; the speed ratio is then not measured.
+**towerplan ITM.** ``towerplan.coverage.itm_area.itm_area(..., mode="fast")`` is timed in
+memory (best of 3 after a warm-up call that compiles or loads its kernels) on the same grid,
+site and radius, and compared with SPLAT! over every cell both evaluate; ``--exact`` also
+compares ``mode="exact"`` (each cell's own profile: slow).
 
 **Default chains.** ``sweep_site`` with ``hata-suburban+deygout`` and ``hata-suburban``
 (LinkParams("hata-suburban", 900, 1.5, 61, 10, 0, -105, 20000), k = 4/3) on the same grid and
@@ -97,11 +95,12 @@ from affine import Affine
 from coverage_vs_viewshed import relief_dem
 from timing import best_of
 
+from towerplan.coverage.itm_area import itm_area
 from towerplan.coverage.raster import LinkParams
 from towerplan.coverage.sweep import SiteCoverage, sweep_site
 from towerplan.errors import ModelDomainError
 from towerplan.radio.chain import ModelChain, parse_chain
-from towerplan.radio.itm import itm_p2p
+from towerplan.radio.itm import ItmSettings, itm_p2p
 
 SEED = 2024
 TILE_LAT, TILE_LON = -2, 116  # south-west corner of the tile (SRTM naming)
@@ -363,18 +362,6 @@ def itm_subsample(dem: np.ndarray, transform: Affine, site: tuple[int, int],
     return loss, (time.perf_counter() - t0) / max(pick.size, 1), refused
 
 
-def load_itm_area() -> tuple[Callable[..., Any], type] | None:
-    """``(itm_area, ItmSettings)`` when towerplan has the area ITM, else None."""
-    try:
-        from towerplan.coverage.itm_area import ItmSettings, itm_area
-    except ImportError:
-        return None
-    return itm_area, ItmSettings
-
-
-# ---------------------------------------------------------------------------------- runs
-
-
 def time_in_memory(fn: Callable[[], Any]) -> tuple[Any, float, float]:
     """Result of a warm-up call, its time, and the best of 3 further calls, s."""
     t0 = time.perf_counter()
@@ -414,9 +401,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--make-tile", type=Path, metavar="DIR",
                         help="only write the generated .hgt tile into DIR")
     parser.add_argument("--subsample", type=int, default=N_SUBSAMPLE,
-                        help="cells for the point-to-point fallback (default %(default)s)")
+                        help="cells of the point-to-point model check (default %(default)s)")
     parser.add_argument("--exact", action="store_true",
-                        help="also compare itm_area(mode='exact') when available")
+                        help="also compare itm_area(mode='exact') (slow)")
     parser.add_argument("--workdir", type=Path,
                         help="run in this folder and keep its files (default: a temporary one)")
     args = parser.parse_args(argv)
@@ -469,65 +456,45 @@ def run(workdir: Path, splat_exe: str, sdf_exe: str, args: argparse.Namespace) -
         f"start-up, tile loading and map output); {splat.n_lines:,} points in the .ano file on "
         f"{splat.rows.size:,} tile samples, {np.mean(~splat.obstructed):.1%} unobstructed, "
         f"median loss {np.median(splat.loss_db):.1f} dB",
-        "Each SPLAT! value is compared at the cell its point falls in (targets), and at the "
-        "cell of the sample its receiver stood on, one step nearer the site (SPLAT! 1.4.2 "
-        "evaluates a point with the profile that ends on the sample before it).",
+        "Each SPLAT! value is compared at the cell its point falls in, and at the cell of the "
+        "sample its receiver stood on, one step nearer the site (SPLAT! 1.4.2 evaluates a "
+        "point with the profile that ends on the sample before it); the targets apply to "
+        "the receiver's cell, where SPLAT!'s loss was computed.",
         "",
     ]
     ok = True
-    area = load_itm_area()
-    if area is not None:
-        itm_area, settings_cls = area
-        settings = settings_cls(epsilon=15.0, sigma=0.005, n0=301.0, climate="equatorial",
-                                polarization="vertical", mdvar=12, time_pct=50.0,
-                                location_pct=50.0, situation_pct=50.0)
-        for mode in ("fast", "exact") if args.exact else ("fast",):
-            def call(mode: str = mode) -> Any:
-                return itm_area(dem, transform, x_m, y_m, H_TX_M, H_RX_M, FREQ_MHZ,
-                                radius_m=RADIUS_M, settings=settings, mode=mode)
+    settings = ItmSettings(epsilon=15.0, sigma=0.005, n0=301.0, climate="equatorial",
+                           polarization="vertical", mdvar=12, time_pct=50.0,
+                           location_pct=50.0, situation_pct=50.0)
+    for mode in ("fast", "exact") if args.exact else ("fast",):
+        def call(mode: str = mode) -> Any:
+            return itm_area(dem, transform, x_m, y_m, H_TX_M, H_RX_M, FREQ_MHZ,
+                            radius_m=RADIUS_M, settings=settings, mode=mode)
 
-            res, warm_s, tp_s = time_in_memory(call)
-            ratio = splat_s / tp_s
-            speed_ok = ratio >= SPEED_TARGET
-            lines += [
-                f"1{'' if mode == 'fast' else 'b'}. towerplan itm_area(mode={mode!r}): "
-                f"{tp_s:.3f} s in memory (best of 3; "
-                f"warm-up {warm_s:.2f} s)",
-                f"   speed ratio SPLAT! s / towerplan s = {ratio:.1f} (target >= "
-                f"{SPEED_TARGET:g}: {verdict(speed_ok)}); "
-                f"{(splat_s - start_s) / tp_s:.1f} against SPLAT! less its -R 0.1 time",
-            ]
-            for k, (label, pts) in enumerate(mappings):
-                tp = window_values(np.asarray(res.loss_db), res.rows, res.cols, pts)
-                a = agreement(tp, pts, np.arange(pts.rows.size))
-                lines += describe(f"ITM, {label}", a)
-                if k == 0:
-                    med_ok, within_ok, line = targets(a)
-                    ok = ok and speed_ok and med_ok and within_ok
-                    lines.append(line)
-    else:
-        lines.append("1. towerplan ITM: subsample, exact point-to-point; speed ratio not "
-                     "measured (towerplan.coverage.itm_area is not available)")
+        res, warm_s, tp_s = time_in_memory(call)
+        ratio = splat_s / tp_s
+        speed_ok = ratio >= SPEED_TARGET
+        lines += [
+            f"1{'' if mode == 'fast' else 'b'}. towerplan itm_area(mode={mode!r}): "
+            f"{tp_s:.3f} s in memory (best of 3; warm-up {warm_s:.2f} s)",
+            f"   speed ratio SPLAT! s / towerplan s = {ratio:.1f} (target >= "
+            f"{SPEED_TARGET:g}: {verdict(speed_ok)}); "
+            f"{(splat_s - start_s) / tp_s:.1f} against SPLAT! less its -R 0.1 time",
+        ]
         for k, (label, pts) in enumerate(mappings):
-            pick = seeded_pick(pts, args.subsample)
-            loss, per_cell_s, refused = itm_subsample(dem, transform, site, pts, pick)
-            a = agreement(loss, pts, pick)
-            if k == 0:
-                lines.append(
-                    f"   itm_p2p on {pick.size:,} seeded random SPLAT! cells, profiles to the "
-                    f"cell centre at the grid step by bilinear interpolation: "
-                    f"{per_cell_s * 1000:.2f} ms per cell (pure Python); {refused} path(s) "
-                    "refused")
+            tp = window_values(np.asarray(res.loss_db), res.rows, res.cols, pts)
+            a = agreement(tp, pts, np.arange(pts.rows.size))
             lines += describe(f"ITM, {label}", a)
-            if k == 0:
+            if k == 1:
                 med_ok, within_ok, line = targets(a)
-                ok = med_ok and within_ok
-                lines.append(line + f"; speed ratio >= {SPEED_TARGET:g} not measured")
-        pick = seeded_pick(splat, args.subsample)
-        loss, _, _ = itm_subsample(dem, transform, site, splat, pick, splat_profiles=True)
-        lines.append("   model check: itm_p2p on SPLAT!'s own profiles (nearest samples every "
-                     "arc-second, ending one step short of the point):")
-        lines += describe("ITM, SPLAT!'s profiles", agreement(loss, splat, pick))
+                ok = ok and speed_ok and med_ok and within_ok
+                lines.append(line)
+    pick = seeded_pick(splat, args.subsample)
+    loss, _, _ = itm_subsample(dem, transform, site, splat, pick, splat_profiles=True)
+    lines.append("   model check: itm_p2p on SPLAT!'s own profiles (nearest samples every "
+                 f"arc-second, ending one step short of the point; {pick.size:,} seeded "
+                 "random cells):")
+    lines += describe("ITM, SPLAT!'s profiles", agreement(loss, splat, pick))
 
     lines += ["", "2. default chains, sweep_site (k = 4/3), against SPLAT!'s ITM "
               "(evidence, no target)"]
