@@ -275,12 +275,11 @@ def _own_k(dem: np.ndarray, a: _Area, own: tuple[float, float, int], j: int, alt
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _own_irregularity_k(dem: np.ndarray, a: _Area, own: tuple[float, float, int],
-                        step: float, d0: float, d1: float, s: np.ndarray, alt: float
-                        ) -> float:
-    r"""ITM's :math:`\Delta h` (*dlthx*) of the cell's own profile between d0 and d1, from at
-    most ``10 FAST_P10_MAX - 5`` resampled points (as ``terrain_irregularity_k``)."""
-    n = own[2]
+def _irregularity_k(z: np.ndarray, i: int, tail: np.ndarray, j0: int, n: int, step: float,
+                    sr: float, d0: float, d1: float, s: np.ndarray) -> float:
+    r"""ITM's :math:`\Delta h` (*dlthx*) between d0 and d1 of the cell's profile: its own
+    samples from ``j0`` on (``tail``), the radial's (spread to the cell) before them, from
+    at most ``10 FAST_P10_MAX - 5`` resampled points."""
     x0 = d0 / step
     x1 = d1 / step
     if x1 - x0 < 2.0:
@@ -288,22 +287,47 @@ def _own_irregularity_k(dem: np.ndarray, a: _Area, own: tuple[float, float, int]
     p10 = min(max(4, int(0.1 * (x1 - x0 + 8.0))), 25, FAST_P10_MAX)
     m = 10 * p10 - 5
     dx = (x1 - x0) / (m - 1)
-    last_i = -2
-    z_i = z_j = alt
+    ratio = step / sr
     for k in range(m):
         pos = x0 + k * dx
-        i = min(max(int(math.ceil(pos)) - 1, 0), n - 1)
-        if i != last_i:
-            z_i = z_j if i == last_i + 1 else _own_k(dem, a, own, i, alt)
-            z_j = _own_k(dem, a, own, i + 1, alt)
-            last_i = i
-        s[k] = z_i + (z_j - z_i) * (pos - i)
-    ss = s[:m]
-    mean, slope = trapezoid_fit_k(ss)
+        j = min(max(int(math.ceil(pos)) - 1, 0), n - 1)
+        if j >= j0:
+            s[k] = tail[j - j0] + (tail[j + 1 - j0] - tail[j - j0]) * (pos - j)
+        else:
+            q = pos * ratio
+            g = min(int(q), i - 1)
+            s[k] = z[g] + (z[g + 1] - z[g]) * (q - g)
+    mean, slope = trapezoid_fit_k(s[:m])
+    # the p10-th smallest and largest residuals: two sorted runs of p10 values
+    lo = s[m:m + p10]
+    hi = s[m + p10:m + 2 * p10]
     for k in range(m):
-        ss[k] -= mean + slope * (k - 0.5 * (m - 1))
-    ss.sort()
-    return (ss[m - p10] - ss[p10 - 1]) / (1.0 - 0.8 * math.exp(-(d1 - d0) / 50e3))
+        v = s[k] - (mean + slope * (k - 0.5 * (m - 1)))
+        if k < p10:
+            q = k
+            while q > 0 and lo[q - 1] > v:
+                lo[q] = lo[q - 1]
+                q -= 1
+            lo[q] = v
+            q = k
+            while q > 0 and hi[q - 1] < v:
+                hi[q] = hi[q - 1]
+                q -= 1
+            hi[q] = v
+            continue
+        if v < lo[p10 - 1]:
+            q = p10 - 1
+            while q > 0 and lo[q - 1] > v:
+                lo[q] = lo[q - 1]
+                q -= 1
+            lo[q] = v
+        if v > hi[p10 - 1]:
+            q = p10 - 1
+            while q > 0 and hi[q - 1] < v:
+                hi[q] = hi[q - 1]
+                q -= 1
+            hi[q] = v
+    return (hi[p10 - 1] - lo[p10 - 1]) / (1.0 - 0.8 * math.exp(-(d1 - d0) / 50e3))
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -357,7 +381,7 @@ def _cell_k(dem: np.ndarray, a: _Area, c: ItmConstants, z: np.ndarray, sums: np.
     d_start = min(15.0 * c.h_tx, 0.1 * dl_tx)
     d_end = dist - min(15.0 * c.h_rx, 0.1 * dl_rx)
     los = dl_tx + dl_rx > 1.5 * dist
-    delta_h = _own_irregularity_k(dem, a, own, st, d_start, d_end, s, z_end)
+    delta_h = _irregularity_k(z, i, tail, j0, n, st, sr, d_start, d_end, s)
     if los:
         fit_tx, fit_rx = _line_k(sums, z, i, sr, d_start, d_end, z_end)
     else:
@@ -382,7 +406,7 @@ def _fill_k(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, a: _Are
     loss, los, depth = out
     count = z.shape[0]
     tail = np.empty(_TAIL_SAMPLES + 1)
-    s = np.empty(10 * FAST_P10_MAX - 5)
+    s = np.empty(12 * FAST_P10_MAX - 5)
     tri = sector_triangle_k(ja, count, a.n_rad, a.radius, w)
     r2 = a.radius * a.radius
     for r in range(tri[4], tri[5] + 1):
