@@ -6,8 +6,9 @@ centre within ``radius_m``, over the terrain profile from the site to the cell. 
 is that of :func:`towerplan.coverage.sweep.sweep_site` (the cells within the radius, clipped
 to the grid); the grid must be north-up in a metric CRS, and ``cell_x`` may differ from
 ``cell_y``. Heights between cell centres are bilinear, as in the sweep; a nodata sample on a
-profile takes the height of the sample before it (the site always has a height), and a cell
-whose own height is nodata gets no value.
+profile takes the height of the sample before it (the site always has a height; fast mode's
+own samples of a cell take the radial's height at their distance instead), and a cell whose
+own height is nodata gets no value.
 
 **Exact mode** (``mode="exact"``). For a cell at distance ``D`` from the site, the profile has
 ``n = ceil(D / s)`` equal steps of ``D / n`` from the site to the cell centre (``s`` the
@@ -19,42 +20,39 @@ Cost: one full profile analysis per cell (about 20 us for 700 samples).
 **Fast mode** (``mode="fast"``, the default). The radial layout of the sweep: ``N`` radials at
 most half a cell apart at the radius (:func:`towerplan.coverage.radials.radial_count`), each
 sampled at ``d_i = i s`` once; each cell takes the radial nearest to its bearing and the
-sample nearest to its distance (at least sample 1), and ITM is evaluated once per cell over
-that radial's samples ``0 .. i``: a profile within half a cell across and half a step along
-of the cell centre. Along each radial, in parallel over sectors of radials:
+sample ``i`` nearest to its distance (at least sample 1), and ITM is evaluated once per cell.
+The transmitter's side comes from the radial (its samples ``0 .. i - 1`` spread evenly to the
+cell's distance, within half a cell across of the cell's own profile); the receiver's side
+from the cell's own profile, whose last :data:`_TAIL_SAMPLES` (64) samples before the cell
+centre are taken as exact mode takes them (same steps, bilinear heights):
 
-- *horizons*: the transmitter's horizon is a running maximum of the elevation angle; the
-  receiver's horizon of every sample is the tangent from the receiver tip to the upper convex
-  hull of the earlier samples (and the transmitter tip), kept incrementally and searched by
-  bisection: the sample of largest elevation angle, as ITM finds it, in ``O(log n)``. Both are
-  searched over an effective earth of one radius per site (from the mean height of the window),
-  and the angles of the chosen samples are then evaluated with the path's own radius (from its
-  mean height, as ITM); where the path's radius would pick another sample, the fast mode keeps
-  the first (the radius differs by ~1 % per 300 m of mean height);
-- *effective heights*: the least-squares lines of ITM (*zlsq1*) from running sums of ``z`` and
-  ``i z`` (exact up to rounding), and the path's mean height for :math:`N_s` likewise;
-- *terrain irregularity* :math:`\Delta h` (*dlthx*): computed at the samples
-  ``g_0 = 0, g_{k+1} = g_k + max(1, g_k // 4)`` of each radial (about 30 per radial) over
-  their own paths, from at most 45 resampled points instead of ITM's up to 245 (the
-  interdecile range of 45 points: the 5th largest minus the 5th smallest residual), and
-  interpolated linearly in distance between them.
-
-- *receiver end*: the receiver stands on the cell's own height at the cell's own distance
-  (the radial's samples are spread evenly to that distance), and its horizon is the walked
-  one or one of the 8 samples before it, whichever is higher seen from the cell.
+- *effective earth*: from the radial's mean height (running sums), as ITM from the path's;
+- *horizons*: the transmitter's horizon is the higher of the radial's running maximum of the
+  elevation angle before the own samples and the own samples themselves; the receiver's is
+  the highest own sample, or, when it lies further back, the radial's: the tangent from the
+  receiver tip to the upper convex hull of the earlier radial samples (kept incrementally
+  over one effective earth per site, searched by bisection), evaluated from the cell's own
+  receiver tip;
+- *effective heights*: the least-squares lines of ITM (*zlsq1*): at the receiver end on the
+  own samples when ITM's fit window (up to 0.9 of the receiver's horizon distance) lies within
+  them, otherwise, and at the transmitter end, from running sums of ``z`` and ``i z`` of the
+  radial (exact up to rounding);
+- *terrain irregularity* :math:`\Delta h` (*dlthx*, with ITM's window from the horizons found):
+  the own samples within the last 64 and the radial before them, resampled at most at 45
+  points instead of ITM's up to 245 (the interdecile range of 45 points: the 5th largest
+  minus the 5th smallest residual).
 
 Everything else (reference attenuation, variability, free space) is ITM itself.
 
-**Measured error of fast mode** against exact mode, on seeded rough relief at 30 m:
-72.6 % of cells within 1 dB, median 0.31 dB, 99th percentile 14.5 dB and the line of sight
-agreeing on 98.5 % of cells (``benchmarks/itm_area_speed.py``: 0-1,200 m ridged relief, 5 km);
-59.5 % within 1 dB on the rougher 0-800 m fractal of ``tests/conformance/test_itm_area.py``
-(3 km). In line of sight the modes agree closely (about 94 % within 1 dB); beyond the horizon
-ITM is sensitive to the exact samples: the receiver's horizon angle and distance and
-:math:`\Delta h` (an interdecile range of resampled heights) change from one cell to the next
-by more than the half-cell shift of the radial profile, and the subsampled :math:`\Delta h`
-adds to it. The target of 95 % within 1 dB is not met. Fast mode is a coverage estimate, not
-a substitute for exact mode on one link.
+**Measured error of fast mode** against exact mode, on seeded relief at 30 m: 98.6 % of
+cells within 1 dB, median 0.09 dB, 99th percentile 1.1 dB and the line of sight agreeing on
+100.0 % of cells (``benchmarks/itm_area_speed.py``: 0-1,200 m ridged relief, 5 km); 98.4 %
+within 1 dB on the rougher 0-800 m fractal of ``tests/conformance/test_itm_area.py`` (3 km);
+over the whole 20 km radius of that benchmark's relief 95.5 % (98.6 % within 5 km, 94-96 %
+from 5 to 20 km), median 0.18 dB, 99th percentile 2.6 dB. The remaining
+differences are receiver horizons further back than 64 samples (taken from the radial), the
+transmitter side and the mean height taken half a cell across, and :math:`\Delta h` from 45
+points. Fast mode is a coverage estimate, not a substitute for exact mode on one link.
 
 **Line of sight** of a cell: no profile sample rises above the straight ray between the
 antenna tips over ITM's effective earth (its radius from :math:`N_s`, about 8,500 km at
@@ -551,7 +549,8 @@ def itm_area(dem_m: np.ndarray, transform: Affine, x_m: float, y_m: float, h_tx_
     settings : ItmSettings, keyword-only
         Ground, refractivity, climate, polarisation and variability (default: Indonesia).
     mode : {"fast", "exact"}, keyword-only
-        ``"fast"`` (default): radial profiles with incremental horizons and fits;
+        ``"fast"`` (default): the transmitter's side from radial profiles, the receiver's
+        side and the terrain irregularity from the last 64 samples of the cell's own;
         ``"exact"``: ITM on the profile to every cell centre.
     landcover : numpy.ndarray, optional, keyword-only
         ESA WorldCover class codes on the DEM grid, for the vegetation depth at the receiver.
