@@ -6,8 +6,9 @@ centre within ``radius_m``, over the terrain profile from the site to the cell. 
 is that of :func:`towerplan.coverage.sweep.sweep_site` (the cells within the radius, clipped
 to the grid); the grid must be north-up in a metric CRS, and ``cell_x`` may differ from
 ``cell_y``. Heights between cell centres are bilinear, as in the sweep; a nodata sample on a
-profile takes the height of the sample before it (the site always has a height), and a cell
-whose own height is nodata gets no value.
+profile takes the height of the sample before it (the site always has a height; fast mode's
+own samples of a cell take the radial's height at their distance instead), and a cell whose
+own height is nodata gets no value.
 
 **Exact mode** (``mode="exact"``). For a cell at distance ``D`` from the site, the profile has
 ``n = ceil(D / s)`` equal steps of ``D / n`` from the site to the cell centre (``s`` the
@@ -19,42 +20,39 @@ Cost: one full profile analysis per cell (about 20 us for 700 samples).
 **Fast mode** (``mode="fast"``, the default). The radial layout of the sweep: ``N`` radials at
 most half a cell apart at the radius (:func:`towerplan.coverage.radials.radial_count`), each
 sampled at ``d_i = i s`` once; each cell takes the radial nearest to its bearing and the
-sample nearest to its distance (at least sample 1), and ITM is evaluated once per cell over
-that radial's samples ``0 .. i``: a profile within half a cell across and half a step along
-of the cell centre. Along each radial, in parallel over sectors of radials:
+sample ``i`` nearest to its distance (at least sample 1), and ITM is evaluated once per cell.
+The transmitter's side comes from the radial (its samples ``0 .. i - 1`` spread evenly to the
+cell's distance, within half a cell across of the cell's own profile); the receiver's side
+from the cell's own profile, whose last :data:`_TAIL_SAMPLES` (64) samples before the cell
+centre are taken as exact mode takes them (same steps, bilinear heights):
 
-- *horizons*: the transmitter's horizon is a running maximum of the elevation angle; the
-  receiver's horizon of every sample is the tangent from the receiver tip to the upper convex
-  hull of the earlier samples (and the transmitter tip), kept incrementally and searched by
-  bisection: the sample of largest elevation angle, as ITM finds it, in ``O(log n)``. Both are
-  searched over an effective earth of one radius per site (from the mean height of the window),
-  and the angles of the chosen samples are then evaluated with the path's own radius (from its
-  mean height, as ITM); where the path's radius would pick another sample, the fast mode keeps
-  the first (the radius differs by ~1 % per 300 m of mean height);
-- *effective heights*: the least-squares lines of ITM (*zlsq1*) from running sums of ``z`` and
-  ``i z`` (exact up to rounding), and the path's mean height for :math:`N_s` likewise;
-- *terrain irregularity* :math:`\Delta h` (*dlthx*): computed at the samples
-  ``g_0 = 0, g_{k+1} = g_k + max(1, g_k // 4)`` of each radial (about 30 per radial) over
-  their own paths, from at most 45 resampled points instead of ITM's up to 245 (the
-  interdecile range of 45 points: the 5th largest minus the 5th smallest residual), and
-  interpolated linearly in distance between them.
-
-- *receiver end*: the receiver stands on the cell's own height at the cell's own distance
-  (the radial's samples are spread evenly to that distance), and its horizon is the walked
-  one or one of the 8 samples before it, whichever is higher seen from the cell.
+- *effective earth*: from the radial's mean height (running sums), as ITM from the path's;
+- *horizons*: the transmitter's horizon is the higher of the radial's running maximum of the
+  elevation angle before the own samples and the own samples themselves; the receiver's is
+  the highest own sample, or, when it lies further back, the radial's: the tangent from the
+  receiver tip to the upper convex hull of the earlier radial samples (kept incrementally
+  over one effective earth per site, searched by bisection), evaluated from the cell's own
+  receiver tip;
+- *effective heights*: the least-squares lines of ITM (*zlsq1*): at the receiver end on the
+  own samples when ITM's fit window (up to 0.9 of the receiver's horizon distance) lies within
+  them, otherwise, and at the transmitter end, from running sums of ``z`` and ``i z`` of the
+  radial (exact up to rounding);
+- *terrain irregularity* :math:`\Delta h` (*dlthx*, with ITM's window from the horizons found):
+  the own samples within the last 64 and the radial before them, resampled at most at 45
+  points instead of ITM's up to 245 (the interdecile range of 45 points: the 5th largest
+  minus the 5th smallest residual).
 
 Everything else (reference attenuation, variability, free space) is ITM itself.
 
-**Measured error of fast mode** against exact mode, on seeded rough relief at 30 m:
-72.6 % of cells within 1 dB, median 0.31 dB, 99th percentile 14.5 dB and the line of sight
-agreeing on 98.5 % of cells (``benchmarks/itm_area_speed.py``: 0-1,200 m ridged relief, 5 km);
-59.5 % within 1 dB on the rougher 0-800 m fractal of ``tests/conformance/test_itm_area.py``
-(3 km). In line of sight the modes agree closely (about 94 % within 1 dB); beyond the horizon
-ITM is sensitive to the exact samples: the receiver's horizon angle and distance and
-:math:`\Delta h` (an interdecile range of resampled heights) change from one cell to the next
-by more than the half-cell shift of the radial profile, and the subsampled :math:`\Delta h`
-adds to it. The target of 95 % within 1 dB is not met. Fast mode is a coverage estimate, not
-a substitute for exact mode on one link.
+**Measured error of fast mode** against exact mode, on seeded relief at 30 m: 98.6 % of
+cells within 1 dB, median 0.09 dB, 99th percentile 1.1 dB and the line of sight agreeing on
+100.0 % of cells (``benchmarks/itm_area_speed.py``: 0-1,200 m ridged relief, 5 km); 98.4 %
+within 1 dB on the rougher 0-800 m fractal of ``tests/conformance/test_itm_area.py`` (3 km);
+over the whole 20 km radius of that benchmark's relief 95.5 % (98.6 % within 5 km, 94-96 %
+from 5 to 20 km), median 0.18 dB, 99th percentile 2.6 dB. The remaining
+differences are receiver horizons further back than 64 samples (taken from the radial), the
+transmitter side and the mean height taken half a cell across, and :math:`\Delta h` from 45
+points. Fast mode is a coverage estimate, not a substitute for exact mode on one link.
 
 **Line of sight** of a cell: no profile sample rises above the straight ray between the
 antenna tips over ITM's effective earth (its radius from :math:`N_s`, about 8,500 km at
@@ -275,12 +273,11 @@ def _own_k(dem: np.ndarray, a: _Area, own: tuple[float, float, int], j: int, alt
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _own_irregularity_k(dem: np.ndarray, a: _Area, own: tuple[float, float, int],
-                        step: float, d0: float, d1: float, s: np.ndarray, alt: float
-                        ) -> float:
-    r"""ITM's :math:`\Delta h` (*dlthx*) of the cell's own profile between d0 and d1, from at
-    most ``10 FAST_P10_MAX - 5`` resampled points (as ``terrain_irregularity_k``)."""
-    n = own[2]
+def _irregularity_k(z: np.ndarray, i: int, tail: np.ndarray, j0: int, n: int, step: float,
+                    sr: float, d0: float, d1: float, s: np.ndarray) -> float:
+    r"""ITM's :math:`\Delta h` (*dlthx*) between d0 and d1 of the cell's profile: its own
+    samples from ``j0`` on (``tail``), the radial's (spread to the cell) before them, from
+    at most ``10 FAST_P10_MAX - 5`` resampled points."""
     x0 = d0 / step
     x1 = d1 / step
     if x1 - x0 < 2.0:
@@ -288,22 +285,47 @@ def _own_irregularity_k(dem: np.ndarray, a: _Area, own: tuple[float, float, int]
     p10 = min(max(4, int(0.1 * (x1 - x0 + 8.0))), 25, FAST_P10_MAX)
     m = 10 * p10 - 5
     dx = (x1 - x0) / (m - 1)
-    last_i = -2
-    z_i = z_j = alt
+    ratio = step / sr
     for k in range(m):
         pos = x0 + k * dx
-        i = min(max(int(math.ceil(pos)) - 1, 0), n - 1)
-        if i != last_i:
-            z_i = z_j if i == last_i + 1 else _own_k(dem, a, own, i, alt)
-            z_j = _own_k(dem, a, own, i + 1, alt)
-            last_i = i
-        s[k] = z_i + (z_j - z_i) * (pos - i)
-    ss = s[:m]
-    mean, slope = trapezoid_fit_k(ss)
+        j = min(max(int(math.ceil(pos)) - 1, 0), n - 1)
+        if j >= j0:
+            s[k] = tail[j - j0] + (tail[j + 1 - j0] - tail[j - j0]) * (pos - j)
+        else:
+            q = pos * ratio
+            g = min(int(q), i - 1)
+            s[k] = z[g] + (z[g + 1] - z[g]) * (q - g)
+    mean, slope = trapezoid_fit_k(s[:m])
+    # the p10-th smallest and largest residuals: two sorted runs of p10 values
+    lo = s[m:m + p10]
+    hi = s[m + p10:m + 2 * p10]
     for k in range(m):
-        ss[k] -= mean + slope * (k - 0.5 * (m - 1))
-    ss.sort()
-    return (ss[m - p10] - ss[p10 - 1]) / (1.0 - 0.8 * math.exp(-(d1 - d0) / 50e3))
+        v = s[k] - (mean + slope * (k - 0.5 * (m - 1)))
+        if k < p10:
+            q = k
+            while q > 0 and lo[q - 1] > v:
+                lo[q] = lo[q - 1]
+                q -= 1
+            lo[q] = v
+            q = k
+            while q > 0 and hi[q - 1] < v:
+                hi[q] = hi[q - 1]
+                q -= 1
+            hi[q] = v
+            continue
+        if v < lo[p10 - 1]:
+            q = p10 - 1
+            while q > 0 and lo[q - 1] > v:
+                lo[q] = lo[q - 1]
+                q -= 1
+            lo[q] = v
+        if v > hi[p10 - 1]:
+            q = p10 - 1
+            while q > 0 and hi[q - 1] < v:
+                hi[q] = hi[q - 1]
+                q -= 1
+            hi[q] = v
+    return (hi[p10 - 1] - lo[p10 - 1]) / (1.0 - 0.8 * math.exp(-(d1 - d0) / 50e3))
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -357,7 +379,7 @@ def _cell_k(dem: np.ndarray, a: _Area, c: ItmConstants, z: np.ndarray, sums: np.
     d_start = min(15.0 * c.h_tx, 0.1 * dl_tx)
     d_end = dist - min(15.0 * c.h_rx, 0.1 * dl_rx)
     los = dl_tx + dl_rx > 1.5 * dist
-    delta_h = _own_irregularity_k(dem, a, own, st, d_start, d_end, s, z_end)
+    delta_h = _irregularity_k(z, i, tail, j0, n, st, sr, d_start, d_end, s)
     if los:
         fit_tx, fit_rx = _line_k(sums, z, i, sr, d_start, d_end, z_end)
     else:
@@ -382,7 +404,7 @@ def _fill_k(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, a: _Are
     loss, los, depth = out
     count = z.shape[0]
     tail = np.empty(_TAIL_SAMPLES + 1)
-    s = np.empty(10 * FAST_P10_MAX - 5)
+    s = np.empty(12 * FAST_P10_MAX - 5)
     tri = sector_triangle_k(ja, count, a.n_rad, a.radius, w)
     r2 = a.radius * a.radius
     for r in range(tri[4], tri[5] + 1):
@@ -527,7 +549,8 @@ def itm_area(dem_m: np.ndarray, transform: Affine, x_m: float, y_m: float, h_tx_
     settings : ItmSettings, keyword-only
         Ground, refractivity, climate, polarisation and variability (default: Indonesia).
     mode : {"fast", "exact"}, keyword-only
-        ``"fast"`` (default): radial profiles with incremental horizons and fits;
+        ``"fast"`` (default): the transmitter's side from radial profiles, the receiver's
+        side and the terrain irregularity from the last 64 samples of the cell's own;
         ``"exact"``: ITM on the profile to every cell centre.
     landcover : numpy.ndarray, optional, keyword-only
         ESA WorldCover class codes on the DEM grid, for the vegetation depth at the receiver.

@@ -377,28 +377,37 @@ def _vogler_k(a_m: float, dist_km: float, f13: float, abs_zg: float) -> tuple[fl
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _smooth_earth_k(p: ItmPath, f_mhz: float, abs_zg: float, d_m: float) -> float:
+def _smooth_earth_k(p: ItmPath, f13: float, abs_zg: float, d_m: float,
+                    terminals: tuple[float, float, float, float]) -> float:
+    """Smooth-earth diffraction at d; ``terminals`` are the Vogler x and the height gains of
+    both terminals (:func:`_terminals_k`), which do not depend on d."""
+    x1, x2, g1, g2 = terminals
     theta_nlos = d_m / p.a_e_m - p.theta_los
     a0 = (d_m - p.d_ml_m) / theta_nlos
-    f13 = np.cbrt(f_mhz)
     x0, _ = _vogler_k(a0, a0 * theta_nlos / 1e3, f13, abs_zg)
-    x1, k1 = _vogler_k(0.5 * p.dl_tx**2 / p.he_tx, p.dl_tx / 1e3, f13, abs_zg)
-    x2, k2 = _vogler_k(0.5 * p.dl_rx**2 / p.he_rx, p.dl_rx / 1e3, f13, abs_zg)
     x_total = x0 + x1 + x2
     g_db = 0.05751 * x_total - 10.0 * math.log10(x_total)
-    return g_db - _height_gain_k(x1, k1) - _height_gain_k(x2, k2) - 20.0
+    return g_db - g1 - g2 - 20.0
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _diffraction_k(p: ItmPath, c: ItmConstants, d_m: float) -> float:
-    sigma_h = _sigma_h_k(_roughness_k(p.d_sml_m, p.delta_h_m))
-    a_fo = min(15.0, 5.0 * math.log10(1.0 + 1e-5 * c.h_tx * c.h_rx * c.f_mhz * sigma_h))
+def _terminals_k(p: ItmPath, f13: float, abs_zg: float
+                 ) -> tuple[float, float, float, float]:
+    """Vogler x of both terminals and their height gains (the same at every d)."""
+    x1, k1 = _vogler_k(0.5 * p.dl_tx**2 / p.he_tx, p.dl_tx / 1e3, f13, abs_zg)
+    x2, k2 = _vogler_k(0.5 * p.dl_rx**2 / p.he_rx, p.dl_rx / 1e3, f13, abs_zg)
+    return x1, x2, _height_gain_k(x1, k1), _height_gain_k(x2, k2)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _diffraction_k(p: ItmPath, c: ItmConstants, d_m: float, a_fo: float, f13: float,
+                   terminals: tuple[float, float, float, float]) -> float:
     hh = c.h_tx * c.h_rx
     term1 = math.sqrt(1.0 + (p.he_tx * p.he_rx - hh) / (hh + 10.0))
     q = (term1 + (p.d_ml_m - p.theta_los * p.a_e_m) / d_m) * min(
         _roughness_k(d_m, p.delta_h_m) * c.f_mhz / 47.7, 6283.2)
     w = 25.1 / (25.1 + math.sqrt(q))
-    return (w * _smooth_earth_k(p, c.f_mhz, abs(c.z_g), d_m)
+    return (w * _smooth_earth_k(p, f13, abs(c.z_g), d_m, terminals)
             + (1.0 - w) * _knife_edge_k(p, c.f_mhz, d_m) + a_fo)
 
 
@@ -526,6 +535,9 @@ def _line_of_sight_k(p: ItmPath, c: ItmConstants, m_d: float, a_d0_db: float) ->
 @numba.njit(cache=True, error_model="numpy")
 def _beyond_horizon_k(p: ItmPath, f_mhz: float, m_d: float, a_d0_db: float, scale_m: float
                       ) -> tuple[float, int]:
+    if p.d_m <= max(p.d_sml_m, p.d_ml_m + 1.088 * scale_m * math.log(f_mhz)):
+        # the crossover distance d_x is at least this: diffraction, whatever the scatter
+        return m_d * p.d_m + a_d0_db, MODE_DIFFRACTION
     d5 = p.d_ml_m + 200e3
     d6 = p.d_ml_m + 400e3
     a6, h0 = _troposcatter_k(p, f_mhz, d6, np.nan)
@@ -549,8 +561,12 @@ def reference_attenuation_k(p: ItmPath, c: ItmConstants) -> tuple[float, int]:
     scale_m = np.cbrt(p.a_e_m**2 / c.f_mhz)
     d3 = max(p.d_sml_m, p.d_ml_m + 5.0 * scale_m)
     d4 = d3 + 10.0 * scale_m
-    a3 = _diffraction_k(p, c, d3)
-    a4 = _diffraction_k(p, c, d4)
+    sigma_h = _sigma_h_k(_roughness_k(p.d_sml_m, p.delta_h_m))
+    a_fo = min(15.0, 5.0 * math.log10(1.0 + 1e-5 * c.h_tx * c.h_rx * c.f_mhz * sigma_h))
+    f13 = np.cbrt(c.f_mhz)
+    terminals = _terminals_k(p, f13, abs(c.z_g))
+    a3 = _diffraction_k(p, c, d3, a_fo, f13, terminals)
+    a4 = _diffraction_k(p, c, d4, a_fo, f13, terminals)
     m_d = (a4 - a3) / (d4 - d3)
     a_d0 = a3 - m_d * d3
     if p.d_m < p.d_sml_m:
