@@ -355,6 +355,7 @@ def _match_names(rows: list[dict[str, Any]], names_to: pd.DataFrame | None,
         problems.extend(f"{Path(r['file']).name} row {r['row']}: village '{r['village']}' has "
                         "no code and there is no register or village layer to match its name "
                         "against; give the code or a register" for r in named)
+        rows[:] = [r for r in rows if r["code"]]
         return 0
     pairs = list(dict.fromkeys((r["village"], r["kecamatan"]) for r in named))
     report = match_register([p[0] for p in pairs], [p[1] for p in pairs], names_to)
