@@ -328,6 +328,10 @@ def _reference(villages: pd.DataFrame | Sequence[str] | None,
     if villages is None:
         return register
     if isinstance(villages, pd.DataFrame):
+        if "code" not in villages:
+            msg = (f"villages have no code column (columns: {', '.join(map(str, villages))}); "
+                   "give the layer read_villages returns, or the village codes")
+            raise InputDataError(msg, problems=(msg,))
         frame = pd.DataFrame({"code": villages["code"].astype(str).to_numpy()})
         for column in ("name", "district_code", "district"):
             frame[column] = (villages[column].fillna("").astype(str).to_numpy()

@@ -230,6 +230,12 @@ def test_names_filled_from_villages(tmp_path, paser_register):
     assert (row["village"], row["kecamatan"]) == ("Swan Slutung", "Muara Komam")
 
 
+def test_villages_without_codes(tmp_path):
+    path = _csv(tmp_path, "r.csv", HEADER, f"{SWAN},,,none,2021,,")
+    with pytest.raises(InputDataError, match="villages have no code column"):
+        read_signal_reports(path, villages=pd.DataFrame({"name": ["Busui"]}), today=TODAY)
+
+
 # --------------------------------------------------------------------------- XLSX
 
 
