@@ -42,7 +42,10 @@ centre are taken as exact mode takes them (same steps, bilinear heights):
   points instead of ITM's up to 245 (the interdecile range of 45 points: the 5th largest
   minus the 5th smallest residual).
 
-Everything else (reference attenuation, variability, free space) is ITM itself.
+Everything else (reference attenuation, variability, free space) is ITM itself. Fast mode's
+own kernels are compiled with LLVM fast-math flags (:data:`FAST_MATH`: reassociation,
+contraction, reciprocals, approximate functions; never the assumption that values are
+finite); ITM's kernels and exact mode are not, so exact mode stays equal to ``itm_p2p``.
 
 **Measured error of fast mode** against exact mode, on seeded relief at 30 m: 98.6 % of
 cells within 1 dB, median 0.09 dB, 99th percentile 1.1 dB and the line of sight agreeing on
@@ -116,6 +119,9 @@ _MIN_DISTANCE_M = 1.0
 #: Fast mode samples this many steps of the cell's own profile before the receiver.
 _TAIL_SAMPLES = 64
 _NO_LANDCOVER = np.zeros((1, 1), dtype=np.uint8)
+#: LLVM fast-math flags of the fast-mode kernels (not of ITM's own kernels nor exact mode):
+#: no assumption that values are finite, since nan marks nodata.
+FAST_MATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,13 +170,13 @@ class _Area(NamedTuple):
 # ------------------------------------------------------------------------------ fast kernels
 
 
-@numba.njit(cache=True, inline="always", error_model="numpy")
+@numba.njit(cache=True, inline="always", error_model="numpy", fastmath=FAST_MATH)
 def _above(xa: float, ya: float, xb: float, yb: float, xp: float, yp: float) -> bool:
     """True when p lies on or above the line through a and b (``xa < xb``)."""
     return (xb - xa) * (yp - ya) - (yb - ya) * (xp - xa) >= 0.0
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", fastmath=FAST_MATH)
 def _walk_k(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, a: _Area,
             c: ItmConstants, j: int, z: np.ndarray, sums: np.ndarray, hzn: np.ndarray,
             run: np.ndarray, hull: np.ndarray, hull_i: np.ndarray) -> None:
@@ -242,7 +248,7 @@ def _walk_k(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, a: _Are
             run[i] = veg_run
 
 
-@numba.njit(cache=True, inline="always", error_model="numpy")
+@numba.njit(cache=True, inline="always", error_model="numpy", fastmath=FAST_MATH)
 def _line_k(sums: np.ndarray, z: np.ndarray, n: int, step: float, d0: float, d1: float,
             z_end: float) -> tuple[float, float]:
     """ITM's terrain line (*zlsq1*, as ``terrain_line_k``) of samples 0..n from running sums,
@@ -263,7 +269,7 @@ def _line_k(sums: np.ndarray, z: np.ndarray, n: int, step: float, d0: float, d1:
     return mean - slope * centre, mean + slope * (n - centre)
 
 
-@numba.njit(cache=True, inline="always", error_model="numpy")
+@numba.njit(cache=True, inline="always", error_model="numpy", fastmath=FAST_MATH)
 def _own_k(dem: np.ndarray, a: _Area, own: tuple[float, float, int], j: int, alt: float
            ) -> float:
     """Height of sample j of the cell's own profile (``alt`` where the DEM has no data)."""
@@ -272,7 +278,7 @@ def _own_k(dem: np.ndarray, a: _Area, own: tuple[float, float, int], j: int, alt
     return alt if math.isnan(v) else v
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", fastmath=FAST_MATH)
 def _irregularity_k(z: np.ndarray, i: int, tail: np.ndarray, j0: int, n: int, step: float,
                     sr: float, d0: float, d1: float, s: np.ndarray) -> float:
     r"""ITM's :math:`\Delta h` (*dlthx*) between d0 and d1 of the cell's profile: its own
@@ -328,7 +334,7 @@ def _irregularity_k(z: np.ndarray, i: int, tail: np.ndarray, j0: int, n: int, st
     return (hi[p10 - 1] - lo[p10 - 1]) / (1.0 - 0.8 * math.exp(-(d1 - d0) / 50e3))
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", fastmath=FAST_MATH)
 def _cell_k(dem: np.ndarray, a: _Area, c: ItmConstants, z: np.ndarray, sums: np.ndarray,
             hzn: np.ndarray, i: int, dist: float, own: tuple[float, float, int],
             tail: np.ndarray, s: np.ndarray) -> tuple[float, bool]:
@@ -395,7 +401,7 @@ def _cell_k(dem: np.ndarray, a: _Area, c: ItmConstants, z: np.ndarray, sums: np.
     return itm_loss_k(p, c), los
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", fastmath=FAST_MATH)
 def _fill_k(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, a: _Area,
             c: ItmConstants, w: Window, ja: int, z: np.ndarray, sums: np.ndarray,
             hzn: np.ndarray, run: np.ndarray,
@@ -434,7 +440,7 @@ def _fill_k(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, a: _Are
                     depth[r, col] = min(max(veg_m, 0.5 * a.step), a.max_depth)
 
 
-@numba.njit(parallel=True, cache=True, error_model="numpy")
+@numba.njit(parallel=True, cache=True, error_model="numpy", fastmath=FAST_MATH)
 def _fast_k(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, a: _Area,
             c: ItmConstants, w: Window, per_sector: int
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
