@@ -26,7 +26,7 @@ __all__ = ["Check", "collecting", "join"]
 _SINK: ContextVar[list[str] | None] = ContextVar("towerplan_scenario_problems", default=None)
 
 # Field kinds, derived once per class from its annotations.
-_FLOAT, _INT, _BOOL, _STR, _STRS, _CHOICE, _GROUP, _ANY, _FLOATS = range(9)
+_FLOAT, _INT, _BOOL, _STR, _STRS, _CHOICE, _GROUP, _ANY, _FLOATS, _GROUPS = range(10)
 _Spec = tuple[tuple[str, int, Any], ...]
 _SPECS: dict[type, _Spec] = {}
 
@@ -64,7 +64,10 @@ def _kind(hint: Any) -> tuple[int, Any]:
     if typing.get_origin(hint) is Literal:
         return _CHOICE, typing.get_args(hint)
     if typing.get_origin(hint) is tuple:
-        return (_FLOATS, None) if typing.get_args(hint)[0] is float else (_STRS, None)
+        item = typing.get_args(hint)[0]
+        if isinstance(item, type) and dataclasses.is_dataclass(item):
+            return _GROUPS, item
+        return (_FLOATS, None) if item is float else (_STRS, None)
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return _GROUP, hint
     return _ANY, None  # pragma: no cover - every field has one of the kinds above
@@ -198,4 +201,37 @@ def _type_problem(obj: object, name: str, kind: int, arg: Any, value: Any) -> st
             return f"must be one of {', '.join(map(repr, arg))}, got {value!r}"
     elif kind == _GROUP and not isinstance(value, arg):
         return f"must be a {arg.__name__}, got {value!r}"
+    elif kind == _GROUPS:
+        return _groups_problem(obj, name, arg, value)
+    return ""
+
+
+def _groups_problem(obj: object, name: str, cls: Any, value: Any) -> str:
+    """Normalise a list of *cls* given as instances, tables or (first field) strings.
+
+    A string stands for a table giving only the first field of *cls* (e.g. a path); a table
+    is built into *cls*, which validates its own values.
+    """
+    if type(value) is tuple and all(isinstance(v, cls) for v in value):
+        return ""
+    items = (value,) if isinstance(value, str | dict) else value
+    first = dataclasses.fields(cls)[0].name
+    names = [f.name for f in dataclasses.fields(cls)]
+    expected = f"must be a list of strings or of tables with keys {', '.join(names)}"
+    if not isinstance(items, list | tuple):
+        return f"{expected}, got {value!r}"
+    built = []
+    for item in items:
+        if isinstance(item, cls):
+            built.append(item)
+        elif isinstance(item, str):
+            built.append(cls(**{first: item}))
+        elif isinstance(item, dict):
+            unknown = [k for k in item if k not in names]
+            if unknown:
+                return f"{expected}, got unknown key(s) {', '.join(map(repr, unknown))}"
+            built.append(cls(**item))
+        else:
+            return f"{expected}, got {item!r}"
+    object.__setattr__(obj, name, tuple(built))
     return ""

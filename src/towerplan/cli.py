@@ -274,6 +274,8 @@ def validate(
                           "\n".join((*r.repairs, *r.notes)) or "-",
                           "\n".join(r.problems) or "-")
         out.print(table)
+        for problem in report.problems:  # one line each, never wrapped
+            out.print(f"problem: {problem}", markup=False, highlight=False, soft_wrap=True)
     report.raise_for_problems()
     if not quiet:
         out.print("all inputs are usable")

@@ -47,6 +47,16 @@ VILLAGE_COLUMNS: tuple[str, ...] = (
     "median_rsrp_before_dbm",  # median best-server RSRP over the village's cells (nan if none)
     "best_server_after",       # site_id or tower_id of the strongest server after the plan
     "median_rsrp_after_dbm",
+    # status_before is the one used: the signal report where the village has a known one,
+    # else the model ([inputs] signal_reports, [coverage] target)
+    "status_model",            # blank / partial / covered by the existing towers in the model
+    "share_covered_model",     # 0..1, share of demand the existing towers cover in the model
+    "status_reported",         # served / semi_blank / blank / unknown at the coverage target
+    "signal_reported",         # status of the deciding report (none, weak, 2g, 3g, 4g, signal)
+    "reported_date",           # date of the deciding report (YYYY, YYYY-MM or YYYY-MM-DD)
+    "reported_source",         # source of the deciding report
+    "status_source",           # "report: SOURCE DATE" or "model"
+    "conflict",                # bool: report and model disagree (served vs blank)
 )
 
 #: villages.csv of ``towerplan blankspots`` (today's coverage by the existing towers).

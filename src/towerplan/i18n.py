@@ -58,6 +58,14 @@ _COLUMNS: dict[str, tuple[str, str]] = {
     "median_rsrp_before_dbm": ("RSRP median sebelum (dBm)", "Median RSRP before (dBm)"),
     "best_server_after": ("Menara terkuat sesudah", "Best server after"),
     "median_rsrp_after_dbm": ("RSRP median sesudah (dBm)", "Median RSRP after (dBm)"),
+    "status_model": ("Status menurut model", "Status modelled"),
+    "share_covered_model": ("Porsi tercakup menurut model", "Share covered modelled"),
+    "status_reported": ("Status menurut laporan", "Status reported"),
+    "signal_reported": ("Sinyal dilaporkan", "Signal reported"),
+    "reported_date": ("Tanggal laporan", "Report date"),
+    "reported_source": ("Sumber laporan", "Report source"),
+    "status_source": ("Dasar status sebelum", "Basis of status before"),
+    "conflict": ("Laporan dan model bertentangan", "Report and model disagree"),
     "tower_id": ("ID menara", "Tower ID"),
     "lon": ("Bujur", "Longitude"),
     "lat": ("Lintang", "Latitude"),
@@ -124,6 +132,8 @@ _SUMMARY: dict[str, tuple[str, str]] = {
     "villages_total": ("Jumlah desa", "Villages"),
     "blank_villages_before": ("Desa blank spot sebelum", "Blank-spot villages before"),
     "blank_villages_after": ("Desa blank spot sesudah", "Blank-spot villages after"),
+    "before_state": ("Dasar cakupan saat ini", "Basis of today's coverage"),
+    "before_state_note": ("Tentang cakupan saat ini", "About today's coverage"),
     "partial_villages_before": ("Desa tercakup sebagian sebelum",
                                 "Partly covered villages before"),
     "partial_villages_after": ("Desa tercakup sebagian sesudah",
@@ -190,6 +200,25 @@ _LABELS: dict[str, tuple[str, str]] = {
     "status.partial": ("sebagian", "partial"),
     "status.covered": ("tercakup", "covered"),
     "status.unknown": ("tidak diketahui", "unknown"),
+    # status of a village in the signal reports, for the coverage target
+    "status.served": ("terlayani", "served"),
+    "status.semi_blank": ("semi blank spot", "semi blank spot"),
+    "doc.evidence": ("Status sebelum: laporan sinyal dan model",
+                     "Status before: signal reports and the model"),
+    "before.unknown": (
+        "Cakupan saat ini tidak diketahui: tidak ada menara yang ada di dalam wilayah dan "
+        "tidak ada laporan sinyal; status sebelum hanya berasal dari model, sehingga optimum "
+        "dan audit di bawah ini bersyarat pada model, bukan temuan",
+        "Today's coverage is unknown: no existing tower lies inside the area and no signal "
+        "report is given; the status before comes from the model alone, so the optimum and "
+        "the audit below are conditional on the model, not findings"),
+    "before.reports": (
+        "Status sebelum: laporan sinyal untuk {n} desa ({blank} blank spot, {semi} semi "
+        "blank spot, {served} terlayani untuk target {target}), model untuk desa lainnya; "
+        "{conflicts} desa laporan dan model bertentangan",
+        "Status before: signal reports for {n} villages ({blank} blank, {semi} semi blank, "
+        "{served} served at the {target} target), the model for the others; report and "
+        "model disagree for {conflicts} villages"),
     # sheet names (at most 31 characters)
     "sheet.summary": ("Ringkasan", "Summary"),
     "sheet.ranking": ("Peringkat", "Ranking"),
@@ -616,7 +645,8 @@ def term_label(value: object, lang: str) -> str:
 
 
 def status_label(status: object, lang: str) -> str:
-    """Return the translated village status (``blank``/``partial``/``covered``)."""
+    """Return the translated village status (``blank``/``partial``/``covered``, and the
+    reported classes ``served``/``semi_blank``)."""
     key = f"status.{status}"
     return t(key if key in TEXT else "status.unknown", lang)
 

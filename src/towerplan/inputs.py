@@ -31,6 +31,7 @@ from towerplan.io.demand import (
     read_settlements,
 )
 from towerplan.io.demo import DemoManifest, ensure_demo
+from towerplan.io.evidence import SignalReports, read_signal_reports
 from towerplan.io.landcover import read_landcover, read_landmask
 from towerplan.io.pops import read_pops
 from towerplan.io.rasters import RasterGrid, demand_grid, open_raster
@@ -99,13 +100,15 @@ class ResolvedPaths:
     register: Path | None = None
     village_mapping: Path | None = None
     pops: Path | None = None
+    signal_reports: tuple[Path, ...] = ()
 
     def vector_files(self) -> tuple[Path, ...]:
         """Every file :func:`load_vectors` reads."""
         return tuple(p for p in (
             self.villages, self.towers, self.settlements, self.candidates, *self.exclude_areas,
             self.power, self.roads, self.cost_overrides, self.audit_sites,
-            self.district_population, self.register, self.village_mapping, self.pops)
+            self.district_population, self.register, self.village_mapping, self.pops,
+            *self.signal_reports)
             if p is not None)
 
     def terrain_files(self) -> tuple[Path, ...]:
@@ -147,6 +150,9 @@ class VectorInputs:
         Where the inputs came from.
     attribution : tuple of str
         The synthetic-data statement (demo inputs) and ``inputs.attribution``.
+    signal_reports : SignalReports or None
+        Village signal reports (``inputs.signal_reports``), checked against the villages;
+        None when the scenario gives none.
     """
 
     crs: CRS
@@ -162,6 +168,7 @@ class VectorInputs:
     reports: tuple[LayerReport, ...]
     paths: ResolvedPaths
     attribution: tuple[str, ...] = ()
+    signal_reports: SignalReports | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,6 +245,8 @@ class LoadedInputs:
         Fibre points of presence in the working CRS.
     source_cell_m : float
         Largest cell of the DEM files as given, m.
+    signal_reports : SignalReports or None
+        Village signal reports (``inputs.signal_reports``); None without any.
     """
 
     crs: CRS
@@ -258,6 +267,7 @@ class LoadedInputs:
     limitations: tuple[str, ...] = ()
     pops: gpd.GeoDataFrame | None = None
     source_cell_m: float = 0.0
+    signal_reports: SignalReports | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,6 +326,7 @@ def resolve_paths(scenario: Scenario) -> ResolvedPaths:
         register=one(inp.register, None),
         village_mapping=one(inp.village_mapping, None),
         pops=one(inp.pops, demo.pops if demo else None),
+        signal_reports=tuple(scenario.resolve(f.path) for f in inp.signal_reports),
     )
 
 
@@ -351,16 +362,20 @@ class _Collector:
         self.reports: list[LayerReport] = []
         self.problems: list[str] = []
 
-    def run(self, layer: str, source: object, fn: Callable[[], tuple[T, LayerReport]]
-            ) -> T | None:
+    def run(self, layer: str, source: object, fn: Callable[[], tuple[T, LayerReport]], *,
+            each_problem: bool = False) -> T | None:
+        """Run loader *fn*; with *each_problem*, an :class:`InputDataError` listing problems
+        is recorded as one problem per line instead of one message."""
         try:
             data, rep = fn()
         except TowerplanError as exc:
             if not self.collect:
                 raise
-            self.problems.append(f"{layer}: {exc}")
+            listed = getattr(exc, "problems", ()) if each_problem else ()
+            found = tuple(listed) or (str(exc),)
+            self.problems.extend(f"{layer}: {p}" for p in found)
             self.reports.append(LayerReport(layer, str(source), "", (np.nan,) * 4, 0,
-                                            problems=(str(exc),)))
+                                            problems=found))
             return None
         rep = _demo_source(rep, self.paths)
         self.problems.extend(f"{layer}: {p}" for p in rep.problems)
@@ -394,6 +409,7 @@ class _Vectors:
     population_note: str = ""
     geometry_source: str = ""
     limitations: list[str] = field(default_factory=list)
+    signal_reports: SignalReports | None = None
 
 
 @dataclass(slots=True)
@@ -424,6 +440,9 @@ def _load_vectors(scenario: Scenario, paths: ResolvedPaths, box: _Collector,
         villages["area_km2"] = villages.geometry.area / 1e6
         _apportion_population(paths, box, out, villages)
         out.villages = villages
+    if paths.signal_reports:
+        _step(progress, "signal reports")
+        out.signal_reports = _load_signal_reports(scenario, paths, box, out.villages)
     _step(progress, "towers")
     if (tw := paths.towers) is not None:
         towers = box.run("towers", tw, lambda: read_towers(
@@ -530,7 +549,8 @@ def load_vectors(scenario: Scenario, *, progress: Callable[[str], None] | None =
                      if paths.demo is not None else ()), *scenario.inputs.attribution)
     return VectorInputs(vec.crs, vec.villages, towers, vec.settlements, vec.siting, vec.pops,
                         vec.register_match, vec.population_note, vec.geometry_source,
-                        tuple(vec.limitations), tuple(box.reports), paths, attribution)
+                        tuple(vec.limitations), tuple(box.reports), paths, attribution,
+                        vec.signal_reports)
 
 
 def load_terrain(scenario: Scenario, vectors: VectorInputs, *,
@@ -565,7 +585,8 @@ def combine_inputs(vectors: VectorInputs, terrain: TerrainInputs) -> LoadedInput
         _sources(vectors.attribution, list(reports)), vectors.paths, vectors.siting,
         register_match=vectors.register_match, population_note=vectors.population_note,
         village_geometry_source=vectors.village_geometry_source,
-        limitations=vectors.limitations, pops=vectors.pops, source_cell_m=terrain.source_cell_m)
+        limitations=vectors.limitations, pops=vectors.pops, source_cell_m=terrain.source_cell_m,
+        signal_reports=vectors.signal_reports)
 
 
 def input_limitations(scenario: Scenario, data: LoadedInputs) -> tuple[str, ...]:
@@ -667,6 +688,18 @@ def _match_register(paths: ResolvedPaths, box: _Collector, out: _Vectors,
             empty = villages[column].astype(str) == ""
             villages.loc[empty, column] = villages.loc[empty, own]
     return villages
+
+
+def _load_signal_reports(scenario: Scenario, paths: ResolvedPaths, box: _Collector,
+                         villages: gpd.GeoDataFrame | None) -> SignalReports | None:
+    """Read the signal reports, checked against the villages (and matched by name to the
+    register when the scenario has one); every problem is its own line in ``validate``."""
+    files = paths.signal_reports
+    rules: dict[str | Path, str] = {
+        p: f.unlisted for p, f in zip(files, scenario.inputs.signal_reports, strict=True)}
+    frame = None if villages is None else villages[["code", "name", "district"]]
+    return box.run("signal_reports", "; ".join(map(str, files)), lambda: read_signal_reports(
+        files, register=paths.register, unlisted=rules, villages=frame), each_problem=True)
 
 
 def _apportion_population(paths: ResolvedPaths, box: _Collector, out: _Vectors,

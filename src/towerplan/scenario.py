@@ -43,6 +43,7 @@ __all__ = [
     "Scenario",
     "ScenarioInfo",
     "Selection",
+    "SignalReportFile",
     "Sources",
     "Terrain",
     "VillageColumns",
@@ -136,6 +137,30 @@ class VillageColumns(_Group):
 
 
 @dataclass(frozen=True, slots=True)
+class SignalReportFile(_Group):
+    """One signal-report file of ``[inputs] signal_reports``.
+
+    Attributes
+    ----------
+    path : str
+        CSV or XLSX file of village signal reports (relative to the scenario file).
+    unlisted : str
+        Status of the villages the file does not list: ``"unknown"`` (default; the file says
+        nothing about them), or a status such as ``"signal"`` for a report naming every blank
+        village of the area.
+    """
+
+    path: str = ""
+    unlisted: Literal["unknown", "none", "weak", "2g", "3g", "4g", "signal"] = "unknown"
+
+    _section = "inputs.signal_reports"
+
+    def _rules(self, c: Check) -> None:
+        if c.ok("path") and not self.path:
+            c.add("'inputs.signal_reports' needs a path for each file")
+
+
+@dataclass(frozen=True, slots=True)
 class Inputs(_Group):
     """Input data sets. Paths are relative to the scenario file.
 
@@ -187,6 +212,11 @@ class Inputs(_Group):
         Fibre points of presence, CSV ``lon,lat[,pop_id,kind,capacity_mbps]``, the ends of
         the backhaul network (``[backhaul]``); ``"builtin:demo"`` = the demo's PoPs in its
         towns. Empty = none: backhaul is then costed at ``costs.backhaul_idr``.
+    signal_reports : tuple of SignalReportFile
+        Village signal reports (CSV or XLSX: code or village and kecamatan, status, date,
+        source), each a path or a table ``{ path = "...", unlisted = "signal" }``. Where a
+        village has a report, its latest report decides its status today instead of the
+        model. Empty = none.
     attribution : tuple of str
         Attribution and licence line of each data source, repeated on every output
         (e.g. ``"Village boundaries: BIG, via ..."``).
@@ -207,6 +237,7 @@ class Inputs(_Group):
     power: str = ""
     roads: str = ""
     pops: str = BUILTIN_DEMO
+    signal_reports: tuple[SignalReportFile, ...] = ()
     attribution: tuple[str, ...] = ()
 
     _section = "inputs"
@@ -478,11 +509,16 @@ class Coverage(_Group):
     covered_at_least : float
         A village is ``covered`` when at least this share is covered (default 0.90);
         in between it is ``partial``.
+    target : str
+        Service level a village must have to count as served by a signal report: ``"4g"``
+        (default; ``weak``, ``2g`` and ``3g`` are semi blank) or ``"signal"`` (any usable
+        signal; only ``weak`` is semi blank).
     """
 
     demand_cell_m: float = 250.0
     blank_below: float = 0.10
     covered_at_least: float = 0.90
+    target: Literal["4g", "signal"] = "4g"
 
     _section = "coverage"
 

@@ -32,7 +32,8 @@ SCENARIO = ROOT / "scenarios" / "paser-2022.toml"
 REGISTER = packaged_register()
 NEEDED = ("paser_villages.geojson", "paser_dem_coarse_srtm30plus.tif", "paser_towers.csv",
           "paser_places_geonames.csv", "paser_landmask_globe_1km.tif",
-          "paser_kecamatan_population_2020.csv")
+          "paser_kecamatan_population_2020.csv", "paser_signal_reports_2021.csv",
+          "paser_signal_reports_2022.csv")
 
 #: The five villages of 2022 with their Kemendagri codes and kecamatan (SOURCES.md).
 AUDITED = {"Muara Toyu": ("64.01.08.2008", "Long Kali"),
@@ -40,6 +41,12 @@ AUDITED = {"Muara Toyu": ("64.01.08.2008", "Long Kali"),
            "Muara Payang": ("64.01.07.2009", "Muara Komam"),
            "Segendang": ("64.01.09.2003", "Batu Engau"),
            "Muara Andeh": ("64.01.10.2009", "Muara Samu")}
+#: The six desa reported without signal in 2021 (Tribun Kaltim 2021-09-28).
+BLANK_2021 = {"64.01.07.2011": "Swan Slutung", "64.01.07.2008": "Long Sayo",
+              "64.01.09.2003": "Segendang", "64.01.08.2012": "Kepala Telake",
+              "64.01.08.2008": "Muara Toyu", "64.01.01.2016": "Rantau Layung"}
+#: The two desa reported semi blank in 2022 (Liputan6 2022-11-16).
+SEMI_BLANK_2022 = {"64.01.09.2005": "Riwang", "64.01.02.2006": "Tanjung Aru"}
 #: Dukcapil 2020 population of Paser, sum of the ten kecamatan (SOURCES.md).
 PASER_PEOPLE = 277_400
 TOWER_IDR = 1_700_000_000
@@ -68,7 +75,9 @@ def scenario(data_dir: Path) -> Scenario:
     return dataclasses.replace(sc, inputs=dataclasses.replace(
         inp, villages=moved(inp.villages), dem=tuple(moved(d) for d in inp.dem),
         towers=moved(inp.towers), settlements=moved(inp.settlements),
-        landmask=moved(inp.landmask), district_population=moved(inp.district_population)))
+        landmask=moved(inp.landmask), district_population=moved(inp.district_population),
+        signal_reports=tuple(dataclasses.replace(f, path=moved(f.path))
+                             for f in inp.signal_reports)))
 
 
 @pytest.fixture(scope="module")
@@ -161,6 +170,53 @@ def test_plan_figures_are_consistent(run: dict[str, Any]) -> None:
         s["demand_covered_before"] + s["objective"], rel=1e-6)
 
 
+def _villages_csv(out: Path) -> list[dict[str, str]]:
+    with (out / "villages.csv").open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_before_state_follows_the_signal_reports(run: dict[str, Any]) -> None:
+    """The 2021 report's six desa are blank today, the two of 2022 semi blank, the rest have
+    signal (the 2021 report lists every blank desa); the model alone called all 144 blank."""
+    s = run["summary"]
+    assert s["before_state"] == "reports"
+    ev = s["evidence"]
+    assert (ev["target"], ev["villages_reported"], ev["blank_reported"],
+            ev["semi_blank_reported"], ev["served_reported"]) == ("signal", 144, 6, 2, 136)
+    assert [Path(f).name for f in ev["files"]] == ["paser_signal_reports_2021.csv",
+                                                   "paser_signal_reports_2022.csv"]
+    rows = {r["code"]: r for r in _villages_csv(run["out"])}
+    blank = {c for c, r in rows.items() if r["status_before"] == "blank"}
+    semi = {c for c, r in rows.items() if r["status_reported"] == "semi_blank"}
+    assert blank == set(BLANK_2021)
+    assert semi == set(SEMI_BLANK_2022)
+    assert {rows[c]["status_before"] for c in semi} == {"partial"}
+    assert (s["blank_villages_before"], s["partial_villages_before"]) == (6, 2)
+    assert all(r["status_source"].startswith("report: ") for r in rows.values())
+    # the model has no tower inside Paser: it disagrees wherever a desa is reported served
+    modelled_blank = sum(r["status_model"] == "blank" for r in rows.values())
+    assert modelled_blank > 100
+    assert ev["conflicts"] == sum(r["conflict"] == "true" for r in rows.values())
+    assert ev["conflicts"] >= modelled_blank - 8
+    for code in SEMI_BLANK_2022:
+        assert rows[code]["signal_reported"] == "weak"
+        assert rows[code]["reported_date"] == "2022-11-16"
+
+
+def test_the_optimum_serves_only_villages_without_signal(run: dict[str, Any]) -> None:
+    """No chosen tower gains anything in desa the reports call served: every tower adds
+    people, and only blank or semi-blank desa gain coverage."""
+    with (run["out"] / "ranking.csv").open(encoding="utf-8") as fh:
+        ranking = list(csv.DictReader(fh))
+    assert ranking and all(float(r["new_demand"]) > 0 for r in ranking)
+    rows = _villages_csv(run["out"])
+    gained = {r["code"] for r in rows
+              if float(r["demand_covered_after"]) > float(r["demand_covered_before"]) + 1e-6}
+    assert gained and gained <= set(BLANK_2021) | set(SEMI_BLANK_2022)
+    s = run["summary"]
+    assert s["blank_villages_after"] < s["blank_villages_before"]
+
+
 def test_audit_of_the_five_villages(run: dict[str, Any]) -> None:
     """``plan`` carries the audit of the scenario's ``[audit]`` villages into summary.json."""
     assert "audit" in run["summary"], "plan dropped the audit of [audit] villages"
@@ -184,7 +240,7 @@ def test_kecamatan_polygons_stand_in_when_village_polygons_are_missing(
     if not districts.is_file():
         pytest.skip(f"{districts} not found")
     fallback = dataclasses.replace(scenario, inputs=dataclasses.replace(
-        scenario.inputs, villages=str(districts),
+        scenario.inputs, villages=str(districts), signal_reports=(),
         village_columns=VillageColumns(district="", district_code="", kind="",
                                        population="")))
     data = load_inputs(fallback)

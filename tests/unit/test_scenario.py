@@ -302,3 +302,26 @@ beamwidth_deg = 0
                  "'radio.antenna.azimuths_deg' must be a list of numbers",
                  "'radio.antenna.beamwidth_deg' must be positive"):
         assert part in text
+
+
+def test_signal_reports_accept_paths_and_tables() -> None:
+    sc = Scenario.from_dict({"inputs": {"signal_reports": [
+        "a.csv", {"path": "b.xlsx", "unlisted": "signal"}]}, "coverage": {"target": "signal"}})
+    files = sc.inputs.signal_reports
+    assert [(f.path, f.unlisted) for f in files] == [("a.csv", "unknown"),
+                                                     ("b.xlsx", "signal")]
+    assert sc.coverage.target == "signal"
+    assert Scenario().coverage.target == "4g"
+    assert Scenario.from_dict({"inputs": {"signal_reports": "a.csv"}}).inputs.signal_reports[
+        0].path == "a.csv"
+
+
+def test_signal_report_problems_are_listed_together() -> None:
+    with pytest.raises(ScenarioError) as err:
+        Scenario.from_dict({"inputs": {"signal_reports": [
+            {"path": "a.csv", "unlisted": "sinyal"}, {"paht": "b.csv"}]},
+            "coverage": {"target": "5g"}})
+    text = str(err.value)
+    assert "'inputs.signal_reports.unlisted' must be one of" in text
+    assert "unknown key(s) 'paht'" in text
+    assert "'coverage.target' must be one of '4g', 'signal'" in text

@@ -19,7 +19,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from towerplan.analysis.backhaul_plan import backhaul_costs_of
-from towerplan.analysis.blankspots import BLANK, classify
+from towerplan.analysis.blankspots import BLANK, at_least, classify
 from towerplan.analysis.candidates import village_of
 from towerplan.analysis.costs import cost_context
 from towerplan.analysis.selection import SelectionResult, covered_weight, select_sites
@@ -296,7 +296,9 @@ def _blank_after(state: CurrentState, scenario: Scenario, matrix: sp.csr_matrix,
     area_got = np.bincount(units.village, weights=units.area_km2 * covered, minlength=n_v)
     share = np.where(tot > 0, got / np.where(tot > 0, tot, 1),
                      area_got / np.where(area > 0, area, 1))
-    status = classify(share, scenario.coverage.blank_below, scenario.coverage.covered_at_least)
+    status = at_least(classify(share, scenario.coverage.blank_below,
+                               scenario.coverage.covered_at_least),
+                      state.stats["status"].to_numpy())
     return int((status == BLANK).sum())
 
 

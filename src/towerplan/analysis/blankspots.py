@@ -19,12 +19,14 @@ from towerplan.io.rasters import demand_grid
 
 __all__ = [
     "DemandUnits",
+    "at_least",
     "build_demand_units",
     "classify",
     "village_statistics",
 ]
 
 BLANK, PARTIAL, COVERED = "blank", "partial", "covered"
+_RANK = {BLANK: 0, PARTIAL: 1, COVERED: 2}
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +187,24 @@ def classify(share: np.ndarray, blank_below: float, covered_at_least: float) -> 
     out[share < blank_below] = BLANK
     out[share >= covered_at_least] = COVERED
     return out
+
+
+def at_least(status: np.ndarray, floor: np.ndarray) -> np.ndarray:
+    """The better of two statuses per village (``blank`` < ``partial`` < ``covered``).
+
+    Adding towers never makes a village worse off than it was before, also where its status
+    before came from a signal report rather than from its covered share.
+
+    Examples
+    --------
+    >>> at_least(np.array(["blank", "covered"]), np.array(["partial", "blank"])).tolist()
+    ['partial', 'covered']
+    """
+    status = np.asarray(status, dtype=object)
+    floor = np.asarray(floor, dtype=object)
+    better = np.array([_RANK[f] > _RANK[s] for s, f in zip(status, floor, strict=True)],
+                      dtype=bool)
+    return np.where(better, floor, status).astype(object)
 
 
 def village_statistics(units: DemandUnits, n_villages: int, covered: np.ndarray,

@@ -12,7 +12,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from towerplan.analysis.blankspots import BLANK, classify
+from towerplan.analysis.blankspots import BLANK, at_least, classify
 from towerplan.analysis.selection import build_order
 from towerplan.columns import COST_PARTS
 from towerplan.coverage.composite import best_server_points
@@ -78,12 +78,13 @@ def ranking_table(problem: SelectionProblem, candidates: pd.DataFrame, chosen: S
     names = villages["name"].to_numpy()
     tot = np.bincount(units.village, weights=units.weight, minlength=n_v)
     area = np.bincount(units.village, weights=units.area_km2, minlength=n_v)
+    today = state.stats["status"].to_numpy()
 
     def status(mask: np.ndarray) -> np.ndarray:
         got = np.bincount(units.village, weights=units.weight * mask, minlength=n_v)
         area_got = np.bincount(units.village, weights=units.area_km2 * mask, minlength=n_v)
         share = np.where(tot > 0, got / np.where(tot > 0, tot, 1), area_got / area)
-        return classify(share, blank_below, covered_at_least)
+        return at_least(classify(share, blank_below, covered_at_least), today)
 
     rows = []
     cum_cost = cum_dem = 0.0
@@ -125,7 +126,10 @@ def village_table(villages: gpd.GeoDataFrame, before: pd.DataFrame, after: pd.Da
     villages : geopandas.GeoDataFrame
         Villages (index 0..n-1).
     before, after : pandas.DataFrame
-        :func:`~towerplan.analysis.blankspots.village_statistics` before and after.
+        :func:`~towerplan.analysis.blankspots.village_statistics` before and after; the
+        reported and modelled status before come from the columns
+        :func:`~towerplan.analysis.evidence.before_state` adds (the model's alone without
+        them).
     tower_ids : sequence of str
         Id of each server index before (the existing towers).
     server_ids : sequence of str
@@ -141,4 +145,11 @@ def village_table(villages: gpd.GeoDataFrame, before: pd.DataFrame, after: pd.Da
         out[f"status_{tag}"] = st["status"].to_numpy().astype(str)
         out[f"best_server_{tag}"] = [ids[k] if k >= 0 else "" for k in st["best_server"]]
         out[f"median_rsrp_{tag}_dbm"] = st["median_rsrp_dbm"].to_numpy()
+    model_only = {"status_model": before["status"], "share_covered_model":
+                  before["share_covered"], "status_reported": "unknown", "signal_reported": "",
+                  "reported_date": "", "reported_source": "", "status_source": "model",
+                  "conflict": False}
+    for column, default in model_only.items():
+        value = before.get(column, default)
+        out[column] = value.to_numpy() if isinstance(value, pd.Series) else value
     return out

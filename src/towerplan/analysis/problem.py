@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from towerplan.analysis.blankspots import BLANK
+from towerplan.analysis.evidence import covered_today
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -80,7 +81,8 @@ class CurrentState:
     before : BestServer
         Best server of the existing towers at each demand unit.
     stats : pandas.DataFrame
-        Per-village statistics before the plan.
+        Per-village statistics before the plan (:func:`~towerplan.analysis.evidence.
+        before_state`: the signal reports where a village has one, else the model).
     """
 
     data: LoadedInputs
@@ -93,9 +95,19 @@ class CurrentState:
     stats: pd.DataFrame
 
     @property
-    def covered(self) -> np.ndarray:
-        """Demand units served by the existing towers (bool)."""
+    def covered_model(self) -> np.ndarray:
+        """Demand units the existing towers cover in the model (bool)."""
         return np.asarray(self.before.rsrp_dbm >= self.link.threshold_rsrp_dbm)
+
+    @property
+    def covered(self) -> np.ndarray:
+        """Demand units served today (bool): as the signal report of their village says
+        where it says served or not served at the coverage target, else as modelled."""
+        model = self.covered_model
+        if "served_reported" not in self.stats:
+            return model
+        return covered_today(model, self.units.village,
+                             self.stats["served_reported"].to_numpy(float))
 
     @property
     def blank_villages(self) -> np.ndarray:

@@ -46,9 +46,10 @@ _TEXT_COLUMNS = frozenset({
     "best_server_before", "best_server_after", "tower_id", "operator", "radio", "site_id",
     "origin", "village_code", "village", "villages_lifted_names", "status", "best_server",
     "audit_id", "source", "link_id", "from_id", "to_id", "technology", "stage",
-    "backhaul_technology", "reason",
+    "backhaul_technology", "reason", "status_model", "status_reported", "signal_reported",
+    "reported_date", "reported_source", "status_source",
 })
-_BOOL_COLUMNS = frozenset({"selected", "feasible"})
+_BOOL_COLUMNS = frozenset({"selected", "feasible", "conflict"})
 _INT_COLUMNS = frozenset({"rank", "villages_lifted", "cells", "backhaul_hops"})
 
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")

@@ -69,6 +69,9 @@ _COSTS = ("rank", "site_id", "cost_tower_idr", "cost_road_idr", "cost_power_idr"
           "cost_backhaul_idr", "cost_colocation_idr", "cost_total_idr", "cumulative_cost_idr")
 _LIFTED = ("code", "name", "district", "share_covered_before", "share_covered_after",
            "status_after", "best_server_after")
+#: Villages whose status before comes from a signal report, or whose report and model disagree.
+_EVIDENCE = ("code", "name", "district", "status_before", "status_model", "status_reported",
+             "signal_reported", "reported_date", "reported_source", "conflict")
 _LINKS = ("link_id", "site_id", "from_id", "to_id", "technology", "distance_km",
           "clearance_ratio", "margin_db", "feasible", "cost_idr")
 _AUDIT = tuple(c for c in AUDIT_COLUMNS if c not in ("lon", "lat"))
@@ -76,7 +79,7 @@ _AUDIT = tuple(c for c in AUDIT_COLUMNS if c not in ("lon", "lat"))
 _COST_LABELS = {"tower_idr": "sum.tower_cost_idr", "access_road_idr_per_km": "doc.cost_road_km",
                 "power_idr": "doc.cost_power", "backhaul_idr": "doc.cost_backhaul"}
 _INT_COLUMNS = frozenset({"rank", "villages_lifted", "cells", "backhaul_hops"})
-_BOOL_COLUMNS = frozenset({"feasible", "selected"})
+_BOOL_COLUMNS = frozenset({"feasible", "selected", "conflict"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,7 +297,7 @@ class _Cells:
         if isinstance(value, bool) or column in _BOOL_COLUMNS:
             return t("popup.yes" if bool(value) else "popup.no", lang), False
         if isinstance(value, str):
-            if column.startswith("status"):
+            if column.startswith("status") and column != "status_source":
                 return status_label(value, lang), False
             if column in TERM_COLUMNS:
                 return term_label(value, lang), False
@@ -355,6 +358,9 @@ def _context(result: PlanResult, lang: str) -> dict[str, Any]:
         "paragraphs": _paragraphs(result, lang),
         "limitations": [in_language(str(text), lang)
                         for text in result.summary.get("limitations") or ()],
+        "before_unknown": _before_note(result, lang, "unknown"),
+        "before_reports": _before_note(result, lang, "reports"),
+        "evidence": _evidence_table(result, cells),
         "charts": [
             (label("doc.fig_budget_curve"), _png_uri(budget_curve_png(result, lang=lang))),
             (label("doc.fig_blank_spots"), _png_uri(blank_spots_png(result, lang=lang))),
@@ -595,6 +601,27 @@ def _audit_facts(result: PlanResult, cells: _Cells) -> list[tuple[str, str]]:
     return [(t(f"audit.{key}", cells.lang) if f"audit.{key}" in TEXT else key,
              _fact_text(key, value, cells))
             for key, value in summary.items() if key not in AUDIT_FIGURES_SHOWN_ELSEWHERE]
+
+
+def _before_note(result: PlanResult, lang: str, basis: str) -> str:
+    """The statement on today's coverage when it rests on *basis* (else empty)."""
+    note = result.summary.get("before_state_note")
+    if not note or result.summary.get("before_state") != basis:
+        return ""
+    return in_language(str(note), lang)
+
+
+def _evidence_table(result: PlanResult, cells: _Cells) -> _Table | None:
+    """The villages a signal report speaks of, with the model's status beside the report's."""
+    villages = result.villages
+    if "status_source" not in villages:
+        return None
+    shown = villages[(villages["status_source"].astype(str) != "model")
+                     | villages["conflict"].astype(bool)]
+    if not len(shown):
+        return None
+    shown = shown.sort_values(["district", "name"], key=lambda s: s.astype(str))
+    return cells.table(shown, _EVIDENCE, css="evidence")
 
 
 def _lifted_table(result: PlanResult, cells: _Cells) -> _Table | None:

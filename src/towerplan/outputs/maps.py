@@ -173,7 +173,9 @@ _POPUP_ROWS: dict[str, tuple[tuple[str, str], ...]] = {
     "villages": (("code", "text"), ("district", "text"), ("status_before", "status"),
                  ("status_after", "status"), ("share_covered_before", "percent"),
                  ("share_covered_after", "percent"), ("demand_total", "demand"),
-                 ("area_km2", "1")),
+                 ("area_km2", "1"), ("status_model", "status"), ("status_reported", "status"),
+                 ("signal_reported", "text"), ("status_source", "text"),
+                 ("conflict", "yes/no")),
     "candidates": (("village", "text"), ("district", "text"), ("origin", "term"),
                    ("elevation_m", "0"), *_COSTS, ("demand_alone", "demand"),
                    ("selected", "yes/no")),
@@ -513,9 +515,14 @@ def _title_html(result: PlanResult, lang: str) -> str:
                      for s in result.summary.get("limitations") or ())
     limits_html = (f'<div class="tp-limits"><b>{_esc(t("map.limitations", lang))}</b>'
                    f'<ul class="tp-sources">{limits}</ul></div>') if limits else ""
+    note = result.summary.get("before_state_note")
+    lead = (f'<div class="tp-limits tp-before"><b>{_esc(in_language(str(note), lang))}</b>'
+            "</div>") if note and result.summary.get("before_state") == "unknown" else ""
+    reports = (f'<div class="tp-prov">{_esc(in_language(str(note), lang))}</div>'
+               if note and result.summary.get("before_state") == "reports" else "")
     return (
-        f'<div id="tp-title" class="tp-panel"><h1>{_esc(scn.scenario.title)}</h1>'
-        f"<table>{table}</table>{limits_html}"
+        f'<div id="tp-title" class="tp-panel"><h1>{_esc(scn.scenario.title)}</h1>{lead}'
+        f"<table>{table}</table>{reports}{limits_html}"
         f'<div><b>{_esc(t("map.sources", lang))}</b><ul class="tp-sources">{sources}</ul></div>'
         f'<div class="tp-prov">towerplan {_esc(prov.version)} · {_esc(prov.scenario_hash)}'
         f" · {_esc(prov.created_utc)}</div>"

@@ -9,6 +9,7 @@ import numpy as np
 
 from towerplan.analysis.blankspots import BLANK, COVERED
 from towerplan.analysis.costs import cost_context, cost_summary
+from towerplan.analysis.evidence import evidence_summary
 from towerplan.coverage.statement import link_budget_summary, link_budget_text
 from towerplan.i18n import bilingual
 from towerplan.inputs import input_limitations
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from towerplan.results import Provenance
     from towerplan.scenario import Scenario
 
-__all__ = ["limitations", "plan_summary"]
+__all__ = ["before_basis", "limitations", "plan_summary"]
 
 
 def plan_summary(scenario: Scenario, prov: Provenance, state: CurrentState,
@@ -50,6 +51,7 @@ def plan_summary(scenario: Scenario, prov: Provenance, state: CurrentState,
         "partial_villages_after": count("status_after", "partial"),
         "covered_villages_before": count("status_before", COVERED),
         "covered_villages_after": count("status_after", COVERED),
+        **_before_entries(scenario, state),
         "demand_total": round(float(units.weight.sum()), 3),
         "demand_basis": units.basis,
         "demand_basis_note": units.basis_note,
@@ -84,6 +86,35 @@ def plan_summary(scenario: Scenario, prov: Provenance, state: CurrentState,
         "runtime_s": round(runtime_s, 2),
         "created_utc": prov.created_utc,
     }
+
+
+def before_basis(state: CurrentState) -> str:
+    """What today's status rests on: ``"reports"`` (signal reports for some villages, the
+    model for the rest), ``"model"`` (existing towers inside the area), or ``"unknown"``
+    (no signal report and no existing tower inside the area: the model alone, unchecked)."""
+    data = state.data
+    if data.signal_reports is not None:
+        return "reports"
+    towers = data.towers
+    if len(towers) and towers.within(state.villages.geometry.union_all()).any():
+        return "model"
+    return "unknown"
+
+
+def _before_entries(scenario: Scenario, state: CurrentState) -> dict[str, Any]:
+    """``before_state``, its statement, and the ``evidence`` figures when there are reports."""
+    basis = before_basis(state)
+    out: dict[str, Any] = {"before_state": basis}
+    if basis == "unknown":
+        out["before_state_note"] = bilingual("before.unknown")
+    elif (reports := state.data.signal_reports) is not None:
+        ev = evidence_summary(state.stats, reports.files, scenario.coverage.target)
+        out["before_state_note"] = bilingual(
+            "before.reports", n=ev["villages_reported"], blank=ev["blank_reported"],
+            semi=ev["semi_blank_reported"], served=ev["served_reported"],
+            target=scenario.coverage.target, conflicts=ev["conflicts"])
+        out["evidence"] = ev
+    return out
 
 
 def _register_counts(data: LoadedInputs) -> dict[str, int]:

@@ -26,6 +26,7 @@ WORKING_CRS = CRS.from_epsg(32750)
 HOSTILE_NAME = '<script>alert("x")</script> & "Desa"'
 TEMPLATE_NAME = "Desa `${alert(1)}`"
 FORMULA_NAME = "=1+2 Belimbing"
+REPORT_SOURCE = "Tribun <b>Kaltim</b> & co"
 FORMULA_OPERATOR = "=cmd|' /C calc'!A0"
 VILLAGE_NAMES = ("Muara Toyu", HOSTILE_NAME, FORMULA_NAME, TEMPLATE_NAME)
 SIZE_M = 3000.0
@@ -114,6 +115,14 @@ def _villages() -> gpd.GeoDataFrame:
         "median_rsrp_before_dbm": [-80.5, -101.2, -110.3, math.nan],
         "best_server_after": ["T1", "C002", "C004", "C004"],
         "median_rsrp_after_dbm": [-80.5, -90.1, -99.0, -85.3],
+        "status_model": [status(s) for s in share_before],
+        "share_covered_model": share_before,
+        "status_reported": ["unknown", "unknown", "blank", "unknown"],
+        "signal_reported": ["", "", "none", ""],
+        "reported_date": ["", "", "2021-09-28", ""],
+        "reported_source": ["", "", REPORT_SOURCE, ""],
+        "status_source": ["model", "model", f"report: {REPORT_SOURCE} 2021-09-28", "model"],
+        "conflict": [False] * 4,
     }, geometry=geoms, crs=WORKING_CRS)
 
 

@@ -197,7 +197,8 @@ def test_popups_give_village_figures_and_site_costs(plan_result, tmp_path):
     page = _page(plan_result, tmp_path)
     village = _village_data(page)["features"][2]["properties"]
     assert village["v"] == ["64.01.08.2001", "Batu Sopang", "blank spot", "sebagian", "5,0 %",
-                            "55,0 %", "430 jiwa", "9,0"]
+                            "55,0 %", "430 jiwa", "9,0", "blank spot", "blank spot", "none",
+                            "report: Tribun &lt;b&gt;Kaltim&lt;/b&gt; &amp; co 2021-09-28", "tidak"]
     assert village["title"] == "Desa =1+2 Belimbing"
     candidate = _geojson_layers(page)[1]["features"][3]["properties"]
     assert candidate["v"][4:11] == ["Rp 1.700.000.000", "Rp 250.000.000", "Rp 0", "Rp 0",

@@ -14,7 +14,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from towerplan.analysis.blankspots import village_statistics
+from towerplan.analysis.blankspots import at_least, village_statistics
 from towerplan.analysis.outcome import ranking_table, village_table, with_lonlat
 from towerplan.coverage.composite import best_server_both, combine
 from towerplan.io.rasters import RasterGrid
@@ -77,11 +77,13 @@ def _after(ctx: StageContext, *, load: VectorInputs, terrain: TerrainInputs,
     n_existing = len(state.existing)
     points = combine(existing_coverage.points, points_new, offset=n_existing)
     grid = combine(existing_coverage.grid, grid_new, offset=n_existing)
-    covered = points.rsrp_dbm >= state.link.threshold_rsrp_dbm
+    # served after: served today (the reports where known, else the model) or by a new site
+    covered = state.covered | (points_new.rsrp_dbm >= state.link.threshold_rsrp_dbm)
     cov = sc.coverage
     stats = village_statistics(demand, len(load.villages), covered, points.rsrp_dbm,
                                points.server, blank_below=cov.blank_below,
                                covered_at_least=cov.covered_at_least)
+    stats["status"] = at_least(stats["status"].to_numpy(), before["status"].to_numpy())
     final = selection.candidates.assign(demand_alone=problem.candidates["demand_alone"])
     tower_ids = list(load.towers["tower_id"].astype(str))
     server_ids = [*tower_ids, *final["site_id"].iloc[chosen].astype(str)]

@@ -1,4 +1,5 @@
-"""Stage ``before``: each village's coverage statistics and blank-spot status today."""
+"""Stage ``before``: each village's coverage statistics and blank-spot status today, from
+the signal reports where a village has one and from the model elsewhere."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from towerplan.analysis.blankspots import village_statistics
+from towerplan.analysis.evidence import before_state
 from towerplan.pipeline.graph import Stage, StageContext
 
 if TYPE_CHECKING:
@@ -21,12 +22,13 @@ def _before(ctx: StageContext, *, load: VectorInputs, demand: DemandUnits,
             existing_coverage: ExistingCoverage) -> pd.DataFrame:
     sc = ctx.scenario
     best = existing_coverage.points
-    return village_statistics(demand, len(load.villages),
-                              best.rsrp_dbm >= sc.radio.threshold_rsrp_dbm, best.rsrp_dbm,
-                              best.server, blank_below=sc.coverage.blank_below,
-                              covered_at_least=sc.coverage.covered_at_least)
+    return before_state(demand, load.villages["code"].astype(str).tolist(),
+                        best.rsrp_dbm >= sc.radio.threshold_rsrp_dbm, best.rsrp_dbm,
+                        best.server, load.signal_reports, target=sc.coverage.target,
+                        blank_below=sc.coverage.blank_below,
+                        covered_at_least=sc.coverage.covered_at_least)
 
 
 STAGE = Stage(name="before", run=_before, needs=("load", "demand", "existing_coverage"),
               reads=("radio.threshold_rsrp_dbm", "coverage.blank_below",
-                     "coverage.covered_at_least"))
+                     "coverage.covered_at_least", "coverage.target"))
