@@ -577,13 +577,20 @@ def coverage(
                                            "written beside it.", dir_okay=False)]
     = Path("coverage.tif"),
     overwrite: OverwriteOpt = False,
+    timings: Annotated[bool, typer.Option("--timings", help="Print on stderr the seconds "
+                                          "spent loading the program, reading the inputs, "
+                                          "reprojecting the DEM, computing and writing.")]
+    = False,
     verbose: VerboseOpt = 0,
     quiet: QuietOpt = False,
 ) -> None:
     """Coverage rasters (best-server RSRP, server index, servers above the threshold) of
     given sites over a DEM, or of a scenario's existing towers."""
+    started = time.perf_counter()
     from towerplan.commands.coverage import coverage as run_coverage
     from towerplan.commands.options import parse_lonlat
+
+    loaded = time.perf_counter() - started
 
     _setup_logging(verbose, quiet)
     sc = _load(scenario)
@@ -593,6 +600,10 @@ def coverage(
                               sites_csv=sites, height_m=height_m, radius_km=radius_km,
                               freq_mhz=freq_mhz, model=model, overwrite=overwrite,
                               progress=progress)
+    if timings:
+        for phase, seconds in {"imports": loaded, **result.timings}.items():
+            err.print(f"timing {phase:<10} {seconds:8.3f} s", markup=False)
+        err.print(f"timing {'total':<10} {time.perf_counter() - started:8.3f} s", markup=False)
     if not quiet:
         out.print(f"{len(result.site_ids)} sites; {result.covered_km2():,.1f} km2 at RSRP "
                   f">= {result.threshold_rsrp_dbm:g} dBm; model: {result.model_chain}")
