@@ -9,23 +9,26 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from pyproj import Transformer
 
-from towerplan.analysis.problem import Sites
 from towerplan.coverage.composite import BestServer, best_server
 from towerplan.coverage.context import radio_context
 from towerplan.coverage.statement import model_chain_text
 from towerplan.errors import InputDataError
-from towerplan.inputs import load_inputs
 from towerplan.io.outdir import staged_files
 from towerplan.io.rasters import RasterGrid, write_raster
 from towerplan.io.terrain import read_dem, utm_crs_for
-from towerplan.io.towers import read_towers
-from towerplan.pipeline.graph import ProgressFn
-from towerplan.scenario import Scenario
+from towerplan.io.towers import read_tower_positions
+
+if TYPE_CHECKING:
+    from towerplan.pipeline.graph import ProgressFn
+    from towerplan.scenario import Scenario
+
+# The scenario's inputs (load_inputs) and the site tables need pandas and geopandas; they are
+# imported where used, so coverage of given sites over a DEM loads neither.
 
 __all__ = ["CoverageResult", "coverage", "coverage_of_scenario", "coverage_of_sites"]
 
@@ -118,10 +121,11 @@ def coverage(scenario: Scenario, out: str | Path, *, dem: Sequence[str | Path] =
         ids = [f"site{k + 1}" for k in range(len(points))]
         heights = [scenario.radio.tower_height_m] * len(points)
         if sites_csv is not None:
-            frame, _ = read_towers(sites_csv, default_height_m=scenario.radio.tower_height_m)
-            points += list(zip(frame["lon"], frame["lat"], strict=True))
-            ids += list(frame["tower_id"].astype(str))
-            heights += list(frame["height_m"].astype(float))
+            towers = read_tower_positions(sites_csv,
+                                          default_height_m=scenario.radio.tower_height_m)
+            points += list(zip(towers.lon.tolist(), towers.lat.tolist(), strict=True))
+            ids += towers.tower_id
+            heights += towers.height_m.tolist()
     return _of_sites(dem, points, Path(out), scenario=scenario, site_ids=ids, heights_m=heights,
                      overwrite=overwrite, clock=clock)
 
@@ -166,7 +170,7 @@ def _of_sites(dem_paths: Sequence[str | Path], sites_lonlat: Sequence[tuple[floa
     heights = np.full(len(xy), scenario.radio.tower_height_m) if heights_m is None \
         else np.asarray(heights_m, float)
     ids = tuple(site_ids) or tuple(f"site{k + 1}" for k in range(len(xy)))
-    return _composite(scenario, grid, None, Sites(xy, heights), ids, out, overwrite=overwrite,
+    return _composite(scenario, grid, None, xy, heights, ids, out, overwrite=overwrite,
                       clock=clock)
 
 
@@ -179,23 +183,27 @@ def coverage_of_scenario(scenario: Scenario, out: str | Path, *, overwrite: bool
 
 def _of_scenario(scenario: Scenario, out: Path, *, overwrite: bool,
                  progress: ProgressFn | None, clock: _Clock) -> CoverageResult:
+    from towerplan.analysis.problem import Sites
+    from towerplan.inputs import load_inputs
+
     if progress is not None:
         progress("inputs")
     with clock.phase("inputs"):
         data = load_inputs(scenario)
     if progress is not None:
         progress("coverage")
-    return _composite(scenario, data.dem, data.landcover, Sites.from_points(data.towers),
+    sites = Sites.from_points(data.towers)
+    return _composite(scenario, data.dem, data.landcover, sites.xy, sites.height_m,
                       tuple(data.towers["tower_id"].astype(str)), out, overwrite=overwrite,
                       clock=clock)
 
 
 def _composite(scenario: Scenario, dem: RasterGrid, landcover: np.ndarray | None,
-               sites: Sites, ids: tuple[str, ...], out: Path, *,
+               xy: np.ndarray, heights_m: np.ndarray, ids: tuple[str, ...], out: Path, *,
                overwrite: bool, clock: _Clock) -> CoverageResult:
     with clock.phase("compute"):
         link, context = radio_context(scenario.radio, dem, landcover)
-        comp = best_server(dem.transform, dem.shape, sites.xy, sites.height_m, link, context)
+        comp = best_server(dem.transform, dem.shape, xy, heights_m, link, context)
     grid = RasterGrid(comp.rsrp_dbm, dem.transform, dem.crs, None)
     text = model_chain_text(scenario)
     tags = {"model_chain": text, "threshold_rsrp_dbm": f"{link.threshold_rsrp_dbm:g}",

@@ -10,16 +10,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
 from affine import Affine
-from scipy.spatial import cKDTree
 
 from towerplan.coverage.raster import LinkParams, coverage_radius_m, path_loss_db, site_rsrp_window
 from towerplan.coverage.sweep import sweep_site
 from towerplan.radio.chain import ModelChain
 from towerplan.radio.linkbudget import rsrp_dbm
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+
+# scipy (k-d trees, sparse matrices) is imported where used: the best-server grid needs
+# neither, and it is most of what loading this module would cost.
 
 __all__ = [
     "BestServer",
@@ -190,7 +195,11 @@ class _PointSampler:
         self.points = np.asarray(points_xy_m, dtype=float)
         self.link = link
         self.terrain = terrain
-        self.tree = cKDTree(self.points) if len(self.points) else None
+        self.tree = None
+        if len(self.points):
+            from scipy.spatial import cKDTree
+
+            self.tree = cKDTree(self.points)
         if terrain is not None:
             t = terrain.transform
             self.rows = np.floor((self.points[:, 1] - t.f) / t.e).astype(np.int64)
@@ -271,6 +280,8 @@ def coverage_matrix(site_xy_m: np.ndarray, site_h_m: np.ndarray, demand_xy_m: np
     progress : callable, optional
         Called as ``progress(done, total)`` after each site (terrain-aware chains).
     """
+    import scipy.sparse as sp
+
     n_sites = len(site_xy_m)
     n_dem = len(demand_xy_m)
     if n_sites == 0 or n_dem == 0:
@@ -303,5 +314,7 @@ def _hits_by_radius(site_xy_m: np.ndarray, site_h_m: np.ndarray, demand_xy_m: np
         if h not in radius_cache:
             radius_cache[h] = coverage_radius_m(link, h)
         radii[j] = radius_cache[h]
+    from scipy.spatial import cKDTree
+
     hits = cKDTree(demand_xy_m).query_ball_point(site_xy_m, r=radii)
     return [np.sort(np.asarray(h, np.int64)) for h in hits]
