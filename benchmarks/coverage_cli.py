@@ -3,7 +3,11 @@
 A seeded 30 m DEM of 2,000 x 2,000 cells (60 km square, the relief generator of
 ``coverage_vs_viewshed.py``) is written as a GeoTIFF in UTM zone 50S, with a CSV of 20 seeded
 sites (``lon,lat,height_m,tower_id``) in its central 20 km square, so that every site's 20 km
-radius stays on the DEM. A scenario file sets the working grid to the DEM's (30 m).
+radius stays on the DEM. A scenario file sets the working grid to 30 m. The DEM's corner lies
+on multiples of 30 m, as a DEM cut with ``gdalwarp -tap`` does, so it is on the lattice of
+towerplan's working grid (whose edges are multiples of the cell size) and is read without
+resampling; ``--off-lattice`` moves the corner by 10 m (the corner of
+``coverage_vs_viewshed.py``), so that the DEM is resampled onto the working grid.
 
 - 20 ``gdal_viewshed -oz 42 -tz 1.5 -md 20000 -cc 0.75`` commands, one per site, are run one
   after the other and timed as a whole.
@@ -39,7 +43,7 @@ from coverage_vs_viewshed import (
     H_TX_M,
     INSTALL_HINT,
     K_FACTOR,
-    ORIGIN,
+    ORIGIN as OFF_LATTICE_ORIGIN,
     RADIUS_M,
     SEED,
     gdal_version,
@@ -50,6 +54,7 @@ from coverage_vs_viewshed import (
 from pyproj import Transformer
 
 N_CELLS, N_SITES, RUNS = 2_000, 20, 3
+ORIGIN = (399_990.0, 9_850_020.0)  # west, north (UTM 50S, m): multiples of 30 m
 CHAIN = "hata-suburban+deygout"
 RATIO_TARGET = 1.0
 SCENARIO = f"""[scenario]
@@ -66,15 +71,16 @@ k_factor = {K_FACTOR!r}
 """
 
 
-def write_inputs(workdir: Path) -> tuple[Path, Path, Path, list[tuple[float, float]]]:
+def write_inputs(workdir: Path, origin: tuple[float, float] = ORIGIN
+                 ) -> tuple[Path, Path, Path, list[tuple[float, float]]]:
     """Write the DEM, the sites CSV and the scenario; return them and the sites' UTM x, y."""
     dem = relief_dem(N_CELLS, SEED)
-    transform = Affine(CELL_M, 0.0, ORIGIN[0], 0.0, -CELL_M, ORIGIN[1])
+    transform = Affine(CELL_M, 0.0, origin[0], 0.0, -CELL_M, origin[1])
     dem_path = workdir / "relief_30m.tif"
     write_geotiff(dem_path, dem, transform)
     rng = np.random.default_rng(SEED)
     side = N_CELLS * CELL_M
-    lo = np.array([ORIGIN[0] + RADIUS_M, ORIGIN[1] - side + RADIUS_M])
+    lo = np.array([origin[0] + RADIUS_M, origin[1] - side + RADIUS_M])
     xy = lo + rng.uniform(0.0, side - 2 * RADIUS_M, size=(N_SITES, 2))
     lon, lat = Transformer.from_crs(CRS, "EPSG:4326", always_xy=True).transform(xy[:, 0],
                                                                                xy[:, 1])
@@ -123,9 +129,11 @@ def main() -> int:
         print(INSTALL_HINT, file=sys.stderr)
         return 2
     env = {**os.environ}
+    off_lattice = "--off-lattice" in sys.argv[1:]
+    origin = OFF_LATTICE_ORIGIN if off_lattice else ORIGIN
     with tempfile.TemporaryDirectory(prefix="towerplan-bench-cli-") as tmp:
         work = Path(tmp)
-        dem, sites, scenario, xy = write_inputs(work)
+        dem, sites, scenario, xy = write_inputs(work, origin)
         gdal_cmds = [viewshed_command(exe, dem, work / f"vs{k:02d}.tif", x, y, 1.0 / K_FACTOR)
                      for k, (x, y) in enumerate(xy)]
         tp_cmd = towerplan_command(dem, sites, scenario, work / "cov.tif")
@@ -157,7 +165,8 @@ def main() -> int:
     print(f"towerplan coverage CLI benchmark - Python {platform.python_version()}, numpy "
           f"{np.__version__}, {os.cpu_count()} CPUs, {gdal_version(exe)}")
     print(f"{N_SITES} sites on a {N_CELLS:,} x {N_CELLS:,} DEM at {CELL_M:g} m, {CHAIN}, "
-          f"{H_TX_M:g} m mast, {RADIUS_M / 1000:g} km")
+          f"{H_TX_M:g} m mast, {RADIUS_M / 1000:g} km; DEM corner {origin[0]:,.0f} E "
+          f"{origin[1]:,.0f} N ({'off' if off_lattice else 'on'} the 30 m lattice)")
     print(f"   {N_SITES} x gdal_viewshed  {gdal_s:.2f} s (best of {RUNS}: "
           f"{', '.join(f'{t:.2f}' for t in gdal_runs)})")
     print(f"   towerplan coverage  {tp_s:.2f} s (best of {RUNS}: "
