@@ -43,13 +43,15 @@ from coverage_vs_viewshed import (
     H_TX_M,
     INSTALL_HINT,
     K_FACTOR,
-    ORIGIN as OFF_LATTICE_ORIGIN,
     RADIUS_M,
     SEED,
     gdal_version,
     relief_dem,
     viewshed_command,
     write_geotiff,
+)
+from coverage_vs_viewshed import (
+    ORIGIN as OFF_LATTICE_ORIGIN,
 )
 from pyproj import Transformer
 
@@ -152,8 +154,8 @@ def main() -> int:
             gdal_runs.append(timed(gdal))
             tp_runs.append(timed(towerplan))
         t0 = time.perf_counter()
-        done = subprocess.run([*tp_cmd, "--timings"], check=True, env=env,
-                              capture_output=True, text=True)
+        done = subprocess.run([*tp_cmd, "--timings"], check=False, env=env,
+                              capture_output=True, text=True)  # fails where --timings is unknown
         split_total = time.perf_counter() - t0
         t0 = time.perf_counter()
         subprocess.run([sys.executable, "-c", "pass"], check=True)

@@ -213,7 +213,8 @@ def _composite(scenario: Scenario, dem: RasterGrid, landcover: np.ndarray | None
     with clock.phase("write"):
         layers = (
             (comp.rsrp_dbm, None, "best-server RSRP (dBm)"),
-            (comp.server.astype(np.int32), -1, "index of the best server (-1 = none)"),
+            (comp.server.astype(np.int32, copy=False), -1,
+             "index of the best server (-1 = none)"),
             (comp.n_servers.astype(np.int32), None, "servers at or above the threshold"),
         )
         with staged_files(targets, overwrite=overwrite) as staging:

@@ -108,14 +108,19 @@ def _empty(shape: tuple[int, ...]) -> BestServer:
 def _update(best: BestServer, index: np.ndarray | tuple[slice, slice], rsrp: np.ndarray,
             site: int, threshold_dbm: float) -> None:
     """Make site *site* the best server where its *rsrp* beats the current best (in place)."""
+    views = isinstance(index, tuple)  # a window of slices: views, written in place
     cur = best.rsrp_dbm[index]
-    better = np.isfinite(rsrp) & ~(rsrp <= cur)  # nan-safe: True where cur is nan
-    cur[better] = rsrp[better]
-    best.rsrp_dbm[index] = cur
+    better = ~(rsrp <= cur)  # nan-safe: True where cur is nan
+    better &= np.isfinite(rsrp)
+    np.copyto(cur, rsrp, casting="same_kind", where=better)
     server = best.server[index]
-    server[better] = site
-    best.server[index] = server
-    best.n_servers[index] += (rsrp >= threshold_dbm).astype(np.uint16)
+    np.copyto(server, np.int32(site), where=better)
+    count = best.n_servers[index]
+    np.add(count, np.uint16(1), out=count, where=rsrp >= threshold_dbm)
+    if not views:
+        best.rsrp_dbm[index] = cur
+        best.server[index] = server
+        best.n_servers[index] = count
 
 
 def best_server(transform: Affine, shape: tuple[int, int], xy_m: np.ndarray,

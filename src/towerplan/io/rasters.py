@@ -38,11 +38,15 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Creation options of every raster towerplan writes.
+#: Creation options of every raster towerplan writes: ZSTD at level 1 writes about twice as
+#: fast as DEFLATE at its default level, in files of about the same size (GDAL 2.3 or later
+#: reads it: QGIS, rasterio, gdalinfo); the predictor is horizontal differencing for
+#: integers and the floating-point one for floats.
 DEFAULT_COG_PROFILE: dict[str, object] = {
     "driver": "COG",
-    "compress": "DEFLATE",
-    "predictor": 2,
+    "compress": "ZSTD",
+    "level": 1,
+    "predictor": "YES",
     "blocksize": 512,
     "overview_resampling": "average",
     "BIGTIFF": "IF_SAFER",
@@ -117,7 +121,7 @@ def write_raster(path: str | Path, grid: RasterGrid, *, description: str = "",
     path = Path(path)
     arr = grid.array
     if np.issubdtype(arr.dtype, np.floating):
-        arr = arr.astype(np.float32)
+        arr = arr.astype(np.float32, copy=False)
         nodata: float | None = float("nan")
     else:
         nodata = grid.nodata
