@@ -21,6 +21,13 @@ reprojecting the DEM onto the working grid, computing, writing.
 
 It prints ``ratio = towerplan_s / gdal_viewshed_s`` (target <= 1.0) and whether reading,
 reprojecting and writing together take no longer than computing.
+
+Measured on 2 shared, busy cores (20 gdal_viewshed runs 2.8-3.4 s there, about 1.5 s on the
+same machine when quiet): ratio 3.70 before the I/O work (lazy imports, reading a DEM on the
+lattice as a window, ZSTD level 1 rasters), 2.75 after; split after: start-up and imports
+1.82 s, inputs 0.14 s, reprojection 0.21 s, computing 6.56 s (of which about 0.7 s loads the
+cached numba kernels), writing 0.99 s. Computing, the radial sweep, is what stays above
+gdal_viewshed.
 """
 
 from __future__ import annotations
