@@ -28,6 +28,7 @@ from towerplan.errors import TowerplanError
 from towerplan.scenario import Radio, Scenario, load_scenario
 
 if TYPE_CHECKING:
+    from towerplan.commands.coverage import CoverageResult
     from towerplan.io.cache import StageCache
 
 __all__ = ["app", "main"]
@@ -579,22 +580,41 @@ def coverage(
                                            "written beside it.", dir_okay=False)]
     = Path("coverage.tif"),
     overwrite: OverwriteOpt = False,
+    timings: Annotated[bool, typer.Option("--timings", help="Print on stderr the seconds "
+                                          "spent loading the program, reading the inputs, "
+                                          "reprojecting the DEM, computing and writing.")]
+    = False,
     verbose: VerboseOpt = 0,
     quiet: QuietOpt = False,
 ) -> None:
     """Coverage rasters (best-server RSRP, server index, servers above the threshold) of
     given sites over a DEM, or of a scenario's existing towers."""
-    from towerplan.commands.coverage import coverage as run_coverage
-    from towerplan.commands.options import parse_lonlat
+    started = time.perf_counter()
+    if dem:  # given sites over a DEM: neither pandas nor geopandas is loaded
+        from towerplan.commands.coverage import coverage as run_coverage
+        from towerplan.commands.options import parse_lonlat
+    else:
+        from towerplan.commands.coverage_towers import coverage_of_towers
+
+    loaded = time.perf_counter() - started
 
     _setup_logging(verbose, quiet)
     sc = _load(scenario)
-    points = [parse_lonlat(text, "--site") for text in site or ()]
-    with _stages(("inputs", "coverage"), quiet=quiet or bool(dem)) as progress:
-        result = run_coverage(sc, out_file, dem=dem or (), sites_lonlat=points,
-                              sites_csv=sites, height_m=height_m, radius_km=radius_km,
-                              freq_mhz=freq_mhz, model=model, overwrite=overwrite,
-                              progress=progress)
+    result: CoverageResult
+    if dem:
+        points = [parse_lonlat(text, "--site") for text in site or ()]
+        result = run_coverage(sc, out_file, dem=dem, sites_lonlat=points, sites_csv=sites,
+                              height_m=height_m, radius_km=radius_km, freq_mhz=freq_mhz,
+                              model=model, overwrite=overwrite)
+    else:
+        with _stages(("inputs", "coverage"), quiet=quiet) as progress:
+            result = coverage_of_towers(sc, out_file, height_m=height_m, radius_km=radius_km,
+                                        freq_mhz=freq_mhz, model=model, overwrite=overwrite,
+                                        progress=progress)
+    if timings:
+        for phase, seconds in {"imports": loaded, **result.timings}.items():
+            err.print(f"timing {phase:<10} {seconds:8.3f} s", markup=False)
+        err.print(f"timing {'total':<10} {time.perf_counter() - started:8.3f} s", markup=False)
     if not quiet:
         out.print(f"{len(result.site_ids)} sites; {result.covered_km2():,.1f} km2 at RSRP "
                   f">= {result.threshold_rsrp_dbm:g} dBm; model: {result.model_chain}")

@@ -10,8 +10,7 @@ This module composes the loaders of :mod:`towerplan.io`; it opens no file itself
 from __future__ import annotations
 
 import logging
-import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar
@@ -34,7 +33,7 @@ from towerplan.io.demo import DemoManifest, ensure_demo
 from towerplan.io.evidence import SignalReports, read_signal_reports
 from towerplan.io.landcover import read_landcover, read_landmask
 from towerplan.io.pops import read_pops
-from towerplan.io.rasters import RasterGrid, demand_grid, open_raster
+from towerplan.io.rasters import RasterGrid, demand_grid
 from towerplan.io.register import (
     BUILTIN_REGISTERS,
     MatchReport,
@@ -46,7 +45,7 @@ from towerplan.io.register import (
 )
 from towerplan.io.report import LayerReport
 from towerplan.io.siting import SitingInputs, load_siting
-from towerplan.io.terrain import read_dem, utm_crs_for
+from towerplan.io.terrain import dem_source_cell_m, read_dem, utm_crs_for
 from towerplan.io.towers import read_towers
 from towerplan.io.villages import read_villages
 from towerplan.scenario import BUILTIN_DEMO, Scenario
@@ -721,20 +720,6 @@ def _apportion_population(paths: ResolvedPaths, box: _Collector, out: _Vectors,
     villages["population"] = people
     out.population_note = (f"kecamatan totals ({path.name}, {float(people.sum()):,.0f} people) "
                            "apportioned to villages by area")
-
-
-def dem_source_cell_m(paths: Sequence[Path]) -> float:
-    """Largest cell of the DEM files as given, m (degrees converted at their latitude)."""
-    cells = []
-    for path in paths:
-        with open_raster(path, what="DEM") as ds:
-            xres, yres = ds.res
-            if ds.crs.is_geographic:
-                lat = math.radians((ds.bounds.bottom + ds.bounds.top) / 2.0)
-                cells.append(max(xres * 111_320.0 * math.cos(lat), yres * 110_574.0))
-            else:
-                cells.append(max(xres, yres) * float(ds.crs.linear_units_factor[1]))
-    return max(cells, default=0.0)
 
 
 def _terrain_limitations(scenario: Scenario, cell_m: float) -> list[str]:

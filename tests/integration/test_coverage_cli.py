@@ -21,8 +21,11 @@ def test_coverage_of_one_site_over_a_dem_is_the_model_disc(
     dem = make_dem(shape=(400, 400), kind="flat", res_m=90.0)
     out = tmp_path / "cov.tif"
     proc = run_cli("coverage", "--dem", dem, "--site", "116.0,-1.7", "--radius-km", "10",
-                   "--out", out)
+                   "--out", out, "--timings")
     assert proc.returncode == 0, proc.stderr
+    phases = [line.split()[1] for line in proc.stderr.splitlines()
+              if line.startswith("timing ")]
+    assert phases == ["imports", "inputs", "reproject", "compute", "write", "total"]
     with rasterio.open(out) as src:
         rsrp = src.read(1)
         res = src.res[0]

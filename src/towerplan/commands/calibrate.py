@@ -31,12 +31,12 @@ from towerplan.analysis.calibration import (
 )
 from towerplan.coverage.statement import model_choice
 from towerplan.errors import InputDataError, ModelDomainError
-from towerplan.inputs import SYNTHETIC_SOURCE, dem_source_cell_m, resolve_paths
+from towerplan.inputs import SYNTHETIC_SOURCE, resolve_paths
 from towerplan.io.landcover import read_landcover
 from towerplan.io.measurements import MIN_MEASUREMENTS, read_measurements
 from towerplan.io.outdir import staged_files
 from towerplan.io.rasters import RasterGrid
-from towerplan.io.terrain import read_dem, utm_crs_for
+from towerplan.io.terrain import dem_source_cell_m, read_dem, utm_crs_for
 from towerplan.io.towers import read_towers
 from towerplan.io.villages import problems_message
 from towerplan.radio.chain import ModelChain, chain_loss

@@ -14,10 +14,9 @@ from pyproj import Transformer
 from towerplan.analysis.link import LinkReport, link_report
 from towerplan.coverage.context import dem_cell_m
 from towerplan.coverage.statement import model_choice
-from towerplan.inputs import dem_source_cell_m
 from towerplan.io.landcover import read_landcover
 from towerplan.io.outdir import staged_files
-from towerplan.io.terrain import read_dem, utm_crs_for
+from towerplan.io.terrain import dem_source_cell_m, read_dem, utm_crs_for
 from towerplan.outputs.profile_plot import write_profile_png
 from towerplan.radio.clutter import vegetation_depth_m
 from towerplan.radio.profile import Clearance, Profile, terrain_profile

@@ -10,17 +10,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
 from affine import Affine
-from scipy.spatial import cKDTree
 
 from towerplan.coverage.raster import LinkParams, coverage_radius_m, path_loss_db, site_rsrp_window
 from towerplan.coverage.sweep import sweep_site
 from towerplan.radio.antenna import AntennaPattern
 from towerplan.radio.chain import ModelChain
 from towerplan.radio.linkbudget import rsrp_dbm
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+
+# scipy (k-d trees, sparse matrices) is imported where used: the best-server grid needs
+# neither, and it is most of what loading this module would cost.
 
 __all__ = [
     "BestServer",
@@ -104,14 +109,19 @@ def _empty(shape: tuple[int, ...]) -> BestServer:
 def _update(best: BestServer, index: np.ndarray | tuple[slice, slice], rsrp: np.ndarray,
             site: int, threshold_dbm: float) -> None:
     """Make site *site* the best server where its *rsrp* beats the current best (in place)."""
+    views = isinstance(index, tuple)  # a window of slices: views, written in place
     cur = best.rsrp_dbm[index]
-    better = np.isfinite(rsrp) & ~(rsrp <= cur)  # nan-safe: True where cur is nan
-    cur[better] = rsrp[better]
-    best.rsrp_dbm[index] = cur
+    better = ~(rsrp <= cur)  # nan-safe: True where cur is nan
+    better &= np.isfinite(rsrp)
+    np.copyto(cur, rsrp, casting="same_kind", where=better)
     server = best.server[index]
-    server[better] = site
-    best.server[index] = server
-    best.n_servers[index] += (rsrp >= threshold_dbm).astype(np.uint16)
+    np.copyto(server, np.int32(site), where=better)
+    count = best.n_servers[index]
+    np.add(count, np.uint16(1), out=count, where=rsrp >= threshold_dbm)
+    if not views:
+        best.rsrp_dbm[index] = cur
+        best.server[index] = server
+        best.n_servers[index] = count
 
 
 def best_server(transform: Affine, shape: tuple[int, int], xy_m: np.ndarray,
@@ -194,7 +204,11 @@ class _PointSampler:
         self.points = np.asarray(points_xy_m, dtype=float)
         self.link = link
         self.terrain = terrain
-        self.tree = cKDTree(self.points) if len(self.points) else None
+        self.tree = None
+        if len(self.points):
+            from scipy.spatial import cKDTree
+
+            self.tree = cKDTree(self.points)
         if terrain is not None:
             t = terrain.transform
             self.rows = np.floor((self.points[:, 1] - t.f) / t.e).astype(np.int64)
@@ -285,6 +299,8 @@ def coverage_matrix(site_xy_m: np.ndarray, site_h_m: np.ndarray, demand_xy_m: np
     progress : callable, optional
         Called as ``progress(done, total)`` after each site (terrain-aware chains).
     """
+    import scipy.sparse as sp
+
     n_sites = len(site_xy_m)
     n_dem = len(demand_xy_m)
     if n_sites == 0 or n_dem == 0:
@@ -321,6 +337,8 @@ def _hits_by_radius(site_xy_m: np.ndarray, site_h_m: np.ndarray, demand_xy_m: np
         if h not in radius_cache:
             radius_cache[h] = coverage_radius_m(link, h)
         radii[j] = radius_cache[h]
+    from scipy.spatial import cKDTree
+
     hits = cKDTree(demand_xy_m).query_ball_point(site_xy_m, r=radii)
     out = [np.sort(np.asarray(h, np.int64)) for h in hits]
     if link.antenna.omni:

@@ -1,10 +1,15 @@
-"""What a loader found: one :class:`LayerReport` per input layer (``towerplan validate``)."""
+"""What a loader found: one :class:`LayerReport` per input layer (``towerplan validate``), and
+the one-line message of the problems it found (:func:`problems_message`)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
-__all__ = ["LayerReport"]
+__all__ = ["LayerReport", "problems_message"]
+
+_MAX_LISTED = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,3 +45,28 @@ class LayerReport:
     repairs: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+
+
+def problems_message(source: str | Path, problems: Sequence[str], *,
+                     limit: int = _MAX_LISTED) -> str:
+    """Return the one-line message of an :class:`InputDataError` listing *problems*.
+
+    Parameters
+    ----------
+    source : str or Path
+        File the problems were found in.
+    problems : sequence of str
+        Every problem found; the first *limit* are shown.
+    limit : int
+        How many problems the message lists (default 10).
+
+    Examples
+    --------
+    >>> problems_message("v.gpkg", ["a", "b"])
+    'v.gpkg: 2 problems: a; b'
+    """
+    if len(problems) == 1:
+        return f"{source}: {problems[0]}"
+    shown = "; ".join(problems[:limit])
+    more = f"; ... and {len(problems) - limit} more" if len(problems) > limit else ""
+    return f"{source}: {len(problems)} problems: {shown}{more}"

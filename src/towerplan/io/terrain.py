@@ -36,7 +36,7 @@ from towerplan.io.rasters import (
 )
 from towerplan.io.report import LayerReport
 
-__all__ = ["DEM_RESAMPLING", "read_dem", "utm_crs_for"]
+__all__ = ["DEM_RESAMPLING", "dem_source_cell_m", "read_dem", "utm_crs_for"]
 
 log = logging.getLogger(__name__)
 
@@ -81,11 +81,26 @@ def utm_crs_for(lon: float, lat: float) -> CRS:
     return CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
 
 
+def dem_source_cell_m(paths: Sequence[Path]) -> float:
+    """Largest cell of the DEM files as given, m (degrees converted at their latitude)."""
+    cells = []
+    for path in paths:
+        with open_raster(path, what="DEM") as ds:
+            xres, yres = ds.res
+            if ds.crs.is_geographic:
+                lat = math.radians((ds.bounds.bottom + ds.bounds.top) / 2.0)
+                cells.append(max(xres * 111_320.0 * math.cos(lat), yres * 110_574.0))
+            else:
+                cells.append(max(xres, yres) * float(ds.crs.linear_units_factor[1]))
+    return max(cells, default=0.0)
+
+
 def read_dem(paths: Sequence[str | Path], *, dst_crs: CRS,
              bounds: tuple[float, float, float, float], resolution_m: float,
              resampling: str = "bilinear", fill_nodata: bool = True,
              max_fill_distance_m: float = 5000.0,
              require_bounds: tuple[float, float, float, float] | None = None,
+             timings: dict[str, float] | None = None,
              ) -> tuple[RasterGrid, LayerReport]:
     """Mosaic one or more DEM files onto a grid in the working CRS.
 
@@ -109,6 +124,10 @@ def read_dem(paths: Sequence[str | Path], *, dst_crs: CRS,
         Cells farther than this from valid data stay unfilled, metres (default 5,000).
     require_bounds : tuple of float, optional
         Extent in *dst_crs* metres that the files must cover, typically the villages' extent.
+    timings : dict, optional
+        Wall-clock seconds are added to its ``"inputs"`` (opening and checking the files,
+        their footprint and extent) and ``"reproject"`` (warping onto the grid, filling,
+        the report) entries.
 
     Returns
     -------
@@ -149,6 +168,7 @@ def read_dem(paths: Sequence[str | Path], *, dst_crs: CRS,
     footprint = footprint_onto(files, dst_crs=crs, transform=transform, shape=shape, what="DEM")
     if require_bounds is not None:
         _check_coverage(footprint, transform, crs, require_bounds, sources)
+    checked = time.perf_counter()
     elevation = read_raster_onto(files, dst_crs=crs, transform=transform, shape=shape,
                                  resampling=resampling, dst_dtype="float32", what="DEM")
     source = "; ".join(str(p) for p in files)
@@ -180,8 +200,12 @@ def read_dem(paths: Sequence[str | Path], *, dst_crs: CRS,
                            "lie outside every DEM file (no elevation)")
     grid = RasterGrid(elevation, transform, crs, None)
     report = _report(grid, source, sources, resampling, repairs, problems, extra_notes)
+    finished = time.perf_counter()
+    if timings is not None:
+        timings["inputs"] = timings.get("inputs", 0.0) + checked - started
+        timings["reproject"] = timings.get("reproject", 0.0) + finished - checked
     log.info("terrain: %d files -> %dx%d grid at %g m in %.2f s", len(files), shape[0],
-             shape[1], resolution_m, time.perf_counter() - started)
+             shape[1], resolution_m, finished - started)
     return grid, report
 
 

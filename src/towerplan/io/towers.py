@@ -10,20 +10,25 @@ import logging
 import math
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-import geopandas as gpd
 import numpy as np
-import pandas as pd
 
 from towerplan.columns import TOWER_COLUMNS
 from towerplan.errors import InputDataError
 from towerplan.io.csvfile import find_column, parse_heights, parse_number, read_csv_records
-from towerplan.io.report import LayerReport
-from towerplan.io.villages import problems_message
+from towerplan.io.report import LayerReport, problems_message
 from towerplan.radio.antenna import parse_azimuths
 
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
+
+# pandas and geopandas are imported where used: read_tower_positions of a simple file needs
+# neither (``towerplan coverage --sites`` starts faster without them).
+
 __all__ = ["ANTENNA_COLUMNS", "MNC_OPERATORS_510", "OPENCELLID_COLUMNS", "SITE_RADIUS_M",
-           "read_towers"]
+           "TowerPositions", "read_tower_positions", "read_towers"]
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +98,48 @@ def read_towers(path: str | Path, *,
     """
     started = time.perf_counter()
     path = Path(path)
+    table, n_records, notes = _read_table(path, default_height_m)
+    towers = _frame(table)
+    if n_records:
+        log.info("towers: %d records -> %d towers from %s in %.2f s", n_records, len(towers),
+                 path.name, time.perf_counter() - started)
+    return towers, _report(towers, path, [], notes)
+
+
+class TowerPositions(NamedTuple):
+    """Identifiers, positions (EPSG:4326 degrees) and antenna heights (m) of towers."""
+
+    tower_id: list[str]
+    lon: np.ndarray
+    lat: np.ndarray
+    height_m: np.ndarray
+
+
+def read_tower_positions(path: str | Path, *, default_height_m: float = 42.0) -> TowerPositions:
+    """Read the ids, positions and heights of the towers of a CSV file.
+
+    The same layouts, checks, errors and values as :func:`read_towers` (OpenCelliD cells
+    grouped into towers, generated ids, default heights), without building a GeoDataFrame:
+    a simple ``lon,lat[,height_m][,tower_id]`` file is read without pandas or geopandas.
+
+    Raises
+    ------
+    InputFileError
+        If the file is missing or not a text file.
+    InputDataError
+        As :func:`read_towers`.
+    """
+    table, _, _ = _read_table(Path(path), default_height_m)
+    return TowerPositions([str(v) for v in table["tower_id"]],
+                          np.asarray(table["lon"], dtype=float),
+                          np.asarray(table["lat"], dtype=float),
+                          np.asarray(table["height_m"], dtype=float))
+
+
+def _read_table(path: Path, default_height_m: float
+                ) -> tuple[pd.DataFrame | dict[str, Any], int, list[str]]:
+    """Return the towers' columns (a dict for the simple layout), the number of records
+    and the notes."""
     if not (default_height_m > 0 and math.isfinite(default_height_m)):
         msg = f"default_height_m must be a positive number of metres, got {default_height_m!r}"
         raise ValueError(msg)
@@ -106,8 +153,8 @@ def read_towers(path: str | Path, *,
     notes = [f"layout: {layout}"]
     if not records:
         notes.append("header only: no towers")
-        towers = _frame(pd.DataFrame({c: [] for c in TOWER_COLUMNS}))
-        return towers, _report(towers, path, [], notes)
+        return {c: [] for c in TOWER_COLUMNS}, 0, notes
+    table: pd.DataFrame | dict[str, Any]
     if layout == "simple":
         table, problems, extra = _simple(header, records, default_height_m, decimal_comma)
     else:
@@ -115,10 +162,7 @@ def read_towers(path: str | Path, *,
     if problems:
         raise InputDataError(problems_message(path, problems), problems=tuple(problems))
     notes.extend(extra)
-    towers = _frame(table)
-    log.info("towers: %d records -> %d towers from %s in %.2f s", len(records), len(towers),
-             path.name, time.perf_counter() - started)
-    return towers, _report(towers, path, [], notes)
+    return table, len(records), notes
 
 
 def _detect_layout(path: Path, rows: list[tuple[int, list[str]]],
@@ -168,7 +212,7 @@ def _field(fields: list[str], index: int | None) -> str:
 
 
 def _simple(header: list[str], records: list[tuple[int, list[str]]], default_height_m: float,
-            decimal_comma: bool) -> tuple[pd.DataFrame, list[str], list[str]]:
+            decimal_comma: bool) -> tuple[dict[str, Any], list[str], list[str]]:
     problems: list[str] = []
     notes: list[str] = []
     ilon, ilat = find_column(header, _LON), find_column(header, _LAT)
@@ -185,12 +229,12 @@ def _simple(header: list[str], records: list[tuple[int, list[str]]], default_hei
         notes.append(f"tower ids T{1:0{len(ids[0]) - 1}d}.. generated in file order")
     else:
         problems.extend(_id_problems(ids, records))
-    table = pd.DataFrame({
+    table = {
         "tower_id": ids, "lon": lon, "lat": lat, "height_m": heights,
         "operator": [_field(f, find_column(header, ("operator",))) for _, f in records],
         "radio": [_field(f, find_column(header, ("radio",))).upper() for _, f in records],
         "cells": np.ones(len(records), dtype=np.int64),
-    })
+    }
     if find_column(header, ANTENNA_COLUMNS) is not None:
         table["azimuths"], table["beamwidth_deg"] = _antennas(header, records, decimal_comma,
                                                               problems)
@@ -240,6 +284,8 @@ def _id_problems(ids: list[str], records: list[tuple[int, list[str]]]) -> list[s
 def _opencellid(header: list[str], records: list[tuple[int, list[str]]],
                 default_height_m: float,
                 decimal_comma: bool) -> tuple[pd.DataFrame, list[str], list[str]]:
+    import pandas as pd
+
     problems: list[str] = []
     short = [line for line, fields in records if len(fields) < len(header)]
     if short:
@@ -297,6 +343,7 @@ def _joined(values: pd.Series) -> str:
 
 def _group_sites(lon: np.ndarray, lat: np.ndarray, radius_m: float) -> np.ndarray:
     """Label points linked by chains of neighbours closer than *radius_m*, in file order."""
+    import pandas as pd
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
     from scipy.spatial import cKDTree
@@ -320,10 +367,13 @@ def _largest_spread_m(cells: pd.DataFrame, sites: pd.DataFrame) -> float:
     return float(np.hypot(dx, dy).max()) if len(cells) else 0.0
 
 
-def _frame(table: pd.DataFrame) -> gpd.GeoDataFrame:
-    """Return *table* as the towers GeoDataFrame with the output columns and dtypes."""
-    extra = [c for c in ANTENNA_COLUMNS if c in table]
-    table = table.loc[:, [*TOWER_COLUMNS, *extra]].reset_index(drop=True)
+def _frame(columns: pd.DataFrame | dict[str, Any]) -> gpd.GeoDataFrame:
+    """Return *columns* as the towers GeoDataFrame with the output columns and dtypes."""
+    import geopandas as gpd
+    import pandas as pd
+
+    extra = [c for c in ANTENNA_COLUMNS if c in columns]
+    table = pd.DataFrame(columns).loc[:, [*TOWER_COLUMNS, *extra]].reset_index(drop=True)
     if extra:
         table["azimuths"] = table["azimuths"].astype(str)
         table["beamwidth_deg"] = table["beamwidth_deg"].astype(float)

@@ -1,7 +1,8 @@
 """Villages: read and validate the desa/kelurahan polygons, the unit every result is given for.
 
 Also home of :func:`read_vector`, the one reader of vector files (GPKG, SHP, GeoJSON, FGB), and
-of :func:`problems_message`, the one format of "this file has these problems" messages.
+re-exports :func:`~towerplan.io.report.problems_message`, the one format of "this file has
+these problems" messages.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ import logging
 import math
 import re
 import time
-from collections.abc import Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -19,7 +19,7 @@ import pandas as pd
 import shapely
 
 from towerplan.errors import InputDataError, InputFileError
-from towerplan.io.report import LayerReport
+from towerplan.io.report import LayerReport, problems_message
 from towerplan.scenario import VillageColumns
 
 __all__ = [
@@ -43,33 +43,7 @@ KEMENDAGRI_CODE = re.compile(r"^(\d{2}\.\d{2}\.\d{2})\.([12])\d{3}$")
 
 _KINDS = {"desa": "desa", "kelurahan": "kelurahan", "kel": "kelurahan", "kel.": "kelurahan",
           "village": "desa", "urban village": "kelurahan"}
-_MAX_LISTED = 10
 _POLYGONAL = ("Polygon", "MultiPolygon")
-
-
-def problems_message(source: str | Path, problems: Sequence[str], *,
-                     limit: int = _MAX_LISTED) -> str:
-    """Return the one-line message of an :class:`InputDataError` listing *problems*.
-
-    Parameters
-    ----------
-    source : str or Path
-        File the problems were found in.
-    problems : sequence of str
-        Every problem found; the first *limit* are shown.
-    limit : int
-        How many problems the message lists (default 10).
-
-    Examples
-    --------
-    >>> problems_message("v.gpkg", ["a", "b"])
-    'v.gpkg: 2 problems: a; b'
-    """
-    if len(problems) == 1:
-        return f"{source}: {problems[0]}"
-    shown = "; ".join(problems[:limit])
-    more = f"; ... and {len(problems) - limit} more" if len(problems) > limit else ""
-    return f"{source}: {len(problems)} problems: {shown}{more}"
 
 
 def read_vector(path: str | Path, *, layer: str = "",

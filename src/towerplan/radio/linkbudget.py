@@ -13,7 +13,6 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.stats import norm
 
 __all__ = [
     "BUILDING_CLASSES",
@@ -103,6 +102,17 @@ def margin_db(rsrp: ArrayLike, threshold_rsrp_dbm: float) -> np.ndarray | float:
     return float(out) if np.ndim(out) == 0 else out
 
 
+def _normal_quantile(p: float) -> float:
+    """Quantile of the standard normal distribution (``scipy.stats.norm.ppf``, same values).
+
+    scipy.special is imported on the first call: scipy.stats would add half a second to
+    the start of every command.
+    """
+    from scipy.special import ndtri
+
+    return float(ndtri(p))
+
+
 def shadow_margin_db(location_probability: float, sigma_db: float) -> float:
     """Log-normal shadowing margin for a location probability at the cell edge, dB.
 
@@ -132,7 +142,7 @@ def shadow_margin_db(location_probability: float, sigma_db: float) -> float:
     if not 0.0 < location_probability < 1.0:
         msg = f"location_probability must be between 0 and 1, got {location_probability:g}"
         raise ValueError(msg)
-    return float(round(sigma_db * norm.ppf(location_probability), 10)) + 0.0
+    return float(round(sigma_db * _normal_quantile(location_probability), 10)) + 0.0
 
 
 def building_entry_loss_db(freq_mhz: float, building: Literal["traditional",
@@ -166,7 +176,7 @@ def building_entry_loss_db(freq_mhz: float, building: Literal["traditional",
     """
     r, s, t, u, v, w, x, y, z = _P2109[building]
     lf = math.log10(freq_mhz / 1000.0)
-    f_inv = float(norm.ppf(probability))
+    f_inv = _normal_quantile(probability)
     mu1 = r + s * lf + t * lf**2 + 0.212 * abs(elevation_deg)
     mu2 = w + x * lf
     a = f_inv * (u + v * lf) + mu1

@@ -316,3 +316,46 @@ def test_read_raster_onto_first_valid_wins(tmp_path):
     assert (ints[:, :5] == -1).all() and (ints[:, 5:10] == 1).all()
     inside = footprint_onto([a], dst_crs=UTM50S, transform=transform, shape=(10, 12))
     assert inside[:, :10].all() and not inside[:, 10:].any()
+
+
+@pytest.mark.parametrize(("dtype", "nodata"), [("int16", -32768), ("float32", float("nan")),
+                                               ("float32", -9999.0), ("uint8", 0)])
+@pytest.mark.parametrize("offset", [(0, 0), (-7, 5), (25, -30)])
+@pytest.mark.parametrize("resampling", ["nearest", "bilinear", "cubic", "cubic_spline",
+                                        "average"])
+def test_file_on_the_grid_lattice_is_read_as_the_warper_would(tmp_path, dtype, nodata, offset,
+                                                              resampling):
+    """A file on the target grid's lattice is read as a window: the same values as warping."""
+    import rasterio
+    from rasterio.warp import Resampling, reproject
+
+    from towerplan.io.rasters import _lattice_offset
+
+    rng = np.random.default_rng(7)
+    values = (rng.random((60, 50)) * 200).astype(dtype)
+    values[rng.random(values.shape) < 0.05] = nodata
+    values[20:30, 10:25] = nodata
+    src = Affine(RES, 0, ORIGIN[0], 0, -RES, ORIGIN[1])
+    path = tmp_path / "lattice.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=50, height=60, count=1, dtype=dtype,
+                       crs="EPSG:32750", transform=src, nodata=nodata) as dst:
+        dst.write(values, 1)
+    target = src @ Affine.translation(offset[1], offset[0])
+    shape = (55, 70)
+    with rasterio.open(path) as ds:  # the window is taken, not the warper
+        assert _lattice_offset(ds, ds.crs, target) == offset
+    for out_dtype in ("float32", dtype):
+        fill = float("nan") if out_dtype == "float32" else 0
+        got = read_raster_onto(path, dst_crs=UTM50S, transform=target, shape=shape,
+                               resampling=resampling, dst_dtype=out_dtype)
+        warped = np.full(shape, fill, dtype=out_dtype)
+        with rasterio.open(path) as ds:
+            reproject(rasterio.band(ds, 1), warped, src_nodata=ds.nodata, dst_transform=target,
+                      dst_crs=UTM50S.to_wkt(), dst_nodata=fill,
+                      resampling=Resampling[resampling])
+        assert got.dtype == warped.dtype
+        np.testing.assert_array_equal(got, warped)
+    inside = footprint_onto(path, dst_crs=UTM50S, transform=target, shape=shape)
+    off_lattice = footprint_onto(path, dst_crs=UTM50S,
+                                 transform=target @ Affine.translation(1e-3, 0), shape=shape)
+    np.testing.assert_array_equal(inside, off_lattice)

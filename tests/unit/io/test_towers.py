@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
 from towerplan.columns import TOWER_COLUMNS
 from towerplan.errors import InputDataError, InputFileError
-from towerplan.io.towers import read_towers
+from towerplan.io.towers import read_tower_positions, read_towers
 
 # About 11 m per 0.0001 degree near the equator.
 SITE_A = (116.0000, -1.7000)
@@ -209,3 +212,29 @@ def test_simple_layout_bad_antenna_columns(make_towers_csv):
         read_towers(path)
     assert "azimuths 'north'" in str(err.value)
     assert "beamwidth_deg '-5'" in str(err.value)
+
+
+@pytest.mark.parametrize("layout", ["simple", "opencellid"])
+def test_positions_are_those_of_read_towers(make_towers_csv, layout):
+    rows = (_cells() if layout == "opencellid"
+            else [{"lon": 116.0, "lat": -1.7, "height_m": 30, "tower_id": "A"},
+                  {"lon": 116.1, "lat": -1.8, "height_m": "", "tower_id": "B"}])
+    path = make_towers_csv(rows, layout=layout)
+    towers, _ = read_towers(path, default_height_m=50.0)
+    assert len(towers) == 2
+    positions = read_tower_positions(path, default_height_m=50.0)
+    assert positions.tower_id == towers["tower_id"].tolist()
+    assert positions.lon.tolist() == towers["lon"].tolist()
+    assert positions.lat.tolist() == towers["lat"].tolist()
+    assert positions.height_m.tolist() == towers["height_m"].tolist()
+
+
+def test_positions_of_a_simple_file_need_no_pandas(make_towers_csv):
+    path = make_towers_csv([{"lon": 116.0, "lat": -1.7}])
+    code = ("import sys; from towerplan.io.towers import read_tower_positions; "
+            f"p = read_tower_positions({str(path)!r}); "
+            "assert p.tower_id == ['T0001'] and p.height_m.tolist() == [42.0]; "
+            "print(sorted(m for m in ('pandas', 'geopandas') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "[]"
