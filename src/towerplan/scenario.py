@@ -24,6 +24,7 @@ from typing import Any, ClassVar, Literal
 from towerplan._scenario_checks import Check, collecting, join
 from towerplan.errors import InputFileError, ModelDomainError, ScenarioError
 from towerplan.radio.chain import AUTO, parse_chain
+from towerplan.radio.itm import CLIMATES
 
 __all__ = [
     "BUILTIN_DEMO",
@@ -317,6 +318,57 @@ class Calibration(_Group):
 
 
 @dataclass(frozen=True, slots=True)
+class Itm(_Group):
+    """Settings of the Longley-Rice (ITM) base model, with SPLAT!'s ``.lrp`` conventions.
+
+    Attributes
+    ----------
+    epsilon : float
+        Ground relative permittivity (default 15: average ground).
+    sigma : float
+        Ground conductivity, S/m (default 0.005).
+    n0 : float
+        Surface refractivity at sea level, N-units, 250-400 (default 301).
+    climate : str
+        Radio climate: equatorial (default; Indonesia), continental_subtropical,
+        maritime_subtropical, desert, continental_temperate, maritime_temperate_land,
+        maritime_temperate_sea.
+    polarization : str
+        ``"vertical"`` (default) or ``"horizontal"``.
+    time_pct, location_pct, situation_pct : float
+        Quantiles, % (0 < p < 100; default 50 each). With ITM's mobile mode of variability
+        (12) the location quantile is left to the shadowing margin of ``[radio]``.
+    """
+
+    epsilon: float = 15.0
+    sigma: float = 0.005
+    n0: float = 301.0
+    climate: str = "equatorial"
+    polarization: str = "vertical"
+    time_pct: float = 50.0
+    location_pct: float = 50.0
+    situation_pct: float = 50.0
+
+    _section = "radio.itm"
+
+    def _rules(self, c: Check) -> None:
+        c.positive("epsilon", "sigma")
+        if c.ok("n0") and not 250.0 <= self.n0 <= 400.0:
+            c.add(f"'radio.itm.n0' must be 250-400 N-units, got {self.n0:g}")
+        if c.ok("climate") and self.climate not in CLIMATES:
+            c.add(f"'radio.itm.climate' must be one of {', '.join(CLIMATES)}, "
+                  f"got {self.climate!r}")
+        if c.ok("polarization") and self.polarization not in ("vertical", "horizontal"):
+            c.add("'radio.itm.polarization' must be 'vertical' or 'horizontal', got "
+                  f"{self.polarization!r}")
+        for name in ("time_pct", "location_pct", "situation_pct"):
+            value = getattr(self, name)
+            if c.ok(name) and not 0.0 < value < 100.0:
+                c.add(f"'radio.itm.{name}' must be between 0 and 100 (exclusive), got "
+                      f"{value:g}")
+
+
+@dataclass(frozen=True, slots=True)
 class Antenna(_Group):
     """Base station antenna of the new sites, and of existing towers whose file gives none.
 
@@ -435,6 +487,8 @@ class Radio(_Group):
         the uplink does not limit the defaults).
     antenna : Antenna
         Omni (default) or sectors with the 3GPP pattern.
+    itm : Itm
+        Ground, refractivity, climate and quantiles of the ``itm`` base model.
     """
 
     freq_mhz: float = 900.0
@@ -462,6 +516,7 @@ class Radio(_Group):
     ue_tx_power_dbm: float = 23.0
     bs_sensitivity_dbm: float = -101.5
     antenna: Antenna = field(default_factory=Antenna)
+    itm: Itm = field(default_factory=Itm)
 
     _section = "radio"
 

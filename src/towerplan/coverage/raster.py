@@ -165,6 +165,10 @@ class LinkParams:
             antenna=AntennaPattern(
                 ant.azimuths_deg, ant.beamwidth_deg, ant.front_to_back_db, ant.tilt_deg,
                 ant.vertical_beamwidth_deg, ant.side_lobe_db),
+            itm=ItmSettings(
+                epsilon=r.itm.epsilon, sigma=r.itm.sigma, n0=r.itm.n0, climate=r.itm.climate,
+                polarization=r.itm.polarization, time_pct=r.itm.time_pct,
+                location_pct=r.itm.location_pct, situation_pct=r.itm.situation_pct),
         )
 
     @property

@@ -39,8 +39,16 @@ def model_chain_text(scenario: Scenario, choice: ModelChoice) -> str:
     r = scenario.radio
     chain = choice.chain
     link = LinkParams.from_radio(r)
-    terrain = (f", earth k = {r.k_factor:.4g}, terrain {scenario.terrain.resolution_m:g} m"
-               if chain.uses_terrain else " (distance only, no terrain)")
+    if chain.base == "itm":
+        itm = link.itm
+        terrain = (f", terrain {scenario.terrain.resolution_m:g} m, ground eps {itm.epsilon:g} "
+                   f"sigma {itm.sigma:g} S/m, N0 {itm.n0:g}, {itm.climate} climate, "
+                   f"{itm.polarization} polarisation, {itm.time_pct:g} % time / "
+                   f"{itm.situation_pct:g} % situations")
+    elif chain.uses_terrain:
+        terrain = f", earth k = {r.k_factor:.4g}, terrain {scenario.terrain.resolution_m:g} m"
+    else:
+        terrain = " (distance only, no terrain)"
     calib = r.calibration
     calibrated = (f", drive-test calibration {calib.offset_db:+.2f} dB "
                   f"{calib.slope_db_per_decade:+.2f} dB/decade"

@@ -647,7 +647,7 @@ BASE_MODEL_REGISTRY: dict[str, BaseModel] = {m.name: m for m in (
         max_distance_nlos_m=_RMA_D_NLOS_M[1], los_nlos=True, smooth_earth=True,
         loss_db=_rma_closed_form),
     BaseModel(
-        "itm", "ITM", "Longley-Rice ITM v1.4 point-to-point (NTIA)",
+        "itm", "ITM", "Longley-Rice ITM v1.4 (NTIA), over the terrain profile to each place",
         "NTIA ITM v1.4 (towerplan.radio.itm.itm_p2p)", freq_range_mhz=(20.0, 20_000.0),
         distance="profile", min_distance_m=0.0, profile_loss=_itm_profile_loss),
 )}

@@ -87,3 +87,19 @@ def test_outputs_state_the_chain_and_why() -> None:
     assert "terrain changes nothing" in english
     named = model_choice(dataclasses.replace(scenario.radio, model="itm"), 90.0)
     assert "[" not in model_chain_text(scenario, named)
+
+
+def test_itm_settings_come_from_the_scenario() -> None:
+    from towerplan.coverage.raster import LinkParams
+    from towerplan.scenario import Itm
+
+    radio = dataclasses.replace(Radio(), itm=Itm(n0=350.0, climate="continental_temperate"))
+    link = LinkParams.from_radio(radio, "itm")
+    assert (link.itm.n0, link.itm.climate, link.itm.epsilon) == (350.0, "continental_temperate",
+                                                                 15.0)
+    assert LinkParams.from_radio(Radio(), "itm").itm.n0 == 301.0
+    with pytest.raises(ScenarioError, match="radio.itm.climate"):
+        Itm(climate="tropical")
+    text = model_chain_text(dataclasses.replace(Scenario.default(), radio=radio),
+                            model_choice(dataclasses.replace(radio, model="itm"), 90.0))
+    assert "N0 350, continental_temperate climate" in text and "earth k" not in text
