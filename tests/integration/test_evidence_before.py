@@ -168,6 +168,10 @@ def test_plan_outputs_carry_both_statuses(tmp_path: Path, small_scenario: Factor
     report = (out / "report.html").read_text(encoding="utf-8")
     assert "Status menurut laporan" in report
     assert "Status sebelum: laporan sinyal dan model" in report
+    # The first page says where today's status comes from before any figure.
+    lead = report.index('class="before-reports"')
+    assert lead < report.index('class="kpis"')
+    assert "Status sebelum: laporan sinyal" in report[lead:report.index('class="kpis"')]
 
 
 def test_unknown_before_state_leads_map_and_report(tmp_path: Path, small_scenario: Factory,
