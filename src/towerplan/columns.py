@@ -66,6 +66,10 @@ BLANKSPOT_COLUMNS: tuple[str, ...] = (
     "status",             # blank / partial / covered
     "best_server",        # tower_id serving the most demand in the village, or ""
     "median_rsrp_dbm",
+    # status is the one used: the signal report where the village has a known one, else the
+    # model; the columns below are those of villages.csv of ``towerplan plan``
+    "status_model", "share_covered_model", "status_reported", "signal_reported",
+    "reported_date", "reported_source", "status_source", "conflict",
 )
 
 #: Existing towers (``existing`` layer).

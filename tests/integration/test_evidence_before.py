@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import html
 import json
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ import numpy as np
 import pytest
 
 from towerplan import load_scenario, run_plan
+from towerplan.outputs.kml import KML_NAMESPACE
 from towerplan.pipeline.plan import current_state, new_run, selection_problem
 
 Factory = Callable[..., Path]
@@ -172,6 +174,36 @@ def test_plan_outputs_carry_both_statuses(tmp_path: Path, small_scenario: Factor
     lead = report.index('class="before-reports"')
     assert lead < report.index('class="kpis"')
     assert "Status sebelum: laporan sinyal" in report[lead:report.index('class="kpis"')]
+    # KML: the blank villages folder carries both statuses and the source of the one used
+    kml = ET.parse(out / "plan.kml").getroot()
+    data = {}
+    for mark in kml.iter(f"{{{KML_NAMESPACE}}}Placemark"):
+        fields = {d.get("name"): d.findtext(f"{{{KML_NAMESPACE}}}value")
+                  for d in mark.iter(f"{{{KML_NAMESPACE}}}Data")}
+        if "status_source" in fields:
+            data[fields["code"]] = fields
+    assert data[DESA1]["status_model"] == "covered"
+    assert data[DESA1]["status_source"] == "report: test r 2021-09-28"
+    assert data[DESA1]["conflict"] == "True"
+    assert set(data) == {r["code"] for r in rows.values() if r["status_before"] == "blank"}
+
+
+def test_blankspots_carries_both_statuses(tmp_path: Path, small_scenario: Factory,
+                                          run_cli: Runner) -> None:
+    reports = _reports(tmp_path / "r.csv", [(DESA1, "none", "2021-09-28"),
+                                            (DESA3, "4g", "2022")])
+    out = tmp_path / "bs"
+    proc = run_cli("blankspots", _scenario(small_scenario, f'"{reports}"'), "--out", out)
+    assert proc.returncode == 0, proc.stderr
+    rows = {r["code"]: r for r in _read_csv(out / "villages.csv")}
+    assert (rows[DESA1]["status"], rows[DESA1]["status_model"],
+            rows[DESA1]["status_reported"], rows[DESA1]["conflict"]) == (
+        "blank", "covered", "blank", "true")
+    assert rows[DESA1]["status_source"] == "report: test r 2021-09-28"
+    assert (rows[DESA3]["status"], rows[DESA3]["status_model"],
+            rows[DESA3]["status_reported"]) == ("covered", "blank", "served")
+    assert rows[DESA6]["status_source"] == "model"
+    assert rows[DESA6]["status"] == rows[DESA6]["status_model"]
 
 
 def test_unknown_before_state_leads_map_and_report(tmp_path: Path, small_scenario: Factory,

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
+from towerplan.analysis.evidence import EVIDENCE_COLUMNS
 from towerplan.analysis.problem import CurrentState
 from towerplan.columns import BLANKSPOT_COLUMNS
 from towerplan.commands.plan import CacheArg
@@ -26,8 +27,9 @@ def blankspots(scenario: Scenario, out_dir: str | Path, *, overwrite: bool = Fal
                progress: ProgressFn | None = None, cache: CacheArg = True) -> CurrentState:
     """Today's blank spots: ``towerplan blankspots SCENARIO``.
 
-    Writes ``villages.csv`` (``BLANKSPOT_COLUMNS``), ``blankspots.gpkg`` (layer ``villages``)
-    and ``coverage_before.tif`` into *out_dir*.
+    Writes ``villages.csv`` (``BLANKSPOT_COLUMNS``: the status used, the modelled and the
+    reported status, the source of the one used and the conflict flag), ``blankspots.gpkg``
+    (layer ``villages``) and ``coverage_before.tif`` into *out_dir*.
     """
     with staged_directory(Path(out_dir), overwrite=overwrite) as staging:
         run = new_run(scenario, cache=cache, progress=progress)
@@ -40,6 +42,9 @@ def blankspots(scenario: Scenario, out_dir: str | Path, *, overwrite: bool = Fal
             table[col] = state.stats[col].to_numpy()
         table["status"] = table["status"].astype(str)
         table["best_server"] = [ids[k] if k >= 0 else "" for k in state.stats["best_server"]]
+        for col in EVIDENCE_COLUMNS:
+            if col in BLANKSPOT_COLUMNS:
+                table[col] = state.stats[col].to_numpy()
         layer = gpd.GeoDataFrame(table, geometry=state.villages.geometry.values,
                                  crs=state.villages.crs)
         source = data_source(state.data.paths.demo is not None)

@@ -58,11 +58,14 @@ _VILLAGE_ROWS: tuple[tuple[str, str], ...] = (
     ("code", "text"), ("district", "text"), ("status_before", "status"),
     ("status_after", "status"), ("share_covered_before", "percent"),
     ("share_covered_after", "percent"), ("demand_total", "demand"), ("area_km2", "1"),
+    ("status_model", "status"), ("status_reported", "status"), ("signal_reported", "text"),
+    ("status_source", "text"), ("conflict", "yes/no"),
 )
 #: Raw values kept as ``ExtendedData`` for GIS use (text as is, numbers unformatted).
 _SELECTED_DATA = ("rank", "site_id", "village_code", "cost_total_idr", "new_demand")
 _VILLAGE_DATA = ("code", "status_before", "status_after", "share_covered_before",
-                 "share_covered_after", "demand_total")
+                 "share_covered_after", "demand_total", "status_model", "status_reported",
+                 "status_source", "conflict")
 
 
 def _kml_color(hex_rgb: str, alpha: int) -> str:
