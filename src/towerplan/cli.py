@@ -653,6 +653,89 @@ def blankspots(
 
 
 @app.command()
+def evidence(
+    scenario: ScenarioArg = None,
+    out_dir: OutOpt = None,
+    lang: LangOpt = None,
+    overwrite: OverwriteOpt = False,
+    verbose: VerboseOpt = 0,
+    quiet: QuietOpt = False,
+    cache_dir: CacheDirOpt = None,
+    no_cache: NoCacheOpt = False,
+) -> None:
+    """Agreement of the modelled status of today with the village signal reports: confusion
+    table (reported blank / semi blank / served / unknown against modelled blank / partial /
+    covered) in villages and people, overall and per kecamatan, accuracy and Cohen's kappa
+    (semi blank agrees with partial), and the disagreeing villages. Writes evidence.csv,
+    evidence_agreement.csv and evidence.json. Exit 2 when the scenario has no
+    [inputs] signal_reports."""
+    from towerplan.commands.evidence import evidence as run_evidence
+    from towerplan.pipeline.plan import PLAN_STAGES
+
+    _setup_logging(verbose, quiet)
+    sc = _load(scenario)
+    target = out_dir if out_dir is not None else Path(sc.outputs.dir)
+    with _stages(PLAN_STAGES[:4], quiet=quiet) as progress:
+        result = run_evidence(sc, target, overwrite=overwrite, progress=progress,
+                              cache=_cache(cache_dir, no_cache))
+    if not quiet:
+        _print_evidence(result, lang.value if lang else sc.outputs.lang)
+        for path in result.files:
+            out.print(f"wrote {path}", markup=False)
+
+
+def _print_evidence(result: Any, lang: str) -> None:
+    """Confusion tables, figures and disagreeing villages of ``towerplan evidence``."""
+    from towerplan.analysis.agreement import MODEL_CLASSES
+    from towerplan.i18n import format_number, format_percent, status_label, t
+
+    people_key = "evidence.people" if result.demand_basis == "population" else "evidence.demand"
+
+    def confusion(agr: Any, where: str) -> None:
+        for key, frame, decimals in (("evidence.villages", agr.villages, 0),
+                                     (people_key, agr.people, 0)):
+            table = Table(title=f"{t('evidence.title', lang)}: {where} ({t(key, lang)})")
+            table.add_column(t("evidence.reported", lang))
+            for m in MODEL_CLASSES:
+                table.add_column(f"{t('evidence.modelled', lang)}: {status_label(m, lang)}",
+                                 justify="right")
+            table.add_column(t("evidence.total", lang), justify="right")
+            for rep in frame.index:
+                row = frame.loc[rep]
+                table.add_row(status_label(rep, lang),
+                              *(format_number(float(v), lang, decimals) for v in row),
+                              format_number(float(row.sum()), lang, decimals))
+            out.print(table)
+        out.print(f"{t('evidence.accuracy', lang)} {format_percent(agr.accuracy, lang)} "
+                  f"({agr.agreeing}/{agr.reported}), {t('evidence.kappa', lang)} "
+                  f"{format_number(agr.kappa, lang, 2)}", markup=False)
+
+    confusion(result.overall, t("evidence.all", lang))
+    for code, (name, agr) in result.districts.items():
+        if agr.reported or len(result.districts) <= 12:
+            confusion(agr, f"{name} ({code})")
+    out.print(t("evidence.rule", lang), markup=False)
+    rows = result.disagreeing
+    if not len(rows):
+        out.print(t("evidence.none_disagree", lang), markup=False)
+        return
+    table = Table(title=t("evidence.disagreeing", lang))
+    for col in ("code", "name", "district", "status_reported", "reported_date",
+                "reported_source", "status_model", "share_covered_model", "demand_total"):
+        table.add_column(t(f"col.{col}", lang),
+                         justify="right" if col in ("share_covered_model", "demand_total")
+                         else "left")
+    for _, r in rows.iterrows():
+        table.add_row(str(r["code"]), str(r["name"]), str(r["district"]),
+                      f"{status_label(r['status_reported'], lang)} ({r['signal_reported']})",
+                      str(r["reported_date"]), str(r["reported_source"]),
+                      status_label(r["status_model"], lang),
+                      format_percent(float(r["share_covered_model"]), lang),
+                      format_number(float(r["demand_total"]), lang))
+    out.print(table)
+
+
+@app.command()
 def calibrate(
     measurements: Annotated[Path, typer.Option("--measurements", "-m", help="Drive-test CSV: "
                                                "lon,lat,rsrp_dbm[,site_id]; site_id is the "
