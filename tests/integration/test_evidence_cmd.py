@@ -109,3 +109,40 @@ def test_without_reports_exit_2_and_nothing_written(tmp_path: Path, small_scenar
     assert done.returncode == 2
     assert NO_REPORTS in done.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_calibrate_from_reports_writes_an_applicable_offset(
+        tmp_path: Path, small_scenario: Factory, run_cli: Callable[..., Any]) -> None:
+    scenario = _with_reports(small_scenario, tmp_path)
+    done = run_cli("calibrate", scenario, "--from-reports", "--folds", "3", "--out",
+                   tmp_path / "cal", "--cache-dir", tmp_path / "cache")
+    assert done.returncode == 0, done.stderr
+    data = json.loads((tmp_path / "cal" / "calibration.json").read_text(encoding="utf-8"))
+    assert data["labels"] == "signal reports"
+    assert data["n"] == 3 and data["criterion"] == "kappa"
+    assert data["cross_validation"]["k"] == 3
+    assert len(data["cross_validation"]["fold_offset_change_db"]) == 3
+    fit = data["fit"]
+    assert fit["before"]["accuracy"] == pytest.approx(1 / 3, abs=1e-4)
+    assert fit["after"]["kappa"] >= fit["before"]["kappa"]
+    assert -20.0 <= fit["offset_db"] <= 20.0
+    # the snippet appended to the scenario loads and reproduces the fitted agreement
+    snippet = (tmp_path / "cal" / "calibration.toml").read_text(encoding="utf-8")
+    calibrated = tmp_path / "calibrated.toml"
+    calibrated.write_text(scenario.read_text(encoding="utf-8") + "\n" + snippet,
+                          encoding="utf-8")
+    sc = load_scenario(calibrated)
+    assert sc.radio.calibration.offset_db == pytest.approx(fit["offset_db"])
+    result = evidence(sc, tmp_path / "after", cache=tmp_path / "cache")
+    assert result.overall.accuracy == pytest.approx(fit["after"]["accuracy"], abs=1e-4)
+
+
+def test_calibrate_needs_measurements_or_reports(tmp_path: Path, small_scenario: Factory,
+                                                 run_cli: Callable[..., Any]) -> None:
+    done = run_cli("calibrate", small_scenario(), "--out", tmp_path / "cal")
+    assert done.returncode == 2
+    assert "--measurements FILE" in done.stderr and "--from-reports" in done.stderr
+    done = run_cli("calibrate", small_scenario(), "--from-reports", "--out", tmp_path / "cal")
+    assert done.returncode == 2
+    assert NO_REPORTS in done.stderr
+    assert not (tmp_path / "cal").exists()
