@@ -23,6 +23,7 @@ from towerplan._version import __version__
 from towerplan.analysis.agreement import AGREES_WITH, Agreement, agreement
 from towerplan.commands.plan import CacheArg
 from towerplan.errors import ScenarioError
+from towerplan.i18n import bilingual
 from towerplan.io.atomic import atomic_output
 from towerplan.io.outdir import staged_directory
 from towerplan.io.tables import data_source, jsonable, write_table_csv
@@ -90,8 +91,7 @@ class EvidenceResult:
             "towerplan_version": __version__,
             "target": self.target,
             "demand_basis": self.demand_basis,
-            "rule": "reported blank = modelled blank, semi blank = partial, served = covered; "
-                    "unknown reports are left out of accuracy and kappa",
+            "rule": bilingual("evidence.rule"),
             "villages_total": len(self.villages),
             "villages_disagreeing": len(self.disagreeing),
             **self.overall.to_dict(),
