@@ -653,13 +653,126 @@ def blankspots(
 
 
 @app.command()
-def calibrate(
-    measurements: Annotated[Path, typer.Option("--measurements", "-m", help="Drive-test CSV: "
-                                               "lon,lat,rsrp_dbm[,site_id]; site_id is the "
-                                               "tower_id of the serving site (default: the "
-                                               "nearest existing tower).", dir_okay=False,
-                                               show_default=False)],
+def evidence(
     scenario: ScenarioArg = None,
+    out_dir: OutOpt = None,
+    lang: LangOpt = None,
+    overwrite: OverwriteOpt = False,
+    verbose: VerboseOpt = 0,
+    quiet: QuietOpt = False,
+    cache_dir: CacheDirOpt = None,
+    no_cache: NoCacheOpt = False,
+) -> None:
+    """Agreement of the modelled status of today with the village signal reports: confusion
+    table (reported blank / semi blank / served / unknown against modelled blank / partial /
+    covered) in villages and people, overall and per kecamatan, accuracy and Cohen's kappa
+    (semi blank agrees with partial), and the disagreeing villages. Writes evidence.csv,
+    evidence_agreement.csv and evidence.json. Exit 2 when the scenario has no
+    [inputs] signal_reports."""
+    from towerplan.commands.evidence import evidence as run_evidence
+    from towerplan.pipeline.plan import PLAN_STAGES
+
+    _setup_logging(verbose, quiet)
+    sc = _load(scenario)
+    target = out_dir if out_dir is not None else Path(sc.outputs.dir)
+    with _stages(PLAN_STAGES[:4], quiet=quiet) as progress:
+        result = run_evidence(sc, target, overwrite=overwrite, progress=progress,
+                              cache=_cache(cache_dir, no_cache))
+    if not quiet:
+        _print_evidence(result, lang.value if lang else sc.outputs.lang)
+        for path in result.files:
+            out.print(f"wrote {path}", markup=False)
+
+
+def _print_evidence(result: Any, lang: str) -> None:
+    """Confusion tables, figures and disagreeing villages of ``towerplan evidence``."""
+    from towerplan.analysis.agreement import MODEL_CLASSES
+    from towerplan.i18n import format_number, format_percent, status_label, t
+
+    people_key = "evidence.people" if result.demand_basis == "population" else "evidence.demand"
+
+    def confusion(agr: Any, where: str) -> None:
+        for key, frame, decimals in (("evidence.villages", agr.villages, 0),
+                                     (people_key, agr.people, 0)):
+            table = Table(title=f"{t('evidence.title', lang)}: {where} ({t(key, lang)})")
+            table.add_column(t("evidence.reported", lang))
+            for m in MODEL_CLASSES:
+                table.add_column(f"{t('evidence.modelled', lang)}: {status_label(m, lang)}",
+                                 justify="right")
+            table.add_column(t("evidence.total", lang), justify="right")
+            for rep in frame.index:
+                row = frame.loc[rep]
+                table.add_row(status_label(rep, lang),
+                              *(format_number(float(v), lang, decimals) for v in row),
+                              format_number(float(row.sum()), lang, decimals))
+            out.print(table)
+        out.print(f"{t('evidence.accuracy', lang)} {format_percent(agr.accuracy, lang)} "
+                  f"({agr.agreeing}/{agr.reported}), {t('evidence.kappa', lang)} "
+                  f"{format_number(agr.kappa, lang, 2)}", markup=False)
+
+    confusion(result.overall, t("evidence.all", lang))
+    for key, attr in (("evidence.villages", "villages"), (people_key, "people")):
+        table = Table(title=f"{t('evidence.title', lang)}: {t('col.district', lang)} "
+                      f"({t(key, lang)}; {' / '.join(status_label(m, lang) for m in MODEL_CLASSES)}"
+                      f" {t('evidence.modelled', lang).lower()})")
+        table.add_column(t("col.district", lang))
+        for rep in result.overall.villages.index:
+            table.add_column(f"{t('evidence.reported', lang)}: {status_label(rep, lang)}",
+                             justify="right")
+        table.add_column(t("evidence.accuracy", lang), justify="right")
+        table.add_column(t("evidence.kappa", lang), justify="right")
+        for code, (name, agr) in result.districts.items():
+            frame = getattr(agr, attr)
+            table.add_row(f"{name} ({code})",
+                          *(" / ".join(format_number(float(v), lang) for v in frame.loc[rep])
+                            for rep in frame.index),
+                          format_percent(agr.accuracy if attr == "villages"
+                                         else agr.people_accuracy, lang),
+                          format_number(agr.kappa, lang, 2) if attr == "villages" else "")
+        out.print(table)
+    out.print(t("evidence.rule", lang), markup=False)
+    rows = result.disagreeing
+    if not len(rows):
+        out.print(t("evidence.none_disagree", lang), markup=False)
+        return
+    table = Table(title=t("evidence.disagreeing", lang))
+    for col in ("code", "name", "district", "status_reported", "reported_date",
+                "reported_source", "status_model", "share_covered_model", "demand_total"):
+        table.add_column(t(f"col.{col}", lang),
+                         justify="right" if col in ("share_covered_model", "demand_total")
+                         else "left")
+    for _, r in rows.iterrows():
+        table.add_row(str(r["code"]), str(r["name"]), str(r["district"]),
+                      f"{status_label(r['status_reported'], lang)} ({r['signal_reported']})",
+                      str(r["reported_date"]), str(r["reported_source"]),
+                      status_label(r["status_model"], lang),
+                      format_percent(float(r["share_covered_model"]), lang),
+                      format_number(float(r["demand_total"]), lang))
+    out.print(table)
+
+
+class Criterion(StrEnum):
+    """What a calibration to village reports maximises."""
+
+    kappa = "kappa"
+    accuracy = "accuracy"
+
+
+@app.command()
+def calibrate(
+    scenario: ScenarioArg = None,
+    measurements: Annotated[Path | None, typer.Option(
+        "--measurements", "-m", help="Drive-test CSV: lon,lat,rsrp_dbm[,site_id]; site_id is "
+        "the tower_id of the serving site (default: the nearest existing tower).",
+        dir_okay=False, show_default=False)] = None,
+    from_reports: Annotated[bool, typer.Option(
+        "--from-reports", help="Use the village signal reports ([inputs] signal_reports) as "
+        "labels instead of a drive test: fit the RSRP offset (-20..+20 dB, 0.5 dB steps) that "
+        "makes the modelled status agree best with the reported status, cross-validated over "
+        "villages.")] = False,
+    criterion: Annotated[Criterion, typer.Option(
+        "--criterion", help="With --from-reports: what the offset maximises, Cohen's kappa "
+        "or accuracy.")] = Criterion.kappa,
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for calibration.json "
                                           "and calibration.toml. Default: the current "
                                           "directory.", show_default=False, file_okay=False)]
@@ -669,15 +782,27 @@ def calibrate(
     overwrite: OverwriteOpt = False,
     verbose: VerboseOpt = 0,
     quiet: QuietOpt = False,
+    cache_dir: CacheDirOpt = None,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """Fit an RSRP offset (dB) and distance slope (dB per decade) of the scenario's model
-    chain to drive-test measurements, cross-validate them, and write calibration.json and
+    chain to drive-test measurements (--measurements), or the offset alone to the village
+    signal reports (--from-reports), cross-validate them, and write calibration.json and
     calibration.toml (a [radio.calibration] table to paste into the scenario)."""
     from towerplan.commands.calibrate import calibrate as run_calibration
     from towerplan.io.landcover import WORLDCOVER_CLASSES
 
     _setup_logging(verbose, quiet)
+    if (measurements is None) == (not from_reports):
+        err.print("towerplan: give either --measurements FILE (a drive test) or "
+                  "--from-reports (the scenario's village signal reports)", markup=False)
+        raise typer.Exit(2)
     sc = _load(scenario)
+    if from_reports:
+        _calibrate_from_reports(sc, out_dir, folds, criterion.value, overwrite, quiet,
+                                _cache(cache_dir, no_cache))
+        return
+    assert measurements is not None
     run = run_calibration(sc, measurements, out_dir, k=folds, overwrite=overwrite)
     if quiet:
         return
@@ -705,6 +830,34 @@ def calibrate(
     for note in result.notes:
         out.print(f"note: {note}")
     out.print(f"written {run.files[0]} and {run.files[1]}")
+
+
+def _calibrate_from_reports(sc: Scenario, out_dir: Path, folds: int, criterion: Any,
+                            overwrite: bool, quiet: bool, cache: Any) -> None:
+    from towerplan.commands.calibrate_reports import calibrate_from_reports
+    from towerplan.pipeline.plan import PLAN_STAGES
+
+    with _stages(PLAN_STAGES[:4], quiet=quiet) as progress:
+        result = calibrate_from_reports(sc, out_dir, k=folds, criterion=criterion,
+                                        overwrite=overwrite, progress=progress, cache=cache)
+    if quiet:
+        return
+    fit = result.fit
+    table = Table(title=f"Calibration of {result.model} to village signal reports")
+    for col in ("", "before", "after"):
+        table.add_column(col, justify="left" if not col else "right")
+    table.add_row("accuracy", f"{fit.before.accuracy:.3f}", f"{fit.after.accuracy:.3f}")
+    table.add_row("Cohen's kappa", f"{fit.before.kappa:.3f}", f"{fit.after.kappa:.3f}")
+    table.add_row(f"{fit.k}-fold CV accuracy", f"{fit.cv_before[0]:.3f}",
+                  f"{fit.cv_after[0]:.3f}")
+    table.add_row(f"{fit.k}-fold CV kappa", f"{fit.cv_before[1]:.3f}", f"{fit.cv_after[1]:.3f}")
+    out.print(table)
+    out.print(f"offset change {fit.offset_db:+.1f} dB (maximising {fit.criterion}; folds "
+              f"{min(fit.fold_offsets_db):+.1f}..{max(fit.fold_offsets_db):+.1f} dB): "
+              f"[radio.calibration] offset_db = {result.offset_db:+.2f}; "
+              f"{fit.before.reported} reported villages, target {result.target}",
+              markup=False)
+    out.print(f"written {result.files[0]} and {result.files[1]}", markup=False)
 
 
 @app.command()

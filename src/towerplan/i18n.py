@@ -66,6 +66,7 @@ _COLUMNS: dict[str, tuple[str, str]] = {
     "reported_source": ("Sumber laporan", "Report source"),
     "status_source": ("Dasar status sebelum", "Basis of status before"),
     "conflict": ("Laporan dan model bertentangan", "Report and model disagree"),
+    "agrees": ("Model sesuai laporan", "Model agrees with the report"),
     "tower_id": ("ID menara", "Tower ID"),
     "lon": ("Bujur", "Longitude"),
     "lat": ("Lintang", "Latitude"),
@@ -205,6 +206,26 @@ _LABELS: dict[str, tuple[str, str]] = {
     "status.semi_blank": ("semi blank spot", "semi blank spot"),
     "doc.evidence": ("Status sebelum: laporan sinyal dan model",
                      "Status before: signal reports and the model"),
+    # towerplan evidence: modelled against reported status
+    "evidence.title": ("Kesesuaian status model dengan laporan sinyal",
+                       "Agreement of the modelled status with the signal reports"),
+    "evidence.reported": ("Laporan", "Reported"),
+    "evidence.modelled": ("Model", "Modelled"),
+    "evidence.villages": ("desa", "villages"),
+    "evidence.people": ("penduduk", "people"),
+    "evidence.demand": ("kebutuhan", "demand"),
+    "evidence.total": ("Jumlah", "Total"),
+    "evidence.all": ("seluruh wilayah", "whole area"),
+    "evidence.accuracy": ("Akurasi", "Accuracy"),
+    "evidence.kappa": ("Kappa Cohen", "Cohen's kappa"),
+    "evidence.rule": ("blank = blank spot, semi blank = sebagian, terlayani = tercakup; "
+                      "laporan 'tidak diketahui' tidak dihitung",
+                      "blank = blank, semi blank = partial, served = covered; unknown "
+                      "reports are not counted"),
+    "evidence.disagreeing": ("Desa yang status model dan laporannya berbeda",
+                             "Villages whose modelled and reported status differ"),
+    "evidence.none_disagree": ("Semua desa yang dilaporkan sesuai dengan model",
+                               "Every reported village agrees with the model"),
     "before.unknown": (
         "Cakupan saat ini tidak diketahui: tidak ada menara yang ada di dalam wilayah dan "
         "tidak ada laporan sinyal; status sebelum hanya berasal dari model, sehingga optimum "

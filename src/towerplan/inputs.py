@@ -29,7 +29,7 @@ from towerplan.io.demand import (
     read_population_raster,
     read_settlements,
 )
-from towerplan.io.demo import DemoManifest, ensure_demo
+from towerplan.io.demo import SURVEY_FILE, DemoManifest, ensure_demo
 from towerplan.io.evidence import SignalReports, read_signal_reports
 from towerplan.io.landcover import read_landcover, read_landmask
 from towerplan.io.pops import read_pops
@@ -291,7 +291,8 @@ def resolve_paths(scenario: Scenario) -> ResolvedPaths:
     """Resolve scenario paths; generate (or reuse the cached) demo where ``builtin:demo``."""
     inp = scenario.inputs
     demo = None
-    if scenario.uses_demo or inp.pops == BUILTIN_DEMO:
+    demo_reports = any(f.path == BUILTIN_DEMO for f in inp.signal_reports)
+    if scenario.uses_demo or inp.pops == BUILTIN_DEMO or demo_reports:
         demo = ensure_demo(seed=scenario.demo.seed, resolution_m=scenario.demo.resolution_m)
 
     def one(value: str, demo_path: Path | None) -> Path | None:
@@ -325,7 +326,8 @@ def resolve_paths(scenario: Scenario) -> ResolvedPaths:
         register=one(inp.register, None),
         village_mapping=one(inp.village_mapping, None),
         pops=one(inp.pops, demo.pops if demo else None),
-        signal_reports=tuple(scenario.resolve(f.path) for f in inp.signal_reports),
+        signal_reports=tuple(demo.directory / SURVEY_FILE if f.path == BUILTIN_DEMO and demo
+                             else scenario.resolve(f.path) for f in inp.signal_reports),
     )
 
 

@@ -217,7 +217,8 @@ class Inputs(_Group):
         Village signal reports (CSV or XLSX: code or village and kecamatan, status, date,
         source), each a path or a table ``{ path = "...", unlisted = "signal" }``. Where a
         village has a report, its latest report decides its status today instead of the
-        model. Empty = none.
+        model. ``"builtin:demo"`` (the default with the demo villages) = the demo's synthetic
+        village survey. Empty = none.
     attribution : tuple of str
         Attribution and licence line of each data source, repeated on every output
         (e.g. ``"Village boundaries: BIG, via ..."``).
@@ -238,7 +239,7 @@ class Inputs(_Group):
     power: str = ""
     roads: str = ""
     pops: str = BUILTIN_DEMO
-    signal_reports: tuple[SignalReportFile, ...] = ()
+    signal_reports: tuple[SignalReportFile, ...] = (SignalReportFile(BUILTIN_DEMO),)
     attribution: tuple[str, ...] = ()
 
     _section = "inputs"
@@ -1123,7 +1124,8 @@ def _build(cls: type, data: Any, prefix: str, problems: list[str]) -> Any:
     return cls(**kwargs)
 
 
-_DEMO_CAPABLE = ("dem", "towers", "settlements", "landcover", "pops")
+_DEMO_CAPABLE = ("dem", "towers", "settlements", "landcover", "pops", "signal_reports")
+_DEMO_LISTS = ("dem", "signal_reports")
 
 
 def _demo_inputs_only_with_demo_villages(given: dict[str, Any],
@@ -1139,7 +1141,7 @@ def _demo_inputs_only_with_demo_villages(given: dict[str, Any],
     table = dict(given)
     for key in _DEMO_CAPABLE:
         if key not in given:
-            table[key] = () if key == "dem" else ""
+            table[key] = () if key in _DEMO_LISTS else ""
             continue
         value = given[key]
         if value == BUILTIN_DEMO or (isinstance(value, list | tuple) and BUILTIN_DEMO in value):

@@ -13,6 +13,7 @@ import numpy as np
 
 from towerplan.commands.coverage import Clock, CoverageResult, with_radio, write_coverage
 from towerplan.inputs import load_inputs
+from towerplan.pipeline.plan import ensure_demo_survey
 
 if TYPE_CHECKING:
     from towerplan.pipeline.graph import ProgressFn
@@ -41,6 +42,7 @@ def coverage_of_towers(scenario: Scenario, out: str | Path, *, height_m: float |
     if progress is not None:
         progress("inputs")
     with clock.phase("inputs"):
+        ensure_demo_survey(scenario)
         data = load_inputs(scenario)
     if progress is not None:
         progress("coverage")

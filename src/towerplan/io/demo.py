@@ -19,7 +19,7 @@ import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,7 +53,8 @@ if TYPE_CHECKING:
 
     from towerplan.io.rasters import RasterGrid
 
-__all__ = ["DEMO_STAGES", "DEMO_VERSION", "DemoManifest", "ensure_demo", "generate_demo"]
+__all__ = ["DEMO_STAGES", "DEMO_VERSION", "SURVEY_FILE", "SURVEY_SOURCE", "DemoManifest",
+           "ensure_demo", "generate_demo", "survey_reports", "write_survey"]
 
 log = logging.getLogger(__name__)
 
@@ -607,6 +608,91 @@ def _write(demo: _Demo, out: Path, seed: int, resolution_m: float) -> None:
                                       resolution=resolution_m), encoding="utf-8")
     with atomic_output(out / "manifest.json") as tmp:
         tmp.write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+# ------------------------------------------------------------------------- village survey
+#: File of the synthetic village survey, written into the demo folder by :func:`write_survey`.
+SURVEY_FILE = "signal_reports.csv"
+#: Source of every row of the synthetic survey.
+SURVEY_SOURCE = "Survei desa (sintetis)"
+#: Period of the synthetic survey.
+SURVEY_DATE = "2024-06"
+#: Share of the villages whose survey answer deliberately disagrees with the model.
+SURVEY_FLIP_SHARE = 0.10
+#: Share of the agreeing covered villages answering "sinyal kuat" (no generation stated).
+SURVEY_STRONG_SHARE = 0.15
+_SURVEY_NOTE = "SINTETIS: bukan survei nyata / SYNTHETIC: not a real survey"
+_SURVEY_STREAM = 16  # second word of the survey's random seed, apart from the generator's
+
+
+def survey_reports(villages: pd.DataFrame, status_model: Sequence[str],
+                   share_covered: Sequence[float], *, seed: int) -> pd.DataFrame:
+    """A Podes-like village survey of the demo, consistent with the model but not copied.
+
+    Each village answers from the model's status today (with the default radio settings):
+    covered ``4G`` (or, for :data:`SURVEY_STRONG_SHARE` of them and at least one,
+    ``sinyal kuat``: strong signal, generation not stated, unknown for a 4G target),
+    partial ``sinyal lemah``, blank ``tidak ada sinyal``. Then :data:`SURVEY_FLIP_SHARE` of
+    the villages, drawn with the seed, answer otherwise, as field surveys do where the model
+    is wrong: covered villages ``sinyal lemah``, partial ones ``tidak ada sinyal`` (under
+    half covered) or ``4G``, blank ones ``4G`` (a tower the tower file misses) or ``sinyal
+    lemah`` (where some of the village is covered).
+
+    Parameters
+    ----------
+    villages : pandas.DataFrame
+        ``code``, ``name``, ``district`` of every village.
+    status_model, share_covered : sequence
+        The model's status (``blank``, ``partial``, ``covered``) and covered share (0..1) of
+        each village.
+    seed : int
+        Seed of the demo.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``code, village, kecamatan, status, date, source, note`` (one row per village, every
+        row marked synthetic) and ``flipped`` (bool: the answer deliberately disagrees).
+    """
+    import pandas as pd
+
+    status = np.asarray(status_model, dtype=object)
+    share = np.asarray(share_covered, dtype=float)
+    n = status.size
+    rng = np.random.default_rng([seed, _SURVEY_STREAM])
+    flipped = np.zeros(n, dtype=bool)
+    flipped[rng.choice(n, size=int(round(SURVEY_FLIP_SHARE * n)), replace=False)] = True
+    plain = np.flatnonzero(~flipped & (status == "covered"))
+    strong = np.zeros(n, dtype=bool)
+    if plain.size:
+        count = max(1, int(round(SURVEY_STRONG_SHARE * plain.size)))
+        strong[rng.choice(plain, size=count, replace=False)] = True
+    answer = []
+    for k in range(n):
+        if not flipped[k]:
+            answer.append({"blank": "tidak ada sinyal", "partial": "sinyal lemah"}.get(
+                status[k], "sinyal kuat" if strong[k] else "4G"))
+        elif status[k] == "covered":
+            answer.append("sinyal lemah")
+        elif status[k] == "partial":
+            answer.append("tidak ada sinyal" if share[k] < 0.5 else "4G")
+        else:
+            answer.append("sinyal lemah" if share[k] > 0 else "4G")
+    return pd.DataFrame({
+        "code": villages["code"].astype(str).to_numpy(),
+        "village": villages["name"].astype(str).to_numpy(),
+        "kecamatan": villages["district"].astype(str).to_numpy(),
+        "status": answer, "date": SURVEY_DATE, "source": SURVEY_SOURCE, "note": _SURVEY_NOTE,
+        "flipped": flipped,
+    })
+
+
+def write_survey(path: str | Path, table: pd.DataFrame) -> Path:
+    """Write the survey of :func:`survey_reports` as CSV, atomically (``flipped`` included)."""
+    path = Path(path)
+    with atomic_output(path) as tmp:
+        table.to_csv(tmp, index=False, lineterminator="\n")
+    return path
 
 
 def _checked(seed: int, resolution_m: float) -> tuple[int, float]:

@@ -19,6 +19,7 @@ before ``selection``; the run's records say which stages were reused.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -30,6 +31,7 @@ from towerplan.analysis.problem import CurrentState, SelectionProblem
 from towerplan.coverage.context import dem_cell_m
 from towerplan.coverage.statement import model_chain_text, model_choice, model_choice_summary
 from towerplan.io.cache import StageCache
+from towerplan.io.demo import SURVEY_FILE, ensure_demo, survey_reports, write_survey
 from towerplan.pipeline import assemble
 from towerplan.pipeline.graph import GraphRun, ProgressFn, Stage
 from towerplan.pipeline.stages import (
@@ -47,10 +49,10 @@ from towerplan.pipeline.stages import (
 )
 from towerplan.pipeline.summary import plan_summary
 from towerplan.results import PlanResult, Provenance
-from towerplan.scenario import Scenario
+from towerplan.scenario import BUILTIN_DEMO, Scenario
 
-__all__ = ["PLAN_GRAPH", "PLAN_STAGES", "current_state", "new_run", "plan", "plan_result",
-           "selection_problem"]
+__all__ = ["PLAN_GRAPH", "PLAN_STAGES", "current_state", "ensure_demo_survey", "new_run",
+           "plan", "plan_result", "selection_problem"]
 
 #: The stages of a plan, by name.
 PLAN_GRAPH: Mapping[str, Stage] = {s.name: s for s in (
@@ -61,6 +63,46 @@ PLAN_GRAPH: Mapping[str, Stage] = {s.name: s for s in (
 PLAN_STAGES: tuple[str, ...] = (
     "inputs", "terrain", "demand", "coverage before", "candidates", "candidate coverage",
     "backhaul", "selection", "audit", "coverage after", "outputs")
+
+
+def _store(cache: StageCache | Path | str | None | bool) -> StageCache | None:
+    if cache is True:
+        return StageCache.default()
+    if cache is False or cache is None:
+        return None
+    if isinstance(cache, StageCache):
+        return cache
+    return StageCache(Path(cache))
+
+
+def ensure_demo_survey(scenario: Scenario, *,
+                       cache: StageCache | Path | str | None | bool = True) -> Path | None:
+    """Write the demo's synthetic village survey once, where the scenario reads it.
+
+    When ``[inputs] signal_reports`` names ``builtin:demo``, the survey
+    (:func:`towerplan.io.demo.survey_reports`) is derived from the model's own before-state
+    of the demo with the default settings (the demo scenario without reports), and written
+    into the cached demo folder; later calls find it there.
+
+    Returns
+    -------
+    Path or None
+        The survey file, or None when the scenario does not use it.
+    """
+    if not any(f.path == BUILTIN_DEMO for f in scenario.inputs.signal_reports):
+        return None
+    demo = ensure_demo(seed=scenario.demo.seed, resolution_m=scenario.demo.resolution_m)
+    target = demo.directory / SURVEY_FILE
+    if target.is_file():
+        return target
+    base = Scenario.default()
+    truth = dataclasses.replace(base, demo=scenario.demo,
+                                inputs=dataclasses.replace(base.inputs, signal_reports=()))
+    run = GraphRun(truth, PLAN_GRAPH, _store(cache), None)
+    stats = run.get("before")
+    table = survey_reports(run.get("load").villages, stats["status_model"].tolist(),
+                           stats["share_covered_model"].tolist(), seed=scenario.demo.seed)
+    return write_survey(target, table)
 
 
 def new_run(scenario: Scenario, *, cache: StageCache | Path | str | None | bool = True,
@@ -77,15 +119,8 @@ def new_run(scenario: Scenario, *, cache: StageCache | Path | str | None | bool 
     progress : callable, optional
         Called with each stage label as it starts.
     """
-    store: StageCache | None
-    if cache is True:
-        store = StageCache.default()
-    elif cache is False or cache is None:
-        store = None
-    elif isinstance(cache, StageCache):
-        store = cache
-    else:
-        store = StageCache(Path(cache))
+    store = _store(cache)
+    ensure_demo_survey(scenario, cache=store)
     return GraphRun(scenario, PLAN_GRAPH, store, progress)
 
 

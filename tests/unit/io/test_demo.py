@@ -399,3 +399,41 @@ def test_progress_reports_every_stage_in_order(tmp_path: Path) -> None:
     seen: list[str] = []
     generate_demo(tmp_path / "d", seed=3, progress=seen.append)
     assert tuple(seen) == DEMO_STAGES
+
+
+def test_survey_reports_follow_the_model_except_the_flipped_tenth() -> None:
+    import pandas as pd
+
+    from towerplan.io.demo import SURVEY_SOURCE, survey_reports
+    from towerplan.io.evidence import parse_status
+
+    n = 40
+    status = ["blank"] * 20 + ["partial"] * 8 + ["covered"] * 12
+    share = [0.0] * 10 + [0.05] * 10 + [0.3] * 4 + [0.7] * 4 + [1.0] * 12
+    villages = pd.DataFrame({"code": [f"99.01.01.{2001 + k}" for k in range(n)],
+                             "name": [f"Desa {k}" for k in range(n)],
+                             "district": ["Rakan"] * n})
+    table = survey_reports(villages, status, share, seed=2022)
+    assert int(table["flipped"].sum()) == 4  # 10 % of 40
+    assert set(table["source"]) == {SURVEY_SOURCE}
+    assert table["note"].str.contains("SINTETIS").all()
+    assert all(parse_status(s) is not None for s in table["status"])  # readable labels
+    same = {"blank": {"tidak ada sinyal"}, "partial": {"sinyal lemah"},
+            "covered": {"4G", "sinyal kuat"}}
+    flipped = {"blank": {"4G", "sinyal lemah"}, "partial": {"tidak ada sinyal", "4G"},
+               "covered": {"sinyal lemah"}}
+    for k, row in table.iterrows():
+        allowed = flipped if row["flipped"] else same
+        assert row["status"] in allowed[status[k]], (k, row["status"])
+    # blank with some coverage flips to weak, blank without any to 4G
+    for k, row in table[table["flipped"]].iterrows():
+        if status[k] == "blank":
+            assert row["status"] == ("sinyal lemah" if share[k] > 0 else "4G")
+        if status[k] == "partial":
+            assert row["status"] == ("tidak ada sinyal" if share[k] < 0.5 else "4G")
+    # at least one covered village answers "sinyal kuat" (no generation stated)
+    assert (table["status"] == "sinyal kuat").sum() >= 1
+    again = survey_reports(villages, status, share, seed=2022)
+    assert again.equals(table)  # seeded
+    other = survey_reports(villages, status, share, seed=7)
+    assert not other["flipped"].equals(table["flipped"])
