@@ -222,7 +222,7 @@ class Inputs(_Group):
         Attribution and licence line of each data source, repeated on every output
         (e.g. ``"Village boundaries: BIG, via ..."``).
     village_population : str
-        Optional CSV of official people per desa/kelurahan by Kemendagri code (``code``/
+        Optional CSV or XLSX of official people per desa/kelurahan by Kemendagri code (``code``/
         ``kode``, ``population``/``jumlah_penduduk``, optional ``year``, ``source``); it
         overrides the villages' own population column. Villages it leaves out keep their
         own figure, else their share of ``district_population``, else the mean density of

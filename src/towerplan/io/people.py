@@ -47,7 +47,8 @@ def read_village_population(path: str | Path) -> tuple[pd.DataFrame, LayerReport
     Parameters
     ----------
     path : str or Path
-        CSV (comma, semicolon or tab separated) with a Kemendagri code column (``code``,
+        CSV (comma, semicolon or tab separated) or XLSX (first sheet, header in the first
+        row) with a Kemendagri code column (``code``,
         ``kode``, ``kode_desa``) and a people column (``population``, ``jumlah_penduduk``,
         ``penduduk``); optional ``year`` (``tahun``) and ``source`` (``sumber``).
 
@@ -71,7 +72,8 @@ def read_village_population(path: str | Path) -> tuple[pd.DataFrame, LayerReport
     if not path.exists():
         msg = f"village population file not found: {path}"
         raise InputFileError(msg)
-    table = _read_csv(path, "village population")
+    table = _read_xlsx(path) if path.suffix.lower() in (".xlsx", ".xlsm") \
+        else _read_csv(path, "village population")
     columns = list(table.columns)
     code_col, pop_col = _pick(columns, _CODE), _pick(columns, _PEOPLE)
     missing = [label for label, col in (("code", code_col), ("population", pop_col))
@@ -112,6 +114,17 @@ def read_village_population(path: str | Path) -> tuple[pd.DataFrame, LayerReport
                          extent=_NO_EXTENT, count=len(result), notes=tuple(notes))
     log.info("village population: %d villages from %s", len(result), path.name)
     return result, report
+
+
+def _read_xlsx(path: Path) -> pd.DataFrame:
+    """The first sheet of a workbook as text columns (lower-case names), like a CSV."""
+    try:
+        raw = pd.read_excel(path, sheet_name=0, dtype=str, keep_default_na=False)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        msg = f"cannot read village population file {path} as XLSX: {exc}"
+        raise InputFileError(msg) from None
+    raw.columns = [str(c).strip().lower() for c in raw.columns]
+    return raw.apply(lambda col: col.astype(str).str.strip())
 
 
 def apply_village_population(codes: pd.Series, table: pd.DataFrame

@@ -33,6 +33,16 @@ def test_indonesian_headers_year_and_source(tmp_path: Path) -> None:
                             "year 2023")
 
 
+def test_xlsx_first_sheet(tmp_path: Path) -> None:
+    path = tmp_path / "desa.xlsx"
+    pd.DataFrame({"Kode": ["64.01.08.2008", "64.01.08.2011"], "Penduduk": [1500, 320],
+                  "Sumber": ["BPS 2023", "BPS 2023"]}).to_excel(path, index=False)
+    table, _ = read_village_population(path)
+    assert table["code"].tolist() == ["64.01.08.2008", "64.01.08.2011"]
+    assert table["population"].tolist() == [1500.0, 320.0]
+    assert table["year"].tolist() == ["", ""]
+
+
 def test_every_bad_row_is_one_problem(tmp_path: Path) -> None:
     path = tmp_path / "desa.csv"
     path.write_text("code,population\n1,10\n1,11\n,5\n2,-3\n3,x\n4,\n", encoding="utf-8")
