@@ -57,6 +57,12 @@ VILLAGE_COLUMNS: tuple[str, ...] = (
     "reported_source",         # source of the deciding report
     "status_source",           # "report: SOURCE DATE" or "model"
     "conflict",                # bool: report and model disagree (served vs blank)
+    # how the village's people were placed on its demand units: raster, buildings,
+    # settlements, office, centroid or area (summary population_rules)
+    "population_rule",
+    # where its total comes from: village_population, villages (own column),
+    # district_population (kecamatan share), or "" (none)
+    "population_source",
 )
 
 #: villages.csv of ``towerplan blankspots`` (today's coverage by the existing towers).

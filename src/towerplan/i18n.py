@@ -67,6 +67,8 @@ _COLUMNS: dict[str, tuple[str, str]] = {
     "status_source": ("Dasar status sebelum", "Basis of status before"),
     "conflict": ("Laporan dan model bertentangan", "Report and model disagree"),
     "agrees": ("Model sesuai laporan", "Model agrees with the report"),
+    "population_rule": ("Penempatan penduduk", "People placed by"),
+    "population_source": ("Sumber jumlah penduduk", "Population total from"),
     "tower_id": ("ID menara", "Tower ID"),
     "lon": ("Bujur", "Longitude"),
     "lat": ("Lintang", "Latitude"),
@@ -164,6 +166,8 @@ _SUMMARY: dict[str, tuple[str, str]] = {
     "runtime_s": ("Waktu proses (detik)", "Runtime (s)"),
     "created_utc": ("Dibuat (UTC)", "Created (UTC)"),
     "demand_basis_note": ("Keterangan dasar kebutuhan", "Demand basis note"),
+    "population_rules": ("Penempatan penduduk per desa", "People placed per village"),
+    "facility_demand": ("Tambahan kebutuhan fasilitas umum", "Demand added by facilities"),
     "solver_status": ("Status solver", "Solver status"),
     "objective_bound": ("Batas atas nilai tujuan", "Objective bound"),
     "greedy_spent_idr": ("Terpakai metode greedy", "Greedy spent"),
@@ -371,9 +375,17 @@ _LABELS: dict[str, tuple[str, str]] = {
         "No population data: demand is village area (km²), every km² counts the same"),
     "limit.apportioned": (
         "Tidak ada data penduduk per desa: jumlah penduduk kecamatan ({source}) dibagi ke desa "
-        "menurut luas, sehingga kepadatan sama di seluruh kecamatan",
+        "menurut luas, sehingga jumlah per desa hanya perkiraan",
         "No population per village: kecamatan totals ({source}) apportioned to villages by "
-        "area, so density is the same throughout each kecamatan"),
+        "area, so each village's total is an estimate"),
+    # how each village's people were placed (villages.csv population_rule)
+    "rule.raster": ("raster penduduk", "population raster"),
+    "rule.buildings": ("tapak bangunan", "building footprints"),
+    "rule.settlements": ("titik permukiman", "settlement points"),
+    "rule.office": ("kantor desa", "village office"),
+    "rule.centroid": ("titik tengah desa", "village centre point"),
+    "rule.area": ("merata di seluruh luas desa", "spread over the village area"),
+    "rule.summary": ("{villages} desa, {people} jiwa", "{villages} villages, {people} people"),
     "limit.kecamatan_units": (
         "Tidak ada poligon desa: {n} poligon kecamatan dipakai sebagai satuan; hasil per desa "
         "dan audit per desa tidak tersedia",

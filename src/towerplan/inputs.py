@@ -32,6 +32,12 @@ from towerplan.io.demand import (
 from towerplan.io.demo import SURVEY_FILE, DemoManifest, ensure_demo
 from towerplan.io.evidence import SignalReports, read_signal_reports
 from towerplan.io.landcover import read_landcover, read_landmask
+from towerplan.io.people import (
+    apply_village_population,
+    read_buildings,
+    read_facilities,
+    read_village_population,
+)
 from towerplan.io.pops import read_pops
 from towerplan.io.rasters import RasterGrid, demand_grid
 from towerplan.io.register import (
@@ -43,7 +49,7 @@ from towerplan.io.register import (
     read_register,
     unit_level,
 )
-from towerplan.io.report import LayerReport
+from towerplan.io.report import LayerReport, problems_message
 from towerplan.io.siting import SitingInputs, load_siting
 from towerplan.io.terrain import dem_source_cell_m, read_dem, utm_crs_for
 from towerplan.io.towers import read_towers
@@ -100,6 +106,10 @@ class ResolvedPaths:
     village_mapping: Path | None = None
     pops: Path | None = None
     signal_reports: tuple[Path, ...] = ()
+    village_population: Path | None = None
+    buildings: Path | None = None
+    village_offices: Path | None = None
+    facilities: Path | None = None
 
     def vector_files(self) -> tuple[Path, ...]:
         """Every file :func:`load_vectors` reads."""
@@ -107,7 +117,8 @@ class ResolvedPaths:
             self.villages, self.towers, self.settlements, self.candidates, *self.exclude_areas,
             self.power, self.roads, self.cost_overrides, self.audit_sites,
             self.district_population, self.register, self.village_mapping, self.pops,
-            *self.signal_reports)
+            *self.signal_reports, self.village_population, self.buildings,
+            self.village_offices, self.facilities)
             if p is not None)
 
     def terrain_files(self) -> tuple[Path, ...]:
@@ -152,6 +163,12 @@ class VectorInputs:
     signal_reports : SignalReports or None
         Village signal reports (``inputs.signal_reports``), checked against the villages;
         None when the scenario gives none.
+    buildings : geopandas.GeoDataFrame or None
+        Building footprint polygons (``inputs.buildings``).
+    village_offices : geopandas.GeoDataFrame or None
+        Village office points (``inputs.village_offices``).
+    facilities : geopandas.GeoDataFrame or None
+        Public facilities with ``kind`` and ``weight`` (``inputs.facilities``).
     """
 
     crs: CRS
@@ -168,6 +185,9 @@ class VectorInputs:
     paths: ResolvedPaths
     attribution: tuple[str, ...] = ()
     signal_reports: SignalReports | None = None
+    buildings: gpd.GeoDataFrame | None = None
+    village_offices: gpd.GeoDataFrame | None = None
+    facilities: gpd.GeoDataFrame | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,6 +348,11 @@ def resolve_paths(scenario: Scenario) -> ResolvedPaths:
         pops=one(inp.pops, demo.pops if demo else None),
         signal_reports=tuple(demo.directory / SURVEY_FILE if f.path == BUILTIN_DEMO and demo
                              else scenario.resolve(f.path) for f in inp.signal_reports),
+        village_population=one(inp.village_population,
+                               demo.village_population if demo else None),
+        buildings=one(inp.buildings, None),
+        village_offices=one(inp.village_offices, None),
+        facilities=one(inp.facilities, None),
     )
 
 
@@ -411,6 +436,9 @@ class _Vectors:
     geometry_source: str = ""
     limitations: list[str] = field(default_factory=list)
     signal_reports: SignalReports | None = None
+    buildings: gpd.GeoDataFrame | None = None
+    village_offices: gpd.GeoDataFrame | None = None
+    facilities: gpd.GeoDataFrame | None = None
 
 
 @dataclass(slots=True)
@@ -439,6 +467,7 @@ def _load_vectors(scenario: Scenario, paths: ResolvedPaths, box: _Collector,
         out.crs = crs = working_crs(vsrc)
         villages = vsrc.to_crs(crs).reset_index(drop=True)
         villages["area_km2"] = villages.geometry.area / 1e6
+        _village_population(paths, box, villages)
         _apportion_population(paths, box, out, villages)
         out.villages = villages
     if paths.signal_reports:
@@ -474,7 +503,20 @@ def _load_vectors(scenario: Scenario, paths: ResolvedPaths, box: _Collector,
         pops = box.run("pops", pp, lambda: read_pops(pp))
         if pops is not None and out.crs is not None:
             out.pops = pops.to_crs(out.crs)
+    _load_people_layers(paths, box, out)
     return out
+
+
+def _load_people_layers(paths: ResolvedPaths, box: _Collector, out: _Vectors) -> None:
+    """Building footprints, village offices and public facilities, in the working CRS."""
+    for layer, path, reader in (("buildings", paths.buildings, read_buildings),
+                                ("village_offices", paths.village_offices, read_settlements),
+                                ("facilities", paths.facilities, read_facilities)):
+        if path is None:
+            continue
+        frame = box.run(layer, path, lambda r=reader, p=path: r(p))  # type: ignore[misc]
+        if frame is not None and out.crs is not None:
+            setattr(out, layer, frame.to_crs(out.crs))
 
 
 def _load_rasters(scenario: Scenario, paths: ResolvedPaths, box: _Collector,
@@ -551,7 +593,8 @@ def load_vectors(scenario: Scenario, *, progress: Callable[[str], None] | None =
     return VectorInputs(vec.crs, vec.villages, towers, vec.settlements, vec.siting, vec.pops,
                         vec.register_match, vec.population_note, vec.geometry_source,
                         tuple(vec.limitations), tuple(box.reports), paths, attribution,
-                        vec.signal_reports)
+                        vec.signal_reports, buildings=vec.buildings,
+                        village_offices=vec.village_offices, facilities=vec.facilities)
 
 
 def load_terrain(scenario: Scenario, vectors: VectorInputs, *,
@@ -703,6 +746,27 @@ def _load_signal_reports(scenario: Scenario, paths: ResolvedPaths, box: _Collect
         files, register=paths.register, unlisted=rules, villages=frame), each_problem=True)
 
 
+def _village_population(paths: ResolvedPaths, box: _Collector,
+                        villages: gpd.GeoDataFrame) -> None:
+    """Official totals per village (``inputs.village_population``) over the villages' own
+    column; ``population_source`` says where each village's figure comes from."""
+    own = villages["population"].notna()
+    villages["population_source"] = np.where(own, "villages", "")
+    if (path := paths.village_population) is None:
+        return
+    table = box.run("village_population", path, lambda: read_village_population(path),
+                    each_problem=True)
+    if table is None:
+        return
+    people, notes, problems = apply_village_population(villages["code"], table)
+    if problems and not box.collect:
+        raise InputDataError(problems_message(path, problems), problems=tuple(problems))
+    box.add("village_population", notes, problems)
+    listed = np.isfinite(people)
+    villages["population"] = np.where(listed, people, villages["population"].to_numpy(float))
+    villages.loc[listed, "population_source"] = "village_population"
+
+
 def _apportion_population(paths: ResolvedPaths, box: _Collector, out: _Vectors,
                           villages: gpd.GeoDataFrame) -> None:
     """Give villages without population their share of the kecamatan totals, by area."""
@@ -711,7 +775,8 @@ def _apportion_population(paths: ResolvedPaths, box: _Collector, out: _Vectors,
     table = box.run("district_population", path, lambda: read_district_population(path))
     if table is None:
         return
-    if villages["population"].notna().any():
+    missing = villages["population"].isna().to_numpy()
+    if not missing.any():
         box.note("the villages carry their own population: kecamatan totals not used")
         return
     people, notes, problems = apportion_district_population(
@@ -719,9 +784,16 @@ def _apportion_population(paths: ResolvedPaths, box: _Collector, out: _Vectors,
     box.add("district_population", notes, problems)
     if problems:
         return
-    villages["population"] = people
-    out.population_note = (f"kecamatan totals ({path.name}, {float(people.sum()):,.0f} people) "
+    if not missing.all():
+        box.note(f"kecamatan shares used only for the {int(missing.sum())} villages without "
+                 "their own total")
+    villages["population"] = np.where(missing, people, villages["population"].to_numpy(float))
+    villages.loc[missing, "population_source"] = "district_population"
+    share = float(np.nansum(people[missing]))
+    out.population_note = (f"kecamatan totals ({path.name}, {share:,.0f} people) "
                            "apportioned to villages by area")
+    if not missing.all():
+        out.population_note += f" for {int(missing.sum())} villages without their own total"
 
 
 def _terrain_limitations(scenario: Scenario, cell_m: float) -> list[str]:

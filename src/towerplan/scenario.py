@@ -222,6 +222,25 @@ class Inputs(_Group):
     attribution : tuple of str
         Attribution and licence line of each data source, repeated on every output
         (e.g. ``"Village boundaries: BIG, via ..."``).
+    village_population : str
+        Optional CSV or XLSX of official people per desa/kelurahan by Kemendagri code (``code``/
+        ``kode``, ``population``/``jumlah_penduduk``, optional ``year``, ``source``); it
+        overrides the villages' own population column. Villages it leaves out keep their
+        own figure, else their share of ``district_population``, else the mean density of
+        the others. ``"builtin:demo"`` (the default with the demo villages) = the demo's
+        table. Empty = none.
+    buildings : str
+        Optional building footprint polygons (GPKG, GeoJSON, FGB): each village's total is
+        placed on them in proportion to footprint area. Empty = none.
+    village_offices : str
+        Optional village office points (kantor desa; CSV ``lon,lat`` or a point layer): a
+        village without raster, buildings or settlements has its people at its office.
+        Empty = none (the village's representative point).
+    facilities : str
+        Optional public facilities (schools, health posts, offices; CSV ``lon,lat[,kind,
+        weight]`` or a point layer): each adds ``weight`` people-equivalents (default
+        ``coverage.facility_weight``) at the nearest demand unit of its village. Empty =
+        none.
     """
 
     villages: str = BUILTIN_DEMO
@@ -241,6 +260,10 @@ class Inputs(_Group):
     pops: str = BUILTIN_DEMO
     signal_reports: tuple[SignalReportFile, ...] = (SignalReportFile(BUILTIN_DEMO),)
     attribution: tuple[str, ...] = ()
+    village_population: str = BUILTIN_DEMO
+    buildings: str = ""
+    village_offices: str = ""
+    facilities: str = ""
 
     _section = "inputs"
 
@@ -569,17 +592,22 @@ class Coverage(_Group):
         Service level a village must have to count as served by a signal report: ``"4g"``
         (default; ``weak``, ``2g`` and ``3g`` are semi blank) or ``"signal"`` (any usable
         signal; only ``weak`` is semi blank).
+    facility_weight : float
+        People-equivalents a public facility (``inputs.facilities``) adds when its file gives
+        no ``weight`` (default 100).
     """
 
     demand_cell_m: float = 250.0
     blank_below: float = 0.10
     covered_at_least: float = 0.90
     target: Literal["4g", "signal"] = "4g"
+    facility_weight: float = 100.0
 
     _section = "coverage"
 
     def _rules(self, c: Check) -> None:
         c.positive("demand_cell_m")
+        c.non_negative("facility_weight")
         low, high = self.blank_below, self.covered_at_least
         if c.ok("blank_below", "covered_at_least") and not 0 <= low < high <= 1:
             c.add("'coverage.blank_below' and 'coverage.covered_at_least' must satisfy "
@@ -1124,7 +1152,8 @@ def _build(cls: type, data: Any, prefix: str, problems: list[str]) -> Any:
     return cls(**kwargs)
 
 
-_DEMO_CAPABLE = ("dem", "towers", "settlements", "landcover", "pops", "signal_reports")
+_DEMO_CAPABLE = ("dem", "towers", "settlements", "landcover", "pops", "signal_reports",
+                 "village_population")
 _DEMO_LISTS = ("dem", "signal_reports")
 
 

@@ -256,3 +256,16 @@ def test_kecamatan_polygons_stand_in_when_village_polygons_are_missing(
     assert data.villages["population"].sum() == pytest.approx(PASER_PEOPLE)
     long_kali = data.villages.loc[data.villages["code"] == "64.01.08", "population"]
     assert long_kali.tolist() == [pytest.approx(26_991)]
+
+
+def test_people_stand_at_places_or_village_points(run: dict[str, Any]) -> None:
+    """Without desa totals or settlements with population, each desa's kecamatan share stands
+    at the GeoNames places inside it (7 desa) or at its representative point, never spread
+    over its forest."""
+    s = run["summary"]
+    rules = s["population_rules"]
+    assert {r: v["villages"] for r, v in rules.items()} == {"settlements": 7, "centroid": 137}
+    assert sum(v["people"] for v in rules.values()) == pytest.approx(PASER_PEOPLE, abs=1.0)
+    rows = _villages_csv(run["out"])
+    assert {r["population_source"] for r in rows} == {"district_population"}
+    assert sum(r["population_rule"] == "centroid" for r in rows) == 137

@@ -22,10 +22,12 @@ def test_validate_demo_is_clean(run_cli, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "Inputs of demo (working CRS EPSG:32748)" in done.stdout
     rows = _rows(done.stdout)
-    assert list(rows) == ["villages", "signal_reports", "towers", "settlements",
+    assert list(rows) == ["villages", "signal_reports", "village_population", "towers",
+                          "settlements",
                           "power (stand-in: towns)", "pops", "terrain", "landcover"]
     counts = {layer: cells[4] for layer, cells in rows.items()}
     assert counts["villages"] == "144" and counts["towers"] == "9"
+    assert counts["village_population"] == "144"
     assert counts["pops"] == "4" and counts["settlements"] == "283"
     assert counts["signal_reports"] == "144"  # the demo's synthetic village survey
     assert all(cells[6] == "-" for cells in rows.values())  # no problem in any layer

@@ -8,7 +8,7 @@ weight: people when population data exist, otherwise area in km2.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -18,6 +18,7 @@ from affine import Affine
 from towerplan.io.rasters import demand_grid
 
 __all__ = [
+    "POPULATION_RULES",
     "DemandUnits",
     "at_least",
     "build_demand_units",
@@ -51,6 +52,11 @@ class DemandUnits:
         Transform of the demand grid.
     shape : tuple of int
         Rows and columns of the demand grid.
+    population_rule : numpy.ndarray of str
+        How each village's people were placed (``raster``, ``buildings``, ``settlements``,
+        ``office``, ``centroid`` or ``area``; see :func:`build_demand_units`).
+    facility_weight : numpy.ndarray
+        People-equivalents public facilities add at each unit (included in ``weight``).
     """
 
     x_m: np.ndarray
@@ -62,6 +68,8 @@ class DemandUnits:
     basis_note: str
     transform: Affine
     shape: tuple[int, int]
+    population_rule: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
+    facility_weight: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     @property
     def xy(self) -> np.ndarray:
@@ -70,6 +78,18 @@ class DemandUnits:
 
     def __len__(self) -> int:
         return len(self.x_m)
+
+    def rule_counts(self) -> dict[str, dict[str, float]]:
+        """Villages and people (without facilities) per placement rule, in rule order."""
+        people = np.bincount(self.village, weights=self.weight - self._facility(),
+                             minlength=len(self.population_rule))
+        return {r: {"villages": int((self.population_rule == r).sum()),
+                    "people": round(float(people[self.population_rule == r].sum()), 1)}
+                for r in POPULATION_RULES if (self.population_rule == r).any()}
+
+    def _facility(self) -> np.ndarray:
+        return self.facility_weight if len(self.facility_weight) == len(self.x_m) \
+            else np.zeros(len(self.x_m))
 
 
 def build_demand_units(
@@ -81,8 +101,30 @@ def build_demand_units(
     settlement_population: np.ndarray | None = None,
     population_grid: np.ndarray | None = None,
     grid: tuple[Affine, tuple[int, int]] | None = None,
+    building_grid: np.ndarray | None = None,
+    office_xy: np.ndarray | None = None,
+    facility_xy: np.ndarray | None = None,
+    facility_weight: np.ndarray | None = None,
 ) -> DemandUnits:
-    """Build demand units for villages.
+    """Build demand units for villages and place each village's people on them.
+
+    Each village takes the first rule it has the data for (``population_rule``):
+
+    1. ``raster``: the population raster's cells in the village, scaled so that they sum to
+       the village's total when the total is known (a raster without people in a village
+       whose total is known passes it on to the next rule);
+    2. ``buildings``: building footprint area per cell, scaled to the village's total (needs
+       the total);
+    3. ``settlements``: settlement points inside the village, each on the nearest unit; the
+       total is split by their population when every one is known, else equally; without a
+       total, their known populations are used as they are;
+    4. ``office``: the whole total on the unit nearest the village office point;
+    5. ``centroid``: the whole total on the unit nearest the village's representative point
+       (:func:`shapely.point_on_surface`);
+    6. ``area``: last, for a village without a total that no rule above places: the mean
+       density of the villages placed by another rule, spread evenly over its units, when
+       other villages have totals; else no people. When no village has people, demand is
+       area (``basis == "area_km2"``).
 
     Parameters
     ----------
@@ -91,15 +133,20 @@ def build_demand_units(
     cell_m : float
         Demand grid cell size, m.
     village_population : numpy.ndarray, optional
-        People per village (NaN = unknown); spread evenly over the village's units when no
-        finer source exists.
+        Official people per village (``nan`` = unknown).
     settlement_xy, settlement_population : numpy.ndarray, optional
-        Settlement points (m) and their people; each settlement's people go to the nearest
-        unit of the village that contains it.
+        Settlement points (m) and their people (``nan`` = unknown).
     population_grid : numpy.ndarray, optional
-        People per demand-grid cell (aligned with ``grid``); takes precedence.
+        People per demand-grid cell (aligned with ``grid``).
     grid : (Affine, shape), optional
         Demand grid; computed from the geometries' bounds when omitted.
+    building_grid : numpy.ndarray, optional
+        Building footprint area (or count) per demand-grid cell (aligned with ``grid``).
+    office_xy : numpy.ndarray, optional
+        Village office points (m), ``(n, 2)``; the first inside a village is its office.
+    facility_xy, facility_weight : numpy.ndarray, optional
+        Public facilities (m) and their people-equivalents: each adds its weight at the
+        nearest unit of the village that contains it (people basis only).
     """
     from rasterio.features import rasterize
 
@@ -125,58 +172,146 @@ def build_demand_units(
     n_units = np.bincount(village, minlength=n_v)
     unit_area = areas_km2[village] / n_units[village]
 
-    weight, basis, note = _weights(
-        geoms, x, y, village, flat, unit_area, n_units, village_population,
-        settlement_xy, settlement_population, population_grid)
-    return DemandUnits(x, y, village, unit_area, weight, basis, note, transform, shape)
+    place = _Placement(geoms, x, y, village, unit_area)
+    totals = (np.full(n_v, np.nan) if village_population is None
+              else np.asarray(village_population, dtype=float))
+    weight, rule, notes = place.people(
+        totals, _on_units(population_grid, flat), _on_units(building_grid, flat),
+        settlement_xy, settlement_population, office_xy)
+    basis = "population" if (rule != AREA).any() or np.isfinite(totals).any() else "area_km2"
+    if basis == "area_km2":
+        weight = unit_area.copy()
+        notes = ["no population data: demand is village area (km2), every km2 counts the same"]
+    facility = np.zeros(len(x))
+    if facility_xy is not None and len(facility_xy) and basis == "population":
+        w_f = np.asarray(facility_weight, dtype=float)
+        facility, used = place.points_to_units(facility_xy, w_f)
+        weight = weight + facility
+        notes.append(f"{used} public facilities add {float(facility.sum()):,.0f} "
+                     "people-equivalents")
+    return DemandUnits(x, y, village, unit_area, weight, basis, "; ".join(notes), transform,
+                       shape, population_rule=rule, facility_weight=facility)
 
 
-def _weights(geoms: np.ndarray, x: np.ndarray, y: np.ndarray, village: np.ndarray,
-             flat: np.ndarray, unit_area: np.ndarray, n_units: np.ndarray,
-             village_population: np.ndarray | None, settlement_xy: np.ndarray | None,
-             settlement_population: np.ndarray | None, population_grid: np.ndarray | None
-             ) -> tuple[np.ndarray, str, str]:
-    if population_grid is not None:
-        pop = np.asarray(population_grid, dtype=float).ravel()
-        w = np.where(flat >= 0, pop[np.clip(flat, 0, None)], 0.0)
-        return np.nan_to_num(w), "population", "population raster summed per demand cell"
-    if settlement_xy is not None and settlement_population is not None:
-        sp_pop = np.asarray(settlement_population, dtype=float)
-        known = np.isfinite(sp_pop) & (sp_pop > 0)
-        if known.any():
-            w, used = _settlements_to_units(geoms, x, y, village, settlement_xy[known],
-                                            sp_pop[known])
-            if used:
-                outside = int(known.sum()) - used
-                note = (f"people of {used} settlement points assigned to the nearest demand "
-                        "cell of their village")
-                if outside:
-                    note += f"; {outside} settlements outside every village ignored"
-                return w, "population", note
-    if village_population is not None:
-        vp = np.asarray(village_population, dtype=float)
-        if np.isfinite(vp).all() and (vp > 0).any():
-            w = vp[village] / n_units[village]
-            return w, "population", "village population spread evenly over the village's area"
-    return unit_area.copy(), "area_km2", (
-        "no population data: demand is village area (km2), every km2 counts the same")
+RASTER, BUILDINGS, SETTLEMENTS, OFFICE, CENTROID, AREA = (
+    "raster", "buildings", "settlements", "office", "centroid", "area")
+#: The placement rules in the order they are tried.
+POPULATION_RULES: tuple[str, ...] = (RASTER, BUILDINGS, SETTLEMENTS, OFFICE, CENTROID, AREA)
 
 
-def _settlements_to_units(geoms: np.ndarray, x: np.ndarray, y: np.ndarray,
-                          village: np.ndarray, s_xy: np.ndarray, s_pop: np.ndarray
-                          ) -> tuple[np.ndarray, int]:
-    """Weights from settlements inside the villages, and how many settlements were used."""
-    w = np.zeros(len(x))
-    pts = shapely.points(s_xy[:, 0], s_xy[:, 1])
-    tree = shapely.STRtree(geoms)
-    pt_idx, v_idx = tree.query(pts, predicate="within")
-    owner = np.full(len(pts), -1)
-    owner[pt_idx] = v_idx
-    for k in np.flatnonzero(owner >= 0):
-        members = np.flatnonzero(village == owner[k])
-        d = np.hypot(x[members] - s_xy[k, 0], y[members] - s_xy[k, 1])
-        w[members[int(np.argmin(d))]] += s_pop[k]
-    return w, int((owner >= 0).sum())
+def _on_units(cells: np.ndarray | None, flat: np.ndarray) -> np.ndarray | None:
+    """Values of a demand-grid array at each unit (0 for units off the grid, nan -> 0)."""
+    if cells is None:
+        return None
+    values = np.asarray(cells, dtype=float).ravel()
+    return np.nan_to_num(np.where(flat >= 0, values[np.clip(flat, 0, None)], 0.0))
+
+
+class _Placement:
+    """Puts each village's people on its demand units (see :func:`build_demand_units`)."""
+
+    def __init__(self, geoms: np.ndarray, x: np.ndarray, y: np.ndarray, village: np.ndarray,
+                 unit_area: np.ndarray) -> None:
+        self.geoms, self.x, self.y, self.village = geoms, x, y, village
+        self.unit_area = unit_area
+        order = np.argsort(village, kind="stable")
+        bounds = np.searchsorted(village[order], np.arange(len(geoms) + 1))
+        self.members = [order[bounds[v]:bounds[v + 1]] for v in range(len(geoms))]
+        self.tree = shapely.STRtree(geoms)
+
+    def owner(self, xy: np.ndarray) -> np.ndarray:
+        """Village containing each point (-1 = none)."""
+        pts = shapely.points(xy[:, 0], xy[:, 1])
+        pt_idx, v_idx = self.tree.query(pts, predicate="within")
+        out = np.full(len(pts), -1)
+        out[pt_idx] = v_idx
+        return out
+
+    def nearest(self, v: int, px: float, py: float) -> int:
+        """Index of the unit of village *v* nearest to a point."""
+        m = self.members[v]
+        return int(m[int(np.argmin(np.hypot(self.x[m] - px, self.y[m] - py)))])
+
+    def points_to_units(self, xy: np.ndarray, amount: np.ndarray) -> tuple[np.ndarray, int]:
+        """Each point's amount on the nearest unit of its village; points used."""
+        w = np.zeros(len(self.x))
+        owner = self.owner(np.asarray(xy, dtype=float))
+        for k in np.flatnonzero(owner >= 0):
+            w[self.nearest(int(owner[k]), xy[k, 0], xy[k, 1])] += amount[k]
+        return w, int((owner >= 0).sum())
+
+    def people(self, totals: np.ndarray, raster: np.ndarray | None,
+               buildings: np.ndarray | None, s_xy: np.ndarray | None,
+               s_pop: np.ndarray | None, office_xy: np.ndarray | None
+               ) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """Weights per unit, the rule per village and notes."""
+        n_v = len(self.geoms)
+        w = np.zeros(len(self.x))
+        rule = np.full(n_v, AREA, dtype=object)
+        notes: list[str] = []
+        by_village: list[list[int]] = [[] for _ in range(n_v)]
+        pops = np.zeros(0)
+        if s_xy is not None and len(s_xy):
+            s_xy = np.asarray(s_xy, dtype=float)
+            pops = (np.full(len(s_xy), np.nan) if s_pop is None
+                    else np.asarray(s_pop, dtype=float))
+            s_owner = self.owner(s_xy)
+            for k in np.flatnonzero(s_owner >= 0):
+                by_village[int(s_owner[k])].append(int(k))
+            if outside := int((s_owner < 0).sum()):
+                notes.append(f"{outside} settlements outside every village ignored")
+        office = np.full(n_v, -1)
+        if office_xy is not None and len(office_xy):
+            office_xy = np.asarray(office_xy, dtype=float)
+            o_owner = self.owner(office_xy)
+            for k in np.flatnonzero(o_owner >= 0)[::-1]:
+                office[o_owner[k]] = k
+        rep = shapely.point_on_surface(self.geoms)
+        rep_x, rep_y = shapely.get_x(rep), shapely.get_y(rep)
+        for v in range(n_v):
+            m, t = self.members[v], totals[v]
+            known = bool(np.isfinite(t))
+            if raster is not None and ((r := raster[m]).sum() > 0 or not known):
+                w[m] = r * (t / r.sum()) if known else r
+                rule[v] = RASTER
+            elif buildings is not None and known and (b := buildings[m]).sum() > 0:
+                w[m] = b * (t / b.sum())
+                rule[v] = BUILDINGS
+            elif by_village[v] and (known or np.nansum(pops[by_village[v]]) > 0):
+                ks = np.array(by_village[v])
+                p = pops[ks]
+                if known:
+                    good = np.isfinite(p) & (p > 0)
+                    amounts = t * (p / p.sum() if good.all() else np.full(len(ks), 1 / len(ks)))
+                else:
+                    amounts = np.nan_to_num(p)
+                for k, a in zip(ks, amounts, strict=True):
+                    w[self.nearest(v, s_xy[k, 0], s_xy[k, 1])] += a  # type: ignore[index]
+                rule[v] = SETTLEMENTS
+            elif known and office[v] >= 0:
+                ox, oy = office_xy[office[v]]  # type: ignore[index]
+                w[self.nearest(v, ox, oy)] += t
+                rule[v] = OFFICE
+            elif known:
+                w[self.nearest(v, rep_x[v], rep_y[v])] += t
+                rule[v] = CENTROID
+        unplaced = [v for v in range(n_v) if rule[v] == AREA]
+        placed_area = sum(float(self.unit_area[self.members[v]].sum())
+                          for v in range(n_v) if rule[v] != AREA)
+        # a mean density only where other villages have official totals; without any total,
+        # a village no settlement or raster cell puts people in has none
+        density = w.sum() / placed_area if placed_area > 0 and np.isfinite(totals).any() \
+            else 0.0
+        for v in unplaced:
+            m = self.members[v]
+            w[m] = density * self.unit_area[m]
+        if unplaced and density > 0:
+            notes.append(f"{len(unplaced)} villages without any population figure get the mean "
+                         f"density of the others ({density:,.1f} people/km2) over their area")
+        counts = {r: int((rule == r).sum()) for r in POPULATION_RULES if (rule == r).any()}
+        notes.insert(0, "people placed per village: " + ", ".join(
+            f"{r} {n}" for r, n in counts.items()))
+        return w, rule, notes
 
 
 def classify(share: np.ndarray, blank_below: float, covered_at_least: float) -> np.ndarray:

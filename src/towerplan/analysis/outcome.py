@@ -118,7 +118,8 @@ def ranking_table(problem: SelectionProblem, candidates: pd.DataFrame, chosen: S
 
 
 def village_table(villages: gpd.GeoDataFrame, before: pd.DataFrame, after: pd.DataFrame,
-                  tower_ids: Sequence[str], server_ids: Sequence[str]) -> gpd.GeoDataFrame:
+                  tower_ids: Sequence[str], server_ids: Sequence[str], *,
+                  rules: np.ndarray | None = None) -> gpd.GeoDataFrame:
     """One row per village with its statistics before and after the plan.
 
     Parameters
@@ -134,6 +135,8 @@ def village_table(villages: gpd.GeoDataFrame, before: pd.DataFrame, after: pd.Da
         Id of each server index before (the existing towers).
     server_ids : sequence of str
         Id of each server index after (existing towers, then the chosen sites).
+    rules : numpy.ndarray of str, optional
+        How each village's people were placed (:attr:`DemandUnits.population_rule`).
     """
     out = villages[["code", "name", "district_code", "district", "kind", "area_km2",
                     "geometry"]].copy()
@@ -152,4 +155,8 @@ def village_table(villages: gpd.GeoDataFrame, before: pd.DataFrame, after: pd.Da
     for column, default in model_only.items():
         value = before.get(column, default)
         out[column] = value.to_numpy() if isinstance(value, pd.Series) else value
+    out["population_rule"] = (np.asarray(rules).astype(str)
+                              if rules is not None and len(rules) == len(out) else "")
+    out["population_source"] = (villages["population_source"].astype(str).to_numpy()
+                                if "population_source" in villages else "")
     return out

@@ -73,7 +73,7 @@ _RESOLUTIONS_M = (90.0, 45.0, 30.0, 18.0, 15.0, 10.0)
 _FILES = {
     "villages": "villages.gpkg", "districts": "districts.gpkg", "dem": "dem.tif",
     "landcover": "landcover.tif", "towers": "towers.csv", "settlements": "settlements.csv",
-    "pops": "pops.csv",
+    "pops": "pops.csv", "village_population": "village_population.csv",
 }
 # Kecamatan layout: position along the coast (-1 south .. 1 north), position inland
 # (0 coast .. 1 western edge), area km², population, villages, has a town (kelurahan seat).
@@ -109,6 +109,9 @@ class DemoManifest:
         Elevation in metres (float32 COG, EPSG:32748, cell size ``resolution_m``).
     towers, settlements, pops : Path
         CSV files of existing towers, settlement points and fibre points of presence.
+    village_population : Path
+        CSV of people per desa/kelurahan (``code,name,population,year,source``), the sum of
+        each village's settlements: the demo's "official" desa totals.
     landcover : Path
         ESA WorldCover class codes (uint8 COG, EPSG:32748, 90 m cells).
     seed : int
@@ -127,6 +130,7 @@ class DemoManifest:
     landcover: Path
     pops: Path
     districts: Path
+    village_population: Path
     seed: int
     resolution_m: float
     crs: str
@@ -569,6 +573,7 @@ landcover.tif    ESA WorldCover class codes (EPSG:32748, 90 m)
 towers.csv       existing towers of fictitious operators
 settlements.csv  settlement points with population (town, village, hamlet)
 pops.csv         fibre points of presence
+village_population.csv  people per desa/kelurahan (code, name, population, year, source)
 manifest.json    generation parameters and facts
 """
 
@@ -590,6 +595,10 @@ def _write(demo: _Demo, out: Path, seed: int, resolution_m: float) -> None:
     for key in ("towers", "settlements", "pops"):
         with atomic_output(out / _FILES[key]) as tmp:
             _lonlat(getattr(demo, key)).to_csv(tmp, index=False, lineterminator="\n")
+    totals = demo.villages[["code", "name", "population"]].assign(
+        year="2022", source="Dukcapil (sintetis / synthetic)")
+    with atomic_output(out / _FILES["village_population"]) as tmp:
+        totals.to_csv(tmp, index=False, lineterminator="\n")
     try:
         generator_version = version("towerplan")
     except PackageNotFoundError:

@@ -47,7 +47,8 @@ _TEXT_COLUMNS = frozenset({
     "origin", "village_code", "village", "villages_lifted_names", "status", "best_server",
     "audit_id", "source", "link_id", "from_id", "to_id", "technology", "stage",
     "backhaul_technology", "reason", "status_model", "status_reported", "signal_reported",
-    "reported_date", "reported_source", "status_source", "agrees",
+    "reported_date", "reported_source", "status_source", "agrees", "population_rule",
+    "population_source",
 })
 _BOOL_COLUMNS = frozenset({"selected", "feasible", "conflict"})
 _INT_COLUMNS = frozenset({"rank", "villages_lifted", "cells", "backhaul_hops"})

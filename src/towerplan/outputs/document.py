@@ -634,6 +634,23 @@ def _lifted_table(result: PlanResult, cells: _Cells) -> _Table | None:
     return cells.table(lifted, _LIFTED, css="lifted")
 
 
+def population_rules_text(rules: object, lang: str) -> str:
+    """How many villages and people each placement rule took, in *lang*.
+
+    Examples
+    --------
+    >>> population_rules_text({"centroid": {"villages": 2, "people": 1500.0}}, "en")
+    'village centre point: 2 villages, 1,500 people'
+    """
+    if not isinstance(rules, dict) or not rules:
+        return ""
+    return "; ".join(
+        f"{t(f'rule.{rule}', lang)}: " + t("rule.summary", lang).format(
+            villages=format_number(int(v["villages"]), lang),
+            people=format_number(round(float(v["people"])), lang))
+        for rule, v in rules.items())
+
+
 def _assumptions(result: PlanResult, lang: str) -> list[tuple[str, str]]:
     scenario, prov = result.scenario, result.provenance
     basis = prov.demand_basis
@@ -655,6 +672,8 @@ def _assumptions(result: PlanResult, lang: str) -> list[tuple[str, str]]:
     ]
     if note:
         rows.append((t("sum.demand_basis_note", lang), str(note)))
+    if rules := population_rules_text(result.summary.get("population_rules"), lang):
+        rows.append((t("sum.population_rules", lang), rules))
     for key in ("candidates_total", "existing_towers", "crs"):
         value = clean_cell(result.summary.get(key))
         if value is not None:

@@ -30,7 +30,8 @@ UTM = "EPSG:32748"
 KECAMATAN_VILLAGES = [9, 7, 15, 16, 13, 26, 13, 23, 13, 9]
 WORLDCOVER = {10, 20, 30, 40, 50, 80, 90}
 FILES = {"villages.gpkg", "districts.gpkg", "dem.tif", "landcover.tif", "towers.csv",
-         "settlements.csv", "pops.csv", "README.txt", "manifest.json"}
+         "settlements.csv", "pops.csv", "village_population.csv", "README.txt",
+         "manifest.json"}
 
 
 @pytest.fixture(scope="module")
@@ -99,6 +100,17 @@ def test_writes_every_file_and_no_temporaries(demo: DemoManifest) -> None:
                  demo.settlements, demo.pops):
         assert path.parent == demo.directory
         assert path.stat().st_size > 0
+
+
+def test_village_population_is_the_sum_of_each_village_s_settlements(
+        demo: DemoManifest) -> None:
+    totals = pd.read_csv(demo.village_population, dtype={"code": str})
+    assert list(totals.columns) == ["code", "name", "population", "year", "source"]
+    settlements = pd.read_csv(demo.settlements, dtype={"village_code": str})
+    people = settlements.groupby("village_code")["population"].sum()
+    assert totals.set_index("code")["population"].to_dict() == people.to_dict()
+    villages = gpd.read_file(demo.villages)
+    assert sorted(totals["code"]) == sorted(villages["code"])
 
 
 def test_manifest_states_synthetic_origin(demo: DemoManifest,

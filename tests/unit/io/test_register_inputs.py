@@ -134,8 +134,10 @@ def test_plan_states_the_demand_method_and_limitations(inputs):
             s["register_without_polygon"]) == (3, 0, 0, 141)
     english = [text.split(" / ")[1] for text in s["limitations"]]
     assert english[-1] == ("No population per village: kecamatan totals (kecamatan.csv) "
-                           "apportioned to villages by area, so density is the same "
-                           "throughout each kecamatan")
+                           "apportioned to villages by area, so each village's total is an "
+                           "estimate")
+    # no settlement: each village's share stands at its representative point
+    assert s["population_rules"] == {"centroid": {"villages": 4, "people": 26991.0}}
     assert len(s["limitations"]) == 3
     assert s["village_geometry_source"]
 

@@ -123,6 +123,8 @@ def _villages() -> gpd.GeoDataFrame:
         "reported_source": ["", "", REPORT_SOURCE, ""],
         "status_source": ["model", "model", f"report: {REPORT_SOURCE} 2021-09-28", "model"],
         "conflict": [False] * 4,
+        "population_rule": ["settlements", "settlements", "centroid", "area"],
+        "population_source": ["village_population", "village_population", "villages", ""],
     }, geometry=geoms, crs=WORKING_CRS)
 
 

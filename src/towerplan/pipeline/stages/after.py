@@ -93,7 +93,8 @@ def _after(ctx: StageContext, *, load: VectorInputs, terrain: TerrainInputs,
     marked = final.assign(selected=np.isin(np.arange(len(final)), chosen))
     return After(
         covered=covered, stats=stats,
-        villages=village_table(load.villages, before, stats, tower_ids, server_ids),
+        villages=village_table(load.villages, before, stats, tower_ids, server_ids,
+                               rules=demand.population_rule),
         ranking=ranking, candidates=with_lonlat(marked, load.villages.crs),
         rsrp_before=RasterGrid(existing_coverage.grid.rsrp_dbm, dem.transform, dem.crs, None),
         rsrp_after=RasterGrid(grid.rsrp_dbm, dem.transform, dem.crs, None))
