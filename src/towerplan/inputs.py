@@ -23,6 +23,7 @@ from towerplan.columns import TOWER_COLUMNS
 from towerplan.coverage.statement import model_choice
 from towerplan.errors import InputDataError, TowerplanError
 from towerplan.i18n import bilingual
+from towerplan.io.coverage_maps import CoverageMap, MapSpec, read_coverage_maps
 from towerplan.io.demand import (
     apportion_district_population,
     read_district_population,
@@ -44,7 +45,7 @@ from towerplan.io.register import (
     unit_level,
 )
 from towerplan.io.report import LayerReport
-from towerplan.io.siting import SitingInputs, load_siting
+from towerplan.io.siting import SitingInputs, load_siting, split_layer
 from towerplan.io.terrain import dem_source_cell_m, read_dem, utm_crs_for
 from towerplan.io.towers import read_towers
 from towerplan.io.villages import read_villages
@@ -100,6 +101,7 @@ class ResolvedPaths:
     village_mapping: Path | None = None
     pops: Path | None = None
     signal_reports: tuple[Path, ...] = ()
+    coverage_maps: tuple[Path, ...] = ()
 
     def vector_files(self) -> tuple[Path, ...]:
         """Every file :func:`load_vectors` reads."""
@@ -107,7 +109,7 @@ class ResolvedPaths:
             self.villages, self.towers, self.settlements, self.candidates, *self.exclude_areas,
             self.power, self.roads, self.cost_overrides, self.audit_sites,
             self.district_population, self.register, self.village_mapping, self.pops,
-            *self.signal_reports)
+            *self.signal_reports, *(split_layer(m)[0] for m in self.coverage_maps))
             if p is not None)
 
     def terrain_files(self) -> tuple[Path, ...]:
@@ -152,6 +154,9 @@ class VectorInputs:
     signal_reports : SignalReports or None
         Village signal reports (``inputs.signal_reports``), checked against the villages;
         None when the scenario gives none.
+    coverage_maps : tuple of CoverageMap
+        Operator or crowd coverage maps (``inputs.coverage_maps``), polygons in the working
+        CRS; empty when the scenario gives none.
     """
 
     crs: CRS
@@ -168,6 +173,7 @@ class VectorInputs:
     paths: ResolvedPaths
     attribution: tuple[str, ...] = ()
     signal_reports: SignalReports | None = None
+    coverage_maps: tuple[CoverageMap, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,6 +332,7 @@ def resolve_paths(scenario: Scenario) -> ResolvedPaths:
         village_mapping=one(inp.village_mapping, None),
         pops=one(inp.pops, demo.pops if demo else None),
         signal_reports=tuple(scenario.resolve(f.path) for f in inp.signal_reports),
+        coverage_maps=tuple(scenario.resolve(f.path) for f in inp.coverage_maps),
     )
 
 
@@ -409,6 +416,7 @@ class _Vectors:
     geometry_source: str = ""
     limitations: list[str] = field(default_factory=list)
     signal_reports: SignalReports | None = None
+    coverage_maps: tuple[CoverageMap, ...] = ()
 
 
 @dataclass(slots=True)
@@ -442,6 +450,9 @@ def _load_vectors(scenario: Scenario, paths: ResolvedPaths, box: _Collector,
     if paths.signal_reports:
         _step(progress, "signal reports")
         out.signal_reports = _load_signal_reports(scenario, paths, box, out.villages)
+    if paths.coverage_maps and out.villages is not None:
+        _step(progress, "coverage maps")
+        out.coverage_maps = _load_coverage_maps(scenario, paths, box, out.villages) or ()
     _step(progress, "towers")
     if (tw := paths.towers) is not None:
         towers = box.run("towers", tw, lambda: read_towers(
@@ -549,7 +560,7 @@ def load_vectors(scenario: Scenario, *, progress: Callable[[str], None] | None =
     return VectorInputs(vec.crs, vec.villages, towers, vec.settlements, vec.siting, vec.pops,
                         vec.register_match, vec.population_note, vec.geometry_source,
                         tuple(vec.limitations), tuple(box.reports), paths, attribution,
-                        vec.signal_reports)
+                        vec.signal_reports, vec.coverage_maps)
 
 
 def load_terrain(scenario: Scenario, vectors: VectorInputs, *,
@@ -699,6 +710,21 @@ def _load_signal_reports(scenario: Scenario, paths: ResolvedPaths, box: _Collect
     frame = None if villages is None else villages[["code", "name", "district"]]
     return box.run("signal_reports", "; ".join(map(str, files)), lambda: read_signal_reports(
         files, register=paths.register, unlisted=rules, villages=frame), each_problem=True)
+
+
+def _load_coverage_maps(scenario: Scenario, paths: ResolvedPaths, box: _Collector,
+                        villages: gpd.GeoDataFrame) -> tuple[CoverageMap, ...] | None:
+    """Read the coverage maps in the working CRS, checked against the villages' area; every
+    problem is its own line in ``validate``."""
+    default_dbm = scenario.radio.threshold_rsrp_dbm
+    specs = tuple(
+        MapSpec(path, technology=f.technology, operator=f.operator, kind=f.kind,
+                threshold_dbm=f.threshold_dbm or default_dbm, date=f.date, source=f.source)
+        for path, f in zip(paths.coverage_maps, scenario.inputs.coverage_maps, strict=True))
+    area = villages.geometry.union_all()
+    return box.run("coverage_maps", "; ".join(map(str, paths.coverage_maps)),
+                   lambda: read_coverage_maps(specs, crs=villages.crs, area=area),
+                   each_problem=True)
 
 
 def _apportion_population(paths: ResolvedPaths, box: _Collector, out: _Vectors,
