@@ -55,7 +55,7 @@ VILLAGE_COLUMNS: tuple[str, ...] = (
     "signal_reported",         # status of the deciding report (none, weak, 2g, 3g, 4g, signal)
     "reported_date",           # date of the deciding report (YYYY, YYYY-MM or YYYY-MM-DD)
     "reported_source",         # source of the deciding report
-    "status_source",           # "report: SOURCE DATE" or "model"
+    "status_source",           # "report: SOURCE DATE", "coverage_map" or "model"
     "conflict",                # bool: report and model disagree (served vs blank)
     # how the village's people were placed on its demand units: raster, buildings,
     # settlements, office, centroid or area (summary population_rules)

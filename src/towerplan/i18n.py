@@ -244,6 +244,11 @@ _LABELS: dict[str, tuple[str, str]] = {
         "Status before: signal reports for {n} villages ({blank} blank, {semi} semi blank, "
         "{served} served at the {target} target), the model for the others; report and "
         "model disagree for {conflicts} villages"),
+    "before.coverage_maps": (
+        "Status sebelum: peta cakupan operator atau kerumunan untuk {n} desa (unit yang "
+        "tercakup pada target {target} dihitung terlayani), model untuk bagian lainnya",
+        "Status before: operator or crowd coverage maps for {n} villages (units covered at "
+        "the {target} target count as served), the model elsewhere"),
     # sheet names (at most 31 characters)
     "sheet.summary": ("Ringkasan", "Summary"),
     "sheet.ranking": ("Peringkat", "Ranking"),
@@ -270,6 +275,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "layer.selected": ("Menara terpilih (urutan bangun)", "Selected towers (build order)"),
     "layer.links": ("Backhaul (warna = margin)", "Backhaul links (colour = margin)"),
     "layer.audit": ("Lokasi audit (keputusan lalu)", "Audit sites (past decision)"),
+    "layer.coverage_map": ("Peta cakupan: {file}", "Coverage map: {file}"),
     # map title block and legend
     "map.model": ("Model radio", "Radio model"),
     "map.threshold": ("Ambang cakupan", "Coverage threshold"),
@@ -319,6 +325,12 @@ _LABELS: dict[str, tuple[str, str]] = {
     "popup.existing": ("Menara yang ada", "Existing tower"),
     "popup.audit": ("Lokasi audit", "Audit site"),
     "popup.link": ("Hop backhaul", "Backhaul hop"),
+    "popup.coverage_map": ("Peta cakupan", "Coverage map"),
+    "covmap.technology": ("Teknologi", "Technology"),
+    "covmap.operator": ("Operator", "Operator"),
+    "covmap.kind": ("Jenis peta", "Map kind"),
+    "covmap.date": ("Tanggal", "Date"),
+    "covmap.source": ("Sumber", "Source"),
     # Google Earth (KML)
     "kml.blank_villages": ("Desa blank spot (sebelum rencana)",
                            "Blank-spot villages (before the plan)"),

@@ -23,6 +23,7 @@ from towerplan.columns import TOWER_COLUMNS
 from towerplan.coverage.statement import model_choice
 from towerplan.errors import InputDataError, TowerplanError
 from towerplan.i18n import bilingual
+from towerplan.io.coverage_maps import CoverageMap, MapSpec, read_coverage_maps
 from towerplan.io.demand import (
     apportion_district_population,
     read_district_population,
@@ -50,7 +51,7 @@ from towerplan.io.register import (
     unit_level,
 )
 from towerplan.io.report import LayerReport, problems_message
-from towerplan.io.siting import SitingInputs, load_siting
+from towerplan.io.siting import SitingInputs, load_siting, split_layer
 from towerplan.io.terrain import dem_source_cell_m, read_dem, utm_crs_for
 from towerplan.io.towers import read_towers
 from towerplan.io.villages import read_villages
@@ -110,6 +111,7 @@ class ResolvedPaths:
     buildings: Path | None = None
     village_offices: Path | None = None
     facilities: Path | None = None
+    coverage_maps: tuple[Path, ...] = ()
 
     def vector_files(self) -> tuple[Path, ...]:
         """Every file :func:`load_vectors` reads."""
@@ -118,7 +120,8 @@ class ResolvedPaths:
             self.power, self.roads, self.cost_overrides, self.audit_sites,
             self.district_population, self.register, self.village_mapping, self.pops,
             *self.signal_reports, self.village_population, self.buildings,
-            self.village_offices, self.facilities)
+            self.village_offices, self.facilities,
+            *(split_layer(m)[0] for m in self.coverage_maps))
             if p is not None)
 
     def terrain_files(self) -> tuple[Path, ...]:
@@ -169,6 +172,9 @@ class VectorInputs:
         Village office points (``inputs.village_offices``).
     facilities : geopandas.GeoDataFrame or None
         Public facilities with ``kind`` and ``weight`` (``inputs.facilities``).
+    coverage_maps : tuple of CoverageMap
+        Operator or crowd coverage maps (``inputs.coverage_maps``), polygons in the working
+        CRS; empty when the scenario gives none.
     """
 
     crs: CRS
@@ -188,6 +194,7 @@ class VectorInputs:
     buildings: gpd.GeoDataFrame | None = None
     village_offices: gpd.GeoDataFrame | None = None
     facilities: gpd.GeoDataFrame | None = None
+    coverage_maps: tuple[CoverageMap, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,6 +360,7 @@ def resolve_paths(scenario: Scenario) -> ResolvedPaths:
         buildings=one(inp.buildings, None),
         village_offices=one(inp.village_offices, None),
         facilities=one(inp.facilities, None),
+        coverage_maps=tuple(scenario.resolve(f.path) for f in inp.coverage_maps),
     )
 
 
@@ -439,6 +447,7 @@ class _Vectors:
     buildings: gpd.GeoDataFrame | None = None
     village_offices: gpd.GeoDataFrame | None = None
     facilities: gpd.GeoDataFrame | None = None
+    coverage_maps: tuple[CoverageMap, ...] = ()
 
 
 @dataclass(slots=True)
@@ -473,6 +482,9 @@ def _load_vectors(scenario: Scenario, paths: ResolvedPaths, box: _Collector,
     if paths.signal_reports:
         _step(progress, "signal reports")
         out.signal_reports = _load_signal_reports(scenario, paths, box, out.villages)
+    if paths.coverage_maps and out.villages is not None:
+        _step(progress, "coverage maps")
+        out.coverage_maps = _load_coverage_maps(scenario, paths, box, out.villages) or ()
     _step(progress, "towers")
     if (tw := paths.towers) is not None:
         towers = box.run("towers", tw, lambda: read_towers(
@@ -594,7 +606,8 @@ def load_vectors(scenario: Scenario, *, progress: Callable[[str], None] | None =
                         vec.register_match, vec.population_note, vec.geometry_source,
                         tuple(vec.limitations), tuple(box.reports), paths, attribution,
                         vec.signal_reports, buildings=vec.buildings,
-                        village_offices=vec.village_offices, facilities=vec.facilities)
+                        village_offices=vec.village_offices, facilities=vec.facilities,
+                        coverage_maps=vec.coverage_maps)
 
 
 def load_terrain(scenario: Scenario, vectors: VectorInputs, *,
@@ -746,6 +759,8 @@ def _load_signal_reports(scenario: Scenario, paths: ResolvedPaths, box: _Collect
         files, register=paths.register, unlisted=rules, villages=frame), each_problem=True)
 
 
+
+
 def _village_population(paths: ResolvedPaths, box: _Collector,
                         villages: gpd.GeoDataFrame) -> None:
     """Official totals per village (``inputs.village_population``) over the villages' own
@@ -765,6 +780,21 @@ def _village_population(paths: ResolvedPaths, box: _Collector,
     listed = np.isfinite(people)
     villages["population"] = np.where(listed, people, villages["population"].to_numpy(float))
     villages.loc[listed, "population_source"] = "village_population"
+
+
+def _load_coverage_maps(scenario: Scenario, paths: ResolvedPaths, box: _Collector,
+                        villages: gpd.GeoDataFrame) -> tuple[CoverageMap, ...] | None:
+    """Read the coverage maps in the working CRS, checked against the villages' area; every
+    problem is its own line in ``validate``."""
+    default_dbm = scenario.radio.threshold_rsrp_dbm
+    specs = tuple(
+        MapSpec(path, technology=f.technology, operator=f.operator, kind=f.kind,
+                threshold_dbm=f.threshold_dbm or default_dbm, date=f.date, source=f.source)
+        for path, f in zip(paths.coverage_maps, scenario.inputs.coverage_maps, strict=True))
+    area = villages.geometry.union_all()
+    return box.run("coverage_maps", "; ".join(map(str, paths.coverage_maps)),
+                   lambda: read_coverage_maps(specs, crs=villages.crs, area=area),
+                   each_problem=True)
 
 
 def _apportion_population(paths: ResolvedPaths, box: _Collector, out: _Vectors,

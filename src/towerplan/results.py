@@ -85,6 +85,9 @@ class PlanResult:
     links : geopandas.GeoDataFrame or None
         Backhaul hops of the selected sites (``BACKHAUL_COLUMNS``, line geometries), when the
         backhaul stage ran.
+    coverage_maps : geopandas.GeoDataFrame or None
+        Where each coverage map (``[inputs] coverage_maps``) shows coverage, EPSG:4326
+        (:func:`~towerplan.io.coverage_maps.coverage_outlines`); None without maps.
     """
 
     scenario: Scenario
@@ -100,6 +103,7 @@ class PlanResult:
     audit: gpd.GeoDataFrame | None = None
     audit_summary: dict[str, Any] | None = None
     links: gpd.GeoDataFrame | None = None
+    coverage_maps: gpd.GeoDataFrame | None = None
 
     @property
     def crs(self) -> Any:

@@ -37,6 +37,7 @@ __all__ = [
     "Candidates",
     "Costs",
     "Coverage",
+    "CoverageMapFile",
     "DemoOptions",
     "Inputs",
     "Outputs",
@@ -162,6 +163,53 @@ class SignalReportFile(_Group):
 
 
 @dataclass(frozen=True, slots=True)
+class CoverageMapFile(_Group):
+    """One operator or crowd coverage map of ``[inputs] coverage_maps``.
+
+    Attributes
+    ----------
+    path : str
+        Polygon file (GPKG, GeoJSON, KML/KMZ, SHP, FGB; ``file.gpkg|layername=NAME`` picks
+        a layer) or GeoTIFF (relative to the scenario file).
+    technology : str
+        Technology the map shows: ``"2g"``, ``"3g"``, ``"4g"``, ``"5g"`` or ``"signal"``
+        (default; some signal, generation not stated). A polygon feature's own
+        ``technology`` attribute overrides it.
+    operator : str
+        Operator the map is of (e.g. ``"Telkomsel"``); empty = not stated.
+    kind : str
+        ``"polygons"``, ``"rsrp"`` (GeoTIFF of RSRP in dBm), ``"binary"`` (GeoTIFF of 0/1) or
+        empty (default: polygons for vector files; for a GeoTIFF binary when its values are
+        only 0 and 1, else rsrp).
+    threshold_dbm : float
+        An ``rsrp`` raster covers where RSRP is at least this, dBm; 0 (default) = the
+        scenario's ``[radio] threshold_rsrp_dbm``.
+    date : str
+        When the map was made (e.g. ``"2024-06"``); shown with the map.
+    source : str
+        Where the map comes from; shown with the map.
+    """
+
+    path: str = ""
+    technology: Literal["2g", "3g", "4g", "5g", "signal"] = "signal"
+    operator: str = ""
+    kind: Literal["", "polygons", "rsrp", "binary"] = ""
+    threshold_dbm: float = 0.0
+    date: str = ""
+    source: str = ""
+
+    _section = "inputs.coverage_maps"
+
+    def _rules(self, c: Check) -> None:
+        if c.ok("path") and not self.path:
+            c.add("'inputs.coverage_maps' needs a path for each map")
+        if c.ok("threshold_dbm") and not (self.threshold_dbm <= 0
+                                          and math.isfinite(self.threshold_dbm)):
+            c.add("'inputs.coverage_maps.threshold_dbm' must be an RSRP in dBm (negative), "
+                  f"got {self.threshold_dbm:g}")
+
+
+@dataclass(frozen=True, slots=True)
 class Inputs(_Group):
     """Input data sets. Paths are relative to the scenario file.
 
@@ -219,6 +267,12 @@ class Inputs(_Group):
         village has a report, its latest report decides its status today instead of the
         model. ``"builtin:demo"`` (the default with the demo villages) = the demo's synthetic
         village survey. Empty = none.
+    coverage_maps : tuple of CoverageMapFile
+        Operator or crowd coverage maps (polygons or GeoTIFF), each a path or a table
+        ``{ path = "...", technology = "4g", operator = "...", kind = "rsrp",
+        threshold_dbm = -105, date = "2024-06", source = "..." }``. A demand unit inside a
+        map of a technology at or above ``[coverage] target`` counts as served today, unless
+        its village has a signal report (reports > maps > model). Empty = none.
     attribution : tuple of str
         Attribution and licence line of each data source, repeated on every output
         (e.g. ``"Village boundaries: BIG, via ..."``).
@@ -259,6 +313,7 @@ class Inputs(_Group):
     roads: str = ""
     pops: str = BUILTIN_DEMO
     signal_reports: tuple[SignalReportFile, ...] = (SignalReportFile(BUILTIN_DEMO),)
+    coverage_maps: tuple[CoverageMapFile, ...] = ()
     attribution: tuple[str, ...] = ()
     village_population: str = BUILTIN_DEMO
     buildings: str = ""

@@ -4,7 +4,8 @@
 signal reports (:mod:`towerplan.io.evidence`). Where a village has a known report, the report
 decides: a village reported served at the coverage target counts as covered today (a new
 site gains nothing there), one reported blank or semi blank counts as uncovered even where
-the model covers it. Elsewhere the model's status is used.
+the model covers it. Elsewhere the model's status is used, with the demand units an operator
+or crowd coverage map covers at the target counted as served (reports > maps > model).
 """
 
 from __future__ import annotations
@@ -53,8 +54,8 @@ def covered_today(covered_model: np.ndarray, unit_village: np.ndarray,
 
 def before_state(units: DemandUnits, codes: Sequence[str], covered_model: np.ndarray,
                  rsrp_dbm: np.ndarray, server: np.ndarray, reports: SignalReports | None, *,
-                 target: Target, blank_below: float, covered_at_least: float
-                 ) -> pd.DataFrame:
+                 target: Target, blank_below: float, covered_at_least: float,
+                 covered_maps: np.ndarray | None = None) -> pd.DataFrame:
     """Per-village statistics today, with the reported and the modelled status.
 
     Returns
@@ -70,6 +71,11 @@ def before_state(units: DemandUnits, codes: Sequence[str], covered_model: np.nda
         ``status_source`` (``"report: SOURCE DATE"`` or ``"model"``), ``conflict`` (the
         report says blank or semi blank where the model covers the village, or served where
         the model leaves it blank) and ``served_reported`` (1, 0 or nan).
+
+        With *covered_maps* (per demand unit, a coverage map covers it at the target), a
+        village without a known report counts those units as served too; its
+        ``status_source`` is then ``"coverage_map"`` where a map covers any of its units at
+        the target. ``status_model`` stays the towers' model alone.
     """
     n = len(codes)
     model = village_statistics(units, n, covered_model, rsrp_dbm, server,
@@ -82,13 +88,16 @@ def before_state(units: DemandUnits, codes: Sequence[str], covered_model: np.nda
     signal = resolved["status"].astype(str).to_numpy()
     kind = np.array([signal_class(s, target) for s in signal], dtype=object)
     served = np.where(kind == "served", 1.0, np.where(kind == "unknown", np.nan, 0.0))
-    covered = covered_today(covered_model, units.village, served)
+    maps = (np.zeros(len(units.weight), dtype=bool) if covered_maps is None
+            else np.asarray(covered_maps, dtype=bool))
+    covered = covered_today(np.asarray(covered_model, dtype=bool) | maps, units.village, served)
     out = village_statistics(units, n, covered, rsrp_dbm, server, blank_below=blank_below,
                              covered_at_least=covered_at_least)
     model_status = model["status"].to_numpy().astype(object)
     known = kind != "unknown"
+    mapped = np.bincount(units.village[maps], minlength=n)[:n] > 0
     out["status"] = np.where(known, [_STATUS_OF_CLASS.get(k, "") for k in kind],
-                             model_status).astype(object)
+                             out["status"].to_numpy().astype(object)).astype(object)
     out["status_model"] = model_status
     out["share_covered_model"] = model["share_covered"].to_numpy()
     out["status_reported"] = kind
@@ -98,8 +107,8 @@ def before_state(units: DemandUnits, codes: Sequence[str], covered_model: np.nda
     out["reported_date"] = np.where(known, dates, "").astype(object)
     out["reported_source"] = np.where(known, sources, "").astype(object)
     out["status_source"] = np.array(
-        [f"report: {s} {d}".strip() if k else "model"
-         for k, s, d in zip(known, sources, dates, strict=True)], dtype=object)
+        [f"report: {s} {d}".strip() if k else ("coverage_map" if m else "model")
+         for k, m, s, d in zip(known, mapped, sources, dates, strict=True)], dtype=object)
     out["conflict"] = ((np.isin(kind, ["blank", "semi_blank"]) & (model_status == COVERED))
                        | ((kind == "served") & (model_status == BLANK)))
     out["served_reported"] = served

@@ -83,6 +83,9 @@ class CurrentState:
     stats : pandas.DataFrame
         Per-village statistics before the plan (:func:`~towerplan.analysis.evidence.
         before_state`: the signal reports where a village has one, else the model).
+    covered_maps : numpy.ndarray of bool or None
+        Demand units an operator or crowd coverage map covers at the coverage target
+        (:mod:`towerplan.analysis.coverage_maps`); None without maps.
     """
 
     data: LoadedInputs
@@ -93,6 +96,7 @@ class CurrentState:
     existing: Sites
     before: BestServer
     stats: pd.DataFrame
+    covered_maps: np.ndarray | None = None
 
     @property
     def covered_model(self) -> np.ndarray:
@@ -102,8 +106,11 @@ class CurrentState:
     @property
     def covered(self) -> np.ndarray:
         """Demand units served today (bool): as the signal report of their village says
-        where it says served or not served at the coverage target, else as modelled."""
+        where it says served or not served at the coverage target, else as modelled or as a
+        coverage map shows at the target."""
         model = self.covered_model
+        if self.covered_maps is not None:
+            model = model | np.asarray(self.covered_maps, dtype=bool)
         if "served_reported" not in self.stats:
             return model
         return covered_today(model, self.units.village,

@@ -311,6 +311,45 @@ def _link_features(frame: gpd.GeoDataFrame, crs: Any, result: PlanResult,
     return {"type": "FeatureCollection", "features": features}, labels
 
 
+#: Rows of a coverage map's popup.
+_COVERAGE_MAP_ROWS = ("technology", "operator", "kind", "date", "source")
+#: Outline colour of a coverage map by technology.
+_COVERAGE_MAP_COLORS = {"signal": "#8c6bb1", "2g": "#fdae6b", "3g": "#fd8d3c",
+                        "4g": "#2171b5", "5g": "#08306b"}
+
+
+def _coverage_map_features(result: PlanResult, lang: str
+                           ) -> list[tuple[str, dict[str, Any], list[str]]]:
+    """Per coverage map: its file name, its polygons with escaped popups, the popup labels."""
+    import shapely
+
+    frame = result.coverage_maps
+    if frame is None or not len(frame):
+        return []
+    labels = [_esc(t(f"covmap.{c}", lang)) for c in _COVERAGE_MAP_ROWS]
+    geoms = _display_geometries(frame, "EPSG:4326")
+    out: dict[str, list[dict[str, Any]]] = {}
+    for row, geom in zip(frame.itertuples(index=False), geoms, strict=True):
+        if geom is None or geom.is_empty:
+            continue
+        file = _text(row.file)
+        title = f"{t('popup.coverage_map', lang)} {file}"
+        out.setdefault(file, []).append({
+            "type": "Feature", "geometry": json.loads(shapely.to_geojson(geom)),
+            "properties": {"tip": _esc(f"{file} ({_text(row.technology)})"),
+                           "title": _esc(title),
+                           "c": _COVERAGE_MAP_COLORS.get(_text(row.technology), "#555"),
+                           "v": [_esc(_text(getattr(row, c))) for c in _COVERAGE_MAP_ROWS]}})
+    return [(file, {"type": "FeatureCollection", "features": features}, labels)
+            for file, features in out.items()]
+
+
+def _coverage_map_style() -> JsCode:
+    return JsCode(
+        "function (f) { return {color: f.properties.c, weight: 2, opacity: 0.9, "
+        "fillColor: f.properties.c, fillOpacity: 0.15, dashArray: '6 4'}; }")
+
+
 # --------------------------------------------------------------------------- page assets
 
 
@@ -519,7 +558,8 @@ def _title_html(result: PlanResult, lang: str) -> str:
     lead = (f'<div class="tp-limits tp-before"><b>{_esc(in_language(str(note), lang))}</b>'
             "</div>") if note and result.summary.get("before_state") == "unknown" else ""
     reports = (f'<div class="tp-prov">{_esc(in_language(str(note), lang))}</div>'
-               if note and result.summary.get("before_state") == "reports" else "")
+               if note and result.summary.get("before_state") in ("reports", "coverage_maps")
+               else "")
     return (
         f'<div id="tp-title" class="tp-panel"><h1>{_esc(scn.scenario.title)}</h1>{lead}'
         f"<table>{table}</table>{reports}{limits_html}"
@@ -698,6 +738,12 @@ def _render(result: PlanResult, lang: str) -> str:
                       options={"style": _link_style(),
                                "on_each_feature": _popup_binding(labels, "{sticky: true}")}
                       ).add_to(fmap)
+    for name, data, labels in _coverage_map_features(result, lang):
+        _GeoJsonLayer(_script_json(data), name=_esc(t("layer.coverage_map", lang).format(
+            file=name)), show=False,
+            options={"style": _coverage_map_style(),
+                     "on_each_feature": _popup_binding(labels, "{sticky: true}")}
+        ).add_to(fmap)
     if result.audit is not None:
         data, labels = _point_features(result.audit, crs, result, lang, "audit")
         _GeoJsonLayer(_script_json(data), name=t("layer.audit", lang), show=True,

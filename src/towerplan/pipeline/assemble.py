@@ -17,6 +17,7 @@ from towerplan.inputs import combine_inputs
 
 if TYPE_CHECKING:
     from towerplan.analysis.blankspots import DemandUnits
+    from towerplan.analysis.coverage_maps import MapCoverage
     from towerplan.inputs import TerrainInputs, VectorInputs
     from towerplan.pipeline.stages.existing import ExistingCoverage
     from towerplan.scenario import Radio
@@ -26,12 +27,14 @@ __all__ = ["current_state", "selection_problem"]
 
 def current_state(radio: Radio, load: VectorInputs, terrain: TerrainInputs,
                   demand: DemandUnits, existing: ExistingCoverage,
-                  before: pd.DataFrame) -> CurrentState:
-    """Today's state from the results of the first stages (reads ``[radio]``)."""
+                  before: pd.DataFrame, maps: MapCoverage | None = None) -> CurrentState:
+    """Today's state from the results of the first stages (reads ``[radio]``); *maps* are
+    the coverage maps' units (stage ``coverage_maps``)."""
     link, context = radio_context(radio, terrain.dem, terrain.landcover,
                                   source_cell_m=terrain.source_cell_m)
     return CurrentState(combine_inputs(load, terrain), link, context, load.villages, demand,
-                        Sites.from_points(load.towers), existing.points, before)
+                        Sites.from_points(load.towers), existing.points, before,
+                        None if maps is None or not maps.maps else maps.covered)
 
 
 def selection_problem(state: CurrentState, candidates: pd.DataFrame,

@@ -3,6 +3,7 @@
 ::
 
     load ──> terrain ──> demand ──> existing_coverage ──> before ──> candidates
+                                └──> coverage_maps ───────┘ (and selection, audit, after)
                                                                         │
                      candidate_coverage (site batches) <────────────────┘
                               │
@@ -31,6 +32,7 @@ from towerplan.analysis.problem import CurrentState, SelectionProblem
 from towerplan.coverage.context import dem_cell_m
 from towerplan.coverage.statement import model_chain_text, model_choice, model_choice_summary
 from towerplan.io.cache import StageCache
+from towerplan.io.coverage_maps import coverage_outlines
 from towerplan.io.demo import SURVEY_FILE, ensure_demo, survey_reports, write_survey
 from towerplan.pipeline import assemble
 from towerplan.pipeline.graph import GraphRun, ProgressFn, Stage
@@ -44,6 +46,7 @@ from towerplan.pipeline.stages import (
     demand,
     existing,
     load,
+    maps,
     selection,
     terrain,
 )
@@ -56,8 +59,8 @@ __all__ = ["PLAN_GRAPH", "PLAN_STAGES", "current_state", "ensure_demo_survey", "
 
 #: The stages of a plan, by name.
 PLAN_GRAPH: Mapping[str, Stage] = {s.name: s for s in (
-    load.STAGE, terrain.STAGE, demand.STAGE, existing.STAGE, before.STAGE, candidates.STAGE,
-    coverage.STAGE, backhaul.STAGE, selection.STAGE, audit.STAGE, after.STAGE)}
+    load.STAGE, terrain.STAGE, demand.STAGE, existing.STAGE, maps.STAGE, before.STAGE,
+    candidates.STAGE, coverage.STAGE, backhaul.STAGE, selection.STAGE, audit.STAGE, after.STAGE)}
 
 #: Progress labels of a whole plan, in order (the last, ``outputs``, is the writers').
 PLAN_STAGES: tuple[str, ...] = (
@@ -128,7 +131,7 @@ def current_state(run: GraphRun) -> CurrentState:
     """Today's state (stages up to ``before``)."""
     return assemble.current_state(run.scenario.radio, run.get("load"), run.get("terrain"),
                                   run.get("demand"), run.get("existing_coverage"),
-                                  run.get("before"))
+                                  run.get("before"), run.get("coverage_maps"))
 
 
 def selection_problem(run: GraphRun) -> SelectionProblem:
@@ -163,12 +166,20 @@ def plan_result(run: GraphRun) -> PlanResult:
     summary["backhaul"] = chosen.backhaul.summary
     summary["model_choice"] = model_choice_summary(choice)
     existing_out = with_lonlat(state.data.towers)
+    load = run.get("load")
+    if load.coverage_maps:
+        summary["coverage_maps"] = {
+            "target": sc.coverage.target, "maps": list(run.get("coverage_maps").maps),
+            "villages_from_maps": int((state.stats["status_source"].astype(str)
+                                       == "coverage_map").sum())}
     return PlanResult(sc, provenance, outcome.villages, existing_out, outcome.candidates,
                       outcome.ranking, outcome.rsrp_before, outcome.rsrp_after, state.data.dem,
                       summary,
                       audit=with_lonlat(audit_result.sites) if audit_result is not None else None,
                       audit_summary=audit_result.summary if audit_result is not None else None,
-                      links=chosen.backhaul.links)
+                      links=chosen.backhaul.links,
+                      coverage_maps=(coverage_outlines(load.coverage_maps, load.crs)
+                                     if load.coverage_maps else None))
 
 
 def plan(scenario: Scenario, *, cache: StageCache | Path | str | None | bool = True,

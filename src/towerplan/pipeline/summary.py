@@ -92,11 +92,15 @@ def plan_summary(scenario: Scenario, prov: Provenance, state: CurrentState,
 
 def before_basis(state: CurrentState) -> str:
     """What today's status rests on: ``"reports"`` (signal reports for some villages, the
-    model for the rest), ``"model"`` (existing towers inside the area), or ``"unknown"``
-    (no signal report and no existing tower inside the area: the model alone, unchecked)."""
+    model for the rest), ``"coverage_maps"`` (operator or crowd coverage maps, the model
+    elsewhere), ``"model"`` (existing towers inside the area), or ``"unknown"`` (no signal
+    report, no coverage map and no existing tower inside the area: the model alone,
+    unchecked)."""
     data = state.data
     if data.signal_reports is not None:
         return "reports"
+    if state.covered_maps is not None:
+        return "coverage_maps"
     towers = data.towers
     if len(towers) and towers.within(state.villages.geometry.union_all()).any():
         return "model"
@@ -116,6 +120,10 @@ def _before_entries(scenario: Scenario, state: CurrentState) -> dict[str, Any]:
             semi=ev["semi_blank_reported"], served=ev["served_reported"],
             target=scenario.coverage.target, conflicts=ev["conflicts"])
         out["evidence"] = ev
+    elif basis == "coverage_maps":
+        n = int((state.stats["status_source"].astype(str) == "coverage_map").sum())
+        out["before_state_note"] = bilingual("before.coverage_maps", n=n,
+                                             target=scenario.coverage.target)
     return out
 
 

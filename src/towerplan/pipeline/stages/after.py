@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     import scipy.sparse as sp
 
     from towerplan.analysis.blankspots import DemandUnits
+    from towerplan.analysis.coverage_maps import MapCoverage
     from towerplan.inputs import TerrainInputs, VectorInputs
     from towerplan.pipeline.stages.backhaul import CostedCandidates
     from towerplan.pipeline.stages.existing import ExistingCoverage
@@ -65,9 +66,11 @@ class After:
 def _after(ctx: StageContext, *, load: VectorInputs, terrain: TerrainInputs,
            demand: DemandUnits, existing_coverage: ExistingCoverage, before: pd.DataFrame,
            backhaul: CostedCandidates, candidate_coverage: sp.csr_matrix,
+           coverage_maps: MapCoverage,
            selection: Chosen) -> After:
     sc = ctx.scenario
-    state = current_state(sc.radio, load, terrain, demand, existing_coverage, before)
+    state = current_state(sc.radio, load, terrain, demand, existing_coverage, before,
+                          coverage_maps)
     problem = selection_problem(state, backhaul.candidates, candidate_coverage)
     chosen = list(selection.selection.sites)
     dem = terrain.dem
@@ -102,5 +105,5 @@ def _after(ctx: StageContext, *, load: VectorInputs, terrain: TerrainInputs,
 
 STAGE = Stage(name="after", run=_after,
               needs=("load", "terrain", "demand", "existing_coverage", "before", "backhaul",
-                     "candidate_coverage", "selection"),
+                     "candidate_coverage", "coverage_maps", "selection"),
               label="coverage after", reads=("radio", "coverage"))

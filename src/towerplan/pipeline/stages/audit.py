@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     import scipy.sparse as sp
 
     from towerplan.analysis.blankspots import DemandUnits
+    from towerplan.analysis.coverage_maps import MapCoverage
     from towerplan.inputs import TerrainInputs, VectorInputs
     from towerplan.pipeline.stages.backhaul import CostedCandidates
     from towerplan.pipeline.stages.existing import ExistingCoverage
@@ -25,14 +26,16 @@ __all__ = ["STAGE"]
 
 def _audit(ctx: StageContext, *, load: VectorInputs, terrain: TerrainInputs,
            demand: DemandUnits, existing_coverage: ExistingCoverage, before: pd.DataFrame,
-           backhaul: CostedCandidates, candidate_coverage: sp.csr_matrix) -> PlanAudit | None:
+           backhaul: CostedCandidates, candidate_coverage: sp.csr_matrix,
+           coverage_maps: MapCoverage) -> PlanAudit | None:
     sc = ctx.scenario
     siting = load.siting
     if not sc.audit.villages and (siting is None or siting.audit_sites is None
                                   or not len(siting.audit_sites)):
         return None
     ctx.report("audit")
-    state = current_state(sc.radio, load, terrain, demand, existing_coverage, before)
+    state = current_state(sc.radio, load, terrain, demand, existing_coverage, before,
+                          coverage_maps)
     problem = selection_problem(state, backhaul.candidates, candidate_coverage)
     choice = model_choice(sc.radio, dem_cell_m(terrain.dem, terrain.source_cell_m))
     return audit_plan(sc, problem, model_chain=model_chain_text(sc, choice))
@@ -40,6 +43,6 @@ def _audit(ctx: StageContext, *, load: VectorInputs, terrain: TerrainInputs,
 
 STAGE = Stage(name="audit", run=_audit,
               needs=("load", "terrain", "demand", "existing_coverage", "before", "backhaul",
-                     "candidate_coverage"),
+                     "candidate_coverage", "coverage_maps"),
               reads=("audit", "budget", "selection.time_limit_s", "costs", "backhaul", "radio",
                      "terrain.resolution_m", "coverage", "scenario.name"))

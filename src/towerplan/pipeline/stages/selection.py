@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import scipy.sparse as sp
 
     from towerplan.analysis.blankspots import DemandUnits
+    from towerplan.analysis.coverage_maps import MapCoverage
     from towerplan.inputs import TerrainInputs, VectorInputs
     from towerplan.pipeline.stages.backhaul import CostedCandidates
     from towerplan.pipeline.stages.existing import ExistingCoverage
@@ -49,9 +50,11 @@ class Chosen:
 
 def _select(ctx: StageContext, *, load: VectorInputs, terrain: TerrainInputs,
             demand: DemandUnits, existing_coverage: ExistingCoverage, before: pd.DataFrame,
-            backhaul: CostedCandidates, candidate_coverage: sp.csr_matrix) -> Chosen:
+            backhaul: CostedCandidates, candidate_coverage: sp.csr_matrix,
+            coverage_maps: MapCoverage) -> Chosen:
     sc = ctx.scenario
-    state = current_state(sc.radio, load, terrain, demand, existing_coverage, before)
+    state = current_state(sc.radio, load, terrain, demand, existing_coverage, before,
+                          coverage_maps)
     problem = selection_problem(state, backhaul.candidates, candidate_coverage)
     (exact, greedy), = select_many(sc.selection, problem, [sc.budget.total_idr])
     chosen, outcome, final = finish_backhaul(backhaul.plan, sc, problem, exact)
@@ -60,6 +63,6 @@ def _select(ctx: StageContext, *, load: VectorInputs, terrain: TerrainInputs,
 
 STAGE = Stage(name="selection", run=_select,
               needs=("load", "terrain", "demand", "existing_coverage", "before", "backhaul",
-                     "candidate_coverage"),
+                     "candidate_coverage", "coverage_maps"),
               label="selection",
               reads=("budget", "selection", "backhaul", "radio", "costs.backhaul_idr"))
