@@ -13,7 +13,8 @@ import pytest
 from towerplan.commands.plan import run_plan
 from towerplan.scenario import Scenario
 
-BEFORE_SELECTION = ("load", "terrain", "demand", "existing_coverage", "before", "candidates",
+BEFORE_SELECTION = ("load", "terrain", "demand", "existing_coverage", "coverage_maps", "before",
+                    "candidates",
                     "candidate_coverage", "backhaul")
 
 
