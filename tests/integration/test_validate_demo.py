@@ -22,7 +22,7 @@ def test_validate_demo_is_clean(run_cli, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "Inputs of demo (working CRS EPSG:32748)" in done.stdout
     rows = _rows(done.stdout)
-    assert list(rows) == ["villages", "signal_reports", "village_population", "towers",
+    assert list(rows) == ["villages", "village_population", "signal_reports", "towers",
                           "settlements",
                           "power (stand-in: towns)", "pops", "terrain", "landcover"]
     counts = {layer: cells[4] for layer, cells in rows.items()}
