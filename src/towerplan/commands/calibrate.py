@@ -15,6 +15,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -46,7 +47,7 @@ from towerplan.radio.profile import terrain_profile
 from towerplan.scenario import Scenario
 
 __all__ = ["CALIBRATION_FILES", "CalibrationRun", "calibrate", "calibration_toml", "fit_scenario",
-           "write_calibration"]
+           "write_calibration", "write_calibration_files"]
 
 log = logging.getLogger(__name__)
 
@@ -331,10 +332,23 @@ def write_calibration(result: CalibrationResult, out_dir: str | Path, *,
     OutputError
         When a file exists and *overwrite* is False, or the folder cannot be written.
     """
+    return write_calibration_files(result.to_dict(), calibration_toml(result), out_dir,
+                                   overwrite=overwrite)
+
+
+def write_calibration_files(payload: dict[str, Any], toml_text: str, out_dir: str | Path, *,
+                            overwrite: bool = False) -> tuple[Path, Path]:
+    """Write *payload* as ``calibration.json`` and *toml_text* as ``calibration.toml``,
+    both or neither (staged, then published together).
+
+    Raises
+    ------
+    OutputError
+        When a file exists and *overwrite* is False, or the folder cannot be written.
+    """
     folder = Path(out_dir)
     targets = tuple(folder / name for name in CALIBRATION_FILES)
-    texts = (json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n",
-             calibration_toml(result))
+    texts = (json.dumps(payload, indent=2, ensure_ascii=False) + "\n", toml_text)
     with staged_files(targets, overwrite=overwrite) as staging:
         for target, text in zip(targets, texts, strict=True):
             (staging / target.name).write_text(text, encoding="utf-8")

@@ -11,7 +11,6 @@ drive-test calibration: ``calibration.json`` and the scenario snippet ``calibrat
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,13 +18,12 @@ from typing import Any, Literal
 
 from towerplan._version import __version__
 from towerplan.analysis.agreement import Agreement, LabelFit, fit_offset_to_labels
-from towerplan.commands.calibrate import CALIBRATION_FILES
+from towerplan.commands.calibrate import write_calibration_files
 from towerplan.commands.evidence import NO_REPORTS
 from towerplan.commands.plan import CacheArg
 from towerplan.coverage.context import dem_cell_m
 from towerplan.coverage.statement import model_choice
 from towerplan.errors import InputDataError, ScenarioError
-from towerplan.io.outdir import staged_files
 from towerplan.pipeline.graph import ProgressFn
 from towerplan.pipeline.plan import new_run
 from towerplan.scenario import Scenario
@@ -210,14 +208,8 @@ def write_report_calibration(result: ReportCalibration, out_dir: str | Path, *,
     OutputError
         When a file exists and *overwrite* is False, or the folder cannot be written.
     """
-    folder = Path(out_dir)
-    targets = tuple(folder / name for name in CALIBRATION_FILES)
-    texts = (json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n",
-             report_calibration_toml(result))
-    with staged_files(targets, overwrite=overwrite) as staging:
-        for target, text in zip(targets, texts, strict=True):
-            (staging / target.name).write_text(text, encoding="utf-8")
-    return targets[0], targets[1]
+    return write_calibration_files(result.to_dict(), report_calibration_toml(result), out_dir,
+                                   overwrite=overwrite)
 
 
 def calibrate_from_reports(scenario: Scenario, out_dir: str | Path, *, k: int = 5,
