@@ -123,6 +123,7 @@ def _villages() -> gpd.GeoDataFrame:
         "reported_source": ["", "", REPORT_SOURCE, ""],
         "status_source": ["model", "model", f"report: {REPORT_SOURCE} 2021-09-28", "model"],
         "conflict": [False] * 4,
+        "committed_year": [0] * 4,
     }, geometry=geoms, crs=WORKING_CRS)
 
 
@@ -131,7 +132,8 @@ def _existing() -> gpd.GeoDataFrame:
     geoms, lon, lat = _points([(x0 + 500, y0 + 700), (x0 + 900, y0 + 4000)])
     return gpd.GeoDataFrame({
         "tower_id": ["T1", "T2"], "lon": lon, "lat": lat, "height_m": [42.0, 32.0],
-        "operator": ["Telkomsel", FORMULA_OPERATOR], "radio": ["LTE", "GSM"], "cells": [3, 1],
+        "operator": ["Telkomsel", FORMULA_OPERATOR], "radio": ["LTE", "GSM"],
+        "technology": ["4g", "2g"], "cells": [3, 1],
     }, geometry=geoms, crs=WORKING_CRS)
 
 
