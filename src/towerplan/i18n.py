@@ -66,6 +66,8 @@ _COLUMNS: dict[str, tuple[str, str]] = {
     "reported_source": ("Sumber laporan", "Report source"),
     "status_source": ("Dasar status sebelum", "Basis of status before"),
     "conflict": ("Laporan dan model bertentangan", "Report and model disagree"),
+    "committed_year": ("Tahun menara komitmen (setelah tahun rencana)",
+                       "Committed tower year (after the plan year)"),
     "tower_id": ("ID menara", "Tower ID"),
     "lon": ("Bujur", "Longitude"),
     "lat": ("Lintang", "Latitude"),
@@ -219,6 +221,22 @@ _LABELS: dict[str, tuple[str, str]] = {
         "Status before: signal reports for {n} villages ({blank} blank, {semi} semi blank, "
         "{served} served at the {target} target), the model for the others; report and "
         "model disagree for {conflicts} villages"),
+    "before.technology": (
+        "Teknologi menara yang ada untuk target {target}: {serving} dari {towers} menara "
+        "melayani target; {below} di bawah target (2G/3G) tidak dihitung sebagai cakupan "
+        "target; {unknown} menara tanpa teknologi yang diketahui dianggap melayani target",
+        "Technology of existing towers for the {target} target: {serving} of {towers} towers "
+        "serve the target; {below} below it (2G/3G) do not count as coverage at the target; "
+        "{unknown} towers of unknown technology are assumed to serve the target"),
+    "before.committed": (
+        "Menara komitmen (tahun rencana {year}): {on_air} sudah mengudara dihitung sebagai "
+        "menara yang ada; {future} yang mengudara setelah {year} tidak dihitung melayani saat "
+        "ini, tetapi rencana tidak membangun dalam {distance_m:g} m dari menara komitmen dan "
+        "menganggap orang yang akan dilayaninya sudah terlayani",
+        "Committed towers (plan year {year}): {on_air} on air count as existing towers; "
+        "{future} going on air after {year} are not counted as serving today, but the plan "
+        "builds nothing within {distance_m:g} m of a committed tower and counts the people "
+        "they will serve as served"),
     # sheet names (at most 31 characters)
     "sheet.summary": ("Ringkasan", "Summary"),
     "sheet.ranking": ("Peringkat", "Ranking"),

@@ -83,6 +83,9 @@ class CurrentState:
     stats : pandas.DataFrame
         Per-village statistics before the plan (:func:`~towerplan.analysis.evidence.
         before_state`: the signal reports where a village has one, else the model).
+    committed : numpy.ndarray or None
+        Demand units the committed towers of a later year than the plan year will serve at
+        the target (bool); the plan counts them as served. None without any.
     """
 
     data: LoadedInputs
@@ -93,6 +96,7 @@ class CurrentState:
     existing: Sites
     before: BestServer
     stats: pd.DataFrame
+    committed: np.ndarray | None = None
 
     @property
     def covered_model(self) -> np.ndarray:
@@ -100,7 +104,7 @@ class CurrentState:
         return np.asarray(self.before.rsrp_dbm >= self.link.threshold_rsrp_dbm)
 
     @property
-    def covered(self) -> np.ndarray:
+    def served_today(self) -> np.ndarray:
         """Demand units served today (bool): as the signal report of their village says
         where it says served or not served at the coverage target, else as modelled."""
         model = self.covered_model
@@ -108,6 +112,13 @@ class CurrentState:
             return model
         return covered_today(model, self.units.village,
                              self.stats["served_reported"].to_numpy(float))
+
+    @property
+    def covered(self) -> np.ndarray:
+        """Demand units the plan counts as served (bool): those served today
+        (:attr:`served_today`) and those the later committed towers will serve."""
+        today = self.served_today
+        return today if self.committed is None else today | self.committed
 
     @property
     def blank_villages(self) -> np.ndarray:

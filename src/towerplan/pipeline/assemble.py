@@ -31,7 +31,8 @@ def current_state(radio: Radio, load: VectorInputs, terrain: TerrainInputs,
     link, context = radio_context(radio, terrain.dem, terrain.landcover,
                                   source_cell_m=terrain.source_cell_m)
     return CurrentState(combine_inputs(load, terrain), link, context, load.villages, demand,
-                        Sites.from_points(load.towers), existing.points, before)
+                        Sites.from_points(load.towers), existing.points, before,
+                        existing.committed_covered(radio.threshold_rsrp_dbm))
 
 
 def selection_problem(state: CurrentState, candidates: pd.DataFrame,
