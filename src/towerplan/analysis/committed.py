@@ -7,8 +7,9 @@ Rules (documented in docs/scenario.md):
 * Committed towers of a later year are not counted as serving anyone today, but the plan
   treats them as built: the people they will serve at the target count as served for the
   selection (no candidate gains them) and no candidate stands within
-  ``[candidates] committed_distance_m`` of any committed tower. A village they will serve
-  carries the earliest such year in ``committed_year``.
+  ``[candidates] committed_distance_m`` of any committed tower. A village where they will
+  serve at least ``blank_below`` of the demand no tower on air serves carries the earliest
+  such year in ``committed_year``.
 * With ``[coverage] target = "4g"`` only 4G and 5G towers, and towers of unknown technology
   (assumed to serve the target; the outputs count them), cover at the target.
 """
@@ -42,7 +43,7 @@ def committed_year(units: DemandUnits, n_villages: int, covered: np.ndarray,
     n_villages : int
         Number of villages.
     covered : numpy.ndarray of bool
-        Units the later committed towers serve at the target.
+        Units the later committed towers serve at the target (and no tower on air does).
     server : numpy.ndarray of int
         Serving committed tower of each unit (index into *years*, -1 = none).
     years : numpy.ndarray of int

@@ -1,7 +1,8 @@
 """Stage ``before``: each village's coverage statistics and blank-spot status today, from
 the signal reports where a village has one and from the model elsewhere (coverage at the
 target by the towers on air by the plan year; a village reached only below the target is
-semi blank), with the year of the later committed towers that will serve it."""
+semi blank), with the year of the later committed towers that will serve the part of it
+no tower on air serves at the target."""
 
 from __future__ import annotations
 
@@ -36,7 +37,8 @@ def _before(ctx: StageContext, *, load: VectorInputs, demand: DemandUnits,
     later = existing_coverage.committed
     if later is not None:
         stats["committed_year"] = committed_year(
-            demand, len(load.villages), later.rsrp_dbm >= threshold, later.server,
+            demand, len(load.villages),
+            (later.rsrp_dbm >= threshold) & ~(best.rsrp_dbm >= threshold), later.server,
             existing_coverage.committed_years, at_least=sc.coverage.blank_below)
     return stats
 

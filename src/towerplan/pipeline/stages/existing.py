@@ -84,6 +84,8 @@ def future_committed(load: VectorInputs, scenario: Scenario) -> gpd.GeoDataFrame
 
 def _remap(best: BestServer, index: np.ndarray) -> BestServer:
     """*best* with its server indices (into a subset of sites) mapped through *index*."""
+    if not len(index):
+        return best
     server = np.where(best.server >= 0, index[np.maximum(best.server, 0)], -1)
     return BestServer(best.rsrp_dbm, server.astype(best.server.dtype), best.n_servers)
 
