@@ -85,6 +85,9 @@ class PlanResult:
     links : geopandas.GeoDataFrame or None
         Backhaul hops of the selected sites (``BACKHAUL_COLUMNS``, line geometries), when the
         backhaul stage ran.
+    committed : geopandas.GeoDataFrame or None
+        Committed towers (``inputs.committed_towers``, every on-air year,
+        :data:`~towerplan.io.committed.COMMITTED_COLUMNS`), when the scenario gives them.
     """
 
     scenario: Scenario
@@ -100,6 +103,7 @@ class PlanResult:
     audit: gpd.GeoDataFrame | None = None
     audit_summary: dict[str, Any] | None = None
     links: gpd.GeoDataFrame | None = None
+    committed: gpd.GeoDataFrame | None = None
 
     @property
     def crs(self) -> Any:

@@ -144,6 +144,14 @@ def test_committed_plan_outputs(tmp_path: Path, small_scenario: Factory,
     with (out / "villages.csv").open(encoding="utf-8") as fh:
         years = {row["code"]: row["committed_year"] for row in csv.DictReader(fh)}
     assert years[DESA6] == "2027" and years[DESA1] == "0"
+    page = (out / "map.html").read_text(encoding="utf-8")
+    assert "Menara komitmen (BAKTI/operator)" in page  # the layer (map in Bahasa Indonesia)
+    assert "Menara komitmen BAKTI-2" in page  # its popup
+    assert "<b>Axiata" not in page  # escaped, then made safe inside the script
+    assert "XL \\u0026lt;b\\u0026gt;Axiata" in page
+    statement = "1 yang mengudara setelah 2025 tidak dihitung melayani saat ini"
+    assert statement in page
+    assert statement in (out / "report.html").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("command", ["validate", "plan"])

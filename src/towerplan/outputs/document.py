@@ -360,6 +360,8 @@ def _context(result: PlanResult, lang: str) -> dict[str, Any]:
                         for text in result.summary.get("limitations") or ()],
         "before_unknown": _before_note(result, lang, "unknown"),
         "before_reports": _before_note(result, lang, "reports"),
+        "towers_notes": [in_language(str(text), lang)
+                         for text in result.summary.get("towers_note") or ()],
         "evidence": _evidence_table(result, cells),
         "charts": [
             (label("doc.fig_budget_curve"), _png_uri(budget_curve_png(result, lang=lang))),

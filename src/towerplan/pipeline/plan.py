@@ -133,7 +133,9 @@ def plan_result(run: GraphRun) -> PlanResult:
                       summary,
                       audit=with_lonlat(audit_result.sites) if audit_result is not None else None,
                       audit_summary=audit_result.summary if audit_result is not None else None,
-                      links=chosen.backhaul.links)
+                      links=chosen.backhaul.links,
+                      committed=None if state.data.committed is None
+                      else with_lonlat(state.data.committed))
 
 
 def plan(scenario: Scenario, *, cache: StageCache | Path | str | None | bool = True,
