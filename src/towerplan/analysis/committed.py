@@ -53,10 +53,14 @@ def committed_year(units: DemandUnits, n_villages: int, covered: np.ndarray,
     """
     v = units.village
     cov = np.asarray(covered, dtype=bool)
-    weight = np.where(units.weight > 0, units.weight, units.area_km2)
-    total = np.bincount(v, weights=weight, minlength=n_villages)
-    served = np.bincount(v, weights=weight * cov, minlength=n_villages)
-    share = np.divide(served, total, out=np.zeros(n_villages), where=total > 0)
+    demand = np.bincount(v, weights=units.weight, minlength=n_villages)
+    area = np.bincount(v, weights=units.area_km2, minlength=n_villages)
+    share = np.where(
+        demand > 0,
+        np.divide(np.bincount(v, weights=units.weight * cov, minlength=n_villages), demand,
+                  out=np.zeros(n_villages), where=demand > 0),
+        np.divide(np.bincount(v, weights=units.area_km2 * cov, minlength=n_villages), area,
+                  out=np.zeros(n_villages), where=area > 0))
     out = np.zeros(n_villages, dtype=np.int64)
     if not cov.any():
         return out
