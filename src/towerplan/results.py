@@ -71,9 +71,10 @@ class PlanResult:
     selected : geopandas.GeoDataFrame
         Selected sites in build order (``RANKING_COLUMNS``).
     rsrp_before : RasterGrid
-        Best-server RSRP of existing towers, dBm (``nan`` = below the evaluated radius).
+        Best-server RSRP of the existing towers that serve the coverage target (``[coverage]
+        target``), dBm (``nan`` = below the evaluated radius).
     rsrp_after : RasterGrid
-        Best-server RSRP of existing plus selected towers, dBm.
+        Best-server RSRP of those towers plus the selected ones, dBm.
     dem : RasterGrid
         Terrain in the working CRS, metres.
     summary : dict
