@@ -63,6 +63,8 @@ VILLAGE_COLUMNS: tuple[str, ...] = (
     # where its total comes from: village_population, villages (own column),
     # district_population (kecamatan share), or "" (none)
     "population_source",
+    "committed_year",          # earliest on-air year of committed towers after the plan year
+                               # that will serve the village at the target (0 = none)
 )
 
 #: villages.csv of ``towerplan blankspots`` (today's coverage by the existing towers).
@@ -80,7 +82,9 @@ BLANKSPOT_COLUMNS: tuple[str, ...] = (
 
 #: Existing towers (``existing`` layer).
 TOWER_COLUMNS: tuple[str, ...] = (
-    "tower_id", "lon", "lat", "height_m", "operator", "radio", "cells",
+    "tower_id", "lon", "lat", "height_m", "operator", "radio",
+    "technology",  # highest generation served: 2g, 3g, 4g, 5g or unknown
+    "cells",
 )
 
 #: Candidate sites (``candidates`` layer).

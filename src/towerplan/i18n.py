@@ -69,6 +69,8 @@ _COLUMNS: dict[str, tuple[str, str]] = {
     "agrees": ("Model sesuai laporan", "Model agrees with the report"),
     "population_rule": ("Penempatan penduduk", "People placed by"),
     "population_source": ("Sumber jumlah penduduk", "Population total from"),
+    "committed_year": ("Tahun menara komitmen (setelah tahun rencana)",
+                       "Committed tower year (after the plan year)"),
     "tower_id": ("ID menara", "Tower ID"),
     "lon": ("Bujur", "Longitude"),
     "lat": ("Lintang", "Latitude"),
@@ -76,6 +78,11 @@ _COLUMNS: dict[str, tuple[str, str]] = {
     "operator": ("Operator", "Operator"),
     "radio": ("Teknologi radio", "Radio technology"),
     "cells": ("Jumlah sel", "Cells"),
+    "tower_technology": ("Teknologi seluler", "Cellular technology"),
+    "on_air_year": ("Tahun mengudara", "On-air year"),
+    "programme": ("Program", "Programme"),
+    "site_name": ("Nama lokasi", "Site name"),
+    "committed_id": ("ID menara komitmen", "Committed tower id"),
     "site_id": ("ID lokasi", "Site ID"),
     "origin": ("Asal kandidat", "Candidate origin"),
     "village_code": ("Kode desa", "Village code"),
@@ -249,6 +256,22 @@ _LABELS: dict[str, tuple[str, str]] = {
         "tercakup pada target {target} dihitung terlayani), model untuk bagian lainnya",
         "Status before: operator or crowd coverage maps for {n} villages (units covered at "
         "the {target} target count as served), the model elsewhere"),
+    "before.technology": (
+        "Teknologi menara yang ada untuk target {target}: {serving} dari {towers} menara "
+        "melayani target; {below} di bawah target (2G/3G) tidak dihitung sebagai cakupan "
+        "target; {unknown} menara tanpa teknologi yang diketahui dianggap melayani target",
+        "Technology of existing towers for the {target} target: {serving} of {towers} towers "
+        "serve the target; {below} below it (2G/3G) do not count as coverage at the target; "
+        "{unknown} towers of unknown technology are assumed to serve the target"),
+    "before.committed": (
+        "Menara komitmen (tahun rencana {year}): {on_air} sudah mengudara dihitung sebagai "
+        "menara yang ada; {future} yang mengudara setelah {year} tidak dihitung melayani saat "
+        "ini, tetapi rencana tidak membangun dalam {distance_m:g} m dari menara komitmen dan "
+        "menganggap orang yang akan dilayaninya sudah terlayani",
+        "Committed towers (plan year {year}): {on_air} on air count as existing towers; "
+        "{future} going on air after {year} are not counted as serving today, but the plan "
+        "builds nothing within {distance_m:g} m of a committed tower and counts the people "
+        "they will serve as served"),
     # sheet names (at most 31 characters)
     "sheet.summary": ("Ringkasan", "Summary"),
     "sheet.ranking": ("Peringkat", "Ranking"),
@@ -271,6 +294,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "layer.coverage_after": ("Cakupan sinyal — sesudah rencana",
                              "Signal coverage — after the plan"),
     "layer.existing": ("Menara yang ada", "Existing towers"),
+    "layer.committed": ("Menara komitmen (BAKTI/operator)", "Committed towers (BAKTI/operators)"),
     "layer.candidates": ("Lokasi kandidat", "Candidate sites"),
     "layer.selected": ("Menara terpilih (urutan bangun)", "Selected towers (build order)"),
     "layer.links": ("Backhaul (warna = margin)", "Backhaul links (colour = margin)"),
@@ -308,6 +332,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "legend.rsrp": ("Kuat sinyal RSRP (dBm)", "Signal strength RSRP (dBm)"),
     "legend.below_threshold": ("Di bawah ambang: tidak diwarnai", "Below threshold: not shaded"),
     "legend.existing": ("Menara yang ada", "Existing tower"),
+    "legend.committed": ("Menara komitmen", "Committed tower"),
     "legend.candidate": ("Lokasi kandidat", "Candidate site"),
     "legend.selected": ("Menara terpilih, nomor = urutan", "Selected tower, number = rank"),
     "legend.audit": ("Lokasi audit (keputusan lalu)", "Audit site (past decision)"),
@@ -323,6 +348,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "popup.site": ("Lokasi kandidat", "Candidate site"),
     "popup.selected_site": ("Menara terpilih", "Selected tower"),
     "popup.existing": ("Menara yang ada", "Existing tower"),
+    "popup.committed": ("Menara komitmen", "Committed tower"),
     "popup.audit": ("Lokasi audit", "Audit site"),
     "popup.link": ("Hop backhaul", "Backhaul hop"),
     "popup.coverage_map": ("Peta cakupan", "Coverage map"),

@@ -17,12 +17,14 @@ from typing import TypeVar
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 from pyproj import CRS, Transformer
 
 from towerplan.columns import TOWER_COLUMNS
 from towerplan.coverage.statement import model_choice
 from towerplan.errors import InputDataError, TowerplanError
 from towerplan.i18n import bilingual
+from towerplan.io.committed import read_committed_towers
 from towerplan.io.coverage_maps import CoverageMap, MapSpec, read_coverage_maps
 from towerplan.io.demand import (
     apportion_district_population,
@@ -112,6 +114,7 @@ class ResolvedPaths:
     village_offices: Path | None = None
     facilities: Path | None = None
     coverage_maps: tuple[Path, ...] = ()
+    committed_towers: Path | None = None
 
     def vector_files(self) -> tuple[Path, ...]:
         """Every file :func:`load_vectors` reads."""
@@ -120,7 +123,7 @@ class ResolvedPaths:
             self.power, self.roads, self.cost_overrides, self.audit_sites,
             self.district_population, self.register, self.village_mapping, self.pops,
             *self.signal_reports, self.village_population, self.buildings,
-            self.village_offices, self.facilities,
+            self.village_offices, self.facilities, self.committed_towers,
             *(split_layer(m)[0] for m in self.coverage_maps))
             if p is not None)
 
@@ -175,6 +178,10 @@ class VectorInputs:
     coverage_maps : tuple of CoverageMap
         Operator or crowd coverage maps (``inputs.coverage_maps``), polygons in the working
         CRS; empty when the scenario gives none.
+    committed : geopandas.GeoDataFrame or None
+        Committed towers within reach (``inputs.committed_towers``,
+        :data:`~towerplan.io.committed.COMMITTED_COLUMNS`), every on-air year; those on air
+        by the plan year are also in ``towers``. None when the scenario gives none.
     """
 
     crs: CRS
@@ -195,6 +202,7 @@ class VectorInputs:
     village_offices: gpd.GeoDataFrame | None = None
     facilities: gpd.GeoDataFrame | None = None
     coverage_maps: tuple[CoverageMap, ...] = ()
+    committed: gpd.GeoDataFrame | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,6 +281,8 @@ class LoadedInputs:
         Largest cell of the DEM files as given, m.
     signal_reports : SignalReports or None
         Village signal reports (``inputs.signal_reports``); None without any.
+    committed : geopandas.GeoDataFrame or None
+        Committed towers (``inputs.committed_towers``), every on-air year; None without.
     """
 
     crs: CRS
@@ -294,6 +304,7 @@ class LoadedInputs:
     pops: gpd.GeoDataFrame | None = None
     source_cell_m: float = 0.0
     signal_reports: SignalReports | None = None
+    committed: gpd.GeoDataFrame | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -361,6 +372,7 @@ def resolve_paths(scenario: Scenario) -> ResolvedPaths:
         village_offices=one(inp.village_offices, None),
         facilities=one(inp.facilities, None),
         coverage_maps=tuple(scenario.resolve(f.path) for f in inp.coverage_maps),
+        committed_towers=one(inp.committed_towers, None),
     )
 
 
@@ -448,6 +460,7 @@ class _Vectors:
     village_offices: gpd.GeoDataFrame | None = None
     facilities: gpd.GeoDataFrame | None = None
     coverage_maps: tuple[CoverageMap, ...] = ()
+    committed: gpd.GeoDataFrame | None = None
 
 
 @dataclass(slots=True)
@@ -496,6 +509,9 @@ def _load_vectors(scenario: Scenario, paths: ResolvedPaths, box: _Collector,
         box.reports.append(LayerReport("towers", "(none)", "", (0.0, 0.0, 0.0, 0.0), 0,
                                        notes=("no existing towers given: everything starts "
                                               "blank",)))
+    if (ct := paths.committed_towers) is not None:
+        _step(progress, "committed towers")
+        _load_committed(scenario, ct, box, out)
     if out.villages is not None:
         out.limitations.extend(_tower_limitations(out.towers, out.villages,
                                                   scenario.radio.max_radius_km))
@@ -607,7 +623,7 @@ def load_vectors(scenario: Scenario, *, progress: Callable[[str], None] | None =
                         tuple(vec.limitations), tuple(box.reports), paths, attribution,
                         vec.signal_reports, buildings=vec.buildings,
                         village_offices=vec.village_offices, facilities=vec.facilities,
-                        coverage_maps=vec.coverage_maps)
+                        coverage_maps=vec.coverage_maps, committed=vec.committed)
 
 
 def load_terrain(scenario: Scenario, vectors: VectorInputs, *,
@@ -643,7 +659,7 @@ def combine_inputs(vectors: VectorInputs, terrain: TerrainInputs) -> LoadedInput
         register_match=vectors.register_match, population_note=vectors.population_note,
         village_geometry_source=vectors.village_geometry_source,
         limitations=vectors.limitations, pops=vectors.pops, source_cell_m=terrain.source_cell_m,
-        signal_reports=vectors.signal_reports)
+        signal_reports=vectors.signal_reports, committed=vectors.committed)
 
 
 def input_limitations(scenario: Scenario, data: LoadedInputs) -> tuple[str, ...]:
@@ -745,6 +761,41 @@ def _match_register(paths: ResolvedPaths, box: _Collector, out: _Vectors,
             empty = villages[column].astype(str) == ""
             villages.loc[empty, column] = villages.loc[empty, own]
     return villages
+
+
+def _load_committed(scenario: Scenario, path: Path, box: _Collector, out: _Vectors) -> None:
+    """Read the committed towers; keep those within reach and add the ones on air by the
+    plan year to the existing towers (technology, operator and height as given)."""
+    year = scenario.scenario.plan_year
+    committed = box.run("committed_towers", path, lambda: read_committed_towers(
+        path, plan_year=year, default_height_m=scenario.radio.existing_height_m),
+        each_problem=True)
+    if committed is None or out.villages is None or out.crs is None:
+        return
+    committed = _towers_in_reach(committed.to_crs(out.crs), out.villages,
+                                 scenario.radio.max_radius_km, box)
+    towers = out.towers if out.towers is not None else _empty_towers().to_crs(out.crs)
+    clash = sorted(set(committed["committed_id"]) & set(towers["tower_id"].astype(str)))
+    if clash:
+        problems = [f"{path.name}: id {cid} is also an existing tower's tower_id; ids must "
+                    "differ" for cid in clash]
+        if not box.collect:
+            raise InputDataError(f"committed_towers: {'; '.join(problems)}",
+                                 problems=tuple(problems))
+        box.add("committed_towers", [], problems)
+        return
+    on_air = committed[committed["on_air_year"] <= year]
+    added = gpd.GeoDataFrame({
+        "tower_id": on_air["committed_id"], "lon": on_air["lon"], "lat": on_air["lat"],
+        "height_m": on_air["height_m"], "operator": on_air["operator"], "radio": "",
+        "technology": on_air["technology"], "cells": 0}, geometry=on_air.geometry,
+        crs=out.crs)
+    if "azimuths" in towers:  # the scenario's antenna for committed towers
+        added["azimuths"], added["beamwidth_deg"] = "", np.nan
+    if len(added):
+        out.towers = gpd.GeoDataFrame(pd.concat([towers, added], ignore_index=True),
+                                      geometry="geometry", crs=out.crs)
+    out.committed = committed.reset_index(drop=True)
 
 
 def _load_signal_reports(scenario: Scenario, paths: ResolvedPaths, box: _Collector,

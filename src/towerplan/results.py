@@ -71,9 +71,10 @@ class PlanResult:
     selected : geopandas.GeoDataFrame
         Selected sites in build order (``RANKING_COLUMNS``).
     rsrp_before : RasterGrid
-        Best-server RSRP of existing towers, dBm (``nan`` = below the evaluated radius).
+        Best-server RSRP of the existing towers that serve the coverage target (``[coverage]
+        target``), dBm (``nan`` = below the evaluated radius).
     rsrp_after : RasterGrid
-        Best-server RSRP of existing plus selected towers, dBm.
+        Best-server RSRP of those towers plus the selected ones, dBm.
     dem : RasterGrid
         Terrain in the working CRS, metres.
     summary : dict
@@ -88,6 +89,9 @@ class PlanResult:
     coverage_maps : geopandas.GeoDataFrame or None
         Where each coverage map (``[inputs] coverage_maps``) shows coverage, EPSG:4326
         (:func:`~towerplan.io.coverage_maps.coverage_outlines`); None without maps.
+    committed : geopandas.GeoDataFrame or None
+        Committed towers (``inputs.committed_towers``, every on-air year,
+        :data:`~towerplan.io.committed.COMMITTED_COLUMNS`), when the scenario gives them.
     """
 
     scenario: Scenario
@@ -104,6 +108,7 @@ class PlanResult:
     audit_summary: dict[str, Any] | None = None
     links: gpd.GeoDataFrame | None = None
     coverage_maps: gpd.GeoDataFrame | None = None
+    committed: gpd.GeoDataFrame | None = None
 
     @property
     def crs(self) -> Any:

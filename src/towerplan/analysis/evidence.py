@@ -55,7 +55,8 @@ def covered_today(covered_model: np.ndarray, unit_village: np.ndarray,
 def before_state(units: DemandUnits, codes: Sequence[str], covered_model: np.ndarray,
                  rsrp_dbm: np.ndarray, server: np.ndarray, reports: SignalReports | None, *,
                  target: Target, blank_below: float, covered_at_least: float,
-                 covered_maps: np.ndarray | None = None) -> pd.DataFrame:
+                 covered_maps: np.ndarray | None = None,
+                 covered_any: np.ndarray | None = None) -> pd.DataFrame:
     """Per-village statistics today, with the reported and the modelled status.
 
     Returns
@@ -76,6 +77,12 @@ def before_state(units: DemandUnits, codes: Sequence[str], covered_model: np.nda
         village without a known report counts those units as served too; its
         ``status_source`` is then ``"coverage_map"`` where a map covers any of its units at
         the target. ``status_model`` stays the towers' model alone.
+
+        *covered_model* is the coverage at the target (towers below it left out). With
+        *covered_any* (units some tower reaches, whatever its technology), a village the
+        model leaves blank at the target but where towers below it reach at least
+        *blank_below* of the demand is ``partial`` (semi blank: signal, not the target),
+        as a report of ``2g`` or ``weak`` is for a 4G target.
     """
     n = len(codes)
     model = village_statistics(units, n, covered_model, rsrp_dbm, server,
@@ -94,10 +101,18 @@ def before_state(units: DemandUnits, codes: Sequence[str], covered_model: np.nda
     out = village_statistics(units, n, covered, rsrp_dbm, server, blank_below=blank_below,
                              covered_at_least=covered_at_least)
     model_status = model["status"].to_numpy().astype(object)
+    if covered_any is not None:
+        some = village_statistics(units, n, covered_any, rsrp_dbm, server,
+                                  blank_below=blank_below, covered_at_least=covered_at_least)
+        below_only = (model_status == BLANK) & (some["status"].to_numpy() != BLANK)
+        model_status = np.where(below_only, PARTIAL, model_status).astype(object)
     known = kind != "unknown"
     mapped = np.bincount(units.village[maps], minlength=n)[:n] > 0
+    fallback = out["status"].to_numpy().astype(object)
+    fallback = np.where((fallback == BLANK) & (model_status == PARTIAL), PARTIAL,
+                        fallback).astype(object)
     out["status"] = np.where(known, [_STATUS_OF_CLASS.get(k, "") for k in kind],
-                             out["status"].to_numpy().astype(object)).astype(object)
+                             fallback).astype(object)
     out["status_model"] = model_status
     out["share_covered_model"] = model["share_covered"].to_numpy()
     out["status_reported"] = kind

@@ -151,7 +151,7 @@ def village_table(villages: gpd.GeoDataFrame, before: pd.DataFrame, after: pd.Da
     model_only = {"status_model": before["status"], "share_covered_model":
                   before["share_covered"], "status_reported": "unknown", "signal_reported": "",
                   "reported_date": "", "reported_source": "", "status_source": "model",
-                  "conflict": False}
+                  "conflict": False, "committed_year": 0}
     for column, default in model_only.items():
         value = before.get(column, default)
         out[column] = value.to_numpy() if isinstance(value, pd.Series) else value

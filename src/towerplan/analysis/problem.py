@@ -86,6 +86,9 @@ class CurrentState:
     covered_maps : numpy.ndarray of bool or None
         Demand units an operator or crowd coverage map covers at the coverage target
         (:mod:`towerplan.analysis.coverage_maps`); None without maps.
+    committed : numpy.ndarray or None
+        Demand units the committed towers of a later year than the plan year will serve at
+        the target (bool); the plan counts them as served. None without any.
     """
 
     data: LoadedInputs
@@ -97,6 +100,7 @@ class CurrentState:
     before: BestServer
     stats: pd.DataFrame
     covered_maps: np.ndarray | None = None
+    committed: np.ndarray | None = None
 
     @property
     def covered_model(self) -> np.ndarray:
@@ -104,7 +108,7 @@ class CurrentState:
         return np.asarray(self.before.rsrp_dbm >= self.link.threshold_rsrp_dbm)
 
     @property
-    def covered(self) -> np.ndarray:
+    def served_today(self) -> np.ndarray:
         """Demand units served today (bool): as the signal report of their village says
         where it says served or not served at the coverage target, else as modelled or as a
         coverage map shows at the target."""
@@ -115,6 +119,13 @@ class CurrentState:
             return model
         return covered_today(model, self.units.village,
                              self.stats["served_reported"].to_numpy(float))
+
+    @property
+    def covered(self) -> np.ndarray:
+        """Demand units the plan counts as served (bool): those served today
+        (:attr:`served_today`) and those the later committed towers will serve."""
+        today = self.served_today
+        return today if self.committed is None else today | self.committed
 
     @property
     def blank_villages(self) -> np.ndarray:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -27,8 +28,9 @@ if TYPE_CHECKING:
 # pandas and geopandas are imported where used: read_tower_positions of a simple file needs
 # neither (``towerplan coverage --sites`` starts faster without them).
 
-__all__ = ["ANTENNA_COLUMNS", "MNC_OPERATORS_510", "OPENCELLID_COLUMNS", "SITE_RADIUS_M",
-           "TowerPositions", "read_tower_positions", "read_towers"]
+__all__ = ["ANTENNA_COLUMNS", "MNC_OPERATORS_510", "OPENCELLID_COLUMNS", "RADIO_TECHNOLOGY",
+           "SITE_RADIUS_M", "TECHNOLOGIES", "TowerPositions", "counts_at_target",
+           "parse_technology", "read_tower_positions", "read_towers"]
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,52 @@ OPENCELLID_COLUMNS: tuple[str, ...] = (
 SITE_RADIUS_M = 50.0
 
 _RADIOS = ("GSM", "UMTS", "LTE", "NR", "CDMA")
+
+#: Technologies a tower may carry, lowest generation first; ``unknown`` = not stated.
+TECHNOLOGIES: tuple[str, ...] = ("2g", "3g", "4g", "5g", "unknown")
+
+#: Generation of each OpenCelliD ``radio`` value.
+RADIO_TECHNOLOGY: dict[str, str] = {"GSM": "2g", "UMTS": "3g", "CDMA": "3g", "LTE": "4g",
+                                    "NR": "5g"}
+
+#: Other spellings of a generation accepted in a ``technology`` column.
+_TECH_ALIASES: dict[str, str] = {
+    "2g": "2g", "2.5g": "2g", "gprs": "2g", "edge": "2g", "3g": "3g", "wcdma": "3g",
+    "hspa": "3g", "4g": "4g", "lte": "4g", "4g lte": "4g", "5g": "5g",
+    "5g nr": "5g", "unknown": "unknown", "tidak diketahui": "unknown", "": "unknown",
+    **{radio.lower(): tech for radio, tech in RADIO_TECHNOLOGY.items()},
+}
+_TECHNOLOGY = ("technology", "teknologi", "radio")
+_TECH_HELP = ("is not a technology: expected 2g, 3g, 4g, 5g or unknown (or GSM, UMTS, CDMA, "
+              "LTE, NR; several joined by '/' give the highest)")
+
+
+def parse_technology(text: str) -> str | None:
+    """The highest generation named in *text*, ``"unknown"`` when empty, None when unreadable.
+
+    *text* is a generation (``2g`` .. ``5g``, ``unknown``), an OpenCelliD radio (``GSM`` 2g,
+    ``UMTS``/``CDMA`` 3g, ``LTE`` 4g, ``NR`` 5g) or several of them joined by ``/``, ``;``,
+    ``,`` or ``+`` (a site with GSM and LTE cells is ``4g``); case does not matter.
+    """
+    found = []
+    for part in re.split(r"[/;,+|]", text.strip().lower()) if text.strip() else [""]:
+        tech = _TECH_ALIASES.get(" ".join(part.split()))
+        if tech is None:
+            return None
+        found.append(tech)
+    known = [t for t in found if t != "unknown"]
+    return max(known, key=TECHNOLOGIES.index) if known else "unknown"
+
+
+def counts_at_target(technology: str, target: str) -> bool:
+    """Whether a tower of *technology* serves a coverage *target* (``"4g"`` or ``"signal"``).
+
+    Every tower serves ``"signal"``; ``"4g"`` needs ``4g`` or ``5g``. A tower of ``unknown``
+    technology is assumed to serve the target (the outputs count such towers).
+    """
+    if target == "signal" or technology == "unknown":
+        return True
+    return technology in ("4g", "5g")
 _LON = ("lon", "longitude", "lng", "long", "x")
 _LAT = ("lat", "latitude", "y")
 _HEIGHT = ("height_m", "height")
@@ -65,9 +113,11 @@ def read_towers(path: str | Path, *,
     Two layouts are recognised from the header. (a) OpenCelliD export (``radio,mcc,net,area,
     cell,...,lon,lat,...``, the ``mnc,lac_tac,cell_id,range_m`` variant, or the same rows
     without a header): cells within :data:`SITE_RADIUS_M` of each other form one tower, the
-    operator is derived from MCC 510 MNC codes and the height is *default_height_m*.
+    operator is derived from MCC 510 MNC codes, the technology is the highest generation of
+    its cells' radios (:data:`RADIO_TECHNOLOGY`) and the height is *default_height_m*.
     (b) Simple: ``lon,lat`` (or ``longitude/lng/x``, ``latitude/y``) with optional
-    ``height_m`` (or ``height``), ``operator``, ``radio``, ``tower_id`` and the antenna
+    ``height_m`` (or ``height``), ``operator``, ``technology`` (or ``teknologi``, else derived
+    from ``radio``: see :func:`parse_technology`), ``radio``, ``tower_id`` and the antenna
     columns :data:`ANTENNA_COLUMNS`: ``azimuths`` (sector boresights such as ``0;120;240``)
     and ``beamwidth_deg``; a tower without them gets the scenario's ``[radio.antenna]``.
 
@@ -81,8 +131,9 @@ def read_towers(path: str | Path, *,
     Returns
     -------
     towers : geopandas.GeoDataFrame
-        Columns ``tower_id, lon, lat, height_m, operator, radio, cells, geometry`` in
-        EPSG:4326; lon/lat in degrees, height in metres, cells = records grouped; then
+        Columns ``tower_id, lon, lat, height_m, operator, radio, technology, cells,
+        geometry`` in EPSG:4326; lon/lat in degrees, height in metres, technology one of
+        :data:`TECHNOLOGIES`, cells = records grouped; then
         ``azimuths`` (normalised to ``0;120;240``, ``""`` = none) and ``beamwidth_deg``
         (nan = none) when the file has either column.
     report : LayerReport
@@ -233,12 +284,29 @@ def _simple(header: list[str], records: list[tuple[int, list[str]]], default_hei
         "tower_id": ids, "lon": lon, "lat": lat, "height_m": heights,
         "operator": [_field(f, find_column(header, ("operator",))) for _, f in records],
         "radio": [_field(f, find_column(header, ("radio",))).upper() for _, f in records],
+        "technology": _technologies(header, records, problems),
         "cells": np.ones(len(records), dtype=np.int64),
     }
     if find_column(header, ANTENNA_COLUMNS) is not None:
         table["azimuths"], table["beamwidth_deg"] = _antennas(header, records, decimal_comma,
                                                               problems)
     return table, problems, notes
+
+
+def _technologies(header: list[str], records: list[tuple[int, list[str]]],
+                  problems: list[str]) -> list[str]:
+    """The ``technology`` (else ``teknologi``, else ``radio``) of each record; empty or
+    absent = ``unknown``; one problem per unreadable value."""
+    index = find_column(header, _TECHNOLOGY)
+    name = header[index] if index is not None else ""
+    out = []
+    for line, fields in records:
+        raw = _field(fields, index)
+        tech = parse_technology(raw)
+        if tech is None:
+            problems.append(f"line {line}: {name} '{raw}' {_TECH_HELP}")
+        out.append(tech or "unknown")
+    return out
 
 
 def _antennas(header: list[str], records: list[tuple[int, list[str]]], decimal_comma: bool,
@@ -301,11 +369,13 @@ def _opencellid(header: list[str], records: list[tuple[int, list[str]]],
         return pd.DataFrame(), problems, []
     site = _group_sites(lon, lat, SITE_RADIUS_M)
     cells = pd.DataFrame({"site": site, "lon": lon, "lat": lat, "radio": radios,
-                          "operator": operators})
+                          "operator": operators,
+                          "technology": [RADIO_TECHNOLOGY.get(r, "unknown") for r in radios]})
     groups = cells.groupby("site", sort=True)
     table = pd.DataFrame({
         "lon": groups["lon"].mean(), "lat": groups["lat"].mean(),
         "operator": groups["operator"].agg(_joined), "radio": groups["radio"].agg(_joined),
+        "technology": groups["technology"].agg(lambda v: parse_technology("/".join(v))),
         "cells": groups.size().astype(np.int64),
     }).reset_index(drop=True)
     table.insert(0, "tower_id", _generated_ids(len(table)))
@@ -323,7 +393,8 @@ def _opencellid(header: list[str], records: list[tuple[int, list[str]]],
     ]
     unknown = sorted({r for r in radios if r not in _RADIOS})
     if unknown:
-        notes.append(f"unknown radio values kept as given: {', '.join(unknown)}")
+        notes.append(f"unknown radio values kept as given (technology unknown): "
+                     f"{', '.join(unknown)}")
     return table, problems, notes
 
 
@@ -377,7 +448,7 @@ def _frame(columns: pd.DataFrame | dict[str, Any]) -> gpd.GeoDataFrame:
     if extra:
         table["azimuths"] = table["azimuths"].astype(str)
         table["beamwidth_deg"] = table["beamwidth_deg"].astype(float)
-    for name in ("tower_id", "operator", "radio"):
+    for name in ("tower_id", "operator", "radio", "technology"):
         table[name] = table[name].astype(str)
     for name in ("lon", "lat", "height_m"):
         table[name] = table[name].astype(float)
@@ -392,8 +463,11 @@ def _report(towers: gpd.GeoDataFrame, path: Path, problems: list[str],
         extent = (float(towers["lon"].min()), float(towers["lat"].min()),
                   float(towers["lon"].max()), float(towers["lat"].max()))
         operators = towers["operator"].str.split("/").explode().value_counts()
+        techs = towers["technology"].value_counts()
         notes = [*notes, "operators: " + ", ".join(f"{name} {count}" for name, count
-                                                    in operators.items() if name)]
+                                                    in operators.items() if name),
+                 "technology: " + ", ".join(f"{t} {int(techs[t])}" for t in TECHNOLOGIES
+                                            if t in techs)]
     else:
         extent = (math.nan, math.nan, math.nan, math.nan)
     return LayerReport(layer="towers", source=str(path), crs="EPSG:4326", extent=extent,

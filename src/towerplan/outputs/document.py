@@ -361,6 +361,8 @@ def _context(result: PlanResult, lang: str) -> dict[str, Any]:
         "before_unknown": _before_note(result, lang, "unknown"),
         "before_reports": (_before_note(result, lang, "reports")
                            or _before_note(result, lang, "coverage_maps")),
+        "towers_notes": [in_language(str(text), lang)
+                         for text in result.summary.get("towers_note") or ()],
         "evidence": _evidence_table(result, cells),
         "charts": [
             (label("doc.fig_budget_curve"), _png_uri(budget_curve_png(result, lang=lang))),

@@ -185,7 +185,10 @@ _POPUP_ROWS: dict[str, tuple[tuple[str, str], ...]] = {
                  ("villages_lifted_names", "text"), ("best_rsrp_dbm", "1"),
                  ("backhaul_technology", "term"), ("backhaul_hops", "0"),
                  ("backhaul_worst_clearance", "2")),
-    "existing": (("operator", "text"), ("radio", "text"), ("height_m", "0"), ("cells", "0")),
+    "existing": (("operator", "text"), ("radio", "text"), ("tower_technology", "text"),
+                 ("height_m", "0"), ("cells", "0")),
+    "committed": (("site_name", "text"), ("programme", "text"), ("operator", "text"),
+                  ("on_air_year", "text"), ("tower_technology", "text"), ("height_m", "0")),
     "audit": (("village", "text"), ("district", "text"), ("source", "term"),
               ("cost_total_idr", "idr"), ("new_demand", "demand")),
     "links": (("site_id", "text"), ("from_id", "text"), ("to_id", "text"),
@@ -193,10 +196,12 @@ _POPUP_ROWS: dict[str, tuple[tuple[str, str], ...]] = {
               ("margin_db", "1"), ("feasible", "yes/no"), ("cost_idr", "idr")),
 }
 #: Column naming each feature, by layer.
-_ID_COLUMN = {"existing": "tower_id", "audit": "audit_id", "links": "link_id"}
+_ID_COLUMN = {"existing": "tower_id", "committed": "committed_id", "audit": "audit_id",
+              "links": "link_id"}
 #: Title label of each popup, by layer.
 _POPUP_TITLE = {"villages": "popup.village", "candidates": "popup.site",
-                "existing": "popup.existing", "audit": "popup.audit", "links": "popup.link"}
+                "existing": "popup.existing", "committed": "popup.committed",
+                "audit": "popup.audit", "links": "popup.link"}
 
 
 def _popup(row: Any, kind: str, result: PlanResult, lang: str) -> _Popup:
@@ -493,6 +498,10 @@ def _legend_html(result: PlanResult, lang: str) -> str:
         f'{_esc(t("legend.candidate", lang))}</div>'
         f'<div class="tp-row"><span class="tp-rank" style="display:inline-block;width:20px;'
         f'height:20px;margin-right:6px">1</span>{_esc(t("legend.selected", lang))}</div>')
+    if result.committed is not None:
+        sites += (f'<div class="tp-row"><span style="display:inline-block;width:10px;'
+                  f'height:10px;margin:0 9px 0 3px;background:#0a8f8f;transform:rotate(45deg)">'
+                  f'</span>{_esc(t("legend.committed", lang))}</div>')
     if result.audit is not None:
         sites += (f'<div class="tp-row"><span class="tp-audit" style="display:inline-block;'
                   f'width:22px;height:18px;margin-right:6px">A1</span>'
@@ -560,6 +569,8 @@ def _title_html(result: PlanResult, lang: str) -> str:
     reports = (f'<div class="tp-prov">{_esc(in_language(str(note), lang))}</div>'
                if note and result.summary.get("before_state") in ("reports", "coverage_maps")
                else "")
+    reports += "".join(f'<div class="tp-prov">{_esc(in_language(str(text), lang))}</div>'
+                       for text in result.summary.get("towers_note") or ())
     return (
         f'<div id="tp-title" class="tp-panel"><h1>{_esc(scn.scenario.title)}</h1>{lead}'
         f"<table>{table}</table>{reports}{limits_html}"
@@ -647,6 +658,20 @@ def _link_style() -> JsCode:
         "dashArray: f.properties.d || null, lineCap: 'round'}; }")
 
 
+def _with_technology(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """*frame* with ``tower_technology`` (its ``technology``; ``technology`` labels backhaul)."""
+    tech = frame.get("technology", "unknown")
+    return frame.assign(tower_technology=tech)
+
+
+def _square_points(fill: str) -> JsCode:
+    return JsCode(
+        "function (f, latlng) { return L.marker(latlng, {zIndexOffset: 800, icon: L.divIcon("
+        "{className: 'tp-committed', iconSize: [12, 12], html: '<span style=\"display:block;"
+        f"width:12px;height:12px;background:{fill};border:2px solid #fff;"
+        "transform:rotate(45deg)\"></span>'})}); }")
+
+
 def _audit_points() -> JsCode:
     return JsCode(
         "function (f, latlng) { return L.marker(latlng, {zIndexOffset: 900, icon: L.divIcon("
@@ -723,7 +748,10 @@ def _render(result: PlanResult, lang: str) -> str:
         village_layers.append(layer.add_to(fmap))
 
     points = (
-        ("existing", result.existing, _circle_points(6, "#1f3a93", 2)),
+        ("existing", _with_technology(result.existing), _circle_points(6, "#1f3a93", 2)),
+        *((("committed", _with_technology(result.committed).assign(
+            site_name=result.committed["name"]), _square_points("#0a8f8f")),)
+          if result.committed is not None else ()),
         ("candidates", result.candidates, _circle_points(3.5, "#6b6b6b", 1)),
         ("selected", result.selected.sort_values("rank"), _rank_points()),
     )

@@ -34,7 +34,8 @@ def current_state(radio: Radio, load: VectorInputs, terrain: TerrainInputs,
                                   source_cell_m=terrain.source_cell_m)
     return CurrentState(combine_inputs(load, terrain), link, context, load.villages, demand,
                         Sites.from_points(load.towers), existing.points, before,
-                        None if maps is None or not maps.maps else maps.covered)
+                        None if maps is None or not maps.maps else maps.covered,
+                        existing.committed_covered(radio.threshold_rsrp_dbm))
 
 
 def selection_problem(state: CurrentState, candidates: pd.DataFrame,

@@ -179,7 +179,9 @@ def plan_result(run: GraphRun) -> PlanResult:
                       audit_summary=audit_result.summary if audit_result is not None else None,
                       links=chosen.backhaul.links,
                       coverage_maps=(coverage_outlines(load.coverage_maps, load.crs)
-                                     if load.coverage_maps else None))
+                                     if load.coverage_maps else None),
+                      committed=None if state.data.committed is None
+                      else with_lonlat(state.data.committed))
 
 
 def plan(scenario: Scenario, *, cache: StageCache | Path | str | None | bool = True,

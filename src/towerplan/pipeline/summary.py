@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from towerplan.analysis.blankspots import BLANK, COVERED
+from towerplan.analysis.committed import committed_summary, technology_summary
 from towerplan.analysis.costs import cost_context, cost_summary
 from towerplan.analysis.evidence import evidence_summary
 from towerplan.coverage.statement import link_budget_summary, link_budget_text
@@ -32,7 +33,7 @@ def plan_summary(scenario: Scenario, prov: Provenance, state: CurrentState,
                  runtime_s: float) -> dict[str, Any]:
     """``summary.json`` of a plan (without the ``audit`` and ``backhaul`` entries)."""
     data, units = state.data, state.units
-    covered_before = state.covered
+    covered_before = state.served_today
 
     def count(col: str, value: str) -> int:
         return int((villages[col] == value).sum())
@@ -52,6 +53,7 @@ def plan_summary(scenario: Scenario, prov: Provenance, state: CurrentState,
         "covered_villages_before": count("status_before", COVERED),
         "covered_villages_after": count("status_after", COVERED),
         **_before_entries(scenario, state),
+        **_tower_entries(scenario, state),
         "demand_total": round(float(units.weight.sum()), 3),
         "demand_basis": units.basis,
         "demand_basis_note": units.basis_note,
@@ -124,6 +126,32 @@ def _before_entries(scenario: Scenario, state: CurrentState) -> dict[str, Any]:
         n = int((state.stats["status_source"].astype(str) == "coverage_map").sum())
         out["before_state_note"] = bilingual("before.coverage_maps", n=n,
                                              target=scenario.coverage.target)
+    return out
+
+
+def _tower_entries(scenario: Scenario, state: CurrentState) -> dict[str, Any]:
+    """``plan_year``, ``existing_technology`` and ``committed_towers`` with their statements
+    (the technology one only when some tower does not serve the target or is unknown)."""
+    data, target = state.data, scenario.coverage.target
+    year = scenario.scenario.plan_year
+    tech = technology_summary(data.towers, target)
+    notes = []
+    if tech["unknown_assumed_serving"] or tech["serving_target"] < tech["towers"]:
+        notes.append(bilingual("before.technology", target=target,
+                               serving=tech["serving_target"], towers=tech["towers"],
+                               below=tech["towers"] - tech["serving_target"],
+                               unknown=tech["unknown_assumed_serving"]))
+    path = data.paths.committed_towers
+    committed = committed_summary(data.committed, str(path) if path else "", year,
+                                  scenario.candidates.committed_distance_m)
+    if data.committed is not None:
+        notes.append(bilingual("before.committed", year=year,
+                               on_air=committed["on_air_by_year"], future=committed["future"],
+                               distance_m=scenario.candidates.committed_distance_m))
+    out: dict[str, Any] = {"plan_year": year, "existing_technology": tech,
+                           "committed_towers": committed}
+    if notes:
+        out["towers_note"] = notes
     return out
 
 

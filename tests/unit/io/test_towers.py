@@ -10,7 +10,12 @@ import pytest
 
 from towerplan.columns import TOWER_COLUMNS
 from towerplan.errors import InputDataError, InputFileError
-from towerplan.io.towers import read_tower_positions, read_towers
+from towerplan.io.towers import (
+    counts_at_target,
+    parse_technology,
+    read_tower_positions,
+    read_towers,
+)
 
 # About 11 m per 0.0001 degree near the equator.
 SITE_A = (116.0000, -1.7000)
@@ -238,3 +243,67 @@ def test_positions_of_a_simple_file_need_no_pandas(make_towers_csv):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
     assert done.stdout.strip() == "[]"
+
+
+# --------------------------------------------------------------------------- technology
+
+
+def test_opencellid_site_takes_the_highest_technology(make_towers_csv):
+    # site A groups LTE, GSM and LTE cells -> 4g; site B has one UMTS cell -> 3g
+    towers, report = read_towers(make_towers_csv(_cells(), layout="opencellid"))
+    assert towers["technology"].tolist() == ["4g", "3g"]
+    assert "technology: 3g 1, 4g 1" in report.notes
+
+
+def test_opencellid_gsm_only_and_nr_sites(make_towers_csv):
+    rows = [{"radio": "GSM", "lon": SITE_A[0], "lat": SITE_A[1]},
+            {"radio": "GSM", "lon": SITE_A[0] + 0.0001, "lat": SITE_A[1]},
+            {"radio": "NR", "lon": SITE_B[0], "lat": SITE_B[1]},
+            {"radio": "CDMA", "lon": SITE_B[0], "lat": SITE_B[1] + 0.0001}]
+    towers, _ = read_towers(make_towers_csv(rows, layout="opencellid"))
+    assert towers["technology"].tolist() == ["2g", "5g"]
+
+
+@pytest.mark.parametrize(("column", "values", "expected"), [
+    ("technology", ["4G", "2g", "", "GSM/LTE"], ["4g", "2g", "unknown", "4g"]),
+    ("teknologi", ["3g", "5G", "unknown", "2.5G"], ["3g", "5g", "unknown", "2g"]),
+    ("radio", ["LTE", "GSM", "UMTS", "NR"], ["4g", "2g", "3g", "5g"]),
+])
+def test_simple_technology_columns(make_towers_csv, column, values, expected):
+    rows = [{"lon": 116.0 + k / 100, "lat": -1.7, column: v} for k, v in enumerate(values)]
+    towers, _ = read_towers(make_towers_csv(rows))
+    assert towers["technology"].tolist() == expected
+
+
+def test_simple_without_technology_is_unknown(make_towers_csv):
+    towers, _ = read_towers(make_towers_csv([{"lon": 116.0, "lat": -1.7}]))
+    assert towers["technology"].tolist() == ["unknown"]
+
+
+def test_bad_technology_listed_with_file_line_and_value(make_towers_csv):
+    rows = [{"lon": 116.0, "lat": -1.7, "technology": "4g"},
+            {"lon": 116.1, "lat": -1.7, "technology": "6g"},
+            {"lon": 116.2, "lat": -1.7, "technology": "wifi"}]
+    path = make_towers_csv(rows)
+    with pytest.raises(InputDataError) as err:
+        read_towers(path)
+    assert len(err.value.problems) == 2
+    assert err.value.problems[0].startswith("line 3: technology '6g' is not a technology")
+    assert err.value.problems[1].startswith("line 4: technology 'wifi' is not a technology")
+    assert str(path) in str(err.value)
+
+
+@pytest.mark.parametrize(("technology", "target", "expected"), [
+    ("2g", "4g", False), ("3g", "4g", False), ("4g", "4g", True), ("5g", "4g", True),
+    ("unknown", "4g", True), ("2g", "signal", True), ("unknown", "signal", True),
+])
+def test_counts_at_target(technology, target, expected):
+    assert counts_at_target(technology, target) is expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("", "unknown"), ("LTE", "4g"), ("gsm / umts", "3g"), ("unknown/2G", "2g"),
+    ("edge", "2g"), ("4G LTE", "4g"), ("x", None), ("4g/x", None),
+])
+def test_parse_technology(text, expected):
+    assert parse_technology(text) == expected

@@ -125,6 +125,7 @@ def _villages() -> gpd.GeoDataFrame:
         "conflict": [False] * 4,
         "population_rule": ["settlements", "settlements", "centroid", "area"],
         "population_source": ["village_population", "village_population", "villages", ""],
+        "committed_year": [0] * 4,
     }, geometry=geoms, crs=WORKING_CRS)
 
 
@@ -133,7 +134,8 @@ def _existing() -> gpd.GeoDataFrame:
     geoms, lon, lat = _points([(x0 + 500, y0 + 700), (x0 + 900, y0 + 4000)])
     return gpd.GeoDataFrame({
         "tower_id": ["T1", "T2"], "lon": lon, "lat": lat, "height_m": [42.0, 32.0],
-        "operator": ["Telkomsel", FORMULA_OPERATOR], "radio": ["LTE", "GSM"], "cells": [3, 1],
+        "operator": ["Telkomsel", FORMULA_OPERATOR], "radio": ["LTE", "GSM"],
+        "technology": ["4g", "2g"], "cells": [3, 1],
     }, geometry=geoms, crs=WORKING_CRS)
 
 

@@ -44,7 +44,10 @@ class CostedCandidates:
 def _backhaul(ctx: StageContext, *, load: VectorInputs, terrain: TerrainInputs,
               demand: DemandUnits, existing_coverage: ExistingCoverage,
               candidates: pd.DataFrame, candidate_coverage: sp.csr_matrix) -> CostedCandidates:
-    covered = existing_coverage.points.rsrp_dbm >= ctx.scenario.radio.threshold_rsrp_dbm
+    threshold = ctx.scenario.radio.threshold_rsrp_dbm
+    covered = existing_coverage.points.rsrp_dbm >= threshold
+    if (later := existing_coverage.committed_covered(threshold)) is not None:
+        covered = covered | later
     fresh = np.where(covered, 0.0, demand.weight)
     with_gain = with_demand_alone(candidates, candidate_coverage, fresh)
     plan, costed = plan_backhaul(ctx.scenario, combine_inputs(load, terrain), with_gain,

@@ -24,5 +24,5 @@ STAGE = Stage(
     name="load", run=_load, label="inputs",
     reads=("inputs", "demo", "candidates.user_csv", "candidates.exclude_areas",
            "costs.overrides", "audit.sites", "radio.existing_height_m", "radio.tower_height_m",
-           "radio.max_radius_km"),
+           "radio.max_radius_km", "scenario.year"),
     fingerprint=_files)
