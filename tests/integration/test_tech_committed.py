@@ -3,8 +3,8 @@
 The small generated scenario (``small_scenario``): nine villages of 0.03 degrees in a 3 x 3
 grid centred on 116.00 E, 1.70 S; its one existing tower (115.97 E, 1.68 S, in Desa 1)
 covers Desa 1 (64.01.01.2001) and leaves Desa 3 (centre 116.03 E, 1.67 S), Desa 6
-(centre 116.03 E, 1.70 S) and Kelurahan 9 (64.01.01.1001, centre 116.03 E, 1.73 S) blank in the model. Each
-village's people stand at its centre (a population total and no settlements).
+(centre 116.03 E, 1.70 S) and Kelurahan 9 (64.01.01.1001, centre 116.03 E, 1.73 S) blank in
+the model. Each village's people stand at its centre (a population total, no settlements).
 """
 
 from __future__ import annotations
