@@ -247,10 +247,21 @@ _LABELS: dict[str, tuple[str, str]] = {
     "before.reports": (
         "Status sebelum: laporan sinyal untuk {n} desa ({blank} blank spot, {semi} semi "
         "blank spot, {served} terlayani untuk target {target}), model untuk desa lainnya; "
-        "{conflicts} desa laporan dan model bertentangan",
+        "{conflicts} desa laporan dan model bertentangan ({served_blank} dilaporkan "
+        "terlayani tetapi di luar jangkauan model dari menara yang ada, {blank_covered} "
+        "dilaporkan blank atau semi blank tetapi dijangkau model); di desa itu laporan yang "
+        "dipakai",
         "Status before: signal reports for {n} villages ({blank} blank, {semi} semi blank, "
         "{served} served at the {target} target), the model for the others; report and "
-        "model disagree for {conflicts} villages"),
+        "model disagree for {conflicts} villages ({served_blank} reported served but beyond "
+        "the model's reach from the existing towers, {blank_covered} reported blank or semi "
+        "blank but within it); there the report is used"),
+    "before.reports_no_towers": (
+        "Berkas menara tidak memuat satu pun menara di dalam wilayah, jadi model sendiri "
+        "menyebut hampir setiap desa blank spot; laporan desa, bukan model, yang menentukan "
+        "status sebelum",
+        "The tower file holds no tower inside the area, so the model alone calls almost every "
+        "village a blank spot; the village reports, not the model, decide the status before"),
     "before.coverage_maps": (
         "Status sebelum: peta cakupan operator atau kerumunan untuk {n} desa (unit yang "
         "tercakup pada target {target} dihitung terlayani), model untuk bagian lainnya",
@@ -395,6 +406,37 @@ _LABELS: dict[str, tuple[str, str]] = {
         "model = \"auto\": the DEM cell ({cell_m:.0f} m) is coarser than {max_m:g} m and "
         "cannot resolve hills and valleys, so the distance-only chain {chain} is used: "
         "terrain changes nothing in the coverage"),
+    # model chain and link budget statements (coverage.statement)
+    "stmt.distance_only": (" (hanya jarak, tanpa medan)", " (distance only, no terrain)"),
+    "stmt.terrain": (", faktor bumi k = {k:.4g}, medan {res:g} m",
+                     ", earth k = {k:.4g}, terrain {res:g} m"),
+    "stmt.itm_terrain": (
+        ", medan {res:g} m, tanah eps {eps:g} sigma {sigma:g} S/m, N0 {n0:g}, iklim {climate}, "
+        "polarisasi {pol}, {time:g} % waktu / {situations:g} % situasi",
+        ", terrain {res:g} m, ground eps {eps:g} sigma {sigma:g} S/m, N0 {n0:g}, {climate} "
+        "climate, {pol} polarisation, {time:g} % time / {situations:g} % situations"),
+    "stmt.calibration": (", kalibrasi uji jalan {offset:+.2f} dB {slope:+.2f} dB/dekade",
+                         ", drive-test calibration {offset:+.2f} dB {slope:+.2f} dB/decade"),
+    "stmt.chain_tail": (
+        "{freq:g} MHz, menara {tower:g} m, handset {rx:g} m, EIRP {eirp:g} dBm, kanal "
+        "{bw:g} MHz, tercakup bila RSRP >= {thr:g} dBm (MAPL {mapl:.1f} dB), radius "
+        "{radius:g} km",
+        "{freq:g} MHz, tower {tower:g} m, handset {rx:g} m, EIRP {eirp:g} dBm, {bw:g} MHz "
+        "channel, covered at RSRP >= {thr:g} dBm (MAPL {mapl:.1f} dB), radius {radius:g} km"),
+    "stmt.outdoor": ("luar ruangan", "outdoor"),
+    "stmt.indoor": ("redaman dalam ruangan {loss:g} dB", "indoor loss {loss:g} dB"),
+    "stmt.uplink_limited": ("membatasi (uplink)", "uplink-limited"),
+    "stmt.not_limiting": ("tidak membatasi", "not limiting"),
+    "stmt.flat_radius": ("; radius di tanah datar {radius:.2f} km",
+                         "; radius on flat ground {radius:.2f} km"),
+    "stmt.link_budget": (
+        "probabilitas lokasi {p:g} % (sigma bayangan {sigma:g} dB: margin {margin:g} dB), "
+        "redaman tubuh {body:g} dB, {indoor}; uplink {ue:g} dBm ke {bs:g} dBm (MAPL "
+        "{up:.1f} dB, downlink {down:.1f} dB: {limit}); antena {antenna}; MAPL dengan margin "
+        "{mapl:.1f} dB",
+        "location probability {p:g} % (shadowing sigma {sigma:g} dB: margin {margin:g} dB), "
+        "body loss {body:g} dB, {indoor}; uplink {ue:g} dBm to {bs:g} dBm (MAPL {up:.1f} dB, "
+        "downlink {down:.1f} dB: {limit}); antenna {antenna}; MAPL with margins {mapl:.1f} dB"),
     "model.named": (
         "rantai {chain} dipilih oleh skenario",
         "chain {chain} named by the scenario"),
@@ -678,6 +720,20 @@ def bilingual(key: str, **fields: object) -> str:
     'No existing tower within 30 km: every village starts without signal'
     """
     return " / ".join(t(key, lang).format(**fields) for lang in SUPPORTED_LANGS)
+
+
+def bilingual_joined(*parts: tuple[str, dict[str, object]], sep: str = ". ") -> str:
+    """Return several labels as one :func:`bilingual` statement: per language, each
+    ``(key, fields)`` filled in and joined by *sep*.
+
+    Examples
+    --------
+    >>> bilingual_joined(("limit.no_towers", {"radius_km": 30}),
+    ...                  ("limit.no_towers", {"radius_km": 5})).split(" / ")[1][-35:]
+    'every village starts without signal'
+    """
+    return " / ".join(sep.join(t(key, lang).format(**fields) for key, fields in parts)
+                      for lang in SUPPORTED_LANGS)
 
 
 def in_language(text: str, lang: str) -> str:

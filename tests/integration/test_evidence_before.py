@@ -162,6 +162,9 @@ def test_plan_outputs_carry_both_statuses(tmp_path: Path, small_scenario: Factor
     ev = summary["evidence"]
     assert (ev["villages_reported"], ev["blank_reported"], ev["semi_blank_reported"],
             ev["served_reported"], ev["conflicts"], ev["target"]) == (2, 1, 1, 0, 1, "4g")
+    # Desa 1: reported blank where the model covers it; the tower stands inside the area
+    assert (ev["conflicts_reported_served"], ev["conflicts_reported_blank"]) == (0, 1)
+    assert "holds no tower inside the area" not in summary["before_state_note"]
     assert ev["files"] == [str(reports)]
     assert summary["blank_villages_before"] == sum(
         r["status_before"] == "blank" for r in rows.values())

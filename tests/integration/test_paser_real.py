@@ -198,6 +198,12 @@ def test_before_state_follows_the_signal_reports(run: dict[str, Any]) -> None:
     assert modelled_blank > 100
     assert ev["conflicts"] == sum(r["conflict"] == "true" for r in rows.values())
     assert ev["conflicts"] >= modelled_blank - 8
+    assert ev["conflicts_reported_served"] == sum(
+        r["conflict"] == "true" and r["status_reported"] == "served" for r in rows.values())
+    assert ev["conflicts_reported_served"] + ev["conflicts_reported_blank"] == ev["conflicts"]
+    # the statement says why the model disagrees: no tower of the file stands in Paser
+    assert "tidak memuat satu pun menara di dalam wilayah" in s["before_state_note"]
+    assert "holds no tower inside the area" in s["before_state_note"]
     for code in SEMI_BLANK_2022:
         assert rows[code]["signal_reported"] == "weak"
         assert rows[code]["reported_date"] == "2022-11-16"

@@ -132,8 +132,11 @@ def before_state(units: DemandUnits, codes: Sequence[str], covered_model: np.nda
 
 def evidence_summary(stats: pd.DataFrame, files: Sequence[str], target: str
                      ) -> dict[str, object]:
-    """The ``evidence`` entry of summary.json: files, villages reported by class, conflicts."""
+    """The ``evidence`` entry of summary.json: files, villages reported by class, conflicts
+    (``conflicts_reported_served``: reported served where the model leaves the village blank;
+    ``conflicts_reported_blank``: reported blank or semi blank where the model covers it)."""
     kind = stats["status_reported"].to_numpy()
+    conflict = stats["conflict"].to_numpy(bool)
     return {
         "files": [str(f) for f in files],
         "target": target,
@@ -141,5 +144,7 @@ def evidence_summary(stats: pd.DataFrame, files: Sequence[str], target: str
         "blank_reported": int((kind == "blank").sum()),
         "semi_blank_reported": int((kind == "semi_blank").sum()),
         "served_reported": int((kind == "served").sum()),
-        "conflicts": int(stats["conflict"].sum()),
+        "conflicts": int(conflict.sum()),
+        "conflicts_reported_served": int((conflict & (kind == "served")).sum()),
+        "conflicts_reported_blank": int((conflict & (kind != "served")).sum()),
     }

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from towerplan.coverage.raster import LinkParams, coverage_radius_m
 from towerplan.errors import ModelValidityWarning
-from towerplan.i18n import bilingual
+from towerplan.i18n import bilingual, t
 from towerplan.radio.chain import ModelChoice, choose_chain, parse_chain
 from towerplan.radio.models import base_model
 
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from towerplan.scenario import Radio, Scenario
 
 __all__ = ["RADIUS_CASES", "link_budget_summary", "link_budget_text", "model_chain_text",
-           "model_choice", "model_choice_summary"]
+           "model_choice", "model_choice_summary", "stated_model_chain"]
 
 
 def model_choice(radio: Radio, dem_cell_m: float) -> ModelChoice:
@@ -31,8 +31,9 @@ def model_choice(radio: Radio, dem_cell_m: float) -> ModelChoice:
                         distance_chain=radio.auto_distance_model)
 
 
-def model_chain_text(scenario: Scenario, choice: ModelChoice) -> str:
-    """One-line statement of the model chain actually run, why, and its parameters.
+def model_chain_text(scenario: Scenario, choice: ModelChoice, lang: str = "en") -> str:
+    """One-line statement of the model chain actually run, why, and its parameters, in
+    *lang* (``"en"`` or ``"id"``; model names stay as named).
 
     Reads ``[radio]`` and ``terrain.resolution_m``.
     """
@@ -41,25 +42,42 @@ def model_chain_text(scenario: Scenario, choice: ModelChoice) -> str:
     link = LinkParams.from_radio(r)
     if chain.base == "itm":
         itm = link.itm
-        terrain = (f", terrain {scenario.terrain.resolution_m:g} m, ground eps {itm.epsilon:g} "
-                   f"sigma {itm.sigma:g} S/m, N0 {itm.n0:g}, {itm.climate} climate, "
-                   f"{itm.polarization} polarisation, {itm.time_pct:g} % time / "
-                   f"{itm.situation_pct:g} % situations")
+        terrain = t("stmt.itm_terrain", lang).format(
+            res=scenario.terrain.resolution_m, eps=itm.epsilon, sigma=itm.sigma, n0=itm.n0,
+            climate=itm.climate, pol=itm.polarization, time=itm.time_pct,
+            situations=itm.situation_pct)
     elif chain.uses_terrain:
-        terrain = f", earth k = {r.k_factor:.4g}, terrain {scenario.terrain.resolution_m:g} m"
+        terrain = t("stmt.terrain", lang).format(k=r.k_factor, res=scenario.terrain.resolution_m)
     else:
-        terrain = " (distance only, no terrain)"
+        terrain = t("stmt.distance_only", lang)
     calib = r.calibration
-    calibrated = (f", drive-test calibration {calib.offset_db:+.2f} dB "
-                  f"{calib.slope_db_per_decade:+.2f} dB/decade"
+    calibrated = (t("stmt.calibration", lang).format(offset=calib.offset_db,
+                                                     slope=calib.slope_db_per_decade)
                   if calib.offset_db or calib.slope_db_per_decade else "")
-    why = f" [{choice.explain()}]" if choice.auto else ""
-    return (
-        f"{chain.name}: {chain.describe()}{terrain}{calibrated}{why}; {r.freq_mhz:g} MHz, "
-        f"tower {r.tower_height_m:g} m, handset {r.rx_height_m:g} m, EIRP {link.eirp_dbm:g} dBm, "
-        f"{r.bandwidth_mhz:g} MHz channel, covered at RSRP >= {r.threshold_rsrp_dbm:g} dBm "
-        f"(MAPL {link.mapl_db:.1f} dB), radius {r.max_radius_km:g} km"
-    )
+    if not choice.auto:
+        why = ""
+    elif lang == "en":
+        why = f" [{choice.explain()}]"
+    else:
+        why = " [" + t(f"model.{choice.reason}", lang).format(
+            cell_m=choice.dem_cell_m, max_m=choice.max_cell_m, chain=chain.name) + "]"
+    return f"{chain.name}: {chain.describe()}{terrain}{calibrated}{why}; " + t(
+        "stmt.chain_tail", lang).format(
+        freq=r.freq_mhz, tower=r.tower_height_m, rx=r.rx_height_m, eirp=link.eirp_dbm,
+        bw=r.bandwidth_mhz, thr=r.threshold_rsrp_dbm, mapl=link.mapl_db,
+        radius=r.max_radius_km)
+
+
+def stated_model_chain(scenario: Scenario, summary: dict[str, Any], default: str,
+                       lang: str) -> str:
+    """:func:`model_chain_text` in *lang* for a run whose summary.json holds *summary*
+    (its ``model_choice`` gives the DEM cell the choice was made on); *default* (the text
+    stored with the run) when the summary has no ``model_choice``."""
+    choice = summary.get("model_choice")
+    if not isinstance(choice, dict) or "dem_cell_m" not in choice:
+        return default
+    return model_chain_text(scenario, model_choice(scenario.radio, float(choice["dem_cell_m"])),
+                            lang)
 
 
 def model_choice_summary(choice: ModelChoice) -> dict[str, object]:
@@ -142,8 +160,9 @@ def link_budget_summary(scenario: Scenario) -> dict[str, Any]:
     }
 
 
-def link_budget_text(scenario: Scenario) -> str:
-    """One-line statement of the margins, the uplink and the antenna in use (English).
+def link_budget_text(scenario: Scenario, lang: str = "en") -> str:
+    """One-line statement of the margins, the uplink and the antenna in use, in *lang*
+    (``"en"`` or ``"id"``).
 
     Examples
     --------
@@ -155,18 +174,16 @@ MAPL with margins 138.2 dB; radius on flat ground 4.94 km
     """
     s = link_budget_summary(scenario)
     r = scenario.radio
-    indoor = ("outdoor" if not s["indoor_loss_db"] else
-              f"indoor loss {s['indoor_loss_db']:g} dB"
-              + (f" ({r.indoor_building}, ITU-R P.2109)" if r.indoor_building != "none"
-                 else ""))
-    limit = "uplink-limited" if s["uplink_limited"] else "not limiting"
+    if not s["indoor_loss_db"]:
+        indoor = t("stmt.outdoor", lang)
+    else:
+        indoor = t("stmt.indoor", lang).format(loss=s["indoor_loss_db"]) + (
+            f" ({r.indoor_building}, ITU-R P.2109)" if r.indoor_building != "none" else "")
+    limit = t("stmt.uplink_limited" if s["uplink_limited"] else "stmt.not_limiting", lang)
     radius = s["coverage_radius_flat_km"]
-    radius_text = "" if radius is None else f"; radius on flat ground {radius:.2f} km"
-    return (
-        f"location probability {100 * r.location_probability:g} % (shadowing sigma "
-        f"{r.shadow_sigma_db:g} dB: margin {s['shadow_margin_db']:g} dB), body loss "
-        f"{r.body_loss_db:g} dB, {indoor}; uplink {r.ue_tx_power_dbm:g} dBm to "
-        f"{r.bs_sensitivity_dbm:g} dBm (MAPL {s['uplink_mapl_db']:.1f} dB, downlink "
-        f"{s['downlink_mapl_db']:.1f} dB: {limit}); antenna {s['antenna']}; MAPL with margins "
-        f"{s['mapl_db']:.1f} dB{radius_text}"
-    )
+    radius_text = "" if radius is None else t("stmt.flat_radius", lang).format(radius=radius)
+    return t("stmt.link_budget", lang).format(
+        p=100 * r.location_probability, sigma=r.shadow_sigma_db, margin=s["shadow_margin_db"],
+        body=r.body_loss_db, indoor=indoor, ue=r.ue_tx_power_dbm, bs=r.bs_sensitivity_dbm,
+        up=s["uplink_mapl_db"], down=s["downlink_mapl_db"], limit=limit,
+        antenna=s["antenna"], mapl=s["mapl_db"]) + radius_text

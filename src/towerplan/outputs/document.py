@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from towerplan.columns import AUDIT_COLUMNS, BACKHAUL_COLUMNS
-from towerplan.coverage.statement import link_budget_summary, link_budget_text
+from towerplan.coverage.statement import link_budget_summary, link_budget_text, stated_model_chain
 from towerplan.errors import MissingDependencyError
 from towerplan.i18n import (
     TERM_COLUMNS,
@@ -660,10 +660,11 @@ def _assumptions(result: PlanResult, lang: str) -> list[tuple[str, str]]:
     cov = scenario.coverage
     note = result.summary.get("demand_basis_note")
     rows = [
-        (t("report.model_chain", lang), prov.model_chain),
+        (t("report.model_chain", lang),
+         stated_model_chain(scenario, result.summary, prov.model_chain, lang)),
         (t("sum.threshold_rsrp_dbm", lang),
          format_number(scenario.radio.threshold_rsrp_dbm, lang, 1)),
-        (t("report.link_budget", lang), link_budget_text(scenario)),
+        (t("report.link_budget", lang), link_budget_text(scenario, lang)),
         (t("doc.blank_below", lang), format_percent(cov.blank_below, lang, 0)),
         (t("doc.covered_at_least", lang), format_percent(cov.covered_at_least, lang, 0)),
         (t("report.budget", lang), format_idr(scenario.budget.total_idr, lang)),

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from towerplan.columns import RANKING_COLUMNS, VILLAGE_COLUMNS
-from towerplan.coverage.statement import link_budget_text
+from towerplan.coverage.statement import link_budget_text, stated_model_chain
 from towerplan.i18n import check_lang, format_idr, format_value, t
 from towerplan.io.atomic import atomic_output
 from towerplan.io.tables import require_columns
@@ -163,9 +163,9 @@ def _styles(document: ET.Element) -> None:
 def _document_description(result: PlanResult, lang: str) -> str:
     prov, scn = result.provenance, result.scenario
     rows = [(t("map.scenario", lang), scn.scenario.name),
-            (t("map.model", lang), prov.model_chain),
+            (t("map.model", lang), stated_model_chain(scn, result.summary, prov.model_chain, lang)),
             (t("map.threshold", lang), f"RSRP ≥ {scn.radio.threshold_rsrp_dbm:g} dBm"),
-            (t("map.link_budget", lang), link_budget_text(scn)),
+            (t("map.link_budget", lang), link_budget_text(scn, lang)),
             (t("map.budget", lang), format_idr(scn.budget.total_idr, lang)),
             (t("map.solver", lang), prov.solver),
             (t("map.sources", lang), "; ".join(prov.data_sources)),

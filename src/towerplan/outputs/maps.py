@@ -40,7 +40,7 @@ from towerplan.columns import (
     TOWER_COLUMNS,
     VILLAGE_COLUMNS,
 )
-from towerplan.coverage.statement import link_budget_text
+from towerplan.coverage.statement import link_budget_text, stated_model_chain
 from towerplan.errors import OutputError
 from towerplan.i18n import (
     check_lang,
@@ -546,9 +546,9 @@ def _title_html(result: PlanResult, lang: str) -> str:
         result, "blank_villages_after", float((villages["status_after"] == "blank").sum()))
     rows = [
         (t("map.scenario", lang), scn.scenario.name),
-        (t("map.model", lang), prov.model_chain),
+        (t("map.model", lang), stated_model_chain(scn, result.summary, prov.model_chain, lang)),
         (t("map.threshold", lang), f"RSRP ≥ {scn.radio.threshold_rsrp_dbm:g} dBm"),
-        (t("map.link_budget", lang), link_budget_text(scn)),
+        (t("map.link_budget", lang), link_budget_text(scn, lang)),
         (t("map.budget", lang), format_idr(budget, lang)),
         (t("map.spent", lang),
          f"{format_idr(spent, lang)} · {len(result.selected)} {t('map.towers_new', lang).lower()}"),

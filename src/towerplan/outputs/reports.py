@@ -21,7 +21,7 @@ from towerplan.columns import (
     SUMMARY_KEYS,
     VILLAGE_COLUMNS,
 )
-from towerplan.coverage.statement import link_budget_text
+from towerplan.coverage.statement import link_budget_text, stated_model_chain
 from towerplan.i18n import TEXT, check_lang, status_label, t
 from towerplan.io.atomic import atomic_output
 from towerplan.io.tables import guard_formula, require_columns
@@ -381,8 +381,9 @@ def _fill_assumptions(sheet: Worksheet, result: PlanResult, lang: str) -> None:
     basis = prov.demand_basis
     rows: list[tuple[str, Any]] = list(flatten_settings(result.scenario.to_dict()))
     rows += [
-        (t("report.model_chain", lang), prov.model_chain),
-        (t("report.link_budget", lang), link_budget_text(result.scenario)),
+        (t("report.model_chain", lang),
+         stated_model_chain(result.scenario, result.summary, prov.model_chain, lang)),
+        (t("report.link_budget", lang), link_budget_text(result.scenario, lang)),
         (t("report.solver", lang), prov.solver),
         (t("report.demand_basis", lang),
          t(f"basis.{basis}", lang) if f"basis.{basis}" in TEXT else basis),

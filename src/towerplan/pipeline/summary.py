@@ -12,7 +12,7 @@ from towerplan.analysis.committed import committed_summary, technology_summary
 from towerplan.analysis.costs import cost_context, cost_summary
 from towerplan.analysis.evidence import evidence_summary
 from towerplan.coverage.statement import link_budget_summary, link_budget_text
-from towerplan.i18n import bilingual
+from towerplan.i18n import bilingual, bilingual_joined
 from towerplan.inputs import input_limitations
 
 if TYPE_CHECKING:
@@ -92,6 +92,13 @@ def plan_summary(scenario: Scenario, prov: Provenance, state: CurrentState,
     }
 
 
+def _towers_inside(state: CurrentState) -> bool:
+    """Whether any existing tower stands inside the villages."""
+    towers = state.data.towers
+    return bool(len(towers)) and bool(
+        towers.within(state.villages.geometry.union_all()).any())
+
+
 def before_basis(state: CurrentState) -> str:
     """What today's status rests on: ``"reports"`` (signal reports for some villages, the
     model for the rest), ``"coverage_maps"`` (operator or crowd coverage maps, the model
@@ -103,8 +110,7 @@ def before_basis(state: CurrentState) -> str:
         return "reports"
     if state.covered_maps is not None:
         return "coverage_maps"
-    towers = data.towers
-    if len(towers) and towers.within(state.villages.geometry.union_all()).any():
+    if _towers_inside(state):
         return "model"
     return "unknown"
 
@@ -117,10 +123,15 @@ def _before_entries(scenario: Scenario, state: CurrentState) -> dict[str, Any]:
         out["before_state_note"] = bilingual("before.unknown")
     elif (reports := state.data.signal_reports) is not None:
         ev = evidence_summary(state.stats, reports.files, scenario.coverage.target)
-        out["before_state_note"] = bilingual(
-            "before.reports", n=ev["villages_reported"], blank=ev["blank_reported"],
-            semi=ev["semi_blank_reported"], served=ev["served_reported"],
-            target=scenario.coverage.target, conflicts=ev["conflicts"])
+        parts: list[tuple[str, dict[str, object]]] = [("before.reports", {
+            "n": ev["villages_reported"], "blank": ev["blank_reported"],
+            "semi": ev["semi_blank_reported"], "served": ev["served_reported"],
+            "target": scenario.coverage.target, "conflicts": ev["conflicts"],
+            "served_blank": ev["conflicts_reported_served"],
+            "blank_covered": ev["conflicts_reported_blank"]})]
+        if not _towers_inside(state):
+            parts.append(("before.reports_no_towers", {}))
+        out["before_state_note"] = bilingual_joined(*parts)
         out["evidence"] = ev
     elif basis == "coverage_maps":
         n = int((state.stats["status_source"].astype(str) == "coverage_map").sum())

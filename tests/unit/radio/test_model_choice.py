@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import numpy as np
 import pytest
 from affine import Affine
 
 from towerplan.coverage.context import dem_cell_m, radio_context
-from towerplan.coverage.statement import model_chain_text, model_choice, model_choice_summary
+from towerplan.coverage.statement import (
+    link_budget_text,
+    model_chain_text,
+    model_choice,
+    model_choice_summary,
+)
 from towerplan.errors import ScenarioError
 from towerplan.io.rasters import RasterGrid
 from towerplan.radio.chain import choose_chain
@@ -103,3 +109,18 @@ def test_itm_settings_come_from_the_scenario() -> None:
     text = model_chain_text(dataclasses.replace(Scenario.default(), radio=radio),
                             model_choice(dataclasses.replace(radio, model="itm"), 90.0))
     assert "N0 350, continental_temperate climate" in text and "earth k" not in text
+
+
+def test_statements_in_indonesian_keep_the_figures() -> None:
+    """The model chain and link budget in Indonesian: same model names and figures, no
+    English phrase left."""
+    scenario = Scenario.default()
+    coarse = model_choice(scenario.radio, 2318.0)
+    en, id_ = model_chain_text(scenario, coarse), model_chain_text(scenario, coarse, "id")
+    assert "hanya jarak, tanpa medan" in id_ and "lebih kasar dari 100 m" in id_
+    assert "distance only" not in id_ and "covered at" not in id_
+    figures = re.compile(r"-?\d+(?:\.\d+)?")
+    assert figures.findall(en) == figures.findall(id_)
+    budget_en, budget_id = link_budget_text(scenario), link_budget_text(scenario, "id")
+    assert "probabilitas lokasi 50 %" in budget_id and "tanah datar 4.94 km" in budget_id
+    assert figures.findall(budget_en) == figures.findall(budget_id)
