@@ -82,7 +82,10 @@ def test_html_states_the_headline_figures_of_summary_json(written):
             f"dari {summary['villages_total']} desa") in text
     assert (f"naik dari {format_number(summary['demand_covered_before'], 'id')} menjadi "
             f"{format_number(summary['demand_covered_after'], 'id')} jiwa") in text
-    assert summary["model_chain"] in text
+    # the model chain, stated in Indonesian with the figures of summary.json
+    chain = summary["model_choice"]["chain"]
+    assert f"{chain}: " in text and "faktor bumi k = 1.333" in text
+    assert f"tercakup bila RSRP >= {summary['threshold_rsrp_dbm']:g} dBm" in text
     assert all(source in text for source in summary["data_sources"])
 
 
