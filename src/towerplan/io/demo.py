@@ -385,7 +385,8 @@ def _settlements(rng: np.random.Generator, labels: np.ndarray, owner: np.ndarray
 
 def _network(rng: np.random.Generator, reg: Region, towns: dict[int, tuple[int, int]],
              ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Return existing towers (8-12, near the towns) and fibre points of presence (2-4)."""
+    """Return existing towers (8-12, near the towns, all 4G) and fibre points of presence
+    (2-4)."""
     import pandas as pd
 
     keys = sorted(towns)
@@ -413,7 +414,8 @@ def _network(rng: np.random.Generator, reg: Region, towns: dict[int, tuple[int, 
         pops.append((f"POP{i + 1:02d}", reg.x0 + CELL_M * (c + 0.5 + rng.uniform(-1, 1)),
                      reg.y0 - CELL_M * (r + 0.5 + rng.uniform(-1, 1)), "fibre",
                      10_000 if k == _CAPITAL else 1_000))
-    return (pd.DataFrame(towers, columns=["tower_id", "x", "y", "height_m", "operator"]),
+    frame = pd.DataFrame(towers, columns=["tower_id", "x", "y", "height_m", "operator"])
+    return (frame.assign(technology="4g"),
             pd.DataFrame(pops, columns=["pop_id", "x", "y", "kind", "capacity_mbps"]))
 
 

@@ -306,7 +306,9 @@ def test_settlements_lie_in_their_village(villages_utm: gpd.GeoDataFrame,
 
 
 def test_towers_cluster_near_towns(towers: pd.DataFrame, settlements: pd.DataFrame) -> None:
-    assert list(towers.columns) == ["tower_id", "lon", "lat", "height_m", "operator"]
+    assert list(towers.columns) == ["tower_id", "lon", "lat", "height_m", "operator",
+                                    "technology"]
+    assert set(towers["technology"]) == {"4g"}
     assert 8 <= len(towers) <= 12
     assert towers["tower_id"].is_unique
     assert towers["height_m"].between(30, 42).all()
