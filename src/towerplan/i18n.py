@@ -466,6 +466,32 @@ _LABELS: dict[str, tuple[str, str]] = {
     "rule.centroid": ("titik tengah desa", "village centre point"),
     "rule.area": ("merata di seluruh luas desa", "spread over the village area"),
     "rule.summary": ("{villages} desa, {people} jiwa", "{villages} villages, {people} people"),
+    # limitations of a multi-year programme (stage programme), stated first in its outputs
+    "prog.cost_assumption": (
+        "Biaya per jenis menara adalah asumsi perencanaan, bukan harga kontrak ({sources})",
+        "Costs per tower type are planning assumptions, not contract prices ({sources})"),
+    "prog.rule_population": (
+        "Aturan jumlah penduduk per kanal memakai penduduk desa sebagaimana model "
+        "menempatkannya; bila penduduk desa hanya perkiraan, kelayakan kanal juga perkiraan",
+        "Population rules of the channels use each village's people as the model places "
+        "them; where a village's population is an estimate, so is its eligibility"),
+    "prog.committed_year": (
+        "Menara yang sudah dijadwalkan dihitung melayani sejak tahun on-air menara terkuat "
+        "di tiap titik",
+        "Committed towers count from the on-air year of the strongest one at each place"),
+    "prog.locked": (
+        "{n} menara dari [[programme.built]] dikunci pada tahun pembangunannya; desa tanpa "
+        "titik pasti diberi kandidat terbaiknya",
+        "{n} towers of [[programme.built]] are locked to the year they were built; a tower "
+        "given only by its village stands on that village's best candidate"),
+    "prog.no_flag": (
+        "Kanal {channel}: desa tidak memiliki kolom '{column}', sehingga tidak ada desa yang "
+        "memenuhi aturannya",
+        "Channel {channel}: the villages have no '{column}' column, so no village meets "
+        "its rule"),
+    "prog.no_village": (
+        "Kanal {channel}: tidak ada desa yang memenuhi aturannya",
+        "Channel {channel}: no village meets its rule"),
     "limit.kecamatan_units": (
         "Tidak ada poligon desa: {n} poligon kecamatan dipakai sebagai satuan; hasil per desa "
         "dan audit per desa tidak tersedia",

@@ -37,6 +37,7 @@ __all__ = [
     "PlanAudit",
     "audit_plan",
     "audit_sites",
+    "site_rows",
 ]
 
 log = logging.getLogger(__name__)
@@ -205,7 +206,7 @@ def audit_plan(scenario: Scenario, problem: SelectionProblem, *,
     if problems:
         raise InputDataError("audit: " + "; ".join(problems), problems=tuple(problems))
     csv_sites = audit_site_frame(state.data.siting)
-    extra, extra_costs = _site_rows(scenario, problem, csv_sites)
+    extra, extra_costs = site_rows(scenario, problem, csv_sites)
     n_cand = len(cands)
     audited = [*rows, *(n_cand + np.arange(extra.shape[0])).tolist()]
     res = audit_sites(problem.matrix, state.units.weight, problem.costs, audited,
@@ -231,9 +232,11 @@ def audit_plan(scenario: Scenario, problem: SelectionProblem, *,
     return PlanAudit(table.reset_index(drop=True), optimum.reset_index(drop=True), summary, res)
 
 
-def _site_rows(scenario: Scenario, problem: SelectionProblem, sites: Any
+def site_rows(scenario: Scenario, problem: SelectionProblem, sites: Any
                ) -> tuple[sp.csr_matrix, Any]:
-    """Coverage rows and costs of CSV audit sites (computed like candidates')."""
+    """Coverage rows and costs of extra sites such as audited ones (computed like the
+    candidates'): the sites' ``site_id``, geometry (working CRS), ``height_m`` and cost parts
+    (NaN: from the cost model)."""
     state = problem.state
     n_dem = len(state.units.weight)
     columns = [*COST_PARTS, "cost_total_idr"]

@@ -36,6 +36,7 @@ __all__ = [
     "combine",
     "coverage_matrix",
     "rsrp_at",
+    "rsrp_matrix",
 ]
 
 ProgressFn = Callable[[int, int], None]
@@ -322,6 +323,49 @@ def coverage_matrix(site_xy_m: np.ndarray, site_h_m: np.ndarray, demand_xy_m: np
                else np.empty(0, np.int64))
     data = np.ones(len(indices), dtype=bool)
     return sp.csr_matrix((data, indices, indptr), shape=(n_sites, n_dem))
+
+
+def rsrp_matrix(site_xy_m: np.ndarray, site_h_m: np.ndarray, demand_xy_m: np.ndarray,
+                link: LinkParams, terrain: TerrainContext | None = None, *,
+                floor_dbm: float | None = None) -> sp.csr_matrix:
+    """Sparse RSRP matrix (n_sites, n_demand), dBm (float32), where a site reaches a demand
+    unit at or above *floor_dbm* (default ``link.threshold_rsrp_dbm``); absent elsewhere.
+
+    With a floor a few dB below the threshold, the coverage at any higher threshold is
+    ``matrix >= threshold`` on the stored values, without evaluating the sites again.
+
+    Parameters
+    ----------
+    site_xy_m, site_h_m : numpy.ndarray
+        Site positions ``(n, 2)`` and antenna heights ``(n,)``, m.
+    demand_xy_m : numpy.ndarray
+        Demand unit positions ``(k, 2)``, m.
+    link : LinkParams
+        Link parameters.
+    terrain : TerrainContext, optional
+        Terrain for terrain-aware chains.
+    floor_dbm : float, optional, keyword-only
+        Lowest RSRP kept, dBm.
+    """
+    import scipy.sparse as sp
+
+    floor = link.threshold_rsrp_dbm if floor_dbm is None else float(floor_dbm)
+    n_sites, n_dem = len(site_xy_m), len(demand_xy_m)
+    if n_sites == 0 or n_dem == 0:
+        return sp.csr_matrix((n_sites, n_dem), dtype=np.float32)
+    sampler = _PointSampler(demand_xy_m, link, terrain)
+    idx_parts, val_parts = [], []
+    for xy, h in zip(np.asarray(site_xy_m, float), np.asarray(site_h_m, float), strict=True):
+        idx, rsrp = sampler.site(xy, h)
+        keep = rsrp >= floor
+        order = np.argsort(idx[keep])
+        idx_parts.append(idx[keep][order])
+        val_parts.append(rsrp[keep][order])
+    indptr = np.zeros(n_sites + 1, dtype=np.int64)
+    indptr[1:] = np.cumsum([len(i) for i in idx_parts])
+    return sp.csr_matrix((np.concatenate(val_parts).astype(np.float32),
+                          np.concatenate(idx_parts).astype(np.int64), indptr),
+                         shape=(n_sites, n_dem))
 
 
 def _hits_by_radius(site_xy_m: np.ndarray, site_h_m: np.ndarray, demand_xy_m: np.ndarray,

@@ -18,7 +18,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from towerplan.analysis.problem import Sites
-from towerplan.coverage.composite import coverage_matrix
+from towerplan.coverage.composite import coverage_matrix, rsrp_matrix
 from towerplan.coverage.context import radio_context
 from towerplan.pipeline.graph import Stage, StageContext
 
@@ -26,9 +26,11 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from towerplan.analysis.blankspots import DemandUnits
+    from towerplan.coverage.composite import TerrainContext
+    from towerplan.coverage.raster import LinkParams
     from towerplan.inputs import TerrainInputs
 
-__all__ = ["BATCH_SITES", "STAGE"]
+__all__ = ["BATCH_SITES", "STAGE", "coverage_rows"]
 
 #: Candidates per cached batch.
 BATCH_SITES = 64
@@ -41,26 +43,41 @@ def _batch_key(base: str, xy: np.ndarray, height_m: np.ndarray) -> str:
     return digest.hexdigest()[:32]
 
 
+def coverage_rows(ctx: StageContext, store: str, xy: np.ndarray, height_m: np.ndarray,
+                  demand_xy: np.ndarray, link: LinkParams, context: TerrainContext | None,
+                  *, label: str = "candidate coverage",
+                  floor_dbm: float | None = None) -> sp.csr_matrix:
+    """Coverage matrix of sites ``(n, n_units)``, evaluated in batches of
+    :data:`BATCH_SITES`, each cached in *store* under the stage's base key and the batch's
+    positions and heights; with *floor_dbm*, the RSRP matrix down to that floor
+    (:func:`~towerplan.coverage.composite.rsrp_matrix`) instead of the boolean one."""
+    n = len(height_m)
+    parts: list[sp.csr_matrix] = []
+    base = ctx.base_key if floor_dbm is None else f"{ctx.base_key}:rsrp>={floor_dbm!r}"
+    for start in range(0, n, BATCH_SITES):
+        bxy, h = xy[start:start + BATCH_SITES], height_m[start:start + BATCH_SITES]
+        key = _batch_key(base, bxy, h)
+        hit, block = ctx.cache.load(store, key) if ctx.cache else (False, None)
+        if not hit:
+            block = coverage_matrix(bxy, h, demand_xy, link, context) if floor_dbm is None \
+                else rsrp_matrix(bxy, h, demand_xy, link, context, floor_dbm=floor_dbm)
+            if ctx.cache is not None:
+                ctx.cache.store(store, key, block)
+        parts.append(block)
+        ctx.report(f"{label} {min(start + BATCH_SITES, n)}/{n}")
+    dtype = bool if floor_dbm is None else np.float32
+    if not parts:
+        return sp.csr_matrix((0, len(demand_xy)), dtype=dtype)
+    return sp.csr_matrix(sp.vstack(parts, format="csr"), dtype=dtype)
+
+
 def _coverage(ctx: StageContext, *, terrain: TerrainInputs, demand: DemandUnits,
               candidates: pd.DataFrame) -> sp.csr_matrix:
     link, context = radio_context(ctx.scenario.radio, terrain.dem, terrain.landcover,
                                   source_cell_m=terrain.source_cell_m)
     sites = Sites.from_xy_columns(candidates)
-    n = len(sites)
-    parts: list[sp.csr_matrix] = []
-    for start in range(0, n, BATCH_SITES):
-        xy, h = sites.xy[start:start + BATCH_SITES], sites.height_m[start:start + BATCH_SITES]
-        key = _batch_key(ctx.base_key, xy, h)
-        hit, block = ctx.cache.load("candidate_coverage", key) if ctx.cache else (False, None)
-        if not hit:
-            block = coverage_matrix(xy, h, demand.xy, link, context)
-            if ctx.cache is not None:
-                ctx.cache.store("candidate_coverage", key, block)
-        parts.append(block)
-        ctx.report(f"candidate coverage {min(start + BATCH_SITES, n)}/{n}")
-    if not parts:
-        return sp.csr_matrix((0, len(demand)), dtype=bool)
-    return sp.csr_matrix(sp.vstack(parts, format="csr"), dtype=bool)
+    return coverage_rows(ctx, "candidate_coverage", sites.xy, sites.height_m, demand.xy,
+                         link, context)
 
 
 def _positions(inputs: Mapping[str, Any]) -> list[Any]:
