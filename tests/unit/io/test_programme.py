@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import geopandas as gpd
 import pytest
 import shapely
 
+from towerplan.analysis.channels import eligible_channels
 from towerplan.errors import InputDataError
 from towerplan.io.programme import built_village_rows, check_programme, rule_mask
+from towerplan.io.villages import read_villages
 from towerplan.programme_scenario import (
     DEFAULT_CHANNELS,
     ChannelRule,
     Programme,
     ProgrammeBudget,
     ProgrammeBuilt,
+    rule_columns,
 )
 
 
@@ -99,3 +104,15 @@ def test_rule_mask_reads_yes_words_and_unknown_population() -> None:
     assert rule_mask(villages, rule).tolist() == [True, False, False]
     assert rule_mask(villages.assign(population=float("nan")),
                      ChannelRule(max_population=5)).tolist() == [False] * 3
+
+
+def test_village_layer_attributes_kept_for_the_rules(tmp_path: Path) -> None:
+    path = tmp_path / "v.gpkg"
+    _villages(is_3t=["ya", "tidak", "ya"]).to_file(path, engine="pyogrio")
+    plain, _ = read_villages(path)
+    assert "is_3t" not in plain
+    kept, _ = read_villages(path, keep=rule_columns(DEFAULT_CHANNELS))
+    assert kept["is_3t"].tolist() == ["ya", "tidak", "ya"] and "offers_land" not in kept
+    assert eligible_channels(kept, DEFAULT_CHANNELS)[:, 2].tolist() == [False] * 3
+    eligible = eligible_channels(kept.assign(offers_land=1), DEFAULT_CHANNELS)
+    assert eligible[:, 2].tolist() == [True, False, True]
