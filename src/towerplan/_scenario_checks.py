@@ -225,20 +225,15 @@ def _type_problem(obj: object, name: str, kind: int, arg: Any, value: Any) -> st
         if not isinstance(items, list | tuple) or not all(isinstance(v, str) for v in items):
             return f"must be a string or a list of strings, got {value!r}"
         object.__setattr__(obj, name, tuple(items))
-    elif kind == _FLOATS:
-        if type(value) is tuple and all(type(v) is float for v in value):
+    elif kind in (_FLOATS, _INTS):
+        number, what = (float, "numbers") if kind == _FLOATS else (int, "integers")
+        if type(value) is tuple and all(type(v) is number for v in value):
             return ""
+        base = numbers.Real if kind == _FLOATS else numbers.Integral
         if not isinstance(value, list | tuple) or not all(
-                isinstance(v, numbers.Real) and not isinstance(v, bool) for v in value):
-            return f"must be a list of numbers, got {value!r}"
-        object.__setattr__(obj, name, tuple(float(v) for v in value))
-    elif kind == _INTS:
-        if type(value) is tuple and all(type(v) is int for v in value):
-            return ""
-        if not isinstance(value, list | tuple) or not all(
-                isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in value):
-            return f"must be a list of integers, got {value!r}"
-        object.__setattr__(obj, name, tuple(int(v) for v in value))
+                isinstance(v, base) and not isinstance(v, bool) for v in value):
+            return f"must be a list of {what}, got {value!r}"
+        object.__setattr__(obj, name, tuple(number(v) for v in value))
     elif kind == _CHOICE:
         if value not in arg:
             return f"must be one of {', '.join(map(repr, arg))}, got {value!r}"

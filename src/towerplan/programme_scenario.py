@@ -376,21 +376,26 @@ DEFAULT_CHANNELS: tuple[Channel, ...] = (
 )
 
 _PLN_5500VA_IDR = 5_500 * 969.0  # Rp 969/VA above 2,200 VA (Permen ESDM 27/2017)
+_OPEX_SHARE = 0.10  # running cost a year per rupiah of capital (Kominfo: 10-12.5 %)
+
+
+def _pln_tower(name: str, height_m: float, tower_idr: float, source: str) -> TowerType:
+    """Return a three-sector 4G tower on PLN power with one microwave hop (docs/costs.md)."""
+    parts = {"tower_idr": tower_idr, "radio_idr": 500_000_000.0,
+             "power_idr": _PLN_5500VA_IDR, "backhaul_idr": 350_000_000.0}
+    return TowerType(name, height_m, (0.0, 120.0, 240.0), **parts, power_w=2_000.0,
+                     opex_idr_per_year=_OPEX_SHARE * math.fsum(parts.values()),
+                     land_m2=200.0, source=source)
+
 
 #: Example tower types with the figures of docs/costs.md (cited or planning assumptions).
 EXAMPLE_TOWER_TYPES: tuple[TowerType, ...] = (
-    TowerType("menara-72m", 72.0, (0.0, 120.0, 240.0), tower_idr=1_700_000_000.0,
-              radio_idr=500_000_000.0, power_idr=_PLN_5500VA_IDR,
-              backhaul_idr=350_000_000.0, power_w=2_000.0,
-              opex_idr_per_year=0.10 * 2_555_329_500.0, land_m2=200.0,
-              source="72 m four-legged, Rp 1.7 bn (SSH Paser), 10 x 20 m land, PLN required; "
-                     "see docs/costs.md"),
-    TowerType("menara-42m", 42.0, (0.0, 120.0, 240.0), tower_idr=1_200_000_000.0,
-              radio_idr=500_000_000.0, power_idr=_PLN_5500VA_IDR,
-              backhaul_idr=350_000_000.0, power_w=2_000.0,
-              opex_idr_per_year=0.10 * 2_055_329_500.0, land_m2=200.0,
-              source="national programme 40-42 m, three sectors; cost a planning assumption; "
-                     "see docs/costs.md"),
+    _pln_tower("menara-72m", 72.0, 1_700_000_000.0,
+               "72 m four-legged, Rp 1.7 bn (SSH Paser), 10 x 20 m land, PLN required; "
+               "see docs/costs.md"),
+    _pln_tower("menara-42m", 42.0, 1_200_000_000.0,
+               "national programme 40-42 m, three sectors; cost a planning assumption; "
+               "see docs/costs.md"),
     TowerType("menara-32m-vsat", 32.0, (0.0, 180.0), tower_idr=700_000_000.0,
               radio_idr=350_000_000.0, power_idr=600_000_000.0, backhaul_idr=150_000_000.0,
               power_w=1_000.0, opex_idr_per_year=300_000_000.0, land_m2=100.0,
