@@ -17,16 +17,17 @@ import typing
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from towerplan.errors import ScenarioError
 
-__all__ = ["Check", "collecting", "join"]
+__all__ = ["Check", "Group", "collecting", "join"]
 
 _SINK: ContextVar[list[str] | None] = ContextVar("towerplan_scenario_problems", default=None)
 
 # Field kinds, derived once per class from its annotations.
-_FLOAT, _INT, _BOOL, _STR, _STRS, _CHOICE, _GROUP, _ANY, _FLOATS, _GROUPS = range(10)
+(_FLOAT, _INT, _BOOL, _STR, _STRS, _CHOICE, _GROUP, _ANY, _FLOATS, _GROUPS, _OPT_FLOAT,
+ _INTS) = range(12)
 _Spec = tuple[tuple[str, int, Any], ...]
 _SPECS: dict[type, _Spec] = {}
 
@@ -61,12 +62,16 @@ def _kind(hint: Any) -> tuple[int, Any]:
         return _BOOL, None
     if hint is str:
         return _STR, None
+    if set(typing.get_args(hint)) == {float, type(None)}:
+        return _OPT_FLOAT, None
     if typing.get_origin(hint) is Literal:
         return _CHOICE, typing.get_args(hint)
     if typing.get_origin(hint) is tuple:
         item = typing.get_args(hint)[0]
         if isinstance(item, type) and dataclasses.is_dataclass(item):
             return _GROUPS, item
+        if item is int:
+            return _INTS, None
         return (_FLOATS, None) if item is float else (_STRS, None)
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return _GROUP, hint
@@ -80,6 +85,31 @@ def _spec(cls: type) -> _Spec:
         spec = tuple((f.name, *_kind(hints[f.name])) for f in dataclasses.fields(cls))
         _SPECS[cls] = spec
     return spec
+
+
+class Group:
+    """Base of the scenario's parameter groups: each one validates itself when constructed.
+
+    A group checks the type of each of its fields and its own value rules (``_rules``) in
+    ``__post_init__``, so :func:`dataclasses.replace` validates too. ``_section`` is the
+    group's dotted path in a scenario file, used in every message.
+
+    Raises
+    ------
+    ScenarioError
+        Listing every problem of the group at once.
+    """
+
+    __slots__ = ()
+    _section: ClassVar[str]
+
+    def __post_init__(self) -> None:
+        check = Check(self, self._section)
+        self._rules(check)
+        check.done()
+
+    def _rules(self, c: Check) -> None:
+        """Add the problems of the group's values; fields of the wrong type are skipped."""
 
 
 class Check:
@@ -176,6 +206,12 @@ def _type_problem(obj: object, name: str, kind: int, arg: Any, value: Any) -> st
         if isinstance(value, bool) or not isinstance(value, numbers.Integral):
             return f"must be an integer, got {value!r}"
         object.__setattr__(obj, name, int(value))
+    elif kind == _OPT_FLOAT:
+        if value is None or type(value) is float:
+            return ""
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            return f"must be a number, got {value!r}"
+        object.__setattr__(obj, name, float(value))
     elif kind == _BOOL:
         if not isinstance(value, bool):
             return f"must be true or false, got {value!r}"
@@ -189,13 +225,15 @@ def _type_problem(obj: object, name: str, kind: int, arg: Any, value: Any) -> st
         if not isinstance(items, list | tuple) or not all(isinstance(v, str) for v in items):
             return f"must be a string or a list of strings, got {value!r}"
         object.__setattr__(obj, name, tuple(items))
-    elif kind == _FLOATS:
-        if type(value) is tuple and all(type(v) is float for v in value):
+    elif kind in (_FLOATS, _INTS):
+        number, what = (float, "numbers") if kind == _FLOATS else (int, "integers")
+        if type(value) is tuple and all(type(v) is number for v in value):
             return ""
+        base = numbers.Real if kind == _FLOATS else numbers.Integral
         if not isinstance(value, list | tuple) or not all(
-                isinstance(v, numbers.Real) and not isinstance(v, bool) for v in value):
-            return f"must be a list of numbers, got {value!r}"
-        object.__setattr__(obj, name, tuple(float(v) for v in value))
+                isinstance(v, base) and not isinstance(v, bool) for v in value):
+            return f"must be a list of {what}, got {value!r}"
+        object.__setattr__(obj, name, tuple(number(v) for v in value))
     elif kind == _CHOICE:
         if value not in arg:
             return f"must be one of {', '.join(map(repr, arg))}, got {value!r}"
@@ -227,11 +265,27 @@ def _groups_problem(obj: object, name: str, cls: Any, value: Any) -> str:
         elif isinstance(item, str):
             built.append(cls(**{first: item}))
         elif isinstance(item, dict):
-            unknown = [k for k in item if k not in names]
-            if unknown:
-                return f"{expected}, got unknown key(s) {', '.join(map(repr, unknown))}"
-            built.append(cls(**item))
+            made = _from_table(cls, item)
+            if isinstance(made, str):
+                return f"{expected}, got {made}"
+            built.append(made)
         else:
             return f"{expected}, got {item!r}"
     object.__setattr__(obj, name, tuple(built))
     return ""
+
+
+def _from_table(cls: Any, table: dict[str, Any]) -> Any:
+    """Build *cls* from a table whose sub-tables are its group fields; a str on unknown keys."""
+    names = [f.name for f in dataclasses.fields(cls)]
+    unknown = [k for k in table if k not in names]
+    if unknown:
+        return f"unknown key(s) {', '.join(map(repr, unknown))}"
+    kwargs = dict(table)
+    for name, kind, arg in _spec(cls):
+        if kind == _GROUP and isinstance(kwargs.get(name), dict):
+            made = _from_table(arg, kwargs[name])
+            if isinstance(made, str):
+                return f"{made} in '{name}'"
+            kwargs[name] = made
+    return cls(**kwargs)

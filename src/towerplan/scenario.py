@@ -20,10 +20,18 @@ import tomllib
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 from towerplan._scenario_checks import Check, collecting, join
+from towerplan._scenario_checks import Group as _Group
 from towerplan.errors import InputFileError, ModelDomainError, ScenarioError
+from towerplan.programme_scenario import (
+    DEFAULT_CHANNELS,
+    Channel,
+    Programme,
+    TowerType,
+    programme_problems,
+)
 from towerplan.radio.chain import AUTO, parse_chain
 from towerplan.radio.itm import CLIMATES
 
@@ -57,31 +65,6 @@ __all__ = [
 BUILTIN_DEMO = "builtin:demo"
 
 SUPPORTED_METHODS = ("greedy", "milp")
-
-
-class _Group:
-    """Base of the scenario's parameter groups: each one validates itself when constructed.
-
-    A group checks the type of each of its fields and its own value rules (``_rules``) in
-    ``__post_init__``, so :func:`dataclasses.replace` validates too. ``_section`` is the
-    group's dotted path in a scenario file, used in every message.
-
-    Raises
-    ------
-    ScenarioError
-        Listing every problem of the group at once.
-    """
-
-    __slots__ = ()
-    _section: ClassVar[str]
-
-    def __post_init__(self) -> None:
-        check = Check(self, self._section)
-        self._rules(check)
-        check.done()
-
-    def _rules(self, c: Check) -> None:
-        """Add the problems of the group's values; fields of the wrong type are skipped."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -1100,6 +1083,9 @@ class Scenario(_Group):
     audit: Audit = field(default_factory=Audit)
     outputs: Outputs = field(default_factory=Outputs)
     sources: Sources = field(default_factory=Sources)
+    programme: Programme = field(default_factory=Programme)
+    channels: tuple[Channel, ...] = ()
+    tower_types: tuple[TowerType, ...] = ()
     base_dir: str = "."
 
     _section = ""
@@ -1121,6 +1107,31 @@ class Scenario(_Group):
         if isinstance(inp.village_mapping, str) and inp.village_mapping and inp.register == "":
             c.add("'inputs.village_mapping' settles register matches: set 'inputs.register' "
                   "too (e.g. builtin:paser-register)")
+        type_names = (tuple(t.name for t in self.tower_types) if self.tower_types
+                      else (self._default_type_name,))
+        for problem in programme_problems(self.programme, self.all_channels, type_names):
+            c.add(problem)
+
+    @property
+    def _default_type_name(self) -> str:
+        height = self.radio.tower_height_m
+        return f"menara-{height:g}m" if isinstance(height, float) else "menara"
+
+    @property
+    def all_channels(self) -> tuple[Channel, ...]:
+        """The funding channels: ``[[channels]]``, or the four defaults when it is empty."""
+        return self.channels or DEFAULT_CHANNELS
+
+    @property
+    def all_tower_types(self) -> tuple[TowerType, ...]:
+        """The tower types: ``[[tower_types]]``, or one from ``[radio]`` and ``[costs]``."""
+        if self.tower_types:
+            return self.tower_types
+        height = self.radio.tower_height_m
+        return (TowerType(self._default_type_name, height, self.radio.antenna.azimuths_deg,
+                          tower_idr=self.costs.tower_idr, power_idr=self.costs.power_idr,
+                          backhaul_idr=self.costs.backhaul_idr,
+                          source="[radio] tower_height_m and [costs] of the scenario"),)
 
     @classmethod
     def default(cls) -> Scenario:
@@ -1191,9 +1202,14 @@ class Scenario(_Group):
         return any(v == BUILTIN_DEMO for v in values)
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the scenario as plain nested data (without ``base_dir``)."""
+        """Return the scenario as plain nested data (no ``base_dir``; programme groups if set)."""
         data = dataclasses.asdict(self)
         data.pop("base_dir")
+        if self.programme == Programme():  # a scenario without a programme hashes as before
+            data.pop("programme")
+        for name in ("channels", "tower_types"):
+            if not data[name]:
+                data.pop(name)
         return data
 
     def content_hash(self) -> str:

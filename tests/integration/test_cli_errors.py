@@ -152,3 +152,33 @@ def test_help_documents_options_with_units(command: str, run_cli: Runner) -> Non
         text = " ".join(proc.stdout.split())
         assert "CRS, extent, counts, repairs and problems" in text
         assert "Exit code 2" in text
+
+
+_PROGRAMME = "[programme]\nyears = [2022, 2023]\n"
+_BAD_PROGRAMMES = {
+    "year twice": ("[programme]\nyears = [2022, 2023, 2022]\n",
+                   "'programme.years' gives 2022 more than once"),
+    "negative budget": (_PROGRAMME + '[[programme.budgets]]\nyear = 2022\nchannel = "apbd"\n'
+                        "idr = -1\n", "'programme.budgets' apbd 2022: idr must be zero or "
+                        "positive, got -1"),
+    "unknown channel": (_PROGRAMME + '[[programme.budgets]]\nyear = 2023\nchannel = "bakti"\n'
+                        "idr = 1e9\n", "unknown channel 'bakti'"),
+    "tower type without cost": ('[[tower_types]]\nname = "kosong"\nheight_m = 30\n',
+                                "tower type 'kosong' has no cost"),
+    "built year not in years": (_PROGRAMME + '[[programme.built]]\nyear = 2021\n'
+                                'type = "menara-42m"\nchannel = "apbd"\nvillage = "A"\n',
+                                "year 2021 is not one of 'programme.years' [2022, 2023]"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(_BAD_PROGRAMMES))
+@pytest.mark.parametrize("command", ["plan", "validate"])
+def test_bad_programme_one_line_exit_2_nothing_written(
+        case: str, command: str, tmp_path: Path, small_scenario: Factory,
+        run_cli: Runner) -> None:
+    extra, fragment = _BAD_PROGRAMMES[case]
+    sc = small_scenario(extra=extra)
+    out = tmp_path / "o"
+    args = ("--out", out) if command == "plan" else ()
+    _assert_clean_error(run_cli(command, sc, *args), out, fragment)
+    assert not out.exists()

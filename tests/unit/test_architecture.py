@@ -21,7 +21,8 @@ PACKAGE = SRC / "towerplan"
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("towerplan._version", "towerplan.errors", "towerplan._scenario_checks"),
     ("towerplan.radio",),
-    ("towerplan.scenario", "towerplan.i18n", "towerplan.columns"),
+    ("towerplan.scenario", "towerplan.programme_scenario", "towerplan.i18n",
+     "towerplan.columns"),
     ("towerplan.io", "towerplan.fetch"),
     ("towerplan.coverage",),
     ("towerplan.inputs",),

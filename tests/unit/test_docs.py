@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import typing
 from pathlib import Path
 
 from towerplan.scenario import Scenario
@@ -12,8 +13,18 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _sections(text: str) -> dict[str, str]:
-    parts = re.split(r"^## `\[([a-z_.]+)\]`$", text, flags=re.M)
+    parts = re.split(r"^## `\[\[?([a-z_.]+)\]\]?`$", text, flags=re.M)
     return dict(zip(parts[1::2], parts[2::2], strict=True))
+
+
+def _table_list_item(cls: type, name: str) -> type | None:
+    """Return the group of a list-of-tables field (``tuple[Group, ...]``), else None."""
+    hint = typing.get_type_hints(cls)[name]
+    if typing.get_origin(hint) is tuple:
+        item = typing.get_args(hint)[0]
+        if isinstance(item, type) and dataclasses.is_dataclass(item):
+            return item
+    return None
 
 
 def test_scenario_reference_names_every_key() -> None:
@@ -24,9 +35,14 @@ def test_scenario_reference_names_every_key() -> None:
         for f in dataclasses.fields(cls):
             if f.name == "base_dir":
                 continue
-            default = getattr(cls(), f.name)
+            default = (f.default if f.default is not dataclasses.MISSING
+                       else f.default_factory())  # type: ignore[misc]
+            path = f"{prefix}.{f.name}" if prefix else f.name
+            item = _table_list_item(cls, f.name)
             if dataclasses.is_dataclass(default):
-                walk(type(default), f"{prefix}{f.name}" if not prefix else f"{prefix}.{f.name}")
+                walk(type(default), path)
+            elif item is not None and f"| `{f.name}` |" not in sections.get(prefix, ""):
+                walk(item, path)  # a list of tables with its own section, e.g. [[channels]]
             elif f"| `{f.name}` |" not in sections.get(prefix, ""):
                 missing.append(f"{prefix}.{f.name}")
 

@@ -108,7 +108,7 @@ def read_vector(path: str | Path, *, layer: str = "",
 
 def read_villages(path: str | Path, *, layer: str = "",
                   columns: VillageColumns = VillageColumns(),  # noqa: B008
-                  ) -> tuple[gpd.GeoDataFrame, LayerReport]:
+                  keep: tuple[str, ...] = ()) -> tuple[gpd.GeoDataFrame, LayerReport]:
     """Read and validate village (desa/kelurahan) polygons.
 
     Parameters
@@ -119,6 +119,9 @@ def read_villages(path: str | Path, *, layer: str = "",
         Layer inside a multi-layer file; empty = the first layer.
     columns : VillageColumns
         Which source columns hold name, code, district, district code, kind and population.
+    keep : tuple of str
+        Further source columns copied unchanged when the file has them, e.g. the village
+        attributes of channel rules (``is_3t``, ``offers_land``); absent ones are left out.
 
     Returns
     -------
@@ -151,6 +154,9 @@ def read_villages(path: str | Path, *, layer: str = "",
         raise InputDataError(problems_message(path, problems), problems=tuple(problems))
     table, column_notes = _map_columns(raw, columns, problems)
     notes.extend(column_notes)
+    for column in keep:
+        if column in raw.columns and column not in table and column != raw.geometry.name:
+            table[column] = raw[column].reset_index(drop=True)
     if "name" not in table:
         table["name"] = ""  # reported above; keeps checking the rest of the file
     _check_codes(table, problems)

@@ -40,6 +40,7 @@ from towerplan.i18n import (
 from towerplan.io.atomic import atomic_output
 from towerplan.io.tables import require_columns
 from towerplan.outputs.charts import blank_spots_png, budget_curve_png
+from towerplan.outputs.programme_report import programme_context
 from towerplan.outputs.reports import (
     AUDIT_FIGURES_SHOWN_ELSEWHERE,
     clean_cell,
@@ -378,6 +379,7 @@ def _context(result: PlanResult, lang: str) -> dict[str, Any]:
         "assumptions": _assumptions(result, lang),
         "sources": list(prov.data_sources),
         "scenario_rows": _two_columns(_scenario_sections(result, lang)),
+        "programme": programme_context(result, lang),
     }
 
 
