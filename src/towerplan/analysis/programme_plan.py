@@ -31,9 +31,19 @@ from towerplan.analysis.channels import (
     eligible_channels,
     programme_options,
 )
-from towerplan.analysis.programme_outcome import PODES_SIGNAL, ProgrammeOutcome, podes_signal
+from towerplan.analysis.programme import programme_spend
+from towerplan.analysis.programme_outcome import (
+    BUILD_COLUMNS,
+    BY_YEAR_CHANNEL_COLUMNS,
+    PODES_SIGNAL,
+    VILLAGE_STATUS_COLUMNS,
+    ProgrammeOutcome,
+    cost_per_person_idr,
+    podes_signals,
+)
 from towerplan.errors import ScenarioError
 from towerplan.i18n import bilingual
+from towerplan.io.programme import built_village_rows
 
 if TYPE_CHECKING:
     from towerplan.analysis.problem import CurrentState, SelectionProblem
@@ -50,10 +60,10 @@ log = logging.getLogger(__name__)
 #: signal reports where a village has one, the model with the coverage maps.
 BEFORE_SOURCES: tuple[str, ...] = ("model", "reports", "maps")
 
-#: Cost parts of a site that depend on where it stands (from the candidate table), by the
-#: channel cost part they are paid as.
-_SITE_PARTS: dict[str, str] = {"access": "cost_road_idr", "power": "cost_power_idr",
-                               "backhaul": "cost_backhaul_idr"}
+#: Cost parts of a site that depend on where it stands (the candidate table's access road
+#: and power line), by the channel cost part they are paid as. Backhaul is the tower type's
+#: (a small tower's VSAT, a big one's microwave hop), not the candidate's own hop plan.
+_SITE_PARTS: dict[str, str] = {"access": "cost_road_idr", "power": "cost_power_idr"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +91,10 @@ class ProgrammeProblem:
     served : numpy.ndarray
         ``(Y, U)`` bool: units served in each year without any programme tower.
     budget : numpy.ndarray
-        ``(Y, C)`` rupiah per year and channel.
+        ``(Y, C)`` rupiah per year and channel (``[[programme.budgets]]``).
+    free_budget : numpy.ndarray
+        ``(Y, C)`` what is left of it for new towers once the locked ones are paid
+        (:func:`free_budget`).
     discount : numpy.ndarray
         ``(Y,)`` discount factor per year, ``(1 + r) ** -y``.
     locked : tuple of (int, int)
@@ -99,6 +112,7 @@ class ProgrammeProblem:
     weights: np.ndarray
     served: np.ndarray
     budget: np.ndarray
+    free_budget: np.ndarray
     discount: np.ndarray
     locked: tuple[tuple[int, int], ...]
     notes: tuple[str, ...] = ()
@@ -107,8 +121,33 @@ class ProgrammeProblem:
         """Keyword arguments of ``optimise_programme`` / ``greedy_programme``."""
         o = self.options
         return {"cover": self.cover, "site_of": o.site, "weights": self.weights,
-                "served": self.served, "pay": o.pay, "opex": o.opex, "budget": self.budget,
+                "served": self.served, "pay": o.pay, "opex": o.opex, "budget": self.free_budget,
                 "discount": self.discount}
+
+
+def free_budget(budget: np.ndarray, locked_spend: np.ndarray, *,
+                carry_over: bool) -> np.ndarray:
+    """Money per year and channel left for new towers once the locked ones are paid.
+
+    Without carry-over, each year's budget less that year's locked spend (at least 0).
+    With carry-over, the limits on cumulative spending stay exact: new spending up to year
+    ``t`` may not exceed what is left at ``t`` or at any later year, so the cumulative
+    limit is the running minimum from the end of ``cumsum(budget - locked)``.
+
+    Examples
+    --------
+    >>> b = np.array([[5.0], [5.0], [5.0]])
+    >>> free_budget(b, np.array([[4.0], [7.0], [0.0]]), carry_over=True).ravel().tolist()
+    [0.0, 0.0, 4.0]
+    >>> free_budget(b, np.array([[4.0], [7.0], [0.0]]), carry_over=False).ravel().tolist()
+    [1.0, 0.0, 5.0]
+    """
+    left = np.asarray(budget, dtype=float) - np.asarray(locked_spend, dtype=float)
+    if not carry_over:
+        return np.maximum(left, 0.0)
+    cum = np.cumsum(left, axis=0)
+    limit = np.maximum(np.minimum.accumulate(cum[::-1], axis=0)[::-1], 0.0)
+    return np.diff(limit, axis=0, prepend=np.zeros((1, limit.shape[1])))
 
 
 def discount_factors(n_years: int, rate: float) -> np.ndarray:
@@ -163,6 +202,11 @@ def _served_by_year(base: np.ndarray, committed_first_year: np.ndarray | None,
     return served
 
 
+def _life(scenario: Scenario) -> dict[str, Any]:
+    prog = scenario.programme
+    return {"discount_rate": prog.discount_rate, "horizon_years": prog.horizon_years}
+
+
 def _site_parts(sites: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({part: sites[col].to_numpy(float) if col in sites
                          else np.zeros(len(sites)) for part, col in _SITE_PARTS.items()})
@@ -176,7 +220,7 @@ def _village_rows(sites: pd.DataFrame, villages: pd.DataFrame) -> np.ndarray:
 def _concat(a: ProgrammeOptions, b: ProgrammeOptions, site_offset: int) -> ProgrammeOptions:
     fields = {}
     for name in ("site", "type_index", "channel_index", "pay", "opex", "capex_idr",
-                 "opex_idr_per_year", "whole_life_idr"):
+                 "opex_idr_per_year", "whole_life_idr", "parts_idr"):
         extra = getattr(b, name)
         if name == "site":
             extra = extra + site_offset
@@ -240,7 +284,7 @@ def programme_problem(scenario: Scenario, problem: SelectionProblem,
     people = _villages_with_population(villages, state)
     eligible = eligible_channels(people, channels)
     options = programme_options(_village_rows(sites, villages), eligible, _site_parts(sites),
-                                types, channels)
+                                types, channels, **_life(scenario))
     rows = [type_cover[float(t.height_m)][keep] for t in types]
     fresh = np.where(before_served(state, before_source) if served_base is None
                      else served_base, 0.0, state.units.weight)
@@ -250,11 +294,13 @@ def programme_problem(scenario: Scenario, problem: SelectionProblem,
     base = before_served(state, before_source) if served_base is None else served_base
     served = _served_by_year(base, committed_first_year, years)
     budget = budget_array(prog, channels)
+    spend = programme_spend(options.pay, options.opex, locked, len(years))
     notes = _problem_notes(people, channels, eligible)
     log.info("programme: %d sites, %d options, %d years, %d channels, %d locked", len(sites),
              len(options.site), len(years), len(channels), len(locked))
     return ProgrammeProblem(years, channels, types, sites, options, cover,
                             np.asarray(state.units.weight, dtype=float), served, budget,
+                            free_budget(budget, spend, carry_over=prog.carry_over),
                             discount_factors(len(years), prog.discount_rate), locked, notes)
 
 
@@ -318,7 +364,7 @@ def _lock_built(scenario: Scenario, problem: SelectionProblem, sites: pd.DataFra
             v = _village_rows(sites.iloc[[site]], villages)
             extra = programme_options(np.array([0 if v[0] >= 0 else -1]), one,
                                       _site_parts(sites.iloc[[site]]), (types[t],),
-                                      channels)
+                                      channels, **_life(scenario))
             extra = replace(extra, type_index=np.full(len(extra.site), t),
                             site=np.zeros(len(extra.site), dtype=np.int64))
             options = _concat(options, extra, site)
@@ -337,14 +383,15 @@ def _built_site(b: ProgrammeBuilt, site_ids: np.ndarray, codes: np.ndarray, vill
                                 f"{b.site!r}")
         return int(hit[0])
     if b.village:
-        from towerplan.analysis.village_lookup import find_villages
-
-        v = find_villages(villages, [b.village])[0]
+        problems: list[str] = []
+        v = int(built_village_rows([b], villages, problems)[0])
+        if problems:
+            raise ScenarioError(problems[0])
         inside = np.flatnonzero(codes == str(villages["code"].iloc[v]))
         if not len(inside):
             raise ScenarioError(f"[[programme.built]] {b.year}: no candidate site inside "
-                                f"{villages['name'].iloc[v]} (a village covered today "
-                                f"gets no candidates: give the tower's lon/lat)")
+                                f"{villages['name'].iloc[v]} (a village served today gets no "
+                                f"candidates): give the tower's lon/lat")
         gain = np.asarray(cover[inside] @ fresh, dtype=float).ravel()
         return int(inside[np.argmax(gain)])
     added = np.flatnonzero(np.char.startswith(site_ids.astype(str), "B-"))
@@ -499,8 +546,8 @@ def programme_outcome(scenario: Scenario, problem: ProgrammeProblem, state: Curr
         current_y += 1
         covered |= problem.served[current_y]
     year_shares.append(share(covered))
-    builds = pd.DataFrame(rows, columns=list(_BUILD_COLUMNS) + ["villages_lifted_n",
-                                                                 "channel_capex_idr"])
+    builds = pd.DataFrame(rows, columns=[*BUILD_COLUMNS, "villages_lifted_n",
+                                         "channel_capex_idr"])
     table = _by_year_channel(scenario, problem, builds, result)
     status = _village_status(scenario, state, base_share, year_shares, tower_served,
                              covered_before)
@@ -509,7 +556,7 @@ def programme_outcome(scenario: Scenario, problem: ProgrammeProblem, state: Curr
     return ProgrammeOutcome(
         years=years, channels=tuple(c.name for c in problem.channels),
         channel_labels={c.name: c.label for c in problem.channels},
-        builds=builds[list(_BUILD_COLUMNS)].reset_index(drop=True),
+        builds=builds[list(BUILD_COLUMNS)].reset_index(drop=True),
         by_year_channel=table, village_status=status, objective=objective,
         objective_value=value, bound=float(result.bound), gap=float(result.gap),
         status=str(result.status), method=str(result.method),
@@ -523,12 +570,6 @@ def programme_outcome(scenario: Scenario, problem: ProgrammeProblem, state: Curr
 #: Podes signal word of a before-state status (where a report decides it).
 _SIGNAL_OF_STATUS: dict[str, str] = dict(zip((BLANK, PARTIAL, COVERED), PODES_SIGNAL,
                                              strict=True))
-
-_BUILD_COLUMNS: tuple[str, ...] = (
-    "year", "channel", "site_id", "tower_type", "height_m", "lon", "lat", "village_code",
-    "village_name", "district", "locked", "capex_idr", "opex_idr_per_year", "whole_life_idr",
-    "people_new", "villages_lifted")
-
 
 def _lonlat(sites: pd.DataFrame, crs: Any) -> np.ndarray:
     if not len(sites):
@@ -561,9 +602,9 @@ def _by_year_channel(scenario: Scenario, problem: ProgrammeProblem, builds: pd.D
                 "capex_idr": capex,
                 "opex_idr_per_year": float(mine["opex_idr_per_year"].sum()),
                 "budget_idr": budget, "spent_idr": spent, "carried_idr": carried,
-                "cost_per_person_idr": capex / people if people > 0 else float("nan"),
+                "cost_per_person_idr": cost_per_person_idr(capex, people),
             })
-    return pd.DataFrame(out)
+    return pd.DataFrame(out, columns=list(BY_YEAR_CHANNEL_COLUMNS))
 
 
 def _village_status(scenario: Scenario, state: CurrentState, base_share: np.ndarray,
@@ -585,8 +626,7 @@ def _village_status(scenario: Scenario, state: CurrentState, base_share: np.ndar
     for label, shares in ((int(years[0]) - 1, base_share),
                           *zip((int(y) for y in years), year_shares, strict=True)):
         covered = shares >= cov.covered_at_least
-        signal = [podes_signal(float(s), cov.blank_below, cov.covered_at_least)
-                  for s in shares]
+        signal = podes_signals(shares, cov.blank_below, cov.covered_at_least).tolist()
         if label == int(years[0]) - 1 and before_status is not None:
             # the before row as the plan's before state says (a report decides there)
             signal = [_SIGNAL_OF_STATUS.get(str(s), sig)
@@ -602,4 +642,4 @@ def _village_status(scenario: Scenario, state: CurrentState, base_share: np.ndar
             else np.zeros(n_v, dtype=bool),
         }))
         previous = previous | covered
-    return pd.concat(frames, ignore_index=True)
+    return pd.concat(frames, ignore_index=True)[list(VILLAGE_STATUS_COLUMNS)]

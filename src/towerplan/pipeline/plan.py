@@ -10,7 +10,9 @@
                               v
                           backhaul ──> selection ──> after ──> PlanResult (summary)
                               │                        ^
-                              └──> audit ──────────────┘ (optional)
+                              ├──> audit ──────────────┤ (optional)
+                              │                        │
+     tower_heights ──> programme_coverage ──> programme ┘ (with [programme] years)
 
 Each stage is a module of :mod:`towerplan.pipeline.stages`; :data:`PLAN_GRAPH` maps names to
 stages. :func:`new_run` starts an evaluation with a cache; :func:`plan_result` assembles the
@@ -29,6 +31,7 @@ from pathlib import Path
 from towerplan._version import __version__
 from towerplan.analysis.outcome import with_lonlat
 from towerplan.analysis.problem import CurrentState, SelectionProblem
+from towerplan.analysis.programme_outcome import ProgrammeOutcome
 from towerplan.coverage.context import dem_cell_m
 from towerplan.coverage.statement import model_chain_text, model_choice, model_choice_summary
 from towerplan.io.cache import StageCache
@@ -47,10 +50,13 @@ from towerplan.pipeline.stages import (
     existing,
     load,
     maps,
+    programme,
+    programme_coverage,
     selection,
     terrain,
+    tower_heights,
 )
-from towerplan.pipeline.summary import plan_summary
+from towerplan.pipeline.summary import limitations, plan_summary, programme_summary
 from towerplan.results import PlanResult, Provenance
 from towerplan.scenario import BUILTIN_DEMO, Scenario
 
@@ -60,12 +66,14 @@ __all__ = ["PLAN_GRAPH", "PLAN_STAGES", "current_state", "ensure_demo_survey", "
 #: The stages of a plan, by name.
 PLAN_GRAPH: Mapping[str, Stage] = {s.name: s for s in (
     load.STAGE, terrain.STAGE, demand.STAGE, existing.STAGE, maps.STAGE, before.STAGE,
-    candidates.STAGE, coverage.STAGE, backhaul.STAGE, selection.STAGE, audit.STAGE, after.STAGE)}
+    candidates.STAGE, coverage.STAGE, backhaul.STAGE, selection.STAGE, audit.STAGE, after.STAGE,
+    tower_heights.STAGE, programme_coverage.STAGE, programme.STAGE)}
 
 #: Progress labels of a whole plan, in order (the last, ``outputs``, is the writers').
 PLAN_STAGES: tuple[str, ...] = (
     "inputs", "terrain", "demand", "coverage before", "candidates", "candidate coverage",
-    "backhaul", "selection", "audit", "coverage after", "outputs")
+    "backhaul", "selection", "audit", "coverage after", "programme coverage", "programme",
+    "outputs")
 
 
 def _store(cache: StageCache | Path | str | None | bool) -> StageCache | None:
@@ -172,6 +180,9 @@ def plan_result(run: GraphRun) -> PlanResult:
             "target": sc.coverage.target, "maps": list(run.get("coverage_maps").maps),
             "villages_from_maps": int((state.stats["status_source"].astype(str)
                                        == "coverage_map").sum())}
+    programme_outcome = _programme(run, state)
+    if programme_outcome is not None:
+        summary["programme"] = programme_summary(programme_outcome)
     return PlanResult(sc, provenance, outcome.villages, existing_out, outcome.candidates,
                       outcome.ranking, outcome.rsrp_before, outcome.rsrp_after, state.data.dem,
                       summary,
@@ -181,7 +192,18 @@ def plan_result(run: GraphRun) -> PlanResult:
                       coverage_maps=(coverage_outlines(load.coverage_maps, load.crs)
                                      if load.coverage_maps else None),
                       committed=None if state.data.committed is None
-                      else with_lonlat(state.data.committed))
+                      else with_lonlat(state.data.committed),
+                      programme=programme_outcome)
+
+
+def _programme(run: GraphRun, state: CurrentState) -> ProgrammeOutcome | None:
+    """The programme's outcome with the plan's limitations stated first; None without
+    ``[programme] years``."""
+    if not run.scenario.programme.active:
+        return None
+    done = run.get("programme")
+    notes = tuple(dict.fromkeys((*limitations(run.scenario, state), *done.outcome.notes)))
+    return dataclasses.replace(done.outcome, notes=notes)
 
 
 def plan(scenario: Scenario, *, cache: StageCache | Path | str | None | bool = True,

@@ -3,6 +3,7 @@ statement of what the inputs cannot support."""
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -11,20 +12,23 @@ from towerplan.analysis.blankspots import BLANK, COVERED
 from towerplan.analysis.committed import committed_summary, technology_summary
 from towerplan.analysis.costs import cost_context, cost_summary
 from towerplan.analysis.evidence import evidence_summary
+from towerplan.analysis.programme_outcome import programme_totals
 from towerplan.coverage.statement import link_budget_summary, link_budget_text
 from towerplan.i18n import bilingual, bilingual_joined
 from towerplan.inputs import input_limitations
 
 if TYPE_CHECKING:
     import geopandas as gpd
+    import pandas as pd
 
     from towerplan.analysis.problem import CurrentState
+    from towerplan.analysis.programme_outcome import ProgrammeOutcome
     from towerplan.analysis.selection import SelectionResult
     from towerplan.inputs import LoadedInputs
     from towerplan.results import Provenance
     from towerplan.scenario import Scenario
 
-__all__ = ["before_basis", "limitations", "plan_summary"]
+__all__ = ["before_basis", "limitations", "plan_summary", "programme_summary"]
 
 
 def plan_summary(scenario: Scenario, prov: Provenance, state: CurrentState,
@@ -187,3 +191,38 @@ def limitations(scenario: Scenario, state: CurrentState) -> list[str]:
             else ""
         out.append(bilingual("limit.apportioned", source=source))
     return out
+
+
+def programme_summary(outcome: ProgrammeOutcome) -> dict[str, Any]:
+    """The programme's headline figures for ``summary.json``: per year and channel, the
+    totals, the solver's figures, the greedy plan's regret and the audit band."""
+    totals = programme_totals(outcome)
+
+    def rows(frame: pd.DataFrame | None) -> list[dict[str, Any]]:
+        if frame is None:
+            return []
+        return [{k: _plain(v) for k, v in r.items()} for r in frame.to_dict("records")]
+
+    return {
+        "years": list(outcome.years), "channels": list(outcome.channels),
+        "towers": int(totals["towers"]), "people_new": round(totals["people_new"], 3),
+        "capex_idr": totals["capex_idr"], "spent_idr": totals["spent_idr"],
+        "cost_per_person_idr": _plain(totals["cost_per_person_idr"]),
+        "objective": outcome.objective, "objective_value": round(outcome.objective_value, 3),
+        "bound": round(outcome.bound, 3), "gap": outcome.gap, "status": outcome.status,
+        "method": outcome.method, "runtime_s": round(outcome.runtime_s, 2),
+        "greedy_value": round(outcome.greedy_value, 3),
+        "greedy_regret_pct": round(outcome.greedy_regret_pct, 3),
+        "by_year_channel": rows(outcome.by_year_channel),
+        "builds": rows(outcome.builds.drop(columns=["lon", "lat"], errors="ignore")),
+        "audit": rows(outcome.audit), "notes": list(outcome.notes),
+    }
+
+
+def _plain(value: Any) -> Any:
+    """A JSON value: numpy scalars as Python ones, NaN as None."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
