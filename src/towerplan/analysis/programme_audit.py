@@ -227,7 +227,7 @@ class SequenceAudit:
 
 
 def _share_pct(value: float, optimum: float) -> float:
-    return 100.0 * value / optimum if optimum > 0 else _SHARE_WHEN_NOTHING
+    return 100.0 * (value / optimum) if optimum > 0 else _SHARE_WHEN_NOTHING
 
 
 def _check_builds(builds: Sequence[Build], site_of: np.ndarray, n_years: int) -> tuple[Build, ...]:
@@ -365,6 +365,8 @@ def audit_sequence(cover: sp.spmatrix, site_of: np.ndarray, weights: np.ndarray,
         # The solver stopped before reaching even the real sequence: the best programme
         # known for this money is the real one.
         builds, value, status = real, real_value, "real sequence"
+    elif real_fits:
+        value = max(value, real_value)  # rounding must not lift the share above 100 %
     gap = _gap(optimum.bound - before, value)
     log.info("sequence audit: %d real builds add %.0f people-years, the optimum %.0f (%s, "
              "gap %.4f), greedy %.0f", len(real), real_value, value, status, gap,
