@@ -245,7 +245,9 @@ def programme_problem(scenario: Scenario, problem: SelectionProblem,
                       type_cover: Mapping[float, sp.csr_matrix], *,
                       committed_first_year: np.ndarray | None = None,
                       before_source: str = "reports",
-                      served_base: np.ndarray | None = None) -> ProgrammeProblem:
+                      served_base: np.ndarray | None = None,
+                      tower_types: Sequence[TowerType] | None = None,
+                      built: Sequence[ProgrammeBuilt] | None = None) -> ProgrammeProblem:
     """The programme's arrays.
 
     Parameters
@@ -265,6 +267,8 @@ def programme_problem(scenario: Scenario, problem: SelectionProblem,
         Source of today's state (:data:`BEFORE_SOURCES`); ignored with *served_base*.
     served_base : numpy.ndarray, optional
         Units served today, when the caller computed them (e.g. at another threshold).
+    tower_types, built : sequence, optional
+        In place of the scenario's tower types and ``[[programme.built]]`` (an audit case).
 
     Raises
     ------
@@ -275,7 +279,7 @@ def programme_problem(scenario: Scenario, problem: SelectionProblem,
     prog = scenario.programme
     years = tuple(int(y) for y in prog.years)
     channels = tuple(scenario.all_channels)
-    types = tuple(scenario.all_tower_types)
+    types = tuple(scenario.all_tower_types if tower_types is None else tower_types)
     state = problem.state
     villages = state.villages
     cands = problem.candidates.reset_index(drop=True)
@@ -288,8 +292,9 @@ def programme_problem(scenario: Scenario, problem: SelectionProblem,
     rows = [type_cover[float(t.height_m)][keep] for t in types]
     fresh = np.where(before_served(state, before_source) if served_base is None
                      else served_base, 0.0, state.units.weight)
-    locked, sites, options, rows = _lock_built(scenario, problem, sites, options, rows,
-                                               fresh, eligible, years, types, channels)
+    locked, sites, options, rows = _lock_built(
+        scenario, problem, sites, options, rows, fresh, years, types, channels,
+        scenario.programme.built if built is None else tuple(built))
     cover = _option_cover(options, rows, len(state.units.weight))
     base = before_served(state, before_source) if served_base is None else served_base
     served = _served_by_year(base, committed_first_year, years)
@@ -317,13 +322,12 @@ def _option_cover(options: ProgrammeOptions, rows: Sequence[sp.csr_matrix],
 
 def _lock_built(scenario: Scenario, problem: SelectionProblem, sites: pd.DataFrame,
                 options: ProgrammeOptions, rows: list[sp.csr_matrix], fresh: np.ndarray,
-                eligible: np.ndarray, years: tuple[int, ...], types: tuple[TowerType, ...],
-                channels: tuple[Channel, ...]
+                years: tuple[int, ...], types: tuple[TowerType, ...],
+                channels: tuple[Channel, ...], built: tuple[ProgrammeBuilt, ...]
                 ) -> tuple[tuple[tuple[int, int], ...], pd.DataFrame, ProgrammeOptions,
                            list[sp.csr_matrix]]:
     """Options of the ``[[programme.built]]`` towers, added where the rules do not offer
     them (a tower was built through that channel whatever the rule says)."""
-    built = scenario.programme.built
     if not built:
         return (), sites, options, rows
     villages = problem.state.villages

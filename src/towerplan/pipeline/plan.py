@@ -13,6 +13,7 @@
                               ├──> audit ──────────────┤ (optional)
                               │                        │
      tower_heights ──> programme_coverage ──> programme ┘ (with [programme] years)
+                                                 └──> programme_audit (with built towers)
 
 Each stage is a module of :mod:`towerplan.pipeline.stages`; :data:`PLAN_GRAPH` maps names to
 stages. :func:`new_run` starts an evaluation with a cache; :func:`plan_result` assembles the
@@ -51,6 +52,7 @@ from towerplan.pipeline.stages import (
     load,
     maps,
     programme,
+    programme_audit,
     programme_coverage,
     selection,
     terrain,
@@ -67,13 +69,13 @@ __all__ = ["PLAN_GRAPH", "PLAN_STAGES", "current_state", "ensure_demo_survey", "
 PLAN_GRAPH: Mapping[str, Stage] = {s.name: s for s in (
     load.STAGE, terrain.STAGE, demand.STAGE, existing.STAGE, maps.STAGE, before.STAGE,
     candidates.STAGE, coverage.STAGE, backhaul.STAGE, selection.STAGE, audit.STAGE, after.STAGE,
-    tower_heights.STAGE, programme_coverage.STAGE, programme.STAGE)}
+    tower_heights.STAGE, programme_coverage.STAGE, programme.STAGE, programme_audit.STAGE)}
 
 #: Progress labels of a whole plan, in order (the last, ``outputs``, is the writers').
 PLAN_STAGES: tuple[str, ...] = (
     "inputs", "terrain", "demand", "coverage before", "candidates", "candidate coverage",
     "backhaul", "selection", "audit", "coverage after", "programme coverage", "programme",
-    "outputs")
+    "programme audit", "outputs")
 
 
 def _store(cache: StageCache | Path | str | None | bool) -> StageCache | None:
@@ -203,7 +205,7 @@ def _programme(run: GraphRun, state: CurrentState) -> ProgrammeOutcome | None:
         return None
     done = run.get("programme")
     notes = tuple(dict.fromkeys((*limitations(run.scenario, state), *done.outcome.notes)))
-    return dataclasses.replace(done.outcome, notes=notes)
+    return dataclasses.replace(done.outcome, notes=notes, audit=run.get("programme_audit"))
 
 
 def plan(scenario: Scenario, *, cache: StageCache | Path | str | None | bool = True,
