@@ -480,10 +480,12 @@ _LABELS: dict[str, tuple[str, str]] = {
         "di tiap titik",
         "Committed towers count from the on-air year of the strongest one at each place"),
     "prog.locked": (
-        "{n} menara dari [[programme.built]] dikunci pada tahun pembangunannya; desa tanpa "
-        "titik pasti diberi kandidat terbaiknya",
-        "{n} towers of [[programme.built]] are locked to the year they were built; a tower "
-        "given only by its village stands on that village's best candidate"),
+        "{n} menara dari [[programme.built]] dikunci pada tahun pembangunannya dan tahun "
+        "sampai {last} tidak mendapat menara baru lain; menara yang hanya diberi desanya "
+        "ditempatkan di kandidat terbaik desa itu",
+        "{n} towers of [[programme.built]] are locked to the year they were built and the "
+        "years up to {last} get no other new tower; a tower given only by its village stands "
+        "on that village's best candidate"),
     "prog.no_flag": (
         "Kanal {channel}: desa tidak memiliki kolom '{column}', sehingga tidak ada desa yang "
         "memenuhi aturannya",

@@ -143,7 +143,11 @@ class Programme(_Group):
     budgets : tuple of ProgrammeBudget
         Money per year and channel (``[[programme.budgets]]``).
     built : tuple of ProgrammeBuilt
-        Towers built in past years (``[[programme.built]]``).
+        Towers built in past years (``[[programme.built]]``). The years up to the last of
+        them are closed: nothing else is built in them.
+    notes : tuple of str
+        What the data cannot show about the programme (e.g. towers of other programmes
+        whose positions are unknown), stated with the limitations of every output.
     """
 
     years: tuple[int, ...] = ()
@@ -152,6 +156,7 @@ class Programme(_Group):
     horizon_years: int = 10
     budgets: tuple[ProgrammeBudget, ...] = ()
     built: tuple[ProgrammeBuilt, ...] = ()
+    notes: tuple[str, ...] = ()
 
     _section = "programme"
 

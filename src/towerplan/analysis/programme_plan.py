@@ -46,13 +46,15 @@ from towerplan.i18n import bilingual
 from towerplan.io.programme import built_village_rows
 
 if TYPE_CHECKING:
+    from towerplan.analysis.blankspots import DemandUnits
     from towerplan.analysis.problem import CurrentState, SelectionProblem
     from towerplan.analysis.programme import ProgrammeResult
     from towerplan.programme_scenario import Channel, ProgrammeBuilt, TowerType
     from towerplan.scenario import Scenario
 
 __all__ = ["BEFORE_SOURCES", "ProgrammeProblem", "before_served", "discount_factors",
-           "programme_outcome", "programme_problem", "village_share"]
+           "free_budget", "programme_outcome", "programme_problem", "village_people",
+           "village_share"]
 
 log = logging.getLogger(__name__)
 
@@ -125,14 +127,16 @@ class ProgrammeProblem:
                 "discount": self.discount}
 
 
-def free_budget(budget: np.ndarray, locked_spend: np.ndarray, *,
-                carry_over: bool) -> np.ndarray:
+def free_budget(budget: np.ndarray, locked_spend: np.ndarray, *, carry_over: bool,
+                closed_years: int = 0) -> np.ndarray:
     """Money per year and channel left for new towers once the locked ones are paid.
 
     Without carry-over, each year's budget less that year's locked spend (at least 0).
     With carry-over, the limits on cumulative spending stay exact: new spending up to year
     ``t`` may not exceed what is left at ``t`` or at any later year, so the cumulative
-    limit is the running minimum from the end of ``cumsum(budget - locked)``.
+    limit is the running minimum from the end of ``cumsum(budget - locked)``. The first
+    *closed_years* (past years, built as they were) get nothing new; with carry-over what
+    they left moves to the first open year.
 
     Examples
     --------
@@ -141,13 +145,32 @@ def free_budget(budget: np.ndarray, locked_spend: np.ndarray, *,
     [0.0, 0.0, 4.0]
     >>> free_budget(b, np.array([[4.0], [7.0], [0.0]]), carry_over=False).ravel().tolist()
     [1.0, 0.0, 5.0]
+    >>> free_budget(b, np.array([[2.0], [0.0], [0.0]]), carry_over=True,
+    ...             closed_years=1).ravel().tolist()
+    [0.0, 8.0, 5.0]
     """
     left = np.asarray(budget, dtype=float) - np.asarray(locked_spend, dtype=float)
     if not carry_over:
-        return np.maximum(left, 0.0)
+        out = np.maximum(left, 0.0)
+        out[:closed_years] = 0.0
+        return out
     cum = np.cumsum(left, axis=0)
     limit = np.maximum(np.minimum.accumulate(cum[::-1], axis=0)[::-1], 0.0)
+    limit[:closed_years] = 0.0
     return np.diff(limit, axis=0, prepend=np.zeros((1, limit.shape[1])))
+
+
+def _finite_budget(budget: np.ndarray, options: ProgrammeOptions) -> np.ndarray:
+    """*budget* with ``inf`` (no limit) replaced by more than every option together could
+    cost the channel over the years, so the limit never binds."""
+    n_years = budget.shape[0]
+    cap = options.pay.sum(axis=0) + n_years * options.opex.sum(axis=0) + 1.0
+    return np.where(np.isinf(budget), cap[None, :], budget)
+
+
+def _closed_years(years: Sequence[int], built: Sequence[ProgrammeBuilt]) -> int:
+    """Years up to the last built tower's: past years, built as they were."""
+    return max((list(years).index(b.year) + 1 for b in built if b.year in years), default=0)
 
 
 def discount_factors(n_years: int, rate: float) -> np.ndarray:
@@ -228,17 +251,16 @@ def _concat(a: ProgrammeOptions, b: ProgrammeOptions, site_offset: int) -> Progr
     return replace(a, **fields)
 
 
-def _villages_with_population(villages: pd.DataFrame, state: CurrentState) -> pd.DataFrame:
-    """Villages with ``population`` filled from the demand units where the file gives none
-    (people per village as the plan places them)."""
-    out = pd.DataFrame(villages.drop(columns="geometry", errors="ignore"))
-    units = state.units
-    if units.basis == "population":
-        people = np.bincount(units.village, weights=units.weight, minlength=len(out))
-        given = out["population"].to_numpy(float) if "population" in out \
-            else np.full(len(out), np.nan)
-        out["population"] = np.where(np.isfinite(given), given, people)
-    return out
+def village_people(villages: pd.DataFrame, units: DemandUnits) -> np.ndarray:
+    """People per village for the channel rules: the village file's population, else the
+    demand units' people in the village (nan when demand is not people)."""
+    n = len(villages)
+    given = villages["population"].to_numpy(float) if "population" in villages \
+        else np.full(n, np.nan)
+    if units.basis != "population":
+        return given
+    people = np.bincount(units.village, weights=units.weight, minlength=n)
+    return np.where(np.isfinite(given), given, people)
 
 
 def programme_problem(scenario: Scenario, problem: SelectionProblem,
@@ -285,16 +307,18 @@ def programme_problem(scenario: Scenario, problem: SelectionProblem,
     cands = problem.candidates.reset_index(drop=True)
     keep = np.flatnonzero(cands["origin"].astype(str).to_numpy() != "colocation")
     sites = cands.iloc[keep].reset_index(drop=True)
-    people = _villages_with_population(villages, state)
+    people = pd.DataFrame(villages.drop(columns="geometry", errors="ignore")).assign(
+        population=village_people(villages, state.units))
     eligible = eligible_channels(people, channels)
     options = programme_options(_village_rows(sites, villages), eligible, _site_parts(sites),
                                 types, channels, **_life(scenario))
     rows = [type_cover[float(t.height_m)][keep] for t in types]
     fresh = np.where(before_served(state, before_source) if served_base is None
                      else served_base, 0.0, state.units.weight)
+    built_entries = scenario.programme.built if built is None else tuple(built)
     locked, sites, options, rows = _lock_built(
         scenario, problem, sites, options, rows, fresh, years, types, channels,
-        scenario.programme.built if built is None else tuple(built))
+        built_entries)
     cover = _option_cover(options, rows, len(state.units.weight))
     base = before_served(state, before_source) if served_base is None else served_base
     served = _served_by_year(base, committed_first_year, years)
@@ -305,7 +329,9 @@ def programme_problem(scenario: Scenario, problem: SelectionProblem,
              len(options.site), len(years), len(channels), len(locked))
     return ProgrammeProblem(years, channels, types, sites, options, cover,
                             np.asarray(state.units.weight, dtype=float), served, budget,
-                            free_budget(budget, spend, carry_over=prog.carry_over),
+                            free_budget(_finite_budget(budget, options), spend,
+                                        carry_over=prog.carry_over,
+                                        closed_years=_closed_years(years, built_entries)),
                             discount_factors(len(years), prog.discount_rate), locked, notes)
 
 

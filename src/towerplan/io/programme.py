@@ -4,7 +4,8 @@ The scenario validates the programme on its own (years, budgets, names of channe
 tower types). What needs the data is checked here, every problem at once, one line each:
 a locked tower (``[[programme.built]]``) in an unknown village, at an unknown candidate site
 or outside the area, and a channel with money that no village may use (a rule on a column
-the village layer lacks, or that no village meets). Village attributes read by the rules
+the village layer lacks, or that no village meets), unless it is another channel's partner
+(its money then pays its parts of that channel's towers). Village attributes read by the rules
 (``is_3t``, ``offers_land``) are true for ``true``/``1``/``ya``/``yes``.
 """
 
@@ -173,10 +174,11 @@ def _channel_problems(programme: Programme, channels: Sequence[Channel],
                       villages: pd.DataFrame, population_column: str) -> list[str]:
     """Return a line for each channel with money that no village may use."""
     funded = {b.channel for b in programme.budgets if b.idr > 0}
+    partners = {ch.partner for ch in channels if ch.partner}
     problems = []
     for channel in channels:
-        if channel.name not in funded:
-            continue
+        if channel.name not in funded or channel.name in partners:
+            continue  # a partner's money pays its parts of others' towers
         missing = missing_rule_columns(list(villages.columns), channel,
                                        population_column=population_column)
         if missing:

@@ -23,8 +23,10 @@ from towerplan.analysis.programme_plan import (
     ProgrammeProblem,
     programme_outcome,
     programme_problem,
+    village_people,
 )
 from towerplan.i18n import bilingual
+from towerplan.io.programme import check_programme
 from towerplan.pipeline.assemble import current_state, selection_problem
 from towerplan.pipeline.graph import Stage, StageContext
 
@@ -98,7 +100,7 @@ def solve_programme(problem: ProgrammeProblem, *, time_limit_s: float, carry_ove
 
 def _notes(sc: Scenario, problem: ProgrammeProblem, state_basis: str,
            committed: bool) -> list[str]:
-    notes = [bilingual("prog.cost_assumption",
+    notes = [*sc.programme.notes, bilingual("prog.cost_assumption",
                        sources="; ".join(sorted({f"{t.name}: {t.source}" if t.source
                                                  else t.name for t in problem.tower_types})))]
     if state_basis == "population":
@@ -106,7 +108,8 @@ def _notes(sc: Scenario, problem: ProgrammeProblem, state_basis: str,
     if committed:
         notes.append(bilingual("prog.committed_year"))
     if problem.locked:
-        notes.append(bilingual("prog.locked", n=len(problem.locked)))
+        notes.append(bilingual("prog.locked", n=len(problem.locked),
+                               last=max(b.year for b in sc.programme.built)))
     return notes
 
 
@@ -121,6 +124,9 @@ def _programme(ctx: StageContext, *, load: VectorInputs, terrain: TerrainInputs,
     state = current_state(sc.radio, load, terrain, demand, existing_coverage, before,
                           coverage_maps)
     problem = selection_problem(state, backhaul.candidates, candidate_coverage)
+    check_programme(sc.programme, sc.all_channels,
+                    load.villages.assign(population=village_people(load.villages, demand)),
+                    site_ids=problem.candidates["site_id"].astype(str).tolist())
     first = committed_first_year(existing_coverage, sc.radio.threshold_rsrp_dbm)
     prog = programme_problem(sc, problem, programme_coverage.heights(0.0),
                              committed_first_year=first)
