@@ -215,11 +215,32 @@ def plan(
                   f"{unit} of {s['demand_total']:,.0f}")
         for text in s.get("limitations", ()):
             out.print(f"limitation: {text}", markup=False)
+        if "programme" in s:
+            _print_programme(s["programme"], unit)
         if run.reused:
             out.print(f"reused from the cache: {', '.join(run.reused)}", markup=False)
         out.print(f"outputs in {target} ({time.perf_counter() - t0:.1f} s)")
     if run.outputs.failed:
         raise typer.Exit(PARTIAL_OUTPUT)
+
+
+def _print_programme(p: dict[str, Any], unit: str) -> None:
+    """The programme's lines: per year and channel, the totals and the audit band."""
+    def money(value: float | None) -> str:
+        return "no limit" if value is None else f"Rp {value:,.0f}"
+
+    out.print(f"programme {p['years'][0]}-{p['years'][-1]}: {p['towers']} towers, "
+              f"{p['people_new']:,.0f} {unit} newly served, capex Rp {p['capex_idr']:,.0f} "
+              f"(Rp {p['cost_per_person_idr'] or 0:,.0f} per person); {p['method']}, gap "
+              f"{p['gap']:.2%}, greedy {p['greedy_regret_pct']:.1f} % worse", markup=False)
+    for row in p["by_year_channel"]:
+        out.print(f"  {row['year']} {row['channel']}: {row['towers']} towers, "
+                  f"{row['people_new']:,.0f} {unit}, spent {money(row['spent_idr'])} of "
+                  f"{money(row['budget_idr'])}", markup=False)
+    if p["audit"]:
+        shares = [r["share_pct"] for r in p["audit"]]
+        out.print(f"audit of the built towers: {min(shares):.1f}-{max(shares):.1f} % of the "
+                  f"optimum for the same money (base {shares[0]:.1f} %)", markup=False)
 
 
 @app.command("map")

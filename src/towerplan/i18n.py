@@ -466,6 +466,14 @@ _LABELS: dict[str, tuple[str, str]] = {
     "rule.centroid": ("titik tengah desa", "village centre point"),
     "rule.area": ("merata di seluruh luas desa", "spread over the village area"),
     "rule.summary": ("{villages} desa, {people} jiwa", "{villages} villages, {people} people"),
+    # cases of the programme audit's band (stage programme_audit)
+    "prog.case.base": ("Kasus dasar (keadaan awal seperti rencana)",
+                       "Base case (before-state as in the plan)"),
+    "prog.case.before_from_model": ("Keadaan awal dari model saja, tanpa laporan sinyal",
+                                    "Before-state from the model alone, no signal reports"),
+    "prog.case.before_from_maps": ("Keadaan awal dari model dan peta cakupan",
+                                   "Before-state from the model and the coverage maps"),
+    "prog.case.type": ("Semua menara nyata sebagai {type}", "Every real tower as {type}"),
     # limitations of a multi-year programme (stage programme), stated first in its outputs
     "prog.cost_assumption": (
         "Biaya per jenis menara adalah asumsi perencanaan, bukan harga kontrak ({sources})",

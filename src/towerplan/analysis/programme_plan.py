@@ -31,6 +31,7 @@ from towerplan.analysis.channels import (
     eligible_channels,
     programme_options,
 )
+from towerplan.analysis.evidence import covered_today
 from towerplan.analysis.programme import programme_spend
 from towerplan.analysis.programme_outcome import (
     BUILD_COLUMNS,
@@ -42,7 +43,7 @@ from towerplan.analysis.programme_outcome import (
     podes_signals,
 )
 from towerplan.errors import ScenarioError
-from towerplan.i18n import bilingual
+from towerplan.i18n import TEXT, bilingual, t
 from towerplan.io.programme import built_village_rows
 
 if TYPE_CHECKING:
@@ -52,9 +53,9 @@ if TYPE_CHECKING:
     from towerplan.programme_scenario import Channel, ProgrammeBuilt, TowerType
     from towerplan.scenario import Scenario
 
-__all__ = ["BEFORE_SOURCES", "ProgrammeProblem", "before_served", "discount_factors",
-           "free_budget", "programme_outcome", "programme_problem", "village_people",
-           "village_share"]
+__all__ = ["BEFORE_SOURCES", "ProgrammeProblem", "audit_case_label", "before_served",
+           "discount_factors", "free_budget", "programme_outcome", "programme_problem",
+           "village_people", "village_share"]
 
 log = logging.getLogger(__name__)
 
@@ -173,6 +174,25 @@ def _closed_years(years: Sequence[int], built: Sequence[ProgrammeBuilt]) -> int:
     return max((list(years).index(b.year) + 1 for b in built if b.year in years), default=0)
 
 
+def audit_case_label(case: str, lang: str) -> str:
+    """Readable name of a case of the programme audit's band (``base``,
+    ``threshold_minus_5db``, ``type:menara-72m``, ``before_from_model``, ...).
+
+    Examples
+    --------
+    >>> audit_case_label("type:menara-72m", "en")
+    'Every real tower as menara-72m'
+    >>> audit_case_label("height_plus_10m", "id")
+    'Tinggi menara +10 m'
+    """
+    if case.startswith("type:"):
+        return t("prog.case.type", lang).format(type=case.split(":", 1)[1])
+    for key in (f"prog.case.{case}", f"programme_audit.case.{case}"):
+        if key in TEXT:
+            return t(key, lang)
+    return case
+
+
 def discount_factors(n_years: int, rate: float) -> np.ndarray:
     """``(1 + rate) ** -y`` for y = 0 .. n_years - 1.
 
@@ -203,17 +223,21 @@ def village_share(unit_village: np.ndarray, weight: np.ndarray, area_km2: np.nda
                     area_got / np.where(area > 0, area, 1.0))
 
 
-def before_served(state: CurrentState, source: str = "reports") -> np.ndarray:
+def before_served(state: CurrentState, source: str = "reports", *,
+                  level_dbm: float | None = None) -> np.ndarray:
     """Units served today by one before-state *source* (:data:`BEFORE_SOURCES`): the
-    model alone, the model with the signal reports (the plan's own state, with the maps
-    too), or the model with the coverage maps."""
-    model = state.covered_model
-    if source == "model":
+    model alone, the model with the signal reports where a village has one (the plan's own
+    state, with the maps too), or the model with the coverage maps. *level_dbm* moves the
+    threshold on the existing towers' RSRP (default the link's)."""
+    model = state.covered_model if level_dbm is None \
+        else np.asarray(state.before.rsrp_dbm >= level_dbm)
+    maps = state.covered_maps
+    if source != "model" and maps is not None:
+        model = model | np.asarray(maps, dtype=bool)
+    if source != "reports" or "served_reported" not in state.stats:
         return model
-    if source == "maps":
-        maps = state.covered_maps
-        return model if maps is None else model | np.asarray(maps, dtype=bool)
-    return state.served_today
+    return covered_today(model, state.units.village,
+                         state.stats["served_reported"].to_numpy(float))
 
 
 def _served_by_year(base: np.ndarray, committed_first_year: np.ndarray | None,
@@ -444,8 +468,8 @@ def _added_sites(scenario: Scenario, problem: SelectionProblem,
     ids = [f"B-{k + 1}" for k in range(len(points))]
     frame: pd.DataFrame = pd.DataFrame()
     rows = []
-    for t in types:
-        gdf = gpd.GeoDataFrame({"site_id": ids, "height_m": float(t.height_m)}, geometry=ll,
+    for tower in types:
+        gdf = gpd.GeoDataFrame({"site_id": ids, "height_m": float(tower.height_m)}, geometry=ll,
                                crs=crs)
         for col in ("cost_tower_idr", "cost_road_idr", "cost_power_idr", "cost_backhaul_idr",
                     "cost_colocation_idr", "cost_total_idr"):

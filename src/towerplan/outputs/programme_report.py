@@ -33,6 +33,7 @@ from towerplan.analysis.programme_outcome import (
     programme_totals,
     year_totals,
 )
+from towerplan.analysis.programme_plan import audit_case_label
 from towerplan.i18n import TEXT, format_idr, format_number, format_percent, in_language, t
 from towerplan.io.tables import require_columns
 
@@ -123,6 +124,8 @@ def programme_value(column: str, value: Any, outcome: ProgrammeOutcome, lang: st
     rounded to billions/millions with *short_money* (:func:`money_text`)."""
     if column in ("channel",):
         return outcome.channel_label(str(value))
+    if column == "case":
+        return audit_case_label(str(value), lang)
     if column == "signal" or column == "signal_before":
         return signal_label(value, lang)
     if column in ("locked", "lifted"):

@@ -20,9 +20,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from towerplan.analysis.evidence import covered_today
 from towerplan.analysis.programme_audit import audit_sequence, sensitivity_band
-from towerplan.analysis.programme_plan import ProgrammeProblem, programme_problem
+from towerplan.analysis.programme_plan import (
+    ProgrammeProblem,
+    before_served,
+    programme_problem,
+)
 from towerplan.pipeline.assemble import current_state, selection_problem
 from towerplan.pipeline.graph import Stage, StageContext
 from towerplan.pipeline.stages.programme import committed_first_year
@@ -34,7 +37,7 @@ if TYPE_CHECKING:
 
     from towerplan.analysis.blankspots import DemandUnits
     from towerplan.analysis.coverage_maps import MapCoverage
-    from towerplan.analysis.problem import CurrentState, SelectionProblem
+    from towerplan.analysis.problem import SelectionProblem
     from towerplan.analysis.programme_audit import SequenceAudit
     from towerplan.inputs import TerrainInputs, VectorInputs
     from towerplan.pipeline.stages.backhaul import CostedCandidates
@@ -101,18 +104,6 @@ def audit_cases(type_names: tuple[str, ...], type_heights_m: tuple[float, ...], 
     return tuple(out)
 
 
-def _served_at(state: CurrentState, level_dbm: float, source: str) -> np.ndarray:
-    """Units served today at an RSRP *level* (on the existing towers' RSRP), by *source*."""
-    model = np.asarray(state.before.rsrp_dbm >= level_dbm)
-    maps = state.covered_maps
-    if source != "model" and maps is not None:
-        model = model | np.asarray(maps, dtype=bool)
-    if source != "reports" or "served_reported" not in state.stats:
-        return model
-    return covered_today(model, state.units.village,
-                         state.stats["served_reported"].to_numpy(float))
-
-
 def _case_built(sc: Scenario, case: AuditCase, base: ProgrammeProblem
                 ) -> tuple[ProgrammeBuilt, ...]:
     """The real towers of a case: at the base case's sites (and of another type)."""
@@ -140,7 +131,7 @@ def _case_problem(sc: Scenario, case: AuditCase, problem: SelectionProblem,
                   for t in sc.all_tower_types)
     return programme_problem(sc, case_problem, cover.heights(case.offset_db),
                              committed_first_year=committed_first_year(existing, level),
-                             served_base=_served_at(state, level, case.before_source),
+                             served_base=before_served(state, case.before_source, level_dbm=level),
                              tower_types=types, built=_case_built(sc, case, base))
 
 
