@@ -162,10 +162,10 @@ def free_budget(budget: np.ndarray, locked_spend: np.ndarray, *, carry_over: boo
 
 
 def _finite_budget(budget: np.ndarray, options: ProgrammeOptions) -> np.ndarray:
-    """*budget* with ``inf`` (no limit) replaced by more than every option together could
-    cost the channel over the years, so the limit never binds."""
+    """*budget* with ``inf`` (no limit) replaced by twice what every option together could
+    cost the channel over the years, so the limit never binds, the locked towers paid."""
     n_years = budget.shape[0]
-    cap = options.pay.sum(axis=0) + n_years * options.opex.sum(axis=0) + 1.0
+    cap = 2.0 * (options.pay.sum(axis=0) + n_years * options.opex.sum(axis=0)) + 1.0
     return np.where(np.isinf(budget), cap[None, :], budget)
 
 
