@@ -684,7 +684,7 @@ _PROGRAMME: dict[str, tuple[str, str]] = {
     "prog.col.village_code": ("Kode desa lokasi", "Village code of the site"),
     "prog.col.village_name": ("Desa lokasi", "Village of the site"),
     "prog.col.district": ("Kecamatan", "District (kecamatan)"),
-    "prog.col.locked": ("Sudah dibangun (tetap)", "Already built (fixed)"),
+    "prog.col.locked": ("Sudah dibangun", "Already built"),
     "prog.col.code": ("Kode desa", "Village code"),
     "prog.col.name": ("Nama desa", "Village name"),
     "prog.col.population": ("Penduduk", "Population"),
@@ -738,10 +738,12 @@ _PROGRAMME: dict[str, tuple[str, str]] = {
         "Programme {first}–{last}: {towers} towers, {people} people newly served, {lifted} "
         "villages lifted to a strong signal, capex {capex} ({per_person} per person newly "
         "served), running cost {opex} a year once every tower stands."),
-    "prog.locked_note": ("{locked} menara sudah dibangun dan dimasukkan apa adanya.",
-                         "{locked} towers are already built and are kept as they are."),
+    "prog.locked_note": ("Menara yang sudah dibangun dan dimasukkan apa adanya: {locked}.",
+                         "Towers already built and kept as they are: {locked}."),
     "prog.per_year": ("Per tahun", "By year"),
     "prog.by_channel": ("Per tahun dan saluran pendanaan", "By year and funding channel"),
+    "prog.budgets": ("Anggaran, terpakai dan sisa per tahun dan saluran",
+                     "Budget, spent and carried over by year and channel"),
     "prog.quality": ("Seberapa baik rencana ini", "How good this plan is"),
     "prog.gap_proven": (
         "Rencana ini terbukti yang terbaik untuk uang yang sama: tidak ada urutan lain yang "

@@ -108,12 +108,15 @@ def money_text(value: float, lang: str) -> str:
     Examples
     --------
     >>> money_text(1_669_691.47, "id"), money_text(4.6e9, "en"), money_text(924_642, "id")
-    ('Rp 1,7 juta', 'Rp 4.60 billion', 'Rp 924.642')
+    ('Rp 1,7 juta', 'Rp 4.60 billion', 'Rp 0,92 juta')
+    >>> money_text(25_000, "id")
+    'Rp 25.000'
     """
     if abs(value) >= 1e9:
         return f"Rp {format_number(value / 1e9, lang, 2)} {t('prog.billion', lang)}"
-    if abs(value) >= 1e6:
-        return f"Rp {format_number(value / 1e6, lang, 1)} {t('prog.million', lang)}"
+    if abs(value) >= 1e5:
+        decimals = 1 if abs(value) >= 1e6 else 2
+        return f"Rp {format_number(value / 1e6, lang, decimals)} {t('prog.million', lang)}"
     return format_idr(value, lang)
 
 
@@ -174,18 +177,18 @@ class _Table:
     css: str = ""
 
 
-_TEXT_COLUMNS = frozenset({"channel", "channel_split", "site_id", "tower_type", "village_code",
-                           "village_name", "district", "villages_lifted_names", "code", "name",
-                           "signal", "signal_before", "technology", "locked", "case", "year"})
-
-
 def _table(frame: pd.DataFrame, columns: Sequence[str], outcome: ProgrammeOutcome, lang: str,
            css: str, headers: dict[str, str] | None = None) -> _Table:
+    """Format *columns* of *frame*; numbers (but the year) are right-aligned."""
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
     rows = [[programme_value(c, v, outcome, lang, short_money=True)
              for c, v in zip(columns, values, strict=True)]
             for values in frame[list(columns)].itertuples(index=False, name=None)]
     labels = [(headers or {}).get(c) or programme_label(c, lang) for c in columns]
-    return _Table(labels, rows, [c not in _TEXT_COLUMNS for c in columns], css=css)
+    numeric = [c != "year" and is_numeric_dtype(frame[c]) and not is_bool_dtype(frame[c])
+               for c in columns]
+    return _Table(labels, rows, numeric, css=css)
 
 
 def _channel_split(outcome: ProgrammeOutcome, towers: pd.Series) -> str:
@@ -207,20 +210,25 @@ def _year_table(outcome: ProgrammeOutcome, lang: str) -> _Table:
     return table
 
 
-def _channel_table(outcome: ProgrammeOutcome, lang: str) -> _Table:
-    columns = ("year", "channel", "towers", "people_new", "villages_lifted", "capex_idr",
-               "opex_idr_per_year", "budget_idr", "spent_idr", "carried_idr",
-               "cost_per_person_idr")
+_CHANNEL_RESULTS = ("year", "channel", "towers", "people_new", "villages_lifted", "capex_idr",
+                    "opex_idr_per_year", "cost_per_person_idr")
+_CHANNEL_MONEY = ("year", "channel", "budget_idr", "spent_idr", "carried_idr")
+
+
+def _channel_table(outcome: ProgrammeOutcome, lang: str, columns: Sequence[str],
+                   css: str) -> _Table:
+    """*columns* of ``by_year_channel`` by year, channels in their declared order."""
+    order = {c: i for i, c in enumerate(outcome.channels)}
     frame = outcome.by_year_channel.sort_values(["year", "channel"], key=lambda s: (
-        s.map({c: i for i, c in enumerate(outcome.channels)}) if s.name == "channel" else s))
-    return _table(frame, columns, outcome, lang, "programme-channels")
+        s.map(order) if s.name == "channel" else s))
+    return _table(frame, columns, outcome, lang, css)
 
 
 def _towers_table(outcome: ProgrammeOutcome, lang: str) -> _Table | None:
     if not len(outcome.builds):
         return None
     columns = ("year", "channel", "site_id", "tower_type", "village_name", "villages_lifted",
-               "people_new", "capex_idr", "opex_idr_per_year", "locked")
+               "people_new", "capex_idr", "locked")
     frame = _sorted_builds(outcome)
     return _table(frame, columns, outcome, lang, "programme-towers",
                   {"villages_lifted": programme_label("villages_lifted_names", lang)})
@@ -368,7 +376,8 @@ def programme_context(result: PlanResult, lang: str) -> dict[str, Any] | None:
     -------
     dict or None
         ``notes`` (limitations first), ``headline``, ``years`` (per-year totals table with a
-        total row), ``quality`` (gap and greedy in plain words), ``channels``, ``towers``,
+        total row), ``quality`` (gap and greedy in plain words), ``channels`` (results per
+        year and channel), ``budgets`` (budget, spent, carried over), ``towers``,
         ``lifted`` and ``audit`` tables (None when empty), ``gantt`` (inline SVG markup,
         escaped) and ``legend`` (channel label and colour).
     """
@@ -384,7 +393,8 @@ def programme_context(result: PlanResult, lang: str) -> dict[str, Any] | None:
         "headline": _headline(outcome, lang),
         "years": _year_table(outcome, lang),
         "quality": _quality(outcome, lang),
-        "channels": _channel_table(outcome, lang),
+        "channels": _channel_table(outcome, lang, _CHANNEL_RESULTS, "programme-channels"),
+        "budgets": _channel_table(outcome, lang, _CHANNEL_MONEY, "programme-budgets"),
         "towers": _towers_table(outcome, lang),
         "lifted": _lifted_table(outcome, lang),
         "audit": _audit_table(outcome, lang),
