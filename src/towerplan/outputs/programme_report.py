@@ -103,19 +103,21 @@ def _finite(value: Any) -> float | None:
 
 
 def money_text(value: float, lang: str) -> str:
-    """A rupiah amount rounded for reading: billions with 2 decimals, millions with 1.
+    """A rupiah amount rounded for reading: billions with 2 decimals, millions with 0 to 2.
 
     Examples
     --------
     >>> money_text(1_669_691.47, "id"), money_text(4.6e9, "en"), money_text(924_642, "id")
     ('Rp 1,7 juta', 'Rp 4.60 billion', 'Rp 0,92 juta')
+    >>> money_text(300_000_000, "id")
+    'Rp 300 juta'
     >>> money_text(25_000, "id")
     'Rp 25.000'
     """
     if abs(value) >= 1e9:
         return f"Rp {format_number(value / 1e9, lang, 2)} {t('prog.billion', lang)}"
     if abs(value) >= 1e5:
-        decimals = 1 if abs(value) >= 1e6 else 2
+        decimals = 0 if abs(value) >= 1e8 else (1 if abs(value) >= 1e6 else 2)
         return f"Rp {format_number(value / 1e6, lang, decimals)} {t('prog.million', lang)}"
     return format_idr(value, lang)
 
@@ -508,6 +510,10 @@ def _gantt_legend(outcome: ProgrammeOutcome, colors: dict[str, str], y: int, lan
         x += 30 + 6.2 * len(label)
     parts.append(f'<rect x="{x:.1f}" y="{y + 4}" width="22" height="4" fill="#555" '
                  'fill-opacity="0.45"/>')
-    parts.append(f'<text x="{x + 26:.1f}" y="{y + 10}" font-size="10">'
-                 f'{esc(t("prog.gantt_service", lang))}</text>')
+    service = t("prog.gantt_service", lang)
+    parts.append(f'<text x="{x + 26:.1f}" y="{y + 10}" font-size="10">{esc(service)}</text>')
+    if len(outcome.builds) and outcome.builds["locked"].astype(bool).any():
+        x += 40 + 6.2 * len(service)
+        parts.append(f'<text x="{x:.1f}" y="{y + 10}" font-size="10">'
+                     f'{esc(t("prog.gantt_locked", lang))}</text>')
     return parts
