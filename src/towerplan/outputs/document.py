@@ -5,7 +5,9 @@ HTML) gives a self-contained HTML file: an executive summary (budget, towers, vi
 out of blank spot, demand covered), two charts embedded as PNG data URIs (see
 :mod:`towerplan.outputs.charts`), the ranked sites, their costs, backhaul and audit tables when
 the plan has them, the villages lifted out of blank spot, and every assumption (model chain,
-thresholds, costs, scenario values, data sources with licences). WeasyPrint renders the PDF
+thresholds, costs, scenario values, data sources with licences). A plan with a multi-year
+programme opens with the one-page "Ringkasan untuk DPRD" and the programme's Gantt chart and
+tables (:mod:`towerplan.outputs.programme_report`). WeasyPrint renders the PDF
 from the same HTML, with local resources only: its URL fetcher refuses everything but ``data:``
 URLs, so nothing is fetched from the network. Fonts come from fontconfig (DejaVu Sans).
 """

@@ -1,7 +1,9 @@
 """The ranked report for budget staff (``report.xlsx``).
 
 Five sheets, named in the report's language: summary, ranking (build order), villages, costs
-and assumptions, plus an audit sheet when the plan audits a past decision. Money carries the
+and assumptions, plus an audit sheet when the plan audits a past decision and four programme
+sheets (DPRD summary, by year and channel, towers, village status in Podes words) when the plan
+has a multi-year programme. Money carries the
 Rupiah number format, shares a percentage format; every table has a frozen header row, an
 autofilter and set column widths. Results from the synthetic demo say so in a banner on every
 sheet. Text from data is guarded against formula injection.
