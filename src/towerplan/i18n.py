@@ -722,10 +722,8 @@ _PROGRAMME: dict[str, tuple[str, str]] = {
     "prog.billion": ("miliar", "billion"),
     "prog.million": ("juta", "million"),
     "prog.money_note": (
-        "Jumlah uang di laporan ini dibulatkan (miliar/juta rupiah); angka lengkap ada di "
-        "report.xlsx, lembar «Program per tahun» dan «Menara program».",
-        "Money in this report is rounded (billion/million rupiah); the exact amounts are in "
-        "report.xlsx, sheets «Programme by year» and «Programme towers»."),
+        "Uang dibulatkan ke miliar/juta rupiah; angka lengkap ada di report.xlsx.",
+        "Money is rounded to billion/million rupiah; exact amounts are in report.xlsx."),
     "prog.carry_yes": ("Sisa anggaran suatu tahun dibawa ke tahun berikutnya.",
                        "Money left in a year is carried to the next year."),
     "prog.carry_no": ("Sisa anggaran suatu tahun tidak dibawa ke tahun berikutnya.",
@@ -798,6 +796,8 @@ _PROGRAMME: dict[str, tuple[str, str]] = {
     "prog.gantt_locked": ("✓ sudah dibangun", "✓ already built"),
     "prog.layer_year": ("Program {year}: menara baru ({towers})",
                         "Programme {year}: new towers ({towers})"),
+    "prog.legend": ("Menara program (warna = saluran pendanaan; satu lapisan per tahun)",
+                    "Programme towers (colour = funding channel; one layer per year)"),
     "prog.kml_year": ("Program {year}", "Programme {year}"),
     "prog.popup_title": ("Menara program {year}", "Programme tower {year}"),
 }

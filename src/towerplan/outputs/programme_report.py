@@ -140,7 +140,8 @@ def programme_value(column: str, value: Any, outcome: ProgrammeOutcome, lang: st
     if number is None:
         return _MISSING
     if "_idr" in column:
-        return money_text(number, lang) if short_money else format_idr(number, lang)
+        exact = not short_money or column == "cost_per_person_idr"  # small: say it exactly
+        return format_idr(number, lang) if exact else money_text(number, lang)
     if column == "served_share":
         return format_percent(number, lang, 0)
     if column == "share_pct":
@@ -200,16 +201,23 @@ def _channel_split(outcome: ProgrammeOutcome, towers: pd.Series) -> str:
 
 def _year_table(outcome: ProgrammeOutcome, lang: str) -> _Table:
     totals = year_totals(outcome)
-    split = channel_towers(outcome)
-    totals["channel_split"] = [_channel_split(outcome, split.loc[y]) for y in totals["year"]]
     columns = ("year", "towers", "people_new", "villages_lifted", "capex_idr",
-               "opex_idr_per_year", "cost_per_person_idr", "channel_split")
+               "opex_idr_per_year", "cost_per_person_idr")
     table = _table(totals, columns, outcome, lang, "programme-years")
     overall = programme_totals(outcome)
     table.foot.append((t("prog.total", lang), [
-        programme_value(c, overall[c], outcome, lang, short_money=True) for c in columns[1:-1]]
-        + [_channel_split(outcome, split.sum())]))
+        programme_value(c, overall[c], outcome, lang, short_money=True) for c in columns[1:]]))
     return table
+
+
+def _split_table(outcome: ProgrammeOutcome, lang: str) -> _Table:
+    """Towers per funding channel (rows) and year (columns), with the total per channel."""
+    split = channel_towers(outcome)
+    rows = [[outcome.channel_label(str(c)), *(str(int(split.loc[y, c])) for y in split.index),
+             str(int(split[c].sum()))] for c in split.columns]
+    headers = [programme_label("channel_split", lang), *(str(y) for y in split.index),
+               t("prog.total", lang)]
+    return _Table(headers, rows, [False, *([True] * (len(headers) - 1))], css="programme-split")
 
 
 _CHANNEL_RESULTS = ("year", "channel", "towers", "people_new", "villages_lifted", "capex_idr",
@@ -288,8 +296,9 @@ def _quality(outcome: ProgrammeOutcome, lang: str) -> list[str]:
             regret=f"{format_number(regret, lang, 1)} %"))
     elif regret is not None:
         texts.append(t("prog.greedy_same", lang))
-    texts.append(t("prog.method", lang).format(method=outcome.method, status=outcome.status,
-                                               runtime=runtime))
+    method = t("prog.method", lang).format(method=outcome.method, status=outcome.status,
+                                           runtime=runtime)
+    texts[-1] = f"{texts[-1]} {method}"
     return texts
 
 
@@ -378,10 +387,10 @@ def programme_context(result: PlanResult, lang: str) -> dict[str, Any] | None:
     -------
     dict or None
         ``notes`` (limitations first), ``headline``, ``years`` (per-year totals table with a
-        total row), ``quality`` (gap and greedy in plain words), ``channels`` (results per
-        year and channel), ``budgets`` (budget, spent, carried over), ``towers``,
-        ``lifted`` and ``audit`` tables (None when empty), ``gantt`` (inline SVG markup,
-        escaped) and ``legend`` (channel label and colour).
+        total row), ``split`` (towers per channel and year), ``quality`` (gap and greedy in
+        plain words), ``channels`` (results per year and channel), ``budgets`` (budget,
+        spent, carried over), ``towers``, ``lifted`` and ``audit`` tables (None when empty),
+        ``gantt`` (inline SVG markup, escaped) and ``legend`` (channel label and colour).
     """
     from markupsafe import Markup
 
@@ -394,6 +403,7 @@ def programme_context(result: PlanResult, lang: str) -> dict[str, Any] | None:
         "notes": _notes(result, outcome, lang),
         "headline": _headline(outcome, lang),
         "years": _year_table(outcome, lang),
+        "split": _split_table(outcome, lang),
         "quality": _quality(outcome, lang),
         "channels": _channel_table(outcome, lang, _CHANNEL_RESULTS, "programme-channels"),
         "budgets": _channel_table(outcome, lang, _CHANNEL_MONEY, "programme-budgets"),

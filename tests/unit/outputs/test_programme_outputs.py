@@ -307,3 +307,37 @@ def test_kml_has_a_folder_per_year(programme_plan):
 def test_kml_without_programme_has_two_folders():
     root = plan_kml(make_plan_result())
     assert len(list(root.iter("Folder"))) == 2
+
+
+def _crowded(plan):
+    """The fixture with four channels, twelve towers and five notes of its own."""
+    import dataclasses
+
+    import pandas as pd
+
+    outcome = plan.programme
+    channels = ("apbd", "apbd_provinsi", "national", "operator")
+    labels = {"apbd": "APBD Kabupaten", "apbd_provinsi": "APBD Provinsi Kalimantan Timur",
+              "national": "BAKTI (nasional)", "operator": "Operator seluler (komersial)"}
+    builds = pd.concat([outcome.builds.assign(
+        site_id=outcome.builds["site_id"] + f"-{k}", channel=channels[k]) for k in range(3)],
+        ignore_index=True)
+    by_year = pd.concat([outcome.by_year_channel.assign(channel=c) for c in channels],
+                        ignore_index=True)
+    notes = tuple(f"Catatan {k}: " + "anggaran dan lokasi masih dapat berubah. " * 3
+                  for k in range(5))
+    return dataclasses.replace(plan, programme=dataclasses.replace(
+        outcome, channels=channels, channel_labels=labels, builds=builds,
+        by_year_channel=by_year, notes=notes))
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None,
+                    reason="pdftotext (poppler-utils) is not on PATH; PDF pages not read")
+def test_dprd_summary_stays_one_page_for_a_crowded_programme(programme_plan, tmp_path):
+    pytest.importorskip("weasyprint")
+    path = write_report_pdf(_crowded(programme_plan), tmp_path / "report.pdf")
+    first, second = _pdf_pages(path)[:2]
+    assert "Catatan 4" in first
+    assert t("prog.method", "id").split(":")[0] in first
+    assert t("prog.section", "id") in second
+    assert t("prog.section", "id") not in first
