@@ -390,7 +390,7 @@ def programme_context(result: PlanResult, lang: str) -> dict[str, Any] | None:
         total row), ``split`` (towers per channel and year), ``quality`` (gap and greedy in
         plain words), ``channels`` (results per year and channel), ``budgets`` (budget,
         spent, carried over), ``towers``, ``lifted`` and ``audit`` tables (None when empty),
-        ``gantt`` (inline SVG markup, escaped) and ``legend`` (channel label and colour).
+        and ``gantt`` (inline SVG markup, escaped).
     """
     from markupsafe import Markup
 
@@ -398,7 +398,6 @@ def programme_context(result: PlanResult, lang: str) -> dict[str, Any] | None:
     if outcome is None:
         return None
     check_programme(outcome)
-    colors = channel_colors(outcome)
     return {
         "notes": _notes(result, outcome, lang),
         "headline": _headline(outcome, lang),
@@ -411,7 +410,6 @@ def programme_context(result: PlanResult, lang: str) -> dict[str, Any] | None:
         "lifted": _lifted_table(outcome, lang),
         "audit": _audit_table(outcome, lang),
         "gantt": Markup(gantt_svg(outcome, lang)),  # noqa: S704 - built escaped below
-        "legend": [(outcome.channel_label(c), colors[c]) for c in outcome.channels],
     }
 
 

@@ -341,3 +341,12 @@ def test_dprd_summary_stays_one_page_for_a_crowded_programme(programme_plan, tmp
     assert t("prog.method", "id").split(":")[0] in first
     assert t("prog.section", "id") in second
     assert t("prog.section", "id") not in first
+
+
+def test_every_output_of_a_programme_plan_is_written(programme_plan, tmp_path):
+    from towerplan.outputs.writers import OUTPUT_FILES, write_outputs
+
+    report = write_outputs(programme_plan, tmp_path / "out")
+    assert report.failed == ()
+    written = {p.name for p in report.written} | {s["file"] for s in report.skipped}
+    assert written == set(OUTPUT_FILES)
