@@ -27,6 +27,7 @@ from tests.integration.test_map_browser import (
     _chromium_command,
     _DevTools,
     _evaluate,
+    open_page,
 )
 from tests.unit.outputs.programme_factories import make_programme_plan
 from towerplan.outputs.document import render_report_html, write_report_html
@@ -70,17 +71,7 @@ def rendered(tmp_path_factory) -> dict[str, Any]:
     record: dict[str, Any] = {"dir": out, "shots": {}, "result": result}
     tools = _DevTools(_chromium_command(out), out / "chromium.log")
     try:
-        target = tools.call("Target.createTarget", {"url": "about:blank"})["targetId"]
-        sid = tools.call("Target.attachToTarget", {"targetId": target, "flatten": True})[
-            "sessionId"]
-        for domain in ("Page", "Runtime", "Log", "Network"):
-            tools.call(f"{domain}.enable", session=sid)
-        tools.call("Emulation.setDeviceMetricsOverride", {
-            "width": _VIEW[0], "height": _VIEW[1], "deviceScaleFactor": _SCALE,
-            "mobile": False}, session=sid)
-        start = len(tools.events)
-        tools.call("Page.navigate", {"url": page.as_uri()}, session=sid)
-        tools.wait_for("Page.loadEventFired")
+        sid, start = open_page(tools, page, _VIEW, _SCALE)
         record["bars"] = _evaluate(tools, sid, _BARS)
         for element, name in _SHOTS.items():
             rect = _evaluate(tools, sid, _TABLES_RECT if element == "programme-tables"

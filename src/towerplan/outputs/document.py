@@ -20,7 +20,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +43,7 @@ from towerplan.io.atomic import atomic_output
 from towerplan.io.tables import require_columns
 from towerplan.outputs.charts import blank_spots_png, budget_curve_png
 from towerplan.outputs.programme_report import programme_context
+from towerplan.outputs.report_table import ReportTable as _Table
 from towerplan.outputs.reports import (
     AUDIT_FIGURES_SHOWN_ELSEWHERE,
     clean_cell,
@@ -83,17 +84,6 @@ _COST_LABELS = {"tower_idr": "sum.tower_cost_idr", "access_road_idr_per_km": "do
                 "power_idr": "doc.cost_power", "backhaul_idr": "doc.cost_backhaul"}
 _INT_COLUMNS = frozenset({"rank", "villages_lifted", "cells", "backhaul_hops"})
 _BOOL_COLUMNS = frozenset({"feasible", "selected", "conflict"})
-
-
-@dataclass(frozen=True, slots=True)
-class _Table:
-    """A table of formatted cells; ``numeric[i]`` right-aligns column *i*."""
-
-    headers: list[str]
-    rows: list[list[str]]
-    numeric: list[bool]
-    foot: list[tuple[str, list[str]]] = field(default_factory=list)
-    css: str = ""
 
 
 # --------------------------------------------------------------------------- public API

@@ -21,7 +21,6 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from towerplan.analysis.programme_outcome import (
@@ -35,6 +34,7 @@ from towerplan.analysis.programme_outcome import (
 )
 from towerplan.i18n import TEXT, format_idr, format_number, format_percent, in_language, t
 from towerplan.io.tables import require_columns
+from towerplan.outputs.report_table import ReportTable as _Table
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -167,17 +167,6 @@ def tower_popup(row: Any, outcome: ProgrammeOutcome, lang: str
 
 
 # --------------------------------------------------------------------------- report tables
-
-
-@dataclass(frozen=True, slots=True)
-class _Table:
-    """A table of formatted cells for the report template (same shape as the plan tables)."""
-
-    headers: list[str]
-    rows: list[list[str]]
-    numeric: list[bool]
-    foot: list[tuple[str, list[str]]] = field(default_factory=list)
-    css: str = ""
 
 
 def _table(frame: pd.DataFrame, columns: Sequence[str], outcome: ProgrammeOutcome, lang: str,
