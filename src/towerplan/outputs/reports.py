@@ -473,12 +473,17 @@ def _programme_rows(frame: Any, columns: Sequence[str], outcome: ProgrammeOutcom
 def _programme_table(sheet: Worksheet, result: PlanResult, lang: str, frame_name: str,
                      columns: Sequence[str]) -> int:
     """The preamble, then the programme table *frame_name* printed wide; its last row."""
+    from openpyxl.utils import get_column_letter
+
     outcome = result.programme
     if outcome is None:  # only called for plans with a programme
         return 0
     header = _preamble(sheet, result, lang)
     last = _table(sheet, header, [programme_label(c, lang) for c in columns],
                   _programme_rows(getattr(outcome, frame_name), columns, outcome, lang))
+    for col, column in enumerate(columns, start=1):
+        if column in ("lon", "lat"):  # 5 decimals: wider than the integer part suggests
+            sheet.column_dimensions[get_column_letter(col)].width = 12
     _print_wide(sheet, header)
     return last
 
