@@ -757,9 +757,9 @@ _PROGRAMME: dict[str, tuple[str, str]] = {
         "The {method} method does not prove how close this plan is to the best."),
     "prog.greedy_worse": (
         "Cara sederhana — tiap tahun memilih menara terbaik tahun itu saja, tanpa melihat "
-        "tahun berikutnya — mencapai {regret} lebih sedikit.",
+        "tahun berikutnya — mencapai {greedy}, {regret} lebih sedikit.",
         "The simple way — each year picking that year's best towers without looking ahead — "
-        "achieves {regret} less."),
+        "achieves {greedy}, {regret} less."),
     "prog.greedy_same": (
         "Cara sederhana (tiap tahun memilih menara terbaik tahun itu saja) mencapai hasil "
         "yang sama.",

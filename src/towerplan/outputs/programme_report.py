@@ -260,17 +260,18 @@ def _audit_table(outcome: ProgrammeOutcome, lang: str) -> _Table | None:
 # --------------------------------------------------------------------------- DPRD page
 
 
-def _objective_text(outcome: ProgrammeOutcome, lang: str) -> str:
+def _objective_text(outcome: ProgrammeOutcome, lang: str, value: float) -> str:
+    """*value* of the programme's objective with its name, e.g. "7.523 orang-tahun ..."."""
     key = f"prog.objective.{outcome.objective}"
     name = t(key, lang) if key in TEXT else outcome.objective
-    return f"{format_number(outcome.objective_value, lang, 0)} {name}"
+    return f"{format_number(value, lang, 0)} {name}"
 
 
 def _quality(outcome: ProgrammeOutcome, lang: str) -> list[str]:
     """The optimality gap and the greedy comparison in plain words."""
     texts = []
     gap = _finite(outcome.gap)
-    objective = _objective_text(outcome, lang)
+    objective = _objective_text(outcome, lang, outcome.objective_value)
     runtime = format_number(outcome.runtime_s, lang, 1)
     if gap is None:
         texts.append(t("prog.gap_unknown", lang).format(method=outcome.method))
@@ -282,6 +283,7 @@ def _quality(outcome: ProgrammeOutcome, lang: str) -> list[str]:
     regret = _finite(outcome.greedy_regret_pct)
     if regret is not None and regret > 0.05:
         texts.append(t("prog.greedy_worse", lang).format(
+            greedy=_objective_text(outcome, lang, outcome.greedy_value),
             regret=f"{format_number(regret, lang, 1)} %"))
     elif regret is not None:
         texts.append(t("prog.greedy_same", lang))
