@@ -652,9 +652,161 @@ _LABELS: dict[str, tuple[str, str]] = {
 }
 
 
+#: Labels of a multi-year programme (``prog.*``): sheets, the DPRD page, the Gantt chart.
+_PROGRAMME: dict[str, tuple[str, str]] = {
+    "sheet.programme_years": ("Program per tahun", "Programme by year"),
+    "sheet.programme_towers": ("Menara program", "Programme towers"),
+    "sheet.programme_villages": ("Status desa (Podes)", "Village status (Podes)"),
+    "sheet.programme_dprd": ("Ringkasan DPRD", "DPRD summary"),
+    "prog.col.year": ("Tahun", "Year"),
+    "prog.col.channel": ("Saluran pendanaan", "Funding channel"),
+    "prog.col.towers": ("Menara", "Towers"),
+    "prog.col.people_new": ("Penduduk baru terlayani", "People newly served"),
+    "prog.col.villages_lifted": ("Desa naik ke sinyal kuat", "Villages lifted to strong signal"),
+    "prog.col.villages_lifted_names": ("Desa yang naik ke sinyal kuat",
+                                       "Villages lifted to strong signal"),
+    "prog.col.capex_idr": ("Belanja modal (capex)", "Capital cost (capex)"),
+    "prog.col.opex_idr_per_year": ("Biaya operasi per tahun (opex)",
+                                   "Running cost per year (opex)"),
+    "prog.col.whole_life_idr": ("Biaya seumur pakai (nilai kini)",
+                                "Whole-life cost (present value)"),
+    "prog.col.budget_idr": ("Anggaran", "Budget"),
+    "prog.col.spent_idr": ("Terpakai", "Spent"),
+    "prog.col.carried_idr": ("Sisa dibawa ke tahun berikut", "Carried to the next year"),
+    "prog.col.cost_per_person_idr": ("Belanja modal per penduduk baru",
+                                     "Capex per person newly served"),
+    "prog.col.channel_split": ("Menara per saluran", "Towers per channel"),
+    "prog.col.site_id": ("Lokasi", "Site"),
+    "prog.col.tower_type": ("Jenis menara", "Tower type"),
+    "prog.col.height_m": ("Tinggi (m)", "Height (m)"),
+    "prog.col.lon": ("Bujur", "Longitude"),
+    "prog.col.lat": ("Lintang", "Latitude"),
+    "prog.col.village_code": ("Kode desa lokasi", "Village code of the site"),
+    "prog.col.village_name": ("Desa lokasi", "Village of the site"),
+    "prog.col.district": ("Kecamatan", "District (kecamatan)"),
+    "prog.col.locked": ("Sudah dibangun", "Already built"),
+    "prog.col.code": ("Kode desa", "Village code"),
+    "prog.col.name": ("Nama desa", "Village name"),
+    "prog.col.population": ("Penduduk", "Population"),
+    "prog.col.served_share": ("Porsi penduduk terlayani", "Share of people served"),
+    "prog.col.signal": ("Sinyal (Podes)", "Signal (Podes)"),
+    "prog.col.signal_before": ("Sinyal sebelum program", "Signal before the programme"),
+    "prog.col.technology": ("Teknologi", "Technology"),
+    "prog.col.lifted": ("Naik ke sinyal kuat tahun ini", "Lifted to strong signal this year"),
+    "prog.col.case": ("Kasus", "Case"),
+    "prog.col.people_years_real": ("Orang-tahun urutan nyata", "People-years, real sequence"),
+    "prog.col.people_years_optimal": ("Orang-tahun optimum", "People-years, optimum"),
+    "prog.col.share_pct": ("Porsi dari optimum (%)", "Share of the optimum (%)"),
+    "prog.signal.tidak ada": ("tidak ada", "none (tidak ada)"),
+    "prog.signal.lemah": ("lemah", "weak (lemah)"),
+    "prog.signal.kuat": ("kuat", "strong (kuat)"),
+    "prog.before_year": ("Tahun {year} = keadaan sebelum program.",
+                         "Year {year} = the state before the programme."),
+    "prog.total": ("Jumlah", "Total"),
+    "prog.dprd_title": ("Ringkasan untuk DPRD", "Summary for the DPRD"),
+    "prog.notes": ("Batasan dan catatan — baca dahulu", "Limitations and notes — read first"),
+    "prog.partial_rule": (
+        "Desa dihitung naik hanya bila sinyalnya menjadi kuat (sedikitnya {covered} penduduk "
+        "terlayani). Desa dengan sinyal lemah (sebagian penduduk terlayani) tidak dihitung naik.",
+        "A village counts as lifted only when its signal becomes strong (at least {covered} of "
+        "its people served). A village with a weak signal (part of its people served) is never "
+        "counted as lifted."),
+    "prog.cost_rule": (
+        "Biaya per penduduk = belanja modal ÷ penduduk baru terlayani; «–» bila tidak ada "
+        "penduduk baru. Biaya operasi adalah biaya per tahun menara yang dibangun tahun itu; "
+        "biaya seumur pakai menjumlahkan modal dan operasi {horizon} tahun dengan diskonto "
+        "{rate} per tahun.",
+        "Cost per person = capex ÷ people newly served; «–» when nobody new is served. Opex is "
+        "the running cost per year of the towers built that year; the whole-life cost adds "
+        "capex and {horizon} years of opex discounted at {rate} a year."),
+    "prog.billion": ("miliar", "billion"),
+    "prog.million": ("juta", "million"),
+    "prog.money_note": (
+        "Uang dibulatkan ke miliar/juta rupiah; angka lengkap ada di report.xlsx.",
+        "Money is rounded to billion/million rupiah; exact amounts are in report.xlsx."),
+    "prog.carry_yes": ("Sisa anggaran suatu tahun dibawa ke tahun berikutnya.",
+                       "Money left in a year is carried to the next year."),
+    "prog.carry_no": ("Sisa anggaran suatu tahun tidak dibawa ke tahun berikutnya.",
+                      "Money left in a year is not carried to the next year."),
+    "prog.headline": (
+        "Program {first}–{last}: {towers} menara, {people} penduduk baru terlayani, {lifted} "
+        "desa naik ke sinyal kuat, belanja modal {capex} ({per_person} per penduduk baru), "
+        "biaya operasi {opex} per tahun setelah semua menara berdiri.",
+        "Programme {first}–{last}: {towers} towers, {people} people newly served, {lifted} "
+        "villages lifted to a strong signal, capex {capex} ({per_person} per person newly "
+        "served), running cost {opex} a year once every tower stands."),
+    "prog.locked_note": ("Menara yang sudah dibangun dan dimasukkan apa adanya: {locked}.",
+                         "Towers already built and kept as they are: {locked}."),
+    "prog.per_year": ("Per tahun", "By year"),
+    "prog.by_channel": ("Per tahun dan saluran pendanaan", "By year and funding channel"),
+    "prog.budgets": ("Anggaran, terpakai dan sisa per tahun dan saluran",
+                     "Budget, spent and carried over by year and channel"),
+    "prog.quality": ("Seberapa baik rencana ini", "How good this plan is"),
+    "prog.gap_proven": (
+        "Rencana ini terbukti yang terbaik untuk uang yang sama: tidak ada urutan lain yang "
+        "melayani lebih banyak ({objective}). Celah optimalitas 0 %.",
+        "This plan is proven the best for the same money: no other sequence serves more "
+        "({objective}). Optimality gap 0 %."),
+    "prog.gap_open": (
+        "Pencarian berhenti setelah {runtime} detik. Rencana ini paling jauh {gap} di bawah "
+        "yang terbaik yang mungkin ({objective}).",
+        "The search stopped after {runtime} s. This plan is at most {gap} below the best "
+        "possible ({objective})."),
+    "prog.gap_unknown": (
+        "Metode {method} tidak membuktikan seberapa dekat rencana ini dengan yang terbaik.",
+        "The {method} method does not prove how close this plan is to the best."),
+    "prog.greedy_worse": (
+        "Cara sederhana — tiap tahun memilih menara terbaik tahun itu saja, tanpa melihat "
+        "tahun berikutnya — mencapai {greedy}, {regret} lebih sedikit.",
+        "The simple way — each year picking that year's best towers without looking ahead — "
+        "achieves {greedy}, {regret} less."),
+    "prog.greedy_same": (
+        "Cara sederhana (tiap tahun memilih menara terbaik tahun itu saja) mencapai hasil "
+        "yang sama.",
+        "The simple way (each year picking that year's best towers) achieves the same."),
+    "prog.method": ("Metode: {method}; status: {status}; waktu hitung {runtime} detik.",
+                    "Method: {method}; status: {status}; solver time {runtime} s."),
+    "prog.objective.people_new": ("orang-tahun terlayani", "people-years served"),
+    "prog.objective.people_years": ("orang-tahun terlayani", "people-years served"),
+    "prog.objective.villages_lifted": ("desa naik ke sinyal kuat",
+                                       "villages lifted to strong signal"),
+    "prog.objective.people_blank": ("penduduk desa blank spot terlayani",
+                                    "people in blank villages served"),
+    "prog.objective.facilities": ("fasilitas umum terlayani", "public facilities served"),
+    "prog.section": ("Program per tahun dan saluran pendanaan",
+                     "Programme by year and funding channel"),
+    "prog.towers": ("Menara program", "Programme towers"),
+    "prog.lifted": ("Desa yang naik ke sinyal kuat, per tahun",
+                    "Villages lifted to a strong signal, by year"),
+    "prog.no_lifted": ("Tidak ada desa yang naik ke sinyal kuat.",
+                       "No village is lifted to a strong signal."),
+    "prog.no_towers": ("Program ini tidak membangun menara.", "This programme builds no tower."),
+    "prog.audit": ("Audit urutan nyata: rentang kepekaan", "Audit of the real sequence: "
+                   "sensitivity band"),
+    "prog.gantt": ("Jadwal program: satu baris per menara, warna menurut saluran pendanaan",
+                   "Programme schedule: one row per tower, coloured by funding channel"),
+    "prog.gantt_desc": (
+        "Setiap baris adalah satu menara; kotak penuh menandai tahun pembangunan, garis tipis "
+        "sesudahnya tahun-tahun beroperasi.",
+        "Each row is one tower; the solid box marks the year it is built, the thin bar after "
+        "it the years in service."),
+    "prog.gantt_bar": ("{site}: dibangun {year}, {channel}, {type}, {people} penduduk baru",
+                       "{site}: built {year}, {channel}, {type}, {people} people newly served"),
+    "prog.gantt_service": ("beroperasi", "in service"),
+    "prog.gantt_locked": ("✓ sudah dibangun", "✓ already built"),
+    "prog.layer_year": ("Program {year}: menara baru ({towers})",
+                        "Programme {year}: new towers ({towers})"),
+    "prog.legend": ("Menara program (warna = saluran pendanaan; satu lapisan per tahun)",
+                    "Programme towers (colour = funding channel; one layer per year)"),
+    "prog.kml_year": ("Program {year}", "Programme {year}"),
+    "prog.popup_title": ("Menara program {year}", "Programme tower {year}"),
+}
+
+
 def _build_text() -> dict[str, dict[str, str]]:
     table: dict[str, dict[str, str]] = {}
-    for prefix, group in (("col.", _COLUMNS), ("sum.", _SUMMARY), ("", _LABELS)):
+    for prefix, group in (("col.", _COLUMNS), ("sum.", _SUMMARY), ("", _LABELS),
+                          ("", _PROGRAMME)):
         for key, (text_id, text_en) in group.items():
             table[prefix + key] = {"id": text_id, "en": text_en}
     return table

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import geopandas as gpd
 
+    from towerplan.analysis.programme_outcome import ProgrammeOutcome
     from towerplan.io.rasters import RasterGrid
     from towerplan.scenario import Scenario
 
@@ -92,6 +93,10 @@ class PlanResult:
     committed : geopandas.GeoDataFrame or None
         Committed towers (``inputs.committed_towers``, every on-air year,
         :data:`~towerplan.io.committed.COMMITTED_COLUMNS`), when the scenario gives them.
+    programme : ProgrammeOutcome or None
+        The multi-year programme (years, channels, towers per year, villages in the Podes
+        vocabulary), when the scenario sets ``[programme] years``; the outputs then add its
+        sheets, report pages, map layers and KML folders.
     """
 
     scenario: Scenario
@@ -109,6 +114,7 @@ class PlanResult:
     links: gpd.GeoDataFrame | None = None
     coverage_maps: gpd.GeoDataFrame | None = None
     committed: gpd.GeoDataFrame | None = None
+    programme: ProgrammeOutcome | None = None
 
     @property
     def crs(self) -> Any:

@@ -2,7 +2,9 @@
 
 Two folders: the selected towers as points named by build order (``"1. C004"``), with their
 cost parts and the demand each newly covers, and the villages that were blank spots before the
-plan as polygons with their figures. Coordinates are WGS 84 longitude/latitude (6 decimals).
+plan as polygons with their figures. With a programme (``result.programme``), one more folder
+per programme year holds that year's towers, coloured by funding channel. Coordinates are
+WGS 84 longitude/latitude (6 decimals).
 
 The document is built with :mod:`xml.etree.ElementTree`, which escapes every text and
 attribute, so names round-trip exactly. Google Earth renders ``<description>`` as HTML, so
@@ -26,11 +28,13 @@ from towerplan.coverage.statement import link_budget_text, stated_model_chain
 from towerplan.i18n import check_lang, format_idr, format_value, t
 from towerplan.io.atomic import atomic_output
 from towerplan.io.tables import require_columns
+from towerplan.outputs.programme_report import channel_colors, check_programme, tower_popup
 from towerplan.outputs.styles import STATUS_COLORS
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
+    from towerplan.analysis.programme_outcome import ProgrammeOutcome
     from towerplan.results import PlanResult
 
 __all__ = ["KML_NAMESPACE", "plan_kml", "write_plan_kml", "write_plan_kmz"]
@@ -232,7 +236,46 @@ def plan_kml(result: PlanResult, *, lang: str = "id") -> ET.Element:
         _placemark(folder, format_value(row.name, "text", lang),
                    _description(row, _VILLAGE_ROWS, lang, basis), "blank",
                    {c: _raw(getattr(row, c)) for c in _VILLAGE_DATA}, geom)
+    if result.programme is not None:
+        _programme_folders(document, result.programme, lang)
     return root
+
+
+def _programme_folders(document: ET.Element, outcome: ProgrammeOutcome, lang: str) -> None:
+    """One folder per programme year with that year's towers (icon in the channel colour)."""
+    from shapely.geometry import Point
+
+    check_programme(outcome)
+    first_folder = next(i for i, e in enumerate(document) if e.tag == "Folder")
+    for offset, (channel, color) in enumerate(channel_colors(outcome).items()):
+        style = ET.Element("Style", id=_channel_style(outcome, channel))
+        document.insert(first_folder + offset, style)  # styles before the folders
+        icon = ET.SubElement(style, "IconStyle")
+        ET.SubElement(icon, "color").text = _kml_color(color, 0xFF)
+        ET.SubElement(icon, "scale").text = "1.1"
+    for year in outcome.years:
+        folder = ET.SubElement(document, "Folder")
+        ET.SubElement(folder, "name").text = t("prog.kml_year", lang).format(year=year)
+        builds = outcome.builds[outcome.builds["year"] == year]
+        for row in builds.itertuples(index=False):
+            lon, lat = float(row.lon), float(row.lat)
+            if not (math.isfinite(lon) and math.isfinite(lat)):
+                continue
+            title, rows = tower_popup(row, outcome, lang)
+            description = "<table>" + "".join(
+                f"<tr><th align=\"left\">{html.escape(label)}</th>"
+                f"<td>{html.escape(value)}</td></tr>" for label, value in rows) + "</table>"
+            data = {c: _raw(getattr(row, c)) for c in ("year", "channel", "site_id", "tower_type",
+                                                       "capex_idr", "people_new")}
+            _placemark(folder, title, description, _channel_style(outcome, str(row.channel)),
+                       data, Point(lon, lat))
+
+
+def _channel_style(outcome: ProgrammeOutcome, channel: str) -> str:
+    """Style id of a channel's towers (by position: channel names are data)."""
+    index = outcome.channels.index(channel) if channel in outcome.channels else len(
+        outcome.channels)
+    return f"programme-channel-{index}"
 
 
 def _kml_bytes(result: PlanResult, lang: str) -> bytes:

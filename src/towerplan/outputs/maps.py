@@ -54,6 +54,7 @@ from towerplan.i18n import (
 from towerplan.io.atomic import atomic_output
 from towerplan.io.tables import require_columns
 from towerplan.outputs.map_rasters import coverage_uri, grid_corners, hillshade, relief_uri
+from towerplan.outputs.programme_report import channel_colors, check_programme, tower_popup
 from towerplan.outputs.styles import (
     LINK_CLASSES,
     RSRP_STOPS,
@@ -66,6 +67,7 @@ from towerplan.outputs.styles import (
 if TYPE_CHECKING:
     import geopandas as gpd
 
+    from towerplan.analysis.programme_outcome import ProgrammeOutcome
     from towerplan.results import PlanResult
 
 __all__ = ["STATUS_COLORS", "hillshade", "rsrp_colors", "write_map"]
@@ -114,8 +116,11 @@ def write_map(result: PlanResult, path: str | Path, *, lang: str = "id") -> Path
     by build order and, when the result has them, backhaul hops (``result.links``, coloured by
     technology and fade margin) and audit sites of a past decision (``result.audit``). Shown at
     first: relief, coverage and status after the plan, existing and selected towers, links and
-    audit sites. A title block states the scenario, model chain, threshold, budget, solver and
-    data sources; a search box zooms to a village by name and opens its popup.
+    audit sites. With a programme (``result.programme``), one layer per programme year holds
+    that year's towers, coloured by funding channel (popup: type, channel, villages lifted,
+    people, capex), every year shown at first. A title block states the scenario, model
+    chain, threshold, budget, solver and data sources; a search box zooms to a village by name
+    and opens its popup.
     """
     check_lang(lang)
     for frame, columns, layer in ((result.villages, VILLAGE_COLUMNS, "villages"),
@@ -511,7 +516,20 @@ def _legend_html(result: PlanResult, lang: str) -> str:
         f'<h3>{_esc(t("legend.village_status", lang))}</h3>{statuses}'
         f'<h3>{_esc(t("legend.rsrp", lang))}</h3>{ramp}'
         f'<div class="tp-note">{_esc(t("legend.below_threshold", lang))}</div>{sites}'
-        f"{_links_legend(result, lang)}</div>")
+        f"{_links_legend(result, lang)}{_programme_legend(result, lang)}</div>")
+
+
+def _programme_legend(result: PlanResult, lang: str) -> str:
+    """Legend rows of the programme's funding channels (empty without a programme)."""
+    outcome = result.programme
+    if outcome is None:
+        return ""
+    dot = ('<span class="tp-dot" style="width:14px;height:14px;background:{0};'
+           'border:2px solid #fff"></span>')
+    rows = "".join(f'<div class="tp-row">{dot.format(color)}'
+                   f"{_esc(outcome.channel_label(channel))}</div>"
+                   for channel, color in channel_colors(outcome).items())
+    return f'<h3>{_esc(t("prog.legend", lang))}</h3>{rows}'
 
 
 def _links_legend(result: PlanResult, lang: str) -> str:
@@ -686,6 +704,40 @@ def _rank_points() -> JsCode:
         "iconAnchor: [12, 12], popupAnchor: [0, -12]})}); }")
 
 
+def _channel_points() -> JsCode:
+    return JsCode(
+        "function (f, latlng) { return L.circleMarker(latlng, {pane: 'tp-points', radius: 9, "
+        "color: '#fff', weight: 2.5, fillColor: f.properties.c, fillOpacity: 1}); }")
+
+
+def _programme_features(outcome: ProgrammeOutcome, lang: str
+                        ) -> list[tuple[int, dict[str, Any], list[str]]]:
+    """Per programme year: its towers as points (escaped popup, channel colour), the labels."""
+    check_programme(outcome)
+    colors = channel_colors(outcome)
+    layers = []
+    for year in outcome.years:
+        builds = outcome.builds[outcome.builds["year"] == year]
+        features: list[dict[str, Any]] = []
+        labels: list[str] = []
+        for row in builds.itertuples(index=False):
+            lon, lat = _num(row.lon), _num(row.lat)
+            if not (math.isfinite(lon) and math.isfinite(lat)):
+                continue
+            title, rows = tower_popup(row, outcome, lang)
+            labels = [_esc(label) for label, _ in rows]
+            features.append({
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [round(lon, _COORD_DECIMALS),
+                                                              round(lat, _COORD_DECIMALS)]},
+                "properties": {"title": _esc(title), "v": [_esc(value) for _, value in rows],
+                               "tip": _esc(f"{year}: {row.site_id}"),
+                               "c": colors.get(str(row.channel), UNKNOWN_COLOR),
+                               "year": int(year)}})
+        layers.append((int(year), {"type": "FeatureCollection", "features": features}, labels))
+    return layers
+
+
 def _map_bounds(result: PlanResult, index: list[Any]) -> list[list[float]]:
     """South-west and north-east corners (lat, lon) of the villages, else of the DEM."""
     if index:
@@ -777,6 +829,13 @@ def _render(result: PlanResult, lang: str) -> str:
         _GeoJsonLayer(_script_json(data), name=t("layer.audit", lang), show=True,
                       options={"point_to_layer": _audit_points(),
                                "on_each_feature": _popup_binding(labels)}).add_to(fmap)
+
+    if result.programme is not None:
+        for year, data, labels in _programme_features(result.programme, lang):
+            _GeoJsonLayer(_script_json(data), name=_esc(t("prog.layer_year", lang).format(
+                year=year, towers=len(data["features"]))), show=True,
+                options={"point_to_layer": _channel_points(),
+                         "on_each_feature": _popup_binding(labels)}).add_to(fmap)
 
     folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
     fmap.fit_bounds(bounds)

@@ -1,7 +1,9 @@
 """The ranked report for budget staff (``report.xlsx``).
 
 Five sheets, named in the report's language: summary, ranking (build order), villages, costs
-and assumptions, plus an audit sheet when the plan audits a past decision. Money carries the
+and assumptions, plus an audit sheet when the plan audits a past decision and four programme
+sheets (DPRD summary, by year and channel, towers, village status in Podes words) when the plan
+has a multi-year programme. Money carries the
 Rupiah number format, shares a percentage format; every table has a frozen header row, an
 autofilter and set column widths. Results from the synthetic demo say so in a banner on every
 sheet. Text from data is guarded against formula injection.
@@ -15,6 +17,13 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from towerplan.analysis.programme_outcome import (
+    BUILD_COLUMNS,
+    BY_YEAR_CHANNEL_COLUMNS,
+    VILLAGE_STATUS_COLUMNS,
+    YEAR_TOTAL_COLUMNS,
+    year_totals,
+)
 from towerplan.columns import (
     AUDIT_COLUMNS,
     RANKING_COLUMNS,
@@ -22,13 +31,20 @@ from towerplan.columns import (
     VILLAGE_COLUMNS,
 )
 from towerplan.coverage.statement import link_budget_text, stated_model_chain
-from towerplan.i18n import TEXT, check_lang, status_label, t
+from towerplan.i18n import TEXT, check_lang, format_percent, status_label, t
 from towerplan.io.atomic import atomic_output
 from towerplan.io.tables import guard_formula, require_columns
+from towerplan.outputs.programme_report import (
+    check_programme,
+    dprd_rows,
+    programme_label,
+    programme_value,
+)
 
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
 
+    from towerplan.analysis.programme_outcome import ProgrammeOutcome
     from towerplan.results import PlanResult
 
 __all__ = ["AUDIT_FIGURES_SHOWN_ELSEWHERE", "FORMAT_IDR", "FORMAT_PERCENT", "clean_cell",
@@ -87,6 +103,12 @@ def write_report_xlsx(result: PlanResult, path: str | Path, *, lang: str = "id")
     site, total, budget and remainder), ``Audit`` (only when ``result.audit`` is set: the
     audited sites, then the figures of ``result.audit_summary``) and ``Asumsi``/``Assumptions``
     (every scenario parameter, model chain, solver, demand basis, data sources and licences).
+
+    With a programme (``result.programme``), four sheets follow the summary: ``Ringkasan
+    DPRD`` (notes first, the totals per year, the optimality gap and the greedy comparison),
+    ``Program per tahun`` (``by_year_channel``, then the totals per year), ``Menara program``
+    (one row per tower) and ``Status desa (Podes)`` (every village and year: signal *tidak
+    ada* / *lemah* / *kuat*, technology, lifted); printed landscape, one page wide.
     """
     from openpyxl import Workbook
 
@@ -97,8 +119,15 @@ def write_report_xlsx(result: PlanResult, path: str | Path, *, lang: str = "id")
         require_columns(result.audit, AUDIT_COLUMNS, "audit")
     workbook = Workbook()
     workbook.remove(workbook.active)
-    sheets = [("sheet.summary", _fill_summary), ("sheet.ranking", _fill_ranking),
-              ("sheet.villages", _fill_villages), ("sheet.costs", _fill_costs)]
+    sheets = [("sheet.summary", _fill_summary)]
+    if result.programme is not None:
+        check_programme(result.programme)
+        sheets += [("sheet.programme_dprd", _fill_programme_dprd),
+                   ("sheet.programme_years", _fill_programme_years),
+                   ("sheet.programme_towers", _fill_programme_towers),
+                   ("sheet.programme_villages", _fill_programme_villages)]
+    sheets += [("sheet.ranking", _fill_ranking), ("sheet.villages", _fill_villages),
+               ("sheet.costs", _fill_costs)]
     if result.audit is not None:
         sheets.append(("sheet.audit", _fill_audit))
     sheets.append(("sheet.assumptions", _fill_assumptions))
@@ -397,3 +426,117 @@ def _fill_assumptions(sheet: Worksheet, result: PlanResult, lang: str) -> None:
     _table(sheet, header, (t("report.parameter", lang), t("report.value", lang)),
            [(k, _summary_value(k, v, lang), ("", FORMAT_IDR if "_idr" in k else ""))
             for k, v in rows])
+
+
+# --------------------------------------------------------------------------- programme
+
+
+def _print_wide(sheet: Worksheet, header_row: int) -> None:
+    """Print landscape, one page wide, the header row repeated on every page."""
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = f"{header_row}:{header_row}"
+
+
+def _programme_cell(column: str, value: Any, outcome: ProgrammeOutcome,
+                    lang: str) -> tuple[Any, str]:
+    """A programme value as a cell: numbers stay numbers (rupiah, share, count formats),
+    labels and yes/no become text, a missing cost per person shows ``–``."""
+    value = clean_cell(value)
+    if column in ("channel", "signal", "signal_before", "locked", "lifted"):
+        return programme_value(column, value, outcome, lang), ""
+    if value is None and column == "cost_per_person_idr":
+        return "–", ""
+    if isinstance(value, str) or value is None:
+        return value, ""
+    if "_idr" in column:
+        return value, FORMAT_IDR
+    if column == "served_share":
+        return value, FORMAT_PERCENT
+    if column in ("lon", "lat"):
+        return value, _FORMAT_DEGREES
+    if column == "year":
+        return value, "0"
+    return value, _FORMAT_INT
+
+
+def _programme_rows(frame: Any, columns: Sequence[str], outcome: ProgrammeOutcome,
+                    lang: str) -> Iterable[list[Any]]:
+    for values in frame[list(columns)].itertuples(index=False, name=None):
+        cells = [_programme_cell(c, v, outcome, lang) for c, v in zip(columns, values,
+                                                                       strict=True)]
+        yield [value for value, _ in cells] + [[fmt for _, fmt in cells]]
+
+
+def _programme_table(sheet: Worksheet, result: PlanResult, lang: str, frame_name: str,
+                     columns: Sequence[str]) -> int:
+    """The preamble, then the programme table *frame_name* printed wide; its last row."""
+    from openpyxl.utils import get_column_letter
+
+    outcome = result.programme
+    if outcome is None:  # only called for plans with a programme
+        return 0
+    header = _preamble(sheet, result, lang)
+    last = _table(sheet, header, [programme_label(c, lang) for c in columns],
+                  _programme_rows(getattr(outcome, frame_name), columns, outcome, lang))
+    for col, column in enumerate(columns, start=1):
+        if column in ("lon", "lat"):  # 5 decimals: wider than the integer part suggests
+            sheet.column_dimensions[get_column_letter(col)].width = 12
+    _print_wide(sheet, header)
+    return last
+
+
+def _fill_programme_dprd(sheet: Worksheet, result: PlanResult, lang: str) -> None:
+    from openpyxl.styles import Alignment, Font
+
+    formats = {"idr": FORMAT_IDR, "int": _FORMAT_INT, "": ""}
+    row = _preamble(sheet, result, lang)
+    for kind, cells in dprd_rows(result, lang):
+        for col, (value, how) in enumerate(cells, start=1):
+            _put(sheet, row, col, value, formats[how])
+            cell = sheet.cell(row=row, column=col)
+            if kind in ("heading", "header", "total"):
+                cell.font = Font(bold=True, size=12 if kind == "heading" else 11)
+            if kind == "text":
+                cell.alignment = Alignment(wrap_text=False, vertical="top")
+        row += 2 if kind == "heading" else 1
+    _set_widths(sheet, 3, 8)
+    sheet.column_dimensions["A"].width = 14
+    _print_wide(sheet, 1)
+
+
+def _fill_programme_years(sheet: Worksheet, result: PlanResult, lang: str) -> None:
+    from openpyxl.styles import Font
+
+    outcome = result.programme
+    if outcome is None:
+        return
+    row = _programme_table(sheet, result, lang, "by_year_channel", BY_YEAR_CHANNEL_COLUMNS) + 2
+    _put(sheet, row, 1, t("prog.per_year", lang))
+    sheet.cell(row=row, column=1).font = Font(bold=True)
+    totals = year_totals(outcome)
+    for col, column in enumerate(YEAR_TOTAL_COLUMNS, start=1):
+        _put(sheet, row + 1, col, programme_label(column, lang))
+        sheet.cell(row=row + 1, column=col).font = Font(bold=True)
+    for offset, values in enumerate(_programme_rows(totals, YEAR_TOTAL_COLUMNS, outcome, lang),
+                                    start=row + 2):
+        for col, (value, fmt) in enumerate(zip(values[:-1], values[-1], strict=True), start=1):
+            _put(sheet, offset, col, value, fmt)
+
+
+def _fill_programme_towers(sheet: Worksheet, result: PlanResult, lang: str) -> None:
+    last = _programme_table(sheet, result, lang, "builds", BUILD_COLUMNS)
+    if result.programme is not None and not len(result.programme.builds):
+        _put(sheet, last + 2, 1, t("prog.no_towers", lang))
+
+
+def _fill_programme_villages(sheet: Worksheet, result: PlanResult, lang: str) -> None:
+    last = _programme_table(sheet, result, lang, "village_status", VILLAGE_STATUS_COLUMNS)
+    outcome = result.programme
+    if outcome is not None and outcome.years:
+        _put(sheet, last + 2, 1, t("prog.before_year", lang).format(
+            year=outcome.years[0] - 1))
+        _put(sheet, last + 3, 1, t("prog.partial_rule", lang).format(
+            covered=format_percent(result.scenario.coverage.covered_at_least, lang, 0)))
