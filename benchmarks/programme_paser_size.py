@@ -99,10 +99,13 @@ def main() -> None:
     greedy = greedy_programme(**data)
     exact = optimise_programme(**data, time_limit_s=TARGET_S)
     regret = 100 * (exact.objective - greedy.objective) / exact.objective
-    print(f"MILP: {exact.runtime_s:.1f} s, status {exact.status}, gap {exact.gap:.2g}, "
-          f"{len(exact.builds)} builds, objective {exact.objective:,.0f} people-years")
+    print(f"MILP: {exact.runtime_s:.1f} s, status {exact.status}, gap {exact.gap:.2g} "
+          f"(bound {exact.bound:,.0f}), {len(exact.builds)} builds, objective "
+          f"{exact.objective:,.0f} people-years")
     print(f"greedy: {greedy.runtime_s:.2f} s, {len(greedy.builds)} builds, objective "
-          f"{greedy.objective:,.0f} people-years, regret {regret:.2f} % of the optimum")
+          f"{greedy.objective:,.0f} people-years, regret {regret:.2f} % of the MILP's "
+          f"{'optimum' if exact.gap == 0 else 'best programme'} (at most "
+          f"{100 * (exact.bound - greedy.objective) / exact.bound:.2f} % of the optimum)")
     for y in range(N_YEARS):
         print(f"  year {y}: MILP +{exact.newly_served[y]:,.0f} people "
               f"(spend APBD Rp {exact.spend_idr[y, 0] / 1e9:.2f} bn, operator "

@@ -21,7 +21,7 @@ the years up to ``t`` with carry-over, where ``L`` is the cumulative budget). Ex
 reductions come first: units of no weight, served in every year or coverable by no option
 go; units with the same covering options and the same first year served merge into a class;
 options dominated by another (a superset of coverage for no more capex or opex in any
-channel, at the same site or at a site with no other option) go; a class whose covering
+channel, at the same site, or by every option of another site) go; a class whose covering
 options all sit at one site needs no ``z`` (at most one of them is built, so its value is
 linear in ``x``). The greedy plan (:func:`greedy_programme`) starts the solver.
 
@@ -59,6 +59,7 @@ log = logging.getLogger(__name__)
 
 Build = tuple[int, int]
 _BRUTE_FORCE_MAX = 2_000_000  # plans
+_IMPROVE_SHARE = 0.15  # of the time limit spent improving the greedy start
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,18 +327,24 @@ def greedy_programme(cover: sp.csr_matrix, site_of: np.ndarray, weights: np.ndar
     return _result(prob, builds, _trivial_bound(prob), "greedy", "greedy year-by-year", t0)
 
 
-def _greedy(prob: _Programme) -> list[Build]:
+def _greedy(prob: _Programme, fixed: Sequence[Build] = (), banned: int = -1) -> list[Build]:
+    """The greedy programme added to the free builds *fixed*, never using option *banned*."""
     a = sp.csr_matrix(prob.cover, dtype=float)
     n_k, n_y = a.shape[0], prob.n_years
-    first = prob.first.copy()
+    builds = list(fixed)
+    first = _coverage_year(prob.cover, prob.first, builds)
     act = np.zeros_like(prob.limit)
+    for k, y in builds:
+        act += prob.coef[k, y]
     open_site = np.ones(int(prob.site_of.max(initial=-1)) + 1, dtype=bool)
-    open_site[prob.site_of[[k for k, _ in prob.locked]]] = False
-    builds: list[Build] = []
+    open_site[prob.site_of[[k for k, _ in (*prob.locked, *builds)]]] = False
+    allowed = prob.buildable.copy()
+    if banned >= 0:
+        allowed[banned] = False
     for y in range(n_y):
         price = (prob.pay + prob.opex * (n_y - y)).sum(axis=1)
         while True:
-            ok = (prob.buildable[:, y] & open_site[prob.site_of]
+            ok = (allowed[:, y] & open_site[prob.site_of]
                   & np.all(act[None] + prob.coef[:, y] <= prob.limit[None], axis=(1, 2)))
             gain = a @ prob.gain_per_unit(first, y)
             ratio = np.where(ok & (gain > 0), gain / np.maximum(price, 1.0), -1.0)
@@ -348,6 +355,26 @@ def _greedy(prob: _Programme) -> list[Build]:
             act += prob.coef[k, y]
             open_site[prob.site_of[k]] = False
             first = _coverage_year(prob.cover, first, [(k, y)])
+    return builds
+
+
+def _improve(prob: _Programme, builds: list[Build], seconds: float) -> list[Build]:
+    """Take one build out, refill greedily without its option; keep the first that gains.
+
+    Repeated until no build's removal gains or *seconds* have passed.
+    """
+    t0 = time.perf_counter()
+    value = _value(prob, builds)
+    better = True
+    while better and time.perf_counter() - t0 < seconds:
+        better = False
+        for out in list(builds):
+            cand = _greedy(prob, [kb for kb in builds if kb != out], banned=out[0])
+            if _value(prob, cand) > value + 1e-9 * max(1.0, value):
+                builds, value, better = cand, _value(prob, cand), True
+                break
+            if time.perf_counter() - t0 >= seconds:
+                break
     return builds
 
 
@@ -440,13 +467,14 @@ def optimise_programme(cover: sp.csr_matrix, site_of: np.ndarray, weights: np.nd
     t0 = time.perf_counter()
     prob = _prepare(cover, site_of, weights, served, pay, opex, budget, discount, carry_over,
                     locked, forbidden)
-    start = _greedy(prob)
+    start = _improve(prob, _greedy(prob), _IMPROVE_SHARE * (time_limit_s or 60.0))
     if warm_start is not None:
         given = [(int(k), int(y)) for k, y in warm_start]
         if _valid_plan(prob, given) and _value(prob, given) > _value(prob, start):
             start = given
     model = _Model.build(prob)
-    builds, bound, status = model.solve(start, time_limit_s)
+    left = None if time_limit_s is None else max(0.1, time_limit_s - (time.perf_counter() - t0))
+    builds, bound, status = model.solve(start, left)
     result = _result(prob, builds, bound, status, "milp (HiGHS)", t0)
     log.info("programme: %d options -> %d in the model, %d classes, %d builds, %s, gap %.2g, "
              "%.2f s", prob.cover.shape[0], len(model.opts), model.n_classes,
@@ -605,21 +633,29 @@ def _reduce(prob: _Programme) -> tuple[np.ndarray, sp.csr_matrix, np.ndarray, np
 
 
 def _dominated(a: sp.csr_matrix, prob: _Programme, opts: np.ndarray) -> np.ndarray:
-    """Options another makes redundant: superset cover, no more capex nor opex anywhere.
+    """Options others make redundant (module docstring, docs/programme.md).
 
-    The dominator must sit at the same site, or at a site with no other option, so it can
-    always take the dominated option's place (same year: it spends no more in any row).
-    Among identical options the lowest index stays.
+    k *beats* j when it covers a superset of j's classes for no more capex and no more opex
+    in any channel (among identical options the lower index wins); a strict order. j goes
+    when an option at its own site beats it, or when every option at another site beats it:
+    whatever that site builds, it can take j's place (moved to j's year when built later) at
+    no more spend in any budget row.
     """
     j, k, same = subset_pairs(a)
     pay, opex = prob.pay[opts], prob.opex[opts]
     no_more = np.all(pay[k] <= pay[j], axis=1) & np.all(opex[k] <= opex[j], axis=1)
     less = np.any(pay[k] < pay[j], axis=1) | np.any(opex[k] < opex[j], axis=1)
+    beats = no_more & (less | ~same | (k < j))
+    j, k = j[beats], k[beats]
     site = prob.site_of[opts]
-    alone = np.bincount(site)[site[k]] == 1
-    wins = no_more & (less | ~same | (k < j)) & ((site[j] == site[k]) | alone)
     drop = np.zeros(len(opts), dtype=bool)
-    drop[j[wins]] = True
+    drop[j[site[j] == site[k]]] = True
+    other = site[j] != site[k]
+    pair, n_beating = np.unique(np.column_stack([j[other], site[k[other]]]), axis=0,
+                                return_counts=True)
+    if len(pair):
+        everyone = n_beating == np.bincount(site)[pair[:, 1]]
+        drop[pair[everyone, 0]] = True
     return drop
 
 

@@ -233,3 +233,22 @@ def test_two_locked_builds_on_one_site() -> None:
 def test_locked_build_out_of_range() -> None:
     with pytest.raises(InputDataError, match=r"locked builds \(0, 5\)"):
         optimise_programme(**_one_village(), locked=[(0, 5)])
+
+
+def test_an_option_every_option_of_another_site_beats_is_dropped() -> None:
+    from towerplan.analysis.programme import _dominated, _prepare
+
+    # site 0: low tower j covers unit 0 for Rp 3; site 1: low covers 0-1 for 1, tall 0-2 for 2
+    cover = sp.csr_matrix(np.array([[1, 0, 0], [1, 1, 0], [1, 1, 1]], dtype=bool))
+    data = {"cover": cover, "site_of": np.array([0, 1, 1]), "weights": np.array([5.0, 1, 1]),
+            "served": np.zeros((2, 3), bool), "pay": np.array([[3.0], [1.0], [2.0]]),
+            "opex": np.array([[0.1], [0.1], [0.1]]), "budget": np.array([[3.5], [1.0]]),
+            "discount": np.array([1.0, 0.8])}
+    prob = _prepare(**data, carry_over=True, locked=(), forbidden=())
+    assert _dominated(cover, prob, np.arange(3)).tolist() == [True, False, False]
+    for budget in ([[3.5], [1.0]], [[1.05], [0.1]], [[0.0], [1.2]], [[0.5], [3.0]]):
+        data["budget"] = np.array(budget)
+        for carry_over in (True, False):
+            exact = optimise_programme(**data, carry_over=carry_over)
+            brute = brute_force_programme(**data, carry_over=carry_over)
+            assert exact.objective == pytest.approx(brute.objective, rel=1e-9)
