@@ -8,7 +8,8 @@ with ``carry_over`` money a channel leaves unspent moves to the next year. The v
 programme is the discounted people-years served: ``sum_y discount[y] * people_served[y]``.
 
 The exact kernel (:func:`optimise_programme`) is a MILP solved by HiGHS
-(``docs/programme.md`` gives the maths)::
+(``docs/programme.md`` gives the maths). In the binaries ``x_kb`` (build ``k`` in year
+``b``) it reads::
 
     max   sum_y D_y sum_i w_i z_iy
     s.t.  sum_{k at s, b} x_kb                <= 1           every site s
@@ -17,13 +18,16 @@ The exact kernel (:func:`optimise_programme`) is a MILP solved by HiGHS
           x binary, 0 <= z <= 1
 
 where ``coef_kb(t, c)`` is what building ``k`` in ``b`` spends in year ``t`` (summed over
-the years up to ``t`` with carry-over, where ``L`` is the cumulative budget). Exact
-reductions come first: units of no weight, served in every year or coverable by no option
-go; units with the same covering options and the same first year served merge into a class;
-options dominated by another (a superset of coverage for no more capex or opex in any
-channel, at the same site, or by every option of another site) go; a class whose covering
-options all sit at one site needs no ``z`` (at most one of them is built, so its value is
-linear in ``x``). The greedy plan (:func:`greedy_programme`) starts the solver.
+the years up to ``t`` with carry-over, where ``L`` is the cumulative budget). The model is
+built in ``X_kt = sum_{b <= t} x_kb`` ("built by year t"), where a cover row needs one
+entry per covering option instead of one per option and year, plus count rows that tighten
+the LP relaxation. Exact reductions come first: units of no weight, served in every year or
+coverable by no option go; units with the same covering options and the same first year
+served merge into a class; options dominated by another (a superset of coverage for no more
+capex or opex in any channel, at the same site, or by every option of another site) go; a
+class whose covering options all sit at one site needs no ``z`` (at most one of them is
+built, so its value is linear in ``x``). The greedy plan (:func:`greedy_programme`),
+improved by dropping one build and refilling, starts the solver.
 
 Locked builds ``(k, y)`` are facts (years already built or committed): their coverage
 counts, their site takes no other option, their capex and opex appear in ``spend_idr``, but
