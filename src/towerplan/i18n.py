@@ -637,6 +637,21 @@ _LABELS: dict[str, tuple[str, str]] = {
     "audit.demand_basis": ("Dasar kebutuhan", "Demand basis"),
     "audit.model_chain": ("Model radio", "Radio model chain"),
     "audit.synthetic": ("Data sintetis", "Synthetic data"),
+    # audit of a real multi-year sequence (towerplan.analysis.programme_audit)
+    "programme_audit.case.base": ("Kasus dasar", "Base case"),
+    "programme_audit.case.threshold_minus_5db": ("Ambang sinyal -5 dB",
+                                                 "Signal threshold -5 dB"),
+    "programme_audit.case.threshold_plus_5db": ("Ambang sinyal +5 dB",
+                                                "Signal threshold +5 dB"),
+    "programme_audit.case.height_minus_10m": ("Tinggi menara -10 m", "Tower height -10 m"),
+    "programme_audit.case.height_plus_10m": ("Tinggi menara +10 m", "Tower height +10 m"),
+    "programme_audit.case.before_from_reports": (
+        "Keadaan awal dari laporan sinyal, bukan model",
+        "Before-state from the signal reports instead of the model"),
+    "programme_audit.band": ("Urutan pembangunan nyata mencapai {low}–{high} % (kasus dasar "
+                             "{base} %) dari optimum untuk dana yang sama.",
+                             "The real sequence reached {low}–{high} % (base {base} %) of the "
+                             "optimum for the same money."),
     # link profile plot
     "link.terrain": ("Medan (dengan lengkung bumi)", "Terrain (with earth bulge)"),
     "link.los_ray": ("Garis pandang", "Line of sight"),
