@@ -735,7 +735,7 @@ _PROGRAMME: dict[str, tuple[str, str]] = {
     "prog.col.village_code": ("Kode desa lokasi", "Village code of the site"),
     "prog.col.village_name": ("Desa lokasi", "Village of the site"),
     "prog.col.district": ("Kecamatan", "District (kecamatan)"),
-    "prog.col.locked": ("Sudah dibangun (tetap)", "Already built (fixed)"),
+    "prog.col.locked": ("Sudah dibangun", "Already built"),
     "prog.col.code": ("Kode desa", "Village code"),
     "prog.col.name": ("Nama desa", "Village name"),
     "prog.col.population": ("Penduduk", "Population"),
@@ -751,7 +751,6 @@ _PROGRAMME: dict[str, tuple[str, str]] = {
     "prog.signal.tidak ada": ("tidak ada", "none (tidak ada)"),
     "prog.signal.lemah": ("lemah", "weak (lemah)"),
     "prog.signal.kuat": ("kuat", "strong (kuat)"),
-    "prog.before": ("sebelum", "before"),
     "prog.before_year": ("Tahun {year} = keadaan sebelum program.",
                          "Year {year} = the state before the programme."),
     "prog.total": ("Jumlah", "Total"),
@@ -774,10 +773,8 @@ _PROGRAMME: dict[str, tuple[str, str]] = {
     "prog.billion": ("miliar", "billion"),
     "prog.million": ("juta", "million"),
     "prog.money_note": (
-        "Jumlah uang di laporan ini dibulatkan (miliar/juta rupiah); angka lengkap ada di "
-        "report.xlsx, lembar «Program per tahun» dan «Menara program».",
-        "Money in this report is rounded (billion/million rupiah); the exact amounts are in "
-        "report.xlsx, sheets «Programme by year» and «Programme towers»."),
+        "Uang dibulatkan ke miliar/juta rupiah; angka lengkap ada di report.xlsx.",
+        "Money is rounded to billion/million rupiah; exact amounts are in report.xlsx."),
     "prog.carry_yes": ("Sisa anggaran suatu tahun dibawa ke tahun berikutnya.",
                        "Money left in a year is carried to the next year."),
     "prog.carry_no": ("Sisa anggaran suatu tahun tidak dibawa ke tahun berikutnya.",
@@ -789,10 +786,12 @@ _PROGRAMME: dict[str, tuple[str, str]] = {
         "Programme {first}–{last}: {towers} towers, {people} people newly served, {lifted} "
         "villages lifted to a strong signal, capex {capex} ({per_person} per person newly "
         "served), running cost {opex} a year once every tower stands."),
-    "prog.locked_note": ("{locked} menara sudah dibangun dan dimasukkan apa adanya.",
-                         "{locked} towers are already built and are kept as they are."),
+    "prog.locked_note": ("Menara yang sudah dibangun dan dimasukkan apa adanya: {locked}.",
+                         "Towers already built and kept as they are: {locked}."),
     "prog.per_year": ("Per tahun", "By year"),
     "prog.by_channel": ("Per tahun dan saluran pendanaan", "By year and funding channel"),
+    "prog.budgets": ("Anggaran, terpakai dan sisa per tahun dan saluran",
+                     "Budget, spent and carried over by year and channel"),
     "prog.quality": ("Seberapa baik rencana ini", "How good this plan is"),
     "prog.gap_proven": (
         "Rencana ini terbukti yang terbaik untuk uang yang sama: tidak ada urutan lain yang "
@@ -809,9 +808,9 @@ _PROGRAMME: dict[str, tuple[str, str]] = {
         "The {method} method does not prove how close this plan is to the best."),
     "prog.greedy_worse": (
         "Cara sederhana — tiap tahun memilih menara terbaik tahun itu saja, tanpa melihat "
-        "tahun berikutnya — mencapai {regret} lebih sedikit.",
+        "tahun berikutnya — mencapai {greedy}, {regret} lebih sedikit.",
         "The simple way — each year picking that year's best towers without looking ahead — "
-        "achieves {regret} less."),
+        "achieves {greedy}, {regret} less."),
     "prog.greedy_same": (
         "Cara sederhana (tiap tahun memilih menara terbaik tahun itu saja) mencapai hasil "
         "yang sama.",
@@ -844,10 +843,12 @@ _PROGRAMME: dict[str, tuple[str, str]] = {
         "it the years in service."),
     "prog.gantt_bar": ("{site}: dibangun {year}, {channel}, {type}, {people} penduduk baru",
                        "{site}: built {year}, {channel}, {type}, {people} people newly served"),
-    "prog.gantt_built": ("tahun dibangun", "year built"),
     "prog.gantt_service": ("beroperasi", "in service"),
+    "prog.gantt_locked": ("✓ sudah dibangun", "✓ already built"),
     "prog.layer_year": ("Program {year}: menara baru ({towers})",
                         "Programme {year}: new towers ({towers})"),
+    "prog.legend": ("Menara program (warna = saluran pendanaan; satu lapisan per tahun)",
+                    "Programme towers (colour = funding channel; one layer per year)"),
     "prog.kml_year": ("Program {year}", "Programme {year}"),
     "prog.popup_title": ("Menara program {year}", "Programme tower {year}"),
 }

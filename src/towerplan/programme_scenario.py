@@ -123,7 +123,7 @@ class ProgrammeBuilt(_Group):
             return f"village {self.village}"
         if self.site:
             return f"site {self.site}"
-        return f"{self.lon:g}, {self.lat:g}"
+        return ", ".join("?" if v is None else f"{v:g}" for v in (self.lon, self.lat))
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +168,9 @@ class Programme(_Group):
             c.add(f"'programme.horizon_years' must be 1..100, got {self.horizon_years}")
         if not c.ok("years", "budgets", "built"):
             return
+        if (self.budgets or self.built) and not self.years:
+            c.add("'programme.budgets' and 'programme.built' need 'programme.years'")
+            return
         years = set(self.years)
         for budget in self.budgets:
             if budget.year not in years:
@@ -180,8 +183,6 @@ class Programme(_Group):
             if built.year not in years:
                 c.add(f"'programme.built' {built.where}: year {built.year} is not one of "
                       f"'programme.years' {list(self.years)}")
-        if (self.budgets or self.built) and not self.years:
-            c.add("'programme.budgets' and 'programme.built' need 'programme.years'")
 
     def _check_years(self, c: Check) -> None:
         if not c.ok("years"):
@@ -289,7 +290,8 @@ class Channel(_Group):
                   f"{', '.join(CHANNEL_COST_PARTS)}")
         both = sorted(set(self.pays) & set(self.partner_pays))
         if both:
-            c.add(f"{who}: {', '.join(both)} paid by both the channel and its partner")
+            c.add(f"{who}: {', '.join(both)} paid by both the channel and its partner; "
+                  "list the channel's own parts in pays")
         nobody = [p for p in CHANNEL_COST_PARTS
                   if p not in self.pays and p not in self.partner_pays]
         if nobody and not unknown:

@@ -199,6 +199,26 @@ def _browser_map() -> Any:
     return with_changes(result, villages=villages)
 
 
+def open_page(tools: _DevTools, page: Path, size: tuple[int, int],
+              scale: float = 1.0) -> tuple[str, int]:
+    """Open *page* in a new tab of *size* (CSS pixels) and wait for its load event.
+
+    Returns the tab's session id and the index of the first event recorded for the page.
+    """
+    target = tools.call("Target.createTarget", {"url": "about:blank"})["targetId"]
+    sid = tools.call("Target.attachToTarget", {"targetId": target, "flatten": True})[
+        "sessionId"]
+    for domain in ("Page", "Runtime", "Log", "Network"):
+        tools.call(f"{domain}.enable", session=sid)
+    tools.call("Emulation.setDeviceMetricsOverride", {
+        "width": size[0], "height": size[1], "deviceScaleFactor": scale, "mobile": False},
+        session=sid)
+    start = len(tools.events)
+    tools.call("Page.navigate", {"url": page.as_uri()}, session=sid)
+    tools.wait_for("Page.loadEventFired")
+    return sid, start
+
+
 @pytest.fixture(scope="module")
 def session(tmp_path_factory) -> dict[str, Any]:
     """Load the map once and record everything the tests look at."""
@@ -207,17 +227,7 @@ def session(tmp_path_factory) -> dict[str, Any]:
     tools = _DevTools(_chromium_command(out), out / "chromium.log")
     record: dict[str, Any] = {"dir": out}
     try:
-        target = tools.call("Target.createTarget", {"url": "about:blank"})["targetId"]
-        sid = tools.call("Target.attachToTarget", {"targetId": target, "flatten": True})[
-            "sessionId"]
-        for domain in ("Page", "Runtime", "Log", "Network"):
-            tools.call(f"{domain}.enable", session=sid)
-        tools.call("Emulation.setDeviceMetricsOverride", {
-            "width": _WINDOW[0], "height": _WINDOW[1], "deviceScaleFactor": 1, "mobile": False},
-            session=sid)
-        start = len(tools.events)
-        tools.call("Page.navigate", {"url": page.as_uri()}, session=sid)
-        tools.wait_for("Page.loadEventFired")
+        sid, start = open_page(tools, page, _WINDOW)
         record["drawn"] = _evaluate(tools, sid, _WAIT_DRAWN)
         record["counts"] = _evaluate(tools, sid, _COUNTS)
         shot = base64.b64decode(tools.call("Page.captureScreenshot", {"format": "png"},

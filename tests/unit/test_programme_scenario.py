@@ -223,3 +223,12 @@ def test_the_documented_example_is_a_valid_scenario() -> None:
     assert s.programme.years == (2022, 2023, 2024)
     (tower,) = s.all_tower_types
     assert tower == dataclasses.replace(EXAMPLE_TOWER_TYPES[0], source=tower.source)
+
+
+def test_budgets_without_years_and_half_a_position() -> None:
+    msg = _problems('[[programme.budgets]]\nyear = 2022\nchannel = "apbd"\nidr = 1\n'
+                    '[[programme.built]]\nyear = 2022\ntype = "menara-42m"\nchannel = "apbd"\n'
+                    "lat = -1.5\n")
+    assert "give both lon and lat" in msg
+    assert msg.endswith("'programme.budgets' and 'programme.built' need 'programme.years'")
+    assert ProgrammeBuilt(2022, "t", "a", lon=116.0, lat=-1.5).where == "116, -1.5"

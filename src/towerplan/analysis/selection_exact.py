@@ -170,19 +170,27 @@ def dominated_sites(a: sp.csr_matrix, c: np.ndarray, group: np.ndarray | None = 
     order, so every dropped site keeps a dominator that stays.
     """
     n = a.shape[0]
-    counts = sp.csr_matrix(a, dtype=np.int32)
-    overlap = sp.coo_matrix(counts @ counts.T)
-    size = np.diff(a.indptr)
-    j, k = overlap.row, overlap.col  # |cover(j) & cover(k)| = overlap.data
-    sub = (j != k) & (overlap.data == size[j])  # cover(j) is a subset of cover(k)
-    j, k = j[sub], k[sub]
-    same = size[j] == size[k]
+    j, k, same = subset_pairs(a)
     wins = (c[k] < c[j]) | ((c[k] == c[j]) & (~same | (k < j)))
     if group is not None:
         wins &= group[j] == group[k]
     drop = np.zeros(n, dtype=bool)
     drop[j[wins]] = True
     return drop
+
+
+def subset_pairs(a: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every pair of rows (j, k), j != k, with cover(j) a subset of cover(k).
+
+    Returns j, k and whether the two covers are equal.
+    """
+    counts = sp.csr_matrix(a, dtype=np.int32)
+    overlap = sp.coo_matrix(counts @ counts.T)
+    size = np.diff(sp.csr_matrix(a).indptr)
+    j, k = overlap.row, overlap.col  # |cover(j) & cover(k)| = overlap.data
+    sub = (j != k) & (overlap.data == size[j])
+    j, k = j[sub], k[sub]
+    return j, k, size[j] == size[k]
 
 
 def aggregate_demand(a: sp.csr_matrix, w: np.ndarray, label: np.ndarray | None = None
@@ -336,8 +344,11 @@ def local_search(core: Core, budget: float, sites: Any, max_moves: int = 500) ->
 # --- HiGHS model -----------------------------------------------------------------------------
 
 @dataclass(frozen=True, slots=True)
-class _LpParts:
-    """Column-wise matrix, objective and row bounds of the model (x first, then y)."""
+class LpParts:
+    """Column-wise matrix, objective (minimised) and row bounds of a model.
+
+    The first ``n_x`` columns are the binaries (x), all later ones continuous in [0, 1].
+    """
 
     matrix: sp.csc_matrix
     cost: np.ndarray
@@ -346,7 +357,7 @@ class _LpParts:
     n_x: int
 
 
-def _lp_parts(core: Core, budget: float) -> _LpParts:
+def _lp_parts(core: Core, budget: float) -> LpParts:
     """Minimise -(sum wx_j x_j + sum w_i y_i); one function per constraint family."""
     n = core.n_sites
     degree = np.diff(sp.csc_matrix(core.a).indptr)
@@ -367,7 +378,7 @@ def _lp_parts(core: Core, budget: float) -> _LpParts:
         upper.append(np.full(len(core.need), _INF))
     matrix = sp.csc_matrix(sp.vstack(blocks, format="csr"))
     cost = -np.concatenate([wx, core.w[multi]])
-    return _LpParts(matrix, cost, np.concatenate(lower), np.concatenate(upper), n)
+    return LpParts(matrix, cost, np.concatenate(lower), np.concatenate(upper), n)
 
 
 def _budget_row(c: np.ndarray, n_y: int) -> sp.csr_matrix:
@@ -416,8 +427,12 @@ def _share_rows(core: Core, degree: np.ndarray, multi: np.ndarray) -> sp.csr_mat
     return sp.hstack([x_part, y_part], format="csr")
 
 
-def _highs(parts: _LpParts, col_upper_x: np.ndarray, integer: bool,
-           options: dict[str, Any]) -> Any:
+def highs_model(parts: LpParts, col_upper_x: np.ndarray, integer: bool,
+                options: dict[str, Any]) -> Any:
+    """A silent ``highspy.Highs`` holding *parts*; x columns bounded by *col_upper_x*.
+
+    *integer* makes the x columns integer (a MILP); *options* are HiGHS option values.
+    """
     import highspy
 
     with native_stdout_silenced():
@@ -445,7 +460,8 @@ def _highs(parts: _LpParts, col_upper_x: np.ndarray, integer: bool,
     return h
 
 
-def _run(h: Any) -> None:
+def run_highs(h: Any) -> None:
+    """Run a HiGHS model with the library's own printing silenced."""
     with native_stdout_silenced():
         h.run()
 
@@ -483,7 +499,7 @@ class Relaxation:
         core = self.core
         up_x = (core.c <= budget + _COST_TOL).astype(float)
         if self._h is None:
-            self._h = _highs(self.parts, up_x, False, {"solver": "ipm"})
+            self._h = highs_model(self.parts, up_x, False, {"solver": "ipm"})
         else:
             self._h.changeColsBounds(core.n_sites, np.arange(core.n_sites, dtype=np.int32),
                                      np.zeros(core.n_sites), up_x)
@@ -491,7 +507,7 @@ class Relaxation:
         lo, hi = (0, max_sites(core.c, budget)) if count is None else count
         self._h.changeRowBounds(0, -highspy.kHighsInf, float(budget))
         self._h.changeRowBounds(1, float(lo), float(hi))
-        _run(self._h)
+        run_highs(self._h)
         self.seconds += time.perf_counter() - t0
         if self._h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return None
@@ -710,7 +726,7 @@ def _mip(core: Core, rows: np.ndarray, budget: float, incumbent: list[int] | Non
                                "mip_lp_solver": "ipm", "mip_heuristic_effort": 0.05}
     if limit_s is not None:
         options["time_limit"] = float(limit_s)
-    h = _highs(parts, up_x, True, options)
+    h = highs_model(parts, up_x, True, options)
     if count is not None:
         h.changeRowBounds(1, float(count), float(count))
     if must is not None and len(must):
@@ -718,7 +734,7 @@ def _mip(core: Core, rows: np.ndarray, budget: float, incumbent: list[int] | Non
         h.changeColsBounds(len(pos), pos.astype(np.int32), np.ones(len(pos)), np.ones(len(pos)))
     if incumbent is not None:
         _set_start(h, sub, parts, np.searchsorted(rows, incumbent))
-    _run(h)
+    run_highs(h)
     info = h.getInfo()
     status = h.getModelStatus()
     sol = h.getSolution()
@@ -734,7 +750,7 @@ def _mip(core: Core, rows: np.ndarray, budget: float, incumbent: list[int] | Non
                         h.modelStatusToString(status))
 
 
-def _set_start(h: Any, sub: Core, parts: _LpParts, chosen: np.ndarray) -> None:
+def _set_start(h: Any, sub: Core, parts: LpParts, chosen: np.ndarray) -> None:
     import highspy
 
     x = np.zeros(sub.n_sites)

@@ -5,7 +5,9 @@ HTML) gives a self-contained HTML file: an executive summary (budget, towers, vi
 out of blank spot, demand covered), two charts embedded as PNG data URIs (see
 :mod:`towerplan.outputs.charts`), the ranked sites, their costs, backhaul and audit tables when
 the plan has them, the villages lifted out of blank spot, and every assumption (model chain,
-thresholds, costs, scenario values, data sources with licences). WeasyPrint renders the PDF
+thresholds, costs, scenario values, data sources with licences). A plan with a multi-year
+programme opens with the one-page "Ringkasan untuk DPRD" and the programme's Gantt chart and
+tables (:mod:`towerplan.outputs.programme_report`). WeasyPrint renders the PDF
 from the same HTML, with local resources only: its URL fetcher refuses everything but ``data:``
 URLs, so nothing is fetched from the network. Fonts come from fontconfig (DejaVu Sans).
 """
@@ -18,7 +20,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +43,7 @@ from towerplan.io.atomic import atomic_output
 from towerplan.io.tables import require_columns
 from towerplan.outputs.charts import blank_spots_png, budget_curve_png
 from towerplan.outputs.programme_report import programme_context
+from towerplan.outputs.report_table import ReportTable as _Table
 from towerplan.outputs.reports import (
     AUDIT_FIGURES_SHOWN_ELSEWHERE,
     clean_cell,
@@ -81,17 +84,6 @@ _COST_LABELS = {"tower_idr": "sum.tower_cost_idr", "access_road_idr_per_km": "do
                 "power_idr": "doc.cost_power", "backhaul_idr": "doc.cost_backhaul"}
 _INT_COLUMNS = frozenset({"rank", "villages_lifted", "cells", "backhaul_hops"})
 _BOOL_COLUMNS = frozenset({"feasible", "selected", "conflict"})
-
-
-@dataclass(frozen=True, slots=True)
-class _Table:
-    """A table of formatted cells; ``numeric[i]`` right-aligns column *i*."""
-
-    headers: list[str]
-    rows: list[list[str]]
-    numeric: list[bool]
-    foot: list[tuple[str, list[str]]] = field(default_factory=list)
-    css: str = ""
 
 
 # --------------------------------------------------------------------------- public API

@@ -516,7 +516,20 @@ def _legend_html(result: PlanResult, lang: str) -> str:
         f'<h3>{_esc(t("legend.village_status", lang))}</h3>{statuses}'
         f'<h3>{_esc(t("legend.rsrp", lang))}</h3>{ramp}'
         f'<div class="tp-note">{_esc(t("legend.below_threshold", lang))}</div>{sites}'
-        f"{_links_legend(result, lang)}</div>")
+        f"{_links_legend(result, lang)}{_programme_legend(result, lang)}</div>")
+
+
+def _programme_legend(result: PlanResult, lang: str) -> str:
+    """Legend rows of the programme's funding channels (empty without a programme)."""
+    outcome = result.programme
+    if outcome is None:
+        return ""
+    dot = ('<span class="tp-dot" style="width:14px;height:14px;background:{0};'
+           'border:2px solid #fff"></span>')
+    rows = "".join(f'<div class="tp-row">{dot.format(color)}'
+                   f"{_esc(outcome.channel_label(channel))}</div>"
+                   for channel, color in channel_colors(outcome).items())
+    return f'<h3>{_esc(t("prog.legend", lang))}</h3>{rows}'
 
 
 def _links_legend(result: PlanResult, lang: str) -> str:

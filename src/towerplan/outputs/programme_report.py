@@ -21,7 +21,6 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from towerplan.analysis.programme_outcome import (
@@ -36,6 +35,7 @@ from towerplan.analysis.programme_outcome import (
 from towerplan.analysis.programme_plan import audit_case_label
 from towerplan.i18n import TEXT, format_idr, format_number, format_percent, in_language, t
 from towerplan.io.tables import require_columns
+from towerplan.outputs.report_table import ReportTable as _Table
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -104,17 +104,22 @@ def _finite(value: Any) -> float | None:
 
 
 def money_text(value: float, lang: str) -> str:
-    """A rupiah amount rounded for reading: billions with 2 decimals, millions with 1.
+    """A rupiah amount rounded for reading: billions with 2 decimals, millions with 0 to 2.
 
     Examples
     --------
     >>> money_text(1_669_691.47, "id"), money_text(4.6e9, "en"), money_text(924_642, "id")
-    ('Rp 1,7 juta', 'Rp 4.60 billion', 'Rp 924.642')
+    ('Rp 1,7 juta', 'Rp 4.60 billion', 'Rp 0,92 juta')
+    >>> money_text(300_000_000, "id")
+    'Rp 300 juta'
+    >>> money_text(25_000, "id")
+    'Rp 25.000'
     """
     if abs(value) >= 1e9:
         return f"Rp {format_number(value / 1e9, lang, 2)} {t('prog.billion', lang)}"
-    if abs(value) >= 1e6:
-        return f"Rp {format_number(value / 1e6, lang, 1)} {t('prog.million', lang)}"
+    if abs(value) >= 1e5:
+        decimals = 0 if abs(value) >= 1e8 else (1 if abs(value) >= 1e6 else 2)
+        return f"Rp {format_number(value / 1e6, lang, decimals)} {t('prog.million', lang)}"
     return format_idr(value, lang)
 
 
@@ -138,7 +143,8 @@ def programme_value(column: str, value: Any, outcome: ProgrammeOutcome, lang: st
     if number is None:
         return _MISSING
     if "_idr" in column:
-        return money_text(number, lang) if short_money else format_idr(number, lang)
+        exact = not short_money or column == "cost_per_person_idr"  # small: say it exactly
+        return format_idr(number, lang) if exact else money_text(number, lang)
     if column == "served_share":
         return format_percent(number, lang, 0)
     if column == "share_pct":
@@ -166,29 +172,18 @@ def tower_popup(row: Any, outcome: ProgrammeOutcome, lang: str
 # --------------------------------------------------------------------------- report tables
 
 
-@dataclass(frozen=True, slots=True)
-class _Table:
-    """A table of formatted cells for the report template (same shape as the plan tables)."""
-
-    headers: list[str]
-    rows: list[list[str]]
-    numeric: list[bool]
-    foot: list[tuple[str, list[str]]] = field(default_factory=list)
-    css: str = ""
-
-
-_TEXT_COLUMNS = frozenset({"channel", "channel_split", "site_id", "tower_type", "village_code",
-                           "village_name", "district", "villages_lifted_names", "code", "name",
-                           "signal", "signal_before", "technology", "locked", "case", "year"})
-
-
 def _table(frame: pd.DataFrame, columns: Sequence[str], outcome: ProgrammeOutcome, lang: str,
            css: str, headers: dict[str, str] | None = None) -> _Table:
+    """Format *columns* of *frame*; numbers (but the year) are right-aligned."""
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
     rows = [[programme_value(c, v, outcome, lang, short_money=True)
              for c, v in zip(columns, values, strict=True)]
             for values in frame[list(columns)].itertuples(index=False, name=None)]
     labels = [(headers or {}).get(c) or programme_label(c, lang) for c in columns]
-    return _Table(labels, rows, [c not in _TEXT_COLUMNS for c in columns], css=css)
+    numeric = [c != "year" and is_numeric_dtype(frame[c]) and not is_bool_dtype(frame[c])
+               for c in columns]
+    return _Table(labels, rows, numeric, css=css)
 
 
 def _channel_split(outcome: ProgrammeOutcome, towers: pd.Series) -> str:
@@ -198,32 +193,44 @@ def _channel_split(outcome: ProgrammeOutcome, towers: pd.Series) -> str:
 
 def _year_table(outcome: ProgrammeOutcome, lang: str) -> _Table:
     totals = year_totals(outcome)
-    split = channel_towers(outcome)
-    totals["channel_split"] = [_channel_split(outcome, split.loc[y]) for y in totals["year"]]
     columns = ("year", "towers", "people_new", "villages_lifted", "capex_idr",
-               "opex_idr_per_year", "cost_per_person_idr", "channel_split")
+               "opex_idr_per_year", "cost_per_person_idr")
     table = _table(totals, columns, outcome, lang, "programme-years")
     overall = programme_totals(outcome)
     table.foot.append((t("prog.total", lang), [
-        programme_value(c, overall[c], outcome, lang, short_money=True) for c in columns[1:-1]]
-        + [_channel_split(outcome, split.sum())]))
+        programme_value(c, overall[c], outcome, lang, short_money=True) for c in columns[1:]]))
     return table
 
 
-def _channel_table(outcome: ProgrammeOutcome, lang: str) -> _Table:
-    columns = ("year", "channel", "towers", "people_new", "villages_lifted", "capex_idr",
-               "opex_idr_per_year", "budget_idr", "spent_idr", "carried_idr",
-               "cost_per_person_idr")
+def _split_table(outcome: ProgrammeOutcome, lang: str) -> _Table:
+    """Towers per funding channel (rows) and year (columns), with the total per channel."""
+    split = channel_towers(outcome)
+    rows = [[outcome.channel_label(str(c)), *(str(int(split.loc[y, c])) for y in split.index),
+             str(int(split[c].sum()))] for c in split.columns]
+    headers = [programme_label("channel_split", lang), *(str(y) for y in split.index),
+               t("prog.total", lang)]
+    return _Table(headers, rows, [False, *([True] * (len(headers) - 1))], css="programme-split")
+
+
+_CHANNEL_RESULTS = ("year", "channel", "towers", "people_new", "villages_lifted", "capex_idr",
+                    "opex_idr_per_year", "cost_per_person_idr")
+_CHANNEL_MONEY = ("year", "channel", "budget_idr", "spent_idr", "carried_idr")
+
+
+def _channel_table(outcome: ProgrammeOutcome, lang: str, columns: Sequence[str],
+                   css: str) -> _Table:
+    """*columns* of ``by_year_channel`` by year, channels in their declared order."""
+    order = {c: i for i, c in enumerate(outcome.channels)}
     frame = outcome.by_year_channel.sort_values(["year", "channel"], key=lambda s: (
-        s.map({c: i for i, c in enumerate(outcome.channels)}) if s.name == "channel" else s))
-    return _table(frame, columns, outcome, lang, "programme-channels")
+        s.map(order) if s.name == "channel" else s))
+    return _table(frame, columns, outcome, lang, css)
 
 
 def _towers_table(outcome: ProgrammeOutcome, lang: str) -> _Table | None:
     if not len(outcome.builds):
         return None
     columns = ("year", "channel", "site_id", "tower_type", "village_name", "villages_lifted",
-               "people_new", "capex_idr", "opex_idr_per_year", "locked")
+               "people_new", "capex_idr", "locked")
     frame = _sorted_builds(outcome)
     return _table(frame, columns, outcome, lang, "programme-towers",
                   {"villages_lifted": programme_label("villages_lifted_names", lang)})
@@ -256,17 +263,18 @@ def _audit_table(outcome: ProgrammeOutcome, lang: str) -> _Table | None:
 # --------------------------------------------------------------------------- DPRD page
 
 
-def _objective_text(outcome: ProgrammeOutcome, lang: str) -> str:
+def _objective_text(outcome: ProgrammeOutcome, lang: str, value: float) -> str:
+    """*value* of the programme's objective with its name, e.g. "7.523 orang-tahun ..."."""
     key = f"prog.objective.{outcome.objective}"
     name = t(key, lang) if key in TEXT else outcome.objective
-    return f"{format_number(outcome.objective_value, lang, 0)} {name}"
+    return f"{format_number(value, lang, 0)} {name}"
 
 
 def _quality(outcome: ProgrammeOutcome, lang: str) -> list[str]:
     """The optimality gap and the greedy comparison in plain words."""
     texts = []
     gap = _finite(outcome.gap)
-    objective = _objective_text(outcome, lang)
+    objective = _objective_text(outcome, lang, outcome.objective_value)
     runtime = format_number(outcome.runtime_s, lang, 1)
     if gap is None:
         texts.append(t("prog.gap_unknown", lang).format(method=outcome.method))
@@ -278,11 +286,13 @@ def _quality(outcome: ProgrammeOutcome, lang: str) -> list[str]:
     regret = _finite(outcome.greedy_regret_pct)
     if regret is not None and regret > 0.05:
         texts.append(t("prog.greedy_worse", lang).format(
+            greedy=_objective_text(outcome, lang, outcome.greedy_value),
             regret=f"{format_number(regret, lang, 1)} %"))
     elif regret is not None:
         texts.append(t("prog.greedy_same", lang))
-    texts.append(t("prog.method", lang).format(method=outcome.method, status=outcome.status,
-                                               runtime=runtime))
+    method = t("prog.method", lang).format(method=outcome.method, status=outcome.status,
+                                           runtime=runtime)
+    texts[-1] = f"{texts[-1]} {method}"
     return texts
 
 
@@ -371,9 +381,10 @@ def programme_context(result: PlanResult, lang: str) -> dict[str, Any] | None:
     -------
     dict or None
         ``notes`` (limitations first), ``headline``, ``years`` (per-year totals table with a
-        total row), ``quality`` (gap and greedy in plain words), ``channels``, ``towers``,
-        ``lifted`` and ``audit`` tables (None when empty), ``gantt`` (inline SVG markup,
-        escaped) and ``legend`` (channel label and colour).
+        total row), ``split`` (towers per channel and year), ``quality`` (gap and greedy in
+        plain words), ``channels`` (results per year and channel), ``budgets`` (budget,
+        spent, carried over), ``towers``, ``lifted`` and ``audit`` tables (None when empty),
+        and ``gantt`` (inline SVG markup, escaped).
     """
     from markupsafe import Markup
 
@@ -381,18 +392,18 @@ def programme_context(result: PlanResult, lang: str) -> dict[str, Any] | None:
     if outcome is None:
         return None
     check_programme(outcome)
-    colors = channel_colors(outcome)
     return {
         "notes": _notes(result, outcome, lang),
         "headline": _headline(outcome, lang),
         "years": _year_table(outcome, lang),
+        "split": _split_table(outcome, lang),
         "quality": _quality(outcome, lang),
-        "channels": _channel_table(outcome, lang),
+        "channels": _channel_table(outcome, lang, _CHANNEL_RESULTS, "programme-channels"),
+        "budgets": _channel_table(outcome, lang, _CHANNEL_MONEY, "programme-budgets"),
         "towers": _towers_table(outcome, lang),
         "lifted": _lifted_table(outcome, lang),
         "audit": _audit_table(outcome, lang),
         "gantt": Markup(gantt_svg(outcome, lang)),  # noqa: S704 - built escaped below
-        "legend": [(outcome.channel_label(c), colors[c]) for c in outcome.channels],
     }
 
 
@@ -501,6 +512,10 @@ def _gantt_legend(outcome: ProgrammeOutcome, colors: dict[str, str], y: int, lan
         x += 30 + 6.2 * len(label)
     parts.append(f'<rect x="{x:.1f}" y="{y + 4}" width="22" height="4" fill="#555" '
                  'fill-opacity="0.45"/>')
-    parts.append(f'<text x="{x + 26:.1f}" y="{y + 10}" font-size="10">'
-                 f'{esc(t("prog.gantt_service", lang))}</text>')
+    service = t("prog.gantt_service", lang)
+    parts.append(f'<text x="{x + 26:.1f}" y="{y + 10}" font-size="10">{esc(service)}</text>')
+    if len(outcome.builds) and outcome.builds["locked"].astype(bool).any():
+        x += 40 + 6.2 * len(service)
+        parts.append(f'<text x="{x:.1f}" y="{y + 10}" font-size="10">'
+                     f'{esc(t("prog.gantt_locked", lang))}</text>')
     return parts

@@ -1,7 +1,9 @@
 """The ranked report for budget staff (``report.xlsx``).
 
 Five sheets, named in the report's language: summary, ranking (build order), villages, costs
-and assumptions, plus an audit sheet when the plan audits a past decision. Money carries the
+and assumptions, plus an audit sheet when the plan audits a past decision and four programme
+sheets (DPRD summary, by year and channel, towers, village status in Podes words) when the plan
+has a multi-year programme. Money carries the
 Rupiah number format, shares a percentage format; every table has a frozen header row, an
 autofilter and set column widths. Results from the synthetic demo say so in a banner on every
 sheet. Text from data is guarded against formula injection.
@@ -468,10 +470,20 @@ def _programme_rows(frame: Any, columns: Sequence[str], outcome: ProgrammeOutcom
         yield [value for value, _ in cells] + [[fmt for _, fmt in cells]]
 
 
-def _programme_table(sheet: Worksheet, header: int, frame: Any, columns: Sequence[str],
-                     outcome: ProgrammeOutcome, lang: str) -> int:
+def _programme_table(sheet: Worksheet, result: PlanResult, lang: str, frame_name: str,
+                     columns: Sequence[str]) -> int:
+    """The preamble, then the programme table *frame_name* printed wide; its last row."""
+    from openpyxl.utils import get_column_letter
+
+    outcome = result.programme
+    if outcome is None:  # only called for plans with a programme
+        return 0
+    header = _preamble(sheet, result, lang)
     last = _table(sheet, header, [programme_label(c, lang) for c in columns],
-                  _programme_rows(frame, columns, outcome, lang))
+                  _programme_rows(getattr(outcome, frame_name), columns, outcome, lang))
+    for col, column in enumerate(columns, start=1):
+        if column in ("lon", "lat"):  # 5 decimals: wider than the integer part suggests
+            sheet.column_dimensions[get_column_letter(col)].width = 12
     _print_wide(sheet, header)
     return last
 
@@ -501,10 +513,7 @@ def _fill_programme_years(sheet: Worksheet, result: PlanResult, lang: str) -> No
     outcome = result.programme
     if outcome is None:
         return
-    header = _preamble(sheet, result, lang)
-    last = _programme_table(sheet, header, outcome.by_year_channel, BY_YEAR_CHANNEL_COLUMNS,
-                            outcome, lang)
-    row = last + 2
+    row = _programme_table(sheet, result, lang, "by_year_channel", BY_YEAR_CHANNEL_COLUMNS) + 2
     _put(sheet, row, 1, t("prog.per_year", lang))
     sheet.cell(row=row, column=1).font = Font(bold=True)
     totals = year_totals(outcome)
@@ -518,23 +527,15 @@ def _fill_programme_years(sheet: Worksheet, result: PlanResult, lang: str) -> No
 
 
 def _fill_programme_towers(sheet: Worksheet, result: PlanResult, lang: str) -> None:
-    outcome = result.programme
-    if outcome is None:
-        return
-    header = _preamble(sheet, result, lang)
-    last = _programme_table(sheet, header, outcome.builds, BUILD_COLUMNS, outcome, lang)
-    if not len(outcome.builds):
+    last = _programme_table(sheet, result, lang, "builds", BUILD_COLUMNS)
+    if result.programme is not None and not len(result.programme.builds):
         _put(sheet, last + 2, 1, t("prog.no_towers", lang))
 
 
 def _fill_programme_villages(sheet: Worksheet, result: PlanResult, lang: str) -> None:
+    last = _programme_table(sheet, result, lang, "village_status", VILLAGE_STATUS_COLUMNS)
     outcome = result.programme
-    if outcome is None:
-        return
-    header = _preamble(sheet, result, lang)
-    last = _programme_table(sheet, header, outcome.village_status, VILLAGE_STATUS_COLUMNS,
-                            outcome, lang)
-    if outcome.years:
+    if outcome is not None and outcome.years:
         _put(sheet, last + 2, 1, t("prog.before_year", lang).format(
             year=outcome.years[0] - 1))
         _put(sheet, last + 3, 1, t("prog.partial_rule", lang).format(
