@@ -233,10 +233,14 @@ def _print_programme(p: dict[str, Any], unit: str) -> None:
               f"{p['people_new']:,.0f} {unit} newly served, capex Rp {p['capex_idr']:,.0f} "
               f"(Rp {p['cost_per_person_idr'] or 0:,.0f} per person); {p['method']}, gap "
               f"{p['gap']:.2%}, greedy {p['greedy_regret_pct']:.1f} % worse", markup=False)
+    carried: dict[str, float] = {}
     for row in p["by_year_channel"]:
+        came = carried.get(row["channel"], 0.0)
+        extra = f" + Rp {came:,.0f} carried over" if came and row["budget_idr"] else ""
+        carried[row["channel"]] = row["carried_idr"] or 0.0
         out.print(f"  {row['year']} {row['channel']}: {row['towers']} towers, "
                   f"{row['people_new']:,.0f} {unit}, spent {money(row['spent_idr'])} of "
-                  f"{money(row['budget_idr'])}", markup=False)
+                  f"{money(row['budget_idr'])}{extra}", markup=False)
     if p["audit"]:
         shares = [r["share_pct"] for r in p["audit"]]
         out.print(f"audit of the built towers: {min(shares):.1f}-{max(shares):.1f} % of the "
