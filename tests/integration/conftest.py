@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -9,6 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from towerplan.scenario import Scenario
 
 
 @pytest.fixture
@@ -68,3 +71,19 @@ def _run_cli(*args: str | Path, cwd: Path | None = None) -> subprocess.Completed
 def run_cli() -> Callable[..., subprocess.CompletedProcess[str]]:
     """Return a runner of ``python -m towerplan ARGS`` capturing its output."""
     return _run_cli
+
+
+def shared_data_scenario(path: Path, data_dir: Path) -> Scenario:
+    """The scenario at *path* with its ``../shared/data`` inputs read from *data_dir*."""
+    sc = Scenario.from_toml(path)
+    inp = sc.inputs
+
+    def moved(value: str) -> str:
+        return str(data_dir / Path(value).name) if "shared/data" in value else value
+
+    return dataclasses.replace(sc, inputs=dataclasses.replace(
+        inp, villages=moved(inp.villages), dem=tuple(moved(d) for d in inp.dem),
+        towers=moved(inp.towers), settlements=moved(inp.settlements),
+        landmask=moved(inp.landmask), district_population=moved(inp.district_population),
+        signal_reports=tuple(dataclasses.replace(f, path=moved(f.path))
+                             for f in inp.signal_reports)))

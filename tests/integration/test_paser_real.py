@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from tests.integration.conftest import shared_data_scenario
 from towerplan.commands.plan import run_plan
 from towerplan.io.register import match_register, packaged_register, read_register
 from towerplan.outputs.writers import OUTPUT_FILES
@@ -66,18 +67,7 @@ def data_dir() -> Path:
 
 @pytest.fixture(scope="module")
 def scenario(data_dir: Path) -> Scenario:
-    sc = Scenario.from_toml(SCENARIO)
-    inp = sc.inputs
-
-    def moved(value: str) -> str:
-        return str(data_dir / Path(value).name) if "shared/data" in value else value
-
-    return dataclasses.replace(sc, inputs=dataclasses.replace(
-        inp, villages=moved(inp.villages), dem=tuple(moved(d) for d in inp.dem),
-        towers=moved(inp.towers), settlements=moved(inp.settlements),
-        landmask=moved(inp.landmask), district_population=moved(inp.district_population),
-        signal_reports=tuple(dataclasses.replace(f, path=moved(f.path))
-                             for f in inp.signal_reports)))
+    return shared_data_scenario(SCENARIO, data_dir)
 
 
 @pytest.fixture(scope="module")

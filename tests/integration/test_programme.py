@@ -9,7 +9,6 @@ as the greedy plan, and the audit band of the real sequence.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import time
@@ -22,6 +21,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from tests.integration.conftest import _run_cli, shared_data_scenario
 from towerplan import load_scenario, run_plan
 from towerplan.analysis.programme_outcome import BUILD_COLUMNS, PODES_SIGNAL
 from towerplan.i18n import t
@@ -62,8 +62,6 @@ def _budgets_kept(table: pd.DataFrame, *, carry_over: bool) -> list[str]:
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """``towerplan plan scenarios/demo-programme.toml`` once, through the CLI."""
-    from tests.integration.conftest import _run_cli
-
     work = tmp_path_factory.mktemp("demo-programme")
     out = work / "out"
     env_cache = os.environ.get("TOWERPLAN_CACHE_DIR")
@@ -180,18 +178,7 @@ def paser_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     if missing:
         pytest.skip(f"Paser open data not found in {data} (missing {', '.join(missing)}); put "
                     "it beside the project as ../shared/data or set TOWERPLAN_SHARED_DATA")
-    sc = Scenario.from_toml(PASER)
-    inp = sc.inputs
-
-    def moved(value: str) -> str:
-        return str(data / Path(value).name) if "shared/data" in value else value
-
-    sc = dataclasses.replace(sc, inputs=dataclasses.replace(
-        inp, villages=moved(inp.villages), dem=tuple(moved(d) for d in inp.dem),
-        towers=moved(inp.towers), settlements=moved(inp.settlements),
-        landmask=moved(inp.landmask), district_population=moved(inp.district_population),
-        signal_reports=tuple(dataclasses.replace(f, path=moved(f.path))
-                             for f in inp.signal_reports)))
+    sc = shared_data_scenario(PASER, data)
     out = tmp_path_factory.mktemp("paser-programme") / "out"
     result = run_plan(sc, out).result
     return {"out": out, "result": result, "summary": _summary(out), "scenario": sc}

@@ -45,6 +45,7 @@ from towerplan.analysis.programme_outcome import (
 from towerplan.errors import ScenarioError
 from towerplan.i18n import TEXT, bilingual, t
 from towerplan.io.programme import built_village_rows
+from towerplan.programme_scenario import Programme, programme_problems
 
 if TYPE_CHECKING:
     from towerplan.analysis.blankspots import DemandUnits
@@ -383,17 +384,8 @@ def _lock_built(scenario: Scenario, problem: SelectionProblem, sites: pd.DataFra
     villages = problem.state.villages
     type_of = {t.name: i for i, t in enumerate(types)}
     channel_of = {c.name: i for i, c in enumerate(channels)}
-    problems = []
-    for b in built:
-        if b.type not in type_of:
-            problems.append(f"[[programme.built]] {b.year}: unknown tower type {b.type!r} "
-                            f"(types: {', '.join(type_of)})")
-        if b.channel not in channel_of:
-            problems.append(f"[[programme.built]] {b.year}: unknown channel {b.channel!r} "
-                            f"(channels: {', '.join(channel_of)})")
-        if b.year not in years:
-            problems.append(f"[[programme.built]] year {b.year} is not one of [programme] "
-                            f"years {list(years)}")
+    problems = programme_problems(Programme(years=years, built=built), channels,
+                                  tuple(type_of))
     if problems:
         raise ScenarioError("; ".join(problems))
     added = _added_sites(scenario, problem, built, types)
