@@ -494,6 +494,11 @@ _LABELS: dict[str, tuple[str, str]] = {
         "{n} towers of [[programme.built]] are locked to the year they were built and the "
         "years up to {last} get no other new tower; a tower given only by its village stands "
         "on that village's best candidate"),
+    "prog.partner_capex": (
+        "Belanja modal per tahun menjumlahkan semua pembayar, termasuk bagian mitra "
+        "({partners}); yang dibayar tiap saluran ada di tabel per tahun dan saluran",
+        "Capital cost per year adds up every payer, the partners' parts included "
+        "({partners}); what each channel pays is in the table per year and channel"),
     "prog.no_flag": (
         "Kanal {channel}: desa tidak memiliki kolom '{column}', sehingga tidak ada desa yang "
         "memenuhi aturannya",

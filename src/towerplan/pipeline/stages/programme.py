@@ -107,6 +107,9 @@ def _notes(sc: Scenario, problem: ProgrammeProblem, state_basis: str,
         notes.append(bilingual("prog.rule_population"))
     if committed:
         notes.append(bilingual("prog.committed_year"))
+    partners = sorted({c.partner for c in problem.channels if c.partner and c.partner_pays})
+    if partners:
+        notes.append(bilingual("prog.partner_capex", partners=", ".join(partners)))
     if problem.locked:
         notes.append(bilingual("prog.locked", n=len(problem.locked),
                                last=max(b.year for b in sc.programme.built)))
