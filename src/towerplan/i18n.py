@@ -476,13 +476,15 @@ _LABELS: dict[str, tuple[str, str]] = {
     "prog.case.type": ("Semua menara nyata sebagai {type}", "Every real tower as {type}"),
     # limitations of a multi-year programme (stage programme), stated first in its outputs
     "prog.cost_assumption": (
-        "Biaya per jenis menara adalah asumsi perencanaan, bukan harga kontrak ({sources})",
-        "Costs per tower type are planning assumptions, not contract prices ({sources})"),
+        "Biaya jenis menara ({sources}) adalah asumsi perencanaan, bukan harga kontrak; "
+        "sumbernya tertulis di skenario ([[tower_types]] source)",
+        "Costs of the tower types ({sources}) are planning assumptions, not contract prices; "
+        "the scenario gives their sources ([[tower_types]] source)"),
     "prog.rule_population": (
-        "Aturan jumlah penduduk per kanal memakai penduduk desa sebagaimana model "
-        "menempatkannya; bila penduduk desa hanya perkiraan, kelayakan kanal juga perkiraan",
-        "Population rules of the channels use each village's people as the model places "
-        "them; where a village's population is an estimate, so is its eligibility"),
+        "Aturan jumlah penduduk kanal memakai penduduk desa yang hanya perkiraan, sehingga "
+        "kelayakan kanal juga perkiraan",
+        "The channels' population rules use village populations that are estimates, so "
+        "eligibility is an estimate too"),
     "prog.committed_year": (
         "Menara yang sudah dijadwalkan dihitung melayani sejak tahun on-air menara terkuat "
         "di tiap titik",

@@ -98,12 +98,13 @@ def solve_programme(problem: ProgrammeProblem, *, time_limit_s: float, carry_ove
     return exact, greedy
 
 
-def _notes(sc: Scenario, problem: ProgrammeProblem, state_basis: str,
+def _notes(sc: Scenario, problem: ProgrammeProblem, people_estimated: bool,
            committed: bool) -> list[str]:
-    notes = [*sc.programme.notes, bilingual("prog.cost_assumption",
-                       sources="; ".join(sorted({f"{t.name}: {t.source}" if t.source
-                                                 else t.name for t in problem.tower_types})))]
-    if state_basis == "population":
+    """The programme's own limitations (after the plan's and ``[programme] notes``)."""
+    names = ", ".join(t.name for t in problem.tower_types)
+    notes = [*sc.programme.notes, bilingual("prog.cost_assumption", sources=names)]
+    by_people = any(c.rule.min_population or c.rule.max_population for c in problem.channels)
+    if by_people and people_estimated:
         notes.append(bilingual("prog.rule_population"))
     if committed:
         notes.append(bilingual("prog.committed_year"))
@@ -140,7 +141,9 @@ def _programme(ctx: StageContext, *, load: VectorInputs, terrain: TerrainInputs,
              len(result.builds), result.objective, greedy.objective, result.gap,
              result.status)
     outcome = programme_outcome(sc, prog, state, result, greedy,
-                                notes=_notes(sc, prog, demand.basis, first is not None))
+                                notes=_notes(sc, prog, demand.basis != "population"
+                                             or bool(load.population_note),
+                                             first is not None))
     return Programmed(prog, result, greedy, outcome)
 
 
