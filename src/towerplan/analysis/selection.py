@@ -42,7 +42,7 @@ from towerplan.analysis.selection_exact import (
 )
 from towerplan.errors import InfeasibleSelectionError
 
-__all__ = ["Objective", "SelectionModel", "SelectionResult", "ShareShortfall",
+__all__ = ["Objective", "SelectionModel", "SelectionResult", "ShareShortfall", "covered_weight",
            "blank_village_shares", "build_order", "select_sites", "select_sites_sweep",
            "share_targets"]
 
@@ -123,11 +123,14 @@ class ShareShortfall:
     reachable : float
         The largest share of its demand weight any selection within the budget (and the
         other rules: forced and excluded sites, group limits) covers, 0..1.
+    budget : float
+        The budget, rupiah.
     """
 
     village: int
     required: float
     reachable: float
+    budget: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -852,8 +855,8 @@ def _share_error(p: _Problem, status: str) -> InfeasibleSelectionError:
     reach = _reachable_shares(p)
     alone = np.flatnonzero(reach < sh.share - 1e-9)
     rows = alone if len(alone) else np.arange(len(sh.labels))
-    short = tuple(ShareShortfall(int(sh.labels[k]), float(sh.share[k]), float(reach[k]))
-                  for k in rows)
+    short = tuple(ShareShortfall(int(sh.labels[k]), float(sh.share[k]), float(reach[k]),
+                                 p.budget) for k in rows)
     if len(alone):
         msg = (f"minimum share cannot be met within the budget Rp {p.budget:,.0f} for "
                f"villages {sh.describe(alone)}")
