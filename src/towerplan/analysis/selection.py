@@ -11,6 +11,10 @@ Problem (DESIGN.md section 5)::
                x_j in {0, 1},  0 <= y_i <= 1
                (demand already covered by existing towers is left out)
 
+An :class:`Objective` replaces ``w_i`` by any value per unit and may add a value per village
+*lifted* (its covered share reaching a given level; binary ``lift_v`` with
+``sum_{i in v} w_i y_i >= need_v lift_v``), for every method.
+
 ``method="milp"`` solves it exactly with HiGHS (highspy) after exact reductions, a heuristic
 incumbent and reduced-cost fixing (:mod:`towerplan.analysis.selection_exact`) and reports the
 optimality gap; :class:`SelectionModel` and :func:`select_sites_sweep` prepare the reductions

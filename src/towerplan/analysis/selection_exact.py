@@ -30,6 +30,13 @@ the demand classes they can newly cover. Every step below keeps at least one opt
 6. **Proof**: per kept count, from the best bound down, HiGHS solves the MILP over the sites
    left free, started from the incumbent, to a relative gap of 0.
 
+A core with minimum shares (``need``) or villages to lift (``lift_need``, an objective term
+worth ``lift_value`` per village whose gained weight reaches its need; binary ``lift_v`` with
+``sum_{i in v} p_i y_i >= need_v lift_v``) is not *plain*: steps 2 to 5 assume that every
+budget-feasible selection is feasible and that the objective is a sum over classes, so HiGHS
+solves it over all its sites. Classes are then also kept apart by village, and carry the
+village weight ``people`` beside the objective weight ``w`` when the two differ.
+
 References
 ----------
 Khuller, Moss and Naor (1999), The budgeted maximum coverage problem, IPL 70(1).
