@@ -132,7 +132,8 @@ def test_objectives_through_the_plan(tmp_path: Path, small_scenario: Callable[..
     cache = tmp_path / "cache"
     runs = {}
     for name, extra in (("people", ""), ("lift", '[selection]\nobjective = "blank_villages"\n'),
-                        ("mixed", "[selection.weights]\npeople = 1\nblank_villages = 5000\n")):
+                        ("mixed", "[selection.weights]\npeople = 1\nblank_villages = 5000\n"),
+                        ("blank_people", '[selection]\nobjective = "blank_people"\n')):
         out = tmp_path / name
         proc = run_cli("plan", small_scenario(budget="3_400_000_000", extra=extra),
                        "--out", out, "--cache-dir", cache)
@@ -143,7 +144,16 @@ def test_objectives_through_the_plan(tmp_path: Path, small_scenario: Callable[..
                      for r in villages)
         gained = summary["demand_covered_after"] - summary["demand_covered_before"]
         runs[name] = (summary, lifted, gained)
+        if name == "blank_people":  # people newly served in villages blank before the plan
+            in_blank = sum(float(r["demand_covered_after"]) - float(r["demand_covered_before"])
+                           for r in villages if r["status_before"] == "blank")
+            assert summary["objective"] == pytest.approx(in_blank, abs=0.05 * len(villages))
+            assert summary["optimality_gap"] == 0.0
     people, lift, mixed = runs["people"], runs["lift"], runs["mixed"]
+    assert runs["blank_people"][0]["objective"] >= sum(
+        float(r["demand_covered_after"]) - float(r["demand_covered_before"])
+        for r in _rows(tmp_path / "people" / "villages.csv")
+        if r["status_before"] == "blank") - 1e-2  # the optimum of its own objective
     assert people[0]["objective_terms"] == {"people": 1.0}
     assert people[0]["objective"] == pytest.approx(people[2], abs=1e-3)
     assert lift[0]["objective_terms"] == {"blank_villages": 1.0}
