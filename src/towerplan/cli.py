@@ -1069,6 +1069,8 @@ def main(argv: list[str] | None = None) -> None:
         if debug:
             traceback.print_exc()
         err.print(f"towerplan: error: {_one_line(exc)}", markup=False, soft_wrap=True)
+        for line in getattr(exc, "details", ()):
+            err.print(f"  {' '.join(str(line).split())}", markup=False, soft_wrap=True)
         sys.exit(2)
     except KeyboardInterrupt:
         err.print("towerplan: interrupted", markup=False)

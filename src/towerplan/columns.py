@@ -18,6 +18,7 @@ __all__ = [
     "SUMMARY_KEYS",
     "TOWER_COLUMNS",
     "VILLAGE_COLUMNS",
+    "WHY_NOT_TABLE",
 ]
 
 #: Cost components of a site, rupiah, in the order reports list them.
@@ -65,6 +66,17 @@ VILLAGE_COLUMNS: tuple[str, ...] = (
     "population_source",
     "committed_year",          # earliest on-air year of committed towers after the plan year
                                # that will serve the village at the target (0 = none)
+    # why a village is still blank after the plan (analysis/why_not.py; empty otherwise):
+    "why_not_site",            # candidate serving its people most cheaply per person, or ""
+    "why_not_cost_per_person_idr",  # that site's cost per person it serves in the village
+    "why_not_extra_budget_idr",     # budget beyond what is left to lift it out of blank
+    "why_not_reason",          # no_candidate / excluded / lower_yield / over_budget
+)
+
+#: The "why not" table of the workbook and the report: villages still blank after the plan.
+WHY_NOT_TABLE: tuple[str, ...] = (
+    "code", "name", "district", "demand_total", "share_covered_after", "why_not_site",
+    "why_not_cost_per_person_idr", "why_not_extra_budget_idr", "why_not_reason",
 )
 
 #: villages.csv of ``towerplan blankspots`` (today's coverage by the existing towers).

@@ -7,6 +7,8 @@ of the library can catch ``ValueError`` or ``OSError`` as usual.
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "CRSMismatchError",
     "DEMCoverageError",
@@ -57,11 +59,19 @@ class ModelDomainError(TowerplanError, ValueError):
 
 
 class InfeasibleSelectionError(TowerplanError, ValueError):
-    """No selection satisfies the budget and constraints."""
+    """No selection satisfies the budget and constraints.
 
-    def __init__(self, message: str, status: str = "infeasible") -> None:
+    ``shortfalls`` holds one entry per village whose minimum share cannot be met (objects
+    with ``village``, ``required`` and ``reachable``); ``details`` holds lines the command
+    line prints below the message, one each.
+    """
+
+    def __init__(self, message: str, status: str = "infeasible", *,
+                 shortfalls: tuple[Any, ...] = (), details: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.status = status
+        self.shortfalls = shortfalls
+        self.details = details
 
 
 class OutputError(TowerplanError, OSError):

@@ -33,6 +33,7 @@ __all__ = [
     "status_label",
     "t",
     "term_label",
+    "why_not_label",
 ]
 
 #: Languages every label is available in; the first is the default.
@@ -71,6 +72,12 @@ _COLUMNS: dict[str, tuple[str, str]] = {
     "population_source": ("Sumber jumlah penduduk", "Population total from"),
     "committed_year": ("Tahun menara komitmen (setelah tahun rencana)",
                        "Committed tower year (after the plan year)"),
+    "why_not_site": ("Lokasi termurah per orang", "Cheapest site per person"),
+    "why_not_cost_per_person_idr": ("Biaya per orang terlayani (Rp)",
+                                    "Cost per person served (Rp)"),
+    "why_not_extra_budget_idr": ("Tambahan anggaran agar keluar dari blank spot (Rp)",
+                                 "Extra budget to lift it out of blank spot (Rp)"),
+    "why_not_reason": ("Alasan belum terpilih", "Why not chosen"),
     "tower_id": ("ID menara", "Tower ID"),
     "lon": ("Bujur", "Longitude"),
     "lat": ("Lintang", "Latitude"),
@@ -289,6 +296,23 @@ _LABELS: dict[str, tuple[str, str]] = {
     "sheet.villages": ("Desa", "Villages"),
     "sheet.costs": ("Biaya", "Costs"),
     "sheet.assumptions": ("Asumsi", "Assumptions"),
+    "sheet.why_not": ("Mengapa tidak", "Why not"),
+    # why a village is still blank after the plan (analysis/why_not.py)
+    "why_not.no_candidate": ("tidak ada kandidat yang menjangkaunya",
+                             "no candidate reaches it"),
+    "why_not.excluded": ("lokasi termurahnya dikecualikan", "its cheapest site is excluded"),
+    "why_not.lower_yield": ("lebih sedikit orang per rupiah daripada lokasi terpilih",
+                            "fewer people per rupiah than the chosen sites"),
+    "why_not.over_budget": ("melebihi sisa anggaran", "over the budget left"),
+    "doc.why_not": ("Mengapa desa ini masih blank spot", "Why these villages are still blank"),
+    "doc.why_not_intro": (
+        "Untuk setiap desa yang masih blank spot sesudah rencana: lokasi kandidat yang "
+        "melayani penduduknya dengan biaya per orang terendah, biaya itu, tambahan anggaran "
+        "di atas sisa anggaran agar desa keluar dari blank spot, dan alasannya.",
+        "For every village still blank after the plan: the candidate site serving its people "
+        "at the lowest cost per person, that cost, the budget needed beyond what is left to "
+        "lift the village out of blank spot, and the reason."),
+    "doc.why_not_none": ("Tidak ada desa yang masih blank spot.", "No village is still blank."),
     # synthetic data
     "banner.synthetic": ("DATA SINTETIS — bukan tempat nyata",
                          "SYNTHETIC DATA — not a real place"),
@@ -981,6 +1005,12 @@ def term_label(value: object, lang: str) -> str:
     return t(key, lang) if key in TEXT else str(value)
 
 
+def why_not_label(reason: object, lang: str) -> str:
+    """Return the translated reason a village is still blank ("" for none)."""
+    key = f"why_not.{reason}"
+    return t(key, lang) if key in TEXT else ""
+
+
 def status_label(status: object, lang: str) -> str:
     """Return the translated village status (``blank``/``partial``/``covered``, and the
     reported classes ``served``/``semi_blank``)."""
@@ -1041,7 +1071,8 @@ def format_value(value: object, how: str, lang: str, *, demand_basis: str = "pop
         The value; missing numbers give ``"–"``, missing text ``""``.
     how : str
         ``"text"``, ``"status"`` (village status), ``"term"`` (a coded value such as
-        ``"microwave"``, see :func:`term_label`), ``"yes/no"``, ``"idr"`` (rupiah),
+        ``"microwave"``, see :func:`term_label`), ``"why_not"`` (see :func:`why_not_label`),
+        ``"yes/no"``, ``"idr"`` (rupiah),
         ``"percent"`` (a share in 0..1), ``"demand"`` (people or km², by *demand_basis*) or a
         digit: a number with that many decimals.
     lang : {"id", "en"}
@@ -1063,6 +1094,8 @@ def format_value(value: object, how: str, lang: str, *, demand_basis: str = "pop
         return status_label(value, lang)
     if how == "term":
         return term_label(value, lang)
+    if how == "why_not":
+        return why_not_label(value, lang)
     number = _as_float(value)
     if how == "yes/no":
         return t("popup.yes" if number == 1.0 else "popup.no", lang)

@@ -48,7 +48,9 @@ __all__ = [
     "Coverage",
     "CoverageMapFile",
     "DemoOptions",
+    "OBJECTIVES",
     "Inputs",
+    "ObjectiveWeights",
     "Outputs",
     "Radio",
     "Scenario",
@@ -857,6 +859,46 @@ class Candidates(_Group):
         c.non_negative("min_spacing_m", "committed_distance_m")
 
 
+#: What a selection may maximise (``[selection] objective`` and ``[selection.weights]``).
+OBJECTIVES: tuple[str, ...] = ("people", "blank_villages", "blank_people", "facilities")
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectiveWeights(_Group):
+    """Weights of a mixed objective (``[selection.weights]``), per unit of each term.
+
+    The selection maximises the weighted sum of the terms; terms left at 0 do not count.
+    When every weight is 0 (the default) ``selection.objective`` alone is the objective.
+
+    Attributes
+    ----------
+    people : float
+        Per person newly served (default 0).
+    blank_villages : float
+        Per village blank today that the plan lifts to served (default 0).
+    blank_people : float
+        Per person newly served in a village blank today (default 0).
+    facilities : float
+        Per public facility (``inputs.facilities``) newly served (default 0).
+    """
+
+    people: float = 0.0
+    blank_villages: float = 0.0
+    blank_people: float = 0.0
+    facilities: float = 0.0
+
+    _section = "selection.weights"
+
+    def _rules(self, c: Check) -> None:
+        c.non_negative(*OBJECTIVES)
+
+    @property
+    def given(self) -> dict[str, float]:
+        """The terms with a weight above 0, in the order of :data:`OBJECTIVES`."""
+        return {name: float(getattr(self, name)) for name in OBJECTIVES
+                if getattr(self, name) > 0}
+
+
 @dataclass(frozen=True, slots=True)
 class Selection(_Group):
     """How sites are chosen.
@@ -878,6 +920,16 @@ class Selection(_Group):
         Candidate ids that must be chosen.
     must_exclude : tuple of str
         Candidate ids that must not be chosen.
+    objective : {"people", "blank_villages", "blank_people", "facilities"}
+        What the selection maximises (default ``people``): people newly served; villages
+        blank today lifted to served (their served share after the plan reaches
+        ``coverage.covered_at_least``; a village short of it counts nothing); people newly
+        served in villages blank today; public facilities newly served (needs
+        ``inputs.facilities``).
+    weights : ObjectiveWeights
+        A weighted mixture of the same terms (``[selection.weights]``). When any weight is
+        above 0 the weights are the objective, and ``objective`` must be left out or be the
+        one term with a weight.
     """
 
     method: Literal["greedy", "milp"] = "milp"
@@ -886,11 +938,24 @@ class Selection(_Group):
     max_per_kecamatan: int = 0
     must_include: tuple[str, ...] = ()
     must_exclude: tuple[str, ...] = ()
+    objective: Literal["people", "blank_villages", "blank_people", "facilities"] = "people"
+    weights: ObjectiveWeights = field(default_factory=ObjectiveWeights)
 
     _section = "selection"
 
+    @property
+    def terms(self) -> dict[str, float]:
+        """The objective's terms and their weights per unit (term -> weight)."""
+        return self.weights.given or {self.objective: 1.0}
+
     def _rules(self, c: Check) -> None:
         c.positive("time_limit_s")
+        given = self.weights.given if isinstance(self.weights, ObjectiveWeights) else {}
+        if c.ok("objective") and given and self.objective != "people" \
+                and list(given) != [self.objective]:
+            c.add(f"'selection.objective' = '{self.objective}' disagrees with "
+                  f"[selection.weights] ({', '.join(f'{k} = {v:g}' for k, v in given.items())})"
+                  "; leave 'objective' out when the weights give the objective")
         share = self.min_share_blank_village
         if c.ok("min_share_blank_village") and not 0.0 <= share <= 1.0:
             c.add(f"'selection.min_share_blank_village' must be between 0 and 1, got {share:g}")

@@ -54,6 +54,12 @@ def _check_plan_outputs(out: Path, n_villages: int, tower_cost: float) -> dict[s
     villages = _read_csv(out / "villages.csv")
     assert len(villages) == n_villages
     assert list(villages[0])[: len(VILLAGE_COLUMNS)] == list(VILLAGE_COLUMNS)
+    for row in villages:  # a reason for each village still blank, and only for those
+        blank = row["status_after"] == "blank"
+        assert (row["why_not_reason"] != "") == blank, row["name"]
+        if blank and row["why_not_reason"] != "no_candidate":
+            assert float(row["why_not_cost_per_person_idr"]) > 0
+            assert float(row["why_not_extra_budget_idr"]) >= 0
     ranking = _read_csv(out / "ranking.csv")
     assert len(ranking) == summary["towers_selected"]
     assert list(ranking[0])[: len(RANKING_COLUMNS)] == list(RANKING_COLUMNS) if ranking else True

@@ -185,7 +185,7 @@ def test_every_group_knows_its_path_in_a_file() -> None:
                 yield from walk(value, f"{path}.{f.name}".lstrip("."))
 
     groups = list(walk(Scenario(), ""))
-    assert len(groups) == 22  # with [programme]
+    assert len(groups) == 23  # with [programme] and [selection.weights]
     for group, path in groups:
         assert type(group)._section == path
 
@@ -325,3 +325,25 @@ def test_signal_report_problems_are_listed_together() -> None:
     assert "'inputs.signal_reports.unlisted' must be one of" in text
     assert "unknown key(s) 'paht'" in text
     assert "'coverage.target' must be one of '4g', 'signal'" in text
+
+
+def test_selection_objective_and_weights() -> None:
+    assert Scenario().selection.terms == {"people": 1.0}
+    s = Scenario.from_dict({"selection": {"objective": "blank_villages"}})
+    assert s.selection.terms == {"blank_villages": 1.0}
+    mixed = Scenario.from_dict({"selection": {"weights": {"people": 1, "blank_villages": 5000}}})
+    assert mixed.selection.terms == {"people": 1.0, "blank_villages": 5000.0}
+    same = Scenario.from_dict({"selection": {"objective": "facilities",
+                                             "weights": {"facilities": 2.0}}})
+    assert same.selection.terms == {"facilities": 2.0}
+    with pytest.raises(ScenarioError, match="'selection.objective' = 'blank_people' disagrees "
+                                            r"with \[selection.weights\] \(people = 1, "
+                                            "blank_villages = 5000\\)"):
+        Scenario.from_dict({"selection": {"objective": "blank_people",
+                                          "weights": {"people": 1, "blank_villages": 5000}}})
+    with pytest.raises(ScenarioError) as err:
+        Scenario.from_dict({"selection": {"objective": "villages",
+                                          "weights": {"people": -1, "lifted": 1}}})
+    text = str(err.value)
+    assert "'selection.objective'" in text and "'selection.weights.people' must be zero" in text
+    assert "unknown key 'selection.weights.lifted'" in text

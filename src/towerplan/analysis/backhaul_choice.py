@@ -25,13 +25,14 @@ from towerplan.analysis.backhaul_joint import JointResult, joint_selection
 from towerplan.analysis.backhaul_plan import BackhaulPlan
 from towerplan.analysis.selection_plan import selection_options
 from towerplan.columns import BACKHAUL_COLUMNS
+from towerplan.errors import ScenarioError
 
 if TYPE_CHECKING:
     from towerplan.analysis.problem import SelectionProblem
     from towerplan.analysis.selection import SelectionResult
     from towerplan.scenario import Scenario
 
-__all__ = ["BackhaulOutcome", "finish_backhaul"]
+__all__ = ["BackhaulOutcome", "check_objective", "finish_backhaul"]
 
 _SOLVER = "joint milp (HiGHS): sites + backhaul"
 
@@ -74,6 +75,9 @@ def finish_backhaul(plan: BackhaulPlan, scenario: Scenario, problem: SelectionPr
         of the joint plan (``problem`` itself keeps the per-site costs).
     """
     cands = problem.candidates
+    b = scenario.backhaul
+    check_objective(scenario)
+    people_only = scenario.selection.terms == {"people": 1.0}
     if not plan.enabled:
         table = pd.DataFrame({"site_id": cands["site_id"].astype(str),
                               "backhaul_technology": "", "backhaul_hops": 0,
@@ -82,10 +86,13 @@ def finish_backhaul(plan: BackhaulPlan, scenario: Scenario, problem: SelectionPr
                                            "backhaul_idr_per_site":
                                            float(scenario.costs.backhaul_idr)}, None, table), \
             cands
-    b = scenario.backhaul
     runs: dict[str, dict[str, Any] | None] = {"per-site": None, "joint": None}
     joint: JointResult | None = None
     notes: list[str] = []
+    if b.compare and not people_only:
+        b = dataclasses.replace(b, compare=False)
+        notes.append("joint backhaul comparison skipped: the joint model maximises people "
+                     f"newly served only, the selection {_terms(scenario)}")
     if b.model == "joint" or b.compare:
         joint = _joint(plan, scenario, problem, start=_own_plan(plan, selection.sites)
                        if selection.cost <= scenario.budget.total_idr + 1e-6 else None)
@@ -116,6 +123,25 @@ def finish_backhaul(plan: BackhaulPlan, scenario: Scenario, problem: SelectionPr
                                              - ps["backhaul_idr"], 0)}
     links, table = _links(plan, problem, chosen, joint if chosen is not selection else None)
     return chosen, BackhaulOutcome(summary, links, table), final
+
+
+def check_objective(scenario: Scenario) -> None:
+    """Refuse the joint backhaul model with an objective other than people newly served.
+
+    Raises
+    ------
+    ScenarioError
+        When ``[backhaul] model = "joint"`` meets another ``[selection]`` objective.
+    """
+    if scenario.backhaul.model == "joint" and scenario.selection.terms != {"people": 1.0}:
+        msg = ("[backhaul] model = 'joint' maximises people newly served only; it cannot be "
+               f"combined with the objective {_terms(scenario)}: use model = 'per-site' or "
+               "the people objective")
+        raise ScenarioError(msg)
+
+
+def _terms(scenario: Scenario) -> str:
+    return " + ".join(f"{w:g} x {t}" for t, w in scenario.selection.terms.items())
 
 
 def _own_plan(plan: BackhaulPlan, sites: tuple[int, ...]

@@ -57,6 +57,8 @@ class DemandUnits:
         ``office``, ``centroid`` or ``area``; see :func:`build_demand_units`).
     facility_weight : numpy.ndarray
         People-equivalents public facilities add at each unit (included in ``weight``).
+    facility_count : numpy.ndarray
+        Public facilities placed at each unit.
     """
 
     x_m: np.ndarray
@@ -70,6 +72,7 @@ class DemandUnits:
     shape: tuple[int, int]
     population_rule: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
     facility_weight: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    facility_count: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     @property
     def xy(self) -> np.ndarray:
@@ -183,14 +186,17 @@ def build_demand_units(
         weight = unit_area.copy()
         notes = ["no population data: demand is village area (km2), every km2 counts the same"]
     facility = np.zeros(len(x))
+    count = np.zeros(len(x))
     if facility_xy is not None and len(facility_xy) and basis == "population":
         w_f = np.asarray(facility_weight, dtype=float)
         facility, used = place.points_to_units(facility_xy, w_f)
+        count, _ = place.points_to_units(facility_xy, np.ones(len(w_f)))
         weight = weight + facility
         notes.append(f"{used} public facilities add {float(facility.sum()):,.0f} "
                      "people-equivalents")
     return DemandUnits(x, y, village, unit_area, weight, basis, "; ".join(notes), transform,
-                       shape, population_rule=rule, facility_weight=facility)
+                       shape, population_rule=rule, facility_weight=facility,
+                       facility_count=count)
 
 
 RASTER, BUILDINGS, SETTLEMENTS, OFFICE, CENTROID, AREA = (

@@ -11,6 +11,10 @@ Problem (DESIGN.md section 5)::
                x_j in {0, 1},  0 <= y_i <= 1
                (demand already covered by existing towers is left out)
 
+An :class:`Objective` replaces ``w_i`` by any value per unit and may add a value per village
+*lifted* (its covered share reaching a given level; binary ``lift_v`` with
+``sum_{i in v} w_i y_i >= need_v lift_v``), for every method.
+
 ``method="milp"`` solves it exactly with HiGHS (highspy) after exact reductions, a heuristic
 incumbent and reduced-cost fixing (:mod:`towerplan.analysis.selection_exact`) and reports the
 optimality gap; :class:`SelectionModel` and :func:`select_sites_sweep` prepare the reductions
@@ -42,8 +46,9 @@ from towerplan.analysis.selection_exact import (
 )
 from towerplan.errors import InfeasibleSelectionError
 
-__all__ = ["SelectionModel", "SelectionResult", "blank_village_shares", "build_order",
-           "select_sites", "select_sites_sweep", "share_targets"]
+__all__ = ["Objective", "SelectionModel", "SelectionResult", "ShareShortfall", "covered_weight",
+           "blank_village_shares", "build_order", "select_sites", "select_sites_sweep",
+           "share_targets"]
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +90,54 @@ class SelectionResult:
 
 
 @dataclass(frozen=True, slots=True)
+class Objective:
+    """What a selection maximises when it is not only the demand weight newly covered.
+
+    The objective of a selection is ``sum_i unit_value_i`` over the demand units it newly
+    covers plus ``lift_value`` times the number of villages it *lifts*: a village of
+    ``lift_share`` is lifted when the share of its demand weight covered after the
+    selection (counting units already covered) reaches its value there. A village short of
+    it by any amount counts nothing.
+
+    Attributes
+    ----------
+    unit_value : numpy.ndarray or None, shape (n_demand,)
+        Value of each unit when newly covered, >= 0 (None = the demand weights).
+    lift_share : dict of int to float or None
+        Village (a value of ``unit_group``) -> share (0..1) of its weight that lifts it.
+    lift_value : float
+        Value of one lifted village, >= 0.
+    """
+
+    unit_value: np.ndarray | None = None
+    lift_share: dict[int, float] | None = None
+    lift_value: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class ShareShortfall:
+    """A village whose minimum share the selection cannot meet.
+
+    Attributes
+    ----------
+    village : int
+        The village (a value of ``unit_group``).
+    required : float
+        Its minimum share, 0..1.
+    reachable : float
+        The largest share of its demand weight any selection within the budget (and the
+        other rules: forced and excluded sites, group limits) covers, 0..1.
+    budget : float
+        The budget, rupiah.
+    """
+
+    village: int
+    required: float
+    reachable: float
+    budget: float
+
+
+@dataclass(frozen=True, slots=True)
 class _Shares:
     """Villages whose minimum share is not met yet by the already covered demand.
 
@@ -105,6 +158,35 @@ class _Shares:
     def describe(self, rows: Iterable[Any]) -> str:
         return ", ".join(f"{int(self.labels[k])} (>= {100 * self.share[k]:.4g} %)" for k in rows)
 
+    def gain(self, covered: np.ndarray, w: np.ndarray) -> np.ndarray:
+        """Weight *w* of the units *covered* per village."""
+        hit = covered & (self.of_unit >= 0)
+        return np.bincount(self.of_unit[hit], weights=w[hit], minlength=len(self.labels))
+
+
+@dataclass(frozen=True, slots=True)
+class _Value:
+    """Objective of a selection: unit values newly covered plus villages lifted."""
+
+    a: sp.csr_matrix
+    u: np.ndarray
+    w: np.ndarray
+    lift: _Shares | None
+    lift_value: float
+
+    def __call__(self, sites: Sequence[int]) -> float:
+        if len(sites) == 0:
+            return 0.0
+        hit = _hit(self.a, sites)
+        return float(self.u[hit].sum()) + self.lift_value * self.lifted(hit)
+
+    def lifted(self, hit: np.ndarray) -> int:
+        """Villages lifted with the units *hit* covered."""
+        lift = self.lift
+        if lift is None:
+            return 0
+        return int(np.count_nonzero(lift.gain(hit, self.w) >= lift.need - lift.tol))
+
 
 @dataclass(frozen=True, slots=True)
 class _Problem:
@@ -119,14 +201,14 @@ class _Problem:
     group_of: np.ndarray | None
     max_per_group: int
     shares: _Shares | None
+    value: _Value
 
     def village_gain(self, covered: np.ndarray) -> np.ndarray:
         """Newly covered weight per constrained village given a covered-unit mask."""
         sh = self.shares
         if sh is None:
             return np.zeros(0)
-        hit = covered & (sh.of_unit >= 0)
-        return np.bincount(sh.of_unit[hit], weights=self.w[hit], minlength=len(sh.labels))
+        return sh.gain(covered, self.w)
 
 
 def select_sites(
@@ -143,6 +225,7 @@ def select_sites(
     max_per_group: int = 0,
     unit_group: np.ndarray | None = None,
     min_share: dict[int, float] | None = None,
+    objective: Objective | None = None,
     time_limit_s: float | None = None,
 ) -> SelectionResult:
     """Choose sites maximising newly covered demand weight within a budget.
@@ -172,6 +255,9 @@ def select_sites(
     min_share : dict of int to float, optional
         Village -> minimum share (0..1) of its total demand weight that must be covered after
         the selection, counting units already covered.
+    objective : Objective, optional
+        What to maximise (default: the demand weight newly covered); lifted villages need
+        ``unit_group``.
     time_limit_s : float, optional
         Solver time limit (MILP only).
 
@@ -205,7 +291,7 @@ def select_sites(
     w = np.asarray(weights, dtype=float)
     c = np.asarray(costs, dtype=float)
     _check_inputs(a, w, c, budget, covered, must_include, must_exclude, groups, unit_group,
-                  min_share)
+                  min_share, objective)
     done = np.zeros(n_dem, bool) if covered is None else np.asarray(covered, dtype=bool)
     w_eff = np.where(done, 0.0, w)
     forced_in = sorted(set(int(j) for j in must_include))
@@ -221,11 +307,11 @@ def select_sites(
         group_of = np.unique(np.asarray(groups), return_inverse=True)[1].ravel()
     shares = share_targets(w, done, unit_group, min_share)
     prob = _Problem(a, w_eff, c, float(budget), allowed, forced_in, group_of, max_per_group,
-                    shares)
+                    shares, _objective_value(a, w, done, unit_group, objective))
     if method == "milp":
         model = SelectionModel(a, w, c, done, must_include=forced_in, must_exclude=forced_out,
                                groups=groups, max_per_group=max_per_group,
-                               unit_group=unit_group, min_share=min_share)
+                               unit_group=unit_group, min_share=min_share, objective=objective)
         res = model.solve(budget, time_limit_s=time_limit_s)
         return replace(res, runtime_s=time.perf_counter() - t0)
     if method == "greedy":
@@ -238,12 +324,23 @@ def select_sites(
         msg = f"unknown selection method {method!r}; choose 'milp', 'greedy' or 'bruteforce'"
         raise ValueError(msg)
     chosen = tuple(sorted(sites))
-    objective = covered_weight(a, w_eff, chosen)
+    value = prob.value(chosen)
     runtime = time.perf_counter() - t0
-    log.info("selection %s: %d sites, objective %.6g, %.2f s", solver, len(chosen), objective,
+    log.info("selection %s: %d sites, objective %.6g, %.2f s", solver, len(chosen), value,
              runtime)
-    return SelectionResult(chosen, objective, float(c[list(chosen)].sum()), gap, bound, solver,
+    return SelectionResult(chosen, value, float(c[list(chosen)].sum()), gap, bound, solver,
                            status, runtime)
+
+
+def _objective_value(a: sp.csr_matrix, w: np.ndarray, done: np.ndarray,
+                     unit_group: np.ndarray | None, objective: Objective | None) -> _Value:
+    """The objective of *objective* over units not yet covered (*done*)."""
+    if objective is None:
+        return _Value(a, np.where(done, 0.0, w), np.where(done, 0.0, w), None, 0.0)
+    u = w if objective.unit_value is None else np.asarray(objective.unit_value, dtype=float)
+    lift = share_targets(w, done, unit_group, objective.lift_share)
+    return _Value(a, np.where(done, 0.0, u), np.where(done, 0.0, w), lift,
+                  float(objective.lift_value))
 
 
 class SelectionModel:
@@ -267,7 +364,8 @@ class SelectionModel:
                  covered: np.ndarray | None = None, *, must_include: Sequence[int] = (),
                  must_exclude: Sequence[int] = (), groups: np.ndarray | None = None,
                  max_per_group: int = 0, unit_group: np.ndarray | None = None,
-                 min_share: dict[int, float] | None = None) -> None:
+                 min_share: dict[int, float] | None = None,
+                 objective: Objective | None = None) -> None:
         t0 = time.perf_counter()
         a = sp.csr_matrix(coverage, dtype=bool)
         a.sum_duplicates()
@@ -275,9 +373,10 @@ class SelectionModel:
         w = np.asarray(weights, dtype=float)
         c = np.asarray(costs, dtype=float)
         _check_inputs(a, w, c, 0.0, covered, must_include, must_exclude, groups, unit_group,
-                      min_share)
+                      min_share, objective)
         done = np.zeros(a.shape[1], bool) if covered is None else np.asarray(covered, bool)
         self._a, self._c, self._w = a, c, np.where(done, 0.0, w)
+        self._value = _objective_value(a, w, done, unit_group, objective)
         self._forced = sorted(set(int(j) for j in must_include))
         allowed = np.ones(a.shape[0], dtype=bool)
         allowed[[int(j) for j in must_exclude]] = False
@@ -293,10 +392,8 @@ class SelectionModel:
         self._shares = share_targets(w, done, unit_group, min_share)
         gone = done | _hit(a, self._forced)
         core_shares = share_targets(w, gone, unit_group, min_share)
-        self._core: Core = reduce_core(
-            a, np.where(gone, 0.0, w), c, allowed,
-            None if core_shares is None else core_shares.of_unit, self._group_of, cap,
-            None if core_shares is None else core_shares.need - core_shares.tol)
+        self._core: Core = _core(a, w, c, gone, allowed, unit_group, objective,
+                                 core_shares, self._group_of, cap)
         self._relax = Relaxation(self._core) if self._core.plain else None
         self._last: list[int] = []
         self.prepare_s = time.perf_counter() - t0
@@ -331,13 +428,13 @@ class SelectionModel:
             raise InfeasibleSelectionError(msg, status="infeasible")
         sol = solve_core(core, budget - forced_cost, self._relax, [self._last], time_limit_s)
         if sol is None:
-            raise InfeasibleSelectionError(self._infeasible_message(budget), status="2")
+            raise self._infeasible(budget)
         if sol.value == -np.inf:
             msg = f"selection has no feasible solution: {sol.status}"
             raise InfeasibleSelectionError(msg, status=sol.status)
         self._last = list(sol.sites)
         chosen = tuple(sorted([*self._forced, *(int(j) for j in core.sites[list(sol.sites)])]))
-        objective = covered_weight(self._a, self._w, chosen)
+        objective = self._value(chosen)
         bound = objective - sol.value + sol.bound
         gap = max(bound - objective, 0.0) / max(abs(objective), 1.0)
         gap = 0.0 if gap < 1e-9 else gap
@@ -347,15 +444,38 @@ class SelectionModel:
         return SelectionResult(chosen, objective, float(c[list(chosen)].sum()), gap,
                                max(bound, objective), "milp (HiGHS)", sol.status, runtime)
 
-    def _infeasible_message(self, budget: float) -> str:
+    def _infeasible(self, budget: float) -> InfeasibleSelectionError:
         sh = self._shares
         if sh is None:
-            return "selection has no feasible solution"
+            return InfeasibleSelectionError("selection has no feasible solution", status="2")
         allowed = ~self._excluded & (self._c <= budget + 1e-6)
         p = _Problem(self._a, self._w, self._c, float(budget), allowed, self._forced,
-                     self._group_of, self._max_per_group, sh)
-        red, wg, village = aggregate_demand(p.a, p.w, sh.of_unit)
-        return _share_message(sh, _villages_out_of_budget(p, red, wg, village), budget)
+                     self._group_of, self._max_per_group, sh, self._value)
+        return _share_error(p, "2")
+
+
+def _core(a: sp.csr_matrix, w: np.ndarray, c: np.ndarray, gone: np.ndarray,
+          allowed: np.ndarray, unit_group: np.ndarray | None, objective: Objective | None,
+          shares: _Shares | None, group_of: np.ndarray | None, cap: np.ndarray | None) -> Core:
+    """The reduced core over units not yet covered (*gone*): objective, shares and lifts."""
+    w_left = np.where(gone, 0.0, w)
+    unit_share = None if shares is None else shares.of_unit
+    need = None if shares is None else shares.need - shares.tol
+    if objective is None:
+        return reduce_core(a, w_left, c, allowed, unit_share, group_of, cap, need)
+    u = w if objective.unit_value is None else np.asarray(objective.unit_value, dtype=float)
+    lift = share_targets(w, gone, unit_group, objective.lift_share)
+    people = None
+    if objective.unit_value is not None:
+        rows = np.zeros(a.shape[1], dtype=bool)
+        for sh in (shares, lift):
+            if sh is not None:
+                rows |= sh.of_unit >= 0
+        people = np.where(rows, w_left, 0.0)
+    return reduce_core(a, np.where(gone, 0.0, u), c, allowed, unit_share, group_of, cap, need,
+                       people=people, unit_lift=None if lift is None else lift.of_unit,
+                       lift_need=None if lift is None else lift.need - lift.tol,
+                       lift_value=float(objective.lift_value))
 
 
 def select_sites_sweep(coverage: sp.spmatrix, weights: np.ndarray, costs: np.ndarray,
@@ -364,6 +484,7 @@ def select_sites_sweep(coverage: sp.spmatrix, weights: np.ndarray, costs: np.nda
                        groups: np.ndarray | None = None, max_per_group: int = 0,
                        unit_group: np.ndarray | None = None,
                        min_share: dict[int, float] | None = None,
+                       objective: Objective | None = None,
                        time_limit_s: float | None = None,
                        progress: Callable[[int, int], None] | None = None
                        ) -> list[SelectionResult]:
@@ -380,7 +501,7 @@ def select_sites_sweep(coverage: sp.spmatrix, weights: np.ndarray, costs: np.nda
     """
     model = SelectionModel(coverage, weights, costs, covered, must_include=must_include,
                            must_exclude=must_exclude, groups=groups, max_per_group=max_per_group,
-                           unit_group=unit_group, min_share=min_share)
+                           unit_group=unit_group, min_share=min_share, objective=objective)
     out: dict[int, SelectionResult] = {}
     for done, k in enumerate(np.argsort(np.asarray(budgets, dtype=float), kind="stable"), 1):
         out[int(k)] = model.solve(float(budgets[k]), time_limit_s=time_limit_s)
@@ -437,7 +558,8 @@ def _hit(a: sp.csr_matrix, sites: Sequence[int]) -> np.ndarray:
 def _check_inputs(a: sp.csr_matrix, w: np.ndarray, c: np.ndarray, budget: float,
                   covered: np.ndarray | None, must_include: Sequence[int],
                   must_exclude: Sequence[int], groups: np.ndarray | None,
-                  unit_group: np.ndarray | None, min_share: dict[int, float] | None) -> None:
+                  unit_group: np.ndarray | None, min_share: dict[int, float] | None,
+                  objective: Objective | None = None) -> None:
     n_sites, n_dem = a.shape
     problems = []
     if w.shape != (n_dem,):
@@ -461,8 +583,26 @@ def _check_inputs(a: sp.csr_matrix, w: np.ndarray, c: np.ndarray, budget: float,
     if both:
         problems.append(f"sites both forced in and out: {sorted(both)[:5]}")
     problems += _share_problems(n_dem, unit_group, min_share)
+    if objective is not None:
+        problems += _objective_problems(n_dem, unit_group, objective)
     if problems:
         raise ValueError("; ".join(problems))
+
+
+def _objective_problems(n_dem: int, unit_group: np.ndarray | None,
+                        objective: Objective) -> list[str]:
+    problems = []
+    u = objective.unit_value
+    if u is not None and np.shape(u) != (n_dem,):
+        problems.append(f"objective.unit_value has shape {np.shape(u)}, expected ({n_dem},)")
+    elif u is not None and (np.any(np.asarray(u) < 0) or not np.all(np.isfinite(u))):
+        problems.append("objective.unit_value must be finite and >= 0")
+    if not objective.lift_value >= 0:
+        problems.append(f"objective.lift_value must be >= 0, got {objective.lift_value}")
+    if objective.lift_share:
+        problems += [p.replace("min_share", "objective.lift_share")
+                     for p in _share_problems(n_dem, unit_group, objective.lift_share)]
+    return problems
 
 
 def _share_problems(n_dem: int, unit_group: np.ndarray | None,
@@ -530,7 +670,12 @@ def _candidate_mask(p: _Problem, in_sel: np.ndarray, spent: float,
 
 
 def _greedy(p: _Problem) -> list[int]:
-    """Meet the minimum shares, then marginal gain per rupiah; then the best-single fallback."""
+    """Meet the minimum shares, then marginal gain per rupiah; then the best-single fallback.
+
+    The gain of a site is the value of the units it newly covers plus the value of the
+    villages it lifts; when no site adds either, the site closing the largest part of the
+    lift villages' missing weight per rupiah is taken.
+    """
     a, c = p.a, p.c
     chosen = list(p.forced)
     in_sel = np.zeros(a.shape[0], dtype=bool)
@@ -543,9 +688,14 @@ def _greedy(p: _Problem) -> list[int]:
     af = a.astype(np.float64)
     if p.shares is not None:
         spent = _greedy_shares(p, chosen, in_sel, w_left, counts, spent)
+    u_left = np.where(_hit(a, chosen), 0.0, p.value.u)
     while True:
         ok = _candidate_mask(p, in_sel, spent, counts)
-        ratio = np.where(ok, (af @ w_left) / c, 0.0)
+        gain = af @ u_left
+        lifts, progress = _lift_gains(p, af, w_left)
+        ratio = np.where(ok, (gain + p.value.lift_value * lifts) / c, 0.0)
+        if ratio.max(initial=0.0) <= 0.0:
+            ratio = np.where(ok, progress / c, 0.0)
         best_j = int(np.argmax(ratio))
         if ratio[best_j] <= 0.0:
             break
@@ -555,16 +705,37 @@ def _greedy(p: _Problem) -> list[int]:
         if counts is not None and p.group_of is not None:
             counts[p.group_of[best_j]] += 1
         w_left[_gain_units(a, best_j)] = 0.0
+        u_left[_gain_units(a, best_j)] = 0.0
     single = [j for j in map(int, np.flatnonzero(p.allowed))
               if c[j] + c[p.forced].sum() <= p.budget + 1e-6 and j not in p.forced
               and _group_ok([*p.forced, j], p.group_of, p.max_per_group)
               and _shares_met(p, [*p.forced, j])]
     if single:
-        gains = [covered_weight(a, p.w, [*p.forced, j]) for j in single]
+        gains = [p.value([*p.forced, j]) for j in single]
         k = int(np.argmax(gains))
-        if gains[k] > covered_weight(a, p.w, chosen):
+        if gains[k] > p.value(chosen):
             return [*p.forced, single[k]]
     return chosen
+
+
+def _lift_gains(p: _Problem, af: sp.csr_matrix, w_left: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Per site: villages it would lift now, and the share of their missing weight it closes."""
+    lift = p.value.lift
+    n_sites = p.a.shape[0]
+    if lift is None or p.value.lift_value <= 0:
+        return np.zeros(n_sites), np.zeros(n_sites)
+    missing = lift.need - lift.gain(w_left == 0, p.value.w)
+    open_ = missing > lift.tol
+    member = np.flatnonzero((lift.of_unit >= 0) & (w_left > 0))
+    member = member[open_[lift.of_unit[member]]]
+    village_w = sp.csr_matrix((w_left[member], (member, lift.of_unit[member])),
+                              shape=(p.a.shape[1], len(lift.labels)))
+    g = sp.coo_matrix(af @ village_w)
+    done = g.data >= missing[g.col] - lift.tol[g.col]
+    lifts = np.bincount(g.row[done], minlength=n_sites).astype(float)
+    part = np.minimum(g.data, missing[g.col]) / np.maximum(lift.need[g.col], 1e-12)
+    return lifts, np.bincount(g.row, weights=part, minlength=n_sites)
 
 
 def _gain_units(a: sp.csr_matrix, j: int) -> np.ndarray:
@@ -588,10 +759,7 @@ def _greedy_shares(p: _Problem, chosen: list[int], in_sel: np.ndarray, w_left: n
         ratio = np.where(ok, useful / p.c, 0.0)
         j = int(np.argmax(ratio))
         if ratio[j] <= 0.0:
-            short = np.flatnonzero(missing > sh.tol)
-            msg = (f"greedy selection cannot meet the minimum share of villages "
-                   f"{sh.describe(short)} within the budget Rp {p.budget:,.0f}")
-            raise InfeasibleSelectionError(msg, status="heuristic")
+            raise _share_error(p, "heuristic")
         chosen.append(j)
         in_sel[j] = True
         spent += float(p.c[j])
@@ -634,7 +802,11 @@ def _bruteforce(p: _Problem, chunk: int = 4096) -> list[int]:
     if sh is not None:
         inside = np.flatnonzero(sh.of_unit >= 0)
         member_w[inside, sh.of_unit[inside]] = p.w[inside]
-    ever_met = np.zeros(k, dtype=bool)
+    lift = p.value.lift
+    lift_w = np.zeros((p.a.shape[1], 0 if lift is None else len(lift.labels)))
+    if lift is not None:
+        inside = np.flatnonzero(lift.of_unit >= 0)
+        lift_w[inside, lift.of_unit[inside]] = p.value.w[inside]
     best: list[int] | None = None
     best_val = -np.inf
     combos = itertools.chain.from_iterable(
@@ -650,9 +822,12 @@ def _bruteforce(p: _Problem, chunk: int = 4096) -> list[int]:
             feasible &= _combo_groups_ok(p, idx, mask)
         if sh is not None:
             met = hit @ member_w >= sh.need - sh.tol
-            ever_met |= (met & feasible[:, None]).any(axis=0)
             feasible &= met.all(axis=1)
-        val = np.where(feasible, hit @ p.w, -np.inf)
+        val = hit @ p.value.u
+        if lift is not None:
+            lifted = (hit @ lift_w >= lift.need - lift.tol).sum(axis=1)
+            val = val + p.value.lift_value * lifted
+        val = np.where(feasible, val, -np.inf)
         i = int(np.argmax(val))
         if feasible[i] and val[i] > best_val + 1e-12:
             best, best_val = [*p.forced, *block[i]], float(val[i])
@@ -660,9 +835,7 @@ def _bruteforce(p: _Problem, chunk: int = 4096) -> list[int]:
         msg = "no selection satisfies the group limit with the must-include sites"
         raise InfeasibleSelectionError(msg, status="infeasible")
     if best is None:
-        assert sh is not None
-        msg = _share_message(sh, np.flatnonzero(~ever_met), p.budget)
-        raise InfeasibleSelectionError(msg, status="infeasible")
+        raise _share_error(p, "infeasible")
     return best
 
 
@@ -675,50 +848,72 @@ def _combo_groups_ok(p: _Problem, idx: np.ndarray, mask: np.ndarray) -> np.ndarr
     return np.asarray(counts.max(axis=1) <= p.max_per_group)
 
 
-def _share_message(sh: _Shares, alone: np.ndarray, budget: float) -> str:
+def _share_error(p: _Problem, status: str) -> InfeasibleSelectionError:
+    """The error of minimum shares that no selection meets, with each village's best share.
+
+    Villages whose share no selection within the budget reaches are listed; when each can be
+    met alone but not all together, every village is listed with what it reaches alone.
+    """
+    sh = p.shares
+    assert sh is not None
+    reach = _reachable_shares(p)
+    alone = np.flatnonzero(reach < sh.share - 1e-9)
+    rows = alone if len(alone) else np.arange(len(sh.labels))
+    short = tuple(ShareShortfall(int(sh.labels[k]), float(sh.share[k]), float(reach[k]),
+                                 p.budget) for k in rows)
     if len(alone):
-        return (f"minimum share cannot be met within the budget Rp {budget:,.0f} "
-                f"for villages {sh.describe(alone)}")
-    return (f"minimum shares of villages {sh.describe(range(len(sh.labels)))} cannot all be "
-            f"met together within the budget Rp {budget:,.0f}")
+        msg = (f"minimum share cannot be met within the budget Rp {p.budget:,.0f} for "
+               f"villages {sh.describe(alone)}")
+    else:
+        msg = (f"minimum shares of villages {sh.describe(rows)} cannot all be met together "
+               f"within the budget Rp {p.budget:,.0f}")
+    if status == "heuristic":
+        msg = f"greedy selection: {msg}"
+    return InfeasibleSelectionError(msg, status=status, shortfalls=short)
 
 
-def _site_bounds(p: _Problem, n_y: int) -> object:
-    """0 <= x_j <= 1 (x_j = 1 forced in, x_j = 0 when not allowed) and 0 <= y_i <= 1."""
-    from scipy.optimize import Bounds
+def _reachable_shares(p: _Problem) -> np.ndarray:
+    """Largest share of each constrained village any selection within the budget covers.
 
-    n_sites = p.a.shape[0]
-    lower = np.zeros(n_sites + n_y)
-    upper = np.ones(n_sites + n_y)
-    upper[:n_sites][~p.allowed] = 0.0
-    lower[p.forced] = 1.0
-    return Bounds(lower, upper)
-
-
-def _villages_out_of_budget(p: _Problem, red: sp.csr_matrix, wg: np.ndarray,
-                            village: np.ndarray) -> np.ndarray:
-    """Villages whose share alone costs more than the budget (cheapest cover, MILP each)."""
-    from scipy.optimize import milp
+    One small MILP per village: maximise its newly covered weight over the sites that reach
+    it, within the budget left after the forced sites and the group limits.
+    """
+    from scipy.optimize import LinearConstraint, milp
 
     sh = p.shares
     assert sh is not None
-    n_sites, n_y = red.shape
-    objective = np.concatenate([p.c, np.zeros(n_y)])
-    integrality = np.concatenate([np.ones(n_sites), np.zeros(n_y)])
-    base = [_cover_rows(red)]
-    if p.group_of is not None:
-        base.append(_group_rows(p.group_of, n_y, p.max_per_group))
-    short = []
+    have = sh.share * sh.total - sh.need
+    base = _hit(p.a, p.forced)
+    left = p.budget - float(p.c[p.forced].sum())
+    out = np.empty(len(sh.labels))
     for v in range(len(sh.labels)):
-        lower = np.full(len(sh.labels), -np.inf)
-        lower[v] = sh.need[v] - sh.tol[v]
-        with native_stdout_silenced():
-            res = milp(objective, constraints=[*base, _share_rows(village, wg, lower, n_sites)],
-                       integrality=integrality, bounds=_site_bounds(p, n_y),
-                       options={"disp": False})
-        if res.x is None or float(res.fun) > p.budget + 1e-6:
-            short.append(v)
-    return np.array(short, dtype=np.int64)
+        units = np.flatnonzero((sh.of_unit == v) & ~base & (p.w > 0))
+        sub = sp.csc_matrix(p.a[:, units])
+        reach = np.asarray(sub.sum(axis=1)).ravel() > 0
+        sites = np.flatnonzero(p.allowed & reach)
+        sites = sites[~np.isin(sites, p.forced)]
+        red, wg, _ = aggregate_demand(sp.csr_matrix(sub[sites]), p.w[units])
+        gain = 0.0
+        if len(sites) and len(wg):
+            n_s, n_y = red.shape
+            rows: list[Any] = [_cover_rows(red),
+                               LinearConstraint(np.concatenate([p.c[sites], np.zeros(n_y)])
+                                                [None, :], -np.inf, max(left, 0.0))]
+            if p.group_of is not None:
+                cap = p.max_per_group - np.bincount(p.group_of[p.forced],
+                                                    minlength=int(p.group_of.max()) + 1)
+                names, grp = np.unique(p.group_of[sites], return_inverse=True)
+                mat = sp.csr_matrix((np.ones(n_s), (grp.ravel(), np.arange(n_s))),
+                                    shape=(len(names), n_s + n_y))
+                rows.append(LinearConstraint(mat, -np.inf, cap[names].astype(float)))
+            with native_stdout_silenced():
+                res = milp(-np.concatenate([np.zeros(n_s), wg]), constraints=rows,
+                           integrality=np.concatenate([np.ones(n_s), np.zeros(n_y)]),
+                           bounds=(0, 1), options={"disp": False})
+            gain = 0.0 if res.x is None else -float(res.fun)
+        forced_gain = float(sh.gain(base, p.w)[v])
+        out[v] = min(1.0, (have[v] + forced_gain + gain) / max(float(sh.total[v]), 1e-12))
+    return out
 
 
 def _cover_rows(red: sp.csr_matrix) -> object:
@@ -728,28 +923,3 @@ def _cover_rows(red: sp.csr_matrix) -> object:
     n_y = red.shape[1]
     mat = sp.hstack([-red.T.astype(float), sp.identity(n_y)], format="csr")
     return LinearConstraint(mat, -np.inf, 0.0)
-
-
-def _group_rows(group_of: np.ndarray, n_y: int, max_per_group: int) -> object:
-    """sum_{j in g} x_j <= max_per_group for every group g (``group_of`` = 0..n_groups-1)."""
-    from scipy.optimize import LinearConstraint
-
-    n_sites = len(group_of)
-    mat = sp.csr_matrix((np.ones(n_sites), (group_of, np.arange(n_sites))),
-                        shape=(int(group_of.max()) + 1, n_sites + n_y))
-    return LinearConstraint(mat, -np.inf, float(max_per_group))
-
-
-def _share_rows(village: np.ndarray, wg: np.ndarray, lower: np.ndarray, n_sites: int) -> object:
-    """sum_{i in v} w_i y_i >= lower_v for every village v with a minimum share.
-
-    ``lower_v`` is the share of the village's weight minus what is already covered; y_i is
-    bounded by actual coverage through :func:`_cover_rows`.
-    """
-    from scipy.optimize import LinearConstraint
-
-    n_y = len(wg)
-    sel = np.flatnonzero(village >= 0)
-    mat = sp.csr_matrix((wg[sel], (village[sel], n_sites + sel)),
-                        shape=(len(lower), n_sites + n_y))
-    return LinearConstraint(mat, lower, np.inf)

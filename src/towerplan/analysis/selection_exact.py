@@ -30,6 +30,13 @@ the demand classes they can newly cover. Every step below keeps at least one opt
 6. **Proof**: per kept count, from the best bound down, HiGHS solves the MILP over the sites
    left free, started from the incumbent, to a relative gap of 0.
 
+A core with minimum shares (``need``) or villages to lift (``lift_need``, an objective term
+worth ``lift_value`` per village whose gained weight reaches its need; binary ``lift_v`` with
+``sum_{i in v} p_i y_i >= need_v lift_v``) is not *plain*: steps 2 to 5 assume that every
+budget-feasible selection is feasible and that the objective is a sum over classes, so HiGHS
+solves it over all its sites. Classes are then also kept apart by village, and carry the
+village weight ``people`` beside the objective weight ``w`` when the two differ.
+
 References
 ----------
 Khuller, Moss and Naor (1999), The budgeted maximum coverage problem, IPL 70(1).
@@ -80,6 +87,15 @@ class Core:
         Sites still allowed per group.
     need : numpy.ndarray or None
         Weight each village still needs covered (tolerance already taken off).
+    people : numpy.ndarray or None, shape (n_classes,)
+        Weight of each class in the village rows (``need``, ``lift_need``) when the
+        objective weight ``w`` differs from it (None = ``w``).
+    lift : numpy.ndarray of int or None, shape (n_classes,)
+        Row of the class's village in ``lift_need`` (-1 = none).
+    lift_need : numpy.ndarray or None
+        Weight each village must gain to count as lifted (tolerance already taken off).
+    lift_value : float
+        Objective value of each lifted village.
     """
 
     sites: np.ndarray
@@ -90,6 +106,10 @@ class Core:
     group: np.ndarray | None = None
     cap: np.ndarray | None = None
     need: np.ndarray | None = None
+    people: np.ndarray | None = None
+    lift: np.ndarray | None = None
+    lift_need: np.ndarray | None = None
+    lift_value: float = 0.0
 
     @property
     def n_sites(self) -> int:
@@ -97,15 +117,34 @@ class Core:
 
     @property
     def plain(self) -> bool:
-        """No minimum shares: every budget-feasible selection is feasible."""
-        return self.need is None
+        """No minimum shares and no lifted villages: only weights per class count."""
+        return self.need is None and self.lift_need is None
 
-    def value(self, sites: Any) -> float:
-        """Weight covered by core sites *sites*."""
+    @property
+    def village_w(self) -> np.ndarray:
+        """Weight of each class in the village rows."""
+        return self.w if self.people is None else self.people
+
+    def hit(self, sites: Any) -> np.ndarray:
+        """Classes covered by core sites *sites* (bool)."""
         hit = np.zeros(self.a.shape[1], dtype=bool)
         for j in sites:
             hit[self.a.indices[self.a.indptr[j]:self.a.indptr[j + 1]]] = True
-        return float(self.w[hit].sum())
+        return hit
+
+    def lifted(self, hit: np.ndarray) -> np.ndarray:
+        """Villages of ``lift_need`` reached with the classes *hit* covered (bool)."""
+        if self.lift_need is None or self.lift is None:
+            return np.zeros(0, dtype=bool)
+        sel = hit & (self.lift >= 0)
+        gain = np.bincount(self.lift[sel], weights=self.village_w[sel],
+                           minlength=len(self.lift_need))
+        return np.asarray(gain >= self.lift_need)
+
+    def value(self, sites: Any) -> float:
+        """Objective of core sites *sites*: class weight covered plus the lifted villages."""
+        hit = self.hit(sites)
+        return float(self.w[hit].sum()) + self.lift_value * int(self.lifted(hit).sum())
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +159,9 @@ class CoreSolution:
 
 def reduce_core(a: sp.csr_matrix, w: np.ndarray, c: np.ndarray, allowed: np.ndarray,
                 unit_village: np.ndarray | None = None, group: np.ndarray | None = None,
-                cap: np.ndarray | None = None, need: np.ndarray | None = None) -> Core:
+                cap: np.ndarray | None = None, need: np.ndarray | None = None, *,
+                people: np.ndarray | None = None, unit_lift: np.ndarray | None = None,
+                lift_need: np.ndarray | None = None, lift_value: float = 0.0) -> Core:
     """Exact reductions of a selection problem (module docstring, step 1).
 
     Parameters
@@ -136,30 +177,51 @@ def reduce_core(a: sp.csr_matrix, w: np.ndarray, c: np.ndarray, allowed: np.ndar
     unit_village, group, cap, need
         Village row of each unit (-1 = none), group row of each site, sites allowed per group
         and weight needed per village; see :class:`Core`.
+    people, unit_lift, lift_need, lift_value : keyword-only
+        Weight of each unit in the village rows when it differs from *w*, row of each unit's
+        village in *lift_need* (-1 = none), weight each village needs to count as lifted and
+        the objective value of a lifted village; see :class:`Core`.
 
     Returns
     -------
     Core
     """
-    lab = np.full(a.shape[1], -1, np.int64) if unit_village is None else unit_village
+    n = a.shape[1]
+    village = np.full(n, -1, np.int64) if unit_village is None else unit_village
+    lift = np.full(n, -1, np.int64) if unit_lift is None else unit_lift
     keep = np.flatnonzero(allowed)
-    cls, wc, village = aggregate_demand(a[keep], w, lab)
-    size = np.diff(cls.indptr)
-    keep, cls = keep[size > 0], cls[size > 0]
-    grp = None if group is None else group[keep]
-    drop = dominated_sites(cls, c[keep], grp)
+    base = Core(keep, a, w, village, c, group, cap, need, people,
+                lift if lift_need is not None else None, lift_need, lift_value)
+    core = _regroup(base, keep, a[keep], c[keep], None if group is None else group[keep])
+    used = np.diff(core.a.indptr) > 0
+    core = replace(core, sites=core.sites[used], a=core.a[used], c=core.c[used],
+                   group=None if core.group is None else core.group[used])
+    drop = dominated_sites(core.a, core.c, core.group)
     if drop.any():
-        keep = keep[~drop]
-        grp = None if group is None else group[keep]
-        cls, wc, village = aggregate_demand(cls[~drop], wc, village)
-    return Core(keep, cls, wc, village, c[keep].astype(float), grp, cap, need)
+        core = core_subset(core, np.flatnonzero(~drop))
+    return core
+
+
+def _regroup(core: Core, sites: np.ndarray, a: sp.csr_matrix, c: np.ndarray,
+             group: np.ndarray | None) -> Core:
+    """*core* over *sites* with coverage *a* (columns = ``core``'s classes), classes merged
+    again by village, lift village and covering sites; *c* and *group* per row of *a*."""
+    n_lift = 0 if core.lift_need is None else len(core.lift_need)
+    lift = core.lift
+    label = (core.village + 1) * (n_lift + 1) + (0 if lift is None else lift + 1)
+    weights = core.w if core.people is None else np.column_stack([core.w, core.people])
+    cls, wc, lab = aggregate_demand(a, weights, label)
+    village, lift_row = np.divmod(lab, n_lift + 1)
+    return replace(core, sites=sites, a=cls, w=wc[:, 0] if wc.ndim == 2 else wc,
+                   village=village - 1, c=np.asarray(c, dtype=float), group=group,
+                   people=wc[:, 1] if wc.ndim == 2 else None,
+                   lift=None if lift is None else lift_row - 1)
 
 
 def core_subset(core: Core, rows: np.ndarray) -> Core:
     """The core restricted to sites *rows* (core indices), classes merged again."""
-    cls, wc, village = aggregate_demand(core.a[rows], core.w, core.village)
-    return replace(core, sites=core.sites[rows], a=cls, w=wc, village=village, c=core.c[rows],
-                   group=None if core.group is None else core.group[rows])
+    return _regroup(core, core.sites[rows], core.a[rows], core.c[rows],
+                    None if core.group is None else core.group[rows])
 
 
 def dominated_sites(a: sp.csr_matrix, c: np.ndarray, group: np.ndarray | None = None
@@ -198,19 +260,24 @@ def aggregate_demand(a: sp.csr_matrix, w: np.ndarray, label: np.ndarray | None =
     """Drop zero-weight units and merge units with the same label and set of covering sites.
 
     Returns the reduced matrix (n_sites, n_groups), the summed weight per group and the label
-    of each group (-1 when no labels are given). Units covered by no site are dropped.
+    of each group (-1 when no labels are given). Units covered by no site are dropped. *w*
+    may hold several weights per unit, shape (n_units, k): a unit is kept when any is above
+    0, and each is summed (shape (n_groups, k)).
     """
-    keep = np.flatnonzero(w > 0)
+    w2 = w if w.ndim == 2 else w[:, None]
+    keep = np.flatnonzero((w2 > 0).any(axis=1))
     lab = np.full(len(keep), -1, np.int64) if label is None else np.asarray(label)[keep]
     sub = sp.csc_matrix(a[:, keep], dtype=bool)
     sub.sum_duplicates()
     sub.sort_indices()
     first, group_of = group_columns(sub, lab)
-    w_group = np.bincount(group_of, weights=w[keep], minlength=len(first))
+    sums = np.column_stack([np.bincount(group_of, weights=w2[keep, k], minlength=len(first))
+                            for k in range(w2.shape[1])])
     nonempty = np.diff(sub.indptr)[first] > 0
     reduced = sp.csr_matrix(sub[:, first[nonempty]])
     reduced.sort_indices()
-    return reduced, w_group[nonempty], lab[first[nonempty]]
+    w_group = sums[nonempty]
+    return reduced, w_group if w.ndim == 2 else w_group[:, 0], lab[first[nonempty]]
 
 
 def group_columns(sub: sp.csc_matrix, lab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -347,7 +414,8 @@ def local_search(core: Core, budget: float, sites: Any, max_moves: int = 500) ->
 class LpParts:
     """Column-wise matrix, objective (minimised) and row bounds of a model.
 
-    The first ``n_x`` columns are the binaries (x), all later ones continuous in [0, 1].
+    The first ``n_x`` columns are the binaries (x), then the continuous coverage columns in
+    [0, 1], then ``n_lift`` village-lift columns (binaries in a MILP).
     """
 
     matrix: sp.csc_matrix
@@ -355,10 +423,12 @@ class LpParts:
     row_lower: np.ndarray
     row_upper: np.ndarray
     n_x: int
+    n_lift: int = 0
 
 
 def _lp_parts(core: Core, budget: float) -> LpParts:
-    """Minimise -(sum wx_j x_j + sum w_i y_i); one function per constraint family."""
+    """Minimise -(sum wx_j x_j + sum w_i y_i + lift_value sum lift_v); one function per
+    constraint family."""
     n = core.n_sites
     degree = np.diff(sp.csc_matrix(core.a).indptr)
     multi = np.flatnonzero(degree > 1)
@@ -373,12 +443,20 @@ def _lp_parts(core: Core, budget: float) -> LpParts:
         lower.append(np.full(len(core.cap), -_INF))
         upper.append(core.cap.astype(float))
     if core.need is not None:
-        blocks.append(_share_rows(core, degree, multi))
+        blocks.append(_village_rows(core, degree, multi, core.village, len(core.need)))
         lower.append(core.need.astype(float))
         upper.append(np.full(len(core.need), _INF))
-    matrix = sp.csc_matrix(sp.vstack(blocks, format="csr"))
-    cost = -np.concatenate([wx, core.w[multi]])
-    return LpParts(matrix, cost, np.concatenate(lower), np.concatenate(upper), n)
+    n_lift = 0 if core.lift_need is None or core.lift is None else len(core.lift_need)
+    matrix = sp.vstack(blocks, format="csr")
+    if n_lift:
+        assert core.lift is not None and core.lift_need is not None
+        matrix = sp.vstack([sp.hstack([matrix, sp.csr_matrix((matrix.shape[0], n_lift))]),
+                            _lift_rows(core, degree, multi)], format="csr")
+        lower.append(np.zeros(n_lift))
+        upper.append(np.full(n_lift, _INF))
+    cost = -np.concatenate([wx, core.w[multi], np.full(n_lift, core.lift_value)])
+    return LpParts(sp.csc_matrix(matrix), cost, np.concatenate(lower), np.concatenate(upper),
+                    n, n_lift)
 
 
 def _budget_row(c: np.ndarray, n_y: int) -> sp.csr_matrix:
@@ -412,19 +490,30 @@ def _group_rows(group: np.ndarray, n_groups: int, n_y: int) -> sp.csr_matrix:
     return sp.csr_matrix((np.ones(n), (group, np.arange(n))), shape=(n_groups, n + n_y))
 
 
-def _share_rows(core: Core, degree: np.ndarray, multi: np.ndarray) -> sp.csr_matrix:
-    """sum_{i in v} w_i y_i + sum_j wx_vj x_j >= need_v for every village v."""
-    assert core.need is not None
-    n, k = core.n_sites, len(core.need)
-    vil = core.village
-    y_sel = np.flatnonzero(vil[multi] >= 0)
-    y_part = sp.csr_matrix((core.w[multi][y_sel], (vil[multi][y_sel], y_sel)),
-                           shape=(k, len(multi)))
-    one = np.flatnonzero((degree == 1) & (vil >= 0))
+def _village_rows(core: Core, degree: np.ndarray, multi: np.ndarray, row: np.ndarray,
+                  k: int) -> sp.csr_matrix:
+    """sum_{i in v} p_i y_i + sum_j px_vj x_j for every village row v (p = village weight).
+
+    *row* gives each class's village row (-1 = none); classes only one site covers count
+    through that site's x_j.
+    """
+    n, p = core.n_sites, core.village_w
+    y_sel = np.flatnonzero(row[multi] >= 0)
+    y_part = sp.csr_matrix((p[multi][y_sel], (row[multi][y_sel], y_sel)), shape=(k, len(multi)))
+    one = np.flatnonzero((degree == 1) & (row >= 0))
     a_one = sp.csc_matrix(core.a[:, one], dtype=float)
     owner = a_one.indices  # one site per class
-    x_part = sp.csr_matrix((core.w[one], (vil[one], owner)), shape=(k, n))
+    x_part = sp.csr_matrix((p[one], (row[one], owner)), shape=(k, n))
     return sp.hstack([x_part, y_part], format="csr")
+
+
+def _lift_rows(core: Core, degree: np.ndarray, multi: np.ndarray) -> sp.csr_matrix:
+    """sum_{i in v} p_i y_i + sum_j px_vj x_j - need_v lift_v >= 0 for every lift village v:
+    a village counts as lifted only when its weight gained reaches its need."""
+    assert core.lift is not None and core.lift_need is not None
+    k = len(core.lift_need)
+    return sp.hstack([_village_rows(core, degree, multi, core.lift, k),
+                      sp.diags(-core.lift_need.astype(float))], format="csr")
 
 
 def highs_model(parts: LpParts, col_upper_x: np.ndarray, integer: bool,
@@ -455,7 +544,9 @@ def highs_model(parts: LpParts, col_upper_x: np.ndarray, integer: bool,
     lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n_col, parts.matrix.shape[0]
     if integer:
         lp.integrality_ = ([highspy.HighsVarType.kInteger] * parts.n_x
-                           + [highspy.HighsVarType.kContinuous] * (n_col - parts.n_x))
+                           + [highspy.HighsVarType.kContinuous]
+                           * (n_col - parts.n_x - parts.n_lift)
+                           + [highspy.HighsVarType.kInteger] * parts.n_lift)
     h.passModel(lp)
     return h
 
@@ -757,8 +848,9 @@ def _set_start(h: Any, sub: Core, parts: LpParts, chosen: np.ndarray) -> None:
     x[chosen] = 1.0
     degree = np.diff(sp.csc_matrix(sub.a).indptr)
     hit = (sp.csr_matrix(sub.a.T, dtype=float) @ x) > 0
+    lifted = sub.lifted(hit)[:parts.n_lift].astype(float)
     start = highspy.HighsSolution()
-    start.col_value = list(np.concatenate([x, hit[degree > 1].astype(float)]))
+    start.col_value = list(np.concatenate([x, hit[degree > 1].astype(float), lifted]))
     start.value_valid = True
     h.setSolution(start)
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pandas as pd
 
+from towerplan.analysis.selection import covered_weight
 from towerplan.analysis.selection_plan import select_many
 from towerplan.commands.plan import CacheArg
 from towerplan.i18n import check_lang, t
@@ -37,9 +38,12 @@ def sweep(scenario: Scenario, budgets: Sequence[float], out_dir: str | Path, *,
         state = problem.state
         if progress is not None:
             progress(f"selection 0/{len(budgets)} budgets")
-        results = select_many(scenario.selection, problem, budgets, progress=progress)
+        results = select_many(scenario.selection, problem, budgets, progress=progress,
+                              covered_at_least=scenario.coverage.covered_at_least)
+        fresh = state.fresh_weight
         table = _table(budgets, results, float(state.units.weight[state.covered].sum()),
-                       float(state.units.weight.sum()), scenario.costs.tower_idr)
+                       float(state.units.weight.sum()), scenario.costs.tower_idr,
+                       lambda sites: covered_weight(problem.matrix, fresh, sites))
         with atomic_output(staging / "sweep.csv") as tmp:
             table.to_csv(tmp, index=False, lineterminator="\n")
         png = sweep_png(table["budget_idr"].to_numpy(float),
@@ -55,11 +59,13 @@ def sweep(scenario: Scenario, budgets: Sequence[float], out_dir: str | Path, *,
 
 
 def _table(budgets: Sequence[float], results: list, base: float, total: float,
-           tower_idr: float) -> pd.DataFrame:
+           tower_idr: float, gained: Callable[[Sequence[int]], float]) -> pd.DataFrame:
+    """One row per budget; *gained* gives the demand a selection newly covers (whatever the
+    objective maximised), the greedy shortfall compares objectives."""
     rows = []
     prev_demand, prev_budget = base, 0.0
     for budget, (exact, greedy) in zip(budgets, results, strict=True):
-        demand = base + exact.objective
+        demand = base + gained(exact.sites)
         extra = (budget - prev_budget) / tower_idr  # towers' worth of extra budget
         rows.append({
             "budget_idr": budget, "towers_milp": len(exact.sites), "spent_milp_idr": exact.cost,
@@ -67,7 +73,7 @@ def _table(budgets: Sequence[float], results: list, base: float, total: float,
             "share_covered_milp": round(demand / total, 5) if total else 0.0,
             "gap_milp": exact.gap, "towers_greedy": len(greedy.sites),
             "spent_greedy_idr": greedy.cost,
-            "demand_covered_greedy": round(base + greedy.objective, 3),
+            "demand_covered_greedy": round(base + gained(greedy.sites), 3),
             "greedy_shortfall_pct": round(100 * (1 - greedy.objective / exact.objective), 3)
             if exact.objective > 0 else 0.0,
             "marginal_demand_per_extra_tower": round((demand - prev_demand) / extra, 3)

@@ -48,7 +48,7 @@ _TEXT_COLUMNS = frozenset({
     "audit_id", "source", "link_id", "from_id", "to_id", "technology", "stage",
     "backhaul_technology", "reason", "status_model", "status_reported", "signal_reported",
     "reported_date", "reported_source", "status_source", "agrees", "population_rule",
-    "population_source",
+    "population_source", "why_not_site", "why_not_reason",
 })
 _BOOL_COLUMNS = frozenset({"selected", "feasible", "conflict"})
 _INT_COLUMNS = frozenset({"rank", "villages_lifted", "cells", "backhaul_hops"})

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from towerplan.columns import AUDIT_COLUMNS, BACKHAUL_COLUMNS
+from towerplan.columns import AUDIT_COLUMNS, BACKHAUL_COLUMNS, WHY_NOT_TABLE
 from towerplan.coverage.statement import link_budget_summary, link_budget_text, stated_model_chain
 from towerplan.errors import MissingDependencyError
 from towerplan.i18n import (
@@ -38,6 +38,7 @@ from towerplan.i18n import (
     status_label,
     t,
     term_label,
+    why_not_label,
 )
 from towerplan.io.atomic import atomic_output
 from towerplan.io.tables import require_columns
@@ -294,6 +295,8 @@ class _Cells:
                 return status_label(value, lang), False
             if column in TERM_COLUMNS:
                 return term_label(value, lang), False
+            if column == "why_not_reason":
+                return why_not_label(value, lang), False
             return value, False
         if not isinstance(value, int | float):
             return str(value), False
@@ -368,6 +371,7 @@ def _context(result: PlanResult, lang: str) -> dict[str, Any]:
         "audit_facts": _audit_facts(result, cells),
         "audit": _audit_table(result, cells),
         "lifted": _lifted_table(result, cells),
+        "why_not": _why_not_table(result, cells),
         "assumptions": _assumptions(result, lang),
         "sources": list(prov.data_sources),
         "scenario_rows": _two_columns(_scenario_sections(result, lang)),
@@ -629,6 +633,18 @@ def _lifted_table(result: PlanResult, cells: _Cells) -> _Table | None:
         return None
     lifted = lifted.sort_values(["district", "name"], key=lambda s: s.astype(str))
     return cells.table(lifted, _LIFTED, css="lifted")
+
+
+def _why_not_table(result: PlanResult, cells: _Cells) -> _Table | None:
+    """The villages still blank after the plan, with why they were left out."""
+    villages = result.villages
+    if "why_not_reason" not in villages:
+        return None
+    still = villages[villages["status_after"].astype(str) == "blank"]
+    if not len(still):
+        return None
+    still = still.sort_values(["district", "name"], key=lambda s: s.astype(str))
+    return cells.table(still, WHY_NOT_TABLE, css="why-not")
 
 
 def population_rules_text(rules: object, lang: str) -> str:

@@ -180,7 +180,9 @@ _POPUP_ROWS: dict[str, tuple[tuple[str, str], ...]] = {
                  ("share_covered_after", "percent"), ("demand_total", "demand"),
                  ("area_km2", "1"), ("status_model", "status"), ("status_reported", "status"),
                  ("signal_reported", "text"), ("status_source", "text"),
-                 ("conflict", "yes/no")),
+                 ("conflict", "yes/no"), ("why_not_site", "text"),
+                 ("why_not_cost_per_person_idr", "idr"), ("why_not_extra_budget_idr", "idr"),
+                 ("why_not_reason", "why_not")),  # the why_not rows: only when still blank
     "candidates": (("village", "text"), ("district", "text"), ("origin", "term"),
                    ("elevation_m", "0"), *_COSTS, ("demand_alone", "demand"),
                    ("selected", "yes/no")),
@@ -222,6 +224,8 @@ def _popup(row: Any, kind: str, result: PlanResult, lang: str) -> _Popup:
     rows = _POPUP_ROWS[kind]
     basis = result.provenance.demand_basis
     labels = [_esc(t(f"col.{column}", lang)) for column, _ in rows]
+    if kind == "villages" and str(row.status_after) != "blank":
+        rows = tuple(r for r in rows if not r[0].startswith("why_not_"))  # shown up to len(v)
     values = [_esc(format_value(getattr(row, column), how, lang, demand_basis=basis))
               for column, how in rows]
     return labels, {"title": _esc(title), "v": values}
@@ -642,7 +646,7 @@ function tpPopups(labels, tooltip) {
   return function (f, layer) {
     var p = f.properties;
     layer.bindPopup(function () {
-      var rows = labels.map(function (label, i) {
+      var rows = labels.slice(0, p.v.length).map(function (label, i) {
         return "<tr><th>" + label + "</th><td>" + p.v[i] + "</td></tr>"; });
       return '<div class="tp-pop"><b>' + p.title + "</b><table>" + rows.join("") + "</table></div>";
     }, {maxWidth: 360});

@@ -1,6 +1,7 @@
 """The ranked report for budget staff (``report.xlsx``).
 
-Five sheets, named in the report's language: summary, ranking (build order), villages, costs
+Six sheets, named in the report's language: summary, ranking (build order), villages, why
+not (the villages still blank and why), costs
 and assumptions, plus an audit sheet when the plan audits a past decision and four programme
 sheets (DPRD summary, by year and channel, towers, village status in Podes words) when the plan
 has a multi-year programme. Money carries the
@@ -29,9 +30,10 @@ from towerplan.columns import (
     RANKING_COLUMNS,
     SUMMARY_KEYS,
     VILLAGE_COLUMNS,
+    WHY_NOT_TABLE,
 )
 from towerplan.coverage.statement import link_budget_text, stated_model_chain
-from towerplan.i18n import TEXT, check_lang, format_percent, status_label, t
+from towerplan.i18n import TEXT, check_lang, format_percent, status_label, t, why_not_label
 from towerplan.io.atomic import atomic_output
 from towerplan.io.tables import guard_formula, require_columns
 from towerplan.outputs.programme_report import (
@@ -127,7 +129,7 @@ def write_report_xlsx(result: PlanResult, path: str | Path, *, lang: str = "id")
                    ("sheet.programme_towers", _fill_programme_towers),
                    ("sheet.programme_villages", _fill_programme_villages)]
     sheets += [("sheet.ranking", _fill_ranking), ("sheet.villages", _fill_villages),
-               ("sheet.costs", _fill_costs)]
+               ("sheet.why_not", _fill_why_not), ("sheet.costs", _fill_costs)]
     if result.audit is not None:
         sheets.append(("sheet.audit", _fill_audit))
     sheets.append(("sheet.assumptions", _fill_assumptions))
@@ -305,13 +307,29 @@ def _fill_ranking(sheet: Worksheet, result: PlanResult, lang: str) -> None:
 
 
 def _fill_villages(sheet: Worksheet, result: PlanResult, lang: str) -> None:
+    _village_rows(sheet, result, lang, list(VILLAGE_COLUMNS), result.villages)
+
+
+def _fill_why_not(sheet: Worksheet, result: PlanResult, lang: str) -> None:
+    """The villages still blank after the plan, with why they were left out."""
+    frame = result.villages[result.villages["status_after"] == "blank"]
+    _village_rows(sheet, result, lang, list(WHY_NOT_TABLE), frame)
+
+
+def _village_rows(sheet: Worksheet, result: PlanResult, lang: str, columns: list[str],
+                  frame: Any) -> None:
     header = _preamble(sheet, result, lang)
-    columns = list(VILLAGE_COLUMNS)
-    status_at = {columns.index("status_before"), columns.index("status_after")}
+    status_at = {columns.index(c) for c in ("status_before", "status_after") if c in columns}
+    reason_at = columns.index("why_not_reason") if "why_not_reason" in columns else -1
+
+    def label(i: int, v: Any) -> Any:
+        if i in status_at:
+            return status_label(v, lang)
+        return why_not_label(v, lang) if i == reason_at else v
 
     def rows() -> Iterable[list[Any]]:
-        for values in result.villages[columns].itertuples(index=False, name=None):
-            yield [status_label(v, lang) if i in status_at else v for i, v in enumerate(values)]
+        for values in frame[columns].itertuples(index=False, name=None):
+            yield [label(i, v) for i, v in enumerate(values)]
 
     _table(sheet, header, [t(f"col.{c}", lang) for c in columns], rows(),
            [_format_for(c) for c in columns])

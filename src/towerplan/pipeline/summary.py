@@ -69,6 +69,7 @@ def plan_summary(scenario: Scenario, prov: Provenance, state: CurrentState,
         "solver_status": sel.status,
         "optimality_gap": sel.gap,
         "objective": round(sel.objective, 3),
+        "objective_terms": scenario.selection.terms,
         "objective_bound": None if sel.bound is None else round(sel.bound, 3),
         "greedy_objective": round(greedy.objective, 3),
         "greedy_shortfall_percent": round(100 * (1 - greedy.objective / sel.objective), 3)

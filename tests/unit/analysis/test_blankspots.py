@@ -104,6 +104,7 @@ def test_facilities_add_their_weight_at_the_nearest_unit_of_their_village() -> N
     assert u.facility_weight.sum() == 50.0    # the facility outside every village is ignored
     k = int(np.argmax(u.facility_weight))
     assert (u.x_m[k], u.y_m[k]) == (125.0, 125.0)
+    assert u.facility_count.sum() == 1.0 and u.facility_count[k] == 1.0  # counted, unweighted
     assert u.weight.sum() == pytest.approx(673.0 + 50.0)
     assert u.rule_counts()["centroid"] == {"villages": 3, "people": 673.0}
     assert "1 public facilities add 50 people-equivalents" in u.basis_note
@@ -114,6 +115,7 @@ def test_facilities_do_not_count_on_an_area_basis() -> None:
                            facility_weight=np.array([50.0]))
     assert u.basis == "area_km2"
     assert u.weight.sum() == pytest.approx(6.01)
+    assert u.facility_count.sum() == 0.0
 
 
 def test_settlements_split_the_total_by_their_people_or_equally() -> None:

@@ -218,12 +218,30 @@ def test_min_share_infeasible_names_villages() -> None:
     with pytest.raises(InfeasibleSelectionError, match="cannot all be met together") as err:
         select_sites(a, w, c, 4.0, method="milp", **kw)
     assert err.value.status == "2"
-    with pytest.raises(InfeasibleSelectionError, match=r"villages 7 \(>= 100 %\)"):
+    # each alone is reachable (100 %), so both are listed with what they reach alone
+    assert [(s.village, s.required, s.reachable) for s in err.value.shortfalls] == [
+        (7, 1.0, 1.0), (8, 1.0, 1.0)]
+    with pytest.raises(InfeasibleSelectionError, match=r"villages 7 \(>= 100 %\)") as err:
         select_sites(a, w, np.array([5.0, 1.0, 1.0]), 4.0, method="milp", **kw)
+    # village 7 costs 5 > budget 4: nothing reaches it
+    assert [(s.village, s.reachable) for s in err.value.shortfalls] == [(7, 0.0)]
     with pytest.raises(InfeasibleSelectionError, match="cannot all be met together"):
         select_sites(a, w, c, 4.0, method="bruteforce", **kw)
-    with pytest.raises(InfeasibleSelectionError, match=r"greedy .* villages 8 \(>= 100 %\)"):
+    with pytest.raises(InfeasibleSelectionError, match=r"greedy selection: .* villages 7"):
         select_sites(a, w, c, 4.0, method="greedy", **kw)
+
+
+def test_reachable_share_is_the_best_affordable_share() -> None:
+    # village 0 has units 0..2 (weights 6, 3, 1); sites cost 2 each; budget 4 buys two sites
+    a = sp.csr_matrix(np.array([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]],
+                               bool))
+    w = np.array([6.0, 3.0, 1.0, 5.0])
+    covered = np.array([False, False, False, False])
+    with pytest.raises(InfeasibleSelectionError) as err:
+        select_sites(a, w, np.full(4, 2.0), 4.0, covered, "milp",
+                     unit_group=np.array([0, 0, 0, 1]), min_share={0: 1.0})
+    (short,) = err.value.shortfalls
+    assert short.village == 0 and short.reachable == pytest.approx(0.9)
 
 
 def test_min_share_input_validation() -> None:

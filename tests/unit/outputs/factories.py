@@ -126,6 +126,10 @@ def _villages() -> gpd.GeoDataFrame:
         "population_rule": ["settlements", "settlements", "centroid", "area"],
         "population_source": ["village_population", "village_population", "villages", ""],
         "committed_year": [0] * 4,
+        "why_not_site": [""] * 4,
+        "why_not_cost_per_person_idr": [math.nan] * 4,
+        "why_not_extra_budget_idr": [math.nan] * 4,
+        "why_not_reason": [""] * 4,
     }, geometry=geoms, crs=WORKING_CRS)
 
 

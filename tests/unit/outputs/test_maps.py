@@ -416,3 +416,19 @@ def test_info_table_states_margins_uplink_and_antenna(plan_result, tmp_path):
     assert "margin 10.25 dB" in page
     assert "uplink-limited" in page
     assert "3 sectors 0/120/240 deg" in page
+
+
+def test_village_popup_says_why_a_village_is_still_blank(plan_result, tmp_path):
+    villages = plan_result.villages.copy()
+    villages.loc[2, ["status_after", "why_not_site", "why_not_cost_per_person_idr",
+                     "why_not_extra_budget_idr", "why_not_reason"]] = [
+        "blank", "C9", 1_250_000.0, 900_000_000.0, "no_candidate"]
+    page = _page(with_changes(plan_result, villages=villages), tmp_path, lang="en")
+    features = _village_data(page)["features"]
+    assert features[2]["properties"]["v"][-4:] == [
+        "C9", "Rp 1,250,000", "Rp 900,000,000", "no candidate reaches it"]
+    assert len(features[1]["properties"]["v"]) == 13  # not blank: no why-not rows
+    labels = json.loads(re.findall(r"tpPopups\((\[.*?\]), ", page)[0])
+    assert labels[-4:] == ["Cheapest site per person", "Cost per person served (Rp)",
+                           "Extra budget to lift it out of blank spot (Rp)", "Why not chosen"]
+    assert "labels.slice(0, p.v.length)" in page

@@ -65,14 +65,15 @@ def _table(sheet, first_header: str) -> tuple[list[str], list[tuple]]:
 def test_every_programme_sheet_follows_the_summary(workbook):
     names = workbook.sheetnames
     assert names[:5] == ["Ringkasan", *PROGRAMME_SHEETS]
-    assert names[5:] == ["Peringkat", "Desa", "Biaya", "Asumsi"]
+    assert names[5:] == ["Peringkat", "Desa", "Mengapa tidak", "Biaya", "Asumsi"]
 
 
 def test_without_a_programme_the_workbook_is_unchanged(tmp_path):
     from openpyxl import load_workbook
 
     path = write_report_xlsx(make_plan_result(), tmp_path / "report.xlsx")
-    assert load_workbook(path).sheetnames == ["Ringkasan", "Peringkat", "Desa", "Biaya", "Asumsi"]
+    assert load_workbook(path).sheetnames == [
+        "Ringkasan", "Peringkat", "Desa", "Mengapa tidak", "Biaya", "Asumsi"]
 
 
 def test_english_sheet_names(programme_plan, tmp_path):

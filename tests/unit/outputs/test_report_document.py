@@ -265,3 +265,23 @@ def test_first_page_states_the_flat_ground_radius_and_its_range(plan_result):
     indonesian = html_lib.unescape(render_report_html(plan_result))
     assert "Radius cakupan satu menara baru di tanah datar: 4,94 km" in indonesian
     assert "Margin, uplink dan antena" in indonesian
+
+
+def test_why_not_table_lists_villages_still_blank(plan_result):
+    assert "Tidak ada desa yang masih blank spot." in render_report_html(plan_result)
+    villages = plan_result.villages.copy()
+    villages.loc[2, ["status_after", "why_not_site", "why_not_cost_per_person_idr",
+                     "why_not_extra_budget_idr", "why_not_reason"]] = [
+        "blank", "<b>C9</b>", 1_250_000.0, 900_000_000.0, "over_budget"]
+    result = with_changes(plan_result, villages=villages)
+    for lang, title, reason, money in (
+            ("id", "Mengapa desa ini masih blank spot", "melebihi sisa anggaran",
+             "900.000.000"),
+            ("en", "Why these villages are still blank", "over the budget left",
+             "900,000,000")):
+        page = render_report_html(result, lang=lang)
+        section = page[page.index(title):]
+        section = section[:section.index("<h2", 10)]
+        assert section.count("<tr") == 2  # header and the one village still blank
+        assert "64.01.08.2001" in section and reason in section and money in section
+        assert "&lt;b&gt;C9&lt;/b&gt;" in section and "<b>C9" not in section

@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 from openpyxl.utils import get_column_letter
 
-from towerplan.columns import AUDIT_COLUMNS, RANKING_COLUMNS, VILLAGE_COLUMNS
+from towerplan.columns import AUDIT_COLUMNS, RANKING_COLUMNS, VILLAGE_COLUMNS, WHY_NOT_TABLE
 from towerplan.errors import OutputError
 from towerplan.i18n import t
 from towerplan.outputs.reports import FORMAT_IDR, FORMAT_PERCENT, write_report_xlsx
@@ -70,6 +70,7 @@ def test_header_rows_are_frozen_and_autofilters_span_each_table(book, plan_resul
         "Peringkat": ("Urutan", len(RANKING_COLUMNS), len(plan_result.selected)),
         "Desa": ("Kode desa", len(VILLAGE_COLUMNS), len(plan_result.villages)),
         "Biaya": ("Urutan", 11, len(plan_result.selected)),
+        "Mengapa tidak": ("Kode desa", len(WHY_NOT_TABLE), None),  # none still blank
         "Ringkasan": ("Indikator", 2, None),
         "Asumsi": ("Parameter", 2, None),
     }
@@ -110,7 +111,8 @@ def test_no_audit_sheet_without_an_audit(book):
 def test_audit_sheet_lists_sites_and_figures(plan_result, tmp_path):
     result = with_changes(plan_result, audit=make_audit(), audit_summary=AUDIT_SUMMARY)
     book = openpyxl.load_workbook(write_report_xlsx(result, tmp_path / "r.xlsx"))
-    assert book.sheetnames == ["Ringkasan", "Peringkat", "Desa", "Biaya", "Audit", "Asumsi"]
+    assert book.sheetnames == ["Ringkasan", "Peringkat", "Desa", "Mengapa tidak", "Biaya",
+                               "Audit", "Asumsi"]
     sheet = book["Audit"]
     assert sheet["A1"].value == "DATA SINTETIS — bukan tempat nyata"
     header, cols = _sheet_table(sheet, "ID lokasi audit")
@@ -141,7 +143,7 @@ def test_audit_sheet_lists_sites_and_figures(plan_result, tmp_path):
 def test_audit_sheet_in_english_and_missing_audit_columns_refused(plan_result, tmp_path):
     result = with_changes(plan_result, audit=make_audit(), audit_summary=None)
     book = openpyxl.load_workbook(write_report_xlsx(result, tmp_path / "r.xlsx", lang="en"))
-    assert book.sheetnames[4] == "Audit"
+    assert book.sheetnames[5] == "Audit"
     header, cols = _sheet_table(book["Audit"], "Audit site ID")
     assert "Site source" in cols
     assert book["Audit"].max_row == header + 2  # no figures without an audit summary
@@ -159,3 +161,33 @@ def test_nan_audit_figures_are_left_empty(plan_result, tmp_path):
                if row[0].value}
     assert figures["Celah optimalitas optimum"] is None
     assert figures["Porsi dari optimum"] == 1.0
+
+
+def test_why_not_sheet_lists_the_villages_still_blank(plan_result, tmp_path):
+    villages = plan_result.villages.copy()
+    villages.loc[2, ["status_after", "why_not_site", "why_not_cost_per_person_idr",
+                     "why_not_extra_budget_idr", "why_not_reason"]] = [
+        "blank", "=C009", 1_250_000.0, 900_000_000.0, "lower_yield"]
+    result = with_changes(plan_result, villages=villages)
+    for lang, name, reason in (("id", "Mengapa tidak",
+                                "lebih sedikit orang per rupiah daripada lokasi terpilih"),
+                               ("en", "Why not", "fewer people per rupiah than the chosen sites")):
+        book = openpyxl.load_workbook(write_report_xlsx(result, tmp_path / f"{lang}.xlsx",
+                                                        lang=lang))
+        sheet = book[name]
+        first = "Kode desa" if lang == "id" else "Village code"
+        header, cols = _sheet_table(sheet, first)
+        assert len(cols) == len(WHY_NOT_TABLE)
+        rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=header + 1)
+                if row[0].value is not None]
+        assert len(rows) == 1  # only the village still blank
+        row = rows[0]
+        assert row[0] == "64.01.08.2001"
+        assert row[5] == "'=C009"  # guarded against formula injection
+        assert row[6:] == [1_250_000.0, 900_000_000.0, reason]
+        money = sheet.cell(row=header + 1, column=8)
+        assert money.number_format == FORMAT_IDR
+        villages_sheet = book["Desa" if lang == "id" else "Villages"]
+        _, vcols = _sheet_table(villages_sheet, first)
+        assert villages_sheet.cell(row=header + 3, column=vcols[
+            "Alasan belum terpilih" if lang == "id" else "Why not chosen"]).value == reason

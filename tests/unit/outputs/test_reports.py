@@ -12,8 +12,8 @@ from towerplan.outputs.reports import FORMAT_IDR, FORMAT_PERCENT, write_report_x
 
 from .factories import FORMULA_NAME, HOSTILE_NAME, leftovers, with_changes
 
-SHEETS_ID = ["Ringkasan", "Peringkat", "Desa", "Biaya", "Asumsi"]
-SHEETS_EN = ["Summary", "Ranking", "Villages", "Costs", "Assumptions"]
+SHEETS_ID = ["Ringkasan", "Peringkat", "Desa", "Mengapa tidak", "Biaya", "Asumsi"]
+SHEETS_EN = ["Summary", "Ranking", "Villages", "Why not", "Costs", "Assumptions"]
 
 
 @pytest.fixture

@@ -14,8 +14,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from towerplan.analysis.blankspots import at_least, village_statistics
+from towerplan.analysis.blankspots import BLANK, at_least, village_statistics
 from towerplan.analysis.outcome import ranking_table, village_table, with_lonlat
+from towerplan.analysis.why_not import WhyNotInputs, why_not
 from towerplan.coverage.composite import best_server_both, combine
 from towerplan.io.rasters import RasterGrid
 from towerplan.pipeline.assemble import current_state, selection_problem
@@ -26,10 +27,12 @@ if TYPE_CHECKING:
 
     from towerplan.analysis.blankspots import DemandUnits
     from towerplan.analysis.coverage_maps import MapCoverage
+    from towerplan.analysis.problem import SelectionProblem
     from towerplan.inputs import TerrainInputs, VectorInputs
     from towerplan.pipeline.stages.backhaul import CostedCandidates
     from towerplan.pipeline.stages.existing import ExistingCoverage
     from towerplan.pipeline.stages.selection import Chosen
+    from towerplan.scenario import Scenario
 
 __all__ = ["STAGE", "After"]
 
@@ -94,16 +97,35 @@ def _after(ctx: StageContext, *, load: VectorInputs, terrain: TerrainInputs,
         problem, final, chosen, blank_below=cov.blank_below,
         covered_at_least=cov.covered_at_least))
     marked = final.assign(selected=np.isin(np.arange(len(final)), chosen))
+    villages = village_table(load.villages, before, stats, tower_ids, server_ids,
+                             rules=demand.population_rule)
+    reasons = _why_not(sc, problem, final, covered, ranking, stats, before,
+                       selection.selection.cost)
     return After(
         covered=covered, stats=stats,
-        villages=village_table(load.villages, before, stats, tower_ids, server_ids,
-                               rules=demand.population_rule),
+        villages=villages.assign(**{c: reasons[c].to_numpy() for c in reasons.columns}),
         ranking=ranking, candidates=with_lonlat(marked, load.villages.crs),
         rsrp_before=RasterGrid(existing_coverage.grid.rsrp_dbm, dem.transform, dem.crs, None),
         rsrp_after=RasterGrid(grid.rsrp_dbm, dem.transform, dem.crs, None))
 
 
+def _why_not(sc: Scenario, problem: SelectionProblem, final: pd.DataFrame,
+             covered: np.ndarray, ranking: pd.DataFrame, stats: pd.DataFrame,
+             before: pd.DataFrame, spent_idr: float) -> pd.DataFrame:
+    """Why each village still blank after the plan was left out (analysis/why_not.py)."""
+    cost = final["cost_total_idr"].to_numpy(float)
+    ids = final["site_id"].astype(str).to_numpy()
+    yields = ranking["new_demand"].to_numpy(float) / ranking["cost_total_idr"].to_numpy(float)
+    inp = WhyNotInputs(problem.matrix, problem.state.units.weight, problem.state.units.village,
+                       covered, cost, np.isin(ids, list(sc.selection.must_exclude)),
+                       float(sc.budget.total_idr - spent_idr),
+                       float(yields.min()) if len(yields) else 0.0)
+    return why_not(inp, stats["status"].to_numpy() == BLANK,
+                   before["demand_total"].to_numpy(float), sc.coverage.blank_below, ids)
+
+
 STAGE = Stage(name="after", run=_after,
               needs=("load", "terrain", "demand", "existing_coverage", "before", "backhaul",
                      "candidate_coverage", "coverage_maps", "selection"),
-              label="coverage after", reads=("radio", "coverage"))
+              label="coverage after",
+              reads=("radio", "coverage", "budget.total_idr", "selection.must_exclude"))

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from towerplan.analysis.backhaul_choice import BackhaulOutcome, finish_backhaul
+from towerplan.analysis.backhaul_choice import BackhaulOutcome, check_objective, finish_backhaul
 from towerplan.analysis.selection import SelectionResult
 from towerplan.analysis.selection_plan import select_many
 from towerplan.pipeline.assemble import current_state, selection_problem
@@ -53,10 +53,12 @@ def _select(ctx: StageContext, *, load: VectorInputs, terrain: TerrainInputs,
             backhaul: CostedCandidates, candidate_coverage: sp.csr_matrix,
             coverage_maps: MapCoverage) -> Chosen:
     sc = ctx.scenario
+    check_objective(sc)
     state = current_state(sc.radio, load, terrain, demand, existing_coverage, before,
                           coverage_maps)
     problem = selection_problem(state, backhaul.candidates, candidate_coverage)
-    (exact, greedy), = select_many(sc.selection, problem, [sc.budget.total_idr])
+    (exact, greedy), = select_many(sc.selection, problem, [sc.budget.total_idr],
+                                   covered_at_least=sc.coverage.covered_at_least)
     chosen, outcome, final = finish_backhaul(backhaul.plan, sc, problem, exact)
     return Chosen(chosen, greedy, outcome, final.drop(columns=["demand_alone"]))
 
@@ -65,4 +67,5 @@ STAGE = Stage(name="selection", run=_select,
               needs=("load", "terrain", "demand", "existing_coverage", "before", "backhaul",
                      "candidate_coverage", "coverage_maps"),
               label="selection",
-              reads=("budget", "selection", "backhaul", "radio", "costs.backhaul_idr"))
+              reads=("budget", "selection", "backhaul", "radio", "costs.backhaul_idr",
+                     "coverage.covered_at_least"))
