@@ -525,6 +525,11 @@ _LABELS: dict[str, tuple[str, str]] = {
         "({partners}); yang dibayar tiap saluran ada di tabel per tahun dan saluran",
         "Capital cost per year adds up every payer, the partners' parts included "
         "({partners}); what each channel pays is in the table per year and channel"),
+    "prog.no_lift_objective": (
+        "Program multi-tahun tidak dapat menghitung desa yang naik sebagai tujuan: bagian "
+        "blank_villages dari [selection] diabaikan, program menghitung penduduk",
+        "The multi-year programme cannot value villages lifted: the blank_villages term of "
+        "[selection] is left out and the programme counts people"),
     "prog.no_flag": (
         "Kanal {channel}: desa tidak memiliki kolom '{column}', sehingga tidak ada desa yang "
         "memenuhi aturannya",
@@ -855,6 +860,8 @@ _PROGRAMME: dict[str, tuple[str, str]] = {
     "prog.objective.people_blank": ("penduduk desa blank spot terlayani",
                                     "people in blank villages served"),
     "prog.objective.facilities": ("fasilitas umum terlayani", "public facilities served"),
+    "prog.objective.mixed": ("tujuan campuran ([selection.weights])",
+                             "mixed objective ([selection.weights])"),
     "prog.section": ("Program per tahun dan saluran pendanaan",
                      "Programme by year and funding channel"),
     "prog.towers": ("Menara program", "Programme towers"),

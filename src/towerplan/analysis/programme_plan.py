@@ -42,10 +42,12 @@ from towerplan.analysis.programme_outcome import (
     cost_per_person_idr,
     podes_signals,
 )
+from towerplan.analysis.selection_plan import objective_of
 from towerplan.errors import ScenarioError
 from towerplan.i18n import TEXT, bilingual, t
 from towerplan.io.programme import built_village_rows
 from towerplan.programme_scenario import Programme, programme_problems
+from towerplan.scenario import ObjectiveWeights, Selection
 
 if TYPE_CHECKING:
     from towerplan.analysis.blankspots import DemandUnits
@@ -56,7 +58,7 @@ if TYPE_CHECKING:
 
 __all__ = ["BEFORE_SOURCES", "ProgrammeProblem", "audit_case_label", "before_served",
            "discount_factors", "free_budget", "programme_outcome", "programme_problem",
-           "village_people", "village_share"]
+           "programme_weights", "village_people", "village_share"]
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +162,43 @@ def free_budget(budget: np.ndarray, locked_spend: np.ndarray, *, carry_over: boo
     limit = np.maximum(np.minimum.accumulate(cum[::-1], axis=0)[::-1], 0.0)
     limit[:closed_years] = 0.0
     return np.diff(limit, axis=0, prepend=np.zeros((1, limit.shape[1])))
+
+
+#: Name of the programme's objective (``ProgrammeOutcome.objective``) per selection term.
+_OBJECTIVE_NAMES: dict[str, str] = {"people": "people_years", "blank_people": "people_blank",
+                                    "facilities": "facilities"}
+
+
+def programme_weights(scenario: Scenario, problem: SelectionProblem
+                      ) -> tuple[np.ndarray | None, str, tuple[str, ...]]:
+    """Value per demand unit and year of the ``[selection]`` objective, its name and notes.
+
+    People (the default), people of blank villages and public facilities are values per
+    unit and carry over to every year; villages lifted are not (the multi-year kernel values
+    units), so a ``blank_villages`` term is left out and a note says so.
+
+    Returns
+    -------
+    weights : numpy.ndarray or None
+        None for people alone.
+    name : str
+        ``people_years``, ``people_blank``, ``facilities`` or ``mixed``.
+    notes : tuple of str
+    """
+    terms = dict(scenario.selection.terms)
+    notes: tuple[str, ...] = ()
+    if "blank_villages" in terms:
+        terms.pop("blank_villages")
+        notes = (bilingual("prog.no_lift_objective"),)
+        if not terms:
+            terms = {"people": 1.0}
+    if terms == {"people": 1.0}:
+        return None, "people_years", notes
+    objective = objective_of(Selection(weights=ObjectiveWeights(**terms)), problem,
+                             covered_at_least=scenario.coverage.covered_at_least)
+    assert objective is not None and objective.unit_value is not None
+    name = _OBJECTIVE_NAMES[next(iter(terms))] if len(terms) == 1 else "mixed"
+    return np.asarray(objective.unit_value, dtype=float), name, notes
 
 
 def _finite_budget(budget: np.ndarray, options: ProgrammeOptions) -> np.ndarray:
@@ -294,7 +333,8 @@ def programme_problem(scenario: Scenario, problem: SelectionProblem,
                       before_source: str = "reports",
                       served_base: np.ndarray | None = None,
                       tower_types: Sequence[TowerType] | None = None,
-                      built: Sequence[ProgrammeBuilt] | None = None) -> ProgrammeProblem:
+                      built: Sequence[ProgrammeBuilt] | None = None,
+                      weights: np.ndarray | None = None) -> ProgrammeProblem:
     """The programme's arrays.
 
     Parameters
@@ -316,6 +356,9 @@ def programme_problem(scenario: Scenario, problem: SelectionProblem,
         Units served today, when the caller computed them (e.g. at another threshold).
     tower_types, built : sequence, optional
         In place of the scenario's tower types and ``[[programme.built]]`` (an audit case).
+    weights : numpy.ndarray, optional
+        Value of each demand unit served for a year (default its people; see
+        :func:`programme_weights`).
 
     Raises
     ------
@@ -352,8 +395,9 @@ def programme_problem(scenario: Scenario, problem: SelectionProblem,
     notes = _problem_notes(people, channels, eligible)
     log.info("programme: %d sites, %d options, %d years, %d channels, %d locked", len(sites),
              len(options.site), len(years), len(channels), len(locked))
+    value = state.units.weight if weights is None else weights
     return ProgrammeProblem(years, channels, types, sites, options, cover,
-                            np.asarray(state.units.weight, dtype=float), served, budget,
+                            np.asarray(value, dtype=float), served, budget,
                             free_budget(_finite_budget(budget, options), spend,
                                         carry_over=prog.carry_over,
                                         closed_years=_closed_years(years, built_entries)),

@@ -31,6 +31,7 @@ from towerplan.analysis.programme_plan import (
     free_budget,
     programme_outcome,
     programme_problem,
+    programme_weights,
     village_people,
 )
 from towerplan.coverage.composite import BestServer
@@ -53,6 +54,13 @@ CHANNELS = (Channel("apbd", "APBD", "APBD"),
             Channel("operator", "Operator", "Operator", ChannelRule(min_population=200)))
 
 
+class _Units(SimpleNamespace):
+    """Demand units: what the programme reads of them."""
+
+    def __len__(self) -> int:
+        return len(self.weight)
+
+
 def _cover(rows: list[list[int]]) -> sp.csr_matrix:
     dense = np.zeros((len(rows), len(WEIGHTS)), dtype=bool)
     for i, units in enumerate(rows):
@@ -70,7 +78,7 @@ def _problem(served_units: tuple[int, ...] = ()) -> SelectionProblem:
         {"code": ["V0", "V1", "V2"], "name": ["Satu", "Dua", "Tiga"],
          "district": ["K", "K", "K"], "population": [150.0, 100.0, np.nan]},
         geometry=[shapely.box(i, 0, i + 1, 1) for i in range(3)], crs="EPSG:32750")
-    units = SimpleNamespace(village=UNIT_VILLAGE, weight=WEIGHTS,
+    units = _Units(village=UNIT_VILLAGE, weight=WEIGHTS,
                             area_km2=np.ones(len(WEIGHTS)), basis="population")
     rsrp = np.full(len(WEIGHTS), -140.0)
     rsrp[list(served_units)] = -90.0
@@ -191,3 +199,20 @@ def test_audit_case_labels() -> None:
     assert audit_case_label("threshold_minus_5db", "id") == "Ambang sinyal -5 dB"
     assert audit_case_label("type:big", "id") == "Semua menara nyata sebagai big"
     assert audit_case_label("something_else", "en") == "something_else"
+
+
+def test_objective_weights_of_the_selection() -> None:
+    problem = _problem()
+    problem = dataclasses.replace(problem, state=dataclasses.replace(
+        problem.state, stats=pd.DataFrame({"status": ["blank", "covered", "blank"]})))
+    sc = _scenario()
+    assert programme_weights(sc, problem) == (None, "people_years", ())
+    blank = dataclasses.replace(sc, selection=dataclasses.replace(
+        sc.selection, objective="blank_people"))
+    weights, name, notes = programme_weights(blank, problem)
+    assert name == "people_blank" and notes == ()
+    assert weights.tolist() == [100.0, 50.0, 0.0, 0.0, 300.0, 10.0]
+    lift = dataclasses.replace(sc, selection=dataclasses.replace(
+        sc.selection, objective="blank_villages"))
+    weights, name, notes = programme_weights(lift, problem)
+    assert (weights, name) == (None, "people_years") and "blank_villages" in notes[0]

@@ -23,6 +23,7 @@ from towerplan.analysis.programme_plan import (
     ProgrammeProblem,
     programme_outcome,
     programme_problem,
+    programme_weights,
     village_people,
 )
 from towerplan.i18n import bilingual
@@ -132,18 +133,19 @@ def _programme(ctx: StageContext, *, load: VectorInputs, terrain: TerrainInputs,
                     load.villages.assign(population=village_people(load.villages, demand)),
                     site_ids=problem.candidates["site_id"].astype(str).tolist())
     first = committed_first_year(existing_coverage, sc.radio.threshold_rsrp_dbm)
+    weights, objective, objective_notes = programme_weights(sc, problem)
     prog = programme_problem(sc, problem, programme_coverage.heights(0.0),
-                             committed_first_year=first)
+                             committed_first_year=first, weights=weights)
     ctx.report("programme")
     result, greedy = solve_programme(prog, time_limit_s=sc.selection.time_limit_s,
                                      carry_over=sc.programme.carry_over)
     log.info("programme: %d towers, objective %.6g (greedy %.6g), gap %.3g, %s",
              len(result.builds), result.objective, greedy.objective, result.gap,
              result.status)
+    notes = _notes(sc, prog, demand.basis != "population" or bool(load.population_note),
+                   first is not None)
     outcome = programme_outcome(sc, prog, state, result, greedy,
-                                notes=_notes(sc, prog, demand.basis != "population"
-                                             or bool(load.population_note),
-                                             first is not None))
+                                notes=(*notes, *objective_notes), objective=objective)
     return Programmed(prog, result, greedy, outcome)
 
 
@@ -152,4 +154,4 @@ STAGE = Stage(name="programme", run=_programme,
                      "candidate_coverage", "coverage_maps", "programme_coverage"),
               label="programme",
               reads=("programme", "all_channels", "all_tower_types", "radio", "coverage",
-                     "costs", "backhaul", "selection.time_limit_s"))
+                     "costs", "backhaul", "selection.time_limit_s", "selection.terms"))

@@ -131,7 +131,8 @@ def _case_problem(sc: Scenario, case: AuditCase, problem: SelectionProblem,
                   for t in sc.all_tower_types)
     return programme_problem(sc, case_problem, cover.heights(case.offset_db),
                              committed_first_year=committed_first_year(existing, level),
-                             served_base=before_served(state, case.before_source, level_dbm=level),
+                             served_base=before_served(state, case.before_source,
+                                                       level_dbm=level),
                              tower_types=types, built=_case_built(sc, case, base))
 
 
@@ -166,8 +167,10 @@ def _programme_audit(ctx: StageContext, *, load: VectorInputs, terrain: TerrainI
                         has_reports=has_reports, has_maps=state.covered_maps is not None)
     audits = {}
     for case in cases:
-        prob = base if case.name == "base" else _case_problem(
-            sc, case, problem, base, programme_coverage, existing_coverage)
+        # people-years whatever the programme's objective, like the single-budget audit
+        prob = dataclasses.replace(base, weights=np.asarray(demand.weight, dtype=float)) \
+            if case.name == "base" else _case_problem(sc, case, problem, base,
+                                                      programme_coverage, existing_coverage)
         audits[case.name] = _audit(sc, prob, n_years)
     band = sensitivity_band(audits)
     log.info("programme audit: %d cases, real sequence %.1f-%.1f %% of the optimum",
