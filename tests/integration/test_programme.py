@@ -222,3 +222,29 @@ def test_paser_programme_audit_band(paser_run: dict[str, Any]) -> None:
     base = band.set_index("case")
     assert (base.loc["type:menara-32m-kecil", "people_years_real"]
             <= base.loc["base", "people_years_real"] + 1e-6)
+
+
+def test_a_built_tower_at_an_unknown_site_is_one_line_and_exit_2(
+        tmp_path: Path, small_scenario: Callable[..., Path],
+        run_cli: Callable[..., Any]) -> None:
+    scenario = small_scenario(extra="""
+[programme]
+years = [2024, 2025]
+
+[[programme.budgets]]
+year = 2025
+channel = "apbd"
+idr = 3_400_000_000
+
+[[programme.built]]
+year = 2024
+site = "NOPE"
+type = "menara-42m"
+channel = "apbd"
+""")
+    out = tmp_path / "out"
+    proc = run_cli("plan", scenario, "--out", out, "--cache-dir", tmp_path / "cache")
+    assert proc.returncode == 2
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "'NOPE' is not a candidate site" in lines[0]
+    assert not out.exists()
