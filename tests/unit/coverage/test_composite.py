@@ -100,3 +100,31 @@ def test_drive_test_calibration_shifts_rsrp_everywhere() -> None:
     both = np.isfinite(a.rsrp_dbm)
     assert np.allclose(b.rsrp_dbm[both] - a.rsrp_dbm[both],
                        cal.calibration_db(d[a.rows, a.cols][both]), atol=1e-3)
+
+
+def test_rsrp_matrix_read_at_moved_thresholds_is_the_coverage_matrix_there() -> None:
+    """One RSRP matrix down to a floor gives the coverage at thresholds 5 dB either side;
+    5 dB lower makes the uplink the limit, which lowers the design RSRP (the link budget's
+    offset), so the level read on the matrix is the threshold plus that offset's change."""
+    import dataclasses
+
+    from towerplan.coverage.composite import rsrp_matrix
+
+    rng = np.random.default_rng(7)
+    sites = rng.uniform(0, 20_000, (5, 2))
+    heights = np.array([32.0, 42.0, 52.0, 62.0, 72.0])
+    pts = rng.uniform(-10_000, 30_000, (4_000, 2))
+    floor = LINK.threshold_rsrp_dbm - 5
+    values = rsrp_matrix(sites, heights, pts, LINK, floor_dbm=floor)
+    assert values.dtype == np.float32 and values.data.min() >= floor
+    moved_low = dataclasses.replace(LINK, threshold_rsrp_dbm=LINK.threshold_rsrp_dbm - 5)
+    assert moved_low.budget_offset_db > LINK.budget_offset_db  # the uplink now limits
+    for offset in (-5.0, 0.0, 5.0):
+        moved = dataclasses.replace(LINK, threshold_rsrp_dbm=LINK.threshold_rsrp_dbm + offset)
+        level = moved.threshold_rsrp_dbm + moved.budget_offset_db - LINK.budget_offset_db
+        hit = values.copy()
+        hit.data = hit.data >= level
+        hit.eliminate_zeros()
+        expected = coverage_matrix(sites, heights, pts, moved)
+        # distance-only chains cover by radius: at most a unit exactly at the edge differs
+        assert (hit.astype(bool) != expected.astype(bool)).nnz <= 2, offset
