@@ -500,31 +500,22 @@ _LABELS: dict[str, tuple[str, str]] = {
     "prog.case.type": ("Semua menara nyata sebagai {type}", "Every real tower as {type}"),
     # limitations of a multi-year programme (stage programme), stated first in its outputs
     "prog.cost_assumption": (
-        "Biaya jenis menara ({sources}) adalah asumsi perencanaan, bukan harga kontrak; "
-        "sumbernya tertulis di skenario ([[tower_types]] source)",
-        "Costs of the tower types ({sources}) are planning assumptions, not contract prices; "
-        "the scenario gives their sources ([[tower_types]] source)"),
+        "Biaya jenis menara ({sources}) adalah asumsi perencanaan, bukan harga kontrak",
+        "Costs of the tower types ({sources}) are planning assumptions, not contract prices"),
     "prog.rule_population": (
-        "Aturan jumlah penduduk kanal memakai penduduk desa yang hanya perkiraan, sehingga "
-        "kelayakan kanal juga perkiraan",
-        "The channels' population rules use village populations that are estimates, so "
-        "eligibility is an estimate too"),
+        "Aturan penduduk kanal memakai jumlah penduduk desa perkiraan",
+        "The channels' population rules use estimated village populations"),
     "prog.committed_year": (
         "Menara yang sudah dijadwalkan dihitung melayani sejak tahun on-air menara terkuat "
         "di tiap titik",
         "Committed towers count from the on-air year of the strongest one at each place"),
     "prog.locked": (
-        "{n} menara dari [[programme.built]] dikunci pada tahun pembangunannya dan tahun "
-        "sampai {last} tidak mendapat menara baru lain; menara yang hanya diberi desanya "
-        "ditempatkan di kandidat terbaik desa itu",
-        "{n} towers of [[programme.built]] are locked to the year they were built and the "
-        "years up to {last} get no other new tower; a tower given only by its village stands "
-        "on that village's best candidate"),
+        "{n} menara yang sudah dibangun dikunci pada tahunnya; sampai {last} tidak ada "
+        "menara baru lain",
+        "{n} towers already built are locked to their year; no other new tower up to {last}"),
     "prog.partner_capex": (
-        "Belanja modal per tahun menjumlahkan semua pembayar, termasuk bagian mitra "
-        "({partners}); yang dibayar tiap saluran ada di tabel per tahun dan saluran",
-        "Capital cost per year adds up every payer, the partners' parts included "
-        "({partners}); what each channel pays is in the table per year and channel"),
+        "Belanja modal per tahun termasuk bagian mitra ({partners})",
+        "Capital cost per year includes the partners' parts ({partners})"),
     "prog.no_lift_objective": (
         "Program multi-tahun tidak dapat menghitung desa yang naik sebagai tujuan: bagian "
         "blank_villages dari [selection] diabaikan, program menghitung penduduk",

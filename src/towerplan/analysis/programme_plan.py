@@ -520,7 +520,10 @@ def _problem_notes(people: pd.DataFrame, channels: Sequence[Channel],
                    eligible: np.ndarray) -> tuple[str, ...]:
     """What the channel rules cannot see: village columns they need that are missing."""
     notes = []
+    partners = {ch.partner for ch in channels if ch.partner}
     for c, channel in enumerate(channels):
+        if channel.name in partners:
+            continue  # a partner pays its parts of others' towers, whatever its own rule
         rule = channel.rule
         missing = [col for col, used in ((rule.village_flag, bool(rule.village_flag)),
                                          (rule.land_column, rule.offers_land))
