@@ -87,3 +87,22 @@ def shared_data_scenario(path: Path, data_dir: Path) -> Scenario:
         landmask=moved(inp.landmask), district_population=moved(inp.district_population),
         signal_reports=tuple(dataclasses.replace(f, path=moved(f.path))
                              for f in inp.signal_reports)))
+
+
+#: The open Paser files the Paser scenarios read (../shared/data, see its SOURCES.md).
+PASER_FILES = ("paser_villages.geojson", "paser_dem_coarse_srtm30plus.tif", "paser_towers.csv",
+               "paser_places_geonames.csv", "paser_landmask_globe_1km.tif",
+               "paser_kecamatan_population_2020.csv", "paser_signal_reports_2021.csv",
+               "paser_signal_reports_2022.csv")
+
+
+def shared_data_dir(needed: tuple[str, ...] = PASER_FILES) -> Path:
+    """The open data folder (``$TOWERPLAN_SHARED_DATA``, else ``../shared/data`` beside the
+    project); skips the test with the reason when a needed file is missing."""
+    override = os.environ.get("TOWERPLAN_SHARED_DATA")
+    path = Path(override) if override else Path(__file__).resolve().parents[3] / "shared" / "data"
+    missing = [name for name in needed if not (path / name).is_file()]
+    if missing:
+        pytest.skip(f"Paser open data not found in {path} (missing {', '.join(missing)}); put "
+                    "it beside the project as ../shared/data or set TOWERPLAN_SHARED_DATA")
+    return path

@@ -13,14 +13,13 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.integration.conftest import shared_data_scenario
+from tests.integration.conftest import shared_data_dir, shared_data_scenario
 from towerplan.commands.plan import run_plan
 from towerplan.io.register import match_register, packaged_register, read_register
 from towerplan.outputs.writers import OUTPUT_FILES
@@ -56,13 +55,7 @@ BUDGET_IDR = 8_500_000_000
 
 @pytest.fixture(scope="module")
 def data_dir() -> Path:
-    override = os.environ.get("TOWERPLAN_SHARED_DATA")
-    path = Path(override) if override else ROOT.parent / "shared" / "data"
-    missing = [name for name in NEEDED if not (path / name).is_file()]
-    if missing:
-        pytest.skip(f"Paser open data not found in {path} (missing {', '.join(missing)}); put "
-                    "it beside the project as ../shared/data or set TOWERPLAN_SHARED_DATA")
-    return path
+    return shared_data_dir(NEEDED)
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from tests.integration.conftest import _run_cli, shared_data_scenario
+from tests.integration.conftest import _run_cli, shared_data_dir, shared_data_scenario
 from towerplan import load_scenario, run_plan
 from towerplan.analysis.programme_outcome import BUILD_COLUMNS, PODES_SIGNAL
 from towerplan.i18n import t
@@ -164,21 +164,9 @@ def test_a_plan_without_programme_has_none(tmp_path: Path,
 
 # --------------------------------------------------------------------------- Paser
 
-NEEDED = ("paser_villages.geojson", "paser_dem_coarse_srtm30plus.tif", "paser_towers.csv",
-          "paser_places_geonames.csv", "paser_landmask_globe_1km.tif",
-          "paser_kecamatan_population_2020.csv", "paser_signal_reports_2021.csv",
-          "paser_signal_reports_2022.csv")
-
-
 @pytest.fixture(scope="module")
 def paser_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    override = os.environ.get("TOWERPLAN_SHARED_DATA")
-    data = Path(override) if override else ROOT.parent / "shared" / "data"
-    missing = [name for name in NEEDED if not (data / name).is_file()]
-    if missing:
-        pytest.skip(f"Paser open data not found in {data} (missing {', '.join(missing)}); put "
-                    "it beside the project as ../shared/data or set TOWERPLAN_SHARED_DATA")
-    sc = shared_data_scenario(PASER, data)
+    sc = shared_data_scenario(PASER, shared_data_dir())
     out = tmp_path_factory.mktemp("paser-programme") / "out"
     result = run_plan(sc, out).result
     return {"out": out, "result": result, "summary": _summary(out), "scenario": sc}
