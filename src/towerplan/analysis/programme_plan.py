@@ -46,6 +46,7 @@ from towerplan.analysis.selection_plan import objective_of
 from towerplan.errors import ScenarioError
 from towerplan.i18n import TEXT, bilingual, t
 from towerplan.io.programme import built_village_rows
+from towerplan.io.towers import parse_technology
 from towerplan.programme_scenario import Programme, programme_problems
 from towerplan.scenario import ObjectiveWeights, Selection
 
@@ -700,6 +701,20 @@ def _by_year_channel(scenario: Scenario, problem: ProgrammeProblem, builds: pd.D
     return pd.DataFrame(out, columns=list(BY_YEAR_CHANNEL_COLUMNS))
 
 
+def _existing_technology(state: CurrentState) -> np.ndarray:
+    """Per village, the generation (``2G`` .. ``5G``) of the existing tower serving it best
+    today; empty where none does or the tower file does not say."""
+    n_v = len(state.villages)
+    towers = getattr(state.data, "towers", None)
+    if "best_server" not in state.stats or towers is None or "technology" not in towers:
+        return np.full(n_v, "", dtype=object)
+    techs = [parse_technology(str(t)) or "unknown" for t in towers["technology"]]
+    words = np.array([t.upper() if t != "unknown" else "" for t in techs] + [""],
+                     dtype=object)
+    best = state.stats["best_server"].to_numpy(int)
+    return words[np.where((best >= 0) & (best < len(techs)), best, len(techs))]
+
+
 def _village_status(scenario: Scenario, state: CurrentState, base_share: np.ndarray,
                     year_shares: Sequence[np.ndarray], tower_served: np.ndarray,
                     covered_before: np.ndarray) -> pd.DataFrame:
@@ -714,6 +729,7 @@ def _village_status(scenario: Scenario, state: CurrentState, base_share: np.ndar
     people = np.bincount(units.village, weights=units.weight, minlength=n_v) \
         if units.basis == "population" else np.full(n_v, np.nan)
     before_status = state.stats["status"].to_numpy() if "status" in state.stats else None
+    existing = _existing_technology(state)
     frames = []
     previous = covered_before
     for label, shares in ((int(years[0]) - 1, base_share),
@@ -724,7 +740,8 @@ def _village_status(scenario: Scenario, state: CurrentState, base_share: np.ndar
             # the before row as the plan's before state says (a report decides there)
             signal = [_SIGNAL_OF_STATUS.get(str(s), sig)
                       for s, sig in zip(before_status, signal, strict=True)]
-        tech = np.where(by_tower & (shares > 0) & (label >= int(years[0])), "4G", "")
+        tech = np.where(by_tower & (shares > 0) & (label >= int(years[0])), "4G",
+                        np.where(shares > 0, existing, ""))
         frames.append(pd.DataFrame({
             "code": villages["code"].astype(str).to_numpy(),
             "name": villages["name"].astype(str).to_numpy(),
