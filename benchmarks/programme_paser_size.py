@@ -88,6 +88,8 @@ def _served(rng: np.random.Generator, towns: np.ndarray, units: np.ndarray) -> n
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--time-limit", type=float, default=TARGET_S,
+                        help="MILP time limit, s (default: the 60 s target)")
     args = parser.parse_args()
     t0 = time.perf_counter()
     data = instance(args.seed)
@@ -97,7 +99,7 @@ def main() -> None:
           f"{cover.nnz:,} coverage pairs, {N_YEARS} years (built in "
           f"{time.perf_counter() - t0:.1f} s)")
     greedy = greedy_programme(**data)
-    exact = optimise_programme(**data, time_limit_s=TARGET_S)
+    exact = optimise_programme(**data, time_limit_s=args.time_limit)
     regret = 100 * (exact.objective - greedy.objective) / exact.objective
     print(f"MILP: {exact.runtime_s:.1f} s, status {exact.status}, gap {exact.gap:.2g} "
           f"(bound {exact.bound:,.0f}), {len(exact.builds)} builds, objective "

@@ -9,13 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+
+from towerplan.analysis import programme_audit
 from towerplan.analysis.programme import (
     ProgrammeResult,
     brute_force_programme,
     programme_value,
 )
-
-from towerplan.analysis import programme_audit
 from towerplan.analysis.programme_audit import (
     BAND_COLUMNS,
     DEFAULT_CASES,
