@@ -542,9 +542,11 @@ def _kernel(prob: _Programme, model: _Model, root: RootBounds, start: list[Build
     if np.count_nonzero(kernel) >= len(model.opts):
         return start
     sub = replace(prob, buildable=prob.buildable & kernel[:, None])
-    limit = 2.0 + 0.1 * np.count_nonzero(kernel)
-    left = _left(deadline, 0.4)
+    limit = 2.0 + 0.05 * np.count_nonzero(kernel)
+    left = _left(deadline, 0.3)
     builds, _, _ = _Model.build(sub).solve(start, limit if left is None else min(limit, left))
+    log.debug("programme kernel: %d options, %.6g -> %.6g", np.count_nonzero(kernel),
+              _value(prob, start), _value(prob, builds))
     return builds if _value(prob, builds) > _value(prob, start) else start
 
 
