@@ -18,12 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from towerplan.analysis.selection_exact import (
-    LpParts,
-    highs_model,
-    lagrangian_bounds,
-    run_highs,
-)
+from towerplan.analysis.selection_exact import LpParts, highs_model, lagrangian_bounds, run_highs
 
 __all__ = ["RootBounds", "root_bounds"]
 
