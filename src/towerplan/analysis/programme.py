@@ -27,7 +27,10 @@ served merge into a class; options dominated by another (a superset of coverage 
 capex or opex in any channel, at the same site, or by every option of another site) go; a
 class whose covering options all sit at one site needs no ``z`` (at most one of them is
 built, so its value is linear in ``x``). The greedy plan (:func:`greedy_programme`),
-improved by dropping one build and refilling, starts the solver.
+improved by dropping one build and refilling, is the start; the LP relaxation's Lagrangian
+bound per build (:mod:`towerplan.analysis.programme_bounds`) picks a kernel of options whose
+small MILP improves the start, and forbids every build that cannot reach the start's value
+(reduced-cost fixing) before HiGHS solves what is left.
 
 Locked builds ``(k, y)`` are facts (years already built or committed): their coverage
 counts, their site takes no other option, their capex and opex appear in ``spend_idr``, but
@@ -41,12 +44,13 @@ import itertools
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
+from towerplan.analysis.programme_bounds import RootBounds, root_bounds
 from towerplan.analysis.selection_exact import (
     LpParts,
     aggregate_demand,
@@ -476,14 +480,74 @@ def optimise_programme(cover: sp.csr_matrix, site_of: np.ndarray, weights: np.nd
         given = [(int(k), int(y)) for k, y in warm_start]
         if _valid_plan(prob, given) and _value(prob, given) > _value(prob, start):
             start = given
-    model = _Model.build(prob)
-    left = None if time_limit_s is None else max(0.1, time_limit_s - (time.perf_counter() - t0))
-    builds, bound, status = model.solve(start, left)
+    deadline = None if time_limit_s is None else t0 + time_limit_s
+    builds, bound, status = _solve_exact(prob, start, deadline)
     result = _result(prob, builds, bound, status, "milp (HiGHS)", t0)
-    log.info("programme: %d options -> %d in the model, %d classes, %d builds, %s, gap %.2g, "
-             "%.2f s", prob.cover.shape[0], len(model.opts), model.n_classes,
+    log.info("programme: %d options, %d builds, %s, gap %.2g, %.2f s", prob.cover.shape[0],
              len(result.builds), status, result.gap, result.runtime_s)
     return result
+
+
+def _left(deadline: float | None, share: float = 1.0) -> float | None:
+    return None if deadline is None else max(0.1, share * (deadline - time.perf_counter()))
+
+
+def _solve_exact(prob: _Programme, start: list[Build], deadline: float | None
+                 ) -> tuple[list[Build], float, str]:
+    """Root bounds, kernel MILP, reduced-cost fixing, then the MILP over what is left.
+
+    The LP relaxation's Lagrangian bounds (:mod:`programme_bounds`) rank the builds; a MILP
+    over the kernel (the LP's options, the start's and the best-bounded ones) improves the
+    start; every build of a model option whose bound cannot reach the start's value is in no
+    optimal programme and is forbidden; the remaining problem, reduced again, is solved
+    exactly. Its bound, or the start's value, bounds every programme.
+    """
+    model = _Model.build(prob)
+    if model.parts.n_x == 0:
+        return model.solve(start, _left(deadline))
+    root = root_bounds(model.parts, model.reach.ravel(), prob.n_years, _left(deadline))
+    if root is None:
+        return model.solve(start, _left(deadline))
+    base = _value(prob, [])
+    start = _kernel(prob, model, root, start, deadline)
+    value = _value(prob, start)
+    tol = 1e-9 * max(1.0, abs(value))
+    if base + root.bound <= value + tol:
+        return start, value, "optimal"
+    hopeless = np.zeros_like(prob.buildable)
+    hopeless[model.opts] = base + root.build_bound < value - tol
+    for k, y in start:  # never the start's own builds (a safe choice: fixing less)
+        hopeless[k, y] = False
+    reduced = replace(prob, buildable=prob.buildable & ~hopeless)
+    log.debug("programme root: bound %.6g, start %.6g, %d of %d builds fixed to 0, %.2f s",
+              base + root.bound, value, int(np.count_nonzero(hopeless)),
+              int(np.count_nonzero(prob.buildable[model.opts])), root.seconds)
+    builds, bound, status = _Model.build(reduced).solve(start, _left(deadline))
+    return builds, max(min(bound, base + root.bound), value), status
+
+
+def _kernel(prob: _Programme, model: _Model, root: RootBounds, start: list[Build],
+            deadline: float | None) -> list[Build]:
+    """Best programme over a kernel of options, or *start* when that is not better.
+
+    The kernel: the options the LP builds, the start's, and the options with the best
+    bound (seven per option the LP builds, at least 40), solved as a small MILP with a
+    short time limit.
+    """
+    in_lp = model.opts[root.built_by[:, -1] > 1e-6]
+    size = max(40, 7 * len(in_lp))
+    best = model.opts[np.argsort(-root.build_bound.max(axis=1), kind="stable")[:size]]
+    kernel = np.zeros(len(prob.buildable), dtype=bool)
+    kernel[np.concatenate([in_lp, best, [k for k, _ in start]]).astype(np.int64)] = True
+    if np.count_nonzero(kernel) >= len(model.opts):
+        return start
+    sub = replace(prob, buildable=prob.buildable & kernel[:, None])
+    limit = 2.0 + 0.05 * np.count_nonzero(kernel)
+    left = _left(deadline, 0.3)
+    builds, _, _ = _Model.build(sub).solve(start, limit if left is None else min(limit, left))
+    log.debug("programme kernel: %d options, %.6g -> %.6g", np.count_nonzero(kernel),
+              _value(prob, start), _value(prob, builds))
+    return builds if _value(prob, builds) > _value(prob, start) else start
 
 
 def _value(prob: _Programme, free: Sequence[Build]) -> float:
@@ -577,12 +641,16 @@ class _Model:
         ok = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
         return builds, bound, "optimal" if ok else "time_limit"
 
+    @property
+    def reach(self) -> np.ndarray:
+        """(n, Y) upper bounds of X: 1 from the first year option opts[k] may be built."""
+        return (np.cumsum(self.prob.buildable[self.opts], axis=1) > 0).astype(float)
+
     def _run(self, start: list[Build] | None, time_limit_s: float | None) -> Any:
         options: dict[str, Any] = {"mip_rel_gap": 0.0, "mip_abs_gap": 1e-7}
         if time_limit_s is not None:
             options["time_limit"] = float(time_limit_s)
-        reach = np.cumsum(self.prob.buildable[self.opts], axis=1) > 0
-        h = highs_model(self.parts, reach.ravel().astype(float), True, options)
+        h = highs_model(self.parts, self.reach.ravel(), True, options)
         if start is not None:
             self._set_start(h, start)
         run_highs(h)
@@ -647,7 +715,9 @@ def _dominated(a: sp.csr_matrix, prob: _Programme, opts: np.ndarray) -> np.ndarr
     """
     j, k, same = subset_pairs(a)
     pay, opex = prob.pay[opts], prob.opex[opts]
-    no_more = np.all(pay[k] <= pay[j], axis=1) & np.all(opex[k] <= opex[j], axis=1)
+    can = prob.buildable[opts]
+    no_more = (np.all(pay[k] <= pay[j], axis=1) & np.all(opex[k] <= opex[j], axis=1)
+               & np.all(can[k] >= can[j], axis=1))  # k may be built whenever j may
     less = np.any(pay[k] < pay[j], axis=1) | np.any(opex[k] < opex[j], axis=1)
     beats = no_more & (less | ~same | (k < j))
     j, k = j[beats], k[beats]
