@@ -101,7 +101,7 @@ TOWER_COLUMNS: tuple[str, ...] = (
 
 #: Candidate sites (``candidates`` layer).
 CANDIDATE_COLUMNS: tuple[str, ...] = (
-    "site_id", "lon", "lat", "origin",  # origin: grid / hilltop / settlement / user
+    "site_id", "lon", "lat", "origin",  # grid / hilltop / settlement / village_centre / user
     # land_status: in_settlement / needs_road_land / colocation / user
     "land_status",
     "village_code", "village", "district", "elevation_m", "height_m",

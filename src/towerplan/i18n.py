@@ -484,7 +484,10 @@ _LABELS: dict[str, tuple[str, str]] = {
         "Panjang jalan akses: garis lurus ke jalan (lapisan jalan) atau permukiman terdekat",
         "Access road length: straight line to the nearest road (roads layer) or settlement"),
     "siting.basis.settlements": ("permukiman", "settlement"),
-    "siting.basis.village centres": ("pusat desa", "village centre"),
+    "siting.basis.village centres": ("pusat desa tanpa titik permukiman",
+                                     "village centre (villages without a settlement point)"),
+    "siting.or": (" atau ", " or "),
+    "term.village_centre": ("pusat desa", "village centre"),
     "siting.anchor": (
         "Kandidat di permukiman; titik grid dan puncak bukit lebih dari {distance_m:,.0f} m "
         "dari permukiman: perlu jalan dan lahan (jalan akses min. Rp {road:,.0f}/km, listrik "

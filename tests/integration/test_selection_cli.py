@@ -27,7 +27,8 @@ def test_candidates_sweep_and_audit(tmp_path: Path, small_scenario: Callable[...
     assert proc.returncode == 0, proc.stderr
     cands = _rows(tmp_path / "c" / "candidates.csv")
     assert cands and all(float(r["cost_total_idr"]) == 1.7e9 for r in cands)
-    assert {r["origin"] for r in cands} <= {"grid", "hilltop", "settlement", "user"}
+    assert {r["origin"] for r in cands} <= {"grid", "hilltop", "settlement", "village_centre",
+                                            "user"}
 
     proc = run_cli("sweep", sc, "--budgets", "1.7e9:6.8e9:1.7e9", "--out", tmp_path / "s")
     assert proc.returncode == 0, proc.stderr

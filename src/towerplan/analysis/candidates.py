@@ -25,7 +25,7 @@ from affine import Affine
 from scipy import ndimage
 from scipy.spatial import cKDTree
 
-from towerplan.analysis.costs import COST_PARTS, apply_overrides, cost_context
+from towerplan.analysis.costs import COST_PARTS, anchor_points, apply_overrides, cost_context
 
 if TYPE_CHECKING:
     from towerplan.inputs import LoadedInputs
@@ -50,7 +50,7 @@ log = logging.getLogger(__name__)
 #: Lower value wins when two generated candidates are too close together; user points are
 #: always kept and block generated ones; co-locations are never thinned and block nothing.
 ORIGIN_PRIORITY: dict[str, int] = {
-    "user": 0, "colocation": 1, "settlement": 2, "hilltop": 3, "grid": 4,
+    "user": 0, "colocation": 1, "settlement": 2, "village_centre": 2, "hilltop": 3, "grid": 4,
 }
 
 #: Keys of :attr:`CandidatePoints.excluded`, in the order they are applied.
@@ -78,7 +78,8 @@ class CandidatePoints:
     xy : numpy.ndarray
         ``(n, 2)`` positions, m.
     origin : numpy.ndarray of str
-        ``user``, ``colocation``, ``settlement``, ``hilltop`` or ``grid``.
+        ``user``, ``colocation``, ``settlement``, ``village_centre``, ``hilltop`` or
+        ``grid``.
     source_index : numpy.ndarray of int
         Row of the user point or existing tower a candidate comes from; -1 for the others.
     excluded : dict
@@ -99,9 +100,9 @@ def land_status(origin: np.ndarray, xy_m: np.ndarray, anchor_xy_m: np.ndarray,
                 anchor_distance_m: float) -> np.ndarray:
     """Land status of each candidate (:data:`LAND_STATUSES`).
 
-    Co-locations and user points keep their own status; settlement candidates stand in a
-    settlement; hilltop and grid points do when an anchor (settlement or village centre)
-    lies within *anchor_distance_m*, and otherwise need road and land.
+    Co-locations and user points keep their own status; settlement and village-centre
+    candidates stand in a settlement; hilltop and grid points do when an anchor (settlement
+    or village centre) lies within *anchor_distance_m*, and otherwise need road and land.
 
     Examples
     --------
@@ -205,6 +206,7 @@ def candidate_points(
     water: np.ndarray | None = None,
     colocation_xy: np.ndarray | None = None,
     exclude: shapely.Geometry | Sequence[shapely.Geometry] | None = None,
+    centre_xy: np.ndarray | None = None,
 ) -> CandidatePoints:
     """Candidate positions, their origin and what was excluded.
 
@@ -229,6 +231,9 @@ def candidate_points(
     colocation_xy : numpy.ndarray, optional
         Existing towers, ``(n, 2)`` in m; those inside *target* become co-location
         candidates (never excluded or thinned).
+    centre_xy : numpy.ndarray, optional
+        Centres of villages holding no settlement point, ``(n, 2)`` in m; those in *target*
+        become candidates (origin ``village_centre``) as settlements do.
     exclude : shapely geometry or sequence of them, optional
         Exclusion polygons (boundary included), or one geometry per named area; no new
         tower inside.
@@ -256,6 +261,9 @@ def candidate_points(
     if settlement_xy is not None and len(settlement_xy):
         pts = np.asarray(settlement_xy, float)
         add(pts, "settlement", shapely.contains_xy(target, pts[:, 0], pts[:, 1]))
+    if centre_xy is not None and len(centre_xy):
+        pts = np.asarray(centre_xy, float)
+        add(pts, "village_centre", shapely.contains_xy(target, pts[:, 0], pts[:, 1]))
     if include_hilltops:
         r, c = hilltops(dem_m, cell, hilltop_window_m)
         x = transform.c + transform.a * (c + 0.5)
@@ -366,6 +374,8 @@ def candidate_table(scenario: Scenario, data: LoadedInputs, villages: Any,
     towers = data.towers if opts.include_colocation and len(data.towers) else None
     st = data.settlements
     dem = data.dem
+    anchors, n_centres = anchor_points(st, geoms)
+    anchor_xy = shapely.get_coordinates(anchors).reshape(-1, 2)
     pts = candidate_points(
         target, region, dem.array, dem.transform, grid_spacing_m=opts.grid_spacing_m,
         include_hilltops=opts.include_hilltops, hilltop_window_m=opts.hilltop_window_m,
@@ -376,7 +386,9 @@ def candidate_table(scenario: Scenario, data: LoadedInputs, villages: Any,
         water=water_cells(data.landcover, data.landmask),
         colocation_xy=_xy(towers) if towers is not None else None,
         exclude=[a.geometry for a in siting.exclusions] if siting is not None
-        and siting.exclusions else (siting.exclude if siting is not None else None))
+        and siting.exclusions else (siting.exclude if siting is not None else None),
+        centre_xy=anchor_xy[len(anchor_xy) - n_centres:] if opts.include_settlements
+        else None)
     xy, origin, src = pts.xy, pts.origin.astype(str), pts.source_index
     is_user, is_coloc = origin == "user", origin == "colocation"
     height = np.full(len(xy), float(scenario.radio.tower_height_m))
@@ -406,7 +418,7 @@ def candidate_table(scenario: Scenario, data: LoadedInputs, villages: Any,
         "district_code": attr("district_code"),
         "elevation_m": np.round(dem.array[rows, cols].astype(float), 1),
         "height_m": height,
-        "land_status": land_status(origin, xy, _anchors(st, geoms), opts.anchor_distance_m),
+        "land_status": land_status(origin, xy, anchor_xy, opts.anchor_distance_m),
     })
     columns = [*COST_PARTS, "cost_total_idr"]
     given = pd.DataFrame(np.nan, index=range(len(xy)), columns=columns)
@@ -439,14 +451,6 @@ def village_of(xy_m: np.ndarray, village_geoms: np.ndarray) -> np.ndarray:
     p_idx, v_idx = tree.query(shapely.points(xy_m[:, 0], xy_m[:, 1]), predicate="intersects")
     owner[p_idx[::-1]] = v_idx[::-1]  # the first village wins on shared boundaries
     return owner
-
-
-def _anchors(settlements: Any, village_geoms: np.ndarray) -> np.ndarray:
-    """Where towers are anchored: every settlement, else every village centre."""
-    if settlements is not None and len(settlements):
-        return _xy(settlements)
-    centres = shapely.point_on_surface(shapely.make_valid(village_geoms))
-    return shapely.get_coordinates(centres).reshape(-1, 2)
 
 
 def _xy(frame: Any) -> np.ndarray:

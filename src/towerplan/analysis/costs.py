@@ -31,6 +31,7 @@ __all__ = [
     "COST_PARTS",
     "CostContext",
     "access_road_note",
+    "anchor_points",
     "apply_overrides",
     "cost_context",
     "cost_summary",
@@ -245,13 +246,41 @@ class CostContext:
                           colocation=colocation, given=given, remote=remote)
 
 
+def anchor_points(settlements: Any, village_geoms: np.ndarray) -> tuple[np.ndarray, int]:
+    """Where towers are anchored: every settlement point, and the centre
+    (``shapely.point_on_surface``) of every village holding none.
+
+    Parameters
+    ----------
+    settlements : geopandas.GeoDataFrame or None
+        Settlement points in the working CRS.
+    village_geoms : numpy.ndarray of shapely geometries
+        Village polygons, same CRS.
+
+    Returns
+    -------
+    points : numpy.ndarray of shapely Points
+        Settlements first, then the village centres.
+    n_centres : int
+        How many of them are village centres.
+    """
+    geoms = shapely.make_valid(np.asarray(village_geoms, dtype=object))
+    points = settlements.geometry.to_numpy() if settlements is not None and len(settlements) \
+        else np.empty(0, dtype=object)
+    holds = np.zeros(len(geoms), bool)
+    if len(points) and len(geoms):
+        holds[np.unique(shapely.STRtree(geoms).query(points, predicate="intersects")[1])] = True
+    centres = shapely.point_on_surface(geoms[~holds])
+    return np.concatenate([points, centres]).astype(object), len(centres)
+
+
 def cost_context(data: LoadedInputs, villages: Any) -> CostContext:
     """Roads, settlements, power grid (or its stand-in) and overrides of the loaded inputs.
 
     Without power data, settlements of kind town/kota stand in for the grid; without those,
     the centres of kelurahan (urban villages). Without roads, the access road runs from the
-    nearest settlement (straight line); without settlements either, from the nearest
-    village centre.
+    nearest settlement or the centre of a village holding no settlement (straight line,
+    :func:`anchor_points`).
     """
     siting = data.siting
     road_parts: list[np.ndarray] = []
@@ -259,13 +288,11 @@ def cost_context(data: LoadedInputs, villages: Any) -> CostContext:
     if siting is not None and siting.roads is not None and len(siting.roads):
         road_parts.append(siting.roads.geometry.to_numpy())
         basis.append("roads")
-    if data.settlements is not None and len(data.settlements):
-        road_parts.append(data.settlements.geometry.to_numpy())
-        basis.append("settlements")
-    if not road_parts:
-        road_parts.append(shapely.point_on_surface(shapely.make_valid(
-            villages.geometry.to_numpy())))
-        basis.append("village centres")
+    anchors, centres = anchor_points(data.settlements, villages.geometry.to_numpy())
+    road_parts.append(anchors)
+    basis.append(" or ".join(
+        (["settlements"] if len(anchors) > centres else []) + (["village centres"] if centres
+                                                             else [])) or "none")
     road = np.concatenate(road_parts)
     source = siting.power_source if siting is not None else ""
     if source and siting is not None and siting.power is not None:
@@ -370,9 +397,9 @@ def access_road_note(ctx: CostContext) -> str:
     """What the access road length is measured to, stated in both languages."""
     if ctx.road_basis.startswith("roads"):
         return bilingual("siting.road_layer")
-    key = f"siting.basis.{ctx.road_basis.split(' and ')[0]}"
-    return " / ".join(t("siting.road_proxy", lang).format(basis=t(key, lang))
-                      for lang in SUPPORTED_LANGS)
+    keys = [f"siting.basis.{b}" for b in ctx.road_basis.split(" or ") if b != "none"]
+    return " / ".join(t("siting.road_proxy", lang).format(
+        basis=t("siting.or", lang).join(t(k, lang) for k in keys)) for lang in SUPPORTED_LANGS)
 
 
 def cost_model_text(costs: Costs, ctx: CostContext) -> str:

@@ -189,7 +189,10 @@ def test_cost_overrides_file_replaces_costs(scenario: Callable[..., Scenario],
     row = frame.set_index("site_id")
     assert row.at[first, "cost_total_idr"] == 2.5e9
     assert row.at[second, "cost_road_idr"] == 3e8
-    assert row.at[second, "cost_total_idr"] == 1.7e9 + 3e8
+    # The other parts stay: a grid point away from the villages' centres has its own solar.
+    power = base.set_index("site_id").at[second, "cost_power_idr"]
+    assert power in (0.0, 6e8)
+    assert row.at[second, "cost_total_idr"] == 1.7e9 + 3e8 + power
     assert row["cost_overridden"].sum() == 2
     untouched = frame[~frame["site_id"].isin([first, second])]
     assert np.array_equal(untouched["cost_total_idr"].to_numpy(),

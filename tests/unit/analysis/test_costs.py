@@ -151,7 +151,8 @@ def test_kelurahan_stand_in_for_the_grid_and_the_summary_says_so() -> None:
     # Neither roads nor settlements: the access road runs from the nearest village centre.
     assert summary["access_road_from"] == "village centres"
     assert summary["access_road_note"].startswith("Tanpa lapisan jalan")
-    assert "nearest village centre stands in" in summary["access_road_note"]
+    assert ("nearest village centre (villages without a settlement point) stands in"
+            in summary["access_road_note"])
 
 
 def test_settlements_are_road_targets_and_roads_too() -> None:
@@ -161,7 +162,8 @@ def test_settlements_are_road_targets_and_roads_too() -> None:
                              geometry=[shapely.LineString([(1_000, -5_000), (1_000, 5_000)])],
                              crs=CRS)
     ctx = cost_context(_data(SitingInputs(roads=roads), settlements), _villages())
-    assert ctx.road_basis == "roads and settlements"
+    # Village B holds no settlement: its centre is a road target too (11 km away here).
+    assert ctx.road_basis == "roads and settlements or village centres"
     df = ctx.costs(np.array([[0.0, 0.0], [0.0, 2_900.0]]), COSTS)
     assert df["road_km"].tolist() == pytest.approx([1.0, 0.1])
     assert df["cost_road_idr"].tolist() == pytest.approx([5e8, 5e7])
@@ -186,3 +188,17 @@ def test_sites_needing_road_and_land_carry_the_remote_road_and_power() -> None:
                        remote=remote[1:2])
     assert again["cost_road_idr"].iloc[0] == pytest.approx(2.4e9)
     assert again["cost_power_idr"].iloc[0] == pytest.approx(9e8)
+
+
+def test_anchor_points_are_settlements_and_centres_of_villages_without_one() -> None:
+    from towerplan.analysis.costs import anchor_points
+
+    villages = _villages().geometry.to_numpy()
+    settlements = gpd.GeoDataFrame(geometry=[shapely.Point(5_000, 5_000),
+                                             shapely.Point(6_000, 5_000)], crs=CRS)
+    points, n_centres = anchor_points(settlements, villages)
+    assert n_centres == 1 and len(points) == 3
+    assert shapely.get_coordinates(points[:2]).tolist() == [[5_000, 5_000], [6_000, 5_000]]
+    assert villages[1].contains(points[2])
+    none, n_all = anchor_points(None, villages)
+    assert n_all == 2 and all(v.contains(p) for v, p in zip(villages, none, strict=True))
