@@ -101,7 +101,9 @@ TOWER_COLUMNS: tuple[str, ...] = (
 
 #: Candidate sites (``candidates`` layer).
 CANDIDATE_COLUMNS: tuple[str, ...] = (
-    "site_id", "lon", "lat", "origin",  # origin: grid / hilltop / settlement / user
+    "site_id", "lon", "lat", "origin",  # grid / hilltop / settlement / village_centre / user
+    # land_status: in_settlement / needs_road_land / colocation / user
+    "land_status",
     "village_code", "village", "district", "elevation_m", "height_m",
     "cost_tower_idr", "cost_road_idr", "cost_power_idr", "cost_backhaul_idr",
     "cost_colocation_idr",     # co-location fee on an existing tower (no new tower)
@@ -112,7 +114,9 @@ CANDIDATE_COLUMNS: tuple[str, ...] = (
 
 #: ranking.csv and the ``selected`` layer (build order).
 RANKING_COLUMNS: tuple[str, ...] = (
-    "rank", "site_id", "lon", "lat", "village_code", "village", "district", "elevation_m",
+    "rank", "site_id", "lon", "lat",
+    "land_status",             # in_settlement / needs_road_land / colocation / user
+    "village_code", "village", "district", "elevation_m",
     "cost_tower_idr", "cost_road_idr", "cost_power_idr", "cost_backhaul_idr",
     "cost_colocation_idr",     # co-location fee on an existing tower (no new tower)
     "cost_total_idr",

@@ -92,6 +92,7 @@ _COLUMNS: dict[str, tuple[str, str]] = {
     "committed_id": ("ID menara komitmen", "Committed tower id"),
     "site_id": ("ID lokasi", "Site ID"),
     "origin": ("Asal kandidat", "Candidate origin"),
+    "land_status": ("Status lahan", "Land status"),
     "village_code": ("Kode desa", "Village code"),
     "village": ("Desa", "Village"),
     "elevation_m": ("Elevasi (m)", "Elevation (m)"),
@@ -192,6 +193,14 @@ _SUMMARY: dict[str, tuple[str, str]] = {
     "colocation_cost_idr": ("Biaya kolokasi per lokasi", "Co-location cost per site"),
     "access_road_idr_per_km": ("Biaya jalan akses per km", "Access road cost per km"),
     "access_road_from": ("Jalan akses diukur dari", "Access road measured from"),
+    "access_road_note": ("Keterangan jalan akses", "Access road note"),
+    "remote_road_idr_per_km": ("Biaya jalan akses per km, lokasi perlu jalan dan lahan",
+                               "Access road cost per km, sites needing road and land"),
+    "remote_power_idr": ("Biaya listrik sendiri (surya), lokasi perlu jalan dan lahan",
+                         "Own power (solar), sites needing road and land"),
+    "candidates_land_status": ("Kandidat menurut status lahan", "Candidates by land status"),
+    "exclusion_layers": ("Lapisan kawasan dikecualikan (kandidat yang dihapus)",
+                         "Exclusion layers (candidates removed)"),
     "grid_idr_per_km": ("Biaya sambungan listrik PLN per km", "Grid connection cost per km"),
     "grid_max_km": ("Jarak maksimum sambungan listrik (km)", "Farthest grid connection (km)"),
     "solar_idr": ("Biaya tenaga surya + baterai per lokasi", "Solar and battery cost per site"),
@@ -350,6 +359,8 @@ _LABELS: dict[str, tuple[str, str]] = {
     "term.settlement": ("dekat permukiman", "near settlement"),
     "term.user": ("usulan pengguna", "user-supplied"),
     "term.colocation": ("kolokasi menara ada", "co-location on a tower"),
+    "term.in_settlement": ("permukiman", "in a settlement"),
+    "term.needs_road_land": ("perlu jalan dan lahan", "needs road and land"),
     "term.village": ("desa yang diaudit", "audited village"),
     "term.sites": ("lokasi dari CSV", "sites from CSV"),
     "term.fibre": ("fiber optik", "fibre"),
@@ -464,6 +475,27 @@ _LABELS: dict[str, tuple[str, str]] = {
     "model.named": (
         "rantai {chain} dipilih oleh skenario",
         "chain {chain} named by the scenario"),
+    "siting.road_proxy": (
+        "Tanpa lapisan jalan: jarak garis lurus ke {basis} terdekat dipakai sebagai panjang "
+        "jalan akses (asumsi perencanaan)",
+        "No roads layer: the straight-line distance to the nearest {basis} stands in for the "
+        "access road length (planning assumption)"),
+    "siting.road_layer": (
+        "Panjang jalan akses: garis lurus ke jalan (lapisan jalan) atau permukiman terdekat",
+        "Access road length: straight line to the nearest road (roads layer) or settlement"),
+    "siting.basis.settlements": ("permukiman", "settlement"),
+    "siting.basis.village centres": ("pusat desa tanpa titik permukiman",
+                                     "village centre (villages without a settlement point)"),
+    "siting.or": (" atau ", " or "),
+    "term.village_centre": ("pusat desa", "village centre"),
+    "siting.anchor": (
+        "Kandidat di permukiman; titik grid dan puncak bukit lebih dari {distance_m:,.0f} m "
+        "dari permukiman: perlu jalan dan lahan (jalan akses min. Rp {road:,.0f}/km, listrik "
+        "sendiri min. Rp {power:,.0f} di luar jangkauan PLN)",
+        "Candidates in settlements; grid points and hilltops farther than "
+        "{distance_m:,.0f} m from a settlement need road and land (access road at least "
+        "Rp {road:,.0f}/km, own power at least Rp {power:,.0f} beyond the grid)"),
+    "siting.no_exclusions": ("tidak ada", "none"),
     "limit.no_towers": (
         "Tidak ada menara yang ada dalam {radius_km:g} km: semua desa dimulai tanpa sinyal",
         "No existing tower within {radius_km:g} km: every village starts without signal"),
@@ -981,7 +1013,7 @@ def in_language(text: str, lang: str) -> str:
 
 
 #: Columns holding coded values that :func:`term_label` translates.
-TERM_COLUMNS: frozenset[str] = frozenset({"origin", "source", "technology",
+TERM_COLUMNS: frozenset[str] = frozenset({"origin", "land_status", "source", "technology",
                                           "backhaul_technology"})
 
 

@@ -100,6 +100,7 @@ class ResolvedPaths:
     candidates: Path | None
     demo: DemoManifest | None
     exclude_areas: tuple[Path, ...] = ()
+    exclusion_names: tuple[tuple[str, str], ...] = ()
     power: Path | None = None
     roads: Path | None = None
     cost_overrides: Path | None = None
@@ -355,7 +356,11 @@ def resolve_paths(scenario: Scenario) -> ResolvedPaths:
         landmask=one(inp.landmask, None),
         candidates=one(scenario.candidates.user_csv, None),
         demo=demo,
-        exclude_areas=tuple(scenario.resolve(v) for v in scenario.candidates.exclude_areas),
+        exclude_areas=tuple(scenario.resolve(v) for v in (
+            *scenario.candidates.exclude_areas,
+            *(e.path for e in scenario.candidates.exclusions))),
+        exclusion_names=tuple(("", "other") for _ in scenario.candidates.exclude_areas)
+        + tuple((e.name, e.kind) for e in scenario.candidates.exclusions),
         power=one(inp.power, None),
         roads=one(inp.roads, None),
         cost_overrides=one(scenario.costs.overrides, None),
@@ -523,7 +528,8 @@ def _load_vectors(scenario: Scenario, paths: ResolvedPaths, box: _Collector,
     _step(progress, "siting")
     out.siting = load_siting(
         crs=out.crs, run=box.run, user_sites=paths.candidates,
-        audit_sites=paths.audit_sites, exclude_areas=paths.exclude_areas, power=paths.power,
+        audit_sites=paths.audit_sites, exclude_areas=paths.exclude_areas,
+        exclusion_names=paths.exclusion_names, power=paths.power,
         roads=paths.roads, overrides=paths.cost_overrides,
         settlements=paths.settlements if out.settlements is not None else None,
         tower_height_m=scenario.radio.tower_height_m)

@@ -48,6 +48,8 @@ __all__ = [
     "Coverage",
     "CoverageMapFile",
     "DemoOptions",
+    "EXCLUSION_KINDS",
+    "Exclusion",
     "OBJECTIVES",
     "Inputs",
     "ObjectiveWeights",
@@ -780,6 +782,16 @@ class Costs(_Group):
     colocation_idr : float
         Equipment and co-location fee of a new operator on an existing tower, which then
         costs no tower, road, power or backhaul (default 500,000,000).
+    remote_road_idr_per_km : float
+        Access road per km for a candidate that needs road and land (farther than
+        ``candidates.anchor_distance_m`` from every settlement), from the nearest road or,
+        without a roads layer, the nearest settlement; the larger of this and
+        ``access_road_idr_per_km`` applies (default 500,000,000, a planning assumption,
+        docs/costs.md).
+    remote_power_idr : float
+        Own power (solar with batteries) of a candidate that needs road and land and lies
+        beyond ``grid_max_km`` of the grid; the larger of this and the computed power cost
+        applies (default 600,000,000, a planning assumption, docs/costs.md).
     overrides : str
         Optional CSV of per-site costs: ``site_id`` and any of ``cost_tower_idr``,
         ``cost_road_idr``, ``cost_power_idr``, ``cost_backhaul_idr``,
@@ -794,6 +806,8 @@ class Costs(_Group):
     solar_idr: float = 0.0
     backhaul_idr: float = 0.0
     colocation_idr: float = 500_000_000.0
+    remote_road_idr_per_km: float = 500_000_000.0
+    remote_power_idr: float = 600_000_000.0
     overrides: str = ""
     backhaul: BackhaulCosts = field(default_factory=BackhaulCosts)
     vsat: VsatCosts = field(default_factory=VsatCosts)
@@ -803,7 +817,42 @@ class Costs(_Group):
     def _rules(self, c: Check) -> None:
         c.positive("tower_idr")
         c.non_negative("access_road_idr_per_km", "power_idr", "backhaul_idr", "grid_idr_per_km",
-                       "grid_max_km", "solar_idr", "colocation_idr")
+                       "grid_max_km", "solar_idr", "colocation_idr", "remote_road_idr_per_km",
+                       "remote_power_idr")
+
+
+#: Kinds of a named exclusion layer (``[[candidates.exclusions]] kind``).
+EXCLUSION_KINDS: tuple[str, ...] = (
+    "protected_forest", "nature_reserve", "conservation", "water", "military", "other",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Exclusion(_Group):
+    """One named exclusion layer of ``[[candidates.exclusions]]``.
+
+    Attributes
+    ----------
+    path : str
+        Polygon file (any vector format, any CRS), relative to the scenario file.
+    name : str
+        Name shown in the outputs, e.g. ``"Hutan lindung"``; empty = the layer's own
+        ``name`` column per feature, else the file name.
+    kind : str
+        What the layer is: ``protected_forest``, ``nature_reserve``, ``conservation``,
+        ``water``, ``military`` or ``other`` (default).
+    """
+
+    path: str = ""
+    name: str = ""
+    kind: Literal["protected_forest", "nature_reserve", "conservation", "water", "military",
+                  "other"] = "other"
+
+    _section = "candidates.exclusions"
+
+    def _rules(self, c: Check) -> None:
+        if c.ok("path") and not self.path:
+            c.add("'candidates.exclusions' needs a path for each layer")
 
 
 @dataclass(frozen=True, slots=True)
@@ -816,7 +865,10 @@ class Candidates(_Group):
         Spacing of the candidate grid laid over blank and partial villages, metres
         (default 4,000).
     include_hilltops : bool
-        Add local terrain maxima as candidates (default true).
+        Add local terrain maxima as candidates (default false: towers stand in the village,
+        as the national programme places them; hilltops and grid points farther than
+        ``anchor_distance_m`` from every settlement get the land status "perlu jalan dan
+        lahan" / needs road and land and the remote costs of ``[costs]``).
     hilltop_window_m : float
         Neighbourhood in which a hilltop is the highest point, metres (default 3,000).
     include_settlements : bool
@@ -833,30 +885,39 @@ class Candidates(_Group):
     include_colocation : bool
         Existing towers in blank and partial villages become co-location candidates
         (origin ``colocation``, their own height, ``costs.colocation_idr``) (default true).
+    anchor_distance_m : float
+        A generated candidate within this distance of a settlement (or, without settlements,
+        of a village centre) stands in the settlement (land status ``in_settlement``);
+        farther ones need road and land (``needs_road_land``), metres (default 1,000).
     exclude_areas : tuple of str
         Polygon files (any vector format, any CRS) where no candidate may stand, e.g.
-        protected forest (default none).
+        protected forest (default none); each is named after its ``name`` column or file.
+    exclusions : tuple of Exclusion
+        Named exclusion layers (``[[candidates.exclusions]]`` with ``path``, ``name``,
+        ``kind``); the outputs say how many candidates each removed (default none).
     committed_distance_m : float
         No candidate stands closer than this to a committed tower
         (``inputs.committed_towers``, any on-air year), metres (default 500).
     """
 
     grid_spacing_m: float = 4000.0
-    include_hilltops: bool = True
+    include_hilltops: bool = False
     hilltop_window_m: float = 3000.0
     include_settlements: bool = True
     min_spacing_m: float = 1000.0
     max_slope_deg: float = 25.0
     user_csv: str = ""
     include_colocation: bool = True
+    anchor_distance_m: float = 1000.0
     exclude_areas: tuple[str, ...] = ()
+    exclusions: tuple[Exclusion, ...] = ()
     committed_distance_m: float = 500.0
 
     _section = "candidates"
 
     def _rules(self, c: Check) -> None:
         c.positive("grid_spacing_m")
-        c.non_negative("min_spacing_m", "committed_distance_m")
+        c.non_negative("min_spacing_m", "committed_distance_m", "anchor_distance_m")
 
 
 #: What a selection may maximise (``[selection] objective`` and ``[selection.weights]``).

@@ -206,6 +206,23 @@ def test_the_optimum_serves_only_villages_without_signal(run: dict[str, Any]) ->
     assert s["blank_villages_after"] < s["blank_villages_before"]
 
 
+def test_the_plan_builds_in_the_villages(run: dict[str, Any]) -> None:
+    """Candidates are anchored on settlements: GeoNames holds no point in these desa, so the
+    towers stand at the village centres (measured plan, people from kecamatan totals)."""
+    with (run["out"] / "ranking.csv").open(encoding="utf-8") as fh:
+        ranking = list(csv.DictReader(fh))
+    assert [(r["village"], round(float(r["new_demand"]))) for r in ranking] == [
+        ("Muara Toyu", 7597), ("Rantau Layung", 6122), ("Kepala Telake", 4276),
+        ("Swan Slutung", 2953), ("Riwang", 2622)]
+    assert {r["land_status"] for r in ranking} == {"in_settlement"}
+    assert all(float(r["cost_total_idr"]) == TOWER_IDR for r in ranking)
+    s = run["summary"]
+    assert s["objective"] == pytest.approx(23_568.5, abs=0.5)
+    assert (s["blank_villages_before"], s["blank_villages_after"]) == (6, 2)
+    assert s["access_road_from"] == "settlements or village centres"
+    assert s["exclusion_layers"] == []
+
+
 def test_audit_of_the_five_villages(run: dict[str, Any]) -> None:
     """``plan`` carries the audit of the scenario's ``[audit]`` villages into summary.json."""
     assert "audit" in run["summary"], "plan dropped the audit of [audit] villages"

@@ -26,8 +26,16 @@ def test_candidates_sweep_and_audit(tmp_path: Path, small_scenario: Callable[...
     proc = run_cli("candidates", sc, "--out", tmp_path / "c")
     assert proc.returncode == 0, proc.stderr
     cands = _rows(tmp_path / "c" / "candidates.csv")
-    assert cands and all(float(r["cost_total_idr"]) == 1.7e9 for r in cands)
-    assert {r["origin"] for r in cands} <= {"grid", "hilltop", "settlement", "user"}
+    # In a settlement (or at a village centre): the tower alone; away from every one, more
+    # than 1 km of access road at Rp 500 M/km on top (and own solar beyond the grid).
+    home = [r for r in cands if r["land_status"] == "in_settlement"]
+    assert home and all(float(r["cost_total_idr"]) == 1.7e9 for r in home)
+    away = [r for r in cands if r["land_status"] == "needs_road_land"]
+    assert away and all(float(r["cost_road_idr"]) > 0.5e9 for r in away)
+    assert all(float(r["cost_power_idr"]) in (0.0, 0.6e9) for r in away)
+    assert {r["land_status"] for r in cands} <= {"in_settlement", "needs_road_land"}
+    assert {r["origin"] for r in cands} <= {"grid", "hilltop", "settlement", "village_centre",
+                                            "user"}
 
     proc = run_cli("sweep", sc, "--budgets", "1.7e9:6.8e9:1.7e9", "--out", tmp_path / "s")
     assert proc.returncode == 0, proc.stderr

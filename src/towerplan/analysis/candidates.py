@@ -14,6 +14,7 @@ to the loaded inputs (village, kecamatan, elevation, height and costs per candid
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +25,7 @@ from affine import Affine
 from scipy import ndimage
 from scipy.spatial import cKDTree
 
-from towerplan.analysis.costs import COST_PARTS, apply_overrides, cost_context
+from towerplan.analysis.costs import COST_PARTS, anchor_points, apply_overrides, cost_context
 
 if TYPE_CHECKING:
     from towerplan.inputs import LoadedInputs
@@ -32,11 +33,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EXCLUSION_REASONS",
+    "LAND_STATUSES",
     "ORIGIN_PRIORITY",
     "CandidatePoints",
     "candidate_points",
     "candidate_table",
     "hilltops",
+    "land_status",
     "slope_deg",
     "thin_points",
     "water_cells",
@@ -47,13 +50,19 @@ log = logging.getLogger(__name__)
 #: Lower value wins when two generated candidates are too close together; user points are
 #: always kept and block generated ones; co-locations are never thinned and block nothing.
 ORIGIN_PRIORITY: dict[str, int] = {
-    "user": 0, "colocation": 1, "settlement": 2, "hilltop": 3, "grid": 4,
+    "user": 0, "colocation": 1, "settlement": 2, "village_centre": 2, "hilltop": 3, "grid": 4,
 }
 
 #: Keys of :attr:`CandidatePoints.excluded`, in the order they are applied.
 EXCLUSION_REASONS: tuple[str, ...] = (
     "outside_region", "no_terrain", "water", "steep", "excluded_area", "spacing",
 )
+
+#: Land status of a candidate (column ``land_status``): in a settlement, needs road and land
+#: (a generated site farther than ``candidates.anchor_distance_m`` from every settlement),
+#: an existing tower (co-location), a user-supplied site. A site in an exclusion area never
+#: becomes a candidate, so no status says so.
+LAND_STATUSES: tuple[str, ...] = ("in_settlement", "needs_road_land", "colocation", "user")
 
 _MIN_PROMINENCE_M = 30.0
 _WATER_CLASS = 80
@@ -69,17 +78,52 @@ class CandidatePoints:
     xy : numpy.ndarray
         ``(n, 2)`` positions, m.
     origin : numpy.ndarray of str
-        ``user``, ``colocation``, ``settlement``, ``hilltop`` or ``grid``.
+        ``user``, ``colocation``, ``settlement``, ``village_centre``, ``hilltop`` or
+        ``grid``.
     source_index : numpy.ndarray of int
         Row of the user point or existing tower a candidate comes from; -1 for the others.
     excluded : dict
         Points dropped per reason (:data:`EXCLUSION_REASONS`).
+    excluded_by_area : tuple of int
+        Points each exclusion area removed (the first area containing a point counts it),
+        in the order of the areas given.
     """
 
     xy: np.ndarray
     origin: np.ndarray
     source_index: np.ndarray
     excluded: dict[str, int]
+    excluded_by_area: tuple[int, ...] = ()
+
+
+def land_status(origin: np.ndarray, xy_m: np.ndarray, anchor_xy_m: np.ndarray,
+                anchor_distance_m: float) -> np.ndarray:
+    """Land status of each candidate (:data:`LAND_STATUSES`).
+
+    Co-locations and user points keep their own status; settlement and village-centre
+    candidates stand in a settlement; hilltop and grid points do when an anchor (settlement
+    or village centre) lies within *anchor_distance_m*, and otherwise need road and land.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> origin = np.array(["settlement", "grid", "grid", "user"])
+    >>> xy = np.array([[0.0, 0.0], [800.0, 0.0], [3000.0, 0.0], [9000.0, 0.0]])
+    >>> land_status(origin, xy, np.array([[0.0, 0.0]]), 1000.0).tolist()
+    ['in_settlement', 'in_settlement', 'needs_road_land', 'user']
+    """
+    origin = np.asarray(origin).astype(str)
+    out = np.full(len(origin), "in_settlement", dtype=object)
+    generated = np.isin(origin, ("hilltop", "grid"))
+    if generated.any():
+        anchors = np.asarray(anchor_xy_m, float).reshape(-1, 2)
+        dist = cKDTree(anchors).query(np.asarray(xy_m, float)[generated])[0] if len(anchors) \
+            else np.full(int(generated.sum()), np.inf)
+        out[generated] = np.where(dist <= anchor_distance_m, "in_settlement",
+                                  "needs_road_land")
+    out[origin == "colocation"] = "colocation"
+    out[origin == "user"] = "user"
+    return out
 
 
 def slope_deg(dem_m: np.ndarray, cell_m: float) -> np.ndarray:
@@ -161,7 +205,8 @@ def candidate_points(
     max_slope_deg: float,
     water: np.ndarray | None = None,
     colocation_xy: np.ndarray | None = None,
-    exclude: shapely.Geometry | None = None,
+    exclude: shapely.Geometry | Sequence[shapely.Geometry] | None = None,
+    centre_xy: np.ndarray | None = None,
 ) -> CandidatePoints:
     """Candidate positions, their origin and what was excluded.
 
@@ -186,8 +231,12 @@ def candidate_points(
     colocation_xy : numpy.ndarray, optional
         Existing towers, ``(n, 2)`` in m; those inside *target* become co-location
         candidates (never excluded or thinned).
-    exclude : shapely geometry, optional
-        Exclusion polygons (boundary included); no new tower inside.
+    centre_xy : numpy.ndarray, optional
+        Centres of villages holding no settlement point, ``(n, 2)`` in m; those in *target*
+        become candidates (origin ``village_centre``) as settlements do.
+    exclude : shapely geometry or sequence of them, optional
+        Exclusion polygons (boundary included), or one geometry per named area; no new
+        tower inside.
 
     Returns
     -------
@@ -212,6 +261,9 @@ def candidate_points(
     if settlement_xy is not None and len(settlement_xy):
         pts = np.asarray(settlement_xy, float)
         add(pts, "settlement", shapely.contains_xy(target, pts[:, 0], pts[:, 1]))
+    if centre_xy is not None and len(centre_xy):
+        pts = np.asarray(centre_xy, float)
+        add(pts, "village_centre", shapely.contains_xy(target, pts[:, 0], pts[:, 1]))
     if include_hilltops:
         r, c = hilltops(dem_m, cell, hilltop_window_m)
         x = transform.c + transform.a * (c + 0.5)
@@ -233,8 +285,10 @@ def candidate_points(
     excluded["outside_region"] = int((~keep).sum())
     xy, origin, source, existing = xy[keep], origin[keep], source[keep], existing[keep]
 
-    bad = _excluded_ground(xy, dem_m, transform, cell, max_slope_deg, water, exclude,
-                           ~existing, excluded)
+    areas = [] if exclude is None else (list(exclude) if isinstance(exclude, list | tuple)
+                                        else [exclude])
+    bad, by_area = _excluded_ground(xy, dem_m, transform, cell, max_slope_deg, water, areas,
+                                    ~existing, excluded)
     xy, origin, source = xy[~bad], origin[~bad], source[~bad]
 
     existing = origin == "colocation"
@@ -244,14 +298,15 @@ def candidate_points(
     excluded["spacing"] = int(len(rest) - len(kept))
     kept = np.sort(np.concatenate([np.flatnonzero(existing), kept]))
     log.info("candidates: %d kept, excluded %s", len(kept), excluded)
-    return CandidatePoints(xy[kept], origin[kept], source[kept], excluded)
+    return CandidatePoints(xy[kept], origin[kept], source[kept], excluded, by_area)
 
 
 def _excluded_ground(xy: np.ndarray, dem_m: np.ndarray, transform: Affine, cell: float,
                      max_slope_deg: float, water: np.ndarray | None,
-                     exclude: shapely.Geometry | None, applies: np.ndarray,
-                     excluded: dict[str, int]) -> np.ndarray:
-    """Points where no new tower may stand (only where *applies*); counts each first reason."""
+                     areas: list[shapely.Geometry], applies: np.ndarray,
+                     excluded: dict[str, int]) -> tuple[np.ndarray, tuple[int, ...]]:
+    """Points where no new tower may stand (only where *applies*); counts each first reason
+    and, per exclusion area, the points it removed (first area wins)."""
     rows = np.clip(((xy[:, 1] - transform.f) / transform.e).astype(int), 0, dem_m.shape[0] - 1)
     cols = np.clip(((xy[:, 0] - transform.c) / transform.a).astype(int), 0, dem_m.shape[1] - 1)
     elev = dem_m[rows, cols]
@@ -262,14 +317,19 @@ def _excluded_ground(xy: np.ndarray, dem_m: np.ndarray, transform: Affine, cell:
             & applies & ~no_terrain
         steep = (slope > max_slope_deg) & applies & ~no_terrain & ~is_water
     in_area = np.zeros(len(xy), bool)
-    if exclude is not None and not shapely.is_empty(exclude) and len(xy):
-        in_area = shapely.intersects_xy(exclude, xy[:, 0], xy[:, 1])
-    in_area &= applies & ~(no_terrain | is_water | steep)
+    free = applies & ~(no_terrain | is_water | steep)
+    by_area = []
+    for area in areas:
+        hit = np.zeros(len(xy), bool)
+        if area is not None and not shapely.is_empty(area) and len(xy):
+            hit = shapely.intersects_xy(area, xy[:, 0], xy[:, 1]) & free & ~in_area
+        by_area.append(int(hit.sum()))
+        in_area |= hit
     excluded["no_terrain"] = int(no_terrain.sum())
     excluded["water"] = int(is_water.sum())
     excluded["steep"] = int(steep.sum())
     excluded["excluded_area"] = int(in_area.sum())
-    return no_terrain | is_water | steep | in_area
+    return no_terrain | is_water | steep | in_area, tuple(by_area)
 
 
 def candidate_table(scenario: Scenario, data: LoadedInputs, villages: Any,
@@ -291,8 +351,10 @@ def candidate_table(scenario: Scenario, data: LoadedInputs, villages: Any,
     -------
     table : pandas.DataFrame
         ``site_id, x, y, origin, village_code, village, district, district_code,
-        elevation_m, height_m``, the cost parts, ``cost_total_idr``, ``cost_overridden``,
-        ``power_source``, ``road_km`` and ``grid_km``.
+        elevation_m, height_m, land_status``, the cost parts, ``cost_total_idr``,
+        ``cost_overridden``, ``power_source``, ``road_km`` and ``grid_km``;
+        ``attrs["exclusions"]`` lists each named exclusion area with the candidates it
+        removed.
     excluded : dict
         Points dropped per reason.
 
@@ -312,6 +374,8 @@ def candidate_table(scenario: Scenario, data: LoadedInputs, villages: Any,
     towers = data.towers if opts.include_colocation and len(data.towers) else None
     st = data.settlements
     dem = data.dem
+    anchors, n_centres = anchor_points(st, geoms)
+    anchor_xy = shapely.get_coordinates(anchors).reshape(-1, 2)
     pts = candidate_points(
         target, region, dem.array, dem.transform, grid_spacing_m=opts.grid_spacing_m,
         include_hilltops=opts.include_hilltops, hilltop_window_m=opts.hilltop_window_m,
@@ -321,7 +385,10 @@ def candidate_table(scenario: Scenario, data: LoadedInputs, villages: Any,
         min_spacing_m=opts.min_spacing_m, max_slope_deg=opts.max_slope_deg,
         water=water_cells(data.landcover, data.landmask),
         colocation_xy=_xy(towers) if towers is not None else None,
-        exclude=siting.exclude if siting is not None else None)
+        exclude=[a.geometry for a in siting.exclusions] if siting is not None
+        and siting.exclusions else (siting.exclude if siting is not None else None),
+        centre_xy=anchor_xy[len(anchor_xy) - n_centres:] if opts.include_settlements
+        else None)
     xy, origin, src = pts.xy, pts.origin.astype(str), pts.source_index
     is_user, is_coloc = origin == "user", origin == "colocation"
     height = np.full(len(xy), float(scenario.radio.tower_height_m))
@@ -351,6 +418,7 @@ def candidate_table(scenario: Scenario, data: LoadedInputs, villages: Any,
         "district_code": attr("district_code"),
         "elevation_m": np.round(dem.array[rows, cols].astype(float), 1),
         "height_m": height,
+        "land_status": land_status(origin, xy, anchor_xy, opts.anchor_distance_m),
     })
     columns = [*COST_PARTS, "cost_total_idr"]
     given = pd.DataFrame(np.nan, index=range(len(xy)), columns=columns)
@@ -358,12 +426,17 @@ def candidate_table(scenario: Scenario, data: LoadedInputs, villages: Any,
         for name in columns:
             given.loc[is_user, name] = users[name].to_numpy(float)[src[is_user]]
     ctx = cost_context(data, villages)
-    costs = ctx.costs(xy, scenario.costs, colocation=is_coloc, given=given)
+    costs = ctx.costs(xy, scenario.costs, colocation=is_coloc, given=given,
+                      remote=frame["land_status"].to_numpy() == "needs_road_land")
     frame, _ = apply_overrides(pd.concat([frame, costs], axis=1), ctx.overrides)
     frame["cost_overridden"] = given.notna().any(axis=1).to_numpy()
     if ctx.overrides is not None:
         frame.loc[frame["site_id"].isin(ctx.overrides["site_id"].astype(str)),
                   "cost_overridden"] = True
+    frame.attrs["exclusions"] = [
+        {"name": a.name, "kind": a.kind, "candidates_removed": n}
+        for a, n in zip(siting.exclusions if siting is not None else (),
+                        pts.excluded_by_area, strict=False)]
     log.info("candidate table: %d sites (%s)", len(frame),
              ", ".join(f"{o} {n}" for o, n in frame["origin"].value_counts().items()))
     return frame, pts.excluded

@@ -21,6 +21,7 @@ import shapely
 
 from towerplan.columns import COST_PARTS
 from towerplan.errors import InputDataError
+from towerplan.i18n import SUPPORTED_LANGS, bilingual, t
 
 if TYPE_CHECKING:
     from towerplan.inputs import LoadedInputs
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
 __all__ = [
     "COST_PARTS",
     "CostContext",
+    "access_road_note",
+    "anchor_points",
     "apply_overrides",
     "cost_context",
     "cost_summary",
@@ -124,7 +127,8 @@ def power_costs(grid_km: np.ndarray, *, grid_idr_per_km: float, grid_max_km: flo
 
 def site_costs(site_xy_m: np.ndarray, costs: Costs, *, road_km: np.ndarray | None = None,
                grid_km: np.ndarray | None = None, colocation: np.ndarray | None = None,
-               given: pd.DataFrame | None = None) -> pd.DataFrame:
+               given: pd.DataFrame | None = None,
+               remote: np.ndarray | None = None) -> pd.DataFrame:
     """Cost parts and total per site.
 
     Parameters
@@ -142,6 +146,10 @@ def site_costs(site_xy_m: np.ndarray, costs: Costs, *, road_km: np.ndarray | Non
     given : pandas.DataFrame, optional
         Per-site figures replacing the computed ones where finite (columns of
         :data:`COST_PARTS` and ``cost_total_idr``; see :func:`apply_overrides`).
+    remote : numpy.ndarray of bool, optional
+        Sites that need road and land (away from every settlement): the access road costs
+        at least ``remote_road_idr_per_km`` and, beyond ``grid_max_km`` of the grid, power
+        at least ``remote_power_idr`` (own solar).
 
     Returns
     -------
@@ -166,11 +174,15 @@ def site_costs(site_xy_m: np.ndarray, costs: Costs, *, road_km: np.ndarray | Non
                                 grid_max_km=costs.grid_max_km, solar_idr=costs.solar_idr,
                                 fixed_idr=costs.power_idr)
     new = ~coloc
+    far = np.zeros(n, bool) if remote is None else np.asarray(remote, bool) & new
+    road_rate = np.where(far, max(costs.access_road_idr_per_km, costs.remote_road_idr_per_km),
+                         float(costs.access_road_idr_per_km))
+    power = np.where(far & (source == "solar"), np.maximum(power, costs.remote_power_idr),
+                     power)
     parts = pd.DataFrame({
         "cost_tower_idr": np.where(new, float(costs.tower_idr), 0.0),
         "cost_road_idr": np.where(new & np.isfinite(road),
-                                  np.where(np.isfinite(road), road, 0.0), 0.0)
-        * float(costs.access_road_idr_per_km),
+                                  np.where(np.isfinite(road), road, 0.0), 0.0) * road_rate,
         "cost_power_idr": np.where(new, power, 0.0),
         "cost_backhaul_idr": np.where(new, float(costs.backhaul_idr), 0.0),
         "cost_colocation_idr": np.where(coloc, float(costs.colocation_idr), 0.0),
@@ -225,19 +237,50 @@ class CostContext:
 
     def costs(self, site_xy_m: np.ndarray, costs: Costs, *,
               colocation: np.ndarray | None = None,
-              given: pd.DataFrame | None = None) -> pd.DataFrame:
+              given: pd.DataFrame | None = None,
+              remote: np.ndarray | None = None) -> pd.DataFrame:
         """:func:`site_costs` of *site_xy_m* with the distances of this context."""
         road = nearest_km(site_xy_m, self.road_targets) if len(self.road_targets) else None
         grid = nearest_km(site_xy_m, self.grid_targets)
         return site_costs(site_xy_m, costs, road_km=road, grid_km=grid,
-                          colocation=colocation, given=given)
+                          colocation=colocation, given=given, remote=remote)
+
+
+def anchor_points(settlements: Any, village_geoms: np.ndarray) -> tuple[np.ndarray, int]:
+    """Where towers are anchored: every settlement point, and the centre
+    (``shapely.point_on_surface``) of every village holding none.
+
+    Parameters
+    ----------
+    settlements : geopandas.GeoDataFrame or None
+        Settlement points in the working CRS.
+    village_geoms : numpy.ndarray of shapely geometries
+        Village polygons, same CRS.
+
+    Returns
+    -------
+    points : numpy.ndarray of shapely Points
+        Settlements first, then the village centres.
+    n_centres : int
+        How many of them are village centres.
+    """
+    geoms = shapely.make_valid(np.asarray(village_geoms, dtype=object))
+    points = settlements.geometry.to_numpy() if settlements is not None and len(settlements) \
+        else np.empty(0, dtype=object)
+    holds = np.zeros(len(geoms), bool)
+    if len(points) and len(geoms):
+        holds[np.unique(shapely.STRtree(geoms).query(points, predicate="intersects")[1])] = True
+    centres = shapely.point_on_surface(geoms[~holds])
+    return np.concatenate([points, centres]).astype(object), len(centres)
 
 
 def cost_context(data: LoadedInputs, villages: Any) -> CostContext:
     """Roads, settlements, power grid (or its stand-in) and overrides of the loaded inputs.
 
     Without power data, settlements of kind town/kota stand in for the grid; without those,
-    the centres of kelurahan (urban villages).
+    the centres of kelurahan (urban villages). Without roads, the access road runs from the
+    nearest settlement or the centre of a village holding no settlement (straight line,
+    :func:`anchor_points`).
     """
     siting = data.siting
     road_parts: list[np.ndarray] = []
@@ -245,10 +288,12 @@ def cost_context(data: LoadedInputs, villages: Any) -> CostContext:
     if siting is not None and siting.roads is not None and len(siting.roads):
         road_parts.append(siting.roads.geometry.to_numpy())
         basis.append("roads")
-    if data.settlements is not None and len(data.settlements):
-        road_parts.append(data.settlements.geometry.to_numpy())
-        basis.append("settlements")
-    road = np.concatenate(road_parts) if road_parts else np.empty(0, dtype=object)
+    anchors, centres = anchor_points(data.settlements, villages.geometry.to_numpy())
+    road_parts.append(anchors)
+    basis.append(" or ".join(
+        (["settlements"] if len(anchors) > centres else []) + (["village centres"] if centres
+                                                             else [])) or "none")
+    road = np.concatenate(road_parts)
     source = siting.power_source if siting is not None else ""
     if source and siting is not None and siting.power is not None:
         grid = siting.power.geometry.to_numpy()
@@ -329,6 +374,9 @@ def cost_summary(costs: Costs, ctx: CostContext, sites: pd.DataFrame) -> dict[st
         "colocation_cost_idr": float(costs.colocation_idr),
         "access_road_idr_per_km": float(costs.access_road_idr_per_km),
         "access_road_from": ctx.road_basis,
+        "access_road_note": access_road_note(ctx),
+        "remote_road_idr_per_km": float(costs.remote_road_idr_per_km),
+        "remote_power_idr": float(costs.remote_power_idr),
         "grid_idr_per_km": float(costs.grid_idr_per_km),
         "grid_max_km": float(costs.grid_max_km),
         "solar_idr": float(costs.solar_idr),
@@ -337,9 +385,21 @@ def cost_summary(costs: Costs, ctx: CostContext, sites: pd.DataFrame) -> dict[st
         "candidates_on_grid": int((src == "grid").sum()),
         "candidates_on_solar": int((src == "solar").sum()),
         "candidates_colocation": int((origin == "colocation").sum()),
+        "candidates_land_status": {
+            str(k): int(v) for k, v in sites["land_status"].astype(str).value_counts()
+            .sort_index().items()} if "land_status" in sites else {},
         "cost_overrides_applied": int(sites["cost_overridden"].sum())
         if "cost_overridden" in sites else 0,
     }
+
+
+def access_road_note(ctx: CostContext) -> str:
+    """What the access road length is measured to, stated in both languages."""
+    if ctx.road_basis.startswith("roads"):
+        return bilingual("siting.road_layer")
+    keys = [f"siting.basis.{b}" for b in ctx.road_basis.split(" or ") if b != "none"]
+    return " / ".join(t("siting.road_proxy", lang).format(
+        basis=t("siting.or", lang).join(t(k, lang) for k in keys)) for lang in SUPPORTED_LANGS)
 
 
 def cost_model_text(costs: Costs, ctx: CostContext) -> str:
@@ -350,6 +410,9 @@ def cost_model_text(costs: Costs, ctx: CostContext) -> str:
     power = (f"power: grid Rp {costs.grid_idr_per_km:,.0f}/km within "
              f"{costs.grid_max_km:g} km of {GRID_SOURCES[ctx.grid_source].split(' (')[0]}, "
              f"else solar Rp {costs.solar_idr:,.0f}, plus Rp {costs.power_idr:,.0f} per site")
-    return (f"tower Rp {costs.tower_idr:,.0f}; {road}; {power}; backhaul Rp "
+    remote = (f"sites needing road and land: access road at least "
+              f"Rp {costs.remote_road_idr_per_km:,.0f}/km, own solar at least "
+              f"Rp {costs.remote_power_idr:,.0f} beyond the grid")
+    return (f"tower Rp {costs.tower_idr:,.0f}; {road}; {remote}; {power}; backhaul Rp "
             f"{costs.backhaul_idr:,.0f}; co-location on an existing tower Rp "
             f"{costs.colocation_idr:,.0f} (no tower, road, power or backhaul)")

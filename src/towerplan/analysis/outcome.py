@@ -24,7 +24,8 @@ __all__ = ["RANKING_BASE_COLUMNS", "ranking_table", "village_table", "with_lonla
 
 #: Columns of :func:`ranking_table` before the backhaul columns are added.
 RANKING_BASE_COLUMNS: tuple[str, ...] = (
-    "rank", "site_id", "x", "y", "village_code", "village", "district", "elevation_m",
+    "rank", "site_id", "x", "y", "land_status", "village_code", "village", "district",
+    "elevation_m",
     *COST_PARTS, "cost_total_idr", "cumulative_cost_idr", "new_demand", "cumulative_demand",
     "villages_lifted", "villages_lifted_names", "best_rsrp_dbm")
 
@@ -103,6 +104,7 @@ def ranking_table(problem: SelectionProblem, candidates: pd.DataFrame, chosen: S
         cum_dem += gain
         rows.append({
             "rank": rank, "site_id": site["site_id"], "x": site["x"], "y": site["y"],
+            "land_status": site.get("land_status", ""),
             "village_code": site["village_code"], "village": site["village"],
             "district": site["district"], "elevation_m": site["elevation_m"],
             **{p: site[p] for p in (*COST_PARTS, "cost_total_idr")},

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 __all__ = [
     "COST_COLUMNS",
     "TOWN_KINDS",
+    "ExclusionArea",
     "SitingInputs",
     "load_siting",
     "read_areas",
@@ -80,6 +81,8 @@ class SitingInputs:
         Sites of an audited decision, same columns.
     exclude : shapely.Geometry or None
         Union of the exclusion polygons (no candidate inside).
+    exclusions : tuple of ExclusionArea
+        The same polygons per named layer, in the order given.
     power : geopandas.GeoDataFrame or None
         Power grid: lines and/or points.
     power_source : str
@@ -98,6 +101,26 @@ class SitingInputs:
     power_source: str = ""
     roads: gpd.GeoDataFrame | None = None
     overrides: pd.DataFrame | None = None
+    exclusions: tuple[ExclusionArea, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ExclusionArea:
+    """One named exclusion layer in the working CRS.
+
+    Attributes
+    ----------
+    name : str
+        Name from the scenario, the layer's ``name`` column or the file name.
+    kind : str
+        Kind from the scenario (``protected_forest``, ...), ``other`` when not given.
+    geometry : shapely.Geometry
+        Union of its polygons.
+    """
+
+    name: str
+    kind: str
+    geometry: shapely.Geometry
 
 
 RunFn = Callable[[str, object, Callable[[], tuple[Any, LayerReport]]], Any]
@@ -105,6 +128,7 @@ RunFn = Callable[[str, object, Callable[[], tuple[Any, LayerReport]]], Any]
 
 def load_siting(*, crs: CRS | None, run: RunFn, user_sites: Path | None = None,
                 audit_sites: Path | None = None, exclude_areas: Sequence[Path] = (),
+                exclusion_names: Sequence[tuple[str, str]] = (),
                 power: Path | None = None, roads: Path | None = None,
                 overrides: Path | None = None, settlements: Path | None = None,
                 tower_height_m: float = 42.0) -> SitingInputs:
@@ -122,6 +146,9 @@ def load_siting(*, crs: CRS | None, run: RunFn, user_sites: Path | None = None,
         :data:`TOWN_KINDS` stand in for the grid.
     exclude_areas : sequence of Path
         Polygon files.
+    exclusion_names : sequence of (str, str)
+        Name and kind of each of *exclude_areas* (empty name = the ``name`` column, else
+        the file name); missing entries are unnamed, kind ``other``.
     tower_height_m : float
         Antenna height of sites whose file gives none, m.
     """
@@ -144,11 +171,16 @@ def load_siting(*, crs: CRS | None, run: RunFn, user_sites: Path | None = None,
     users = sites("candidates", user_sites, "U")
     audit = sites("audit sites", audit_sites, "A")
     exclude = None
+    named: tuple[ExclusionArea, ...] = ()
     if exclude_areas:
         areas = projected(run("exclude_areas", ", ".join(map(str, exclude_areas)),
-                              lambda: read_areas(exclude_areas)))
+                              lambda: read_areas(exclude_areas, names=exclusion_names)))
         if areas is not None and len(areas):
             exclude = shapely.union_all(shapely.make_valid(areas.geometry.to_numpy()))
+            named = tuple(
+                ExclusionArea(str(name), str(group["kind"].iloc[0]), shapely.union_all(
+                    shapely.make_valid(group.geometry.to_numpy())))
+                for name, group in areas.groupby("name", sort=False))
     if power is not None:
         grid, source = network("power", power, prefer=("power",)), "power"
     elif settlements is not None:
@@ -164,7 +196,7 @@ def load_siting(*, crs: CRS | None, run: RunFn, user_sites: Path | None = None,
         path = overrides
         table = run("cost overrides", path, lambda: read_cost_overrides(path))
     road = network("roads", roads, prefer=("road",))
-    return SitingInputs(users, audit, exclude, grid, source, road, table)
+    return SitingInputs(users, audit, exclude, grid, source, road, table, named)
 
 
 def read_sites(path: str | Path, *, what: str = "candidates", id_prefix: str = "U",
@@ -237,18 +269,23 @@ def read_sites(path: str | Path, *, what: str = "candidates", id_prefix: str = "
                               notes=tuple(notes))
 
 
-def read_areas(paths: Sequence[str | Path]) -> tuple[gpd.GeoDataFrame, LayerReport]:
+def read_areas(paths: Sequence[str | Path], *, names: Sequence[tuple[str, str]] = ()
+               ) -> tuple[gpd.GeoDataFrame, LayerReport]:
     """Read exclusion polygons (protected forest, military land, ...) from vector files.
 
     Parameters
     ----------
     paths : sequence of str or Path
         Polygon files in any CRS GDAL reads (GPKG, SHP, GeoJSON, FGB, ...); first layer.
+    names : sequence of (str, str), optional
+        Name and kind of each file; an empty or missing name takes the file's ``name``
+        column per feature, else the file name; a missing kind is ``other``.
 
     Returns
     -------
     areas : geopandas.GeoDataFrame
-        Column ``source`` (file name) and valid polygon geometries, EPSG:4326.
+        Columns ``source`` (file name), ``name``, ``kind`` and valid polygon geometries,
+        EPSG:4326.
     report : LayerReport
         Polygons per file, repairs, total area.
 
@@ -263,8 +300,9 @@ def read_areas(paths: Sequence[str | Path]) -> tuple[gpd.GeoDataFrame, LayerRepo
     notes: list[str] = []
     repairs: list[str] = []
     parts: list[gpd.GeoDataFrame] = []
-    for raw_path in paths:
+    for k, raw_path in enumerate(paths):
         path, layer = split_layer(raw_path)
+        given, kind = names[k] if k < len(names) else ("", "other")
         raw, read_notes = read_vector(path, layer=layer, what="exclusion area")
         notes.extend(f"{path.name}: {n}" for n in read_notes)
         if raw.crs is None:
@@ -283,7 +321,11 @@ def read_areas(paths: Sequence[str | Path]) -> tuple[gpd.GeoDataFrame, LayerRepo
         if invalid.any():
             repairs.append(f"{path.name}: {int(invalid.sum())} invalid polygons made valid")
             geoms = shapely.make_valid(geoms)
-        frame = gpd.GeoDataFrame({"source": [path.name] * len(raw)}, geometry=geoms,
+        own = raw["name"].fillna("").astype(str).to_numpy() if "name" in raw \
+            else np.full(len(raw), "", dtype=object)
+        label = np.where(own != "", own, path.stem) if not given else [given] * len(raw)
+        frame = gpd.GeoDataFrame({"source": [path.name] * len(raw), "name": label,
+                                  "kind": [kind] * len(raw)}, geometry=geoms,
                                  crs=raw.crs).to_crs("EPSG:4326")
         notes.append(f"{path.name}: {len(frame)} polygons")
         parts.append(frame)
@@ -292,7 +334,8 @@ def read_areas(paths: Sequence[str | Path]) -> tuple[gpd.GeoDataFrame, LayerRepo
         raise InputDataError(problems[0] if len(problems) == 1
                              else problems_message(source, problems), problems=tuple(problems))
     areas = (gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs="EPSG:4326") if parts
-             else gpd.GeoDataFrame({"source": []}, geometry=[], crs="EPSG:4326"))
+             else gpd.GeoDataFrame({"source": [], "name": [], "kind": []}, geometry=[],
+                                   crs="EPSG:4326"))
     return areas, LayerReport("exclude_areas", ", ".join(map(str, paths)), "EPSG:4326",
                               _extent(areas), len(areas), repairs=tuple(repairs),
                               notes=tuple(notes))

@@ -44,7 +44,8 @@ DATA_SOURCE_USER = "user data"
 _TEXT_COLUMNS = frozenset({
     "code", "name", "district_code", "district", "kind", "status_before", "status_after",
     "best_server_before", "best_server_after", "tower_id", "operator", "radio", "site_id",
-    "origin", "village_code", "village", "villages_lifted_names", "status", "best_server",
+    "origin", "land_status", "village_code", "village", "villages_lifted_names", "status",
+    "best_server",
     "audit_id", "source", "link_id", "from_id", "to_id", "technology", "stage",
     "backhaul_technology", "reason", "status_model", "status_reported", "signal_reported",
     "reported_date", "reported_source", "status_source", "agrees", "population_rule",

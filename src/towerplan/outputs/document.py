@@ -49,6 +49,7 @@ from towerplan.outputs.reports import (
     AUDIT_FIGURES_SHOWN_ELSEWHERE,
     clean_cell,
     flatten_settings,
+    siting_assumptions,
 )
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 _TEMPLATE = "report.html.j2"
-_RANKED = ("rank", "site_id", "village", "district", "elevation_m", "new_demand",
+_RANKED = ("rank", "site_id", "village", "district", "land_status", "elevation_m", "new_demand",
            "cumulative_demand", "villages_lifted", "villages_lifted_names", "best_rsrp_dbm")
 _COSTS = ("rank", "site_id", "cost_tower_idr", "cost_road_idr", "cost_power_idr",
           "cost_backhaul_idr", "cost_colocation_idr", "cost_total_idr", "cumulative_cost_idr")
@@ -688,6 +689,7 @@ def _assumptions(result: PlanResult, lang: str) -> list[tuple[str, str]]:
         rows.append((t("sum.demand_basis_note", lang), str(note)))
     if rules := population_rules_text(result.summary.get("population_rules"), lang):
         rows.append((t("sum.population_rules", lang), rules))
+    rows += siting_assumptions(result.summary, lang)
     for key in ("candidates_total", "existing_towers", "crs"):
         value = clean_cell(result.summary.get(key))
         if value is not None:

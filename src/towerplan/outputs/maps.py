@@ -184,9 +184,11 @@ _POPUP_ROWS: dict[str, tuple[tuple[str, str], ...]] = {
                  ("why_not_cost_per_person_idr", "idr"), ("why_not_extra_budget_idr", "idr"),
                  ("why_not_reason", "why_not")),  # the why_not rows: only when still blank
     "candidates": (("village", "text"), ("district", "text"), ("origin", "term"),
+                   ("land_status", "term"),
                    ("elevation_m", "0"), *_COSTS, ("demand_alone", "demand"),
                    ("selected", "yes/no")),
-    "selected": (("village", "text"), ("district", "text"), ("elevation_m", "0"), *_COSTS,
+    "selected": (("village", "text"), ("district", "text"), ("land_status", "term"),
+                 ("elevation_m", "0"), *_COSTS,
                  ("cumulative_cost_idr", "idr"), ("new_demand", "demand"),
                  ("cumulative_demand", "demand"), ("villages_lifted", "0"),
                  ("villages_lifted_names", "text"), ("best_rsrp_dbm", "1"),

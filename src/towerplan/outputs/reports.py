@@ -33,7 +33,16 @@ from towerplan.columns import (
     WHY_NOT_TABLE,
 )
 from towerplan.coverage.statement import link_budget_text, stated_model_chain
-from towerplan.i18n import TEXT, check_lang, format_percent, status_label, t, why_not_label
+from towerplan.i18n import (
+    TEXT,
+    check_lang,
+    format_percent,
+    in_language,
+    status_label,
+    t,
+    term_label,
+    why_not_label,
+)
 from towerplan.io.atomic import atomic_output
 from towerplan.io.tables import guard_formula, require_columns
 from towerplan.outputs.programme_report import (
@@ -289,7 +298,10 @@ def _fill_summary(sheet: Worksheet, result: PlanResult, lang: str) -> None:
     summary = result.summary
     keys = [k for k in SUMMARY_KEYS if k in summary]
     keys += [k for k in summary if k not in SUMMARY_KEYS]
-    keys = [k for k in keys if not isinstance(summary[k], dict)]  # nested: own sheets/sections
+    # nested (a table or a list of tables): own sheets/sections
+    keys = [k for k in keys if not isinstance(summary[k], dict)
+            and not (isinstance(summary[k], list) and any(isinstance(v, dict)
+                                                          for v in summary[k]))]
     rows = [(t(f"sum.{key}", lang) if f"sum.{key}" in TEXT else key,
              _summary_value(key, summary[key], lang), ("", _summary_format(key)))
             for key in keys]
@@ -301,6 +313,7 @@ def _fill_summary(sheet: Worksheet, result: PlanResult, lang: str) -> None:
 def _fill_ranking(sheet: Worksheet, result: PlanResult, lang: str) -> None:
     header = _preamble(sheet, result, lang)
     frame = result.selected.sort_values("rank") if len(result.selected) else result.selected
+    frame = frame.assign(land_status=[term_label(v, lang) for v in frame["land_status"]])
     rows = frame[list(RANKING_COLUMNS)].itertuples(index=False, name=None)
     _table(sheet, header, [t(f"col.{c}", lang) for c in RANKING_COLUMNS], rows,
            [_format_for(c) for c in RANKING_COLUMNS])
@@ -410,6 +423,29 @@ def _fill_audit(sheet: Worksheet, result: PlanResult, lang: str) -> None:
     _set_widths(sheet, header, len(columns))
 
 
+def siting_assumptions(summary: dict[str, Any], lang: str) -> list[tuple[str, str]]:
+    """Where candidates stand, the access road basis and the exclusion layers applied, as
+    (label, text) rows of the assumptions."""
+    rows: list[tuple[str, str]] = []
+    scenario_costs = summary.get("remote_road_idr_per_km")
+    if "anchor_distance_m" in summary and scenario_costs is not None:
+        rows.append((t("col.land_status", lang), t("siting.anchor", lang).format(
+            distance_m=summary["anchor_distance_m"], road=scenario_costs,
+            power=summary.get("remote_power_idr", 0.0))))
+    counts = summary.get("candidates_land_status") or {}
+    if counts:
+        rows.append((t("sum.candidates_land_status", lang), "; ".join(
+            f"{term_label(k, lang)} {v}" for k, v in counts.items())))
+    if note := summary.get("access_road_note"):
+        rows.append((t("sum.access_road_note", lang), in_language(str(note), lang)))
+    if "exclusion_layers" in summary:
+        layers = summary["exclusion_layers"] or []
+        rows.append((t("sum.exclusion_layers", lang), "; ".join(
+            f"{a['name']} ({a['kind']}): {a['candidates_removed']}" for a in layers)
+            or t("siting.no_exclusions", lang)))
+    return rows
+
+
 def flatten_settings(data: dict[str, Any], prefix: str = "") -> Iterable[tuple[str, Any]]:
     """Yield ``("section.key", value)`` for every leaf of nested scenario data."""
     for key, value in data.items():
@@ -439,6 +475,7 @@ def _fill_assumptions(sheet: Worksheet, result: PlanResult, lang: str) -> None:
         (t("report.scenario_hash", lang), prov.scenario_hash),
         (t("report.created_utc", lang), prov.created_utc),
     ]
+    rows += siting_assumptions(result.summary, lang)
     rows += [(f"{t('report.data_source', lang)} {i}", source)
              for i, source in enumerate(prov.data_sources, start=1)]
     _table(sheet, header, (t("report.parameter", lang), t("report.value", lang)),

@@ -173,6 +173,7 @@ def plan_result(run: GraphRun) -> PlanResult:
                            outcome.villages, outcome.covered, outcome.candidates, runtime)
     if audit_result is not None:
         summary["audit"] = audit_result.summary
+    summary["exclusion_layers"] = list(run.get("candidates").attrs.get("exclusions", []))
     summary["backhaul"] = chosen.backhaul.summary
     summary["model_choice"] = model_choice_summary(choice)
     existing_out = with_lonlat(state.data.towers)

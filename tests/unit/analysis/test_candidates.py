@@ -154,3 +154,33 @@ def test_village_of_points() -> None:
 def test_spacing_zero_or_small_keeps_every_grid_point(spacing: float) -> None:
     pts = _points(min_spacing_m=spacing)
     assert pts.excluded["spacing"] == 0
+
+
+def test_each_named_exclusion_area_counts_the_candidates_it_removed() -> None:
+    forest = shapely.box(0, 0, 2700, 9000)   # grid columns 0, 900, 1800, 2700
+    reserve = shapely.box(1800, 0, 4500, 9000)  # overlaps the forest on 1800 and 2700
+    alone = _points(exclude=reserve)
+    both = _points(exclude=[forest, reserve])
+    union = _points(exclude=shapely.union_all([forest, reserve]))
+    assert both.xy.tolist() == union.xy.tolist()
+    n_forest, n_reserve = both.excluded_by_area
+    assert n_forest + n_reserve == both.excluded["excluded_area"] \
+        == union.excluded["excluded_area"]
+    # Points on the overlap count for the first area only: the reserve alone removes more.
+    assert n_reserve < alone.excluded["excluded_area"]
+    assert n_forest > 0 and n_reserve > 0
+
+
+def test_land_status_anchors_generated_candidates_on_settlements() -> None:
+    from towerplan.analysis.candidates import land_status
+
+    origin = np.array(["grid", "hilltop", "grid", "settlement", "colocation", "user"])
+    xy = np.array([[1000.0, 0.0], [0.0, 1000.001], [3000.0, 4000.0], [9e4, 0.0],
+                   [9e4, 9e4], [-9e4, 0.0]])
+    anchors = np.array([[0.0, 0.0], [3000.0, 0.0]])
+    got = land_status(origin, xy, anchors, 1000.0)
+    # 1,000 m exactly is in the settlement; 1,000.001 m and 4,000 m away need road and land.
+    assert got.tolist() == ["in_settlement", "needs_road_land", "needs_road_land",
+                            "in_settlement", "colocation", "user"]
+    assert land_status(origin[:1], xy[:1], np.empty((0, 2)), 1000.0).tolist() == \
+        ["needs_road_land"]

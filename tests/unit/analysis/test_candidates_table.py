@@ -94,6 +94,54 @@ def test_no_candidate_inside_an_exclusion_polygon_in_another_crs(
     assert set(zip(before["x"][~inside], before["y"][~inside], strict=True)) <= kept
 
 
+def test_named_exclusion_layers_count_what_each_removed(
+        scenario: Callable[..., Scenario], write_layer: Callable[..., Path]) -> None:
+    forest = gpd.GeoDataFrame(geometry=[shapely.box(115.95, -1.76, 115.99, -1.70)],
+                              crs="EPSG:4326")
+    reserve = gpd.GeoDataFrame({"name": ["Cagar alam"]},
+                               geometry=[shapely.box(115.99, -1.76, 116.02, -1.70)],
+                               crs="EPSG:4326")
+    old_key = write_layer(forest, "lindung", "gpkg")
+    named = write_layer(reserve, "cagar", "gpkg")
+    before, state = _table(scenario())
+    after, _ = _table(scenario(candidates={
+        "exclude_areas": [str(old_key)],
+        "exclusions": [{"path": str(named), "kind": "nature_reserve"}]}))
+    layers = after.attrs["exclusions"]
+    assert [(a["name"], a["kind"]) for a in layers] == [("lindung", "other"),
+                                                         ("Cagar alam", "nature_reserve")]
+    counts = [a["candidates_removed"] for a in layers]
+    assert min(counts) > 0
+    # Every candidate of the first run inside a layer is gone; counts are before thinning.
+    for frame, n in zip((forest, reserve), counts, strict=True):
+        area = frame.to_crs(state.data.crs).geometry.iloc[0]
+        new = after[after["origin"] != "colocation"]
+        assert not shapely.intersects_xy(area, new["x"], new["y"]).any()
+        assert n >= int(shapely.intersects_xy(area, before["x"], before["y"]).sum()) - 2
+
+
+def test_land_status_without_settlements_anchors_on_village_centres(
+        scenario: Callable[..., Scenario]) -> None:
+    near, state = _table(scenario(candidates={"grid_spacing_m": 1500,
+                                              "anchor_distance_m": 1e6}))
+    generated = near["origin"].isin(["grid", "hilltop"])
+    assert (near.loc[generated, "land_status"] == "in_settlement").all()
+    assert (near.loc[near["origin"] == "colocation", "land_status"] == "colocation").all()
+    far, _ = _table(scenario(candidates={"anchor_distance_m": 300},
+                             costs={"remote_road_idr_per_km": 1e9, "remote_power_idr": 6e8}))
+    remote = far[far["land_status"] == "needs_road_land"]
+    centres = shapely.get_coordinates(shapely.point_on_surface(
+        state.villages.geometry.to_numpy()))
+    d = np.hypot(*(remote[["x", "y"]].to_numpy()[:, None, :] - centres[None]).transpose(2, 0, 1))
+    assert len(remote) and (d.min(axis=1) > 300).all()
+    # The road runs from the nearest village centre: at least 0.3 km at Rp 1 bn/km.
+    assert np.allclose(remote["road_km"], d.min(axis=1) / 1000)
+    assert (remote["cost_road_idr"] == remote["road_km"] * 1e9).all()
+    solar = remote["power_source"] == "solar"
+    assert (remote.loc[solar, "cost_power_idr"] == 6e8).all()
+    assert (remote.loc[~solar, "cost_power_idr"] == 0).all()  # grid line not costed
+
+
 def test_bad_exclusion_files_are_input_problems(scenario: Callable[..., Scenario],
                                                 tmp_path: Path,
                                                 write_layer: Callable[..., Path]) -> None:
@@ -141,7 +189,10 @@ def test_cost_overrides_file_replaces_costs(scenario: Callable[..., Scenario],
     row = frame.set_index("site_id")
     assert row.at[first, "cost_total_idr"] == 2.5e9
     assert row.at[second, "cost_road_idr"] == 3e8
-    assert row.at[second, "cost_total_idr"] == 1.7e9 + 3e8
+    # The other parts stay: a grid point away from the villages' centres has its own solar.
+    power = base.set_index("site_id").at[second, "cost_power_idr"]
+    assert power in (0.0, 6e8)
+    assert row.at[second, "cost_total_idr"] == 1.7e9 + 3e8 + power
     assert row["cost_overridden"].sum() == 2
     untouched = frame[~frame["site_id"].isin([first, second])]
     assert np.array_equal(untouched["cost_total_idr"].to_numpy(),

@@ -148,7 +148,11 @@ def test_kelurahan_stand_in_for_the_grid_and_the_summary_says_so() -> None:
     assert "kelurahan" in summary["power_grid_basis_note"]
     assert summary["candidates_on_grid"] == 1 and summary["candidates_on_solar"] == 1
     assert "within 5 km" in summary["cost_model"]
-    assert summary["access_road_from"] == "none"
+    # Neither roads nor settlements: the access road runs from the nearest village centre.
+    assert summary["access_road_from"] == "village centres"
+    assert summary["access_road_note"].startswith("Tanpa lapisan jalan")
+    assert ("nearest village centre (villages without a settlement point) stands in"
+            in summary["access_road_note"])
 
 
 def test_settlements_are_road_targets_and_roads_too() -> None:
@@ -158,7 +162,43 @@ def test_settlements_are_road_targets_and_roads_too() -> None:
                              geometry=[shapely.LineString([(1_000, -5_000), (1_000, 5_000)])],
                              crs=CRS)
     ctx = cost_context(_data(SitingInputs(roads=roads), settlements), _villages())
-    assert ctx.road_basis == "roads and settlements"
+    # Village B holds no settlement: its centre is a road target too (11 km away here).
+    assert ctx.road_basis == "roads and settlements or village centres"
     df = ctx.costs(np.array([[0.0, 0.0], [0.0, 2_900.0]]), COSTS)
     assert df["road_km"].tolist() == pytest.approx([1.0, 0.1])
     assert df["cost_road_idr"].tolist() == pytest.approx([5e8, 5e7])
+
+
+def test_sites_needing_road_and_land_carry_the_remote_road_and_power() -> None:
+    costs = Costs(tower_idr=1.7e9, access_road_idr_per_km=1e8, grid_idr_per_km=3e8,
+                  solar_idr=2e8, remote_road_idr_per_km=5e8, remote_power_idr=6e8)
+    road = np.array([3.0, 3.0, 3.0, 3.0])
+    grid = np.array([9.0, 9.0, 1.0, 9.0])
+    remote = np.array([False, True, True, True])
+    df = site_costs(np.zeros((4, 2)), costs, road_km=road, grid_km=grid, remote=remote,
+                    colocation=np.array([False, False, False, True]))
+    # In the settlement: the village rate; remote: the larger remote rate per km.
+    assert df["cost_road_idr"].tolist() == pytest.approx([3e8, 1.5e9, 1.5e9, 0.0])
+    # Own solar at least Rp 600 M beyond the grid; a grid connection within reach as usual.
+    assert df["cost_power_idr"].tolist() == pytest.approx([2e8, 6e8, 3e8, 0.0])
+    assert df["cost_total_idr"].tolist() == pytest.approx(
+        [1.7e9 + 5e8, 1.7e9 + 2.1e9, 1.7e9 + 1.8e9, costs.colocation_idr])
+    higher = Costs(access_road_idr_per_km=8e8, solar_idr=9e8)
+    again = site_costs(np.zeros((1, 2)), higher, road_km=road[:1], grid_km=grid[:1],
+                       remote=remote[1:2])
+    assert again["cost_road_idr"].iloc[0] == pytest.approx(2.4e9)
+    assert again["cost_power_idr"].iloc[0] == pytest.approx(9e8)
+
+
+def test_anchor_points_are_settlements_and_centres_of_villages_without_one() -> None:
+    from towerplan.analysis.costs import anchor_points
+
+    villages = _villages().geometry.to_numpy()
+    settlements = gpd.GeoDataFrame(geometry=[shapely.Point(5_000, 5_000),
+                                             shapely.Point(6_000, 5_000)], crs=CRS)
+    points, n_centres = anchor_points(settlements, villages)
+    assert n_centres == 1 and len(points) == 3
+    assert shapely.get_coordinates(points[:2]).tolist() == [[5_000, 5_000], [6_000, 5_000]]
+    assert villages[1].contains(points[2])
+    none, n_all = anchor_points(None, villages)
+    assert n_all == 2 and all(v.contains(p) for v, p in zip(villages, none, strict=True))

@@ -184,3 +184,39 @@ def test_network_layer_of_a_multi_layer_file(tmp_path: Path) -> None:
         areas_path, layer="protected", engine="pyogrio")
     areas, _ = read_areas([f"{areas_path}|layername=protected"])
     assert len(areas) == 1
+
+
+def test_read_areas_names_features_by_scenario_column_or_file(
+        tmp_path: Path, write_layer: Callable[..., Path]) -> None:
+    two = gpd.GeoDataFrame({"name": ["Hutan lindung", "Cagar alam"]}, geometry=[
+        shapely.box(115.9, -1.8, 116.0, -1.7), shapely.box(116.1, -1.8, 116.2, -1.7)],
+        crs="EPSG:4326")
+    named = write_layer(two, "kawasan", "gpkg")
+    plain = write_layer(two.drop(columns="name"), "lindung", "gpkg")
+    areas, _ = read_areas([named, plain, named],
+                          names=[("", "other"), ("", "protected_forest"),
+                                 ("Taman nasional", "nature_reserve")])
+    assert areas["name"].tolist() == ["Hutan lindung", "Cagar alam", "lindung", "lindung",
+                                      "Taman nasional", "Taman nasional"]
+    assert areas["kind"].tolist() == ["other", "other", "protected_forest",
+                                      "protected_forest", "nature_reserve", "nature_reserve"]
+
+
+def test_load_siting_keeps_one_geometry_per_named_exclusion(
+        tmp_path: Path, write_layer: Callable[..., Path]) -> None:
+    two = gpd.GeoDataFrame({"name": ["Hutan lindung", "Hutan lindung"]}, geometry=[
+        shapely.box(115.9, -1.8, 116.0, -1.7), shapely.box(116.1, -1.8, 116.2, -1.7)],
+        crs="EPSG:4326")
+    path = write_layer(two, "kawasan", "gpkg")
+    other = write_layer(_square("EPSG:32750"), "base", "gpkg")
+
+    def run(layer: str, source: object, fn: Callable[[], tuple[Any, LayerReport]]) -> Any:
+        return fn()[0]
+
+    out = load_siting(crs=CRS.from_epsg(32750), run=run, exclude_areas=[path, other],
+                      exclusion_names=[("", "protected_forest"), ("Basis", "military")])
+    assert [(a.name, a.kind) for a in out.exclusions] == [
+        ("Hutan lindung", "protected_forest"), ("Basis", "military")]
+    assert out.exclusions[0].geometry.geom_type == "MultiPolygon"
+    assert out.exclude is not None
+    assert out.exclude.area == pytest.approx(sum(a.geometry.area for a in out.exclusions))

@@ -155,6 +155,8 @@ def _candidates() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame({
         "site_id": [f"C{i:03d}" for i in range(1, 6)], "lon": lon, "lat": lat,
         "origin": ["grid", "hilltop", "settlement", "hilltop", "user"],
+        "land_status": ["in_settlement", "needs_road_land", "in_settlement",
+                        "needs_road_land", "user"],
         "village_code": ["64.01.08.2001", "64.01.07.2002", "64.01.08.2001", "64.01.08.2002",
                          "64.01.08.2002"],
         "village": [FORMULA_NAME, HOSTILE_NAME, FORMULA_NAME, TEMPLATE_NAME, TEMPLATE_NAME],
@@ -174,6 +176,7 @@ def _selected(candidates: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     new_demand = [2163.4, 442.0]
     return gpd.GeoDataFrame({
         "rank": [1, 2], "site_id": picked["site_id"], "lon": picked["lon"], "lat": picked["lat"],
+        "land_status": picked["land_status"],
         "village_code": picked["village_code"], "village": picked["village"],
         "district": picked["district"], "elevation_m": picked["elevation_m"],
         **{c: picked[c] for c in ("cost_tower_idr", "cost_road_idr", "cost_power_idr",

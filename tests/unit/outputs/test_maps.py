@@ -201,12 +201,14 @@ def test_popups_give_village_figures_and_site_costs(plan_result, tmp_path):
                             "report: Tribun &lt;b&gt;Kaltim&lt;/b&gt; &amp; co 2021-09-28", "tidak"]
     assert village["title"] == "Desa =1+2 Belimbing"
     candidate = _geojson_layers(page)[1]["features"][3]["properties"]
-    assert candidate["v"][4:11] == ["Rp 1.700.000.000", "Rp 250.000.000", "Rp 0", "Rp 0",
+    assert candidate["v"][3] == "perlu jalan dan lahan"  # a hilltop away from settlements
+    assert candidate["v"][5:12] == ["Rp 1.700.000.000", "Rp 250.000.000", "Rp 0", "Rp 0",
                                     "Rp 0", "Rp 1.950.000.000", "2.200 jiwa"]
     selected = _geojson_layers(page)[2]["features"][0]["properties"]
     assert selected["title"] == "Menara terpilih #1 — C004"
     labels = json.loads(re.findall(r"tpPopups\((\[.*?\]), ", page)[-1])
-    assert labels[3:9] == ["Biaya menara (Rp)", "Biaya jalan akses (Rp)", "Biaya listrik (Rp)",
+    assert labels[2] == "Status lahan"
+    assert labels[4:10] == ["Biaya menara (Rp)", "Biaya jalan akses (Rp)", "Biaya listrik (Rp)",
                            "Biaya backhaul (Rp)", "Biaya kolokasi (Rp)",
                            "Biaya total (Rp)"]
 

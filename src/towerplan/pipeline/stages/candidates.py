@@ -42,7 +42,9 @@ def _candidates(ctx: StageContext, *, load: VectorInputs, terrain: TerrainInputs
                               sc.candidates.committed_distance_m)
         log.info("%d candidates within %g m of a committed tower removed", int(near.sum()),
                  sc.candidates.committed_distance_m)
+        areas = frame.attrs.get("exclusions", [])
         frame = frame[~near].reset_index(drop=True)
+        frame.attrs["exclusions"] = areas
     return frame
 
 

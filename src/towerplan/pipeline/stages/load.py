@@ -23,6 +23,7 @@ def _files(scenario: Scenario) -> list[Any]:
 STAGE = Stage(
     name="load", run=_load, label="inputs",
     reads=("inputs", "demo", "candidates.user_csv", "candidates.exclude_areas",
+           "candidates.exclusions",
            "costs.overrides", "audit.sites", "radio.existing_height_m", "radio.tower_height_m",
            "radio.max_radius_km", "scenario.year"),
     fingerprint=_files)
