@@ -306,6 +306,29 @@ _LABELS: dict[str, tuple[str, str]] = {
     "sheet.costs": ("Biaya", "Costs"),
     "sheet.assumptions": ("Asumsi", "Assumptions"),
     "sheet.why_not": ("Mengapa tidak", "Why not"),
+    # printing and cost scope of the workbook and reports
+    "xlsx.page_of": ("Halaman {page} dari {pages}", "Page {page} of {pages}"),
+    "xlsx.share_of_total": ("Porsi dari jumlah", "Share of the total"),
+    "xlsx.share_of_budget": ("Porsi dari anggaran", "Share of the budget"),
+    "xlsx.formula_note": (
+        "Jumlah, kumulatif, sisa dan porsi adalah rumus: ubah biaya di lembar ini dan "
+        "semuanya dihitung ulang.",
+        "Totals, cumulative sums, remainder and shares are formulas: edit a cost on this "
+        "sheet and they all recompute."),
+    "cost.not_costed": ("tidak dihitung", "not costed"),
+    "xlsx.folded_columns": (
+        "Kolom rincian dilipat: klik tanda + di atas kolom untuk menampilkannya.",
+        "Detail columns are folded: click the + above the columns to show them."),
+    "report.cost_scope": ("Cakupan biaya", "What the cost covers"),
+    "cost.part.cost_tower_idr": ("menara", "tower"),
+    "cost.part.cost_road_idr": ("jalan akses", "access road"),
+    "cost.part.cost_power_idr": ("listrik", "power"),
+    "cost.part.cost_backhaul_idr": ("backhaul", "backhaul"),
+    "cost.part.cost_colocation_idr": ("sewa menara bersama", "co-location"),
+    "cost.scope": ("{cost} per menara: {included}; {excluded} tidak dihitung",
+                   "{cost} per tower: {included}; {excluded} not costed"),
+    "cost.scope_only": ("saja", "only"),
+    "cost.scope_all": ("{cost} per menara: {included}", "{cost} per tower: {included}"),
     # why a village is still blank after the plan (analysis/why_not.py)
     "why_not.no_candidate": ("tidak ada kandidat yang menjangkaunya",
                              "no candidate reaches it"),

@@ -21,7 +21,7 @@ import shapely
 
 from towerplan.columns import COST_PARTS
 from towerplan.errors import InputDataError
-from towerplan.i18n import SUPPORTED_LANGS, bilingual, t
+from towerplan.i18n import SUPPORTED_LANGS, bilingual, format_idr, t
 
 if TYPE_CHECKING:
     from towerplan.inputs import LoadedInputs
@@ -34,8 +34,10 @@ __all__ = [
     "anchor_points",
     "apply_overrides",
     "cost_context",
+    "cost_scope_text",
     "cost_summary",
     "nearest_km",
+    "not_costed",
     "power_costs",
     "site_costs",
 ]
@@ -194,6 +196,80 @@ def site_costs(site_xy_m: np.ndarray, costs: Costs, *, road_km: np.ndarray | Non
     parts["grid_km"] = grid
     parts["power_source"] = np.where(coloc, "colocation", source)
     return parts
+
+
+#: Parts a scenario may leave out (every figure that costs them 0), new towers only.
+_OPTIONAL_PARTS = ("cost_road_idr", "cost_power_idr", "cost_backhaul_idr")
+
+
+def not_costed(sites: pd.DataFrame, costs: Costs) -> pd.DataFrame:
+    """Which cost cells of *sites* are zero only because the scenario does not cost the part.
+
+    A part is not costed for a new tower (not a co-location) when it is 0 and the scenario
+    sets every figure that costs it to 0: the access road per km (road), the power, grid and
+    solar figures (power), the fixed backhaul with no backhaul planned for the site
+    (backhaul: an empty ``backhaul_technology``). A site that needs road and land still pays
+    the remote road and power figures, so its parts are costed.
+
+    Parameters
+    ----------
+    sites : pandas.DataFrame
+        Sites with the columns of :data:`COST_PARTS` (``backhaul_technology`` optional).
+    costs : towerplan.scenario.Costs
+        The scenario's cost model.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Booleans, same index, one column per optional part (road, power, backhaul).
+
+    Examples
+    --------
+    >>> from towerplan.scenario import Costs
+    >>> sites = pd.DataFrame({"cost_road_idr": [0.0, 4e8], "cost_power_idr": [0.0, 6e8],
+    ...                       "cost_backhaul_idr": [0.0, 0.0], "cost_colocation_idr": [0.0, 0.0]})
+    >>> not_costed(sites, Costs()).values.tolist()
+    [[True, True, True], [False, False, True]]
+    """
+    rates = {"cost_road_idr": costs.access_road_idr_per_km,
+             "cost_power_idr": costs.power_idr + costs.grid_idr_per_km + costs.solar_idr,
+             "cost_backhaul_idr": costs.backhaul_idr}
+    new = np.ones(len(sites), bool)
+    if "cost_colocation_idr" in sites:
+        new = sites["cost_colocation_idr"].fillna(0).to_numpy(float) == 0
+    out = pd.DataFrame(index=sites.index)
+    for part, rate in rates.items():
+        zero = sites[part].fillna(0).to_numpy(float) == 0 if part in sites \
+            else np.zeros(len(sites), bool)
+        out[part] = zero & new & (float(rate) == 0)
+    if "backhaul_technology" in sites:
+        tech = sites["backhaul_technology"].fillna("").astype(str).str.strip().to_numpy()
+        out["cost_backhaul_idr"] &= tech == ""
+    return out
+
+
+def cost_scope_text(sites: pd.DataFrame, costs: Costs, lang: str) -> str:
+    """What the cost per new tower includes and what is not costed, in *lang*.
+
+    E.g. ``"Rp 1.700.000.000 per menara: menara saja; jalan akses, listrik, backhaul tidak
+    dihitung"``; ``""`` when *sites* has no new tower.
+    """
+    missing = not_costed(sites, costs)
+    new = sites["cost_colocation_idr"].fillna(0).to_numpy(float) == 0 \
+        if "cost_colocation_idr" in sites else np.ones(len(sites), bool)
+    if not new.any():
+        return ""
+    excluded = [p for p in _OPTIONAL_PARTS if missing[p].to_numpy()[new].all()]
+    included = [p for p in ("cost_tower_idr", *_OPTIONAL_PARTS) if p not in excluded]
+    cost = format_idr(float(sites["cost_total_idr"].to_numpy(float)[new].mean()), lang)
+    names = ", ".join(t(f"cost.part.{p}", lang) for p in included)
+    if not excluded:
+        return t("cost.scope_all", lang).format(cost=cost, included=names)
+    if len(included) == 1:
+        names = f"{names} {t('cost.scope_only', lang)}"
+    return t("cost.scope", lang).format(
+        cost=cost, included=names,
+        excluded=", ".join(t(f"cost.part.{p}", lang) for p in excluded))
 
 
 def _replace(parts: pd.DataFrame, given: pd.DataFrame) -> pd.DataFrame:

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from towerplan.analysis.costs import cost_scope_text, not_costed
 from towerplan.analysis.programme_outcome import (
     BUILD_COLUMNS,
     BY_YEAR_CHANNEL_COLUMNS,
@@ -27,6 +28,7 @@ from towerplan.analysis.programme_outcome import (
 )
 from towerplan.columns import (
     AUDIT_COLUMNS,
+    COST_PARTS,
     RANKING_COLUMNS,
     SUMMARY_KEYS,
     VILLAGE_COLUMNS,
@@ -51,6 +53,15 @@ from towerplan.outputs.programme_report import (
     programme_label,
     programme_value,
 )
+from towerplan.outputs.xlsx_layout import (
+    MAX_WIDTH,
+    WIDE_TEXT_WIDTH,
+    add_table,
+    print_setup,
+    put_formula,
+    set_widths,
+    write_cached_values,
+)
 
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
@@ -66,7 +77,7 @@ log = logging.getLogger(__name__)
 #: Number format of rupiah amounts.
 FORMAT_IDR = '"Rp" #,##0'
 #: Number format of shares (0..1).
-FORMAT_PERCENT = "0.0%"
+FORMAT_PERCENT = "0.00%"
 _FORMAT_INT = "#,##0"
 _FORMAT_DEMAND = "#,##0.0"
 _FORMAT_DEGREES = "0.00000"
@@ -74,7 +85,6 @@ _FORMAT_ONE = "0.0"
 
 _COST_COLUMNS = ("cost_tower_idr", "cost_road_idr", "cost_power_idr", "cost_backhaul_idr",
                  "cost_colocation_idr", "cost_total_idr")
-_MIN_WIDTH, _MAX_WIDTH = 8, 60
 
 #: ``audit_summary`` keys the reports leave out of the audit figures: stated on other sheets or
 #: sections already, repeated by the audited-sites table, or another form of a listed figure.
@@ -119,7 +129,15 @@ def write_report_xlsx(result: PlanResult, path: str | Path, *, lang: str = "id")
     DPRD`` (notes first, the totals per year, the optimality gap and the greedy comparison),
     ``Program per tahun`` (``by_year_channel``, then the totals per year), ``Menara program``
     (one row per tower) and ``Status desa (Podes)`` (every village and year: signal *tidak
-    ada* / *lemah* / *kuat*, technology, lifted); printed landscape, one page wide.
+    ada* / *lemah* / *kuat*, technology, lifted).
+
+    Every sheet prints on A4 one page wide (landscape when wide) with its header row repeated
+    and the scenario and page number in the footer. Each plain table is a named Excel table.
+    The total of each site, cumulative cost and demand, the cost totals, remainder and shares
+    and the village shares are formulas (with their values cached for readers that do not
+    recalculate); the summary's spent amount refers to the costs sheet's total. Cost parts the
+    scenario does not cost read "tidak dihitung" / "not costed", and the summary states what
+    the cost per tower covers.
     """
     from openpyxl import Workbook
 
@@ -145,6 +163,13 @@ def write_report_xlsx(result: PlanResult, path: str | Path, *, lang: str = "id")
     for key, fill in sheets:
         sheet = workbook.create_sheet(t(key, lang))
         fill(sheet, result, lang)
+    _link_spent(workbook, lang)
+    for sheet in workbook.worksheets:
+        header = int(sheet.freeze_panes[1:]) - 1 if sheet.freeze_panes else None
+        width = sum(1 for c in sheet[header] if c.value is not None) if header \
+            else sheet.max_column
+        print_setup(sheet, header, title=result.scenario.scenario.title,
+                    scenario=result.scenario.scenario.name, lang=lang, n_columns=width)
     props = workbook.properties
     props.title = result.scenario.scenario.title
     props.creator = f"towerplan {result.provenance.version}"
@@ -152,12 +177,30 @@ def write_report_xlsx(result: PlanResult, path: str | Path, *, lang: str = "id")
     path = Path(path)
     with atomic_output(path) as tmp:
         workbook.save(tmp)
+        write_cached_values(tmp, workbook)
     log.info("report: %s (%d selected sites, %d villages)", path, len(result.selected),
              len(result.villages))
     return path
 
 
 # --------------------------------------------------------------------------- cell helpers
+
+
+def _link_spent(workbook: Any, lang: str) -> None:
+    """Make the summary's spent amount a reference to the costs sheet's total."""
+    from openpyxl.utils import get_column_letter
+
+    summary, costs = workbook[t("sheet.summary", lang)], workbook[t("sheet.costs", lang)]
+    spent = next((row[1] for row in summary.iter_rows(max_col=2)
+                  if row[0].value == t("sum.spent_idr", lang)), None)
+    total = next((row[0].row for row in costs.iter_rows(max_col=1)
+                  if row[0].value == t("report.total", lang)), None)
+    if spent is None or total is None or not isinstance(spent.value, int | float):
+        return
+    column = get_column_letter(5 + _COST_COLUMNS.index("cost_total_idr"))
+    title = costs.title.replace("'", "''")
+    put_formula(summary, spent.row, spent.column, f"'{title}'!{column}{total}",
+                float(spent.value), FORMAT_IDR)
 
 
 def clean_cell(value: Any) -> Any:
@@ -208,11 +251,13 @@ def _preamble(sheet: Worksheet, result: PlanResult, lang: str) -> int:
 
 
 def _table(sheet: Worksheet, header_row: int, headers: Sequence[str],
-           rows: Iterable[Sequence[Any]], formats: Sequence[str] | None = None) -> int:
-    """Write a table with a styled, frozen header and an autofilter; return its last row.
+           rows: Iterable[Sequence[Any]], formats: Sequence[str] | None = None, *,
+           widest: int | None = None) -> int:
+    """Write a named table with a styled, frozen header; return its last row.
 
     *formats* gives one number format per column; without it each row ends with its own
-    list of formats (``(*values, formats)``).
+    list of formats (``(*values, formats)``). Columns are sized to their content (the last
+    one up to *widest* characters, for label/value sheets); longer text wraps.
     """
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
@@ -233,26 +278,14 @@ def _table(sheet: Worksheet, header_row: int, headers: Sequence[str],
     sheet.freeze_panes = sheet.cell(row=header_row + 1, column=1)
     end = get_column_letter(len(headers))
     sheet.auto_filter.ref = f"A{header_row}:{end}{max(last, header_row + 1)}"
-    _set_widths(sheet, header_row, len(headers))
+    set_widths(sheet, header_row, len(headers), last_widest=widest or MAX_WIDTH)
+    if len(set(headers)) == len(headers) and all(headers):
+        add_table(sheet, header_row, len(headers), last)
     return last
 
 
-def _set_widths(sheet: Worksheet, header_row: int, n_columns: int) -> None:
-    """Size each column to its longest value below the preamble (8 to 60 characters)."""
-    from openpyxl.utils import get_column_letter
-
-    for col in range(1, n_columns + 1):
-        longest = _MIN_WIDTH
-        for (value,) in sheet.iter_rows(min_row=header_row, min_col=col, max_col=col,
-                                        values_only=True):
-            if value is None:
-                continue
-            text = f"{value:,.0f}" if isinstance(value, float) else str(value)
-            longest = max(longest, len(text) + 4 if isinstance(value, float) else len(text) + 2)
-        sheet.column_dimensions[get_column_letter(col)].width = min(longest, _MAX_WIDTH)
-
-
-def _format_for(column: str) -> str:
+def _format_for(column: str, result: PlanResult | None = None) -> str:
+    """Number format of a table column; demand in whole people when it counts people."""
     if column.endswith("_idr"):
         return FORMAT_IDR
     if column.startswith(("share_", "area_share_")):
@@ -264,20 +297,29 @@ def _format_for(column: str) -> str:
     if column.endswith("_dbm") or column == "area_km2":
         return _FORMAT_ONE
     if "demand" in column:
-        return _FORMAT_DEMAND
+        return _FORMAT_INT if _people(result) else _FORMAT_DEMAND
     return ""
+
+
+def _people(result: PlanResult | None) -> bool:
+    """Whether demand counts people (whole numbers) rather than km²."""
+    return result is not None and result.provenance.demand_basis == "population"
+
+
+def _formats(columns: Sequence[str], result: PlanResult) -> list[str]:
+    return [_format_for(c, result) for c in columns]
 
 
 # --------------------------------------------------------------------------- sheets
 
 
-def _summary_format(key: str) -> str:
+def _summary_format(key: str, result: PlanResult) -> str:
     if key.endswith("_idr"):
         return FORMAT_IDR
     if key == "optimality_gap":
         return "0.00%"
     if key.startswith("demand_") or key in ("objective", "greedy_objective", "objective_bound"):
-        return _FORMAT_DEMAND
+        return _FORMAT_INT if _people(result) else _FORMAT_DEMAND
     if key.endswith("runtime_s"):
         return "0.0"
     return _FORMAT_INT
@@ -303,24 +345,92 @@ def _fill_summary(sheet: Worksheet, result: PlanResult, lang: str) -> None:
             and not (isinstance(summary[k], list) and any(isinstance(v, dict)
                                                           for v in summary[k]))]
     rows = [(t(f"sum.{key}", lang) if f"sum.{key}" in TEXT else key,
-             _summary_value(key, summary[key], lang), ("", _summary_format(key)))
+             _summary_value(key, summary[key], lang), ("", _summary_format(key, result)))
             for key in keys]
-    last = _table(sheet, header, (t("report.indicator", lang), t("report.value", lang)), rows)
+    if scope := cost_scope_text(result.selected, result.scenario.costs, lang):
+        rows.insert(keys.index("spent_idr") + 1 if "spent_idr" in keys else 0,
+                    (t("report.cost_scope", lang), scope, ("", "")))
+    last = _table(sheet, header, (t("report.indicator", lang), t("report.value", lang)), rows,
+                  widest=WIDE_TEXT_WIDTH)
     if result.provenance.demand_basis == "area_km2":
         _put(sheet, last + 2, 1, t("report.demand_note", lang))
 
 
+def _sites(result: PlanResult, lang: str) -> Any:
+    """The selected sites in build order, each cost part the scenario does not cost written
+    as "not costed" instead of Rp 0."""
+    frame = result.selected.sort_values("rank") if len(result.selected) else result.selected
+    frame = frame.copy()
+    missing = not_costed(frame, result.scenario.costs)
+    for part in missing.columns:
+        frame[part] = frame[part].astype(object).where(~missing[part],
+                                                       t("cost.not_costed", lang))
+    return frame
+
+
+def _number(value: Any) -> float:
+    """A cell's number; text ("not costed") and empty count 0, as in a SUM."""
+    value = clean_cell(value)
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) \
+        else 0.0
+
+
+def _site_formulas(sheet: Worksheet, header: int, columns: Sequence[str], frame: Any) -> None:
+    """Replace the totals of each site (sum of its parts), the cumulative cost and demand by
+    formulas where they agree with the figures written (a per-site total given by the user
+    that is not the sum of its parts stays a number)."""
+    from openpyxl.utils import get_column_letter
+
+    col = {c: get_column_letter(columns.index(c) + 1) for c in columns}
+    first, last = col[COST_PARTS[0]], col[COST_PARTS[-1]]
+    running = {"cumulative_cost_idr": 0.0, "cumulative_demand": 0.0}
+    adds = {"cumulative_cost_idr": "cost_total_idr", "cumulative_demand": "new_demand"}
+    for row, (_, site) in enumerate(frame.iterrows(), start=header + 1):
+        total = sum(_number(site[p]) for p in COST_PARTS)
+        if math.isclose(total, _number(site["cost_total_idr"]), rel_tol=1e-9, abs_tol=0.5):
+            put_formula(sheet, row, columns.index("cost_total_idr") + 1,
+                        f"SUM({first}{row}:{last}{row})", total, FORMAT_IDR)
+        for name, part in adds.items():
+            if name not in col:
+                continue
+            value = running[name] + _number(site[part])
+            if math.isclose(value, _number(site[name]), rel_tol=1e-9, abs_tol=0.5):
+                before = f"{col[name]}{row - 1}+" if row > header + 1 else ""
+                put_formula(sheet, row, columns.index(name) + 1, f"{before}{col[part]}{row}",
+                            value, sheet.cell(row=row, column=columns.index(name) + 1)
+                            .number_format)
+            running[name] = _number(site[name])
+
+
 def _fill_ranking(sheet: Worksheet, result: PlanResult, lang: str) -> None:
     header = _preamble(sheet, result, lang)
-    frame = result.selected.sort_values("rank") if len(result.selected) else result.selected
+    frame = _sites(result, lang)
     frame = frame.assign(land_status=[term_label(v, lang) for v in frame["land_status"]])
     rows = frame[list(RANKING_COLUMNS)].itertuples(index=False, name=None)
     _table(sheet, header, [t(f"col.{c}", lang) for c in RANKING_COLUMNS], rows,
-           [_format_for(c) for c in RANKING_COLUMNS])
+           _formats(RANKING_COLUMNS, result))
+    _site_formulas(sheet, header, RANKING_COLUMNS, frame)
+
+
+#: Columns of the villages sheet shown and printed; the others are grouped and folded away
+#: (one click on the outline's "+" shows them), so the sheet prints readably on one page width.
+_VILLAGE_SHOWN = ("code", "name", "district", "demand_total", "demand_covered_before",
+                  "demand_covered_after", "share_covered_before", "share_covered_after",
+                  "status_before", "status_after", "why_not_reason")
 
 
 def _fill_villages(sheet: Worksheet, result: PlanResult, lang: str) -> None:
-    _village_rows(sheet, result, lang, list(VILLAGE_COLUMNS), result.villages)
+    from openpyxl.utils import get_column_letter
+
+    columns = list(VILLAGE_COLUMNS)
+    header = _village_rows(sheet, result, lang, columns, result.villages)
+    for col, column in enumerate(columns, start=1):
+        if column not in _VILLAGE_SHOWN:
+            dim = sheet.column_dimensions[get_column_letter(col)]
+            dim.outline_level, dim.hidden = 1, True
+    sheet.sheet_format.outlineLevelCol = 1
+    set_widths(sheet, header, len(columns))
+    _put(sheet, header - 1, 1, t("xlsx.folded_columns", lang))
 
 
 def _fill_why_not(sheet: Worksheet, result: PlanResult, lang: str) -> None:
@@ -330,7 +440,8 @@ def _fill_why_not(sheet: Worksheet, result: PlanResult, lang: str) -> None:
 
 
 def _village_rows(sheet: Worksheet, result: PlanResult, lang: str, columns: list[str],
-                  frame: Any) -> None:
+                  frame: Any) -> int:
+    """The village table of *columns*; its header row."""
     header = _preamble(sheet, result, lang)
     status_at = {columns.index(c) for c in ("status_before", "status_after") if c in columns}
     reason_at = columns.index("why_not_reason") if "why_not_reason" in columns else -1
@@ -345,35 +456,80 @@ def _village_rows(sheet: Worksheet, result: PlanResult, lang: str, columns: list
             yield [label(i, v) for i, v in enumerate(values)]
 
     _table(sheet, header, [t(f"col.{c}", lang) for c in columns], rows(),
-           [_format_for(c) for c in columns])
+           _formats(columns, result))
+    _share_formulas(sheet, header, columns, frame)
+    return header
+
+
+def _share_formulas(sheet: Worksheet, header: int, columns: Sequence[str], frame: Any) -> None:
+    """Shares of demand covered as formulas (covered / total) where they agree with the
+    figures written."""
+    from openpyxl.utils import get_column_letter
+
+    if "demand_total" not in columns:
+        return
+    total_col = get_column_letter(columns.index("demand_total") + 1)
+    for stage in ("before", "after"):
+        share, covered = f"share_covered_{stage}", f"demand_covered_{stage}"
+        if share not in columns or covered not in columns:
+            continue
+        covered_col = get_column_letter(columns.index(covered) + 1)
+        for row, (total, part, value) in enumerate(
+                frame[["demand_total", covered, share]].itertuples(index=False, name=None),
+                start=header + 1):
+            total, part, value = _number(total), _number(part), clean_cell(value)
+            if total > 0 and isinstance(value, float) and math.isclose(
+                    part / total, value, rel_tol=1e-6, abs_tol=1e-9):
+                put_formula(sheet, row, columns.index(share) + 1,
+                            f"{covered_col}{row}/{total_col}{row}", part / total,
+                            FORMAT_PERCENT)
 
 
 def _fill_costs(sheet: Worksheet, result: PlanResult, lang: str) -> None:
+    """Cost parts per site, then the totals, budget, remainder and shares, as formulas."""
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
     header = _preamble(sheet, result, lang)
     columns = ["rank", "site_id", "village", "district", *_COST_COLUMNS, "cumulative_cost_idr"]
-    frame = result.selected.sort_values("rank") if len(result.selected) else result.selected
+    frame = _sites(result, lang)
     last = _table(sheet, header, [t(f"col.{c}", lang) for c in columns],
-                  frame[columns].itertuples(index=False, name=None),
-                  [_format_for(c) for c in columns])
+                  frame[columns].itertuples(index=False, name=None), _formats(columns, result))
+    _site_formulas(sheet, header, columns, frame)
     row = last + 2
     if len(frame) == 0:
         _put(sheet, row, 1, t("report.no_sites", lang))
         row += 1
-    _put(sheet, row, 1, t("report.total", lang))
-    sheet.cell(row=row, column=1).font = Font(bold=True)
-    for offset, column in enumerate(_COST_COLUMNS, start=columns.index(_COST_COLUMNS[0]) + 1):
-        total = float(frame[column].astype(float).sum()) if len(frame) else 0.0
-        _put(sheet, row, offset, total, FORMAT_IDR)
-        sheet.cell(row=row, column=offset).font = Font(bold=True)
+    total_row = row
     total_col = columns.index("cost_total_idr") + 1
-    spent = float(frame["cost_total_idr"].astype(float).sum()) if len(frame) else 0.0
-    budget = result.scenario.budget.total_idr
-    for label, value in (("report.budget", budget), ("report.remaining", budget - spent)):
-        row += 1
-        _put(sheet, row, 1, t(label, lang))
-        _put(sheet, row, total_col, value, FORMAT_IDR)
+    tc = get_column_letter(total_col)
+    totals = {c: sum(_number(v) for v in frame[c]) for c in _COST_COLUMNS}
+    spent = totals["cost_total_idr"]
+    budget = float(result.scenario.budget.total_idr)
+    _put(sheet, total_row, 1, t("report.total", lang))
+    _put(sheet, total_row + 1, 1, t("xlsx.share_of_total", lang))
+    for offset, column in enumerate(_COST_COLUMNS, start=columns.index(_COST_COLUMNS[0]) + 1):
+        letter = get_column_letter(offset)
+        rows = f"{letter}{header + 1}:{letter}{max(last, header + 1)}"
+        put_formula(sheet, total_row, offset, f"SUM({rows})", totals[column], FORMAT_IDR)
+        put_formula(sheet, total_row + 1, offset,
+                    f"IF(${tc}${total_row}=0,0,{letter}{total_row}/${tc}${total_row})",
+                    totals[column] / spent if spent else 0.0, FORMAT_PERCENT)
+    row = total_row + 2
+    _put(sheet, row, 1, t("report.budget", lang))
+    _put(sheet, row, total_col, budget, FORMAT_IDR)
+    _put(sheet, row + 1, 1, t("report.remaining", lang))
+    put_formula(sheet, row + 1, total_col, f"{tc}{row}-{tc}{total_row}", budget - spent,
+                FORMAT_IDR)
+    _put(sheet, row + 2, 1, t("xlsx.share_of_budget", lang))
+    put_formula(sheet, row + 2, total_col, f"IF({tc}{row}=0,0,{tc}{total_row}/{tc}{row})",
+                spent / budget if budget else 0.0, FORMAT_PERCENT)
+    for r in (total_row, row + 1):
+        for c in range(1, len(columns) + 1):
+            sheet.cell(row=r, column=c).font = Font(bold=True)
+    if scope := cost_scope_text(result.selected, result.scenario.costs, lang):
+        _put(sheet, row + 4, 1, scope)
+    _put(sheet, row + 5, 1, t("xlsx.formula_note", lang))
 
 
 def _audit_value(key: str, value: Any) -> tuple[Any, str]:
@@ -409,7 +565,7 @@ def _fill_audit(sheet: Worksheet, result: PlanResult, lang: str) -> None:
     columns = list(AUDIT_COLUMNS)
     last = _table(sheet, header, [t(f"col.{c}", lang) for c in columns],
                   audit[columns].itertuples(index=False, name=None),
-                  [_format_for(c) for c in columns])
+                  _formats(columns, result))
     row = last + 2
     for key, value in (result.audit_summary or {}).items():
         if key in AUDIT_FIGURES_SHOWN_ELSEWHERE:
@@ -420,7 +576,7 @@ def _fill_audit(sheet: Worksheet, result: PlanResult, lang: str) -> None:
         sheet.cell(row=row, column=1).font = Font(bold=True)
         _put(sheet, row, 2, _summary_value(key, cell_value, lang), number_format)
         row += 1
-    _set_widths(sheet, header, len(columns))
+    set_widths(sheet, header, len(columns))
 
 
 def siting_assumptions(summary: dict[str, Any], lang: str) -> list[tuple[str, str]]:
@@ -480,19 +636,10 @@ def _fill_assumptions(sheet: Worksheet, result: PlanResult, lang: str) -> None:
              for i, source in enumerate(prov.data_sources, start=1)]
     _table(sheet, header, (t("report.parameter", lang), t("report.value", lang)),
            [(k, _summary_value(k, v, lang), ("", FORMAT_IDR if "_idr" in k else ""))
-            for k, v in rows])
+            for k, v in rows], widest=WIDE_TEXT_WIDTH)
 
 
 # --------------------------------------------------------------------------- programme
-
-
-def _print_wide(sheet: Worksheet, header_row: int) -> None:
-    """Print landscape, one page wide, the header row repeated on every page."""
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.print_title_rows = f"{header_row}:{header_row}"
 
 
 def _programme_cell(column: str, value: Any, outcome: ProgrammeOutcome,
@@ -527,19 +674,13 @@ def _programme_rows(frame: Any, columns: Sequence[str], outcome: ProgrammeOutcom
 
 def _programme_table(sheet: Worksheet, result: PlanResult, lang: str, frame_name: str,
                      columns: Sequence[str]) -> int:
-    """The preamble, then the programme table *frame_name* printed wide; its last row."""
-    from openpyxl.utils import get_column_letter
-
+    """The preamble, then the programme table *frame_name*; its last row."""
     outcome = result.programme
     if outcome is None:  # only called for plans with a programme
         return 0
     header = _preamble(sheet, result, lang)
     last = _table(sheet, header, [programme_label(c, lang) for c in columns],
                   _programme_rows(getattr(outcome, frame_name), columns, outcome, lang))
-    for col, column in enumerate(columns, start=1):
-        if column in ("lon", "lat"):  # 5 decimals: wider than the integer part suggests
-            sheet.column_dimensions[get_column_letter(col)].width = 12
-    _print_wide(sheet, header)
     return last
 
 
@@ -557,9 +698,8 @@ def _fill_programme_dprd(sheet: Worksheet, result: PlanResult, lang: str) -> Non
             if kind == "text":
                 cell.alignment = Alignment(wrap_text=False, vertical="top")
         row += 2 if kind == "heading" else 1
-    _set_widths(sheet, 3, 8)
+    set_widths(sheet, 3, 8, wrap=False)
     sheet.column_dimensions["A"].width = 14
-    _print_wide(sheet, 1)
 
 
 def _fill_programme_years(sheet: Worksheet, result: PlanResult, lang: str) -> None:

@@ -155,11 +155,17 @@ def test_dprd_sheet_puts_notes_first_and_totals_per_year(workbook):
     assert rows[years_at + 3][6] == pytest.approx(1.4e9 / 150)
 
 
-def test_programme_sheets_print_landscape_one_page_wide(workbook):
+def test_programme_sheets_print_one_page_wide_landscape_when_wide(workbook):
+    from openpyxl.utils import get_column_letter
+
     for name in PROGRAMME_SHEETS:
         sheet = workbook[name]
-        assert sheet.page_setup.orientation == "landscape"
-        assert sheet.page_setup.fitToWidth == 1
+        width = sum(sheet.column_dimensions[get_column_letter(c)].width or 8
+                    for c in range(1, sheet.max_column + 1))
+        wide = sheet.page_setup.orientation == "landscape"
+        assert wide == (width > 140), (name, width)
+        assert sheet.page_setup.fitToWidth == 1 and sheet.page_setup.fitToHeight == 0
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage
 
 
 # --------------------------------------------------------------------------- report
