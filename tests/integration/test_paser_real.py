@@ -275,3 +275,24 @@ def test_people_stand_at_places_or_village_points(run: dict[str, Any]) -> None:
     rows = _villages_csv(run["out"])
     assert {r["population_source"] for r in rows} == {"district_population"}
     assert sum(r["population_rule"] == "centroid" for r in rows) == 137
+
+
+def test_the_workbook_prints_on_at_most_twelve_pages(run: dict[str, Any],
+                                                     tmp_path: Path) -> None:
+    import openpyxl
+
+    from tests.unit.outputs.office import SOFFICE, convert, pdf_pages
+
+    if SOFFICE is None:
+        pytest.skip("LibreOffice (soffice) is not installed")
+    book = openpyxl.load_workbook(run["out"] / "report.xlsx", data_only=True)
+    costs = book["Biaya"]
+    not_costed = [c.value for row in costs.iter_rows() for c in row
+                  if c.value == "tidak dihitung"]
+    assert len(not_costed) == 3 * 5  # road, power and backhaul of the five towers
+    scope = {row[0].value: row[1].value for row in book["Ringkasan"].iter_rows()}
+    assert scope["Cakupan biaya"] == ("Rp 1.700.000.000 per menara: menara saja; jalan akses, "
+                                      "listrik, backhaul tidak dihitung")
+    assert scope["Terpakai"] == BUDGET_IDR  # the cached value of the formula
+    # 134 pages before page setup; now every sheet one page wide
+    assert pdf_pages(convert(run["out"] / "report.xlsx", "pdf", tmp_path)) <= 12
