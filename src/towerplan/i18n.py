@@ -172,6 +172,7 @@ _SUMMARY: dict[str, tuple[str, str]] = {
     "coverage_radius_flat_km": ("Radius cakupan di tanah datar (km)",
                                 "Coverage radius on flat ground (km)"),
     "tower_cost_idr": ("Biaya per menara", "Cost per tower"),
+    "cost_parts_not_costed": ("Bagian biaya yang tidak dihitung", "Cost parts not costed"),
     "candidates_total": ("Jumlah lokasi kandidat", "Candidate sites"),
     "existing_towers": ("Menara yang ada", "Existing towers"),
     "crs": ("Sistem koordinat kerja", "Working CRS"),
@@ -1149,6 +1150,8 @@ def format_value(value: object, how: str, lang: str, *, demand_basis: str = "pop
         return term_label(value, lang)
     if how == "why_not":
         return why_not_label(value, lang)
+    if how == "idr" and isinstance(value, str):  # "tidak dihitung" / "not costed"
+        return value
     number = _as_float(value)
     if how == "yes/no":
         return t("popup.yes" if number == 1.0 else "popup.no", lang)

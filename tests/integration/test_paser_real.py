@@ -294,5 +294,9 @@ def test_the_workbook_prints_on_at_most_twelve_pages(run: dict[str, Any],
     assert scope["Cakupan biaya"] == ("Rp 1.700.000.000 per menara: menara saja; jalan akses, "
                                       "listrik, backhaul tidak dihitung")
     assert scope["Terpakai"] == BUDGET_IDR  # the cached value of the formula
+    assert run["summary"]["cost_parts_not_costed"] == [
+        "cost_road_idr", "cost_power_idr", "cost_backhaul_idr"]
+    report = (run["out"] / "report.html").read_text(encoding="utf-8")
+    assert scope["Cakupan biaya"] + "." in report
     # 134 pages before page setup; now every sheet one page wide
     assert pdf_pages(convert(run["out"] / "report.xlsx", "pdf", tmp_path)) <= 12

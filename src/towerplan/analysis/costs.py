@@ -38,6 +38,8 @@ __all__ = [
     "cost_summary",
     "nearest_km",
     "not_costed",
+    "parts_not_costed",
+    "with_not_costed",
     "power_costs",
     "site_costs",
 ]
@@ -248,18 +250,46 @@ def not_costed(sites: pd.DataFrame, costs: Costs) -> pd.DataFrame:
     return out
 
 
+def with_not_costed(sites: pd.DataFrame, costs: Costs, lang: str) -> pd.DataFrame:
+    """A copy of *sites* with each cost cell the scenario does not cost (see
+    :func:`not_costed`) replaced by the words "tidak dihitung" / "not costed" in *lang*, for
+    tables people read (never Rp 0)."""
+    out = sites.copy()
+    missing = not_costed(sites, costs)
+    words = t("cost.not_costed", lang)
+    for part in missing.columns:
+        if part in out:
+            out[part] = out[part].astype(object).where(~missing[part].to_numpy(), words)
+    return out
+
+
+def _new_towers(sites: pd.DataFrame) -> np.ndarray:
+    """Which sites are new towers (not co-locations)."""
+    if "cost_colocation_idr" not in sites:
+        return np.ones(len(sites), bool)
+    return sites["cost_colocation_idr"].fillna(0).to_numpy(float) == 0
+
+
+def parts_not_costed(sites: pd.DataFrame, costs: Costs) -> list[str]:
+    """Cost parts (road, power, backhaul) not costed for any new tower among *sites*
+    (``summary.json`` ``cost_parts_not_costed``); empty when there is no new tower."""
+    new = _new_towers(sites)
+    if not new.any():
+        return []
+    missing = not_costed(sites, costs)
+    return [p for p in _OPTIONAL_PARTS if missing[p].to_numpy()[new].all()]
+
+
 def cost_scope_text(sites: pd.DataFrame, costs: Costs, lang: str) -> str:
     """What the cost per new tower includes and what is not costed, in *lang*.
 
     E.g. ``"Rp 1.700.000.000 per menara: menara saja; jalan akses, listrik, backhaul tidak
     dihitung"``; ``""`` when *sites* has no new tower.
     """
-    missing = not_costed(sites, costs)
-    new = sites["cost_colocation_idr"].fillna(0).to_numpy(float) == 0 \
-        if "cost_colocation_idr" in sites else np.ones(len(sites), bool)
+    new = _new_towers(sites)
     if not new.any():
         return ""
-    excluded = [p for p in _OPTIONAL_PARTS if missing[p].to_numpy()[new].all()]
+    excluded = parts_not_costed(sites, costs)
     included = [p for p in ("cost_tower_idr", *_OPTIONAL_PARTS) if p not in excluded]
     cost = format_idr(float(sites["cost_total_idr"].to_numpy(float)[new].mean()), lang)
     names = ", ".join(t(f"cost.part.{p}", lang) for p in included)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from towerplan.analysis.costs import cost_scope_text, with_not_costed
 from towerplan.columns import AUDIT_COLUMNS, BACKHAUL_COLUMNS, WHY_NOT_TABLE
 from towerplan.coverage.statement import link_budget_summary, link_budget_text, stated_model_chain
 from towerplan.errors import MissingDependencyError
@@ -465,6 +466,8 @@ def _paragraphs(result: PlanResult, lang: str) -> list[str]:
             budget=format_idr(f["budget"], lang), towers=format_number(f["towers"], lang),
             spent=format_idr(f["spent"], lang),
             remaining=format_idr(f["budget"] - f["spent"], lang)))
+        if scope := cost_scope_text(result.selected, result.scenario.costs, lang):
+            texts.append(f"{scope}.")
     texts.append(_plural("doc.exec_villages", f["lifted"], lang).format(
         lifted=format_number(f["lifted"], lang), villages=format_number(f["villages"], lang),
         blank_before=format_number(f["blank_before"], lang),
@@ -529,11 +532,16 @@ def _radius_paragraph(result: PlanResult, lang: str) -> str:
 
 
 def _cost_table(result: PlanResult, ranking: pd.DataFrame, cells: _Cells) -> _Table:
-    table = cells.table(ranking, _COSTS, css="costs")
+    """Cost parts per site (a part the scenario does not cost reads "not costed", not Rp 0),
+    then the totals, budget and remainder."""
     lang = cells.lang
+    shown = with_not_costed(ranking, result.scenario.costs, lang)
+    table = cells.table(shown, _COSTS, css="costs")
     spent = float(ranking["cost_total_idr"].astype(float).sum())
     budget = float(result.scenario.budget.total_idr)
-    totals = [cells.text(c, ranking[c].astype(float).sum())[0] for c in _COSTS[2:]]
+    words = t("cost.not_costed", lang)
+    totals = [words if len(shown) and (shown[c] == words).all()
+              else cells.text(c, ranking[c].astype(float).sum())[0] for c in _COSTS[2:]]
     blank = [""] * (len(_COSTS) - 2)
     total_at = _COSTS.index("cost_total_idr") - 2
     budget_row, remaining_row = list(blank), list(blank)

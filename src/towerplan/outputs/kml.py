@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from towerplan.analysis.costs import with_not_costed
 from towerplan.columns import RANKING_COLUMNS, VILLAGE_COLUMNS
 from towerplan.coverage.statement import link_budget_text, stated_model_chain
 from towerplan.i18n import check_lang, format_idr, format_value, t
@@ -218,13 +219,15 @@ def plan_kml(result: PlanResult, *, lang: str = "id") -> ET.Element:
     _styles(document)
 
     selected = result.selected.sort_values("rank")
+    shown = with_not_costed(selected, result.scenario.costs, lang)  # words, not Rp 0
     folder = ET.SubElement(document, "Folder")
     ET.SubElement(folder, "name").text = t("layer.selected", lang)
-    for row, geom in zip(selected.itertuples(index=False), _lonlat(selected, crs), strict=True):
+    for row, text, geom in zip(selected.itertuples(index=False), shown.itertuples(index=False),
+                               _lonlat(selected, crs), strict=True):
         if geom is None or geom.is_empty:
             continue
         _placemark(folder, f"{int(row.rank)}. {format_value(row.site_id, 'text', lang)}",
-                   _description(row, _SELECTED_ROWS, lang, basis), "selected",
+                   _description(text, _SELECTED_ROWS, lang, basis), "selected",
                    {c: _raw(getattr(row, c)) for c in _SELECTED_DATA}, geom)
 
     blank = result.villages[result.villages["status_before"] == "blank"]

@@ -32,6 +32,7 @@ from folium.raster_layers import ImageOverlay, TileLayer
 from folium.template import Template
 from folium.utilities import JsCode
 
+from towerplan.analysis.costs import cost_scope_text, with_not_costed
 from towerplan.columns import (
     AUDIT_COLUMNS,
     BACKHAUL_COLUMNS,
@@ -576,6 +577,8 @@ def _title_html(result: PlanResult, lang: str) -> str:
         (t("map.budget", lang), format_idr(budget, lang)),
         (t("map.spent", lang),
          f"{format_idr(spent, lang)} · {len(result.selected)} {t('map.towers_new', lang).lower()}"),
+        *(((t("report.cost_scope", lang), scope),)
+          if (scope := cost_scope_text(result.selected, scn.costs, lang)) else ()),
         (t("map.solver", lang), prov.solver),
         (t("map.blank_villages", lang),
          f"{format_number(blank_before, lang)} → {format_number(blank_after, lang)}"
@@ -810,8 +813,10 @@ def _render(result: PlanResult, lang: str) -> str:
         *((("committed", _with_technology(result.committed).assign(
             site_name=result.committed["name"]), _square_points("#0a8f8f")),)
           if result.committed is not None else ()),
-        ("candidates", result.candidates, _circle_points(3.5, "#6b6b6b", 1)),
-        ("selected", result.selected.sort_values("rank"), _rank_points()),
+        ("candidates", with_not_costed(result.candidates, result.scenario.costs, lang),
+         _circle_points(3.5, "#6b6b6b", 1)),
+        ("selected", with_not_costed(result.selected.sort_values("rank"),
+                                     result.scenario.costs, lang), _rank_points()),
     )
     for kind, frame, point_to_layer in points:
         data, labels = _point_features(frame, crs, result, lang, kind)

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from towerplan.analysis.costs import cost_scope_text, not_costed
+from towerplan.analysis.costs import cost_scope_text, with_not_costed
 from towerplan.analysis.programme_outcome import (
     BUILD_COLUMNS,
     BY_YEAR_CHANNEL_COLUMNS,
@@ -330,6 +330,9 @@ def _summary_value(key: str, value: Any, lang: str) -> Any:
         return t("popup.yes" if value else "popup.no", lang)
     if key == "demand_basis" and f"basis.{value}" in TEXT:
         return t(f"basis.{value}", lang)
+    if key == "cost_parts_not_costed" and isinstance(value, list | tuple):
+        return ", ".join(t(f"cost.part.{v}", lang) if f"cost.part.{v}" in TEXT else str(v)
+                         for v in value) or "–"
     if isinstance(value, list | tuple):
         return "; ".join(str(v) for v in value)
     return value
@@ -360,12 +363,7 @@ def _sites(result: PlanResult, lang: str) -> Any:
     """The selected sites in build order, each cost part the scenario does not cost written
     as "not costed" instead of Rp 0."""
     frame = result.selected.sort_values("rank") if len(result.selected) else result.selected
-    frame = frame.copy()
-    missing = not_costed(frame, result.scenario.costs)
-    for part in missing.columns:
-        frame[part] = frame[part].astype(object).where(~missing[part],
-                                                       t("cost.not_costed", lang))
-    return frame
+    return with_not_costed(frame, result.scenario.costs, lang)
 
 
 def _number(value: Any) -> float:

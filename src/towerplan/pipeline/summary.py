@@ -10,7 +10,7 @@ import numpy as np
 
 from towerplan.analysis.blankspots import BLANK, COVERED
 from towerplan.analysis.committed import committed_summary, technology_summary
-from towerplan.analysis.costs import cost_context, cost_summary
+from towerplan.analysis.costs import cost_context, cost_summary, parts_not_costed
 from towerplan.analysis.evidence import evidence_summary
 from towerplan.analysis.programme_outcome import programme_totals
 from towerplan.coverage.statement import link_budget_summary, link_budget_text
@@ -82,6 +82,9 @@ def plan_summary(scenario: Scenario, prov: Provenance, state: CurrentState,
         "coverage_radius_flat_km": link_budget_summary(scenario)["coverage_radius_flat_km"],
         "link_budget": link_budget_summary(scenario),
         "tower_cost_idr": float(scenario.costs.tower_idr),
+        # zero for every selected new tower because the scenario does not cost them
+        "cost_parts_not_costed": parts_not_costed(cands.iloc[list(sel.sites)],
+                                                  scenario.costs),
         **cost_summary(scenario.costs, cost_context(data, villages), cands),
         "candidates_total": len(cands),
         "anchor_distance_m": float(scenario.candidates.anchor_distance_m),

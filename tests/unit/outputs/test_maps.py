@@ -202,8 +202,10 @@ def test_popups_give_village_figures_and_site_costs(plan_result, tmp_path):
     assert village["title"] == "Desa =1+2 Belimbing"
     candidate = _geojson_layers(page)[1]["features"][3]["properties"]
     assert candidate["v"][3] == "perlu jalan dan lahan"  # a hilltop away from settlements
-    assert candidate["v"][5:12] == ["Rp 1.700.000.000", "Rp 250.000.000", "Rp 0", "Rp 0",
-                                    "Rp 0", "Rp 1.950.000.000", "2.200 jiwa"]
+    # power and backhaul are not costed by the scenario: said so, not Rp 0 (co-location
+    # is a real 0 for a new tower)
+    assert candidate["v"][5:12] == ["Rp 1.700.000.000", "Rp 250.000.000", "tidak dihitung",
+                                    "tidak dihitung", "Rp 0", "Rp 1.950.000.000", "2.200 jiwa"]
     selected = _geojson_layers(page)[2]["features"][0]["properties"]
     assert selected["title"] == "Menara terpilih #1 — C004"
     labels = json.loads(re.findall(r"tpPopups\((\[.*?\]), ", page)[-1])

@@ -211,3 +211,40 @@ def test_libreoffice_shows_the_cached_totals_and_recomputes_them_after_a_cost_ed
     rows = _rows(after["Biaya"])
     assert rows["Sisa anggaran"][total_col - 1].value == 8_500_000_000 - 5_070_000_000
     assert _rows(after["Ringkasan"])["Terpakai"][1].value == 5_070_000_000
+
+
+# --------------------------------------------------------------------------- other outputs
+
+SCOPE_ID = ("Rp 1.885.000.000 per menara: menara, jalan akses; listrik, backhaul tidak "
+            "dihitung")
+
+
+def test_report_kml_and_map_say_not_costed_instead_of_rp_0(plan_result, tmp_path):
+    import html
+
+    from towerplan.outputs.document import render_report_html
+    from towerplan.outputs.kml import write_plan_kml
+    from towerplan.outputs.maps import write_map
+
+    page = render_report_html(plan_result)
+    costs = page[page.index('class="data costs"'):]
+    costs = costs[:costs.index("</table>")]
+    assert costs.count("tidak dihitung") == 2 * 2 + 2  # power and backhaul, sites and totals
+    assert ">250.000.000<" in costs  # the access road is costed
+    assert f"{SCOPE_ID}." in html.unescape(page)
+    kml = write_plan_kml(plan_result, tmp_path / "plan.kml").read_text(encoding="utf-8")
+    assert kml.count("tidak dihitung") == 2 * 2
+    assert "<value>1950000000.0</value>" in kml  # the extended data stay numbers
+    page = write_map(plan_result, tmp_path / "map.html").read_text(encoding="utf-8")
+    assert "tidak dihitung" in page and SCOPE_ID in html.unescape(page)
+
+
+def test_nothing_is_called_not_costed_when_the_scenario_costs_every_part(plan_result, tmp_path):
+    costs = dataclasses.replace(plan_result.scenario.costs, power_idr=1.0, backhaul_idr=1.0)
+    result = dataclasses.replace(plan_result, scenario=dataclasses.replace(
+        plan_result.scenario, costs=costs))
+    book = openpyxl.load_workbook(write_report_xlsx(result, tmp_path / "r.xlsx"))
+    cells = [c.value for sheet in book for row in sheet.iter_rows() for c in row]
+    assert "tidak dihitung" not in cells
+    assert ("Rp 1.885.000.000 per menara: menara, jalan akses, listrik, backhaul"
+            in cells)
