@@ -15,10 +15,14 @@ from towerplan.analysis.costs import (
     COST_PARTS,
     apply_overrides,
     cost_context,
+    cost_scope_text,
     cost_summary,
     nearest_km,
+    not_costed,
+    parts_not_costed,
     power_costs,
     site_costs,
+    with_not_costed,
 )
 from towerplan.errors import InputDataError
 from towerplan.io.siting import SitingInputs
@@ -202,3 +206,52 @@ def test_anchor_points_are_settlements_and_centres_of_villages_without_one() -> 
     assert villages[1].contains(points[2])
     none, n_all = anchor_points(None, villages)
     assert n_all == 2 and all(v.contains(p) for v, p in zip(villages, none, strict=True))
+
+
+# --------------------------------------------------------------------------- not costed
+
+
+def _paser_sites() -> pd.DataFrame:
+    """Two new towers in settlements, one remote site, one co-location, under Paser's costs
+    (tower only)."""
+    xy = np.array([[0.0, 0.0], [100.0, 0.0], [9000.0, 0.0], [200.0, 0.0]])
+    parts = site_costs(xy, Costs(), road_km=np.array([0.0, 0.0, 2.0, 0.0]),
+                       colocation=np.array([False, False, False, True]),
+                       remote=np.array([False, False, True, False]))
+    return parts.assign(backhaul_technology=["", "", "", "existing"])
+
+
+def test_zero_parts_of_a_tower_only_scenario_are_not_costed():
+    sites = _paser_sites()
+    missing = not_costed(sites, Costs())
+    # settlement towers: road, power, backhaul; the remote one pays the remote road and
+    # power figures, so only its backhaul; the co-location's zeros are real
+    assert missing.to_numpy().tolist() == [[True, True, True], [True, True, True],
+                                           [False, False, True], [False, False, False]]
+    assert sites.loc[2, "cost_road_idr"] == 2 * 5e8
+    assert parts_not_costed(sites, Costs()) == ["cost_backhaul_idr"]
+    assert parts_not_costed(sites.iloc[:2], Costs()) == [
+        "cost_road_idr", "cost_power_idr", "cost_backhaul_idr"]
+    assert parts_not_costed(sites.iloc[3:], Costs()) == []  # no new tower
+
+
+def test_a_costed_part_or_a_planned_backhaul_is_never_called_not_costed():
+    sites = _paser_sites().iloc[:2]
+    assert not not_costed(sites, COSTS).to_numpy().any()
+    planned = sites.assign(backhaul_technology=["microwave", ""])
+    assert not_costed(planned, Costs())["cost_backhaul_idr"].tolist() == [False, True]
+
+
+def test_not_costed_cells_read_as_words_and_the_scope_is_stated():
+    sites = _paser_sites().iloc[:2]
+    shown = with_not_costed(sites, Costs(), "en")
+    assert shown["cost_road_idr"].tolist() == ["not costed"] * 2
+    assert shown["cost_tower_idr"].tolist() == [1.7e9] * 2
+    assert sites["cost_road_idr"].tolist() == [0.0, 0.0]  # input not modified
+    assert cost_scope_text(sites, Costs(), "id") == (
+        "Rp 1.700.000.000 per menara: menara saja; jalan akses, listrik, backhaul tidak "
+        "dihitung")
+    costed = site_costs(np.zeros((1, 2)), COSTS, road_km=np.array([1.0]))
+    assert cost_scope_text(costed, COSTS, "en") == (
+        "Rp 3,400,000,000 per tower: tower, access road, power, backhaul")
+    assert cost_scope_text(_paser_sites().iloc[3:], Costs(), "en") == ""
