@@ -717,6 +717,9 @@ def _fill_programme_years(sheet: Worksheet, result: PlanResult, lang: str) -> No
                                     start=row + 2):
         for col, (value, fmt) in enumerate(zip(values[:-1], values[-1], strict=True), start=1):
             _put(sheet, offset, col, value, fmt)
+    # the totals per year share the columns: size them for both tables (no "###")
+    set_widths(sheet, int(sheet.freeze_panes[1:]) - 1,
+               max(len(BY_YEAR_CHANNEL_COLUMNS), len(YEAR_TOTAL_COLUMNS)))
 
 
 def _fill_programme_towers(sheet: Worksheet, result: PlanResult, lang: str) -> None:
