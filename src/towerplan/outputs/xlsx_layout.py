@@ -38,9 +38,10 @@ __all__ = ["add_table", "display_width", "print_setup", "put_formula", "set_widt
 MIN_WIDTH, MAX_WIDTH = 8, 40
 #: Widest text column of a two-column (label, value) sheet, characters.
 WIDE_TEXT_WIDTH = 90
-#: Widest table (sum of column widths, characters) printed portrait: up to here a portrait
-#: page holds more rows at a readable scale (about 65 %) than a landscape one.
-_PORTRAIT_CHARACTERS = 140
+#: Widest table (sum of column widths, characters) printed portrait. Fitted to the page
+#: width, a portrait page always holds more rows than a landscape one; up to this width it
+#: prints at 60 % or more (about 7 points), beyond it landscape keeps the text readable.
+_PORTRAIT_CHARACTERS = 170
 #: Height of one line of 11-point text, points.
 _LINE_HEIGHT_PT = 15.0
 #: Longest header line once wrapped over up to three lines, characters.
@@ -277,8 +278,8 @@ def print_setup(sheet: Worksheet, header_row: int | None, *, title: str, scenari
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.page import PageMargins
 
-    width = sum(sheet.column_dimensions[get_column_letter(c)].width or MIN_WIDTH
-                for c in range(1, n_columns + 1))
+    dims = [sheet.column_dimensions[get_column_letter(c)] for c in range(1, n_columns + 1)]
+    width = sum(d.width or MIN_WIDTH for d in dims if not d.hidden)  # folded ones do not print
     setup = sheet.page_setup
     setup.paperSize = sheet.PAPERSIZE_A4
     setup.orientation = "landscape" if width > _PORTRAIT_CHARACTERS else "portrait"

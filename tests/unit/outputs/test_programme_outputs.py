@@ -163,7 +163,7 @@ def test_programme_sheets_print_one_page_wide_landscape_when_wide(workbook):
         width = sum(sheet.column_dimensions[get_column_letter(c)].width or 8
                     for c in range(1, sheet.max_column + 1))
         wide = sheet.page_setup.orientation == "landscape"
-        assert wide == (width > 140), (name, width)
+        assert wide == (width > 170), (name, width)
         assert sheet.page_setup.fitToWidth == 1 and sheet.page_setup.fitToHeight == 0
         assert sheet.sheet_properties.pageSetUpPr.fitToPage
 
