@@ -177,6 +177,7 @@ def test_cached_values_leave_the_workbook_valid(path):
 # --------------------------------------------------------------------------- LibreOffice
 
 
+@pytest.mark.slow
 @needs_soffice
 def test_a_regency_sized_workbook_prints_on_at_most_twelve_pages(large_path, tmp_path):
     book = openpyxl.load_workbook(large_path)
@@ -185,6 +186,7 @@ def test_a_regency_sized_workbook_prints_on_at_most_twelve_pages(large_path, tmp
     assert 7 <= pdf_pages(pdf) <= MAX_PAGES  # at least one page per sheet
 
 
+@pytest.mark.slow
 @needs_soffice
 def test_libreoffice_shows_the_cached_totals_and_recomputes_them_after_a_cost_edit(
         path, tmp_path):
