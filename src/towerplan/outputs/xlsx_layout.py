@@ -9,13 +9,15 @@ recompute. openpyxl writes a formula without its result, so a reader that does n
 recalculate (a viewer, a parser, LibreOffice set to never recalculate) would show empty
 cells. :func:`put_formula` therefore records the value towerplan computed alongside each
 formula, and :func:`write_cached_values` writes these values into the saved file as the
-formulas' cached results (the ``<v>`` element of each formula cell), the way Excel itself
-stores them. ``fullCalcOnLoad`` stays set, so Excel and LibreOffice recompute on opening.
+formulas' cached results (the ``<v>`` element of each formula cell, edited in place in the
+sheet's XML), the way Excel itself stores them. ``fullCalcOnLoad`` stays set, so Excel and
+LibreOffice recompute on opening.
 """
 
 from __future__ import annotations
 
 import io
+import logging
 import math
 import re
 import textwrap
@@ -33,6 +35,8 @@ if TYPE_CHECKING:
 
 __all__ = ["add_table", "display_width", "print_setup", "put_formula", "set_widths",
            "write_cached_values"]
+
+log = logging.getLogger(__name__)
 
 #: Narrowest and widest column, characters; text longer than the widest wraps.
 MIN_WIDTH, MAX_WIDTH = 8, 40
@@ -122,25 +126,39 @@ def _sheet_parts(parts: dict[str, bytes]) -> dict[str, str]:
     return out
 
 
+#: A formula cell as openpyxl writes it: ``<c r="J8" s="5"><f>SUM(J5:J6)</f><v/></c>``.
+_FORMULA_CELL = re.compile(
+    rb'<c r="(?P<ref>[A-Z]+[0-9]+)"(?P<attrs>[^>]*)>(?P<f><f>[^<]*</f>)'
+    rb"(?:<v\s*/>|<v>\s*</v>)?</c>")
+
+
 def _with_values(xml: bytes, values: dict[str, float | str]) -> bytes:
-    """The sheet XML with the cached value of every recorded formula cell."""
-    for _, (prefix, uri) in ET.iterparse(io.BytesIO(xml), events=("start-ns",)):
-        ET.register_namespace(prefix, uri)
-    root = ET.fromstring(xml)
-    for cell in root.iter(f"{{{_MAIN_NS}}}c"):
-        coordinate = cell.get("r", "")
-        if coordinate not in values or cell.find(f"{{{_MAIN_NS}}}f") is None:
-            continue
-        value = values[coordinate]
-        v = cell.find(f"{{{_MAIN_NS}}}v")
-        if v is None:
-            v = ET.SubElement(cell, f"{{{_MAIN_NS}}}v")
+    """The sheet XML with the cached value of every recorded formula cell.
+
+    The cells are rewritten in place (no reserialisation of the sheet, no global XML
+    namespace registry touched).
+    """
+    from xml.sax.saxutils import escape
+
+    def cell(match: re.Match[bytes]) -> bytes:
+        ref = match["ref"].decode()
+        if ref not in values:
+            return match[0]
+        value = values[ref]
+        attrs = re.sub(rb'\st="[^"]*"', b"", match["attrs"])
         if isinstance(value, str):
-            cell.set("t", "str")
-            v.text = value
+            attrs += b' t="str"'
+            text = escape(value)
         else:
-            v.text = repr(float(value)) if math.isfinite(value) else "0"
-    return ET.tostring(root, xml_declaration=True, encoding="UTF-8")
+            text = repr(float(value)) if math.isfinite(value) else "0"
+        return b'<c r="%s"%s>%s<v>%s</v></c>' % (match["ref"], attrs, match["f"],
+                                               text.encode("utf-8"))
+
+    out, count = _FORMULA_CELL.subn(cell, xml)
+    if count < len(values):
+        log.warning("report.xlsx: %d of %d formula results could not be cached",
+                    len(values) - count, len(values))
+    return out
 
 
 # --------------------------------------------------------------------------- widths

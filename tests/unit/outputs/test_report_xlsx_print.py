@@ -250,3 +250,23 @@ def test_nothing_is_called_not_costed_when_the_scenario_costs_every_part(plan_re
     assert "tidak dihitung" not in cells
     assert ("Rp 1.885.000.000 per menara: menara, jalan akses, listrik, backhaul"
             in cells)
+
+
+def test_cached_values_of_numbers_and_text_are_read_back(tmp_path):
+    from openpyxl import Workbook
+
+    from towerplan.outputs.xlsx_layout import put_formula, write_cached_values
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "It's"
+    sheet["A1"], sheet["A2"] = 2, 3
+    put_formula(sheet, 3, 1, "A1*A2", 6.0)
+    put_formula(sheet, 4, 1, 'IF(A3>5,"big & <ok>","small")', "big & <ok>")
+    sheet["B1"] = "=A1"  # a formula nobody recorded keeps no cached value
+    path = tmp_path / "f.xlsx"
+    book.save(path)
+    write_cached_values(path, book)
+    seen = openpyxl.load_workbook(path, data_only=True)["It's"]
+    assert (seen["A3"].value, seen["A4"].value, seen["B1"].value) == (6, "big & <ok>", None)
+    assert openpyxl.load_workbook(path)["It's"]["A4"].value.startswith("=IF(")
