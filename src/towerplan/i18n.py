@@ -546,8 +546,10 @@ _LABELS: dict[str, tuple[str, str]] = {
         "menara baru lain",
         "{n} towers already built are locked to their year; no other new tower up to {last}"),
     "prog.partner_capex": (
-        "Belanja modal per tahun termasuk bagian mitra ({partners})",
-        "Capital cost per year includes the partners' parts ({partners})"),
+        "Belanja modal dan biaya operasi tiap saluran adalah yang dibayar saluran itu, "
+        "termasuk bagian mitra ({partners}) pada menara saluran lain",
+        "Each channel's capex and opex are what that channel pays, including the parts a "
+        "partner ({partners}) pays of other channels' towers"),
     "prog.no_lift_objective": (
         "Program multi-tahun tidak dapat menghitung desa yang naik sebagai tujuan: bagian "
         "blank_villages dari [selection] diabaikan, program menghitung penduduk",

@@ -633,6 +633,7 @@ def programme_outcome(scenario: Scenario, problem: ProgrammeProblem, state: Curr
             "villages_lifted": "; ".join(f"{names[v]} ({codes[v]})" for v in lifted),
             "villages_lifted_n": len(lifted),
             "channel_capex_idr": o.pay[k].astype(float),
+            "channel_opex_idr": o.opex[k].astype(float),
         })
     while current_y < len(years) - 1:
         if current_y >= 0:
@@ -641,7 +642,7 @@ def programme_outcome(scenario: Scenario, problem: ProgrammeProblem, state: Curr
         covered |= problem.served[current_y]
     year_shares.append(share(covered))
     builds = pd.DataFrame(rows, columns=[*BUILD_COLUMNS, "villages_lifted_n",
-                                         "channel_capex_idr"])
+                                         "channel_capex_idr", "channel_opex_idr"])
     table = _by_year_channel(scenario, problem, builds, result)
     status = _village_status(scenario, state, base_share, year_shares, tower_served,
                              covered_before)
@@ -674,7 +675,12 @@ def _lonlat(sites: pd.DataFrame, crs: Any) -> np.ndarray:
 
 def _by_year_channel(scenario: Scenario, problem: ProgrammeProblem, builds: pd.DataFrame,
                      result: ProgrammeResult) -> pd.DataFrame:
-    """Per year and channel: towers it funds, people they newly serve, what it pays."""
+    """Per year and channel: towers it funds, people they newly serve, what it pays.
+
+    Capex and opex are what the channel *pays* (each cost part by its payer, so a partner's
+    parts of another channel's towers count for the partner); towers and people are those of
+    the towers the channel funds.
+    """
     spend = np.asarray(result.spend_idr, dtype=float)
     carry_over = scenario.programme.carry_over
     out = []
@@ -683,8 +689,8 @@ def _by_year_channel(scenario: Scenario, problem: ProgrammeProblem, builds: pd.D
         for y, year in enumerate(problem.years):
             mine = builds[(builds["year"] == year) & (builds["channel"] == channel.name)]
             in_year = builds[builds["year"] == year]
-            capex = float(sum(p[c] for p in in_year["channel_capex_idr"])) if len(in_year) \
-                else 0.0
+            capex = float(sum(p[c] for p in in_year["channel_capex_idr"]))
+            opex = float(sum(p[c] for p in in_year["channel_opex_idr"]))
             budget = float(problem.budget[y, c])
             available = budget + carried
             spent = float(spend[y, c])
@@ -694,7 +700,7 @@ def _by_year_channel(scenario: Scenario, problem: ProgrammeProblem, builds: pd.D
                 "year": int(year), "channel": channel.name, "towers": len(mine),
                 "people_new": people, "villages_lifted": int(mine["villages_lifted_n"].sum()),
                 "capex_idr": capex,
-                "opex_idr_per_year": float(mine["opex_idr_per_year"].sum()),
+                "opex_idr_per_year": opex,
                 "budget_idr": budget, "spent_idr": spent, "carried_idr": carried,
                 "cost_per_person_idr": cost_per_person_idr(capex, people),
             })

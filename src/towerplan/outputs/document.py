@@ -59,15 +59,19 @@ if TYPE_CHECKING:
     from towerplan.results import PlanResult
 
 __all__ = [
+    "HASH_CHARACTERS",
     "css_string",
     "local_url_fetcher",
     "render_report_html",
+    "short_hash",
     "write_report_html",
     "write_report_pdf",
 ]
 
 log = logging.getLogger(__name__)
 
+#: Hex characters of the scenario hash in the report's header and footer.
+HASH_CHARACTERS = 12
 _TEMPLATE = "report.html.j2"
 _RANKED = ("rank", "site_id", "village", "district", "land_status", "elevation_m", "new_demand",
            "cumulative_demand", "villages_lifted", "villages_lifted_names", "best_rsrp_dbm")
@@ -265,6 +269,18 @@ def css_string(text: object) -> Any:
     return Markup(f'"{body}"')  # noqa: S704 - every special character is escaped above
 
 
+def short_hash(scenario_hash: str) -> str:
+    """The first :data:`HASH_CHARACTERS` characters of a scenario hash, as the report's
+    header and footer show it (``summary.json`` keeps the whole hash).
+
+    Examples
+    --------
+    >>> short_hash("1f226bd8df91ed6f0a")
+    '1f226bd8df91'
+    """
+    return str(scenario_hash)[:HASH_CHARACTERS]
+
+
 def _png_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
@@ -348,9 +364,9 @@ def _context(result: PlanResult, lang: str) -> dict[str, Any]:
             (label("sum.scenario"), result.scenario.scenario.name),
             (label("report.created_utc"), prov.created_utc),
             (label("report.version"), prov.version),
-            (label("report.scenario_hash"), prov.scenario_hash),
+            (label("report.scenario_hash"), short_hash(prov.scenario_hash)),
         ],
-        "footer": f"towerplan {prov.version} · {prov.scenario_hash}",
+        "footer": f"towerplan {prov.version} · {short_hash(prov.scenario_hash)}",
         "kpis": _kpis(result, lang),
         "paragraphs": _paragraphs(result, lang),
         "limitations": [in_language(str(text), lang)

@@ -216,3 +216,43 @@ def test_objective_weights_of_the_selection() -> None:
         sc.selection, objective="blank_villages"))
     weights, name, notes = programme_weights(lift, problem)
     assert (weights, name) == (None, "people_years") and "blank_villages" in notes[0]
+
+
+def test_capex_and_opex_per_channel_follow_who_pays_each_part() -> None:
+    """The APBD funds and pays the tower; its operator partner pays radio and opex."""
+    partnered = (Channel("apbd", "APBD", "APBD", pays=("tower", "power", "access", "land",
+                                                         "backhaul"),
+                         partner="operator", partner_pays=("radio", "opex")),
+                 Channel("operator", "Operator", "Operator", ChannelRule(min_population=10**6)))
+    tower = TowerType("big", 60.0, tower_idr=2e9, radio_idr=3e8, opex_idr_per_year=1e8)
+    sc = dataclasses.replace(
+        _scenario(budgets=(ProgrammeBudget(2024, "apbd", 5e9), ProgrammeBudget(2025, "apbd", 3e9),
+                           ProgrammeBudget(2024, "operator", float("inf")),
+                           ProgrammeBudget(2025, "operator", float("inf"))),
+                  built=()),
+        channels=partnered, tower_types=(tower,))
+    problem = _problem()
+    prob = programme_problem(sc, problem, TYPE_COVER)
+    kw = {**prob.arrays(), "carry_over": True, "locked": prob.locked}
+    result = optimise_programme(**kw, time_limit_s=10)
+    outcome = programme_outcome(sc, prob, problem.state, result, greedy_programme(**kw))
+    builds, table = outcome.builds, outcome.by_year_channel.set_index(["year", "channel"])
+    assert len(builds) >= 2 and set(builds["channel"]) == {"apbd"}  # the operator funds none
+    for year in sc.programme.years:
+        mine = builds[builds["year"] == year]
+        # the cost parts summed by payer: tower (+ the site's access road) for the APBD,
+        # radio and opex for the operator
+        access = mine["site_id"].map({"c0": 0.0, "c1": 1e8, "c2": 0.0}).sum()
+        assert table.loc[(year, "apbd"), "capex_idr"] == pytest.approx(2e9 * len(mine) + access)
+        assert table.loc[(year, "apbd"), "opex_idr_per_year"] == 0.0
+        assert table.loc[(year, "operator"), "capex_idr"] == pytest.approx(3e8 * len(mine))
+        assert table.loc[(year, "operator"), "opex_idr_per_year"] == pytest.approx(1e8 * len(mine))
+        # summed over the channels: the year's totals of the towers built
+        per_year = table.xs(year, level="year")
+        assert per_year["capex_idr"].sum() == pytest.approx(mine["capex_idr"].sum())
+        assert per_year["opex_idr_per_year"].sum() == pytest.approx(
+            mine["opex_idr_per_year"].sum())
+    # what each channel spent: its capex, plus the opex it pays of every tower standing
+    spent = outcome.by_year_channel.pivot(index="year", columns="channel", values="spent_idr")
+    first = builds[builds["year"] == 2024]
+    assert spent.loc[2024, "operator"] == pytest.approx((3e8 + 1e8) * len(first))

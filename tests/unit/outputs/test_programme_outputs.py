@@ -351,3 +351,50 @@ def test_every_output_of_a_programme_plan_is_written(programme_plan, tmp_path):
     assert report.failed == ()
     written = {p.name for p in report.written} | {s["file"] for s in report.skipped}
     assert written == set(OUTPUT_FILES)
+
+
+def _boxes_past_the_right_margin(html_text: str) -> tuple[list[tuple[int, str, str, float]], int]:
+    """Laid out by WeasyPrint: every box whose right edge passes the page's content area
+    (page, tag, class, overshoot in CSS px), and the number of pages."""
+    weasyprint = pytest.importorskip("weasyprint")
+    document = weasyprint.HTML(string=html_text).render()
+    found: list[tuple[int, str, str, float]] = []
+
+    def walk(box, page: int, right: float) -> None:
+        if hasattr(box, "border_box_x") and hasattr(box, "border_width"):
+            edge = box.border_box_x() + box.border_width()
+            if edge > right + 0.5:
+                element = getattr(box, "element", None)
+                css = element.get("class", "") if element is not None else ""
+                found.append((page, str(box.element_tag), str(css), round(edge - right, 1)))
+                return
+        for child in getattr(box, "children", None) or ():
+            walk(child, page, right)
+
+    for number, page in enumerate(document.pages, 1):
+        page_box = page._page_box
+        for child in page_box.children:  # the body's boxes, not the margin boxes
+            walk(child, number, page_box.content_box_x() + page_box.width)
+    return found, len(document.pages)
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_every_report_table_and_the_header_fit_within_the_margins(programme_plan, lang):
+    """Four channels with long labels, long village names and a long unbroken source name."""
+    import dataclasses
+
+    crowded = _crowded(programme_plan)
+    outcome = crowded.programme
+    labels = {c: f"{label} — kemitraan operator seluler dan pemerintah daerah"
+              for c, label in outcome.channel_labels.items()}
+    builds = outcome.builds.assign(
+        villages_lifted="Muara Andeh Ilir Hulu (64.01.10.2009); Rantau Layung Baru "
+                        "(64.01.06.2012); paser_signal_reports_2021_unlisted_village.csv")
+    plan = dataclasses.replace(
+        crowded, provenance=dataclasses.replace(crowded.provenance, scenario_hash="f" * 64),
+        programme=dataclasses.replace(outcome, channel_labels=labels, builds=builds))
+    text = render_report_html(plan, lang=lang)
+    assert "f" * 12 in text and "f" * 13 not in text  # the hash shortened to 12 hex
+    past, pages = _boxes_past_the_right_margin(text)
+    assert pages >= 3
+    assert past == []
