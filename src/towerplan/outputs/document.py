@@ -60,7 +60,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "HASH_CHARACTERS",
+    "LONG_WORD_CHARACTERS",
     "css_string",
+    "has_long_word",
     "local_url_fetcher",
     "render_report_html",
     "short_hash",
@@ -249,7 +251,24 @@ def _environment() -> jinja2.Environment:
         autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
         lstrip_blocks=True, keep_trailing_newline=True)
     env.filters["css_string"] = css_string
+    env.tests["long_word"] = has_long_word
     return env
+
+
+#: Characters of the longest word a table cell keeps whole; a longer one (a file name, a
+#: long code) may break anywhere, so it cannot push the table past the page's margin.
+LONG_WORD_CHARACTERS = 16
+
+
+def has_long_word(text: object) -> bool:
+    """Whether *text* has a word longer than :data:`LONG_WORD_CHARACTERS` characters.
+
+    Examples
+    --------
+    >>> has_long_word("unlisted in paser_signal_reports_2021.csv"), has_long_word("Rp 2,06 miliar")
+    (True, False)
+    """
+    return any(len(word) > LONG_WORD_CHARACTERS for word in str(text).split())
 
 
 def css_string(text: object) -> Any:
