@@ -945,8 +945,7 @@ _PROGRAMME: dict[str, tuple[str, str]] = {
     "prog.map.towers": ("Menara program", "Programme towers"),
     "prog.map.people": ("Penduduk baru terlayani", "People newly served"),
     "prog.map.per_person": ("Belanja modal per penduduk baru", "Capex per person newly served"),
-    "prog.map.blank": ("Desa blank spot (sebelum → akhir program)",
-                       "Blank-spot villages (before → end of programme)"),
+    "prog.map.before_end": ("sebelum → akhir program", "before → end of the programme"),
     # why a village is still blank at the end of the programme (analysis/programme_why_not)
     "sheet.programme_why_not": ("Program mengapa tidak", "Programme why not"),
     "prog.why_not": ("Mengapa desa ini masih blank spot di akhir program",

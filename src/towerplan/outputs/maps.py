@@ -648,8 +648,9 @@ def _title_html(result: PlanResult, lang: str) -> str:
     ]
     if result.programme is not None:  # the programme's figures; the single budget compares
         rows[4:6] = _programme_title_rows(result.programme, lang)
-        rows[-1] = (t("prog.map.blank", lang), f"{format_number(blank_before, lang)} → "
-                    f"{format_number(_blank_at_end(result.programme), lang)}")
+        rows[-1] = (t("map.blank_villages", lang), f"{format_number(blank_before, lang)} → "
+                    f"{format_number(_blank_at_end(result.programme), lang)} "
+                    f"({t('prog.map.before_end', lang)})")
     table = "".join(f"<tr><th>{_esc(k)}</th><td>{_esc(v)}</td></tr>" for k, v in rows)
     sources = "".join(f"<li>{_esc(s)}</li>" for s in prov.data_sources)
     limits = "".join(f"<li>{_esc(in_language(str(s), lang))}</li>"
