@@ -313,7 +313,13 @@ def test_kml_has_a_folder_per_year(programme_plan):
         folder = folders[f"Programme {year}"]
         names = [p.findtext("name") for p in folder.iter("Placemark")]
         assert [re.sub(r".* — ", "", n) for n in names] == sites
+        assert folder.findtext("visibility") is None  # shown
     assert ns  # the writer uses the default namespace (no prefixes)
+    # the single-budget towers: a comparison, hidden at first
+    assert t("layer.selected", "en") not in folders
+    single = folders[t("prog.single.layer_selected", "en")]
+    assert single.findtext("visibility") == "0"
+    assert len(list(single.iter("Placemark"))) == len(programme_plan.selected)
 
 
 def test_kml_without_programme_has_two_folders():
