@@ -570,8 +570,10 @@ _LABELS: dict[str, tuple[str, str]] = {
         "menara baru lain",
         "{n} towers already built are locked to their year; no other new tower up to {last}"),
     "prog.partner_capex": (
-        "Belanja modal per tahun termasuk bagian mitra ({partners})",
-        "Capital cost per year includes the partners' parts ({partners})"),
+        "Belanja modal dan biaya operasi tiap saluran adalah yang dibayar saluran itu, "
+        "termasuk bagian mitra ({partners}) pada menara saluran lain",
+        "Each channel's capex and opex are what that channel pays, including the parts a "
+        "partner ({partners}) pays of other channels' towers"),
     "prog.no_lift_objective": (
         "Program multi-tahun tidak dapat menghitung desa yang naik sebagai tujuan: bagian "
         "blank_villages dari [selection] diabaikan, program menghitung penduduk",
@@ -936,6 +938,69 @@ _PROGRAMME: dict[str, tuple[str, str]] = {
                     "Programme towers (colour = funding channel; one layer per year)"),
     "prog.kml_year": ("Program {year}", "Programme {year}"),
     "prog.popup_title": ("Menara program {year}", "Programme tower {year}"),
+    # a programme run: the single-budget plan is a comparison, not the plan
+    "prog.single.layer_selected": ("Perbandingan: menara rencana satu anggaran",
+                                   "Comparison: towers of the single-budget plan"),
+    "prog.single.layer_villages": ("Perbandingan: status desa sesudah rencana satu anggaran",
+                                   "Comparison: village status after the single-budget plan"),
+    "prog.single.layer_coverage": ("Perbandingan: cakupan sesudah rencana satu anggaran",
+                                   "Comparison: coverage after the single-budget plan"),
+    "prog.single.layer_links": ("Perbandingan: backhaul rencana satu anggaran",
+                                "Comparison: backhaul of the single-budget plan"),
+    "prog.single.legend": (" (perbandingan satu anggaran)", " (single-budget comparison)"),
+    "prog.layer_villages_end": ("Status desa — akhir program {year}",
+                                "Village status — end of the programme {year}"),
+    "prog.single.section": ("Perbandingan: rencana satu anggaran (bukan bagian program)",
+                            "Comparison: the single-budget plan (not part of the programme)"),
+    "prog.single.intro": (
+        "Bagian ini dan tabel-tabel berikutnya menunjukkan rencana satu anggaran ({budget}, "
+        "satu jenis menara, satu kali bangun) sebagai pembanding. Menaranya bukan bagian "
+        "program; rencana program ada di Ringkasan untuk DPRD dan tabel program di atas.",
+        "This section and the tables after it show the single-budget plan ({budget}, one "
+        "tower type, built at once) for comparison. Its towers are not part of the "
+        "programme; the programme is the DPRD summary and the programme tables above."),
+    "prog.single.sheet_note": (
+        "Perbandingan: rencana satu anggaran, bukan bagian program. Rencana program ada di "
+        "lembar Ringkasan DPRD, Program per tahun dan Menara program.",
+        "Comparison: the single-budget plan, not part of the programme. The programme is on "
+        "the sheets DPRD summary, Programme by year and Programme towers."),
+    "sheet.single_summary": ("Pembanding satu anggaran", "Single-budget comparison"),
+    "prog.map.budget": ("Anggaran program", "Programme budget"),
+    "prog.map.towers": ("Menara program", "Programme towers"),
+    "prog.map.people": ("Penduduk baru terlayani", "People newly served"),
+    "prog.map.per_person": ("Belanja modal per penduduk baru", "Capex per person newly served"),
+    "prog.map.before_end": ("sebelum → akhir program", "before → end of the programme"),
+    # why a village is still blank at the end of the programme (analysis/programme_why_not)
+    "sheet.programme_why_not": ("Program mengapa tidak", "Programme why not"),
+    "prog.why_not": ("Mengapa desa ini masih blank spot di akhir program",
+                     "Why these villages are still blank at the end of the programme"),
+    "prog.why_not_intro": (
+        "Untuk tiap desa yang masih blank spot di akhir program: pilihan menara termurah per "
+        "penduduk yang mengangkatnya keluar dari blank spot, tahun paling awal dan tambahan "
+        "anggaran (di saluran mana) agar pilihan itu terbiayai di samping program.",
+        "For each village still blank at the end of the programme: the cheapest tower option "
+        "per person that lifts it out of blank, the earliest year and the extra budget (in "
+        "which channel) that would pay for it beside the programme."),
+    "prog.why_not_none": ("Tidak ada desa yang masih blank spot di akhir program.",
+                          "No village is still blank at the end of the programme."),
+    "prog.why_not.no_candidate": ("tidak ada pilihan menara yang menjangkaunya",
+                                  "no tower option reaches it"),
+    "prog.why_not.no_single": ("tidak ada satu menara yang mengangkatnya sendiri",
+                               "no single tower lifts it alone"),
+    "prog.why_not.lower_yield": ("uang ada, tetapi melayani lebih sedikit orang-tahun",
+                                 "the money is there, but it serves fewer people-years"),
+    "prog.why_not.over_budget": ("melebihi anggaran saluran", "over the channel's budget"),
+    "prog.why_not.popup": ("Program: mengapa tidak", "Programme: why not"),
+    "prog.why_not.popup_text": (
+        "{site} ({type}, {channel}): {per_person} per orang; paling awal {year} dengan "
+        "tambahan {extra}",
+        "{site} ({type}, {channel}): {per_person} per person; earliest {year} with "
+        "{extra} more"),
+    "prog.col.why_site": ("Lokasi termurah per orang", "Cheapest site per person"),
+    "prog.col.why_year": ("Tahun paling awal", "Earliest year"),
+    "prog.col.extra_budget_idr": ("Tambahan anggaran", "Extra budget"),
+    "prog.col.extra_channel": ("Saluran tambahan", "Channel of the extra"),
+    "prog.col.reason": ("Alasan", "Reason"),
 }
 
 

@@ -236,3 +236,96 @@ channel = "apbd"
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "'NOPE' is not a candidate site" in lines[0]
     assert not out.exists()
+
+
+def _map_layers(page: str) -> dict[str, tuple[bool, dict[str, Any] | None]]:
+    """Every overlay of map.html: its name -> (shown at first, its GeoJSON data if inline)."""
+    import re
+
+    layers = {}
+    decoder = json.JSONDecoder()
+    for name, var in re.findall(r'^\s*"((?:[^"\\]|\\.)*)" : (\w+),$', page, re.M):
+        shown = f"{var}.addTo(" in page
+        start = page.find(f"var {var} = L.geoJson(")
+        data = None
+        if start >= 0 and page[start + len(f"var {var} = L.geoJson(")] == "{":
+            data = decoder.raw_decode(page, start + len(f"var {var} = L.geoJson("))[0]
+        layers[json.loads(f'"{name}"')] = (shown, data)
+    return layers
+
+
+@pytest.mark.slow
+def test_demo_programme_map_and_report_headline_are_the_programme(
+        demo_run: dict[str, Any]) -> None:
+    out, prog = demo_run["out"], demo_run["summary"]["programme"]
+    builds = pd.DataFrame(prog["builds"])
+    expected = sorted(f"{y}: {s}" for y, s in zip(builds["year"], builds["site_id"],
+                                                  strict=True))
+    layers = _map_layers((out / "map.html").read_text(encoding="utf-8"))
+    shown_towers = sorted(f["properties"]["tip"] for shown, data in layers.values()
+                          if shown and data for f in data["features"]
+                          if f["geometry"]["type"] == "Point"
+                          and f["properties"]["tip"][:4].isdigit())
+    assert shown_towers == expected  # the plan on the map: exactly the programme's towers
+    assert t("layer.selected", "id") not in layers
+    single, data = layers[t("prog.single.layer_selected", "id")]
+    assert not single and data and len(data["features"]) == demo_run["summary"]["towers_selected"]
+    assert not layers[t("prog.single.layer_villages", "id")][0]
+    assert layers[t("prog.layer_villages_end", "id").format(year=prog["years"][-1])][0]
+    # the report's headline states the programme's towers, people and cost per person
+    report = (out / "report.html").read_text(encoding="utf-8")
+    headline = report.split('<p class="headline">', 1)[1].split("</p>", 1)[0]
+    assert f"{len(builds)} menara" in headline
+    people = f"{int(round(prog['people_new'])):,}".replace(",", ".")
+    assert people in headline
+    per_person = f"Rp {int(round(prog['cost_per_person_idr'])):,}".replace(",", ".")
+    assert per_person in headline
+    # the single-budget plan follows, in its own section titled as the comparison
+    single_at = report.index(t("prog.single.section", "id"))
+    assert report.index('id="programme"') < single_at < report.index(t("doc.summary", "id"))
+    book = openpyxl.load_workbook(out / "report.xlsx", read_only=True)
+    assert book.sheetnames[0] == t("sheet.programme_dprd", "id")
+    assert t("sheet.single_summary", "id") in book.sheetnames
+
+
+@pytest.mark.slow
+def test_demo_programme_says_why_each_village_left_blank_was_left_out(
+        demo_run: dict[str, Any]) -> None:
+    out, sc = demo_run["out"], demo_run["scenario"]
+    prog = demo_run["summary"]["programme"]
+    book = openpyxl.load_workbook(out / "report.xlsx", read_only=True)
+    rows = list(book[t("sheet.programme_villages", "id")[:31]].values)
+    head = rows.index(next(r for r in rows if r and r[0] == t("prog.col.code", "id")))
+    status = pd.DataFrame(rows[head + 1:], columns=rows[head]).dropna(how="all")
+    last = status[status[t("prog.col.year", "id")] == prog["years"][-1]]
+    blank = sorted(last.loc[last[t("prog.col.signal", "id")] == "tidak ada",
+                            t("prog.col.code", "id")].astype(str))
+    why = pd.DataFrame(prog["why_not"])
+    assert len(blank) > 10 and sorted(why["code"]) == blank  # one row per blank village
+    sheet = list(book[t("sheet.programme_why_not", "id")[:31]].values)
+    assert sum(1 for r in sheet if r and str(r[0]) in set(blank)) == len(blank)
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert report.count('class="data programme-why-not') == 1
+    map_page = (out / "map.html").read_text(encoding="utf-8")
+    assert t("prog.why_not.popup", "id") in map_page
+    # the extra budget stated makes the option affordable beside the programme: with money
+    # carried over, cumulative spending stays within the cumulative budget plus the extra
+    assert sc.programme.carry_over
+    table = pd.DataFrame(prog["by_year_channel"])
+    years = prog["years"]
+    checked = 0
+    for row in why[why["site_id"] != ""].itertuples():
+        channel = row.extra_channel or row.channel
+        mine = table[table["channel"] == channel].set_index("year").loc[years]
+        added = np.array([(row.capex_idr if y == row.year else 0.0)
+                          + (row.opex_idr_per_year if y >= row.year else 0.0) for y in years])
+        if channel != row.channel:
+            continue  # a partner's share: not in the demo, whose channels pay their own
+        over = np.cumsum(mine["spent_idr"].to_numpy() + added - mine["budget_idr"].to_numpy())
+        after = np.array(years) >= row.year
+        assert over[after].max() <= row.extra_budget_idr + 1.0
+        if row.extra_budget_idr > 0:  # and not a rupiah less would do
+            assert over[after].max() == pytest.approx(row.extra_budget_idr, abs=1.0)
+            assert row.reason == "over_budget"
+        checked += 1
+    assert checked == (why["site_id"] != "").sum() > 0

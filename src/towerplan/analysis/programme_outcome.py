@@ -172,6 +172,11 @@ class ProgrammeOutcome:
     audit : pandas.DataFrame or None
         Sensitivity band of an audited real sequence (``case``, ``people_years_real``,
         ``people_years_optimal``, ``share_pct``), when one was audited.
+    why_not : pandas.DataFrame or None
+        One row per village still blank in the last programme year
+        (:data:`~towerplan.analysis.programme_why_not.PROGRAMME_WHY_NOT_COLUMNS`): its
+        cheapest option, the earliest year and the extra budget (and channel) that would add
+        it; None when not computed.
     """
 
     years: tuple[int, ...]
@@ -194,6 +199,7 @@ class ProgrammeOutcome:
     carry_over: bool
     notes: tuple[str, ...]
     audit: pd.DataFrame | None = None
+    why_not: pd.DataFrame | None = None
 
     def channel_label(self, channel: str) -> str:
         """The readable label of *channel* (its name when it has none)."""

@@ -42,6 +42,11 @@ from towerplan.analysis.programme_outcome import (
     cost_per_person_idr,
     podes_signals,
 )
+from towerplan.analysis.programme_why_not import (
+    PROGRAMME_WHY_NOT_COLUMNS,
+    WhyNotProgramme,
+    programme_why_not,
+)
 from towerplan.analysis.selection_plan import objective_of
 from towerplan.errors import ScenarioError
 from towerplan.i18n import TEXT, bilingual, t
@@ -633,6 +638,7 @@ def programme_outcome(scenario: Scenario, problem: ProgrammeProblem, state: Curr
             "villages_lifted": "; ".join(f"{names[v]} ({codes[v]})" for v in lifted),
             "villages_lifted_n": len(lifted),
             "channel_capex_idr": o.pay[k].astype(float),
+            "channel_opex_idr": o.opex[k].astype(float),
         })
     while current_y < len(years) - 1:
         if current_y >= 0:
@@ -641,10 +647,12 @@ def programme_outcome(scenario: Scenario, problem: ProgrammeProblem, state: Curr
         covered |= problem.served[current_y]
     year_shares.append(share(covered))
     builds = pd.DataFrame(rows, columns=[*BUILD_COLUMNS, "villages_lifted_n",
-                                         "channel_capex_idr"])
+                                         "channel_capex_idr", "channel_opex_idr"])
     table = _by_year_channel(scenario, problem, builds, result)
     status = _village_status(scenario, state, base_share, year_shares, tower_served,
                              covered_before)
+    why_not = _why_not(scenario, problem, state, result, covered,
+                       np.flatnonzero(~(year_shares[-1] >= cov.blank_below)))
     value = float(result.objective)
     regret = 100.0 * (value - float(greedy.objective)) / value if value > 0 else 0.0
     return ProgrammeOutcome(
@@ -658,7 +666,48 @@ def programme_outcome(scenario: Scenario, problem: ProgrammeProblem, state: Curr
         greedy_regret_pct=float(regret), discount_rate=float(scenario.programme.discount_rate),
         horizon_years=int(scenario.programme.horizon_years),
         carry_over=bool(scenario.programme.carry_over),
-        notes=(*notes, *problem.notes))
+        notes=(*notes, *problem.notes), why_not=why_not)
+
+
+def _why_not(scenario: Scenario, problem: ProgrammeProblem, state: CurrentState,
+             result: ProgrammeResult, covered_end: np.ndarray, blank: np.ndarray
+             ) -> pd.DataFrame:
+    """Each village blank at the end of the programme: its cheapest option, the earliest
+    year and the extra budget that would add it (:mod:`~towerplan.analysis.programme_why_not`)."""
+    o, units, villages = problem.options, state.units, state.villages
+    used = np.zeros(len(problem.sites), dtype=bool)
+    used[[int(o.site[k]) for k, _ in result.builds]] = True
+    inp = WhyNotProgramme(
+        cover=problem.cover, site=o.site, type_index=o.type_index,
+        channel_index=o.channel_index, capex_idr=o.capex_idr, pay=o.pay, opex=o.opex,
+        weight=np.asarray(units.weight, float), area_km2=np.asarray(units.area_km2, float),
+        unit_village=np.asarray(units.village), covered_end=covered_end, used_sites=used,
+        spend=np.asarray(result.spend_idr, float), budget=problem.budget,
+        first_open=_closed_years(problem.years, scenario.programme.built))
+    found = programme_why_not(inp, blank, blank_below=scenario.coverage.blank_below,
+                              carry_over=scenario.programme.carry_over)
+    people = np.bincount(units.village, weights=units.weight, minlength=len(villages))
+    names = [c.name for c in problem.channels]
+    rows = []
+    for r in found.itertuples(index=False):
+        v, k = int(r.village), int(r.option)
+        extra = np.nan_to_num(np.asarray(r.extra, float))
+        rows.append({
+            "code": str(villages["code"].iloc[v]), "name": str(villages["name"].iloc[v]),
+            "district": str(villages["district"].iloc[v]),
+            "population": float(people[v]) if units.basis == "population" else np.nan,
+            "site_id": str(problem.sites["site_id"].iloc[int(o.site[k])]) if k >= 0 else "",
+            "tower_type": problem.tower_types[int(o.type_index[k])].name if k >= 0 else "",
+            "channel": names[int(o.channel_index[k])] if k >= 0 else "",
+            "people_new": r.people_new, "cost_per_person_idr": r.cost_per_person_idr,
+            "capex_idr": float(o.capex_idr[k]) if k >= 0 else np.nan,
+            "opex_idr_per_year": float(o.opex_idr_per_year[k]) if k >= 0 else np.nan,
+            "year": int(problem.years[int(r.year)]) if r.year >= 0 else np.nan,
+            "extra_budget_idr": r.extra_budget_idr,
+            "extra_channel": "; ".join(names[c] for c in np.argsort(-extra) if extra[c] > 0),
+            "reason": str(r.reason)})
+    frame = pd.DataFrame(rows, columns=list(PROGRAMME_WHY_NOT_COLUMNS))
+    return frame.sort_values(["district", "name"]).reset_index(drop=True)
 
 
 #: Podes signal word of a before-state status (where a report decides it).
@@ -674,7 +723,12 @@ def _lonlat(sites: pd.DataFrame, crs: Any) -> np.ndarray:
 
 def _by_year_channel(scenario: Scenario, problem: ProgrammeProblem, builds: pd.DataFrame,
                      result: ProgrammeResult) -> pd.DataFrame:
-    """Per year and channel: towers it funds, people they newly serve, what it pays."""
+    """Per year and channel: towers it funds, people they newly serve, what it pays.
+
+    Capex and opex are what the channel *pays* (each cost part by its payer, so a partner's
+    parts of another channel's towers count for the partner); towers and people are those of
+    the towers the channel funds.
+    """
     spend = np.asarray(result.spend_idr, dtype=float)
     carry_over = scenario.programme.carry_over
     out = []
@@ -683,8 +737,8 @@ def _by_year_channel(scenario: Scenario, problem: ProgrammeProblem, builds: pd.D
         for y, year in enumerate(problem.years):
             mine = builds[(builds["year"] == year) & (builds["channel"] == channel.name)]
             in_year = builds[builds["year"] == year]
-            capex = float(sum(p[c] for p in in_year["channel_capex_idr"])) if len(in_year) \
-                else 0.0
+            capex = float(sum(p[c] for p in in_year["channel_capex_idr"]))
+            opex = float(sum(p[c] for p in in_year["channel_opex_idr"]))
             budget = float(problem.budget[y, c])
             available = budget + carried
             spent = float(spend[y, c])
@@ -694,7 +748,7 @@ def _by_year_channel(scenario: Scenario, problem: ProgrammeProblem, builds: pd.D
                 "year": int(year), "channel": channel.name, "towers": len(mine),
                 "people_new": people, "villages_lifted": int(mine["villages_lifted_n"].sum()),
                 "capex_idr": capex,
-                "opex_idr_per_year": float(mine["opex_idr_per_year"].sum()),
+                "opex_idr_per_year": opex,
                 "budget_idr": budget, "spent_idr": spent, "carried_idr": carried,
                 "cost_per_person_idr": cost_per_person_idr(capex, people),
             })

@@ -60,15 +60,21 @@ if TYPE_CHECKING:
     from towerplan.results import PlanResult
 
 __all__ = [
+    "HASH_CHARACTERS",
+    "LONG_WORD_CHARACTERS",
     "css_string",
+    "has_long_word",
     "local_url_fetcher",
     "render_report_html",
+    "short_hash",
     "write_report_html",
     "write_report_pdf",
 ]
 
 log = logging.getLogger(__name__)
 
+#: Hex characters of the scenario hash in the report's header and footer.
+HASH_CHARACTERS = 12
 _TEMPLATE = "report.html.j2"
 _RANKED = ("rank", "site_id", "village", "district", "land_status", "elevation_m", "new_demand",
            "cumulative_demand", "villages_lifted", "villages_lifted_names", "best_rsrp_dbm")
@@ -246,7 +252,24 @@ def _environment() -> jinja2.Environment:
         autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
         lstrip_blocks=True, keep_trailing_newline=True)
     env.filters["css_string"] = css_string
+    env.tests["long_word"] = has_long_word
     return env
+
+
+#: Characters of the longest word a table cell keeps whole; a longer one (a file name, a
+#: long code) may break anywhere, so it cannot push the table past the page's margin.
+LONG_WORD_CHARACTERS = 16
+
+
+def has_long_word(text: object) -> bool:
+    """Whether *text* has a word longer than :data:`LONG_WORD_CHARACTERS` characters.
+
+    Examples
+    --------
+    >>> has_long_word("unlisted in paser_signal_reports_2021.csv"), has_long_word("Rp 2,06 miliar")
+    (True, False)
+    """
+    return any(len(word) > LONG_WORD_CHARACTERS for word in str(text).split())
 
 
 def css_string(text: object) -> Any:
@@ -264,6 +287,18 @@ def css_string(text: object) -> Any:
 
     body = "".join(c if c.isalnum() or c == " " else f"\\{ord(c):x} " for c in str(text))
     return Markup(f'"{body}"')  # noqa: S704 - every special character is escaped above
+
+
+def short_hash(scenario_hash: str) -> str:
+    """The first :data:`HASH_CHARACTERS` characters of a scenario hash, as the report's
+    header and footer show it (``summary.json`` keeps the whole hash).
+
+    Examples
+    --------
+    >>> short_hash("1f226bd8df91ed6f0a")
+    '1f226bd8df91'
+    """
+    return str(scenario_hash)[:HASH_CHARACTERS]
 
 
 def _png_uri(png: bytes) -> str:
@@ -349,9 +384,9 @@ def _context(result: PlanResult, lang: str) -> dict[str, Any]:
             (label("sum.scenario"), result.scenario.scenario.name),
             (label("report.created_utc"), prov.created_utc),
             (label("report.version"), prov.version),
-            (label("report.scenario_hash"), prov.scenario_hash),
+            (label("report.scenario_hash"), short_hash(prov.scenario_hash)),
         ],
-        "footer": f"towerplan {prov.version} · {prov.scenario_hash}",
+        "footer": f"towerplan {prov.version} · {short_hash(prov.scenario_hash)}",
         "kpis": _kpis(result, lang),
         "paragraphs": _paragraphs(result, lang),
         "limitations": [in_language(str(text), lang)

@@ -3,7 +3,8 @@
 Two folders: the selected towers as points named by build order (``"1. C004"``), with their
 cost parts and the demand each newly covers, and the villages that were blank spots before the
 plan as polygons with their figures. With a programme (``result.programme``), one more folder
-per programme year holds that year's towers, coloured by funding channel. Coordinates are
+per programme year holds that year's towers, coloured by funding channel, and the
+single-budget towers become a comparison folder, hidden at first. Coordinates are
 WGS 84 longitude/latitude (6 decimals).
 
 The document is built with :mod:`xml.etree.ElementTree`, which escapes every text and
@@ -221,7 +222,11 @@ def plan_kml(result: PlanResult, *, lang: str = "id") -> ET.Element:
     selected = result.selected.sort_values("rank")
     shown = with_not_costed(selected, result.scenario.costs, lang)  # words, not Rp 0
     folder = ET.SubElement(document, "Folder")
-    ET.SubElement(folder, "name").text = t("layer.selected", lang)
+    if result.programme is None:
+        ET.SubElement(folder, "name").text = t("layer.selected", lang)
+    else:  # the programme's folders are the plan; the single budget compares, hidden at first
+        ET.SubElement(folder, "name").text = t("prog.single.layer_selected", lang)
+        ET.SubElement(folder, "visibility").text = "0"
     for row, text, geom in zip(selected.itertuples(index=False), shown.itertuples(index=False),
                                _lonlat(selected, crs), strict=True):
         if geom is None or geom.is_empty:

@@ -33,6 +33,7 @@ from folium.template import Template
 from folium.utilities import JsCode
 
 from towerplan.analysis.costs import cost_scope_text, with_not_costed
+from towerplan.analysis.programme_outcome import programme_totals
 from towerplan.columns import (
     AUDIT_COLUMNS,
     BACKHAUL_COLUMNS,
@@ -55,7 +56,14 @@ from towerplan.i18n import (
 from towerplan.io.atomic import atomic_output
 from towerplan.io.tables import require_columns
 from towerplan.outputs.map_rasters import coverage_uri, grid_corners, hillshade, relief_uri
-from towerplan.outputs.programme_report import channel_colors, check_programme, tower_popup
+from towerplan.outputs.programme_report import (
+    channel_colors,
+    check_programme,
+    programme_value,
+    signal_label,
+    tower_popup,
+    why_not_popup,
+)
 from towerplan.outputs.styles import (
     LINK_CLASSES,
     RSRP_STOPS,
@@ -119,7 +127,11 @@ def write_map(result: PlanResult, path: str | Path, *, lang: str = "id") -> Path
     first: relief, coverage and status after the plan, existing and selected towers, links and
     audit sites. With a programme (``result.programme``), one layer per programme year holds
     that year's towers, coloured by funding channel (popup: type, channel, villages lifted,
-    people, capex), every year shown at first. A title block states the scenario, model
+    people, capex), every year shown at first, and the villages' status at the end of the
+    programme (popup: Podes signal and, for a village left blank, the programme's "why
+    not") is shown instead of the single-budget plan's: its towers, coverage and village
+    status become comparison layers, off at first, and the title block states the
+    programme's budget, towers, people and cost per person. A title block states the scenario, model
     chain, threshold, budget, solver and data sources; a search box zooms to a village by name
     and opens its popup.
     """
@@ -226,6 +238,8 @@ def _popup(row: Any, kind: str, result: PlanResult, lang: str) -> _Popup:
         title = f"{t(_POPUP_TITLE[kind], lang)} {_text(name)}"
     rows = _POPUP_ROWS[kind]
     basis = result.provenance.demand_basis
+    if kind == "villages" and result.programme is not None:  # its own "why not" follows
+        rows = tuple(r for r in rows if not r[0].startswith("why_not_"))
     labels = [_esc(t(f"col.{column}", lang)) for column, _ in rows]
     if kind == "villages" and str(row.status_after) != "blank":
         rows = tuple(r for r in rows if not r[0].startswith("why_not_"))  # shown up to len(v)
@@ -244,6 +258,24 @@ def _display_geometries(frame: gpd.GeoDataFrame, crs: Any) -> Any:
     return shapely.transform(simple.to_numpy(), lambda xy: np.round(xy, _COORD_DECIMALS))
 
 
+#: Village status on the map of each Podes signal class at the end of a programme.
+_STATUS_OF_SIGNAL = {"tidak ada": "blank", "lemah": "partial", "kuat": "covered"}
+
+
+def _programme_end(result: PlanResult, lang: str
+                   ) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
+    """Per village code: status and signal text in the programme's last year, and the
+    programme's "why not" line of the villages it leaves blank (empty without a programme)."""
+    outcome = result.programme
+    if outcome is None or not outcome.years:
+        return {}, {}
+    status = outcome.village_status
+    last = status[status["year"] == outcome.years[-1]]
+    end = {str(code): (_STATUS_OF_SIGNAL.get(str(signal), ""), signal_label(signal, lang))
+           for code, signal in zip(last["code"], last["signal"], strict=True)}
+    return end, why_not_popup(outcome, lang)
+
+
 def _village_features(result: PlanResult,
                       lang: str) -> tuple[dict[str, Any], list[Any], list[str]]:
     """Return the villages FeatureCollection, the search index and the popup labels."""
@@ -254,15 +286,25 @@ def _village_features(result: PlanResult,
     features: list[dict[str, Any]] = []
     index: list[Any] = []
     labels: list[str] = []
+    end, why = _programme_end(result, lang)
     for row, geom in zip(frame.itertuples(index=False), geoms, strict=True):
         if geom is None or geom.is_empty:
             continue
         labels, popup = _popup(row, "villages", result, lang)
+        properties = {"code": _text(row.code), "sb": _text(row.status_before),
+                      "sa": _text(row.status_after), "tip": _esc(row.name), **popup}
+        if result.programme is not None:  # the end of the programme, then its "why not"
+            status, signal = end.get(str(row.code), ("", ""))
+            labels = [*labels, _esc(t("prog.layer_villages_end", lang).format(
+                year=result.programme.years[-1])), _esc(t("prog.why_not.popup", lang))]
+            properties["sp"] = status
+            properties["v"] = [*popup["v"], _esc(signal)]
+            if str(row.code) in why:  # shown up to len(v): only blank villages have it
+                properties["v"].append(_esc(why[str(row.code)]))
         features.append({
             "type": "Feature",
             "geometry": json.loads(shapely.to_geojson(geom)),
-            "properties": {"code": _text(row.code), "sb": _text(row.status_before),
-                           "sa": _text(row.status_after), "tip": _esc(row.name), **popup},
+            "properties": properties,
         })
         west, south, east, north = (round(v, _COORD_DECIMALS) for v in geom.bounds)
         index.append([_text(row.name), _text(row.code), _text(row.district),
@@ -509,7 +551,8 @@ def _legend_html(result: PlanResult, lang: str) -> str:
         f'<div class="tp-row">{dot.format(7, "#6b6b6b", "1px solid #fff")}'
         f'{_esc(t("legend.candidate", lang))}</div>'
         f'<div class="tp-row"><span class="tp-rank" style="display:inline-block;width:20px;'
-        f'height:20px;margin-right:6px">1</span>{_esc(t("legend.selected", lang))}</div>')
+        f'height:20px;margin-right:6px">1</span>{_esc(t("legend.selected", lang))}'
+        f'{_esc(t("prog.single.legend", lang)) if result.programme is not None else ""}</div>')
     if result.committed is not None:
         sites += (f'<div class="tp-row"><span style="display:inline-block;width:10px;'
                   f'height:10px;margin:0 9px 0 3px;background:#0a8f8f;transform:rotate(45deg)">'
@@ -559,6 +602,28 @@ def _summary_number(result: PlanResult, key: str, fallback: float) -> float:
     return fallback if math.isnan(value) else value
 
 
+def _programme_title_rows(outcome: ProgrammeOutcome, lang: str) -> list[tuple[str, str]]:
+    """The title block's money and tower rows for a programme: its budget (finite lines),
+    towers, people newly served and capex per person."""
+    totals = programme_totals(outcome)
+    budget = outcome.by_year_channel["budget_idr"].astype(float)
+    return [
+        (t("prog.map.budget", lang), format_idr(float(budget[np.isfinite(budget)].sum()), lang)),
+        (t("prog.map.towers", lang),
+         f"{format_number(totals['towers'], lang)} · "
+         f"{t('prog.map.people', lang).lower()} {format_number(totals['people_new'], lang)}"
+         f" · {t('prog.map.per_person', lang).lower()} "
+         f"{programme_value('cost_per_person_idr', totals['cost_per_person_idr'], outcome, lang)}"),
+    ]
+
+
+def _blank_at_end(outcome: ProgrammeOutcome) -> int:
+    """Villages with no signal in the programme's last year."""
+    status = outcome.village_status
+    last = status[status["year"] == outcome.years[-1]] if outcome.years else status.iloc[:0]
+    return int((last["signal"] == "tidak ada").sum())
+
+
 def _title_html(result: PlanResult, lang: str) -> str:
     prov, scn = result.provenance, result.scenario
     villages = result.villages
@@ -584,6 +649,11 @@ def _title_html(result: PlanResult, lang: str) -> str:
          f"{format_number(blank_before, lang)} → {format_number(blank_after, lang)}"
          f" ({t('map.before_after', lang)})"),
     ]
+    if result.programme is not None:  # the programme's figures; the single budget compares
+        rows[4:6] = _programme_title_rows(result.programme, lang)
+        rows[-1] = (t("map.blank_villages", lang), f"{format_number(blank_before, lang)} → "
+                    f"{format_number(_blank_at_end(result.programme), lang)} "
+                    f"({t('prog.map.before_end', lang)})")
     table = "".join(f"<tr><th>{_esc(k)}</th><td>{_esc(v)}</td></tr>" for k, v in rows)
     sources = "".join(f"<li>{_esc(s)}</li>" for s in prov.data_sources)
     limits = "".join(f"<li>{_esc(in_language(str(s), lang))}</li>"
@@ -791,18 +861,26 @@ def _render(result: PlanResult, lang: str) -> str:
                  pixelated=False).add_to(fmap)
     TileLayer("OpenStreetMap", name=t("layer.osm", lang), overlay=True, show=False,
               pane="tp-online", opacity=0.85).add_to(fmap)
+    programme = result.programme is not None
     for stage, grid in (("before", result.rsrp_before), ("after", result.rsrp_after)):
         uri, grid_bounds = coverage_uri(grid, threshold)
-        ImageOverlay(uri, grid_bounds, name=t(f"layer.coverage_{stage}", lang),
+        name = (t("prog.single.layer_coverage", lang) if programme and stage == "after"
+                else t(f"layer.coverage_{stage}", lang))
+        ImageOverlay(uri, grid_bounds, name=name,
                      pane="tp-coverage", opacity=0.75, pixelated=False, class_name="tp-crisp",
-                     show=stage == "after").add_to(fmap)
+                     show=stage == "after" and not programme).add_to(fmap)
 
     data_var = f"{fmap.get_name()}_villages"
     _Script(f"{_POPUP_JS}var {data_var} = {_script_json(villages)};").add_to(fmap)
     village_layers = []
-    for stage, key in (("before", "sb"), ("after", "sa")):
-        layer = _GeoJsonLayer(data_var, name=t(f"layer.villages_{stage}", lang),
-                              show=stage == "after",
+    stages = [("before", "sb", t("layer.villages_before", lang), False),
+              ("after", "sa", t("layer.villages_after", lang), True)]
+    if result.programme is not None:  # the programme's end is the plan; the single budget
+        stages[1:] = [("after", "sa", t("prog.single.layer_villages", lang), False),
+                      ("end", "sp", t("prog.layer_villages_end", lang).format(
+                          year=result.programme.years[-1]), True)]
+    for _stage, key, name, show in stages:
+        layer = _GeoJsonLayer(data_var, name=_esc(name), show=show,
                               options={"style": _village_style(key),
                                        "on_each_feature": _popup_binding(village_labels,
                                                                          "{sticky: true}")})
@@ -820,12 +898,17 @@ def _render(result: PlanResult, lang: str) -> str:
     )
     for kind, frame, point_to_layer in points:
         data, labels = _point_features(frame, crs, result, lang, kind)
-        _GeoJsonLayer(_script_json(data), name=t(f"layer.{kind}", lang), show=kind != "candidates",
+        single = kind == "selected" and programme  # a comparison, off at first
+        _GeoJsonLayer(_script_json(data), name=t("prog.single.layer_selected" if single
+                                                 else f"layer.{kind}", lang),
+                      show=kind != "candidates" and not single,
                       options={"point_to_layer": point_to_layer,
                                "on_each_feature": _popup_binding(labels)}).add_to(fmap)
     if result.links is not None:
         data, labels = _link_features(result.links, crs, result, lang)
-        _GeoJsonLayer(_script_json(data), name=t("layer.links", lang), show=True,
+        _GeoJsonLayer(_script_json(data), name=t("prog.single.layer_links" if programme
+                                                 else "layer.links", lang),
+                      show=not programme,
                       options={"style": _link_style(),
                                "on_each_feature": _popup_binding(labels, "{sticky: true}")}
                       ).add_to(fmap)

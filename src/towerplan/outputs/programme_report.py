@@ -33,6 +33,7 @@ from towerplan.analysis.programme_outcome import (
     year_totals,
 )
 from towerplan.analysis.programme_plan import audit_case_label
+from towerplan.analysis.programme_why_not import PROGRAMME_WHY_NOT_COLUMNS
 from towerplan.i18n import TEXT, format_idr, format_number, format_percent, in_language, t
 from towerplan.io.tables import require_columns
 from towerplan.outputs.report_table import ReportTable as _Table
@@ -56,6 +57,7 @@ __all__ = [
     "programme_value",
     "signal_label",
     "tower_popup",
+    "why_not_popup",
 ]
 
 #: Colours of the funding channels, in the order of ``ProgrammeOutcome.channels``
@@ -127,8 +129,14 @@ def programme_value(column: str, value: Any, outcome: ProgrammeOutcome, lang: st
                     short_money: bool = False) -> str:
     """One programme value as plain text in *lang* (``–`` for a missing number); rupiah
     rounded to billions/millions with *short_money* (:func:`money_text`)."""
-    if column in ("channel",):
-        return outcome.channel_label(str(value))
+    if column == "channel":
+        return outcome.channel_label(str(value)) if str(value) else _MISSING
+    if column == "extra_channel":
+        return "; ".join(outcome.channel_label(c) for c in str(value).split("; ") if c) \
+            or _MISSING
+    if column == "reason":
+        key = f"prog.why_not.{value}"
+        return t(key, lang) if key in TEXT else str(value)
     if column == "case":
         return audit_case_label(str(value), lang)
     if column == "signal" or column == "signal_before":
@@ -249,6 +257,47 @@ def _lifted_table(outcome: ProgrammeOutcome, lang: str) -> _Table | None:
     columns = ("year", "code", "name", "district", "population", "signal_before", "signal",
                "technology")
     return _table(lifted, columns, outcome, lang, "programme-lifted")
+
+
+#: Columns of the report's "why not" table of the programme.
+_WHY_NOT = ("name", "district", "site_id", "tower_type", "channel", "cost_per_person_idr",
+            "year", "extra_budget_idr", "extra_channel", "reason")
+
+
+def _why_not_table(outcome: ProgrammeOutcome, lang: str) -> _Table | None:
+    frame = outcome.why_not
+    if frame is None or not len(frame):
+        return None
+    require_columns(frame, PROGRAMME_WHY_NOT_COLUMNS, "programme why not")
+    return _table(frame, _WHY_NOT, outcome, lang, "programme-why-not",
+                  {"site_id": programme_label("why_site", lang),
+                   "year": programme_label("why_year", lang)})
+
+
+def why_not_popup(outcome: ProgrammeOutcome, lang: str) -> dict[str, str]:
+    """Per village code still blank at the end of the programme: one line (plain text) of
+    its cheapest option, cost per person, earliest year and extra budget, for the map."""
+    frame = outcome.why_not
+    if frame is None or not len(frame):
+        return {}
+    out = {}
+    for row in frame.itertuples(index=False):
+        if not str(row.site_id):
+            out[str(row.code)] = programme_value("reason", row.reason, outcome, lang)
+            continue
+        extra = programme_value("extra_budget_idr", row.extra_budget_idr, outcome, lang,
+                                short_money=True)
+        if str(row.extra_channel):
+            where = programme_value("extra_channel", row.extra_channel, outcome, lang)
+            extra = f"{extra} ({where})"
+        text = t("prog.why_not.popup_text", lang).format(
+            site=row.site_id, type=row.tower_type,
+            channel=programme_value("channel", row.channel, outcome, lang),
+            per_person=programme_value("cost_per_person_idr", row.cost_per_person_idr,
+                                       outcome, lang),
+            year=programme_value("year", row.year, outcome, lang), extra=extra)
+        out[str(row.code)] = f"{text} — {programme_value('reason', row.reason, outcome, lang)}"
+    return out
 
 
 def _audit_table(outcome: ProgrammeOutcome, lang: str) -> _Table | None:
@@ -383,8 +432,9 @@ def programme_context(result: PlanResult, lang: str) -> dict[str, Any] | None:
         ``notes`` (limitations first), ``headline``, ``years`` (per-year totals table with a
         total row), ``split`` (towers per channel and year), ``quality`` (gap and greedy in
         plain words), ``channels`` (results per year and channel), ``budgets`` (budget,
-        spent, carried over), ``towers``, ``lifted`` and ``audit`` tables (None when empty),
-        and ``gantt`` (inline SVG markup, escaped).
+        spent, carried over), ``towers``, ``lifted``, ``audit`` and ``why_not`` tables
+        (None when empty), ``gantt`` (inline SVG markup, escaped) and ``single_intro`` (what
+        the single-budget comparison after the programme is).
     """
     from markupsafe import Markup
 
@@ -403,7 +453,11 @@ def programme_context(result: PlanResult, lang: str) -> dict[str, Any] | None:
         "towers": _towers_table(outcome, lang),
         "lifted": _lifted_table(outcome, lang),
         "audit": _audit_table(outcome, lang),
+        "why_not": _why_not_table(outcome, lang),
         "gantt": Markup(gantt_svg(outcome, lang)),  # noqa: S704 - built escaped below
+        "single_intro": t("prog.single.intro", lang).format(budget=money_text(
+            float(result.summary.get("budget_idr") or result.scenario.budget.total_idr),
+            lang)),
     }
 
 

@@ -26,6 +26,7 @@ from towerplan.analysis.programme_outcome import (
     YEAR_TOTAL_COLUMNS,
     year_totals,
 )
+from towerplan.analysis.programme_why_not import PROGRAMME_WHY_NOT_COLUMNS
 from towerplan.columns import (
     AUDIT_COLUMNS,
     COST_PARTS,
@@ -125,11 +126,13 @@ def write_report_xlsx(result: PlanResult, path: str | Path, *, lang: str = "id")
     audited sites, then the figures of ``result.audit_summary``) and ``Asumsi``/``Assumptions``
     (every scenario parameter, model chain, solver, demand basis, data sources and licences).
 
-    With a programme (``result.programme``), four sheets follow the summary: ``Ringkasan
-    DPRD`` (notes first, the totals per year, the optimality gap and the greedy comparison),
-    ``Program per tahun`` (``by_year_channel``, then the totals per year), ``Menara program``
-    (one row per tower) and ``Status desa (Podes)`` (every village and year: signal *tidak
-    ada* / *lemah* / *kuat*, technology, lifted).
+    With a programme (``result.programme``) the programme is the plan and comes first:
+    ``Ringkasan DPRD`` (notes first, the totals per year, the optimality gap and the greedy
+    comparison), ``Program per tahun`` (``by_year_channel``, then the totals per year),
+    ``Menara program`` (one row per tower), ``Status desa (Podes)`` (every village and year:
+    signal *tidak ada* / *lemah* / *kuat*, technology, lifted) and ``Program mengapa tidak``
+    (``why_not``). The single-budget sheets follow, the summary renamed ``Pembanding satu
+    anggaran``, each with a note that it is a comparison.
 
     Every sheet prints on A4 one page wide (landscape when wide) with its header row repeated
     and the scenario and page number in the footer. Each plain table is a named Excel table.
@@ -149,12 +152,14 @@ def write_report_xlsx(result: PlanResult, path: str | Path, *, lang: str = "id")
     workbook = Workbook()
     workbook.remove(workbook.active)
     sheets = [("sheet.summary", _fill_summary)]
-    if result.programme is not None:
+    if result.programme is not None:  # the programme is the plan; the single budget compares
         check_programme(result.programme)
-        sheets += [("sheet.programme_dprd", _fill_programme_dprd),
-                   ("sheet.programme_years", _fill_programme_years),
-                   ("sheet.programme_towers", _fill_programme_towers),
-                   ("sheet.programme_villages", _fill_programme_villages)]
+        sheets = [("sheet.programme_dprd", _fill_programme_dprd),
+                  ("sheet.programme_years", _fill_programme_years),
+                  ("sheet.programme_towers", _fill_programme_towers),
+                  ("sheet.programme_villages", _fill_programme_villages),
+                  ("sheet.programme_why_not", _fill_programme_why_not),
+                  ("sheet.single_summary", _fill_summary)]
     sheets += [("sheet.ranking", _fill_ranking), ("sheet.villages", _fill_villages),
                ("sheet.why_not", _fill_why_not), ("sheet.costs", _fill_costs)]
     if result.audit is not None:
@@ -247,7 +252,17 @@ def _preamble(sheet: Worksheet, result: PlanResult, lang: str) -> int:
         row += 1
     _put(sheet, row, 1, result.scenario.scenario.title)
     sheet.cell(row=row, column=1).font = Font(bold=True, size=12)
+    if result.programme is not None and sheet.title in {
+            t(key, lang) for key in _SINGLE_BUDGET_SHEETS}:
+        _put(sheet, row + 1, 1, t("prog.single.sheet_note", lang))
+        sheet.cell(row=row + 1, column=1).font = Font(bold=True, italic=True, color="8A5A00")
     return row + 2
+
+
+#: Sheets of the single-budget plan: in a programme run a note calls them a comparison.
+_SINGLE_BUDGET_SHEETS: tuple[str, ...] = (
+    "sheet.single_summary", "sheet.ranking", "sheet.villages", "sheet.why_not",
+    "sheet.costs", "sheet.audit")
 
 
 def _table(sheet: Worksheet, header_row: int, headers: Sequence[str],
@@ -645,7 +660,8 @@ def _programme_cell(column: str, value: Any, outcome: ProgrammeOutcome,
     """A programme value as a cell: numbers stay numbers (rupiah, share, count formats),
     labels and yes/no become text, a missing cost per person shows ``–``."""
     value = clean_cell(value)
-    if column in ("channel", "signal", "signal_before", "locked", "lifted"):
+    if column in ("channel", "signal", "signal_before", "locked", "lifted", "extra_channel",
+                  "reason"):
         return programme_value(column, value, outcome, lang), ""
     if value is None and column == "cost_per_person_idr":
         return "–", ""
@@ -671,14 +687,15 @@ def _programme_rows(frame: Any, columns: Sequence[str], outcome: ProgrammeOutcom
 
 
 def _programme_table(sheet: Worksheet, result: PlanResult, lang: str, frame_name: str,
-                     columns: Sequence[str]) -> int:
-    """The preamble, then the programme table *frame_name*; its last row."""
+                     columns: Sequence[str], *, frame: Any = None) -> int:
+    """The preamble, then the programme table *frame_name* (or *frame*); its last row."""
     outcome = result.programme
     if outcome is None:  # only called for plans with a programme
         return 0
     header = _preamble(sheet, result, lang)
     last = _table(sheet, header, [programme_label(c, lang) for c in columns],
-                  _programme_rows(getattr(outcome, frame_name), columns, outcome, lang))
+                  _programme_rows(getattr(outcome, frame_name) if frame is None else frame,
+                                  columns, outcome, lang))
     return last
 
 
@@ -736,3 +753,18 @@ def _fill_programme_villages(sheet: Worksheet, result: PlanResult, lang: str) ->
             year=outcome.years[0] - 1))
         _put(sheet, last + 3, 1, t("prog.partial_rule", lang).format(
             covered=format_percent(result.scenario.coverage.covered_at_least, lang, 0)))
+
+
+def _fill_programme_why_not(sheet: Worksheet, result: PlanResult, lang: str) -> None:
+    outcome = result.programme
+    if outcome is None:
+        return
+    frame = outcome.why_not
+    if frame is None:
+        import pandas as pd
+
+        frame = pd.DataFrame(columns=list(PROGRAMME_WHY_NOT_COLUMNS))
+    last = _programme_table(sheet, result, lang, "why_not", PROGRAMME_WHY_NOT_COLUMNS,
+                            frame=frame)
+    _put(sheet, last + 2, 1, t("prog.why_not_intro" if len(frame) else "prog.why_not_none",
+                               lang))

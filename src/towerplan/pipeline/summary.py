@@ -200,7 +200,8 @@ def limitations(scenario: Scenario, state: CurrentState) -> list[str]:
 
 def programme_summary(outcome: ProgrammeOutcome) -> dict[str, Any]:
     """The programme's headline figures for ``summary.json``: per year and channel, the
-    totals, the solver's figures, the greedy plan's regret and the audit band."""
+    totals, the solver's figures, the greedy plan's regret, the audit band and why each
+    village still blank at the end was left out."""
     totals = programme_totals(outcome)
 
     def rows(frame: pd.DataFrame | None) -> list[dict[str, Any]]:
@@ -221,6 +222,7 @@ def programme_summary(outcome: ProgrammeOutcome) -> dict[str, Any]:
         "by_year_channel": rows(outcome.by_year_channel),
         "builds": rows(outcome.builds.drop(columns=["lon", "lat"], errors="ignore")),
         "audit": rows(outcome.audit), "notes": list(outcome.notes),
+        "why_not": rows(outcome.why_not),
     }
 
 

@@ -216,3 +216,93 @@ def test_objective_weights_of_the_selection() -> None:
         sc.selection, objective="blank_villages"))
     weights, name, notes = programme_weights(lift, problem)
     assert (weights, name) == (None, "people_years") and "blank_villages" in notes[0]
+
+
+def test_capex_and_opex_per_channel_follow_who_pays_each_part() -> None:
+    """The APBD funds and pays the tower; its operator partner pays radio and opex."""
+    partnered = (Channel("apbd", "APBD", "APBD", pays=("tower", "power", "access", "land",
+                                                         "backhaul"),
+                         partner="operator", partner_pays=("radio", "opex")),
+                 Channel("operator", "Operator", "Operator", ChannelRule(min_population=10**6)))
+    tower = TowerType("big", 60.0, tower_idr=2e9, radio_idr=3e8, opex_idr_per_year=1e8)
+    sc = dataclasses.replace(
+        _scenario(budgets=(ProgrammeBudget(2024, "apbd", 5e9), ProgrammeBudget(2025, "apbd", 3e9),
+                           ProgrammeBudget(2024, "operator", float("inf")),
+                           ProgrammeBudget(2025, "operator", float("inf"))),
+                  built=()),
+        channels=partnered, tower_types=(tower,))
+    problem = _problem()
+    prob = programme_problem(sc, problem, TYPE_COVER)
+    kw = {**prob.arrays(), "carry_over": True, "locked": prob.locked}
+    result = optimise_programme(**kw, time_limit_s=10)
+    outcome = programme_outcome(sc, prob, problem.state, result, greedy_programme(**kw))
+    builds, table = outcome.builds, outcome.by_year_channel.set_index(["year", "channel"])
+    assert len(builds) >= 2 and set(builds["channel"]) == {"apbd"}  # the operator funds none
+    for year in sc.programme.years:
+        mine = builds[builds["year"] == year]
+        # the cost parts summed by payer: tower (+ the site's access road) for the APBD,
+        # radio and opex for the operator
+        access = mine["site_id"].map({"c0": 0.0, "c1": 1e8, "c2": 0.0}).sum()
+        assert table.loc[(year, "apbd"), "capex_idr"] == pytest.approx(2e9 * len(mine) + access)
+        assert table.loc[(year, "apbd"), "opex_idr_per_year"] == 0.0
+        assert table.loc[(year, "operator"), "capex_idr"] == pytest.approx(3e8 * len(mine))
+        assert table.loc[(year, "operator"), "opex_idr_per_year"] == pytest.approx(1e8 * len(mine))
+        # summed over the channels: the year's totals of the towers built
+        per_year = table.xs(year, level="year")
+        assert per_year["capex_idr"].sum() == pytest.approx(mine["capex_idr"].sum())
+        assert per_year["opex_idr_per_year"].sum() == pytest.approx(
+            mine["opex_idr_per_year"].sum())
+    # what each channel spent: its capex, plus the opex it pays of every tower standing
+    spent = outcome.by_year_channel.pivot(index="year", columns="channel", values="spent_idr")
+    first = builds[builds["year"] == 2024]
+    assert spent.loc[2024, "operator"] == pytest.approx((3e8 + 1e8) * len(first))
+
+
+def _fits(spend: np.ndarray, budget: np.ndarray) -> bool:
+    """Cumulative spending within the cumulative budget every year (carry-over)."""
+    return bool((np.cumsum(spend, axis=0) <= np.cumsum(budget, axis=0) + 1e-3).all())
+
+
+def test_why_not_names_the_cheapest_option_and_an_extra_budget_that_suffices() -> None:
+    from towerplan.analysis.programme import programme_spend
+    from towerplan.analysis.programme_why_not import PROGRAMME_WHY_NOT_COLUMNS
+
+    sc = _scenario(budgets=(ProgrammeBudget(2024, "apbd", 0.0),
+                            ProgrammeBudget(2025, "apbd", 1.2e9),
+                            ProgrammeBudget(2025, "operator", 1.2e9)))
+    problem = _problem()
+    prob = programme_problem(sc, problem, TYPE_COVER)
+    kw = {**prob.arrays(), "carry_over": True, "locked": prob.locked}
+    result = optimise_programme(**kw, time_limit_s=10)
+    outcome = programme_outcome(sc, prob, problem.state, result, greedy_programme(**kw))
+    end = outcome.village_status[outcome.village_status["year"] == 2025]
+    blank = sorted(end.loc[end["signal"] == "tidak ada", "code"])
+    why = outcome.why_not
+    assert list(why.columns) == list(PROGRAMME_WHY_NOT_COLUMNS)
+    assert blank == ["V0"] and sorted(why["code"]) == blank
+    (row,) = why.itertuples(index=False)
+    # Satu (150 people, only through the APBD): the small tower at c0 serves them for Rp 1 bn
+    assert (row.site_id, row.tower_type, row.channel, row.year) == ("c0", "small", "apbd", 2025)
+    assert row.cost_per_person_idr == pytest.approx(1e9 / 150)
+    # 2025 APBD: Rp 1.2 bn less the Rp 1.05 bn the programme spends leaves Rp 0.15 bn; the
+    # tower costs Rp 1 bn and Rp 50 million a year
+    assert row.extra_budget_idr == pytest.approx(1.05e9 - 0.15e9)
+    assert (row.extra_channel, row.reason) == ("apbd", "over_budget")
+    o = prob.options
+    (k,) = [k for k in range(len(o)) if prob.sites["site_id"].iloc[int(o.site[k])] == "c0"
+            and o.type_index[k] == 1 and o.channel_index[k] == 0]
+    spend = programme_spend(o.pay, o.opex, (*result.builds, (k, 1)), 2)
+    budget = prob.budget.copy()
+    budget[1, 0] += row.extra_budget_idr
+    # the APBD's column (the operator's 2024 tower was built as it was, outside any budget)
+    assert _fits(spend[:, :1], budget[:, :1])
+    budget[1, 0] -= 1e6
+    assert not _fits(spend[:, :1], budget[:, :1])
+
+
+def test_why_not_module_doctests_pass() -> None:
+    import doctest
+
+    from towerplan.analysis import programme_why_not
+
+    assert doctest.testmod(programme_why_not).failed == 0

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.outputs.factories import HOSTILE_NAME, make_plan_result
+from tests.unit.outputs.factories import FORMULA_NAME, HOSTILE_NAME, make_plan_result
 from tests.unit.outputs.programme_factories import LABELS, YEARS, make_programme_plan
 from towerplan.analysis.programme_outcome import (
     BUILD_COLUMNS,
@@ -62,10 +62,20 @@ def _table(sheet, first_header: str) -> tuple[list[str], list[tuple]]:
 # --------------------------------------------------------------------------- workbook
 
 
-def test_every_programme_sheet_follows_the_summary(workbook):
+def test_programme_sheets_come_first_and_the_single_budget_is_a_labelled_comparison(
+        workbook):
     names = workbook.sheetnames
-    assert names[:5] == ["Ringkasan", *PROGRAMME_SHEETS]
-    assert names[5:] == ["Peringkat", "Desa", "Mengapa tidak", "Biaya", "Asumsi"]
+    assert names[:5] == [*PROGRAMME_SHEETS, "Program mengapa tidak"]
+    assert names[5:] == ["Pembanding satu anggaran", "Peringkat", "Desa", "Mengapa tidak",
+                         "Biaya", "Asumsi"]
+    note = t("prog.single.sheet_note", "id")
+    for name in names[5:9]:  # every single-budget sheet says it is a comparison
+        assert note in [c for row in workbook[name].iter_rows(max_row=4, values_only=True)
+                        for c in row], name
+    for name in names[:5]:
+        assert note not in [c for row in workbook[name].iter_rows(max_row=4,
+                                                                   values_only=True)
+                            for c in row], name
 
 
 def test_without_a_programme_the_workbook_is_unchanged(tmp_path):
@@ -80,8 +90,9 @@ def test_english_sheet_names(programme_plan, tmp_path):
     from openpyxl import load_workbook
 
     path = write_report_xlsx(programme_plan, tmp_path / "report.xlsx", lang="en")
-    assert load_workbook(path).sheetnames[1:5] == [
-        "DPRD summary", "Programme by year", "Programme towers", "Village status (Podes)"]
+    assert load_workbook(path).sheetnames[:6] == [
+        "DPRD summary", "Programme by year", "Programme towers", "Village status (Podes)",
+        "Programme why not", "Single-budget comparison"]
 
 
 def _same(cell, value) -> bool:
@@ -308,7 +319,13 @@ def test_kml_has_a_folder_per_year(programme_plan):
         folder = folders[f"Programme {year}"]
         names = [p.findtext("name") for p in folder.iter("Placemark")]
         assert [re.sub(r".* — ", "", n) for n in names] == sites
+        assert folder.findtext("visibility") is None  # shown
     assert ns  # the writer uses the default namespace (no prefixes)
+    # the single-budget towers: a comparison, hidden at first
+    assert t("layer.selected", "en") not in folders
+    single = folders[t("prog.single.layer_selected", "en")]
+    assert single.findtext("visibility") == "0"
+    assert len(list(single.iter("Placemark"))) == len(programme_plan.selected)
 
 
 def test_kml_without_programme_has_two_folders():
@@ -357,3 +374,107 @@ def test_every_output_of_a_programme_plan_is_written(programme_plan, tmp_path):
     assert report.failed == ()
     written = {p.name for p in report.written} | {s["file"] for s in report.skipped}
     assert written == set(OUTPUT_FILES)
+
+
+def _boxes_past_the_right_margin(html_text: str) -> tuple[list[tuple[int, str, str, float]], int]:
+    """Laid out by WeasyPrint: every box whose right edge passes the page's content area
+    (page, tag, class, overshoot in CSS px), and the number of pages."""
+    weasyprint = pytest.importorskip("weasyprint")
+    document = weasyprint.HTML(string=html_text).render()
+    found: list[tuple[int, str, str, float]] = []
+
+    def walk(box, page: int, right: float) -> None:
+        if hasattr(box, "border_box_x") and hasattr(box, "border_width"):
+            edge = box.border_box_x() + box.border_width()
+            if edge > right + 0.5:
+                element = getattr(box, "element", None)
+                css = element.get("class", "") if element is not None else ""
+                found.append((page, str(box.element_tag), str(css), round(edge - right, 1)))
+                return
+        for child in getattr(box, "children", None) or ():
+            walk(child, page, right)
+
+    for number, page in enumerate(document.pages, 1):
+        page_box = page._page_box
+        for child in page_box.children:  # the body's boxes, not the margin boxes
+            walk(child, number, page_box.content_box_x() + page_box.width)
+    return found, len(document.pages)
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_every_report_table_and_the_header_fit_within_the_margins(programme_plan, lang):
+    """Four channels with long labels, long village names and a long unbroken source name."""
+    import dataclasses
+
+    crowded = _crowded(programme_plan)
+    outcome = crowded.programme
+    labels = {c: f"{label} — kemitraan operator seluler dan pemerintah daerah"
+              for c, label in outcome.channel_labels.items()}
+    builds = outcome.builds.assign(
+        villages_lifted="Muara Andeh Ilir Hulu (64.01.10.2009); Rantau Layung Baru "
+                        "(64.01.06.2012); paser_signal_reports_2021_unlisted_village.csv")
+    plan = dataclasses.replace(
+        crowded, provenance=dataclasses.replace(crowded.provenance, scenario_hash="f" * 64),
+        programme=dataclasses.replace(outcome, channel_labels=labels, builds=builds))
+    text = render_report_html(plan, lang=lang)
+    assert "f" * 12 in text and "f" * 13 not in text  # the hash shortened to 12 hex
+    past, pages = _boxes_past_the_right_margin(text)
+    assert pages >= 3
+    assert past == []
+
+
+def _with_why_not(plan):
+    """The fixture with the formula-named village (no signal in 2026) explained."""
+    import dataclasses
+
+    import pandas as pd
+
+    from towerplan.analysis.programme_why_not import PROGRAMME_WHY_NOT_COLUMNS
+
+    why = pd.DataFrame([{
+        "code": "64.01.08.2001", "name": FORMULA_NAME, "district": "Batu Sopang",
+        "population": 430.0, "site_id": "C003", "tower_type": "menara-42m",
+        "channel": "national", "people_new": 400.0, "cost_per_person_idr": 2_500_000.0,
+        "capex_idr": 1.0e9, "opex_idr_per_year": 3.0e8, "year": 2025,
+        "extra_budget_idr": 4.5e8, "extra_channel": "national", "reason": "over_budget"}],
+        columns=list(PROGRAMME_WHY_NOT_COLUMNS))
+    return dataclasses.replace(plan, programme=dataclasses.replace(plan.programme,
+                                                                   why_not=why))
+
+
+def test_map_shows_the_programme_as_the_plan_and_the_single_budget_as_a_comparison(
+        programme_plan, tmp_path):
+    page = write_map(_with_why_not(programme_plan), tmp_path / "map.html").read_text(
+        encoding="utf-8")
+    shown = {}
+    for name, var in re.findall(r'^\s*"((?:[^"\\]|\\.)*)" : (\w+),$', page, re.M):
+        shown[json.loads(f'"{name}"')] = f"{var}.addTo(" in page
+    assert t("layer.selected", "id") not in shown
+    assert shown[t("prog.single.layer_selected", "id")] is False
+    assert shown[t("prog.single.layer_villages", "id")] is False
+    assert shown[t("prog.single.layer_coverage", "id")] is False
+    assert shown[t("prog.layer_villages_end", "id").format(year=2026)] is True
+    for year, n in zip(YEARS, (1, 1, 2), strict=True):
+        assert shown[t("prog.layer_year", "id").format(year=year, towers=n)] is True
+    # the title block states the programme: 4 towers, 2,755 people, Rp 4.6 bn / 2,755
+    assert f"{t('prog.map.towers', 'id')}</th><td>4 · " in page
+    assert "2.755" in page and "Rp 1.669.691" in page
+    # the village popup: the Podes signal at the end and the programme's "why not"
+    assert t("prog.why_not.popup", "id") in page
+    assert "C003 (menara-42m, BAKTI (nasional)): Rp 2.500.000 per orang; paling awal 2025 " \
+           "dengan tambahan Rp 450 juta (BAKTI (nasional))" in html.unescape(page)
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_report_and_workbook_explain_the_villages_left_blank(programme_plan, tmp_path, lang):
+    from openpyxl import load_workbook
+
+    plan = _with_why_not(programme_plan)
+    text = render_report_html(plan, lang=lang)
+    assert t("prog.why_not", lang) in text and 'class="data programme-why-not' in text
+    assert text.index(t("prog.why_not", lang)) < text.index(t("prog.single.section", lang))
+    assert t("prog.why_not.over_budget", lang) in html.unescape(text)
+    book = load_workbook(write_report_xlsx(plan, tmp_path / "r.xlsx", lang=lang))
+    sheet = list(book[t("sheet.programme_why_not", lang)].values)
+    row = next(r for r in sheet if r and r[0] == "64.01.08.2001")
+    assert 450_000_000 in row and 2025 in row and t("prog.why_not.over_budget", lang) in row
