@@ -16,6 +16,7 @@ Examples
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 from towerplan.errors import ScenarioError
 
@@ -30,6 +31,9 @@ __all__ = [
     "format_percent",
     "format_value",
     "in_language",
+    "join_statements",
+    "solver_label",
+    "statement",
     "status_label",
     "t",
     "term_label",
@@ -1004,10 +1008,98 @@ _PROGRAMME: dict[str, tuple[str, str]] = {
 }
 
 
+#: Statements about the inputs, demand, costs and solver that the outputs repeat, and the
+#: coded values of the village tables.
+_STATEMENTS: dict[str, tuple[str, str]] = {
+    "demand.placed": ("penduduk ditempatkan per desa: {counts}",
+                      "people placed per village: {counts}"),
+    "demand.outside": ("{n} permukiman di luar semua desa diabaikan",
+                       "{n} settlements outside every village ignored"),
+    "demand.mean_density": (
+        "{n} desa tanpa angka penduduk mendapat kepadatan rata-rata desa lain "
+        "({density} jiwa/km²) atas luasnya",
+        "{n} villages without any population figure get the mean density of the others "
+        "({density} people/km²) over their area"),
+    "demand.area": ("tidak ada data penduduk: kebutuhan = luas desa (km²), setiap km² sama "
+                    "bobotnya",
+                    "no population data: demand is village area (km²), every km² counts the "
+                    "same"),
+    "demand.facilities": ("{n} fasilitas umum menambah {people} setara-penduduk",
+                          "{n} public facilities add {people} people-equivalents"),
+    "demand.apportioned": ("jumlah penduduk kecamatan ({file}, {people} jiwa) dibagi ke desa "
+                           "menurut luas",
+                           "kecamatan totals ({file}, {people} people) apportioned to "
+                           "villages by area"),
+    "demand.apportioned_some": ("{text} untuk {n} desa tanpa jumlah sendiri",
+                                "{text} for {n} villages without their own total"),
+    "term.village_population": ("jumlah penduduk desa", "village population"),
+    "term.district_population": ("bagian jumlah kecamatan", "share of the kecamatan total"),
+    "term.raster": ("raster penduduk", "population raster"),
+    "term.buildings": ("tapak bangunan", "building footprints"),
+    "term.settlements": ("titik permukiman", "settlement points"),
+    "term.office": ("kantor desa", "village office"),
+    "term.centroid": ("titik tengah desa", "village centre point"),
+    "term.area": ("merata di seluruh luas desa", "spread over the village area"),
+    "term.none": ("tidak ada sinyal", "no signal"),
+    "term.weak": ("sinyal lemah", "weak signal"),
+    "term.signal": ("ada sinyal", "signal"),
+    "term.2g": ("2G", "2G"),
+    "term.3g": ("3G", "3G"),
+    "term.4g": ("4G", "4G"),
+    "term.model": ("model", "model"),
+    "term.coverage_map": ("peta cakupan operator", "operator coverage map"),
+    "term.reports": ("laporan sinyal", "signal reports"),
+    "term.coverage_maps": ("peta cakupan", "coverage maps"),
+    "term.unknown": ("tidak diketahui (model saja, tanpa pemeriksaan)",
+                     "unknown (the model alone, unchecked)"),
+    "source.report": ("laporan: {source}", "report: {source}"),
+    "source.unlisted": ("tidak tercantum di {file}", "unlisted in {file}"),
+    "grid.power": ("masukan listrik (jaringan dan titik)", "the power input (lines and points)"),
+    "grid.settlements": ("permukiman jenis kota (tanpa data listrik)",
+                         "settlements of kind town/kota (no power data given)"),
+    "grid.kelurahan": ("pusat kelurahan (tanpa data listrik atau permukiman kota)",
+                       "kelurahan (urban villages) centres (no power data or town settlements)"),
+    "grid.none": ("tidak ada: tanpa data listrik, permukiman kota atau kelurahan; setiap "
+                  "lokasi memakai tenaga surya",
+                  "nothing: no power data, town settlements or kelurahan; every site is costed "
+                  "with solar"),
+    "cost.tower": ("menara {idr}", "tower {idr}"),
+    "cost.road": ("jalan akses {idr}/km dari {basis} terdekat",
+                  "access road {idr}/km from the nearest {basis}"),
+    "cost.road_none": ("jalan akses tidak dihitung", "access road not costed"),
+    "cost.power": ("listrik: jaringan {grid}/km dalam {km} km dari {source}, selain itu surya "
+                   "{solar}, ditambah {power} per lokasi",
+                   "power: grid {grid}/km within {km} km of {source}, else solar {solar}, "
+                   "plus {power} per site"),
+    "cost.remote": ("lokasi yang perlu jalan dan lahan: jalan akses min. {road}/km, listrik "
+                    "sendiri min. {power} di luar jaringan",
+                    "sites needing road and land: access road at least {road}/km, own solar "
+                    "at least {power} beyond the grid"),
+    "cost.backhaul": ("backhaul {idr}", "backhaul {idr}"),
+    "cost.colocation": ("kolokasi di menara yang ada {idr} (tanpa menara, jalan, listrik atau "
+                        "backhaul)",
+                        "co-location on an existing tower {idr} (no tower, road, power or "
+                        "backhaul)"),
+    "backhaul.fixed": ("[backhaul] model = fixed: costs.backhaul_idr per lokasi",
+                       "[backhaul] model = fixed: costs.backhaul_idr per site"),
+    "backhaul.no_pops": ("tidak ada titik jaringan ([inputs] pops): backhaul dihitung "
+                         "costs.backhaul_idr per lokasi",
+                         "no points of presence given ([inputs] pops): backhaul costed at "
+                         "costs.backhaul_idr per site"),
+    "solver.Optimal": ("optimal", "optimal"),
+    "solver.Optimal (root bound)": ("optimal (dibuktikan oleh batas akar)",
+                                    "optimal (root bound)"),
+    "solver.Optimal (count bounds)": ("optimal (dibuktikan oleh batas jumlah)",
+                                      "optimal (count bounds)"),
+    "solver.Time limit reached": ("batas waktu tercapai", "time limit reached"),
+    "solver.greedy": ("rakus (greedy)", "greedy"),
+}
+
+
 def _build_text() -> dict[str, dict[str, str]]:
     table: dict[str, dict[str, str]] = {}
     for prefix, group in (("col.", _COLUMNS), ("sum.", _SUMMARY), ("", _LABELS),
-                          ("", _PROGRAMME)):
+                          ("", _PROGRAMME), ("", _STATEMENTS)):
         for key, (text_id, text_en) in group.items():
             table[prefix + key] = {"id": text_id, "en": text_en}
     return table
@@ -1089,6 +1181,53 @@ def bilingual_joined(*parts: tuple[str, dict[str, object]], sep: str = ". ") -> 
                       for lang in SUPPORTED_LANGS)
 
 
+def _field(value: object, lang: str) -> object:
+    """A field of :func:`statement` in *lang*: callables are called with *lang*, numbers get
+    the language's separators (whole numbers without decimals, others with one)."""
+    if callable(value):
+        return value(lang)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    number = float(value)
+    return format_number(number, lang, 0 if number.is_integer() else 1)
+
+
+def statement(*parts: tuple[str, Mapping[str, object]], sep: str = "; ") -> str:
+    """Return several labels as one :func:`bilingual` statement with fields in each language.
+
+    Like :func:`bilingual_joined`, but numbers are written with each language's separators
+    and a callable field is called with the language (for nested labels).
+
+    Examples
+    --------
+    >>> statement(("demand.outside", {"n": 1234})).split(" / ")[0]
+    '1.234 permukiman di luar semua desa diabaikan'
+    """
+    return " / ".join(
+        sep.join(t(key, lang).format(**{k: _field(v, lang) for k, v in fields.items()})
+                 for key, fields in parts)
+        for lang in SUPPORTED_LANGS)
+
+
+def join_statements(*texts: str, sep: str = "; ") -> str:
+    """Join :func:`bilingual` statements (or plain text) language by language.
+
+    Examples
+    --------
+    >>> join_statements("satu / one", "dua / two")
+    'satu; dua / one; two'
+    """
+    kept = [text for text in texts if text]
+    return " / ".join(sep.join(in_language(text, lang) for text in kept)
+                      for lang in SUPPORTED_LANGS)
+
+
+def solver_label(status: object, lang: str) -> str:
+    """Return the translated status of a solver (unknown statuses come back unchanged)."""
+    key = f"solver.{status}"
+    return t(key, lang) if key in TEXT else str(status)
+
+
 def in_language(text: str, lang: str) -> str:
     """Return the *lang* part of a statement written by :func:`bilingual` (else *text*).
 
@@ -1103,7 +1242,9 @@ def in_language(text: str, lang: str) -> str:
 
 #: Columns holding coded values that :func:`term_label` translates.
 TERM_COLUMNS: frozenset[str] = frozenset({"origin", "land_status", "source", "technology",
-                                          "backhaul_technology"})
+                                          "backhaul_technology", "signal_reported",
+                                          "population_rule", "population_source",
+                                          "status_source", "reported_source"})
 
 
 def term_label(value: object, lang: str) -> str:
@@ -1120,6 +1261,11 @@ def term_label(value: object, lang: str) -> str:
     """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
+    text = str(value)
+    if text.startswith("report: "):
+        return t("source.report", lang).format(source=text.removeprefix("report: "))
+    if text.startswith("unlisted in "):
+        return t("source.unlisted", lang).format(file=text.removeprefix("unlisted in "))
     key = f"term.{value}"
     return t(key, lang) if key in TEXT else str(value)
 

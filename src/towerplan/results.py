@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
+
+from towerplan.i18n import in_language
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -120,3 +122,18 @@ class PlanResult:
     def crs(self) -> Any:
         """Working CRS of the result (the villages' CRS, else the DEM's)."""
         return self.villages.crs if self.villages.crs is not None else self.dem.crs
+
+    def in_language(self, lang: str) -> PlanResult:
+        """This result with the scenario's own texts in *lang*.
+
+        The scenario title, description and attribution lines, and the data-source lines, may
+        give both languages as ``"Bahasa Indonesia / English"``; the copy keeps the *lang*
+        part (:func:`towerplan.i18n.in_language`). ``summary`` is unchanged.
+        """
+        info = self.scenario.scenario
+        scenario = replace(self.scenario, scenario=replace(
+            info, title=in_language(info.title, lang),
+            description=in_language(info.description, lang)))
+        prov = replace(self.provenance, data_sources=tuple(
+            in_language(s, lang) for s in self.provenance.data_sources))
+        return replace(self, scenario=scenario, provenance=prov)

@@ -75,7 +75,8 @@ def test_plan_without_an_audit_has_none(small_scenario: Callable[..., Path]) -> 
     s = result.summary
     assert s["greedy_shortfall_percent"] == pytest.approx(
         100 * (1 - s["greedy_objective"] / s["objective"]), abs=1e-3)
-    assert s["cost_model"].startswith("tower Rp 1,700,000,000")
+    assert s["cost_model"].split(" / ")[1].startswith("tower Rp 1,700,000,000")
+    assert s["cost_model"].startswith("menara Rp 1.700.000.000")
     assert s["candidates_colocation"] == 0  # the one tower covers its own village
 
 

@@ -119,7 +119,7 @@ def test_summary_states_what_the_data_allows(run: dict[str, Any]) -> None:
         "desa/kelurahan polygons (paser_villages.geojson, 144)")
     assert s["demand_basis"] == "population"
     assert s["demand_total"] == pytest.approx(PASER_PEOPLE, abs=0.5)
-    assert "apportioned to villages by area" in s["demand_basis_note"]
+    assert "apportioned to villages by area" in s["demand_basis_note"].split(" / ")[1]
     english = [text.split(" / ")[1] for text in s["limitations"]]
     assert len(english) == 3
     assert english[0].startswith("Terrain: source DEM cells ~2.3 km (working grid 90 m), so "

@@ -34,6 +34,7 @@ from towerplan.analysis.backhaul import (
     site_paths,
 )
 from towerplan.columns import HOP_COLUMNS
+from towerplan.i18n import bilingual
 
 if TYPE_CHECKING:
     from towerplan.inputs import LoadedInputs
@@ -95,12 +96,11 @@ def plan_backhaul(scenario: Scenario, data: LoadedInputs, candidates: pd.DataFra
     """
     b, costs = scenario.backhaul, scenario.costs
     if b.model == "fixed":
-        return BackhaulPlan(False, "[backhaul] model = fixed: costs.backhaul_idr per site"), \
+        return BackhaulPlan(False, bilingual("backhaul.fixed")), \
             candidates
     pops = data.pops
     if pops is None or not len(pops):
-        return BackhaulPlan(False, "no points of presence given ([inputs] pops): backhaul "
-                                   "costed at costs.backhaul_idr per site"), candidates
+        return BackhaulPlan(False, bilingual("backhaul.no_pops")), candidates
     if progress is not None:
         progress("backhaul")
     t0 = time.perf_counter()

@@ -15,6 +15,8 @@ import pandas as pd
 import shapely
 from affine import Affine
 
+from towerplan.i18n import format_number, join_statements, statement
+from towerplan.i18n import t as label
 from towerplan.io.rasters import demand_grid
 
 __all__ = [
@@ -184,7 +186,7 @@ def build_demand_units(
     basis = "population" if (rule != AREA).any() or np.isfinite(totals).any() else "area_km2"
     if basis == "area_km2":
         weight = unit_area.copy()
-        notes = ["no population data: demand is village area (km2), every km2 counts the same"]
+        notes = [statement(("demand.area", {}))]
     facility = np.zeros(len(x))
     count = np.zeros(len(x))
     if facility_xy is not None and len(facility_xy) and basis == "population":
@@ -192,9 +194,10 @@ def build_demand_units(
         facility, used = place.points_to_units(facility_xy, w_f)
         count, _ = place.points_to_units(facility_xy, np.ones(len(w_f)))
         weight = weight + facility
-        notes.append(f"{used} public facilities add {float(facility.sum()):,.0f} "
-                     "people-equivalents")
-    return DemandUnits(x, y, village, unit_area, weight, basis, "; ".join(notes), transform,
+        notes.append(statement(("demand.facilities",
+                                {"n": used, "people": round(float(facility.sum()))})))
+    return DemandUnits(x, y, village, unit_area, weight, basis, join_statements(*notes),
+                       transform,
                        shape, population_rule=rule, facility_weight=facility,
                        facility_count=count)
 
@@ -265,7 +268,7 @@ class _Placement:
             for k in np.flatnonzero(s_owner >= 0):
                 by_village[int(s_owner[k])].append(int(k))
             if outside := int((s_owner < 0).sum()):
-                notes.append(f"{outside} settlements outside every village ignored")
+                notes.append(statement(("demand.outside", {"n": outside})))
         office = np.full(n_v, -1)
         if office_xy is not None and len(office_xy):
             office_xy = np.asarray(office_xy, dtype=float)
@@ -312,11 +315,11 @@ class _Placement:
             m = self.members[v]
             w[m] = density * self.unit_area[m]
         if unplaced and density > 0:
-            notes.append(f"{len(unplaced)} villages without any population figure get the mean "
-                         f"density of the others ({density:,.1f} people/km2) over their area")
+            notes.append(statement(("demand.mean_density",
+                                    {"n": len(unplaced), "density": round(density, 1)})))
         counts = {r: int((rule == r).sum()) for r in POPULATION_RULES if (rule == r).any()}
-        notes.insert(0, "people placed per village: " + ", ".join(
-            f"{r} {n}" for r, n in counts.items()))
+        notes.insert(0, statement(("demand.placed", {"counts": lambda lang: ", ".join(
+            f"{label('rule.' + r, lang)} {format_number(n, lang)}" for r, n in counts.items())})))
         return w, rule, notes
 
 

@@ -11,7 +11,7 @@ The kernels (:func:`site_costs`, :func:`power_costs`) take arrays and numbers; t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +21,7 @@ import shapely
 
 from towerplan.columns import COST_PARTS
 from towerplan.errors import InputDataError
-from towerplan.i18n import SUPPORTED_LANGS, bilingual, format_idr, t
+from towerplan.i18n import SUPPORTED_LANGS, TEXT, bilingual, format_idr, statement, t
 
 if TYPE_CHECKING:
     from towerplan.inputs import LoadedInputs
@@ -46,11 +46,10 @@ __all__ = [
 
 #: What stands in for the power grid: the power input, town settlements, kelurahan, nothing.
 GRID_SOURCES: dict[str, str] = {
-    "power": "the power input (lines and points)",
-    "settlements": "settlements of kind town/kota (no power data given)",
-    "kelurahan": "kelurahan (urban villages) centres (no power data or town settlements)",
-    "": "nothing: no power data, town settlements or kelurahan; every site is costed "
-        "with solar",
+    "power": "grid.power",
+    "settlements": "grid.settlements",
+    "kelurahan": "grid.kelurahan",
+    "": "grid.none",
 }
 
 
@@ -487,7 +486,7 @@ def cost_summary(costs: Costs, ctx: CostContext, sites: pd.DataFrame) -> dict[st
         "grid_max_km": float(costs.grid_max_km),
         "solar_idr": float(costs.solar_idr),
         "power_grid_basis": ctx.grid_source or "none",
-        "power_grid_basis_note": GRID_SOURCES[ctx.grid_source],
+        "power_grid_basis_note": bilingual(GRID_SOURCES[ctx.grid_source]),
         "candidates_on_grid": int((src == "grid").sum()),
         "candidates_on_solar": int((src == "solar").sum()),
         "candidates_colocation": int((origin == "colocation").sum()),
@@ -509,16 +508,24 @@ def access_road_note(ctx: CostContext) -> str:
 
 
 def cost_model_text(costs: Costs, ctx: CostContext) -> str:
-    """One-line statement of the cost model, e.g. for summary.json."""
-    road = (f"access road Rp {costs.access_road_idr_per_km:,.0f}/km from the nearest "
-            f"{ctx.road_basis}" if costs.access_road_idr_per_km and ctx.road_basis != "none"
-            else "access road not costed")
-    power = (f"power: grid Rp {costs.grid_idr_per_km:,.0f}/km within "
-             f"{costs.grid_max_km:g} km of {GRID_SOURCES[ctx.grid_source].split(' (')[0]}, "
-             f"else solar Rp {costs.solar_idr:,.0f}, plus Rp {costs.power_idr:,.0f} per site")
-    remote = (f"sites needing road and land: access road at least "
-              f"Rp {costs.remote_road_idr_per_km:,.0f}/km, own solar at least "
-              f"Rp {costs.remote_power_idr:,.0f} beyond the grid")
-    return (f"tower Rp {costs.tower_idr:,.0f}; {road}; {remote}; {power}; backhaul Rp "
-            f"{costs.backhaul_idr:,.0f}; co-location on an existing tower Rp "
-            f"{costs.colocation_idr:,.0f} (no tower, road, power or backhaul)")
+    """One-line statement of the cost model in both languages, e.g. for summary.json."""
+    def idr(value: float) -> Callable[[str], str]:
+        return lambda lang: format_idr(value, lang)
+
+    def basis(lang: str) -> str:
+        return t("siting.or", lang).join(
+            t(f"siting.basis.{b}", lang) if f"siting.basis.{b}" in TEXT else b
+            for b in ctx.road_basis.split(" or "))
+
+    road = (("cost.road", {"idr": idr(costs.access_road_idr_per_km), "basis": basis})
+            if costs.access_road_idr_per_km and ctx.road_basis != "none"
+            else ("cost.road_none", {}))
+    source = GRID_SOURCES[ctx.grid_source]
+    power = ("cost.power", {"grid": idr(costs.grid_idr_per_km), "km": costs.grid_max_km,
+                            "source": lambda lang: t(source, lang).split(" (")[0],
+                            "solar": idr(costs.solar_idr), "power": idr(costs.power_idr)})
+    remote = ("cost.remote", {"road": idr(costs.remote_road_idr_per_km),
+                              "power": idr(costs.remote_power_idr)})
+    return statement(("cost.tower", {"idr": idr(costs.tower_idr)}), road, remote, power,
+                     ("cost.backhaul", {"idr": idr(costs.backhaul_idr)}),
+                     ("cost.colocation", {"idr": idr(costs.colocation_idr)}))

@@ -13,6 +13,7 @@ from towerplan.analysis.selection import SelectionResult
 from towerplan.columns import BACKHAUL_COLUMNS, HOP_COLUMNS
 from towerplan.commands.plan import CacheArg
 from towerplan.errors import InputDataError
+from towerplan.i18n import in_language
 from towerplan.io.outdir import staged_directory
 from towerplan.io.tables import data_source, typed_layer, write_json, write_table_csv
 from towerplan.io.vectors import write_gpkg_layers
@@ -72,7 +73,8 @@ def run_backhaul(scenario: Scenario, out_dir: str | Path, *, overwrite: bool = F
         run = new_run(scenario, cache=cache, progress=progress)
         plan = run.get("backhaul").plan
         if not plan.enabled:
-            msg = f"{plan.note}; set [inputs] pops to a CSV of fibre points of presence"
+            msg = (f"{in_language(plan.note, 'en')}; set [inputs] pops to a CSV of fibre "
+                   "points of presence")
             raise InputDataError(msg)
         chosen = run.get("selection")
         problem = selection_problem(run)

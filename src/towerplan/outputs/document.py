@@ -121,6 +121,7 @@ def render_report_html(result: PlanResult, *, lang: str = "id") -> str:
         If *lang* is not supported.
     """
     check_lang(lang)
+    result = result.in_language(lang)
     require_columns(result.selected, (*_RANKED, *_COSTS), "ranking")
     require_columns(result.villages, ("code", "name", "district", "status_before",
                                       "status_after", "share_covered_before",
@@ -729,7 +730,7 @@ def _assumptions(result: PlanResult, lang: str) -> list[tuple[str, str]]:
          t(f"basis.{basis}", lang) if f"basis.{basis}" in TEXT else basis),
     ]
     if note:
-        rows.append((t("sum.demand_basis_note", lang), str(note)))
+        rows.append((t("sum.demand_basis_note", lang), in_language(str(note), lang)))
     if rules := population_rules_text(result.summary.get("population_rules"), lang):
         rows.append((t("sum.population_rules", lang), rules))
     rows += siting_assumptions(result.summary, lang)

@@ -64,8 +64,8 @@ _VILLAGE_ROWS: tuple[tuple[str, str], ...] = (
     ("code", "text"), ("district", "text"), ("status_before", "status"),
     ("status_after", "status"), ("share_covered_before", "percent"),
     ("share_covered_after", "percent"), ("demand_total", "demand"), ("area_km2", "1"),
-    ("status_model", "status"), ("status_reported", "status"), ("signal_reported", "text"),
-    ("status_source", "text"), ("conflict", "yes/no"),
+    ("status_model", "status"), ("status_reported", "status"), ("signal_reported", "term"),
+    ("status_source", "term"), ("conflict", "yes/no"),
 )
 #: Raw values kept as ``ExtendedData`` for GIS use (text as is, numbers unformatted).
 _SELECTED_DATA = ("rank", "site_id", "village_code", "cost_total_idr", "new_demand")
@@ -207,6 +207,7 @@ def plan_kml(result: PlanResult, *, lang: str = "id") -> ET.Element:
         If *lang* is not supported.
     """
     check_lang(lang)
+    result = result.in_language(lang)
     require_columns(result.selected, RANKING_COLUMNS, "selected")
     require_columns(result.villages, VILLAGE_COLUMNS, "villages")
     crs, basis = result.crs, result.provenance.demand_basis

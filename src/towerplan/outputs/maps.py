@@ -136,6 +136,7 @@ def write_map(result: PlanResult, path: str | Path, *, lang: str = "id") -> Path
     and opens its popup.
     """
     check_lang(lang)
+    result = result.in_language(lang)
     for frame, columns, layer in ((result.villages, VILLAGE_COLUMNS, "villages"),
                                   (result.existing, TOWER_COLUMNS, "existing"),
                                   (result.candidates, CANDIDATE_COLUMNS, "candidates"),
@@ -192,7 +193,7 @@ _POPUP_ROWS: dict[str, tuple[tuple[str, str], ...]] = {
                  ("status_after", "status"), ("share_covered_before", "percent"),
                  ("share_covered_after", "percent"), ("demand_total", "demand"),
                  ("area_km2", "1"), ("status_model", "status"), ("status_reported", "status"),
-                 ("signal_reported", "text"), ("status_source", "text"),
+                 ("signal_reported", "term"), ("status_source", "term"),
                  ("conflict", "yes/no"), ("why_not_site", "text"),
                  ("why_not_cost_per_person_idr", "idr"), ("why_not_extra_budget_idr", "idr"),
                  ("why_not_reason", "why_not")),  # the why_not rows: only when still blank

@@ -37,10 +37,12 @@ from towerplan.columns import (
 )
 from towerplan.coverage.statement import link_budget_text, stated_model_chain
 from towerplan.i18n import (
+    TERM_COLUMNS,
     TEXT,
     check_lang,
     format_percent,
     in_language,
+    solver_label,
     status_label,
     t,
     term_label,
@@ -145,6 +147,7 @@ def write_report_xlsx(result: PlanResult, path: str | Path, *, lang: str = "id")
     from openpyxl import Workbook
 
     check_lang(lang)
+    result = result.in_language(lang)
     require_columns(result.selected, RANKING_COLUMNS, "ranking")
     require_columns(result.villages, VILLAGE_COLUMNS, "villages")
     if result.audit is not None:
@@ -340,7 +343,9 @@ def _summary_format(key: str, result: PlanResult) -> str:
     return _FORMAT_INT
 
 
-def _summary_value(key: str, value: Any, lang: str) -> Any:
+def _summary_value(key: str, value: Any, result: PlanResult, lang: str) -> Any:
+    """A summary.json value as the reader of *lang* reads it: coded values and statements
+    translated, lists joined."""
     if isinstance(value, bool):
         return t("popup.yes" if value else "popup.no", lang)
     if key == "demand_basis" and f"basis.{value}" in TEXT:
@@ -348,9 +353,22 @@ def _summary_value(key: str, value: Any, lang: str) -> Any:
     if key == "cost_parts_not_costed" and isinstance(value, list | tuple):
         return ", ".join(t(f"cost.part.{v}", lang) if f"cost.part.{v}" in TEXT else str(v)
                          for v in value) or "–"
+    if key == "solver_status":
+        return solver_label(value, lang)
+    if key == "link_budget_text":
+        return link_budget_text(result.scenario, lang)
+    if key == "model_chain":
+        return stated_model_chain(result.scenario, result.summary,
+                                  result.provenance.model_chain, lang)
+    if key == "access_road_from":
+        return t("siting.or", lang).join(
+            t(f"siting.basis.{b}", lang) if f"siting.basis.{b}" in TEXT else term_label(b, lang)
+            for b in str(value).split(" or "))
+    if key in ("before_state", "power_grid_basis"):
+        return term_label(value, lang)
     if isinstance(value, list | tuple):
-        return "; ".join(str(v) for v in value)
-    return value
+        return "; ".join(in_language(str(v), lang) for v in value)
+    return in_language(value, lang) if isinstance(value, str) else value
 
 
 def _fill_summary(sheet: Worksheet, result: PlanResult, lang: str) -> None:
@@ -363,7 +381,7 @@ def _fill_summary(sheet: Worksheet, result: PlanResult, lang: str) -> None:
             and not (isinstance(summary[k], list) and any(isinstance(v, dict)
                                                           for v in summary[k]))]
     rows = [(t(f"sum.{key}", lang) if f"sum.{key}" in TEXT else key,
-             _summary_value(key, summary[key], lang), ("", _summary_format(key, result)))
+             _summary_value(key, summary[key], result, lang), ("", _summary_format(key, result)))
             for key in keys]
     if scope := cost_scope_text(result.selected, result.scenario.costs, lang):
         rows.insert(keys.index("spent_idr") + 1 if "spent_idr" in keys else 0,
@@ -459,9 +477,13 @@ def _village_rows(sheet: Worksheet, result: PlanResult, lang: str, columns: list
     status_at = {columns.index(c) for c in ("status_before", "status_after") if c in columns}
     reason_at = columns.index("why_not_reason") if "why_not_reason" in columns else -1
 
+    term_at = {i for i, c in enumerate(columns) if c in TERM_COLUMNS}
+
     def label(i: int, v: Any) -> Any:
         if i in status_at:
             return status_label(v, lang)
+        if i in term_at:
+            return term_label(v, lang)
         return why_not_label(v, lang) if i == reason_at else v
 
     def rows() -> Iterable[list[Any]]:
@@ -587,7 +609,7 @@ def _fill_audit(sheet: Worksheet, result: PlanResult, lang: str) -> None:
         cell_value, number_format = _audit_value(key, clean_cell(value))
         _put(sheet, row, 1, label)
         sheet.cell(row=row, column=1).font = Font(bold=True)
-        _put(sheet, row, 2, _summary_value(key, cell_value, lang), number_format)
+        _put(sheet, row, 2, _summary_value(key, cell_value, result, lang), number_format)
         row += 1
     set_widths(sheet, header, len(columns))
 
@@ -648,7 +670,7 @@ def _fill_assumptions(sheet: Worksheet, result: PlanResult, lang: str) -> None:
     rows += [(f"{t('report.data_source', lang)} {i}", source)
              for i, source in enumerate(prov.data_sources, start=1)]
     _table(sheet, header, (t("report.parameter", lang), t("report.value", lang)),
-           [(k, _summary_value(k, v, lang), ("", FORMAT_IDR if "_idr" in k else ""))
+           [(k, _summary_value(k, v, result, lang), ("", FORMAT_IDR if "_idr" in k else ""))
             for k, v in rows], widest=WIDE_TEXT_WIDTH)
 
 

@@ -181,7 +181,7 @@ def write_outputs(result: PlanResult, out_dir: str | Path, *, lang: str = "id",
     except OSError as exc:
         msg = f"cannot create output directory {out_dir}: {exc.strerror or exc}"
         raise OutputError(msg) from exc
-    ctx = _Context(result, lang)
+    ctx = _Context(result.in_language(lang), lang)
     written: list[Path] = []
     skipped: list[dict[str, str]] = []
     start = time.perf_counter()

@@ -191,7 +191,7 @@ def limitations(scenario: Scenario, state: CurrentState) -> list[str]:
     out = list(input_limitations(scenario, data))
     if units.basis == "area_km2":
         out.append(bilingual("limit.area_basis"))
-    elif data.population_note and units.basis_note.startswith(data.population_note):
+    elif data.population_note:
         source = data.paths.district_population.name if data.paths.district_population \
             else ""
         out.append(bilingual("limit.apportioned", source=source))

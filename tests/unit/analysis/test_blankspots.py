@@ -66,8 +66,12 @@ def test_each_village_takes_the_first_rule_it_has_data_for() -> None:
     assert u.rule_counts() == {"raster": {"villages": 1, "people": 640.0},
                                "settlements": {"villages": 1, "people": 32.0},
                                "centroid": {"villages": 1, "people": 1.0}}
-    assert u.basis_note.startswith("people placed per village: raster 1, settlements 1, "
-                                   "centroid 1")
+    assert u.basis_note.split(" / ")[1].startswith(
+        "people placed per village: population raster 1, settlement points 1, "
+        "village centre point 1")
+    assert u.basis_note.split(" / ")[0].startswith(
+        "penduduk ditempatkan per desa: raster penduduk 1, titik permukiman 1, "
+        "titik tengah desa 1")
 
 
 def test_buildings_are_scaled_to_the_total_then_office_then_area() -> None:

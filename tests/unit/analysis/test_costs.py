@@ -151,7 +151,8 @@ def test_kelurahan_stand_in_for_the_grid_and_the_summary_says_so() -> None:
     assert summary["power_grid_basis"] == "kelurahan"
     assert "kelurahan" in summary["power_grid_basis_note"]
     assert summary["candidates_on_grid"] == 1 and summary["candidates_on_solar"] == 1
-    assert "within 5 km" in summary["cost_model"]
+    assert "within 5 km" in summary["cost_model"].split(" / ")[1]
+    assert "dalam 5 km" in summary["cost_model"].split(" / ")[0]
     # Neither roads nor settlements: the access road runs from the nearest village centre.
     assert summary["access_road_from"] == "village centres"
     assert summary["access_road_note"].startswith("Tanpa lapisan jalan")

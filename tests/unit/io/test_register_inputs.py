@@ -128,8 +128,11 @@ def test_plan_states_the_demand_method_and_limitations(inputs):
     s = result.summary
     assert s["demand_basis"] == "population"
     assert s["demand_total"] == pytest.approx(LONG_KALI_2020, rel=1e-9)
-    assert s["demand_basis_note"].startswith("kecamatan totals (kecamatan.csv, 26,991 people) "
-                                             "apportioned to villages by area")
+    note = s["demand_basis_note"].split(" / ")
+    assert note[0].startswith("jumlah penduduk kecamatan (kecamatan.csv, 26.991 jiwa) dibagi ke "
+                              "desa menurut luas")
+    assert note[1].startswith("kecamatan totals (kecamatan.csv, 26,991 people) "
+                              "apportioned to villages by area")
     assert (s["register_matched"], s["register_ambiguous"], s["register_unmatched"],
             s["register_without_polygon"]) == (3, 0, 0, 141)
     english = [text.split(" / ")[1] for text in s["limitations"]]

@@ -40,7 +40,7 @@ def test_document_states_title_synthetic_and_provenance(plan_result, tmp_path):
     assert root.tag == f"{{{KML_NAMESPACE}}}kml"
     document = root.find("k:Document", _NS)
     assert document.findtext("k:name", namespaces=_NS) == (
-        "Kabupaten Contoh (synthetic demo) — DATA SINTETIS / SYNTHETIC DATA")
+        "Kabupaten Contoh (demo sintetis) — DATA SINTETIS / SYNTHETIC DATA")
     description = document.findtext("k:description", namespaces=_NS)
     assert "RSRP ≥ -105 dBm" in description
     assert "Rp 8.500.000.000" in description

@@ -13,6 +13,7 @@ import xstatic.pkg.leaflet as xleaflet
 from shapely.geometry import Point
 
 from towerplan.errors import OutputError, ScenarioError
+from towerplan.i18n import in_language
 from towerplan.outputs import maps
 from towerplan.outputs.maps import hillshade, rsrp_colors, write_map
 
@@ -119,7 +120,7 @@ def test_title_block_states_scenario_model_threshold_budget_solver_sources(plan_
                                                                            tmp_path):
     page = _page(plan_result, tmp_path)
     prov = plan_result.provenance
-    assert html.escape(plan_result.scenario.scenario.title) in page
+    assert html.escape(in_language(plan_result.scenario.scenario.title, "id")) in page
     assert html.escape(prov.model_chain) in page
     assert "RSRP ≥ -105 dBm" in page
     assert "Rp 8.500.000.000" in page
@@ -128,7 +129,7 @@ def test_title_block_states_scenario_model_threshold_budget_solver_sources(plan_
     for source in prov.data_sources:
         assert html.escape(source) in page
     assert "Tower positions &lt;synthetic&gt; &amp; demo" in page
-    assert "<title>Kabupaten Contoh (synthetic demo)</title>" in page
+    assert "<title>Kabupaten Contoh (demo sintetis)</title>" in page
 
 
 def test_english_labels_and_number_format(plan_result, tmp_path):
@@ -197,8 +198,10 @@ def test_popups_give_village_figures_and_site_costs(plan_result, tmp_path):
     page = _page(plan_result, tmp_path)
     village = _village_data(page)["features"][2]["properties"]
     assert village["v"] == ["64.01.08.2001", "Batu Sopang", "blank spot", "sebagian", "5,0 %",
-                            "55,0 %", "430 jiwa", "9,0", "blank spot", "blank spot", "none",
-                            "report: Tribun &lt;b&gt;Kaltim&lt;/b&gt; &amp; co 2021-09-28", "tidak"]
+                            "55,0 %", "430 jiwa", "9,0", "blank spot", "blank spot",
+                            "tidak ada sinyal",
+                            "laporan: Tribun &lt;b&gt;Kaltim&lt;/b&gt; &amp; co 2021-09-28",
+                            "tidak"]
     assert village["title"] == "Desa =1+2 Belimbing"
     candidate = _geojson_layers(page)[1]["features"][3]["properties"]
     assert candidate["v"][3] == "perlu jalan dan lahan"  # a hilltop away from settlements

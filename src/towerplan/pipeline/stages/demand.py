@@ -10,6 +10,7 @@ import shapely
 from affine import Affine
 
 from towerplan.analysis.blankspots import DemandUnits, build_demand_units
+from towerplan.i18n import join_statements
 from towerplan.io.rasters import demand_grid
 from towerplan.pipeline.graph import Stage, StageContext
 
@@ -77,8 +78,8 @@ def _demand(ctx: StageContext, *, load: VectorInputs, terrain: TerrainInputs) ->
         population_grid=terrain.population, grid=grid, building_grid=buildings,
         office_xy=_xy(load.village_offices), facility_xy=_xy(fac), facility_weight=fac_w)
     if load.population_note and units.basis == "population":
-        units = dataclasses.replace(units,
-                                    basis_note=f"{load.population_note}; {units.basis_note}")
+        units = dataclasses.replace(units, basis_note=join_statements(load.population_note,
+                                                                      units.basis_note))
     return units
 
 
