@@ -171,7 +171,8 @@ def write_report_xlsx(result: PlanResult, path: str | Path, *, lang: str = "id")
     for key, fill in sheets:
         sheet = workbook.create_sheet(t(key, lang))
         fill(sheet, result, lang)
-    _link_spent(workbook, lang)
+    _link_spent(workbook, t(sheets[0][0] if result.programme is None
+                            else "sheet.single_summary", lang), lang)
     for sheet in workbook.worksheets:
         header = int(sheet.freeze_panes[1:]) - 1 if sheet.freeze_panes else None
         width = sum(1 for c in sheet[header] if c.value is not None) if header \
@@ -194,11 +195,12 @@ def write_report_xlsx(result: PlanResult, path: str | Path, *, lang: str = "id")
 # --------------------------------------------------------------------------- cell helpers
 
 
-def _link_spent(workbook: Any, lang: str) -> None:
-    """Make the summary's spent amount a reference to the costs sheet's total."""
+def _link_spent(workbook: Any, summary_title: str, lang: str) -> None:
+    """Make the spent amount of the summary sheet *summary_title* a reference to the costs
+    sheet's total."""
     from openpyxl.utils import get_column_letter
 
-    summary, costs = workbook[t("sheet.summary", lang)], workbook[t("sheet.costs", lang)]
+    summary, costs = workbook[summary_title], workbook[t("sheet.costs", lang)]
     spent = next((row[1] for row in summary.iter_rows(max_col=2)
                   if row[0].value == t("sum.spent_idr", lang)), None)
     total = next((row[0].row for row in costs.iter_rows(max_col=1)
@@ -259,6 +261,7 @@ def _preamble(sheet: Worksheet, result: PlanResult, lang: str) -> int:
             t(key, lang) for key in _SINGLE_BUDGET_SHEETS}:
         _put(sheet, row + 1, 1, t("prog.single.sheet_note", lang))
         sheet.cell(row=row + 1, column=1).font = Font(bold=True, italic=True, color="8A5A00")
+        row += 1  # the line before the header stays free for a sheet's own note
     return row + 2
 
 

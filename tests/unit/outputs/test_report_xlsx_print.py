@@ -55,7 +55,7 @@ def test_every_sheet_prints_a4_one_page_wide_with_repeated_header_and_page_numbe
         assert sheet.print_area.startswith(area), sheet.title  # the table's columns only
         assert int(sheet.print_area[len(area):]) >= sheet.max_row, sheet.title
         assert sheet.page_margins.left == pytest.approx(0.4)
-        assert sheet.oddHeader.left.text == "Kabupaten Contoh (synthetic demo)"
+        assert sheet.oddHeader.left.text == "Kabupaten Contoh (demo sintetis)"
         assert sheet.oddFooter.left.text == "demo"
         assert sheet.oddFooter.right.text == "Halaman &P dari &N"
         dims = [sheet.column_dimensions[get_column_letter(c)] for c in range(1, n_columns + 1)]
@@ -229,7 +229,7 @@ def test_report_kml_and_map_say_not_costed_instead_of_rp_0(plan_result, tmp_path
     from towerplan.outputs.maps import write_map
 
     page = render_report_html(plan_result)
-    costs = page[page.index('class="data costs"'):]
+    costs = page[page.index('class="data costs'):]
     costs = costs[:costs.index("</table>")]
     assert costs.count("tidak dihitung") == 2 * 2 + 2  # power and backhaul, sites and totals
     assert ">250.000.000<" in costs  # the access road is costed
