@@ -16,7 +16,9 @@ Examples
 from __future__ import annotations
 
 import math
+import string
 from collections.abc import Mapping
+from typing import Any
 
 from towerplan.errors import ScenarioError
 
@@ -1151,7 +1153,39 @@ def t(key: str, lang: str) -> str:
     if entry is None:
         msg = f"no label {key!r} in the translation table"
         raise ValueError(msg)
-    return entry[lang]
+    return IndonesianLabel(entry[lang]) if lang == "id" else entry[lang]
+
+
+class _IndonesianFormatter(string.Formatter):
+    """Fills a template with Indonesian number separators: ``.`` groups thousands, ``,``
+    marks decimals (for numbers given a format spec, and for every non-whole float)."""
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        text = format(value, format_spec)
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if number and (format_spec or isinstance(value, float)):
+            text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+        return text
+
+
+_ID_FORMATTER = _IndonesianFormatter()
+
+
+class IndonesianLabel(str):
+    """A label in Bahasa Indonesia: :meth:`format` writes numbers with Indonesian separators.
+
+    Examples
+    --------
+    >>> t("demand.outside", "id").format(n=1234)
+    '1234 permukiman di luar semua desa diabaikan'
+    >>> IndonesianLabel("{x:,.1f} km").format(x=12345.67)
+    '12.345,7 km'
+    """
+
+    __slots__ = ()
+
+    def format(self, *args: Any, **kwargs: Any) -> str:
+        return _ID_FORMATTER.vformat(str(self), args, kwargs)
 
 
 def bilingual(key: str, **fields: object) -> str:
