@@ -69,6 +69,7 @@ log = logging.getLogger(__name__)
 Build = tuple[int, int]
 _BRUTE_FORCE_MAX = 2_000_000  # plans
 _IMPROVE_SHARE = 0.15  # of the time limit spent improving the greedy start
+_KERNEL_MAX = 150  # options in the kernel MILP
 
 
 @dataclass(frozen=True, slots=True)
@@ -505,7 +506,7 @@ def _solve_exact(prob: _Programme, start: list[Build], deadline: float | None
     model = _Model.build(prob)
     if model.parts.n_x == 0:
         return model.solve(start, _left(deadline))
-    lp = NodeLp(model.parts, model.reach.ravel(), _knapsacks(prob, model.opts))
+    lp = NodeLp(model.parts, model.reach.ravel(), _knapsacks(prob, model.opts, bands=True))
     base = _value(prob, [])
     try:
         solved = lp.root(_left(deadline))
@@ -546,11 +547,11 @@ def _kernel(prob: _Programme, model: _Model, root: RootBounds, start: list[Build
     """Best programme over a kernel of options, or *start* when that is not better.
 
     The kernel: the options the LP builds, the start's, and the options with the best
-    bound (seven per option the LP builds, at least 40), solved as a small MILP with a
+    bound (seven per option the LP builds, at least 40, at most 150), solved as a small MILP with a
     short time limit.
     """
     in_lp = model.opts[root.built_by[:, -1] > 1e-6]
-    size = max(40, 7 * len(in_lp))
+    size = min(max(40, 7 * len(in_lp)), _KERNEL_MAX)
     best = model.opts[np.argsort(-root.build_bound.max(axis=1), kind="stable")[:size]]
     kernel = np.zeros(len(prob.buildable), dtype=bool)
     kernel[np.concatenate([in_lp, best, [k for k, _ in start]]).astype(np.int64)] = True
@@ -818,15 +819,26 @@ def _count_rows(prob: _Programme, opts: np.ndarray, n_z: int
     return sp.csr_matrix(sp.vstack(rows)), np.array(most)
 
 
-def _knapsacks(prob: _Programme, opts: np.ndarray) -> list[Knapsack]:
+def _knapsacks(prob: _Programme, opts: np.ndarray, *, bands: bool = False
+               ) -> list[Knapsack]:
     """Money of channel c up to year t: what each build by t costs c at least (capex plus
-    one year of opex, building in t) <= the budgets up to t (see :func:`_count_rows`)."""
+    one year of opex, building in t) <= the budgets up to t (see :func:`_count_rows`).
+
+    With *bands* also the same budget over the cheaper and the dearer half of the options
+    alone (their counts are what the search splits on after the whole one's).
+    """
     n_y, n_c = prob.limit.shape
     money = prob.pay[opts] + prob.opex[opts]
     out = []
     for t, c in itertools.product(range(n_y), range(n_c)):
         paid = np.flatnonzero(money[:, c] > 0)
-        out.append(Knapsack(paid * n_y + t, money[paid, c], float(prob.money_to[t, c])))
+        cap = float(prob.money_to[t, c])
+        out.append(Knapsack(paid * n_y + t, money[paid, c], cap))
+        if bands and len(paid) > 1:
+            dear = money[paid, c] > np.median(money[paid, c])
+            for part in (paid[dear], paid[~dear]):
+                if 0 < len(part) < len(paid):
+                    out.append(Knapsack(part * n_y + t, money[part, c], cap))
     return out
 
 

@@ -262,13 +262,27 @@ class NodeLp:
             top = -heap[0][0]
             _, _, node = heapq.heappop(heap)
             try:
-                solved = self.solve(node, left)
+                solved = self._solve_with_cuts(node, deadline)
             except TimeoutError:
                 return SearchResult(plan, gain, max(gain, top), "time_limit", nodes)
             nodes += 1
             if nodes % 20 == 0:
                 log.debug("search: %d nodes, %d open, bound %.6g, gain %.6g", nodes, len(heap),
                           top, gain)
+
+    def _solve_with_cuts(self, node: Node, deadline: float | None,
+                         rounds: int = 2) -> Node | None:
+        """Solve *node*; add the covers its LP breaks (valid everywhere) and solve again."""
+        solved = self.solve(node, _until(deadline))
+        for _ in range(rounds):
+            if solved is None or solved.x is None:
+                break
+            cuts = [c for k in self.knapsacks if (c := separate_cover(k, solved.x)) is not None]
+            if not cuts:
+                break
+            self._add_cuts(cuts)
+            solved = self.solve(node, _until(deadline))
+        return solved
 
     def _children(self, node: Node) -> list[Node]:
         """Split on the most fractional count row, else on the most fractional X column."""
@@ -291,6 +305,10 @@ class NodeLp:
         one[j], zero[j] = 1, 0
         return [Node(one, node.up, node.count_lo, node.count_hi, node.bound),
                 Node(node.lo, zero, node.count_lo, node.count_hi, node.bound)]
+
+
+def _until(deadline: float | None) -> float | None:
+    return None if deadline is None else deadline - time.perf_counter()
 
 
 def _fixed(node: Node, gain: float) -> Node:

@@ -70,7 +70,7 @@ def test_search_alone_finds_the_brute_force_optimum(seed: int) -> None:
     brute = brute_force_programme(**data, carry_over=carry_over)
     if model.parts.n_x == 0:
         pytest.skip("no option left after the reductions")
-    lp = NodeLp(model.parts, model.reach.ravel(), _knapsacks(prob, model.opts))
+    lp = NodeLp(model.parts, model.reach.ravel(), _knapsacks(prob, model.opts, bands=True))
     root = lp.root()
     assert root is not None
     base = _value(prob, [])
