@@ -110,7 +110,7 @@ def main() -> None:
     greedy = greedy_programme(**data)
     exact = optimise_programme(**data, time_limit_s=args.time_limit)
     regret = 100 * (exact.objective - greedy.objective) / exact.objective
-    print(f"exact ({exact.method}): {exact.runtime_s:.1f} s, status {exact.status}, gap {exact.gap:.2g} "
+    print(f"exact: {exact.runtime_s:.1f} s, status {exact.status}, gap {exact.gap:.2g} "
           f"(bound {exact.bound:,.0f}), {len(exact.builds)} builds, objective "
           f"{exact.objective:,.0f} people-years")
     print(f"greedy: {greedy.runtime_s:.2f} s, {len(greedy.builds)} builds, objective "

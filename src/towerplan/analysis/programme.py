@@ -27,10 +27,11 @@ served merge into a class; options dominated by another (a superset of coverage 
 capex or opex in any channel, at the same site, or by every option of another site) go; a
 class whose covering options all sit at one site needs no ``z`` (at most one of them is
 built, so its value is linear in ``x``). The greedy plan (:func:`greedy_programme`),
-improved by dropping one build and refilling, is the start; the LP relaxation's Lagrangian
-bound per build (:mod:`towerplan.analysis.programme_bounds`) picks a kernel of options whose
-small MILP improves the start, and forbids every build that cannot reach the start's value
-(reduced-cost fixing) before HiGHS solves what is left.
+improved by dropping one build and refilling, is the start; the LP relaxation with count rows
+and cover cuts of the budget rows is solved once, its Lagrangian bound per build
+(:mod:`towerplan.analysis.programme_bounds`) picks a kernel of options whose small MILP
+(HiGHS) improves the start, and a branch and bound on the build counts per year and channel,
+then on single builds (:mod:`towerplan.analysis.programme_search`), proves the optimum.
 
 Locked builds ``(k, y)`` are facts (years already built or committed): their coverage
 counts, their site takes no other option, their capex and opex appear in ``spend_idr``, but
