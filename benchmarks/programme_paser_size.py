@@ -5,8 +5,15 @@ instance has the size of Kabupaten Paser: 1,000 candidate sites with two tower t
 (2,000 options) in a 100 x 120 km area, 30,000 demand units in clustered settlements with
 lognormal people, existing and committed towers serving part of the demand, and two
 channels: the APBD (Rp 8.5 bn a year) and an operator (Rp 6 bn a year), with opex and
-carry-over. It prints the MILP's time and final gap (time to gap 0 when it gets there), the
-greedy value and the greedy regret. Target: gap 0 within 60 s on 2 cores.
+carry-over. It prints the exact solver's time and final gap (time to gap 0 when it gets
+there; gap 0 means the proven bound is within 1e-9 of the objective, under 0.001 person-years
+here), the greedy value and the greedy regret. Target: gap 0 within 60 s on 2 cores.
+
+The real Paser programme (``scenarios/paser-programme.toml`` with ``../shared/data``, measured
+2026-12) hands ``optimise_programme`` 340 options at 171 sites, 172,188 demand units of which
+144 carry people (11 of them unserved in the first year), 2-3 years and 2 channels, and
+solves in 0.1 s: the synthetic instance is larger in options (2,000) and far larger in
+weighted units (30,000).
 """
 
 from __future__ import annotations
@@ -29,6 +36,8 @@ TOWER_IDR = (1.4e9, 1.9e9)  # low and tall tower
 OPEX_IDR = (0.08e9, 0.10e9)  # a year
 RATE = 0.10  # discount rate of people-years
 TARGET_S = 60.0
+REAL_PASER = ("real Paser run: 340 options at 171 sites, 172,188 units (144 with people), "
+              "3 years, 2 channels")
 
 
 def instance(seed: int = 11) -> dict[str, np.ndarray | sp.csr_matrix]:
@@ -97,11 +106,11 @@ def main() -> None:
     assert isinstance(cover, sp.csr_matrix)
     print(f"instance: {N_SITES} sites x 2 types = {cover.shape[0]} options, {N_UNITS:,} units, "
           f"{cover.nnz:,} coverage pairs, {N_YEARS} years (built in "
-          f"{time.perf_counter() - t0:.1f} s)")
+          f"{time.perf_counter() - t0:.1f} s); {REAL_PASER}")
     greedy = greedy_programme(**data)
     exact = optimise_programme(**data, time_limit_s=args.time_limit)
     regret = 100 * (exact.objective - greedy.objective) / exact.objective
-    print(f"MILP: {exact.runtime_s:.1f} s, status {exact.status}, gap {exact.gap:.2g} "
+    print(f"exact: {exact.runtime_s:.1f} s, status {exact.status}, gap {exact.gap:.2g} "
           f"(bound {exact.bound:,.0f}), {len(exact.builds)} builds, objective "
           f"{exact.objective:,.0f} people-years")
     print(f"greedy: {greedy.runtime_s:.2f} s, {len(greedy.builds)} builds, objective "
@@ -112,9 +121,9 @@ def main() -> None:
         print(f"  year {y}: MILP +{exact.newly_served[y]:,.0f} people "
               f"(spend APBD Rp {exact.spend_idr[y, 0] / 1e9:.2f} bn, operator "
               f"Rp {exact.spend_idr[y, 1] / 1e9:.2f} bn); greedy +{greedy.newly_served[y]:,.0f}")
-    ok = exact.gap == 0.0 and exact.runtime_s <= TARGET_S
-    print(f"{'PASS' if ok else 'FAIL'}: MILP {exact.runtime_s:.1f} s to gap {exact.gap:.2g} "
-          f"(target <= {TARGET_S:.0f} s, gap 0)")
+    ok = exact.status == "optimal" and exact.runtime_s <= TARGET_S
+    print(f"{'PASS' if ok else 'FAIL'}: exact solver {exact.runtime_s:.1f} s, status "
+          f"{exact.status}, gap {exact.gap:.2g} (target: optimal within {TARGET_S:.0f} s)")
 
 
 if __name__ == "__main__":

@@ -27,10 +27,11 @@ served merge into a class; options dominated by another (a superset of coverage 
 capex or opex in any channel, at the same site, or by every option of another site) go; a
 class whose covering options all sit at one site needs no ``z`` (at most one of them is
 built, so its value is linear in ``x``). The greedy plan (:func:`greedy_programme`),
-improved by dropping one build and refilling, is the start; the LP relaxation's Lagrangian
-bound per build (:mod:`towerplan.analysis.programme_bounds`) picks a kernel of options whose
-small MILP improves the start, and forbids every build that cannot reach the start's value
-(reduced-cost fixing) before HiGHS solves what is left.
+improved by dropping one build and refilling, is the start; the LP relaxation with count rows
+and cover cuts of the budget rows is solved once, its Lagrangian bound per build
+(:mod:`towerplan.analysis.programme_bounds`) picks a kernel of options whose small MILP
+(HiGHS) improves the start, and a branch and bound on the build counts per year and channel,
+then on single builds (:mod:`towerplan.analysis.programme_search`), proves the optimum.
 
 Locked builds ``(k, y)`` are facts (years already built or committed): their coverage
 counts, their site takes no other option, their capex and opex appear in ``spend_idr``, but
@@ -50,7 +51,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from towerplan.analysis.programme_bounds import RootBounds, root_bounds
+from towerplan.analysis.programme_bounds import RootBounds, bounds_from_duals
+from towerplan.analysis.programme_search import Knapsack, NodeLp
 from towerplan.analysis.selection_exact import (
     LpParts,
     aggregate_demand,
@@ -68,6 +70,7 @@ log = logging.getLogger(__name__)
 Build = tuple[int, int]
 _BRUTE_FORCE_MAX = 2_000_000  # plans
 _IMPROVE_SHARE = 0.15  # of the time limit spent improving the greedy start
+_KERNEL_MAX = 150  # options in the kernel MILP
 
 
 @dataclass(frozen=True, slots=True)
@@ -494,36 +497,50 @@ def _left(deadline: float | None, share: float = 1.0) -> float | None:
 
 def _solve_exact(prob: _Programme, start: list[Build], deadline: float | None
                  ) -> tuple[list[Build], float, str]:
-    """Root bounds, kernel MILP, reduced-cost fixing, then the MILP over what is left.
+    """Root LP, kernel MILP, then branch and bound on counts and builds.
 
-    The LP relaxation's Lagrangian bounds (:mod:`programme_bounds`) rank the builds; a MILP
-    over the kernel (the LP's options, the start's and the best-bounded ones) improves the
-    start; every build of a model option whose bound cannot reach the start's value is in no
-    optimal programme and is forbidden; the remaining problem, reduced again, is solved
-    exactly. Its bound, or the start's value, bounds every programme.
+    The LP relaxation with one count row per year and channel (:mod:`programme_search`) is
+    solved once; its Lagrangian bounds (:mod:`programme_bounds`) pick a kernel of options
+    whose small MILP improves the start; the branch and bound proves the best programme
+    from there, its bound or the start's value bounding every programme.
     """
     model = _Model.build(prob)
     if model.parts.n_x == 0:
         return model.solve(start, _left(deadline))
-    root = root_bounds(model.parts, model.reach.ravel(), prob.n_years, _left(deadline))
-    if root is None:
-        return model.solve(start, _left(deadline))
+    lp = NodeLp(model.parts, model.reach.ravel(), _knapsacks(prob, model.opts, bands=True))
     base = _value(prob, [])
+    try:
+        solved = lp.root(_left(deadline))
+    except TimeoutError:
+        return start, _trivial_bound(prob), "time_limit"
+    if solved is None:  # cannot happen (building nothing is a programme); HiGHS decides
+        return model.solve(start, _left(deadline))
+    assert solved.x is not None and solved.pi is not None
+    root = bounds_from_duals(lp.with_cuts, model.reach.ravel(), prob.n_years, solved.pi,
+                             solved.x, lp.seconds)
     start = _kernel(prob, model, root, start, deadline)
     value = _value(prob, start)
-    tol = 1e-9 * max(1.0, abs(value))
-    if base + root.bound <= value + tol:
-        return start, value, "optimal"
-    hopeless = np.zeros_like(prob.buildable)
-    hopeless[model.opts] = base + root.build_bound < value - tol
-    for k, y in start:  # never the start's own builds (a safe choice: fixing less)
-        hopeless[k, y] = False
-    reduced = replace(prob, buildable=prob.buildable & ~hopeless)
-    log.debug("programme root: bound %.6g, start %.6g, %d of %d builds fixed to 0, %.2f s",
-              base + root.bound, value, int(np.count_nonzero(hopeless)),
-              int(np.count_nonzero(prob.buildable[model.opts])), root.seconds)
-    builds, bound, status = _Model.build(reduced).solve(start, _left(deadline))
-    return builds, max(min(bound, base + root.bound), value), status
+    log.debug("programme root: bound %.6g, start %.6g, %.2f s", base + solved.bound, value,
+              root.seconds)
+
+    def complete(x: np.ndarray) -> tuple[list[Build], float]:
+        plan = _rounded(prob, model.opts, x.reshape(-1, prob.n_years))
+        return plan, _value(prob, plan) - base
+
+    found = lp.search(solved, value - base, complete, deadline)
+    log.debug("programme search: %d nodes, %.2f s of LP, %s", found.nodes, lp.seconds,
+              found.status)
+    builds = start if found.plan is None else found.plan
+    return builds, base + found.bound, found.status
+
+
+def _rounded(prob: _Programme, opts: np.ndarray, built_by: np.ndarray) -> list[Build]:
+    """The builds an LP solution makes whole (X[k, Y-1] = 1), then the greedy fill."""
+    rows = np.flatnonzero(built_by[:, -1] > 1.0 - 1e-6)
+    fixed = [(int(opts[i]), int(np.argmax(built_by[i] > 0.5))) for i in rows]
+    if not _valid_plan(prob, fixed):
+        fixed = []
+    return _greedy(prob, fixed)
 
 
 def _kernel(prob: _Programme, model: _Model, root: RootBounds, start: list[Build],
@@ -531,11 +548,11 @@ def _kernel(prob: _Programme, model: _Model, root: RootBounds, start: list[Build
     """Best programme over a kernel of options, or *start* when that is not better.
 
     The kernel: the options the LP builds, the start's, and the options with the best
-    bound (seven per option the LP builds, at least 40), solved as a small MILP with a
+    bound (seven per option the LP builds, at least 40, at most 150), solved as a small MILP with a
     short time limit.
     """
     in_lp = model.opts[root.built_by[:, -1] > 1e-6]
-    size = max(40, 7 * len(in_lp))
+    size = min(max(40, 7 * len(in_lp)), _KERNEL_MAX)
     best = model.opts[np.argsort(-root.build_bound.max(axis=1), kind="stable")[:size]]
     kernel = np.zeros(len(prob.buildable), dtype=bool)
     kernel[np.concatenate([in_lp, best, [k for k, _ in start]]).astype(np.int64)] = True
@@ -791,21 +808,39 @@ def _count_rows(prob: _Programme, opts: np.ndarray, n_z: int
     spend up to t is at most the budgets up to t (with or without carry-over), so the row
     holds for every programme. Implied for binary X but not for the LP relaxation.
     """
+    n_col = len(opts) * prob.n_years + n_z
+    rows, most = [], []
+    for k in _knapsacks(prob, opts):
+        if k.most < len(k.cols):
+            rows.append(sp.csr_matrix((np.ones(len(k.cols)), (np.zeros(len(k.cols), int),
+                                                              k.cols)), shape=(1, n_col)))
+            most.append(float(k.most))
+    if not rows:
+        return sp.csr_matrix((0, n_col)), np.zeros(0)
+    return sp.csr_matrix(sp.vstack(rows)), np.array(most)
+
+
+def _knapsacks(prob: _Programme, opts: np.ndarray, *, bands: bool = False
+               ) -> list[Knapsack]:
+    """Money of channel c up to year t: what each build by t costs c at least (capex plus
+    one year of opex, building in t) <= the budgets up to t (see :func:`_count_rows`).
+
+    With *bands* also the same budget over the cheaper and the dearer half of the options
+    alone (their counts are what the search splits on after the whole one's).
+    """
     n_y, n_c = prob.limit.shape
     money = prob.pay[opts] + prob.opex[opts]
-    rows, most = [], []
+    out = []
     for t, c in itertools.product(range(n_y), range(n_c)):
-        paid = money[:, c] > 0
-        n_most = int(np.searchsorted(np.cumsum(np.sort(money[paid, c])), prob.money_to[t, c],
-                                     side="right"))
-        if n_most >= np.count_nonzero(paid):
-            continue
-        at_t = (np.arange(n_y) == t).astype(float)
-        rows.append(np.concatenate([np.kron(paid.astype(float), at_t), np.zeros(n_z)]))
-        most.append(float(n_most))
-    if not rows:
-        return sp.csr_matrix((0, len(opts) * n_y + n_z)), np.zeros(0)
-    return sp.csr_matrix(np.array(rows)), np.array(most)
+        paid = np.flatnonzero(money[:, c] > 0)
+        cap = float(prob.money_to[t, c])
+        out.append(Knapsack(paid * n_y + t, money[paid, c], cap))
+        if bands and len(paid) > 1:
+            dear = money[paid, c] > np.median(money[paid, c])
+            for part in (paid[dear], paid[~dear]):
+                if 0 < len(part) < len(paid):
+                    out.append(Knapsack(part * n_y + t, money[part, c], cap))
+    return out
 
 
 def _budget_limits(prob: _Programme) -> np.ndarray:

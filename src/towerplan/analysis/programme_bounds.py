@@ -20,7 +20,7 @@ import numpy as np
 
 from towerplan.analysis.selection_exact import LpParts, highs_model, lagrangian_bounds, run_highs
 
-__all__ = ["RootBounds", "root_bounds"]
+__all__ = ["RootBounds", "bounds_from_duals", "root_bounds"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,9 +65,20 @@ def root_bounds(parts: LpParts, col_upper_x: np.ndarray, n_years: int,
     sol = h.getSolution()
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal or not sol.dual_valid:
         return None
+    return bounds_from_duals(parts, col_upper_x, n_years, np.asarray(sol.row_dual, dtype=float),
+                             np.asarray(sol.col_value, dtype=float), time.perf_counter() - t0)
+
+
+def bounds_from_duals(parts: LpParts, col_upper_x: np.ndarray, n_years: int,
+                      row_dual: np.ndarray, col_value: np.ndarray, seconds: float
+                      ) -> RootBounds:
+    """Lagrangian bounds of every build from the row multipliers *row_dual* (any vector).
+
+    *col_value* is the LP solution the multipliers come from (its X columns are kept as
+    ``built_by``); *seconds* the time it took.
+    """
     bound, with_1, with_0 = lagrangian_bounds(parts.matrix, parts.cost, col_upper_x,
-                                              parts.row_lower, parts.row_upper,
-                                              np.asarray(sol.row_dual, dtype=float))
+                                              parts.row_lower, parts.row_upper, row_dual)
     # per X column: its best box value lowers the bound by bound - with_0, and set to 1 it
     # changes the bound by with_1 - with_0; option k built in year b has X[k, t] = 1 for t >= b
     n_x = parts.n_x
@@ -76,5 +87,5 @@ def root_bounds(parts: LpParts, col_upper_x: np.ndarray, n_years: int,
     from_b = np.cumsum(step[:, ::-1], axis=1)[:, ::-1]  # sum over t >= b
     allowed = col_upper_x.reshape(-1, n_years) > 0  # X[k, b] may be 1: b is reachable
     build = np.where(allowed, free[:, None] + from_b, -np.inf)
-    x = np.asarray(sol.col_value[:n_x], dtype=float).reshape(-1, n_years)
-    return RootBounds(bound, build, x, time.perf_counter() - t0)
+    x = col_value[:n_x].reshape(-1, n_years)
+    return RootBounds(bound, build, x, seconds)

@@ -1,0 +1,390 @@
+"""Branch and bound of the multi-year programme: first on build counts, then on builds.
+
+:mod:`towerplan.analysis.programme` builds its model in the columns ``X[k, t]`` ("option k
+built in year t or earlier"). Its LP relaxation is nearly integral in the builds but spends
+every budget to the last rupiah with a few fractional towers, and that is most of the root
+gap. Every programme builds a whole number of towers paid by channel ``c`` by year ``t``, so
+the search splits first on these counts ``n_tc = sum_{k paid by c} X[k, t]`` (one row per
+year and channel, ``0 <= n_tc <= most_tc``): a count fixed to a whole number takes the
+fractional tower out of the budget and its bound drops far below the root's. Once every
+count of a node's LP is whole it splits on the most fractional ``X[k, t]`` (0 or 1).
+
+Nodes are LPs solved by HiGHS's dual simplex, warm-started from the previous node's basis
+(only bounds change), best bound first. A node's bound is the Lagrangian bound of its row
+duals (valid for any multipliers, so an inexact LP never prunes an optimum); a node whose
+bound cannot beat the incumbent by more than the tolerance goes. Every LP solution is rounded
+(its builds at 1, then the greedy fill) for a better incumbent.
+
+References
+----------
+Nemhauser and Wolsey (1988), Integer and Combinatorial Optimization, Wiley, section II.4.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from towerplan.analysis.selection_exact import LpParts, highs_model, run_highs
+
+__all__ = ["Knapsack", "Node", "NodeLp", "SearchResult", "search_tolerance", "separate_cover",
+           "threshold_covers"]
+
+log = logging.getLogger(__name__)
+
+_INT_TOL = 1e-6  # an LP value this close to a whole number counts as whole
+
+
+def search_tolerance(value: float) -> float:
+    """Absolute tolerance of the proof at objective *value*: 1e-9 of it (at least 1e-9)."""
+    return 1e-9 * max(1.0, abs(value))
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    """Outcome of :meth:`NodeLp.search`.
+
+    Attributes
+    ----------
+    plan : object or None
+        Best plan found by the search (None: none better than the incumbent given).
+    gain : float
+        Gain of the best plan known (the incumbent's when ``plan`` is None).
+    bound : float
+        Proven upper bound of the gain of every programme.
+    status : str
+        ``"optimal"`` or ``"time_limit"``.
+    nodes : int
+        LPs solved.
+    """
+
+    plan: Any
+    gain: float
+    bound: float
+    status: str
+    nodes: int
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """Bounds of a subproblem and, once solved, its LP.
+
+    ``lo``/``up`` bound the X columns (0 or 1), ``count_lo``/``count_hi`` the count rows;
+    ``bound`` is the gain bound (the parent's until solved); ``x``, ``pi`` and ``d`` are the
+    LP's column values, row duals and the reduced costs of the X columns.
+    """
+
+    lo: np.ndarray
+    up: np.ndarray
+    count_lo: np.ndarray
+    count_hi: np.ndarray
+    bound: float
+    x: np.ndarray | None = None
+    pi: np.ndarray | None = None
+    d: np.ndarray | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Knapsack:
+    """A budget every programme keeps: ``sum weight[i] * X[cols[i]] <= capacity``.
+
+    ``cols`` are X columns (0/1 in every programme), ``weight`` > 0 what each costs.
+    """
+
+    cols: np.ndarray
+    weight: np.ndarray
+    capacity: float
+
+    @property
+    def most(self) -> int:
+        """Most columns at 1 that fit: the cheapest ones."""
+        return int(np.searchsorted(np.cumsum(np.sort(self.weight)), self.capacity,
+                                   side="right"))
+
+
+class NodeLp:
+    """The LP relaxation with count rows and cover cuts, in one HiGHS instance.
+
+    Parameters
+    ----------
+    parts : LpParts
+        The model (minimised); its first ``parts.n_x`` columns are ``X[k, t]``, k major.
+    col_upper_x : numpy.ndarray
+        Upper bounds of the X columns at the root.
+    knapsacks : list of Knapsack
+        One per year and channel; each gives a count row ``sum X[cols] <= most`` and the
+        cover cuts (:func:`threshold_covers`, :func:`separate_cover`).
+    """
+
+    def __init__(self, parts: LpParts, col_upper_x: np.ndarray,
+                 knapsacks: list[Knapsack]) -> None:
+        n_col = parts.matrix.shape[1]
+        self.knapsacks = knapsacks
+        counts = _rows([k.cols for k in knapsacks], n_col)
+        most = np.array([float(min(k.most, len(k.cols))) for k in knapsacks])
+        matrix = sp.csc_matrix(sp.vstack([parts.matrix, counts], format="csr"))
+        self.parts = LpParts(matrix, parts.cost,
+                             np.concatenate([parts.row_lower, np.zeros(len(most))]),
+                             np.concatenate([parts.row_upper, most]), parts.n_x)
+        self.n_rows0 = parts.matrix.shape[0]
+        self.up_x = col_upper_x.astype(float)
+        self.counts = counts[:, :parts.n_x]
+        self._t = sp.csr_matrix(matrix.T)
+        self.cuts = sp.csr_matrix((0, n_col))
+        self.cut_upper = np.zeros(0)
+        # primal simplex solves the root fastest; nodes re-solve by dual simplex
+        self.h = highs_model(self.parts, self.up_x, False,
+                             {"solver": "simplex", "simplex_strategy": 4})
+        self.seconds = 0.0
+        static = [c for k in knapsacks for c in threshold_covers(k)]
+        self._add_cuts(static)
+
+    @property
+    def with_cuts(self) -> LpParts:
+        """The model with its count rows and the cuts found so far (root bounds)."""
+        n_cut = len(self.cut_upper)
+        return LpParts(sp.csc_matrix(sp.vstack([self.parts.matrix, self.cuts])), self.parts.cost,
+                       np.concatenate([self.parts.row_lower, np.full(n_cut, -np.inf)]),
+                       np.concatenate([self.parts.row_upper, self.cut_upper]), self.parts.n_x)
+
+    def _add_cuts(self, cuts: list[tuple[np.ndarray, int]]) -> None:
+        """Add rows ``sum X[cols] <= rhs``."""
+        import highspy
+
+        if not cuts:
+            return
+        n_col = self.parts.matrix.shape[1]
+        rows = _rows([c for c, _ in cuts], n_col)
+        rhs = np.array([float(r) for _, r in cuts])
+        self.cuts = sp.csr_matrix(sp.vstack([self.cuts, rows]))
+        self.cut_upper = np.concatenate([self.cut_upper, rhs])
+        rows = sp.csr_matrix(rows)
+        self.h.addRows(len(rhs), np.full(len(rhs), -highspy.kHighsInf), rhs, rows.nnz,
+                       rows.indptr[:-1].astype(np.int32), rows.indices.astype(np.int32),
+                       rows.data.astype(float))
+
+    def root(self, time_limit_s: float | None = None, rounds: int = 20) -> Node | None:
+        """The root node, solved, with cover cuts separated for up to *rounds* rounds."""
+        t0 = time.perf_counter()
+        node = Node(np.zeros(len(self.up_x), np.int8), (self.up_x > 0).astype(np.int8),
+                    self.parts.row_lower[self.n_rows0:].copy(),
+                    self.parts.row_upper[self.n_rows0:].copy(), np.inf)
+        solved = self.solve(node, time_limit_s)
+        for _ in range(rounds):
+            if solved is None or solved.x is None:
+                return solved
+            cuts = [c for k in self.knapsacks
+                    if (c := separate_cover(k, solved.x)) is not None]
+            if not cuts:
+                break
+            self._add_cuts(cuts)
+            left = None if time_limit_s is None else time_limit_s - (time.perf_counter() - t0)
+            solved = self.solve(node, left)
+        return solved
+
+    def solve(self, node: Node, time_limit_s: float | None = None) -> Node | None:
+        """*node* with its LP solved: Lagrangian gain bound, values, reduced costs of X.
+
+        None when its LP has no solution. Raises TimeoutError when the LP stops early.
+        """
+        import highspy
+
+        t0 = time.perf_counter()
+        n_x = len(self.up_x)
+        if np.any(node.lo > node.up) or np.any(node.count_lo > node.count_hi):
+            return None
+        lo_x, up_x = node.lo.astype(float), node.up.astype(float)
+        self.h.changeColsBounds(n_x, np.arange(n_x, dtype=np.int32), lo_x, up_x)
+        for i, (lo, hi) in enumerate(zip(node.count_lo, node.count_hi, strict=True)):
+            self.h.changeRowBounds(self.n_rows0 + i, float(lo), float(hi))
+        limit = highspy.kHighsInf if time_limit_s is None else (
+            self.h.getRunTime() + max(time_limit_s, 0.01))  # HiGHS counts from its creation
+        self.h.setOptionValue("time_limit", float(limit))
+        run_highs(self.h)
+        self.h.setOptionValue("simplex_strategy", 1)
+        self.seconds += time.perf_counter() - t0
+        status = self.h.getModelStatus()
+        if status == highspy.HighsModelStatus.kInfeasible:
+            return None
+        if status != highspy.HighsModelStatus.kOptimal:
+            msg = f"programme search: LP stopped with {self.h.modelStatusToString(status)}"
+            raise TimeoutError(msg)
+        sol = self.h.getSolution()
+        pi = np.asarray(sol.row_dual, dtype=float)
+        n_z = len(self.parts.cost) - n_x
+        n_cut = len(self.cut_upper)
+        row_lo = np.concatenate([self.parts.row_lower[:self.n_rows0], node.count_lo,
+                                 np.full(n_cut, -np.inf)])
+        row_up = np.concatenate([self.parts.row_upper[:self.n_rows0], node.count_hi,
+                                 self.cut_upper])
+        bound, d = _dual_bound(self._t, self.cuts, self.parts.cost,
+                               np.concatenate([lo_x, np.zeros(n_z)]),
+                               np.concatenate([up_x, np.ones(n_z)]), row_lo, row_up, pi)
+        return Node(node.lo, node.up, node.count_lo, node.count_hi, bound,
+                    np.asarray(sol.col_value, dtype=float), pi, d[:n_x])
+
+    def search(self, root: Node, gain: float,
+               complete: Callable[[np.ndarray], tuple[Any, float]],
+               deadline: float | None) -> SearchResult:
+        """Best-bound branch and bound from the solved *root* (module docstring).
+
+        *gain* is the incumbent's gain; *complete* turns the X values of an LP solution into
+        a plan and its gain (a plan that keeps every budget).
+        """
+        plan: Any = None
+        tie = itertools.count()
+        heap: list[tuple[float, int, Node]] = []
+        nodes = 1
+        solved: Node | None = root
+        while True:
+            if solved is not None and solved.x is not None:
+                cand, cand_gain = complete(solved.x[:self.parts.n_x])
+                if cand_gain > gain + search_tolerance(gain):
+                    plan, gain = cand, cand_gain
+                if solved.bound > gain + search_tolerance(gain):
+                    for child in self._children(_fixed(solved, gain)):
+                        heapq.heappush(heap, (-solved.bound, next(tie), child))
+            while heap and -heap[0][0] <= gain + search_tolerance(gain):
+                heapq.heappop(heap)
+            if not heap:
+                return SearchResult(plan, gain, gain, "optimal", nodes)
+            left = None if deadline is None else deadline - time.perf_counter()
+            if left is not None and left <= 0:
+                return SearchResult(plan, gain, max(gain, -heap[0][0]), "time_limit", nodes)
+            top = -heap[0][0]
+            _, _, node = heapq.heappop(heap)
+            try:
+                solved = self._solve_with_cuts(node, deadline)
+            except TimeoutError:
+                return SearchResult(plan, gain, max(gain, top), "time_limit", nodes)
+            nodes += 1
+            if nodes % 20 == 0:
+                log.debug("search: %d nodes, %d open, bound %.6g, gain %.6g", nodes, len(heap),
+                          top, gain)
+
+    def _solve_with_cuts(self, node: Node, deadline: float | None,
+                         rounds: int = 2) -> Node | None:
+        """Solve *node*; add the covers its LP breaks (valid everywhere) and solve again."""
+        solved = self.solve(node, _until(deadline))
+        for _ in range(rounds):
+            if solved is None or solved.x is None:
+                break
+            cuts = [c for k in self.knapsacks if (c := separate_cover(k, solved.x)) is not None]
+            if not cuts:
+                break
+            self._add_cuts(cuts)
+            solved = self.solve(node, _until(deadline))
+        return solved
+
+    def _children(self, node: Node) -> list[Node]:
+        """Split on the most fractional count row, else on the most fractional X column."""
+        n_x = self.parts.n_x
+        assert node.x is not None
+        x = node.x[:n_x]
+        count = self.counts @ x
+        frac = np.abs(count - np.round(count))
+        if frac.size and frac.max() > _INT_TOL:
+            i = int(np.argmax(frac))
+            hi, lo = node.count_hi.copy(), node.count_lo.copy()
+            hi[i], lo[i] = np.floor(count[i]), np.ceil(count[i])
+            return [Node(node.lo, node.up, node.count_lo, hi, node.bound),
+                    Node(node.lo, node.up, lo, node.count_hi, node.bound)]
+        xf = np.minimum(x - node.lo, node.up - x)
+        if not xf.size or xf.max() <= _INT_TOL:
+            return []
+        j = int(np.argmax(xf))
+        one, zero = node.lo.copy(), node.up.copy()
+        one[j], zero[j] = 1, 0
+        return [Node(one, node.up, node.count_lo, node.count_hi, node.bound),
+                Node(node.lo, zero, node.count_lo, node.count_hi, node.bound)]
+
+
+def _until(deadline: float | None) -> float | None:
+    return None if deadline is None else deadline - time.perf_counter()
+
+
+def _fixed(node: Node, gain: float) -> Node:
+    """*node* with every X column fixed that no programme beating *gain* moves.
+
+    Forcing a column off its LP bound changes the Lagrangian bound by its reduced cost;
+    when that leaves no room above *gain*, the column keeps its bound in the whole subtree
+    (reduced-cost fixing; Nemhauser and Wolsey 1988, section II.5.1).
+    """
+    assert node.d is not None
+    free = node.lo < node.up
+    room = node.bound - gain - search_tolerance(gain)
+    lo, up = node.lo.copy(), node.up.copy()
+    up[free & (node.d > room)] = lo[free & (node.d > room)]
+    lo[free & (-node.d > room)] = up[free & (-node.d > room)]
+    return Node(lo, up, node.count_lo, node.count_hi, node.bound, node.x, node.pi, node.d)
+
+
+def _dual_bound(matrix_t: sp.csr_matrix, cuts: sp.csr_matrix, cost: np.ndarray, col_lo: np.ndarray,
+                col_up: np.ndarray, row_lo: np.ndarray, row_up: np.ndarray,
+                row_dual: np.ndarray) -> tuple[float, np.ndarray]:
+    """Upper bound of the gain -min(cost.x) over the box and rows, from any row multipliers.
+
+    Multipliers of the wrong sign for a one-sided row are set to 0, so the bound holds
+    whatever the accuracy of *row_dual*. Also returns the reduced costs.
+    """
+    pi = np.where(np.isfinite(row_up), row_dual, np.maximum(row_dual, 0.0))
+    pi = np.where(np.isfinite(row_lo), pi, np.minimum(pi, 0.0))
+    n = matrix_t.shape[1]
+    d = cost - matrix_t @ pi[:n] - cuts.T @ pi[n:]
+    low = float(np.minimum(d * col_lo, d * col_up).sum())
+    rows = np.where(pi > 0, pi * np.where(np.isfinite(row_lo), row_lo, 0.0),
+                    pi * np.where(np.isfinite(row_up), row_up, 0.0))
+    return -(low + float(rows.sum())), d
+
+
+def _rows(cols: list[np.ndarray], n_col: int) -> sp.csr_matrix:
+    """0/1 rows with ones in *cols*."""
+    indptr = np.concatenate([[0], np.cumsum([len(c) for c in cols])]).astype(np.int64)
+    idx = np.concatenate(cols).astype(np.int64) if cols else np.zeros(0, np.int64)
+    return sp.csr_matrix((np.ones(len(idx)), idx, indptr), shape=(len(cols), n_col))
+
+
+def threshold_covers(k: Knapsack) -> list[tuple[np.ndarray, int]]:
+    """Rows ``sum X[cols with weight > capacity / (r + 1)] <= r`` that cut something.
+
+    r + 1 columns each dearer than ``capacity / (r + 1)`` do not fit, so at most r of them
+    are 1 (a cover inequality; Nemhauser and Wolsey 1988, section II.2.2).
+    """
+    cuts = []
+    for r in range(1, k.most + 1):
+        dear = k.weight > k.capacity / (r + 1)
+        if np.count_nonzero(dear) > r and np.count_nonzero(dear) < len(k.cols):
+            cuts.append((k.cols[dear], r))
+    return cuts
+
+
+def separate_cover(k: Knapsack, x: np.ndarray) -> tuple[np.ndarray, int] | None:
+    """An extended cover inequality the LP solution *x* breaks, or None.
+
+    A cover C (columns whose weights exceed the capacity) allows at most ``|C| - 1`` of
+    them at 1, and so of C with every column at least as dear as C's dearest (extended
+    cover; Nemhauser and Wolsey 1988, section II.2.2). C is built greedily from the columns
+    the LP sets highest per rupiah, then made minimal.
+    """
+    xv = x[k.cols]
+    on = np.flatnonzero(xv > _INT_TOL)
+    if k.weight[on].sum() <= k.capacity:
+        return None
+    order = on[np.lexsort((-k.weight[on], (1.0 - xv[on]) / k.weight[on]))]
+    n = int(np.searchsorted(np.cumsum(k.weight[order]), k.capacity, side="right")) + 1
+    cover = list(order[:n])
+    for i in sorted(cover, key=lambda i: xv[i]):
+        if k.weight[cover].sum() - k.weight[i] > k.capacity:
+            cover.remove(i)
+    ext = np.union1d(np.flatnonzero(k.weight >= k.weight[cover].max()), cover)
+    if xv[ext].sum() <= len(cover) - 1 + _INT_TOL:
+        return None
+    return k.cols[ext], len(cover) - 1
