@@ -409,7 +409,7 @@ def test_info_table_states_margins_uplink_and_antenna(plan_result, tmp_path):
     page = _page(plan_result, tmp_path)
     assert "Margin, uplink dan antena" in page
     assert "probabilitas lokasi 50 % (sigma bayangan 8 dB: margin 0 dB)" in page
-    assert "MAPL 139.5 dB, downlink 138.2 dB: tidak membatasi" in page
+    assert "MAPL 139,5 dB, downlink 138,2 dB: tidak membatasi" in page
     assert "antena omni" in page
     assert "location probability" not in page
     radio = dataclasses.replace(plan_result.scenario.radio, location_probability=0.9,

@@ -119,8 +119,13 @@ def test_statements_in_indonesian_keep_the_figures() -> None:
     en, id_ = model_chain_text(scenario, coarse), model_chain_text(scenario, coarse, "id")
     assert "hanya jarak, tanpa medan" in id_ and "lebih kasar dari 100 m" in id_
     assert "distance only" not in id_ and "covered at" not in id_
-    figures = re.compile(r"-?\d+(?:\.\d+)?")
-    assert figures.findall(en) == figures.findall(id_)
+    figures_en, figures_id = re.compile(r"-?\d+(?:\.\d+)?"), re.compile(r"-?\d+(?:,\d+)?")
+
+    def same_figures(text_en: str, text_id: str) -> bool:  # Indonesian writes 1,5 for 1.5
+        return figures_en.findall(text_en) == [f.replace(",", ".")
+                                               for f in figures_id.findall(text_id)]
+
+    assert same_figures(en, id_)
     budget_en, budget_id = link_budget_text(scenario), link_budget_text(scenario, "id")
-    assert "probabilitas lokasi 50 %" in budget_id and "tanah datar 4.94 km" in budget_id
-    assert figures.findall(budget_en) == figures.findall(budget_id)
+    assert "probabilitas lokasi 50 %" in budget_id and "tanah datar 4,94 km" in budget_id
+    assert same_figures(budget_en, budget_id)
