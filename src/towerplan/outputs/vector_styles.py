@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from towerplan.i18n import status_label, t
-from towerplan.outputs.styles import LINK_CLASSES, RSRP_STOPS, STATUS_COLORS, UNKNOWN_COLOR
+from towerplan.outputs.styles import LINK_CLASSES, STATUS_COLORS, UNKNOWN_COLOR, rsrp_colors
 
 __all__ = ["MarkerStyle", "PLAN_LAYER_STYLES", "plan_layer_styles", "vector_qml"]
 
@@ -72,9 +72,8 @@ def _rgba(color: str, alpha: float = 1.0) -> str:
 
 def _ramp_hex(dbm: float) -> str:
     """Colour of the map's RSRP ramp at *dbm*."""
-    stops = np.array([s for s, _ in RSRP_STOPS])
-    rgb = [float(np.interp(dbm, stops, [c[band] for _, c in RSRP_STOPS])) for band in range(3)]
-    return "#" + "".join(f"{round(v):02x}" for v in rgb)
+    rgb = rsrp_colors(np.array([dbm]), -np.inf)[0, :3]
+    return "#" + "".join(f"{int(v):02x}" for v in rgb)
 
 
 def _options(parent: ET.Element, values: dict[str, str]) -> None:
