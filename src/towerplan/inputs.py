@@ -10,8 +10,10 @@ This module composes the loaders of :mod:`towerplan.io`; it opens no file itself
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from importlib import resources
 from pathlib import Path
 from typing import TypeVar
 
@@ -58,7 +60,7 @@ from towerplan.io.siting import SitingInputs, load_siting, split_layer
 from towerplan.io.terrain import dem_source_cell_m, read_dem, utm_crs_for
 from towerplan.io.towers import read_towers
 from towerplan.io.villages import read_villages
-from towerplan.scenario import BUILTIN_DEMO, Scenario
+from towerplan.scenario import BUILTIN_DEMO, Scenario, shown_path
 
 __all__ = [
     "LoadedInputs",
@@ -118,6 +120,23 @@ class ResolvedPaths:
     facilities: Path | None = None
     coverage_maps: tuple[Path, ...] = ()
     committed_towers: Path | None = None
+    base_dir: Path | None = None
+
+    def shown(self, text: str) -> str:
+        """*text* with every input path named as outputs name it (no folder of the user's).
+
+        Files of the generated demo and files shipped with towerplan are named by file name,
+        the others relative to the scenario's folder (:func:`~towerplan.scenario.shown_path`).
+        """
+        files = {*self.vector_files(), *self.terrain_files()}
+        if self.demo is not None:
+            text = text.replace(f"{self.demo.directory}{os.sep}", "")
+        for file in sorted(files, key=lambda f: len(str(f)), reverse=True):
+            packaged = Path(str(resources.files("towerplan"))) in file.parents
+            name = (file.name if packaged or self.base_dir is None
+                    else shown_path(file, self.base_dir))
+            text = text.replace(str(file), name)
+        return text
 
     def vector_files(self) -> tuple[Path, ...]:
         """Every file :func:`load_vectors` reads."""
@@ -380,6 +399,7 @@ def resolve_paths(scenario: Scenario) -> ResolvedPaths:
         facilities=one(inp.facilities, None),
         coverage_maps=tuple(scenario.resolve(f.path) for f in inp.coverage_maps),
         committed_towers=one(inp.committed_towers, None),
+        base_dir=Path(scenario.base_dir).resolve(),
     )
 
 
@@ -431,6 +451,9 @@ class _Collector:
                                             problems=found))
             return None
         rep = _demo_source(rep, self.paths)
+        shown = self.paths.shown
+        rep = replace(rep, source=shown(rep.source), notes=tuple(map(shown, rep.notes)),
+                      repairs=tuple(map(shown, rep.repairs)))
         self.problems.extend(f"{layer}: {p}" for p in rep.problems)
         self.reports.append(rep)
         return data
@@ -438,7 +461,7 @@ class _Collector:
     def note(self, text: str) -> None:
         """Append a note to the last report."""
         last = self.reports[-1]
-        self.reports[-1] = replace(last, notes=(*last.notes, text))
+        self.reports[-1] = replace(last, notes=(*last.notes, self.paths.shown(text)))
 
     def add(self, layer: str, notes: list[str], problems: list[str]) -> None:
         """Append notes and problems found after loading to the last report (layer *layer*)."""

@@ -16,6 +16,7 @@ import difflib
 import hashlib
 import json
 import math
+import os
 import tomllib
 import typing
 from dataclasses import dataclass, field
@@ -64,6 +65,7 @@ __all__ = [
     "VillageColumns",
     "VsatCosts",
     "load_scenario",
+    "shown_path",
 ]
 
 BUILTIN_DEMO = "builtin:demo"
@@ -1183,6 +1185,27 @@ class Sources(_Group):
                 c.add(f"'sources.{name}' must be an http:// or https:// URL, got {url!r}")
 
 
+def shown_path(path: str | Path, base_dir: str | Path) -> str:
+    """Name an input file in an output without the user's own folders.
+
+    Outputs get shared: they name an input relative to the scenario's folder *base_dir* (as
+    the scenario file names it), or by its file name alone when the two have no folder in
+    common below the file system root (e.g. a file in the user's cache or home).
+
+    Examples
+    --------
+    >>> shown_path("/work/shared/data/villages.geojson", "/work/towerplan/scenarios")
+    '../../shared/data/villages.geojson'
+    >>> shown_path("/root/.cache/towerplan/demo/dem.tif", "/work/scenarios")
+    'dem.tif'
+    """
+    file, base = Path(os.path.abspath(path)), Path(os.path.abspath(base_dir))
+    common = Path(os.path.commonpath([file, base]))
+    if common == Path(common.anchor):
+        return file.name
+    return Path(os.path.relpath(file, base)).as_posix()
+
+
 @dataclass(frozen=True, slots=True)
 class Scenario(_Group):
     """A complete, validated planning scenario.
@@ -1322,6 +1345,24 @@ class Scenario(_Group):
     def resolve(self, value: str) -> Path:
         """Return an input path resolved against the scenario's directory."""
         return (Path(self.base_dir) / value).resolve()
+
+    def shown_path(self, path: str | Path) -> str:
+        """How outputs name an input file: see :func:`shown_path`."""
+        return shown_path(path, Path(self.base_dir).resolve())
+
+    def to_shared_dict(self) -> dict[str, Any]:
+        """:meth:`to_dict` as outputs show it: absolute file paths named by :meth:`shown_path`
+        (paths written relative to the scenario file stay as written)."""
+        def shared(value: Any) -> Any:
+            if isinstance(value, dict):
+                return {k: shared(v) for k, v in value.items()}
+            if isinstance(value, list | tuple):
+                return type(value)(shared(v) for v in value)
+            if isinstance(value, str) and os.path.isabs(value):
+                return self.shown_path(value)
+            return value
+
+        return shared(self.to_dict())  # type: ignore[no-any-return]
 
     @property
     def uses_demo(self) -> bool:

@@ -165,7 +165,7 @@ def test_plan_outputs_carry_both_statuses(tmp_path: Path, small_scenario: Factor
     # Desa 1: reported blank where the model covers it; the tower stands inside the area
     assert (ev["conflicts_reported_served"], ev["conflicts_reported_blank"]) == (0, 1)
     assert "holds no tower inside the area" not in summary["before_state_note"]
-    assert ev["files"] == [str(reports)]
+    assert ev["files"] == ["r.csv"]  # relative to the scenario file (small.toml beside it)
     assert summary["blank_villages_before"] == sum(
         r["status_before"] == "blank" for r in rows.values())
     page = (out / "map.html").read_text(encoding="utf-8")

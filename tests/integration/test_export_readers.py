@@ -51,11 +51,11 @@ def test_geopackage_layers_and_feature_counts(out, result):
     layers = dict(pyogrio.list_layers(out / "plan.gpkg"))
     assert layers == {"villages": "MultiPolygon", "candidates": "Point", "selected": "Point",
                       "existing": "Point", "links": "LineString", "audit": "Point",
-                      "coverage": "MultiPolygon"}
+                      "coverage": "MultiPolygon", "layer_styles": None}
     counts = {name: pyogrio.read_info(out / "plan.gpkg", layer=name)["features"]
               for name in layers}
     assert counts == {"villages": 4, "candidates": 5, "selected": 2, "existing": 2,
-                      "links": 4, "audit": 2, "coverage": 2}
+                      "links": 4, "audit": 2, "coverage": 2, "layer_styles": 7}
     for name, columns in (("links", BACKHAUL_COLUMNS), ("audit", AUDIT_COLUMNS),
                           ("coverage", COVERAGE_COLUMNS)):
         info = pyogrio.read_info(out / "plan.gpkg", layer=name)

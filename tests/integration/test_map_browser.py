@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import dataclasses
 import fcntl
 import json
 import os
@@ -30,6 +31,7 @@ import pytest
 
 from tests.unit.outputs.factories import make_plan_result, with_changes, with_links_and_audit
 from towerplan.outputs.maps import write_map
+from towerplan.outputs.styles import RSRP_STOPS
 
 CHROMIUM = shutil.which("chromium")
 pytestmark = pytest.mark.skipif(
@@ -144,6 +146,7 @@ _WAIT_DRAWN = """new Promise(function (done) {
 _COUNTS = """({
   overlayPaths: document.querySelectorAll(".leaflet-overlay-pane path").length,
   pointPaths: document.querySelectorAll(".leaflet-tp-points-pane path").length,
+  linePaths: document.querySelectorAll(".leaflet-tp-links-pane path").length,
   images: document.querySelectorAll("img.leaflet-image-layer").length,
   markers: document.querySelectorAll(".leaflet-marker-icon").length,
   ranks: Array.from(document.querySelectorAll(".leaflet-marker-icon.tp-rank"),
@@ -262,14 +265,18 @@ def test_screenshot_shows_a_drawn_map(session):
     assert pixels.shape[:2] == (_WINDOW[1], _WINDOW[0])
     assert pixels.std() > 10
     assert len(np.unique(pixels.reshape(-1, 3), axis=0)) > 50
-    # the village fill of the "after" layer is drawn: the status colours are on screen
+    # the village fill of the "after" layer is drawn where no RSRP is (the tiny plan's
+    # coverage hides most of it), and the RSRP above it reads in the legend's colours
     covered = np.all(np.abs(pixels.astype(int) - (0x31, 0xA3, 0x54)) < 60, axis=-1)
-    assert covered.mean() > 0.02
+    assert covered.mean() > 0.002
+    ramp = np.all(np.abs(pixels.astype(int) - RSRP_STOPS[1][1]) < 25, axis=-1)
+    assert ramp.mean() > 0.1
 
 
 def test_leaflet_built_every_layer_shown_at_first(session):
     counts = session["counts"]
-    assert counts["overlayPaths"] == 4 + 4  # villages (after) and four backhaul hops
+    assert counts["overlayPaths"] == 4  # villages (after)
+    assert counts["linePaths"] == 4  # four backhaul hops, above the RSRP layer
     assert counts["pointPaths"] == 2  # existing towers; candidates start hidden
     assert counts["images"] == 2  # relief, coverage after; coverage before starts hidden
     assert counts["ranks"] == ["1", "2"]
@@ -320,3 +327,73 @@ def test_search_zooms_to_the_village_and_opens_its_popup(session):
     unicode = session["search_unicode"]  # accents are ignored when matching
     assert unicode["hits"] == [f"{_UNICODE_NAME} — Batu Sopang"]
     assert unicode["popup"].startswith(f"Desa {_UNICODE_NAME}")
+
+
+_LAPTOP = (1366, 768)
+
+_PANEL = """({
+  panel: (function (r) { return [r.left, r.top, r.width, r.height]; })(
+    document.getElementById("tp-title").getBoundingClientRect()),
+  search: (function (r) { return [r.left, r.top, r.width, r.height]; })(
+    document.getElementById("tp-search-input").getBoundingClientRect()),
+  searchOnTop: (function (r) {
+    return document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2)
+      === document.getElementById("tp-search-input"); })(
+    document.getElementById("tp-search-input").getBoundingClientRect()),
+  viewport: [window.innerWidth, window.innerHeight],
+  coveragePane: +getComputedStyle(document.querySelector(".leaflet-tp-coverage-pane")).zIndex,
+  linePane: +getComputedStyle(document.querySelector(".leaflet-tp-links-pane")).zIndex,
+  overlayPane: +getComputedStyle(document.querySelector(".leaflet-overlay-pane")).zIndex
+})"""
+
+_COLLAPSE = """new Promise(function (done) {
+  document.querySelector("#tp-details summary").click();
+  requestAnimationFrame(function () {
+    done(document.getElementById("tp-title").getBoundingClientRect().height); });
+})"""
+
+
+def _long_panel_map() -> Any:
+    """The tiny plan with a title panel far longer than a laptop screen (many sources)."""
+    result = _browser_map()
+    sources = tuple(f"Source {k}: a long attribution line of a data set, its licence and "
+                    "where it was read from" for k in range(40))
+    provenance = dataclasses.replace(result.provenance, data_sources=sources)
+    return with_changes(result, provenance=provenance)
+
+
+def test_info_panel_fits_a_laptop_screen_with_the_search_visible(tmp_path):
+    """At 1366 x 768 the info panel covers at most a quarter of the map, the village search
+    is on screen and not hidden, and the panel collapses; the RSRP layer is drawn above the
+    village fill."""
+    from PIL import Image
+
+    page = write_map(_long_panel_map(), tmp_path / "map.html")
+    tools = _DevTools(_chromium_command(tmp_path), tmp_path / "chromium.log")
+    try:
+        sid, _ = open_page(tools, page, _LAPTOP)
+        assert _evaluate(tools, sid, _WAIT_DRAWN) is True
+        measured = _evaluate(tools, sid, _PANEL)
+        shot = tmp_path / "map_1366x768.png"
+        shot.write_bytes(base64.b64decode(tools.call(
+            "Page.captureScreenshot", {"format": "png"}, session=sid)["data"]))
+        collapsed_height = _evaluate(tools, sid, _COLLAPSE)
+    finally:
+        tools.close()
+    artifacts = os.environ.get("TOWERPLAN_ARTIFACTS")
+    if artifacts:
+        Path(artifacts).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shot, Path(artifacts) / shot.name)
+    assert np.asarray(Image.open(shot)).shape[:2] == (_LAPTOP[1], _LAPTOP[0])
+    width, height = measured["viewport"]
+    assert (width, height) == _LAPTOP
+    left, top, panel_w, panel_h = measured["panel"]
+    share = panel_w * panel_h / (width * height)
+    assert 0.05 < share <= 0.25, f"panel covers {share:.1%} of the map"
+    s_left, s_top, s_w, s_h = measured["search"]
+    assert s_w > 150 and s_h > 15
+    assert s_left >= 0 and s_top >= 0
+    assert s_left + s_w <= width and s_top + s_h <= height
+    assert measured["searchOnTop"] is True
+    assert collapsed_height < panel_h / 3  # collapsed: title, search and the toggle only
+    assert measured["linePane"] > measured["coveragePane"] > measured["overlayPane"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import math
@@ -79,6 +80,60 @@ def _check_plan_outputs(out: Path, n_villages: int, tower_cost: float) -> dict[s
     layers = {name for name, _ in pyogrio.list_layers(out / "plan.gpkg")}
     assert {"villages", "candidates", "selected", "existing"} <= layers
     return summary
+
+
+def _output_texts(out: Path) -> dict[str, bytes]:
+    """Every output's bytes as a reader of it would see them: zip members (xlsx, kmz) and
+    the PDF's streams unpacked, every text value of every GeoPackage table."""
+    import re
+    import sqlite3
+    import zipfile
+    import zlib
+    from contextlib import closing
+
+    texts: dict[str, bytes] = {}
+    for path in sorted(out.iterdir()):
+        data = path.read_bytes()
+        texts[path.name] = data
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                for member in archive.namelist():
+                    texts[f"{path.name}/{member}"] = archive.read(member)
+        elif path.suffix == ".pdf":
+            for k, match in enumerate(re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", data,
+                                                  re.S)):
+                with contextlib.suppress(zlib.error):
+                    texts[f"{path.name}/stream{k}"] = zlib.decompress(match.group(1))
+        elif path.suffix == ".gpkg":
+            with closing(sqlite3.connect(path)) as db:
+                tables = [r[0] for r in db.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table'")]
+                for table in tables:
+                    rows = db.execute(f'SELECT * FROM "{table}"').fetchall()
+                    texts[f"{path.name}/{table}"] = "\n".join(
+                        str(v) for row in rows for v in row if isinstance(v, str)).encode()
+    return texts
+
+
+def _assert_no_local_path(out: Path, *folders: Path) -> None:
+    """No output names any of *folders* (absolute paths of this machine)."""
+    needles = {str(f.resolve()).encode() for f in folders} | {str(f).encode() for f in folders}
+    found = sorted({(name, needle.decode()) for name, data in _output_texts(out).items()
+                    for needle in needles if needle in data})
+    assert found == []
+
+
+def test_outputs_name_inputs_relative_to_the_scenario(
+        tmp_path: Path, small_scenario: Callable[..., Path]) -> None:
+    """The small scenario names its inputs by absolute paths in *tmp_path*: the outputs name
+    them relative to the scenario file, never by the absolute path."""
+    scenario = load_scenario(small_scenario())
+    out = tmp_path / "out"
+    run_plan(scenario, out)
+    _assert_no_local_path(out, tmp_path, Path.home())
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    terrain = [s for s in summary["data_sources"] if s.startswith("terrain: ")]
+    assert terrain and not terrain[0].startswith("terrain: /")
 
 
 def test_small_scenario_plan(tmp_path: Path, small_scenario: Callable[..., Path]) -> None:
@@ -171,6 +226,13 @@ def test_demo_plan_default_run(demo_run: tuple[Path, Any]) -> None:
     assert math.isfinite(summary["runtime_s"]) and summary["runtime_s"] > 0
     assert any("synthetic" in s.lower() for s in summary["data_sources"])
     assert "SYNTHETIC" in proc.stdout
+
+
+def test_demo_outputs_name_no_local_folder(demo_run: tuple[Path, Any]) -> None:
+    out, proc = demo_run
+    assert proc.returncode == 0, proc.stderr
+    # the demo's data sit in the cache folder inside the run's folder (TOWERPLAN_CACHE_DIR)
+    _assert_no_local_path(out, out.parent, out.parent / "cache", Path.home())
 
 
 def test_demo_outputs_say_synthetic(demo_run: tuple[Path, Any]) -> None:

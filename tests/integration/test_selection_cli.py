@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import json
+import sqlite3
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,12 @@ def test_candidates_sweep_and_audit(tmp_path: Path, small_scenario: Callable[...
     assert {r["land_status"] for r in cands} <= {"in_settlement", "needs_road_land"}
     assert {r["origin"] for r in cands} <= {"grid", "hilltop", "settlement", "village_centre",
                                             "user"}
+    with closing(sqlite3.connect(tmp_path / "c" / "candidates.gpkg")) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 10200
+        assert db.execute("SELECT f_table_name, useAsDefault FROM layer_styles").fetchall() == [
+            ("candidates", 1)]
+        lon_lat = db.execute("SELECT count(lon), count(lat), count(*) FROM candidates").fetchone()
+    assert lon_lat == (len(cands), len(cands), len(cands))
 
     proc = run_cli("sweep", sc, "--budgets", "1.7e9:6.8e9:1.7e9", "--out", tmp_path / "s")
     assert proc.returncode == 0, proc.stderr

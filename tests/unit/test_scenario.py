@@ -347,3 +347,15 @@ def test_selection_objective_and_weights() -> None:
     text = str(err.value)
     assert "'selection.objective'" in text and "'selection.weights.people' must be zero" in text
     assert "unknown key 'selection.weights.lifted'" in text
+
+
+def test_shown_path_names_inputs_without_the_users_folders(tmp_path):
+    from towerplan.scenario import shown_path
+
+    assert shown_path("/work/shared/data/v.geojson", "/work/repo/scenarios") == \
+        "../../shared/data/v.geojson"
+    assert shown_path(tmp_path / "data" / "dem.tif", tmp_path) == "data/dem.tif"
+    assert shown_path("/root/.cache/towerplan/demo/dem.tif", "/work/scenarios") == "dem.tif"
+    assert shown_path("/data/x.csv", "/") == "x.csv"  # nothing in common below the root
+    scenario = Scenario.from_dict({}, base_dir=tmp_path / "s")
+    assert scenario.shown_path(tmp_path / "in" / "towers.csv") == "../in/towers.csv"

@@ -20,14 +20,15 @@ from towerplan.coverage.composite import best_server_points
 if TYPE_CHECKING:
     from towerplan.analysis.problem import SelectionProblem
 
-__all__ = ["RANKING_BASE_COLUMNS", "ranking_table", "village_table", "with_lonlat"]
+__all__ = ["RANKING_BASE_COLUMNS", "ranking_table", "village_table", "weighted_median",
+           "with_lonlat"]
 
 #: Columns of :func:`ranking_table` before the backhaul columns are added.
 RANKING_BASE_COLUMNS: tuple[str, ...] = (
     "rank", "site_id", "x", "y", "land_status", "village_code", "village", "district",
     "elevation_m",
     *COST_PARTS, "cost_total_idr", "cumulative_cost_idr", "new_demand", "cumulative_demand",
-    "villages_lifted", "villages_lifted_names", "best_rsrp_dbm")
+    "villages_lifted", "villages_lifted_names", "new_median_rsrp_dbm", "new_area_km2")
 
 
 def with_lonlat(frame: Any, crs: Any = None) -> Any:
@@ -48,6 +49,38 @@ def with_lonlat(frame: Any, crs: Any = None) -> Any:
         frame["lon"] = pd.Series(dtype=float)
         frame["lat"] = pd.Series(dtype=float)
     return frame
+
+
+def weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
+    """The weighted median: the smallest value at which the cumulative weight reaches half.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Values (``nan`` ones are left out with their weight).
+    weights : numpy.ndarray
+        Non-negative weights, same length.
+
+    Returns
+    -------
+    float
+        ``nan`` when no finite value has a positive weight.
+
+    Examples
+    --------
+    >>> weighted_median(np.array([-100.0, -90.0, -80.0]), np.array([1.0, 1.0, 5.0]))
+    -80.0
+    >>> weighted_median(np.array([-100.0, -90.0]), np.array([1.0, 1.0]))
+    -100.0
+    """
+    v = np.asarray(values, dtype=np.float64)
+    w = np.asarray(weights, dtype=np.float64)
+    keep = np.isfinite(v) & (w > 0)
+    if not keep.any():
+        return float("nan")
+    order = np.argsort(v[keep], kind="stable")
+    cum = np.cumsum(w[keep][order])
+    return float(v[keep][order][np.searchsorted(cum, 0.5 * cum[-1])])
 
 
 def ranking_table(problem: SelectionProblem, candidates: pd.DataFrame, chosen: Sequence[int],
@@ -97,9 +130,10 @@ def ranking_table(problem: SelectionProblem, candidates: pd.DataFrame, chosen: S
         lifted = np.flatnonzero((prev == BLANK) & (status(covered) != BLANK))
         site = candidates.iloc[j]
         site_xy = np.array([[site["x"], site["y"]]])
-        best = float(np.nanmax(best_server_points(
-            units.xy[fresh], site_xy, np.array([site["height_m"]]), state.link,
-            state.terrain).rsrp_dbm)) if len(fresh) else float("nan")
+        rsrp = best_server_points(units.xy[fresh], site_xy, np.array([site["height_m"]]),
+                                  state.link, state.terrain).rsrp_dbm
+        weights = units.weight[fresh]
+        median = weighted_median(rsrp, weights if weights.sum() > 0 else units.area_km2[fresh])
         cum_cost += costs[j]
         cum_dem += gain
         rows.append({
@@ -111,7 +145,8 @@ def ranking_table(problem: SelectionProblem, candidates: pd.DataFrame, chosen: S
             "cumulative_cost_idr": cum_cost, "new_demand": gain, "cumulative_demand": cum_dem,
             "villages_lifted": len(lifted),
             "villages_lifted_names": "; ".join(str(names[v]) for v in lifted),
-            "best_rsrp_dbm": round(best, 1),
+            "new_median_rsrp_dbm": round(median, 1),
+            "new_area_km2": round(float(units.area_km2[fresh].sum()), 2),
         })
     frame = pd.DataFrame(rows, columns=list(RANKING_BASE_COLUMNS))
     gdf = gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(frame["x"], frame["y"]),

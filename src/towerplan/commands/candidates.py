@@ -12,6 +12,7 @@ from towerplan.commands.plan import CacheArg
 from towerplan.io.outdir import staged_directory
 from towerplan.io.tables import data_source, typed_layer, write_table_csv
 from towerplan.io.vectors import write_gpkg_layers
+from towerplan.outputs.vector_styles import plan_layer_styles
 from towerplan.pipeline.graph import ProgressFn
 from towerplan.pipeline.plan import new_run, selection_problem
 from towerplan.scenario import Scenario
@@ -31,5 +32,6 @@ def candidates(scenario: Scenario, out_dir: str | Path, *, overwrite: bool = Fal
         columns = [c for c in CANDIDATE_COLUMNS if c != "selected"]
         write_table_csv(frame, columns, "candidates", staging / "candidates.csv", source)
         write_gpkg_layers(staging / "candidates.gpkg", [
-            ("candidates", typed_layer(frame, columns, frame.crs, source), "Point")])
+            ("candidates", typed_layer(frame, columns, frame.crs, source), "Point")],
+            styles=plan_layer_styles(["candidates"], scenario.outputs.lang))
     return problem

@@ -77,7 +77,8 @@ log = logging.getLogger(__name__)
 HASH_CHARACTERS = 12
 _TEMPLATE = "report.html.j2"
 _RANKED = ("rank", "site_id", "village", "district", "land_status", "elevation_m", "new_demand",
-           "cumulative_demand", "villages_lifted", "villages_lifted_names", "best_rsrp_dbm")
+           "cumulative_demand", "villages_lifted", "villages_lifted_names", "new_median_rsrp_dbm",
+           "new_area_km2")
 _COSTS = ("rank", "site_id", "cost_tower_idr", "cost_road_idr", "cost_power_idr",
           "cost_backhaul_idr", "cost_colocation_idr", "cost_total_idr", "cumulative_cost_idr")
 _LIFTED = ("code", "name", "district", "share_covered_before", "share_covered_after",
@@ -748,7 +749,7 @@ def _assumptions(result: PlanResult, lang: str) -> list[tuple[str, str]]:
 def _scenario_sections(result: PlanResult, lang: str) -> list[tuple[str, list[tuple[str, str]]]]:
     """The scenario's values grouped by TOML section, formatted in *lang*."""
     sections: dict[str, list[tuple[str, str]]] = {}
-    for name, value in flatten_settings(result.scenario.to_dict()):
+    for name, value in flatten_settings(result.scenario.to_shared_dict()):
         section, _, key = name.partition(".")
         sections.setdefault(section, []).append((key, _setting_text(key, value, lang)))
     return list(sections.items())

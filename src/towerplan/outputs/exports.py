@@ -35,6 +35,7 @@ from towerplan.io.tables import (
 )
 from towerplan.io.vectors import write_gpkg_layers
 from towerplan.outputs.styles import write_coverage_qml
+from towerplan.outputs.vector_styles import plan_layer_styles
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -143,7 +144,7 @@ def _coverage_layer(result: PlanResult, crs: Any, source: str) -> gpd.GeoDataFra
     return typed_layer(frame, COVERAGE_COLUMNS, crs, source)
 
 
-def write_plan_gpkg(result: PlanResult, path: str | Path) -> Path:
+def write_plan_gpkg(result: PlanResult, path: str | Path, *, lang: str = "id") -> Path:
     """Write the plan's vector layers to one GeoPackage.
 
     Layers ``villages`` (MultiPolygon), ``candidates``, ``selected`` and ``existing`` (Point),
@@ -152,7 +153,8 @@ def write_plan_gpkg(result: PlanResult, path: str | Path) -> Path:
     plan, one dissolved feature per ``stage``). Each is in the working CRS with its column set
     from :mod:`~towerplan.columns` plus ``data_source``. Layers without rows are still
     created with their full schema. Text is stored as is (GIS data, not a spreadsheet: no
-    formula guard).
+    formula guard). The file is GeoPackage 1.2; every layer's default QGIS style (the map's
+    colours, :mod:`~towerplan.outputs.vector_styles`) is in its ``layer_styles`` table.
 
     Parameters
     ----------
@@ -160,6 +162,8 @@ def write_plan_gpkg(result: PlanResult, path: str | Path) -> Path:
         Plan to write.
     path : str or Path
         Destination ``.gpkg`` file.
+    lang : {"id", "en"}
+        Language of the style's category labels.
 
     Returns
     -------
@@ -181,11 +185,12 @@ def write_plan_gpkg(result: PlanResult, path: str | Path) -> Path:
         layers.append(("audit", result.audit, AUDIT_COLUMNS, "Point"))
     for name, frame, columns, _ in layers:
         require_columns(frame, columns, name)
-    return write_gpkg_layers(path, [
-        *((name, typed_layer(frame, columns, crs, source), geometry_type)
-          for name, frame, columns, geometry_type in layers),
-        ("coverage", _coverage_layer(result, crs, source), "MultiPolygon"),
-    ])
+    written = [*((name, typed_layer(frame, columns, crs, source), geometry_type)
+                 for name, frame, columns, geometry_type in layers),
+               ("coverage", _coverage_layer(result, crs, source), "MultiPolygon")]
+    styles = plan_layer_styles([name for name, _, _ in written], lang,
+                               threshold_dbm=result.scenario.radio.threshold_rsrp_dbm)
+    return write_gpkg_layers(path, written, styles=styles)
 
 
 # --------------------------------------------------------------------------- JSON

@@ -205,7 +205,8 @@ _POPUP_ROWS: dict[str, tuple[tuple[str, str], ...]] = {
                  ("elevation_m", "0"), *_COSTS,
                  ("cumulative_cost_idr", "idr"), ("new_demand", "demand"),
                  ("cumulative_demand", "demand"), ("villages_lifted", "0"),
-                 ("villages_lifted_names", "text"), ("best_rsrp_dbm", "1"),
+                 ("villages_lifted_names", "text"), ("new_median_rsrp_dbm", "1"),
+                 ("new_area_km2", "2"),
                  ("backhaul_technology", "term"), ("backhaul_hops", "0"),
                  ("backhaul_worst_clearance", "2")),
     "existing": (("operator", "text"), ("radio", "text"), ("tower_technology", "text"),
@@ -444,8 +445,13 @@ html,body{height:100%;margin:0}
 .tp-crisp{image-rendering:pixelated}
 .tp-panel{position:fixed;z-index:1000;background:rgba(255,255,255,.95);border-radius:6px;
   box-shadow:0 1px 5px rgba(0,0,0,.35);padding:8px 10px;font:12px/1.35 var(--tp-font);color:#222}
-#tp-title{top:10px;left:54px;width:340px;max-height:calc(100vh - 120px);overflow:auto}
-#tp-title h1{font-size:15px;margin:0 0 6px;line-height:1.25}
+#tp-title{top:10px;left:54px;width:min(340px,calc(100vw - 120px));
+  max-height:min(60vh,calc(100vh - 60px));display:flex;flex-direction:column;box-sizing:border-box}
+#tp-title h1{font-size:15px;margin:0 0 6px;line-height:1.25;flex:none}
+#tp-details{min-height:0;overflow:auto;margin-top:6px}
+#tp-title th{white-space:normal;width:36%}
+#tp-details summary{cursor:pointer;font-weight:600;color:#333;padding:2px 0}
+#tp-details[open] summary{margin-bottom:4px}
 .tp-panel table,.tp-pop table{border-collapse:collapse}
 .tp-panel th,.tp-pop th{text-align:left;font-weight:600;color:#555;padding:1px 8px 1px 0;
   vertical-align:top;white-space:nowrap}
@@ -457,10 +463,13 @@ html,body{height:100%;margin:0}
   border-radius:4px;border:2px solid #fff;box-shadow:0 1px 6px rgba(0,0,0,.45);text-align:center;
   pointer-events:none}
 .tp-badge small{display:block;font-weight:400;font-size:11px;letter-spacing:0}
-#tp-search{margin-top:8px}
+#tp-search{flex:none;position:relative}
 #tp-search input{width:100%;box-sizing:border-box;padding:5px 6px;border:1px solid #999;
   border-radius:4px;font:inherit}
 #tp-search ul{list-style:none;margin:2px 0 0;padding:0;max-height:160px;overflow:auto}
+#tp-search ul:not(:empty){position:absolute;left:0;right:0;z-index:2;background:#fff;
+  box-shadow:0 2px 5px rgba(0,0,0,.3);border-radius:0 0 4px 4px}
+@media (max-width:700px),(max-height:560px){ #tp-title{max-height:45vh} #tp-legend{display:none} }
 #tp-search li{padding:3px 4px;cursor:pointer;border-radius:3px}
 #tp-search li:hover,#tp-search li:focus{background:#e3ecfb;outline:none}
 #tp-search li.tp-none{cursor:default;color:#888}
@@ -489,6 +498,8 @@ _SEARCH_JS = """
   var map = %(map)s, villages = [%(layers)s], index = %(index)s, noMatch = %(no_match)s;
   var input = document.getElementById("tp-search-input");
   var list = document.getElementById("tp-search-results");
+  var details = document.getElementById("tp-details");
+  if (details && (window.innerWidth < 900 || window.innerHeight < 560)) { details.open = false; }
   function norm(s) { return s.toLowerCase().normalize("NFD").replace(/[\\u0300-\\u036f]/g, ""); }
   function go(d) {
     map.fitBounds([[d[3][0], d[3][1]], [d[3][2], d[3][3]]], {maxZoom: 14});
@@ -670,14 +681,15 @@ def _title_html(result: PlanResult, lang: str) -> str:
     reports += "".join(f'<div class="tp-prov">{_esc(in_language(str(text), lang))}</div>'
                        for text in result.summary.get("towers_note") or ())
     return (
-        f'<div id="tp-title" class="tp-panel"><h1>{_esc(scn.scenario.title)}</h1>{lead}'
+        f'<div id="tp-title" class="tp-panel"><h1>{_esc(scn.scenario.title)}</h1>'
+        f'<div id="tp-search"><input id="tp-search-input" type="search" autocomplete="off" '
+        f'placeholder="{_esc(t("map.search", lang))}" aria-label="{_esc(t("map.search", lang))}">'
+        f'<ul id="tp-search-results"></ul></div>'
+        f'<details id="tp-details" open><summary>{_esc(t("map.details", lang))}</summary>{lead}'
         f"<table>{table}</table>{reports}{limits_html}"
         f'<div><b>{_esc(t("map.sources", lang))}</b><ul class="tp-sources">{sources}</ul></div>'
         f'<div class="tp-prov">towerplan {_esc(prov.version)} · {_esc(prov.scenario_hash)}'
-        f" · {_esc(prov.created_utc)}</div>"
-        f'<div id="tp-search"><input id="tp-search-input" type="search" autocomplete="off" '
-        f'placeholder="{_esc(t("map.search", lang))}" aria-label="{_esc(t("map.search", lang))}">'
-        f'<ul id="tp-search-results"></ul></div></div>')
+        f" · {_esc(prov.created_utc)}</div></details></div>")
 
 
 def _badge_html(lang: str) -> str:
@@ -853,8 +865,11 @@ def _render(result: PlanResult, lang: str) -> str:
                           name="leaflet_inline")
     root.header.add_child(Element(f"<style>{_PAGE_CSS}</style>"), name="towerplan_css")
 
+    # RSRP above the village fill (Leaflet's overlay pane, 400), so it shows the legend's
+    # colours; it lets clicks through to the villages below.
     for pane, z_index, pointer in (("tp-relief", 250, False), ("tp-online", 300, False),
-                                   ("tp-coverage", 350, False), ("tp-points", 450, True)):
+                                   ("tp-coverage", 420, False), ("tp-links", 430, True),
+                                   ("tp-points", 450, True)):
         CustomPane(pane, z_index=z_index, pointer_events=pointer).add_to(fmap)
 
     relief, relief_bounds = relief_uri(result.dem)
@@ -868,7 +883,7 @@ def _render(result: PlanResult, lang: str) -> str:
         name = (t("prog.single.layer_coverage", lang) if programme and stage == "after"
                 else t(f"layer.coverage_{stage}", lang))
         ImageOverlay(uri, grid_bounds, name=name,
-                     pane="tp-coverage", opacity=0.75, pixelated=False, class_name="tp-crisp",
+                     pane="tp-coverage", opacity=1.0, pixelated=False, class_name="tp-crisp",
                      show=stage == "after" and not programme).add_to(fmap)
 
     data_var = f"{fmap.get_name()}_villages"
@@ -910,13 +925,13 @@ def _render(result: PlanResult, lang: str) -> str:
         _GeoJsonLayer(_script_json(data), name=t("prog.single.layer_links" if programme
                                                  else "layer.links", lang),
                       show=not programme,
-                      options={"style": _link_style(),
+                      options={"style": _link_style(), "pane": "tp-links",
                                "on_each_feature": _popup_binding(labels, "{sticky: true}")}
                       ).add_to(fmap)
     for name, data, labels in _coverage_map_features(result, lang):
         _GeoJsonLayer(_script_json(data), name=_esc(t("layer.coverage_map", lang).format(
             file=name)), show=False,
-            options={"style": _coverage_map_style(),
+            options={"style": _coverage_map_style(), "pane": "tp-links",
                      "on_each_feature": _popup_binding(labels, "{sticky: true}")}
         ).add_to(fmap)
     if result.audit is not None:

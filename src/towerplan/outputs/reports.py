@@ -656,7 +656,7 @@ def _fill_assumptions(sheet: Worksheet, result: PlanResult, lang: str) -> None:
     header = _preamble(sheet, result, lang)
     prov = result.provenance
     basis = prov.demand_basis
-    rows: list[tuple[str, Any]] = list(flatten_settings(result.scenario.to_dict()))
+    rows: list[tuple[str, Any]] = list(flatten_settings(result.scenario.to_shared_dict()))
     rows += [
         (t("report.model_chain", lang),
          stated_model_chain(result.scenario, result.summary, prov.model_chain, lang)),

@@ -98,7 +98,7 @@ WRITERS: tuple[Writer, ...] = (
     Writer("report.pdf", lambda c, p: write_report_pdf(c.result, p, html=c.report_html())),
     Writer("ranking.csv", lambda c, p: write_ranking_csv(c.result, p)),
     Writer("villages.csv", lambda c, p: write_villages_csv(c.result, p)),
-    Writer("plan.gpkg", lambda c, p: write_plan_gpkg(c.result, p)),
+    Writer("plan.gpkg", lambda c, p: write_plan_gpkg(c.result, p, lang=c.lang)),
     Writer("coverage_before.tif", lambda c, p: write_coverage_raster(c.result, p, "before")),
     Writer("coverage_before.qml", lambda c, p: write_coverage_qml_for(c.result, p)),
     Writer("coverage_after.tif", lambda c, p: write_coverage_raster(c.result, p, "after")),

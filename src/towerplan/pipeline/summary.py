@@ -131,7 +131,8 @@ def _before_entries(scenario: Scenario, state: CurrentState) -> dict[str, Any]:
     if basis == "unknown":
         out["before_state_note"] = bilingual("before.unknown")
     elif (reports := state.data.signal_reports) is not None:
-        ev = evidence_summary(state.stats, reports.files, scenario.coverage.target)
+        ev = evidence_summary(state.stats, [state.data.paths.shown(str(f)) for f in reports.files],
+                              scenario.coverage.target)
         parts: list[tuple[str, dict[str, object]]] = [("before.reports", {
             "n": ev["villages_reported"], "blank": ev["blank_reported"],
             "semi": ev["semi_blank_reported"], "served": ev["served_reported"],
@@ -162,7 +163,7 @@ def _tower_entries(scenario: Scenario, state: CurrentState) -> dict[str, Any]:
                                below=tech["towers"] - tech["serving_target"],
                                unknown=tech["unknown_assumed_serving"]))
     path = data.paths.committed_towers
-    committed = committed_summary(data.committed, str(path) if path else "", year,
+    committed = committed_summary(data.committed, data.paths.shown(str(path)) if path else "", year,
                                   scenario.candidates.committed_distance_m)
     if data.committed is not None:
         notes.append(bilingual("before.committed", year=year,

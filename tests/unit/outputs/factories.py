@@ -185,7 +185,8 @@ def _selected(candidates: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         "new_demand": new_demand, "cumulative_demand": np.cumsum(new_demand),
         "villages_lifted": [1, 1],
         "villages_lifted_names": [TEMPLATE_NAME, FORMULA_NAME],
-        "best_rsrp_dbm": [-58.2, -61.7],
+        "new_median_rsrp_dbm": [-88.4, -95.1],
+        "new_area_km2": [4.75, 2.5],
         # the backhaul stage did not run (no points of presence): empty per-site columns
         "backhaul_technology": ["", ""], "backhaul_hops": [0, 0],
         "backhaul_worst_clearance": [float("nan"), float("nan")],

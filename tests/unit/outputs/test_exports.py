@@ -5,6 +5,9 @@ from __future__ import annotations
 import csv
 import json
 import math
+import sqlite3
+import xml.etree.ElementTree as ET
+from contextlib import closing
 
 import numpy as np
 import pyogrio
@@ -37,6 +40,7 @@ from .factories import (
     VILLAGE_NAMES,
     leftovers,
     with_changes,
+    with_links_and_audit,
 )
 
 
@@ -123,7 +127,8 @@ def test_gpkg_layers_rows_columns_and_crs(plan_result, out_dir):
     path = write_plan_gpkg(plan_result, out_dir / "plan.gpkg")
     layers = dict(pyogrio.list_layers(path))
     assert layers == {"villages": "MultiPolygon", "candidates": "Point", "selected": "Point",
-                      "existing": "Point", "coverage": "MultiPolygon"}
+                      "existing": "Point", "coverage": "MultiPolygon",
+                      "layer_styles": None}  # QGIS's default styles, an attribute table
     expected = {"villages": (4, VILLAGE_COLUMNS), "candidates": (5, CANDIDATE_COLUMNS),
                 "selected": (2, RANKING_COLUMNS), "existing": (2, TOWER_COLUMNS)}
     for name, (count, columns) in expected.items():
@@ -139,6 +144,58 @@ def test_gpkg_layers_rows_columns_and_crs(plan_result, out_dir):
     assert existing["cells"].dtype.kind == "i"
     candidates = pyogrio.read_dataframe(path, layer="candidates")
     assert candidates["selected"].tolist() == [False, True, False, True, False]
+
+
+def _styles(path):
+    with closing(sqlite3.connect(path)) as db:
+        version = (db.execute("PRAGMA application_id").fetchone()[0],
+                   db.execute("PRAGMA user_version").fetchone()[0])
+        rows = db.execute("SELECT f_table_name, f_geometry_column, styleName, styleQML, "
+                          "useAsDefault FROM layer_styles").fetchall()
+    return version, {r[0]: r for r in rows}
+
+
+def test_gpkg_is_version_1_2_with_a_default_style_per_layer(make_result, out_dir):
+    result = with_links_and_audit(make_result())
+    path = write_plan_gpkg(result, out_dir / "plan.gpkg", lang="en")
+    (app_id, user_version), styles = _styles(path)
+    assert app_id == int.from_bytes(b"GPKG", "big") and user_version == 10200
+    layers = dict(pyogrio.list_layers(path))
+    assert set(styles) == set(layers) - {"layer_styles"}
+    assert set(styles) == {"villages", "candidates", "selected", "existing", "links", "audit",
+                           "coverage"}
+    for name, (_, geom_column, style_name, qml, default) in styles.items():
+        assert (geom_column, style_name, default) == ("geom", name, 1)
+        assert ET.fromstring(qml.split("\n", 1)[1]).tag == "qgis"
+    assert pyogrio.read_info(path, layer="villages")["features"] == 4  # still readable
+    villages = ET.fromstring(styles["villages"][3].split("\n", 1)[1])
+    renderer = villages.find("renderer-v2")
+    assert (renderer.get("type"), renderer.get("attr")) == ("categorizedSymbol", "status_after")
+    colors = {c.get("value"): villages.find(
+        f"renderer-v2/symbols/symbol[@name='{c.get('symbol')}']/layer/Option/"
+        "Option[@name='color']").get("value") for c in renderer.iter("category")}
+    assert colors["blank"] == "215,48,31,107"  # STATUS_COLORS["blank"] at the map's 0.42
+    assert colors["covered"] == "49,163,84,107"
+    selected = ET.fromstring(styles["selected"][3].split("\n", 1)[1])
+    assert selected.get("labelsEnabled") == "1"
+    assert selected.find("labeling/settings/text-style").get("fieldName") == "rank"
+
+
+def test_gpkg_has_no_empty_column_where_the_source_has_values(make_result, out_dir):
+    result = with_links_and_audit(make_result())
+    path = write_plan_gpkg(result, out_dir / "plan.gpkg")
+    sources = {"villages": result.villages, "candidates": result.candidates,
+               "selected": result.selected, "existing": result.existing,
+               "links": result.links, "audit": result.audit}
+    with closing(sqlite3.connect(path)) as db:
+        for name, frame in sources.items():
+            columns = [r[1] for r in db.execute(f'PRAGMA table_info("{name}")')]
+            for column in columns:
+                if column not in frame or not frame[column].notna().any():
+                    continue
+                filled = db.execute(f'SELECT count(*) FROM "{name}" WHERE "{column}" IS NOT '
+                                    "NULL").fetchone()[0]
+                assert filled == frame[column].notna().sum(), (name, column)
 
 
 def test_gpkg_writes_empty_layers_with_their_schema(make_result, out_dir):
@@ -227,7 +284,7 @@ def test_write_outputs_reports_an_unusable_directory(plan_result, tmp_path):
 
 
 def test_a_writer_that_fails_costs_only_its_own_file(plan_result, out_dir, monkeypatch):
-    def broken(result, path):
+    def broken(result, path, **_):
         with atomic_output(path) as tmp:
             tmp.write_text("partial", encoding="utf-8")
             raise RuntimeError("disk full")
@@ -256,7 +313,7 @@ def test_a_missing_library_skips_its_output_with_a_note(plan_result, out_dir, mo
 
 
 def test_a_user_caused_write_error_stops_the_writers(plan_result, out_dir, monkeypatch):
-    def full(result, path):
+    def full(result, path, **_):
         raise OutputError(f"cannot write {path}: No space left on device")
 
     monkeypatch.setattr(writers, "write_plan_gpkg", full)

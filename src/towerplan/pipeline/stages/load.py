@@ -17,7 +17,8 @@ def _load(ctx: StageContext) -> VectorInputs:
 
 
 def _files(scenario: Scenario) -> list[Any]:
-    return file_fingerprint(resolve_paths(scenario).vector_files())
+    paths = resolve_paths(scenario)  # reports name files relative to the scenario's folder
+    return [*file_fingerprint(paths.vector_files()), str(paths.base_dir)]
 
 
 STAGE = Stage(

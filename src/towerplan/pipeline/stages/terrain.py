@@ -16,7 +16,8 @@ def _terrain(ctx: StageContext, *, load: VectorInputs) -> TerrainInputs:
 
 
 def _files(scenario: Scenario) -> list[Any]:
-    return file_fingerprint(resolve_paths(scenario).terrain_files())
+    paths = resolve_paths(scenario)  # reports name files relative to the scenario's folder
+    return [*file_fingerprint(paths.terrain_files()), str(paths.base_dir)]
 
 
 STAGE = Stage(
