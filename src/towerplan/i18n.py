@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import string
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from towerplan.errors import ScenarioError
@@ -36,6 +36,7 @@ __all__ = [
     "join_statements",
     "solver_label",
     "statement",
+    "target_text",
     "status_label",
     "t",
     "term_label",
@@ -1091,6 +1092,7 @@ _STATEMENTS: dict[str, tuple[str, str]] = {
                          "costs.backhaul_idr per lokasi",
                          "no points of presence given ([inputs] pops): backhaul costed at "
                          "costs.backhaul_idr per site"),
+    "target.signal": ("sinyal", "signal"),
     "solver.Optimal": ("optimal", "optimal"),
     "solver.Optimal (root bound)": ("optimal (dibuktikan oleh batas akar)",
                                     "optimal (root bound)"),
@@ -1257,6 +1259,12 @@ def join_statements(*texts: str, sep: str = "; ") -> str:
     kept = [text for text in texts if text]
     return " / ".join(sep.join(in_language(text, lang) for text in kept)
                       for lang in SUPPORTED_LANGS)
+
+
+def target_text(target: str) -> Callable[[str], str]:
+    """The coverage target (``[coverage] target``) as a :func:`statement` field: ``"signal"``
+    reads "sinyal" in Bahasa Indonesia, technologies read ``4G``, ``5G``."""
+    return lambda lang: t("target.signal", lang) if target == "signal" else target.upper()
 
 
 def solver_label(status: object, lang: str) -> str:

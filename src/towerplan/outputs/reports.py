@@ -601,8 +601,10 @@ def _fill_audit(sheet: Worksheet, result: PlanResult, lang: str) -> None:
     if audit is None:  # only called for plans with an audit
         return
     columns = list(AUDIT_COLUMNS)
+    terms = [c in TERM_COLUMNS for c in columns]
     last = _table(sheet, header, [t(f"col.{c}", lang) for c in columns],
-                  audit[columns].itertuples(index=False, name=None),
+                  ([term_label(v, lang) if term else v for v, term in zip(row, terms, strict=True)]
+                   for row in audit[columns].itertuples(index=False, name=None)),
                   _formats(columns, result))
     row = last + 2
     for key, value in (result.audit_summary or {}).items():

@@ -14,7 +14,7 @@ from towerplan.analysis.costs import cost_context, cost_summary, parts_not_coste
 from towerplan.analysis.evidence import evidence_summary
 from towerplan.analysis.programme_outcome import programme_totals
 from towerplan.coverage.statement import link_budget_summary, link_budget_text
-from towerplan.i18n import bilingual, bilingual_joined
+from towerplan.i18n import bilingual, statement, target_text
 from towerplan.inputs import input_limitations
 
 if TYPE_CHECKING:
@@ -136,17 +136,17 @@ def _before_entries(scenario: Scenario, state: CurrentState) -> dict[str, Any]:
         parts: list[tuple[str, dict[str, object]]] = [("before.reports", {
             "n": ev["villages_reported"], "blank": ev["blank_reported"],
             "semi": ev["semi_blank_reported"], "served": ev["served_reported"],
-            "target": scenario.coverage.target, "conflicts": ev["conflicts"],
+            "target": target_text(scenario.coverage.target), "conflicts": ev["conflicts"],
             "served_blank": ev["conflicts_reported_served"],
             "blank_covered": ev["conflicts_reported_blank"]})]
         if not _towers_inside(state):
             parts.append(("before.reports_no_towers", {}))
-        out["before_state_note"] = bilingual_joined(*parts)
+        out["before_state_note"] = statement(*parts, sep=". ")
         out["evidence"] = ev
     elif basis == "coverage_maps":
         n = int((state.stats["status_source"].astype(str) == "coverage_map").sum())
-        out["before_state_note"] = bilingual("before.coverage_maps", n=n,
-                                             target=scenario.coverage.target)
+        out["before_state_note"] = statement(
+            ("before.coverage_maps", {"n": n, "target": target_text(scenario.coverage.target)}))
     return out
 
 
@@ -158,7 +158,7 @@ def _tower_entries(scenario: Scenario, state: CurrentState) -> dict[str, Any]:
     tech = technology_summary(data.towers, target)
     notes = []
     if tech["unknown_assumed_serving"] or tech["serving_target"] < tech["towers"]:
-        notes.append(bilingual("before.technology", target=target,
+        notes.append(bilingual("before.technology", target=target.upper(),
                                serving=tech["serving_target"], towers=tech["towers"],
                                below=tech["towers"] - tech["serving_target"],
                                unknown=tech["unknown_assumed_serving"]))
