@@ -397,6 +397,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "term.village": ("desa yang diaudit", "audited village"),
     "term.sites": ("lokasi dari CSV", "sites from CSV"),
     "term.fibre": ("fiber optik", "fibre"),
+    "term.existing": ("backhaul menara yang ada", "the existing tower's backhaul"),
     "term.microwave": ("microwave", "microwave"),
     "term.vsat": ("VSAT (satelit)", "VSAT (satellite)"),
     "map.blank_villages": ("Desa blank spot", "Blank-spot villages"),
@@ -1308,7 +1309,8 @@ def term_label(value: object, lang: str) -> str:
         return ""
     text = str(value)
     if text.startswith("report: "):
-        return t("source.report", lang).format(source=text.removeprefix("report: "))
+        return t("source.report", lang).format(
+            source=term_label(text.removeprefix("report: "), lang))
     if text.startswith("unlisted in "):
         return t("source.unlisted", lang).format(file=text.removeprefix("unlisted in "))
     key = f"term.{value}"

@@ -32,6 +32,7 @@ LOANWORDS = frozenset({
     "pln", "apbd", "dprd", "qgis", "google", "earth", "mhz", "dbi", "uplink", "downlink",
 })
 _IDENTIFIER = re.compile(r"[_./:=@\\#{}\[\]]|\d")
+_SETTING = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)*")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*[A-Za-z]")
 
 
@@ -85,7 +86,7 @@ def reader_lines(out: Path) -> Iterator[tuple[str, str]]:
         for sheet in book.worksheets:
             for row in sheet.iter_rows(values_only=True):
                 first = next((v for v in row if v is not None), None)
-                if isinstance(first, str) and "." in first and " " not in first:
+                if isinstance(first, str) and _SETTING.fullmatch(first):
                     continue  # a scenario setting: the key and the value as written
                 for value in row:
                     if isinstance(value, str) and value.strip():
@@ -135,4 +136,14 @@ def test_paser_outputs_in_indonesian_have_no_english(tmp_path: Path) -> None:
     out = _plan_outputs(scenario, tmp_path / "paser", tmp_path / "cache")
     bad = _english_lines(out)
     assert not bad, f"{len(bad)} English line(s) in the Indonesian Paser outputs:\n" + \
+        "\n".join(bad[:40])
+
+
+def test_demo_programme_outputs_in_indonesian_have_no_english(tmp_path: Path) -> None:
+    from towerplan.scenario import load_scenario
+
+    scenario = load_scenario(Path(__file__).parents[2] / "scenarios" / "demo-programme.toml")
+    out = _plan_outputs(scenario, tmp_path / "programme", tmp_path / "cache")
+    bad = _english_lines(out)
+    assert not bad, f"{len(bad)} English line(s) in the Indonesian programme outputs:\n" + \
         "\n".join(bad[:40])

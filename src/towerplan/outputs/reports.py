@@ -439,7 +439,8 @@ def _site_formulas(sheet: Worksheet, header: int, columns: Sequence[str], frame:
 def _fill_ranking(sheet: Worksheet, result: PlanResult, lang: str) -> None:
     header = _preamble(sheet, result, lang)
     frame = _sites(result, lang)
-    frame = frame.assign(land_status=[term_label(v, lang) for v in frame["land_status"]])
+    frame = frame.assign(**{c: [term_label(v, lang) for v in frame[c]]
+                            for c in RANKING_COLUMNS if c in TERM_COLUMNS and c in frame})
     rows = frame[list(RANKING_COLUMNS)].itertuples(index=False, name=None)
     _table(sheet, header, [t(f"col.{c}", lang) for c in RANKING_COLUMNS], rows,
            _formats(RANKING_COLUMNS, result))
@@ -477,7 +478,8 @@ def _village_rows(sheet: Worksheet, result: PlanResult, lang: str, columns: list
                   frame: Any) -> int:
     """The village table of *columns*; its header row."""
     header = _preamble(sheet, result, lang)
-    status_at = {columns.index(c) for c in ("status_before", "status_after") if c in columns}
+    status_at = {columns.index(c) for c in ("status_before", "status_after", "status_model",
+                                              "status_reported") if c in columns}
     reason_at = columns.index("why_not_reason") if "why_not_reason" in columns else -1
 
     term_at = {i for i, c in enumerate(columns) if c in TERM_COLUMNS}
