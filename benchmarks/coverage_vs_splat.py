@@ -76,8 +76,8 @@ cell of the point -1.19 dB, 65.7 %; on SPLAT!'s own profiles +0.01 dB, 96.5 %.
 knife-edge table, at load average 3.3-4.3: SPLAT! 16.86 s, fast mode 2.92 s (ratio 5.8, FAIL;
 same agreement); ``hata-suburban+deygout`` 0.115 s against ``hata-suburban``'s 0.112 s (the
 diffraction term now costs about as much as the cell loop without it), decision agreement
-95.9 % and line-of-sight mask 98.5 % as before. Where the fast mode's time goes and why 50x is out of reach while ITM
-is evaluated at every cell: ``itm_area_speed.py``.
+95.9 % and line-of-sight mask 98.5 % as before. Where the fast mode's time goes and why 50x
+is out of reach while ITM is evaluated at every cell: ``itm_area_speed.py``.
 
 Targets: speed ratio SPLAT! s / towerplan s >= 50; |median(towerplan - SPLAT!)| <= 2 dB;
 >= 80 % of cells within 6 dB. MAD is the unscaled median absolute deviation.
