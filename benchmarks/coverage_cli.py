@@ -28,6 +28,18 @@ lattice as a window, ZSTD level 1 rasters), 2.75 after; split after: start-up an
 1.82 s, inputs 0.14 s, reprojection 0.21 s, computing 6.56 s (of which about 0.7 s loads the
 cached numba kernels), writing 0.99 s. Computing, the radial sweep, is what stays above
 gdal_viewshed.
+
+Later, at load average 1.1: 20 gdal_viewshed 2.77 s, towerplan 4.58 s, ratio 1.66 (FAIL);
+start-up and imports 1.44 s, inputs 0.15 s, reprojection 0.13 s, computing 2.56 s, writing
+0.57 s. Computing is 20 sweeps of about 77 ms (1.55 s) and loading the cached numba kernels
+(0.5-0.8 s, of which numba's own import of scipy.linalg, to look for a BLAS, is 0.29 s).
+With the knife-edge loss read from a table (a quarter of a sweep's CPU time; 0.144 s to
+0.106 s per site on one thread) and the normal quantile taken from the standard library
+(scipy.special was 0.1 s of the first sweep), the towerplan process uses about 10 % less CPU
+(user time 5.0-5.5 s against 5.7-6.3 s, three alternating runs at load average 3-4). The
+fixed costs (Python, numba and scipy imports, the kernel loading: about 2 s) alone are
+close to the 20 gdal_viewshed runs, so a faster sweep cannot bring the ratio to 1.0 on
+this machine.
 """
 
 from __future__ import annotations

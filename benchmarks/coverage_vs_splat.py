@@ -68,6 +68,16 @@ with SPLAT!'s unobstructed points.
 Measured on 2 shared cores: SPLAT! 18-33 s as a command (with the load of other users);
 without ``itm_area``, ITM at the cell of the point median -1.0 dB, 66 % within 6 dB (FAIL),
 at the receiver's cell -0.6 dB, 87 %, on SPLAT!'s own profiles +0.01 dB, 96 %.
+Latest run (load average 1.1-1.9): SPLAT! 15.64 s (5.36 s with ``-R 0.1``);
+``itm_area`` fast mode 1.461 s, speed ratio 10.7 (FAIL; 7.0 against SPLAT! less its start-up);
+at the receiver's cell median -0.72 dB, MAD 1.10 dB, 85.9 % within 6 dB (both PASS), at the
+cell of the point -1.19 dB, 65.7 %; on SPLAT!'s own profiles +0.01 dB, 96.5 %.
+``hata-suburban+deygout`` 0.075 s per site, ``hata-suburban`` 0.050 s. After the sweep's
+knife-edge table, at load average 3.3-4.3: SPLAT! 16.86 s, fast mode 2.92 s (ratio 5.8, FAIL;
+same agreement); ``hata-suburban+deygout`` 0.115 s against ``hata-suburban``'s 0.112 s (the
+diffraction term now costs about as much as the cell loop without it), decision agreement
+95.9 % and line-of-sight mask 98.5 % as before. Where the fast mode's time goes and why 50x
+is out of reach while ITM is evaluated at every cell: ``itm_area_speed.py``.
 
 Targets: speed ratio SPLAT! s / towerplan s >= 50; |median(towerplan - SPLAT!)| <= 2 dB;
 >= 80 % of cells within 6 dB. MAD is the unscaled median absolute deviation.

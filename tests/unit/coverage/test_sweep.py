@@ -661,3 +661,17 @@ def test_invalid_parameters_are_reported_together() -> None:
 def test_module_doctests_pass() -> None:
     result = doctest.testmod(sweep, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_knife_edge_table_within_1e4_db_of_the_closed_form() -> None:
+    """The sweep's tabulated J(nu) against knife_edge_db on a grid finer than the table,
+    across its lower limit, its entries and past its end (the closed form there)."""
+    nu = np.concatenate([np.linspace(-1.0, 1.0, 20_001),
+                         np.linspace(1.0, sweep.KNIFE_EDGE_TABLE_MAX + 8.0, 40_001)])
+    table = np.array([sweep._knife_edge_k(float(v)) for v in nu])
+    exact = np.asarray(knife_edge_db(nu))
+    assert np.abs(table - exact).max() < 1e-4
+    assert sweep._knife_edge_k(-0.78) == 0.0
+    assert sweep._knife_edge_k(0.0) == pytest.approx(6.03, abs=0.005)  # ITU-R P.526 J(0)
+    beyond = sweep.KNIFE_EDGE_TABLE_MAX + 1.0
+    assert sweep._knife_edge_k(beyond) == pytest.approx(float(knife_edge_db(beyond)), abs=1e-12)

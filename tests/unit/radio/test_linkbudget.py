@@ -59,3 +59,16 @@ def test_default_uplink_allows_more_loss_than_the_default_downlink() -> None:
     assert up == 139.5
     assert down == pytest.approx(61.0 - 10 * math.log10(600) + 105.0)
     assert up > down
+
+
+def test_normal_quantile_reference_values_and_limits() -> None:
+    """Standard normal quantiles (Abramowitz & Stegun table 26.5) and ndtri's limits."""
+    from towerplan.radio.linkbudget import _normal_quantile
+
+    assert _normal_quantile(0.5) == 0.0
+    assert _normal_quantile(0.9) == pytest.approx(1.2815515655446004, abs=1e-14)
+    assert _normal_quantile(0.95) == pytest.approx(1.6448536269514722, abs=1e-14)
+    assert _normal_quantile(0.01) == pytest.approx(-2.3263478740408408, abs=1e-14)
+    assert _normal_quantile(0.0) == -math.inf
+    assert _normal_quantile(1.0) == math.inf
+    assert math.isnan(_normal_quantile(1.5))
