@@ -686,7 +686,7 @@ def _title_html(result: PlanResult, lang: str) -> str:
         f'placeholder="{_esc(t("map.search", lang))}" aria-label="{_esc(t("map.search", lang))}">'
         f'<ul id="tp-search-results"></ul></div>'
         f'<details id="tp-details" open><summary>{_esc(t("map.details", lang))}</summary>{lead}'
-        f"<table>{table}</table>{reports}{limits_html}"
+        f"{limits_html}{reports}<table>{table}</table>"
         f'<div><b>{_esc(t("map.sources", lang))}</b><ul class="tp-sources">{sources}</ul></div>'
         f'<div class="tp-prov">towerplan {_esc(prov.version)} · {_esc(prov.scenario_hash)}'
         f" · {_esc(prov.created_utc)}</div></details></div>")

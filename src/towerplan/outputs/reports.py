@@ -343,6 +343,8 @@ def _summary_format(key: str, result: PlanResult) -> str:
         return _FORMAT_INT if _people(result) else _FORMAT_DEMAND
     if key.endswith("runtime_s"):
         return "0.0"
+    if key in ("plan_year", "year"):
+        return "0"
     return _FORMAT_INT
 
 
