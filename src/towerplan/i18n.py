@@ -119,6 +119,8 @@ _COLUMNS: dict[str, tuple[str, str]] = {
     "villages_lifted_names": ("Nama desa tersebut", "Names of those villages"),
     "new_median_rsrp_dbm": ("RSRP median di cakupan baru (dBm)",
                         "Median RSRP where newly covered (dBm)"),
+    "new_area_median_rsrp_dbm": ("RSRP median atas luas cakupan baru (dBm)",
+                                 "Median RSRP over the area newly covered (dBm)"),
     "new_area_km2": ("Luas cakupan baru (km²)", "Area newly covered (km²)"),
     "backhaul_technology": ("Teknologi backhaul", "Backhaul technology"),
     "backhaul_hops": ("Jumlah hop backhaul", "Backhaul hops"),

@@ -78,7 +78,7 @@ HASH_CHARACTERS = 12
 _TEMPLATE = "report.html.j2"
 _RANKED = ("rank", "site_id", "village", "district", "land_status", "elevation_m", "new_demand",
            "cumulative_demand", "villages_lifted", "villages_lifted_names", "new_median_rsrp_dbm",
-           "new_area_km2")
+           "new_area_median_rsrp_dbm", "new_area_km2")
 _COSTS = ("rank", "site_id", "cost_tower_idr", "cost_road_idr", "cost_power_idr",
           "cost_backhaul_idr", "cost_colocation_idr", "cost_total_idr", "cumulative_cost_idr")
 _LIFTED = ("code", "name", "district", "share_covered_before", "share_covered_after",
