@@ -403,6 +403,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "term.village": ("desa yang diaudit", "audited village"),
     "term.sites": ("lokasi dari CSV", "sites from CSV"),
     "term.fibre": ("fiber optik", "fibre"),
+    "term.villages": ("desa yang disebut", "named villages"),
     "term.existing": ("backhaul menara yang ada", "the existing tower's backhaul"),
     "term.microwave": ("microwave", "microwave"),
     "term.vsat": ("VSAT (satelit)", "VSAT (satellite)"),

@@ -37,16 +37,18 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*[A-Za-z]")
 
 
 def _words(text: str) -> set[str]:
-    return {w.lower() for w in _WORD.findall(text)}
+    """The words of *text*, identifiers (``blank_villages``, file names) left out."""
+    return {w.lower() for token in text.split() if not _IDENTIFIER.search(token)
+            for w in _WORD.findall(token)}
 
 
 def english_words() -> frozenset[str]:
     """Words of the English labels that no Indonesian label uses (three letters or more)."""
     ind: set[str] = set()
     eng: set[str] = set()
-    for label in TEXT.values():
-        ind |= _words(label["id"])
-        eng |= _words(label["en"])
+    for label in TEXT.values():  # format fields ({people}) are not words of the text
+        ind |= _words(re.sub(r"\{[^}]*\}", " ", label["id"]))
+        eng |= _words(re.sub(r"\{[^}]*\}", " ", label["en"]))
     return frozenset(w for w in eng - ind - LOANWORDS if len(w) >= 3)
 
 
