@@ -141,6 +141,8 @@ def test_paser_outputs_in_indonesian_have_no_english(tmp_path: Path) -> None:
         "\n".join(bad[:40])
 
 
+# the audit band's 10 m lower case puts the 32 m tower below Hata's validated 30 m (stated)
+@pytest.mark.filterwarnings("ignore::towerplan.errors.ModelValidityWarning")
 def test_demo_programme_outputs_in_indonesian_have_no_english(tmp_path: Path) -> None:
     from towerplan.scenario import load_scenario
 
