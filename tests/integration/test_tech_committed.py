@@ -139,7 +139,7 @@ def test_committed_plan_outputs(tmp_path: Path, small_scenario: Factory,
     block = summary["committed_towers"]
     assert (block["count"], block["on_air_by_year"], block["future"], block["plan_year"]) == (
         1, 0, 1, 2025)
-    assert block["file"] == str(committed)
+    assert block["file"] == committed.name  # named relative to the scenario file beside it
     assert summary["plan_year"] == 2025
     tech = summary["existing_technology"]
     assert tech["by_technology"]["unknown"] == 1 and tech["unknown_assumed_serving"] == 1
