@@ -9,7 +9,7 @@ year and channel, ``0 <= n_tc <= most_tc``): a count fixed to a whole number tak
 fractional tower out of the budget and its bound drops far below the root's. Once every
 count of a node's LP is whole it splits on the most fractional ``X[k, t]`` (0 or 1).
 
-Nodes are LPs solved by HiGHS's dual simplex, warm-started from the previous node's basis
+Nodes are LPs solved by HiGHS's dual simplex, warm-started from their parent's basis
 (only bounds change), best bound first. A node's bound is the Lagrangian bound of its row
 duals (valid for any multipliers, so an inexact LP never prunes an optimum); a node whose
 bound cannot beat the incumbent by more than the tolerance goes. Every LP solution is rounded
@@ -79,7 +79,9 @@ class Node:
 
     ``lo``/``up`` bound the X columns (0 or 1), ``count_lo``/``count_hi`` the count rows;
     ``bound`` is the gain bound (the parent's until solved); ``x``, ``pi`` and ``d`` are the
-    LP's column values, row duals and the reduced costs of the X columns.
+    LP's column values, row duals and the reduced costs of the X columns; ``basis`` the
+    column and row status of the optimal basis of the LP (or of the parent's, unsolved), the
+    warm start of the node's LP.
     """
 
     lo: np.ndarray
@@ -90,6 +92,7 @@ class Node:
     x: np.ndarray | None = None
     pi: np.ndarray | None = None
     d: np.ndarray | None = None
+    basis: tuple[np.ndarray, np.ndarray] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +211,8 @@ class NodeLp:
         limit = highspy.kHighsInf if time_limit_s is None else (
             self.h.getRunTime() + max(time_limit_s, 0.01))  # HiGHS counts from its creation
         self.h.setOptionValue("time_limit", float(limit))
+        if node.basis is not None:
+            self._set_basis(node.basis)
         run_highs(self.h)
         self.h.setOptionValue("simplex_strategy", 1)
         self.seconds += time.perf_counter() - t0
@@ -229,7 +234,27 @@ class NodeLp:
                                np.concatenate([lo_x, np.zeros(n_z)]),
                                np.concatenate([up_x, np.ones(n_z)]), row_lo, row_up, pi)
         return Node(node.lo, node.up, node.count_lo, node.count_hi, bound,
-                    np.asarray(sol.col_value, dtype=float), pi, d[:n_x])
+                    np.asarray(sol.col_value, dtype=float), pi, d[:n_x], self._basis())
+
+    def _basis(self) -> tuple[np.ndarray, np.ndarray]:
+        basis = self.h.getBasis()
+        return (np.fromiter(map(int, basis.col_status), np.int8),
+                np.fromiter(map(int, basis.row_status), np.int8))
+
+    def _set_basis(self, basis: tuple[np.ndarray, np.ndarray]) -> None:
+        """Start from a node's basis; cut rows added since then start basic."""
+        import highspy
+
+        col, row = basis
+        n_row = self.n_rows0 + len(self.knapsacks) + len(self.cut_upper)
+        row = np.concatenate([row, np.full(n_row - len(row), 1, np.int8)])
+        status = highspy.HighsBasisStatus
+        table = [status(v) for v in range(5)]
+        start = highspy.HighsBasis()
+        start.col_status = [table[v] for v in col]
+        start.row_status = [table[v] for v in row]
+        start.valid = True
+        self.h.setBasis(start)
 
     def search(self, root: Node, gain: float,
                complete: Callable[[np.ndarray], tuple[Any, float]],
@@ -295,16 +320,16 @@ class NodeLp:
             i = int(np.argmax(frac))
             hi, lo = node.count_hi.copy(), node.count_lo.copy()
             hi[i], lo[i] = np.floor(count[i]), np.ceil(count[i])
-            return [Node(node.lo, node.up, node.count_lo, hi, node.bound),
-                    Node(node.lo, node.up, lo, node.count_hi, node.bound)]
+            return [Node(node.lo, node.up, node.count_lo, hi, node.bound, basis=node.basis),
+                    Node(node.lo, node.up, lo, node.count_hi, node.bound, basis=node.basis)]
         xf = np.minimum(x - node.lo, node.up - x)
         if not xf.size or xf.max() <= _INT_TOL:
             return []
         j = int(np.argmax(xf))
         one, zero = node.lo.copy(), node.up.copy()
         one[j], zero[j] = 1, 0
-        return [Node(one, node.up, node.count_lo, node.count_hi, node.bound),
-                Node(node.lo, zero, node.count_lo, node.count_hi, node.bound)]
+        return [Node(one, node.up, node.count_lo, node.count_hi, node.bound, basis=node.basis),
+                Node(node.lo, zero, node.count_lo, node.count_hi, node.bound, basis=node.basis)]
 
 
 def _until(deadline: float | None) -> float | None:
@@ -324,7 +349,8 @@ def _fixed(node: Node, gain: float) -> Node:
     lo, up = node.lo.copy(), node.up.copy()
     up[free & (node.d > room)] = lo[free & (node.d > room)]
     lo[free & (-node.d > room)] = up[free & (-node.d > room)]
-    return Node(lo, up, node.count_lo, node.count_hi, node.bound, node.x, node.pi, node.d)
+    return Node(lo, up, node.count_lo, node.count_hi, node.bound, node.x, node.pi, node.d,
+                node.basis)
 
 
 def _dual_bound(matrix_t: sp.csr_matrix, cuts: sp.csr_matrix, cost: np.ndarray, col_lo: np.ndarray,
