@@ -507,7 +507,8 @@ def _solve_exact(prob: _Programme, start: list[Build], deadline: float | None
     model = _Model.build(prob)
     if model.parts.n_x == 0:
         return model.solve(start, _left(deadline))
-    lp = NodeLp(model.parts, model.reach.ravel(), _knapsacks(prob, model.opts, bands=True))
+    lp = NodeLp(model.parts, model.reach.ravel(), _knapsacks(prob, model.opts, bands=True),
+                n_lazy=len(model.z_class))
     base = _value(prob, [])
     try:
         solved = lp.root(_left(deadline))
