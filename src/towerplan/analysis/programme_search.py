@@ -27,7 +27,7 @@ import itertools
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -167,6 +167,7 @@ class NodeLp:
         self.h = highs_model(self.parts, self.up_x, False,
                              {"solver": "simplex", "simplex_strategy": 4})
         self.seconds = 0.0
+        self._loaded: tuple[np.ndarray, np.ndarray] | None = None  # the basis HiGHS holds
         static = [c for k in knapsacks for c in threshold_covers(k)]
         self._add_cuts(static)
 
@@ -260,10 +261,11 @@ class NodeLp:
         limit = highspy.kHighsInf if time_limit_s is None else (
             self.h.getRunTime() + max(time_limit_s, 0.01))  # HiGHS counts from its creation
         self.h.setOptionValue("time_limit", float(limit))
-        if node.basis is not None:
+        if node.basis is not None and node.basis is not self._loaded:
             self._set_basis(node.basis)
         while True:
             run_highs(self.h)
+            self._loaded = None
             self.h.setOptionValue("simplex_strategy", 1)
             status = self.h.getModelStatus()
             if status == highspy.HighsModelStatus.kInfeasible:
@@ -290,12 +292,14 @@ class NodeLp:
                                np.concatenate([lo_x, np.zeros(n_z)]),
                                np.concatenate([up_x, np.ones(n_z)]), row_lo, row_up, pi)
         return Node(node.lo, node.up, node.count_lo, node.count_hi, bound,
-                    np.asarray(sol.col_value, dtype=float), pi, d[:n_x], self._basis())
+                    np.asarray(sol.col_value, dtype=float), pi, d[:n_x])
 
     def _basis(self) -> tuple[np.ndarray, np.ndarray]:
+        """The basis HiGHS holds (that of the LP solved last)."""
         basis = self.h.getBasis()
-        return (np.fromiter(map(int, basis.col_status), np.int8),
-                np.fromiter(map(int, basis.row_status), np.int8))
+        self._loaded = (np.fromiter(map(int, basis.col_status), np.int8),
+                        np.fromiter(map(int, basis.row_status), np.int8))
+        return self._loaded
 
     def _set_basis(self, basis: tuple[np.ndarray, np.ndarray]) -> None:
         """Start from a node's basis; rows added since then start basic, columns at 0."""
@@ -312,6 +316,7 @@ class NodeLp:
         start.row_status = [table[v] for v in row]
         start.valid = True
         self.h.setBasis(start)
+        self._loaded = basis
 
     def search(self, root: Node, gain: float,
                complete: Callable[[np.ndarray], tuple[Any, float]],
@@ -332,7 +337,8 @@ class NodeLp:
                 if cand_gain > gain + search_tolerance(gain):
                     plan, gain = cand, cand_gain
                 if solved.bound > gain + search_tolerance(gain):
-                    for child in self._children(_fixed(solved, gain)):
+                    with_basis = replace(solved, basis=self._basis())  # the LP just solved
+                    for child in self._children(_fixed(with_basis, gain)):
                         heapq.heappush(heap, (-solved.bound, next(tie), child))
             while heap and -heap[0][0] <= gain + search_tolerance(gain):
                 heapq.heappop(heap)
