@@ -68,6 +68,7 @@ log = logging.getLogger(__name__)
 Build = tuple[int, int]
 _BRUTE_FORCE_MAX = 2_000_000  # plans
 _IMPROVE_SHARE = 0.15  # of the time limit spent improving the greedy start
+_POLISH_S = 1.0  # at most this long on each new best programme of the search, s
 
 
 @dataclass(frozen=True, slots=True)
@@ -517,9 +518,16 @@ def _solve_exact(prob: _Programme, start: list[Build], deadline: float | None
     log.debug("programme root: bound %.6g, start %.6g, %.2f s", base + solved.bound, value,
               lp.seconds)
 
+    best = [value]
+
     def complete(x: np.ndarray) -> tuple[list[Build], float]:
         plan = _rounded(prob, model.opts, x.reshape(-1, prob.n_years))
-        return plan, _value(prob, plan) - base
+        got = _value(prob, plan)
+        if got > best[0]:  # a new best programme: drop-and-refill may improve it further
+            plan = _improve(prob, plan, _POLISH_S)
+            got = _value(prob, plan)
+        best[0] = max(best[0], got)
+        return plan, got - base
 
     found = lp.search(solved, value - base, complete, deadline)
     log.debug("programme search: %d nodes, %.2f s of LP, %s", found.nodes, lp.seconds,
