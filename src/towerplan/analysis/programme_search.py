@@ -171,16 +171,6 @@ class NodeLp:
         static = [c for k in knapsacks for c in threshold_covers(k)]
         self._add_cuts(static)
 
-    @property
-    def with_cuts(self) -> LpParts:
-        """The LP as it stands: count rows, cuts and lazy rows found so far (root bounds)."""
-        n_cut = len(self.cut_upper)
-        grown = len(self.cost) - self.parts.matrix.shape[1]
-        matrix = sp.hstack([self.parts.matrix, sp.csc_matrix((self.parts.matrix.shape[0], grown))])
-        return LpParts(sp.csc_matrix(sp.vstack([matrix, self.cuts])), self.cost.copy(),
-                       np.concatenate([self.parts.row_lower, np.full(n_cut, -np.inf)]),
-                       np.concatenate([self.parts.row_upper, self.cut_upper]), self.parts.n_x)
-
     def _add_cuts(self, cuts: list[tuple[np.ndarray, int]]) -> None:
         """Add rows ``sum X[cols] <= rhs``."""
         if cuts:
