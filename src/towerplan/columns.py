@@ -126,6 +126,7 @@ RANKING_COLUMNS: tuple[str, ...] = (
     "villages_lifted",         # number of villages leaving 'blank' status at this step
     "villages_lifted_names",   # their names, separated by '; '
     "new_median_rsrp_dbm",     # median RSRP of the site over the demand it newly covers
+    "new_area_median_rsrp_dbm",  # median RSRP of the site over the area it newly covers
     "new_area_km2",            # village area the site newly covers, km2
     "backhaul_technology",     # fibre / microwave / vsat / existing (co-location)
     "backhaul_hops",           # hops to the point of presence (0 for vsat and co-location)

@@ -317,7 +317,9 @@ class TowerType(_Group):
     height_m : float
         Antenna height above ground, m.
     azimuths_deg : tuple of float
-        Sector azimuths, degrees from north; empty = omnidirectional.
+        Sector azimuths, degrees from north; empty = the ``[radio.antenna]`` (omni by
+        default). When given, they must equal ``radio.antenna.azimuths_deg``: coverage uses
+        one antenna for every tower type.
     tower_idr, radio_idr, power_idr, backhaul_idr, access_idr, land_idr : float
         Capital cost parts (site-dependent access and power are added per site).
     power_w : float
@@ -387,10 +389,11 @@ _OPEX_SHARE = 0.10  # running cost a year per rupiah of capital (Kominfo: 10-12.
 
 
 def _pln_tower(name: str, height_m: float, tower_idr: float, source: str) -> TowerType:
-    """Return a three-sector 4G tower on PLN power with one microwave hop (docs/costs.md)."""
+    """Return a 4G tower on PLN power with one microwave hop (docs/costs.md); its antenna is
+    the scenario's ``[radio.antenna]``."""
     parts = {"tower_idr": tower_idr, "radio_idr": 500_000_000.0,
              "power_idr": _PLN_5500VA_IDR, "backhaul_idr": 350_000_000.0}
-    return TowerType(name, height_m, (0.0, 120.0, 240.0), **parts, power_w=2_000.0,
+    return TowerType(name, height_m, (), **parts, power_w=2_000.0,
                      opex_idr_per_year=_OPEX_SHARE * math.fsum(parts.values()),
                      land_m2=200.0, source=source)
 
@@ -403,7 +406,7 @@ EXAMPLE_TOWER_TYPES: tuple[TowerType, ...] = (
     _pln_tower("menara-42m", 42.0, 1_200_000_000.0,
                "national programme 40-42 m, three sectors; cost a planning assumption; "
                "see docs/costs.md"),
-    TowerType("menara-32m-vsat", 32.0, (0.0, 180.0), tower_idr=700_000_000.0,
+    TowerType("menara-32m-vsat", 32.0, (), tower_idr=700_000_000.0,
               radio_idr=350_000_000.0, power_idr=600_000_000.0, backhaul_idr=150_000_000.0,
               power_w=1_000.0, opex_idr_per_year=300_000_000.0, land_m2=100.0,
               source="small tower, solar, VSAT; opex Rp 25 million a month (Kominfo 2023); "

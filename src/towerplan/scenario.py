@@ -1263,6 +1263,13 @@ class Scenario(_Group):
                       else (self._default_type_name,))
         for problem in programme_problems(self.programme, self.all_channels, type_names):
             c.add(problem)
+        radio_az = self.radio.antenna.azimuths_deg
+        for ttype in self.tower_types:
+            if ttype.azimuths_deg and list(ttype.azimuths_deg) != list(radio_az):
+                c.add(f"tower type '{ttype.name}': azimuths_deg {list(ttype.azimuths_deg)} "
+                      f"differ from 'radio.antenna.azimuths_deg' {list(radio_az)}; coverage "
+                      "uses the [radio] antenna for every tower type, so give the sectors "
+                      "there or leave the tower type's azimuths_deg empty")
 
     @property
     def _default_type_name(self) -> str:

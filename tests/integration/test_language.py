@@ -37,16 +37,18 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*[A-Za-z]")
 
 
 def _words(text: str) -> set[str]:
-    return {w.lower() for w in _WORD.findall(text)}
+    """The words of *text*, identifiers (``blank_villages``, file names) left out."""
+    return {w.lower() for token in text.split() if not _IDENTIFIER.search(token)
+            for w in _WORD.findall(token)}
 
 
 def english_words() -> frozenset[str]:
     """Words of the English labels that no Indonesian label uses (three letters or more)."""
     ind: set[str] = set()
     eng: set[str] = set()
-    for label in TEXT.values():
-        ind |= _words(label["id"])
-        eng |= _words(label["en"])
+    for label in TEXT.values():  # format fields ({people}) are not words of the text
+        ind |= _words(re.sub(r"\{[^}]*\}", " ", label["id"]))
+        eng |= _words(re.sub(r"\{[^}]*\}", " ", label["en"]))
     return frozenset(w for w in eng - ind - LOANWORDS if len(w) >= 3)
 
 
@@ -139,6 +141,8 @@ def test_paser_outputs_in_indonesian_have_no_english(tmp_path: Path) -> None:
         "\n".join(bad[:40])
 
 
+# the audit band's 10 m lower case puts the 32 m tower below Hata's validated 30 m (stated)
+@pytest.mark.filterwarnings("ignore::towerplan.errors.ModelValidityWarning")
 def test_demo_programme_outputs_in_indonesian_have_no_english(tmp_path: Path) -> None:
     from towerplan.scenario import load_scenario
 
@@ -147,3 +151,17 @@ def test_demo_programme_outputs_in_indonesian_have_no_english(tmp_path: Path) ->
     bad = _english_lines(out)
     assert not bad, f"{len(bad)} English line(s) in the Indonesian programme outputs:\n" + \
         "\n".join(bad[:40])
+
+
+#: English words that must not appear in any Indonesian label (the table-derived list above
+#: cannot catch an English word an Indonesian label already uses).
+NEVER_IN_INDONESIAN = frozenset({
+    "the", "and", "of", "with", "without", "from", "not", "village", "villages", "tower",
+    "towers", "people", "covered", "microwave", "budget", "cost", "site", "sites", "year",
+})
+
+
+def test_indonesian_labels_use_no_common_english_word() -> None:
+    bad = sorted(f"{key}: {label['id']!r}" for key, label in TEXT.items()
+                 if _words(re.sub(r"\{[^}]*\}", " ", label["id"])) & NEVER_IN_INDONESIAN)
+    assert not bad, "\n".join(bad)

@@ -66,6 +66,9 @@ height_m = 72
 azimuths_deg = [0, 120, 240]
 tower_idr = 1_700_000_000
 land_m2 = 200
+
+[radio.antenna]
+azimuths_deg = [0, 120, 240]
 """
 
 
@@ -203,7 +206,7 @@ def test_example_tower_types_carry_their_cited_figures() -> None:
     by_name = {t.name: t for t in EXAMPLE_TOWER_TYPES}
     big = by_name["menara-72m"]
     assert (big.height_m, big.tower_idr, big.land_m2) == (72.0, 1.7e9, 200.0)
-    assert by_name["menara-42m"].azimuths_deg == (0.0, 120.0, 240.0)
+    assert by_name["menara-42m"].height_m == 42.0
     small = by_name["menara-32m-vsat"]
     assert small.opex_idr_per_year == 12 * 25_000_000  # Rp 25 million a month
     for tower in EXAMPLE_TOWER_TYPES:
@@ -234,3 +237,10 @@ def test_budgets_without_years_and_half_a_position() -> None:
     assert "give both lon and lat" in msg
     assert msg.endswith("'programme.budgets' and 'programme.built' need 'programme.years'")
     assert ProgrammeBuilt(2022, "t", "a", lon=116.0, lat=-1.5).where == "116, -1.5"
+
+
+def test_tower_type_sectors_other_than_the_radio_antenna_are_refused() -> None:
+    msg = _problems('[[tower_types]]\nname = "sektor"\nheight_m = 42\n'
+                    'azimuths_deg = [0, 120, 240]\ntower_idr = 1_000_000_000\n')
+    assert ("tower type 'sektor': azimuths_deg [0.0, 120.0, 240.0] differ from "
+            "'radio.antenna.azimuths_deg' []") in msg

@@ -28,7 +28,8 @@ RANKING_BASE_COLUMNS: tuple[str, ...] = (
     "rank", "site_id", "x", "y", "land_status", "village_code", "village", "district",
     "elevation_m",
     *COST_PARTS, "cost_total_idr", "cumulative_cost_idr", "new_demand", "cumulative_demand",
-    "villages_lifted", "villages_lifted_names", "new_median_rsrp_dbm", "new_area_km2")
+    "villages_lifted", "villages_lifted_names", "new_median_rsrp_dbm",
+    "new_area_median_rsrp_dbm", "new_area_km2")
 
 
 def with_lonlat(frame: Any, crs: Any = None) -> Any:
@@ -146,6 +147,7 @@ def ranking_table(problem: SelectionProblem, candidates: pd.DataFrame, chosen: S
             "villages_lifted": len(lifted),
             "villages_lifted_names": "; ".join(str(names[v]) for v in lifted),
             "new_median_rsrp_dbm": round(median, 1),
+            "new_area_median_rsrp_dbm": round(weighted_median(rsrp, units.area_km2[fresh]), 1),
             "new_area_km2": round(float(units.area_km2[fresh].sum()), 2),
         })
     frame = pd.DataFrame(rows, columns=list(RANKING_BASE_COLUMNS))

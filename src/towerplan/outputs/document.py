@@ -78,7 +78,7 @@ HASH_CHARACTERS = 12
 _TEMPLATE = "report.html.j2"
 _RANKED = ("rank", "site_id", "village", "district", "land_status", "elevation_m", "new_demand",
            "cumulative_demand", "villages_lifted", "villages_lifted_names", "new_median_rsrp_dbm",
-           "new_area_km2")
+           "new_area_median_rsrp_dbm", "new_area_km2")
 _COSTS = ("rank", "site_id", "cost_tower_idr", "cost_road_idr", "cost_power_idr",
           "cost_backhaul_idr", "cost_colocation_idr", "cost_total_idr", "cumulative_cost_idr")
 _LIFTED = ("code", "name", "district", "share_covered_before", "share_covered_after",
@@ -636,6 +636,8 @@ def _fact_text(key: str, value: Any, cells: _Cells) -> str:
         return ", ".join(f"{k}: {_fact_text(str(k), v, cells)}" for k, v in value.items())
     if isinstance(value, bool):
         return t("popup.yes" if value else "popup.no", lang)
+    if key == "audit_source":
+        return " + ".join(term_label(part, lang) for part in str(value).split("+"))
     if isinstance(value, int | float) and key.endswith("_idr"):
         return format_idr(value, lang)
     if isinstance(value, int | float) and (key.startswith("share") or key.endswith("gap")):
@@ -787,7 +789,7 @@ def _two_columns(sections: list[tuple[str, list[tuple[str, str]]]]) -> list[tupl
 def _setting_text(key: str, value: Any, lang: str) -> str:
     if isinstance(value, bool):
         return t("popup.yes" if value else "popup.no", lang)
-    if isinstance(value, int) and key == "seed":
+    if isinstance(value, int) and (key == "seed" or key.endswith("year")):
         return str(value)
     if isinstance(value, int | float):
         if key.endswith("_idr") or "_idr_" in key:

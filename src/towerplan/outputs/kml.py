@@ -58,6 +58,7 @@ _SELECTED_ROWS: tuple[tuple[str, str], ...] = (
     ("village", "text"), ("district", "text"), ("elevation_m", "0"), *_COSTS,
     ("cumulative_cost_idr", "idr"), ("new_demand", "demand"), ("cumulative_demand", "demand"),
     ("villages_lifted", "0"), ("villages_lifted_names", "text"), ("new_median_rsrp_dbm", "1"),
+    ("new_area_median_rsrp_dbm", "1"),
     ("new_area_km2", "2"),
     ("backhaul_technology", "term"), ("backhaul_hops", "0"), ("backhaul_worst_clearance", "2"),
 )

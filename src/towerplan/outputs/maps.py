@@ -206,6 +206,7 @@ _POPUP_ROWS: dict[str, tuple[tuple[str, str], ...]] = {
                  ("cumulative_cost_idr", "idr"), ("new_demand", "demand"),
                  ("cumulative_demand", "demand"), ("villages_lifted", "0"),
                  ("villages_lifted_names", "text"), ("new_median_rsrp_dbm", "1"),
+                 ("new_area_median_rsrp_dbm", "1"),
                  ("new_area_km2", "2"),
                  ("backhaul_technology", "term"), ("backhaul_hops", "0"),
                  ("backhaul_worst_clearance", "2")),

@@ -371,6 +371,8 @@ def _summary_value(key: str, value: Any, result: PlanResult, lang: str) -> Any:
             for b in str(value).split(" or "))
     if key in ("before_state", "power_grid_basis"):
         return term_label(value, lang)
+    if key == "audit_source":
+        return " + ".join(term_label(part, lang) for part in str(value).split("+"))
     if isinstance(value, list | tuple):
         return "; ".join(in_language(str(v), lang) for v in value)
     return in_language(value, lang) if isinstance(value, str) else value

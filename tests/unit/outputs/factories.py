@@ -186,6 +186,7 @@ def _selected(candidates: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         "villages_lifted": [1, 1],
         "villages_lifted_names": [TEMPLATE_NAME, FORMULA_NAME],
         "new_median_rsrp_dbm": [-88.4, -95.1],
+        "new_area_median_rsrp_dbm": [-97.2, -99.0],
         "new_area_km2": [4.75, 2.5],
         # the backhaul stage did not run (no points of presence): empty per-site columns
         "backhaul_technology": ["", ""], "backhaul_hops": [0, 0],

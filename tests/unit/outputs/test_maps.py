@@ -363,7 +363,7 @@ def test_links_and_audit_layers_when_present(make_result, tmp_path):
     first = links["features"][0]
     assert first["geometry"]["type"] == "LineString"
     assert len(first["geometry"]["coordinates"]) == 2
-    assert first["properties"]["v"][3:8] == ["microwave", "3,61", "0,82", "23,5", "ya"]
+    assert first["properties"]["v"][3:8] == ["gelombang mikro", "3,61", "0,82", "23,5", "ya"]
     assert links["features"][3]["properties"]["v"][5:7] == ["–", "–"]  # fibre: no margin
     assert [f["properties"]["label"] for f in audit["features"]] == ["A1", "A2"]
     assert audit["features"][1]["properties"]["title"] == "Lokasi audit A2"
@@ -371,8 +371,9 @@ def test_links_and_audit_layers_when_present(make_result, tmp_path):
     assert "L.divIcon({className: 'tp-audit'" in page
     legend = re.search(r'<div id="tp-legend".*?</div></div>', page, re.DOTALL)
     assert legend
-    for label in ("Tidak layak", "Microwave, margin &lt; 10 dB", "Microwave, margin ≥ 20 dB",
-                  "Serat optik", "Lokasi audit (keputusan lalu)"):
+    for label in ("Tidak layak", "Gelombang mikro, margin &lt; 10 dB",
+                  "Gelombang mikro, margin ≥ 20 dB", "Serat optik",
+                  "Lokasi audit (keputusan lalu)"):
         assert label in page
     assert "margin 10–20 dB" not in page  # only classes present are listed
     assert "VSAT" not in page

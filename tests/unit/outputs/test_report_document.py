@@ -129,7 +129,7 @@ def test_per_site_backhaul_columns_of_the_ranking(plan_result):
     assert cells[:7] == ["Urutan", "ID lokasi", "Desa", "Teknologi backhaul",
                          "Jumlah hop backhaul", "Kebebasan Fresnel terburuk",
                          "Biaya backhaul (Rp)"]
-    assert cells[7:14] == ["1", "C004", TEMPLATE_NAME, "microwave", "2", "0,63", "0"]
+    assert cells[7:14] == ["1", "C004", TEMPLATE_NAME, "gelombang mikro", "2", "0,63", "0"]
     assert cells[14:21] == ["2", "C002", HOSTILE_NAME, "VSAT (satelit)", "0", "–", "0"]
 
 
