@@ -9,6 +9,14 @@ carry-over. It prints the exact solver's time and final gap (time to gap 0 when 
 there; gap 0 means the proven bound is within 1e-9 of the objective, under 0.001 person-years
 here), the greedy value and the greedy regret. Target: gap 0 within 60 s on 2 cores.
 
+Measured 2026-12 on the shared 2-core machine (load average 2.2-3.7 from ``uptime``): FAIL
+on both seeds, closer than before. Seed 11: gap 0.0027 % after 60 s (810,164 people-years,
+bound 810,185; 907 nodes); seed 12: gap 0.018-0.053 % (776,956-777,191, bound
+777,334-777,370; 470-570 nodes). With ``--time-limit 240`` both are proven optimal:
+seed 11 after 65.5 s (810,164), seed 12 after 142.8 s (777,199). Node LPs have 7,600-9,500
+rows with lazy cover rows instead of 28,500 (docs/programme.md, "Benchmark", gives each
+step).
+
 The real Paser programme (``scenarios/paser-programme.toml`` with ``../shared/data``, measured
 2026-12) hands ``optimise_programme`` 340 options at 171 sites, 172,188 demand units of which
 144 carry people (11 of them unserved in the first year), 2-3 years and 2 channels, and

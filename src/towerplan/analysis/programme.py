@@ -27,11 +27,10 @@ served merge into a class; options dominated by another (a superset of coverage 
 capex or opex in any channel, at the same site, or by every option of another site) go; a
 class whose covering options all sit at one site needs no ``z`` (at most one of them is
 built, so its value is linear in ``x``). The greedy plan (:func:`greedy_programme`),
-improved by dropping one build and refilling, is the start; the LP relaxation with count rows
-and cover cuts of the budget rows is solved once, its Lagrangian bound per build
-(:mod:`towerplan.analysis.programme_bounds`) picks a kernel of options whose small MILP
-(HiGHS) improves the start, and a branch and bound on the build counts per year and channel,
-then on single builds (:mod:`towerplan.analysis.programme_search`), proves the optimum.
+improved by dropping one build and refilling, is the start; a branch and bound over the LP
+relaxation with count rows, cover cuts of the budget rows and lazy cover rows, split on the
+build counts per year and channel, then on single builds
+(:mod:`towerplan.analysis.programme_search`), proves the optimum.
 
 Locked builds ``(k, y)`` are facts (years already built or committed): their coverage
 counts, their site takes no other option, their capex and opex appear in ``spend_idr``, but
@@ -45,13 +44,12 @@ import itertools
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
-from towerplan.analysis.programme_bounds import RootBounds, bounds_from_duals
 from towerplan.analysis.programme_search import Knapsack, NodeLp
 from towerplan.analysis.selection_exact import (
     LpParts,
@@ -70,7 +68,7 @@ log = logging.getLogger(__name__)
 Build = tuple[int, int]
 _BRUTE_FORCE_MAX = 2_000_000  # plans
 _IMPROVE_SHARE = 0.15  # of the time limit spent improving the greedy start
-_KERNEL_MAX = 150  # options in the kernel MILP
+_POLISH_S = 1.0  # at most this long on each new best programme of the search, s
 
 
 @dataclass(frozen=True, slots=True)
@@ -497,17 +495,18 @@ def _left(deadline: float | None, share: float = 1.0) -> float | None:
 
 def _solve_exact(prob: _Programme, start: list[Build], deadline: float | None
                  ) -> tuple[list[Build], float, str]:
-    """Root LP, kernel MILP, then branch and bound on counts and builds.
+    """Root LP, then branch and bound on counts and builds.
 
-    The LP relaxation with one count row per year and channel (:mod:`programme_search`) is
-    solved once; its Lagrangian bounds (:mod:`programme_bounds`) pick a kernel of options
-    whose small MILP improves the start; the branch and bound proves the best programme
-    from there, its bound or the start's value bounding every programme.
+    The LP relaxation with one count row per year and channel and the cover rows of the
+    classes left lazy (:mod:`programme_search`) is solved at the root; the branch and bound
+    proves the best programme from the start, its bound or the start's value bounding every
+    programme.
     """
     model = _Model.build(prob)
     if model.parts.n_x == 0:
         return model.solve(start, _left(deadline))
-    lp = NodeLp(model.parts, model.reach.ravel(), _knapsacks(prob, model.opts, bands=True))
+    lp = NodeLp(model.parts, model.reach.ravel(), _knapsacks(prob, model.opts, bands=True),
+                n_lazy=len(model.z_class))
     base = _value(prob, [])
     try:
         solved = lp.root(_left(deadline))
@@ -515,17 +514,20 @@ def _solve_exact(prob: _Programme, start: list[Build], deadline: float | None
         return start, _trivial_bound(prob), "time_limit"
     if solved is None:  # cannot happen (building nothing is a programme); HiGHS decides
         return model.solve(start, _left(deadline))
-    assert solved.x is not None and solved.pi is not None
-    root = bounds_from_duals(lp.with_cuts, model.reach.ravel(), prob.n_years, solved.pi,
-                             solved.x, lp.seconds)
-    start = _kernel(prob, model, root, start, deadline)
     value = _value(prob, start)
     log.debug("programme root: bound %.6g, start %.6g, %.2f s", base + solved.bound, value,
-              root.seconds)
+              lp.seconds)
+
+    best = [value]
 
     def complete(x: np.ndarray) -> tuple[list[Build], float]:
         plan = _rounded(prob, model.opts, x.reshape(-1, prob.n_years))
-        return plan, _value(prob, plan) - base
+        got = _value(prob, plan)
+        if got > best[0]:  # a new best programme: drop-and-refill may improve it further
+            plan = _improve(prob, plan, _POLISH_S)
+            got = _value(prob, plan)
+        best[0] = max(best[0], got)
+        return plan, got - base
 
     found = lp.search(solved, value - base, complete, deadline)
     log.debug("programme search: %d nodes, %.2f s of LP, %s", found.nodes, lp.seconds,
@@ -541,30 +543,6 @@ def _rounded(prob: _Programme, opts: np.ndarray, built_by: np.ndarray) -> list[B
     if not _valid_plan(prob, fixed):
         fixed = []
     return _greedy(prob, fixed)
-
-
-def _kernel(prob: _Programme, model: _Model, root: RootBounds, start: list[Build],
-            deadline: float | None) -> list[Build]:
-    """Best programme over a kernel of options, or *start* when that is not better.
-
-    The kernel: the options the LP builds, the start's, and the options with the best
-    bound (seven per option the LP builds, at least 40, at most 150), solved as a small MILP with a
-    short time limit.
-    """
-    in_lp = model.opts[root.built_by[:, -1] > 1e-6]
-    size = min(max(40, 7 * len(in_lp)), _KERNEL_MAX)
-    best = model.opts[np.argsort(-root.build_bound.max(axis=1), kind="stable")[:size]]
-    kernel = np.zeros(len(prob.buildable), dtype=bool)
-    kernel[np.concatenate([in_lp, best, [k for k, _ in start]]).astype(np.int64)] = True
-    if np.count_nonzero(kernel) >= len(model.opts):
-        return start
-    sub = replace(prob, buildable=prob.buildable & kernel[:, None])
-    limit = 2.0 + 0.05 * np.count_nonzero(kernel)
-    left = _left(deadline, 0.3)
-    builds, _, _ = _Model.build(sub).solve(start, limit if left is None else min(limit, left))
-    log.debug("programme kernel: %d options, %.6g -> %.6g", np.count_nonzero(kernel),
-              _value(prob, start), _value(prob, builds))
-    return builds if _value(prob, builds) > _value(prob, start) else start
 
 
 def _value(prob: _Programme, free: Sequence[Build]) -> float:

@@ -9,7 +9,7 @@ year and channel, ``0 <= n_tc <= most_tc``): a count fixed to a whole number tak
 fractional tower out of the budget and its bound drops far below the root's. Once every
 count of a node's LP is whole it splits on the most fractional ``X[k, t]`` (0 or 1).
 
-Nodes are LPs solved by HiGHS's dual simplex, warm-started from the previous node's basis
+Nodes are LPs solved by HiGHS's dual simplex, warm-started from their parent's basis
 (only bounds change), best bound first. A node's bound is the Lagrangian bound of its row
 duals (valid for any multipliers, so an inexact LP never prunes an optimum); a node whose
 bound cannot beat the incumbent by more than the tolerance goes. Every LP solution is rounded
@@ -27,7 +27,7 @@ import itertools
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -79,7 +79,9 @@ class Node:
 
     ``lo``/``up`` bound the X columns (0 or 1), ``count_lo``/``count_hi`` the count rows;
     ``bound`` is the gain bound (the parent's until solved); ``x``, ``pi`` and ``d`` are the
-    LP's column values, row duals and the reduced costs of the X columns.
+    LP's column values, row duals and the reduced costs of the X columns; ``basis`` the
+    column and row status of the optimal basis of the LP (or of the parent's, unsolved), the
+    warm start of the node's LP.
     """
 
     lo: np.ndarray
@@ -90,6 +92,7 @@ class Node:
     x: np.ndarray | None = None
     pi: np.ndarray | None = None
     d: np.ndarray | None = None
+    basis: tuple[np.ndarray, np.ndarray] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +114,7 @@ class Knapsack:
 
 
 class NodeLp:
-    """The LP relaxation with count rows and cover cuts, in one HiGHS instance.
+    """The LP relaxation with count rows, cover cuts and lazy cover rows, in one HiGHS instance.
 
     Parameters
     ----------
@@ -122,54 +125,94 @@ class NodeLp:
     knapsacks : list of Knapsack
         One per year and channel; each gives a count row ``sum X[cols] <= most`` and the
         cover cuts (:func:`threshold_covers`, :func:`separate_cover`).
+    n_lazy : int
+        The last *n_lazy* rows of *parts* are cover rows ``z_i - sum_{j in S_i} X_j <= 0``
+        whose ``z_i`` (in [0, 1], gain ``g_i = -cost >= 0``) are the last *n_lazy* columns,
+        in the same order. They start out of the LP, each ``z_i`` replaced by
+        ``sum_{j in S_i} X_j`` (gain ``g_i`` on each of those X columns): as
+        ``z_i <= min(1, sum X)`` that LP is a relaxation, so its Lagrangian bounds hold. A
+        row and its ``z_i`` join the LP when an LP solution has ``sum_{j in S_i} X_j > 1``;
+        every LP is re-solved until none has, so a solved node's LP has the optimum of the
+        full one (it only leaves out rows that do not bind).
     """
 
     def __init__(self, parts: LpParts, col_upper_x: np.ndarray,
-                 knapsacks: list[Knapsack]) -> None:
-        n_col = parts.matrix.shape[1]
+                 knapsacks: list[Knapsack], n_lazy: int = 0) -> None:
+        n_x = parts.n_x
+        n_row, n_col = parts.matrix.shape[0] - n_lazy, parts.matrix.shape[1] - n_lazy
+        full = sp.csr_matrix(parts.matrix)
+        self.lazy_x = sp.csr_matrix(-full[n_row:, :n_x])
+        self.lazy_gain = -np.asarray(parts.cost[n_col:], dtype=float)
+        if np.any(self.lazy_gain < 0) or full[n_row:, n_x:n_col].nnz:
+            msg = "lazy cover rows need gains >= 0 and entries in X columns only"
+            raise ValueError(msg)
+        self.lazy_in = np.zeros(n_lazy, dtype=bool)
+        cost = np.asarray(parts.cost[:n_col], dtype=float).copy()
+        cost[:n_x] -= self.lazy_x.T @ self.lazy_gain
         self.knapsacks = knapsacks
         counts = _rows([k.cols for k in knapsacks], n_col)
         most = np.array([float(min(k.most, len(k.cols))) for k in knapsacks])
-        matrix = sp.csc_matrix(sp.vstack([parts.matrix, counts], format="csr"))
-        self.parts = LpParts(matrix, parts.cost,
-                             np.concatenate([parts.row_lower, np.zeros(len(most))]),
-                             np.concatenate([parts.row_upper, most]), parts.n_x)
-        self.n_rows0 = parts.matrix.shape[0]
+        matrix = sp.csc_matrix(sp.vstack([full[:n_row, :n_col], counts], format="csr"))
+        self.parts = LpParts(matrix, cost,
+                             np.concatenate([parts.row_lower[:n_row], np.zeros(len(most))]),
+                             np.concatenate([parts.row_upper[:n_row], most]), n_x)
+        self.cost = cost.copy()  # grows with the z columns that join
+        self.n_rows0 = n_row
         self.up_x = col_upper_x.astype(float)
-        self.counts = counts[:, :parts.n_x]
+        self.counts = counts[:, :n_x]
         self._t = sp.csr_matrix(matrix.T)
-        self.cuts = sp.csr_matrix((0, n_col))
+        self.cuts = sp.csr_matrix((0, n_col))  # rows added: cover cuts and lazy cover rows
         self.cut_upper = np.zeros(0)
         # primal simplex solves the root fastest; nodes re-solve by dual simplex
         self.h = highs_model(self.parts, self.up_x, False,
                              {"solver": "simplex", "simplex_strategy": 4})
         self.seconds = 0.0
+        self._loaded: tuple[np.ndarray, np.ndarray] | None = None  # the basis HiGHS holds
         static = [c for k in knapsacks for c in threshold_covers(k)]
         self._add_cuts(static)
 
-    @property
-    def with_cuts(self) -> LpParts:
-        """The model with its count rows and the cuts found so far (root bounds)."""
-        n_cut = len(self.cut_upper)
-        return LpParts(sp.csc_matrix(sp.vstack([self.parts.matrix, self.cuts])), self.parts.cost,
-                       np.concatenate([self.parts.row_lower, np.full(n_cut, -np.inf)]),
-                       np.concatenate([self.parts.row_upper, self.cut_upper]), self.parts.n_x)
-
     def _add_cuts(self, cuts: list[tuple[np.ndarray, int]]) -> None:
         """Add rows ``sum X[cols] <= rhs``."""
+        if cuts:
+            self._add_rows(_rows([c for c, _ in cuts], len(self.cost)),
+                           np.array([float(r) for _, r in cuts]))
+
+    def _add_rows(self, rows: sp.csr_matrix, rhs: np.ndarray) -> None:
+        """Add rows ``rows @ columns <= rhs`` over the columns the LP has now."""
         import highspy
 
-        if not cuts:
-            return
-        n_col = self.parts.matrix.shape[1]
-        rows = _rows([c for c, _ in cuts], n_col)
-        rhs = np.array([float(r) for _, r in cuts])
+        rows = sp.csr_matrix(rows)
         self.cuts = sp.csr_matrix(sp.vstack([self.cuts, rows]))
         self.cut_upper = np.concatenate([self.cut_upper, rhs])
-        rows = sp.csr_matrix(rows)
         self.h.addRows(len(rhs), np.full(len(rhs), -highspy.kHighsInf), rhs, rows.nnz,
                        rows.indptr[:-1].astype(np.int32), rows.indices.astype(np.int32),
                        rows.data.astype(float))
+
+    def _add_lazy(self, which: np.ndarray) -> None:
+        """Bring the lazy cover rows *which* and their z columns into the LP."""
+        n_new, n_col, n_x = len(which), len(self.cost), self.parts.n_x
+        gain = self.lazy_gain[which]
+        back = np.zeros(n_col)
+        back[:n_x] = self.lazy_x[which].T @ gain  # the X columns lose the linear stand-in
+        changed = np.flatnonzero(back)
+        self.cost[changed] += back[changed]
+        self.h.changeColsCost(len(changed), changed.astype(np.int32), self.cost[changed])
+        self.h.addCols(n_new, -gain, np.zeros(n_new), np.ones(n_new), 0,
+                       np.zeros(n_new, np.int32), np.zeros(0, np.int32), np.zeros(0))
+        self.cost = np.concatenate([self.cost, -gain])
+        self.cuts = sp.csr_matrix(sp.hstack([self.cuts, sp.csr_matrix((len(self.cut_upper),
+                                                                       n_new))]))
+        rows = sp.hstack([-self.lazy_x[which], sp.csr_matrix((n_new, n_col - n_x)),
+                          sp.identity(n_new, format="csr")], format="csr")
+        self._add_rows(rows, np.zeros(n_new))
+        self.lazy_in[which] = True
+
+    def _broken(self, x: np.ndarray) -> np.ndarray:
+        """Lazy cover rows out of the LP whose X sum exceeds 1 at *x*."""
+        if not len(self.lazy_in):
+            return np.zeros(0, dtype=np.int64)
+        total = self.lazy_x @ x[:self.parts.n_x]
+        return np.flatnonzero(~self.lazy_in & (total > 1.0 + _INT_TOL))
 
     def root(self, time_limit_s: float | None = None, rounds: int = 20) -> Node | None:
         """The root node, solved, with cover cuts separated for up to *rounds* rounds."""
@@ -208,28 +251,62 @@ class NodeLp:
         limit = highspy.kHighsInf if time_limit_s is None else (
             self.h.getRunTime() + max(time_limit_s, 0.01))  # HiGHS counts from its creation
         self.h.setOptionValue("time_limit", float(limit))
-        run_highs(self.h)
-        self.h.setOptionValue("simplex_strategy", 1)
+        if node.basis is not None and node.basis is not self._loaded:
+            self._set_basis(node.basis)
+        while True:
+            run_highs(self.h)
+            self._loaded = None
+            self.h.setOptionValue("simplex_strategy", 1)
+            status = self.h.getModelStatus()
+            if status == highspy.HighsModelStatus.kInfeasible:
+                self.seconds += time.perf_counter() - t0
+                return None
+            if status != highspy.HighsModelStatus.kOptimal:
+                self.seconds += time.perf_counter() - t0
+                msg = f"programme search: LP stopped with {self.h.modelStatusToString(status)}"
+                raise TimeoutError(msg)
+            sol = self.h.getSolution()
+            broken = self._broken(np.asarray(sol.col_value, dtype=float))
+            if not len(broken):
+                break
+            self._add_lazy(broken)
         self.seconds += time.perf_counter() - t0
-        status = self.h.getModelStatus()
-        if status == highspy.HighsModelStatus.kInfeasible:
-            return None
-        if status != highspy.HighsModelStatus.kOptimal:
-            msg = f"programme search: LP stopped with {self.h.modelStatusToString(status)}"
-            raise TimeoutError(msg)
-        sol = self.h.getSolution()
         pi = np.asarray(sol.row_dual, dtype=float)
-        n_z = len(self.parts.cost) - n_x
+        n_z = len(self.cost) - n_x
         n_cut = len(self.cut_upper)
         row_lo = np.concatenate([self.parts.row_lower[:self.n_rows0], node.count_lo,
                                  np.full(n_cut, -np.inf)])
         row_up = np.concatenate([self.parts.row_upper[:self.n_rows0], node.count_hi,
                                  self.cut_upper])
-        bound, d = _dual_bound(self._t, self.cuts, self.parts.cost,
+        bound, d = _dual_bound(self._t, self.cuts, self.cost,
                                np.concatenate([lo_x, np.zeros(n_z)]),
                                np.concatenate([up_x, np.ones(n_z)]), row_lo, row_up, pi)
         return Node(node.lo, node.up, node.count_lo, node.count_hi, bound,
                     np.asarray(sol.col_value, dtype=float), pi, d[:n_x])
+
+    def _basis(self) -> tuple[np.ndarray, np.ndarray]:
+        """The basis HiGHS holds (that of the LP solved last)."""
+        basis = self.h.getBasis()
+        self._loaded = (np.fromiter(map(int, basis.col_status), np.int8),
+                        np.fromiter(map(int, basis.row_status), np.int8))
+        return self._loaded
+
+    def _set_basis(self, basis: tuple[np.ndarray, np.ndarray]) -> None:
+        """Start from a node's basis; rows added since then start basic, columns at 0."""
+        import highspy
+
+        col, row = basis
+        n_row = self.n_rows0 + len(self.knapsacks) + len(self.cut_upper)
+        row = np.concatenate([row, np.full(n_row - len(row), 1, np.int8)])
+        col = np.concatenate([col, np.zeros(len(self.cost) - len(col), np.int8)])
+        status = highspy.HighsBasisStatus
+        table = [status(v) for v in range(5)]
+        start = highspy.HighsBasis()
+        start.col_status = [table[v] for v in col]
+        start.row_status = [table[v] for v in row]
+        start.valid = True
+        self.h.setBasis(start)
+        self._loaded = basis
 
     def search(self, root: Node, gain: float,
                complete: Callable[[np.ndarray], tuple[Any, float]],
@@ -250,7 +327,8 @@ class NodeLp:
                 if cand_gain > gain + search_tolerance(gain):
                     plan, gain = cand, cand_gain
                 if solved.bound > gain + search_tolerance(gain):
-                    for child in self._children(_fixed(solved, gain)):
+                    with_basis = replace(solved, basis=self._basis())  # the LP just solved
+                    for child in self._children(_fixed(with_basis, gain)):
                         heapq.heappush(heap, (-solved.bound, next(tie), child))
             while heap and -heap[0][0] <= gain + search_tolerance(gain):
                 heapq.heappop(heap)
@@ -295,16 +373,16 @@ class NodeLp:
             i = int(np.argmax(frac))
             hi, lo = node.count_hi.copy(), node.count_lo.copy()
             hi[i], lo[i] = np.floor(count[i]), np.ceil(count[i])
-            return [Node(node.lo, node.up, node.count_lo, hi, node.bound),
-                    Node(node.lo, node.up, lo, node.count_hi, node.bound)]
+            return [Node(node.lo, node.up, node.count_lo, hi, node.bound, basis=node.basis),
+                    Node(node.lo, node.up, lo, node.count_hi, node.bound, basis=node.basis)]
         xf = np.minimum(x - node.lo, node.up - x)
         if not xf.size or xf.max() <= _INT_TOL:
             return []
         j = int(np.argmax(xf))
         one, zero = node.lo.copy(), node.up.copy()
         one[j], zero[j] = 1, 0
-        return [Node(one, node.up, node.count_lo, node.count_hi, node.bound),
-                Node(node.lo, zero, node.count_lo, node.count_hi, node.bound)]
+        return [Node(one, node.up, node.count_lo, node.count_hi, node.bound, basis=node.basis),
+                Node(node.lo, zero, node.count_lo, node.count_hi, node.bound, basis=node.basis)]
 
 
 def _until(deadline: float | None) -> float | None:
@@ -324,7 +402,8 @@ def _fixed(node: Node, gain: float) -> Node:
     lo, up = node.lo.copy(), node.up.copy()
     up[free & (node.d > room)] = lo[free & (node.d > room)]
     lo[free & (-node.d > room)] = up[free & (-node.d > room)]
-    return Node(lo, up, node.count_lo, node.count_hi, node.bound, node.x, node.pi, node.d)
+    return Node(lo, up, node.count_lo, node.count_hi, node.bound, node.x, node.pi, node.d,
+                node.basis)
 
 
 def _dual_bound(matrix_t: sp.csr_matrix, cuts: sp.csr_matrix, cost: np.ndarray, col_lo: np.ndarray,
@@ -338,7 +417,8 @@ def _dual_bound(matrix_t: sp.csr_matrix, cuts: sp.csr_matrix, cost: np.ndarray, 
     pi = np.where(np.isfinite(row_up), row_dual, np.maximum(row_dual, 0.0))
     pi = np.where(np.isfinite(row_lo), pi, np.minimum(pi, 0.0))
     n = matrix_t.shape[1]
-    d = cost - matrix_t @ pi[:n] - cuts.T @ pi[n:]
+    d = cost - cuts.T @ pi[n:]
+    d[:matrix_t.shape[0]] -= matrix_t @ pi[:n]
     low = float(np.minimum(d * col_lo, d * col_up).sum())
     rows = np.where(pi > 0, pi * np.where(np.isfinite(row_lo), row_lo, 0.0),
                     pi * np.where(np.isfinite(row_up), row_up, 0.0))

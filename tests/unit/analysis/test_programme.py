@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 import numpy as np
@@ -253,36 +252,3 @@ def test_an_option_every_option_of_another_site_beats_is_dropped() -> None:
             exact = optimise_programme(**data, carry_over=carry_over)
             brute = brute_force_programme(**data, carry_over=carry_over)
             assert exact.objective == pytest.approx(brute.objective, rel=1e-9)
-
-
-@pytest.mark.parametrize("seed", range(0, 110, 5))
-def test_root_build_bounds_hold_for_every_plan(seed: int) -> None:
-    # the Lagrangian bound of "option k built in year b" is above every plan that does it
-    from towerplan.analysis.programme import _Model, _prepare, _value
-    from towerplan.analysis.programme_bounds import root_bounds
-
-    data = _instance(seed)
-    prob = _prepare(**data, carry_over=bool(seed % 2), locked=(), forbidden=())
-    model = _Model.build(prob)
-    if model.parts.n_x == 0:
-        pytest.skip("no option left after the reductions")
-    root = root_bounds(model.parts, model.reach.ravel(), prob.n_years)
-    assert root is not None
-    base = _value(prob, [])
-    brute = brute_force_programme(**data, carry_over=bool(seed % 2))
-    assert base + root.bound >= brute.objective - 1e-6
-    choices = [[(-1, -1)] + [(int(k), y) for k in np.flatnonzero(prob.site_of == s)
-                             for y in range(prob.n_years) if prob.buildable[k, y]]
-               for s in np.unique(prob.site_of)]
-    best: dict[tuple[int, int], float] = {}
-    for plan in itertools.product(*choices):
-        free = [kb for kb in plan if kb[0] >= 0]
-        if prob.fits(free):
-            value = _value(prob, free)
-            for kb in free:
-                best[kb] = max(best.get(kb, -np.inf), value)
-    row = {int(k): i for i, k in enumerate(model.opts)}
-    checked = [(kb, v) for kb, v in best.items() if kb[0] in row]
-    assert checked
-    for (k, y), value in checked:
-        assert base + root.build_bound[row[k], y] >= value - 1e-6, (k, y)

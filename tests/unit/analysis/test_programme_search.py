@@ -1,4 +1,5 @@
-"""Programme branch and bound: cover cuts never cut off a plan, the search alone is exact."""
+"""Programme branch and bound: cover cuts never cut off a plan, lazy cover rows keep the LP's
+optimum, the search alone is exact."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import itertools
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from tests.unit.analysis.test_programme import _instance
 from towerplan.analysis.programme import (
@@ -22,6 +24,7 @@ from towerplan.analysis.programme_search import (
     separate_cover,
     threshold_covers,
 )
+from towerplan.analysis.selection_exact import LpParts
 
 
 def _fits(k: Knapsack, on: np.ndarray) -> bool:
@@ -60,9 +63,11 @@ def test_a_separated_cover_cuts_the_point_it_came_from() -> None:
     assert x[cols].sum() == 2.5
 
 
+@pytest.mark.parametrize("lazy", [False, True])
 @pytest.mark.parametrize("seed", range(0, 110, 3))
-def test_search_alone_finds_the_brute_force_optimum(seed: int) -> None:
-    # no kernel and no start: branch and bound from the root with an incumbent of nothing
+def test_search_alone_finds_the_brute_force_optimum(seed: int, lazy: bool) -> None:
+    # no kernel and no start: branch and bound from the root with an incumbent of nothing;
+    # with lazy cover rows the LPs start without any cover row
     data = _instance(seed)
     carry_over = bool(seed % 2)
     prob = _prepare(**data, carry_over=carry_over, locked=(), forbidden=())
@@ -70,7 +75,8 @@ def test_search_alone_finds_the_brute_force_optimum(seed: int) -> None:
     brute = brute_force_programme(**data, carry_over=carry_over)
     if model.parts.n_x == 0:
         pytest.skip("no option left after the reductions")
-    lp = NodeLp(model.parts, model.reach.ravel(), _knapsacks(prob, model.opts, bands=True))
+    lp = NodeLp(model.parts, model.reach.ravel(), _knapsacks(prob, model.opts, bands=True),
+                n_lazy=len(model.z_class) if lazy else 0)
     root = lp.root()
     assert root is not None
     base = _value(prob, [])
@@ -87,3 +93,40 @@ def test_search_alone_finds_the_brute_force_optimum(seed: int) -> None:
     found = lp.search(root, 0.0, complete, None)
     assert found.status == "optimal"
     assert base + found.bound == pytest.approx(brute.objective, rel=1e-9, abs=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(0, 110, 5))
+def test_lazy_cover_rows_leave_the_lp_optimum_unchanged(seed: int) -> None:
+    # the LP without cover rows, rows joining when an X sum exceeds 1, ends at the optimum
+    # of the LP with every row, and every z it left out has its X sum at most 1
+    data = _instance(seed)
+    prob = _prepare(**data, carry_over=bool(seed % 2), locked=(), forbidden=())
+    model = _Model.build(prob)
+    if model.parts.n_x == 0 or not len(model.z_class):
+        pytest.skip("no cover row after the reductions")
+    knapsacks = _knapsacks(prob, model.opts, bands=True)
+    full = NodeLp(model.parts, model.reach.ravel(), knapsacks).root(rounds=0)
+    lp = NodeLp(model.parts, model.reach.ravel(), knapsacks, n_lazy=len(model.z_class))
+    lazy = lp.root(rounds=0)
+    assert full is not None and lazy is not None and full.x is not None and lazy.x is not None
+    assert lazy.bound == pytest.approx(full.bound, rel=1e-7, abs=1e-6)
+    n_x = model.parts.n_x
+    total = lp.lazy_x @ lazy.x[:n_x]
+    assert np.all(total[~lp.lazy_in] <= 1 + 1e-6)
+    gain = -(model.parts.cost[:n_x] @ lazy.x[:n_x]) + float(
+        lp.lazy_gain @ np.minimum(total, 1.0))
+    assert gain == pytest.approx(full.bound, rel=1e-6, abs=1e-6)
+
+
+def test_a_lazy_cover_row_joins_when_two_builds_cover_its_class() -> None:
+    # two X columns cover one z of gain 10 each alone; both fit: the linear stand-in would
+    # count 20, the row caps it at 10, and the LP must bring the row in
+    matrix = sp.csc_matrix(np.array([[-1.0, -1.0, 1.0]]))
+    parts = LpParts(matrix, np.array([0.0, 0.0, -10.0]), np.array([-np.inf]), np.zeros(1), 2)
+    lp = NodeLp(parts, np.ones(2), [], n_lazy=1)
+    assert lp.h.getNumRow() == 0
+    root = lp.root()
+    assert root is not None
+    assert root.bound == pytest.approx(10.0)
+    assert lp.lazy_in.tolist() == [True]
+    assert lp.h.getNumRow() == 1
