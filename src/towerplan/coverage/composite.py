@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from affine import Affine
@@ -317,12 +317,7 @@ def coverage_matrix(site_xy_m: np.ndarray, site_h_m: np.ndarray, demand_xy_m: np
             hits.append(np.sort(idx[rsrp >= link.threshold_rsrp_dbm]))
             if progress is not None:
                 progress(j + 1, n_sites)
-    indptr = np.zeros(n_sites + 1, dtype=np.int64)
-    indptr[1:] = np.cumsum([len(h) for h in hits])
-    indices = (np.concatenate([np.asarray(h, np.int64) for h in hits]) if indptr[-1]
-               else np.empty(0, np.int64))
-    data = np.ones(len(indices), dtype=bool)
-    return sp.csr_matrix((data, indices, indptr), shape=(n_sites, n_dem))
+    return _rows_to_csr(hits, [np.ones(len(h), dtype=bool) for h in hits], n_dem, bool)
 
 
 def rsrp_matrix(site_xy_m: np.ndarray, site_h_m: np.ndarray, demand_xy_m: np.ndarray,
@@ -361,11 +356,20 @@ def rsrp_matrix(site_xy_m: np.ndarray, site_h_m: np.ndarray, demand_xy_m: np.nda
         order = np.argsort(idx[keep])
         idx_parts.append(idx[keep][order])
         val_parts.append(rsrp[keep][order])
-    indptr = np.zeros(n_sites + 1, dtype=np.int64)
-    indptr[1:] = np.cumsum([len(i) for i in idx_parts])
-    return sp.csr_matrix((np.concatenate(val_parts).astype(np.float32),
-                          np.concatenate(idx_parts).astype(np.int64), indptr),
-                         shape=(n_sites, n_dem))
+    return _rows_to_csr(idx_parts, val_parts, n_dem, np.float32)
+
+
+def _rows_to_csr(columns: list[np.ndarray], values: list[np.ndarray], n_columns: int,
+                 dtype: Any) -> sp.csr_matrix:
+    """A CSR matrix whose row *i* holds *values[i]* at the sorted *columns[i]*."""
+    import scipy.sparse as sp
+
+    indptr = np.zeros(len(columns) + 1, dtype=np.int64)
+    indptr[1:] = np.cumsum([len(c) for c in columns])
+    indices = (np.concatenate([np.asarray(c, np.int64) for c in columns]) if indptr[-1]
+               else np.empty(0, np.int64))
+    data = (np.concatenate(values).astype(dtype) if indptr[-1] else np.empty(0, dtype))
+    return sp.csr_matrix((data, indices, indptr), shape=(len(columns), n_columns))
 
 
 def _hits_by_radius(site_xy_m: np.ndarray, site_h_m: np.ndarray, demand_xy_m: np.ndarray,
