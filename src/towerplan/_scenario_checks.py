@@ -90,7 +90,8 @@ def _spec(cls: type) -> _Spec:
 class Group:
     """Base of the scenario's parameter groups: each one validates itself when constructed.
 
-    A group checks the type of each of its fields and its own value rules (``_rules``) in
+    A group checks the type of each of its fields, its own value rules (``_rules``), then
+    that every number is finite (unless in ``_infinite_ok``) and within its ``_ranges``, in
     ``__post_init__``, so :func:`dataclasses.replace` validates too. ``_section`` is the
     group's dotted path in a scenario file, used in every message.
 
@@ -102,6 +103,11 @@ class Group:
 
     __slots__ = ()
     _section: ClassVar[str]
+    #: Physical range ``(low, high)`` of numeric fields, inclusive (docs/scenario.md lists
+    #: them); a list of numbers has the range of each item.
+    _ranges: ClassVar[dict[str, tuple[float, float]]] = {}
+    #: Number fields that may be ``inf`` (every other number must be finite).
+    _infinite_ok: ClassVar[tuple[str, ...]] = ()
 
     def __post_init__(self) -> None:
         check = Check(self, self._section)
@@ -131,13 +137,14 @@ class Check:
         scenario itself.
     """
 
-    __slots__ = ("_bad", "_obj", "_prefix", "problems")
+    __slots__ = ("_bad", "_named", "_obj", "_prefix", "problems")
 
     def __init__(self, obj: object, section: str) -> None:
         self._obj = obj
         self._prefix = f"{section}." if section else ""
         self.problems: list[str] = []
         self._bad: set[str] = set()
+        self._named: set[str] = set()
         for name, kind, arg in _spec(type(obj)):
             value = getattr(obj, name)
             problem = _type_problem(obj, name, kind, arg, value)
@@ -149,9 +156,11 @@ class Check:
         """Return True when every field in *names* has the right type."""
         return self._bad.isdisjoint(names)
 
-    def add(self, problem: str) -> None:
-        """Add a problem."""
+    def add(self, problem: str, *fields: str) -> None:
+        """Add a problem; *fields* are the fields it names where the message does not quote
+        them (they are then not reported again as out of range)."""
         self.problems.append(problem)
+        self._named.update(fields)
 
     def positive(self, *names: str) -> None:
         """Require finite numbers greater than zero."""
@@ -177,19 +186,75 @@ class Check:
                     f"'{self._prefix}{name}' must be a finite number, got {value:g}")
 
     def done(self) -> None:
-        """Raise every problem found, or record them inside :func:`collecting`.
+        """Check finiteness and ranges, then raise every problem found, or record them
+        inside :func:`collecting`.
 
         Raises
         ------
         ScenarioError
             Listing every problem of the group, when there is one and no collection is on.
         """
+        self._check_values()
         if not self.problems:
             return
         sink = _SINK.get()
         if sink is None:
             raise ScenarioError(join(self.problems))
         sink.extend(self.problems)
+
+
+    def _check_values(self) -> None:
+        """Every number finite and within its range; a field a rule already named is skipped,
+        so each field is reported once."""
+        obj = self._obj
+        ranges: dict[str, tuple[float, float]] = getattr(obj, "_ranges", {})
+        infinite_ok: tuple[str, ...] = getattr(obj, "_infinite_ok", ())
+        for name, kind, _ in _spec(type(obj)):
+            if kind not in _NUMBERS or name in self._bad or name in self._named:
+                continue
+            where = f"'{self._prefix}{name}'"
+            if any(where in p for p in self.problems):
+                continue
+            value = getattr(obj, name)
+            values = value if kind in (_FLOATS, _INTS) else () if value is None else (value,)
+            bad = [v for v in values if math.isnan(v)
+                   or (math.isinf(v) and name not in infinite_ok)]
+            if bad:
+                self.problems.append(f"{where} must be a finite number, got {_shown(value)}")
+                continue
+            low, high = ranges.get(name, (-math.inf, math.inf))
+            if not all(low <= v <= high for v in values):
+                self.problems.append(f"{where} must be within {_number(low)}..{_number(high)}"
+                                     f"{_unit(name)}, got {_shown(value)}")
+
+
+_NUMBERS = frozenset({_FLOAT, _INT, _OPT_FLOAT, _FLOATS, _INTS})
+_UNITS = (("_dbm", " dBm"), ("_dbi", " dBi"), ("_db", " dB"), ("_db_per_decade", " dB"),
+          ("_mhz", " MHz"), ("_ghz", " GHz"), ("_km", " km"), ("_m", " m"), ("_m2", " m²"),
+          ("_deg", "°"), ("_idr", " rupiah"), ("_idr_per_km", " rupiah per km"),
+          ("_idr_per_year", " rupiah per year"), ("_mm_h", " mm/h"), ("_s", " s"),
+          ("_w", " W"), ("_years", " years"))
+
+
+def _unit(name: str) -> str:
+    """The unit of a field, from the suffix of its name (longest match); empty for none."""
+    found = [(len(suffix), unit) for suffix, unit in _UNITS if name.endswith(suffix)]
+    return max(found)[1] if found else ""
+
+
+def _number(value: float) -> str:
+    """A range bound as the docs write it: ``10,000``, ``1e+13``, ``0.5``."""
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    if value == int(value) and abs(value) < 1e12:
+        return f"{int(value):,}"
+    return f"{value:g}"
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, tuple):
+        return f"[{', '.join(_shown(v) for v in value)}]"
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _type_problem(obj: object, name: str, kind: int, arg: Any, value: Any) -> str:

@@ -62,11 +62,12 @@ class ProgrammeBudget(_Group):
     idr: float = 0.0
 
     _section = "programme.budgets"
+    _infinite_ok = ("idr",)
 
     def _rules(self, c: Check) -> None:
         if c.ok("idr") and not self.idr >= 0:
             c.add(f"'programme.budgets' {self.channel or '?'} {self.year}: idr must be zero "
-                  f"or positive, got {self.idr:g}")
+                  f"or positive, got {self.idr:g}", "idr")
         if c.ok("channel") and not self.channel:
             c.add("'programme.budgets' needs a channel for each entry")
 
@@ -110,9 +111,9 @@ class ProgrammeBuilt(_Group):
         if given != 1:
             c.add(f"{where}: give exactly one of village, site or lon/lat, got {given}")
         if has_point and (self.lon is None or self.lat is None):
-            c.add(f"{where}: give both lon and lat")
+            c.add(f"{where}: give both lon and lat", "lon", "lat")
         elif has_point and not (-180 <= self.lon <= 180 and -90 <= self.lat <= 90):  # type: ignore[operator]
-            c.add(f"{where}: lon/lat ({self.lon:g}, {self.lat:g}) are not degrees")
+            c.add(f"{where}: lon/lat ({self.lon:g}, {self.lat:g}) are not degrees", "lon", "lat")
         if c.ok("type", "channel") and not (self.type and self.channel):
             c.add(f"{where}: give its type and channel")
 
@@ -229,6 +230,7 @@ class ChannelRule(_Group):
     land_column: str = "offers_land"
 
     _section = "channels.rule"
+    _ranges = {"min_population": (0.0, 1e9), "max_population": (0.0, 1e9)}
 
     def _rules(self, c: Check) -> None:
         c.non_negative("min_population", "max_population")
@@ -347,6 +349,10 @@ class TowerType(_Group):
     source: str = ""
 
     _section = "tower_types"
+    _ranges = {"height_m": (1.0, 300.0), "power_w": (0.0, 1e6), "land_m2": (0.0, 1e6),
+               **{name: (0.0, 1e13) for name in (
+                   "tower_idr", "radio_idr", "power_idr", "backhaul_idr", "access_idr",
+                   "land_idr", "opex_idr_per_year")}}
 
     def _rules(self, c: Check) -> None:
         if c.ok("name") and not self.name:
@@ -359,7 +365,7 @@ class TowerType(_Group):
             c.add(f"tower type '{self.name}' has no cost: all of {', '.join(money)} are 0")
         if c.ok("azimuths_deg") and not all(0 <= a < 360 for a in self.azimuths_deg):
             c.add(f"tower type '{self.name}': azimuths_deg must be in 0..360, "
-                  f"got {list(self.azimuths_deg)}")
+                  f"got {list(self.azimuths_deg)}", "azimuths_deg")
 
     @property
     def capex_idr(self) -> float:

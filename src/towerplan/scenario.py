@@ -72,6 +72,9 @@ BUILTIN_DEMO = "builtin:demo"
 
 SUPPORTED_METHODS = ("greedy", "milp")
 
+#: Range of a money field, rupiah (Rp 10 trillion: far above any one site or cost rate).
+_MONEY = (0.0, 1e13)
+
 
 @dataclass(frozen=True, slots=True)
 class ScenarioInfo(_Group):
@@ -206,6 +209,7 @@ class CoverageMapFile(_Group):
     source: str = ""
 
     _section = "inputs.coverage_maps"
+    _ranges = {"threshold_dbm": (-160.0, 0.0)}
 
     def _rules(self, c: Check) -> None:
         if c.ok("path") and not self.path:
@@ -354,6 +358,7 @@ class DemoOptions(_Group):
     resolution_m: float = 90.0
 
     _section = "demo"
+    _ranges = {"seed": (0, 2**32 - 1)}
 
     def _rules(self, c: Check) -> None:
         if c.ok("resolution_m") and self.resolution_m not in (30.0, 90.0):
@@ -382,6 +387,7 @@ class Terrain(_Group):
     max_fill_distance_m: float = 5000.0
 
     _section = "terrain"
+    _ranges = {"resolution_m": (1.0, 1000.0), "max_fill_distance_m": (0.0, 100_000.0)}
 
     def _rules(self, c: Check) -> None:
         c.positive("resolution_m")
@@ -406,6 +412,7 @@ class Calibration(_Group):
     slope_db_per_decade: float = 0.0
 
     _section = "radio.calibration"
+    _ranges = {"offset_db": (-100.0, 100.0), "slope_db_per_decade": (-100.0, 100.0)}
 
     def _rules(self, c: Check) -> None:
         c.finite("offset_db", "slope_db_per_decade")
@@ -444,6 +451,7 @@ class Itm(_Group):
     situation_pct: float = 50.0
 
     _section = "radio.itm"
+    _ranges = {"epsilon": (1.0, 100.0), "sigma": (1e-5, 100.0)}
 
     def _rules(self, c: Check) -> None:
         c.positive("epsilon", "sigma")
@@ -497,6 +505,9 @@ class Antenna(_Group):
     side_lobe_db: float = 20.0
 
     _section = "radio.antenna"
+    _ranges = {"azimuths_deg": (-360.0, 360.0), "beamwidth_deg": (1.0, 360.0),
+               "front_to_back_db": (0.0, 100.0), "vertical_beamwidth_deg": (1.0, 180.0),
+               "side_lobe_db": (0.0, 100.0)}
 
     def _rules(self, c: Check) -> None:
         c.positive("beamwidth_deg", "front_to_back_db", "vertical_beamwidth_deg",
@@ -613,6 +624,15 @@ class Radio(_Group):
     itm: Itm = field(default_factory=Itm)
 
     _section = "radio"
+    _ranges = {"freq_mhz": (30.0, 10_000.0), "tower_height_m": (1.0, 300.0),
+               "existing_height_m": (1.0, 300.0), "tx_power_dbm": (0.0, 70.0),
+               "antenna_gain_dbi": (-10.0, 30.0), "cable_loss_db": (0.0, 30.0),
+               "rx_height_m": (0.5, 50.0), "rx_gain_dbi": (-20.0, 20.0),
+               "bandwidth_mhz": (1.0, 100.0), "threshold_rsrp_dbm": (-150.0, -30.0),
+               "auto_max_cell_m": (1.0, 10_000.0), "max_radius_km": (0.1, 200.0),
+               "k_factor": (0.5, 10.0), "shadow_sigma_db": (0.0, 20.0),
+               "body_loss_db": (0.0, 30.0), "indoor_loss_db": (0.0, 60.0),
+               "ue_tx_power_dbm": (-10.0, 40.0), "bs_sensitivity_dbm": (-150.0, -50.0)}
 
     def _rules(self, c: Check) -> None:
         c.positive("freq_mhz", "tower_height_m", "existing_height_m", "rx_height_m",
@@ -674,6 +694,7 @@ class Coverage(_Group):
     facility_weight: float = 100.0
 
     _section = "coverage"
+    _ranges = {"demand_cell_m": (1.0, 10_000.0), "facility_weight": (0.0, 1e6)}
 
     def _rules(self, c: Check) -> None:
         c.positive("demand_cell_m")
@@ -697,6 +718,7 @@ class Budget(_Group):
     total_idr: float = 8_500_000_000.0
 
     _section = "budget"
+    _ranges = {"total_idr": (0.0, 1e15)}
 
     def _rules(self, c: Check) -> None:
         c.positive("total_idr")
@@ -726,6 +748,8 @@ class BackhaulCosts(_Group):
     fibre_max_km: float = 2.0
 
     _section = "costs.backhaul"
+    _ranges = {"microwave_pair_idr": _MONEY, "relay_idr": _MONEY, "fibre_idr_per_km": _MONEY,
+               "fibre_max_km": (0.0, 500.0)}
 
     def _rules(self, c: Check) -> None:
         c.non_negative("microwave_pair_idr", "relay_idr", "fibre_idr_per_km", "fibre_max_km")
@@ -750,6 +774,7 @@ class VsatCosts(_Group):
     years: int = 5
 
     _section = "costs.vsat"
+    _ranges = {"capex_idr": _MONEY, "opex_idr_per_year": _MONEY, "years": (0, 100)}
 
     def _rules(self, c: Check) -> None:
         c.non_negative("capex_idr", "opex_idr_per_year")
@@ -818,6 +843,10 @@ class Costs(_Group):
     vsat: VsatCosts = field(default_factory=VsatCosts)
 
     _section = "costs"
+    _ranges = {**{name: _MONEY for name in (
+        "tower_idr", "access_road_idr_per_km", "power_idr", "grid_idr_per_km", "solar_idr",
+        "backhaul_idr", "colocation_idr", "remote_road_idr_per_km", "remote_power_idr")},
+        "grid_max_km": (0.0, 500.0)}
 
     def _rules(self, c: Check) -> None:
         c.positive("tower_idr")
@@ -919,6 +948,9 @@ class Candidates(_Group):
     committed_distance_m: float = 500.0
 
     _section = "candidates"
+    _ranges = {"grid_spacing_m": (10.0, 100_000.0), "hilltop_window_m": (1.0, 100_000.0),
+               "min_spacing_m": (0.0, 100_000.0), "max_slope_deg": (0.0, 90.0),
+               "anchor_distance_m": (0.0, 100_000.0), "committed_distance_m": (0.0, 100_000.0)}
 
     def _rules(self, c: Check) -> None:
         c.positive("grid_spacing_m")
@@ -954,6 +986,8 @@ class ObjectiveWeights(_Group):
     facilities: float = 0.0
 
     _section = "selection.weights"
+    _ranges = {"people": (0.0, 1e9), "blank_villages": (0.0, 1e9),
+               "blank_people": (0.0, 1e9), "facilities": (0.0, 1e9)}
 
     def _rules(self, c: Check) -> None:
         c.non_negative(*OBJECTIVES)
@@ -1008,6 +1042,7 @@ class Selection(_Group):
     weights: ObjectiveWeights = field(default_factory=ObjectiveWeights)
 
     _section = "selection"
+    _ranges = {"time_limit_s": (0.0, 1e6), "max_per_kecamatan": (0, 100_000)}
 
     @property
     def terms(self) -> dict[str, float]:
@@ -1100,6 +1135,11 @@ class Backhaul(_Group):
     losses_db: float = 2.0
 
     _section = "backhaul"
+    _ranges = {"max_hop_km": (0.0, 200.0), "rain_rate_mm_h": (0.0, 300.0),
+               "min_clearance": (0.0, 2.0), "k_factor": (0.5, 10.0),
+               "site_antenna_m": (1.0, 300.0), "pop_antenna_m": (1.0, 300.0),
+               "tx_power_dbm": (-10.0, 50.0), "antenna_diameter_m": (0.1, 5.0),
+               "rx_threshold_dbm": (-120.0, -20.0), "losses_db": (0.0, 30.0)}
 
     def _rules(self, c: Check) -> None:
         c.positive("max_hop_km", "rain_rate_mm_h", "k_factor", "site_antenna_m", "pop_antenna_m",

@@ -57,3 +57,32 @@ def test_readme_starts_with_the_two_setup_commands() -> None:
     assert blocks[1].strip() == 'pip install ".[test]" && python -m pytest'
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert blocks[1].strip() in ci
+
+
+def _groups(cls: type, found: dict[str, type]) -> dict[str, type]:
+    """Every scenario group class reachable from *cls*, by its section."""
+    found.setdefault(cls._section, cls)  # type: ignore[attr-defined]
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        hint = hints[f.name]
+        item = _table_list_item(cls, f.name)
+        group = item or (hint if isinstance(hint, type) and dataclasses.is_dataclass(hint)
+                         else None)
+        if group is not None and group._section not in found:
+            _groups(group, found)
+    return found
+
+
+def test_scenario_reference_states_every_range() -> None:
+    from towerplan._scenario_checks import _number
+    from towerplan.programme_scenario import ChannelRule
+
+    text = (ROOT / "docs" / "scenario.md").read_text(encoding="utf-8")
+    groups = _groups(Scenario, {})
+    groups[ChannelRule._section] = ChannelRule  # inside [[channels]]
+    missing = [f"{section}.{name}" for section, cls in groups.items()
+               for name, (low, high) in cls._ranges.items()  # type: ignore[attr-defined]
+               if f"| `{section + '.' if section else ''}{name}` | {_number(low)} | "
+                  f"{_number(high)} |" not in text]
+    assert len(groups) > 20
+    assert missing == []
