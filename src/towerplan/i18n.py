@@ -464,6 +464,18 @@ _LABELS: dict[str, tuple[str, str]] = {
         "Terrain: source DEM cells ~{cell_km:.1f} km (working grid {grid_m:g} m), so terrain "
         "detail is a placeholder, not RF-grade; the radio model uses no terrain, elevations "
         "and hilltop candidates are approximate"),
+    "limit.dem_repaired": (
+        "Medan: {share:.0f} % sel DEM adalah lubang nodata yang diisi dengan interpolasi "
+        "(lebih dari {limit:.0f} %), jadi bukit dan lembah di sana hanya perkiraan; cakupan "
+        "dan kandidat di area itu kurang andal",
+        "Terrain: {share:.0f} % of the DEM cells are nodata holes filled by interpolation "
+        "(more than {limit:.0f} %), so hills and valleys there are guesses; coverage and "
+        "candidates there are less reliable"),
+    "limit.dem_unfilled": (
+        "Medan: {n} sel DEM ({share:.1f} %) tidak punya ketinggian (lubang nodata tidak "
+        "diisi); cakupan tidak dihitung di sana dan tidak ada kandidat di sana",
+        "Terrain: {n} DEM cells ({share:.1f} %) have no elevation (nodata holes left "
+        "unfilled); no coverage is computed there and no candidate stands there"),
     "limit.dem_placeholder_terrain": (
         "Medan: sel DEM sumber ±{cell_km:.1f} km (grid kerja {grid_m:g} m), jadi detail medan "
         "hanya pengganti, bukan data medan kelas RF; difraksi dan garis pandang di atas DEM "

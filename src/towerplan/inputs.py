@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
@@ -74,6 +74,7 @@ __all__ = [
     "load_inputs",
     "load_terrain",
     "load_vectors",
+    "refuse_problems",
     "resolve_paths",
     "validate_inputs",
 ]
@@ -642,6 +643,7 @@ def load_vectors(scenario: Scenario, *, progress: Callable[[str], None] | None =
     paths = resolve_paths(scenario)
     box = _Collector(paths, collect=False)
     vec = _load_vectors(scenario, paths, box, progress)
+    refuse_problems(box.problems)
     assert vec.crs is not None and vec.villages is not None
     towers = vec.towers if vec.towers is not None else _empty_towers().to_crs(vec.crs)
     log.info("inputs: %d villages, %d towers, CRS %s", len(vec.villages), len(towers),
@@ -670,6 +672,7 @@ def load_terrain(scenario: Scenario, vectors: VectorInputs, *,
     """
     box = _Collector(vectors.paths, collect=False)
     ras = _load_rasters(scenario, vectors.paths, box, vectors, progress)
+    refuse_problems(box.problems)
     assert ras.dem is not None
     log.info("terrain: DEM %s cells of %g m", ras.dem.shape, scenario.terrain.resolution_m)
     return TerrainInputs(ras.dem, ras.landcover, ras.landmask, ras.population,
@@ -679,8 +682,9 @@ def load_terrain(scenario: Scenario, vectors: VectorInputs, *,
 def combine_inputs(vectors: VectorInputs, terrain: TerrainInputs) -> LoadedInputs:
     """The vector and raster inputs as one :class:`LoadedInputs`, with the attribution lines.
 
-    Its ``limitations`` are those of the vector inputs; :func:`input_limitations` adds what
-    the terrain cannot support for the scenario's model chain.
+    Its ``limitations`` are those of the vector inputs and of the rasters' reports (a DEM
+    mostly filled by interpolation, cells left without elevation); :func:`input_limitations`
+    adds what the terrain cannot support for the scenario's model chain.
     """
     reports = (*vectors.reports, *terrain.reports)
     return LoadedInputs(
@@ -689,7 +693,9 @@ def combine_inputs(vectors: VectorInputs, terrain: TerrainInputs) -> LoadedInput
         _sources(vectors.attribution, list(reports)), vectors.paths, vectors.siting,
         register_match=vectors.register_match, population_note=vectors.population_note,
         village_geometry_source=vectors.village_geometry_source,
-        limitations=vectors.limitations, pops=vectors.pops, source_cell_m=terrain.source_cell_m,
+        limitations=(*vectors.limitations, *(text for r in terrain.reports
+                                             for text in r.limitations)),
+        pops=vectors.pops, source_cell_m=terrain.source_cell_m,
         signal_reports=vectors.signal_reports, committed=vectors.committed)
 
 
@@ -754,9 +760,20 @@ def validate_inputs(scenario: Scenario) -> ValidationReport:
 
 def raise_for_problems(report: ValidationReport) -> None:
     """Raise :class:`InputDataError` listing every problem of *report*."""
-    if report.problems:
-        msg = f"{len(report.problems)} input problem(s): " + "; ".join(report.problems)
-        raise InputDataError(msg, problems=report.problems)
+    refuse_problems(report.problems)
+
+
+def refuse_problems(problems: Sequence[str]) -> None:
+    """Raise :class:`InputDataError` listing every problem (``layer: problem``), in the words
+    of ``towerplan validate``; nothing when there is none.
+
+    Every command loads its inputs with :func:`load_vectors` and :func:`load_terrain`, which
+    call this with the problems the readers recorded in their reports, so a command refuses
+    what ``validate`` refuses.
+    """
+    if problems:
+        msg = f"{len(problems)} input problem(s): " + "; ".join(problems)
+        raise InputDataError(msg, problems=tuple(problems))
 
 
 # --------------------------------------------------------------------------- register, population

@@ -949,8 +949,8 @@ class Candidates(_Group):
 
     _section = "candidates"
     _ranges = {"grid_spacing_m": (10.0, 100_000.0), "hilltop_window_m": (1.0, 100_000.0),
-               "min_spacing_m": (0.0, 100_000.0), "max_slope_deg": (0.0, 90.0),
-               "anchor_distance_m": (0.0, 100_000.0), "committed_distance_m": (0.0, 100_000.0)}
+               "min_spacing_m": (0.0, 1e6), "max_slope_deg": (0.0, 90.0),
+               "anchor_distance_m": (0.0, 1e6), "committed_distance_m": (0.0, 1e6)}
 
     def _rules(self, c: Check) -> None:
         c.positive("grid_spacing_m")

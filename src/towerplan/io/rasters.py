@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -305,7 +305,8 @@ def open_raster(path: str | Path, *, what: str = "raster") -> Iterator[DatasetRe
 def read_raster_onto(paths: str | Path | Sequence[str | Path], *, dst_crs: CRS | str,
                      transform: Affine, shape: tuple[int, int], resampling: str = "bilinear",
                      dst_dtype: Any = "float32", src_nodata: float | None = None,
-                     dst_nodata: float | None = None, what: str = "raster") -> np.ndarray:
+                     dst_nodata: float | None = None, what: str = "raster",
+                     file_nodata: Mapping[Path, float] | None = None) -> np.ndarray:
     """Warp band 1 of one or more rasters onto a target grid; the first valid value wins.
 
     Each file is reprojected with GDAL's warper straight into an array of the target grid,
@@ -334,6 +335,9 @@ def read_raster_onto(paths: str | Path | Sequence[str | Path], *, dst_crs: CRS |
         Value of target cells without data; default ``nan`` for float types and 0 otherwise.
     what : str
         What the files are (``"DEM"``, ``"land cover"``, ...), used in messages.
+    file_nodata : mapping of Path to float, optional
+        Nodata value of particular files that declare none (e.g. an SRTM void value found in
+        them); *src_nodata*, when given, takes precedence.
 
     Returns
     -------
@@ -362,6 +366,8 @@ def read_raster_onto(paths: str | Path | Sequence[str | Path], *, dst_crs: CRS |
     for path in _as_paths(paths):
         with open_raster(path, what=what) as ds:
             nodata = src_nodata if src_nodata is not None else ds.nodata
+            if nodata is None and file_nodata:
+                nodata = file_nodata.get(path)
             # (Warping an integer file into an integer grid of another nodata value gives the
             # file's nodata value in empty cells: that case keeps the warper.)
             same_nodata = (np.issubdtype(dtype, np.floating) or nodata is None

@@ -32,9 +32,13 @@ class LayerReport:
     repairs : tuple of str
         What was repaired (invalid geometries made valid, nodata holes filled, ...).
     problems : tuple of str
-        Problems that did not stop loading (warnings a user should read).
+        Problems found while loading that make the layer unusable: ``towerplan validate``
+        lists them, and every command that loads the layer refuses them in the same words.
     notes : tuple of str
         Further facts (layout detected, columns mapped, resolution, ...).
+    limitations : tuple of str
+        What the layer cannot support, in both languages (``"Bahasa / English"``), stated
+        with the limitations of every output (e.g. a DEM mostly filled by interpolation).
     """
 
     layer: str
@@ -45,6 +49,7 @@ class LayerReport:
     repairs: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    limitations: tuple[str, ...] = ()
 
 
 def problems_message(source: str | Path, problems: Sequence[str], *,

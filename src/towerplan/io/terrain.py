@@ -12,6 +12,7 @@ import math
 import time
 import warnings
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,7 @@ from towerplan.errors import (
     InputFileError,
     NodataRepairWarning,
 )
+from towerplan.i18n import bilingual
 from towerplan.io.rasters import (
     RasterGrid,
     crs_label,
@@ -36,7 +38,8 @@ from towerplan.io.rasters import (
 )
 from towerplan.io.report import LayerReport
 
-__all__ = ["DEM_RESAMPLING", "dem_source_cell_m", "read_dem", "utm_crs_for"]
+__all__ = ["DEM_RESAMPLING", "ELEVATION_RANGE_M", "REPAIRED_SHARE_LIMIT", "VOID_VALUES",
+           "dem_source_cell_m", "read_dem", "undeclared_void", "utm_crs_for"]
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +47,16 @@ log = logging.getLogger(__name__)
 DEM_RESAMPLING: tuple[str, ...] = ("nearest", "bilinear", "cubic", "cubic_spline", "average")
 
 _SENTINEL = -1.0e30
+
+#: Elevations a DEM may hold, m: below the Dead Sea shore (-430 m) to above Everest (8,849 m).
+ELEVATION_RANGE_M: tuple[float, float] = (-500.0, 9000.0)
+
+#: Void values of common DEMs (SRTM and GDAL int16, ArcGIS, int16 maximum): in a file that
+#: declares no nodata value, cells holding one of them are nodata.
+VOID_VALUES: tuple[float, ...] = (-32768.0, -9999.0, 32767.0)
+
+#: A DEM with more than this share of its cells filled by interpolation gets a limitation.
+REPAIRED_SHARE_LIMIT = 0.25
 
 
 def utm_crs_for(lon: float, lat: float) -> CRS:
@@ -119,7 +132,8 @@ def read_dem(paths: Sequence[str | Path], *, dst_crs: CRS,
         One of :data:`DEM_RESAMPLING` (default ``"bilinear"``).
     fill_nodata : bool
         Fill nodata holes that are surrounded by data (default True). Areas that no file covers
-        are never filled.
+        are never filled. Holes left unfilled stay ``nan`` (no coverage, no candidate there):
+        the report gives their share in a note and a limitation.
     max_fill_distance_m : float
         Cells farther than this from valid data stay unfilled, metres (default 5,000).
     require_bounds : tuple of float, optional
@@ -134,14 +148,18 @@ def read_dem(paths: Sequence[str | Path], *, dst_crs: CRS,
     grid : RasterGrid
         Elevations in metres above the geoid as float32, ``nan`` where there is no data.
     report : LayerReport
-        What was read, filled and left empty.
+        What was read, filled and left empty. A file declaring no nodata value whose cells
+        hold a value of :data:`VOID_VALUES` has them read as nodata, with a note; more than
+        :data:`REPAIRED_SHARE_LIMIT` of the cells filled, or any left unfilled, adds a
+        limitation.
 
     Raises
     ------
     InputFileError
         If a file is missing, unreadable or corrupt.
     InputDataError
-        If a file has no CRS.
+        If a file has no CRS, the grid holds no elevation at all, or some cells lie outside
+        :data:`ELEVATION_RANGE_M` (the message names their share).
     DEMCoverageError
         If the files do not cover *require_bounds*.
     ValueError
@@ -169,37 +187,45 @@ def read_dem(paths: Sequence[str | Path], *, dst_crs: CRS,
     if require_bounds is not None:
         _check_coverage(footprint, transform, crs, require_bounds, sources)
     checked = time.perf_counter()
+    voids = {path: value for path in files if (value := undeclared_void(path)) is not None}
     elevation = read_raster_onto(files, dst_crs=crs, transform=transform, shape=shape,
-                                 resampling=resampling, dst_dtype="float32", what="DEM")
+                                 resampling=resampling, dst_dtype="float32", what="DEM",
+                                 file_nodata=voids)
     source = "; ".join(str(p) for p in files)
+    _check_elevations(elevation, footprint, ", ".join(p.name for p in files))
     repairs: list[str] = []
-    problems: list[str] = []
+    extra_notes = [f"{path.name}: no nodata value declared, but cells hold {value:g}, a common "
+                   "void value (SRTM, ArcGIS): treated as nodata" for path, value in voids.items()]
+    limitations: list[str] = []
     cell_km2 = resolution_m**2 / 1e6
     holes = np.isnan(elevation) & footprint
-    if holes.any():
-        if fill_nodata:
-            filled, unfilled = _fill_holes(elevation, footprint,
-                                           max_fill_distance_m / resolution_m)
-            if filled:
-                text = f"{filled} cells ({filled * cell_km2:.2f} km²) of nodata filled"
-                repairs.append(text)
-                warnings.warn(f"{source}: {text}", NodataRepairWarning, stacklevel=2)
-            if unfilled:
-                problems.append(
-                    f"{unfilled} nodata cells ({unfilled * cell_km2:.2f} km²) left unfilled: "
-                    f"farther than {max_fill_distance_m:g} m from data or open to areas no "
-                    "file covers")
-        else:
-            n_holes = int(holes.sum())
-            problems.append(f"{n_holes} nodata cells ({n_holes * cell_km2:.2f} km²) not filled "
-                            "(fill_nodata is off)")
-    extra_notes = []
+    n_data = int(footprint.sum())
+    filled, unfilled = 0, int(holes.sum())
+    if holes.any() and fill_nodata:
+        filled, unfilled = _fill_holes(elevation, footprint, max_fill_distance_m / resolution_m)
+        if filled:
+            text = f"{filled} cells ({filled * cell_km2:.2f} km²) of nodata filled"
+            repairs.append(text)
+            warnings.warn(f"{source}: {text}", NodataRepairWarning, stacklevel=2)
+    if filled > REPAIRED_SHARE_LIMIT * n_data:
+        limitations.append(bilingual("limit.dem_repaired", share=100.0 * filled / n_data,
+                                     limit=100.0 * REPAIRED_SHARE_LIMIT))
+    if unfilled:
+        share = 100.0 * unfilled / n_data
+        why = (f"farther than {max_fill_distance_m:g} m from data or open to areas no file "
+               "covers" if fill_nodata else "fill_nodata is off")
+        extra_notes.append(
+            f"{unfilled} nodata cells ({share:.1f} % of the DEM cells, {unfilled * cell_km2:.2f}"
+            f" km²) left unfilled ({why}): they have no elevation, so no coverage is computed "
+            "on them and no candidate stands on them")
+        limitations.append(bilingual("limit.dem_unfilled", share=share, n=unfilled))
     outside = int((~footprint).sum())
     if outside:
         extra_notes.append(f"{outside} grid cells ({outside * cell_km2:.2f} km²) of the grid "
                            "lie outside every DEM file (no elevation)")
     grid = RasterGrid(elevation, transform, crs, None)
-    report = _report(grid, source, sources, resampling, repairs, problems, extra_notes)
+    report = replace(_report(grid, source, sources, resampling, repairs, extra_notes),
+                     limitations=tuple(limitations))
     finished = time.perf_counter()
     if timings is not None:
         timings["inputs"] = timings.get("inputs", 0.0) + checked - started
@@ -207,6 +233,47 @@ def read_dem(paths: Sequence[str | Path], *, dst_crs: CRS,
     log.info("terrain: %d files -> %dx%d grid at %g m in %.2f s", len(files), shape[0],
              shape[1], resolution_m, finished - started)
     return grid, report
+
+
+def undeclared_void(path: Path) -> float | None:
+    """Return the common void value (:data:`VOID_VALUES`) a DEM file without a declared nodata
+    value holds, or None (a declared nodata value, or none of them present)."""
+    with open_raster(path, what="DEM") as ds:
+        if ds.nodata is not None:
+            return None
+        present: set[float] = set()
+        for _, window in ds.block_windows(1):
+            block = ds.read(1, window=window)
+            present.update(v for v in VOID_VALUES if (block == v).any())
+            if len(present) == len(VOID_VALUES):
+                break
+    return next((v for v in VOID_VALUES if v in present), None)
+
+
+def _check_elevations(elevation: np.ndarray, footprint: np.ndarray, names: str) -> None:
+    """Refuse a grid without any elevation, and one whose values are not elevations in m.
+
+    Raises
+    ------
+    InputDataError
+        When every cell is nodata, or some lie outside :data:`ELEVATION_RANGE_M` (naming
+        the share of the cells with data).
+    """
+    values = elevation[np.isfinite(elevation)]
+    if not values.size:
+        msg = (f"DEM {names}: no elevation at all over the area to plan (every one of its "
+               f"{int(footprint.sum()):,} cells is nodata); check the files and their nodata "
+               "value")
+        raise InputDataError(msg, problems=(msg,))
+    low, high = ELEVATION_RANGE_M
+    outside = int(((values < low) | (values > high)).sum())
+    if outside:
+        msg = (f"DEM {names}: {100.0 * outside / values.size:.1f} % of the cells with data "
+               f"({outside:,} of {values.size:,}) lie outside {low:,.0f}..{high:,.0f} m "
+               f"(min {values.min():,.0f} m, max {values.max():,.0f} m): these are not "
+               "elevations in metres; check the units and declare the nodata value, e.g. with "
+               "gdal_edit.py -a_nodata -32768")
+        raise InputDataError(msg, problems=(msg,))
 
 
 def _check_arguments(crs: CRS, resolution_m: float, resampling: str,
@@ -369,24 +436,18 @@ def _srtm_tiles(extent: tuple[float, float, float, float], limit: int = 8) -> li
 
 def _report(grid: RasterGrid, source: str,
             sources: list[tuple[str, tuple[float, float, float, float]]], resampling: str,
-            repairs: list[str], problems: list[str], extra_notes: list[str]) -> LayerReport:
+            repairs: list[str], extra_notes: list[str]) -> LayerReport:
     values = grid.array[np.isfinite(grid.array)]
     rows, cols = grid.shape
     notes = [note for note, _ in sources]
     notes.extend(extra_notes)
     notes.append(f"grid {rows}x{cols} cells of {grid.resolution_m:g} m in "
                  f"{crs_label(grid.crs.to_wkt())}, {resampling} resampling")
-    if values.size:
-        notes.append(f"elevation min {values.min():.0f} m, median {np.median(values):.0f} m, "
-                     f"max {values.max():.0f} m")
-        if values.min() < -11000:
-            problems.append(f"elevations down to {values.min():.0f} m look like an undeclared "
-                            "nodata value; set it, e.g. with gdal_edit.py -a_nodata -32768")
-    else:
-        problems.append("the grid holds no elevation at all; check bounds and files")
+    notes.append(f"elevation min {values.min():.0f} m, median {np.median(values):.0f} m, "
+                 f"max {values.max():.0f} m")
     extent = lonlat_bounds(grid_bounds(grid.transform, grid.shape), grid.crs)
     return LayerReport(
         layer="terrain", source=source, crs=crs_label(grid.crs.to_wkt()),
         extent=extent, count=int(values.size),
-        repairs=tuple(repairs), problems=tuple(problems), notes=tuple(notes),
+        repairs=tuple(repairs), notes=tuple(notes),
     )

@@ -201,7 +201,10 @@ def test_fill_limited_by_distance(make_dem):
         grid, report = read_dem([path], dst_crs=UTM50S, bounds=_bounds(60, 80),
                                 resolution_m=RES, max_fill_distance_m=RES)
     assert np.isnan(grid.array).sum() == 2
-    assert report.problems[0].startswith("2 nodata cells (0.02 km²) left unfilled")
+    assert report.problems == ()
+    assert any(n.startswith("2 nodata cells (0.0 % of the DEM cells, 0.02 km²) left unfilled "
+                            f"(farther than {RES:g} m from data") for n in report.notes)
+    assert len(report.limitations) == 1 and "2 DEM cells (0.0 %)" in report.limitations[0]
 
 
 def test_fill_switched_off(make_dem):
@@ -210,7 +213,11 @@ def test_fill_switched_off(make_dem):
                             fill_nodata=False)
     assert np.isnan(grid.array).sum() == 9
     assert report.repairs == ()
-    assert "not filled (fill_nodata is off)" in report.problems[0]
+    assert report.problems == ()
+    # 9 of the 60 x 80 cells: the share is stated, and the cells stay without elevation.
+    assert any("9 nodata cells (0.2 % of the DEM cells, 0.07 km²) left unfilled (fill_nodata "
+               "is off): they have no elevation" in n for n in report.notes)
+    assert "9 DEM cells (0.2 %) have no elevation" in report.limitations[0]
 
 
 def test_int16_nodata_does_not_leak(make_dem):
@@ -231,7 +238,8 @@ def test_no_extrapolation_outside_files(tmp_path):
     assert np.isnan(grid.array[:, 40:]).all()
     assert np.isnan(grid.array[10:20, 37:40]).all()
     assert report.repairs == ()
-    assert any("30 nodata cells" in p and "left unfilled" in p for p in report.problems)
+    assert report.problems == ()
+    assert any("30 nodata cells" in n and "left unfilled" in n for n in report.notes)
     assert any("800 grid cells" in n and "outside every DEM file" in n for n in report.notes)
 
 
