@@ -438,6 +438,11 @@ def programme_problems(programme: Programme, channels: tuple[Channel, ...],
         Names of the scenario's tower types (the one from ``[radio]`` when it names none).
     """
     problems: list[str] = []
+    lists = ((programme.budgets, ProgrammeBudget), (programme.built, ProgrammeBuilt),
+             (channels, Channel))
+    if not all(isinstance(items, tuple) and all(isinstance(i, cls) for i in items)
+               for items, cls in lists):
+        return problems  # a list of the wrong type: its own group reports it
     names = [ch.name for ch in channels]
     for label, values in (("channels", names), ("tower_types", list(type_names))):
         twice = sorted({n for n in values if values.count(n) > 1})

@@ -994,9 +994,10 @@ class ObjectiveWeights(_Group):
 
     @property
     def given(self) -> dict[str, float]:
-        """The terms with a weight above 0, in the order of :data:`OBJECTIVES`."""
-        return {name: float(getattr(self, name)) for name in OBJECTIVES
-                if getattr(self, name) > 0}
+        """The terms with a weight above 0, in the order of :data:`OBJECTIVES` (a weight of
+        the wrong type, already reported, counts as none)."""
+        weights = {name: getattr(self, name) for name in OBJECTIVES}
+        return {name: w for name, w in weights.items() if type(w) is float and w > 0}
 
 
 @dataclass(frozen=True, slots=True)

@@ -114,6 +114,10 @@ def _read_csv(path: Path, what: str) -> pd.DataFrame:
     except (pd.errors.ParserError, OSError) as exc:
         msg = f"cannot read {what} file {path} as CSV: {str(exc).strip()}"
         raise InputFileError(msg) from None
+    if not isinstance(table.index, pd.RangeIndex):  # pandas took the extra fields as index
+        msg = (f"{path}: some lines have more fields than the header "
+               f"({', '.join(map(str, table.columns))}); check the separator and quoting")
+        raise InputDataError(msg, problems=(msg,))
     table.columns = [str(c).strip().lower() for c in table.columns]
     return table.apply(lambda col: col.str.strip())
 

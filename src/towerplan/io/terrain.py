@@ -259,7 +259,7 @@ def _check_elevations(elevation: np.ndarray, footprint: np.ndarray, names: str) 
         When every cell is nodata, or some lie outside :data:`ELEVATION_RANGE_M` (naming
         the share of the cells with data).
     """
-    values = elevation[np.isfinite(elevation)]
+    values = elevation[~np.isnan(elevation)]  # an infinite value is data, out of range
     if not values.size:
         msg = (f"DEM {names}: no elevation at all over the area to plan (every one of its "
                f"{int(footprint.sum()):,} cells is nodata); check the files and their nodata "

@@ -11,6 +11,7 @@ import logging
 import math
 import re
 import time
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -99,7 +100,9 @@ def read_vector(path: str | Path, *, layer: str = "",
         notes.append(f"file has layers {', '.join(layers)}; read the first, '{chosen}' "
                      "(set the layer to choose another)")
     try:
-        frame = gpd.read_file(path, layer=chosen, engine="pyogrio")
+        with warnings.catch_warnings():  # a column of mixed JSON types stays text: fine
+            warnings.filterwarnings("ignore", "Could not parse column", UserWarning)
+            frame = gpd.read_file(path, layer=chosen, engine="pyogrio")
     except (DataSourceError, DataLayerError, OSError, ValueError) as exc:
         msg = f"cannot read layer '{chosen}' of {what} file {path}: {_first_line(exc)}"
         raise InputFileError(msg) from None
