@@ -377,6 +377,8 @@ class Terrain(_Group):
         Resampling used when reprojecting the DEM to the working CRS (default bilinear).
     fill_nodata : bool
         Fill nodata holes by inverse-distance interpolation and report them (default true).
+        Holes left unfilled keep no elevation: no coverage and no candidate on them, stated
+        as a limitation of every output.
     max_fill_distance_m : float
         Largest hole radius filled, in metres (default 5,000).
     """

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from towerplan.errors import ScenarioError
+from towerplan.errors import InputDataError, ScenarioError
 from towerplan.inputs import load_inputs, validate_inputs
 from towerplan.io.register import packaged_register
 from towerplan.pipeline.plan import plan
@@ -96,16 +96,17 @@ def test_register_codes_population_and_limitations(inputs):
         "village polygons without Kemendagri codes (villages_no_codes.gpkg, 4)")
 
 
-def test_unsettled_names_are_problems_and_limitations(inputs):
+def test_unsettled_names_are_problems_of_validate_and_of_every_load(inputs):
     scenario = _scenario(inputs, mapping=False)
     report = validate_inputs(scenario)
     assert report.problems == (
         "register: 'Danau Biru' (Long Kali): unmatched: best score 43 is below 85; settle it "
         "in the mapping file; candidates 64.01.08.2016 Sebakung Taka (Long Kali) 43, "
         "64.01.08.2018 Sebakung Makmur (Long Kali) 43, 64.01.08.2006 Munggu (Long Kali) 40",)
-    data = load_inputs(scenario)
-    assert any(text.endswith("1 of 4 village names are not settled against the register "
-                             "(see register_match.csv)") for text in data.limitations)
+    with pytest.raises(InputDataError) as info:  # in validate's words
+        load_inputs(scenario)
+    assert info.value.problems == report.problems
+    assert str(info.value) == f"1 input problem(s): {report.problems[0]}"
 
 
 def test_coarse_dem_is_called_a_placeholder(inputs):
