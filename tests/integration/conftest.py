@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -106,3 +107,42 @@ def shared_data_dir(needed: tuple[str, ...] = PASER_FILES) -> Path:
         pytest.skip(f"Paser open data not found in {path} (missing {', '.join(missing)}); put "
                     "it beside the project as ../shared/data or set TOWERPLAN_SHARED_DATA")
     return path
+
+
+def _rewrite_dem(good: Path, path: Path, change: Callable[[Any], Any],
+                 nodata: float | None = float("nan")) -> Path:
+    """Write *path*: the DEM *good* (as float32, nodata *nodata*) with its cells changed by
+    *change* (array -> array)."""
+    import rasterio
+
+    with rasterio.open(good) as src:
+        profile = {**src.profile, "driver": "GTiff", "nodata": nodata, "dtype": "float32"}
+        array = change(src.read(1).astype("float32"))
+    for key in ("blockxsize", "blockysize", "tiled", "compress", "interleave"):
+        profile.pop(key, None)
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(array, 1)
+    return path
+
+
+@pytest.fixture
+def rewrite_dem() -> Callable[..., Path]:
+    """Return a writer of a changed copy of a DEM: ``rewrite_dem(good, path, change)``."""
+    return _rewrite_dem
+
+
+@pytest.fixture
+def cli_in_process(capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str]]:
+    """Return a runner of ``towerplan ARGS`` in this process: (exit code, stdout, stderr)."""
+    from towerplan.cli import main
+
+    def run(*args: str | Path) -> tuple[int, str, str]:
+        try:
+            main([str(a) for a in args])
+            code = 0
+        except SystemExit as stop:
+            code = int(stop.code or 0)
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run

@@ -18,16 +18,16 @@ Factory = Callable[..., Path]
 pytestmark = pytest.mark.filterwarnings("default")
 
 
-def _holed(good: Path, path: Path, rows: slice) -> Path:
-    with rasterio.open(good) as src:
-        profile = {**src.profile, "driver": "GTiff", "nodata": float("nan")}
-        array = src.read(1).astype("float32")
-    for key in ("blockxsize", "blockysize", "tiled", "compress", "interleave"):
-        profile.pop(key, None)
-    array[rows, 20:200] = np.nan
-    with rasterio.open(path, "w", **{**profile, "dtype": "float32"}) as dst:
-        dst.write(array, 1)
-    return path
+def _holed(small_scenario: Factory, rewrite_dem: Factory, path: Path, rows: slice) -> Path:
+    """The small scenario's DEM with rows *rows*, columns 20..199 made nodata."""
+    text = small_scenario().read_text(encoding="utf-8")
+    dem = Path(text.split('dem = ["')[1].split('"')[0])
+
+    def hole(array: np.ndarray) -> np.ndarray:
+        array[rows, 20:200] = np.nan
+        return array
+
+    return rewrite_dem(dem, path, hole)
 
 
 def _plan(scenario: Path, out: Path, capsys: pytest.CaptureFixture[str]) -> dict:
@@ -50,10 +50,10 @@ def _outputs_state(out: Path, words: str, kata: str) -> None:
 
 
 def test_mostly_filled_dem_is_a_limitation_of_every_output(
-        tmp_path: Path, small_scenario: Factory, capsys: pytest.CaptureFixture[str]) -> None:
-    good = small_scenario()
-    dem = Path(good.read_text(encoding="utf-8").split('dem = ["')[1].split('"')[0])
-    holed = _holed(dem, tmp_path / "holed.tif", slice(20, 200))  # 180 x 180 of 220 x 220
+        tmp_path: Path, small_scenario: Factory, rewrite_dem: Factory,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # 180 x 180 of the 220 x 220 cells
+    holed = _holed(small_scenario, rewrite_dem, tmp_path / "holed.tif", slice(20, 200))
     out = tmp_path / "out"
     _plan(small_scenario(dem_path=holed), out, capsys)
     _outputs_state(out, "of the DEM cells are nodata holes filled by interpolation (more "
@@ -62,10 +62,9 @@ def test_mostly_filled_dem_is_a_limitation_of_every_output(
 
 
 def test_unfilled_holes_are_excluded_and_stated(
-        tmp_path: Path, small_scenario: Factory, capsys: pytest.CaptureFixture[str]) -> None:
-    good = small_scenario()
-    dem = Path(good.read_text(encoding="utf-8").split('dem = ["')[1].split('"')[0])
-    holed = _holed(dem, tmp_path / "holed.tif", slice(100, 110))
+        tmp_path: Path, small_scenario: Factory, rewrite_dem: Factory,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    holed = _holed(small_scenario, rewrite_dem, tmp_path / "holed.tif", slice(100, 110))
     scenario = small_scenario(dem_path=holed, extra="[terrain]\nfill_nodata = false\n")
     out = tmp_path / "out"
     summary = _plan(scenario, out, capsys)

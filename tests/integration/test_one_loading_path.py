@@ -1,7 +1,8 @@
 """Every command that loads a scenario refuses what ``towerplan validate`` refuses: the same
 problems in the same words, exit code 2, nothing written.
 
-The commands run in-process (``towerplan.cli.main``) so that the cases x commands stay fast.
+The commands run in-process (fixture ``cli_in_process``) so that the cases x commands stay
+fast.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ import numpy as np
 import pytest
 import rasterio
 from affine import Affine
-
-from towerplan.cli import main
 
 Factory = Callable[..., Path]
 
@@ -34,28 +33,6 @@ COMMANDS: dict[str, tuple[str, ...]] = {
 pytestmark = pytest.mark.filterwarnings("default")
 
 
-def _cli(capsys: pytest.CaptureFixture[str], *args: str | Path) -> tuple[int, str, str]:
-    try:
-        main([str(a) for a in args])
-        code = 0
-    except SystemExit as stop:
-        code = int(stop.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def _dem_like(good: Path, path: Path, change: Callable[[np.ndarray], np.ndarray],
-              nodata: float | None = float("nan")) -> Path:
-    with rasterio.open(good) as src:
-        profile = {**src.profile, "nodata": nodata, "driver": "GTiff"}
-        array = change(src.read(1).astype("float32"))
-    profile.pop("blockxsize", None), profile.pop("blockysize", None)
-    profile.pop("tiled", None), profile.pop("compress", None), profile.pop("interleave", None)
-    with rasterio.open(path, "w", **{**profile, "dtype": "float32"}) as dst:
-        dst.write(array, 1)
-    return path
-
-
 def _half_population(villages: Path, path: Path) -> Path:
     w, s, e, n = gpd.read_file(villages).to_crs(4326).total_bounds
     res = 0.002
@@ -67,24 +44,24 @@ def _half_population(villages: Path, path: Path) -> Path:
     return path
 
 
-def _case(name: str, tmp_path: Path, small_scenario: Factory,
-          make_towers_csv: Factory) -> Path:
+def _case(name: str, tmp_path: Path, small_scenario: Factory, make_towers_csv: Factory,
+          rewrite_dem: Factory) -> Path:
     """Write the scenario of case *name* and return its path."""
     good = small_scenario()
     text = good.read_text(encoding="utf-8")
     dem = Path(text.split('dem = ["')[1].split('"')[0])
     villages = Path(text.split('villages = "')[1].split('"')[0])
     if name == "dem_all_nodata":
-        return small_scenario(dem_path=_dem_like(
+        return small_scenario(dem_path=rewrite_dem(
             dem, tmp_path / "void.tif", lambda a: np.full_like(a, np.nan)))
     if name == "dem_not_metres":
-        return small_scenario(dem_path=_dem_like(
+        return small_scenario(dem_path=rewrite_dem(
             dem, tmp_path / "huge.tif", lambda a: np.full_like(a, 1e9)))
     if name == "dem_some_impossible":
         def spikes(a: np.ndarray) -> np.ndarray:
             a[:22, :] = 20_000.0
             return a
-        return small_scenario(dem_path=_dem_like(dem, tmp_path / "spikes.tif", spikes))
+        return small_scenario(dem_path=rewrite_dem(dem, tmp_path / "spikes.tif", spikes))
     if name == "dem_missing":
         return small_scenario(dem_path=tmp_path / "gone.tif")
     if name == "population_half":
@@ -126,14 +103,14 @@ CASES: dict[str, str] = {
 
 
 @pytest.fixture
-def case_scenario(tmp_path: Path, small_scenario: Factory,
-                  make_towers_csv: Factory) -> Callable[[str], Path]:
-    return lambda name: _case(name, tmp_path, small_scenario, make_towers_csv)
+def case_scenario(tmp_path: Path, small_scenario: Factory, make_towers_csv: Factory,
+                  rewrite_dem: Factory) -> Callable[[str], Path]:
+    return lambda name: _case(name, tmp_path, small_scenario, make_towers_csv, rewrite_dem)
 
 
-def _validate_problems(capsys: pytest.CaptureFixture[str], scenario: Path) -> list[str]:
+def _validate_problems(cli: Callable[..., tuple[int, str, str]], scenario: Path) -> list[str]:
     """validate's problems, each without its ``layer: `` prefix (or its one error line)."""
-    code, out, err = _cli(capsys, "validate", scenario)
+    code, out, err = cli("validate", scenario)
     assert code == 2, (out, err)
     listed = [ln.removeprefix("problem: ") for ln in out.splitlines()
               if ln.startswith("problem: ")]
@@ -145,13 +122,13 @@ def _validate_problems(capsys: pytest.CaptureFixture[str], scenario: Path) -> li
 @pytest.mark.parametrize("case", list(CASES))
 def test_validate_and_every_command_refuse_alike(case: str, tmp_path: Path,
                                                 case_scenario: Callable[[str], Path],
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+                                                cli_in_process: Factory) -> None:
     scenario = case_scenario(case)
-    problems = _validate_problems(capsys, scenario)
+    problems = _validate_problems(cli_in_process, scenario)
     assert len(problems) == 1 and CASES[case] in problems[0], problems
     for command, args in COMMANDS.items():
         out = tmp_path / f"out-{command}"
-        code, _, err = _cli(capsys, command, scenario, "--out", out, *args)
+        code, _, err = cli_in_process(command, scenario, "--out", out, *args)
         lines = [ln for ln in err.splitlines() if ln.strip()]
         assert code == 2, (command, err)
         assert len(lines) == 1 and lines[0].startswith("towerplan: error: "), (command, err)
