@@ -13,7 +13,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -1055,16 +1055,33 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())
 
 
+def _interrupted(name: str, published: Path | None) -> None:
+    """The one line of a run stopped by a signal (the terminal may be gone: SIGHUP)."""
+    if published is None:
+        text = (f"towerplan: interrupted by {name}; the run stopped and nothing was changed "
+                "(no output written or replaced)")
+    else:
+        text = f"towerplan: interrupted by {name} after the outputs were written to {published}"
+    with suppress(OSError):
+        err.print(text, markup=False, soft_wrap=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``towerplan`` command.
 
     ``--debug`` may stand anywhere on the command line.
     """
+    from towerplan.io import interrupts
+
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     args = [a for a in args if a != "--debug"]
+    interrupts.install()
     try:
         app(args=args, prog_name="towerplan")
+    except interrupts.Interrupted as exc:
+        _interrupted(exc.name, exc.published)
+        sys.exit(128 + exc.signum)
     except TowerplanError as exc:
         if debug:
             traceback.print_exc()
@@ -1073,7 +1090,7 @@ def main(argv: list[str] | None = None) -> None:
             err.print(f"  {' '.join(str(line).split())}", markup=False, soft_wrap=True)
         sys.exit(2)
     except KeyboardInterrupt:
-        err.print("towerplan: interrupted", markup=False)
+        _interrupted("SIGINT", None)
         sys.exit(130)
     except Exception as exc:  # a defect, not a user error
         if debug:
