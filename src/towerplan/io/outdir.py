@@ -358,8 +358,8 @@ def staged_directory(target: str | Path, *, overwrite: bool,
     _check_directory(target, overwrite=overwrite)
     parent = target.resolve().parent
     with output_lock(target):
-        _check_directory(target, overwrite=overwrite)  # another run may have published
         _clean_stale(parent, target.name)
+        _check_directory(target, overwrite=overwrite)  # another run may have published
         staging = _staging_dir(parent, target.name)
         try:
             try:

@@ -141,7 +141,8 @@ def estimate_resources(scenario: Scenario) -> ResourceEstimate:
     window_cells = math.ceil(2 * radius_m / res_m) ** 2
     cell_m = scenario.coverage.demand_cell_m
     area_m2 = width_m * height_m
-    demand_cells = math.ceil(area_m2 / cell_m**2)
+    # the demand grid is snapped to whole cells: one more row and column at most
+    demand_cells = (math.ceil(width_m / cell_m) + 1) * (math.ceil(height_m / cell_m) + 1)
     cand = scenario.candidates
     candidates = math.ceil(area_m2 / cand.grid_spacing_m**2)
     if cand.include_hilltops:
