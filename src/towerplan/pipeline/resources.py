@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from towerplan.errors import InsufficientResourcesError
+from towerplan.inputs import ResolvedPaths, resolve_paths
 from towerplan.io.atomic import free_bytes
 from towerplan.scenario import Scenario
 
@@ -102,10 +103,14 @@ def _extent_m(path: Path) -> tuple[float, float]:
         info = pyogrio.read_info(path)
     except Exception:  # a bad file is reported by the loader; no estimate then
         return 0.0, 0.0
-    w, s, e, n = (float(v) for v in info.get("total_bounds", (0, 0, 0, 0)))
-    if not all(math.isfinite(v) for v in (w, s, e, n)):
+    bounds = info.get("total_bounds")
+    if bounds is None or len(bounds) != 4 or not all(math.isfinite(float(v)) for v in bounds):
         return 0.0, 0.0
-    crs = CRS.from_user_input(info["crs"]) if info.get("crs") else None
+    w, s, e, n = (float(v) for v in bounds)
+    try:
+        crs = CRS.from_user_input(info["crs"]) if info.get("crs") else None
+    except Exception:  # an unknown CRS is reported by the loader
+        crs = None
     if crs is None or crs.is_geographic:
         mid = math.radians((s + n) / 2)
         return (e - w) * 111_320.0 * math.cos(mid), (n - s) * 110_574.0
@@ -128,11 +133,19 @@ def _rows(path: Path | None) -> int:
 
 
 def estimate_resources(scenario: Scenario) -> ResourceEstimate:
-    """Estimate the memory and disk a plan of *scenario* needs, from file headers only."""
-    from towerplan.inputs import resolve_paths
-
+    """Estimate the memory and disk a plan of *scenario* needs, from file headers only (a
+    file that cannot be read counts as empty: the loader reports it)."""
     paths = resolve_paths(scenario)
     width_m, height_m = _extent_m(paths.villages)
+    try:
+        return _estimate(scenario, paths, width_m, height_m)
+    except (ValueError, OverflowError, ZeroDivisionError):  # values the scenario refuses
+        return ResourceEstimate(width_m, height_m, 0, (0, 0), 0, 0, 0,
+                                {"libraries": BASE_MEMORY_BYTES}, BASE_OUTPUT_BYTES, 0)
+
+
+def _estimate(scenario: Scenario, paths: ResolvedPaths, width_m: float,
+              height_m: float) -> ResourceEstimate:
     radius_m = scenario.radio.max_radius_km * 1000.0
     res_m = scenario.terrain.resolution_m
     shape = (math.ceil((height_m + 2 * radius_m) / res_m),
