@@ -208,14 +208,15 @@ def _protected(target: Path) -> bool:
             or resolved == resolved.parent)
 
 
-def _check_directory(target: Path, *, overwrite: bool) -> None:
+def _check_directory(target: Path, *, overwrite: bool, keep: bool = False) -> None:
     if target.exists() and not target.is_dir():
         msg = f"output path {target} exists and is not a directory"
         raise OutputError(msg)
     if not target.is_dir() or not any(target.iterdir()):
         return
     if not overwrite:
-        msg = f"output directory {target} is not empty; pass --overwrite to replace it as a whole"
+        how = "replace its files" if keep else "replace it as a whole"
+        msg = f"output directory {target} is not empty; pass --overwrite to {how}"
         raise OutputError(msg)
     if _protected(target):
         msg = (f"refusing to replace {target} as a whole (it is the current, home or a root "
@@ -283,9 +284,29 @@ def _swap_in(staging: Path, target: Path) -> Path:
     return aside
 
 
-def _publish_directory(staging: Path, target: Path) -> None:
+def _carry_over(target: Path, staging: Path) -> None:
+    """Hard-link (else copy) the files of *target* the run did not write into *staging*."""
+    for item in target.iterdir():
+        dest = staging / item.name
+        if dest.exists() or item.name == MARKER:
+            continue
+        if item.is_dir():
+            shutil.copytree(item, dest, copy_function=_link_or_copy)
+        else:
+            _link_or_copy(str(item), str(dest))
+
+
+def _link_or_copy(src: str, dst: str) -> str:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+    return dst
+
+
+def _publish_directory(staging: Path, target: Path, *, keep: bool = False) -> None:
     """Publish *staging* as *target*: a rename, or a swap with the old directory, which is
-    then removed."""
+    then removed (with *keep*, the old files the run did not write are carried over first)."""
     try:
         (staging / MARKER).unlink(missing_ok=True)
         for item in staging.iterdir():
@@ -294,6 +315,8 @@ def _publish_directory(staging: Path, target: Path) -> None:
         if not target.exists() or (target.is_dir() and not any(target.iterdir())):
             staging.rename(target)  # replaces an empty directory too
             return
+        if keep:
+            _carry_over(target, staging)
         old = _swap_in(staging, target)
     except OSError as exc:
         msg = (f"cannot write outputs to {target}: {exc.strerror or exc}; the previous "
@@ -331,8 +354,8 @@ def _disk_full(exc: DiskFullError, staging: Path, need_bytes: int | None) -> Dis
 
 
 @contextmanager
-def staged_directory(target: str | Path, *, overwrite: bool,
-                     need_bytes: int | None = None) -> Iterator[Path]:
+def staged_directory(target: str | Path, *, overwrite: bool, need_bytes: int | None = None,
+                     keep: bool = False) -> Iterator[Path]:
     """Yield a fresh staging directory for *target*; publish it when the block succeeds.
 
     Parameters
@@ -344,6 +367,10 @@ def staged_directory(target: str | Path, *, overwrite: bool,
         run does not write are gone too).
     need_bytes : int, optional
         Estimated size of the outputs, stated when the disk fills up.
+    keep : bool, keyword-only
+        Carry the files of an existing *target* that the block does not write into the new
+        directory (hard links; ``towerplan map`` replaces only ``map.html``). The directory
+        is still swapped in as a whole.
 
     Raises
     ------
@@ -355,11 +382,11 @@ def staged_directory(target: str | Path, *, overwrite: bool,
         When the disk fills up while writing (names the directory and the space needed).
     """
     target = Path(target)
-    _check_directory(target, overwrite=overwrite)
+    _check_directory(target, overwrite=overwrite, keep=keep)
     parent = target.resolve().parent
     with output_lock(target):
         _clean_stale(parent, target.name)
-        _check_directory(target, overwrite=overwrite)  # another run may have published
+        _check_directory(target, overwrite=overwrite, keep=keep)  # another run published?
         staging = _staging_dir(parent, target.name)
         try:
             try:
@@ -368,7 +395,7 @@ def staged_directory(target: str | Path, *, overwrite: bool,
                 raise _disk_full(exc, staging, need_bytes) from exc
             try:
                 with deferred():
-                    _publish_directory(staging, target)
+                    _publish_directory(staging, target, keep=keep)
             except Interrupted as exc:
                 exc.published = target
                 raise

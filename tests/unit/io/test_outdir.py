@@ -60,6 +60,19 @@ def test_overwrite_replaces_the_directory_as_a_whole(tmp_path: Path) -> None:
     assert _leftovers(tmp_path) == []  # no staging, no old copy, no lock
 
 
+def test_keep_carries_the_other_files_into_the_new_directory(tmp_path: Path) -> None:
+    """``towerplan map``: only map.html is new, the rest is carried over, and the directory is
+    still published by one swap."""
+    out = tmp_path / "o"
+    old = _old(out)
+    inode, kept = out.stat().st_ino, (out / "keep.txt").stat().st_ino
+    with staged_directory(out, overwrite=True, keep=True) as staging:
+        _write_new(staging)
+    assert _contents(out) == {**old, "summary.json": '{"run": "new"}'}
+    assert out.stat().st_ino != inode and (out / "keep.txt").stat().st_ino == kept
+    assert _leftovers(tmp_path) == []
+
+
 def test_overwrite_without_renameat2_swaps_by_two_renames(tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(outdir, "_exchange", lambda a, b: False)
