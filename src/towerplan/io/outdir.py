@@ -50,6 +50,8 @@ __all__ = ["lock_path", "output_lock", "staged_directory", "staged_files"]
 
 log = logging.getLogger(__name__)
 
+#: Written last when outputs are moved into an empty current directory: it marks a finished run.
+_LAST = "summary.json"
 #: Marker file in a staging directory: the process that owns it.
 MARKER = ".towerplan-staging.json"
 #: A staging directory without a marker (an older towerplan) is stale after this long.
@@ -312,6 +314,11 @@ def _publish_directory(staging: Path, target: Path, *, keep: bool = False) -> No
         for item in staging.iterdir():
             publish_permissions(item, directory=item.is_dir())
         publish_permissions(staging, directory=True)
+        if target.is_dir() and not any(target.iterdir()) and _protected(target):
+            # the current directory (or above) stays the same directory: fill it instead
+            for item in sorted(staging.iterdir(), key=lambda p: p.name == _LAST):
+                os.replace(item, target / item.name)
+            return
         if not target.exists() or (target.is_dir() and not any(target.iterdir())):
             staging.rename(target)  # replaces an empty directory too
             return

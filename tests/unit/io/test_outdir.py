@@ -159,6 +159,18 @@ def test_overwrite_of_the_current_directory_is_refused(where: str, tmp_path: Pat
     assert set(_contents_names(out)) == {*old, "deeper"}
 
 
+def test_empty_current_directory_is_filled_not_replaced(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "o"
+    out.mkdir()
+    inode = out.stat().st_ino
+    monkeypatch.chdir(out)
+    with staged_directory(out, overwrite=False) as staging:
+        _write_new(staging)
+    assert out.stat().st_ino == inode and Path.cwd().resolve() == out.resolve()
+    assert _contents(out) == {"summary.json": '{"run": "new"}'} and _leftovers(tmp_path) == []
+
+
 def test_second_lock_names_the_holder(tmp_path: Path) -> None:
     out = tmp_path / "o"
     with output_lock(out):
