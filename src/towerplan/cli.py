@@ -13,7 +13,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -180,12 +180,23 @@ def plan(
     quiet: QuietOpt = False,
     cache_dir: CacheDirOpt = None,
     no_cache: NoCacheOpt = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the estimated memory and "
+                                          "disk of the run, what it would do with the output "
+                                          "directory and which stages it would compute or "
+                                          "reuse from the cache; compute and write nothing. "
+                                          "Exit code 2 when the run would not fit.")] = False,
+    skip_resource_check: Annotated[bool, typer.Option(
+        "--skip-resource-check", help="Run even when the memory or disk estimate exceeds "
+        "what is available.")] = False,
 ) -> None:
     """Run the whole plan and write map.html, report.xlsx/.html/.pdf, ranking.csv,
     villages.csv, plan.gpkg, coverage_before/after.tif (+ QGIS .qml), plan.kml/.kmz and
     summary.json.
 
-    Budgets and costs are in rupiah (IDR), heights in metres, RSRP in dBm.
+    Budgets and costs are in rupiah (IDR), heights in metres, RSRP in dBm. Memory and disk
+    are estimated first; a run that cannot fit is refused. The output directory is locked
+    during the run and published whole at the end; SIGINT, SIGTERM or SIGHUP stop the run
+    with nothing changed (exit code 128 + the signal number).
     """
     from towerplan.commands.plan import run_plan
     from towerplan.pipeline.plan import PLAN_STAGES
@@ -193,10 +204,14 @@ def plan(
     _setup_logging(verbose, quiet)
     sc = _load(scenario)
     target = out_dir if out_dir is not None else Path(sc.outputs.dir)
+    if dry_run:
+        _dry_run(sc, target, overwrite=overwrite, cache=_cache(cache_dir, no_cache))
+        return
     t0 = time.perf_counter()
     with _stages(PLAN_STAGES, quiet=quiet) as progress:
         run = run_plan(sc, target, overwrite=overwrite, lang=lang.value if lang else None,
-                       progress=progress, cache=_cache(cache_dir, no_cache))
+                       progress=progress, cache=_cache(cache_dir, no_cache),
+                       check=not skip_resource_check)
     _print_skipped(run.outputs.skipped)
     if not quiet:
         s = run.summary
@@ -222,6 +237,44 @@ def plan(
         out.print(f"outputs in {target} ({time.perf_counter() - t0:.1f} s)")
     if run.outputs.failed:
         raise typer.Exit(PARTIAL_OUTPUT)
+
+
+def _dry_run(sc: Scenario, target: Path, *, overwrite: bool, cache: Any) -> None:
+    """Print the estimate of ``plan --dry-run``; exit 2 (one line) when it cannot fit."""
+    from towerplan.commands.plan import dry_run
+    from towerplan.pipeline.resources import check_resources
+
+    found = dry_run(sc, target, overwrite=overwrite, cache=cache)
+    e = found.estimate
+
+    def size(n: float | None) -> str:
+        return "unknown" if n is None else f"{n / 1e6:,.0f} MB"
+
+    where = {"new": "new directory", "empty": "empty directory, filled",
+             "replace": "replaced as a whole (--overwrite)",
+             "not empty": "not empty: the run would be refused without --overwrite"}
+    lines = [
+        "dry run: nothing computed, nothing written",
+        f"villages extent {e.width_m / 1000:,.1f} x {e.height_m / 1000:,.1f} km; terrain grid "
+        f"{e.terrain_shape[0]:,} x {e.terrain_shape[1]:,} cells of "
+        f"{sc.terrain.resolution_m:g} m (radius {sc.radio.max_radius_km:g} km around)",
+        f"demand cells up to {e.demand_cells:,} of {sc.coverage.demand_cell_m:g} m; candidates "
+        f"about {e.candidates:,}; coverage matrix up to {e.matrix_entries:,} entries",
+        f"memory: about {size(e.memory_bytes)} needed ("
+        + ", ".join(f"{k} {size(v)}" for k, v in e.memory.items())
+        + f"), {size(found.memory_available)} available",
+        f"disk: outputs about {size(e.output_bytes)} in {found.out_dir} "
+        f"({size(found.out_free)} free there)"
+        + ("; no cache" if found.cache_dir is None else
+           f"; cache up to {size(e.cache_bytes)} in {found.cache_dir} "
+           f"({size(found.cache_free)} free)"),
+        f"output directory {found.out_dir}: {where[found.out_state]}",
+        "stages: " + ", ".join(f"{k} ({v})" for k, v in found.stages.items()),
+    ]
+    for line in lines:
+        out.print(line, markup=False, soft_wrap=True)
+    check_resources(sc, e, target, found.cache_dir)
+    out.print("the run fits the memory and disks available", markup=False)
 
 
 def _print_programme(p: dict[str, Any], unit: str) -> None:
@@ -1055,16 +1108,33 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())
 
 
+def _interrupted(name: str, published: Path | None) -> None:
+    """The one line of a run stopped by a signal (the terminal may be gone: SIGHUP)."""
+    if published is None:
+        text = (f"towerplan: interrupted by {name}; the run stopped and nothing was changed "
+                "(no output written or replaced)")
+    else:
+        text = f"towerplan: interrupted by {name} after the outputs were written to {published}"
+    with suppress(OSError):
+        err.print(text, markup=False, soft_wrap=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``towerplan`` command.
 
     ``--debug`` may stand anywhere on the command line.
     """
+    from towerplan.io import interrupts
+
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     args = [a for a in args if a != "--debug"]
+    interrupts.install()
     try:
         app(args=args, prog_name="towerplan")
+    except interrupts.Interrupted as exc:
+        _interrupted(exc.name, exc.published)
+        sys.exit(128 + exc.signum)
     except TowerplanError as exc:
         if debug:
             traceback.print_exc()
@@ -1073,7 +1143,7 @@ def main(argv: list[str] | None = None) -> None:
             err.print(f"  {' '.join(str(line).split())}", markup=False, soft_wrap=True)
         sys.exit(2)
     except KeyboardInterrupt:
-        err.print("towerplan: interrupted", markup=False)
+        _interrupted("SIGINT", None)
         sys.exit(130)
     except Exception as exc:  # a defect, not a user error
         if debug:

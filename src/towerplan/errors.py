@@ -12,9 +12,11 @@ from typing import Any
 __all__ = [
     "CRSMismatchError",
     "DEMCoverageError",
+    "DiskFullError",
     "InfeasibleSelectionError",
     "InputDataError",
     "InputFileError",
+    "InsufficientResourcesError",
     "MissingDependencyError",
     "ModelDomainError",
     "ModelValidityWarning",
@@ -76,6 +78,22 @@ class InfeasibleSelectionError(TowerplanError, ValueError):
 
 class OutputError(TowerplanError, OSError):
     """Outputs cannot be written (directory not writable, exists without --overwrite, ...)."""
+
+
+class DiskFullError(OutputError):
+    """The disk filled up (or a quota was reached) while outputs were written.
+
+    ``directory`` is where the outputs were going; ``free_bytes`` the space left there.
+    """
+
+    def __init__(self, message: str, directory: str = "", free_bytes: int = 0) -> None:
+        super().__init__(message)
+        self.directory = directory
+        self.free_bytes = free_bytes
+
+
+class InsufficientResourcesError(TowerplanError, MemoryError):
+    """A run would need more memory or disk than the machine has (estimated before work)."""
 
 
 class MissingDependencyError(TowerplanError, ImportError):

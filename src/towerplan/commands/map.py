@@ -30,7 +30,8 @@ def plan_map(scenario: Scenario, out_dir: str | Path, *, lang: str | None = None
     lang : {"id", "en"}, optional
         Language of the map (default ``scenario.outputs.lang``).
     overwrite : bool, keyword-only
-        Replace ``map.html`` in an existing, non-empty directory.
+        Replace ``map.html`` in an existing, non-empty directory; its other files are kept
+        (the directory is still published whole, by one rename).
     progress : callable, optional
         Called with each stage label as it starts.
     cache : StageCache, path, bool or None, keyword-only
@@ -42,7 +43,7 @@ def plan_map(scenario: Scenario, out_dir: str | Path, *, lang: str | None = None
         The plan shown on the map.
     """
     language = check_lang(lang or scenario.outputs.lang)
-    with staged_directory(Path(out_dir), overwrite=overwrite) as staging:
+    with staged_directory(Path(out_dir), overwrite=overwrite, keep=True) as staging:
         result = plan_result(new_run(scenario, cache=cache, progress=progress))
         if progress is not None:
             progress("outputs")

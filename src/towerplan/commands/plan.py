@@ -4,19 +4,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from towerplan.i18n import check_lang
+from towerplan.io.atomic import free_bytes
 from towerplan.io.cache import StageCache
 from towerplan.io.outdir import staged_directory
 from towerplan.io.register import MatchReport, write_mapping_todo, write_match_report
 from towerplan.outputs.writers import OutputReport, write_outputs
-from towerplan.pipeline.graph import ProgressFn
-from towerplan.pipeline.plan import new_run, plan_result
+from towerplan.pipeline.graph import GraphRun, ProgressFn
+from towerplan.pipeline.plan import PLAN_GRAPH, new_run, plan_result, stage_store
+from towerplan.pipeline.resources import (
+    ResourceEstimate,
+    available_memory_bytes,
+    check_resources,
+    estimate_resources,
+)
 from towerplan.results import PlanResult
 from towerplan.scenario import Scenario
 
-__all__ = ["CacheArg", "PlanRun", "run_plan"]
+__all__ = ["CacheArg", "DryRun", "PlanRun", "dry_run", "run_plan"]
 
 #: The ``cache`` argument of commands: a store, a folder, True (user cache) or None (none).
 CacheArg = StageCache | Path | str | bool | None
@@ -52,9 +59,64 @@ class PlanRun:
         return self.result.summary
 
 
+@dataclass(frozen=True, slots=True)
+class DryRun:
+    """What ``towerplan plan --dry-run`` found, without computing or writing anything.
+
+    Attributes
+    ----------
+    estimate : ResourceEstimate
+        Memory and disk the run would need.
+    memory_available : int or None
+        Bytes of memory available (None: unknown).
+    out_dir : Path
+        The output directory.
+    out_state : {"new", "empty", "replace", "not empty"}
+        What the run would do there: create it, fill it, replace it as a whole
+        (``--overwrite``), or refuse (not empty, no ``--overwrite``).
+    out_free : int or None
+        Free bytes where the outputs go.
+    cache_dir : Path or None
+        The stage cache folder (None: no cache).
+    cache_free : int or None
+        Free bytes there.
+    stages : dict of str to str
+        Each stage of the plan and what the run would do with it
+        (:meth:`~towerplan.pipeline.graph.GraphRun.foreseen`).
+    """
+
+    estimate: ResourceEstimate
+    memory_available: int | None
+    out_dir: Path
+    out_state: Literal["new", "empty", "replace", "not empty"]
+    out_free: int | None
+    cache_dir: Path | None
+    cache_free: int | None
+    stages: dict[str, str]
+
+
+def dry_run(scenario: Scenario, out_dir: str | Path | None = None, *, overwrite: bool = False,
+            cache: CacheArg = True) -> DryRun:
+    """Estimate a plan of *scenario* and say which stages would run; compute and write
+    nothing (the built-in demo's input files are generated in the cache when missing)."""
+    target = Path(out_dir if out_dir is not None else scenario.outputs.dir)
+    store = stage_store(cache)
+    stages = GraphRun(scenario, PLAN_GRAPH, store, None).foreseen()
+    if not scenario.programme.active:
+        stages = {k: v for k, v in stages.items() if not k.startswith("programme")
+                  and k != "tower_heights"}
+    state: Literal["new", "empty", "replace", "not empty"] = "new"
+    if target.is_dir():
+        state = "empty" if not any(target.iterdir()) else \
+            "replace" if overwrite else "not empty"
+    return DryRun(estimate_resources(scenario), available_memory_bytes(), target, state,
+                  free_bytes(target.resolve().parent), store.root if store else None,
+                  free_bytes(store.root) if store else None, stages)
+
+
 def run_plan(scenario: Scenario, out_dir: str | Path | None = None, *, overwrite: bool = False,
              lang: str | None = None, progress: ProgressFn | None = None,
-             cache: CacheArg = True) -> PlanRun:
+             cache: CacheArg = True, check: bool = True) -> PlanRun:
     """Run the whole plan and write every output into *out_dir*.
 
     Parameters
@@ -72,15 +134,28 @@ def run_plan(scenario: Scenario, out_dir: str | Path | None = None, *, overwrite
         starts.
     cache : StageCache, path, bool or None, keyword-only
         Stage cache (default the user cache folder; None or False: compute everything).
+    check : bool, keyword-only
+        Estimate memory and disk first (:mod:`towerplan.pipeline.resources`) and refuse a
+        run that cannot fit (default).
 
     Raises
     ------
+    InsufficientResourcesError
+        When *check* finds the run needs more memory or disk than available.
+    DiskFullError
+        When the disk fills up while the outputs are written (names the directory and the
+        space needed); nothing is written then.
     TowerplanError
         On any bad input or when outputs cannot be written; nothing is written then.
     """
     language = check_lang(lang or scenario.outputs.lang)
     target = Path(out_dir if out_dir is not None else scenario.outputs.dir)
-    with staged_directory(target, overwrite=overwrite) as staging:
+    estimate = estimate_resources(scenario)
+    if check:
+        store = stage_store(cache)
+        check_resources(scenario, estimate, target, store.root if store else None)
+    with staged_directory(target, overwrite=overwrite,
+                          need_bytes=estimate.output_bytes) as staging:
         run = new_run(scenario, cache=cache, progress=progress)
         result = plan_result(run)
         if progress is not None:

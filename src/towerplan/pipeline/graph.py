@@ -280,6 +280,38 @@ class GraphRun:
         log.info("stage %s: %s in %.2f s (key %s)", stage.name,
                  "reused from the cache" if reused else "computed", seconds, key[:12])
 
+    def foreseen(self) -> dict[str, str]:
+        """What a run would do with each stage, found without computing any: ``"cached"``
+        (a stored result would be reused), ``"compute"`` (none stored), ``"not cached"``
+        (cheap, always recomputed) or ``"decided during the run"`` (the key holds results of
+        earlier stages).
+        """
+        out: dict[str, str] = {}
+        pending = list(self.stages)
+        while pending:
+            progressed = False
+            for name in list(pending):
+                stage = self.stages[name]
+                upstream = stage.keyed if stage.content is not None else stage.needs
+                if any(n in pending for n in (*stage.needs, *upstream)):
+                    continue
+                pending.remove(name)
+                progressed = True
+                if stage.content is not None or any(n not in self._keys for n in upstream):
+                    out[name] = "decided during the run"
+                    continue
+                self._keys[name] = key = self.base_key(name)
+                if not stage.cache:
+                    out[name] = "not cached"
+                elif self.cache is not None and self.cache.path(name, key).is_file():
+                    out[name] = "cached"
+                else:
+                    out[name] = "compute"
+            if not progressed:  # a cycle: report the rest as unknown
+                out.update(dict.fromkeys(pending, "decided during the run"))
+                break
+        return out
+
     @property
     def reused(self) -> tuple[str, ...]:
         """Stages whose result came from the cache, in the order evaluated."""

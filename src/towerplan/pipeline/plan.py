@@ -63,7 +63,7 @@ from towerplan.results import PlanResult, Provenance
 from towerplan.scenario import BUILTIN_DEMO, Scenario
 
 __all__ = ["PLAN_GRAPH", "PLAN_STAGES", "current_state", "ensure_demo_survey", "new_run",
-           "plan", "plan_result", "selection_problem"]
+           "plan", "plan_result", "selection_problem", "stage_store"]
 
 #: The stages of a plan, by name.
 PLAN_GRAPH: Mapping[str, Stage] = {s.name: s for s in (
@@ -78,7 +78,9 @@ PLAN_STAGES: tuple[str, ...] = (
     "programme audit", "outputs")
 
 
-def _store(cache: StageCache | Path | str | None | bool) -> StageCache | None:
+def stage_store(cache: StageCache | Path | str | None | bool) -> StageCache | None:
+    """The stage cache a ``cache`` argument names: True the user cache folder, a folder, a
+    store, or None (False, None: no cache)."""
     if cache is True:
         return StageCache.default()
     if cache is False or cache is None:
@@ -111,7 +113,7 @@ def ensure_demo_survey(scenario: Scenario, *,
     base = Scenario.default()
     truth = dataclasses.replace(base, demo=scenario.demo,
                                 inputs=dataclasses.replace(base.inputs, signal_reports=()))
-    run = GraphRun(truth, PLAN_GRAPH, _store(cache), None)
+    run = GraphRun(truth, PLAN_GRAPH, stage_store(cache), None)
     stats = run.get("before")
     table = survey_reports(run.get("load").villages, stats["status_model"].tolist(),
                            stats["share_covered_model"].tolist(), seed=scenario.demo.seed)
@@ -132,7 +134,7 @@ def new_run(scenario: Scenario, *, cache: StageCache | Path | str | None | bool 
     progress : callable, optional
         Called with each stage label as it starts.
     """
-    store = _store(cache)
+    store = stage_store(cache)
     ensure_demo_survey(scenario, cache=store)
     return GraphRun(scenario, PLAN_GRAPH, store, progress)
 
