@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -67,6 +70,19 @@ def test_a_bad_source_date_epoch_is_one_line(value: str,
     monkeypatch.setenv(SOURCE_DATE_EPOCH, value)
     with pytest.raises(ScenarioError, match="SOURCE_DATE_EPOCH=.* is not a time stamp"):
         run_time_utc()
+
+
+def test_the_command_line_refuses_a_bad_source_date_epoch_before_working(
+        tmp_path: Path, small_scenario: Callable[..., Path]) -> None:
+    env = {**os.environ, SOURCE_DATE_EPOCH: "2026-01-01", "COLUMNS": "200"}
+    proc = subprocess.run([sys.executable, "-m", "towerplan", "plan", str(small_scenario()),
+                           "--out", str(tmp_path / "out"), "--no-cache"], env=env,
+                          capture_output=True, text=True, check=False, timeout=600)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "towerplan: error: SOURCE_DATE_EPOCH='2026-01-01' is not a time stamp: give whole seconds "
+        "since 1970-01-01 UTC (e.g. 1767225600), or unset it"]
+    assert not (tmp_path / "out").exists()
 
 
 def test_source_date_epoch_sets_the_run_stamp(monkeypatch: pytest.MonkeyPatch) -> None:

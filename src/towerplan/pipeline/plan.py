@@ -132,6 +132,7 @@ def new_run(scenario: Scenario, *, cache: StageCache | Path | str | None | bool 
     progress : callable, optional
         Called with each stage label as it starts.
     """
+    run_time_utc()  # a bad SOURCE_DATE_EPOCH is refused before any work
     store = _store(cache)
     notes_from = len(store.notes) if store is not None else 0
     ensure_demo_survey(scenario, cache=store)
