@@ -113,6 +113,9 @@ def _root(
                                         "(accepted anywhere on the command line).")] = False,
 ) -> None:
     """Plan telecom towers for blank-spot villages."""
+    from towerplan.io.stamps import run_time_utc
+
+    run_time_utc()  # a bad SOURCE_DATE_EPOCH: one line, before libraries that read it load
 
 
 def _setup_logging(verbose: int, quiet: bool) -> None:

@@ -192,6 +192,8 @@ _SUMMARY: dict[str, tuple[str, str]] = {
     "data_sources": ("Sumber data", "Data sources"),
     "runtime_s": ("Waktu proses (detik)", "Runtime (s)"),
     "created_utc": ("Dibuat (UTC)", "Created (UTC)"),
+    "cache_discarded": ("Entri cache rusak yang dibuang dan dihitung ulang",
+                        "Damaged cache entries discarded and recomputed"),
     "demand_basis_note": ("Keterangan dasar kebutuhan", "Demand basis note"),
     "population_rules": ("Penempatan penduduk per desa", "People placed per village"),
     "facility_demand": ("Tambahan kebutuhan fasilitas umum", "Demand added by facilities"),

@@ -3,12 +3,20 @@
 :class:`StageCache` keeps the result of each pipeline stage under the key the pipeline
 computed for it (the hash of the stage's inputs and of its code), one file per entry:
 
-``<root>/<stage>/<key>.pkl``: one JSON header line (format, stage, key, payload size and
-SHA-256), then the pickled result. An entry is used only when its header names the same
-stage and key and the payload's checksum matches; anything else (a truncated file, a file of
-another key, an object that no longer unpickles) is discarded with a warning and recomputed.
-Entries are written atomically. When the store grows past ``max_bytes`` the least recently
-used entries are removed.
+``<root>/<stage>/<key>.pkl``: one JSON header line (format, stage, key, payload size, a
+SHA-256 of the stage, the key and the payload, and what the value is: its type and, for
+arrays, sparse matrices and tables, its shape and dtype), then the pickled result. An entry is
+used only when its header names the same stage and key, the checksum matches (so bytes
+changed, a truncated file, or another key's payload under this key's header are caught), the
+value read back is what the header says, and it is what the caller expects (a coverage batch
+has one row per site of the batch and one column per demand unit). Anything else is
+discarded with a warning, noted in :attr:`StageCache.notes` (``summary.json`` lists them as
+``cache_discarded``) and recomputed, never used.
+
+Entries are written to a temporary file beside the entry and renamed over it, so a reader,
+and a second run writing the same entry at the same time, sees either the whole old entry,
+the whole new one or none. When the store grows past ``max_bytes`` the least recently used
+entries are removed.
 
 The entries are pickles of towerplan's own results, written and read only by towerplan in the
 user's own cache folder; do not point the cache at a folder others can write to.
@@ -22,7 +30,8 @@ import json
 import logging
 import os
 import pickle
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,13 +39,13 @@ import numpy as np
 
 from towerplan.io.atomic import atomic_output
 
-__all__ = ["DEFAULT_MAX_BYTES", "StageCache", "cache_root", "content_key"]
+__all__ = ["DEFAULT_MAX_BYTES", "StageCache", "cache_root", "content_key", "describe"]
 
 log = logging.getLogger(__name__)
 
 #: Default size limit of the stage store (``TOWERPLAN_CACHE_MAX_GB`` overrides it).
 DEFAULT_MAX_BYTES = 4 * 1024**3
-_FORMAT = 1
+_FORMAT = 2
 
 
 def cache_root() -> Path:
@@ -66,6 +75,37 @@ def content_key(*parts: object) -> str:
     return digest.hexdigest()[:32]
 
 
+def describe(value: Any) -> dict[str, Any]:
+    """What a cached value is: ``type`` (module and class), and ``shape`` and ``dtype`` for
+    arrays and sparse matrices (``shape`` for tables), as plain JSON values."""
+    kind = type(value)
+    out: dict[str, Any] = {"type": f"{kind.__module__}.{kind.__qualname__}"}
+    shape = getattr(value, "shape", None)
+    if isinstance(shape, tuple) and all(isinstance(n, int) for n in shape):
+        out["shape"] = list(shape)
+        dtype = getattr(value, "dtype", None)
+        if isinstance(dtype, np.dtype):
+            out["dtype"] = dtype.str
+    return out
+
+
+def _checksum(stage: str, key: str, payload: bytes) -> str:
+    """SHA-256 binding the payload to its stage and key."""
+    digest = hashlib.sha256(f"towerplan-stage-cache\0{stage}\0{key}\0".encode())
+    digest.update(payload)
+    return digest.hexdigest()
+
+
+def _what(description: Mapping[str, Any]) -> str:
+    """``scipy.sparse.csr_matrix 64x120 |b1`` for messages."""
+    parts = [str(description.get("type", "?"))]
+    if "shape" in description:
+        parts.append("x".join(str(n) for n in description["shape"]))
+    if "dtype" in description:
+        parts.append(str(description["dtype"]))
+    return " ".join(parts)
+
+
 def _max_bytes() -> int:
     env = os.environ.get("TOWERPLAN_CACHE_MAX_GB")
     try:
@@ -88,6 +128,7 @@ class StageCache:
 
     root: Path
     max_bytes: int = DEFAULT_MAX_BYTES
+    notes: list[str] = field(default_factory=list, compare=False, repr=False)
 
     @classmethod
     def default(cls) -> StageCache:
@@ -98,31 +139,51 @@ class StageCache:
         """File of the entry *key* of *stage*."""
         return self.root / stage / f"{key}.pkl"
 
-    def load(self, stage: str, key: str) -> tuple[bool, Any]:
+    def load(self, stage: str, key: str, *,
+             expect: Mapping[str, Any] | None = None) -> tuple[bool, Any]:
         """Return ``(True, value)`` for a valid entry, ``(False, None)`` otherwise.
 
-        A damaged or mismatched entry is removed (with a warning) so it is recomputed.
+        A damaged or mismatched entry is removed (with a warning and a note) so it is
+        recomputed.
+
+        Parameters
+        ----------
+        stage, key : str
+            The entry.
+        expect : mapping, optional
+            Parts of :func:`describe` the value must have, e.g. ``{"shape": [64, 120],
+            "dtype": "|b1"}``; an entry holding anything else is discarded.
         """
         path = self.path(stage, key)
         try:
             with path.open("rb") as fh:
+                inode = os.fstat(fh.fileno()).st_ino
                 header = json.loads(fh.readline())
                 payload = fh.read()
         except FileNotFoundError:
             return False, None
         except (OSError, ValueError) as exc:
-            return self._discard(path, f"unreadable ({exc})")
+            return self.discard(stage, key, f"unreadable ({exc})")
         if not isinstance(header, dict) or header.get("format") != _FORMAT:
-            return self._discard(path, "unknown format")
+            return self.discard(stage, key, "unknown format", inode)
         if header.get("stage") != stage or header.get("key") != key:
-            return self._discard(path, "it holds another entry")
+            return self.discard(stage, key, "it holds another entry", inode)
         if header.get("bytes") != len(payload) or \
-                header.get("sha256") != hashlib.sha256(payload).hexdigest():
-            return self._discard(path, "checksum mismatch (truncated or changed)")
+                header.get("sha256") != _checksum(stage, key, payload):
+            return self.discard(stage, key, "checksum mismatch (truncated or changed)", inode)
         try:
             value = pickle.loads(payload)  # noqa: S301 - towerplan's own entries, checksummed
         except Exception as exc:  # any unpickling failure means the entry is unusable
-            return self._discard(path, f"cannot be read back ({type(exc).__name__})")
+            return self.discard(stage, key, f"cannot be read back ({type(exc).__name__})",
+                                inode)
+        found = describe(value)
+        if found != header.get("value"):
+            stated = header.get("value")
+            return self.discard(stage, key, f"it holds {_what(found)} where its header says "
+                                f"{_what(stated) if isinstance(stated, dict) else '?'}", inode)
+        if expect is not None and any(found.get(k) != v for k, v in expect.items()):
+            return self.discard(stage, key, f"it holds {_what(found)} where "
+                                f"{_what(expect)} is expected", inode)
         with contextlib.suppress(OSError):
             os.utime(path)  # least recently used is what gets pruned
         return True, value
@@ -136,7 +197,7 @@ class StageCache:
             log.warning("%s: result not cached (%s)", stage, exc)
             return
         header = {"format": _FORMAT, "stage": stage, "key": key, "bytes": len(payload),
-                  "sha256": hashlib.sha256(payload).hexdigest()}
+                  "sha256": _checksum(stage, key, payload), "value": describe(value)}
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             with atomic_output(path) as tmp, Path(tmp).open("wb") as fh:
@@ -147,10 +208,20 @@ class StageCache:
             return
         self._prune()
 
-    def _discard(self, path: Path, why: str) -> tuple[bool, None]:
-        log.warning("cache entry %s discarded: %s; recomputing", path, why)
+    def discard(self, stage: str, key: str, why: str,
+                inode: int | None = None) -> tuple[bool, None]:
+        """Remove the entry *key* of *stage* because of *why*, with a warning and a note.
+
+        With *inode* (of the file that was read), a file another run has written there
+        since is left alone.
+        """
+        path = self.path(stage, key)
+        note = f"cache entry {stage}/{key[:12]} discarded: {why}; recomputed"
+        log.warning("%s (%s)", note, path)
+        self.notes.append(note)
         with contextlib.suppress(OSError):
-            path.unlink()
+            if inode is None or path.stat().st_ino == inode:
+                path.unlink()
         return False, None
 
     def _prune(self) -> None:

@@ -10,10 +10,12 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Mapping, Sequence
 from contextlib import closing
+from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from towerplan.io.atomic import atomic_output
+from towerplan.io.stamps import parse_utc, run_time_utc
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -39,7 +41,8 @@ CREATE TABLE IF NOT EXISTS {LAYER_STYLES_TABLE} (
 
 def write_gpkg_layers(path: str | Path,
                       layers: Sequence[tuple[str, gpd.GeoDataFrame, str]], *,
-                      styles: Mapping[str, str] | None = None) -> Path:
+                      styles: Mapping[str, str] | None = None,
+                      created_utc: str | None = None) -> Path:
     """Write ``(name, frame, geometry_type)`` layers into one GeoPackage.
 
     Each frame keeps its CRS; layers without rows are still created with their schema.
@@ -54,6 +57,10 @@ def write_gpkg_layers(path: str | Path,
     styles : mapping of str to str, optional
         QGIS style (QML text) by layer name, stored as that layer's default style in
         ``layer_styles`` (styles of layers not written are left out).
+    created_utc : str, optional
+        ISO 8601 time stamp of the run, written as every table's ``last_change`` (and the
+        styles' ``update_time``) in place of the moments of writing, so the same data give
+        the same file; default :func:`~towerplan.io.stamps.run_time_utc`.
 
     Returns
     -------
@@ -75,7 +82,20 @@ def write_gpkg_layers(path: str | Path,
         kept = {name: qml for name, qml in (styles or {}).items() if name in names}
         if kept:
             _write_styles(tmp, kept)
+        _stamp(tmp, created_utc if created_utc is not None
+               else run_time_utc().isoformat(timespec="seconds"))
     return path
+
+
+def _stamp(path: Path, created_utc: str) -> None:
+    """Date every table of the GeoPackage at *created_utc* (GeoPackage's own format)."""
+    when = parse_utc(created_utc).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    with closing(sqlite3.connect(path)) as db, db:
+        db.execute("UPDATE gpkg_contents SET last_change = ?", (when,))
+        has_styles = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                                (LAYER_STYLES_TABLE,)).fetchone()
+        if has_styles:
+            db.execute(f"UPDATE {LAYER_STYLES_TABLE} SET update_time = ?", (when,))
 
 
 def _write_styles(path: Path, styles: Mapping[str, str]) -> None:

@@ -389,6 +389,7 @@ def _context(result: PlanResult, lang: str) -> dict[str, Any]:
             (label("report.scenario_hash"), short_hash(prov.scenario_hash)),
         ],
         "footer": f"towerplan {prov.version} · {short_hash(prov.scenario_hash)}",
+        "created_utc": prov.created_utc,
         "kpis": _kpis(result, lang),
         "paragraphs": _paragraphs(result, lang),
         "limitations": [in_language(str(text), lang)

@@ -190,7 +190,8 @@ def write_plan_gpkg(result: PlanResult, path: str | Path, *, lang: str = "id") -
                ("coverage", _coverage_layer(result, crs, source), "MultiPolygon")]
     styles = plan_layer_styles([name for name, _, _ in written], lang,
                                threshold_dbm=result.scenario.radio.threshold_rsrp_dbm)
-    return write_gpkg_layers(path, written, styles=styles)
+    return write_gpkg_layers(path, written, styles=styles,
+                             created_utc=result.provenance.created_utc)
 
 
 # --------------------------------------------------------------------------- JSON

@@ -29,6 +29,7 @@ from towerplan.columns import RANKING_COLUMNS, VILLAGE_COLUMNS
 from towerplan.coverage.statement import link_budget_text, stated_model_chain
 from towerplan.i18n import check_lang, format_idr, format_value, t
 from towerplan.io.atomic import atomic_output
+from towerplan.io.stamps import zip_member
 from towerplan.io.tables import require_columns
 from towerplan.outputs.programme_report import channel_colors, check_programme, tower_popup
 from towerplan.outputs.styles import STATUS_COLORS
@@ -310,5 +311,5 @@ def write_plan_kmz(result: PlanResult, path: str | Path, *, lang: str = "id") ->
     path = Path(path)
     data = _kml_bytes(result, lang)
     with atomic_output(path) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as kmz:
-        kmz.writestr("doc.kml", data)
+        kmz.writestr(zip_member("doc.kml", result.provenance.created_utc), data)
     return path

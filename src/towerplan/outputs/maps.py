@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import hashlib
 import html
 import json
 import logging
@@ -962,5 +963,27 @@ def _render(result: PlanResult, lang: str) -> str:
         "no_match": _script_json(t("map.no_match", lang)),
     }).add_to(fmap)
 
-    page = root.render()
+    page = _stable_ids(root.render(), root, result.provenance.scenario_hash)
     return page.replace("<html>", f'<html lang="{lang}">', 1)
+
+
+def _stable_ids(page: str, root: Element, seed: str) -> str:
+    """*page* with folium's random element ids replaced by ids derived from *seed*.
+
+    branca gives every element 32 random hex digits; each id of the rendered tree is
+    replaced, in order of first appearance, by a hash of *seed* and that order, so the same
+    plan gives the same page.
+    """
+    ids: set[str] = set()
+    stack = [root]
+    while stack:
+        element = stack.pop()
+        ids.add(element._id)  # noqa: SLF001 - branca keeps the id only there
+        stack.extend(element._children.values())  # noqa: SLF001
+    order: dict[str, str] = {}
+    for found in re.finditer(r"[0-9a-f]{32}", page):
+        text = found.group()
+        if text in ids and text not in order:
+            digest = hashlib.sha256(f"{seed}:{len(order)}".encode()).hexdigest()
+            order[text] = digest[:32]
+    return re.sub(r"[0-9a-f]{32}", lambda m: order.get(m.group(), m.group()), page)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Iterable, Sequence
+from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +50,7 @@ from towerplan.i18n import (
     why_not_label,
 )
 from towerplan.io.atomic import atomic_output
+from towerplan.io.stamps import parse_utc
 from towerplan.io.tables import guard_formula, require_columns
 from towerplan.outputs.programme_report import (
     check_programme,
@@ -183,10 +185,12 @@ def write_report_xlsx(result: PlanResult, path: str | Path, *, lang: str = "id")
     props.title = result.scenario.scenario.title
     props.creator = f"towerplan {result.provenance.version}"
     props.keywords = "synthetic" if result.provenance.synthetic else "user data"
+    props.created = parse_utc(result.provenance.created_utc).astimezone(UTC).replace(
+        tzinfo=None)  # openpyxl writes naive dates as UTC
     path = Path(path)
     with atomic_output(path) as tmp:
         workbook.save(tmp)
-        write_cached_values(tmp, workbook)
+        write_cached_values(tmp, workbook, created_utc=result.provenance.created_utc)
     log.info("report: %s (%d selected sites, %d villages)", path, len(result.selected),
              len(result.villages))
     return path

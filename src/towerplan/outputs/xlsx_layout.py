@@ -22,12 +22,14 @@ import math
 import re
 import textwrap
 import zipfile
+from datetime import UTC
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 from xml.etree import ElementTree as ET
 
 from towerplan.i18n import t
+from towerplan.io.stamps import parse_utc, zip_member
 
 if TYPE_CHECKING:
     from openpyxl.workbook import Workbook
@@ -91,12 +93,15 @@ def cached_value(sheet: Worksheet, coordinate: str) -> Any:
     return cached[coordinate] if coordinate in cached else sheet[coordinate].value
 
 
-def write_cached_values(path: Path, workbook: Workbook) -> None:
+def write_cached_values(path: Path, workbook: Workbook, *, created_utc: str | None = None,
+                        ) -> None:
     """Write the recorded formula results of *workbook* into its saved file *path*.
 
     Each formula cell ``<c r="J20"><f>SUM(J6:J19)</f><v/></c>`` gets its value in ``<v>``
     (and ``t="str"`` for text). Sheets are found through the workbook's relationships, not by
-    file name.
+    file name. With *created_utc* (the run's time stamp), every zip member is dated at it and
+    so is the workbook's modification date (which openpyxl sets to the time of saving), so
+    the same plan gives the same file.
     """
     by_title = {sheet.title: _CACHED.get(sheet, {}) for sheet in workbook.worksheets}
     with zipfile.ZipFile(path) as source:
@@ -105,11 +110,26 @@ def write_cached_values(path: Path, workbook: Workbook) -> None:
     for title, part in _sheet_parts(parts).items():
         if by_title.get(title):
             parts[part] = _with_values(parts[part], by_title[title])
+    if created_utc is not None and _CORE_PART in parts:
+        parts[_CORE_PART] = _MODIFIED.sub(
+            lambda m: m.group(1) + _w3c_date(created_utc).encode() + m.group(2),
+            parts[_CORE_PART])
+        infos = [zip_member(info.filename, created_utc) for info in infos]
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
         for info in infos:
             target.writestr(info, parts[info.filename], zipfile.ZIP_DEFLATED)
     path.write_bytes(buffer.getvalue())
+
+
+_CORE_PART = "docProps/core.xml"
+#: The workbook's modification date in its core properties.
+_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
+
+
+def _w3c_date(created_utc: str) -> str:
+    """*created_utc* as the W3CDTF date of the core properties (``2026-01-01T00:00:00Z``)."""
+    return parse_utc(created_utc).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _sheet_parts(parts: dict[str, bytes]) -> dict[str, str]:

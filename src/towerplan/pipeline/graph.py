@@ -100,6 +100,10 @@ class Stage:
         stage depends on, hashed in place of their keys.
     fingerprint : callable or None
         ``fingerprint(scenario) -> iterable``: extra key parts, e.g. the input files read.
+    check : callable or None
+        ``check(value, inputs) -> str or None``: why a result read from the cache does not
+        fit the results of ``needs`` (e.g. a matrix of the wrong shape), or None when it
+        does; an entry that does not fit is discarded and the stage computed.
     """
 
     name: str
@@ -111,6 +115,7 @@ class Stage:
     keyed: tuple[str, ...] = ()
     content: Callable[[Mapping[str, Any]], Iterable[Any]] | None = None
     fingerprint: Callable[[Scenario], Iterable[Any]] | None = None
+    check: Callable[[Any, Mapping[str, Any]], str | None] | None = None
 
     @property
     def module(self) -> str:
@@ -211,6 +216,8 @@ class GraphRun:
         Each stage evaluated, in the order finished.
     started : float
         ``time.perf_counter()`` when the run began.
+    notes_from : int
+        Number of the cache's notes before this run (see :attr:`cache_notes`).
     """
 
     scenario: Scenario
@@ -219,8 +226,18 @@ class GraphRun:
     progress: ProgressFn | None = None
     records: list[StageRecord] = field(default_factory=list)
     started: float = field(default_factory=time.perf_counter)
+    notes_from: int = -1
     _results: dict[str, Any] = field(default_factory=dict)
     _keys: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.notes_from < 0:
+            self.notes_from = len(self.cache.notes) if self.cache is not None else 0
+
+    @property
+    def cache_notes(self) -> tuple[str, ...]:
+        """Cache entries discarded during this run (damaged or mismatched), one line each."""
+        return tuple(self.cache.notes[self.notes_from:]) if self.cache is not None else ()
 
     def base_key(self, name: str) -> str:
         """Key of stage *name* without its ``content`` part (its code, reads, the keys of
@@ -256,7 +273,12 @@ class GraphRun:
             assert self.cache is not None
             started = time.perf_counter()
             hit, value = self.cache.load(name, key)
-            if hit:
+            problem = None
+            if hit and stage.check is not None:
+                problem = stage.check(value, {n: self.get(n) for n in stage.needs})
+                if problem is not None:
+                    self.cache.discard(name, key, problem)
+            if hit and problem is None:
                 if stage.label and self.progress is not None:
                     self.progress(f"{stage.label} (cached)")
                 self._done(stage, value, True, time.perf_counter() - started, key)

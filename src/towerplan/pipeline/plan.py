@@ -26,7 +26,6 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 
 from towerplan._version import __version__
@@ -38,6 +37,7 @@ from towerplan.coverage.statement import model_chain_text, model_choice, model_c
 from towerplan.io.cache import StageCache
 from towerplan.io.coverage_maps import coverage_outlines
 from towerplan.io.demo import SURVEY_FILE, ensure_demo, survey_reports, write_survey
+from towerplan.io.stamps import run_time_utc
 from towerplan.pipeline import assemble
 from towerplan.pipeline.graph import GraphRun, ProgressFn, Stage
 from towerplan.pipeline.stages import (
@@ -134,9 +134,11 @@ def new_run(scenario: Scenario, *, cache: StageCache | Path | str | None | bool 
     progress : callable, optional
         Called with each stage label as it starts.
     """
+    run_time_utc()  # a bad SOURCE_DATE_EPOCH is refused before any work
     store = stage_store(cache)
+    notes_from = len(store.notes) if store is not None else 0
     ensure_demo_survey(scenario, cache=store)
-    return GraphRun(scenario, PLAN_GRAPH, store, progress)
+    return GraphRun(scenario, PLAN_GRAPH, store, progress, notes_from=notes_from)
 
 
 def current_state(run: GraphRun) -> CurrentState:
@@ -168,7 +170,7 @@ def plan_result(run: GraphRun) -> PlanResult:
         synthetic=state.data.paths.demo is not None,
         data_sources=state.data.sources,
         demand_basis=state.units.basis,
-        created_utc=datetime.now(UTC).isoformat(timespec="seconds"),
+        created_utc=run_time_utc().isoformat(timespec="seconds"),
     )
     runtime = time.perf_counter() - run.started
     summary = plan_summary(sc, provenance, state, chosen.selection, chosen.greedy,
@@ -188,6 +190,8 @@ def plan_result(run: GraphRun) -> PlanResult:
     programme_outcome = _programme(run, state)
     if programme_outcome is not None:
         summary["programme"] = programme_summary(programme_outcome)
+    if run.cache_notes:  # damaged or mismatched cache entries, recomputed
+        summary["cache_discarded"] = list(run.cache_notes)
     return PlanResult(sc, provenance, outcome.villages, existing_out, outcome.candidates,
                       outcome.ranking, outcome.rsrp_before, outcome.rsrp_after, state.data.dem,
                       summary,

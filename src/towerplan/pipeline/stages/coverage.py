@@ -20,6 +20,7 @@ import scipy.sparse as sp
 from towerplan.analysis.problem import Sites
 from towerplan.coverage.composite import coverage_matrix, rsrp_matrix
 from towerplan.coverage.context import radio_context
+from towerplan.io.cache import describe
 from towerplan.pipeline.graph import Stage, StageContext
 
 if TYPE_CHECKING:
@@ -34,6 +35,8 @@ __all__ = ["BATCH_SITES", "STAGE", "coverage_rows"]
 
 #: Candidates per cached batch.
 BATCH_SITES = 64
+#: What a coverage matrix is (:func:`towerplan.io.cache.describe`).
+_CSR = describe(sp.csr_matrix((0, 0)))["type"]
 
 
 def _batch_key(base: str, xy: np.ndarray, height_m: np.ndarray) -> str:
@@ -54,10 +57,13 @@ def coverage_rows(ctx: StageContext, store: str, xy: np.ndarray, height_m: np.nd
     n = len(height_m)
     parts: list[sp.csr_matrix] = []
     base = ctx.base_key if floor_dbm is None else f"{ctx.base_key}:rsrp>={floor_dbm!r}"
+    dtype = np.dtype(bool if floor_dbm is None else np.float32)
     for start in range(0, n, BATCH_SITES):
         bxy, h = xy[start:start + BATCH_SITES], height_m[start:start + BATCH_SITES]
         key = _batch_key(base, bxy, h)
-        hit, block = ctx.cache.load(store, key) if ctx.cache else (False, None)
+        # a batch read back must be a CSR matrix of this batch's sites by the demand units
+        expect = {"type": _CSR, "shape": [len(h), len(demand_xy)], "dtype": dtype.str}
+        hit, block = ctx.cache.load(store, key, expect=expect) if ctx.cache else (False, None)
         if not hit:
             block = coverage_matrix(bxy, h, demand_xy, link, context) if floor_dbm is None \
                 else rsrp_matrix(bxy, h, demand_xy, link, context, floor_dbm=floor_dbm)
@@ -65,7 +71,6 @@ def coverage_rows(ctx: StageContext, store: str, xy: np.ndarray, height_m: np.nd
                 ctx.cache.store(store, key, block)
         parts.append(block)
         ctx.report(f"{label} {min(start + BATCH_SITES, n)}/{n}")
-    dtype = bool if floor_dbm is None else np.float32
     if not parts:
         return sp.csr_matrix((0, len(demand_xy)), dtype=dtype)
     return sp.csr_matrix(sp.vstack(parts, format="csr"), dtype=dtype)
@@ -80,6 +85,16 @@ def _coverage(ctx: StageContext, *, terrain: TerrainInputs, demand: DemandUnits,
                          link, context)
 
 
+def _check(matrix: Any, inputs: Mapping[str, Any]) -> str | None:
+    """Why a cached matrix does not fit its candidates and demand units, or None."""
+    shape = (len(inputs["candidates"]), len(inputs["demand"].xy))
+    if not sp.issparse(matrix) or matrix.shape != shape or matrix.dtype != np.dtype(bool):
+        found = getattr(matrix, "shape", None), getattr(matrix, "dtype", type(matrix).__name__)
+        return (f"it holds a {found[0]} {found[1]} matrix where the {shape[0]} candidates by "
+                f"{shape[1]} demand units need a {shape} bool one")
+    return None
+
+
 def _positions(inputs: Mapping[str, Any]) -> list[Any]:
     sites = Sites.from_xy_columns(inputs["candidates"])
     return [sites.xy, sites.height_m]
@@ -87,4 +102,4 @@ def _positions(inputs: Mapping[str, Any]) -> list[Any]:
 
 STAGE = Stage(name="candidate_coverage", run=_coverage,
               needs=("terrain", "demand", "candidates"), keyed=("terrain", "demand"),
-              content=_positions, label="candidate coverage", reads=("radio",))
+              content=_positions, label="candidate coverage", reads=("radio",), check=_check)
