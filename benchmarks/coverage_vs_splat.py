@@ -100,6 +100,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numba
 import numpy as np
 from affine import Affine
 from coverage_vs_viewshed import relief_dem
@@ -373,11 +374,17 @@ def itm_subsample(dem: np.ndarray, transform: Affine, site: tuple[int, int],
 
 
 def time_in_memory(fn: Callable[[], Any]) -> tuple[Any, float, float]:
-    """Result of a warm-up call, its time, and the best of 3 further calls, s."""
+    """Result of a first call (cold: numba compiles its kernels or loads them from its
+    cache), its time, and the best of 3 further (warm) calls, s."""
     t0 = time.perf_counter()
     result = fn()
     warm_s = time.perf_counter() - t0
     return result, warm_s, best_of(fn, 3)
+
+
+def load_average() -> str:
+    """The 1-minute load average of the machine (other users' processes included)."""
+    return f"{os.getloadavg()[0]:.2f}" if hasattr(os, "getloadavg") else "unknown"
 
 
 def describe(name: str, a: Agreement) -> list[str]:
@@ -445,6 +452,7 @@ def run(workdir: Path, splat_exe: str, sdf_exe: str, args: argparse.Namespace) -
     x_m, y_m = transform * (site[1] + 0.5, site[0] + 0.5)
 
     write_splat_inputs(workdir, lat, lon_e)
+    load_before = load_average()
     splat_s, out = run_timed(splat_command(splat_exe, workdir, RADIUS_M / 1000.0, "site"),
                              workdir)
     version = re.search(r"SPLAT! HD v[\d.]+", out)
@@ -482,14 +490,21 @@ def run(workdir: Path, splat_exe: str, sdf_exe: str, args: argparse.Namespace) -
                             radius_m=RADIUS_M, settings=settings, mode=mode)
 
         res, warm_s, tp_s = time_in_memory(call)
+        cpu0 = time.process_time()
+        call()
+        cpu_s = time.process_time() - cpu0
         ratio = splat_s / tp_s
         speed_ok = ratio >= SPEED_TARGET
         lines += [
             f"1{'' if mode == 'fast' else 'b'}. towerplan itm_area(mode={mode!r}): "
-            f"{tp_s:.3f} s in memory (best of 3; warm-up {warm_s:.2f} s)",
+            f"{tp_s:.3f} s in memory, warm (best of 3 after a first call; the first, cold "
+            f"call took {warm_s:.2f} s: numba compiling or loading its cached kernels); "
+            f"{cpu_s:.2f} s of CPU on {numba.get_num_threads()} threads",
             f"   speed ratio SPLAT! s / towerplan s = {ratio:.1f} (target >= "
             f"{SPEED_TARGET:g}: {verdict(speed_ok)}); "
-            f"{(splat_s - start_s) / tp_s:.1f} against SPLAT! less its -R 0.1 time",
+            f"{(splat_s - start_s) / tp_s:.1f} against SPLAT! less its -R 0.1 time; "
+            f"load average {load_before} before SPLAT!, {load_average()} now "
+            "(other processes share the machine)",
         ]
         for k, (label, pts) in enumerate(mappings):
             tp = window_values(np.asarray(res.loss_db), res.rows, res.cols, pts)
