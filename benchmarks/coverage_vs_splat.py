@@ -90,6 +90,7 @@ import math
 import os
 import platform
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -200,10 +201,20 @@ def write_splat_inputs(workdir: Path, lat: float, lon_e: float) -> None:
 
 def run_timed(cmd: list[str], cwd: Path) -> tuple[float, str]:
     """Run a command, return its wall-clock time and its standard output."""
+    return run_timed_cpu(cmd, cwd)[::2]
+
+
+def run_timed_cpu(cmd: list[str], cwd: Path) -> tuple[float, float, str]:
+    """Run a command, return its wall-clock time, its CPU time (user + system) and its
+    standard output."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     done = subprocess.run(cmd, cwd=cwd, check=True, capture_output=True, text=True,
                           errors="replace")
-    return time.perf_counter() - t0, done.stdout
+    wall_s = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_s = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return wall_s, cpu_s, done.stdout
 
 
 @dataclass(frozen=True)
@@ -453,8 +464,8 @@ def run(workdir: Path, splat_exe: str, sdf_exe: str, args: argparse.Namespace) -
 
     write_splat_inputs(workdir, lat, lon_e)
     load_before = load_average()
-    splat_s, out = run_timed(splat_command(splat_exe, workdir, RADIUS_M / 1000.0, "site"),
-                             workdir)
+    splat_s, splat_cpu_s, out = run_timed_cpu(
+        splat_command(splat_exe, workdir, RADIUS_M / 1000.0, "site"), workdir)
     version = re.search(r"SPLAT! HD v[\d.]+", out)
     splat = read_ano(workdir / "site.ano")
     start_s, _ = run_timed(splat_command(splat_exe, workdir, 0.1, "startup"), workdir)
@@ -470,7 +481,8 @@ def run(workdir: Path, splat_exe: str, sdf_exe: str, args: argparse.Namespace) -
         f"local grid {transform.a:.2f} m x {-transform.e:.2f} m. Site {lat:.5f}, "
         f"{lon_e:.5f} E (row {site[0]}, col {site[1]}), ground {dem[site]:.0f} m; "
         f"{H_TX_M:g} m mast, {H_RX_M:g} m handset, {FREQ_MHZ:g} MHz, {RADIUS_M / 1000:g} km",
-        f"SPLAT! splat-hd -olditm: {splat_s:.2f} s as a command ({start_s:.2f} s with -R 0.1: "
+        f"SPLAT! splat-hd -olditm: {splat_s:.2f} s as a command, {splat_cpu_s:.2f} s of CPU "
+        f"({start_s:.2f} s with -R 0.1: "
         f"start-up, tile loading and map output); {splat.n_lines:,} points in the .ano file on "
         f"{splat.rows.size:,} tile samples, {np.mean(~splat.obstructed):.1%} unobstructed, "
         f"median loss {np.median(splat.loss_db):.1f} dB",
@@ -505,6 +517,9 @@ def run(workdir: Path, splat_exe: str, sdf_exe: str, args: argparse.Namespace) -
             f"{(splat_s - start_s) / tp_s:.1f} against SPLAT! less its -R 0.1 time; "
             f"load average {load_before} before SPLAT!, {load_average()} now "
             "(other processes share the machine)",
+            f"   CPU time ratio SPLAT! / towerplan = {splat_cpu_s / cpu_s:.1f}; on "
+            f"{numba.get_num_threads()} otherwise idle cores the wall-clock ratio would be "
+            f"about {splat_cpu_s / cpu_s * numba.get_num_threads():.1f} (SPLAT! runs on one)",
         ]
         for k, (label, pts) in enumerate(mappings):
             tp = window_values(np.asarray(res.loss_db), res.rows, res.cols, pts)
