@@ -68,7 +68,14 @@ with SPLAT!'s unobstructed points.
 Measured on 2 shared cores: SPLAT! 18-33 s as a command (with the load of other users);
 without ``itm_area``, ITM at the cell of the point median -1.0 dB, 66 % within 6 dB (FAIL),
 at the receiver's cell -0.6 dB, 87 %, on SPLAT!'s own profiles +0.01 dB, 96 %.
-Latest run (load average 1.1-1.9): SPLAT! 15.64 s (5.36 s with ``-R 0.1``);
+Latest run (load average 12.6-14.5, other jobs sharing the 2 cores), terrain irregularity
+on the radial lattice: SPLAT! 128.16 s as a command, 16.08 s of CPU; ``itm_area`` fast mode
+12.52 s warm (cold first call 12.45 s with the numba cache in place), 3.18 s of CPU; speed
+ratio 10.2 (FAIL), CPU ratio 5.1 (about 10 on 2 idle cores); at the receiver's cell median
+-0.69 dB, MAD 1.01 dB, 85.9 % within 6 dB (both PASS). The speed ratio is printed from wall
+times of the same run, the CPU times and the load average with it, since the load of other
+users moves both. Before the lattice (load average 1.1-1.9): SPLAT! 15.64 s (5.36 s with
+``-R 0.1``);
 ``itm_area`` fast mode 1.461 s, speed ratio 10.7 (FAIL; 7.0 against SPLAT! less its start-up);
 at the receiver's cell median -0.72 dB, MAD 1.10 dB, 85.9 % within 6 dB (both PASS), at the
 cell of the point -1.19 dB, 65.7 %; on SPLAT!'s own profiles +0.01 dB, 96.5 %.
