@@ -68,7 +68,14 @@ with SPLAT!'s unobstructed points.
 Measured on 2 shared cores: SPLAT! 18-33 s as a command (with the load of other users);
 without ``itm_area``, ITM at the cell of the point median -1.0 dB, 66 % within 6 dB (FAIL),
 at the receiver's cell -0.6 dB, 87 %, on SPLAT!'s own profiles +0.01 dB, 96 %.
-Latest run (load average 1.1-1.9): SPLAT! 15.64 s (5.36 s with ``-R 0.1``);
+Latest run (load average 12.6-14.5, other jobs sharing the 2 cores), terrain irregularity
+on the radial lattice: SPLAT! 128.16 s as a command, 16.08 s of CPU; ``itm_area`` fast mode
+12.52 s warm (cold first call 12.45 s with the numba cache in place), 3.18 s of CPU; speed
+ratio 10.2 (FAIL), CPU ratio 5.1 (about 10 on 2 idle cores); at the receiver's cell median
+-0.69 dB, MAD 1.01 dB, 85.9 % within 6 dB (both PASS). The speed ratio is printed from wall
+times of the same run, the CPU times and the load average with it, since the load of other
+users moves both. Before the lattice (load average 1.1-1.9): SPLAT! 15.64 s (5.36 s with
+``-R 0.1``);
 ``itm_area`` fast mode 1.461 s, speed ratio 10.7 (FAIL; 7.0 against SPLAT! less its start-up);
 at the receiver's cell median -0.72 dB, MAD 1.10 dB, 85.9 % within 6 dB (both PASS), at the
 cell of the point -1.19 dB, 65.7 %; on SPLAT!'s own profiles +0.01 dB, 96.5 %.
@@ -90,6 +97,7 @@ import math
 import os
 import platform
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -100,6 +108,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numba
 import numpy as np
 from affine import Affine
 from coverage_vs_viewshed import relief_dem
@@ -199,10 +208,20 @@ def write_splat_inputs(workdir: Path, lat: float, lon_e: float) -> None:
 
 def run_timed(cmd: list[str], cwd: Path) -> tuple[float, str]:
     """Run a command, return its wall-clock time and its standard output."""
+    return run_timed_cpu(cmd, cwd)[::2]
+
+
+def run_timed_cpu(cmd: list[str], cwd: Path) -> tuple[float, float, str]:
+    """Run a command, return its wall-clock time, its CPU time (user + system) and its
+    standard output."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     done = subprocess.run(cmd, cwd=cwd, check=True, capture_output=True, text=True,
                           errors="replace")
-    return time.perf_counter() - t0, done.stdout
+    wall_s = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_s = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return wall_s, cpu_s, done.stdout
 
 
 @dataclass(frozen=True)
@@ -373,11 +392,17 @@ def itm_subsample(dem: np.ndarray, transform: Affine, site: tuple[int, int],
 
 
 def time_in_memory(fn: Callable[[], Any]) -> tuple[Any, float, float]:
-    """Result of a warm-up call, its time, and the best of 3 further calls, s."""
+    """Result of a first call (cold: numba compiles its kernels or loads them from its
+    cache), its time, and the best of 3 further (warm) calls, s."""
     t0 = time.perf_counter()
     result = fn()
     warm_s = time.perf_counter() - t0
     return result, warm_s, best_of(fn, 3)
+
+
+def load_average() -> str:
+    """The 1-minute load average of the machine (other users' processes included)."""
+    return f"{os.getloadavg()[0]:.2f}" if hasattr(os, "getloadavg") else "unknown"
 
 
 def describe(name: str, a: Agreement) -> list[str]:
@@ -445,8 +470,9 @@ def run(workdir: Path, splat_exe: str, sdf_exe: str, args: argparse.Namespace) -
     x_m, y_m = transform * (site[1] + 0.5, site[0] + 0.5)
 
     write_splat_inputs(workdir, lat, lon_e)
-    splat_s, out = run_timed(splat_command(splat_exe, workdir, RADIUS_M / 1000.0, "site"),
-                             workdir)
+    load_before = load_average()
+    splat_s, splat_cpu_s, out = run_timed_cpu(
+        splat_command(splat_exe, workdir, RADIUS_M / 1000.0, "site"), workdir)
     version = re.search(r"SPLAT! HD v[\d.]+", out)
     splat = read_ano(workdir / "site.ano")
     start_s, _ = run_timed(splat_command(splat_exe, workdir, 0.1, "startup"), workdir)
@@ -462,7 +488,8 @@ def run(workdir: Path, splat_exe: str, sdf_exe: str, args: argparse.Namespace) -
         f"local grid {transform.a:.2f} m x {-transform.e:.2f} m. Site {lat:.5f}, "
         f"{lon_e:.5f} E (row {site[0]}, col {site[1]}), ground {dem[site]:.0f} m; "
         f"{H_TX_M:g} m mast, {H_RX_M:g} m handset, {FREQ_MHZ:g} MHz, {RADIUS_M / 1000:g} km",
-        f"SPLAT! splat-hd -olditm: {splat_s:.2f} s as a command ({start_s:.2f} s with -R 0.1: "
+        f"SPLAT! splat-hd -olditm: {splat_s:.2f} s as a command, {splat_cpu_s:.2f} s of CPU "
+        f"({start_s:.2f} s with -R 0.1: "
         f"start-up, tile loading and map output); {splat.n_lines:,} points in the .ano file on "
         f"{splat.rows.size:,} tile samples, {np.mean(~splat.obstructed):.1%} unobstructed, "
         f"median loss {np.median(splat.loss_db):.1f} dB",
@@ -482,14 +509,24 @@ def run(workdir: Path, splat_exe: str, sdf_exe: str, args: argparse.Namespace) -
                             radius_m=RADIUS_M, settings=settings, mode=mode)
 
         res, warm_s, tp_s = time_in_memory(call)
+        cpu0 = time.process_time()
+        call()
+        cpu_s = time.process_time() - cpu0
         ratio = splat_s / tp_s
         speed_ok = ratio >= SPEED_TARGET
         lines += [
             f"1{'' if mode == 'fast' else 'b'}. towerplan itm_area(mode={mode!r}): "
-            f"{tp_s:.3f} s in memory (best of 3; warm-up {warm_s:.2f} s)",
+            f"{tp_s:.3f} s in memory, warm (best of 3 after a first call; the first, cold "
+            f"call took {warm_s:.2f} s: numba compiling or loading its cached kernels); "
+            f"{cpu_s:.2f} s of CPU on {numba.get_num_threads()} threads",
             f"   speed ratio SPLAT! s / towerplan s = {ratio:.1f} (target >= "
             f"{SPEED_TARGET:g}: {verdict(speed_ok)}); "
-            f"{(splat_s - start_s) / tp_s:.1f} against SPLAT! less its -R 0.1 time",
+            f"{(splat_s - start_s) / tp_s:.1f} against SPLAT! less its -R 0.1 time; "
+            f"load average {load_before} before SPLAT!, {load_average()} now "
+            "(other processes share the machine)",
+            f"   CPU time ratio SPLAT! / towerplan = {splat_cpu_s / cpu_s:.1f}; on "
+            f"{numba.get_num_threads()} otherwise idle cores the wall-clock ratio would be "
+            f"about {splat_cpu_s / cpu_s * numba.get_num_threads():.1f} (SPLAT! runs on one)",
         ]
         for k, (label, pts) in enumerate(mappings):
             tp = window_values(np.asarray(res.loss_db), res.rows, res.cols, pts)
