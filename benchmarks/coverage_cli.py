@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -126,11 +127,20 @@ def towerplan_command(dem: Path, sites: Path, scenario: Path, out: Path,
             "--height-m", f"{H_TX_M:g}", "--out", str(out), "--overwrite", "--quiet", *extra]
 
 
-def timed(fn: object) -> float:
-    """Wall-clock time of one call, s."""
+def timed(fn: object) -> tuple[float, float]:
+    """Wall-clock time of one call and the CPU time (user + system) of the processes it ran
+    and waited for, s."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     fn()  # type: ignore[operator]
-    return time.perf_counter() - t0
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def load_average() -> str:
+    """The 1-minute load average and the number of CPUs, as printed."""
+    return f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
 
 
 def parse_timings(stderr: str) -> dict[str, float]:
@@ -168,10 +178,12 @@ def main() -> int:
 
         towerplan()  # compiles or loads the numba kernels (cache) and warms the file cache
         gdal()
+        load_before = load_average()
         gdal_runs, tp_runs = [], []
         for _ in range(RUNS):
             gdal_runs.append(timed(gdal))
             tp_runs.append(timed(towerplan))
+        load_after = load_average()
         t0 = time.perf_counter()
         done = subprocess.run([*tp_cmd, "--timings"], check=False, env=env,
                               capture_output=True, text=True)  # fails where --timings is unknown
@@ -182,19 +194,23 @@ def main() -> int:
         info = subprocess.run(["gdalinfo", str(work / "cov.tif")], capture_output=True,
                               text=True, check=False).stdout
     phases = parse_timings(done.stderr)
-    gdal_s, tp_s = min(gdal_runs), min(tp_runs)
+    gdal_s, tp_s = min(t for t, _ in gdal_runs), min(t for t, _ in tp_runs)
+    gdal_cpu, tp_cpu = min(c for _, c in gdal_runs), min(c for _, c in tp_runs)
     print(f"towerplan coverage CLI benchmark - Python {platform.python_version()}, numpy "
           f"{np.__version__}, {os.cpu_count()} CPUs, {gdal_version(exe)}")
     print(f"{N_SITES} sites on a {N_CELLS:,} x {N_CELLS:,} DEM at {CELL_M:g} m, {CHAIN}, "
           f"{H_TX_M:g} m mast, {RADIUS_M / 1000:g} km; DEM corner {origin[0]:,.0f} E "
           f"{origin[1]:,.0f} N ({'off' if off_lattice else 'on'} the 30 m lattice)")
+    print(f"load average {load_before} before the timed runs, {load_after} after: other "
+          "processes share the machine, and both tools wait for the CPU alike")
     print(f"   {N_SITES} x gdal_viewshed  {gdal_s:.2f} s (best of {RUNS}: "
-          f"{', '.join(f'{t:.2f}' for t in gdal_runs)})")
+          f"{', '.join(f'{t:.2f}' for t, _ in gdal_runs)}); CPU {gdal_cpu:.2f} s")
     print(f"   towerplan coverage  {tp_s:.2f} s (best of {RUNS}: "
-          f"{', '.join(f'{t:.2f}' for t in tp_runs)})")
+          f"{', '.join(f'{t:.2f}' for t, _ in tp_runs)}); CPU {tp_cpu:.2f} s")
     ratio = tp_s / gdal_s
     print(f"   ratio = towerplan_s / gdal_viewshed_s = {ratio:.2f} (target <= {RATIO_TARGET:g}: "
-          f"{'PASS' if ratio <= RATIO_TARGET else 'FAIL'})")
+          f"{'PASS' if ratio <= RATIO_TARGET else 'FAIL'}); CPU-time ratio "
+          f"{tp_cpu / gdal_cpu:.2f} (user + system, all threads)")
     if not phases:
         print("   (no --timings split: this towerplan does not print one)")
         return 0 if ratio <= RATIO_TARGET else 1

@@ -119,8 +119,10 @@ from towerplan.coverage.radials import (
     LEVELS,
     VEGETATION_LUT,
     Window,
+    bilinear_inner_k,
     bilinear_k,
     grid_window,
+    inner_k,
     radial_count,
     radial_of_k,
     row_span_k,
@@ -283,11 +285,13 @@ def _sample_sector(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, 
         theta = 2.0 * math.pi * (ja + m) / s.n_rad
         dc = math.cos(theta) * s.dcol
         dr = math.sin(theta) * s.drow
+        inner = inner_k(dem, s.col0, s.row0, dc, dr, start, s.n_samp - 1)
         for i in range(start, s.n_samp):
             col = s.col0 + i * dc
             row = s.row0 + i * dr
             d = i * s.step
-            yi = bilinear_k(dem, col, row) - d * d * s.inv_2kr
+            z = bilinear_inner_k(dem, col, row) if inner else bilinear_k(dem, col, row)
+            yi = z - d * d * s.inv_2kr
             y[m, i] = yi
             horizon[m, i] = best
             if i > 0 and yi - s.z_tx > best_slope * d:
