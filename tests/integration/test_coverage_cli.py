@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,12 @@ import rasterio
 from towerplan.columns import BLANKSPOT_COLUMNS
 from towerplan.coverage.raster import LinkParams, coverage_radius_m
 from towerplan.scenario import Radio
+
+#: Libraries of other commands (tables, vector data, maps, reports, the programme's solver)
+#: that ``towerplan coverage --dem`` must not load: its start-up is part of its time.
+NOT_FOR_COVERAGE = ("pandas", "geopandas", "shapely", "pyogrio", "matplotlib", "openpyxl",
+                    "weasyprint", "folium", "jinja2", "networkx", "highspy", "scipy.sparse",
+                    "scipy.spatial", "scipy.ndimage", "scipy.special", "scipy.optimize")
 
 
 def test_coverage_of_one_site_over_a_dem_is_the_model_disc(
@@ -54,3 +62,24 @@ def test_blankspots_lists_every_village(tmp_path: Path, small_scenario: Callable
     assert served and all(r["best_server"] == "T0001" for r in served)
     assert (out / "blankspots.gpkg").stat().st_size > 0
     assert (out / "coverage_before.tif").stat().st_size > 0
+
+
+def test_coverage_of_sites_over_a_dem_loads_only_what_it_uses(
+        tmp_path: Path, make_dem: Callable[..., Path]) -> None:
+    # the command as a process, with a terrain chain (the numba sweep) and a sites CSV
+    dem = make_dem(shape=(200, 200), kind="ridge", res_m=90.0)
+    sites = tmp_path / "sites.csv"
+    sites.write_text("lon,lat,height_m,tower_id\n116.0,-1.7,42,A\n116.01,-1.69,30,B\n",
+                     encoding="utf-8")
+    args = ["coverage", "--dem", str(dem), "--sites", str(sites), "--radius-km", "5",
+            "--model", "hata-suburban+deygout", "--out", str(tmp_path / "cov.tif"), "--quiet"]
+    code = ("import sys; from towerplan.cli import main; sys.argv = ['towerplan', *sys.argv[1:]]\n"
+            "try:\n    main()\nexcept SystemExit as done:\n    assert not done.code, done\n"
+            f"print(sorted(m for m in {NOT_FOR_COVERAGE!r} if m in sys.modules))\n"
+            "print(sorted(m for m in ('numba', 'rasterio', 'pyproj') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                          check=False, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["[]", "['numba', 'pyproj', 'rasterio']"]
+    with rasterio.open(tmp_path / "cov_server.tif") as src:
+        assert set(np.unique(src.read(1)).tolist()) == {-1, 0, 1}

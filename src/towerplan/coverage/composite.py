@@ -16,7 +16,7 @@ import numpy as np
 from affine import Affine
 
 from towerplan.coverage.raster import LinkParams, coverage_radius_m, path_loss_db, site_rsrp_window
-from towerplan.coverage.sweep import sweep_site
+from towerplan.coverage.sweep import sweep_site, sweep_site_into
 from towerplan.radio.antenna import AntennaPattern
 from towerplan.radio.chain import ModelChain
 from towerplan.radio.linkbudget import rsrp_dbm
@@ -158,7 +158,9 @@ def best_server_both(transform: Affine, shape: tuple[int, int], xy_m: np.ndarray
     """Best server on the grid and at points, evaluating each site once.
 
     Equal to :func:`best_server` and :func:`best_server_points` called separately; with a
-    terrain chain each site is swept once for both. *antennas* gives each site its own
+    terrain chain each site is swept once for both. Without points, a sweep whose RSRP needs
+    no later correction folds it into the grid itself
+    (:func:`towerplan.coverage.sweep.sweep_site_into`). *antennas* gives each site its own
     antenna (default: ``link.antenna`` for all).
 
     Returns
@@ -170,9 +172,17 @@ def best_server_both(transform: Affine, shape: tuple[int, int], xy_m: np.ndarray
     grid = _empty(shape)
     at = _empty((len(points),))
     sampler = _PointSampler(points, link, terrain)
+    fold = (terrain is not None and not len(points) and terrain.landcover is None
+            and tuple(shape) == terrain.shape and transform == terrain.transform)
     for i, ((x, y), h) in enumerate(zip(np.asarray(xy_m, float).reshape(-1, 2),
                                         np.asarray(heights_m, float), strict=True)):
         site_link = link if antennas is None else replace(link, antenna=antennas[i])
+        if (fold and terrain is not None
+                and sweep_site_into((grid.rsrp_dbm, grid.server, grid.n_servers), i,
+                                    terrain.dem_m, terrain.transform, x, y, h,
+                                    link=site_link, chain=terrain.chain,
+                                    k_factor=terrain.k_factor)):
+            continue  # folded in by the sweep: no window of the site's own
         win = _window(transform, shape, x, y, h, site_link, terrain)
         if win is not None:
             _update(grid, (win[0], win[1]), win[2], i, link.threshold_rsrp_dbm)

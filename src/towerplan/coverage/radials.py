@@ -24,8 +24,10 @@ __all__ = [
     "VEGETATION_LUT",
     "Window",
     "bilinear_k",
+    "bilinear_inner_k",
     "edge_x_k",
     "grid_window",
+    "inner_k",
     "radial_count",
     "radial_of_k",
     "row_span_k",
@@ -75,6 +77,31 @@ def bilinear_k(dem: np.ndarray, col: float, row: float) -> float:
     rr = min(max(int(math.floor(row + 0.5)), 0), rows - 1)
     cc = min(max(int(math.floor(col + 0.5)), 0), cols - 1)
     return float(dem[rr, cc])
+
+
+@numba.njit(cache=True, inline="always")
+def inner_k(dem: np.ndarray, col0: float, row0: float, dcol: float, drow: float, first: int,
+            last: int) -> bool:
+    """True when the samples ``first .. last`` of the line ``(col0 + i dcol, row0 + i drow)``
+    all lie where :func:`bilinear_inner_k` may be used (its ends do: the region is convex)."""
+    rows, cols = dem.shape
+    return (0.0 <= col0 + first * dcol < cols - 1 and 0.0 <= row0 + first * drow < rows - 1
+            and 0.0 <= col0 + last * dcol < cols - 1 and 0.0 <= row0 + last * drow < rows - 1)
+
+
+@numba.njit(cache=True, inline="always")
+def bilinear_inner_k(dem: np.ndarray, col: float, row: float) -> float:
+    """:func:`bilinear_k` at ``0 <= col < cols - 1``, ``0 <= row < rows - 1`` (where its four
+    cells exist), without its bounds checks: the same arithmetic, so the same value."""
+    c0 = int(col)
+    r0 = int(row)
+    fc = col - c0
+    fr = row - r0
+    v = ((1.0 - fr) * ((1.0 - fc) * dem[r0, c0] + fc * dem[r0, c0 + 1])
+         + fr * ((1.0 - fc) * dem[r0 + 1, c0] + fc * dem[r0 + 1, c0 + 1]))
+    if math.isnan(v):
+        return bilinear_k(dem, col, row)
+    return float(v)
 
 
 @numba.njit(cache=True, inline="always")

@@ -119,8 +119,10 @@ from towerplan.coverage.radials import (
     LEVELS,
     VEGETATION_LUT,
     Window,
+    bilinear_inner_k,
     bilinear_k,
     grid_window,
+    inner_k,
     radial_count,
     radial_of_k,
     row_span_k,
@@ -140,7 +142,7 @@ from towerplan.radio.diffraction import EARTH_RADIUS_M, SPEED_OF_LIGHT_M_S
 from towerplan.radio.linkbudget import rsrp_dbm
 from towerplan.radio.models import BaseModel, base_model
 
-__all__ = ["SiteCoverage", "sweep_site"]
+__all__ = ["SiteCoverage", "sweep_site", "sweep_site_into"]
 
 _NU_MIN = -0.78
 #: The sweep's J(nu) is read from a table with this many entries per unit of nu between
@@ -218,6 +220,22 @@ class _Sweep(NamedTuple):
     rsrp_offset: float  # RSRP at 0 dB loss, dBm
     with_veg: bool
     max_depth: float  # cap on the vegetation depth, m
+    merge: bool  # fold the RSRP into a best-server composite instead of returning the layers
+
+
+class _Merge(NamedTuple):
+    """Best-server composite on the DEM grid that a sweep folds its RSRP into (in place), as
+    :func:`towerplan.coverage.composite.best_server` composes sites one after the other."""
+
+    rsrp_dbm: np.ndarray  # float32, nan = no server yet
+    server: np.ndarray  # int32
+    n_servers: np.ndarray  # uint16
+    site: int
+    threshold_dbm: np.float32
+
+
+_NO_MERGE = _Merge(np.full((1, 1), np.nan, np.float32), np.full((1, 1), -1, np.int32),
+                   np.zeros((1, 1), np.uint16), -1, np.float32(np.nan))
 
 
 @numba.njit(cache=True, inline="always")
@@ -283,11 +301,13 @@ def _sample_sector(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, 
         theta = 2.0 * math.pi * (ja + m) / s.n_rad
         dc = math.cos(theta) * s.dcol
         dr = math.sin(theta) * s.drow
+        inner = inner_k(dem, s.col0, s.row0, dc, dr, start, s.n_samp - 1)
         for i in range(start, s.n_samp):
             col = s.col0 + i * dc
             row = s.row0 + i * dr
             d = i * s.step
-            yi = bilinear_k(dem, col, row) - d * d * s.inv_2kr
+            z = bilinear_inner_k(dem, col, row) if inner else bilinear_k(dem, col, row)
+            yi = z - d * d * s.inv_2kr
             y[m, i] = yi
             horizon[m, i] = best
             if i > 0 and yi - s.z_tx > best_slope * d:
@@ -324,9 +344,10 @@ def _cell_k(yi: float, y_p: float, i: int, p: int, s: _Sweep) -> tuple[float, bo
 @numba.njit(cache=True)
 def _fill_sector(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, s: _Sweep,
                  w: Window, ja: int, y: np.ndarray, horizon: np.ndarray, run: np.ndarray,
-                 base_los: np.ndarray, base_nlos: np.ndarray, out: tuple[np.ndarray, ...]
-                 ) -> None:
-    """Fill the window cells whose nearest radial is in the sector with its samples.
+                 base_los: np.ndarray, base_nlos: np.ndarray, out: tuple[np.ndarray, ...],
+                 merge: _Merge) -> None:
+    """Fill the window cells whose nearest radial is in the sector with its samples (or,
+    with ``s.merge``, fold their RSRP into the composite ``merge``).
 
     The cells are searched row by row inside a triangle that contains the sector's wedge.
     A cell is taken when its bearing lies between the sector's first and last boundaries
@@ -381,6 +402,15 @@ def _fill_sector(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, s:
                 total = table[k] + (u - k) * (table[k + 1] - table[k]) + term
             else:
                 total = table[i] + term
+            if s.merge:  # as composite._update: a nan-safe "not worse", then the count
+                value = np.float32(s.rsrp_offset - total)
+                rr, cc = w.r0 + r, w.c0 + c
+                if math.isfinite(value) and not value <= merge.rsrp_dbm[rr, cc]:
+                    merge.rsrp_dbm[rr, cc] = value
+                    merge.server[rr, cc] = merge.site
+                if value >= merge.threshold_dbm:
+                    merge.n_servers[rr, cc] += np.uint16(1)
+                continue
             loss[r, c] = total
             rsrp[r, c] = s.rsrp_offset - total
             diff[r, c] = term
@@ -395,16 +425,20 @@ def _fill_sector(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, s:
 @numba.njit(parallel=True, cache=True)
 def _sweep_k(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray,
              base_los: np.ndarray, base_nlos: np.ndarray, s: _Sweep, w: Window,
-             per_sector: int) -> tuple[np.ndarray, ...]:
-    """Radial sweep and cell fill, parallel over sectors of ``per_sector`` radials."""
-    loss = np.empty((w.n_rows, w.n_cols), dtype=np.float32)
-    rsrp = np.empty((w.n_rows, w.n_cols), dtype=np.float32)
-    diff = np.empty((w.n_rows, w.n_cols), dtype=np.float32)
-    los = np.empty((w.n_rows, w.n_cols), dtype=np.bool_)
+             per_sector: int, merge: _Merge) -> tuple[np.ndarray, ...]:
+    """Radial sweep and cell fill, parallel over sectors of ``per_sector`` radials (each
+    cell is filled by one sector, so the sectors write disjoint cells, also of ``merge``).
+    With ``s.merge`` the returned layers are 1 x 1 placeholders."""
+    n_rows = 1 if s.merge else w.n_rows
+    n_cols = 1 if s.merge else w.n_cols
+    loss = np.empty((n_rows, n_cols), dtype=np.float32)
+    rsrp = np.empty((n_rows, n_cols), dtype=np.float32)
+    diff = np.empty((n_rows, n_cols), dtype=np.float32)
+    los = np.empty((n_rows, n_cols), dtype=np.bool_)
     depth = np.zeros((w.n_rows if s.with_veg else 1, w.n_cols if s.with_veg else 1),
                      dtype=np.float32)
-    for r in numba.prange(w.n_rows):
-        for c in range(w.n_cols):
+    for r in numba.prange(n_rows):
+        for c in range(n_cols):
             loss[r, c] = np.nan
             rsrp[r, c] = np.nan
             diff[r, c] = np.nan
@@ -420,7 +454,7 @@ def _sweep_k(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray,
         run = np.zeros((veg_rows, veg_cols), dtype=np.int32)
         _sample_sector(dem, landcover, veg_lut, s, ja, y, horizon, run)
         _fill_sector(dem, landcover, veg_lut, s, w, ja, y, horizon, run, base_los, base_nlos,
-                     (loss, rsrp, diff, los, depth))
+                     (loss, rsrp, diff, los, depth), merge)
     return loss, rsrp, diff, los, depth
 
 
@@ -596,6 +630,39 @@ def sweep_site(dem_m: np.ndarray, transform: Affine, x_m: float, y_m: float, h_t
     >>> round(float(cov.diffraction_db[30, 55]), 2)
     31.57
     """
+    return _sweep_site(dem_m, transform, x_m, y_m, h_tx_m, link=link, chain=chain,
+                       k_factor=k_factor, landcover=landcover, h_rx_m=h_rx_m, merge=_NO_MERGE)
+
+
+def sweep_site_into(best: tuple[np.ndarray, np.ndarray, np.ndarray], site: int,
+                    dem_m: np.ndarray, transform: Affine, x_m: float, y_m: float,
+                    h_tx_m: float, *, link: LinkParams, chain: ModelChain,
+                    k_factor: float = 4.0 / 3.0) -> bool:
+    """Fold one site's design RSRP into a best-server composite on the DEM grid, in the sweep.
+
+    ``best`` is the composite's RSRP (float32 dBm, nan = no server), server index (int32) and
+    number of servers at or above ``link.threshold_rsrp_dbm`` (uint16), each of the DEM's
+    shape; they change in place exactly as composing the RSRP of :func:`sweep_site` with
+    :func:`towerplan.coverage.composite.best_server` would change them, without the site's
+    loss, line-of-sight and diffraction layers. Returns False, changing nothing, for what
+    needs those layers or corrects the RSRP after the sweep (the ``itm`` base model, a
+    drive-test calibration, an antenna pattern, margins or an uplink shortfall): the caller
+    then composes the RSRP of :func:`sweep_site`. The checks and errors are those of
+    :func:`sweep_site`.
+    """
+    if base_model(chain.base).distance == "profile" or link.calibrated or link.adjusted:
+        return False
+    rsrp, server, count = best
+    merge = _Merge(rsrp, server, count, int(site), np.float32(link.threshold_rsrp_dbm))
+    _sweep_site(dem_m, transform, x_m, y_m, h_tx_m, link=link, chain=chain,
+                k_factor=k_factor, landcover=None, h_rx_m=None, merge=merge)
+    return True
+
+
+def _sweep_site(dem_m: np.ndarray, transform: Affine, x_m: float, y_m: float, h_tx_m: float,
+                *, link: LinkParams, chain: ModelChain, k_factor: float,
+                landcover: np.ndarray | None, h_rx_m: float | None, merge: _Merge
+                ) -> SiteCoverage | None:
     dem = np.asarray(dem_m)
     h_rx = float(link.h_rx_m if h_rx_m is None else h_rx_m)
     h_tx = float(h_tx_m)
@@ -613,7 +680,7 @@ def sweep_site(dem_m: np.ndarray, transform: Affine, x_m: float, y_m: float, h_t
                "'hata-suburban+deygout', 'rma+deygout' or 'itm'")
         raise ModelDomainError(msg)
     if soft:
-        warnings.warn("; ".join(soft), ModelValidityWarning, stacklevel=2)
+        warnings.warn("; ".join(soft), ModelValidityWarning, stacklevel=3)
     if dem.dtype not in (np.float32, np.float64):
         dem = dem.astype(np.float64)
     radius = float(link.max_radius_m)
@@ -656,10 +723,13 @@ def sweep_site(dem_m: np.ndarray, transform: Affine, x_m: float, y_m: float, h_t
             los_nlos=tables.los_nlos, d_min=tables.d_min, log_d0=tables.log_d0,
             per_decade=tables.per_decade,
             rsrp_offset=float(rsrp_dbm(link.eirp_dbm, 0.0, link.bandwidth_mhz, link.rx_gain_dbi)),
-            with_veg=with_veg, max_depth=WEISSBERGER_MAX_DEPTH_M)
+            with_veg=with_veg, max_depth=WEISSBERGER_MAX_DEPTH_M, merge=merge.site >= 0)
         lc = np.asarray(landcover) if with_veg else _NO_LANDCOVER
         loss, rsrp, diff, los, depth = _sweep_k(dem, lc, VEGETATION_LUT, tables.los, tables.nlos,
-                                                sweep, window, sector_size(sweep.n_rad, n_samp))
+                                                sweep, window, sector_size(sweep.n_rad, n_samp),
+                                                merge)
+        if sweep.merge:
+            return None
     if with_veg:
         wet = depth > 0
         if wet.any():

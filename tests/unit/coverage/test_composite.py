@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from affine import Affine
@@ -128,3 +130,44 @@ def test_rsrp_matrix_read_at_moved_thresholds_is_the_coverage_matrix_there() -> 
         expected = coverage_matrix(sites, heights, pts, moved)
         # distance-only chains cover by radius: at most a unit exactly at the edge differs
         assert (hit.astype(bool) != expected.astype(bool)).nnz <= 2, offset
+
+
+def test_sweep_folded_into_the_composite_equals_composing_the_site_windows() -> None:
+    from towerplan.coverage.composite import TerrainContext, _empty, _update
+    from towerplan.coverage.sweep import sweep_site, sweep_site_into
+    from towerplan.radio.chain import parse_chain
+
+    rng = np.random.default_rng(7)
+    t = Affine(100.0, 0, 0, 0, -100.0, 12_000.0)
+    dem = (rng.normal(0.0, 30.0, (120, 120)).cumsum(axis=0).cumsum(axis=1) / 40.0
+           ).astype(np.float32)
+    dem[50:53, :] += 120.0  # a ridge between the sites
+    sites = np.array([[3_000.0, 9_000.0], [8_500.0, 3_500.0], [3_100.0, 8_900.0]])
+    heights = np.array([42.0, 30.0, 60.0])
+    link = LinkParams.from_radio(Radio(max_radius_km=6.0))
+    chain = parse_chain("hata-suburban+deygout")
+    want = _empty(dem.shape)
+    for i, ((x, y), h) in enumerate(zip(sites, heights, strict=True)):
+        cov = sweep_site(dem, t, x, y, h, link=link, chain=chain)
+        assert cov is not None
+        _update(want, (cov.rows, cov.cols), cov.rsrp_dbm, i, link.threshold_rsrp_dbm)
+    got = best_server(t, dem.shape, sites, heights, link, TerrainContext(dem, t, chain))
+    np.testing.assert_array_equal(got.rsrp_dbm, want.rsrp_dbm)
+    np.testing.assert_array_equal(got.server, want.server)
+    np.testing.assert_array_equal(got.n_servers, want.n_servers)
+    assert set(np.unique(got.server).tolist()) == {-1, 0, 1, 2}
+    assert got.n_servers.max() == 3
+    one = _empty(dem.shape)  # folded by the sweep itself: one site's RSRP where it reaches
+    assert sweep_site_into((one.rsrp_dbm, one.server, one.n_servers), 0, dem, t, *sites[0],
+                           42.0, link=link, chain=chain)
+    first = sweep_site(dem, t, *sites[0], 42.0, link=link, chain=chain)
+    assert first is not None
+    np.testing.assert_array_equal(one.rsrp_dbm[first.rows, first.cols], first.rsrp_dbm)
+    assert np.isnan(one.rsrp_dbm).sum() == np.isnan(first.rsrp_dbm).sum() + (
+        one.rsrp_dbm.size - first.rsrp_dbm.size)
+    # a calibrated link corrects the RSRP after the sweep: not folded, nothing changed
+    calibrated = replace(link, calibration_offset_db=3.0)
+    untouched = _empty(dem.shape)
+    assert not sweep_site_into((untouched.rsrp_dbm, untouched.server, untouched.n_servers), 0,
+                               dem, t, 3_000.0, 9_000.0, 42.0, link=calibrated, chain=chain)
+    assert np.isnan(untouched.rsrp_dbm).all() and (untouched.server == -1).all()

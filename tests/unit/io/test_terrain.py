@@ -367,3 +367,21 @@ def test_file_on_the_grid_lattice_is_read_as_the_warper_would(tmp_path, dtype, n
     off_lattice = footprint_onto(path, dst_crs=UTM50S,
                                  transform=target @ Affine.translation(1e-3, 0), shape=shape)
     np.testing.assert_array_equal(inside, off_lattice)
+
+
+def test_overviews_of_an_integer_raster_hold_its_own_values(tmp_path):
+    # server indices 0 and 3 in a checkerboard of single cells: an averaged overview would
+    # hold 1 or 2 (no server's index); the nearest cell keeps 0 and 3. Floats still average.
+    rows, cols = 1100, 1100  # above one 512 px block, so the COG has overviews
+    board = ((np.arange(rows)[:, None] + np.arange(cols)[None, :]) % 2 * 3).astype(np.int32)
+    transform = Affine(RES, 0.0, ORIGIN[0], 0.0, -RES, ORIGIN[1])
+    index = write_raster(tmp_path / "server.tif", RasterGrid(board, transform, UTM50S, -1))
+    level = write_raster(tmp_path / "level.tif",
+                         RasterGrid(board.astype(np.float32), transform, UTM50S))
+    with rasterio.open(index) as src:
+        assert src.overviews(1)
+        coarse = src.read(1, out_shape=(rows // 2, cols // 2))
+        np.testing.assert_array_equal(src.read(1), board)
+    assert set(np.unique(coarse).tolist()) <= {0, 3}
+    with rasterio.open(level) as src:
+        np.testing.assert_allclose(src.read(1, out_shape=(rows // 2, cols // 2)), 1.5)
