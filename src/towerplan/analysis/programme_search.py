@@ -7,17 +7,23 @@ gap. Every programme builds a whole number of towers paid by channel ``c`` by ye
 the search splits first on these counts ``n_tc = sum_{k paid by c} X[k, t]`` (one row per
 year and channel, ``0 <= n_tc <= most_tc``): a count fixed to a whole number takes the
 fractional tower out of the budget and its bound drops far below the root's. Once every
-count of a node's LP is whole it splits on the most fractional ``X[k, t]`` (0 or 1).
+count of a node's LP is whole it splits on a fractional ``X[k, t]`` (0 or 1); among the
+fractional ones, by pseudocosts.
 
 Nodes are LPs solved by HiGHS's dual simplex, warm-started from their parent's basis
-(only bounds change), best bound first. A node's bound is the Lagrangian bound of its row
-duals (valid for any multipliers, so an inexact LP never prunes an optimum); a node whose
-bound cannot beat the incumbent by more than the tolerance goes. Every LP solution is rounded
-(its builds at 1, then the greedy fill) for a better incumbent.
+(only bounds change), best bound first with plunges (the child the LP rounds to next, a few
+levels deep). A node's bound is the Lagrangian bound of its row duals (valid for any
+multipliers, so an inexact LP never prunes an optimum); a node whose bound cannot beat the
+incumbent by more than the tolerance goes, and the multipliers of a node, its parent and the
+root fix the columns and counts that cannot move without losing all room above the
+incumbent. Every LP solution is rounded (its builds at 1, then the greedy fill) for a better
+incumbent.
 
 References
 ----------
 Nemhauser and Wolsey (1988), Integer and Combinatorial Optimization, Wiley, section II.4.
+Benichou, Gauthier, Girodet, Hentges, Ribiere and Vincent (1971), Experiments in
+mixed-integer linear programming, Mathematical Programming 1, 76-94 (pseudocosts).
 """
 
 from __future__ import annotations
@@ -41,6 +47,8 @@ __all__ = ["Duals", "Knapsack", "Node", "NodeLp", "Pseudocosts", "SearchResult",
 log = logging.getLogger(__name__)
 
 _INT_TOL = 1e-6  # an LP value this close to a whole number counts as whole
+_PLUNGE_DEPTH = 12  # children a plunge goes down at most
+_PLUNGE_SHARE = 0.5  # it goes on while the bound keeps this share of the best open room
 
 
 def search_tolerance(value: float) -> float:
@@ -348,6 +356,8 @@ class NodeLp:
         top_duals: Duals | None = None  # the root's: they fix columns in every node
         node: Node | None = None  # the node solved last, as it was split off
         solved: Node | None = root
+        dive: tuple[float, Node] | None = None  # the child the plunge goes on with
+        depth = 0
         while True:
             if solved is not None and solved.x is not None:
                 cand, cand_gain = complete(solved.x[:self.parts.n_x])
@@ -360,18 +370,26 @@ class NodeLp:
                 if solved.bound > gain + search_tolerance(gain):
                     with_basis = replace(tighten(solved, duals, gain),
                                          basis=self._basis())  # the LP just solved
-                    for child in self._children(with_basis, pseudo):
-                        heapq.heappush(heap, (-solved.bound, next(tie),
-                                              replace(child, parent=duals)))
+                    kids = [replace(c, parent=duals)
+                            for c in self._children(with_basis, pseudo)]
+                    if kids and depth < _PLUNGE_DEPTH and (not heap or solved.bound - gain
+                                                           >= _PLUNGE_SHARE * (-heap[0][0] - gain)):
+                        dive, kids = (solved.bound, kids[0]), kids[1:]
+                    for child in kids:
+                        heapq.heappush(heap, (-solved.bound, next(tie), child))
             while heap and -heap[0][0] <= gain + search_tolerance(gain):
                 heapq.heappop(heap)
-            if not heap:
+            if dive is None and not heap:
                 return SearchResult(plan, gain, gain, "optimal", nodes)
             left = None if deadline is None else deadline - time.perf_counter()
             if left is not None and left <= 0:
-                return SearchResult(plan, gain, max(gain, -heap[0][0]), "time_limit", nodes)
-            top = -heap[0][0]
-            _, _, node = heapq.heappop(heap)
+                open_bound = max(-heap[0][0] if heap else gain, dive[0] if dive else gain)
+                return SearchResult(plan, gain, max(gain, open_bound), "time_limit", nodes)
+            if dive is not None:
+                (top, node), dive, depth = dive, None, depth + 1
+            else:
+                top, depth = -heap[0][0], 0
+                _, _, node = heapq.heappop(heap)
             if node.parent is not None:  # the incumbent may have improved since the split
                 node = tighten(node, node.parent, gain)
             if top_duals is not None:
@@ -410,6 +428,7 @@ class NodeLp:
         """Split on a fractional count row, else on a fractional X column.
 
         Among the fractional ones, the one of the best pseudocost score (:class:`Pseudocosts`).
+        The child the LP value rounds to comes first (the plunge goes on with it).
         """
         n_x, n_c = self.parts.n_x, len(self.knapsacks)
         assert node.x is not None
@@ -421,10 +440,11 @@ class NodeLp:
             i = int(cand[np.argmax(pseudo.score(cand, frac[cand]))])
             hi, lo = node.count_hi.copy(), node.count_lo.copy()
             hi[i], lo[i] = np.floor(count[i]), np.ceil(count[i])
-            return [Node(node.lo, node.up, node.count_lo, hi, node.bound, basis=node.basis,
+            kids = [Node(node.lo, node.up, node.count_lo, hi, node.bound, basis=node.basis,
                          branch=(i, 0, float(frac[i]))),
                     Node(node.lo, node.up, lo, node.count_hi, node.bound, basis=node.basis,
                          branch=(i, 1, float(1 - frac[i])))]
+            return kids if frac[i] < 0.5 else kids[::-1]
         f = x - node.lo
         cand = np.flatnonzero((node.lo < node.up) & (f > _INT_TOL) & (f < 1 - _INT_TOL))
         if not cand.size:
@@ -432,10 +452,11 @@ class NodeLp:
         j = int(cand[np.argmax(pseudo.score(n_c + cand, f[cand]))])
         one, zero = node.lo.copy(), node.up.copy()
         one[j], zero[j] = 1, 0
-        return [Node(one, node.up, node.count_lo, node.count_hi, node.bound, basis=node.basis,
+        kids = [Node(one, node.up, node.count_lo, node.count_hi, node.bound, basis=node.basis,
                      branch=(n_c + j, 1, float(1 - f[j]))),
                 Node(node.lo, zero, node.count_lo, node.count_hi, node.bound, basis=node.basis,
                      branch=(n_c + j, 0, float(f[j])))]
+        return kids if f[j] >= 0.5 else kids[::-1]
 
 
 class Pseudocosts:
