@@ -4,6 +4,8 @@ optimum, the search alone is exact."""
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -66,6 +68,21 @@ def test_a_separated_cover_cuts_the_point_it_came_from() -> None:
     assert x[cols].sum() == 2.5
 
 
+def _whole_builds_only(prob: Any, model: Any, base: float
+                       ) -> Callable[[np.ndarray], tuple[list[tuple[int, int]], float]]:
+    """The search's rounding without greedy fill: only the builds the LP makes whole, so the
+    search must branch to reach a programme."""
+
+    def complete(x: np.ndarray) -> tuple[list[tuple[int, int]], float]:
+        built_by = x.reshape(-1, prob.n_years)
+        plan = [(int(model.opts[i]), int(np.argmax(built_by[i] > 0.5)))
+                for i in np.flatnonzero(built_by[:, -1] > 1 - 1e-6)]
+        ok = _valid_plan(prob, plan)
+        return (plan, _value(prob, plan) - base) if ok else ([], 0.0)
+
+    return complete
+
+
 @pytest.mark.parametrize("lazy", [False, True])
 @pytest.mark.parametrize("seed", range(0, 110, 3))
 def test_search_alone_finds_the_brute_force_optimum(seed: int, lazy: bool) -> None:
@@ -85,15 +102,7 @@ def test_search_alone_finds_the_brute_force_optimum(seed: int, lazy: bool) -> No
     base = _value(prob, [])
     assert base + root.bound >= brute.objective - 1e-6
 
-    def complete(x: np.ndarray) -> tuple[list[tuple[int, int]], float]:
-        # no greedy fill: only the builds the LP makes whole, so the search must branch
-        built_by = x.reshape(-1, prob.n_years)
-        plan = [(int(model.opts[i]), int(np.argmax(built_by[i] > 0.5)))
-                for i in np.flatnonzero(built_by[:, -1] > 1 - 1e-6)]
-        ok = _valid_plan(prob, plan)
-        return (plan, _value(prob, plan) - base) if ok else ([], 0.0)
-
-    found = lp.search(root, 0.0, complete, None)
+    found = lp.search(root, 0.0, _whole_builds_only(prob, model, base), None)
     assert found.status == "optimal"
     assert base + found.bound == pytest.approx(brute.objective, rel=1e-9, abs=1e-9)
 
@@ -154,15 +163,8 @@ def test_fixing_against_an_incumbent_just_below_the_optimum_keeps_the_optimum(
     root = lp.root()
     assert root is not None
 
-    def complete(x: np.ndarray) -> tuple[list[tuple[int, int]], float]:
-        built_by = x.reshape(-1, prob.n_years)
-        plan = [(int(model.opts[i]), int(np.argmax(built_by[i] > 0.5)))
-                for i in np.flatnonzero(built_by[:, -1] > 1 - 1e-6)]
-        ok = _valid_plan(prob, plan)
-        return (plan, _value(prob, plan) - base) if ok else ([], 0.0)
-
     below = brute.objective - base - 1e-6 * max(1.0, brute.objective)
-    found = lp.search(root, below, complete, None)
+    found = lp.search(root, below, _whole_builds_only(prob, model, base), None)
     assert found.status == "optimal"
     assert found.plan is not None
     assert _value(prob, found.plan) == pytest.approx(brute.objective, rel=1e-9, abs=1e-9)
