@@ -5,17 +5,17 @@ instance has the size of Kabupaten Paser: 1,000 candidate sites with two tower t
 (2,000 options) in a 100 x 120 km area, 30,000 demand units in clustered settlements with
 lognormal people, existing and committed towers serving part of the demand, and two
 channels: the APBD (Rp 8.5 bn a year) and an operator (Rp 6 bn a year), with opex and
-carry-over. It prints the exact solver's time and final gap (time to gap 0 when it gets
-there; gap 0 means the proven bound is within 1e-9 of the objective, under 0.001 person-years
-here), the greedy value and the greedy regret. Target: gap 0 within 60 s on 2 cores.
+carry-over. It prints the exact solver's wall and CPU time, the load average and the final
+gap (time to gap 0 when it gets there; gap 0 means the proven bound is within 1e-9 of the
+objective, under 0.001 person-years here), the greedy value and the greedy regret. Target:
+gap 0 within 60 s on 2 cores. The search is single-threaded: its CPU time is what it needs
+of one core, and the wall time grows with the load of the machine.
 
-Measured 2026-12 on the shared 2-core machine (load average 2.2-3.7 from ``uptime``): FAIL
-on both seeds, closer than before. Seed 11: gap 0.0027 % after 60 s (810,164 people-years,
-bound 810,185; 907 nodes); seed 12: gap 0.018-0.053 % (776,956-777,191, bound
-777,334-777,370; 470-570 nodes). With ``--time-limit 240`` both are proven optimal:
-seed 11 after 65.5 s (810,164), seed 12 after 142.8 s (777,199). Node LPs have 7,600-9,500
-rows with lazy cover rows instead of 28,500 (docs/programme.md, "Benchmark", gives each
-step).
+Measured 2026-12 on the shared 2-core machine, run with ``--time-limit 1500``: both seeds
+proven optimal, in CPU time within the target, in wall time not (load average 14-17 from
+other jobs). Seed 11: 810,164 people-years after 30.6 s of CPU (257 s wall, 436 nodes);
+seed 12: 777,199 after 59.7 s of CPU (382 s wall, 558 nodes). Greedy regret 0.77 % and
+0.98 %. docs/programme.md, "Benchmark", gives each step.
 
 The real Paser programme (``scenarios/paser-programme.toml`` with ``../shared/data``, measured
 2026-12) hands ``optimise_programme`` 340 options at 171 sites, 172,188 demand units of which
