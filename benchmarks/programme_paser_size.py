@@ -11,11 +11,12 @@ objective, under 0.001 person-years here), the greedy value and the greedy regre
 gap 0 within 60 s on 2 cores. The search is single-threaded: its CPU time is what it needs
 of one core, and the wall time grows with the load of the machine.
 
-Measured 2026-12 on the shared 2-core machine, run with ``--time-limit 1500``: both seeds
-proven optimal, in CPU time within the target, in wall time not (load average 14-17 from
-other jobs). Seed 11: 810,164 people-years after 30.6 s of CPU (257 s wall, 436 nodes);
-seed 12: 777,199 after 59.7 s of CPU (382 s wall, 558 nodes). Greedy regret 0.77 % and
-0.98 %. docs/programme.md, "Benchmark", gives each step.
+Measured 2026-12 on the shared 2-core machine, two runs per seed with a long time limit:
+both seeds proven optimal; in wall time not within the target (257-427 s at a load average
+of 12-17 from other jobs), in CPU time seed 11 within it and seed 12 at or over it. Seed 11:
+810,164 people-years after 30.6-35.0 s of CPU (436-508 nodes); seed 12: 777,199 after
+59.7-73.2 s of CPU (558 nodes both times). Greedy regret 0.77 % and 0.98 %.
+docs/programme.md, "Benchmark", gives each step.
 
 The real Paser programme (``scenarios/paser-programme.toml`` with ``../shared/data``, measured
 2026-12) hands ``optimise_programme`` 340 options at 171 sites, 172,188 demand units of which
