@@ -526,6 +526,7 @@ def _solve_exact(prob: _Programme, start: list[Build], deadline: float | None
         if got > best[0]:  # a new best programme: drop-and-refill may improve it further
             plan = _improve(prob, plan, _POLISH_S)
             got = _value(prob, plan)
+            log.debug("programme search: new best programme %.6g", got)
         best[0] = max(best[0], got)
         return plan, got - base
 

@@ -7,17 +7,23 @@ gap. Every programme builds a whole number of towers paid by channel ``c`` by ye
 the search splits first on these counts ``n_tc = sum_{k paid by c} X[k, t]`` (one row per
 year and channel, ``0 <= n_tc <= most_tc``): a count fixed to a whole number takes the
 fractional tower out of the budget and its bound drops far below the root's. Once every
-count of a node's LP is whole it splits on the most fractional ``X[k, t]`` (0 or 1).
+count of a node's LP is whole it splits on a fractional ``X[k, t]`` (0 or 1); among the
+fractional ones, by pseudocosts.
 
 Nodes are LPs solved by HiGHS's dual simplex, warm-started from their parent's basis
-(only bounds change), best bound first. A node's bound is the Lagrangian bound of its row
-duals (valid for any multipliers, so an inexact LP never prunes an optimum); a node whose
-bound cannot beat the incumbent by more than the tolerance goes. Every LP solution is rounded
-(its builds at 1, then the greedy fill) for a better incumbent.
+(only bounds change), best bound first with plunges (the child the LP rounds to next, a few
+levels deep). A node's bound is the Lagrangian bound of its row duals (valid for any
+multipliers, so an inexact LP never prunes an optimum); a node whose bound cannot beat the
+incumbent by more than the tolerance goes, and the multipliers of a node, its parent and the
+root fix the columns and counts that cannot move without losing all room above the
+incumbent. Every LP solution is rounded (its builds at 1, then the greedy fill) for a better
+incumbent.
 
 References
 ----------
 Nemhauser and Wolsey (1988), Integer and Combinatorial Optimization, Wiley, section II.4.
+Benichou, Gauthier, Girodet, Hentges, Ribiere and Vincent (1971), Experiments in
+mixed-integer linear programming, Mathematical Programming 1, 76-94 (pseudocosts).
 """
 
 from __future__ import annotations
@@ -35,12 +41,14 @@ import scipy.sparse as sp
 
 from towerplan.analysis.selection_exact import LpParts, highs_model, run_highs
 
-__all__ = ["Knapsack", "Node", "NodeLp", "SearchResult", "search_tolerance", "separate_cover",
-           "threshold_covers"]
+__all__ = ["Duals", "Knapsack", "Node", "NodeLp", "Pseudocosts", "SearchResult",
+           "search_tolerance", "separate_cover", "threshold_covers", "tighten"]
 
 log = logging.getLogger(__name__)
 
 _INT_TOL = 1e-6  # an LP value this close to a whole number counts as whole
+_PLUNGE_DEPTH = 12  # children a plunge goes down at most
+_PLUNGE_SHARE = 0.5  # it goes on while the bound keeps this share of the best open room
 
 
 def search_tolerance(value: float) -> float:
@@ -81,7 +89,9 @@ class Node:
     ``bound`` is the gain bound (the parent's until solved); ``x``, ``pi`` and ``d`` are the
     LP's column values, row duals and the reduced costs of the X columns; ``basis`` the
     column and row status of the optimal basis of the LP (or of the parent's, unsolved), the
-    warm start of the node's LP.
+    warm start of the node's LP; ``parent`` the parent's :class:`Duals` (fixing again when
+    the incumbent improves); ``branch`` the split that made the node: (variable, 0 down or
+    1 up, distance the parent's LP value moved), for the pseudocosts.
     """
 
     lo: np.ndarray
@@ -93,6 +103,28 @@ class Node:
     pi: np.ndarray | None = None
     d: np.ndarray | None = None
     basis: tuple[np.ndarray, np.ndarray] | None = None
+    parent: Duals | None = None
+    branch: tuple[int, int, float] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Duals:
+    """What a solved node's Lagrangian bound says about every subproblem of it.
+
+    For a programme x in the node's box and rows, the gain is at most
+    ``bound - sum_j |d_j| * (distance of x_j from the bound it sits at in the LP)
+    - sum_i |pi_i| * (distance of count i from the bound its multiplier prices)``, so a
+    column or count that cannot move without leaving no room above the incumbent is fixed
+    (:func:`tighten`).
+    """
+
+    bound: float
+    d: np.ndarray
+    lo: np.ndarray
+    up: np.ndarray
+    count_pi: np.ndarray
+    count_lo: np.ndarray
+    count_hi: np.ndarray
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,25 +352,48 @@ class NodeLp:
         tie = itertools.count()
         heap: list[tuple[float, int, Node]] = []
         nodes = 1
+        pseudo = Pseudocosts(len(self.knapsacks) + self.parts.n_x)
+        top_duals: Duals | None = None  # the root's: they fix columns in every node
+        node: Node | None = None  # the node solved last, as it was split off
         solved: Node | None = root
+        dive: tuple[float, Node] | None = None  # the child the plunge goes on with
+        depth = 0
         while True:
             if solved is not None and solved.x is not None:
                 cand, cand_gain = complete(solved.x[:self.parts.n_x])
                 if cand_gain > gain + search_tolerance(gain):
                     plan, gain = cand, cand_gain
+                if node is not None and node.branch is not None:
+                    pseudo.update(node.branch, node.bound - solved.bound)
+                duals = self._duals(solved)
+                top_duals = top_duals or duals
                 if solved.bound > gain + search_tolerance(gain):
-                    with_basis = replace(solved, basis=self._basis())  # the LP just solved
-                    for child in self._children(_fixed(with_basis, gain)):
+                    with_basis = replace(tighten(solved, duals, gain),
+                                         basis=self._basis())  # the LP just solved
+                    kids = [replace(c, parent=duals)
+                            for c in self._children(with_basis, pseudo)]
+                    if kids and depth < _PLUNGE_DEPTH and (not heap or solved.bound - gain
+                                                           >= _PLUNGE_SHARE * (-heap[0][0] - gain)):
+                        dive, kids = (solved.bound, kids[0]), kids[1:]
+                    for child in kids:
                         heapq.heappush(heap, (-solved.bound, next(tie), child))
             while heap and -heap[0][0] <= gain + search_tolerance(gain):
                 heapq.heappop(heap)
-            if not heap:
+            if dive is None and not heap:
                 return SearchResult(plan, gain, gain, "optimal", nodes)
             left = None if deadline is None else deadline - time.perf_counter()
             if left is not None and left <= 0:
-                return SearchResult(plan, gain, max(gain, -heap[0][0]), "time_limit", nodes)
-            top = -heap[0][0]
-            _, _, node = heapq.heappop(heap)
+                open_bound = max(-heap[0][0] if heap else gain, dive[0] if dive else gain)
+                return SearchResult(plan, gain, max(gain, open_bound), "time_limit", nodes)
+            if dive is not None:
+                (top, node), dive, depth = dive, None, depth + 1
+            else:
+                top, depth = -heap[0][0], 0
+                _, _, node = heapq.heappop(heap)
+            if node.parent is not None:  # the incumbent may have improved since the split
+                node = tighten(node, node.parent, gain)
+            if top_duals is not None:
+                node = tighten(node, top_duals, gain)
             try:
                 solved = self._solve_with_cuts(node, deadline)
             except TimeoutError:
@@ -347,6 +402,13 @@ class NodeLp:
             if nodes % 20 == 0:
                 log.debug("search: %d nodes, %d open, bound %.6g, gain %.6g", nodes, len(heap),
                           top, gain)
+
+    def _duals(self, node: Node) -> Duals:
+        """The Lagrangian multipliers of the solved *node* that :func:`tighten` uses."""
+        assert node.d is not None and node.pi is not None
+        n = len(self.knapsacks)
+        return Duals(node.bound, node.d, node.lo, node.up,
+                     node.pi[self.n_rows0:self.n_rows0 + n], node.count_lo, node.count_hi)
 
     def _solve_with_cuts(self, node: Node, deadline: float | None,
                          rounds: int = 2) -> Node | None:
@@ -362,48 +424,102 @@ class NodeLp:
             solved = self.solve(node, _until(deadline))
         return solved
 
-    def _children(self, node: Node) -> list[Node]:
-        """Split on the most fractional count row, else on the most fractional X column."""
-        n_x = self.parts.n_x
+    def _children(self, node: Node, pseudo: Pseudocosts) -> list[Node]:
+        """Split on a fractional count row, else on a fractional X column.
+
+        Among the fractional ones, the one of the best pseudocost score (:class:`Pseudocosts`).
+        The child the LP value rounds to comes first (the plunge goes on with it).
+        """
+        n_x, n_c = self.parts.n_x, len(self.knapsacks)
         assert node.x is not None
         x = node.x[:n_x]
         count = self.counts @ x
-        frac = np.abs(count - np.round(count))
-        if frac.size and frac.max() > _INT_TOL:
-            i = int(np.argmax(frac))
+        frac = count - np.floor(count)
+        cand = np.flatnonzero((frac > _INT_TOL) & (frac < 1 - _INT_TOL))
+        if cand.size:
+            i = int(cand[np.argmax(pseudo.score(cand, frac[cand]))])
             hi, lo = node.count_hi.copy(), node.count_lo.copy()
             hi[i], lo[i] = np.floor(count[i]), np.ceil(count[i])
-            return [Node(node.lo, node.up, node.count_lo, hi, node.bound, basis=node.basis),
-                    Node(node.lo, node.up, lo, node.count_hi, node.bound, basis=node.basis)]
-        xf = np.minimum(x - node.lo, node.up - x)
-        if not xf.size or xf.max() <= _INT_TOL:
+            kids = [Node(node.lo, node.up, node.count_lo, hi, node.bound, basis=node.basis,
+                         branch=(i, 0, float(frac[i]))),
+                    Node(node.lo, node.up, lo, node.count_hi, node.bound, basis=node.basis,
+                         branch=(i, 1, float(1 - frac[i])))]
+            return kids if frac[i] < 0.5 else kids[::-1]
+        f = x - node.lo
+        cand = np.flatnonzero((node.lo < node.up) & (f > _INT_TOL) & (f < 1 - _INT_TOL))
+        if not cand.size:
             return []
-        j = int(np.argmax(xf))
+        j = int(cand[np.argmax(pseudo.score(n_c + cand, f[cand]))])
         one, zero = node.lo.copy(), node.up.copy()
         one[j], zero[j] = 1, 0
-        return [Node(one, node.up, node.count_lo, node.count_hi, node.bound, basis=node.basis),
-                Node(node.lo, zero, node.count_lo, node.count_hi, node.bound, basis=node.basis)]
+        kids = [Node(one, node.up, node.count_lo, node.count_hi, node.bound, basis=node.basis,
+                     branch=(n_c + j, 1, float(1 - f[j]))),
+                Node(node.lo, zero, node.count_lo, node.count_hi, node.bound, basis=node.basis,
+                     branch=(n_c + j, 0, float(f[j])))]
+        return kids if f[j] >= 0.5 else kids[::-1]
+
+
+class Pseudocosts:
+    """Bound lost per unit of a split, learnt from the nodes solved (Benichou et al. 1971).
+
+    Variable i is a count row (first) or an X column; direction 0 moves its LP value down
+    to the floor, 1 up to the ceiling. A split's score is the product of the losses each
+    child is expected to have (the mean of the variables seen for one never split yet).
+    """
+
+    def __init__(self, n: int) -> None:
+        self.total = np.zeros((n, 2))
+        self.seen = np.zeros((n, 2))
+
+    def update(self, branch: tuple[int, int, float], drop: float) -> None:
+        """Record that split *branch* lowered the bound by *drop*."""
+        i, way, dist = branch
+        if dist > _INT_TOL and np.isfinite(drop):
+            self.total[i, way] += max(drop, 0.0) / dist
+            self.seen[i, way] += 1
+
+    def score(self, idx: np.ndarray, frac: np.ndarray) -> np.ndarray:
+        """Score of splitting variables *idx* at fractional parts *frac*."""
+        seen = self.seen.sum(axis=0)
+        mean = np.where(seen > 0, self.total.sum(axis=0) / np.maximum(seen, 1), 1.0)
+        unit = np.where(self.seen[idx] > 0, self.total[idx] / np.maximum(self.seen[idx], 1),
+                        mean[None])
+        eps = 1e-6
+        return (np.maximum(unit[:, 0] * frac, eps) * np.maximum(unit[:, 1] * (1 - frac), eps))
 
 
 def _until(deadline: float | None) -> float | None:
     return None if deadline is None else deadline - time.perf_counter()
 
 
-def _fixed(node: Node, gain: float) -> Node:
-    """*node* with every X column fixed that no programme beating *gain* moves.
+def tighten(node: Node, duals: Duals, gain: float) -> Node:
+    """*node* with every X column and count fixed that no programme beating *gain* moves.
 
-    Forcing a column off its LP bound changes the Lagrangian bound by its reduced cost;
-    when that leaves no room above *gain*, the column keeps its bound in the whole subtree
-    (reduced-cost fixing; Nemhauser and Wolsey 1988, section II.5.1).
+    *duals* are those of *node* or of an ancestor. Moving a column off the bound it has in
+    that LP lowers the Lagrangian bound by its reduced cost per unit, moving a count off the
+    bound its multiplier prices by the multiplier; when that leaves no room above *gain*,
+    the column keeps its bound and the count stays within the room (reduced-cost fixing;
+    Nemhauser and Wolsey 1988, section II.5.1). A node whose bounds cross has no programme
+    beating *gain*.
     """
-    assert node.d is not None
-    free = node.lo < node.up
-    room = node.bound - gain - search_tolerance(gain)
+    room = duals.bound - gain - search_tolerance(gain)
+    if room <= 0:
+        return node
     lo, up = node.lo.copy(), node.up.copy()
-    up[free & (node.d > room)] = lo[free & (node.d > room)]
-    lo[free & (-node.d > room)] = up[free & (-node.d > room)]
-    return Node(lo, up, node.count_lo, node.count_hi, node.bound, node.x, node.pi, node.d,
-                node.basis)
+    d = duals.d
+    up = np.where(d > room, np.minimum(up, duals.lo), up).astype(node.up.dtype)
+    lo = np.where(-d > room, np.maximum(lo, duals.up), lo).astype(node.lo.dtype)
+    pi = duals.count_pi
+    count_lo, count_hi = node.count_lo.copy(), node.count_hi.copy()
+    with np.errstate(divide="ignore"):
+        reach = room / np.abs(pi)
+    low = pi > 0  # priced at its lower bound: the count stays below lower + room / pi
+    high = pi < 0
+    count_hi[low] = np.minimum(count_hi[low],
+                               np.ceil(duals.count_lo[low] + reach[low] + 1e-7) - 1)
+    count_lo[high] = np.maximum(count_lo[high],
+                                np.floor(duals.count_hi[high] - reach[high] - 1e-7) + 1)
+    return replace(node, lo=lo, up=up, count_lo=count_lo, count_hi=count_hi)
 
 
 def _dual_bound(matrix_t: sp.csr_matrix, cuts: sp.csr_matrix, cost: np.ndarray, col_lo: np.ndarray,

@@ -4,6 +4,8 @@ optimum, the search alone is exact."""
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -19,10 +21,13 @@ from towerplan.analysis.programme import (
     brute_force_programme,
 )
 from towerplan.analysis.programme_search import (
+    Duals,
     Knapsack,
+    Node,
     NodeLp,
     separate_cover,
     threshold_covers,
+    tighten,
 )
 from towerplan.analysis.selection_exact import LpParts
 
@@ -63,6 +68,21 @@ def test_a_separated_cover_cuts_the_point_it_came_from() -> None:
     assert x[cols].sum() == 2.5
 
 
+def _whole_builds_only(prob: Any, model: Any, base: float
+                       ) -> Callable[[np.ndarray], tuple[list[tuple[int, int]], float]]:
+    """The search's rounding without greedy fill: only the builds the LP makes whole, so the
+    search must branch to reach a programme."""
+
+    def complete(x: np.ndarray) -> tuple[list[tuple[int, int]], float]:
+        built_by = x.reshape(-1, prob.n_years)
+        plan = [(int(model.opts[i]), int(np.argmax(built_by[i] > 0.5)))
+                for i in np.flatnonzero(built_by[:, -1] > 1 - 1e-6)]
+        ok = _valid_plan(prob, plan)
+        return (plan, _value(prob, plan) - base) if ok else ([], 0.0)
+
+    return complete
+
+
 @pytest.mark.parametrize("lazy", [False, True])
 @pytest.mark.parametrize("seed", range(0, 110, 3))
 def test_search_alone_finds_the_brute_force_optimum(seed: int, lazy: bool) -> None:
@@ -82,15 +102,7 @@ def test_search_alone_finds_the_brute_force_optimum(seed: int, lazy: bool) -> No
     base = _value(prob, [])
     assert base + root.bound >= brute.objective - 1e-6
 
-    def complete(x: np.ndarray) -> tuple[list[tuple[int, int]], float]:
-        # no greedy fill: only the builds the LP makes whole, so the search must branch
-        built_by = x.reshape(-1, prob.n_years)
-        plan = [(int(model.opts[i]), int(np.argmax(built_by[i] > 0.5)))
-                for i in np.flatnonzero(built_by[:, -1] > 1 - 1e-6)]
-        ok = _valid_plan(prob, plan)
-        return (plan, _value(prob, plan) - base) if ok else ([], 0.0)
-
-    found = lp.search(root, 0.0, complete, None)
+    found = lp.search(root, 0.0, _whole_builds_only(prob, model, base), None)
     assert found.status == "optimal"
     assert base + found.bound == pytest.approx(brute.objective, rel=1e-9, abs=1e-9)
 
@@ -130,3 +142,45 @@ def test_a_lazy_cover_row_joins_when_two_builds_cover_its_class() -> None:
     assert root.bound == pytest.approx(10.0)
     assert lp.lazy_in.tolist() == [True]
     assert lp.h.getNumRow() == 1
+
+
+@pytest.mark.parametrize("seed", range(110))
+def test_fixing_against_an_incumbent_just_below_the_optimum_keeps_the_optimum(
+        seed: int) -> None:
+    # the search starts with an incumbent a hair below the brute-force optimum, so reduced-
+    # cost fixing of columns and counts (at every node, with the root's and the parent's
+    # multipliers) is as sharp as it gets; it must still reach a programme of the optimum
+    data = _instance(seed)
+    carry_over = bool(seed % 2)
+    prob = _prepare(**data, carry_over=carry_over, locked=(), forbidden=())
+    model = _Model.build(prob)
+    brute = brute_force_programme(**data, carry_over=carry_over)
+    base = _value(prob, [])
+    if model.parts.n_x == 0 or brute.objective - base <= 1e-9:
+        pytest.skip("nothing to build")
+    lp = NodeLp(model.parts, model.reach.ravel(), _knapsacks(prob, model.opts, bands=True),
+                n_lazy=len(model.z_class))
+    root = lp.root()
+    assert root is not None
+
+    below = brute.objective - base - 1e-6 * max(1.0, brute.objective)
+    found = lp.search(root, below, _whole_builds_only(prob, model, base), None)
+    assert found.status == "optimal"
+    assert found.plan is not None
+    assert _value(prob, found.plan) == pytest.approx(brute.objective, rel=1e-9, abs=1e-9)
+
+
+def test_tighten_fixes_columns_and_counts_by_their_multipliers() -> None:
+    # bound 10 with the incumbent at 7: room 3. Column 0 (reduced cost 4, at 0) stays 0,
+    # column 1 (-5, at 1) stays 1, column 2 (2) stays free; count 0, priced at its upper
+    # bound 5 by -1.6, must exceed 5 - 3 / 1.6 = 3.125: at least 4; count 1, priced at its lower
+    # bound 0 by 0.7, stays below 0 + 3 / 0.7 = 4.29: at most 4
+    lo, up = np.zeros(3, np.int8), np.ones(3, np.int8)
+    duals = Duals(10.0, np.array([4.0, -5.0, 2.0]), lo, up, np.array([-1.6, 0.7]),
+                  np.array([0.0, 0.0]), np.array([5.0, 9.0]))
+    node = Node(lo, up, np.array([0.0, 0.0]), np.array([5.0, 9.0]), 10.0)
+    out = tighten(node, duals, 7.0)
+    assert out.lo.tolist() == [0, 1, 0] and out.up.tolist() == [0, 1, 1]
+    assert out.count_lo.tolist() == [4.0, 0.0]
+    assert out.count_hi.tolist() == [5.0, 4.0]
+    assert tighten(node, duals, 10.0) is node  # no room: nothing to fix (the node goes)
