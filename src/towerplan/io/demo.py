@@ -55,7 +55,8 @@ if TYPE_CHECKING:
 
 __all__ = ["DEMO_FILES", "DEMO_STAGES", "DEMO_VERSION", "SURVEY_FILE", "SURVEY_SOURCE",
            "SYNTHETIC_NOTICE", "DemoLayers", "DemoManifest", "checked_parameters",
-           "ensure_demo", "generate_demo", "generator_version", "survey_reports",
+           "ensure_demo", "generate_demo", "generator_version", "new_output_folder",
+           "survey_reports",
            "synthesise_layers", "write_layers", "write_survey"]
 
 log = logging.getLogger(__name__)
@@ -743,6 +744,26 @@ def _complete(folder: Path) -> bool:
     return all((folder / name).is_file() for name in (*DEMO_FILES.values(), "manifest.json"))
 
 
+def new_output_folder(out_dir: str | Path) -> Path:
+    """Create *out_dir* for a demo data set; it must be new or an empty folder.
+
+    Raises
+    ------
+    towerplan.errors.OutputError
+        If *out_dir* is a file or a non-empty folder, or cannot be created.
+    """
+    out = Path(out_dir)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        msg = f"demo output {out} exists and is not an empty folder"
+        raise OutputError(msg)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        msg = f"cannot create the demo output folder {out}: {exc}"
+        raise OutputError(msg) from exc
+    return out
+
+
 def generate_demo(out_dir: str | Path, *, seed: int = 2022, resolution_m: float = 90.0,
                   progress: Callable[[str], None] | None = None) -> DemoManifest:
     """Generate the synthetic demo kabupaten into *out_dir*.
@@ -772,15 +793,7 @@ def generate_demo(out_dir: str | Path, *, seed: int = 2022, resolution_m: float 
         If *seed* or *resolution_m* is not allowed.
     """
     seed, resolution_m = checked_parameters(seed, resolution_m)
-    out = Path(out_dir)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        msg = f"demo output {out} exists and is not an empty folder"
-        raise OutputError(msg)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        msg = f"cannot create the demo output folder {out}: {exc}"
-        raise OutputError(msg) from exc
+    out = new_output_folder(out_dir)
     start = time.perf_counter()
     demo = synthesise_layers(seed, resolution_m, progress or (lambda _stage: None))
     if progress:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from affine import Affine
 
-from towerplan.errors import OutputError, ScenarioError
+from towerplan.errors import ScenarioError
 from towerplan.io.atomic import atomic_output
 from towerplan.io.demo import (
     DEMO_FILES,
@@ -34,6 +34,7 @@ from towerplan.io.demo import (
     DemoManifest,
     checked_parameters,
     generator_version,
+    new_output_folder,
     synthesise_layers,
     write_layers,
 )
@@ -214,15 +215,7 @@ def generate_province(out_dir: str | Path, *, seed: int = 2022, kabupaten: int =
             or not 1 <= kabupaten <= _MAX_KABUPATEN:
         msg = f"province kabupaten must be an integer from 1 to {_MAX_KABUPATEN}, got {kabupaten!r}"
         raise ScenarioError(msg)
-    out = Path(out_dir)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        msg = f"demo output {out} exists and is not an empty folder"
-        raise OutputError(msg)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        msg = f"cannot create the demo output folder {out}: {exc}"
-        raise OutputError(msg) from exc
+    out = new_output_folder(out_dir)
     report = progress or (lambda _label: None)
     start = time.perf_counter()
     parts = []
