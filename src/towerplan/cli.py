@@ -402,13 +402,32 @@ def demo(
     = 2022,
     resolution_m: Annotated[float, typer.Option("--resolution-m", help="Terrain cell size in "
                                                 "metres: 90 or 30.")] = 90.0,
+    province: Annotated[bool, typer.Option("--province", help="Write a synthetic province "
+                                           "instead: --kabupaten demo kabupaten side by side "
+                                           "(seeds SEED, SEED+1, ...) with a ready-to-run "
+                                           "scenario.toml.")] = False,
+    kabupaten: Annotated[int, typer.Option("--kabupaten", help="With --province: number of "
+                                           "kabupaten, 1-40 (10: about 1,440 villages).")]
+    = 10,
     quiet: QuietOpt = False,
 ) -> None:
     """Write the synthetic demo kabupaten (villages, terrain, towers, settlements, land
-    cover, fibre points of presence). Not a real place: every file says so."""
-    from towerplan.commands.demo import write_demo
+    cover, fibre points of presence), or with --province a synthetic province of several.
+    Not a real place: every file says so."""
+    from towerplan.commands.demo import write_demo, write_province
     from towerplan.io.demo import DEMO_STAGES
 
+    if province:
+        labels = (*(f"kabupaten {k + 1}/{kabupaten}" for k in range(max(kabupaten, 0))),
+                  "writing")
+        with _stages(labels, quiet=quiet) as progress:
+            manifest = write_province(out_dir, seed=seed, kabupaten=kabupaten,
+                                      resolution_m=float(resolution_m), progress=progress)
+        if not quiet:
+            out.print(f"synthetic province ({kabupaten} kabupaten, seed {seed}, "
+                      f"{float(resolution_m):g} m) written to {manifest.directory}; run: "
+                      f"towerplan plan {manifest.directory / 'scenario.toml'}")
+        return
     with _stages(DEMO_STAGES, quiet=quiet) as progress:
         manifest = write_demo(out_dir, seed=seed, resolution_m=float(resolution_m),
                               progress=progress)

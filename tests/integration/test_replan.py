@@ -1,4 +1,5 @@
-"""Re-planning with the stage cache: a changed budget re-runs only the selection onward."""
+"""Re-planning with the stage cache: a changed budget re-runs only the selection onward; a
+changed threshold sweeps only the candidates that are new."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from towerplan.analysis.problem import Sites
 from towerplan.commands.plan import run_plan
 from towerplan.scenario import Scenario
 
@@ -48,6 +50,39 @@ def test_budget_only_replan_reruns_selection_onward(tmp_path: Path,
     assert s2["towers_selected"] >= s1["towers_selected"]
     assert s2["demand_covered_after"] >= s1["demand_covered_after"]
     assert s2["demand_covered_before"] == s1["demand_covered_before"]
+
+
+@pytest.mark.slow
+def test_threshold_only_replan_sweeps_only_new_candidates(tmp_path: Path) -> None:
+    """The candidates' RSRP rows do not depend on the threshold: a 5 dB stricter threshold
+    reuses every row of a candidate already swept and sweeps only the candidates new to the
+    plan (those in villages that are no longer covered today). Without the survey, so that
+    the model decides today's status."""
+    base = _terrain_demo()
+    scenario = dataclasses.replace(base, inputs=dataclasses.replace(base.inputs,
+                                                                    signal_reports=()))
+    cache = tmp_path / "cache"
+    first = run_plan(scenario, tmp_path / "first", cache=cache)
+    store = cache / "candidate_coverage"
+    rows_before = set(store.glob("*.pkl"))
+    stricter = dataclasses.replace(scenario, radio=dataclasses.replace(
+        scenario.radio, threshold_rsrp_dbm=scenario.radio.threshold_rsrp_dbm + 5.0))
+    second = run_plan(stricter, tmp_path / "second", cache=cache)
+    assert {"load", "terrain", "demand", "coverage_maps"} <= set(second.reused)
+    assert {"existing_coverage", "before", "candidates", "candidate_coverage"} <= set(
+        second.computed)
+
+    def sites(run: object) -> set[tuple[float, float, float]]:
+        s = Sites.from_xy_columns(run.result.candidates)  # type: ignore[attr-defined]
+        return {(float(x), float(y), float(h)) for (x, y), h in zip(s.xy, s.height_m,
+                                                                      strict=True)}
+
+    new_sites = sites(second) - sites(first)
+    added = set(store.glob("*.pkl")) - rows_before
+    assert len(added) == len(new_sites) + 1  # a row per new site, and the stage's matrix
+    s1, s2 = first.summary, second.summary
+    assert s2["demand_covered_before"] < s1["demand_covered_before"]
+    assert s2["candidates_total"] >= s1["candidates_total"]
 
 
 @pytest.mark.slow

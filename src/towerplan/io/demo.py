@@ -53,8 +53,11 @@ if TYPE_CHECKING:
 
     from towerplan.io.rasters import RasterGrid
 
-__all__ = ["DEMO_STAGES", "DEMO_VERSION", "SURVEY_FILE", "SURVEY_SOURCE", "DemoManifest",
-           "ensure_demo", "generate_demo", "survey_reports", "write_survey"]
+__all__ = ["DEMO_FILES", "DEMO_STAGES", "DEMO_VERSION", "SURVEY_FILE", "SURVEY_SOURCE",
+           "SYNTHETIC_NOTICE", "DemoLayers", "DemoManifest", "checked_parameters",
+           "ensure_demo", "generate_demo", "generator_version", "new_output_folder",
+           "survey_reports",
+           "synthesise_layers", "write_layers", "write_survey"]
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +73,11 @@ _CRS = "EPSG:32748"  # WGS 84 / UTM zone 48S
 _KAB_CODE = "99.01"
 _KAB_NAME = "Kabupaten Contoh (sintetis)"
 _RESOLUTIONS_M = (90.0, 45.0, 30.0, 18.0, 15.0, 10.0)
-_FILES = {
+#: Notice of every manifest of synthetic data.
+SYNTHETIC_NOTICE = ("SINTETIS: data contoh karangan, bukan tempat nyata / "
+                    "SYNTHETIC: invented demo data, not a real place")
+#: The data files of a demo folder, by input name.
+DEMO_FILES = {
     "villages": "villages.gpkg", "districts": "districts.gpkg", "dem": "dem.tif",
     "landcover": "landcover.tif", "towers": "towers.csv", "settlements": "settlements.csv",
     "pops": "pops.csv", "village_population": "village_population.csv",
@@ -446,7 +453,9 @@ def _landcover(rng: np.random.Generator, reg: Region, terr: Terrain, xy: np.ndar
 
 # ------------------------------------------------------------------------------ assembly
 @dataclass(frozen=True, slots=True)
-class _Demo:
+class DemoLayers:
+    """Every layer of one synthetic kabupaten, in memory (EPSG:32748)."""
+
     villages: gpd.GeoDataFrame  # EPSG:32748
     districts: gpd.GeoDataFrame
     settlements: pd.DataFrame  # x, y in EPSG:32748
@@ -458,9 +467,10 @@ class _Demo:
 
 
 def _tables(rng: np.random.Generator, reg: Region, labels: np.ndarray, owner: np.ndarray,
-            places: list[tuple[int, int, int, int, str]], seats: set[int],
+            places: list[tuple[int, int, int, int, str]], seats: set[int], kab_code: str,
             ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, pd.DataFrame]:
-    """Name and code the villages; build village, kecamatan and settlement tables."""
+    """Name and code the villages (codes under *kab_code*); build village, kecamatan and
+    settlement tables."""
     import geopandas as gpd
     import pandas as pd
     import shapely
@@ -474,7 +484,7 @@ def _tables(rng: np.random.Generator, reg: Region, labels: np.ndarray, owner: np
     for v in order:  # kelurahan 1xxx, desa 2xxx, numbered north to south
         prefix = 1 if v in seats else 2
         serial = 1 + sum(owner[u] == owner[v] and (u in seats) == (v in seats) for u in codes)
-        codes[v] = f"{_KAB_CODE}.{owner[v] + 1:02d}.{prefix}{serial:03d}"
+        codes[v] = f"{kab_code}.{owner[v] + 1:02d}.{prefix}{serial:03d}"
     vnames = {v: name() for v in order}
     rows = []
     for v, r, c, people, kind in places:
@@ -487,19 +497,21 @@ def _tables(rng: np.random.Generator, reg: Region, labels: np.ndarray, owner: np
     people = settle.groupby("village_code")["population"].sum()
     villages = gpd.GeoDataFrame({
         "code": [codes[v] for v in order], "name": [vnames[v] for v in order],
-        "district_code": [f"{_KAB_CODE}.{owner[v] + 1:02d}" for v in order],
+        "district_code": [f"{kab_code}.{owner[v] + 1:02d}" for v in order],
         "district": [kec_names[owner[v]] for v in order],
         "kind": ["kelurahan" if v in seats else "desa" for v in order],
         "population": [int(people[codes[v]]) for v in order],
     }, geometry=list(geoms[order]), crs=_CRS)
     districts = gpd.GeoDataFrame(
-        {"code": [f"{_KAB_CODE}.{k + 1:02d}" for k in range(10)], "name": kec_names},
+        {"code": [f"{kab_code}.{k + 1:02d}" for k in range(10)], "name": kec_names},
         geometry=[shapely.coverage_union_all(geoms[owner == k]) for k in range(10)], crs=_CRS)
     return villages, districts, settle
 
 
-def _synthesise(seed: int, resolution_m: float, progress: Callable[[str], None]) -> _Demo:
-    """Generate every layer of the demo in memory."""
+def synthesise_layers(seed: int, resolution_m: float, progress: Callable[[str], None], *,
+                      kab_code: str = _KAB_CODE) -> DemoLayers:
+    """Generate every layer of one demo kabupaten in memory (village and kecamatan codes
+    under *kab_code*; the synthetic province numbers its kabupaten this way)."""
     from pyproj import CRS
 
     rng = np.random.default_rng(seed)
@@ -513,7 +525,7 @@ def _synthesise(seed: int, resolution_m: float, progress: Callable[[str], None])
     labels, owner = _villages(rng, reg, kec, towns)
     places = _settlements(rng, labels, owner, towns, reg, terr)
     seats = {int(labels[t]) - 1 for t in towns.values()}
-    villages, districts, settle = _tables(rng, reg, labels, owner, places, seats)
+    villages, districts, settle = _tables(rng, reg, labels, owner, places, seats, kab_code)
     progress("towers")
     towers, pops = _network(rng, reg, towns)
     progress("land cover")
@@ -539,7 +551,7 @@ def _synthesise(seed: int, resolution_m: float, progress: Callable[[str], None])
         "elevation_p95_m": round(float(np.quantile(land, 0.95)), 1),
         "capital": str(villages["name"][villages["population"].idxmax()]),
     }
-    return _Demo(villages, districts, settle, towers, pops, dem, landcover, facts)
+    return DemoLayers(villages, districts, settle, towers, pops, dem, landcover, facts)
 
 
 # -------------------------------------------------------------------------------- writing
@@ -580,39 +592,47 @@ manifest.json    generation parameters and facts
 """
 
 
-def _write(demo: _Demo, out: Path, seed: int, resolution_m: float) -> None:
-    """Write every file of *demo* atomically into *out*, ``manifest.json`` last."""
-    from importlib.metadata import PackageNotFoundError, version
-
+def write_layers(demo: DemoLayers, out: Path, seed: int) -> None:
+    """Write the data files of *demo* (:data:`DEMO_FILES`) atomically into *out*."""
     from pyogrio import write_dataframe
 
     tags = {"SYNTHETIC": "yes (sintetis)", "generator": __name__,
             "demo_version": str(DEMO_VERSION), "seed": str(seed)}
     for key, layer in (("villages", demo.villages), ("districts", demo.districts)):
-        with atomic_output(out / _FILES[key]) as tmp:
+        with atomic_output(out / DEMO_FILES[key]) as tmp:
             write_dataframe(layer.to_crs("EPSG:4326"), tmp, layer=key, driver="GPKG")
-    write_raster(out / _FILES["dem"], demo.dem, description="elevation_m", tags=tags)
-    write_raster(out / _FILES["landcover"], demo.landcover, description="esa_worldcover_class",
+    write_raster(out / DEMO_FILES["dem"], demo.dem, description="elevation_m", tags=tags)
+    write_raster(out / DEMO_FILES["landcover"], demo.landcover, description="esa_worldcover_class",
                  tags=tags)
     for key in ("towers", "settlements", "pops"):
-        with atomic_output(out / _FILES[key]) as tmp:
+        with atomic_output(out / DEMO_FILES[key]) as tmp:
             _lonlat(getattr(demo, key)).to_csv(tmp, index=False, lineterminator="\n")
     totals = demo.villages[["code", "name", "population"]].assign(
         year="2022", source="Dukcapil (sintetis / synthetic)")
-    with atomic_output(out / _FILES["village_population"]) as tmp:
+    with atomic_output(out / DEMO_FILES["village_population"]) as tmp:
         totals.to_csv(tmp, index=False, lineterminator="\n")
+
+
+def generator_version() -> str:
+    """Installed version of towerplan ("unknown" when not installed), for manifests."""
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
-        generator_version = version("towerplan")
+        return version("towerplan")
     except PackageNotFoundError:
-        generator_version = "unknown"
+        return "unknown"
+
+
+def _write(demo: DemoLayers, out: Path, seed: int, resolution_m: float) -> None:
+    """Write every file of *demo* atomically into *out*, ``manifest.json`` last."""
+    write_layers(demo, out, seed)
     meta = {
         "synthetic": True,
-        "notice": "SINTETIS: data contoh karangan, bukan tempat nyata / "
-                  "SYNTHETIC: invented demo data, not a real place",
+        "notice": SYNTHETIC_NOTICE,
         "kabupaten": {"code": _KAB_CODE, "name": _KAB_NAME},
-        "generator": __name__, "generator_version": generator_version,
+        "generator": __name__, "generator_version": generator_version(),
         "demo_version": DEMO_VERSION, "seed": seed, "resolution_m": resolution_m, "crs": _CRS,
-        "files": dict(_FILES), "facts": demo.facts,
+        "files": dict(DEMO_FILES), "facts": demo.facts,
     }
     with atomic_output(out / "README.txt") as tmp:
         tmp.write_text(_README.format(generator=__name__, version=DEMO_VERSION, seed=seed,
@@ -706,7 +726,7 @@ def write_survey(path: str | Path, table: pd.DataFrame) -> Path:
     return path
 
 
-def _checked(seed: int, resolution_m: float) -> tuple[int, float]:
+def checked_parameters(seed: int, resolution_m: float) -> tuple[int, float]:
     """Validate the demo parameters, reporting every problem at once."""
     problems = []
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
@@ -721,7 +741,27 @@ def _checked(seed: int, resolution_m: float) -> tuple[int, float]:
 
 def _complete(folder: Path) -> bool:
     """Tell whether *folder* holds a finished demo (every file and ``manifest.json``)."""
-    return all((folder / name).is_file() for name in (*_FILES.values(), "manifest.json"))
+    return all((folder / name).is_file() for name in (*DEMO_FILES.values(), "manifest.json"))
+
+
+def new_output_folder(out_dir: str | Path) -> Path:
+    """Create *out_dir* for a demo data set; it must be new or an empty folder.
+
+    Raises
+    ------
+    towerplan.errors.OutputError
+        If *out_dir* is a file or a non-empty folder, or cannot be created.
+    """
+    out = Path(out_dir)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        msg = f"demo output {out} exists and is not an empty folder"
+        raise OutputError(msg)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        msg = f"cannot create the demo output folder {out}: {exc}"
+        raise OutputError(msg) from exc
+    return out
 
 
 def generate_demo(out_dir: str | Path, *, seed: int = 2022, resolution_m: float = 90.0,
@@ -752,18 +792,10 @@ def generate_demo(out_dir: str | Path, *, seed: int = 2022, resolution_m: float 
     towerplan.errors.ScenarioError
         If *seed* or *resolution_m* is not allowed.
     """
-    seed, resolution_m = _checked(seed, resolution_m)
-    out = Path(out_dir)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        msg = f"demo output {out} exists and is not an empty folder"
-        raise OutputError(msg)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        msg = f"cannot create the demo output folder {out}: {exc}"
-        raise OutputError(msg) from exc
+    seed, resolution_m = checked_parameters(seed, resolution_m)
+    out = new_output_folder(out_dir)
     start = time.perf_counter()
-    demo = _synthesise(seed, resolution_m, progress or (lambda _stage: None))
+    demo = synthesise_layers(seed, resolution_m, progress or (lambda _stage: None))
     if progress:
         progress("writing")
     _write(demo, out, seed, resolution_m)
@@ -807,7 +839,7 @@ def ensure_demo(*, seed: int = 2022, resolution_m: float = 90.0,
     DemoManifest
         Paths of the cached files.
     """
-    seed, resolution_m = _checked(seed, resolution_m)
+    seed, resolution_m = checked_parameters(seed, resolution_m)
     if cache_dir is None:
         cache_dir = cache_root()
     target = (Path(cache_dir)

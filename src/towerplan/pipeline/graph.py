@@ -60,6 +60,10 @@ class StageContext:
         The stage's own cache key.
     base_key : str
         The key without the ``content`` part (see :meth:`GraphRun.base_key`).
+    part_key : str
+        The base key without the scenario values of the stage's ``part_ignores``: the key
+        of parts cached by the stage that do not depend on those values (the candidate
+        coverage keeps RSRP rows, valid for any threshold near the one they were made at).
     """
 
     scenario: Scenario
@@ -67,6 +71,7 @@ class StageContext:
     cache: StageCache | None
     key: str
     base_key: str
+    part_key: str = ""
 
     def report(self, label: str) -> None:
         """Send a progress label."""
@@ -104,6 +109,8 @@ class Stage:
         ``check(value, inputs) -> str or None``: why a result read from the cache does not
         fit the results of ``needs`` (e.g. a matrix of the wrong shape), or None when it
         does; an entry that does not fit is discarded and the stage computed.
+    part_ignores : tuple of str
+        Dotted scenario paths (below ``reads``) left out of ``StageContext.part_key``.
     """
 
     name: str
@@ -116,6 +123,7 @@ class Stage:
     content: Callable[[Mapping[str, Any]], Iterable[Any]] | None = None
     fingerprint: Callable[[Scenario], Iterable[Any]] | None = None
     check: Callable[[Any, Mapping[str, Any]], str | None] | None = None
+    part_ignores: tuple[str, ...] = ()
 
     @property
     def module(self) -> str:
@@ -154,6 +162,20 @@ def scenario_values(scenario: Scenario, paths: Iterable[str]) -> dict[str, Any]:
             value = getattr(value, part)
         is_group = dataclasses.is_dataclass(value) and not isinstance(value, type)
         out[path] = dataclasses.asdict(value) if is_group else value
+    return out
+
+
+def _leave_out(values: dict[str, Any], paths: Iterable[str]) -> dict[str, Any]:
+    """*values* of :func:`scenario_values` without the dotted *paths* below their keys."""
+    out = dict(values)
+    for path in paths:
+        top = next(r for r in out if path.startswith(r + "."))
+        group = out[top] = dict(out[top])
+        *inner, last = path[len(top) + 1:].split(".")
+        for part in inner:
+            group[part] = dict(group[part])
+            group = group[part]
+        del group[last]
     return out
 
 
@@ -239,13 +261,14 @@ class GraphRun:
         """Cache entries discarded during this run (damaged or mismatched), one line each."""
         return tuple(self.cache.notes[self.notes_from:]) if self.cache is not None else ()
 
-    def base_key(self, name: str) -> str:
+    def base_key(self, name: str, *, ignore: Iterable[str] = ()) -> str:
         """Key of stage *name* without its ``content`` part (its code, reads, the keys of
-        the stages it is keyed on and its input files)."""
+        the stages it is keyed on and its input files); with the scenario values at the
+        dotted paths *ignore* left out."""
         stage = self.stages[name]
         upstream = stage.keyed if stage.content is not None else stage.needs
-        parts = [stage.name, code_hash(stage.module),
-                 scenario_values(self.scenario, stage.reads), [self.key(n) for n in upstream]]
+        values = _leave_out(scenario_values(self.scenario, stage.reads), ignore)
+        parts = [stage.name, code_hash(stage.module), values, [self.key(n) for n in upstream]]
         if stage.fingerprint is not None:
             parts.append(list(stage.fingerprint(self.scenario)))
         return _digest(parts)
@@ -287,7 +310,8 @@ class GraphRun:
         if stage.label and self.progress is not None:
             self.progress(stage.label)
         started = time.perf_counter()
-        ctx = StageContext(self.scenario, self.progress, self.cache, key, self.base_key(name))
+        ctx = StageContext(self.scenario, self.progress, self.cache, key, self.base_key(name),
+                           self.base_key(name, ignore=stage.part_ignores))
         value = stage.run(ctx, **inputs)
         elapsed = time.perf_counter() - started
         if use_cache:

@@ -2,15 +2,25 @@
 
 The stage's key holds the candidates' positions and heights, not their costs, so a changed cost
 reuses the whole matrix. Inside, the candidates are evaluated in batches of
-:data:`BATCH_SITES` sites, each cached under a key of its own (the stage's code, radio
-settings, terrain and demand, and the batch's positions and heights), so an interrupted run
-resumes with the batches it finished and a changed set of candidates recomputes only the
-batches that changed.
+:data:`BATCH_SITES` sites and the results cached in parts, so an interrupted run resumes with
+the parts it finished and a changed set of candidates recomputes only the parts that changed:
+
+- with a terrain chain (the sweep), each site's RSRP row down to a floor 5-10 dB below the
+  threshold, on a 5 dB lattice (:data:`FLOOR_STEP_DB`), under a key of the stage's code, the
+  radio settings *without the threshold*, terrain, demand, the floor and the site's position
+  and height. The coverage is that row at the threshold, so a new threshold within about
+  5 dB of a cached one (and a candidate set that changed with it) sweeps only new sites. The
+  row is the RSRP without the uplink shortfall (which depends on the threshold); the
+  comparison is with the threshold plus that shortfall, the same test as the design RSRP
+  against the threshold;
+- with a distance-only chain (closed form, cheap), each batch's coverage at the threshold.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -31,12 +41,15 @@ if TYPE_CHECKING:
     from towerplan.coverage.raster import LinkParams
     from towerplan.inputs import TerrainInputs
 
-__all__ = ["BATCH_SITES", "STAGE", "coverage_rows"]
+__all__ = ["BATCH_SITES", "FLOOR_STEP_DB", "STAGE", "coverage_rows"]
 
 #: Candidates per cached batch.
 BATCH_SITES = 64
 #: What a coverage matrix is (:func:`towerplan.io.cache.describe`).
 _CSR = describe(sp.csr_matrix((0, 0)))["type"]
+#: Lattice of the floors of cached RSRP rows, dB; rows are made 5-10 dB below the threshold
+#: and found from up to 10 dB below it.
+FLOOR_STEP_DB = 5.0
 
 
 def _batch_key(base: str, xy: np.ndarray, height_m: np.ndarray) -> str:
@@ -54,6 +67,9 @@ def coverage_rows(ctx: StageContext, store: str, xy: np.ndarray, height_m: np.nd
     :data:`BATCH_SITES`, each cached in *store* under the stage's base key and the batch's
     positions and heights; with *floor_dbm*, the RSRP matrix down to that floor
     (:func:`~towerplan.coverage.composite.rsrp_matrix`) instead of the boolean one."""
+    if floor_dbm is None and context is not None:
+        return _rows_at_threshold(ctx, store, xy, height_m, demand_xy, link, context,
+                                  label=label)
     n = len(height_m)
     parts: list[sp.csr_matrix] = []
     base = ctx.base_key if floor_dbm is None else f"{ctx.base_key}:rsrp>={floor_dbm!r}"
@@ -74,6 +90,54 @@ def coverage_rows(ctx: StageContext, store: str, xy: np.ndarray, height_m: np.nd
     if not parts:
         return sp.csr_matrix((0, len(demand_xy)), dtype=dtype)
     return sp.csr_matrix(sp.vstack(parts, format="csr"), dtype=dtype)
+
+
+def _rows_at_threshold(ctx: StageContext, store: str, xy: np.ndarray, height_m: np.ndarray,
+                       demand_xy: np.ndarray, link: LinkParams, context: TerrainContext, *,
+                       label: str) -> sp.csr_matrix:
+    """Coverage rows of a terrain chain from per-site RSRP rows cached under
+    ``ctx.part_key`` (see the module docstring)."""
+    effective = link.threshold_rsrp_dbm + link.uplink_shortfall_db
+    # any threshold above the effective one leaves no uplink shortfall: the RSRP rows of
+    # this link do not depend on the threshold
+    pure = dataclasses.replace(link, threshold_rsrp_dbm=effective + 1.0)
+    top = FLOOR_STEP_DB * math.floor(effective / FLOOR_STEP_DB)
+    floors = [top - k * FLOOR_STEP_DB for k in range(3)]
+
+    def key(i: int, floor: float) -> str:
+        return _batch_key(f"{ctx.part_key}:rsrp>={floor!r}", xy[i:i + 1], height_m[i:i + 1])
+
+    n = len(height_m)
+    cache = ctx.cache
+    rows: list[sp.csr_matrix | None] = [None] * n
+    # a row read back must be a CSR matrix of one site by the demand units, RSRP in float32
+    expect = {"type": _CSR, "shape": [1, len(demand_xy)], "dtype": np.dtype(np.float32).str}
+    for i in range(n):
+        for floor in floors if cache is not None else ():
+            assert cache is not None
+            hit, row = cache.load(store, key(i, floor), expect=expect)
+            if hit:
+                rows[i] = row
+                break
+    missing = [i for i in range(n) if rows[i] is None]
+    done = n - len(missing)
+    for start in range(0, len(missing), BATCH_SITES):
+        chunk = missing[start:start + BATCH_SITES]
+        block = rsrp_matrix(xy[chunk], height_m[chunk], demand_xy, pure, context,
+                            floor_dbm=floors[1])
+        for j, i in enumerate(chunk):
+            rows[i] = block[j]
+            if cache is not None:
+                cache.store(store, key(i, floors[1]), rows[i])
+        done += len(chunk)
+        ctx.report(f"{label} {done}/{n}")
+    if not n:
+        return sp.csr_matrix((0, len(demand_xy)), dtype=bool)
+    rsrp = sp.csr_matrix(sp.vstack(rows, format="csr"), dtype=np.float32)
+    covered = sp.csr_matrix((rsrp.data >= effective, rsrp.indices, rsrp.indptr),
+                            shape=rsrp.shape, dtype=bool)
+    covered.eliminate_zeros()
+    return covered
 
 
 def _coverage(ctx: StageContext, *, terrain: TerrainInputs, demand: DemandUnits,
@@ -102,4 +166,5 @@ def _positions(inputs: Mapping[str, Any]) -> list[Any]:
 
 STAGE = Stage(name="candidate_coverage", run=_coverage,
               needs=("terrain", "demand", "candidates"), keyed=("terrain", "demand"),
-              content=_positions, label="candidate coverage", reads=("radio",), check=_check)
+              content=_positions, label="candidate coverage", reads=("radio",), check=_check,
+              part_ignores=("radio.threshold_rsrp_dbm",))

@@ -1,0 +1,164 @@
+"""Scale benchmark: re-plans of a kabupaten, and coverage of the synthetic province.
+
+Kabupaten (the demo, terrain chain ``model = "auto"`` = hata-suburban+deygout): a cold plan
+into an empty stage cache, then a re-plan after only a budget change (Rp 8.5 bn -> 11.9 bn)
+and one after only a threshold change (-105 -> -100 dBm) against that cache. Each plan runs
+in its own process; the script prints wall time, CPU time and peak RSS (``os.wait4``), the
+stages computed and reused, and the seconds of the slowest stages and of the writers.
+
+Province (``towerplan demo --province``, 90 m): generated once, then the plan graph up to
+the candidate coverage runs serially in one process without a cache; the script prints the
+coverage stages' seconds and the peak RSS.
+
+Default size (a few minutes on 2 cores): kabupaten at 90 m, a province of 2 kabupaten.
+``--full``: kabupaten at 30 m (the figures of issue 20) and the province of 10 kabupaten
+(about 1,440 villages). Run as ``python benchmarks/scale.py [--full]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+_KABUPATEN_TOML = """\
+[demo]
+resolution_m = {res:g}
+[terrain]
+resolution_m = {res:g}
+[radio]
+threshold_rsrp_dbm = {threshold:g}
+[budget]
+total_idr = {budget:.0f}
+"""
+
+_CHILD = """\
+import json, sys, time
+from pathlib import Path
+from towerplan.outputs.writers import write_outputs
+from towerplan.pipeline.plan import new_run, plan_result
+from towerplan.scenario import Scenario
+
+scenario = Scenario.from_toml(sys.argv[1])
+cache = None if sys.argv[2] == "-" else sys.argv[2]
+until = sys.argv[4] if len(sys.argv) > 4 else None
+run = new_run(scenario, cache=cache)
+t0 = time.perf_counter()
+if until:
+    run.get(until)
+    extra = {}
+else:
+    result = plan_result(run)
+    t1 = time.perf_counter()
+    write_outputs(result, Path(sys.argv[3]), lang="id")
+    extra = {"outputs_s": time.perf_counter() - t1}
+print(json.dumps({"computed": list(run.computed), "reused": list(run.reused),
+                  "stage_s": {r.name: r.seconds for r in run.records},
+                  "units": len(run.get("demand").weight),
+                  **extra}))
+"""
+
+
+def _env() -> dict[str, str]:
+    """Environment of the child processes: this checkout's ``src`` first on the path."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(Path(__file__).resolve().parents[1] / "src"), env.get("PYTHONPATH", "")])
+    return env
+
+
+def _measured(args: list[str]) -> dict:
+    """Run the child script with *args* in its own process: its JSON result with the wall
+    time, CPU time and peak RSS of that process (``os.wait4``)."""
+    env = _env()
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-c", _CHILD, *args], stdout=out, stderr=err,
+                                text=True, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if proc.returncode != 0:
+            sys.exit(f"benchmark child failed ({proc.returncode}):\n{err.read()[-3000:]}")
+        data = json.loads(out.read().strip().splitlines()[-1])
+    data.update(wall_s=wall, cpu_s=usage.ru_utime + usage.ru_stime,
+                peak_rss_mb=usage.ru_maxrss / 1024.0)
+    return data
+
+
+def _slowest(stage_s: dict[str, float], n: int = 4) -> str:
+    top = sorted(stage_s.items(), key=lambda kv: -kv[1])[:n]
+    return ", ".join(f"{k} {v:.1f} s" for k, v in top)
+
+
+def kabupaten(work: Path, resolution_m: float) -> None:
+    """Cold plan, then budget-only and threshold-only re-plans against its cache."""
+    cache = work / "cache"
+    runs = {"cold": (-105.0, 8.5e9), "budget re-plan": (-105.0, 11.9e9),
+            "threshold re-plan": (-100.0, 8.5e9)}
+    print(f"kabupaten: demo at {resolution_m:g} m, terrain chain (auto), stage cache {cache}")
+    subprocess.run([sys.executable, "-c", "from towerplan.io.demo import ensure_demo; "
+                    f"ensure_demo(resolution_m={resolution_m!r})"], check=True, env=_env())
+    for k, (name, (threshold, budget)) in enumerate(runs.items()):
+        toml = work / f"kabupaten-{k}.toml"
+        toml.write_text(_KABUPATEN_TOML.format(res=resolution_m, threshold=threshold,
+                                               budget=budget), encoding="utf-8")
+        out = work / f"out-{k}"
+        out.mkdir()
+        r = _measured([str(toml), str(cache), str(out)])
+        print(f"  {name:<18} wall {r['wall_s']:7.1f} s  cpu {r['cpu_s']:7.1f} s  "
+              f"peak RSS {r['peak_rss_mb']:7.0f} MB  (writers {r['outputs_s']:.1f} s)")
+        print(f"      computed: {', '.join(r['computed'])}")
+        print(f"      slowest: {_slowest(r['stage_s'])}")
+
+
+def province(work: Path, n_kabupaten: int) -> None:
+    """Generate the province, then its coverage serially in one process, uncached."""
+    env = _env()
+    folder = work / "province"
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "towerplan", "demo", "--province", "--kabupaten",
+                    str(n_kabupaten), "--out", str(folder), "-q"], check=True, env=env)
+    meta = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    facts = meta["facts"]
+    print(f"province: {n_kabupaten} kabupaten, {facts['villages']} villages, "
+          f"{facts['land_area_km2']:.0f} km², DEM {facts['dem_cells'] / 1e6:.0f} M cells at "
+          f"{meta['resolution_m']:g} m; generated in {time.perf_counter() - started:.1f} s")
+    r = _measured([str(folder / "scenario.toml"), "-", "-", "candidate_coverage"])
+    s = r["stage_s"]
+    print(f"  coverage, serial in-process: existing towers {s['existing_coverage']:.1f} s, "
+          f"candidates {s['candidate_coverage']:.1f} s ({r['units']} demand units)")
+    print(f"  load..candidate coverage: wall {r['wall_s']:.1f} s  cpu {r['cpu_s']:.1f} s  "
+          f"peak RSS {r['peak_rss_mb']:.0f} MB")
+    print(f"      slowest: {_slowest(s)}")
+    print("  LocalCluster speed-up: not measured (no Dask executor yet; docs/scale.md)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--full", action="store_true",
+                        help="kabupaten at 30 m and a province of 10 kabupaten")
+    parser.add_argument("--resolution-m", type=float, help="kabupaten DEM cell, m")
+    parser.add_argument("--province-kabupaten", type=int, help="kabupaten in the province")
+    parser.add_argument("--skip", choices=("kabupaten", "province"), action="append",
+                        default=[], help="leave out one part")
+    args = parser.parse_args()
+    res = args.resolution_m or (30.0 if args.full else 90.0)
+    n = args.province_kabupaten or (10 if args.full else 2)
+    with tempfile.TemporaryDirectory(prefix="towerplan-scale-") as tmp:
+        work = Path(tmp)
+        if "kabupaten" not in args.skip:
+            kabupaten(work, res)
+        if "province" not in args.skip:
+            province(work, n)
+
+
+if __name__ == "__main__":
+    main()
