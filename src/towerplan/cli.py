@@ -67,7 +67,12 @@ OutOpt = Annotated[
                  "(towerplan-out).", show_default=False, file_okay=False),
 ]
 OverwriteOpt = Annotated[
-    bool, typer.Option("--overwrite", help="Replace files in a non-empty output directory."),
+    bool, typer.Option("--overwrite", help="Replace existing outputs; an output directory is "
+                       "replaced as a whole (its files this run does not write are removed)."),
+]
+MapOverwriteOpt = Annotated[
+    bool, typer.Option("--overwrite", help="Replace map.html in an existing output directory; "
+                       "its other files are kept."),
 ]
 
 
@@ -307,7 +312,7 @@ def _print_programme(p: dict[str, Any], unit: str) -> None:
 def map_(
     scenario: ScenarioArg = None,
     out_dir: OutOpt = None,
-    overwrite: OverwriteOpt = False,
+    overwrite: MapOverwriteOpt = False,
     lang: LangOpt = None,
     verbose: VerboseOpt = 0,
     quiet: QuietOpt = False,

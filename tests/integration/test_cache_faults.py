@@ -53,11 +53,13 @@ def _other_key(path: Path, cache: StageCache, keys: dict[str, str], _shape: tupl
     path.write_bytes(cache.path("before", keys["before"]).read_bytes())
 
 
-def _matrix(rows: int = 0, columns: int = 0, dtype: Any = bool) -> Callable[..., None]:
-    """A valid entry holding a matrix with *rows* and *columns* more than the right one."""
+def _matrix(rows: int = 0, columns: int = 0, dtype: Any = None) -> Callable[..., None]:
+    """A valid entry holding a matrix with *rows* and *columns* more than the right one, of
+    *dtype* (default: the right entry's)."""
     def replace(path: Path, cache: StageCache, _keys: dict[str, str],
                 shape: tuple[int, int]) -> None:
-        wrong = np.ones((shape[0] + rows, shape[1] + columns), dtype=dtype)
+        right = cache.load(path.parent.name, path.stem)[1].dtype
+        wrong = np.ones((shape[0] + rows, shape[1] + columns), dtype=dtype or right)
         cache.store(path.parent.name, path.stem, sp.csr_matrix(wrong))
     return replace
 
@@ -66,26 +68,30 @@ def _scenario(small_scenario: Callable[..., Path]) -> Scenario:
     return load_scenario(small_scenario())
 
 
-def _keys_and_batch(scenario: Scenario, cache: StageCache) -> tuple[dict[str, str], Path]:
+def _keys_and_row(scenario: Scenario, cache: StageCache, n_sites: int,
+                  ) -> tuple[dict[str, str], Path]:
+    """The stage keys, and the cached RSRP row of one candidate (a terrain chain caches one
+    row per site besides the stage's matrix)."""
     run = new_run(scenario, cache=cache)
     keys = {name: run.key(name) for name in ("demand", "before", "candidate_coverage",
                                               "selection")}
     stage_entry = cache.path("candidate_coverage", keys["candidate_coverage"])
-    batches = [p for p in (cache.root / "candidate_coverage").glob("*.pkl") if p != stage_entry]
-    assert len(batches) == 1  # the small scenario's candidates fit one batch
-    return keys, batches[0]
+    rows = sorted(p for p in (cache.root / "candidate_coverage").glob("*.pkl")
+                  if p != stage_entry)
+    assert len(rows) == n_sites  # one RSRP row per candidate
+    return keys, rows[0]
 
 
-#: (case, entry damaged: stage name or "batch", damage, words of the note).
+#: (case, entry damaged: stage name or "row" (one site's RSRP row), damage, words of the note).
 CASES = [
     ("truncated coverage matrix", "candidate_coverage", _truncate, "checksum mismatch"),
-    ("bytes flipped in a coverage batch", "batch", _flip, "checksum mismatch"),
+    ("bytes flipped in a site's RSRP row", "row", _flip, "checksum mismatch"),
     ("truncated numpy archive in place of the selection", "selection", _npz, "unreadable"),
     ("another stage's entry under the demand's key", "demand", _other_key,
      "it holds another entry"),
-    ("batch of another shape (other sites)", "batch", _matrix(rows=1), "is expected"),
-    ("batch of other demand units", "batch", _matrix(columns=-1), "is expected"),
-    ("RSRP floats where coverage is read", "batch", _matrix(dtype=np.float32), "is expected"),
+    ("row of two sites", "row", _matrix(rows=1), "is expected"),
+    ("row of other demand units", "row", _matrix(columns=-1), "is expected"),
+    ("coverage booleans where RSRP is read", "row", _matrix(dtype=bool), "is expected"),
     ("coverage matrix of another candidate set", "candidate_coverage", _matrix(rows=-1),
      "candidates by"),
     ("coverage matrix of the wrong dtype", "candidate_coverage", _matrix(dtype=np.float32),
@@ -101,15 +107,16 @@ def test_every_damaged_or_mismatched_entry_is_recomputed(
     cache = StageCache(tmp_path / "cache")
     sound = run_plan(scenario, tmp_path / "sound", cache=cache)
     assert "cache_discarded" not in sound.summary
-    keys, batch = _keys_and_batch(scenario, cache)
+    n_sites = len(sound.result.candidates)
+    keys, row = _keys_and_row(scenario, cache, n_sites)
     hit, matrix = cache.load("candidate_coverage", keys["candidate_coverage"])
-    assert hit and matrix.shape[0] == len(sound.result.candidates)
+    assert hit and matrix.shape[0] == n_sites
     for k, (case, where, damage, words) in enumerate(CASES):
-        path = batch if where == "batch" else cache.path(where, keys[where])
+        path = row if where == "row" else cache.path(where, keys[where])
         assert path.is_file(), case
-        damage(path, cache, keys, matrix.shape)
-        stage = "candidate_coverage" if where == "batch" else where
-        for later in _downstream(stage) | ({stage} if where == "batch" else set()):
+        damage(path, cache, keys, (1, matrix.shape[1]) if where == "row" else matrix.shape)
+        stage = "candidate_coverage" if where == "row" else where
+        for later in _downstream(stage) | ({stage} if where == "row" else set()):
             for entry in (cache.root / later).glob("*.pkl"):  # so the damaged one is read
                 if entry != path:
                     entry.unlink()

@@ -7,7 +7,6 @@ backhaul hop check of :mod:`towerplan.analysis.backhaul`.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -110,19 +109,19 @@ def link_report(profile: Profile, *, radio: Radio, model: str | None = None,
     LinkReport, Clearance
         The report and the first-Fresnel clearance along the profile.
     """
-    if backhaul is not None:
-        radio = dataclasses.replace(radio, freq_mhz=backhaul.band_ghz * 1000.0)
+    # A microwave hop is checked at its band, outside the access radio's frequency range.
+    freq_mhz = radio.freq_mhz if backhaul is None else backhaul.band_ghz * 1000.0
     chain = parse_chain(model or radio.model)
     h_tx = radio.tower_height_m if h_tx_m is None else h_tx_m
     h_rx = radio.rx_height_m if h_rx_m is None else h_rx_m
-    clearance = line_of_sight(profile.heights_m, profile.step_m, h_tx, h_rx, radio.freq_mhz,
+    clearance = line_of_sight(profile.heights_m, profile.step_m, h_tx, h_rx, freq_mhz,
                               radio.k_factor)
     notes = list(notes)
-    terms = chain_loss(chain, profile.heights_m, profile.step_m, h_tx, h_rx, radio.freq_mhz,
+    terms = chain_loss(chain, profile.heights_m, profile.step_m, h_tx, h_rx, freq_mhz,
                        k_factor=radio.k_factor, vegetation_m=vegetation_m)
     notes.extend(terms.notes)
     per_method = {m: round(float(diffraction_db(profile.heights_m, profile.step_m, h_tx, h_rx,
-                                                radio.freq_mhz, method=m,
+                                                freq_mhz, method=m,
                                                 k_factor=radio.k_factor)), 2)
                   for m in DIFFRACTION_METHODS}
     eirp = eirp_dbm(radio.tx_power_dbm, radio.antenna_gain_dbi, radio.cable_loss_db)
@@ -133,7 +132,7 @@ def link_report(profile: Profile, *, radio: Radio, model: str | None = None,
     report = LinkReport(
         start_lon=start[0], start_lat=start[1], end_lon=end[0], end_lat=end[1],
         distance_m=round(profile.length_m, 1), step_m=round(profile.step_m, 2),
-        freq_mhz=radio.freq_mhz, h_tx_m=h_tx, h_rx_m=h_rx, k_factor=radio.k_factor,
+        freq_mhz=freq_mhz, h_tx_m=h_tx, h_rx_m=h_rx, k_factor=radio.k_factor,
         model=chain.name, model_text=chain.describe(), los=clearance.los,
         worst_fresnel_ratio=round(clearance.worst_ratio, 3), worst_at_m=round(worst_at, 1),
         diffraction_db=per_method, vegetation_m=round(vegetation_m, 1),

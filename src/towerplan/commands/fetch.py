@@ -196,7 +196,7 @@ def fetch_area(area: Area, out_dir: str | Path, *, sources: Sources = Sources(),
     refresh : bool
         Download again even what is cached.
     overwrite : bool
-        Replace files in a non-empty *out_dir*.
+        Replace a non-empty *out_dir* as a whole (files the fetch does not write are gone).
     policy : RetryPolicy
         Attempts, backoff and timeout of every download.
     margin_km : float

@@ -245,7 +245,7 @@ def test_non_empty_output_is_refused_before_any_request(
     assert server.requests == []
     publish_area(server, tmp_path)
     _fetch(server, tmp_path, policy, overwrite=True)
-    assert (tmp_path / "out" / "keep.txt").read_text() == "mine"
+    assert not (tmp_path / "out" / "keep.txt").exists()  # replaced as a whole
     assert (tmp_path / "out" / "scenario.toml").exists()
 
 
