@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import math
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,9 +24,17 @@ from towerplan.io.rasters import RasterGrid, write_raster
 
 @pytest.fixture(autouse=True, scope="session")
 def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """The test session's own towerplan cache (demo data, stage results), never the user's."""
+    """The test session's own towerplan cache (demo data, stage results), never the user's.
+
+    With pytest-xdist the workers share one cache beside their temporary folders (the cache
+    is safe for concurrent runs), so a stage one worker computed is reused by the others."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the session's folder, above each worker's own
+    folder = base / "towerplan-cache"
+    folder.mkdir(exist_ok=True)
     patch = pytest.MonkeyPatch()
-    patch.setenv("TOWERPLAN_CACHE_DIR", str(tmp_path_factory.mktemp("towerplan-cache")))
+    patch.setenv("TOWERPLAN_CACHE_DIR", str(folder))
     yield
     patch.undo()
 

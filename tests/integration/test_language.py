@@ -113,17 +113,18 @@ def test_english_words_list_is_the_tables_english() -> None:
     assert english_in("paser_kecamatan_population_2020.csv radio.tower_height_m", english) == []
 
 
-def _plan_outputs(scenario: object, out: Path, cache: Path) -> Path:
+def _plan_outputs(scenario: object, out: Path) -> Path:
+    """The Indonesian outputs of *scenario* (stages from the test session's cache)."""
     from towerplan.commands.plan import run_plan
 
-    run_plan(scenario, out, lang="id", cache=cache)  # type: ignore[arg-type]
+    run_plan(scenario, out, lang="id")  # type: ignore[arg-type]
     return out
 
 
 def test_demo_outputs_in_indonesian_have_no_english(tmp_path: Path) -> None:
     from towerplan.scenario import Scenario
 
-    out = _plan_outputs(Scenario.default(), tmp_path / "demo", tmp_path / "cache")
+    out = _plan_outputs(Scenario.default(), tmp_path / "demo")
     bad = _english_lines(out)
     assert not bad, f"{len(bad)} English line(s) in the Indonesian demo outputs:\n" + \
         "\n".join(bad[:40])
@@ -135,7 +136,7 @@ def test_paser_outputs_in_indonesian_have_no_english(tmp_path: Path) -> None:
     data_dir = shared_data_dir()
     scenario = shared_data_scenario(Path(__file__).parents[2] / "scenarios" / "paser-2022.toml",
                                     data_dir)
-    out = _plan_outputs(scenario, tmp_path / "paser", tmp_path / "cache")
+    out = _plan_outputs(scenario, tmp_path / "paser")
     bad = _english_lines(out)
     assert not bad, f"{len(bad)} English line(s) in the Indonesian Paser outputs:\n" + \
         "\n".join(bad[:40])
@@ -147,7 +148,7 @@ def test_demo_programme_outputs_in_indonesian_have_no_english(tmp_path: Path) ->
     from towerplan.scenario import load_scenario
 
     scenario = load_scenario(Path(__file__).parents[2] / "scenarios" / "demo-programme.toml")
-    out = _plan_outputs(scenario, tmp_path / "programme", tmp_path / "cache")
+    out = _plan_outputs(scenario, tmp_path / "programme")
     bad = _english_lines(out)
     assert not bad, f"{len(bad)} English line(s) in the Indonesian programme outputs:\n" + \
         "\n".join(bad[:40])

@@ -85,17 +85,18 @@ def test_threshold_only_replan_sweeps_only_new_candidates(tmp_path: Path) -> Non
     assert s2["candidates_total"] >= s1["candidates_total"]
 
 
-@pytest.mark.slow
 def test_the_cli_says_what_it_reused(
-        tmp_path: Path, run_cli: Callable[..., subprocess.CompletedProcess[str]]) -> None:
+        tmp_path: Path, small_scenario: Callable[..., Path],
+        run_cli: Callable[..., subprocess.CompletedProcess[str]]) -> None:
+    toml = small_scenario()
     cache = tmp_path / "cache"
-    first = run_cli("plan", "--out", tmp_path / "a", "--cache-dir", cache)
+    first = run_cli("plan", toml, "--out", tmp_path / "a", "--cache-dir", cache)
     assert first.returncode == 0, first.stderr
     assert "reused from the cache" not in first.stdout
     assert (cache / "selection").is_dir() and (cache / "candidate_coverage").is_dir()
-    second = run_cli("plan", "--out", tmp_path / "b", "--cache-dir", cache)
+    second = run_cli("plan", toml, "--out", tmp_path / "b", "--cache-dir", cache)
     assert second.returncode == 0, second.stderr
     assert "reused from the cache: load, terrain" in " ".join(second.stdout.split())
-    third = run_cli("plan", "--out", tmp_path / "c", "--no-cache", "--cache-dir", cache)
+    third = run_cli("plan", toml, "--out", tmp_path / "c", "--no-cache", "--cache-dir", cache)
     assert third.returncode == 0, third.stderr
     assert "reused from the cache" not in third.stdout

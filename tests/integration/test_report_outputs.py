@@ -25,15 +25,12 @@ HOSTILE = "<script>alert(1)</script>"
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> PlanResult:
-    """The demo plan, computed with a private cache."""
+def demo() -> PlanResult:
+    """The demo plan (stages from the test session's cache when another test computed them)."""
     from towerplan.pipeline.plan import plan
     from towerplan.scenario import Scenario
 
-    cache = tmp_path_factory.mktemp("cache")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("TOWERPLAN_CACHE_DIR", str(cache))
-        return plan(Scenario.default())
+    return plan(Scenario.default())
 
 
 @pytest.fixture(scope="module")
