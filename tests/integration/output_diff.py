@@ -21,37 +21,44 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-__all__ = ["differences", "runtimes"]
+__all__ = ["differences"]
 
 _TEXT = {".html", ".kml", ".json", ".csv", ".qml"}
 _ZIP = {".xlsx", ".kmz"}
 _RUNTIME_JSON = re.compile(rb'("\w*runtime_s": )-?[0-9.e+-]+')
 
 
-def runtimes(summary: Any) -> list[float]:
-    """Every ``*runtime_s`` value of a summary (at any depth)."""
-    found: list[float] = []
-    if isinstance(summary, dict):
-        for key, value in summary.items():
-            if key.endswith("runtime_s") and isinstance(value, int | float):
-                found.append(value)
-            else:
-                found += runtimes(value)
-    elif isinstance(summary, list):
-        for value in summary:
-            found += runtimes(value)
-    return found
-
-
-def _normalised(data: bytes, created: str, run_times: list[float], suffix: str) -> bytes:
+def _normalised(data: bytes, created: str, suffix: str) -> bytes:
     data = data.replace(created.encode(), b"CREATED_UTC")
     if suffix == ".json":
         data = _RUNTIME_JSON.sub(rb"\1RUNTIME", data)
-    if suffix == ".xml":  # workbook parts: the run times in their cells, the W3C date
-        for value in run_times:
-            data = data.replace(f"<v>{value!r}</v>".encode(), b"<v>RUNTIME</v>")
+    if suffix == ".xml":  # workbook parts: the run times in their rows, the W3C date
+        data = _ROW.sub(_runtime_row, data)
         data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\1CREATED", data)
     return data
+
+
+def _runtime_labels() -> tuple[bytes, ...]:
+    """How a run time is labelled in a workbook row: its key, or the key's label in any
+    language."""
+    from towerplan.i18n import TEXT
+
+    keys = [k for k in TEXT if k.endswith("runtime_s")]
+    labels = {k.split(".")[-1] for k in keys} | {v for k in keys for v in TEXT[k].values()}
+    return tuple(f"<t>{label}</t>".encode() for label in labels)
+
+
+_ROW = re.compile(rb"<row [^>]*>.*?</row>", re.S)
+_NUMBER = re.compile(rb'(<c [^>]*t="n"[^>]*><v>)[^<]*(</v>)')
+
+
+def _runtime_row(match: re.Match[bytes]) -> bytes:
+    """A workbook row labelled as a run time with its numbers normalised (a run time is
+    written as ``%.16g``, so its text is matched by the label, not by the value)."""
+    row = match.group(0)
+    if any(label in row for label in _RUNTIME_LABELS):
+        row = _NUMBER.sub(rb"\1RUNTIME\2", row)
+    return row
 
 
 def _gpkg_dump(path: Path) -> str:
@@ -59,6 +66,9 @@ def _gpkg_dump(path: Path) -> str:
     with closing(sqlite3.connect(path)) as db:
         text = "\n".join(db.iterdump())
     return re.sub(r"'\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z'", "'CREATED'", text)
+
+
+_RUNTIME_LABELS = _runtime_labels()
 
 
 def differences(a: Path, b: Path, *, same_created: bool = True,
@@ -78,7 +88,6 @@ def differences(a: Path, b: Path, *, same_created: bool = True,
     created = [s["created_utc"] for s in summaries]
     if same_created and created[0] != created[1]:
         return [f"created_utc differs: {created}"]
-    times = [runtimes(s) for s in summaries]
     out = []
     for name in names_a:
         if name in skip:
@@ -86,10 +95,10 @@ def differences(a: Path, b: Path, *, same_created: bool = True,
         pa, pb = a / name, b / name
         suffix = pa.suffix
         if suffix in _TEXT:
-            same = _normalised(pa.read_bytes(), created[0], times[0], suffix) == \
-                _normalised(pb.read_bytes(), created[1], times[1], suffix)
+            same = _normalised(pa.read_bytes(), created[0], suffix) == \
+                _normalised(pb.read_bytes(), created[1], suffix)
         elif suffix in _ZIP:
-            same = _zip_view(pa, created[0], times[0]) == _zip_view(pb, created[1], times[1])
+            same = _zip_view(pa, created[0]) == _zip_view(pb, created[1])
         elif suffix == ".gpkg" and not same_created:
             same = _gpkg_dump(pa) == _gpkg_dump(pb)
         else:
@@ -99,7 +108,7 @@ def differences(a: Path, b: Path, *, same_created: bool = True,
     return out
 
 
-def _zip_view(path: Path, created: str, run_times: list[float]) -> list[tuple[Any, ...]]:
+def _zip_view(path: Path, created: str) -> list[tuple[Any, ...]]:
     """Each member's name, date (the run's stamp normalised), mode, compression and bytes."""
     from towerplan.io.stamps import zip_date_time
 
@@ -107,6 +116,6 @@ def _zip_view(path: Path, created: str, run_times: list[float]) -> list[tuple[An
     with zipfile.ZipFile(path) as archive:
         return [(info.filename, "CREATED" if info.date_time == stamp else info.date_time,
                  info.external_attr, info.compress_type,
-                 _normalised(archive.read(info), created, run_times,
+                 _normalised(archive.read(info), created,
                              Path(info.filename).suffix))
                 for info in archive.infolist()]

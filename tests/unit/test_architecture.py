@@ -137,3 +137,18 @@ def test_the_checker_sees_a_cycle_and_an_upward_import(tmp_path: Path) -> None:
     graph = nx.DiGraph([("a", "b"), ("b", "a")])
     assert [c for c in nx.strongly_connected_components(graph) if len(c) > 1]
     assert _layer("towerplan.commands.plan") > _layer("towerplan.analysis.audit")
+
+
+def test_no_numba_kernel_uses_fast_math() -> None:
+    """numba compiles a callee shared by two callers with the flags of the caller that
+    compiles it first (numba issue 7168): one fast-math kernel calling ITM's kernels made
+    exact ITM coverage depend on which mode ran first. No kernel may ask for fast-math."""
+    offenders = []
+    for name, path in sorted(_modules().items()):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.keyword) and node.arg == "fastmath":
+                value = node.value
+                if not (isinstance(value, ast.Constant) and value.value in (False, None)):
+                    offenders.append(f"{name}:{node.value.lineno}")
+    assert offenders == []

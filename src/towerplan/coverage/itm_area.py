@@ -46,10 +46,11 @@ centre are taken as exact mode takes them (same steps, bilinear heights):
   is a statistic of the whole path (the interdecile range of its detrended heights) and
   changes slowly with the end point, while its cost per cell was a third of fast mode's.
 
-Everything else (reference attenuation, variability, free space) is ITM itself. Fast mode's
-own kernels are compiled with LLVM fast-math flags (:data:`FAST_MATH`: reassociation,
-contraction, reciprocals, approximate functions; never the assumption that values are
-finite); ITM's kernels and exact mode are not, so exact mode stays equal to ``itm_p2p``.
+Everything else (reference attenuation, variability, free space) is ITM itself. No kernel
+uses LLVM fast-math: numba compiles a shared callee (ITM's kernels) with the flags of the
+caller that compiles it first (numba issue 7168), so fast-math in fast mode would make exact
+mode's results depend on which mode ran first in the process; without it fast mode costs
+the same CPU (3.2 s for 20 km on the benchmark) and exact mode equals ``itm_p2p``.
 
 **Measured error of fast mode** against exact mode, on seeded relief at 30 m: 96.9 % of
 cells within 1 dB, median 0.09 dB, 99th percentile 1.6 dB and the line of sight agreeing on
@@ -130,9 +131,6 @@ _DH_DENSE = 8
 #: ... resampled as ITM resamples it (its cap of 10 p - 5 = 245 points).
 _DH_P10_MAX = 25
 _NO_LANDCOVER = np.zeros((1, 1), dtype=np.uint8)
-#: LLVM fast-math flags of the fast-mode kernels (not of ITM's own kernels nor exact mode):
-#: no assumption that values are finite, since nan marks nodata.
-FAST_MATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,13 +179,13 @@ class _Area(NamedTuple):
 # ------------------------------------------------------------------------------ fast kernels
 
 
-@numba.njit(cache=True, inline="always", error_model="numpy", fastmath=FAST_MATH)
+@numba.njit(cache=True, inline="always", error_model="numpy")
 def _above(xa: float, ya: float, xb: float, yb: float, xp: float, yp: float) -> bool:
     """True when p lies on or above the line through a and b (``xa < xb``)."""
     return (xb - xa) * (yp - ya) - (yb - ya) * (xp - xa) >= 0.0
 
 
-@numba.njit(cache=True, error_model="numpy", fastmath=FAST_MATH)
+@numba.njit(cache=True, error_model="numpy")
 def _walk_k(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, a: _Area,
             c: ItmConstants, j: int, z: np.ndarray, sums: np.ndarray, hzn: np.ndarray,
             run: np.ndarray, hull: np.ndarray, hull_i: np.ndarray) -> None:
@@ -259,7 +257,7 @@ def _walk_k(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, a: _Are
             run[i] = veg_run
 
 
-@numba.njit(cache=True, inline="always", error_model="numpy", fastmath=FAST_MATH)
+@numba.njit(cache=True, inline="always", error_model="numpy")
 def _line_k(sums: np.ndarray, z: np.ndarray, n: int, step: float, d0: float, d1: float,
             z_end: float) -> tuple[float, float]:
     """ITM's terrain line (*zlsq1*, as ``terrain_line_k``) of samples 0..n from running sums,
@@ -280,7 +278,7 @@ def _line_k(sums: np.ndarray, z: np.ndarray, n: int, step: float, d0: float, d1:
     return mean - slope * centre, mean + slope * (n - centre)
 
 
-@numba.njit(cache=True, inline="always", error_model="numpy", fastmath=FAST_MATH)
+@numba.njit(cache=True, inline="always", error_model="numpy")
 def _own_k(dem: np.ndarray, a: _Area, own: tuple[float, float, int], j: int, alt: float
            ) -> float:
     """Height of sample j of the cell's own profile (``alt`` where the DEM has no data)."""
@@ -289,7 +287,7 @@ def _own_k(dem: np.ndarray, a: _Area, own: tuple[float, float, int], j: int, alt
     return alt if math.isnan(v) else v
 
 
-@numba.njit(cache=True, error_model="numpy", fastmath=FAST_MATH)
+@numba.njit(cache=True, error_model="numpy")
 def _irregularity_k(z: np.ndarray, i: int, tail: np.ndarray, j0: int, n: int, step: float,
                     sr: float, d0: float, d1: float, s: np.ndarray, p10_max: int) -> float:
     r"""ITM's :math:`\Delta h` (*dlthx*) between d0 and d1 of the cell's profile: its own
@@ -345,7 +343,7 @@ def _irregularity_k(z: np.ndarray, i: int, tail: np.ndarray, j0: int, n: int, st
     return (hi[p10 - 1] - lo[p10 - 1]) / (1.0 - 0.8 * math.exp(-(d1 - d0) / 50e3))
 
 
-@numba.njit(cache=True, error_model="numpy", fastmath=FAST_MATH)
+@numba.njit(cache=True, error_model="numpy")
 def _dh_radial_k(a: _Area, c: ItmConstants, z: np.ndarray, hzn: np.ndarray,
                  nodes: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     r"""ITM's :math:`\Delta h` of the radial's own profile to each of its samples ``nodes``,
@@ -370,7 +368,7 @@ def _dh_radial_k(a: _Area, c: ItmConstants, z: np.ndarray, hzn: np.ndarray,
                                  _DH_P10_MAX)
 
 
-@numba.njit(cache=True, inline="always", error_model="numpy", fastmath=FAST_MATH)
+@numba.njit(cache=True, inline="always", error_model="numpy")
 def _lattice_value_k(values: np.ndarray, lattice: tuple[np.ndarray, np.ndarray], u: float
                      ) -> float:
     """Linear interpolation of ``values`` (given at the samples ``lattice[0]``) at the
@@ -383,7 +381,7 @@ def _lattice_value_k(values: np.ndarray, lattice: tuple[np.ndarray, np.ndarray],
     return values[k] + t * (values[k + 1] - values[k])
 
 
-@numba.njit(cache=True, error_model="numpy", fastmath=FAST_MATH)
+@numba.njit(cache=True, error_model="numpy")
 def _cell_k(dem: np.ndarray, a: _Area, c: ItmConstants, z: np.ndarray, sums: np.ndarray,
             hzn: np.ndarray, i: int, dist: float, own: tuple[float, float, int],
             tail: np.ndarray, delta_h: float, s: np.ndarray) -> tuple[float, bool]:
@@ -451,7 +449,7 @@ def _cell_k(dem: np.ndarray, a: _Area, c: ItmConstants, z: np.ndarray, sums: np.
     return itm_loss_k(p, c), los
 
 
-@numba.njit(cache=True, error_model="numpy", fastmath=FAST_MATH)
+@numba.njit(cache=True, error_model="numpy")
 def _fill_k(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, a: _Area,
             c: ItmConstants, w: Window, ja: int, z: np.ndarray, sums: np.ndarray,
             hzn: np.ndarray, run: np.ndarray, dh: np.ndarray,
@@ -501,7 +499,7 @@ def _fill_k(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, a: _Are
                     depth[r, col] = min(max(veg_m, 0.5 * a.step), a.max_depth)
 
 
-@numba.njit(parallel=True, cache=True, error_model="numpy", fastmath=FAST_MATH)
+@numba.njit(parallel=True, cache=True, error_model="numpy")
 def _fast_k(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, a: _Area,
             c: ItmConstants, w: Window, per_sector: int,
             lattice: tuple[np.ndarray, np.ndarray]

@@ -57,9 +57,10 @@ def parse_utc(created_utc: str) -> datetime:
 
 
 def zip_date_time(created_utc: str) -> tuple[int, int, int, int, int, int]:
-    """The zip member date of the run stamped *created_utc* (not before 1980)."""
+    """The zip member date of the run stamped *created_utc* (not before 1980), as a zip file
+    holds it: the DOS date keeps seconds to 2 s, so an odd second is rounded down."""
     stamp = max(parse_utc(created_utc).astimezone(UTC), _ZIP_EPOCH)
-    return (stamp.year, stamp.month, stamp.day, stamp.hour, stamp.minute, stamp.second)
+    return (stamp.year, stamp.month, stamp.day, stamp.hour, stamp.minute, stamp.second // 2 * 2)
 
 
 def zip_member(name: str, created_utc: str) -> zipfile.ZipInfo:
