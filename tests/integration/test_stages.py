@@ -47,7 +47,10 @@ def _digest(value: Any) -> str:
 
 
 def _variants() -> dict[str, Scenario]:
-    base = Scenario()
+    # the joint backhaul MILP (and what it reads) runs in "audit+joint"; the demo's own
+    # comparison with it would solve the same model twice more
+    base = dataclasses.replace(Scenario(), backhaul=dataclasses.replace(Scenario().backhaul,
+                                                                        compare=False))
     audited = dataclasses.replace(
         base, audit=dataclasses.replace(base.audit, villages=("Mabung", "Kangajuh")),
         backhaul=dataclasses.replace(base.backhaul, model="joint"),
@@ -70,17 +73,26 @@ def _variants() -> dict[str, Scenario]:
 @pytest.mark.parametrize("variant", list(_variants()))
 def test_stages_read_only_what_they_declare_and_change_no_input(variant: str) -> None:
     scenario = _variants()[variant]
-    run = new_run(scenario)
-    for name in PLAN_GRAPH:
-        run.get(name)
-    for name, stage in PLAN_GRAPH.items():
-        inputs = {n: run.get(n) for n in stage.needs}
+    new_run(scenario)  # the demo's own files (its survey of signal reports) are written
+    results: dict[str, Any] = {}
+
+    def traced(name: str) -> Any:
+        """Run stage *name* once, after its inputs, with every scenario read recorded."""
+        if name in results:
+            return results[name]
+        stage = PLAN_GRAPH[name]
+        inputs = {n: traced(n) for n in stage.needs}
         before = {n: _digest(v) for n, v in inputs.items()}
         seen: set[str] = set()
         ctx = StageContext(_Traced(scenario, "", seen), None, None, "", "")  # type: ignore[arg-type]
-        stage.run(ctx, **inputs)
+        results[name] = stage.run(ctx, **inputs)
         undeclared = sorted(p for p in seen
                             if not _covered(p, stage.reads, stage.fingerprint is not None))
         assert undeclared == [], f"stage {name} reads {undeclared} without declaring them"
         changed = sorted(n for n, v in inputs.items() if _digest(v) != before[n])
         assert changed == [], f"stage {name} changed its inputs {changed}"
+        return results[name]
+
+    for name in PLAN_GRAPH:
+        traced(name)
+    assert set(results) == set(PLAN_GRAPH)

@@ -15,8 +15,11 @@ discarded with a warning, noted in :attr:`StageCache.notes` (``summary.json`` li
 
 Entries are written to a temporary file beside the entry and renamed over it, so a reader,
 and a second run writing the same entry at the same time, sees either the whole old entry,
-the whole new one or none. When the store grows past ``max_bytes`` the least recently used
-entries are removed.
+the whole new one or none. A run about to compute an entry holds an exclusive lock on
+``<root>/<stage>/<key>.lock`` (:meth:`StageCache.computing`, POSIX ``flock``; released by the
+system when the process ends), so runs sharing the store compute each entry once: the second
+waits and then reads what the first stored. When the store grows past ``max_bytes`` the least
+recently used entries are removed.
 
 The entries are pickles of towerplan's own results, written and read only by towerplan in the
 user's own cache folder; do not point the cache at a folder others can write to.
@@ -30,7 +33,7 @@ import json
 import logging
 import os
 import pickle
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +41,11 @@ from typing import Any
 import numpy as np
 
 from towerplan.io.atomic import atomic_output
+
+try:
+    import fcntl
+except ImportError:  # Windows: runs sharing a store may compute an entry twice
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = ["DEFAULT_MAX_BYTES", "StageCache", "cache_root", "content_key", "describe"]
 
@@ -188,6 +196,43 @@ class StageCache:
             os.utime(path)  # least recently used is what gets pruned
         return True, value
 
+    @contextlib.contextmanager
+    def computing(self, stage: str, key: str,
+                  waiting: Callable[[], None] | None = None) -> Iterator[None]:
+        """Hold the lock of entry *key* of *stage* while it is computed and stored.
+
+        Another run (process or thread) computing the same entry waits here until this one
+        has stored it; *waiting* is called once before such a wait. Where the folder cannot
+        be written or the system has no ``flock`` nothing is locked: both runs compute, and
+        both results are the same.
+        """
+        if fcntl is None:
+            yield
+            return
+        lock = self.root / stage / f"{key}.lock"
+        try:
+            lock.parent.mkdir(parents=True, exist_ok=True)
+            fh = lock.open("a+b")
+        except OSError:
+            yield
+            return
+        with fh:
+            try:
+                try:
+                    fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    log.info("%s/%s: waiting for another run computing it", stage, key[:12])
+                    if waiting is not None:
+                        waiting()
+                    fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            except OSError:  # a file system without locks (some network shares)
+                yield
+                return
+            try:
+                yield
+            finally:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
     def store(self, stage: str, key: str, value: Any) -> None:
         """Store *value*; a cache folder that cannot be written only costs the reuse."""
         path = self.path(stage, key)
@@ -242,3 +287,5 @@ class StageCache:
                 total -= size
             except OSError:
                 continue
+            with contextlib.suppress(OSError):
+                path.with_suffix(".lock").unlink()

@@ -307,17 +307,35 @@ class GraphRun:
                 self._done(stage, value, True, time.perf_counter() - started, key)
                 return value
         inputs = {n: self.get(n) for n in stage.needs}
+        if not use_cache:
+            return self._compute(stage, key, inputs)
+        assert self.cache is not None
+        def waiting() -> None:
+            if stage.label and self.progress is not None:
+                self.progress(f"{stage.label} (waiting for another run)")
+
+        with self.cache.computing(name, key, waiting):
+            # another run sharing the cache may have stored it while this one waited
+            started = time.perf_counter()
+            hit, value = self.cache.load(name, key)
+            if hit and (stage.check is None or stage.check(value, inputs) is None):
+                if stage.label and self.progress is not None:
+                    self.progress(f"{stage.label} (cached)")
+                self._done(stage, value, True, time.perf_counter() - started, key)
+                return value
+            value = self._compute(stage, key, inputs)
+            self.cache.store(name, key, value)
+            return value
+
+    def _compute(self, stage: Stage, key: str, inputs: dict[str, Any]) -> Any:
         if stage.label and self.progress is not None:
             self.progress(stage.label)
         started = time.perf_counter()
-        ctx = StageContext(self.scenario, self.progress, self.cache, key, self.base_key(name),
-                           self.base_key(name, ignore=stage.part_ignores))
+        ctx = StageContext(self.scenario, self.progress, self.cache, key,
+                           self.base_key(stage.name),
+                           self.base_key(stage.name, ignore=stage.part_ignores))
         value = stage.run(ctx, **inputs)
-        elapsed = time.perf_counter() - started
-        if use_cache:
-            assert self.cache is not None
-            self.cache.store(name, key, value)
-        self._done(stage, value, False, elapsed, key)
+        self._done(stage, value, False, time.perf_counter() - started, key)
         return value
 
     def _done(self, stage: Stage, value: Any, reused: bool, seconds: float, key: str) -> None:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import sys
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +101,38 @@ def test_progress_names_computed_and_reused_stages(tmp_path: Path) -> None:
     GraphRun(Scenario(), GRAPH, cache, seen.append).get("second")
     GraphRun(Scenario(), GRAPH, cache, seen.append).get("second")
     assert seen == ["first", "second", "second (cached)"]
+
+
+def _slow_first(ctx: StageContext) -> float:
+    CALLS.append("first")
+    time.sleep(0.5)
+    return ctx.scenario.radio.freq_mhz * 2
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the store's lock is POSIX flock")
+def test_runs_sharing_a_store_compute_each_entry_once(tmp_path: Path) -> None:
+    graph = {**GRAPH, "first": dataclasses.replace(GRAPH["first"], run=_slow_first)}
+    seen: dict[str, list[str]] = {"a": [], "b": []}
+    values: dict[str, float] = {}
+
+    def plan(name: str) -> None:
+        run = GraphRun(Scenario(), graph, StageCache(tmp_path), seen[name].append)
+        values[name] = run.get("second")
+
+    first = threading.Thread(target=plan, args=("a",))
+    first.start()
+    time.sleep(0.2)  # "a" is computing "first" now
+    second = threading.Thread(target=plan, args=("b",))
+    second.start()
+    first.join(timeout=30)
+    second.join(timeout=30)
+    assert values == {"a": 1800.0 + 8.5e9, "b": 1800.0 + 8.5e9}
+    assert sorted(CALLS) == ["first", "second"]  # each computed once, by "a"
+    assert seen["a"] == ["first", "second"]
+    # "b" waited for "first", then read it (and "second", if "a" is still storing it, the
+    # same way) from the store
+    assert seen["b"][:2] == ["first (waiting for another run)", "first (cached)"]
+    assert seen["b"][-1] == "second (cached)" and "second" not in seen["b"]
 
 
 def test_damaged_or_foreign_cache_entries_are_recomputed(tmp_path: Path) -> None:
