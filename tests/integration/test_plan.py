@@ -181,14 +181,13 @@ def test_budget_for_one_tower_selects_the_best_single_site(
 
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
-    """``towerplan plan`` with no scenario, run from a foreign directory."""
-    import os
+    """``towerplan plan`` with no scenario, run from a foreign directory (with the session's
+    cache: every stage computed without a cache is checked in test_stages.py)."""
     import subprocess
     import sys
 
     work = tmp_path_factory.mktemp("demo")
-    env = {**os.environ, "TOWERPLAN_CACHE_DIR": str(work / "cache")}
-    proc = subprocess.run([sys.executable, "-m", "towerplan", "plan"], cwd=work, env=env,
+    proc = subprocess.run([sys.executable, "-m", "towerplan", "plan"], cwd=work,
                           capture_output=True, text=True, check=False, timeout=900)
     return work / "towerplan-out", proc
 
