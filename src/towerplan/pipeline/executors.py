@@ -269,10 +269,10 @@ class DaskExecutor:
         """See :meth:`Executor.map_batches`; *shared* is scattered to every worker once."""
         if not tasks:
             return
+        client = self._connect()
         from distributed import as_completed
         from distributed.scheduler import KilledWorker
 
-        client = self._connect()
         on_all = client.scatter(shared, broadcast=True, hash=False)
         run = uuid.uuid4().hex[:12]
         futures = [client.submit(fn, on_all, task, key=f"towerplan-batch-{run}-{i}", pure=False)
