@@ -28,6 +28,7 @@ imported only by :class:`DaskExecutor`.
 
 from __future__ import annotations
 
+import functools
 import logging
 import multiprocessing
 import os
@@ -200,6 +201,13 @@ def _worker_version() -> str:
     return __version__
 
 
+def _in_threads(threads: int, fn: BatchFn, shared: Any, task: Any) -> Any:
+    """``fn(shared, task)`` with *threads* numba threads (numba's setting is per thread: it
+    is made in the Dask worker thread that runs the task)."""
+    _set_numba_threads(threads)
+    return fn(shared, task)
+
+
 class DaskExecutor:
     """Batches on a Dask cluster: a LocalCluster of *workers* processes started here
     (``"dask-local:N"``) or the running scheduler at *address* (``"tcp://HOST:PORT"``).
@@ -241,7 +249,6 @@ class DaskExecutor:
                                          processes=True, dashboard_address=None,
                                          silence_logs=logging.ERROR)
             self._client = Client(self._cluster)
-            self._client.run(_set_numba_threads, _threads_per_worker(self.workers))
             log.info("started a Dask LocalCluster of %d workers", self.workers)
             return self._client
         try:
@@ -275,6 +282,8 @@ class DaskExecutor:
 
         on_all = client.scatter(shared, broadcast=True, hash=False)
         run = uuid.uuid4().hex[:12]
+        if self.address is None:  # a LocalCluster shares this machine's cores
+            fn = functools.partial(_in_threads, _threads_per_worker(self.workers), fn)
         futures = [client.submit(fn, on_all, task, key=f"towerplan-batch-{run}-{i}", pure=False)
                    for i, task in enumerate(tasks)]
         index = {f.key: i for i, f in enumerate(futures)}
