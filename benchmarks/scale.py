@@ -76,6 +76,7 @@ if until:
                                       source_cell_m=terrain.source_cell_m)
         extra["shared_mb"] = len(pickle.dumps(_Shared(demand.xy, link, context, None))) / 1e6
         extra["dem_shape"] = list(context.dem_m.shape)
+        extra["landcover"] = context.landcover is not None
     if scheduler.startswith("dask-local"):  # the workers' own figures, before they stop
         import psutil
         workers = []
@@ -204,9 +205,11 @@ def executors(work: Path, resolution_m: float, schedulers: list[str]) -> None:
               f"{r['cpu_s']:6.1f} s  peak RSS {r['peak_rss_mb']:5.0f} MB  load average "
               f"{load[0]:.1f} -> {after[0]:.1f}  matrix {r['matrix_shape']} "
               f"sha256 {r['matrix_sha256']}")
-        print(f"      sent to each worker once: {r['shared_mb']:.1f} MB pickled (DEM "
-              f"{r['dem_shape']}, land cover, {r['units']} demand units, link); coverage "
-              f"{r['matrix_nnz']:,} (site, unit) pairs")
+        if scheduler == "inprocess":
+            print(f"      sent to each worker once: {r['shared_mb']:.1f} MB pickled (DEM "
+                  f"{r['dem_shape']}{', land cover' if r['landcover'] else ''}, "
+                  f"{r['units']} demand units, link); "
+                  f"coverage {r['matrix_nnz']:,} (site, unit) pairs")
         for k, w in enumerate(r.get("workers", [])):
             print(f"      process {k} of the cluster: cpu {w['cpu_s']:6.1f} s  peak RSS "
                   f"{w['peak_rss_mb']:5.0f} MB")
