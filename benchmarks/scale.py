@@ -10,6 +10,12 @@ Province (``towerplan demo --province``, 90 m): generated once, then the plan gr
 the candidate coverage runs serially in one process without a cache; the script prints the
 coverage stages' seconds and the peak RSS.
 
+Executors: the demo's candidate coverage from a cache of the stages before it, computed
+in-process and with each of ``--schedulers`` (default ``dask-local:2,local:2``), each in its
+own process; the script prints the stage's seconds and speed-up, the process's wall and CPU
+time and peak RSS, the load average before and after, a hash of the matrix (the same for
+every scheduler) and, for a LocalCluster, each of its processes' CPU time and peak RSS.
+
 Default size (a few minutes on 2 cores): kabupaten at 90 m, a province of 2 kabupaten.
 ``--full``: kabupaten at 30 m (the figures of issue 20) and the province of 10 kabupaten
 (about 1,440 villages). Run as ``python benchmarks/scale.py [--full]``.
@@ -20,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -38,25 +45,56 @@ total_idr = {budget:.0f}
 """
 
 _CHILD = """\
-import json, sys, time
+import hashlib, json, sys, time
 from pathlib import Path
 from towerplan.outputs.writers import write_outputs
+from towerplan.pipeline.executors import executor_for
 from towerplan.pipeline.plan import new_run, plan_result
 from towerplan.scenario import Scenario
 
 scenario = Scenario.from_toml(sys.argv[1])
 cache = None if sys.argv[2] == "-" else sys.argv[2]
 until = sys.argv[4] if len(sys.argv) > 4 else None
-run = new_run(scenario, cache=cache)
+scheduler = sys.argv[5] if len(sys.argv) > 5 else "inprocess"
+run = new_run(scenario, cache=cache, executor=executor_for(scheduler))
 t0 = time.perf_counter()
+extra = {}
 if until:
-    run.get(until)
-    extra = {}
+    value = run.get(until)
+    if until == "candidate_coverage":
+        digest = hashlib.sha256()
+        for part in (value.data, value.indices, value.indptr):
+            digest.update(part.tobytes())
+        extra["matrix_sha256"] = digest.hexdigest()[:16]
+        extra["matrix_shape"] = list(value.shape)
+        extra["matrix_nnz"] = int(value.nnz)
+        import pickle
+        from towerplan.coverage.context import radio_context
+        from towerplan.pipeline.stages.coverage import _Shared
+        terrain, demand = run.get("terrain"), run.get("demand")
+        link, context = radio_context(scenario.radio, terrain.dem, terrain.landcover,
+                                      source_cell_m=terrain.source_cell_m)
+        extra["shared_mb"] = len(pickle.dumps(_Shared(demand.xy, link, context, None))) / 1e6
+        extra["dem_shape"] = list(context.dem_m.shape)
+        extra["landcover"] = context.landcover is not None
+    if scheduler.startswith("dask-local"):  # the workers' own figures, before they stop
+        import psutil
+        workers = []
+        for child in psutil.Process().children(recursive=True):
+            try:
+                cpu = child.cpu_times()
+                with open(f"/proc/{child.pid}/status") as fh:
+                    hwm = next(int(ln.split()[1]) for ln in fh if ln.startswith("VmHWM"))
+                workers.append({"cpu_s": cpu.user + cpu.system, "peak_rss_mb": hwm / 1024})
+            except (psutil.Error, OSError, StopIteration):
+                pass
+        extra["workers"] = workers
 else:
     result = plan_result(run)
     t1 = time.perf_counter()
     write_outputs(result, Path(sys.argv[3]), lang="id")
     extra = {"outputs_s": time.perf_counter() - t1}
+run.close()
 print(json.dumps({"computed": list(run.computed), "reused": list(run.reused),
                   "stage_s": {r.name: r.seconds for r in run.records},
                   "units": len(run.get("demand").weight),
@@ -138,7 +176,44 @@ def province(work: Path, n_kabupaten: int) -> None:
     print(f"  load..candidate coverage: wall {r['wall_s']:.1f} s  cpu {r['cpu_s']:.1f} s  "
           f"peak RSS {r['peak_rss_mb']:.0f} MB")
     print(f"      slowest: {_slowest(s)}")
-    print("  LocalCluster speed-up: not measured (no Dask executor yet; docs/scale.md)")
+
+
+def executors(work: Path, resolution_m: float, schedulers: list[str]) -> None:
+    """The demo's candidate coverage, in-process and on each of *schedulers*, each in its
+    own process from a cache holding every stage before it (and none of its rows)."""
+    cache = work / "cache-executors"
+    toml = work / "executors.toml"
+    toml.write_text(_KABUPATEN_TOML.format(res=resolution_m, threshold=-105.0, budget=8.5e9),
+                    encoding="utf-8")
+    subprocess.run([sys.executable, "-c", "from towerplan.io.demo import ensure_demo; "
+                    f"ensure_demo(resolution_m={resolution_m!r})"], check=True, env=_env())
+    _measured([str(toml), str(cache), "-", "candidates"])
+    print(f"executors: candidate coverage of the demo at {resolution_m:g} m, "
+          f"{os.cpu_count()} cores; the stages before it from the cache")
+    serial = None
+    for scheduler in ["inprocess", *schedulers]:
+        copy = work / f"cache-{scheduler.replace(':', '-').replace('/', '')}"
+        shutil.copytree(cache, copy)
+        shutil.rmtree(copy / "candidate_coverage", ignore_errors=True)
+        load = os.getloadavg()
+        r = _measured([str(toml), str(copy), "-", "candidate_coverage", scheduler])
+        after = os.getloadavg()
+        stage = r["stage_s"]["candidate_coverage"]
+        serial = stage if serial is None else serial
+        print(f"  {scheduler:<14} candidate coverage {stage:7.1f} s (speed-up "
+              f"{serial / stage:4.2f})  process wall {r['wall_s']:6.1f} s  cpu "
+              f"{r['cpu_s']:6.1f} s  peak RSS {r['peak_rss_mb']:5.0f} MB  load average "
+              f"{load[0]:.1f} -> {after[0]:.1f}  matrix {r['matrix_shape']} "
+              f"sha256 {r['matrix_sha256']}")
+        if scheduler == "inprocess":
+            print(f"      sent to each worker once: {r['shared_mb']:.1f} MB pickled (DEM "
+                  f"{r['dem_shape']}{', land cover' if r['landcover'] else ''}, "
+                  f"{r['units']} demand units, link); "
+                  f"coverage {r['matrix_nnz']:,} (site, unit) pairs")
+        for k, w in enumerate(r.get("workers", [])):
+            print(f"      process {k} of the cluster: cpu {w['cpu_s']:6.1f} s  peak RSS "
+                  f"{w['peak_rss_mb']:5.0f} MB")
+        shutil.rmtree(copy)
 
 
 def main() -> None:
@@ -147,8 +222,10 @@ def main() -> None:
                         help="kabupaten at 30 m and a province of 10 kabupaten")
     parser.add_argument("--resolution-m", type=float, help="kabupaten DEM cell, m")
     parser.add_argument("--province-kabupaten", type=int, help="kabupaten in the province")
-    parser.add_argument("--skip", choices=("kabupaten", "province"), action="append",
-                        default=[], help="leave out one part")
+    parser.add_argument("--skip", choices=("kabupaten", "province", "executors"),
+                        action="append", default=[], help="leave out one part")
+    parser.add_argument("--schedulers", default="dask-local:2,local:2",
+                        help="schedulers compared with inprocess (comma list)")
     args = parser.parse_args()
     res = args.resolution_m or (30.0 if args.full else 90.0)
     n = args.province_kabupaten or (10 if args.full else 2)
@@ -158,6 +235,8 @@ def main() -> None:
             kabupaten(work, res)
         if "province" not in args.skip:
             province(work, n)
+        if "executors" not in args.skip:
+            executors(work, res, [x for x in args.schedulers.split(",") if x])
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ from rich.table import Table
 
 from towerplan._version import __version__
 from towerplan.errors import TowerplanError
-from towerplan.scenario import Radio, Scenario, load_scenario
+from towerplan.scenario import Compute, Radio, Scenario, load_scenario
 
 if TYPE_CHECKING:
     from towerplan.commands.coverage import CoverageResult
@@ -102,6 +102,14 @@ CacheDirOpt = Annotated[
 NoCacheOpt = Annotated[
     bool, typer.Option("--no-cache", help="Compute every stage; read and write no cache."),
 ]
+SchedulerOpt = Annotated[
+    str | None,
+    typer.Option("--scheduler", help="Where the candidate coverage is computed: inprocess, "
+                 "local:N (N local worker processes), dask-local:N (a Dask LocalCluster of N "
+                 "workers; needs towerplan[dask]) or tcp://HOST:PORT (a running Dask "
+                 "scheduler). The results are the same. Default: [compute] scheduler of the "
+                 "scenario (inprocess).", show_default=False),
+]
 
 
 def _version(value: bool) -> None:
@@ -159,8 +167,12 @@ def _stages(labels: tuple[str, ...], *, quiet: bool) -> Iterator[Callable[[str],
         progress.update(task, description="done", completed=len(labels))
 
 
-def _load(scenario: Path | None) -> Scenario:
-    return load_scenario(scenario)
+def _load(scenario: Path | None, scheduler: str | None = None) -> Scenario:
+    """The scenario, with ``--scheduler`` (checked like the file's value) when given."""
+    sc = load_scenario(scenario)
+    if scheduler is None:
+        return sc
+    return dataclasses.replace(sc, compute=Compute(scheduler=scheduler))
 
 
 def _cache(cache_dir: Path | None, no_cache: bool) -> StageCache | Path | bool:
@@ -188,6 +200,7 @@ def plan(
     quiet: QuietOpt = False,
     cache_dir: CacheDirOpt = None,
     no_cache: NoCacheOpt = False,
+    scheduler: SchedulerOpt = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the estimated memory and "
                                           "disk of the run, what it would do with the output "
                                           "directory and which stages it would compute or "
@@ -210,7 +223,7 @@ def plan(
     from towerplan.pipeline.plan import PLAN_STAGES
 
     _setup_logging(verbose, quiet)
-    sc = _load(scenario)
+    sc = _load(scenario, scheduler)
     target = out_dir if out_dir is not None else Path(sc.outputs.dir)
     if dry_run:
         _dry_run(sc, target, overwrite=overwrite, cache=_cache(cache_dir, no_cache))
@@ -318,6 +331,7 @@ def map_(
     quiet: QuietOpt = False,
     cache_dir: CacheDirOpt = None,
     no_cache: NoCacheOpt = False,
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Run the plan and write only the offline map, map.html (layers, legend, village
     search; opens without internet)."""
@@ -325,7 +339,7 @@ def map_(
     from towerplan.pipeline.plan import PLAN_STAGES
 
     _setup_logging(verbose, quiet)
-    sc = _load(scenario)
+    sc = _load(scenario, scheduler)
     target = out_dir if out_dir is not None else Path(sc.outputs.dir)
     with _stages(PLAN_STAGES, quiet=quiet) as progress:
         result = plan_map(sc, target, lang=lang.value if lang else None, overwrite=overwrite,
@@ -974,6 +988,7 @@ def candidates(
     quiet: QuietOpt = False,
     cache_dir: CacheDirOpt = None,
     no_cache: NoCacheOpt = False,
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Candidate sites (hilltops, grid, settlements, user CSV) in and around blank and partial
     villages, with village, kecamatan, elevation (m), cost parts (Rp) and the demand each would
@@ -982,7 +997,7 @@ def candidates(
     from towerplan.pipeline.plan import PLAN_STAGES
 
     _setup_logging(verbose, quiet)
-    sc = _load(scenario)
+    sc = _load(scenario, scheduler)
     target = out_dir if out_dir is not None else Path(sc.outputs.dir)
     with _stages(PLAN_STAGES[:7], quiet=quiet) as progress:
         problem = run_candidates(sc, target, overwrite=overwrite, progress=progress,
@@ -1006,6 +1021,7 @@ def sweep(
     quiet: QuietOpt = False,
     cache_dir: CacheDirOpt = None,
     no_cache: NoCacheOpt = False,
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Coverage against budget (Rp) for the exact MILP and the greedy rule, with the marginal
     demand per extra tower: people gained since the previous budget per tower's worth
@@ -1016,7 +1032,7 @@ def sweep(
     from towerplan.pipeline.plan import PLAN_STAGES
 
     _setup_logging(verbose, quiet)
-    sc = _load(scenario)
+    sc = _load(scenario, scheduler)
     values = parse_budgets(budgets)
     target = out_dir if out_dir is not None else Path(sc.outputs.dir)
     with _stages(PLAN_STAGES[:8], quiet=quiet) as progress:
@@ -1056,6 +1072,7 @@ def audit(
     quiet: QuietOpt = False,
     cache_dir: CacheDirOpt = None,
     no_cache: NoCacheOpt = False,
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Compare a choice of villages (the best candidate inside each) and/or sites with the
     exact optimum for the same budget (Rp): demand covered, % of optimum, and the villages
@@ -1064,7 +1081,7 @@ def audit(
     from towerplan.pipeline.plan import PLAN_STAGES
 
     _setup_logging(verbose, quiet)
-    sc = _load(scenario)
+    sc = _load(scenario, scheduler)
     names = [v.strip() for v in villages.split(",") if v.strip()] if villages else []
     target = out_dir if out_dir is not None else Path(sc.outputs.dir)
     with _stages(PLAN_STAGES[:9], quiet=quiet) as progress:
@@ -1094,6 +1111,7 @@ def backhaul(
     quiet: QuietOpt = False,
     cache_dir: CacheDirOpt = None,
     no_cache: NoCacheOpt = False,
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Backhaul of the selected sites: fibre, microwave hops over the terrain (60 % first
     Fresnel clearance, rain fade margin) relaying through existing towers, or VSAT; per-site
@@ -1103,7 +1121,7 @@ def backhaul(
     from towerplan.pipeline.plan import PLAN_STAGES
 
     _setup_logging(verbose, quiet)
-    sc = _load(scenario)
+    sc = _load(scenario, scheduler)
     target = out_dir if out_dir is not None else Path(sc.outputs.dir)
     with _stages(PLAN_STAGES[:8], quiet=quiet) as progress:
         run = run_backhaul(sc, target, overwrite=overwrite, progress=progress,

@@ -13,6 +13,7 @@ __all__ = [
     "CRSMismatchError",
     "DEMCoverageError",
     "DiskFullError",
+    "ExecutorError",
     "InfeasibleSelectionError",
     "InputDataError",
     "InputFileError",
@@ -94,6 +95,12 @@ class DiskFullError(OutputError):
 
 class InsufficientResourcesError(TowerplanError, MemoryError):
     """A run would need more memory or disk than the machine has (estimated before work)."""
+
+
+class ExecutorError(TowerplanError, RuntimeError):
+    """The executor of ``[compute] scheduler`` failed: a worker process died, or the Dask
+    scheduler cannot be reached. Finished batches are in the stage cache; a new run reuses
+    them."""
 
 
 class MissingDependencyError(TowerplanError, ImportError):

@@ -45,6 +45,7 @@ __all__ = [
     "Budget",
     "Calibration",
     "Candidates",
+    "Compute",
     "Costs",
     "Coverage",
     "CoverageMapFile",
@@ -65,6 +66,7 @@ __all__ = [
     "VillageColumns",
     "VsatCosts",
     "load_scenario",
+    "parse_scheduler",
     "shown_path",
 ]
 
@@ -1198,6 +1200,63 @@ class Outputs(_Group):
     _section = "outputs"
 
 
+#: Most worker processes ``local:N`` and ``dask-local:N`` may start.
+MAX_LOCAL_WORKERS = 256
+
+
+def parse_scheduler(text: str) -> tuple[str, int | str] | None:
+    """The kind and argument of a ``[compute] scheduler`` value, or None when it is invalid.
+
+    Returns ``("inprocess", 0)``, ``("local", N)``, ``("dask-local", N)`` (N worker
+    processes, 1 to :data:`MAX_LOCAL_WORKERS`) or ``("tcp", "tcp://HOST:PORT")``.
+
+    Examples
+    --------
+    >>> parse_scheduler("local:4"), parse_scheduler("tcp://10.0.0.5:8786")
+    (('local', 4), ('tcp', 'tcp://10.0.0.5:8786'))
+    >>> parse_scheduler("local:0") is None
+    True
+    """
+    if text == "inprocess":
+        return ("inprocess", 0)
+    for kind in ("local", "dask-local"):
+        if text.startswith(f"{kind}:"):
+            count = text[len(kind) + 1:]
+            if count.isdigit() and 1 <= int(count) <= MAX_LOCAL_WORKERS:
+                return (kind, int(count))
+            return None
+    if text.startswith("tcp://"):
+        host, _, port = text[len("tcp://"):].rpartition(":")
+        if host and port.isdigit() and 1 <= int(port) <= 65535 and "/" not in host:
+            return ("tcp", text)
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Compute(_Group):
+    """Where the candidate coverage is computed (``--scheduler`` overrides it).
+
+    Attributes
+    ----------
+    scheduler : str
+        ``"inprocess"`` (default: in the planning process), ``"local:N"`` (N local worker
+        processes), ``"dask-local:N"`` (a Dask LocalCluster of N worker processes started
+        for the run; needs the ``dask`` extra) or ``"tcp://HOST:PORT"`` (a running Dask
+        scheduler; needs the ``dask`` extra). The results are the same with each; the
+        scheduler is not part of any cache key nor of the scenario hash.
+    """
+
+    scheduler: str = "inprocess"
+
+    _section = "compute"
+
+    def _rules(self, c: Check) -> None:
+        if c.ok("scheduler") and parse_scheduler(self.scheduler) is None:
+            c.add(f"'compute.scheduler' must be \"inprocess\", \"local:N\" or "
+                  f"\"dask-local:N\" (N = 1..{MAX_LOCAL_WORKERS} worker processes) or "
+                  f"\"tcp://HOST:PORT\" (a Dask scheduler), got {self.scheduler!r}")
+
+
 @dataclass(frozen=True, slots=True)
 class Sources(_Group):
     """Where ``towerplan fetch`` downloads from; point them at a mirror or a local server.
@@ -1278,6 +1337,7 @@ class Scenario(_Group):
     audit: Audit = field(default_factory=Audit)
     outputs: Outputs = field(default_factory=Outputs)
     sources: Sources = field(default_factory=Sources)
+    compute: Compute = field(default_factory=Compute)
     programme: Programme = field(default_factory=Programme)
     channels: tuple[Channel, ...] = ()
     tower_types: tuple[TowerType, ...] = ()
@@ -1427,14 +1487,19 @@ class Scenario(_Group):
         data.pop("base_dir")
         if self.programme == Programme():  # a scenario without a programme hashes as before
             data.pop("programme")
+        if self.compute == Compute():  # where it runs: shown only when not in-process
+            data.pop("compute")
         for name in ("channels", "tower_types"):
             if not data[name]:
                 data.pop(name)
         return data
 
     def content_hash(self) -> str:
-        """Return a short SHA-256 of the scenario's settings, for provenance."""
-        blob = json.dumps(self.to_dict(), sort_keys=True, default=str).encode()
+        """Return a short SHA-256 of the scenario's settings, for provenance (without
+        ``[compute]``, which changes where the plan is computed, not the plan)."""
+        data = self.to_dict()
+        data.pop("compute", None)  # where coverage is computed does not change the plan
+        blob = json.dumps(data, sort_keys=True, default=str).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
 

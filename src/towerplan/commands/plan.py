@@ -157,7 +157,10 @@ def run_plan(scenario: Scenario, out_dir: str | Path | None = None, *, overwrite
     with staged_directory(target, overwrite=overwrite,
                           need_bytes=estimate.output_bytes) as staging:
         run = new_run(scenario, cache=cache, progress=progress)
-        result = plan_result(run)
+        try:
+            result = plan_result(run)
+        finally:
+            run.close()
         if progress is not None:
             progress("outputs")
         report = write_outputs(result, staging, lang=language)

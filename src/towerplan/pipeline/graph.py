@@ -28,13 +28,18 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from towerplan.io.cache import StageCache
 from towerplan.pipeline.codehash import code_hash
 from towerplan.scenario import Scenario
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+
+    from towerplan.pipeline.executors import BatchFn, CountFn, Executor
 
 __all__ = ["GraphRun", "ProgressFn", "Stage", "StageContext", "StageRecord", "file_fingerprint",
            "scenario_values"]
@@ -64,6 +69,9 @@ class StageContext:
         The base key without the scenario values of the stage's ``part_ignores``: the key
         of parts cached by the stage that do not depend on those values (the candidate
         coverage keeps RSRP rows, valid for any threshold near the one they were made at).
+    executor : Executor or None
+        Where the stage's batches are computed (:mod:`towerplan.pipeline.executors`);
+        None: in this process.
     """
 
     scenario: Scenario
@@ -72,11 +80,29 @@ class StageContext:
     key: str
     base_key: str
     part_key: str = ""
+    executor: Executor | None = None
 
     def report(self, label: str) -> None:
         """Send a progress label."""
         if self.progress is not None:
             self.progress(label)
+
+    def map_batches(self, fn: BatchFn, tasks: Sequence[Any], *, shared: Any,
+                    progress: CountFn | None = None) -> Iterator[tuple[int, Any]]:
+        """``(index, fn(shared, task))`` of every task as each finishes, on the run's
+        executor (:meth:`~towerplan.pipeline.executors.Executor.map_batches`)."""
+        if self.executor is not None:
+            return self.executor.map_batches(fn, tasks, shared=shared, progress=progress)
+        return _serial(fn, tasks, shared, progress)
+
+
+def _serial(fn: BatchFn, tasks: Sequence[Any], shared: Any,
+            progress: CountFn | None) -> Iterator[tuple[int, Any]]:
+    for i, task in enumerate(tasks):
+        result = fn(shared, task)
+        if progress is not None:
+            progress(i + 1, len(tasks))
+        yield i, result
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,6 +266,8 @@ class GraphRun:
         ``time.perf_counter()`` when the run began.
     notes_from : int
         Number of the cache's notes before this run (see :attr:`cache_notes`).
+    executor : Executor or None
+        Where stages compute their batches (None: in this process); :meth:`close` closes it.
     """
 
     scenario: Scenario
@@ -249,6 +277,7 @@ class GraphRun:
     records: list[StageRecord] = field(default_factory=list)
     started: float = field(default_factory=time.perf_counter)
     notes_from: int = -1
+    executor: Executor | None = None
     _results: dict[str, Any] = field(default_factory=dict)
     _keys: dict[str, str] = field(default_factory=dict)
 
@@ -260,6 +289,11 @@ class GraphRun:
     def cache_notes(self) -> tuple[str, ...]:
         """Cache entries discarded during this run (damaged or mismatched), one line each."""
         return tuple(self.cache.notes[self.notes_from:]) if self.cache is not None else ()
+
+    def close(self) -> None:
+        """Release the executor's workers (a LocalCluster or a connection), if any."""
+        if self.executor is not None:
+            self.executor.close()
 
     def base_key(self, name: str, *, ignore: Iterable[str] = ()) -> str:
         """Key of stage *name* without its ``content`` part (its code, reads, the keys of
@@ -333,7 +367,7 @@ class GraphRun:
         started = time.perf_counter()
         ctx = StageContext(self.scenario, self.progress, self.cache, key,
                            self.base_key(stage.name),
-                           self.base_key(stage.name, ignore=stage.part_ignores))
+                           self.base_key(stage.name, ignore=stage.part_ignores), self.executor)
         value = stage.run(ctx, **inputs)
         self._done(stage, value, False, time.perf_counter() - started, key)
         return value

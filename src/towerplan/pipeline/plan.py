@@ -39,6 +39,7 @@ from towerplan.io.coverage_maps import coverage_outlines
 from towerplan.io.demo import SURVEY_FILE, ensure_demo, survey_reports, write_survey
 from towerplan.io.stamps import run_time_utc
 from towerplan.pipeline import assemble
+from towerplan.pipeline.executors import Executor, executor_for
 from towerplan.pipeline.graph import GraphRun, ProgressFn, Stage
 from towerplan.pipeline.stages import (
     after,
@@ -121,7 +122,7 @@ def ensure_demo_survey(scenario: Scenario, *,
 
 
 def new_run(scenario: Scenario, *, cache: StageCache | Path | str | None | bool = True,
-            progress: ProgressFn | None = None) -> GraphRun:
+            progress: ProgressFn | None = None, executor: Executor | None = None) -> GraphRun:
     """Start an evaluation of the plan graph.
 
     Parameters
@@ -133,12 +134,19 @@ def new_run(scenario: Scenario, *, cache: StageCache | Path | str | None | bool 
         cache folder (:meth:`StageCache.default`, default), False or None for none.
     progress : callable, optional
         Called with each stage label as it starts.
+    executor : Executor, optional, keyword-only
+        Where the candidate coverage's batches are computed (default: the one of
+        ``[compute] scheduler``, :func:`~towerplan.pipeline.executors.executor_for`). Workers
+        start at their first batch; :meth:`GraphRun.close` stops them.
     """
     run_time_utc()  # a bad SOURCE_DATE_EPOCH is refused before any work
     store = stage_store(cache)
     notes_from = len(store.notes) if store is not None else 0
     ensure_demo_survey(scenario, cache=store)
-    return GraphRun(scenario, PLAN_GRAPH, store, progress, notes_from=notes_from)
+    if executor is None:
+        executor = executor_for(scenario.compute.scheduler)
+    return GraphRun(scenario, PLAN_GRAPH, store, progress, notes_from=notes_from,
+                    executor=executor)
 
 
 def current_state(run: GraphRun) -> CurrentState:
@@ -228,4 +236,8 @@ def plan(scenario: Scenario, *, cache: StageCache | Path | str | None | bool = T
     progress : callable, optional
         Called with each stage label as it starts.
     """
-    return plan_result(new_run(scenario, cache=cache, progress=progress))
+    run = new_run(scenario, cache=cache, progress=progress)
+    try:
+        return plan_result(run)
+    finally:
+        run.close()

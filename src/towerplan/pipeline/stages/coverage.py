@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -59,6 +60,28 @@ def _batch_key(base: str, xy: np.ndarray, height_m: np.ndarray) -> str:
     return digest.hexdigest()[:32]
 
 
+@dataclass(frozen=True, slots=True)
+class _Shared:
+    """What every batch of one call needs, sent to each worker once: the demand units
+    ``(k, 2)`` m, the link, the terrain (the whole DEM; see docs/scale.md) and the floor of
+    an RSRP matrix, dBm (None: the boolean coverage at the link's threshold)."""
+
+    demand_xy: np.ndarray
+    link: LinkParams
+    context: TerrainContext | None
+    floor_dbm: float | None
+
+
+def _batch(shared: _Shared, task: tuple[np.ndarray, np.ndarray]) -> sp.csr_matrix:
+    """One batch of sites (positions ``(n, 2)`` and heights ``(n,)``, m): its coverage or
+    RSRP matrix. Runs on a worker of the run's executor."""
+    xy, height_m = task
+    if shared.floor_dbm is None:
+        return coverage_matrix(xy, height_m, shared.demand_xy, shared.link, shared.context)
+    return rsrp_matrix(xy, height_m, shared.demand_xy, shared.link, shared.context,
+                       floor_dbm=shared.floor_dbm)
+
+
 def coverage_rows(ctx: StageContext, store: str, xy: np.ndarray, height_m: np.ndarray,
                   demand_xy: np.ndarray, link: LinkParams, context: TerrainContext | None,
                   *, label: str = "candidate coverage",
@@ -66,27 +89,39 @@ def coverage_rows(ctx: StageContext, store: str, xy: np.ndarray, height_m: np.nd
     """Coverage matrix of sites ``(n, n_units)``, evaluated in batches of
     :data:`BATCH_SITES`, each cached in *store* under the stage's base key and the batch's
     positions and heights; with *floor_dbm*, the RSRP matrix down to that floor
-    (:func:`~towerplan.coverage.composite.rsrp_matrix`) instead of the boolean one."""
+    (:func:`~towerplan.coverage.composite.rsrp_matrix`) instead of the boolean one.
+
+    The batches not in the cache are computed by the run's executor (``ctx.executor``) and
+    stored here, by this process, as each one finishes."""
     if floor_dbm is None and context is not None:
         return _rows_at_threshold(ctx, store, xy, height_m, demand_xy, link, context,
                                   label=label)
     n = len(height_m)
-    parts: list[sp.csr_matrix] = []
     base = ctx.base_key if floor_dbm is None else f"{ctx.base_key}:rsrp>={floor_dbm!r}"
     dtype = np.dtype(bool if floor_dbm is None else np.float32)
-    for start in range(0, n, BATCH_SITES):
-        bxy, h = xy[start:start + BATCH_SITES], height_m[start:start + BATCH_SITES]
-        key = _batch_key(base, bxy, h)
-        # a batch read back must be a CSR matrix of this batch's sites by the demand units
-        expect = {"type": _CSR, "shape": [len(h), len(demand_xy)], "dtype": dtype.str}
-        hit, block = ctx.cache.load(store, key, expect=expect) if ctx.cache else (False, None)
-        if not hit:
-            block = coverage_matrix(bxy, h, demand_xy, link, context) if floor_dbm is None \
-                else rsrp_matrix(bxy, h, demand_xy, link, context, floor_dbm=floor_dbm)
-            if ctx.cache is not None:
-                ctx.cache.store(store, key, block)
-        parts.append(block)
-        ctx.report(f"{label} {min(start + BATCH_SITES, n)}/{n}")
+    # a batch read back must be a CSR matrix of this batch's sites by the demand units
+    starts = list(range(0, n, BATCH_SITES))
+    keys = [_batch_key(base, xy[b:b + BATCH_SITES], height_m[b:b + BATCH_SITES])
+            for b in starts]
+    parts: list[sp.csr_matrix | None] = [None] * len(starts)
+    for k, b in enumerate(starts):
+        expect = {"type": _CSR, "shape": [len(height_m[b:b + BATCH_SITES]), len(demand_xy)],
+                  "dtype": dtype.str}
+        hit, block = (ctx.cache.load(store, keys[k], expect=expect) if ctx.cache
+                      else (False, None))
+        parts[k] = block if hit else None
+    todo = [k for k in range(len(starts)) if parts[k] is None]
+    done = n - sum(len(height_m[starts[k]:starts[k] + BATCH_SITES]) for k in todo)
+    tasks = [(xy[starts[k]:starts[k] + BATCH_SITES], height_m[starts[k]:starts[k] + BATCH_SITES])
+             for k in todo]
+    shared = _Shared(demand_xy, link, context, floor_dbm)
+    for j, block in ctx.map_batches(_batch, tasks, shared=shared):
+        k = todo[j]
+        if ctx.cache is not None:
+            ctx.cache.store(store, keys[k], block)
+        parts[k] = block
+        done += len(tasks[j][1])
+        ctx.report(f"{label} {done}/{n}")
     if not parts:
         return sp.csr_matrix((0, len(demand_xy)), dtype=dtype)
     return sp.csr_matrix(sp.vstack(parts, format="csr"), dtype=dtype)
@@ -96,7 +131,8 @@ def _rows_at_threshold(ctx: StageContext, store: str, xy: np.ndarray, height_m: 
                        demand_xy: np.ndarray, link: LinkParams, context: TerrainContext, *,
                        label: str) -> sp.csr_matrix:
     """Coverage rows of a terrain chain from per-site RSRP rows cached under
-    ``ctx.part_key`` (see the module docstring)."""
+    ``ctx.part_key`` (see the module docstring); the sites without a cached row are
+    computed in batches by the run's executor, and each row stored as its batch finishes."""
     effective = link.threshold_rsrp_dbm + link.uplink_shortfall_db
     # any threshold above the effective one leaves no uplink shortfall: the RSRP rows of
     # this link do not depend on the threshold
@@ -121,15 +157,15 @@ def _rows_at_threshold(ctx: StageContext, store: str, xy: np.ndarray, height_m: 
                 break
     missing = [i for i in range(n) if rows[i] is None]
     done = n - len(missing)
-    for start in range(0, len(missing), BATCH_SITES):
-        chunk = missing[start:start + BATCH_SITES]
-        block = rsrp_matrix(xy[chunk], height_m[chunk], demand_xy, pure, context,
-                            floor_dbm=floors[1])
-        for j, i in enumerate(chunk):
+    chunks = [missing[b:b + BATCH_SITES] for b in range(0, len(missing), BATCH_SITES)]
+    tasks = [(xy[chunk], height_m[chunk]) for chunk in chunks]
+    shared = _Shared(demand_xy, pure, context, floors[1])
+    for k, block in ctx.map_batches(_batch, tasks, shared=shared):
+        for j, i in enumerate(chunks[k]):
             rows[i] = block[j]
             if cache is not None:
                 cache.store(store, key(i, floors[1]), rows[i])
-        done += len(chunk)
+        done += len(chunks[k])
         ctx.report(f"{label} {done}/{n}")
     if not n:
         return sp.csr_matrix((0, len(demand_xy)), dtype=bool)
