@@ -22,13 +22,6 @@ from pyproj import CRS, Transformer
 from towerplan.io.rasters import RasterGrid, write_raster
 
 
-def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
-    """``-n auto``: one worker per core and one more, so that a worker waiting for a stage
-    another is computing (the shared stage cache's lock) leaves no core idle."""
-    return len(os.sched_getaffinity(0)) + 1 if hasattr(os, "sched_getaffinity") else \
-        (os.cpu_count() or 1) + 1
-
-
 @pytest.fixture(autouse=True, scope="session")
 def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """The test session's own towerplan cache (demo data, stage results), never the user's.

@@ -185,7 +185,7 @@ def test_every_group_knows_its_path_in_a_file() -> None:
                 yield from walk(value, f"{path}.{f.name}".lstrip("."))
 
     groups = list(walk(Scenario(), ""))
-    assert len(groups) == 23  # with [programme] and [selection.weights]
+    assert len(groups) == 24  # with [programme], [selection.weights] and [compute]
     for group, path in groups:
         assert type(group)._section == path
 
