@@ -49,8 +49,8 @@ def _digest(value: Any) -> str:
 def _variants() -> dict[str, Scenario]:
     # the joint backhaul MILP (and what it reads) runs in "audit+joint"; the demo's own
     # comparison with it would solve the same model twice more
-    base = dataclasses.replace(Scenario(), backhaul=dataclasses.replace(Scenario().backhaul,
-                                                                        compare=False))
+    demo = Scenario()
+    base = dataclasses.replace(demo, backhaul=dataclasses.replace(demo.backhaul, compare=False))
     audited = dataclasses.replace(  # two towers: the joint MILP proves its optimum sooner
         base, audit=dataclasses.replace(base.audit, villages=("Mabung", "Kangajuh")),
         budget=dataclasses.replace(base.budget, total_idr=3.4e9),

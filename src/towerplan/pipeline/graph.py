@@ -325,41 +325,46 @@ class GraphRun:
             return self._results[name]
         stage = self.stages[name]
         key = self.key(name)
-        use_cache = self.cache is not None and stage.cache
-        if use_cache:
-            assert self.cache is not None
-            started = time.perf_counter()
-            hit, value = self.cache.load(name, key)
-            problem = None
-            if hit and stage.check is not None:
-                problem = stage.check(value, {n: self.get(n) for n in stage.needs})
-                if problem is not None:
-                    self.cache.discard(name, key, problem)
-            if hit and problem is None:
-                if stage.label and self.progress is not None:
-                    self.progress(f"{stage.label} (cached)")
-                self._done(stage, value, True, time.perf_counter() - started, key)
-                return value
+        if self.cache is None or not stage.cache:
+            return self._compute(stage, key, {n: self.get(n) for n in stage.needs})
+        cache = self.cache
+        hit, value = self._reuse(stage, key, None)  # before the inputs: a hit needs none
+        if hit:
+            return value
         inputs = {n: self.get(n) for n in stage.needs}
-        if not use_cache:
-            return self._compute(stage, key, inputs)
-        assert self.cache is not None
+
         def waiting() -> None:
             if stage.label and self.progress is not None:
                 self.progress(f"{stage.label} (waiting for another run)")
 
-        with self.cache.computing(name, key, waiting):
+        with cache.computing(name, key, waiting):
             # another run sharing the cache may have stored it while this one waited
-            started = time.perf_counter()
-            hit, value = self.cache.load(name, key)
-            if hit and (stage.check is None or stage.check(value, inputs) is None):
-                if stage.label and self.progress is not None:
-                    self.progress(f"{stage.label} (cached)")
-                self._done(stage, value, True, time.perf_counter() - started, key)
-                return value
-            value = self._compute(stage, key, inputs)
-            self.cache.store(name, key, value)
+            hit, value = self._reuse(stage, key, inputs)
+            if not hit:
+                value = self._compute(stage, key, inputs)
+                cache.store(name, key, value)
             return value
+
+    def _reuse(self, stage: Stage, key: str, inputs: dict[str, Any] | None
+               ) -> tuple[bool, Any]:
+        """``(True, value)`` when the cache holds a sound entry of *stage* (its ``check``
+        passed against *inputs*, or against the results it needs when None); a damaged or
+        mismatched entry is discarded with a note."""
+        assert self.cache is not None
+        started = time.perf_counter()
+        hit, value = self.cache.load(stage.name, key)
+        if hit and stage.check is not None:
+            if inputs is None:
+                inputs = {n: self.get(n) for n in stage.needs}
+            problem = stage.check(value, inputs)
+            if problem is not None:
+                return self.cache.discard(stage.name, key, problem)
+        if not hit:
+            return False, None
+        if stage.label and self.progress is not None:
+            self.progress(f"{stage.label} (cached)")
+        self._done(stage, value, True, time.perf_counter() - started, key)
+        return True, value
 
     def _compute(self, stage: Stage, key: str, inputs: dict[str, Any]) -> Any:
         if stage.label and self.progress is not None:
