@@ -65,6 +65,7 @@ from towerplan.outputs.xlsx_layout import (
     print_setup,
     put_formula,
     set_widths,
+    wrap_rows,
     write_cached_values,
 )
 
@@ -382,11 +383,30 @@ def _summary_value(key: str, value: Any, result: PlanResult, lang: str) -> Any:
     return in_language(value, lang) if isinstance(value, str) else value
 
 
+def _limitations_first(sheet: Worksheet, row: int, result: PlanResult, lang: str) -> int:
+    """Write what the inputs cannot support (summary.json ``limitations``) above the figures,
+    one statement per row in the wide value column; return the row the table starts on."""
+    from openpyxl.styles import Alignment, Font
+
+    statements = [in_language(str(text), lang)
+                  for text in result.summary.get("limitations") or ()]
+    if not statements:
+        return row
+    _put(sheet, row, 1, t("map.limitations", lang))
+    sheet.cell(row=row, column=1).font = Font(bold=True, color="B00020")
+    sheet.cell(row=row, column=1).alignment = Alignment(vertical="top")
+    for number, text in enumerate(statements, start=1):
+        _put(sheet, row, 2, f"{number}. {text}")
+        row += 1
+    return row + 1
+
+
 def _fill_summary(sheet: Worksheet, result: PlanResult, lang: str) -> None:
-    header = _preamble(sheet, result, lang)
+    first = _preamble(sheet, result, lang)
+    header = _limitations_first(sheet, first, result, lang)
     summary = result.summary
     keys = [k for k in SUMMARY_KEYS if k in summary]
-    keys += [k for k in summary if k not in SUMMARY_KEYS]
+    keys += [k for k in summary if k not in SUMMARY_KEYS and k != "limitations"]
     # nested (a table or a list of tables): own sheets/sections
     keys = [k for k in keys if not isinstance(summary[k], dict)
             and not (isinstance(summary[k], list) and any(isinstance(v, dict)
@@ -399,6 +419,7 @@ def _fill_summary(sheet: Worksheet, result: PlanResult, lang: str) -> None:
                     (t("report.cost_scope", lang), scope, ("", "")))
     last = _table(sheet, header, (t("report.indicator", lang), t("report.value", lang)), rows,
                   widest=WIDE_TEXT_WIDTH)
+    wrap_rows(sheet, range(first, header - 1), 2)  # the limitations, in the table's width
     if result.provenance.demand_basis == "area_km2":
         _put(sheet, last + 2, 1, t("report.demand_note", lang))
 

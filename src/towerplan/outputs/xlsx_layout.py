@@ -32,11 +32,13 @@ from towerplan.i18n import t
 from towerplan.io.stamps import parse_utc, zip_member
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from openpyxl.workbook import Workbook
     from openpyxl.worksheet.worksheet import Worksheet
 
 __all__ = ["add_table", "display_width", "print_setup", "put_formula", "set_widths",
-           "write_cached_values"]
+           "wrap_rows", "write_cached_values"]
 
 log = logging.getLogger(__name__)
 
@@ -256,6 +258,20 @@ def set_widths(sheet: Worksheet, header_row: int, n_columns: int, *,
             for col in range(1, n_columns + 1):
                 cell = sheet.cell(row=row, column=col)
                 cell.alignment = Alignment(wrap_text=cell.alignment.wrap_text, vertical="top")
+
+
+def wrap_rows(sheet: Worksheet, rows: Iterable[int], col: int) -> None:
+    """Wrap the text of column *col* in *rows* (above a table, sized after it) and give each
+    row the height of its lines."""
+    from openpyxl.styles import Alignment
+    from openpyxl.utils import get_column_letter
+
+    width = sheet.column_dimensions[get_column_letter(col)].width or MIN_WIDTH
+    for row in rows:
+        cell = sheet.cell(row=row, column=col)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        count = _line_count(cell.value, width) if isinstance(cell.value, str) else 1
+        sheet.row_dimensions[row].height = count * _LINE_HEIGHT_PT if count > 1 else None
 
 
 def _line_count(text: Any, width: float) -> int:

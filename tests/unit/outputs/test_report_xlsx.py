@@ -207,3 +207,40 @@ def test_why_not_sheet_lists_the_villages_still_blank(plan_result, tmp_path):
         _, vcols = _sheet_table(villages_sheet, first)
         assert villages_sheet.cell(row=header + 3, column=vcols[
             "Alasan belum terpilih" if lang == "id" else "Why not chosen"]).value == reason
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_limitations_open_the_summary_sheet_before_any_figure(plan_result, tmp_path, lang):
+    from towerplan.i18n import bilingual
+
+    statements = [bilingual("limit.no_towers", radius_km=30),
+                  f"{FORMULA_NAME} raw note " + "kata " * 60]
+    result = with_changes(plan_result, summary={**plan_result.summary,
+                                                "limitations": statements})
+    book = openpyxl.load_workbook(write_report_xlsx(result, tmp_path / "r.xlsx", lang=lang))
+    sheet = book[t("sheet.summary", lang)]
+    column_a = [sheet.cell(row=r, column=1).value for r in range(1, sheet.max_row + 1)]
+    heading = column_a.index(t("map.limitations", lang)) + 1
+    header = column_a.index(t("report.indicator", lang)) + 1
+    assert heading < header  # stated before the first figure
+    assert [sheet.cell(row=heading + i, column=2).value for i in range(2)] == [
+        "1. " + t("limit.no_towers", lang).format(radius_km=30),
+        f"2. {FORMULA_NAME} raw note " + "kata " * 60]
+    assert sheet.cell(row=heading + 1, column=2).data_type == "s"  # never a formula
+    assert sheet.cell(row=heading, column=2).alignment.wrap_text
+    width = sheet.column_dimensions["B"].width
+    long_note = sheet.cell(row=heading + 1, column=2).value
+    assert len(long_note) > 2 * width  # wraps: its row is as tall as its lines
+    assert sheet.row_dimensions[heading + 1].height >= 3 * 12
+    assert int(sheet.freeze_panes[1:]) - 1 == header
+    labels = {sheet.cell(row=r, column=1).value for r in range(header, sheet.max_row + 1)}
+    assert t("sum.limitations", lang) not in labels  # not a second time in the table
+
+
+def test_summary_sheet_without_limitations_starts_with_the_table(plan_result, tmp_path):
+    result = with_changes(plan_result, summary={k: v for k, v in plan_result.summary.items()
+                                                if k != "limitations"})
+    sheet = openpyxl.load_workbook(write_report_xlsx(result, tmp_path / "r.xlsx"))["Ringkasan"]
+    column_a = [sheet.cell(row=r, column=1).value for r in range(1, 8)]
+    assert "Keterbatasan" not in column_a
+    assert column_a.index(t("report.indicator", "id")) + 1 == int(sheet.freeze_panes[1:]) - 1
