@@ -27,6 +27,9 @@ __all__ = ["JointResult", "joint_selection"]
 
 log = logging.getLogger(__name__)
 
+#: HiGHS ``presolve_rule_off`` bit of its presolve probing.
+_NO_PROBING = 1 << 15
+
 
 @dataclass(frozen=True, slots=True)
 class JointResult:
@@ -322,6 +325,10 @@ class _Highs:
             self.h = highspy.Highs()
         self.h.setOptionValue("output_flag", False)
         self.h.setOptionValue("mip_rel_gap", 0.0)
+        # Presolve probing on the arc-activation rows (f <= M z) took 52 of 54 s on the demo's
+        # 778 sites x 4,959 arcs and fixed nothing the search does not fix in a second; without
+        # it the coverage stage solves to gap 0 in 1-3 s (HiGHS 1.7-1.16; rule 15 = probing).
+        self.h.setOptionValue("presolve_rule_off", _NO_PROBING)
         if time_limit_s is not None:
             self.h.setOptionValue("time_limit", float(time_limit_s))
         lp = highspy.HighsLp()
