@@ -30,7 +30,8 @@ def run(label: str, scenario: Scenario) -> None:
     plan, costed = plan_backhaul(scenario, state.data, fixed.candidates)
     t_hops = time.perf_counter() - t0
     problem = dataclasses.replace(fixed, candidates=costed)
-    (selection, _), = select_many(scenario.selection, problem, [scenario.budget.total_idr])
+    (selection, _), = select_many(scenario.selection, problem, [scenario.budget.total_idr],
+                                  covered_at_least=scenario.coverage.covered_at_least)
     t1 = time.perf_counter()
     _, outcome, _ = finish_backhaul(plan, scenario, problem, selection)
     t_finish = time.perf_counter() - t1
