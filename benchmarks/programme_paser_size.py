@@ -16,6 +16,8 @@ both seeds proven optimal; in wall time not within the target (257-427 s at a lo
 of 12-17 from other jobs), in CPU time seed 11 within it and seed 12 at or over it. Seed 11:
 810,164 people-years after 30.6-35.0 s of CPU (436-508 nodes); seed 12: 777,199 after
 59.7-73.2 s of CPU (558 nodes both times). Greedy regret 0.77 % and 0.98 %.
+On a quiet machine (load average 0.9-1.0, 2026-12-06): seed 11 35.0 s wall (PASS), seed 12
+73.9 s wall (FAIL, 564 nodes, 59.6 s of it in HiGHS's node LPs).
 docs/programme.md, "Benchmark", gives each step.
 
 The real Paser programme (``scenarios/paser-programme.toml`` with ``../shared/data``, measured
