@@ -106,7 +106,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numba
 import numpy as np
@@ -128,7 +128,7 @@ ARCSEC_DEG = 1.0 / 3600.0
 EARTH_RADIUS_M = 6_371_000.0  # SPLAT!'s EARTHRADIUS (20,902,230.97 ft)
 SITE_SEARCH_M = 2_000.0
 H_TX_M, H_RX_M, RADIUS_M, FREQ_MHZ = 42.0, 1.5, 20_000.0, 900.0
-ITM = {"epsilon": 15.0, "sigma": 0.005, "n0": 301.0, "climate": "equatorial",
+ITM: dict[str, Any] = {"epsilon": 15.0, "sigma": 0.005, "n0": 301.0, "climate": "equatorial",
        "polarization": "vertical", "mdvar": 12, "time_pct": 50.0, "location_pct": 50.0,
        "situation_pct": 50.0}
 LRP = """\
@@ -504,7 +504,7 @@ def run(workdir: Path, splat_exe: str, sdf_exe: str, args: argparse.Namespace) -
                            polarization="vertical", mdvar=12, time_pct=50.0,
                            location_pct=50.0, situation_pct=50.0)
     for mode in ("fast", "exact") if args.exact else ("fast",):
-        def call(mode: str = mode) -> Any:
+        def call(mode: Literal["fast", "exact"] = mode) -> Any:
             return itm_area(dem, transform, x_m, y_m, H_TX_M, H_RX_M, FREQ_MHZ,
                             radius_m=RADIUS_M, settings=settings, mode=mode)
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -52,7 +53,7 @@ REAL_PASER = ("real Paser run: 340 options at 171 sites, 172,188 units (144 with
               "3 years, 2 channels")
 
 
-def instance(seed: int = 11) -> dict[str, np.ndarray | sp.csr_matrix]:
+def instance(seed: int = 11) -> dict[str, Any]:
     """Options (site x type), units in settlements, served units by year, money by channel.
 
     A low tower covers a disc of 2-6 km around its site, the tall one a disc 1.35 times as
