@@ -59,6 +59,10 @@ so computing takes about twice its CPU time; the CPU time is what the ratio cann
 below: about 1 s of fixed numba cost (import, the first cached kernel, which sets up
 numba's CPU target and imports scipy.linalg to look for a BLAS) and 20 sweeps of
 90-110 ms of CPU against about 90 ms of CPU per gdal_viewshed run, start-up included.
+On a quiet machine (load average 0.5-0.6, 2026-12-06): 20 gdal_viewshed 1.55 s (CPU 1.54 s),
+towerplan 2.52 s (CPU 3.73 s), ratio 1.63 (FAIL); split: start-up and imports 0.77 s,
+inputs 0.07 s, reprojection 0.08 s, computing 1.40 s, writing 0.41 s (I/O 0.55 s against
+computing 1.40 s: PASS).
 """
 
 from __future__ import annotations
