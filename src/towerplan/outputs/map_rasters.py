@@ -98,12 +98,15 @@ def grid_corners(transform: Any, cols: int, rows: int) -> tuple[float, float, fl
     return min(xs), min(ys), max(xs), max(ys)
 
 
-def _to_web_mercator(grid: RasterGrid, values: np.ndarray, *,
-                     nearest: bool) -> tuple[np.ndarray, list[list[float]]]:
-    """Reproject *values* (on *grid*) to EPSG:3857; return the array and its lat/lon bounds.
+def _to_web_mercator(grid: RasterGrid, values: np.ndarray, *, resampling: str
+                     ) -> tuple[np.ndarray, list[list[float]], float]:
+    """Reproject *values* (on *grid*) to EPSG:3857; return the array, its lat/lon bounds and
+    its cell size on the ground, m (the Mercator cell times the cosine of the mid-latitude).
 
     The target has square cells covering the grid's extent with about as many cells as the
-    source, at most ``_MAX_IMAGE_PX`` along a side.
+    source, at most ``_MAX_IMAGE_PX`` along a side. *resampling* is a
+    :class:`rasterio.enums.Resampling` name (``nearest`` for classes, ``average`` to shrink
+    a DEM).
     """
     from affine import Affine
     from pyproj import Transformer
@@ -122,12 +125,13 @@ def _to_web_mercator(grid: RasterGrid, values: np.ndarray, *,
         source=np.asarray(values, dtype=np.float32), destination=out,
         src_transform=grid.transform, src_crs=grid.crs.to_wkt(), src_nodata=np.nan,
         dst_transform=transform, dst_crs="EPSG:3857", dst_nodata=np.nan,
-        resampling=Resampling.nearest if nearest else Resampling.bilinear,
+        resampling=Resampling[resampling],
     )
     west, south, east, north = grid_corners(transform, width, height)
     (lon0, lon1), (lat0, lat1) = Transformer.from_crs(3857, 4326, always_xy=True).transform(
         [west, east], [south, north])
-    return out, [[lat0, lon0], [lat1, lon1]]
+    ground_m = res * math.cos(math.radians((lat0 + lat1) / 2))
+    return out, [[lat0, lon0], [lat1, lon1]], ground_m
 
 
 def _png_data_uri(rgba: np.ndarray) -> str:
@@ -140,28 +144,24 @@ def _png_data_uri(rgba: np.ndarray) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _cell_size_m(grid: RasterGrid) -> tuple[float, float]:
-    """Cell width and height in metres (geographic grids: at the grid's mid-latitude)."""
-    dx, dy = abs(grid.transform.a), abs(grid.transform.e)
-    if grid.crs.is_geographic:
-        _, south, _, north = grid_corners(grid.transform, grid.shape[1], grid.shape[0])
-        lat = math.radians((south + north) / 2)
-        return dx * 111_320.0 * max(math.cos(lat), 0.01), dy * 110_574.0
-    return dx, dy
-
-
 def relief_uri(grid: RasterGrid) -> tuple[str, list[list[float]]]:
-    z = np.asarray(grid.array, dtype=np.float64)
+    """The hillshaded relief of a DEM grid as a PNG data URI, and its lat/lon bounds.
+
+    The DEM is first averaged onto the image's Web Mercator grid (at most
+    ``_MAX_IMAGE_PX`` a side) and shaded there, so the memory is that of the image, not of
+    a fine DEM (a 30 m kabupaten has about 40 million cells).
+    """
+    z = np.asarray(grid.array, dtype=np.float32)
     if grid.nodata is not None and not math.isnan(grid.nodata):
-        z = np.where(z == grid.nodata, np.nan, z)
-    shade = hillshade(z, *_cell_size_m(grid))
-    z_3857, bounds = _to_web_mercator(grid, z, nearest=False)
-    shade_3857, _ = _to_web_mercator(grid, shade, nearest=False)
-    return _png_data_uri(_relief_colors(z_3857, shade_3857)), bounds
+        z = np.where(z == np.float32(grid.nodata), np.float32(np.nan), z)
+    z_3857, bounds, cell_m = _to_web_mercator(grid, z, resampling="average")
+    del z
+    shade = hillshade(z_3857, cell_m, cell_m)
+    return _png_data_uri(_relief_colors(z_3857, shade)), bounds
 
 
 def coverage_uri(grid: RasterGrid, threshold_dbm: float) -> tuple[str, list[list[float]]]:
-    values, bounds = _to_web_mercator(grid, grid.array, nearest=True)
+    values, bounds, _ = _to_web_mercator(grid, grid.array, resampling="nearest")
     return _png_data_uri(rsrp_colors(values, threshold_dbm)), bounds
 
 

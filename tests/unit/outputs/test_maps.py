@@ -440,3 +440,40 @@ def test_village_popup_says_why_a_village_is_still_blank(plan_result, tmp_path):
     assert labels[-4:] == ["Cheapest site per person", "Cost per person served (Rp)",
                            "Extra budget to lift it out of blank spot (Rp)", "Why not chosen"]
     assert "labels.slice(0, p.v.length)" in page
+
+
+def test_relief_of_a_fine_dem_is_shaded_at_the_image_size_in_bounded_memory():
+    import base64
+    import io
+    import tracemalloc
+
+    from affine import Affine
+    from PIL import Image
+    from pyproj import CRS
+
+    from towerplan.io.rasters import RasterGrid
+    from towerplan.outputs import map_rasters
+
+    rows, cols = 2000, 3000  # 30 m cells, 60 x 90 km: shrunk to 1400 pixels a side
+    plane = np.tile(np.arange(cols, dtype=np.float32) * 0.5, (rows, 1))  # rises east, 1:60
+    plane[:10, :10] = -9999.0
+    grid = RasterGrid(plane, Affine(30.0, 0.0, 400_000.0, 0.0, -30.0, 9_850_000.0),
+                      CRS.from_epsg(32750), nodata=-9999.0)
+    _, _, cell_m = map_rasters._to_web_mercator(grid, plane, resampling="average")
+    assert cell_m == pytest.approx(30.0 * cols / 1400, rel=0.01)  # ground metres per pixel
+    tracemalloc.start()
+    try:
+        uri, bounds = map_rasters.relief_uri(grid)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # the float32 DEM, its masked copy and the warp's, not float64 grids of 6 M cells for the
+    # shading (16 times the DEM before)
+    assert peak < 5 * plane.nbytes
+    image = np.asarray(Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1]))))
+    assert max(image.shape[:2]) <= 1400 and image.shape[2] == 4
+    assert bounds[0][0] < bounds[1][0] and bounds[0][1] < bounds[1][1]
+    # a plane has one shade: lit alike everywhere away from the edges, where the slope is
+    # taken from the averaged grid with its ground cell size (1:60 at 64 m a pixel)
+    inner = hillshade(np.tile(np.arange(50.0) * cell_m / 60.0, (50, 1)), cell_m, cell_m)
+    assert np.ptp(inner[5:-5, 5:-5]) < 1e-9
