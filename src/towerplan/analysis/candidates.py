@@ -126,10 +126,35 @@ def land_status(origin: np.ndarray, xy_m: np.ndarray, anchor_xy_m: np.ndarray,
     return out
 
 
-def slope_deg(dem_m: np.ndarray, cell_m: float) -> np.ndarray:
-    """Terrain slope in degrees by central differences (nan where the DEM is nan)."""
-    gy, gx = np.gradient(dem_m.astype(float), cell_m)
+def slope_deg(dem_m: np.ndarray, cell_m: float, rows: np.ndarray | None = None,
+              cols: np.ndarray | None = None) -> np.ndarray:
+    """Terrain slope in degrees by central differences (nan where the DEM is nan).
+
+    With *rows* and *cols* (cell indices), only at those cells, with the arithmetic of
+    :func:`numpy.gradient` (central differences inside, one-sided at the edges), so the
+    values are those of the whole grid's slope without its memory (five float64 grids).
+    """
+    if rows is None or cols is None:
+        gy, gx = np.gradient(dem_m.astype(float), cell_m)
+        return np.degrees(np.arctan(np.hypot(gx, gy)))
+    rows, cols = np.asarray(rows, dtype=np.intp), np.asarray(cols, dtype=np.intp)
+    gy = _difference(dem_m, cell_m, rows, cols, axis=0)
+    gx = _difference(dem_m, cell_m, rows, cols, axis=1)
     return np.degrees(np.arctan(np.hypot(gx, gy)))
+
+
+def _difference(dem_m: np.ndarray, cell_m: float, rows: np.ndarray, cols: np.ndarray, *,
+                axis: int) -> np.ndarray:
+    """numpy.gradient of *dem_m* along *axis* at the cells (rows, cols)."""
+    n = dem_m.shape[axis]
+    at = rows if axis == 0 else cols
+    lo, hi = np.maximum(at - 1, 0), np.minimum(at + 1, n - 1)
+    first = (lo, cols) if axis == 0 else (rows, lo)
+    last = (hi, cols) if axis == 0 else (rows, hi)
+    inner = (at > 0) & (at < n - 1)
+    f_hi = dem_m[last].astype(float)
+    f_lo = dem_m[first].astype(float)
+    return np.where(inner, (f_hi - f_lo) / (2.0 * cell_m), (f_hi - f_lo) / cell_m)
 
 
 def hilltops(dem_m: np.ndarray, cell_m: float, window_m: float,
@@ -311,7 +336,7 @@ def _excluded_ground(xy: np.ndarray, dem_m: np.ndarray, transform: Affine, cell:
     cols = np.clip(((xy[:, 0] - transform.c) / transform.a).astype(int), 0, dem_m.shape[1] - 1)
     elev = dem_m[rows, cols]
     with np.errstate(invalid="ignore"):
-        slope = slope_deg(dem_m, cell)[rows, cols]
+        slope = slope_deg(dem_m, cell, rows, cols)
         no_terrain = ~np.isfinite(elev) & applies
         is_water = ((elev <= 0) if water is None else (water[rows, cols] | (elev <= 0))) \
             & applies & ~no_terrain

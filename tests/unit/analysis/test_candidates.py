@@ -52,6 +52,18 @@ def test_slope_of_a_plane() -> None:
     assert np.allclose(slope_deg(dem, 90.0), 20.0)
 
 
+@pytest.mark.parametrize("shape", [(2, 2), (3, 7), (40, 55)])
+def test_slope_at_cells_is_the_whole_grids_slope_there(shape: tuple[int, int]) -> None:
+    rng = np.random.default_rng(7)
+    dem = rng.normal(100.0, 60.0, shape).astype(np.float32)
+    dem[0, 1] = np.nan  # nan spreads to its neighbours' slopes, as in numpy.gradient
+    rows, cols = (a.ravel() for a in np.meshgrid(np.arange(shape[0]), np.arange(shape[1]),
+                                                  indexing="ij"))
+    picked = rng.permutation(len(rows))  # any order, edges and corners included
+    at_cells = slope_deg(dem, 30.0, rows[picked], cols[picked])
+    np.testing.assert_array_equal(at_cells, slope_deg(dem, 30.0)[rows[picked], cols[picked]])
+
+
 def test_thinning_keeps_priority_and_spacing() -> None:
     xy = np.array([[0.0, 0.0], [500.0, 0.0], [2000.0, 0.0]])
     kept = thin_points(xy, np.array([3, 0, 3]), 1000.0)
