@@ -118,7 +118,7 @@ def _max_bytes() -> int:
     env = os.environ.get("TOWERPLAN_CACHE_MAX_GB")
     try:
         return int(float(env) * 1024**3) if env else DEFAULT_MAX_BYTES
-    except ValueError:
+    except (ValueError, OverflowError):  # text, nan, or inf
         return DEFAULT_MAX_BYTES
 
 

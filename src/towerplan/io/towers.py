@@ -401,7 +401,7 @@ def _opencellid(header: list[str], records: list[tuple[int, list[str]]],
 def _operator(mcc: str, mnc: str) -> str:
     try:
         mcc_code, mnc_code = int(float(mcc)), int(float(mnc))
-    except ValueError:
+    except (ValueError, OverflowError):  # text, nan, or inf
         return f"MCC {mcc or '?'} MNC {mnc or '?'}"
     if mcc_code == 510 and mnc_code in MNC_OPERATORS_510:
         return MNC_OPERATORS_510[mnc_code]

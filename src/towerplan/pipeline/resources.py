@@ -23,7 +23,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from towerplan.errors import InsufficientResourcesError
+from towerplan.errors import InsufficientResourcesError, ScenarioError
 from towerplan.inputs import ResolvedPaths, resolve_paths
 from towerplan.io.atomic import free_bytes
 from towerplan.scenario import Scenario
@@ -208,7 +208,15 @@ def available_memory_bytes() -> int | None:
     """
     env = os.environ.get("TOWERPLAN_MEMORY_BYTES")
     if env:
-        return int(float(env))
+        try:
+            value = float(env)
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and value > 0):
+            msg = (f"TOWERPLAN_MEMORY_BYTES={env!r} is not a number of bytes: give the memory "
+                   "to plan for (e.g. 8e9), or unset it")
+            raise ScenarioError(msg)
+        return int(value)
     found = _meminfo_available()
     if found is None:
         try:

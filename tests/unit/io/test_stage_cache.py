@@ -207,3 +207,13 @@ def test_two_processes_writing_and_reading_one_entry_keep_it_whole(tmp_path: Pat
     assert hit and value.shape == (64, 900)  # the entry left behind is whole
     assert [p.name for p in (tmp_path / "candidate_coverage").iterdir()] == [f"{KEY}.pkl"]
     assert pickle.loads(pickle.dumps(value)).nnz == value.nnz
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan", "lots"])
+def test_an_unreadable_cache_size_limit_falls_back_to_the_default(monkeypatch, value):
+    from towerplan.io import cache
+
+    monkeypatch.setenv("TOWERPLAN_CACHE_MAX_GB", value)
+    assert cache._max_bytes() == cache.DEFAULT_MAX_BYTES
+    monkeypatch.setenv("TOWERPLAN_CACHE_MAX_GB", "0.5")
+    assert cache._max_bytes() == 512 * 1024**2

@@ -307,3 +307,19 @@ def test_counts_at_target(technology, target, expected):
 ])
 def test_parse_technology(text, expected):
     assert parse_technology(text) == expected
+
+
+@pytest.mark.parametrize(("mcc", "mnc", "expected"), [
+    ("510", "10", "Telkomsel"), ("inf", "", "MCC inf MNC ?"), ("nan", "1", "MCC nan MNC 1"),
+    ("510", "-inf", "MCC 510 MNC -inf"), ("x", "y", "MCC x MNC y")])
+def test_operator_of_unreadable_codes_is_the_text_as_given(mcc, mnc, expected):
+    from towerplan.io.towers import _operator
+
+    assert _operator(mcc, mnc) == expected
+
+
+def test_an_infinite_country_code_in_a_cell_file_is_not_a_crash(tmp_path):
+    path = tmp_path / "cells.csv"
+    path.write_text("radio,mcc,net,lon,lat\n,inf", encoding="utf-8")
+    with pytest.raises(InputDataError, match="fewer than 5 fields: 2; line 2: lon"):
+        read_towers(path)  # the file's real problems, not an OverflowError on "inf"
