@@ -34,6 +34,7 @@ import numpy as np
 
 from towerplan.io.cache import StageCache
 from towerplan.pipeline.codehash import code_hash
+from towerplan.pipeline.executors import InProcessExecutor
 from towerplan.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -91,18 +92,8 @@ class StageContext:
                     progress: CountFn | None = None) -> Iterator[tuple[int, Any]]:
         """``(index, fn(shared, task))`` of every task as each finishes, on the run's
         executor (:meth:`~towerplan.pipeline.executors.Executor.map_batches`)."""
-        if self.executor is not None:
-            return self.executor.map_batches(fn, tasks, shared=shared, progress=progress)
-        return _serial(fn, tasks, shared, progress)
-
-
-def _serial(fn: BatchFn, tasks: Sequence[Any], shared: Any,
-            progress: CountFn | None) -> Iterator[tuple[int, Any]]:
-    for i, task in enumerate(tasks):
-        result = fn(shared, task)
-        if progress is not None:
-            progress(i + 1, len(tasks))
-        yield i, result
+        executor = self.executor if self.executor is not None else InProcessExecutor()
+        return executor.map_batches(fn, tasks, shared=shared, progress=progress)
 
 
 @dataclass(frozen=True, slots=True)
