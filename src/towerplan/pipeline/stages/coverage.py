@@ -99,21 +99,19 @@ def coverage_rows(ctx: StageContext, store: str, xy: np.ndarray, height_m: np.nd
     n = len(height_m)
     base = ctx.base_key if floor_dbm is None else f"{ctx.base_key}:rsrp>={floor_dbm!r}"
     dtype = np.dtype(bool if floor_dbm is None else np.float32)
-    # a batch read back must be a CSR matrix of this batch's sites by the demand units
-    starts = list(range(0, n, BATCH_SITES))
-    keys = [_batch_key(base, xy[b:b + BATCH_SITES], height_m[b:b + BATCH_SITES])
-            for b in starts]
-    parts: list[sp.csr_matrix | None] = [None] * len(starts)
-    for k, b in enumerate(starts):
-        expect = {"type": _CSR, "shape": [len(height_m[b:b + BATCH_SITES]), len(demand_xy)],
+    spans = [slice(b, b + BATCH_SITES) for b in range(0, n, BATCH_SITES)]
+    keys = [_batch_key(base, xy[s], height_m[s]) for s in spans]
+    parts: list[sp.csr_matrix | None] = [None] * len(spans)
+    for k, s in enumerate(spans):
+        # a batch read back must be a CSR matrix of this batch's sites by the demand units
+        expect = {"type": _CSR, "shape": [len(height_m[s]), len(demand_xy)],
                   "dtype": dtype.str}
         hit, block = (ctx.cache.load(store, keys[k], expect=expect) if ctx.cache
                       else (False, None))
         parts[k] = block if hit else None
-    todo = [k for k in range(len(starts)) if parts[k] is None]
-    done = n - sum(len(height_m[starts[k]:starts[k] + BATCH_SITES]) for k in todo)
-    tasks = [(xy[starts[k]:starts[k] + BATCH_SITES], height_m[starts[k]:starts[k] + BATCH_SITES])
-             for k in todo]
+    todo = [k for k in range(len(spans)) if parts[k] is None]
+    tasks = [(xy[spans[k]], height_m[spans[k]]) for k in todo]
+    done = n - sum(len(h) for _, h in tasks)
     shared = _Shared(demand_xy, link, context, floor_dbm)
     for j, block in ctx.map_batches(_batch, tasks, shared=shared):
         k = todo[j]
