@@ -101,6 +101,28 @@ def test_coverage_polygons_known_geometry():
     assert empty.is_empty
 
 
+def test_coverage_polygons_valid_where_regions_touch_at_corners():
+    """Diagonal neighbours, a ring with a hole and an island inside it: a valid MultiPolygon
+    equal to the union of the covered cells."""
+    import shapely
+    from affine import Affine
+
+    rsrp = np.full((9, 9), -120.0)
+    rsrp[0, 0] = rsrp[1, 1] = rsrp[0, 2] = -90.0  # touching at corners only
+    rsrp[3:8, 3:8] = -90.0
+    rsrp[4:7, 4:7] = -120.0  # a hole ...
+    rsrp[5, 5] = -90.0  # ... with an island
+    rsrp[2, 2] = -90.0  # touches the ring's corner
+    transform = Affine(30.0, 0, 0.0, 0, -30.0, 270.0)
+    geom = coverage_polygons(rsrp, transform, -105.0)
+    cells = [shapely.box(30.0 * c, 270.0 - 30.0 * (r + 1), 30.0 * (c + 1), 270.0 - 30.0 * r)
+             for r, c in zip(*np.nonzero(rsrp >= -105.0), strict=True)]
+    assert geom.is_valid and geom.geom_type == "MultiPolygon"
+    assert len(geom.geoms) == 6  # 3 corner cells, the cell at the ring's corner, ring, island
+    assert geom.area == pytest.approx(len(cells) * 900.0)
+    assert shapely.equals(geom, shapely.union_all(cells))
+
+
 def _tiff_layout(path: Path) -> tuple[bytes, list[int], list[int]]:
     """Return the GDAL ghost header, the offset of every IFD and each IFD's first tile offset.
 

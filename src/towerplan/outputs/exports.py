@@ -113,9 +113,11 @@ def coverage_polygons(rsrp_dbm: np.ndarray, transform: Any, threshold_dbm: float
 
     Returns
     -------
-    shapely.Polygon or shapely.MultiPolygon
-        Cell-edge outlines with holes (empty ``MultiPolygon`` when nothing is covered); its
-        area is the number of covered cells times the cell area.
+    shapely.MultiPolygon
+        Cell-edge outlines with holes, one polygon per 4-connected region of covered cells
+        (empty when nothing is covered); its area is the number of covered cells times the
+        cell area. The regions are already disjoint (they meet at most at a corner), so they
+        are collected, not unioned: a valid MultiPolygon at a fraction of the cost.
     """
     import shapely
     from rasterio.features import shapes
@@ -126,7 +128,7 @@ def coverage_polygons(rsrp_dbm: np.ndarray, transform: Any, threshold_dbm: float
         return shapely.MultiPolygon()
     parts = [shapely.geometry.shape(geom) for geom, _ in
              shapes(covered.astype(np.uint8), mask=covered, transform=transform, connectivity=4)]
-    return shapely.union_all(parts)
+    return shapely.MultiPolygon(parts)
 
 
 def _coverage_layer(result: PlanResult, crs: Any, source: str) -> gpd.GeoDataFrame:

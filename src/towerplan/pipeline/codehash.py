@@ -30,8 +30,9 @@ _LIBRARIES = ("numpy", "scipy", "numba", "highspy", "pandas", "geopandas", "shap
 SourceFn = Callable[[str], bytes]
 
 
+@functools.cache
 def _source(module: str) -> bytes:
-    """Source bytes of a towerplan module (b"" when it has none)."""
+    """Source bytes of a towerplan module (b"" when it has none; read once per process)."""
     spec = importlib.util.find_spec(module)
     if spec is None or spec.origin is None or not spec.origin.endswith(".py"):
         return b""
@@ -39,11 +40,13 @@ def _source(module: str) -> bytes:
         return fh.read()
 
 
+@functools.cache
 def _is_package(module: str) -> bool:
     spec = importlib.util.find_spec(module)
     return spec is not None and spec.submodule_search_locations is not None
 
 
+@functools.cache
 def _exists(module: str) -> bool:
     try:
         return importlib.util.find_spec(module) is not None
@@ -51,28 +54,42 @@ def _exists(module: str) -> bool:
         return False
 
 
-def _type_checking_blocks(tree: ast.AST) -> set[int]:
-    """Ids of the import nodes inside ``if TYPE_CHECKING:`` blocks."""
-    skip: set[int] = set()
-    for node in ast.walk(tree):
+_BODIES = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def _import_nodes(body: list[ast.stmt]) -> Iterable[ast.Import | ast.ImportFrom]:
+    """The import statements of *body* and of the statements nested in it, except those
+    under ``if TYPE_CHECKING:`` (imports are statements: expressions are not searched)."""
+    for node in body:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            yield node
+            continue
         if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
-            skip.update(id(sub) for sub in ast.walk(node)
-                        if isinstance(sub, ast.Import | ast.ImportFrom))
-    return skip
+            yield from _import_nodes(node.orelse)
+            continue
+        for field in _BODIES:
+            for child in getattr(node, field, ()):
+                if isinstance(child, ast.ExceptHandler | ast.match_case):
+                    yield from _import_nodes(child.body)
+                else:
+                    yield from _import_nodes([child])
 
 
 def imported_modules(module: str, source: bytes) -> list[str]:
     """The towerplan modules *module* imports (anywhere but under ``TYPE_CHECKING``)."""
+    return list(_imports(module, source))
+
+
+@functools.lru_cache(maxsize=4096)
+def _imports(module: str, source: bytes) -> tuple[str, ...]:
+    """:func:`imported_modules`, parsed once per module and source text in a process."""
     tree = ast.parse(source)
-    skip = _type_checking_blocks(tree)
     package = module if _is_package(module) else module.rpartition(".")[0]
     found: list[str] = []
-    for node in ast.walk(tree):
-        if id(node) in skip:
-            continue
+    for node in _import_nodes(tree.body):
         if isinstance(node, ast.Import):
             found.extend(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
+        else:
             base = node.module or ""
             if node.level:
                 parts = package.split(".")
@@ -88,7 +105,7 @@ def imported_modules(module: str, source: bytes) -> list[str]:
             name = name.rpartition(".")[0]
         if name:
             out.append(name)
-    return out
+    return tuple(out)
 
 
 def _parents(module: str) -> Iterable[str]:

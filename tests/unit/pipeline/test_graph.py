@@ -226,3 +226,44 @@ def test_closure_follows_imports_inside_functions_but_not_type_checking() -> Non
     assert "towerplan.coverage.sweep" in closure
     assert "towerplan.pipeline.stages.coverage" in closure
     assert "towerplan.analysis.selection" not in closure  # only under TYPE_CHECKING elsewhere
+
+
+def test_imported_modules_finds_imports_in_every_statement_body() -> None:
+    """Imports in functions, classes, loops, try/except/finally, with and match count; those
+    under ``if TYPE_CHECKING:`` do not, but its ``else`` branch does."""
+    from towerplan.pipeline.codehash import imported_modules
+
+    source = b'''
+from typing import TYPE_CHECKING
+import numpy
+if TYPE_CHECKING:
+    from towerplan.analysis import selection
+else:
+    import towerplan.errors
+def f(x):
+    from towerplan.coverage import sweep
+    class C:
+        def g(self):
+            from ..io import cache
+    for _ in x:
+        while True:
+            import towerplan.radio.itm
+    try:
+        from . import graph
+    except ImportError:
+        from towerplan.io import rasters
+    finally:
+        import towerplan.scenario
+    with open(x):
+        from towerplan.analysis.blankspots import BLANK
+    match x:
+        case 1:
+            from towerplan.radio import antenna
+    return [y for y in x if y]
+'''
+    found = set(imported_modules("towerplan.pipeline.plan", source))
+    assert found == {
+        "towerplan.errors", "towerplan.coverage", "towerplan.coverage.sweep",
+        "towerplan.io", "towerplan.io.cache", "towerplan.radio.itm", "towerplan.pipeline",
+        "towerplan.pipeline.graph", "towerplan.io.rasters", "towerplan.scenario",
+        "towerplan.analysis.blankspots", "towerplan.radio", "towerplan.radio.antenna"}
