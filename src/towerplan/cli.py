@@ -695,8 +695,9 @@ def coverage(
                                               "hata-suburban+deygout+clutter. Default: "
                                               "[radio] model.", show_default=False)] = None,
     out_file: Annotated[Path, typer.Option("--out", "-o", help="Best-server RSRP COG (dBm); "
-                                           "<name>_server.tif and <name>_servers.tif are "
-                                           "written beside it.", dir_okay=False)]
+                                           "<name>_server.tif, <name>_servers.tif and the "
+                                           "QGIS style <name>.qml are written beside it.",
+                                           dir_okay=False)]
     = Path("coverage.tif"),
     overwrite: OverwriteOpt = False,
     timings: Annotated[bool, typer.Option("--timings", help="Print on stderr the seconds "

@@ -44,6 +44,8 @@ def test_coverage_of_one_site_over_a_dem_is_the_model_disc(
     assert covered_km2 == pytest.approx(np.pi * radius**2 / 1e6, rel=0.03)
     with rasterio.open(tmp_path / "cov_servers.tif") as src:
         assert src.read(1).max() == 1
+    qml = (tmp_path / "cov.qml").read_text(encoding="utf-8")  # QGIS opens it styled
+    assert "<qgis" in qml and 'value="-105"' in qml
     again = run_cli("coverage", "--dem", dem, "--site", "116.0,-1.7", "--out", out)
     assert again.returncode == 2 and "--overwrite" in again.stderr
 

@@ -23,6 +23,7 @@ from towerplan.io.outdir import staged_files
 from towerplan.io.rasters import RasterGrid, write_raster
 from towerplan.io.terrain import dem_source_cell_m, read_dem, utm_crs_for
 from towerplan.io.towers import read_tower_positions
+from towerplan.outputs.styles import write_coverage_qml
 
 if TYPE_CHECKING:
     from towerplan.scenario import Scenario
@@ -207,7 +208,7 @@ def write_coverage(scenario: Scenario, dem: RasterGrid, landcover: np.ndarray | 
     tags = {"model_chain": text, "threshold_rsrp_dbm": f"{link.threshold_rsrp_dbm:g}",
             "link_budget": link_budget_text(scenario), "sites": ";".join(ids)}
     targets = (out, out.with_name(f"{out.stem}_server{out.suffix}"),
-               out.with_name(f"{out.stem}_servers{out.suffix}"))
+               out.with_name(f"{out.stem}_servers{out.suffix}"), out.with_suffix(".qml"))
     with clock.phase("write"):
         layers = (
             (comp.rsrp_dbm, None, "best-server RSRP (dBm)"),
@@ -216,9 +217,11 @@ def write_coverage(scenario: Scenario, dem: RasterGrid, landcover: np.ndarray | 
             (comp.n_servers.astype(np.int32), None, "servers at or above the threshold"),
         )
         with staged_files(targets, overwrite=overwrite) as staging:
-            for target, (array, nodata, what) in zip(targets, layers, strict=True):
+            for target, (array, nodata, what) in zip(targets, layers, strict=False):
                 write_raster(staging / target.name,
                              RasterGrid(array, grid.transform, grid.crs, nodata),
                              description=what, tags=tags)
+            # QGIS opens the RSRP raster with the map's colours (its default style)
+            write_coverage_qml(staging / targets[3].name, link.threshold_rsrp_dbm)
     return CoverageResult(grid, comp, ids, targets, text, link.threshold_rsrp_dbm,
                           dict(clock.seconds))

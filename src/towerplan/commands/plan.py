@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -116,7 +117,8 @@ def dry_run(scenario: Scenario, out_dir: str | Path | None = None, *, overwrite:
 
 def run_plan(scenario: Scenario, out_dir: str | Path | None = None, *, overwrite: bool = False,
              lang: str | None = None, progress: ProgressFn | None = None,
-             cache: CacheArg = True, check: bool = True) -> PlanRun:
+             cache: CacheArg = True, check: bool = True,
+             only: Sequence[str] | None = None) -> PlanRun:
     """Run the whole plan and write every output into *out_dir*.
 
     Parameters
@@ -137,6 +139,10 @@ def run_plan(scenario: Scenario, out_dir: str | Path | None = None, *, overwrite
     check : bool, keyword-only
         Estimate memory and disk first (:mod:`towerplan.pipeline.resources`) and refuse a
         run that cannot fit (default).
+    only : sequence of str, optional, keyword-only
+        Write only these outputs (names of
+        :data:`~towerplan.outputs.writers.OUTPUT_FILES`; ``summary.json`` only when named);
+        default every output.
 
     Raises
     ------
@@ -163,7 +169,7 @@ def run_plan(scenario: Scenario, out_dir: str | Path | None = None, *, overwrite
             run.close()
         if progress is not None:
             progress("outputs")
-        report = write_outputs(result, staging, lang=language)
+        report = write_outputs(result, staging, lang=language, only=only)
         _write_register_match(run.get("load").register_match, staging)
     return PlanRun(result, target, report, run.reused, run.computed)
 

@@ -29,7 +29,7 @@ import numpy as np
 from affine import Affine
 from scipy import ndimage
 
-from towerplan.errors import OutputError, ScenarioError
+from towerplan.errors import MissingDependencyError, OutputError, ScenarioError
 from towerplan.io import demo_terrain
 from towerplan.io.atomic import atomic_output
 from towerplan.io.cache import cache_root
@@ -45,6 +45,7 @@ from towerplan.io.demo_terrain import (
     shape_region,
     terrain,
 )
+from towerplan.io.outdir import MARKER
 from towerplan.io.rasters import RasterGrid, write_raster
 
 if TYPE_CHECKING:
@@ -303,6 +304,12 @@ def _polygons(labels: np.ndarray, n: int, x0: float, y0: float) -> np.ndarray:
     from rasterio.features import shapes
     from shapely.geometry import shape as to_shape
 
+    if shapely.geos_version < (3, 12, 0):
+        found = ".".join(str(v) for v in shapely.geos_version)
+        msg = (f"the synthetic demo's village outlines need GEOS 3.12 or newer, but shapely "
+               f"uses GEOS {found}; generate the demo where shapely has GEOS 3.12+ (its PyPI "
+               "wheel) or run a scenario with your own villages")
+        raise MissingDependencyError(msg)
     parts: list[list[shapely.Geometry]] = [[] for _ in range(n)]
     for geom, value in shapes(labels, mask=labels > 0, connectivity=4):  # pixel coordinates
         parts[int(value) - 1].append(to_shape(geom))
@@ -753,7 +760,8 @@ def new_output_folder(out_dir: str | Path) -> Path:
         If *out_dir* is a file or a non-empty folder, or cannot be created.
     """
     out = Path(out_dir)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+    # a staging folder of towerplan's own output publishing holds only its marker
+    if out.exists() and (not out.is_dir() or any(p.name != MARKER for p in out.iterdir())):
         msg = f"demo output {out} exists and is not an empty folder"
         raise OutputError(msg)
     try:

@@ -1,0 +1,323 @@
+"""The QGIS plugin (``qgis/towerplan_qgis``) run headless by Debian's ``qgis_process``.
+
+Each algorithm runs in a ``qgis_process`` process of its own, on generated data, and its
+outputs are compared with the library's results for the same inputs. QGIS's Python finds
+towerplan in the environment ``qgis/setup_env.sh`` builds (``.ci/run`` builds it at
+``.ci/qgis-venv``; elsewhere set ``TOWERPLAN_QGIS_ENV``), put first on ``PYTHONPATH`` as
+docs/qgis.md tells users to. Set ``TOWERPLAN_KEEP_QGIS_RENDER=DIR`` to keep the rendered PNG of
+the plan's layers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import rasterio
+
+from towerplan.commands.audit import audit
+from towerplan.commands.backhaul import run_backhaul
+from towerplan.commands.blankspots import blankspots
+from towerplan.commands.coverage import coverage
+from towerplan.commands.link import analyse_link
+from towerplan.commands.plan import run_plan
+from towerplan.errors import TowerplanError
+from towerplan.scenario import Radio, Scenario
+
+ROOT = Path(__file__).resolve().parents[2]
+QGIS_PROCESS = shutil.which("qgis_process.bin") or shutil.which("qgis_process")
+ENV_DIR = Path(os.environ.get("TOWERPLAN_QGIS_ENV", ROOT / ".ci" / "qgis-venv"))
+ALGORITHMS = {"audit", "backhaul", "blankspots", "candidates", "coverage", "link", "plan",
+              "select_sites"}
+
+pytestmark = [
+    pytest.mark.skipif(QGIS_PROCESS is None,
+                       reason="Debian's QGIS is not installed (apt-get install qgis "
+                              "python3-qgis; .ci/run installs it)"),
+    pytest.mark.skipif(not (ENV_DIR / "bin" / "python").exists(),
+                       reason=f"no towerplan environment for QGIS at {ENV_DIR}: run "
+                              f"qgis/setup_env.sh {ENV_DIR} . (as .ci/run does) or set "
+                              "TOWERPLAN_QGIS_ENV"),
+]
+
+
+def _env_path() -> str:
+    """The QGIS environment's own entries of ``sys.path`` (its site-packages, .pth paths)."""
+    code = ("import os, sys; print(os.pathsep.join(p for p in sys.path "
+            "if p and not p.startswith(sys.base_prefix)))")
+    out = subprocess.run([str(ENV_DIR / "bin" / "python"), "-c", code], capture_output=True,
+                         text=True, check=True, env={"PATH": "/usr/bin:/bin"})
+    return out.stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def qgis(tmp_path_factory: pytest.TempPathFactory
+         ) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """A runner of ``qgis_process`` with the built plugin enabled in a fresh profile."""
+    assert QGIS_PROCESS is not None
+    home = tmp_path_factory.mktemp("qgis-home")
+    plugins = tmp_path_factory.mktemp("qgis-plugins")
+    build = subprocess.run([sys.executable, str(ROOT / "qgis" / "build.py"), "--out",
+                            str(home / "dist")], capture_output=True, text=True, check=True)
+    with zipfile.ZipFile(build.stdout.strip()) as zf:
+        zf.extractall(plugins)
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(home), "QT_QPA_PLATFORM": "offscreen",
+           "XDG_RUNTIME_DIR": str(home), "QGIS_PLUGINPATH": str(plugins),
+           "PYTHONPATH": _env_path(), "TOWERPLAN_CACHE_DIR": str(home / "cache"),
+           "LC_ALL": "C.UTF-8"}
+
+    def run(*args: str, pythonpath: str | None = None) -> subprocess.CompletedProcess[str]:
+        use = env if pythonpath is None else {**env, "PYTHONPATH": pythonpath}
+        return subprocess.run([QGIS_PROCESS, *args], capture_output=True, text=True,
+                              env=use, timeout=600, check=False)
+
+    enabled = run("plugins", "enable", "towerplan_qgis")
+    assert enabled.returncode == 0, enabled.stdout + enabled.stderr
+    run.env = env  # type: ignore[attr-defined]
+    return run
+
+
+def _algorithm(qgis: Callable[..., subprocess.CompletedProcess[str]], name: str,
+               **params: Any) -> dict[str, Any]:
+    """Run ``towerplan:NAME`` and return its results; fail with its output on an error."""
+    args = [f"{k}={v}" for k, v in params.items()]
+    proc = qgis("--json", "run", f"towerplan:{name}", "--", *args)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return json.loads(proc.stdout)["results"]
+
+
+def _points_gpkg(path: Path, lonlat: list[tuple[float, float]],
+                 heights: list[float] | None = None) -> Path:
+    frame = gpd.GeoDataFrame(
+        {"name": [f"s{k}" for k in range(len(lonlat))],
+         "height_m": heights or [42.0] * len(lonlat)},
+        geometry=gpd.points_from_xy([p[0] for p in lonlat], [p[1] for p in lonlat]),
+        crs="EPSG:4326").to_crs("EPSG:32750")  # a projected layer: the plugin reprojects
+    frame.to_file(path, layer="sites", driver="GPKG")
+    return path
+
+
+def test_provider_lists_every_algorithm(qgis: Callable[..., Any]) -> None:
+    proc = qgis("list")
+    assert proc.returncode == 0, proc.stderr
+    ids = {line.strip().split()[0].split(":", 1)[1] for line in proc.stdout.splitlines()
+           if line.strip().startswith("towerplan:")}
+    assert ids == ALGORITHMS
+
+
+def test_coverage_equals_the_library(qgis: Callable[..., Any], tmp_path: Path,
+                                     make_dem: Callable[..., Path]) -> None:
+    dem = make_dem(shape=(200, 200), kind="ridge", res_m=90.0)
+    sites = [(115.98, -1.70), (116.03, -1.72)]
+    layer = _points_gpkg(tmp_path / "sites.gpkg", sites, [42.0, 30.0])
+    out = tmp_path / "qgis" / "rsrp.tif"
+    results = _algorithm(qgis, "coverage", SITES=layer, HEIGHT_FIELD="height_m", DEM=dem,
+                         RADIUS_KM=6, OUTPUT=out)
+    assert Path(results["OUTPUT"]) == out
+    csv = tmp_path / "sites.csv"
+    pd.DataFrame({"lon": [p[0] for p in sites], "lat": [p[1] for p in sites],
+                  "height_m": [42.0, 30.0], "tower_id": ["1", "2"]}).to_csv(csv, index=False)
+    lib = coverage(Scenario(), tmp_path / "lib" / "rsrp.tif", dem=[dem], sites_csv=csv,
+                   radius_km=6)
+    with rasterio.open(out) as src:
+        got = src.read(1)
+        assert src.crs == lib.grid.crs and src.transform == lib.grid.transform
+    np.testing.assert_allclose(got, lib.grid.array, atol=1e-3, equal_nan=True)
+    assert np.isfinite(got).sum() > 1000
+    assert "<qgis" in out.with_suffix(".qml").read_text(encoding="utf-8")
+
+
+def test_blankspots_from_a_scenario_equals_the_library(
+        qgis: Callable[..., Any], tmp_path: Path, small_scenario: Callable[..., Path]) -> None:
+    scenario_path = small_scenario()
+    out = tmp_path / "qgis"
+    results = _algorithm(qgis, "blankspots", SCENARIO=scenario_path, OUTPUT_FOLDER=out)
+    assert results["VILLAGES_OUT"] == f"{out / 'blankspots.gpkg'}|layername=villages"
+    got = gpd.read_file(out / "blankspots.gpkg", layer="villages")
+    state = blankspots(Scenario.from_toml(scenario_path), tmp_path / "lib")
+    expected = state.stats["status"].astype(str).tolist()
+    assert got["status"].tolist() == expected
+    assert (out / "coverage_before.tif").is_file()
+
+
+def test_select_sites_with_a_budget_equals_the_library(
+        qgis: Callable[..., Any], tmp_path: Path, small_scenario: Callable[..., Path]) -> None:
+    scenario_path = small_scenario()
+    out = tmp_path / "qgis"
+    _algorithm(qgis, "select_sites", SCENARIO=scenario_path, BUDGET_IDR=1_700_000_000,
+               OUTPUT_FOLDER=out)
+    assert sorted(p.name for p in out.iterdir()) == ["plan.gpkg", "ranking.csv",
+                                                      "summary.json"]
+    scenario = Scenario.from_toml(scenario_path)
+    scenario = dataclasses.replace(
+        scenario, budget=dataclasses.replace(scenario.budget, total_idr=1_700_000_000))
+    lib = run_plan(scenario, tmp_path / "lib", only=("ranking.csv",), check=False)
+    got = pd.read_csv(out / "ranking.csv", comment="#")
+    assert got["site_id"].astype(str).tolist() == \
+        lib.result.selected["site_id"].astype(str).tolist()
+    assert len(got) == 1  # one tower at Rp 1.7 bn
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["budget_idr"] == 1_700_000_000
+
+
+def test_audit_and_backhaul_equal_the_library(
+        qgis: Callable[..., Any], tmp_path: Path, small_scenario: Callable[..., Path]) -> None:
+    pops = tmp_path / "pops.csv"
+    pops.write_text("pop_id,lon,lat,kind,capacity_mbps\nSTO1,115.985,-1.690,fibre,1000\n",
+                    encoding="utf-8")
+    scenario_path = small_scenario()
+    text = scenario_path.read_text(encoding="utf-8")
+    scenario_path.write_text(text.replace("[inputs]\n", f'[inputs]\npops = "{pops}"\n'),
+                             encoding="utf-8")
+    scenario = Scenario.from_toml(scenario_path)
+    out = tmp_path / "audit"
+    _algorithm(qgis, "audit", SCENARIO=scenario_path, VILLAGES_AUDITED="Desa 1; Desa 2",
+               OUTPUT_FOLDER=out)
+    summary = audit(scenario, tmp_path / "lib-audit", villages=["Desa 1", "Desa 2"])
+    got = json.loads((out / "audit.json").read_text(encoding="utf-8"))
+    assert got == json.loads(json.dumps(summary))
+    assert len(gpd.read_file(out / "audit.gpkg", layer="audit_sites")) == 2
+    links = tmp_path / "links"
+    _algorithm(qgis, "backhaul", SCENARIO=scenario_path, OUTPUT_FOLDER=links)
+    lib = run_backhaul(scenario, tmp_path / "lib-links")
+    got_links = gpd.read_file(links / "links.gpkg", layer="links")
+    assert len(got_links) == len(lib.outcome.links)
+    assert sorted(got_links["site_id"].astype(str)) == \
+        sorted(lib.outcome.links["site_id"].astype(str))
+
+
+def test_layers_replace_the_scenario_inputs(
+        qgis: Callable[..., Any], tmp_path: Path, make_dem: Callable[..., Path],
+        make_villages: Callable[..., Path]) -> None:
+    """Villages, terrain and towers given as layers, no scenario file: the candidates lie in
+    those villages, and the tower layer's heights are used."""
+    dem = make_dem(shape=(220, 220), kind="ridge", res_m=90.0)
+    villages = make_villages(n=4, size_deg=0.03)
+    towers = _points_gpkg(tmp_path / "towers.gpkg", [(115.97, -1.68)], [40.0])
+    out = tmp_path / "qgis"
+    _algorithm(qgis, "candidates", VILLAGES=villages, DEM=dem, TOWERS=towers,
+               TOWER_HEIGHT_FIELD="height_m", OUTPUT_FOLDER=out)
+    cands = gpd.read_file(out / "candidates.gpkg", layer="candidates")
+    area = gpd.read_file(villages).to_crs(cands.crs).union_all()
+    assert len(cands) > 0
+    assert cands.geometry.within(area.buffer(1.0)).all()
+    assert set(cands["village_code"].astype(str)) <= \
+        set(gpd.read_file(villages)["code"].astype(str))
+
+
+def test_link_equals_the_library(qgis: Callable[..., Any], tmp_path: Path,
+                                 make_dem: Callable[..., Path]) -> None:
+    dem = make_dem(shape=(200, 200), kind="ridge", res_m=90.0)
+    start, end = (115.97, -1.70), (116.04, -1.71)
+    png, report = tmp_path / "link.png", tmp_path / "link.json"
+    _algorithm(qgis, "link", START=f"{start[0]},{start[1]} [EPSG:4326]",
+               END=f"{end[0]},{end[1]} [EPSG:4326]", DEM=dem, TX_HEIGHT_M=42,
+               OUTPUT_PNG=png, OUTPUT_JSON=report)
+    got = json.loads(report.read_text(encoding="utf-8"))
+    lib, _, _ = analyse_link([dem], start, end, radio=Radio(), h_tx_m=42.0)
+    want = lib.to_dict()
+    assert got["distance_m"] == pytest.approx(want["distance_m"], abs=0.5)
+    assert got["los"] == want["los"]
+    assert got["model"] == want["model"]
+    assert png.stat().st_size > 10_000
+
+
+def test_plan_outputs_open_styled_in_qgis(qgis: Callable[..., Any], tmp_path: Path,
+                                          small_scenario: Callable[..., Path]) -> None:
+    """The Plan algorithm's GeoPackage carries default styles that QGIS applies on loading,
+    and the coverage raster its .qml; the layers render (kept with
+    TOWERPLAN_KEEP_QGIS_RENDER)."""
+    out = tmp_path / "plan"
+    results = _algorithm(qgis, "plan", SCENARIO=small_scenario(), OUTPUT_FOLDER=out, LANG=1)
+    for key in ("VILLAGES_OUT", "SELECTED", "CANDIDATES", "COVERAGE_AFTER"):
+        assert Path(results[key].split("|")[0]).is_file()
+    png = tmp_path / "plan.png"
+    script = tmp_path / "render.py"
+    script.write_text(_RENDER.format(gpkg=out / "plan.gpkg", tif=out / "coverage_after.tif",
+                                     png=png), encoding="utf-8")
+    env = dict(qgis.env)  # type: ignore[attr-defined]
+    proc = subprocess.run(["/usr/bin/python3", str(script)], capture_output=True, text=True,
+                          env=env, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    styles = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert styles["villages"] == "categorizedSymbol"
+    assert styles["selected"] in {"categorizedSymbol", "graduatedSymbol", "singleSymbol"}
+    assert styles["coverage"] == "singlebandpseudocolor"
+    assert styles["coloured_pixels"] > 1000
+    keep = os.environ.get("TOWERPLAN_KEEP_QGIS_RENDER")
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        shutil.copy(png, Path(keep) / "plan_qgis.png")
+
+
+def test_missing_library_gives_one_clear_line(qgis: Callable[..., Any],
+                                              tmp_path: Path) -> None:
+    proc = qgis("run", "towerplan:plan", "--", f"OUTPUT_FOLDER={tmp_path / 'x'}",
+                pythonpath="")
+    assert proc.returncode != 0
+    assert "towerplan library cannot be imported in QGIS's Python" in proc.stdout + proc.stderr
+    assert "docs/qgis.md" in proc.stdout + proc.stderr
+    assert not (tmp_path / "x").exists()
+
+
+def test_library_errors_are_its_one_line_messages(qgis: Callable[..., Any], tmp_path: Path,
+                                                  make_dem: Callable[..., Path]) -> None:
+    dem = make_dem(shape=(60, 60), kind="flat", res_m=90.0)
+    layer = _points_gpkg(tmp_path / "far.gpkg", [(110.0, -5.0)])
+    proc = qgis("run", "towerplan:coverage", "--", f"SITES={layer}", f"DEM={dem}",
+                f"OUTPUT={tmp_path / 'c.tif'}")
+    assert proc.returncode != 0
+    with pytest.raises(TowerplanError) as err:
+        coverage(Scenario(), tmp_path / "lib.tif", dem=[dem], sites_lonlat=[(110.0, -5.0)])
+    message = " ".join(str(err.value).split())
+    assert f"ERROR:\t{message}" in proc.stdout + proc.stderr
+    assert not (tmp_path / "c.tif").exists()
+
+
+_RENDER = '''
+import json
+from qgis.core import (QgsApplication, QgsMapRendererParallelJob, QgsMapSettings,
+                       QgsRasterLayer, QgsVectorLayer)
+from qgis.PyQt.QtCore import QSize
+from qgis.PyQt.QtGui import QColor
+app = QgsApplication([], False)
+app.initQgis()
+layers = {{name: QgsVectorLayer("{gpkg}|layername=" + name, name, "ogr")
+          for name in ("villages", "selected", "candidates")}}
+raster = QgsRasterLayer("{tif}", "coverage")
+out = {{name: layer.renderer().type() for name, layer in layers.items()}}
+out["coverage"] = raster.renderer().type()
+settings = QgsMapSettings()
+settings.setLayers([layers["selected"], layers["candidates"], layers["villages"], raster])
+settings.setDestinationCrs(layers["villages"].crs())
+settings.setExtent(layers["villages"].extent())
+settings.setOutputSize(QSize(800, 800))
+settings.setBackgroundColor(QColor(255, 255, 255))
+job = QgsMapRendererParallelJob(settings)
+job.start()
+job.waitForFinished()
+image = job.renderedImage()
+image.save("{png}")
+coloured = 0
+for y in range(0, 800, 4):
+    for x in range(0, 800, 4):
+        c = QColor(image.pixel(x, y))
+        if not (c.red() == c.green() == c.blue()):
+            coloured += 1
+out["coloured_pixels"] = coloured * 16
+del layers, raster, job
+app.exitQgis()
+print(json.dumps(out))
+'''
