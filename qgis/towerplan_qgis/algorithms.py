@@ -29,6 +29,7 @@ from qgis.core import (
     QgsProcessingOutputFile,
     QgsProcessingOutputRasterLayer,
     QgsProcessingOutputVectorLayer,
+    QgsProcessingParameterBoolean,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterField,
@@ -138,6 +139,7 @@ class ScenarioAlgorithm(TowerplanAlgorithm):
     TOWERS = "TOWERS"
     TOWER_HEIGHT = "TOWER_HEIGHT_FIELD"
     DEM = "DEM"
+    COVERAGE = "COVERAGE_TODAY"
     BUDGET = "BUDGET_IDR"
     OUTPUT = "OUTPUT_FOLDER"
     WITH_BUDGET = False
@@ -157,6 +159,9 @@ class ScenarioAlgorithm(TowerplanAlgorithm):
             type=QgsProcessingParameterField.Numeric, optional=True))
         self.addParameter(QgsProcessingParameterRasterLayer(
             self.DEM, "Terrain (DEM; replaces [inputs] dem)", optional=True))
+        self.addParameter(QgsProcessingParameterRasterLayer(
+            self.COVERAGE, "Coverage today (RSRP raster, dBm, e.g. from Coverage; added to "
+            "[inputs] coverage_maps)", optional=True))
         if self.WITH_BUDGET:
             self.addParameter(QgsProcessingParameterNumber(
                 self.BUDGET, "Budget, Rp (empty = [budget] total_idr of the scenario)",
@@ -192,10 +197,11 @@ class ScenarioAlgorithm(TowerplanAlgorithm):
         dem = self.parameterAsRasterLayer(parameters, self.DEM, context)
         if dem is not None:
             inputs["dem"] = [_raster_file(dem)]
+        coverage_map = self.parameterAsRasterLayer(parameters, self.COVERAGE, context)
         budget = None
         if self.WITH_BUDGET and parameters.get(self.BUDGET) not in (None, ""):
             budget = self.parameterAsDouble(parameters, self.BUDGET, context)
-        if not inputs and budget is None:
+        if not inputs and budget is None and coverage_map is None:
             return Scenario.from_toml(path) if path else Scenario()
         data, base = {}, os.getcwd()
         if path:
@@ -204,6 +210,12 @@ class ScenarioAlgorithm(TowerplanAlgorithm):
                 data = tomllib.load(fh)
             base = os.path.dirname(os.path.abspath(path))
         data["inputs"] = {**data.get("inputs", {}), **inputs}
+        if coverage_map is not None:
+            # an RSRP raster (LTE) where the modelled or measured signal reaches the threshold
+            maps = list(data["inputs"].get("coverage_maps", []))
+            maps.append({"path": _raster_file(coverage_map), "kind": "rsrp",
+                         "technology": "4g", "source": f"QGIS layer {coverage_map.name()}"})
+            data["inputs"]["coverage_maps"] = maps
         if budget is not None:
             data["budget"] = {**data.get("budget", {}), "total_idr": budget}
         return Scenario.from_dict(data, base_dir=base)
@@ -271,11 +283,15 @@ class PlanAlgorithm(ScenarioAlgorithm):
             "coverage_before/after.tif with .qml styles) in the output folder.")
     WITH_BUDGET = True
     LANG = "LANG"
+    PROJECT = "QGIS_PROJECT"
 
     def extra_parameters(self):
         self.addParameter(QgsProcessingParameterEnum(
             self.LANG, "Language of the map and reports", options=list(_LANGS),
             defaultValue=0))
+        self.addParameter(QgsProcessingParameterBoolean(
+            self.PROJECT, "Also write plan.qgz (a QGIS project of the plan's layers)",
+            defaultValue=False))
 
     def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
         super().initAlgorithm(config)
@@ -291,6 +307,9 @@ class PlanAlgorithm(ScenarioAlgorithm):
         from towerplan.pipeline.plan import PLAN_STAGES
 
         lang = _LANGS[self.parameterAsEnum(parameters, self.LANG, context)]
+        if self.parameterAsBoolean(parameters, self.PROJECT, context):
+            scenario = dataclasses.replace(scenario, outputs=dataclasses.replace(
+                scenario.outputs, qgis_project=True))
         run_plan(scenario, out, overwrite=True, lang=lang,
                  progress=self.progress(feedback, (*PLAN_STAGES, "outputs")))
         results = self.layer_outputs(context, out, [

@@ -209,10 +209,14 @@ def plan(
     skip_resource_check: Annotated[bool, typer.Option(
         "--skip-resource-check", help="Run even when the memory or disk estimate exceeds "
         "what is available.")] = False,
+    qgis_project: Annotated[bool, typer.Option(
+        "--qgis-project", help="Also write plan.qgz, a QGIS project of the plan's layers "
+        "styled, grouped and ordered as on the map. Default: [outputs] qgis_project of the "
+        "scenario (false).")] = False,
 ) -> None:
     """Run the whole plan and write map.html, report.xlsx/.html/.pdf, ranking.csv,
     villages.csv, plan.gpkg, coverage_before/after.tif (+ QGIS .qml), plan.kml/.kmz and
-    summary.json.
+    summary.json (and, when asked, the QGIS project plan.qgz).
 
     Budgets and costs are in rupiah (IDR), heights in metres, RSRP in dBm. Memory and disk
     are estimated first; a run that cannot fit is refused. The output directory is locked
@@ -224,6 +228,8 @@ def plan(
 
     _setup_logging(verbose, quiet)
     sc = _load(scenario, scheduler)
+    if qgis_project:
+        sc = dataclasses.replace(sc, outputs=dataclasses.replace(sc.outputs, qgis_project=True))
     target = out_dir if out_dir is not None else Path(sc.outputs.dir)
     if dry_run:
         _dry_run(sc, target, overwrite=overwrite, cache=_cache(cache_dir, no_cache))

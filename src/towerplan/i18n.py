@@ -385,6 +385,11 @@ _LABELS: dict[str, tuple[str, str]] = {
     "layer.links": ("Backhaul (warna = margin)", "Backhaul links (colour = margin)"),
     "layer.audit": ("Lokasi audit (keputusan lalu)", "Audit sites (past decision)"),
     "layer.coverage_map": ("Peta cakupan: {file}", "Coverage map: {file}"),
+    "qgis.group_plan": ("Rencana", "Plan"),
+    "qgis.group_villages": ("Desa", "Villages"),
+    "qgis.group_coverage": ("Cakupan sinyal", "Signal coverage"),
+    "qgis.layer_coverage_area": ("Wilayah tercakup (sebelum/sesudah)",
+                                 "Covered area (before/after)"),
     # map title block and legend
     "map.model": ("Model radio", "Radio model"),
     "map.threshold": ("Ambang cakupan", "Coverage threshold"),

@@ -1192,10 +1192,14 @@ class Outputs(_Group):
         Output directory, relative to the current directory (default ``"towerplan-out"``).
     lang : {"id", "en"}
         Language of user-facing text (default ``"id"``, Bahasa Indonesia).
+    qgis_project : bool
+        Also write ``plan.qgz``, a QGIS project of the plan's layers styled, grouped and
+        ordered as on the HTML map (default false).
     """
 
     dir: str = "towerplan-out"
     lang: Literal["id", "en"] = "id"
+    qgis_project: bool = False
 
     _section = "outputs"
 

@@ -34,7 +34,7 @@ from towerplan.commands.coverage import coverage
 from towerplan.commands.link import analyse_link
 from towerplan.commands.plan import run_plan
 from towerplan.errors import TowerplanError
-from towerplan.scenario import Radio, Scenario
+from towerplan.scenario import CoverageMapFile, Radio, Scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 QGIS_PROCESS = shutil.which("qgis_process.bin") or shutil.which("qgis_process")
@@ -234,32 +234,81 @@ def test_link_equals_the_library(qgis: Callable[..., Any], tmp_path: Path,
     assert png.stat().st_size > 10_000
 
 
-def test_plan_outputs_open_styled_in_qgis(qgis: Callable[..., Any], tmp_path: Path,
-                                          small_scenario: Callable[..., Path]) -> None:
-    """The Plan algorithm's GeoPackage carries default styles that QGIS applies on loading,
-    and the coverage raster its .qml; the layers render (kept with
-    TOWERPLAN_KEEP_QGIS_RENDER)."""
+def test_plan_project_opens_styled_in_qgis(qgis: Callable[..., Any], tmp_path: Path,
+                                           small_scenario: Callable[..., Path]) -> None:
+    """The Plan algorithm with plan.qgz: the project opens with every layer valid, grouped
+    and ordered as on the HTML map and styled as the GeoPackage's default styles; it renders
+    offscreen (the PNG is kept with TOWERPLAN_KEEP_QGIS_RENDER)."""
     out = tmp_path / "plan"
-    results = _algorithm(qgis, "plan", SCENARIO=small_scenario(), OUTPUT_FOLDER=out, LANG=1)
+    results = _algorithm(qgis, "plan", SCENARIO=small_scenario(), OUTPUT_FOLDER=out, LANG=1,
+                         QGIS_PROJECT="true")
     for key in ("VILLAGES_OUT", "SELECTED", "CANDIDATES", "COVERAGE_AFTER"):
         assert Path(results[key].split("|")[0]).is_file()
     png = tmp_path / "plan.png"
     script = tmp_path / "render.py"
-    script.write_text(_RENDER.format(gpkg=out / "plan.gpkg", tif=out / "coverage_after.tif",
+    script.write_text(_RENDER.format(project=out / "plan.qgz", gpkg=out / "plan.gpkg",
                                      png=png), encoding="utf-8")
-    env = dict(qgis.env)  # type: ignore[attr-defined]
     proc = subprocess.run(["/usr/bin/python3", str(script)], capture_output=True, text=True,
-                          env=env, timeout=300, check=False)
+                          env=dict(qgis.env), timeout=300, check=False)  # type: ignore[attr-defined]
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    styles = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert styles["villages"] == "categorizedSymbol"
-    assert styles["selected"] in {"categorizedSymbol", "graduatedSymbol", "singleSymbol"}
-    assert styles["coverage"] == "singlebandpseudocolor"
-    assert styles["coloured_pixels"] > 1000
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert got["read"] and got["all_valid"]
+    assert got["groups"] == ["Plan", "Signal coverage", "Villages"]
+    assert got["order"] == ["Selected towers (build order)", "Candidate sites",
+                            "Existing towers", "Signal coverage — after the plan",
+                            "Signal coverage — before", "Covered area (before/after)",
+                            "Village status — after the plan"]
+    assert got["checked"] == ["Selected towers (build order)", "Existing towers",
+                              "Signal coverage — after the plan",
+                              "Village status — after the plan"]
+    assert got["renderers"]["villages"] == "categorizedSymbol"
+    assert got["renderers"]["coverage_after"] == "singlebandpseudocolor"
+    assert got["labels"]["selected"] == "rank"
+    assert got["default_style"] == "categorizedSymbol"  # plan.gpkg's own default style
+    assert got["coloured_pixels"] > 1000
     keep = os.environ.get("TOWERPLAN_KEEP_QGIS_RENDER")
     if keep:
         Path(keep).mkdir(parents=True, exist_ok=True)
-        shutil.copy(png, Path(keep) / "plan_qgis.png")
+        shutil.copy(png, Path(keep) / "plan_qgz.png")
+
+
+def test_model_chains_coverage_blank_spots_and_select_sites(
+        qgis: Callable[..., Any], tmp_path: Path, small_scenario: Callable[..., Path]) -> None:
+    """A graphical-modeller model (built with PyQGIS, saved as .model3, reloaded and run):
+    Coverage of a sites layer feeds Blank spots and Select sites as today's coverage; both
+    equal the library run with that raster as a coverage map."""
+    scenario_path = small_scenario()
+    sites = _points_gpkg(tmp_path / "sites.gpkg", [(115.99, -1.69)])
+    dem = Scenario.from_toml(scenario_path).inputs.dem[0]
+    env = dict(qgis.env)  # type: ignore[attr-defined]
+    script = tmp_path / "model.py"
+    script.write_text(_MODEL.format(plugins=env["QGIS_PLUGINPATH"],
+                                    model=tmp_path / "chain.model3", sites=sites, dem=dem,
+                                    scenario=scenario_path, bs=tmp_path / "bs",
+                                    sel=tmp_path / "sel"), encoding="utf-8")
+    proc = subprocess.run(["/usr/bin/python3", str(script)], capture_output=True, text=True,
+                          env=env, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["ok"] and out["children"] == ["blankspots", "coverage", "select"]
+    assert (tmp_path / "chain.model3").is_file()
+    base = Scenario.from_toml(scenario_path)
+    with_map = dataclasses.replace(base, inputs=dataclasses.replace(
+        base.inputs, coverage_maps=(CoverageMapFile(path=out["coverage"], kind="rsrp",
+                                                    technology="4g"),)))
+    state = blankspots(with_map, tmp_path / "lib-bs")
+    got = gpd.read_file(tmp_path / "bs" / "blankspots.gpkg", layer="villages")
+    assert got["status"].tolist() == state.stats["status"].astype(str).tolist()
+    plain = blankspots(base, tmp_path / "lib-plain")
+    now, before = (state.stats["demand_covered"].to_numpy(),
+                   plain.stats["demand_covered"].to_numpy())
+    assert (now >= before - 1e-9).all() and now.sum() > before.sum()  # the map adds people
+    lib = run_plan(dataclasses.replace(with_map, budget=dataclasses.replace(
+        with_map.budget, total_idr=1_700_000_000)), tmp_path / "lib-sel",
+        only=("ranking.csv",), check=False)
+    ranking = pd.read_csv(tmp_path / "sel" / "ranking.csv", comment="#")
+    assert ranking["site_id"].astype(str).tolist() == \
+        lib.result.selected["site_id"].astype(str).tolist()
 
 
 def test_missing_library_gives_one_clear_line(qgis: Callable[..., Any],
@@ -288,22 +337,32 @@ def test_library_errors_are_its_one_line_messages(qgis: Callable[..., Any], tmp_
 
 _RENDER = '''
 import json
-from qgis.core import (QgsApplication, QgsMapRendererParallelJob, QgsMapSettings,
-                       QgsRasterLayer, QgsVectorLayer)
+from qgis.core import (QgsApplication, QgsMapRendererParallelJob, QgsMapSettings, QgsProject,
+                       QgsVectorLayer)
 from qgis.PyQt.QtCore import QSize
 from qgis.PyQt.QtGui import QColor
 app = QgsApplication([], False)
 app.initQgis()
-layers = {{name: QgsVectorLayer("{gpkg}|layername=" + name, name, "ogr")
-          for name in ("villages", "selected", "candidates")}}
-raster = QgsRasterLayer("{tif}", "coverage")
-out = {{name: layer.renderer().type() for name, layer in layers.items()}}
-out["coverage"] = raster.renderer().type()
+project = QgsProject.instance()
+out = {{"read": project.read("{project}")}}
+root = project.layerTreeRoot()
+out["groups"] = [g.name() for g in root.children()]
+out["order"] = [node.name() for node in root.findLayers()]
+out["checked"] = [node.name() for node in root.findLayers() if node.isVisible()]
+layers = project.mapLayers().values()
+out["all_valid"] = bool(layers) and all(layer.isValid() for layer in layers)
+by_key = {{layer.id().rsplit("_", 1)[0]: layer for layer in layers}}
+out["renderers"] = {{key: layer.renderer().type() for key, layer in by_key.items()}}
+selected = by_key["selected"]
+out["labels"] = {{"selected": selected.labeling().settings().fieldName
+                 if selected.labelsEnabled() else None}}
+plain = QgsVectorLayer("{gpkg}|layername=villages", "v", "ogr")
+out["default_style"] = plain.renderer().type()
 settings = QgsMapSettings()
-settings.setLayers([layers["selected"], layers["candidates"], layers["villages"], raster])
-settings.setDestinationCrs(layers["villages"].crs())
-settings.setExtent(layers["villages"].extent())
-settings.setOutputSize(QSize(800, 800))
+settings.setLayers(root.checkedLayers())
+settings.setDestinationCrs(project.crs())
+settings.setExtent(by_key["villages"].extent())
+settings.setOutputSize(QSize(900, 900))
 settings.setBackgroundColor(QColor(255, 255, 255))
 job = QgsMapRendererParallelJob(settings)
 job.start()
@@ -311,13 +370,82 @@ job.waitForFinished()
 image = job.renderedImage()
 image.save("{png}")
 coloured = 0
-for y in range(0, 800, 4):
-    for x in range(0, 800, 4):
+for y in range(0, 900, 4):
+    for x in range(0, 900, 4):
         c = QColor(image.pixel(x, y))
         if not (c.red() == c.green() == c.blue()):
             coloured += 1
 out["coloured_pixels"] = coloured * 16
-del layers, raster, job
+del layers, by_key, selected, plain, job
+project.clear()
+app.exitQgis()
+print(json.dumps(out))
+'''
+
+
+_MODEL = '''
+import json, sys
+sys.path.insert(0, "{plugins}")
+from qgis.core import (QgsApplication, QgsProcessingContext, QgsProcessingFeedback,
+                       QgsProcessingModelAlgorithm, QgsProcessingModelChildAlgorithm,
+                       QgsProcessingModelChildParameterSource as Src,
+                       QgsProcessingModelOutput, QgsProcessingModelParameter,
+                       QgsProcessingParameterFeatureSource, QgsProcessingParameterFile,
+                       QgsProcessingParameterRasterLayer, QgsProject)
+app = QgsApplication([], False)
+app.initQgis()
+from towerplan_qgis.provider import TowerplanProvider
+provider = TowerplanProvider()
+QgsApplication.processingRegistry().addProvider(provider)
+
+model = QgsProcessingModelAlgorithm("towerplan chain", "towerplan")
+for param in (QgsProcessingParameterFeatureSource("sites", "Sites"),
+              QgsProcessingParameterRasterLayer("dem", "Terrain"),
+              QgsProcessingParameterFile("scenario", "Scenario", extension="toml")):
+    model.addModelParameter(param, QgsProcessingModelParameter(param.name()))
+
+
+def child(alg, cid, sources, outputs=()):
+    c = QgsProcessingModelChildAlgorithm(alg)
+    c.setChildId(cid)
+    c.setDescription(cid)
+    for name, src in sources.items():
+        c.addParameterSources(name, [src])
+    outs = {{}}
+    for name, child_output in outputs:
+        o = QgsProcessingModelOutput(name, name)
+        o.setChildId(cid)
+        o.setChildOutputName(child_output)
+        outs[name] = o
+    c.setModelOutputs(outs)
+    model.addChildAlgorithm(c)
+
+
+child("towerplan:coverage", "coverage", {{
+    "SITES": Src.fromModelParameter("sites"), "DEM": Src.fromModelParameter("dem"),
+    "RADIUS_KM": Src.fromStaticValue(6)}}, [("rsrp", "OUTPUT")])
+child("towerplan:blankspots", "blankspots", {{
+    "SCENARIO": Src.fromModelParameter("scenario"),
+    "COVERAGE_TODAY": Src.fromChildOutput("coverage", "OUTPUT")}}, [("bs", "OUTPUT_FOLDER")])
+child("towerplan:select_sites", "select", {{
+    "SCENARIO": Src.fromModelParameter("scenario"),
+    "COVERAGE_TODAY": Src.fromChildOutput("coverage", "OUTPUT"),
+    "BUDGET_IDR": Src.fromStaticValue(1700000000)}}, [("sel", "OUTPUT_FOLDER")])
+model.updateDestinationParameters()
+assert model.toFile("{model}")
+loaded = QgsProcessingModelAlgorithm()
+assert loaded.fromFile("{model}")
+context = QgsProcessingContext()
+context.setProject(QgsProject.instance())
+feedback = QgsProcessingFeedback()
+params = {{"sites": "{sites}", "dem": "{dem}", "scenario": "{scenario}",
+          "coverage:rsrp": "{bs}_rsrp.tif", "blankspots:bs": "{bs}",
+          "select:sel": "{sel}"}}
+results, ok = loaded.run(params, context, feedback)
+out = {{"ok": bool(ok), "children": sorted(loaded.childAlgorithms()),
+       "coverage": results.get("coverage:rsrp")}}
+del loaded, model, context
+QgsApplication.processingRegistry().removeProvider(provider)
 app.exitQgis()
 print(json.dumps(out))
 '''

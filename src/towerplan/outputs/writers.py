@@ -44,12 +44,14 @@ from towerplan.outputs.exports import (
 )
 from towerplan.outputs.kml import write_plan_kml, write_plan_kmz
 from towerplan.outputs.maps import write_map
+from towerplan.outputs.qgis_project import write_qgis_project
 from towerplan.outputs.reports import write_report_xlsx
 
 if TYPE_CHECKING:
     from towerplan.results import PlanResult
 
-__all__ = ["OUTPUT_FILES", "WRITERS", "OutputReport", "Writer", "write_outputs"]
+__all__ = ["OPTIONAL_OUTPUT_FILES", "OUTPUT_FILES", "WRITERS", "OutputReport", "Writer",
+           "write_outputs"]
 
 log = logging.getLogger(__name__)
 
@@ -79,10 +81,14 @@ class Writer:
         File name inside the output directory.
     write : callable
         ``write(context, path) -> Path``.
+    wanted : callable, optional
+        ``wanted(result) -> bool``: whether the scenario asks for this optional output;
+        None = always written.
     """
 
     name: str
     write: Callable[[_Context, Path], Path]
+    wanted: Callable[[PlanResult], bool] | None = None
 
 
 def _summary(ctx: _Context, path: Path) -> Path:
@@ -105,11 +111,15 @@ WRITERS: tuple[Writer, ...] = (
     Writer("coverage_after.qml", lambda c, p: write_coverage_qml_for(c.result, p)),
     Writer("plan.kml", lambda c, p: write_plan_kml(c.result, p, lang=c.lang)),
     Writer("plan.kmz", lambda c, p: write_plan_kmz(c.result, p, lang=c.lang)),
+    Writer("plan.qgz", lambda c, p: write_qgis_project(c.result, p, lang=c.lang),
+           wanted=lambda r: r.scenario.outputs.qgis_project),
     Writer("summary.json", _summary),
 )
 
-#: File names of :data:`WRITERS`, in order.
-OUTPUT_FILES: tuple[str, ...] = tuple(w.name for w in WRITERS)
+#: File names of the outputs every plan writes, in order.
+OUTPUT_FILES: tuple[str, ...] = tuple(w.name for w in WRITERS if w.wanted is None)
+#: File names of the outputs written when the scenario asks for them (``plan.qgz``).
+OPTIONAL_OUTPUT_FILES: tuple[str, ...] = tuple(w.name for w in WRITERS if w.wanted is not None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,8 +162,9 @@ def write_outputs(result: PlanResult, out_dir: str | Path, *, lang: str = "id",
     lang : {"id", "en"}
         Language of the map and the reports (default Bahasa Indonesia).
     only : sequence of str, optional
-        Write only these files (names of :data:`OUTPUT_FILES`); ``summary.json`` is then
-        written only when named.
+        Write only these files (names of :data:`OUTPUT_FILES` and
+        :data:`OPTIONAL_OUTPUT_FILES`, an optional one then even when the scenario does not
+        ask for it); ``summary.json`` is then written only when named.
     strict : bool, keyword-only
         Raise any writer's error instead of skipping its output (for a command that writes
         one file).
@@ -186,6 +197,8 @@ def write_outputs(result: PlanResult, out_dir: str | Path, *, lang: str = "id",
     skipped: list[dict[str, str]] = []
     start = time.perf_counter()
     for writer in chosen:
+        if writer.wanted is not None and not writer.wanted(result) and only is None:
+            continue
         if progress is not None:
             progress(writer.name)
         path = out_dir / writer.name
@@ -215,8 +228,9 @@ def write_outputs(result: PlanResult, out_dir: str | Path, *, lang: str = "id",
 def _chosen(only: Sequence[str] | None) -> tuple[Writer, ...]:
     if only is None:
         return WRITERS
-    unknown = sorted(set(only) - set(OUTPUT_FILES))
+    names = (*OUTPUT_FILES, *OPTIONAL_OUTPUT_FILES)
+    unknown = sorted(set(only) - set(names))
     if unknown:
-        msg = f"unknown output(s) {', '.join(unknown)}; choose from {', '.join(OUTPUT_FILES)}"
+        msg = f"unknown output(s) {', '.join(unknown)}; choose from {', '.join(names)}"
         raise ScenarioError(msg)
     return tuple(w for w in WRITERS if w.name in set(only))
