@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -65,12 +66,20 @@ def test_signal_stops_the_plan_and_changes_nothing(name: str, tmp_path: Path,
                                                    small_scenario: Factory) -> None:
     out = tmp_path / "o"
     old = _old_outputs(out)
-    proc = _start("plan", small_scenario(), "--out", out, "--overwrite", "--no-cache")
-    staging = _wait_for_staging(proc, out)
-    time.sleep(0.3)
+    scenario = small_scenario()
     signum = getattr(signal, name)
-    proc.send_signal(signum)
-    _, stderr = proc.communicate(timeout=300)
+    for _attempt in range(3):
+        proc = _start("plan", scenario, "--out", out, "--overwrite", "--no-cache")
+        staging = _wait_for_staging(proc, out)
+        time.sleep(0.1)
+        proc.send_signal(signum)
+        _, stderr = proc.communicate(timeout=300)
+        if proc.returncode != 0:
+            break
+        # on a loaded machine the plan may finish before the signal lands: then it is a
+        # normal, complete run; put the old outputs back and signal a new run
+        shutil.rmtree(out)
+        old = _old_outputs(out)
     assert proc.returncode == 128 + signum, stderr
     lines = [ln for ln in stderr.splitlines() if ln.strip()]
     assert lines == [f"towerplan: interrupted by {name}; the run stopped and nothing was "
