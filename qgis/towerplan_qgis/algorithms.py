@@ -185,10 +185,13 @@ class ScenarioAlgorithm(TowerplanAlgorithm):
         path = self.parameterAsFile(parameters, self.SCENARIO, context)
         inputs = {}
         if parameters.get(self.VILLAGES):
-            inputs["villages"] = self.parameterAsCompatibleSourceLayerPath(
+            # a file QGIS can hand over as it is, or a temporary GeoPackage of the features;
+            # the layer name matters for a GeoPackage of several layers
+            path_and_layer = self.parameterAsCompatibleSourceLayerPathAndLayerName(
                 parameters, self.VILLAGES, context, ["gpkg", "shp", "geojson", "fgb"], "gpkg",
                 feedback)
-            inputs["village_layer"] = ""
+            inputs["villages"] = path_and_layer[0]
+            inputs["village_layer"] = path_and_layer[1] or ""
         if parameters.get(self.TOWERS):
             source = self.parameterAsSource(parameters, self.TOWERS, context)
             field = self.parameterAsString(parameters, self.TOWER_HEIGHT, context)

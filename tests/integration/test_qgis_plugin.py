@@ -204,17 +204,22 @@ def test_layers_replace_the_scenario_inputs(
     """Villages, terrain and towers given as layers, no scenario file: the candidates lie in
     those villages, and the tower layer's heights are used."""
     dem = make_dem(shape=(220, 220), kind="ridge", res_m=90.0)
-    villages = make_villages(n=4, size_deg=0.03)
+    frame = gpd.read_file(make_villages(n=4, size_deg=0.03))
+    villages = tmp_path / "layers.gpkg"  # the villages are its second layer
+    other = frame.iloc[:1].assign(code="99.99.99.9999", name="Elsewhere")
+    other.geometry = other.geometry.translate(1.0, 1.0)  # 1 degree away, off the DEM
+    other.to_file(villages, layer="other", driver="GPKG")
+    frame.to_file(villages, layer="villages", driver="GPKG")
     towers = _points_gpkg(tmp_path / "towers.gpkg", [(115.97, -1.68)], [40.0])
     out = tmp_path / "qgis"
-    _algorithm(qgis, "candidates", VILLAGES=villages, DEM=dem, TOWERS=towers,
-               TOWER_HEIGHT_FIELD="height_m", OUTPUT_FOLDER=out)
+    _algorithm(qgis, "candidates", VILLAGES=f"{villages}|layername=villages", DEM=dem,
+               TOWERS=towers, TOWER_HEIGHT_FIELD="height_m", OUTPUT_FOLDER=out)
     cands = gpd.read_file(out / "candidates.gpkg", layer="candidates")
-    area = gpd.read_file(villages).to_crs(cands.crs).union_all()
+    area = frame.to_crs(cands.crs).union_all()
     assert len(cands) > 0
     assert cands.geometry.within(area.buffer(1.0)).all()
-    assert set(cands["village_code"].astype(str)) <= \
-        set(gpd.read_file(villages)["code"].astype(str))
+    codes = set(cands["village_code"].astype(str))
+    assert len(codes) >= 2 and codes <= set(frame["code"].astype(str))
 
 
 def test_link_equals_the_library(qgis: Callable[..., Any], tmp_path: Path,
