@@ -15,9 +15,9 @@ from towerplan.scenario import Scenario
 def test_plan_qgz_only_when_asked_with_relative_styled_layers(
         tmp_path: Path, small_scenario: Callable[..., Path]) -> None:
     scenario = Scenario.from_toml(small_scenario())
-    plain = run_plan(scenario, tmp_path / "plain", only=("ranking.csv", "summary.json"),
-                     check=False)
-    assert not (plain.out_dir / "plan.qgz").exists()
+    plain = run_plan(scenario, tmp_path / "plain", check=False)
+    assert (plain.out_dir / "plan.gpkg").is_file()
+    assert not (plain.out_dir / "plan.qgz").exists()  # only when asked
     asked = dataclasses.replace(scenario, outputs=dataclasses.replace(scenario.outputs,
                                                                       qgis_project=True))
     out = tmp_path / "asked"

@@ -141,8 +141,9 @@ def run_plan(scenario: Scenario, out_dir: str | Path | None = None, *, overwrite
         run that cannot fit (default).
     only : sequence of str, optional, keyword-only
         Write only these outputs (names of
-        :data:`~towerplan.outputs.writers.OUTPUT_FILES`; ``summary.json`` only when named);
-        default every output.
+        :data:`~towerplan.outputs.writers.OUTPUT_FILES` and
+        :data:`~towerplan.outputs.writers.OPTIONAL_OUTPUT_FILES`; ``summary.json`` only when
+        named); default every output the scenario asks for.
 
     Raises
     ------
