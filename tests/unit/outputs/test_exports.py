@@ -31,7 +31,12 @@ from towerplan.outputs.exports import (
     write_summary_json,
     write_villages_csv,
 )
-from towerplan.outputs.writers import OUTPUT_FILES, WRITERS, write_outputs
+from towerplan.outputs.writers import (
+    OPTIONAL_OUTPUT_FILES,
+    OUTPUT_FILES,
+    WRITERS,
+    write_outputs,
+)
 
 from .factories import (
     FORMULA_NAME,
@@ -337,9 +342,11 @@ def test_only_and_strict(plan_result, out_dir, monkeypatch):
 
 
 def test_the_registry_lists_every_output_once():
-    assert tuple(w.name for w in WRITERS) == OUTPUT_FILES
-    assert len(set(OUTPUT_FILES)) == len(OUTPUT_FILES)
-    assert OUTPUT_FILES[-1] == "summary.json"
+    names = tuple(w.name for w in WRITERS)
+    assert sorted(names) == sorted((*OUTPUT_FILES, *OPTIONAL_OUTPUT_FILES))
+    assert len(set(names)) == len(names)
+    assert OPTIONAL_OUTPUT_FILES == ("plan.qgz",)
+    assert names[-1] == OUTPUT_FILES[-1] == "summary.json"
 
 
 def test_missing_text_is_an_empty_cell(plan_result, out_dir):
