@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Callable
@@ -38,5 +39,16 @@ def test_plan_qgz_only_when_asked_with_relative_styled_layers(
         style = "pipe" if layer.get("type") == "raster" else "renderer-v2"
         assert layer.find(style) is not None, source
     assert root.find("properties/Paths/Absolute").text == "false"
+    abstract = root.findtext("projectMetadata/abstract")
+    limitations = asked_summary(out)["limitations"]
+    summary = asked_summary(out)
+    assert abstract.splitlines() == [*(f"{k}. {text}" for k, text in
+                                       enumerate(limitations, start=1)),
+                                     summary["model_chain"]]  # limitations first
+    assert root.findall("projectMetadata/rights")  # a licence line per data source
     villages = next(x for x in layers if x.findtext("datasource").endswith("=villages"))
     assert villages.find("renderer-v2").get("attr") == "status_after"
+
+
+def asked_summary(out: Path) -> dict:
+    return json.loads((out / "summary.json").read_text(encoding="utf-8"))

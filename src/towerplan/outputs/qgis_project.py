@@ -14,8 +14,10 @@ follows the HTML map from top to bottom:
   legend's colours;
 - *Villages*: village status after the plan.
 
-The map's offline relief and the optional OpenStreetMap background are not in the project (QGIS
-users add their own base maps).
+The project's metadata (*Project > Properties > Metadata*) holds the plan's limitations first,
+then the model chain, and a rights line per data source with its licence. The map's offline
+relief and the optional OpenStreetMap background are not in the project (QGIS users add their
+own base maps).
 """
 
 from __future__ import annotations
@@ -103,6 +105,27 @@ def _layers(result: PlanResult, lang: str) -> list[tuple[str, list[_Layer]]]:
              [vector("villages", "layer.villages_after", "Polygon")])]
 
 
+def _metadata(root: ET.Element, result: PlanResult, title: str, lang: str) -> None:
+    """Project metadata (*Project > Properties > Metadata*): the plan's limitations first,
+    then the model chain, and one rights line per data source with its licence."""
+    prov = result.provenance
+    meta = ET.SubElement(root, "projectMetadata")
+    ET.SubElement(meta, "identifier").text = prov.scenario_hash
+    ET.SubElement(meta, "language").text = lang
+    ET.SubElement(meta, "type").text = "dataset"
+    ET.SubElement(meta, "title").text = title
+    lines = [f"{k}. {text}" for k, text in
+             enumerate(result.summary.get("limitations") or [], start=1)]
+    if prov.synthetic:
+        lines.insert(0, "DATA SINTETIS / SYNTHETIC DATA")
+    lines.append(prov.model_chain)
+    ET.SubElement(meta, "abstract").text = "\n".join(lines)
+    for source in prov.data_sources:
+        ET.SubElement(meta, "rights").text = source
+    ET.SubElement(meta, "author").text = f"towerplan {prov.version}"
+    ET.SubElement(meta, "creation").text = prov.created_utc
+
+
 def _checked(visible: bool) -> str:
     return "Qt::Checked" if visible else "Qt::Unchecked"
 
@@ -164,6 +187,7 @@ def project_qgs(result: PlanResult, lang: str = "id") -> str:
         _srs(ET.SubElement(element, "srs"), result.crs)
         ET.SubElement(element, "provider", encoding="UTF-8").text = layer.provider
         element.extend(_style_children(layer.qml))
+    _metadata(root, result, title, lang)
     properties = ET.SubElement(root, "properties")
     paths = ET.SubElement(properties, "Paths")
     ET.SubElement(paths, "Absolute", type="bool").text = "false"
