@@ -277,6 +277,15 @@ def _points_csv(source, height_field, path, context):
     return path
 
 
+def _run_plan(scenario, out, feedback, **options):
+    """The library's ``run_plan`` into *out* (replacing it), its stages reported to QGIS."""
+    from towerplan.commands.plan import run_plan
+    from towerplan.pipeline.plan import PLAN_STAGES
+
+    progress = TowerplanAlgorithm.progress(feedback, (*PLAN_STAGES, "outputs"))
+    return run_plan(scenario, out, overwrite=True, progress=progress, **options)
+
+
 class PlanAlgorithm(ScenarioAlgorithm):
     NAME = "plan"
     TITLE = "Plan"
@@ -306,15 +315,11 @@ class PlanAlgorithm(ScenarioAlgorithm):
         self.addOutput(QgsProcessingOutputFile("MAP", "Map (HTML)"))
 
     def run_scenario(self, scenario, out, parameters, context, feedback):
-        from towerplan.commands.plan import run_plan
-        from towerplan.pipeline.plan import PLAN_STAGES
-
         lang = _LANGS[self.parameterAsEnum(parameters, self.LANG, context)]
         if self.parameterAsBoolean(parameters, self.PROJECT, context):
             scenario = dataclasses.replace(scenario, outputs=dataclasses.replace(
                 scenario.outputs, qgis_project=True))
-        run_plan(scenario, out, overwrite=True, lang=lang,
-                 progress=self.progress(feedback, (*PLAN_STAGES, "outputs")))
+        _run_plan(scenario, out, feedback, lang=lang)
         results = self.layer_outputs(context, out, [
             ("VILLAGES_OUT", "plan.gpkg", "villages", "villages"),
             ("CANDIDATES", "plan.gpkg", "candidates", "candidates"),
@@ -340,11 +345,7 @@ class SelectSitesAlgorithm(ScenarioAlgorithm):
         self.addOutput(QgsProcessingOutputFile("RANKING", "Ranking (CSV)"))
 
     def run_scenario(self, scenario, out, parameters, context, feedback):
-        from towerplan.commands.plan import run_plan
-        from towerplan.pipeline.plan import PLAN_STAGES
-
-        run_plan(scenario, out, overwrite=True, only=self.FILES,
-                 progress=self.progress(feedback, (*PLAN_STAGES, "outputs")))
+        _run_plan(scenario, out, feedback, only=self.FILES)
         results = self.layer_outputs(context, out,
                                      [("SELECTED", "plan.gpkg", "selected", "selected")])
         results["RANKING"] = os.path.join(out, "ranking.csv")

@@ -207,8 +207,10 @@ def write_coverage(scenario: Scenario, dem: RasterGrid, landcover: np.ndarray | 
                                                     dem_cell_m(dem, source_cell_m)))
     tags = {"model_chain": text, "threshold_rsrp_dbm": f"{link.threshold_rsrp_dbm:g}",
             "link_budget": link_budget_text(scenario), "sites": ";".join(ids)}
-    targets = (out, out.with_name(f"{out.stem}_server{out.suffix}"),
-               out.with_name(f"{out.stem}_servers{out.suffix}"), out.with_suffix(".qml"))
+    rasters = (out, out.with_name(f"{out.stem}_server{out.suffix}"),
+               out.with_name(f"{out.stem}_servers{out.suffix}"))
+    style = out.with_suffix(".qml")
+    targets = (*rasters, style)
     with clock.phase("write"):
         layers = (
             (comp.rsrp_dbm, None, "best-server RSRP (dBm)"),
@@ -217,11 +219,11 @@ def write_coverage(scenario: Scenario, dem: RasterGrid, landcover: np.ndarray | 
             (comp.n_servers.astype(np.int32), None, "servers at or above the threshold"),
         )
         with staged_files(targets, overwrite=overwrite) as staging:
-            for target, (array, nodata, what) in zip(targets, layers, strict=False):
+            for target, (array, nodata, what) in zip(rasters, layers, strict=True):
                 write_raster(staging / target.name,
                              RasterGrid(array, grid.transform, grid.crs, nodata),
                              description=what, tags=tags)
             # QGIS opens the RSRP raster with the map's colours (its default style)
-            write_coverage_qml(staging / targets[3].name, link.threshold_rsrp_dbm)
+            write_coverage_qml(staging / style.name, link.threshold_rsrp_dbm)
     return CoverageResult(grid, comp, ids, targets, text, link.threshold_rsrp_dbm,
                           dict(clock.seconds))

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from towerplan.i18n import t
 from towerplan.io.atomic import atomic_output
-from towerplan.outputs.styles import coverage_qml
+from towerplan.outputs.styles import QGIS_DOCTYPE, coverage_qml
 from towerplan.outputs.vector_styles import vector_qml
 
 if TYPE_CHECKING:
@@ -39,7 +39,6 @@ if TYPE_CHECKING:
 __all__ = ["project_qgs", "write_qgis_project"]
 
 _NAMESPACE = uuid.UUID("6c1f3a52-3d0e-4c8a-9a57-0d3e1b7a9e11")
-_DOCTYPE = "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
 _QGIS_VERSION = "3.22.16-Białowieża"
 
 
@@ -63,7 +62,7 @@ def _srs(parent: ET.Element, crs: Any) -> None:
 
 def _style_children(qml: str) -> list[ET.Element]:
     """The elements of a QML document's root: what a project stores inside a map layer."""
-    root = ET.fromstring(qml.split("\n", 1)[1] if qml.startswith("<!DOCTYPE") else qml)
+    root = ET.fromstring(qml.removeprefix(QGIS_DOCTYPE))
     return list(root)
 
 
@@ -73,7 +72,7 @@ class _Layer:
     def __init__(self, key: str, name: str, source: str, provider: str, kind: str,
                  geometry: str, qml: str, *, visible: bool) -> None:
         self.id = f"{key}_{uuid.uuid5(_NAMESPACE, key).hex[:12]}"
-        self.key, self.name, self.source, self.provider = key, name, source, provider
+        self.name, self.source, self.provider = name, source, provider
         self.kind, self.geometry, self.qml, self.visible = kind, geometry, qml, visible
 
 
@@ -192,7 +191,7 @@ def project_qgs(result: PlanResult, lang: str = "id") -> str:
     paths = ET.SubElement(properties, "Paths")
     ET.SubElement(paths, "Absolute", type="bool").text = "false"
     ET.indent(root)
-    return _DOCTYPE + ET.tostring(root, encoding="unicode") + "\n"
+    return QGIS_DOCTYPE + ET.tostring(root, encoding="unicode") + "\n"
 
 
 def write_qgis_project(result: PlanResult, path: str | Path, *, lang: str = "id") -> Path:

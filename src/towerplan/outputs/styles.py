@@ -15,8 +15,12 @@ import numpy as np
 
 from towerplan.io.atomic import atomic_output
 
+#: First line of every QGIS document towerplan writes (styles and projects).
+QGIS_DOCTYPE = "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
+
 __all__ = [
     "LINK_CLASSES",
+    "QGIS_DOCTYPE",
     "RSRP_ALPHA",
     "RSRP_STOPS",
     "STATUS_COLORS",
@@ -175,7 +179,7 @@ def coverage_qml(threshold_dbm: float) -> str:
     ET.SubElement(root, "blendMode").text = "0"
     ET.indent(root)
     body = ET.tostring(root, encoding="unicode")
-    return "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + body + "\n"
+    return QGIS_DOCTYPE + body + "\n"
 
 
 def write_coverage_qml(path: str | Path, threshold_dbm: float) -> Path:

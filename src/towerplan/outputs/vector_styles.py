@@ -17,11 +17,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from towerplan.i18n import status_label, t
-from towerplan.outputs.styles import LINK_CLASSES, STATUS_COLORS, UNKNOWN_COLOR, rsrp_colors
+from towerplan.outputs.styles import (
+    LINK_CLASSES,
+    QGIS_DOCTYPE,
+    STATUS_COLORS,
+    UNKNOWN_COLOR,
+    rsrp_colors,
+)
 
 __all__ = ["MarkerStyle", "PLAN_LAYER_STYLES", "plan_layer_styles", "vector_qml"]
 
-_DOCTYPE = "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
 #: Millimetres per CSS pixel at 96 dpi (the map's marker sizes are in pixels).
 _MM_PER_PX = 25.4 / 96
 #: Fill opacity of village polygons, as on the map.
@@ -221,7 +226,7 @@ def vector_qml(layer: str, lang: str = "id", *, threshold_dbm: float = -105.0) -
     ET.SubElement(root, "layerOpacity").text = "1"
     ET.SubElement(root, "layerGeometryType").text = _GEOMETRY_CODE[kind]
     ET.indent(root)
-    return _DOCTYPE + ET.tostring(root, encoding="unicode") + "\n"
+    return QGIS_DOCTYPE + ET.tostring(root, encoding="unicode") + "\n"
 
 
 def plan_layer_styles(layers: Sequence[str], lang: str = "id", *,

@@ -185,7 +185,7 @@ def write_outputs(result: PlanResult, out_dir: str | Path, *, lang: str = "id",
         If *lang* is not supported or *only* names an unknown output.
     """
     check_lang(lang)
-    chosen = _chosen(only)
+    chosen = _chosen(only, result)
     out_dir = Path(out_dir)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -197,8 +197,6 @@ def write_outputs(result: PlanResult, out_dir: str | Path, *, lang: str = "id",
     skipped: list[dict[str, str]] = []
     start = time.perf_counter()
     for writer in chosen:
-        if writer.wanted is not None and not writer.wanted(result) and only is None:
-            continue
         if progress is not None:
             progress(writer.name)
         path = out_dir / writer.name
@@ -225,9 +223,10 @@ def write_outputs(result: PlanResult, out_dir: str | Path, *, lang: str = "id",
     return OutputReport(tuple(written), tuple(skipped))
 
 
-def _chosen(only: Sequence[str] | None) -> tuple[Writer, ...]:
+def _chosen(only: Sequence[str] | None, result: PlanResult) -> tuple[Writer, ...]:
+    """The writers named in *only*; without it every output the scenario asks for."""
     if only is None:
-        return WRITERS
+        return tuple(w for w in WRITERS if w.wanted is None or w.wanted(result))
     names = (*OUTPUT_FILES, *OPTIONAL_OUTPUT_FILES)
     unknown = sorted(set(only) - set(names))
     if unknown:
