@@ -1156,6 +1156,244 @@ def backhaul(
               f"outputs in {target}")
 
 
+# --------------------------------------------------------------------------- history
+
+status_app = typer.Typer(
+    help="Keep the programme history (programme.gpkg): village signal reports, budgets per "
+    "year and channel, and the life of each tower site (proposed, budgeted, tendered, "
+    "tender_failed, built, on_air, cancelled). Every write is validated and atomic.",
+    no_args_is_help=True, rich_markup_mode=None)
+status_add_app = typer.Typer(help="Record one fact in the history.", no_args_is_help=True,
+                             rich_markup_mode=None)
+status_app.add_typer(status_add_app, name="add")
+app.add_typer(status_app, name="status")
+
+HistoryOpt = Annotated[
+    Path, typer.Option("--history", "-H", help="The history, a GeoPackage (QGIS opens it).",
+                       dir_okay=False),
+]
+_HISTORY_DEFAULT = Path("programme.gpkg")
+
+
+@status_app.command("import")
+def status_import(
+    scenario: Annotated[Path | None, typer.Argument(
+        help="Scenario TOML: its villages (with population), signal reports, programme "
+        "budgets and built towers are added. Default: none.", show_default=False,
+        dir_okay=False)] = None,
+    history: HistoryOpt = _HISTORY_DEFAULT,
+    reports: Annotated[list[Path] | None, typer.Option(
+        "--reports", help="A signal-report file (CSV/XLSX, as [inputs] signal_reports); "
+        "repeat for several.", dir_okay=False, show_default=False)] = None,
+    sites: Annotated[Path | None, typer.Option(
+        "--sites", help="Site-events CSV: site_id, stage, date and optional code, year, "
+        "channel, tower_type, lon, lat, amount_idr, source, note.", dir_okay=False,
+        show_default=False)] = None,
+    plan_dir: Annotated[Path | None, typer.Option(
+        "--plan", help="A 'towerplan plan' output directory: the sites it proposes (a "
+        "programme's builds not yet built) are added as proposed.", file_okay=False,
+        show_default=False)] = None,
+    title: Annotated[str | None, typer.Option(
+        "--title", help="Title of a new history. Default: the scenario's title.",
+        show_default=False)] = None,
+) -> None:
+    """Add a scenario, report files, site events and a plan's sites to the history, in one
+    transaction (nothing is added when any row is invalid). A missing history is created.
+    Facts already in the history are not added twice."""
+    from towerplan.commands.status import import_history
+
+    sc = load_scenario(scenario) if scenario is not None else None
+    if sc is None and not (reports or sites or plan_dir):
+        raise typer.BadParameter("give a scenario, --reports, --sites or --plan")
+    result = import_history(history, scenario=sc, reports=reports or (), sites=sites,
+                            plan=plan_dir, title=title)
+    verb = "created" if result.created else "updated"
+    added = ", ".join(f"{v} {k}" for k, v in result.added.items() if v) or "nothing new"
+    out.print(f"{verb} {result.path}: added {added}", markup=False, soft_wrap=True)
+    same = sum(result.existing.values())
+    if same:
+        out.print(f"{same} facts were already in the history", markup=False)
+    out.print("history holds " + ", ".join(f"{v} {k}" for k, v in result.counts.items()),
+              markup=False, soft_wrap=True)
+
+
+@status_add_app.command("report")
+def status_add_report(
+    code: Annotated[str, typer.Option("--code", help="Kemendagri code of the village.")],
+    status: Annotated[str, typer.Option(
+        "--status", help="none, weak, 2g, 3g, 4g, signal or unknown (Indonesian labels such "
+        "as 'blank spot', 'sinyal lemah' are accepted).")],
+    date: Annotated[str, typer.Option("--date", help="YYYY, YYYY-MM or YYYY-MM-DD.")],
+    source: Annotated[str, typer.Option("--source", help="Who reported it, where.")],
+    note: Annotated[str | None, typer.Option("--note", show_default=False)] = None,
+    history: HistoryOpt = _HISTORY_DEFAULT,
+) -> None:
+    """Record a village's signal report."""
+    from towerplan.commands.status import add_report
+
+    added = add_report(history, code=code, status=status, date=date, source=source, note=note)
+    out.print(f"{'recorded' if added else 'already recorded'}: {code} {status} {date}",
+              markup=False)
+
+
+@status_add_app.command("site")
+def status_add_site(
+    site_id: Annotated[str, typer.Option("--site-id", help="The site's id.")],
+    stage: Annotated[str, typer.Option(
+        "--stage", help="proposed, budgeted, tendered, tender_failed, built, on_air or "
+        "cancelled; must follow the site's current stage.")],
+    date: Annotated[str, typer.Option("--date", help="YYYY, YYYY-MM or YYYY-MM-DD.")],
+    amount_idr: Annotated[float | None, typer.Option(
+        "--amount-idr", help="Rupiah: the sum budgeted, the contract value or the money "
+        "paid.", show_default=False)] = None,
+    note: Annotated[str | None, typer.Option("--note", show_default=False)] = None,
+    code: Annotated[str | None, typer.Option(
+        "--code", help="Village code of a new site.", show_default=False)] = None,
+    year: Annotated[int | None, typer.Option(
+        "--year", help="Programme year of a new site.", show_default=False)] = None,
+    channel: Annotated[str | None, typer.Option(
+        "--channel", help="Funding channel of a new site (e.g. apbd).",
+        show_default=False)] = None,
+    tower_type: Annotated[str | None, typer.Option(
+        "--type", help="Tower type of a new site.", show_default=False)] = None,
+    lon: Annotated[float | None, typer.Option("--lon", show_default=False)] = None,
+    lat: Annotated[float | None, typer.Option("--lat", show_default=False)] = None,
+    history: HistoryOpt = _HISTORY_DEFAULT,
+) -> None:
+    """Record that a site reached a stage; a new site is created with its first event
+    (placed at --lon/--lat, or at its village's centre)."""
+    from towerplan.commands.status import add_site_event
+
+    added = add_site_event(history, site_id=site_id, stage=stage, date=date,
+                           amount_idr=amount_idr, note=note, code=code, year=year,
+                           channel=channel, tower_type=tower_type, lon=lon, lat=lat)
+    out.print(f"{'recorded' if added else 'already recorded'}: {site_id} {stage} {date}",
+              markup=False)
+
+
+@status_add_app.command("budget")
+def status_add_budget(
+    year: Annotated[int, typer.Option("--year", help="Budget year.")],
+    channel: Annotated[str, typer.Option("--channel", help="Funding channel, e.g. apbd.")],
+    idr: Annotated[float | None, typer.Option(
+        "--idr", help="Rupiah available; leave out for no limit.", show_default=False)] = None,
+    source: Annotated[str | None, typer.Option("--source", show_default=False)] = None,
+    history: HistoryOpt = _HISTORY_DEFAULT,
+) -> None:
+    """Set the money of a year and channel (replacing an earlier figure)."""
+    from towerplan.commands.status import set_budget
+
+    set_budget(history, year=year, channel=channel, budget_idr=idr, source=source)
+    money = "no limit" if idr is None else f"Rp {idr:,.0f}"
+    out.print(f"budget {year} {channel}: {money}", markup=False)
+
+
+class HistoryTable(StrEnum):
+    """Tables of ``towerplan status list``."""
+
+    reports = "reports"
+    sites = "sites"
+    events = "events"
+    budgets = "budgets"
+    villages = "villages"
+
+
+@status_app.command("list")
+def status_list(
+    table: Annotated[HistoryTable, typer.Argument(help="Which table.")] = HistoryTable.sites,
+    history: HistoryOpt = _HISTORY_DEFAULT,
+    csv_out: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
+) -> None:
+    """Show a table of the history (sites with their current stage)."""
+    from towerplan.commands.status import list_history
+
+    frame = list_history(history, table.value)
+    if csv_out:
+        sys.stdout.write(frame.to_csv(index=False))
+        return
+    frame = frame[[c for c in _LIST_COLUMNS[table.value] if c in frame]]
+    grid = Table(title=f"{table.value} ({len(frame)}; all columns with --csv)",
+                 show_lines=False)
+    for column in frame.columns:
+        grid.add_column(str(column), overflow="fold")
+    for row in frame.itertuples(index=False):
+        grid.add_row(*(_cell(c, v) for c, v in zip(frame.columns, row, strict=True)))
+    out.print(grid)
+
+
+#: Columns ``towerplan status list`` shows as a table (``--csv`` gives them all).
+_LIST_COLUMNS: dict[str, tuple[str, ...]] = {
+    "reports": ("code", "status", "date", "source"),
+    "sites": ("site_id", "village", "year", "channel", "tower_type", "stage", "stage_date",
+              "capex_idr"),
+    "events": ("site_id", "stage", "date", "amount_idr", "note"),
+    "budgets": ("year", "channel", "budget_idr", "source"),
+    "villages": ("code", "name", "kecamatan", "kind", "population"),
+}
+
+
+def _cell(column: str, value: Any) -> str:
+    """A history value as table text: rupiah with thousands separators, empty for none."""
+    if value is None or value != value:
+        return ""
+    if column.endswith("_idr") and isinstance(value, float):
+        return f"{value:,.0f}"
+    if isinstance(value, float) and value.is_integer():
+        return f"{value:.0f}"
+    return str(value)
+
+
+@status_app.command("export")
+def status_export(
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder to write.",
+                                          file_okay=False)],
+    history: HistoryOpt = _HISTORY_DEFAULT,
+    overwrite: OverwriteOpt = False,
+    organization: Annotated[str, typer.Option(
+        "--organization", help="Publisher stated in metadata.json.")] = "",
+    maintainer: Annotated[str, typer.Option(
+        "--maintainer", help="Contact stated in metadata.json.")] = "",
+) -> None:
+    """Write the portal export of the history ("satu data", CKAN): villages and sites as
+    CSV and GeoJSON, reports, status over time and programme progress as CSV, and
+    metadata.json (title, period, source, licence, resources)."""
+    from towerplan.commands.dashboard import write_portal
+
+    result = write_portal(history, out_dir, overwrite=overwrite, organization=organization,
+                          maintainer=maintainer)
+    out.print(f"portal export in {result.path}", markup=False)
+
+
+@app.command()
+def dashboard(
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder to write.",
+                                          file_okay=False)] = Path("dashboard"),
+    history: HistoryOpt = _HISTORY_DEFAULT,
+    overwrite: OverwriteOpt = False,
+    lang: Annotated[Lang, typer.Option(
+        "--lang", help="Language the page opens in; both are in the page.")] = Lang.id,
+    organization: Annotated[str, typer.Option(
+        "--organization", help="Publisher stated in data/metadata.json.")] = "",
+    maintainer: Annotated[str, typer.Option(
+        "--maintainer", help="Contact stated in data/metadata.json.")] = "",
+) -> None:
+    """Write the programme dashboard of a history: index.html (headline counts, blank spots
+    over time, programme progress per year and channel, map, village and site tables with
+    search and filters, Bahasa Indonesia and English; offline, every asset inlined) and
+    data/ (the portal export, as 'towerplan status export')."""
+    from towerplan.commands.dashboard import write_dashboard
+
+    result = write_dashboard(history, out_dir, overwrite=overwrite, lang=lang.value,
+                             organization=organization, maintainer=maintainer)
+    h = result.data["headline"]
+    out.print(f"{result.data['title']}: {h['villages']} villages, {h['blank']} blank, "
+              f"{h['semi_blank']} semi blank, {h['served']} served, {h['unknown']} unknown; "
+              f"{sum(h['sites'].values())} sites", markup=False, soft_wrap=True)
+    for text in result.data["limitations"]:
+        out.print(f"limitation: {text}", markup=False, soft_wrap=True)
+    out.print(f"dashboard in {result.path / 'index.html'}", markup=False)
+
+
 def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())
 

@@ -570,6 +570,13 @@ _LABELS: dict[str, tuple[str, str]] = {
     "limit.area_basis": (
         "Tidak ada data penduduk: kebutuhan = luas desa (km²), setiap km² dihitung sama",
         "No population data: demand is village area (km²), every km² counts the same"),
+    "history.stale": (
+        "Status desa berasal dari laporan sinyal, bukan dari menara yang dibangun: {n} desa "
+        "mendapat menara sesudah laporan terakhirnya ({villages}), jadi statusnya masih status "
+        "sebelum menara; catat laporan baru dengan 'towerplan status add report'",
+        "Village status comes from signal reports, not from the towers built: {n} villages got "
+        "a tower after their latest report ({villages}), so their status is still the one "
+        "before the tower; record a new report with 'towerplan status add report'"),
     "limit.apportioned": (
         "Tidak ada data penduduk per desa: jumlah penduduk kecamatan ({source}) dibagi ke desa "
         "menurut luas, sehingga jumlah per desa hanya perkiraan",

@@ -1,0 +1,94 @@
+"""``towerplan dashboard``: the programme dashboard of a history, one offline folder.
+
+The folder holds ``index.html`` (headline counts, blank spots over time, programme progress,
+the map and the village and site tables, in Bahasa Indonesia and English; every asset
+inlined, no network) and ``data/`` (the portal export: CSV, GeoJSON and ``metadata.json``,
+:mod:`towerplan.outputs.portal`). It is built in a staging directory and published whole.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from towerplan.analysis.progress import dashboard_data, display_copy
+from towerplan.i18n import check_lang
+from towerplan.io.history import open_history
+from towerplan.io.outdir import staged_directory
+from towerplan.outputs.dashboard import write_dashboard_page
+from towerplan.outputs.portal import write_portal_export
+
+__all__ = ["DASHBOARD_FILES", "DashboardResult", "history_data", "write_dashboard",
+           "write_portal"]
+
+#: Files of a dashboard folder (the portal files are in ``data/``).
+DASHBOARD_FILES: tuple[str, ...] = ("index.html", "data/metadata.json")
+
+
+@dataclass(frozen=True, slots=True)
+class DashboardResult:
+    """A written dashboard (or portal export) and what it shows."""
+
+    path: Path
+    data: dict[str, Any]
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def history_data(history: str | Path, *, generated_utc: str | None = None
+                 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The dashboard data of a history and its reports (as records)."""
+    with open_history(history) as h:
+        data = dashboard_data(h, generated_utc=generated_utc or _now(),
+                              limitations=h.limitations)
+        reports = h.reports()[["code", "status", "date", "source", "note"]]
+    return data, reports.to_dict("records")
+
+
+def write_dashboard(history: str | Path, out_dir: str | Path, *, overwrite: bool = False,
+                    lang: str = "id", organization: str = "", maintainer: str = ""
+                    ) -> DashboardResult:
+    """Write the dashboard folder of *history* to *out_dir*.
+
+    Parameters
+    ----------
+    history : str or Path
+        The history (``programme.gpkg``).
+    out_dir : str or Path
+        Folder to write (refused when it exists and is not empty, unless *overwrite*).
+    lang : {"id", "en"}
+        Language the page opens in (both are in the page).
+    organization, maintainer : str
+        Publisher and contact stated in the portal metadata.
+
+    Raises
+    ------
+    HistoryError, InputFileError
+        If the history is missing, foreign or corrupt (nothing is written).
+    OutputError
+        If the folder cannot be written.
+    """
+    check_lang(lang)
+    data, reports = history_data(history)
+    target = Path(out_dir)
+    with staged_directory(target, overwrite=overwrite) as staging:
+        (staging / "data").mkdir()
+        write_portal_export(data, reports, staging / "data", organization=organization,
+                            maintainer=maintainer)
+        write_dashboard_page(display_copy(data), staging / "index.html", lang=lang)
+    return DashboardResult(target, data)
+
+
+def write_portal(history: str | Path, out_dir: str | Path, *, overwrite: bool = False,
+                 organization: str = "", maintainer: str = "") -> DashboardResult:
+    """Write only the portal export (CSV, GeoJSON, ``metadata.json``) of *history*."""
+    data, reports = history_data(history)
+    target = Path(out_dir)
+    with staged_directory(target, overwrite=overwrite) as staging:
+        write_portal_export(data, reports, staging, organization=organization,
+                            maintainer=maintainer)
+    return DashboardResult(target, data)
