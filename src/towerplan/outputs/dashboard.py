@@ -23,12 +23,14 @@ Village names and every other text field are data, not markup: they are escaped 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
 import io
 import logging
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +40,7 @@ from towerplan._version import __version__
 from towerplan.errors import InputDataError, OutputError
 from towerplan.i18n import (
     SUPPORTED_LANGS,
+    TEXT,
     check_lang,
     format_idr,
     format_number,
@@ -88,117 +91,6 @@ _MONEY_COLORS = {"budget": "#bdbdbd", "budgeted": "#9ecae1", "committed": "#4292
 #: Decimals of longitude/latitude in the page (5 decimals ≈ 1 m).
 _COORD_DECIMALS = 5
 
-#: Every label of the page: id -> (Bahasa Indonesia, English).
-_LABELS: dict[str, tuple[str, str]] = {
-    "page": ("Dasbor program menara", "Tower programme dashboard"),
-    "region": ("Wilayah", "Region"),
-    "period": ("Periode", "Period"),
-    "generated": ("Dibuat", "Generated"),
-    "target": ("Target cakupan", "Coverage target"),
-    "lang_switch": ("Bahasa", "Language"),
-    "limitations": ("Keterbatasan data — baca dahulu", "Limitations of the data — read first"),
-    "no_limitations": ("Tidak ada keterbatasan yang dicatat.", "No limitation recorded."),
-    "villages": ("Desa", "Villages"),
-    "villages_total": ("desa seluruhnya", "villages in all"),
-    "people": ("Penduduk", "People"),
-    "people_blank": ("di desa blank spot", "in blank-spot villages"),
-    "people_semi_blank": ("di desa semi blank spot", "in semi-blank villages"),
-    "population_basis": ("Dasar jumlah penduduk", "Population basis"),
-    "sites": ("Lokasi menara (tahap sekarang)", "Tower sites (current stage)"),
-    "stage_others": ("Tender gagal: {failed} · dibatalkan: {cancelled}",
-                     "Tender failed: {failed} · cancelled: {cancelled}"),
-    "stage.proposed": ("diusulkan", "proposed"),
-    "stage.budgeted": ("dianggarkan", "budgeted"),
-    "stage.tendered": ("dalam tender", "in tender"),
-    "stage.tender_failed": ("tender gagal", "tender failed"),
-    "stage.built": ("dibangun", "built"),
-    "stage.on_air": ("mengudara", "on air"),
-    "stage.cancelled": ("dibatalkan", "cancelled"),
-    "by_kecamatan": ("Per kecamatan", "By kecamatan"),
-    "kecamatan": ("Kecamatan", "Kecamatan"),
-    "total": ("Jumlah", "Total"),
-    "total_short": ("jumlah", "all"),
-    "chart.status": ("Desa blank spot dan semi blank spot per tahun (status akhir tahun)",
-                     "Blank-spot and semi-blank villages per year (status at the year's end)"),
-    "chart.people": ("Penduduk di desa blank spot dan semi blank spot per tahun",
-                     "People in blank-spot and semi-blank villages per year"),
-    "chart.progress": ("Kemajuan program per tahun dan saluran pendanaan",
-                       "Programme progress per year and funding channel"),
-    "axis.villages": ("Jumlah desa", "Villages"),
-    "reports_n": ("{n} laporan", "{n} reports"),
-    "axis.people": ("Penduduk (jiwa)", "People"),
-    "axis.money": ("Miliar rupiah", "Rupiah, billion"),
-    "money.budget": ("Pagu anggaran", "Budget"),
-    "money.budgeted": ("Dianggarkan", "Budgeted"),
-    "money.committed": ("Dikontrakkan", "Committed"),
-    "money.spent": ("Dibayar", "Spent"),
-    "no_limit": ("tanpa batas", "no limit"),
-    "idle_note": ("Tidak digambar: tanpa pagu, tanpa uang dan tanpa menara ({items}).",
-                  "Not drawn: no budget limit, no money and no site ({items})."),
-    "no_limit_note": ("Tanpa batang pagu: anggaran tanpa batas atau tidak dicatat ({items}).",
-                      "No budget bar: no limit, or not recorded ({items})."),
-    "people_missing": ("Jumlah penduduk desa tidak tersedia, jadi grafik penduduk tidak "
-                       "digambar.",
-                       "Village populations are not available, so the people chart is not "
-                       "drawn."),
-    "people_gaps": ("Tahun tanpa data penduduk ditandai t/a.",
-                    "Years without population data are marked n/a."),
-    "no_data": ("Belum ada data.", "No data yet."),
-    "missing": ("t/a", "n/a"),
-    "billion": ("miliar", "bn"),
-    "million": ("juta", "m"),
-    "map": ("Peta: status desa terakhir dan lokasi menara",
-            "Map: latest village status and tower sites"),
-    "legend.status": ("Status desa (laporan terakhir)", "Village status (latest report)"),
-    "legend.stage": ("Tahap lokasi menara", "Tower site stage"),
-    "legend.centre": ("garis putus: posisi di pusat desa", "dashed: placed at the village centre"),
-    "map_offline": ("Tanpa peta dasar: halaman ini tidak memuat apa pun dari internet.",
-                    "No basemap: this page loads nothing from the internet."),
-    "map_unplaced": ("Lokasi tanpa koordinat tidak digambar: {n} (ada di tabel lokasi).",
-                     "Sites without coordinates, not drawn: {n} (they are in the sites table)."),
-    "village_table": ("Daftar desa", "Villages"),
-    "search": ("Cari nama atau kode desa", "Search a village name or code"),
-    "all_kecamatan": ("Semua kecamatan", "All kecamatan"),
-    "all_status": ("Semua status", "All statuses"),
-    "count": ("{n} dari {m} desa", "{n} of {m} villages"),
-    "col.name": ("Nama desa", "Village"),
-    "col.code": ("Kode", "Code"),
-    "col.status": ("Status terakhir", "Latest status"),
-    "col.date": ("Tanggal laporan", "Report date"),
-    "col.source": ("Sumber", "Source"),
-    "col.population": ("Penduduk", "Population"),
-    "col.sites": ("Lokasi menara", "Tower sites"),
-    "col.kind": ("Jenis", "Type"),
-    "col.reports": ("Jumlah laporan", "Reports"),
-    "site_table": ("Daftar lokasi menara", "Tower sites"),
-    "col.site_id": ("ID lokasi", "Site ID"),
-    "col.village": ("Desa", "Village"),
-    "col.year": ("Tahun", "Year"),
-    "col.channel": ("Saluran pendanaan", "Funding channel"),
-    "col.tower_type": ("Jenis menara", "Tower type"),
-    "col.stage": ("Tahap", "Stage"),
-    "col.stage_date": ("Tanggal tahap", "Stage date"),
-    "col.capex": ("Belanja modal", "Capex"),
-    "col.events": ("Riwayat", "History"),
-    "col.people_new": ("Penduduk baru terlayani (perkiraan)", "People newly served (estimate)"),
-    "col.location": ("Posisi", "Position"),
-    "location.site": ("lokasi menara", "tower site"),
-    "location.village centre": ("pusat desa (perkiraan)", "village centre (approximate)"),
-    "no_sites": ("Belum ada lokasi menara.", "No tower site yet."),
-    "footer.attribution": ("Atribusi", "Attribution"),
-    "footer.data": ("Berkas data di folder ini (untuk portal Satu Data)",
-                    "Data files in this folder (for the Satu Data portal)"),
-    "file.villages_csv": ("Desa (CSV)", "Villages (CSV)"),
-    "file.villages_geo": ("Desa (GeoJSON)", "Villages (GeoJSON)"),
-    "file.sites_csv": ("Lokasi menara (CSV)", "Tower sites (CSV)"),
-    "file.sites_geo": ("Lokasi menara (GeoJSON)", "Tower sites (GeoJSON)"),
-    "file.programme_csv": ("Program per tahun dan saluran (CSV)",
-                           "Programme by year and channel (CSV)"),
-    "file.metadata": ("Metadata (JSON)", "Metadata (JSON)"),
-    "file.reports_csv": ("Laporan sinyal (CSV)", "Signal reports (CSV)"),
-    "file.over_time_csv": ("Status per akhir tahun (CSV)", "Status at each year end (CSV)"),
-    "footer.made": ("Dibuat dengan towerplan {version}", "Made with towerplan {version}"),
-}
 
 
 # --------------------------------------------------------------------------- public
@@ -282,7 +174,7 @@ def _esc(value: Any) -> str:
 
 def _text(key: str, lang: str) -> str:
     """Return label *key* of the page in *lang* (plain text)."""
-    return _LABELS[key][SUPPORTED_LANGS.index(lang)]
+    return TEXT["dash." + key][lang]
 
 
 def _bi(texts: Callable[[str], str]) -> str:
@@ -340,7 +232,7 @@ def _money(value_idr: Any, lang: str) -> str:
 
 def _stage(stage: Any, lang: str) -> str:
     key = f"stage.{stage}"
-    return _text(key, lang) if key in _LABELS else str(stage or "")
+    return _text(key, lang) if "dash." + key in TEXT else str(stage or "")
 
 
 def _signal(status: Any, cls: Any, lang: str) -> str:
@@ -694,7 +586,7 @@ def _village_popup(p: Mapping[str, Any]) -> str:
 
 def _site_popup(p: Mapping[str, Any]) -> str:
     location = p.get("location")
-    where = (_label(f"location.{location}") if f"location.{location}" in _LABELS
+    where = (_label(f"location.{location}") if f"dash.location.{location}" in TEXT
              else _esc(_or_dash(location)))
     return _popup(_esc(p.get("site_id")), (
         (_label("col.village"), _esc(_or_dash(p.get("village")))),
@@ -883,199 +775,19 @@ def _footer_html(data: Mapping[str, Any]) -> str:
 # --------------------------------------------------------------------------- page
 
 
-_PAGE_CSS = """
-:root{--tp-font:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;--tp-ink:#1d2330;
-  --tp-muted:#5b6472;--tp-line:#d9dee5;--tp-bg:#eef1f5}
-html[lang=id] [data-lang=en],html[lang=en] [data-lang=id]{display:none!important}
-*{box-sizing:border-box}
-body{margin:0;background:var(--tp-bg);color:var(--tp-ink);font:14px/1.4 var(--tp-font)}
-h1,h2,h3{margin:0;line-height:1.25}
-.tp-header{display:grid;grid-template-columns:minmax(0,1fr) auto;align-items:center;
-  grid-template-areas:"title lang" "facts facts";gap:6px 28px;padding:10px 18px;
-  background:#12355b;color:#fff}
-@media (min-width:1600px){.tp-header{grid-template-columns:minmax(0,1fr) auto auto;
-  grid-template-areas:"title facts lang"}}
-.tp-titles{grid-area:title;min-width:0}.tp-facts{grid-area:facts}.tp-lang{grid-area:lang}
-.tp-kicker{margin:0;font-size:12px;letter-spacing:.05em;text-transform:uppercase;opacity:.8}
-.tp-header h1{font-size:22px;overflow-wrap:anywhere}
-.tp-facts{display:flex;flex-wrap:wrap;gap:4px 22px;margin:0}
-.tp-facts div{min-width:0}.tp-facts dt{font-size:11px;opacity:.75}
-.tp-facts dd{margin:0;font-weight:600;overflow-wrap:anywhere}
-.tp-lang{display:flex;gap:4px}
-.tp-lang button{font:600 13px var(--tp-font);padding:6px 12px;border-radius:4px;cursor:pointer;
-  border:1px solid #fff;background:transparent;color:#fff}
-.tp-lang button[aria-pressed=true]{background:#fff;color:#12355b}
-main{padding:12px 18px;display:flex;flex-direction:column;gap:12px}
-.tp-limits{background:#fff4e0;border:1px solid #f0b34a;border-left:6px solid #e08a00;
-  border-radius:6px;padding:8px 14px}
-.tp-limits h2{font-size:15px;color:#7a4500}
-.tp-limits ul{margin:4px 0 0;padding-left:20px}.tp-limits li{margin:2px 0}
-.tp-limits p{margin:4px 0 0}
-.tp-cards{display:grid;gap:12px;grid-template-columns:minmax(0,1fr)}
-@media (min-width:1000px){.tp-cards{
-  grid-template-columns:minmax(0,4fr) minmax(0,2.3fr) minmax(0,5fr)}}
-.tp-group{background:#fff;border:1px solid var(--tp-line);border-radius:6px;padding:8px 12px;
-  min-width:0}
-.tp-group h2{font-size:13px;color:var(--tp-muted);text-transform:uppercase;letter-spacing:.04em}
-.tp-row{display:grid;grid-template-columns:repeat(auto-fit,minmax(84px,1fr));gap:8px;
-  margin-top:6px}
-.tp-card{min-width:0;border-left:4px solid var(--tp-line);padding:2px 8px}
-.tp-blank{border-color:#d7301f}.tp-semi_blank{border-color:#fd8d3c}
-.tp-served{border-color:#31a354}.tp-unknown{border-color:#9e9e9e}
-.tp-people{border-color:#8c6bb1}.tp-site{border-color:#2171b5}
-.tp-num{display:block;font-size:26px;font-weight:700;font-variant-numeric:tabular-nums;
-  line-height:1.15}
-.tp-cap{display:block;font-size:12.5px;color:var(--tp-muted)}
-.tp-note{margin:4px 0 0;font-size:12px;color:var(--tp-muted)}
-.tp-sw{display:inline-block;width:11px;height:11px;border:1px solid rgba(0,0,0,.45);
-  margin-right:5px;vertical-align:-1px}
-.tp-dot{display:inline-block;width:11px;height:11px;border-radius:50%;border:1.5px solid #1a1a1a;
-  margin-right:5px;vertical-align:-1px}
-.tp-dashed{border-style:dashed;background:#fff}
-.tp-overview{display:grid;gap:12px;grid-template-columns:minmax(0,1fr);
-  grid-template-areas:"map" "ca" "cb" "cc" "kec"}
-.tp-area-map{grid-area:map}.tp-area-ca{grid-area:ca}.tp-area-cb{grid-area:cb}
-.tp-area-cc{grid-area:cc}.tp-area-kec{grid-area:kec}
-@media (min-width:1000px){.tp-overview{grid-template-columns:minmax(0,1.35fr) minmax(0,1fr);
-  grid-template-areas:"map ca" "map cb" "cc kec"}}
-@media (min-width:1600px){.tp-overview{
-  grid-template-columns:minmax(0,1.45fr) minmax(0,1fr) minmax(0,1fr);
-  grid-template-areas:"map ca cc" "map cb kec"}}
-.tp-box{background:#fff;border:1px solid var(--tp-line);border-radius:6px;padding:8px 12px;
-  margin:0;min-width:0}
-.tp-box h2,.tp-box figcaption{font-size:15px;font-weight:650;margin-bottom:4px}
-.tp-area-map{display:flex;flex-direction:column}
-.tp-map-wrap{position:relative;flex:1 1 auto;min-height:440px}
-#tp-map{position:absolute;inset:0;border-radius:4px;background:#dfe7ee}
-.leaflet-container{font:12.5px/1.4 var(--tp-font)}
-.tp-legend{margin-top:6px;font-size:12.5px}
-.tp-legend>div{display:flex;flex-wrap:wrap;align-items:baseline;gap:2px 14px;margin:2px 0}
-.tp-legend h3{font-size:12.5px;font-weight:650;margin:0}
-.tp-legend ul{display:contents;list-style:none}.tp-legend li{white-space:nowrap}
-.tp-pop th{text-align:left;font-weight:600;color:#555;padding:1px 8px 1px 0;vertical-align:top}
-.tp-pop b{font-size:13.5px}
-.tp-svg{display:block;width:100%;height:auto}
-.tp-scroll{overflow:auto}.tp-tall{max-height:70vh}
-.tp-table{border-collapse:collapse;width:100%;font-size:13px}
-.tp-table th,.tp-table td{padding:4px 8px;border-bottom:1px solid var(--tp-line);text-align:left;
-  vertical-align:top}
-.tp-table thead th{background:#f5f7fa;font-size:12.5px}
-.tp-tall .tp-table thead th{position:sticky;top:0;z-index:1}
-.tp-table tfoot th,.tp-table tfoot td{font-weight:700;border-top:2px solid var(--tp-line)}
-.tp-table .tp-group-h{text-align:center;border-bottom:2px solid var(--tp-line)}
-.tp-table .tp-n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-.tp-table th.tp-n{white-space:normal}
-#tp-kecamatan .tp-table{font-size:12px}#tp-kecamatan .tp-table th,#tp-kecamatan .tp-table td{
-  padding:3px 4px}
-.tp-code{font-variant-numeric:tabular-nums;white-space:nowrap}.tp-nw{white-space:nowrap}
-.tp-events{min-width:260px;font-size:12.5px}
-.tp-name{font-weight:600;overflow-wrap:anywhere}
-.tp-filters{display:flex;flex-wrap:wrap;align-items:center;gap:8px;margin:4px 0 8px}
-.tp-filters input,.tp-filters select{font:inherit;padding:5px 8px;border:1px solid #9aa3ae;
-  border-radius:4px;background:#fff}
-.tp-filters input{flex:0 1 320px;min-width:200px}
-#tp-count{margin:0 0 0 auto;font-weight:600;color:var(--tp-muted)}
-.tp-footer{display:flex;flex-wrap:wrap;gap:8px 40px;padding:10px 18px 18px;font-size:12.5px;
-  color:var(--tp-muted)}
-.tp-footer h2{font-size:13px;color:var(--tp-ink)}
-.tp-footer ul{margin:4px 0;padding-left:18px}.tp-footer .tp-note{flex-basis:100%}
-"""
-
-_PAGE_JS = """
-(function () {
-  "use strict";
-  var root = document.documentElement;
-  var data = JSON.parse(document.getElementById("tp-data").textContent);
-  var search = document.getElementById("tp-search");
-  var kecamatan = document.getElementById("tp-filter-kecamatan");
-  var status = document.getElementById("tp-filter-status");
-  var rows = Array.prototype.slice.call(
-    document.querySelectorAll("#tp-village-table tbody tr"));
-  function norm(s) {
-    return s.normalize("NFD").replace(/[\\u0300-\\u036f]/g, "").toLowerCase().trim();
-  }
-  var keys = rows.map(function (r) { return norm(r.getAttribute("data-search") || ""); });
-  function grouped(n, sep) { return String(n).replace(/\\B(?=(\\d{3})+(?!\\d))/g, sep); }
-  function count() {
-    var shown = rows.filter(function (r) { return !r.hidden; }).length;
-    document.querySelectorAll("#tp-count [data-template]").forEach(function (el) {
-      var sep = el.getAttribute("data-lang") === "id" ? "." : ",";
-      el.textContent = el.getAttribute("data-template")
-        .replace("{n}", grouped(shown, sep)).replace("{m}", grouped(rows.length, sep));
-    });
-  }
-  function filter() {
-    var q = norm(search.value), k = kecamatan.value, c = status.value;
-    rows.forEach(function (r, i) {
-      r.hidden = !((!q || keys[i].indexOf(q) >= 0) &&
-                   (!k || r.getAttribute("data-kecamatan") === k) &&
-                   (!c || r.getAttribute("data-class") === c));
-    });
-    count();
-  }
-  search.addEventListener("input", filter);
-  kecamatan.addEventListener("change", filter);
-  status.addEventListener("change", filter);
-  function setLang(lang) {
-    root.setAttribute("lang", lang);
-    document.querySelectorAll("[data-set-lang]").forEach(function (b) {
-      b.setAttribute("aria-pressed", String(b.getAttribute("data-set-lang") === lang));
-    });
-    document.querySelectorAll("option[data-" + lang + "]").forEach(function (o) {
-      o.textContent = o.getAttribute("data-" + lang);
-    });
-    search.placeholder = search.getAttribute("data-ph-" + lang);
-    search.setAttribute("aria-label", search.placeholder);
-  }
-  document.querySelectorAll("[data-set-lang]").forEach(function (b) {
-    b.addEventListener("click", function () { setLang(b.getAttribute("data-set-lang")); });
-  });
-  setLang(root.getAttribute("lang"));
-  filter();
-
-  var map = L.map("tp-map", {zoomSnap: 0.25, attributionControl: false});
-  var villages = L.geoJSON(data.villages, {
-    style: function (f) {
-      return {color: "#ffffff", weight: 1.5, opacity: 1, fillOpacity: 0.85,
-              fillColor: data.classColors[f.properties.c]};
-    },
-    onEachFeature: function (f, layer) {
-      layer.bindPopup(f.properties.popup, {maxWidth: 360});
-      layer.bindTooltip(f.properties.tip, {sticky: true});
-    }
-  });
-  function fit() {
-    var box = map.getContainer();
-    if (!box.clientWidth || !box.clientHeight) { return; }  // hidden or not laid out yet
-    map.invalidateSize({pan: false});
-    if (villages.getLayers().length) {
-      map.fitBounds(villages.getBounds(), {padding: [18, 18]});
-    } else { map.setView([-2.5, 118], 5); }
-  }
-  map.setView([-2.5, 118], 5);  // a view first: Leaflet draws paths only on a map that has one
-  fit();
-  villages.addTo(map);
-  data.sites.forEach(function (s) {
-    L.circleMarker([s.lat, s.lon], {
-      radius: 7, color: "#1a1a1a", weight: 1.6, fillOpacity: 1,
-      fillColor: data.stageColors[s.stage] || data.classColors.unknown,
-      dashArray: s.centre ? "3 2" : null
-    }).bindPopup(s.popup, {maxWidth: 360}).addTo(map);
-  });
-  // the screen may change size (a Command Center wall): keep the villages in view until
-  // someone moves the map
-  var touched = false;
-  ["pointerdown", "wheel", "keydown"].forEach(function (name) {
-    map.getContainer().addEventListener(name, function () { touched = true; });
-  });
-  window.addEventListener("resize", function () { if (!touched) { fit(); } });
-})();
-"""
+@functools.lru_cache(maxsize=1)
+def _page_assets() -> tuple[str, str]:
+    """The page's own CSS and JavaScript (``templates/dashboard.css`` and ``.js``)."""
+    folder = resources.files("towerplan.outputs") / "templates"
+    css = (folder / "dashboard.css").read_text(encoding="utf-8")
+    js = (folder / "dashboard.js").read_text(encoding="utf-8")
+    return css.replace("</style", "<\\/style"), js.replace("</script", "<\\/script")
 
 
 def _render(data: Mapping[str, Any], lang: str) -> str:
     """Return the whole page as text."""
     leaflet_js, leaflet_css = _leaflet_assets()
+    page_css, page_js = _page_assets()
     payload = _map_data(data)
     sections = (
         _limitations_html(data)
@@ -1093,8 +805,8 @@ def _render(data: Mapping[str, Any], lang: str) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f'<meta name="generator" content="towerplan {_esc(__version__)}">\n'
         f"<title>{_esc(data['title'])}</title>\n"
-        f"<style>{leaflet_css}</style>\n<style>{_PAGE_CSS}</style>\n</head>\n<body>\n"
+        f"<style>{leaflet_css}</style>\n<style>{page_css}</style>\n</head>\n<body>\n"
         f"{_header_html(data)}\n<main>{sections}</main>\n{_footer_html(data)}\n"
         f'<script type="application/json" id="tp-data">{_script_json(payload)}</script>\n'
-        f"<script>{leaflet_js}</script>\n<script>{_PAGE_JS}</script>\n</body>\n</html>\n"
+        f"<script>{leaflet_js}</script>\n<script>{page_js}</script>\n</body>\n</html>\n"
     )

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from towerplan.errors import InputDataError, OutputError, ScenarioError
+from towerplan.i18n import TEXT
 from towerplan.io.history import STAGES
 from towerplan.outputs import dashboard
 from towerplan.outputs.dashboard import CLASS_COLORS, STAGE_COLORS, write_dashboard_page
@@ -266,8 +267,12 @@ def test_default_language_and_both_languages_in_the_page(pages):
 
 
 def test_every_label_has_both_languages():
-    for key, texts in dashboard._LABELS.items():
-        assert len(texts) == 2 and all(t.strip() for t in texts), key
+    keys = [k for k in TEXT if k.startswith("dash.")]
+    assert len(keys) > 80
+    for key in keys:
+        assert TEXT[key]["id"].strip() and TEXT[key]["en"].strip(), key
+    used = set(re.findall(r'_(?:text|label)\(\s*"([\w.]+)"', Path(dashboard.__file__).read_text()))
+    assert used and {f"dash.{k}" for k in used} <= set(keys)
 
 
 def test_the_header_states_title_region_period_time_and_target(pages):
@@ -430,7 +435,9 @@ def test_data_files_are_linked_relatively(pages):
 
 
 def test_a_page_with_an_external_asset_is_refused(tmp_path, monkeypatch):
-    monkeypatch.setattr(dashboard, "_PAGE_CSS", "@import url(https://fonts.example/x.css);")
+    css, js = dashboard._page_assets()
+    monkeypatch.setattr(dashboard, "_page_assets",
+                        lambda: ("@import url(https://fonts.example/x.css);" + css, js))
     with pytest.raises(OutputError, match="external asset"):
         write_dashboard_page(make_dashboard_data(), tmp_path / "x.html")
     assert list(tmp_path.iterdir()) == []
