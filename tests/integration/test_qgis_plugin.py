@@ -466,8 +466,8 @@ for y in range(0, 900, 4):
 out["coloured_pixels"] = coloured * 16
 del layers, by_key, selected, plain, job
 project.clear()
-app.exitQgis()
-print(json.dumps(out))
+print(json.dumps(out), flush=True)
+os._exit(0)  # QGIS 3.22 may crash while tearing down a standalone application
 '''
 
 
@@ -534,6 +534,54 @@ out = {{"ok": bool(ok), "children": sorted(loaded.childAlgorithms()),
        "coverage": results.get("coverage:rsrp")}}
 del loaded, model, context
 QgsApplication.processingRegistry().removeProvider(provider)
-app.exitQgis()
-print(json.dumps(out))
+print(json.dumps(out), flush=True)
+os._exit(0)  # QGIS 3.22 may crash while tearing down a standalone application
 '''
+
+
+_HISTORY_LAYERS = '''
+import json
+import os
+from qgis.core import QgsApplication, QgsVectorLayer
+app = QgsApplication([], False)
+app.initQgis()
+out = {{}}
+for name in ("villages", "sites", "status_reports", "budgets", "site_events"):
+    layer = QgsVectorLayer("{gpkg}|layername=" + name, name, "ogr")
+    out[name] = [layer.isValid(), layer.featureCount(), layer.crs().authid(),
+                 [f.name() for f in layer.fields()][:3]]
+print(json.dumps(out), flush=True)
+os._exit(0)  # QGIS 3.22 may crash while tearing down a standalone application
+'''
+
+
+def test_programme_history_opens_in_qgis(qgis: Callable[..., Any], tmp_path: Path) -> None:
+    """programme.gpkg, written by towerplan's own SQLite code, is a GeoPackage QGIS reads:
+    every table valid, the villages and sites in EPSG:4326 with their rows."""
+    import geopandas as gpd
+    import pandas as pd
+    import shapely
+
+    from towerplan.io.history import create_history, open_history
+
+    path = create_history(tmp_path / "programme.gpkg", title="Uji")
+    with open_history(path, write=True) as h:
+        h.add_villages(gpd.GeoDataFrame(
+            {"code": ["64.01.01.2001", "64.01.01.2002"], "name": ["Alpha", "Beta"]},
+            geometry=[shapely.box(116, -2, 116.1, -1.9), shapely.box(116.1, -2, 116.2, -1.9)],
+            crs="EPSG:4326"))
+        h.add_reports(pd.DataFrame({"code": ["64.01.01.2001"], "status": ["none"],
+                                    "date": ["2021"], "source": ["x"]}))
+        h.add_site("S1", code="64.01.01.2002")
+        h.add_event("S1", "proposed", "2024")
+    script = tmp_path / "history.py"
+    script.write_text(_HISTORY_LAYERS.format(gpkg=path), encoding="utf-8")
+    proc = subprocess.run(["/usr/bin/python3", str(script)], capture_output=True, text=True,
+                          env=dict(qgis.env), timeout=300, check=False)  # type: ignore[attr-defined]
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert got["villages"] == [True, 2, "EPSG:4326", ["fid", "code", "name"]]
+    assert got["sites"][:3] == [True, 1, "EPSG:4326"]
+    assert got["status_reports"][:2] == [True, 1]
+    assert got["site_events"][:2] == [True, 1]
+    assert got["budgets"][:2] == [True, 0]

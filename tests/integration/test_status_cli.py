@@ -242,3 +242,46 @@ def test_paser_dashboard_renders_in_chromium(paser_history, tmp_path):
     assert pixels.std() > 10 and len(np.unique(pixels.reshape(-1, 3), axis=0)) > 200
     assert sorted(blank_long_kali["rows"]) == ["Kepala Telake", "Muara Toyu"]
     assert len(everything["rows"]) == 144
+
+
+@pytest.mark.parametrize("how", ["SIGKILL", "SIGTERM"])
+def test_an_import_stopped_mid_transaction_leaves_the_history_as_it_was(tmp_path, how):
+    """``towerplan status import`` killed (or terminated) while its transaction writes: the
+    history has exactly its earlier rows and passes SQLite's integrity check."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    history = _small_history(tmp_path / "programme.gpkg")
+    with open_history(history, write=True) as h:
+        h.add_site("S-0", code="64.01.01.2001")
+        h.add_event("S-0", "proposed", "2023")
+        before = h.counts()
+    sites = tmp_path / "sites.csv"
+    rows = [f"S-{i},64.01.01.2002,proposed,2024,bulk" for i in range(1, 20001)]
+    sites.write_text("site_id,code,stage,date,note\n" + "\n".join(rows) + "\n")
+    journal = history.with_name(history.name + "-journal")
+    env = {**os.environ, "COLUMNS": "200"}
+    proc = subprocess.Popen([sys.executable, "-m", "towerplan", "status", "import", "--sites",
+                             str(sites), "-H", str(history)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not journal.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert journal.exists(), "the import finished before it could be stopped"
+    time.sleep(0.2)
+    proc.send_signal(getattr(signal, how))
+    _, stderr = proc.communicate(timeout=60)
+    if how == "SIGKILL":
+        assert proc.returncode == -signal.SIGKILL
+    else:
+        assert proc.returncode == 128 + signal.SIGTERM, stderr
+        assert "interrupted by SIGTERM" in stderr
+        assert not journal.exists()  # rolled back by the command itself
+    with open_history(history) as h:
+        assert h.counts() == before
+        assert h.sites()["site_id"].tolist() == ["S-0"]
+    with sqlite3.connect(history) as con:
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

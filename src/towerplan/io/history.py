@@ -48,6 +48,7 @@ import datetime as dt
 import getpass
 import json
 import math
+import os
 import sqlite3
 import struct
 from collections.abc import Iterator, Mapping, Sequence
@@ -348,7 +349,10 @@ def open_history(path: str | Path, *, write: bool = False) -> Iterator[History]:
     """
     path = Path(path)
     _check_file(path)
-    uri = f"{path.resolve().as_uri()}?mode={'rw' if write else 'ro'}"
+    # A reader opens read-write when it may: after a crashed write, the first connection
+    # that can write rolls the hot journal back (a read-only one could not read the file).
+    writable = os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+    uri = f"{path.resolve().as_uri()}?mode={'rw' if write or writable else 'ro'}"
     try:
         con = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=_BUSY_TIMEOUT_S)
     except sqlite3.Error as exc:
