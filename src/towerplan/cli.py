@@ -1196,6 +1196,9 @@ def status_import(
     title: Annotated[str | None, typer.Option(
         "--title", help="Title of a new history. Default: the scenario's title.",
         show_default=False)] = None,
+    region: Annotated[str | None, typer.Option(
+        "--region", help="The area the history covers, e.g. 'Kabupaten Paser, Kalimantan "
+        "Timur'. Default for a new history: the scenario's name.", show_default=False)] = None,
 ) -> None:
     """Add a scenario, report files, site events and a plan's sites to the history, in one
     transaction (nothing is added when any row is invalid). A missing history is created.
@@ -1206,7 +1209,7 @@ def status_import(
     if sc is None and not (reports or sites or plan_dir):
         raise typer.BadParameter("give a scenario, --reports, --sites or --plan")
     result = import_history(history, scenario=sc, reports=reports or (), sites=sites,
-                            plan=plan_dir, title=title)
+                            plan=plan_dir, title=title, region=region)
     verb = "created" if result.created else "updated"
     added = ", ".join(f"{v} {k}" for k, v in result.added.items() if v) or "nothing new"
     out.print(f"{verb} {result.path}: added {added}", markup=False, soft_wrap=True)

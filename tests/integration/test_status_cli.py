@@ -123,7 +123,8 @@ def paser_history(tmp_path_factory) -> tuple[Path, Path]:
     plan = run_plan(scenario, base / "plan", only=("summary.json", "plan.gpkg"))
     assert plan.summary["programme"]["years"] == [2022, 2023, 2024]
     history = base / "programme.gpkg"
-    result = import_history(history, scenario=scenario, sites=PASER_SITES, plan=base / "plan")
+    result = import_history(history, scenario=scenario, sites=PASER_SITES, plan=base / "plan",
+                            region="Kabupaten Paser, Kalimantan Timur")
     assert result.created
     return history, base
 
@@ -167,6 +168,7 @@ def test_paser_dashboard_and_portal_export(run_cli, paser_history, tmp_path):
     assert "144 villages, 6 blank, 5 semi blank, 133 served, 0 unknown; 8 sites" in proc.stdout
     assert "limitation: Status desa berasal dari laporan sinyal" in proc.stdout
     page = (out / "index.html").read_text(encoding="utf-8")
+    assert "Kabupaten Paser, Kalimantan Timur" in page  # the region, in the header
     assert "Muara Toyu" in page and "Kepala Telake" in page
     over = _csv(out / "data" / "status_over_time.csv")
     assert [(r["year"], r["blank"], r["semi_blank"]) for r in over] == [

@@ -236,8 +236,8 @@ def _import_plan(h: History, plan_dir: Path, added: dict[str, int],
 
 def import_history(path: str | Path, *, scenario: Scenario | None = None,
                    reports: Sequence[str | Path] = (), sites: str | Path | None = None,
-                   plan: str | Path | None = None, title: str | None = None
-                   ) -> ImportResult:
+                   plan: str | Path | None = None, title: str | None = None,
+                   region: str | None = None) -> ImportResult:
     """Add a scenario, report files, site events and a plan's sites to a history.
 
     Everything goes in one transaction: when any row is invalid, nothing is added. A missing
@@ -264,6 +264,9 @@ def import_history(path: str | Path, *, scenario: Scenario | None = None,
         estimated capital cost and people.
     title : str, optional
         Title of a new history.
+    region : str, optional
+        The area the history covers (e.g. ``"Kabupaten Paser, Kalimantan Timur"``); set on a
+        new or an existing history. Default for a new one: the scenario's name.
 
     Raises
     ------
@@ -284,6 +287,8 @@ def import_history(path: str | Path, *, scenario: Scenario | None = None,
     existing: dict[str, int] = {}
     try:
         with open_history(path, write=True) as h, h.transaction():
+            if region:
+                h.set_region(region)
             if scenario is not None:
                 _import_scenario(h, scenario, added, existing)
             if reports:

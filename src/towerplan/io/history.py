@@ -512,6 +512,11 @@ class History:
                           (key, value, _now(), _user()))
         self.meta[key] = value
 
+    def set_region(self, region: str) -> None:
+        """Name the area the history covers."""
+        with self.transaction():
+            self._set_meta("region", " ".join(region.split()))
+
     def add_attribution(self, lines: Sequence[str]) -> None:
         """Add data sources to the history's attribution (each line once)."""
         self._add_meta_list("attribution", lines)
