@@ -1346,16 +1346,20 @@ def _cell(column: str, value: Any) -> str:
     return str(value)
 
 
+OrganizationOpt = Annotated[str, typer.Option(
+    "--organization", help="Publisher stated in the portal metadata (metadata.json).")]
+MaintainerOpt = Annotated[str, typer.Option(
+    "--maintainer", help="Contact stated in the portal metadata (metadata.json).")]
+
+
 @status_app.command("export")
 def status_export(
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder to write.",
                                           file_okay=False)],
     history: HistoryOpt = _HISTORY_DEFAULT,
     overwrite: OverwriteOpt = False,
-    organization: Annotated[str, typer.Option(
-        "--organization", help="Publisher stated in metadata.json.")] = "",
-    maintainer: Annotated[str, typer.Option(
-        "--maintainer", help="Contact stated in metadata.json.")] = "",
+    organization: OrganizationOpt = "",
+    maintainer: MaintainerOpt = "",
 ) -> None:
     """Write the portal export of the history ("satu data", CKAN): villages and sites as
     CSV and GeoJSON, reports, status over time and programme progress as CSV, and
@@ -1375,10 +1379,8 @@ def dashboard(
     overwrite: OverwriteOpt = False,
     lang: Annotated[Lang, typer.Option(
         "--lang", help="Language the page opens in; both are in the page.")] = Lang.id,
-    organization: Annotated[str, typer.Option(
-        "--organization", help="Publisher stated in data/metadata.json.")] = "",
-    maintainer: Annotated[str, typer.Option(
-        "--maintainer", help="Contact stated in data/metadata.json.")] = "",
+    organization: OrganizationOpt = "",
+    maintainer: MaintainerOpt = "",
 ) -> None:
     """Write the programme dashboard of a history: index.html (headline counts, blank spots
     over time, programme progress per year and channel, map, village and site tables with

@@ -29,6 +29,7 @@ from tests.integration.test_map_browser import (
     _evaluate,
     _requests,
     open_page,
+    page_problems,
 )
 from tests.unit.outputs.test_dashboard import HOSTILE_NAME, make_dashboard_data
 from towerplan.outputs.dashboard import CLASS_COLORS, write_dashboard_page
@@ -190,29 +191,12 @@ def browser(tmp_path_factory) -> Any:
         tools.close()
 
 
-def _problems(events: list[dict[str, Any]]) -> list[Any]:
-    problems: list[Any] = []
-    for event in events:
-        params = event["params"]
-        if event["method"] == "Runtime.exceptionThrown":
-            problems.append(params["exceptionDetails"].get("text"))
-        elif event["method"] == "Runtime.consoleAPICalled" and params["type"] in (
-                "error", "warning", "assert"):
-            problems.append([a.get("value") for a in params["args"]])
-        elif event["method"] == "Log.entryAdded" and params["entry"]["level"] in (
-                "error", "warning"):
-            problems.append(params["entry"]["text"])
-        elif event["method"] == "Page.javascriptDialogOpening":
-            problems.append(f"dialog: {params.get('message')}")
-    return problems
-
-
 def test_the_page_requests_nothing_but_itself(browser):
     assert _requests(browser["load_events"]) == [browser["page"].as_uri()]
 
 
 def test_no_console_error_exception_or_dialog(browser):
-    assert _problems(browser["load_events"]) == []
+    assert page_problems(browser["load_events"]) == []
 
 
 def test_the_map_draws_villages_and_sites_without_tiles(browser):
@@ -323,5 +307,5 @@ def test_untrusted_village_name_is_text_never_markup(browser):
     assert popup == {"title": HOSTILE_NAME, "scripts": scripts, "injected": 0}
     events = tools.events[browser["start"]:]
     assert not any(e["method"] == "Page.javascriptDialogOpening" for e in events)
-    assert _problems(events) == []
+    assert page_problems(events) == []
     assert _requests(events) == [browser["page"].as_uri()]

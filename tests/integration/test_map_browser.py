@@ -288,9 +288,10 @@ def test_leaflet_built_every_layer_shown_at_first(session):
     assert counts["scripts"] == []  # every script is inline
 
 
-def test_no_console_error_and_no_exception(session):
-    problems = []
-    for event in session["events"]:
+def page_problems(events: list[dict[str, Any]]) -> list[Any]:
+    """Exceptions, console errors and warnings, log errors and dialogs among *events*."""
+    problems: list[Any] = []
+    for event in events:
         params = event["params"]
         if event["method"] == "Runtime.exceptionThrown":
             problems.append(params["exceptionDetails"].get("text"))
@@ -300,7 +301,13 @@ def test_no_console_error_and_no_exception(session):
         elif event["method"] == "Log.entryAdded" and params["entry"]["level"] in (
                 "error", "warning"):
             problems.append(params["entry"]["text"])
-    assert problems == []
+        elif event["method"] == "Page.javascriptDialogOpening":
+            problems.append(f"dialog: {params.get('message')}")
+    return problems
+
+
+def test_no_console_error_and_no_exception(session):
+    assert page_problems(session["events"]) == []
 
 
 def test_no_request_leaves_the_machine(session):

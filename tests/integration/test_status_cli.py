@@ -207,7 +207,6 @@ def test_paser_dashboard_renders_in_chromium(paser_history, tmp_path):
         _STATE,
         _WAIT_DRAWN,
         _call,
-        _problems,
         _screenshot,
     )
     from tests.integration.test_map_browser import (
@@ -216,6 +215,7 @@ def test_paser_dashboard_renders_in_chromium(paser_history, tmp_path):
         _DevTools,
         _requests,
         open_page,
+        page_problems,
     )
     from towerplan.commands.dashboard import write_dashboard
 
@@ -237,7 +237,7 @@ def test_paser_dashboard_renders_in_chromium(paser_history, tmp_path):
     finally:
         tools.close()
     assert _requests(events) == [page.as_uri()]
-    assert _problems(events) == []
+    assert page_problems(events) == []
     assert drawn == 144 + 6  # every village, and the six sites with a position
     assert state["overflow"] <= 0 and state["tiles"] == 0
     pixels = np.asarray(Image.open(shot).convert("RGB"))
