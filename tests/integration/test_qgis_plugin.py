@@ -466,8 +466,8 @@ for y in range(0, 900, 4):
 out["coloured_pixels"] = coloured * 16
 del layers, by_key, selected, plain, job
 project.clear()
-print(json.dumps(out), flush=True)
-os._exit(0)  # QGIS 3.22 may crash while tearing down a standalone application
+app.exitQgis()
+print(json.dumps(out))
 '''
 
 
@@ -534,8 +534,8 @@ out = {{"ok": bool(ok), "children": sorted(loaded.childAlgorithms()),
        "coverage": results.get("coverage:rsrp")}}
 del loaded, model, context
 QgsApplication.processingRegistry().removeProvider(provider)
-print(json.dumps(out), flush=True)
-os._exit(0)  # QGIS 3.22 may crash while tearing down a standalone application
+app.exitQgis()
+print(json.dumps(out))
 '''
 
 

@@ -115,9 +115,9 @@ def _import_built(h: History, scenario: Scenario, added: dict[str, int],
                          origin=f"scenario {scenario.scenario.name}: programme.built")
         _tally(added if new else existing, "sites", 1)
         for stage in ("budgeted", "built"):
-            _tally(added, "site_events",
-                   int(h.add_event(site_id, stage, str(built.year),
-                                   note="year only (scenario programme.built)")))
+            done = h.add_event(site_id, stage, str(built.year),
+                               note="year only (scenario programme.built)")
+            _tally(added if done else existing, "site_events", 1)
 
 
 def _read_site_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
