@@ -1381,6 +1381,10 @@ def dashboard(
         "--lang", help="Language the page opens in; both are in the page.")] = Lang.id,
     organization: OrganizationOpt = "",
     maintainer: MaintainerOpt = "",
+    refresh_min: Annotated[float, typer.Option(
+        "--refresh-min", help="The page reloads itself every so many minutes, for a screen "
+        "that keeps it open while a scheduled job writes it again with --overwrite; 0 = "
+        "never.", min=0)] = 0.0,
 ) -> None:
     """Write the programme dashboard of a history: index.html (headline counts, blank spots
     over time, programme progress per year and channel, map, village and site tables with
@@ -1389,7 +1393,8 @@ def dashboard(
     from towerplan.commands.dashboard import write_dashboard
 
     result = write_dashboard(history, out_dir, overwrite=overwrite, lang=lang.value,
-                             organization=organization, maintainer=maintainer)
+                             organization=organization, maintainer=maintainer,
+                             refresh_min=refresh_min)
     h = result.data["headline"]
     out.print(f"{result.data['title']}: {h['villages']} villages, {h['blank']} blank, "
               f"{h['semi_blank']} semi blank, {h['served']} served, {h['unknown']} unknown; "

@@ -309,3 +309,24 @@ def test_untrusted_village_name_is_text_never_markup(browser):
     assert not any(e["method"] == "Page.javascriptDialogOpening" for e in events)
     assert page_problems(events) == []
     assert _requests(events) == [browser["page"].as_uri()]
+
+
+_READY = """new Promise(function (done) { (function poll() {
+  var h = document.querySelector("#tp-villages h2");
+  if (document.readyState === "complete" && h && !window.__tpBeforeReload) {
+    done([document.documentElement.lang, h.innerText.trim()]);
+  } else { setTimeout(poll, 50); }
+})(); })"""
+
+
+def test_the_chosen_language_survives_a_reload(browser):
+    """A screen reloading the page (``--refresh-min``) keeps the language chosen in its tab."""
+    tools = browser["tools"]
+    sid, _ = open_page(tools, browser["page"], _LAPTOP)  # a tab of its own
+    first = _evaluate(tools, sid, _READY)
+    _call(tools, sid, _LANGUAGE, "en")
+    _evaluate(tools, sid, "window.__tpBeforeReload = true")  # gone once the page reloads
+    tools.call("Page.reload", {}, session=sid)
+    after = _evaluate(tools, sid, _READY)
+    assert first == ["id", "Daftar desa"]
+    assert after == ["en", "Villages"]

@@ -50,8 +50,8 @@ def history_data(history: str | Path, *, generated_utc: str | None = None
 
 
 def write_dashboard(history: str | Path, out_dir: str | Path, *, overwrite: bool = False,
-                    lang: str = "id", organization: str = "", maintainer: str = ""
-                    ) -> DashboardResult:
+                    lang: str = "id", organization: str = "", maintainer: str = "",
+                    refresh_min: float = 0.0) -> DashboardResult:
     """Write the dashboard folder of *history* to *out_dir*.
 
     Parameters
@@ -64,6 +64,9 @@ def write_dashboard(history: str | Path, out_dir: str | Path, *, overwrite: bool
         Language the page opens in (both are in the page).
     organization, maintainer : str
         Publisher and contact stated in the portal metadata.
+    refresh_min : float
+        The page reloads itself every so many minutes (0: never), for a screen that shows
+        a dashboard written again on a schedule.
 
     Raises
     ------
@@ -79,7 +82,8 @@ def write_dashboard(history: str | Path, out_dir: str | Path, *, overwrite: bool
         (staging / "data").mkdir()
         write_portal_export(data, reports, staging / "data", organization=organization,
                             maintainer=maintainer)
-        write_dashboard_page(display_copy(data), staging / "index.html", lang=lang)
+        write_dashboard_page(display_copy(data), staging / "index.html", lang=lang,
+                             refresh_min=refresh_min)
     return DashboardResult(target, data)
 
 

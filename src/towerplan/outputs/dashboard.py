@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from towerplan._version import __version__
-from towerplan.errors import InputDataError, OutputError
+from towerplan.errors import InputDataError, OutputError, ScenarioError
 from towerplan.i18n import (
     SUPPORTED_LANGS,
     TEXT,
@@ -96,7 +96,8 @@ _COORD_DECIMALS = 5
 # --------------------------------------------------------------------------- public
 
 
-def write_dashboard_page(data: dict[str, Any], path: str | Path, *, lang: str = "id") -> Path:
+def write_dashboard_page(data: dict[str, Any], path: str | Path, *, lang: str = "id",
+                         refresh_min: float = 0.0) -> Path:
     """Write the offline programme dashboard page.
 
     Parameters
@@ -114,9 +115,13 @@ def write_dashboard_page(data: dict[str, Any], path: str | Path, *, lang: str = 
         (GeoJSON FeatureCollections, lon/lat; a site's geometry may be null). People counts may
         be None (unknown).
     path : str or Path
-        Destination file, normally ``dashboard.html`` beside the ``data/`` folder.
+        Destination file, normally ``index.html`` beside the ``data/`` folder.
     lang : {"id", "en"}
-        Language shown first (default Bahasa Indonesia); the page switches without a reload.
+        Language shown first (default Bahasa Indonesia); the page switches without a reload,
+        and keeps the language chosen in its tab across reloads.
+    refresh_min : float
+        Reload the page every so many minutes (a Command Center screen showing a dashboard
+        that is written again on a schedule); 0, the default, never.
 
     Returns
     -------
@@ -133,8 +138,11 @@ def write_dashboard_page(data: dict[str, Any], path: str | Path, *, lang: str = 
         If the file cannot be written or the page would load an external asset.
     """
     check_lang(lang)
+    if not (math.isfinite(refresh_min) and refresh_min >= 0):
+        msg = f"refresh every {refresh_min} minutes: give 0 (never) or a positive number"
+        raise ScenarioError(msg)
     _check_data(data)
-    page = _render(data, lang)
+    page = _render(data, lang, round(refresh_min * 60))
     match = _EXTERNAL_ASSET.search(page)
     if match:
         msg = (f"dashboard would load an external asset ({match.group(0)[:80]}...); "
@@ -784,8 +792,8 @@ def _page_assets() -> tuple[str, str]:
     return css.replace("</style", "<\\/style"), js.replace("</script", "<\\/script")
 
 
-def _render(data: Mapping[str, Any], lang: str) -> str:
-    """Return the whole page as text."""
+def _render(data: Mapping[str, Any], lang: str, refresh_s: int = 0) -> str:
+    """Return the whole page as text (reloading itself every *refresh_s* seconds when > 0)."""
     leaflet_js, leaflet_css = _leaflet_assets()
     page_css, page_js = _page_assets()
     payload = _map_data(data)
@@ -804,7 +812,8 @@ def _render(data: Mapping[str, Any], lang: str) -> str:
         f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f'<meta name="generator" content="towerplan {_esc(__version__)}">\n'
-        f"<title>{_esc(data['title'])}</title>\n"
+        + (f'<meta http-equiv="refresh" content="{refresh_s:d}">\n' if refresh_s > 0 else "")
+        + f"<title>{_esc(data['title'])}</title>\n"
         f"<style>{leaflet_css}</style>\n<style>{page_css}</style>\n</head>\n<body>\n"
         f"{_header_html(data)}\n<main>{sections}</main>\n{_footer_html(data)}\n"
         f'<script type="application/json" id="tp-data">{_script_json(payload)}</script>\n'

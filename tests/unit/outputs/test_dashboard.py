@@ -243,6 +243,18 @@ def test_an_unsupported_language_is_refused(tmp_path):
     assert not (tmp_path / "x.html").exists()
 
 
+def test_a_screen_page_reloads_itself_when_asked(tmp_path):
+    plain = write_dashboard_page(make_dashboard_data(), tmp_path / "a.html").read_text("utf-8")
+    assert 'http-equiv="refresh"' not in plain
+    screen = write_dashboard_page(make_dashboard_data(), tmp_path / "b.html",
+                                  refresh_min=5).read_text("utf-8")
+    head = screen.split("</head>")[0]
+    assert '<meta http-equiv="refresh" content="300">' in head
+    with pytest.raises(ScenarioError, match="positive number"):
+        write_dashboard_page(make_dashboard_data(), tmp_path / "c.html", refresh_min=-1)
+    assert not (tmp_path / "c.html").exists()
+
+
 def test_missing_keys_are_all_named_at_once(tmp_path):
     data = make_dashboard_data()
     del data["progress"], data["limitations"], data["headline"]["people_blank"]

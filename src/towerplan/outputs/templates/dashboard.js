@@ -43,10 +43,20 @@
     search.placeholder = search.getAttribute("data-ph-" + lang);
     search.setAttribute("aria-label", search.placeholder);
   }
+  function remembered() {  // the language chosen in this tab, kept across reloads
+    try { return sessionStorage.getItem("tp-lang"); } catch (e) { return null; }
+  }
+  function remember(lang) {
+    try { sessionStorage.setItem("tp-lang", lang); } catch (e) { /* storage refused */ }
+  }
   document.querySelectorAll("[data-set-lang]").forEach(function (b) {
-    b.addEventListener("click", function () { setLang(b.getAttribute("data-set-lang")); });
+    b.addEventListener("click", function () {
+      setLang(b.getAttribute("data-set-lang"));
+      remember(b.getAttribute("data-set-lang"));
+    });
   });
-  setLang(root.getAttribute("lang"));
+  var chosen = remembered();
+  setLang(chosen === "id" || chosen === "en" ? chosen : root.getAttribute("lang"));
   filter();
 
   var map = L.map("tp-map", {zoomSnap: 0.25, attributionControl: false});
