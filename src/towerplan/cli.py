@@ -1346,6 +1346,10 @@ def _cell(column: str, value: Any) -> str:
     return str(value)
 
 
+AsOfOpt = Annotated[str | None, typer.Option(
+    "--as-of", help="Show the history as it was known at the end of this period (YYYY, "
+    "YYYY-MM or YYYY-MM-DD), e.g. for a hearing about a past year. Default: everything.",
+    show_default=False)]
 OrganizationOpt = Annotated[str, typer.Option(
     "--organization", help="Publisher stated in the portal metadata (metadata.json).")]
 MaintainerOpt = Annotated[str, typer.Option(
@@ -1360,14 +1364,17 @@ def status_export(
     overwrite: OverwriteOpt = False,
     organization: OrganizationOpt = "",
     maintainer: MaintainerOpt = "",
+    as_of: AsOfOpt = None,
 ) -> None:
     """Write the portal export of the history ("satu data", CKAN): villages and sites as
     CSV and GeoJSON, reports, status over time and programme progress as CSV, and
     metadata.json (title, period, source, licence, resources)."""
+    from towerplan.analysis.progress import period_end
     from towerplan.commands.dashboard import write_portal
 
     result = write_portal(history, out_dir, overwrite=overwrite, organization=organization,
-                          maintainer=maintainer)
+                          maintainer=maintainer,
+                          as_of=None if as_of is None else period_end(as_of))
     out.print(f"portal export in {result.path}", markup=False)
 
 
@@ -1385,16 +1392,19 @@ def dashboard(
         "--refresh-min", help="The page reloads itself every so many minutes, for a screen "
         "that keeps it open while a scheduled job writes it again with --overwrite; 0 = "
         "never.", min=0)] = 0.0,
+    as_of: AsOfOpt = None,
 ) -> None:
     """Write the programme dashboard of a history: index.html (headline counts, blank spots
     over time, programme progress per year and channel, map, village and site tables with
     search and filters, Bahasa Indonesia and English; offline, every asset inlined) and
     data/ (the portal export, as 'towerplan status export')."""
+    from towerplan.analysis.progress import period_end
     from towerplan.commands.dashboard import write_dashboard
 
     result = write_dashboard(history, out_dir, overwrite=overwrite, lang=lang.value,
                              organization=organization, maintainer=maintainer,
-                             refresh_min=refresh_min)
+                             refresh_min=refresh_min,
+                             as_of=None if as_of is None else period_end(as_of))
     h = result.data["headline"]
     out.print(f"{result.data['title']}: {h['villages']} villages, {h['blank']} blank, "
               f"{h['semi_blank']} semi blank, {h['served']} served, {h['unknown']} unknown; "

@@ -1143,6 +1143,7 @@ _DASHBOARD: dict[str, tuple[str, str]] = {
     "region": ("Wilayah", "Region"),
     "period": ("Periode", "Period"),
     "generated": ("Dibuat", "Generated"),
+    "as_of": ("Keadaan per", "As known on"),
     "target": ("Target cakupan", "Coverage target"),
     "lang_switch": ("Bahasa", "Language"),
     "limitations": ("Keterbatasan data — baca dahulu", "Limitations of the data — read first"),

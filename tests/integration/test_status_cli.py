@@ -287,3 +287,19 @@ def test_an_import_stopped_mid_transaction_leaves_the_history_as_it_was(tmp_path
         assert h.sites()["site_id"].tolist() == ["S-0"]
     with sqlite3.connect(history) as con:
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_paser_dashboard_as_known_at_the_end_of_2022(run_cli, paser_history, tmp_path):
+    history, _ = paser_history
+    out = tmp_path / "dashboard-2022"
+    proc = run_cli("dashboard", "--out", out, "-H", history, "--as-of", "2022", "--lang", "en")
+    assert proc.returncode == 0, proc.stderr
+    assert "144 villages, 6 blank, 5 semi blank, 133 served, 0 unknown; 3 sites" in proc.stdout
+    meta = json.loads((out / "data" / "metadata.json").read_text(encoding="utf-8"))
+    extras = {e["key"]: e["value"] for e in meta["extras"]}
+    assert extras["as_of"] == "2022-12-31" and extras["temporal_end"] == "2022-11-16"
+    years = [r["year"] for r in _csv(out / "data" / "programme.csv")]
+    assert set(years) == {"2022"}
+    assert "As known on" in (out / "index.html").read_text(encoding="utf-8")
+    bad = run_cli("dashboard", "--out", tmp_path / "x", "-H", history, "--as-of", "2022-13")
+    assert "'2022-13' is not a date" in _one_error_line(bad)

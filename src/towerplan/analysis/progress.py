@@ -31,8 +31,9 @@ from typing import Any
 
 import pandas as pd
 
+from towerplan.errors import ScenarioError
 from towerplan.i18n import bilingual
-from towerplan.io.evidence import resolve_status, signal_class
+from towerplan.io.evidence import parse_period, resolve_status, signal_class
 from towerplan.io.history import STAGES
 from towerplan.io.tables import jsonable
 
@@ -40,6 +41,7 @@ __all__ = [
     "CLASSES",
     "dashboard_data",
     "display_copy",
+    "period_end",
     "programme_progress",
     "site_stages",
     "status_at",
@@ -50,6 +52,32 @@ __all__ = [
 CLASSES: tuple[str, ...] = ("blank", "semi_blank", "served", "unknown")
 
 _REPORT_COLUMNS = ("code", "village", "kecamatan", "status", "date", "source", "note")
+
+
+def period_end(text: str) -> dt.date:
+    """The last day of a period ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` (day-first too).
+
+    Raises
+    ------
+    ScenarioError
+        If *text* is not such a period.
+
+    Examples
+    --------
+    >>> period_end("2022"), period_end("2024-02"), period_end("2023-05-17")
+    (datetime.date(2022, 12, 31), datetime.date(2024, 2, 29), datetime.date(2023, 5, 17))
+    """
+    found = parse_period(text)
+    if found is None:
+        msg = f"{text!r} is not a date (YYYY, YYYY-MM or YYYY-MM-DD)"
+        raise ScenarioError(msg)
+    label, start = found
+    if len(label) == 4:
+        return dt.date(start.year, 12, 31)
+    if len(label) == 7:
+        following = dt.date(start.year + start.month // 12, start.month % 12 + 1, 1)
+        return following - dt.timedelta(days=1)
+    return start
 
 
 def status_at(reports: pd.DataFrame, codes: Sequence[str], target: str,
@@ -236,8 +264,8 @@ def _year(label: str) -> int | None:
     return int(label[:4]) if label[:4].isdigit() else None
 
 
-def dashboard_data(history: Any, *, generated_utc: str, limitations: Sequence[str] = ()
-                   ) -> dict[str, Any]:
+def dashboard_data(history: Any, *, generated_utc: str, limitations: Sequence[str] = (),
+                   as_of: dt.date | None = None) -> dict[str, Any]:
     """Everything the dashboard and the portal export show, from an open history.
 
     Parameters
@@ -248,6 +276,10 @@ def dashboard_data(history: Any, *, generated_utc: str, limitations: Sequence[st
         Time stamp to state (ISO, UTC).
     limitations : sequence of str
         Statements about the data, shown first (bilingual ``"id / en"``).
+    as_of : date, optional
+        Show the history as it was known on this day: reports and site events whose period
+        starts on or before it, budgets of its year and before, and the sites with an event
+        by then (default: everything).
 
     Returns
     -------
@@ -262,9 +294,16 @@ def dashboard_data(history: Any, *, generated_utc: str, limitations: Sequence[st
     target = history.target
     villages = history.villages()
     reports = history.reports()
-    sites = site_stages(history.sites(), history.events())
     budgets = history.budgets()
     events = history.events()
+    sites = history.sites()
+    if as_of is not None:
+        day = as_of.isoformat()
+        reports = reports[reports["date_start"] <= day]
+        events = events[events["date_start"] <= day]
+        budgets = budgets[budgets["year"] <= as_of.year]
+        sites = sites[sites["site_id"].isin(set(events["site_id"]))]
+    sites = site_stages(sites, events)
     codes = list(villages["code"])
     status = status_at(reports, codes, target)
 
@@ -329,6 +368,7 @@ def dashboard_data(history: Any, *, generated_utc: str, limitations: Sequence[st
     return jsonable({
         "title": history.title, "region": history.meta.get("region", ""), "target": target,
         "generated_utc": generated_utc,
+        "as_of": "" if as_of is None else as_of.isoformat(),
         "period": [starts[0], starts[-1]] if starts else ["", ""],
         "attribution": list(history.attribution), "limitations": notes,
         "population_basis": "; ".join(bases),

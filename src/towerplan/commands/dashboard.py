@@ -39,19 +39,25 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def history_data(history: str | Path, *, generated_utc: str | None = None
+def history_data(history: str | Path, *, generated_utc: str | None = None,
+                 as_of: dt.date | None = None
                  ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The dashboard data of a history and its reports (as records)."""
+    """The dashboard data of a history and its reports (as records), as known on *as_of*
+    (default: everything)."""
     with open_history(history) as h:
         data = dashboard_data(h, generated_utc=generated_utc or _now(),
-                              limitations=h.limitations)
-        reports = h.reports()[["code", "status", "date", "source", "note"]]
-    return data, reports.to_dict("records")
+                              limitations=h.limitations, as_of=as_of)
+        reports = h.reports()
+    if as_of is not None:
+        reports = reports[reports["date_start"] <= as_of.isoformat()]
+    columns = ["code", "status", "date", "source", "note"]
+    return data, reports[columns].to_dict("records")
 
 
 def write_dashboard(history: str | Path, out_dir: str | Path, *, overwrite: bool = False,
                     lang: str = "id", organization: str = "", maintainer: str = "",
-                    refresh_min: float = 0.0) -> DashboardResult:
+                    refresh_min: float = 0.0, as_of: dt.date | None = None
+                    ) -> DashboardResult:
     """Write the dashboard folder of *history* to *out_dir*.
 
     Parameters
@@ -67,6 +73,9 @@ def write_dashboard(history: str | Path, out_dir: str | Path, *, overwrite: bool
     refresh_min : float
         The page reloads itself every so many minutes (0: never), for a screen that shows
         a dashboard written again on a schedule.
+    as_of : date, optional
+        Show the history as it was known on this day (e.g. for a budget hearing about a past
+        year); default: everything.
 
     Raises
     ------
@@ -76,7 +85,7 @@ def write_dashboard(history: str | Path, out_dir: str | Path, *, overwrite: bool
         If the folder cannot be written.
     """
     check_lang(lang)
-    data, reports = history_data(history)
+    data, reports = history_data(history, as_of=as_of)
     target = Path(out_dir)
     with staged_directory(target, overwrite=overwrite) as staging:
         (staging / "data").mkdir()
@@ -88,9 +97,11 @@ def write_dashboard(history: str | Path, out_dir: str | Path, *, overwrite: bool
 
 
 def write_portal(history: str | Path, out_dir: str | Path, *, overwrite: bool = False,
-                 organization: str = "", maintainer: str = "") -> DashboardResult:
-    """Write only the portal export (CSV, GeoJSON, ``metadata.json``) of *history*."""
-    data, reports = history_data(history)
+                 organization: str = "", maintainer: str = "",
+                 as_of: dt.date | None = None) -> DashboardResult:
+    """Write only the portal export (CSV, GeoJSON, ``metadata.json``) of *history*, as
+    known on *as_of* (default: everything)."""
+    data, reports = history_data(history, as_of=as_of)
     target = Path(out_dir)
     with staged_directory(target, overwrite=overwrite) as staging:
         write_portal_export(data, reports, staging, organization=organization,

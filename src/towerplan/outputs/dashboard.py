@@ -282,6 +282,7 @@ def _header_html(data: Mapping[str, Any]) -> str:
         ("period", _esc(" – ".join(period) or "–")),
         ("generated", _esc(_generated(data["generated_utc"]))),
         ("target", _bi(target)),
+        *((("as_of", _esc(data["as_of"])),) if data.get("as_of") else ()),
     )
     items = "".join(f"<div><dt>{_label(key)}</dt><dd>{value}</dd></div>"
                     for key, value in facts)

@@ -192,6 +192,7 @@ def write_portal_export(data: dict[str, Any], reports: Sequence[dict[str, Any]],
             {"key": "spatial", "value": json.dumps(extent) if extent else ""},
             {"key": "generated_by", "value": f"towerplan {__version__}"},
             {"key": "generated_utc", "value": data["generated_utc"]},
+            *([{"key": "as_of", "value": data["as_of"]}] if data.get("as_of") else []),
         ],
         "resources": resources,
     }

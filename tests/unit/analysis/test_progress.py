@@ -12,12 +12,14 @@ import shapely
 from towerplan.analysis.progress import (
     dashboard_data,
     display_copy,
+    period_end,
     programme_progress,
     site_stages,
     stale_villages,
     status_at,
     status_over_time,
 )
+from towerplan.errors import ScenarioError
 from towerplan.io.history import create_history, open_history
 from towerplan.outputs.portal import portal_licence
 
@@ -153,3 +155,26 @@ def test_dashboard_data_gathers_the_history(history):
 ])
 def test_portal_licence_follows_share_alike_sources(lines, licence):
     assert portal_licence(lines)[0] == licence
+
+
+def test_period_end_closes_each_period():
+    assert period_end("2022") == dt.date(2022, 12, 31)
+    assert period_end("2024-02") == dt.date(2024, 2, 29)
+    assert period_end("2023-12") == dt.date(2023, 12, 31)
+    assert period_end("17/05/2023") == dt.date(2023, 5, 17)
+    with pytest.raises(ScenarioError, match="not a date"):
+        period_end("2021-13")
+
+
+def test_dashboard_data_as_known_on_a_past_day(history):
+    with open_history(history) as h:
+        past = dashboard_data(h, generated_utc="x", as_of=dt.date(2021, 12, 31))
+        mid = dashboard_data(h, generated_utc="x", as_of=dt.date(2022, 6, 30))
+    assert past["as_of"] == "2021-12-31"
+    assert (past["headline"]["blank"], past["headline"]["unknown"]) == (1, 1)  # B: 2022
+    assert past["sites"]["features"] == [] and past["progress"] == []
+    assert [r["year"] for r in past["over_time"]] == [2021]
+    assert not any("laporan sinyal" in x for x in past["limitations"])  # no tower yet
+    [site] = mid["sites"]["features"]
+    assert site["properties"]["stage"] == "budgeted"  # built only in 2022-11
+    assert mid["progress"][0]["budgeted_idr"] == 2e9 and mid["progress"][0]["spent_idr"] == 0
