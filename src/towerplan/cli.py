@@ -1215,7 +1215,8 @@ def status_import(
     out.print(f"{verb} {result.path}: added {added}", markup=False, soft_wrap=True)
     same = sum(result.existing.values())
     if same:
-        out.print(f"{same} facts were already in the history", markup=False)
+        out.print(f"{same} facts were already recorded (in the history, or earlier in this "
+                  "import) and were kept once", markup=False)
     out.print("history holds " + ", ".join(f"{v} {k}" for k, v in result.counts.items()),
               markup=False, soft_wrap=True)
 
