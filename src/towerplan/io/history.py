@@ -312,6 +312,8 @@ def _check_schema(con: sqlite3.Connection, path: Path) -> dict[str, str]:
     try:
         app = con.execute("PRAGMA application_id").fetchone()[0]
         names = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    except sqlite3.OperationalError:
+        raise  # locked, busy or unreadable just now: not a statement about the file
     except sqlite3.DatabaseError as exc:
         msg = f"{path} is corrupt or not a GeoPackage ({exc}); restore it from a backup"
         raise HistoryError(msg) from exc
