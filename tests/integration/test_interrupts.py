@@ -95,9 +95,13 @@ def test_second_run_into_the_same_out_is_refused(tmp_path: Path,
     scenario = small_scenario()
     first = _start("plan", scenario, "--out", out, "--no-cache")
     _wait_for_staging(first, out)
-    second = _start("plan", scenario, "--out", out, "--no-cache")
-    _, stderr = second.communicate(timeout=300)
-    first.send_signal(signal.SIGTERM)
+    first.send_signal(signal.SIGSTOP)  # held mid-run: it cannot finish before the second asks
+    try:
+        second = _start("plan", scenario, "--out", out, "--no-cache")
+        _, stderr = second.communicate(timeout=300)
+        first.send_signal(signal.SIGTERM)  # delivered when it runs again
+    finally:
+        first.send_signal(signal.SIGCONT)
     first.communicate(timeout=300)
     assert second.returncode == 2, stderr
     lines = [ln for ln in stderr.splitlines() if ln.strip()]

@@ -137,6 +137,9 @@ class StageCache:
     root: Path
     max_bytes: int = DEFAULT_MAX_BYTES
     notes: list[str] = field(default_factory=list, compare=False, repr=False)
+    #: Bytes in the store at this object's last scan plus what it stored since (empty
+    #: before its first scan).
+    _known_bytes: list[int] = field(default_factory=list, compare=False, repr=False)
 
     @classmethod
     def default(cls) -> StageCache:
@@ -251,7 +254,7 @@ class StageCache:
         except OSError as exc:
             log.warning("%s: cannot store %s (%s)", stage, path, exc)
             return
-        self._prune()
+        self._prune(len(payload))
 
     def discard(self, stage: str, key: str, why: str,
                 inode: int | None = None) -> tuple[bool, None]:
@@ -269,8 +272,19 @@ class StageCache:
                 path.unlink()
         return False, None
 
-    def _prune(self) -> None:
-        """Remove the least recently used entries while the store exceeds ``max_bytes``."""
+    def _prune(self, added_bytes: int) -> None:
+        """Remove the least recently used entries while the store exceeds ``max_bytes``.
+
+        The folder is scanned at the first store and then only when the running total (the
+        last scan plus the *added_bytes* of every store since) exceeds ``max_bytes``: a run
+        storing a thousand site batches scans once, not a thousand times. Entries other runs
+        add meanwhile are counted at the next scan, so the store may exceed the limit by
+        what they added until then.
+        """
+        if self._known_bytes:
+            self._known_bytes[0] += added_bytes
+            if self._known_bytes[0] <= self.max_bytes:
+                return
         entries = []
         for path in self.root.glob("*/*.pkl"):
             try:
@@ -289,3 +303,4 @@ class StageCache:
                 continue
             with contextlib.suppress(OSError):
                 path.with_suffix(".lock").unlink()
+        self._known_bytes[:] = [total]

@@ -217,3 +217,35 @@ def test_an_unreadable_cache_size_limit_falls_back_to_the_default(monkeypatch, v
     assert cache._max_bytes() == cache.DEFAULT_MAX_BYTES
     monkeypatch.setenv("TOWERPLAN_CACHE_MAX_GB", "0.5")
     assert cache._max_bytes() == 512 * 1024**2
+
+
+def test_store_prunes_the_least_recently_used_beyond_the_limit(tmp_path):
+    import os
+
+    store = StageCache(tmp_path, max_bytes=3_500)
+    for i in range(6):
+        store.store("s", f"k{i}", b"x" * 900)
+        path = store.path("s", f"k{i}")
+        os.utime(path, (1_000_000 + i, 1_000_000 + i))  # k0 is the oldest
+    left = sorted(p.stem for p in (tmp_path / "s").glob("*.pkl"))
+    sizes = sum(p.stat().st_size for p in (tmp_path / "s").glob("*.pkl"))
+    assert sizes <= 3_500
+    assert left == [f"k{i}" for i in range(6 - len(left), 6)]  # the newest are kept
+    assert 2 <= len(left) <= 3
+
+
+def test_store_scans_the_folder_once_while_under_the_limit(tmp_path, monkeypatch):
+    import pathlib
+
+    scans = []
+    glob = pathlib.Path.glob
+
+    def counted(self, pattern, *args, **kwargs):
+        scans.append(pattern)
+        return glob(self, pattern, *args, **kwargs)
+
+    monkeypatch.setattr(pathlib.Path, "glob", counted)
+    store = StageCache(tmp_path, max_bytes=10**9)
+    for i in range(200):
+        store.store("coverage", f"batch{i}", list(range(50)))
+    assert scans == ["*/*.pkl"]  # a thousand-batch run pays one scan, not one per batch
