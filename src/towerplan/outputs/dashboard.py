@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from towerplan._version import __version__
-from towerplan.errors import InputDataError, OutputError, ScenarioError
+from towerplan.errors import InputDataError, ScenarioError
 from towerplan.i18n import (
     SUPPORTED_LANGS,
     TEXT,
@@ -48,9 +48,8 @@ from towerplan.i18n import (
     target_text,
     term_label,
 )
-from towerplan.io.atomic import atomic_output
 from towerplan.outputs.charts import _plain
-from towerplan.outputs.maps import _EXTERNAL_ASSET, _leaflet_assets, _script_json
+from towerplan.outputs.maps import _leaflet_assets, _script_json, write_offline_page
 from towerplan.outputs.styles import STATUS_COLORS, UNKNOWN_COLOR
 
 if TYPE_CHECKING:
@@ -142,15 +141,8 @@ def write_dashboard_page(data: dict[str, Any], path: str | Path, *, lang: str = 
         msg = f"refresh every {refresh_min} minutes: give 0 (never) or a positive number"
         raise ScenarioError(msg)
     _check_data(data)
-    page = _render(data, lang, round(refresh_min * 60))
-    match = _EXTERNAL_ASSET.search(page)
-    if match:
-        msg = (f"dashboard would load an external asset ({match.group(0)[:80]}...); "
-               "refusing to write")
-        raise OutputError(msg)
-    path = Path(path)
-    with atomic_output(path) as tmp:
-        tmp.write_text(page, encoding="utf-8")
+    path = write_offline_page(_render(data, lang, round(refresh_min * 60)), path,
+                              what="dashboard")
     log.info("dashboard: %s (%d villages, %d sites, %.0f kB)", path,
              len(data["villages"]["features"]), len(data["sites"]["features"]),
              path.stat().st_size / 1024)

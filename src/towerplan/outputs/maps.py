@@ -80,7 +80,7 @@ if TYPE_CHECKING:
     from towerplan.analysis.programme_outcome import ProgrammeOutcome
     from towerplan.results import PlanResult
 
-__all__ = ["STATUS_COLORS", "hillshade", "rsrp_colors", "write_map"]
+__all__ = ["STATUS_COLORS", "hillshade", "rsrp_colors", "write_map", "write_offline_page"]
 
 log = logging.getLogger(__name__)
 
@@ -146,15 +146,37 @@ def write_map(result: PlanResult, path: str | Path, *, lang: str = "id") -> Path
                                   (result.audit, AUDIT_COLUMNS, "audit")):
         if frame is not None:
             require_columns(frame, columns, layer)
-    page = _render(result, lang)
+    path = write_offline_page(_render(result, lang), path, what="map")
+    log.info("map: %s (%.0f kB)", path, path.stat().st_size / 1024)
+    return path
+
+
+def write_offline_page(page: str, path: str | Path, *, what: str) -> Path:
+    """Write an HTML page atomically, refusing one that would load an external asset.
+
+    Parameters
+    ----------
+    page : str
+        The whole page.
+    path : str or Path
+        Destination file.
+    what : str
+        What the page is (``"map"``, ``"dashboard"``), for the error message.
+
+    Raises
+    ------
+    OutputError
+        If the page would load a script, style, image or frame from the network, or the file
+        cannot be written.
+    """
     match = _EXTERNAL_ASSET.search(page)
     if match:
-        msg = f"map would load an external asset ({match.group(0)[:80]}...); refusing to write"
+        msg = (f"{what} would load an external asset ({match.group(0)[:80]}...); "
+               "refusing to write")
         raise OutputError(msg)
     path = Path(path)
     with atomic_output(path) as tmp:
         tmp.write_text(page, encoding="utf-8")
-    log.info("map: %s (%.0f kB)", path, path.stat().st_size / 1024)
     return path
 
 
