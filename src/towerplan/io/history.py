@@ -567,29 +567,31 @@ class History:
                 }
                 if self._insert("villages", record, ("code",)):
                     added += 1
+                    self._widen_extent("villages", geom)
                 else:
                     existing += 1
-            self._update_extent("villages")
         return Written(added, existing)
 
-    def _update_extent(self, table: str) -> None:
-        row = self._con.execute(f"SELECT geom FROM {table} WHERE geom IS NOT NULL").fetchall()
-        if not row:
+    def _widen_extent(self, table: str, geom: Any) -> None:
+        """Widen the extent of *table* in ``gpkg_contents`` to hold *geom* (just added)."""
+        if geom is None or geom.is_empty:
             return
-        import shapely
-
-        geoms = [decode_geometry(r[0]) for r in row]
-        minx, miny, maxx, maxy = shapely.total_bounds(geoms)
+        found = self._con.execute("SELECT min_x, min_y, max_x, max_y FROM gpkg_contents "
+                                  "WHERE table_name = ?", (table,)).fetchone()
+        bounds = list(geom.bounds)
+        if found[0] is not None:
+            bounds = [min(bounds[0], found[0]), min(bounds[1], found[1]),
+                      max(bounds[2], found[2]), max(bounds[3], found[3])]
         self._con.execute("UPDATE gpkg_contents SET min_x = ?, min_y = ?, max_x = ?, max_y = ?"
-                          " WHERE table_name = ?", (minx, miny, maxx, maxy, table))
-
-    def _village_codes(self) -> set[str]:
-        return {r[0] for r in self._con.execute("SELECT code FROM villages")}
+                          " WHERE table_name = ?", (*bounds, table))
 
     def _check_village(self, code: str, what: str) -> None:
-        codes = self._village_codes()
-        if codes and code not in codes:
-            msg = f"{what}: village code {code} is not among the history's {len(codes)} villages"
+        """Refuse *code* when the history has villages and it is not one of them."""
+        if self._con.execute("SELECT 1 FROM villages WHERE code = ?", (code,)).fetchone():
+            return
+        n = self._con.execute("SELECT count(*) FROM villages").fetchone()[0]
+        if n:
+            msg = f"{what}: village code {code} is not among the history's {n} villages"
             raise HistoryError(msg)
 
     def add_reports(self, reports: pd.DataFrame) -> Written:
@@ -688,7 +690,7 @@ class History:
         with self.transaction():
             added = self._insert("sites", record, ("site_id",))
             if added:
-                self._update_extent("sites")
+                self._widen_extent("sites", geom)
         return added
 
     def add_event(self, site_id: str, stage: str, date: Any, *,

@@ -257,3 +257,15 @@ def test_a_second_writer_waits_then_gets_one_line(history, monkeypatch):
         assert "\n" not in str(caught.value)
     with open_history(history) as h:
         assert h.budgets()["year"].tolist() == [2030]
+
+
+def test_layer_extents_grow_with_what_is_added(history):
+    with open_history(history, write=True) as h:
+        h.add_site("far", lon=117.5, lat=-2.5)
+        h.add_site("near", code=A)
+    info = pyogrio.read_info(history, layer="villages", force_total_bounds=False)
+    assert tuple(round(v, 6) for v in info["total_bounds"]) == (116.0, -2.0, 116.2, -1.9)
+    with sqlite3.connect(history) as con:
+        sites = con.execute("SELECT min_x, min_y, max_x, max_y FROM gpkg_contents "
+                            "WHERE table_name = 'sites'").fetchone()
+    assert sites[0] < 116.1 and sites[2] == 117.5 and sites[1] == -2.5
