@@ -300,6 +300,8 @@ def test_paser_dashboard_as_known_at_the_end_of_2022(run_cli, paser_history, tmp
     assert extras["as_of"] == "2022-12-31" and extras["temporal_end"] == "2022-11-16"
     years = [r["year"] for r in _csv(out / "data" / "programme.csv")]
     assert set(years) == {"2022"}
+    reports = _csv(out / "data" / "status_reports.csv")
+    assert len(reports) == 149 and max(r["date"] for r in reports) == "2022-11-16"
     assert "As known on" in (out / "index.html").read_text(encoding="utf-8")
     bad = run_cli("dashboard", "--out", tmp_path / "x", "-H", history, "--as-of", "2022-13")
     assert "'2022-13' is not a date" in _one_error_line(bad)

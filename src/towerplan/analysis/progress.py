@@ -52,6 +52,8 @@ __all__ = [
 CLASSES: tuple[str, ...] = ("blank", "semi_blank", "served", "unknown")
 
 _REPORT_COLUMNS = ("code", "village", "kecamatan", "status", "date", "source", "note")
+#: Columns of the reports :func:`dashboard_data` hands on (to the portal export).
+_EXPORTED_REPORT_COLUMNS = ("code", "status", "date", "source", "note")
 
 
 def period_end(text: str) -> dt.date:
@@ -284,8 +286,9 @@ def dashboard_data(history: Any, *, generated_utc: str, limitations: Sequence[st
     Returns
     -------
     dict
-        JSON-able: ``title``, ``region``, ``target``, ``generated_utc``, ``period``,
-        ``attribution``, ``limitations``, ``population_basis``, ``headline``,
+        JSON-able: ``title``, ``region``, ``target``, ``generated_utc``, ``as_of``,
+        ``period``, ``attribution``, ``limitations``, ``reports`` (the signal reports
+        counted, as records), ``population_basis``, ``headline``,
         ``by_kecamatan``, ``over_time``, ``progress``, ``villages`` and ``sites``
         (GeoJSON FeatureCollections, longitude/latitude).
     """
@@ -371,6 +374,7 @@ def dashboard_data(history: Any, *, generated_utc: str, limitations: Sequence[st
         "as_of": "" if as_of is None else as_of.isoformat(),
         "period": [starts[0], starts[-1]] if starts else ["", ""],
         "attribution": list(history.attribution), "limitations": notes,
+        "reports": _records(reports[list(_EXPORTED_REPORT_COLUMNS)]),
         "population_basis": "; ".join(bases),
         "headline": headline, "by_kecamatan": by_kecamatan,
         "over_time": _records(over_time) if len(over_time) else [],

@@ -40,18 +40,12 @@ def _now() -> str:
 
 
 def history_data(history: str | Path, *, generated_utc: str | None = None,
-                 as_of: dt.date | None = None
-                 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The dashboard data of a history and its reports (as records), as known on *as_of*
-    (default: everything)."""
+                 as_of: dt.date | None = None) -> dict[str, Any]:
+    """The dashboard data of a history (with its reports), as known on *as_of* (default:
+    everything)."""
     with open_history(history) as h:
-        data = dashboard_data(h, generated_utc=generated_utc or _now(),
+        return dashboard_data(h, generated_utc=generated_utc or _now(),
                               limitations=h.limitations, as_of=as_of)
-        reports = h.reports()
-    if as_of is not None:
-        reports = reports[reports["date_start"] <= as_of.isoformat()]
-    columns = ["code", "status", "date", "source", "note"]
-    return data, reports[columns].to_dict("records")
 
 
 def write_dashboard(history: str | Path, out_dir: str | Path, *, overwrite: bool = False,
@@ -85,11 +79,11 @@ def write_dashboard(history: str | Path, out_dir: str | Path, *, overwrite: bool
         If the folder cannot be written.
     """
     check_lang(lang)
-    data, reports = history_data(history, as_of=as_of)
+    data = history_data(history, as_of=as_of)
     target = Path(out_dir)
     with staged_directory(target, overwrite=overwrite) as staging:
         (staging / "data").mkdir()
-        write_portal_export(data, reports, staging / "data", organization=organization,
+        write_portal_export(data, staging / "data", organization=organization,
                             maintainer=maintainer)
         write_dashboard_page(display_copy(data), staging / "index.html", lang=lang,
                              refresh_min=refresh_min)
@@ -101,9 +95,9 @@ def write_portal(history: str | Path, out_dir: str | Path, *, overwrite: bool = 
                  as_of: dt.date | None = None) -> DashboardResult:
     """Write only the portal export (CSV, GeoJSON, ``metadata.json``) of *history*, as
     known on *as_of* (default: everything)."""
-    data, reports = history_data(history, as_of=as_of)
+    data = history_data(history, as_of=as_of)
     target = Path(out_dir)
     with staged_directory(target, overwrite=overwrite) as staging:
-        write_portal_export(data, reports, staging, organization=organization,
+        write_portal_export(data, staging, organization=organization,
                             maintainer=maintainer)
     return DashboardResult(target, data)

@@ -107,17 +107,15 @@ def _extent(features: list[dict[str, Any]]) -> dict[str, Any] | None:
                                                 [minx, maxy], [minx, miny]]]}
 
 
-def write_portal_export(data: dict[str, Any], reports: Sequence[dict[str, Any]],
-                        folder: str | Path, *, organization: str = "",
+def write_portal_export(data: dict[str, Any], folder: str | Path, *, organization: str = "",
                         maintainer: str = "") -> Path:
     """Write the CSV/GeoJSON files and ``metadata.json`` of a history into *folder*.
 
     Parameters
     ----------
     data : dict
-        :func:`~towerplan.analysis.progress.dashboard_data` of the history.
-    reports : sequence of dict
-        Every signal report (``code``, ``status``, ``date``, ``source``, ``note``).
+        :func:`~towerplan.analysis.progress.dashboard_data` of the history (its
+        ``reports`` become ``status_reports.csv``).
     folder : str or Path
         Existing directory to write into.
     organization, maintainer : str
@@ -143,7 +141,7 @@ def write_portal_export(data: dict[str, Any], reports: Sequence[dict[str, Any]],
     _write_csv(folder / "sites.csv", (*_SITE_FIELDS, "lon", "lat", "events"), site_rows)
     _write_json(folder / "sites.geojson", data["sites"])
     _write_csv(folder / "status_reports.csv", ("code", "status", "date", "source", "note"),
-               reports)
+               data["reports"])
     over = data["over_time"]
     _write_csv(folder / "status_over_time.csv",
                tuple(over[0]) if over else ("year",), over)
