@@ -30,7 +30,9 @@ weighted units (30,000).
 from __future__ import annotations
 
 import argparse
+import logging
 import os
+import re
 import time
 from typing import Any
 
@@ -39,6 +41,7 @@ import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
 from towerplan.analysis.programme import greedy_programme, optimise_programme
+from towerplan.analysis.programme_search import search_threads
 
 N_SITES = 1_000
 N_UNITS = 30_000
@@ -107,12 +110,50 @@ def _served(rng: np.random.Generator, towns: np.ndarray, units: np.ndarray) -> n
     return served
 
 
+class _Nodes(logging.Handler):
+    """Reads the node count of the search from its debug log line."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.nodes: int | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        match = re.match(r"programme search: (\d+) nodes", record.getMessage())
+        if match:
+            self.nodes = int(match.group(1))
+
+
+def _exact(data: dict[str, Any], time_limit_s: float, threads: int | None
+           ) -> tuple[Any, float, float, int | None]:
+    """The exact programme, the CPU time of the process, the highest load average seen and
+    the nodes of the search."""
+    logger = logging.getLogger("towerplan.analysis.programme")
+    handler, level = _Nodes(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        load = os.getloadavg()[0]
+        cpu0 = time.process_time()
+        exact = optimise_programme(**data, time_limit_s=time_limit_s, threads=threads)
+        cpu_s = time.process_time() - cpu0
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    return exact, cpu_s, max(load, os.getloadavg()[0]), handler.nodes
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--time-limit", type=float, default=TARGET_S,
                         help="MILP time limit, s (default: the 60 s target)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="node LPs solved at once (default: the search's, "
+                             f"{search_threads()} here)")
+    parser.add_argument("--serial-too", action="store_true",
+                        help="also solve with one thread and print the speed-up")
     args = parser.parse_args()
+    threads = search_threads() if args.threads is None else args.threads
     t0 = time.perf_counter()
     data = instance(args.seed)
     cover = data["cover"]
@@ -121,16 +162,12 @@ def main() -> None:
           f"{cover.nnz:,} coverage pairs, {N_YEARS} years (built in "
           f"{time.perf_counter() - t0:.1f} s); {REAL_PASER}")
     greedy = greedy_programme(**data)
-    load = os.getloadavg()[0]
-    cpu0 = time.process_time()
-    exact = optimise_programme(**data, time_limit_s=args.time_limit)
-    cpu_s = time.process_time() - cpu0
-    load = max(load, os.getloadavg()[0])
+    exact, cpu_s, load, nodes = _exact(data, args.time_limit, threads)
     regret = 100 * (exact.objective - greedy.objective) / exact.objective
-    print(f"exact: {exact.runtime_s:.1f} s ({cpu_s:.1f} s of CPU; load average up to "
-          f"{load:.1f} on {os.cpu_count()} cores), status {exact.status}, gap {exact.gap:.2g} "
-          f"(bound {exact.bound:,.0f}), {len(exact.builds)} builds, objective "
-          f"{exact.objective:,.0f} people-years")
+    print(f"exact, {threads} thread(s): {exact.runtime_s:.1f} s ({cpu_s:.1f} s of CPU; load "
+          f"average up to {load:.1f} on {os.cpu_count()} cores), {nodes} nodes, status "
+          f"{exact.status}, gap {exact.gap:.2g} (bound {exact.bound:,.0f}), "
+          f"{len(exact.builds)} builds, objective {exact.objective:,.0f} people-years")
     print(f"greedy: {greedy.runtime_s:.2f} s, {len(greedy.builds)} builds, objective "
           f"{greedy.objective:,.0f} people-years, regret {regret:.2f} % of the MILP's "
           f"{'optimum' if exact.gap == 0 else 'best programme'} (at most "
@@ -139,11 +176,16 @@ def main() -> None:
         print(f"  year {y}: MILP +{exact.newly_served[y]:,.0f} people "
               f"(spend APBD Rp {exact.spend_idr[y, 0] / 1e9:.2f} bn, operator "
               f"Rp {exact.spend_idr[y, 1] / 1e9:.2f} bn); greedy +{greedy.newly_served[y]:,.0f}")
+    if args.serial_too and threads != 1:
+        serial, s_cpu, s_load, s_nodes = _exact(data, args.time_limit, 1)
+        print(f"exact, 1 thread: {serial.runtime_s:.1f} s ({s_cpu:.1f} s of CPU; load average "
+              f"up to {s_load:.1f}), {s_nodes} nodes, status {serial.status}, objective "
+              f"{serial.objective:,.0f}; {threads} threads are "
+              f"{serial.runtime_s / exact.runtime_s:.2f} times as fast")
     ok = exact.status == "optimal" and exact.runtime_s <= TARGET_S
     print(f"{'PASS' if ok else 'FAIL'}: exact solver {exact.runtime_s:.1f} s, status "
           f"{exact.status}, gap {exact.gap:.2g} (target: optimal within {TARGET_S:.0f} s; "
           f"CPU {cpu_s:.1f} s {'within' if cpu_s <= TARGET_S else 'over'} the target)")
-
 
 if __name__ == "__main__":
     main()

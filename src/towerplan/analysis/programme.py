@@ -429,7 +429,8 @@ def optimise_programme(cover: sp.csr_matrix, site_of: np.ndarray, weights: np.nd
                        budget: np.ndarray, discount: np.ndarray, *, carry_over: bool = True,
                        locked: Sequence[Build] = (), forbidden: Sequence[int] = (),
                        time_limit_s: float | None = 60.0,
-                       warm_start: Sequence[Build] | None = None) -> ProgrammeResult:
+                       warm_start: Sequence[Build] | None = None,
+                       threads: int | None = None) -> ProgrammeResult:
     """Best multi-year programme within the yearly channel budgets (module docstring).
 
     Parameters
@@ -460,6 +461,10 @@ def optimise_programme(cover: sp.csr_matrix, site_of: np.ndarray, weights: np.nd
     warm_start : sequence of (int, int) or None
         A programme of free builds to start from when it keeps the budgets; the greedy
         programme is always tried too.
+    threads : int or None
+        Node LPs the branch and bound solves at once, each in its own thread (default
+        :func:`~towerplan.analysis.programme_search.search_threads`: the usable cores, at
+        most 2). The programme does not depend on the threads' timing.
 
     Returns
     -------
@@ -482,7 +487,7 @@ def optimise_programme(cover: sp.csr_matrix, site_of: np.ndarray, weights: np.nd
         if _valid_plan(prob, given) and _value(prob, given) > _value(prob, start):
             start = given
     deadline = None if time_limit_s is None else t0 + time_limit_s
-    builds, bound, status = _solve_exact(prob, start, deadline)
+    builds, bound, status = _solve_exact(prob, start, deadline, threads)
     result = _result(prob, builds, bound, status, "milp (HiGHS)", t0)
     log.info("programme: %d options, %d builds, %s, gap %.2g, %.2f s", prob.cover.shape[0],
              len(result.builds), status, result.gap, result.runtime_s)
@@ -493,8 +498,8 @@ def _left(deadline: float | None, share: float = 1.0) -> float | None:
     return None if deadline is None else max(0.1, share * (deadline - time.perf_counter()))
 
 
-def _solve_exact(prob: _Programme, start: list[Build], deadline: float | None
-                 ) -> tuple[list[Build], float, str]:
+def _solve_exact(prob: _Programme, start: list[Build], deadline: float | None,
+                 threads: int | None = None) -> tuple[list[Build], float, str]:
     """Root LP, then branch and bound on counts and builds.
 
     The LP relaxation with one count row per year and channel and the cover rows of the
@@ -519,31 +524,38 @@ def _solve_exact(prob: _Programme, start: list[Build], deadline: float | None
               lp.seconds)
 
     best = [value]
+    rounded: dict[tuple[Build, ...], tuple[list[Build], float]] = {}  # by whole builds
 
     def complete(x: np.ndarray) -> tuple[list[Build], float]:
-        plan = _rounded(prob, model.opts, x.reshape(-1, prob.n_years))
+        fixed = _whole_builds(prob, model.opts, x.reshape(-1, prob.n_years))
+        key = tuple(fixed)
+        if key in rounded:  # the same whole builds round to the same programme
+            return rounded[key]
+        plan = _greedy(prob, fixed)
         got = _value(prob, plan)
         if got > best[0]:  # a new best programme: drop-and-refill may improve it further
             plan = _improve(prob, plan, _POLISH_S)
             got = _value(prob, plan)
             log.debug("programme search: new best programme %.6g", got)
         best[0] = max(best[0], got)
-        return plan, got - base
+        rounded[key] = (plan, got - base)
+        return rounded[key]
 
-    found = lp.search(solved, value - base, complete, deadline)
+    found = lp.search(solved, value - base, complete, deadline, threads)
     log.debug("programme search: %d nodes, %.2f s of LP, %s", found.nodes, lp.seconds,
               found.status)
     builds = start if found.plan is None else found.plan
     return builds, base + found.bound, found.status
 
 
-def _rounded(prob: _Programme, opts: np.ndarray, built_by: np.ndarray) -> list[Build]:
-    """The builds an LP solution makes whole (X[k, Y-1] = 1), then the greedy fill."""
+def _whole_builds(prob: _Programme, opts: np.ndarray, built_by: np.ndarray) -> list[Build]:
+    """The builds an LP solution makes whole (X[k, Y-1] = 1); none if they break a rule.
+
+    The greedy fill of these (:func:`_greedy`) is the LP solution's rounded programme.
+    """
     rows = np.flatnonzero(built_by[:, -1] > 1.0 - 1e-6)
     fixed = [(int(opts[i]), int(np.argmax(built_by[i] > 0.5))) for i in rows]
-    if not _valid_plan(prob, fixed):
-        fixed = []
-    return _greedy(prob, fixed)
+    return fixed if _valid_plan(prob, fixed) else []
 
 
 def _value(prob: _Programme, free: Sequence[Build]) -> float:

@@ -12,12 +12,17 @@ fractional ones, by pseudocosts.
 
 Nodes are LPs solved by HiGHS's dual simplex, warm-started from their parent's basis
 (only bounds change), best bound first with plunges (the child the LP rounds to next, a few
-levels deep). A node's bound is the Lagrangian bound of its row duals (valid for any
-multipliers, so an inexact LP never prunes an optimum); a node whose bound cannot beat the
-incumbent by more than the tolerance goes, and the multipliers of a node, its parent and the
-root fix the columns and counts that cannot move without losing all room above the
-incumbent. Every LP solution is rounded (its builds at 1, then the greedy fill) for a better
-incumbent.
+levels deep). With two or more threads the search solves that many node LPs at once, each in
+its own HiGHS instance holding the same rows (HiGHS releases the GIL while it solves): the
+plunge's next child (or the best open node) and the next best open nodes. The results are
+taken in that fixed order once every LP of the batch is solved, and rows are added to every
+instance between batches, so the search does the same steps whatever the threads' timing.
+
+A node's bound is the Lagrangian bound of its row duals (valid for any multipliers, so an
+inexact LP never prunes an optimum); a node whose bound cannot beat the incumbent by more than
+the tolerance goes, and the multipliers of a node, its parent and the root fix the columns and
+counts that cannot move without losing all room above the incumbent. Every LP solution is
+rounded (its builds at 1, then the greedy fill) for a better incumbent.
 
 References
 ----------
@@ -31,24 +36,44 @@ from __future__ import annotations
 import heapq
 import itertools
 import logging
+import os
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
-from towerplan.analysis.selection_exact import LpParts, highs_model, run_highs
+from towerplan.analysis.selection_exact import (
+    LpParts,
+    highs_model,
+    native_stdout_silenced,
+)
 
-__all__ = ["Duals", "Knapsack", "Node", "NodeLp", "Pseudocosts", "SearchResult",
-           "search_tolerance", "separate_cover", "threshold_covers", "tighten"]
+__all__ = ["Basis", "Duals", "Knapsack", "Node", "NodeLp", "Pseudocosts", "SearchResult",
+           "search_threads", "search_tolerance", "separate_cover", "threshold_covers",
+           "tighten"]
 
 log = logging.getLogger(__name__)
 
 _INT_TOL = 1e-6  # an LP value this close to a whole number counts as whole
 _PLUNGE_DEPTH = 12  # children a plunge goes down at most
 _PLUNGE_SHARE = 0.5  # it goes on while the bound keeps this share of the best open room
+_MOST_THREADS = 2  # node LPs solved at once by default, at most
+
+
+def search_threads() -> int:
+    """Node LPs the search solves at once by default: the cores this process may use, at
+    most two (the batch beyond the plunge's child is speculative: more threads solve more
+    nodes that a better incumbent would have pruned)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(_MOST_THREADS, cores))
 
 
 def search_tolerance(value: float) -> float:
@@ -88,8 +113,8 @@ class Node:
     ``lo``/``up`` bound the X columns (0 or 1), ``count_lo``/``count_hi`` the count rows;
     ``bound`` is the gain bound (the parent's until solved); ``x``, ``pi`` and ``d`` are the
     LP's column values, row duals and the reduced costs of the X columns; ``basis`` the
-    column and row status of the optimal basis of the LP (or of the parent's, unsolved), the
-    warm start of the node's LP; ``parent`` the parent's :class:`Duals` (fixing again when
+    optimal basis of the LP (or of the parent's, unsolved), the warm start of the node's LP
+    (:class:`Basis`); ``parent`` the parent's :class:`Duals` (fixing again when
     the incumbent improves); ``branch`` the split that made the node: (variable, 0 down or
     1 up, distance the parent's LP value moved), for the pseudocosts.
     """
@@ -102,9 +127,19 @@ class Node:
     x: np.ndarray | None = None
     pi: np.ndarray | None = None
     d: np.ndarray | None = None
-    basis: tuple[np.ndarray, np.ndarray] | None = None
+    basis: Basis | None = None
     parent: Duals | None = None
     branch: tuple[int, int, float] | None = None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Basis:
+    """A basis as HiGHS returned it (``highspy.HighsBasis``, kept without conversion) and the
+    columns and rows of the LP it belongs to (rows and columns are only ever appended)."""
+
+    status: Any
+    n_col: int
+    n_row: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +178,14 @@ class Knapsack:
         """Most columns at 1 that fit: the cheapest ones."""
         return int(np.searchsorted(np.cumsum(np.sort(self.weight)), self.capacity,
                                    side="right"))
+
+
+@dataclass(slots=True, eq=False)
+class _Worker:
+    """One HiGHS instance of the node LP and the node basis it holds (None: another)."""
+
+    h: Any
+    loaded: Basis | None = field(default=None)
 
 
 class NodeLp:
@@ -196,18 +239,30 @@ class NodeLp:
         self.cuts = sp.csr_matrix((0, n_col))  # rows added: cover cuts and lazy cover rows
         self.cut_upper = np.zeros(0)
         # primal simplex solves the root fastest; nodes re-solve by dual simplex
-        self.h = highs_model(self.parts, self.up_x, False,
-                             {"solver": "simplex", "simplex_strategy": 4})
+        self.workers = [_Worker(highs_model(self.parts, self.up_x, False,
+                                            {"solver": "simplex", "simplex_strategy": 4}))]
+        self._pool: ThreadPoolExecutor | None = None
         self.seconds = 0.0
-        self._loaded: tuple[np.ndarray, np.ndarray] | None = None  # the basis HiGHS holds
         static = [c for k in knapsacks for c in threshold_covers(k)]
         self._add_cuts(static)
 
+    @property
+    def h(self) -> Any:
+        """The first HiGHS instance (every instance holds the same rows and columns)."""
+        return self.workers[0].h
+
     def _add_cuts(self, cuts: list[tuple[np.ndarray, int]]) -> None:
-        """Add rows ``sum X[cols] <= rhs``."""
-        if cuts:
-            self._add_rows(_rows([c for c, _ in cuts], len(self.cost)),
-                           np.array([float(r) for _, r in cuts]))
+        """Add rows ``sum X[cols] <= rhs`` (each distinct row once)."""
+        seen: set[tuple[int, bytes]] = set()
+        unique = []
+        for cols, rhs in cuts:
+            key = (int(rhs), np.sort(cols).tobytes())
+            if key not in seen:
+                seen.add(key)
+                unique.append((cols, rhs))
+        if unique:
+            self._add_rows(_rows([c for c, _ in unique], len(self.cost)),
+                           np.array([float(r) for _, r in unique]))
 
     def _add_rows(self, rows: sp.csr_matrix, rhs: np.ndarray) -> None:
         """Add rows ``rows @ columns <= rhs`` over the columns the LP has now."""
@@ -216,9 +271,10 @@ class NodeLp:
         rows = sp.csr_matrix(rows)
         self.cuts = sp.csr_matrix(sp.vstack([self.cuts, rows]))
         self.cut_upper = np.concatenate([self.cut_upper, rhs])
-        self.h.addRows(len(rhs), np.full(len(rhs), -highspy.kHighsInf), rhs, rows.nnz,
-                       rows.indptr[:-1].astype(np.int32), rows.indices.astype(np.int32),
-                       rows.data.astype(float))
+        for w in self.workers:
+            w.h.addRows(len(rhs), np.full(len(rhs), -highspy.kHighsInf), rhs, rows.nnz,
+                        rows.indptr[:-1].astype(np.int32), rows.indices.astype(np.int32),
+                        rows.data.astype(float))
 
     def _add_lazy(self, which: np.ndarray) -> None:
         """Bring the lazy cover rows *which* and their z columns into the LP."""
@@ -228,9 +284,10 @@ class NodeLp:
         back[:n_x] = self.lazy_x[which].T @ gain  # the X columns lose the linear stand-in
         changed = np.flatnonzero(back)
         self.cost[changed] += back[changed]
-        self.h.changeColsCost(len(changed), changed.astype(np.int32), self.cost[changed])
-        self.h.addCols(n_new, -gain, np.zeros(n_new), np.ones(n_new), 0,
-                       np.zeros(n_new, np.int32), np.zeros(0, np.int32), np.zeros(0))
+        for w in self.workers:
+            w.h.changeColsCost(len(changed), changed.astype(np.int32), self.cost[changed])
+            w.h.addCols(n_new, -gain, np.zeros(n_new), np.ones(n_new), 0,
+                        np.zeros(n_new, np.int32), np.zeros(0, np.int32), np.zeros(0))
         self.cost = np.concatenate([self.cost, -gain])
         self.cuts = sp.csr_matrix(sp.hstack([self.cuts, sp.csr_matrix((len(self.cut_upper),
                                                                        n_new))]))
@@ -248,118 +305,218 @@ class NodeLp:
 
     def root(self, time_limit_s: float | None = None, rounds: int = 20) -> Node | None:
         """The root node, solved, with cover cuts separated for up to *rounds* rounds."""
-        t0 = time.perf_counter()
         node = Node(np.zeros(len(self.up_x), np.int8), (self.up_x > 0).astype(np.int8),
                     self.parts.row_lower[self.n_rows0:].copy(),
                     self.parts.row_upper[self.n_rows0:].copy(), np.inf)
-        solved = self.solve(node, time_limit_s)
-        for _ in range(rounds):
-            if solved is None or solved.x is None:
-                return solved
-            cuts = [c for k in self.knapsacks
-                    if (c := separate_cover(k, solved.x)) is not None]
-            if not cuts:
-                break
-            self._add_cuts(cuts)
-            left = None if time_limit_s is None else time_limit_s - (time.perf_counter() - t0)
-            solved = self.solve(node, left)
-        return solved
+        return self._solve_batch([node], _deadline(time_limit_s), rounds)[0][0]
 
     def solve(self, node: Node, time_limit_s: float | None = None) -> Node | None:
         """*node* with its LP solved: Lagrangian gain bound, values, reduced costs of X.
 
         None when its LP has no solution. Raises TimeoutError when the LP stops early.
         """
+        return self._solve_batch([node], _deadline(time_limit_s), 0)[0][0]
+
+    def _solve_batch(self, nodes: list[Node], deadline: float | None, rounds: int
+                     ) -> list[tuple[Node | None, _Worker]]:
+        """Solve *nodes* at once, one per HiGHS instance, each with up to *rounds* rounds of
+        the cover cuts its LP breaks (valid everywhere): each solved node with its instance.
+
+        Each LP is solved until it breaks no lazy cover row left out of it; the rows and cuts
+        any LP of a pass asks for join every instance after the pass, in the order of
+        *nodes*. Raises TimeoutError when an LP stops at *deadline*.
+        """
+        t0 = time.perf_counter()
+        free = list(self.workers[:len(nodes)])
+        mine: list[_Worker | None] = []
+        for node in nodes:  # the instance already holding the node's start basis, if any
+            w = next((w for w in free if node.basis is not None and w.loaded is node.basis),
+                     None)
+            if w is not None:
+                free.remove(w)
+            mine.append(w)
+        out: list[tuple[Node | None, _Worker]] = []
+        todo: list[int] = []
+        for i, node in enumerate(nodes):
+            out.append((None, mine[i] or free.pop(0)))
+            if not (np.any(node.lo > node.up) or np.any(node.count_lo > node.count_hi)):
+                todo.append(i)
+        left = dict.fromkeys(todo, rounds)
+        first = set(todo)
+        try:
+            while todo:
+                tasks = [(out[i][1], nodes[i], i in first, left[i] > 0) for i in todo]
+                first = set()
+                again, lazy, cuts = [], [], []
+                for i, (kind, value) in zip(todo, self._run(tasks, deadline), strict=True):
+                    w = out[i][1]
+                    if kind == "infeasible":
+                        out[i] = (None, w)
+                    elif kind == "lazy":
+                        lazy.append(value)
+                        again.append(i)
+                    else:
+                        solved, new = value
+                        out[i] = (solved, w)
+                        if new:
+                            cuts.extend(new)
+                            left[i] -= 1
+                            again.append(i)
+                if lazy:
+                    self._add_lazy(np.unique(np.concatenate(lazy)))
+                self._add_cuts(cuts)
+                todo = again
+        finally:
+            self.seconds += time.perf_counter() - t0
+        return out
+
+    def _run(self, tasks: list[tuple[_Worker, Node, bool, bool]], deadline: float | None
+             ) -> list[tuple[str, Any]]:
+        """Solve each task's LP, at once in threads when there are several (:meth:`_pass`)."""
+        if len(tasks) == 1 or self._pool is None:
+            with native_stdout_silenced():
+                return [self._pass(*task, deadline) for task in tasks]
+        with native_stdout_silenced():
+            futures = [self._pool.submit(self._pass, *task, deadline) for task in tasks]
+            wait(futures)  # every instance idle before any error leaves
+            return [f.result() for f in futures]
+
+    def _pass(self, w: _Worker, node: Node, load: bool, cut: bool, deadline: float | None
+              ) -> tuple[str, Any]:
+        """One LP solve of *node* on instance *w* (in a thread: it changes nothing but *w*).
+
+        *load* sets the node's bounds and start basis first; *cut* separates the cover cuts
+        its solution breaks. Returns ``("infeasible", None)``, ``("lazy", rows)`` (lazy
+        cover rows the solution breaks: solve again once they joined) or ``("solved",
+        (node, cuts))``. Raises TimeoutError when the LP stops at *deadline*.
+        """
         import highspy
 
-        t0 = time.perf_counter()
+        if load:
+            n_x = len(self.up_x)
+            w.h.changeColsBounds(n_x, np.arange(n_x, dtype=np.int32),
+                                 node.lo.astype(float), node.up.astype(float))
+            for r, (lo, hi) in enumerate(zip(node.count_lo, node.count_hi, strict=True)):
+                w.h.changeRowBounds(self.n_rows0 + r, float(lo), float(hi))
+            if node.basis is not None and node.basis is not w.loaded:
+                self._set_basis(w, node.basis)
+        limit = highspy.kHighsInf if deadline is None else (  # HiGHS counts from its creation
+            w.h.getRunTime() + max(deadline - time.perf_counter(), 0.01))
+        w.h.setOptionValue("time_limit", float(limit))
+        w.h.run()
+        w.loaded = None
+        w.h.setOptionValue("simplex_strategy", 1)
+        status = w.h.getModelStatus()
+        if status == highspy.HighsModelStatus.kInfeasible:
+            return "infeasible", None
+        if status != highspy.HighsModelStatus.kOptimal:
+            msg = f"programme search: LP stopped with {w.h.modelStatusToString(status)}"
+            raise TimeoutError(msg)
+        sol = w.h.getSolution()
+        x = np.asarray(sol.col_value, dtype=float)
+        broken = self._broken(x)
+        if len(broken):
+            return "lazy", broken
+        solved = self._solved(node, x, np.asarray(sol.row_dual, dtype=float))
+        new = [c for k in self.knapsacks if (c := separate_cover(k, x)) is not None] if cut \
+            else []
+        return "solved", (solved, new)
+
+    def _solved(self, node: Node, x: np.ndarray, pi: np.ndarray) -> Node:
+        """*node* with the LP solution *x*, row duals *pi*, its Lagrangian bound and the
+        reduced costs of the X columns, over the rows and columns the LP has now."""
         n_x = len(self.up_x)
-        if np.any(node.lo > node.up) or np.any(node.count_lo > node.count_hi):
-            return None
-        lo_x, up_x = node.lo.astype(float), node.up.astype(float)
-        self.h.changeColsBounds(n_x, np.arange(n_x, dtype=np.int32), lo_x, up_x)
-        for i, (lo, hi) in enumerate(zip(node.count_lo, node.count_hi, strict=True)):
-            self.h.changeRowBounds(self.n_rows0 + i, float(lo), float(hi))
-        limit = highspy.kHighsInf if time_limit_s is None else (
-            self.h.getRunTime() + max(time_limit_s, 0.01))  # HiGHS counts from its creation
-        self.h.setOptionValue("time_limit", float(limit))
-        if node.basis is not None and node.basis is not self._loaded:
-            self._set_basis(node.basis)
-        while True:
-            run_highs(self.h)
-            self._loaded = None
-            self.h.setOptionValue("simplex_strategy", 1)
-            status = self.h.getModelStatus()
-            if status == highspy.HighsModelStatus.kInfeasible:
-                self.seconds += time.perf_counter() - t0
-                return None
-            if status != highspy.HighsModelStatus.kOptimal:
-                self.seconds += time.perf_counter() - t0
-                msg = f"programme search: LP stopped with {self.h.modelStatusToString(status)}"
-                raise TimeoutError(msg)
-            sol = self.h.getSolution()
-            broken = self._broken(np.asarray(sol.col_value, dtype=float))
-            if not len(broken):
-                break
-            self._add_lazy(broken)
-        self.seconds += time.perf_counter() - t0
-        pi = np.asarray(sol.row_dual, dtype=float)
         n_z = len(self.cost) - n_x
         n_cut = len(self.cut_upper)
         row_lo = np.concatenate([self.parts.row_lower[:self.n_rows0], node.count_lo,
                                  np.full(n_cut, -np.inf)])
         row_up = np.concatenate([self.parts.row_upper[:self.n_rows0], node.count_hi,
                                  self.cut_upper])
+        lo_x, up_x = node.lo.astype(float), node.up.astype(float)
         bound, d = _dual_bound(self._t, self.cuts, self.cost,
                                np.concatenate([lo_x, np.zeros(n_z)]),
                                np.concatenate([up_x, np.ones(n_z)]), row_lo, row_up, pi)
-        return Node(node.lo, node.up, node.count_lo, node.count_hi, bound,
-                    np.asarray(sol.col_value, dtype=float), pi, d[:n_x])
+        return Node(node.lo, node.up, node.count_lo, node.count_hi, bound, x, pi, d[:n_x])
 
-    def _basis(self) -> tuple[np.ndarray, np.ndarray]:
-        """The basis HiGHS holds (that of the LP solved last)."""
-        basis = self.h.getBasis()
-        self._loaded = (np.fromiter(map(int, basis.col_status), np.int8),
-                        np.fromiter(map(int, basis.row_status), np.int8))
-        return self._loaded
+    def _n_rows(self) -> int:
+        return self.n_rows0 + len(self.knapsacks) + len(self.cut_upper)
 
-    def _set_basis(self, basis: tuple[np.ndarray, np.ndarray]) -> None:
-        """Start from a node's basis; rows added since then start basic, columns at 0."""
+    def _basis(self, w: _Worker) -> Basis:
+        """The basis instance *w* holds (that of the LP it solved last)."""
+        w.loaded = Basis(w.h.getBasis(), len(self.cost), self._n_rows())
+        return w.loaded
+
+    def _set_basis(self, w: _Worker, basis: Basis) -> None:
+        """Start *w* from a node's basis; rows added since then start basic, columns at
+        their lower bound 0."""
         import highspy
 
-        col, row = basis
-        n_row = self.n_rows0 + len(self.knapsacks) + len(self.cut_upper)
-        row = np.concatenate([row, np.full(n_row - len(row), 1, np.int8)])
-        col = np.concatenate([col, np.zeros(len(self.cost) - len(col), np.int8)])
-        status = highspy.HighsBasisStatus
-        table = [status(v) for v in range(5)]
-        start = highspy.HighsBasis()
-        start.col_status = [table[v] for v in col]
-        start.row_status = [table[v] for v in row]
-        start.valid = True
-        self.h.setBasis(start)
-        self._loaded = basis
+        start = basis.status
+        n_col, n_row = len(self.cost), self._n_rows()
+        if (basis.n_col, basis.n_row) != (n_col, n_row):
+            start = highspy.HighsBasis()
+            start.col_status = basis.status.col_status + (
+                [highspy.HighsBasisStatus.kLower] * (n_col - basis.n_col))
+            start.row_status = basis.status.row_status + (
+                [highspy.HighsBasisStatus.kBasic] * (n_row - basis.n_row))
+            start.valid = True
+        w.h.setBasis(start)
+        w.loaded = basis
+
+    @contextmanager
+    def _threads(self, n: int) -> Iterator[None]:
+        """*n* HiGHS instances with the same LP, solved in *n* threads, while in the block."""
+        while len(self.workers) < n:
+            with native_stdout_silenced():
+                import highspy
+
+                h = highspy.Highs()
+            h.setOptionValue("output_flag", False)
+            h.setOptionValue("solver", "simplex")
+            h.setOptionValue("simplex_strategy", 1)
+            h.passModel(self.h.getLp())
+            self.workers.append(_Worker(h))
+        if n <= 1:
+            yield
+            return
+        with ThreadPoolExecutor(max_workers=n, thread_name_prefix="node-lp") as pool:
+            self._pool = pool
+            try:
+                yield
+            finally:
+                self._pool = None
 
     def search(self, root: Node, gain: float,
                complete: Callable[[np.ndarray], tuple[Any, float]],
-               deadline: float | None) -> SearchResult:
+               deadline: float | None, threads: int | None = None) -> SearchResult:
         """Best-bound branch and bound from the solved *root* (module docstring).
 
         *gain* is the incumbent's gain; *complete* turns the X values of an LP solution into
-        a plan and its gain (a plan that keeps every budget).
+        a plan and its gain (a plan that keeps every budget). *threads* node LPs are solved
+        at once (default :func:`search_threads`); the result does not depend on the threads'
+        timing.
         """
+        n_par = search_threads() if threads is None else max(1, int(threads))
+        with self._threads(n_par):
+            return self._search(root, gain, complete, deadline, n_par)
+
+    def _search(self, root: Node, gain: float,
+                complete: Callable[[np.ndarray], tuple[Any, float]],
+                deadline: float | None, n_par: int) -> SearchResult:
         plan: Any = None
         tie = itertools.count()
         heap: list[tuple[float, int, Node]] = []
         nodes = 1
         pseudo = Pseudocosts(len(self.knapsacks) + self.parts.n_x)
         top_duals: Duals | None = None  # the root's: they fix columns in every node
-        node: Node | None = None  # the node solved last, as it was split off
-        solved: Node | None = root
-        dive: tuple[float, Node] | None = None  # the child the plunge goes on with
-        depth = 0
+        dive: tuple[float, Node, int] | None = None  # the child the plunge goes on with
+        # each LP solved last: the node as it was split off, solved, its instance and depth
+        done: list[tuple[Node | None, Node | None, _Worker, int]] = [
+            (None, root, self.workers[0], 0)]
         while True:
-            if solved is not None and solved.x is not None:
+            for node, solved, worker, depth in done:
+                if solved is None or solved.x is None:
+                    continue
                 cand, cand_gain = complete(solved.x[:self.parts.n_x])
                 if cand_gain > gain + search_tolerance(gain):
                     plan, gain = cand, cand_gain
@@ -367,41 +524,49 @@ class NodeLp:
                     pseudo.update(node.branch, node.bound - solved.bound)
                 duals = self._duals(solved)
                 top_duals = top_duals or duals
-                if solved.bound > gain + search_tolerance(gain):
-                    with_basis = replace(tighten(solved, duals, gain),
-                                         basis=self._basis())  # the LP just solved
-                    kids = [replace(c, parent=duals)
-                            for c in self._children(with_basis, pseudo)]
-                    if kids and depth < _PLUNGE_DEPTH and (not heap or solved.bound - gain
-                                                           >= _PLUNGE_SHARE * (-heap[0][0] - gain)):
-                        dive, kids = (solved.bound, kids[0]), kids[1:]
-                    for child in kids:
-                        heapq.heappush(heap, (-solved.bound, next(tie), child))
+                if solved.bound <= gain + search_tolerance(gain):
+                    continue
+                with_basis = replace(tighten(solved, duals, gain),
+                                     basis=self._basis(worker))  # the LP it solved last
+                kids = [replace(c, parent=duals) for c in self._children(with_basis, pseudo)]
+                if kids and dive is None and depth < _PLUNGE_DEPTH and (
+                        not heap or solved.bound - gain
+                        >= _PLUNGE_SHARE * (-heap[0][0] - gain)):
+                    dive, kids = (solved.bound, kids[0], depth + 1), kids[1:]
+                for child in kids:
+                    heapq.heappush(heap, (-solved.bound, next(tie), child))
             while heap and -heap[0][0] <= gain + search_tolerance(gain):
                 heapq.heappop(heap)
             if dive is None and not heap:
                 return SearchResult(plan, gain, gain, "optimal", nodes)
+            open_bound = max(-heap[0][0] if heap else gain, dive[0] if dive else gain)
             left = None if deadline is None else deadline - time.perf_counter()
             if left is not None and left <= 0:
-                open_bound = max(-heap[0][0] if heap else gain, dive[0] if dive else gain)
                 return SearchResult(plan, gain, max(gain, open_bound), "time_limit", nodes)
+            picks: list[tuple[Node, int]] = []
             if dive is not None:
-                (top, node), dive, depth = dive, None, depth + 1
-            else:
-                top, depth = -heap[0][0], 0
-                _, _, node = heapq.heappop(heap)
-            if node.parent is not None:  # the incumbent may have improved since the split
-                node = tighten(node, node.parent, gain)
-            if top_duals is not None:
-                node = tighten(node, top_duals, gain)
+                picks.append((dive[1], dive[2]))
+                dive = None
+            while heap and len(picks) < n_par:
+                picks.append((heapq.heappop(heap)[2], 0))
+            batch = []
+            for node, _ in picks:
+                if node.parent is not None:  # the incumbent may have improved since the split
+                    node = tighten(node, node.parent, gain)
+                if top_duals is not None:
+                    node = tighten(node, top_duals, gain)
+                batch.append(node)
             try:
-                solved = self._solve_with_cuts(node, deadline)
+                solved_all = self._solve_batch(batch, deadline, rounds=2)
             except TimeoutError:
-                return SearchResult(plan, gain, max(gain, top), "time_limit", nodes)
-            nodes += 1
-            if nodes % 20 == 0:
+                return SearchResult(plan, gain, max(gain, open_bound), "time_limit", nodes)
+            done = [(node, s, w, depth) for (node, depth), (s, w)
+                    in zip(zip(batch, (d for _, d in picks), strict=True), solved_all,
+                           strict=True)]
+            nodes += len(batch)
+            if nodes % 20 < len(batch):
                 log.debug("search: %d nodes, %d open, bound %.6g, gain %.6g", nodes, len(heap),
-                          top, gain)
+                          open_bound, gain)
 
     def _duals(self, node: Node) -> Duals:
         """The Lagrangian multipliers of the solved *node* that :func:`tighten` uses."""
@@ -409,20 +574,6 @@ class NodeLp:
         n = len(self.knapsacks)
         return Duals(node.bound, node.d, node.lo, node.up,
                      node.pi[self.n_rows0:self.n_rows0 + n], node.count_lo, node.count_hi)
-
-    def _solve_with_cuts(self, node: Node, deadline: float | None,
-                         rounds: int = 2) -> Node | None:
-        """Solve *node*; add the covers its LP breaks (valid everywhere) and solve again."""
-        solved = self.solve(node, _until(deadline))
-        for _ in range(rounds):
-            if solved is None or solved.x is None:
-                break
-            cuts = [c for k in self.knapsacks if (c := separate_cover(k, solved.x)) is not None]
-            if not cuts:
-                break
-            self._add_cuts(cuts)
-            solved = self.solve(node, _until(deadline))
-        return solved
 
     def _children(self, node: Node, pseudo: Pseudocosts) -> list[Node]:
         """Split on a fractional count row, else on a fractional X column.
@@ -488,8 +639,8 @@ class Pseudocosts:
         return (np.maximum(unit[:, 0] * frac, eps) * np.maximum(unit[:, 1] * (1 - frac), eps))
 
 
-def _until(deadline: float | None) -> float | None:
-    return None if deadline is None else deadline - time.perf_counter()
+def _deadline(time_limit_s: float | None) -> float | None:
+    return None if time_limit_s is None else time.perf_counter() + time_limit_s
 
 
 def tighten(node: Node, duals: Duals, gain: float) -> Node:

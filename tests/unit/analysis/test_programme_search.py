@@ -4,6 +4,7 @@ optimum, the search alone is exact."""
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -83,11 +84,14 @@ def _whole_builds_only(prob: Any, model: Any, base: float
     return complete
 
 
+@pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("lazy", [False, True])
 @pytest.mark.parametrize("seed", range(0, 110, 3))
-def test_search_alone_finds_the_brute_force_optimum(seed: int, lazy: bool) -> None:
+def test_search_alone_finds_the_brute_force_optimum(seed: int, lazy: bool,
+                                                    threads: int) -> None:
     # no kernel and no start: branch and bound from the root with an incumbent of nothing;
-    # with lazy cover rows the LPs start without any cover row
+    # with lazy cover rows the LPs start without any cover row; two threads solve two node
+    # LPs at once, in two HiGHS instances that must keep the same rows and columns
     data = _instance(seed)
     carry_over = bool(seed % 2)
     prob = _prepare(**data, carry_over=carry_over, locked=(), forbidden=())
@@ -102,9 +106,77 @@ def test_search_alone_finds_the_brute_force_optimum(seed: int, lazy: bool) -> No
     base = _value(prob, [])
     assert base + root.bound >= brute.objective - 1e-6
 
-    found = lp.search(root, 0.0, _whole_builds_only(prob, model, base), None)
+    found = lp.search(root, 0.0, _whole_builds_only(prob, model, base), None, threads=threads)
     assert found.status == "optimal"
     assert base + found.bound == pytest.approx(brute.objective, rel=1e-9, abs=1e-9)
+    assert len(lp.workers) == threads
+    for w in lp.workers:  # every instance holds the same LP
+        assert w.h.getNumRow() == lp.h.getNumRow() and w.h.getNumCol() == lp.h.getNumCol()
+
+
+def _branching(seed: int) -> dict[str, Any]:
+    """14 sites x 2 tower types, 80 units, 2 channels, 3 years: 40-350 nodes to the proof
+    with the whole-builds rounding (:func:`_whole_builds_only`)."""
+    rng = np.random.default_rng(seed)
+    n_sites, n_units, n_years = 14, 80, 3
+    low = rng.random((n_sites, n_units)) < 0.08
+    tall = low | (rng.random((n_sites, n_units)) < 0.08)
+    channel = rng.integers(0, 2, n_sites)
+    price = rng.uniform(1.0, 2.0, n_sites)
+    pay = np.zeros((2 * n_sites, 2))
+    pay[np.arange(n_sites), channel] = price
+    pay[n_sites + np.arange(n_sites), channel] = 1.5 * price
+    return {"cover": sp.csr_matrix(np.vstack([low, tall])),
+            "site_of": np.tile(np.arange(n_sites), 2),
+            "weights": rng.integers(0, 50, n_units).astype(float),
+            "served": np.cumsum(rng.random((n_years, n_units)) < 0.05, axis=0) > 0,
+            "pay": pay, "opex": np.zeros_like(pay),
+            "budget": rng.uniform(2.0, 5.0, (n_years, 2)),
+            "discount": 1.1 ** -np.arange(n_years, dtype=float)}
+
+
+def _searched(data: dict[str, Any], threads: int, carry_over: bool,
+              deadline: float | None = None) -> tuple[Any, float]:
+    prob = _prepare(**data, carry_over=carry_over, locked=(), forbidden=())
+    model = _Model.build(prob)
+    lp = NodeLp(model.parts, model.reach.ravel(), _knapsacks(prob, model.opts, bands=True),
+                n_lazy=len(model.z_class))
+    root = lp.root()
+    assert root is not None
+    base = _value(prob, [])
+    if deadline is not None:
+        deadline = time.perf_counter() + deadline
+    return lp.search(root, 0.0, _whole_builds_only(prob, model, base), deadline,
+                     threads=threads), base
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_two_threads_take_the_same_steps_every_time(seed: int) -> None:
+    # the results of a batch are taken in a fixed order, whatever the threads' timing: the
+    # same nodes and the same plan in every run; the optimum of the search in one thread
+    data = _branching(seed)
+    runs = [_searched(data, 2, True)[0] for _ in range(3)]
+    assert runs[0].nodes >= 40
+    assert {(r.nodes, r.gain, repr(r.plan)) for r in runs} == {
+        (runs[0].nodes, runs[0].gain, repr(runs[0].plan))}
+    one = _searched(data, 1, True)[0]
+    assert one.status == runs[0].status == "optimal"
+    assert runs[0].gain == pytest.approx(one.gain, rel=1e-9, abs=1e-9)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("seed", range(0, 60, 3))
+def test_a_search_stopped_by_its_deadline_bounds_every_programme(seed: int,
+                                                                  threads: int) -> None:
+    # stopped at once (the open nodes, the plunge's child among them, give the bound) or
+    # while an LP runs: the bound it returns is never below the brute-force optimum
+    data = _instance(seed)
+    brute = brute_force_programme(**data, carry_over=bool(seed % 2))
+    for limit_s in (0.0, 0.002):
+        found, base = _searched(data, threads, bool(seed % 2), limit_s)
+        assert found.status in {"optimal", "time_limit"}
+        assert base + found.bound >= brute.objective - 1e-6 * max(1.0, brute.objective)
+        assert base + found.gain <= brute.objective + 1e-6 * max(1.0, brute.objective)
 
 
 @pytest.mark.parametrize("seed", range(0, 110, 5))
