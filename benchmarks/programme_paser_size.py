@@ -1,23 +1,21 @@
 """Programme benchmark: a Paser-size three-year programme, MILP against the greedy plan.
 
-Run as ``python benchmarks/programme_paser_size.py [--seed N] [--time-limit S]``. The
+Run as ``python benchmarks/programme_paser_size.py [--seed N] [--time-limit S] [--threads N]
+[--serial-too]``. The
 instance has the size of Kabupaten Paser: 1,000 candidate sites with two tower types each
 (2,000 options) in a 100 x 120 km area, 30,000 demand units in clustered settlements with
 lognormal people, existing and committed towers serving part of the demand, and two
 channels: the APBD (Rp 8.5 bn a year) and an operator (Rp 6 bn a year), with opex and
 carry-over. It prints the exact solver's wall and CPU time, the load average and the final
 gap (time to gap 0 when it gets there; gap 0 means the proven bound is within 1e-9 of the
-objective, under 0.001 person-years here), the greedy value and the greedy regret. Target:
-gap 0 within 60 s on 2 cores. The search is single-threaded: its CPU time is what it needs
-of one core, and the wall time grows with the load of the machine.
+objective, under 0.001 person-years here), the nodes, the greedy value and the greedy regret.
+Target: gap 0 within 60 s on 2 cores. The search solves two node LPs at once by default
+(``--threads``); ``--serial-too`` solves again with one thread and prints the speed-up.
 
-Measured 2026-12 on the shared 2-core machine, two runs per seed with a long time limit:
-both seeds proven optimal; in wall time not within the target (257-427 s at a load average
-of 12-17 from other jobs), in CPU time seed 11 within it and seed 12 at or over it. Seed 11:
-810,164 people-years after 30.6-35.0 s of CPU (436-508 nodes); seed 12: 777,199 after
-59.7-73.2 s of CPU (558 nodes both times). Greedy regret 0.77 % and 0.98 %.
-On a quiet machine (load average 0.9-1.0, 2026-12-06): seed 11 35.0 s wall (PASS), seed 12
-73.9 s wall (FAIL, 564 nodes, 59.6 s of it in HiGHS's node LPs).
+Measured 2026-12-07 on the 2-core machine at a load average of 0.4-1.4, two threads vs one:
+seed 11 (the default) 13.4 s vs 18.9 s (PASS), seed 12 39.4 s vs 31.8 s (PASS), seed 13
+9.2 s vs 10.4 s, seed 14 42.4 s vs not proven at 60 s, seed 15 not proven at 60 s with either
+(83.4 s to gap 0 with two threads). Greedy regret 0.77 % (seed 11) and 0.98 % (seed 12).
 docs/programme.md, "Benchmark", gives each step.
 
 The real Paser programme (``scenarios/paser-programme.toml`` with ``../shared/data``, measured

@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING, Any
 from towerplan.analysis.costs import cost_scope_text, with_not_costed
 from towerplan.columns import AUDIT_COLUMNS, BACKHAUL_COLUMNS, WHY_NOT_TABLE
 from towerplan.coverage.statement import link_budget_summary, link_budget_text, stated_model_chain
-from towerplan.errors import MissingDependencyError
 from towerplan.i18n import (
     TERM_COLUMNS,
     TEXT,
@@ -44,6 +43,7 @@ from towerplan.i18n import (
 from towerplan.io.atomic import atomic_output
 from towerplan.io.tables import require_columns
 from towerplan.outputs.charts import blank_spots_png, budget_curve_png
+from towerplan.outputs.pdf_render import html_to_pdf, local_url_fetcher, start_pdf
 from towerplan.outputs.programme_report import programme_context
 from towerplan.outputs.report_table import ReportTable as _Table
 from towerplan.outputs.reports import (
@@ -66,6 +66,7 @@ __all__ = [
     "has_long_word",
     "local_url_fetcher",
     "render_report_html",
+    "start_report_pdf",
     "short_hash",
     "write_report_html",
     "write_report_pdf",
@@ -188,58 +189,33 @@ def write_report_pdf(result: PlanResult, path: str | Path, *, lang: str = "id",
         If WeasyPrint or its Pango libraries are missing, or the file cannot be written.
     """
     text = html if html is not None else render_report_html(result, lang=lang)
-    weasyprint = _weasyprint()
     start = time.perf_counter()
-    document = weasyprint.HTML(string=text, base_url=None, url_fetcher=local_url_fetcher())
-    pdf = document.write_pdf()
+    return _write_pdf(path, html_to_pdf(text), start)
+
+
+def start_report_pdf(result: PlanResult, *, lang: str = "id", html: str | None = None
+                     ) -> Callable[[str | Path], Path]:
+    """Start rendering ``report.pdf`` in a child process (:func:`~towerplan.outputs.
+    pdf_render.start_pdf`) and return the function that collects it and writes it to the
+    path it is given, atomically: the same file as :func:`write_report_pdf`, while this
+    process writes other outputs. The function raises what :func:`write_report_pdf` raises.
+    """
+    text = html if html is not None else render_report_html(result, lang=lang)
+    start = time.perf_counter()
+    pending = start_pdf(text)
+
+    def finish(path: str | Path) -> Path:
+        return _write_pdf(path, pending.result(), start)
+
+    return finish
+
+
+def _write_pdf(path: str | Path, pdf: bytes, start: float) -> Path:
     path = Path(path)
     with atomic_output(path) as tmp:
         tmp.write_bytes(pdf)
     log.info("report: %s (%d bytes in %.1f s)", path, len(pdf), time.perf_counter() - start)
     return path
-
-
-def local_url_fetcher() -> Any:
-    """Return a WeasyPrint URL fetcher that serves ``data:`` URLs and refuses all others.
-
-    The report embeds its charts; any other reference (``http``, ``https``, ``file``, ...)
-    is refused, so rendering never touches the network or the file system.
-    """
-    weasyprint = _weasyprint()
-    urls = weasyprint.urls
-
-    def refuse(url: str) -> None:
-        if not url.startswith("data:"):
-            msg = f"report.pdf uses local resources only; refused to fetch {url[:80]}"
-            raise ValueError(msg)
-
-    fetcher_class = getattr(urls, "URLFetcher", None)
-    if fetcher_class is None:  # older WeasyPrint: a plain function returning a dict
-        def fetch(url: str, *args: Any, **kwargs: Any) -> Any:
-            refuse(url)
-            return urls.default_url_fetcher(url, *args, **kwargs)
-
-        return fetch
-
-    class _LocalFetcher(fetcher_class):  # type: ignore[misc,valid-type]
-        def fetch(self, url: str, headers: Any = None) -> Any:
-            refuse(url)
-            return super().fetch(url, headers)
-
-    return _LocalFetcher(allowed_protocols=("data",))
-
-
-def _weasyprint() -> Any:
-    """Import WeasyPrint, or say what to install."""
-    try:
-        import weasyprint
-    except (ImportError, OSError) as exc:
-        reason = " ".join(str(exc).split())[:200]
-        msg = (f"report.pdf needs WeasyPrint and the Pango library ({reason}); "
-               "install them with: pip install 'weasyprint>=60' and, on Debian/Ubuntu, "
-               "apt-get install libpango-1.0-0 libpangoft2-1.0-0")
-        raise MissingDependencyError(msg) from exc
-    return weasyprint
 
 
 # --------------------------------------------------------------------------- template

@@ -13,7 +13,10 @@ writers do not depend on each other: :func:`write_outputs` runs them in order an
   be written): the caller's staging directory is then discarded, so nothing is published.
 
 ``summary.json`` comes last and lists what was skipped or failed (``outputs_skipped``), so
-its presence marks a finished run and says what is missing. Adding an output means adding one
+its presence marks a finished run and says what is missing. ``report.pdf`` is rendered by a
+child process from the start (:mod:`towerplan.outputs.pdf_render`: WeasyPrint's layout is the
+longest writer and holds the GIL) and collected after the other files, before
+``summary.json``. Adding an output means adding one
 :class:`Writer` to :data:`WRITERS`.
 """
 
@@ -34,7 +37,12 @@ from towerplan.errors import (
 )
 from towerplan.i18n import check_lang
 from towerplan.io.tables import write_json
-from towerplan.outputs.document import render_report_html, write_report_html, write_report_pdf
+from towerplan.outputs.document import (
+    render_report_html,
+    start_report_pdf,
+    write_report_html,
+    write_report_pdf,
+)
 from towerplan.outputs.exports import (
     write_coverage_qml_for,
     write_coverage_raster,
@@ -84,11 +92,16 @@ class Writer:
     wanted : callable, optional
         ``wanted(result) -> bool``: whether the scenario asks for this optional output;
         None = always written.
+    start : callable, optional
+        ``start(context) -> finish``: begins the file in the background (another process)
+        when :func:`write_outputs` writes several files; ``finish(path) -> Path`` then
+        collects and writes it in the writer's turn, raising what ``write`` raises.
     """
 
     name: str
     write: Callable[[_Context, Path], Path]
     wanted: Callable[[PlanResult], bool] | None = None
+    start: Callable[[_Context], Callable[[Path], Path]] | None = None
 
 
 def _summary(ctx: _Context, path: Path) -> Path:
@@ -96,12 +109,13 @@ def _summary(ctx: _Context, path: Path) -> Path:
     return write_json(path, {**ctx.result.summary, "outputs_skipped": []})
 
 
-#: Every output of ``towerplan plan``, in the order written (``summary.json`` last).
+#: Every output of ``towerplan plan``, in order (``summary.json`` last; see write_outputs).
 WRITERS: tuple[Writer, ...] = (
     Writer("map.html", lambda c, p: write_map(c.result, p, lang=c.lang)),
     Writer("report.xlsx", lambda c, p: write_report_xlsx(c.result, p, lang=c.lang)),
     Writer("report.html", lambda c, p: write_report_html(c.result, p, html=c.report_html())),
-    Writer("report.pdf", lambda c, p: write_report_pdf(c.result, p, html=c.report_html())),
+    Writer("report.pdf", lambda c, p: write_report_pdf(c.result, p, html=c.report_html()),
+           start=lambda c: start_report_pdf(c.result, html=c.report_html())),
     Writer("ranking.csv", lambda c, p: write_ranking_csv(c.result, p)),
     Writer("villages.csv", lambda c, p: write_villages_csv(c.result, p)),
     Writer("plan.gpkg", lambda c, p: write_plan_gpkg(c.result, p, lang=c.lang)),
@@ -153,6 +167,10 @@ def write_outputs(result: PlanResult, out_dir: str | Path, *, lang: str = "id",
                   progress: Callable[[str], None] | None = None) -> OutputReport:
     """Write the outputs of a plan into *out_dir* (created if needed), each independently.
 
+    Writers with a ``start`` (``report.pdf``) begin in the background first and are
+    collected last, before ``summary.json``; the report lists the files in the order of
+    :data:`WRITERS`.
+
     Parameters
     ----------
     result : PlanResult
@@ -196,15 +214,21 @@ def write_outputs(result: PlanResult, out_dir: str | Path, *, lang: str = "id",
     written: list[Path] = []
     skipped: list[dict[str, str]] = []
     start = time.perf_counter()
-    for writer in chosen:
+    started = _started(chosen, ctx) if len(chosen) > 1 else {}
+    rank = {w.name: i for i, w in enumerate(chosen)}
+    # what runs in the background is collected after the others, just before summary.json
+    for writer in sorted(chosen, key=lambda w: (w.name == "summary.json", w.name in started,
+                                                rank[w.name])):
         if progress is not None:
             progress(writer.name)
         path = out_dir / writer.name
         if writer.name == "summary.json":
+            skipped.sort(key=lambda s: rank[s["file"]])
             written.append(write_json(path, {**result.summary, "outputs_skipped": skipped}))
             continue
         try:
-            written.append(writer.write(ctx, path))
+            finish = started.get(writer.name)
+            written.append(finish(path) if finish is not None else writer.write(ctx, path))
         except MissingDependencyError as exc:
             if strict:
                 raise
@@ -220,7 +244,22 @@ def write_outputs(result: PlanResult, out_dir: str | Path, *, lang: str = "id",
             log.error("%s failed: %s", writer.name, reason, exc_info=True)
     log.info("wrote %d output files to %s in %.1f s", len(written), out_dir,
              time.perf_counter() - start)
+    written.sort(key=lambda p: rank[p.name])
+    skipped.sort(key=lambda s: rank[s["file"]])
     return OutputReport(tuple(written), tuple(skipped))
+
+
+def _started(chosen: Sequence[Writer], ctx: _Context) -> dict[str, Callable[[Path], Path]]:
+    """Start the writers that run in the background; one that cannot start is written in
+    its turn instead (where its error, if any, is reported)."""
+    started = {}
+    for writer in chosen:
+        if writer.start is not None:
+            try:
+                started[writer.name] = writer.start(ctx)
+            except Exception as exc:  # reported when the writer runs in its turn
+                log.debug("%s not started in the background: %s", writer.name, _one_line(exc))
+    return started
 
 
 def _chosen(only: Sequence[str] | None, result: PlanResult) -> tuple[Writer, ...]:

@@ -11,7 +11,7 @@ import pytest
 
 from towerplan.errors import MissingDependencyError, OutputError, ScenarioError
 from towerplan.i18n import TEXT
-from towerplan.outputs import document
+from towerplan.outputs import document, pdf_render
 from towerplan.outputs.document import (
     css_string,
     local_url_fetcher,
@@ -157,6 +157,38 @@ def test_pdf_pages_banner_and_atomic_write(plan_result, tmp_path, html_id):
     assert pdf.startswith(b"%PDF-")
     assert pdf_page_count(pdf) >= 2
     assert leftovers(tmp_path) == []
+
+
+def test_pdf_rendered_by_a_child_process_is_the_same_document(plan_result, tmp_path, html_id):
+    # the same pages, fonts and bookmarks as in-process; the child's stdout carries only
+    # the PDF
+    here = write_report_pdf(plan_result, tmp_path / "here.pdf", html=html_id).read_bytes()
+    finish = document.start_report_pdf(plan_result, html=html_id)
+    child = finish(tmp_path / "child.pdf").read_bytes()
+    assert child.startswith(b"%PDF-") and child.rstrip().endswith(b"%%EOF")
+    assert pdf_page_count(child) == pdf_page_count(here)
+    titles = re.compile(rb"/Title \(([^)]*)\)")
+    assert titles.findall(pdf_objects(here))
+    assert titles.findall(pdf_objects(child)) == titles.findall(pdf_objects(here))
+    assert leftovers(tmp_path) == []
+
+
+def test_a_child_without_pango_says_what_to_install(monkeypatch, tmp_path):
+    fake = tmp_path / "fake-site" / "weasyprint"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text(
+        'raise OSError("cannot load library \'libpango-1.0-0\'")\n', encoding="utf-8")
+    monkeypatch.setenv("PYTHONPATH", str(fake.parent))
+    with pytest.raises(MissingDependencyError,
+                       match=r"Pango library \(cannot load library 'libpango-1.0-0'\); install"):
+        pdf_render.start_pdf("<p>x</p>").result()
+
+
+def test_without_a_python_executable_the_pdf_is_rendered_in_process(monkeypatch):
+    monkeypatch.setattr(pdf_render.sys, "executable", "/usr/bin/qgis")
+    pending = pdf_render.start_pdf("<p>Halo</p>")
+    assert pending._proc is None
+    assert pending.result().startswith(b"%PDF-")
 
 
 def pdf_objects(pdf: bytes) -> bytes:
