@@ -24,24 +24,36 @@ def _instance(seed: int) -> dict[str, Any]:
     rng = np.random.default_rng(seed)
     n_sites, n_units = int(rng.integers(3, 5)), 12
     n_years = int(rng.integers(2, 4))
-    low = rng.random((n_sites, n_units)) < 0.3
-    tall = low | (rng.random((n_sites, n_units)) < 0.3)
+    return programme_data(rng, n_sites, n_units, n_years, reach=0.3, opex=bool(seed % 2),
+                          served=0.1, budget=(0.5, 3.0))
+
+
+def programme_data(rng: np.random.Generator, n_sites: int, n_units: int, n_years: int, *,
+                   reach: float, opex: bool, served: float, budget: tuple[float, float]
+                   ) -> dict[str, Any]:
+    """Random programme data: each site's low tower reaches a unit with probability
+    *reach*, its tall one (1.5 times the price) that and as many more; one channel pays
+    each site; a unit is served without any build from a year on with probability
+    *served* a year; budgets uniform in *budget* per year and channel."""
+    low = rng.random((n_sites, n_units)) < reach
+    tall = low | (rng.random((n_sites, n_units)) < reach)
     channel = rng.integers(0, 2, n_sites)
     price = rng.uniform(1.0, 2.0, n_sites)
     pay = np.zeros((2 * n_sites, 2))
     pay[np.arange(n_sites), channel] = price
     pay[n_sites + np.arange(n_sites), channel] = 1.5 * price
-    opex = np.zeros_like(pay)
-    if seed % 2:
-        opex[np.arange(2 * n_sites), np.tile(channel, 2)] = rng.uniform(0.05, 0.3, 2 * n_sites)
+    yearly = np.zeros_like(pay)
+    if opex:
+        yearly[np.arange(2 * n_sites), np.tile(channel, 2)] = rng.uniform(0.05, 0.3,
+                                                                         2 * n_sites)
     return {
         "cover": sp.csr_matrix(np.vstack([low, tall])),
         "site_of": np.tile(np.arange(n_sites), 2),
         "weights": rng.integers(0, 50, n_units).astype(float),
-        "served": np.cumsum(rng.random((n_years, n_units)) < 0.1, axis=0) > 0,
+        "served": np.cumsum(rng.random((n_years, n_units)) < served, axis=0) > 0,
         "pay": pay,
-        "opex": opex,
-        "budget": rng.uniform(0.5, 3.0, (n_years, 2)),
+        "opex": yearly,
+        "budget": rng.uniform(*budget, (n_years, 2)),
         "discount": 1.1 ** -np.arange(n_years, dtype=float),
     }
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from tests.unit.analysis.test_programme import _instance
+from tests.unit.analysis.test_programme import _instance, programme_data
 from towerplan.analysis.programme import (
     _knapsacks,
     _Model,
@@ -117,22 +117,8 @@ def test_search_alone_finds_the_brute_force_optimum(seed: int, lazy: bool,
 def _branching(seed: int) -> dict[str, Any]:
     """14 sites x 2 tower types, 80 units, 2 channels, 3 years: 40-350 nodes to the proof
     with the whole-builds rounding (:func:`_whole_builds_only`)."""
-    rng = np.random.default_rng(seed)
-    n_sites, n_units, n_years = 14, 80, 3
-    low = rng.random((n_sites, n_units)) < 0.08
-    tall = low | (rng.random((n_sites, n_units)) < 0.08)
-    channel = rng.integers(0, 2, n_sites)
-    price = rng.uniform(1.0, 2.0, n_sites)
-    pay = np.zeros((2 * n_sites, 2))
-    pay[np.arange(n_sites), channel] = price
-    pay[n_sites + np.arange(n_sites), channel] = 1.5 * price
-    return {"cover": sp.csr_matrix(np.vstack([low, tall])),
-            "site_of": np.tile(np.arange(n_sites), 2),
-            "weights": rng.integers(0, 50, n_units).astype(float),
-            "served": np.cumsum(rng.random((n_years, n_units)) < 0.05, axis=0) > 0,
-            "pay": pay, "opex": np.zeros_like(pay),
-            "budget": rng.uniform(2.0, 5.0, (n_years, 2)),
-            "discount": 1.1 ** -np.arange(n_years, dtype=float)}
+    return programme_data(np.random.default_rng(seed), 14, 80, 3, reach=0.08, opex=False,
+                          served=0.05, budget=(2.0, 5.0))
 
 
 def _searched(data: dict[str, Any], threads: int, carry_over: bool,
