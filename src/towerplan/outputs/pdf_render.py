@@ -148,9 +148,10 @@ def start_pdf(html: str) -> PendingPdf:
     exe = _python()
     if exe is None:
         return PendingPdf(html, None)
-    here = str(Path(__file__).resolve().parents[2])  # the folder holding the package
+    # the folder holding this package goes last: what PYTHONPATH puts first stays first
+    here = str(Path(__file__).resolve().parents[2])
     env = {**os.environ,
-           "PYTHONPATH": os.pathsep.join(p for p in (here, os.environ.get("PYTHONPATH")) if p)}
+           "PYTHONPATH": os.pathsep.join(p for p in (os.environ.get("PYTHONPATH"), here) if p)}
     try:
         proc = subprocess.Popen([exe, "-m", "towerplan.outputs.pdf_render"],
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE,
