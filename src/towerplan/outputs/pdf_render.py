@@ -12,6 +12,7 @@ in-process when collected.
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -22,6 +23,8 @@ from typing import Any
 from towerplan.errors import MissingDependencyError, OutputError
 
 __all__ = ["PendingPdf", "html_to_pdf", "local_url_fetcher", "start_pdf"]
+
+log = logging.getLogger(__name__)
 
 #: Exit status of the child when WeasyPrint or Pango is missing (its stderr says which).
 _MISSING = 3
@@ -114,7 +117,10 @@ class PendingPdf:
         MissingDependencyError
             WeasyPrint or Pango is missing (in the child: the same message).
         OutputError
-            The child stopped on an error or ran over its time.
+            The child ran over its time.
+
+        A child that fails otherwise (or cannot be talked to) costs nothing but time: the
+        PDF is then rendered in this process, which raises what :func:`html_to_pdf` raises.
         """
         if self._proc is None:
             return html_to_pdf(self._html)
@@ -129,9 +135,10 @@ class PendingPdf:
         text = " ".join(err.decode("utf-8", "replace").split())
         if self._proc.returncode == _MISSING:
             raise MissingDependencyError(text.rsplit("towerplan-pdf: ", 1)[-1])
-        if self._proc.returncode != 0:
-            msg = f"report.pdf: rendering failed ({text[-300:] or self._proc.returncode})"
-            raise RuntimeError(msg)
+        if self._proc.returncode != 0:  # the child is only a speed-up: render here instead
+            log.debug("report.pdf child failed (%s): rendering in-process",
+                      text[-300:] or self._proc.returncode)
+            return html_to_pdf(self._html)
         return pdf
 
 

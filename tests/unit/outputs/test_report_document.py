@@ -184,6 +184,20 @@ def test_a_child_without_pango_says_what_to_install(monkeypatch, tmp_path):
         pdf_render.start_pdf("<p>x</p>").result()
 
 
+def test_a_child_that_fails_otherwise_leaves_the_pdf_to_this_process(monkeypatch, tmp_path):
+    # a child that cannot import towerplan (a broken environment) exits 1: the PDF is then
+    # rendered here, the same document
+    fake = tmp_path / "fake-site" / "towerplan"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text('raise ImportError("broken install")\n',
+                                      encoding="utf-8")
+    monkeypatch.setenv("PYTHONPATH", str(fake.parent))
+    pending = pdf_render.start_pdf("<p>Halo</p>")
+    assert pending._proc is not None
+    assert pending.result().startswith(b"%PDF-")
+    assert pending._proc.returncode == 1
+
+
 def test_without_a_python_executable_the_pdf_is_rendered_in_process(monkeypatch):
     monkeypatch.setattr(pdf_render.sys, "executable", "/usr/bin/qgis")
     pending = pdf_render.start_pdf("<p>Halo</p>")
