@@ -466,10 +466,10 @@ class NodeLp:
     @contextmanager
     def _threads(self, n: int) -> Iterator[None]:
         """*n* HiGHS instances with the same LP, solved in *n* threads, while in the block."""
-        while len(self.workers) < n:
-            with native_stdout_silenced():
-                import highspy
+        import highspy
 
+        while len(self.workers) < n:
+            with native_stdout_silenced():  # the library's banner
                 h = highspy.Highs()
             h.setOptionValue("output_flag", False)
             h.setOptionValue("solver", "simplex")

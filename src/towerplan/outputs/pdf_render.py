@@ -5,8 +5,9 @@ WeasyPrint lays pages out in Python, holding the GIL: the report of a kabupaten 
 (``python -m towerplan.outputs.pdf_render``: the HTML on its stdin, the PDF on its stdout)
 while the parent writes the map, workbook, GeoPackage and rasters; :meth:`PendingPdf.result`
 collects the bytes. The child sees only the HTML string and uses the same local-only URL
-fetcher, so the PDF is the one :func:`html_to_pdf` makes in-process. Where no child can be
-started (an embedding interpreter whose executable is not Python), the PDF is rendered
+fetcher, so the PDF is the one :func:`html_to_pdf` makes in-process. The child is only a
+speed-up: where none can be started (an embedding interpreter whose executable is not
+Python) or it fails for any reason but a missing WeasyPrint or Pango, the PDF is rendered
 in-process when collected.
 """
 
