@@ -9,6 +9,7 @@ import pickle
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from towerplan.pipeline.graph import StageContext
@@ -97,3 +98,36 @@ def test_stages_read_only_what_they_declare_and_change_no_input(variant: str) ->
     for name in PLAN_GRAPH:
         traced(name)
     assert set(results) == set(PLAN_GRAPH)
+
+
+def test_after_ranks_with_the_rsrp_of_its_own_sweep_as_a_fresh_evaluation_would(
+        small_scenario: Any) -> None:
+    """Stage ``after`` hands the chosen sites' RSRP at the demand units from its sweep to the
+    ranking (no second sweep per site): the table is the one a fresh evaluation of each site
+    gives, on a terrain chain; and its grid after is today's composite with the sites
+    added."""
+    from towerplan.analysis.outcome import RANKING_BASE_COLUMNS, ranking_table
+    from towerplan.coverage.composite import best_server, combine
+    from towerplan.pipeline.plan import current_state, selection_problem
+
+    base = Scenario.from_toml(small_scenario())
+    scenario = dataclasses.replace(base, radio=dataclasses.replace(
+        base.radio, model="hata-suburban+deygout"))
+    run = new_run(scenario)
+    after, chosen = run.get("after"), run.get("selection")
+    problem = selection_problem(run)
+    rows = list(chosen.selection.sites)
+    assert len(rows) >= 2
+    final = chosen.candidates.assign(demand_alone=problem.candidates["demand_alone"])
+    cov = scenario.coverage
+    fresh = ranking_table(problem, final, rows, blank_below=cov.blank_below,
+                          covered_at_least=cov.covered_at_least)
+    columns = list(RANKING_BASE_COLUMNS)
+    assert after.ranking[columns].equals(fresh[columns])
+    assert after.ranking["new_median_rsrp_dbm"].notna().all()
+    state = current_state(run)
+    dem = state.data.dem
+    new = best_server(dem.transform, dem.shape, problem.sites.xy[rows],
+                      problem.sites.height_m[rows], state.link, state.terrain)
+    want = combine(run.get("existing_coverage").grid, new, offset=len(state.existing))
+    np.testing.assert_array_equal(after.rsrp_after.array, want.rsrp_dbm)

@@ -5,7 +5,7 @@ Both take the selection problem and the chosen sites and never change them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -85,7 +85,8 @@ def weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
 
 
 def ranking_table(problem: SelectionProblem, candidates: pd.DataFrame, chosen: Sequence[int],
-                  *, blank_below: float, covered_at_least: float) -> gpd.GeoDataFrame:
+                  *, blank_below: float, covered_at_least: float,
+                  unit_rsrp: Mapping[int, np.ndarray] | None = None) -> gpd.GeoDataFrame:
     """The chosen sites in build order (greedy by marginal demand per rupiah).
 
     Parameters
@@ -98,6 +99,9 @@ def ranking_table(problem: SelectionProblem, candidates: pd.DataFrame, chosen: S
         Rows of the chosen sites.
     blank_below, covered_at_least : float
         Village status thresholds (shares of demand).
+    unit_rsrp : mapping of int to numpy.ndarray, optional
+        For chosen rows already evaluated: the site's RSRP at every demand unit (dBm, nan
+        where it does not reach); the others are evaluated here.
 
     Returns
     -------
@@ -131,8 +135,9 @@ def ranking_table(problem: SelectionProblem, candidates: pd.DataFrame, chosen: S
         lifted = np.flatnonzero((prev == BLANK) & (status(covered) != BLANK))
         site = candidates.iloc[j]
         site_xy = np.array([[site["x"], site["y"]]])
-        rsrp = best_server_points(units.xy[fresh], site_xy, np.array([site["height_m"]]),
-                                  state.link, state.terrain).rsrp_dbm
+        rsrp = unit_rsrp[j][fresh] if unit_rsrp is not None and j in unit_rsrp else \
+            best_server_points(units.xy[fresh], site_xy, np.array([site["height_m"]]),
+                               state.link, state.terrain).rsrp_dbm
         weights = units.weight[fresh]
         median = weighted_median(rsrp, weights if weights.sum() > 0 else units.area_km2[fresh])
         cum_cost += costs[j]

@@ -153,7 +153,9 @@ def best_server_both(transform: Affine, shape: tuple[int, int], xy_m: np.ndarray
                      heights_m: np.ndarray, link: LinkParams,
                      terrain: TerrainContext | None = None,
                      points_xy_m: np.ndarray | None = None, *,
-                     antennas: Sequence[AntennaPattern] | None = None
+                     antennas: Sequence[AntennaPattern] | None = None,
+                     onto: BestServer | None = None, offset: int = 0,
+                     each_site: Callable[[int, np.ndarray, np.ndarray], None] | None = None
                      ) -> tuple[BestServer, BestServer]:
     """Best server on the grid and at points, evaluating each site once.
 
@@ -163,13 +165,21 @@ def best_server_both(transform: Affine, shape: tuple[int, int], xy_m: np.ndarray
     (:func:`towerplan.coverage.sweep.sweep_site_into`). *antennas* gives each site its own
     antenna (default: ``link.antenna`` for all).
 
+    With *onto* (a grid composite of other sites, not changed), the grid result is composed
+    onto a copy of it, these sites numbered from *offset*: equal to ``combine(onto, grid,
+    offset=offset)`` without a second full grid, and touching only the sites' windows. The
+    points are these sites' own. *each_site*, if given, is called with each site's index
+    (from 0), the indices of the points it reaches and its RSRP there (dBm): what
+    :func:`best_server_points` gives for that site alone.
+
     Returns
     -------
     grid, points : BestServer
         On the grid, and at *points_xy_m* (empty when not given).
     """
     points = np.empty((0, 2)) if points_xy_m is None else np.asarray(points_xy_m, float)
-    grid = _empty(shape)
+    grid = _empty(shape) if onto is None else BestServer(
+        onto.rsrp_dbm.copy(), onto.server.copy(), onto.n_servers.copy())
     at = _empty((len(points),))
     sampler = _PointSampler(points, link, terrain)
     fold = (terrain is not None and not len(points) and terrain.landcover is None
@@ -178,17 +188,19 @@ def best_server_both(transform: Affine, shape: tuple[int, int], xy_m: np.ndarray
                                         np.asarray(heights_m, float), strict=True)):
         site_link = link if antennas is None else replace(link, antenna=antennas[i])
         if (fold and terrain is not None
-                and sweep_site_into((grid.rsrp_dbm, grid.server, grid.n_servers), i,
+                and sweep_site_into((grid.rsrp_dbm, grid.server, grid.n_servers), i + offset,
                                     terrain.dem_m, terrain.transform, x, y, h,
                                     link=site_link, chain=terrain.chain,
                                     k_factor=terrain.k_factor)):
             continue  # folded in by the sweep: no window of the site's own
         win = _window(transform, shape, x, y, h, site_link, terrain)
         if win is not None:
-            _update(grid, (win[0], win[1]), win[2], i, link.threshold_rsrp_dbm)
+            _update(grid, (win[0], win[1]), win[2], i + offset, link.threshold_rsrp_dbm)
         if len(points):
             idx, rsrp = sampler.site(np.array([x, y]), h, window=win, link=site_link)
             _update(at, idx, rsrp, i, link.threshold_rsrp_dbm)
+            if each_site is not None:
+                each_site(i, idx, rsrp)
     return grid, at
 
 

@@ -3,14 +3,19 @@
 :class:`StageCache` keeps the result of each pipeline stage under the key the pipeline
 computed for it (the hash of the stage's inputs and of its code), one file per entry:
 
-``<root>/<stage>/<key>.pkl``: one JSON header line (format, stage, key, payload size, a
-SHA-256 of the stage, the key and the payload, and what the value is: its type and, for
-arrays, sparse matrices and tables, its shape and dtype), then the pickled result. An entry is
-used only when its header names the same stage and key, the checksum matches (so bytes
-changed, a truncated file, or another key's payload under this key's header are caught), the
-value read back is what the header says, and it is what the caller expects (a coverage batch
-has one row per site of the batch and one column per demand unit). Anything else is
-discarded with a warning, noted in :attr:`StageCache.notes` (``summary.json`` lists them as
+``<root>/<stage>/<key>.pkl``: one JSON header line (format, stage, key, body size, a
+SHA-256 of the stage, the key and the body, and what the value is: its type and, for
+arrays, sparse matrices and tables, its shape and dtype), padded with spaces to a multiple of
+64 bytes, then the body: the pickled result (protocol 5) and, after it, the bytes of each of
+its arrays of 64 KiB or more, each at a 64-byte boundary (``buffers`` in the header: offset
+and length in the body). A large array is thus neither copied into the pickle when stored
+nor copied out of it when read: it is read from the file once and used where it lies, and
+its checksum is computed on the two CPU cores at once (64 MiB pieces). An entry is used only
+when its header names the same stage and key, the checksum matches (so bytes changed, a
+truncated file, or another key's body under this key's header are caught), the value read
+back is what the header says, and it is what the caller expects (a coverage batch has one
+row per site of the batch and one column per demand unit). Anything else is discarded with
+a warning, noted in :attr:`StageCache.notes` (``summary.json`` lists them as
 ``cache_discarded``) and recomputed, never used.
 
 Entries are written to a temporary file beside the entry and renamed over it, so a reader,
@@ -53,7 +58,13 @@ log = logging.getLogger(__name__)
 
 #: Default size limit of the stage store (``TOWERPLAN_CACHE_MAX_GB`` overrides it).
 DEFAULT_MAX_BYTES = 4 * 1024**3
-_FORMAT = 2
+_FORMAT = 3
+#: Arrays at least this large are stored beside the pickle, not inside it.
+_OUT_OF_BAND_BYTES = 1 << 16
+#: Alignment of the body and of every array in it, bytes.
+_ALIGN = 64
+#: The checksum hashes the body in pieces of this size, two at a time.
+_PIECE_BYTES = 1 << 26
 
 
 def cache_root() -> Path:
@@ -97,11 +108,51 @@ def describe(value: Any) -> dict[str, Any]:
     return out
 
 
-def _checksum(stage: str, key: str, payload: bytes) -> str:
-    """SHA-256 binding the payload to its stage and key."""
+def _pieces(segments: tuple[memoryview, ...]) -> list[memoryview]:
+    return [seg[at:at + _PIECE_BYTES] for seg in segments
+            for at in range(0, max(len(seg), 1), _PIECE_BYTES)]
+
+
+def _checksum(stage: str, key: str, *segments: bytes | bytearray | memoryview) -> str:
+    """SHA-256 binding the body's *segments* (the pickle, then each array's bytes) to their
+    stage and key: the hash of the SHA-256 of each 64 MiB piece, the pieces hashed two at a
+    time (hashlib releases the interpreter lock while it hashes)."""
+    views = tuple(memoryview(seg).cast("B") for seg in segments)
+    pieces = _pieces(views)
+    if sum(len(p) for p in pieces) > _PIECE_BYTES:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            digests = list(pool.map(lambda p: hashlib.sha256(p).digest(), pieces))
+    else:
+        digests = [hashlib.sha256(p).digest() for p in pieces]
     digest = hashlib.sha256(f"towerplan-stage-cache\0{stage}\0{key}\0".encode())
-    digest.update(payload)
+    for view in views:
+        digest.update(f"{len(view)}\0".encode())
+    for part in digests:
+        digest.update(part)
     return digest.hexdigest()
+
+
+def _segments(body: memoryview, header: Mapping[str, Any]
+              ) -> tuple[memoryview, ...] | None:
+    """The pickle and each array's bytes in *body* as its header lays them out, or None when
+    the layout does not fit in the body."""
+    layout = header.get("buffers", [])
+    if not layout:
+        return (body,)
+    try:
+        cuts = [(int(header["pickle_bytes"]), 0)] + [(int(n), int(at)) for at, n in layout]
+    except (KeyError, TypeError, ValueError):
+        return None
+    if any(n < 0 or at < 0 or at + n > len(body) for n, at in cuts):
+        return None
+    return tuple(body[at:at + n] for n, at in cuts)
+
+
+def _padded(length: int) -> int:
+    """*length* rounded up to the alignment."""
+    return -(-length // _ALIGN) * _ALIGN
 
 
 def _what(description: Mapping[str, Any]) -> str:
@@ -169,8 +220,10 @@ class StageCache:
         try:
             with path.open("rb") as fh:
                 inode = os.fstat(fh.fileno()).st_ino
-                header = json.loads(fh.readline())
-                payload = fh.read()
+                data = bytearray(os.fstat(fh.fileno()).st_size)
+                read = fh.readinto(data)
+            end = data.index(b"\n", 0, read)
+            header = json.loads(data[:end])
         except FileNotFoundError:
             return False, None
         except (OSError, ValueError) as exc:
@@ -179,11 +232,14 @@ class StageCache:
             return self.discard(stage, key, "unknown format", inode)
         if header.get("stage") != stage or header.get("key") != key:
             return self.discard(stage, key, "it holds another entry", inode)
-        if header.get("bytes") != len(payload) or \
-                header.get("sha256") != _checksum(stage, key, payload):
+        body = memoryview(data)[end + 1:read]
+        segments = _segments(body, header)
+        if header.get("bytes") != len(body) or segments is None or \
+                header.get("sha256") != _checksum(stage, key, *segments):
             return self.discard(stage, key, "checksum mismatch (truncated or changed)", inode)
         try:
-            value = pickle.loads(payload)  # noqa: S301 - towerplan's own entries, checksummed
+            # towerplan's own entries, checksummed; arrays are used where they lie in *data*
+            value = pickle.loads(segments[0], buffers=segments[1:])  # noqa: S301
         except Exception as exc:  # any unpickling failure means the entry is unusable
             return self.discard(stage, key, f"cannot be read back ({type(exc).__name__})",
                                 inode)
@@ -239,22 +295,44 @@ class StageCache:
     def store(self, stage: str, key: str, value: Any) -> None:
         """Store *value*; a cache folder that cannot be written only costs the reuse."""
         path = self.path(stage, key)
+        arrays: list[memoryview] = []
+
+        def beside(buffer: pickle.PickleBuffer) -> bool:
+            raw = buffer.raw()
+            if raw.nbytes < _OUT_OF_BAND_BYTES:
+                return True  # small: inside the pickle
+            arrays.append(raw)
+            return False
+
         try:
-            payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+            pickled = pickle.dumps(value, protocol=5, buffer_callback=beside)
         except Exception as exc:  # an unpicklable result is computed again next time
             log.warning("%s: result not cached (%s)", stage, exc)
             return
-        header = {"format": _FORMAT, "stage": stage, "key": key, "bytes": len(payload),
-                  "sha256": _checksum(stage, key, payload), "value": describe(value)}
+        layout, at = [], _padded(len(pickled))
+        for array in arrays:
+            layout.append([at, array.nbytes])
+            at = _padded(at + array.nbytes)
+        size = layout[-1][0] + layout[-1][1] if layout else len(pickled)
+        header: dict[str, Any] = {
+            "format": _FORMAT, "stage": stage, "key": key, "bytes": size,
+            "sha256": _checksum(stage, key, pickled, *arrays), "value": describe(value)}
+        if layout:
+            header |= {"pickle_bytes": len(pickled), "buffers": layout}
+        line = json.dumps(header).encode()
+        line += b" " * (_padded(len(line) + 1) - len(line) - 1) + b"\n"
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             with atomic_output(path) as tmp, Path(tmp).open("wb") as fh:
-                fh.write(json.dumps(header).encode() + b"\n")
-                fh.write(payload)
+                fh.write(line)
+                fh.write(pickled)
+                for (offset, _), array in zip(layout, arrays, strict=True):
+                    fh.write(b"\0" * (offset - fh.tell() + len(line)))
+                    fh.write(array)
         except OSError as exc:
             log.warning("%s: cannot store %s (%s)", stage, path, exc)
             return
-        self._prune(len(payload))
+        self._prune(len(line) + size)
 
     def discard(self, stage: str, key: str, why: str,
                 inode: int | None = None) -> tuple[bool, None]:

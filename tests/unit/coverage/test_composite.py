@@ -171,3 +171,41 @@ def test_sweep_folded_into_the_composite_equals_composing_the_site_windows() -> 
     assert not sweep_site_into((untouched.rsrp_dbm, untouched.server, untouched.n_servers), 0,
                                dem, t, 3_000.0, 9_000.0, 42.0, link=calibrated, chain=chain)
     assert np.isnan(untouched.rsrp_dbm).all() and (untouched.server == -1).all()
+
+
+@pytest.mark.parametrize("with_points", [False, True])
+@pytest.mark.parametrize("terrain_chain", [False, True])
+def test_composing_onto_another_composite_equals_combining_the_two(
+        with_points: bool, terrain_chain: bool) -> None:
+    """``best_server_both(..., onto=first, offset=n)`` is ``combine(first, grid, offset=n)``
+    to the bit (the plan's coverage after adds the chosen sites onto today's composite),
+    by the folding sweep (no points) and by site windows, with ties kept by *first*; *first*
+    is not changed."""
+    from towerplan.coverage.composite import TerrainContext, best_server_both, combine
+    from towerplan.radio.chain import parse_chain
+
+    rng = np.random.default_rng(11)
+    t = Affine(100.0, 0, 0, 0, -100.0, 12_000.0)
+    dem = (rng.normal(0.0, 30.0, (120, 120)).cumsum(axis=0).cumsum(axis=1) / 40.0
+           ).astype(np.float32)
+    link = LinkParams.from_radio(Radio(max_radius_km=6.0))
+    terrain = TerrainContext(dem, t, parse_chain("hata-suburban+deygout")) \
+        if terrain_chain else None
+    today = np.array([[3_000.0, 9_000.0], [8_500.0, 3_500.0]])
+    new = np.array([[3_000.0, 9_000.0], [6_000.0, 6_000.0], [9_000.0, 9_500.0]])  # 1st: a tie
+    points = rng.uniform(500.0, 11_500.0, (400, 2)) if with_points else None
+    first, _ = best_server_both(t, dem.shape, today, np.array([42.0, 30.0]), link, terrain)
+    kept = [first.rsrp_dbm.copy(), first.server.copy(), first.n_servers.copy()]
+    heights = np.array([42.0, 35.0, 50.0])
+    alone, at_alone = best_server_both(t, dem.shape, new, heights, link, terrain, points)
+    onto, at = best_server_both(t, dem.shape, new, heights, link, terrain, points,
+                                onto=first, offset=2)
+    want = combine(first, alone, offset=2)
+    np.testing.assert_array_equal(onto.rsrp_dbm, want.rsrp_dbm)
+    np.testing.assert_array_equal(onto.server, want.server)
+    np.testing.assert_array_equal(onto.n_servers, want.n_servers)
+    np.testing.assert_array_equal(at.server, at_alone.server)  # the points are the new sites'
+    assert set(np.unique(onto.server).tolist()) >= {0, 1, 3, 4}
+    assert not (onto.server == 2).any()  # the tie at the first site keeps today's server 0
+    for before, now in zip(kept, (first.rsrp_dbm, first.server, first.n_servers), strict=True):
+        np.testing.assert_array_equal(before, now)

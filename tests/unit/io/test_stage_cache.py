@@ -169,6 +169,91 @@ def test_a_discarded_entry_does_not_remove_a_newer_one(stored: tuple[StageCache,
     assert path.exists() and cache.load("candidate_coverage", KEY)[0]
 
 
+# -- large arrays beside the pickle -------------------------------------------------------
+
+
+def _big() -> dict[str, Any]:
+    rng = np.random.default_rng(7)
+    grid = rng.normal(-100, 10, (300, 257)).astype(np.float32)   # 308 KB: beside
+    return {"grid": grid, "server": np.asfortranarray(rng.integers(-1, 9, (260, 300), np.int32)),
+            "small": np.arange(10.0), "matrix": sp.csr_matrix(grid > -95),
+            "table": {"name": ["a", "b"]}}
+
+
+@pytest.fixture
+def big_entry(tmp_path: Path) -> tuple[StageCache, Path]:
+    cache = StageCache(tmp_path)
+    cache.store("existing_coverage", KEY, _big())
+    return cache, cache.path("existing_coverage", KEY)
+
+
+def test_large_arrays_are_stored_aligned_beside_the_pickle_and_read_back_writable(
+        big_entry: tuple[StageCache, Path]) -> None:
+    cache, path = big_entry
+    data = path.read_bytes()
+    line = data.index(b"\n") + 1
+    header = json.loads(data[:line])
+    assert line % 64 == 0
+    sizes = sorted(n for _, n in header["buffers"])
+    # the float32 grid, the int32 server grid and the matrix's indices (nnz of 4 bytes)
+    want = _big()
+    assert sizes == sorted([want["grid"].nbytes, want["server"].nbytes,
+                            want["matrix"].indices.nbytes])
+    assert all(at % 64 == 0 for at, _ in header["buffers"])
+    # the arrays are not inside the pickle (it holds the matrix's 25 KB of booleans)
+    assert header["pickle_bytes"] < 0.1 * header["bytes"]
+    assert header["bytes"] == len(data) - line
+    hit, value = cache.load("existing_coverage", KEY)
+    assert hit
+    for name in ("grid", "server", "small"):
+        np.testing.assert_array_equal(value[name], want[name])
+        assert value[name].dtype == want[name].dtype and value[name].flags.writeable
+    assert value["server"].flags.f_contiguous
+    assert (value["matrix"] != want["matrix"]).nnz == 0 and value["table"] == want["table"]
+    value["grid"][0, 0] = 1.0  # a read-back value is the caller's: the entry is unchanged
+    assert cache.load("existing_coverage", KEY)[1]["grid"][0, 0] == want["grid"][0, 0]
+
+
+@pytest.mark.parametrize(("damage", "words"), [
+    (lambda b: b[:-64], "checksum mismatch"),                     # last array cut short
+    (lambda b: b[:-5000] + bytes([b[-5000] ^ 1]) + b[-4999:], "checksum mismatch"),  # one bit
+])
+def test_damage_inside_an_array_beside_the_pickle_is_caught(big_entry: tuple[StageCache, Path],
+                                                            damage: Any, words: str) -> None:
+    cache, path = big_entry
+    path.write_bytes(damage(path.read_bytes()))
+    assert cache.load("existing_coverage", KEY) == (False, None)
+    assert not path.exists() and words in cache.notes[0]
+
+
+@pytest.mark.parametrize("layout", [
+    {"buffers": [[64, 10**9]]},                 # an array beyond the body
+    {"buffers": [["x", 5]]},                    # not a number
+    {"pickle_bytes": None},                     # no pickle length
+])
+def test_a_header_whose_layout_does_not_fit_its_body_is_discarded(
+        big_entry: tuple[StageCache, Path], layout: dict[str, Any]) -> None:
+    cache, path = big_entry
+    header, payload = _split(path)
+    _join(path, {**header, **layout}, payload)
+    assert cache.load("existing_coverage", KEY) == (False, None)
+    assert "checksum mismatch" in cache.notes[0]
+
+
+def test_the_checksum_of_a_body_of_many_pieces_is_the_same_hashed_in_threads_or_not(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from towerplan.io import cache
+
+    body = np.random.default_rng(3).bytes(5000)
+    whole = cache._checksum("s", KEY, body[:1000], body[1000:])
+    monkeypatch.setattr(cache, "_PIECE_BYTES", 300)  # 17 pieces, hashed two at a time
+    assert cache._checksum("s", KEY, body[:1000], body[1000:]) != whole  # pieces count
+    assert cache._checksum("s", KEY, body[:1000], body[1000:]) == \
+        cache._checksum("s", KEY, bytearray(body[:1000]), memoryview(body[1000:]))
+    assert cache._checksum("s", KEY, body[:1001], body[1001:]) != \
+        cache._checksum("s", KEY, body[:1000], body[1000:])  # where the arrays start counts
+
+
 # -- two processes ------------------------------------------------------------------------
 
 

@@ -77,12 +77,18 @@ def _after(ctx: StageContext, *, load: VectorInputs, terrain: TerrainInputs,
     problem = selection_problem(state, backhaul.candidates, candidate_coverage)
     chosen = list(selection.selection.sites)
     dem = terrain.dem
-    grid_new, points_new = best_server_both(
-        dem.transform, dem.shape, problem.sites.xy[chosen], problem.sites.height_m[chosen],
-        state.link, state.terrain, demand.xy)
     n_existing = len(state.existing)
+    unit_rsrp: dict[int, np.ndarray] = {}
+
+    def keep(i: int, idx: np.ndarray, rsrp: np.ndarray) -> None:
+        unit_rsrp[chosen[i]] = values = np.full(len(demand.weight), np.nan, np.float32)
+        values[idx] = rsrp
+
+    grid, points_new = best_server_both(
+        dem.transform, dem.shape, problem.sites.xy[chosen], problem.sites.height_m[chosen],
+        state.link, state.terrain, demand.xy, onto=existing_coverage.grid, offset=n_existing,
+        each_site=keep)
     points = combine(existing_coverage.points, points_new, offset=n_existing)
-    grid = combine(existing_coverage.grid, grid_new, offset=n_existing)
     # served after: served today (the reports where known, else the model) or by a new site
     covered = state.covered | (points_new.rsrp_dbm >= state.link.threshold_rsrp_dbm)
     cov = sc.coverage
@@ -95,7 +101,7 @@ def _after(ctx: StageContext, *, load: VectorInputs, terrain: TerrainInputs,
     server_ids = [*tower_ids, *final["site_id"].iloc[chosen].astype(str)]
     ranking = selection.backhaul.annotate(ranking_table(
         problem, final, chosen, blank_below=cov.blank_below,
-        covered_at_least=cov.covered_at_least))
+        covered_at_least=cov.covered_at_least, unit_rsrp=unit_rsrp))
     marked = final.assign(selected=np.isin(np.arange(len(final)), chosen))
     villages = village_table(load.villages, before, stats, tower_ids, server_ids,
                              rules=demand.population_rule)
