@@ -14,7 +14,50 @@ if TYPE_CHECKING:
     from towerplan.io.rasters import RasterGrid
     from towerplan.scenario import Scenario
 
-__all__ = ["PlanResult", "Provenance"]
+__all__ = ["BaseLayers", "MapImage", "PlanResult", "Provenance"]
+
+
+@dataclass(frozen=True, slots=True)
+class MapImage:
+    """An image of the HTML map.
+
+    Attributes
+    ----------
+    uri : str
+        The PNG as a data URI.
+    bounds : list of list of float
+        ``[[south, west], [north, east]]``, degrees.
+    """
+
+    uri: str
+    bounds: list[list[float]]
+
+
+@dataclass(frozen=True, slots=True)
+class BaseLayers:
+    """What the writers draw from the terrain and today's coverage alone.
+
+    Attributes
+    ----------
+    threshold_rsrp_dbm : float
+        Threshold the coverage image and outline were made at, dBm.
+    relief : MapImage
+        The hillshaded relief (:func:`towerplan.outputs.map_rasters.relief_uri`).
+    coverage_before : MapImage
+        Today's RSRP (:func:`~towerplan.outputs.map_rasters.coverage_uri`).
+    outline_before : shapely.MultiPolygon
+        Where today's RSRP reaches the threshold, in the grid's CRS
+        (:func:`~towerplan.outputs.exports.coverage_polygons`).
+    """
+
+    threshold_rsrp_dbm: float
+    relief: MapImage
+    coverage_before: MapImage
+    outline_before: Any
+
+    def at(self, threshold_rsrp_dbm: float) -> BaseLayers | None:
+        """These layers when they were made at *threshold_rsrp_dbm*, else None."""
+        return self if self.threshold_rsrp_dbm == threshold_rsrp_dbm else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +142,10 @@ class PlanResult:
         The multi-year programme (years, channels, towers per year, villages in the Podes
         vocabulary), when the scenario sets ``[programme] years``; the outputs then add its
         sheets, report pages, map layers and KML folders.
+    layers : BaseLayers or None
+        The relief image and today's coverage image and outline, drawn by the plan's stage
+        ``base_layers`` (:func:`towerplan.outputs.layers.base_layers`); None: the writers
+        draw them.
     """
 
     scenario: Scenario
@@ -117,6 +164,7 @@ class PlanResult:
     coverage_maps: gpd.GeoDataFrame | None = None
     committed: gpd.GeoDataFrame | None = None
     programme: ProgrammeOutcome | None = None
+    layers: BaseLayers | None = None
 
     @property
     def crs(self) -> Any:

@@ -40,7 +40,8 @@ def test_budget_only_replan_reruns_selection_onward(tmp_path: Path,
                                                                       total_idr=11.9e9))
     with caplog.at_level(logging.INFO, logger="towerplan"):
         second = run_plan(richer, tmp_path / "second", cache=tmp_path / "cache")
-    assert set(second.reused) == set(BEFORE_SELECTION)
+    # the relief and today's coverage image and outline are not drawn again
+    assert set(second.reused) == {*BEFORE_SELECTION, "base_layers"}
     assert set(second.computed) == {"selection", "audit", "after"}
     for stage in BEFORE_SELECTION:
         assert f"stage {stage}: reused from the cache" in caplog.text
@@ -69,8 +70,8 @@ def test_threshold_only_replan_sweeps_only_new_candidates(tmp_path: Path) -> Non
         scenario.radio, threshold_rsrp_dbm=scenario.radio.threshold_rsrp_dbm + 5.0))
     second = run_plan(stricter, tmp_path / "second", cache=cache)
     assert {"load", "terrain", "demand", "coverage_maps"} <= set(second.reused)
-    assert {"existing_coverage", "before", "candidates", "candidate_coverage"} <= set(
-        second.computed)
+    assert {"existing_coverage", "before", "candidates", "candidate_coverage",
+            "base_layers"} <= set(second.computed)
 
     def sites(run: object) -> set[tuple[float, float, float]]:
         s = Sites.from_xy_columns(run.result.candidates)  # type: ignore[attr-defined]

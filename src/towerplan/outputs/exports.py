@@ -136,9 +136,11 @@ def _coverage_layer(result: PlanResult, crs: Any, source: str) -> gpd.GeoDataFra
     import geopandas as gpd
 
     threshold = result.scenario.radio.threshold_rsrp_dbm
+    layers = result.layers.at(threshold) if result.layers is not None else None
     geoms, rows = [], []
     for stage, grid in (("before", result.rsrp_before), ("after", result.rsrp_after)):
-        geom = coverage_polygons(grid.array, grid.transform, threshold)
+        geom = (layers.outline_before if layers is not None and stage == "before"
+                else coverage_polygons(grid.array, grid.transform, threshold))
         geoms.append(geom)
         rows.append({"stage": stage, "threshold_rsrp_dbm": threshold,
                      "area_km2": round(float(geom.area) / 1e6, 3)})

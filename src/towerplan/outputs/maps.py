@@ -896,14 +896,18 @@ def _render(result: PlanResult, lang: str) -> str:
                                    ("tp-points", 450, True)):
         CustomPane(pane, z_index=z_index, pointer_events=pointer).add_to(fmap)
 
-    relief, relief_bounds = relief_uri(result.dem)
+    layers = result.layers.at(threshold) if result.layers is not None else None
+    relief, relief_bounds = ((layers.relief.uri, layers.relief.bounds) if layers is not None
+                             else relief_uri(result.dem))
     ImageOverlay(relief, relief_bounds, name=t("layer.relief", lang), pane="tp-relief",
                  pixelated=False).add_to(fmap)
     TileLayer("OpenStreetMap", name=t("layer.osm", lang), overlay=True, show=False,
               pane="tp-online", opacity=0.85).add_to(fmap)
     programme = result.programme is not None
     for stage, grid in (("before", result.rsrp_before), ("after", result.rsrp_after)):
-        uri, grid_bounds = coverage_uri(grid, threshold)
+        uri, grid_bounds = ((layers.coverage_before.uri, layers.coverage_before.bounds)
+                            if layers is not None and stage == "before"
+                            else coverage_uri(grid, threshold))
         name = (t("prog.single.layer_coverage", lang) if programme and stage == "after"
                 else t(f"layer.coverage_{stage}", lang))
         ImageOverlay(uri, grid_bounds, name=name,

@@ -13,16 +13,19 @@ writers do not depend on each other: :func:`write_outputs` runs them in order an
   be written): the caller's staging directory is then discarded, so nothing is published.
 
 ``summary.json`` comes last and lists what was skipped or failed (``outputs_skipped``), so
-its presence marks a finished run and says what is missing. ``report.pdf`` is rendered by a
-child process from the start (:mod:`towerplan.outputs.pdf_render`: WeasyPrint's layout is the
-longest writer and holds the GIL) and collected after the other files, before
-``summary.json``. Adding an output means adding one
-:class:`Writer` to :data:`WRITERS`.
+its presence marks a finished run and says what is missing. Some files start in the
+background and are collected after the others, before ``summary.json``: ``report.pdf`` is
+rendered by a child process (:mod:`towerplan.outputs.pdf_render`: WeasyPrint's layout is the
+longest writer and holds the GIL), and the two coverage GeoTIFFs are written by threads
+(GDAL compresses them without holding the GIL, while this thread draws the map and
+outlines the coverage). Adding an output means adding one :class:`Writer` to
+:data:`WRITERS`.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -93,15 +96,50 @@ class Writer:
         ``wanted(result) -> bool``: whether the scenario asks for this optional output;
         None = always written.
     start : callable, optional
-        ``start(context) -> finish``: begins the file in the background (another process)
-        when :func:`write_outputs` writes several files; ``finish(path) -> Path`` then
-        collects and writes it in the writer's turn, raising what ``write`` raises.
+        ``start(context, path) -> finish``: begins the file in the background (another
+        process or a thread) when :func:`write_outputs` writes several files;
+        ``finish(path) -> Path`` then collects it (writing it if not yet written) in the
+        writer's turn, raising what ``write`` raises.
     """
 
     name: str
     write: Callable[[_Context, Path], Path]
     wanted: Callable[[PlanResult], bool] | None = None
-    start: Callable[[_Context], Callable[[Path], Path]] | None = None
+    start: Callable[[_Context, Path], Callable[[Path], Path]] | None = None
+
+
+def _in_thread(write: Callable[[_Context, Path], Path]
+               ) -> Callable[[_Context, Path], Callable[[Path], Path]]:
+    """A ``start`` that runs *write* in a thread; ``finish`` waits for it and returns its
+    path or raises its error. For writers that spend their time in code that releases the
+    GIL (GDAL)."""
+    def start(ctx: _Context, path: Path) -> Callable[[Path], Path]:
+        done: list[Path] = []
+        failed: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                done.append(write(ctx, path))
+            except BaseException as exc:  # noqa: BLE001 - raised again by finish
+                failed.append(exc)
+
+        # a daemon: an interrupted run does not wait for it (its staging folder is removed)
+        thread = threading.Thread(target=run, name=f"towerplan-{path.name}", daemon=True)
+        thread.start()
+
+        def finish(_path: Path) -> Path:
+            thread.join()
+            if failed:
+                raise failed[0]
+            return done[0]
+
+        return finish
+
+    return start
+
+
+def _raster(stage: str) -> Callable[[_Context, Path], Path]:
+    return lambda c, p: write_coverage_raster(c.result, p, stage)
 
 
 def _summary(ctx: _Context, path: Path) -> Path:
@@ -115,13 +153,13 @@ WRITERS: tuple[Writer, ...] = (
     Writer("report.xlsx", lambda c, p: write_report_xlsx(c.result, p, lang=c.lang)),
     Writer("report.html", lambda c, p: write_report_html(c.result, p, html=c.report_html())),
     Writer("report.pdf", lambda c, p: write_report_pdf(c.result, p, html=c.report_html()),
-           start=lambda c: start_report_pdf(c.result, html=c.report_html())),
+           start=lambda c, _p: start_report_pdf(c.result, html=c.report_html())),
     Writer("ranking.csv", lambda c, p: write_ranking_csv(c.result, p)),
     Writer("villages.csv", lambda c, p: write_villages_csv(c.result, p)),
     Writer("plan.gpkg", lambda c, p: write_plan_gpkg(c.result, p, lang=c.lang)),
-    Writer("coverage_before.tif", lambda c, p: write_coverage_raster(c.result, p, "before")),
+    Writer("coverage_before.tif", _raster("before"), start=_in_thread(_raster("before"))),
     Writer("coverage_before.qml", lambda c, p: write_coverage_qml_for(c.result, p)),
-    Writer("coverage_after.tif", lambda c, p: write_coverage_raster(c.result, p, "after")),
+    Writer("coverage_after.tif", _raster("after"), start=_in_thread(_raster("after"))),
     Writer("coverage_after.qml", lambda c, p: write_coverage_qml_for(c.result, p)),
     Writer("plan.kml", lambda c, p: write_plan_kml(c.result, p, lang=c.lang)),
     Writer("plan.kmz", lambda c, p: write_plan_kmz(c.result, p, lang=c.lang)),
@@ -167,9 +205,9 @@ def write_outputs(result: PlanResult, out_dir: str | Path, *, lang: str = "id",
                   progress: Callable[[str], None] | None = None) -> OutputReport:
     """Write the outputs of a plan into *out_dir* (created if needed), each independently.
 
-    Writers with a ``start`` (``report.pdf``) begin in the background first and are
-    collected last, before ``summary.json``; the report lists the files in the order of
-    :data:`WRITERS`.
+    Writers with a ``start`` (``report.pdf``, the coverage GeoTIFFs) begin in the background
+    first and are collected last, before ``summary.json``; the report lists the files in the
+    order of :data:`WRITERS`.
 
     Parameters
     ----------
@@ -214,7 +252,7 @@ def write_outputs(result: PlanResult, out_dir: str | Path, *, lang: str = "id",
     written: list[Path] = []
     skipped: list[dict[str, str]] = []
     start = time.perf_counter()
-    started = _started(chosen, ctx) if len(chosen) > 1 else {}
+    started = _started(chosen, ctx, out_dir) if len(chosen) > 1 else {}
     rank = {w.name: i for i, w in enumerate(chosen)}
     # what runs in the background is collected after the others, just before summary.json
     for writer in sorted(chosen, key=lambda w: (w.name == "summary.json", w.name in started,
@@ -249,14 +287,15 @@ def write_outputs(result: PlanResult, out_dir: str | Path, *, lang: str = "id",
     return OutputReport(tuple(written), tuple(skipped))
 
 
-def _started(chosen: Sequence[Writer], ctx: _Context) -> dict[str, Callable[[Path], Path]]:
+def _started(chosen: Sequence[Writer], ctx: _Context, out_dir: Path
+             ) -> dict[str, Callable[[Path], Path]]:
     """Start the writers that run in the background; one that cannot start is written in
     its turn instead (where its error, if any, is reported)."""
     started = {}
     for writer in chosen:
         if writer.start is not None:
             try:
-                started[writer.name] = writer.start(ctx)
+                started[writer.name] = writer.start(ctx, out_dir / writer.name)
             except Exception as exc:  # reported when the writer runs in its turn
                 log.debug("%s not started in the background: %s", writer.name, _one_line(exc))
     return started

@@ -50,6 +50,7 @@ from towerplan.pipeline.stages import (
     coverage,
     demand,
     existing,
+    layers,
     load,
     maps,
     programme,
@@ -70,13 +71,14 @@ __all__ = ["PLAN_GRAPH", "PLAN_STAGES", "current_state", "ensure_demo_survey", "
 PLAN_GRAPH: Mapping[str, Stage] = {s.name: s for s in (
     load.STAGE, terrain.STAGE, demand.STAGE, existing.STAGE, maps.STAGE, before.STAGE,
     candidates.STAGE, coverage.STAGE, backhaul.STAGE, selection.STAGE, audit.STAGE, after.STAGE,
-    tower_heights.STAGE, programme_coverage.STAGE, programme.STAGE, programme_audit.STAGE)}
+    tower_heights.STAGE, programme_coverage.STAGE, programme.STAGE, programme_audit.STAGE,
+    layers.STAGE)}
 
 #: Progress labels of a whole plan, in order (the last, ``outputs``, is the writers').
 PLAN_STAGES: tuple[str, ...] = (
     "inputs", "terrain", "demand", "coverage before", "candidates", "candidate coverage",
     "backhaul", "selection", "audit", "coverage after", "programme coverage", "programme",
-    "programme audit", "outputs")
+    "programme audit", "map layers", "outputs")
 
 
 def stage_store(cache: StageCache | Path | str | None | bool) -> StageCache | None:
@@ -210,7 +212,7 @@ def plan_result(run: GraphRun) -> PlanResult:
                                      if load.coverage_maps else None),
                       committed=None if state.data.committed is None
                       else with_lonlat(state.data.committed),
-                      programme=programme_outcome)
+                      programme=programme_outcome, layers=run.get("base_layers"))
 
 
 def _programme(run: GraphRun, state: CurrentState) -> ProgrammeOutcome | None:

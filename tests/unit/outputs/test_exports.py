@@ -256,9 +256,11 @@ def test_write_outputs_writes_everything_in_order(plan_result, tmp_path):
     assert report.skipped == ()
     names = [p.name for p in written]
     assert names == list(OUTPUT_FILES)
-    # report.pdf, rendered by a child process from the start, is collected last but one
-    assert seen == [n for n in names if n not in {"report.pdf", "summary.json"}] + [
-        "report.pdf", "summary.json"]
+    # report.pdf (a child process) and the GeoTIFFs (threads), started first, are
+    # collected after the others, before summary.json
+    background = ["report.pdf", "coverage_before.tif", "coverage_after.tif"]
+    assert seen == [n for n in names if n not in {*background, "summary.json"}] + [
+        *background, "summary.json"]
     assert names == ["map.html", "report.xlsx", "report.html", "report.pdf", "ranking.csv",
                      "villages.csv", "plan.gpkg", "coverage_before.tif", "coverage_before.qml",
                      "coverage_after.tif", "coverage_after.qml", "plan.kml", "plan.kmz",
@@ -371,3 +373,37 @@ def test_missing_text_is_an_empty_cell(plan_result, out_dir):
     layer = pyogrio.read_dataframe(write_plan_gpkg(result, out_dir / "plan.gpkg"),
                                    layer="villages")
     assert layer["best_server_before"].fillna("").tolist() == ["", "T1", "", ""]
+
+
+def test_a_geotiff_written_by_a_thread_that_fails_is_reported_and_the_others_written(
+        plan_result, tmp_path, monkeypatch):
+    """A GeoTIFF thread's error reaches write_outputs in the file's turn: a defect fails that
+    file alone (one line in outputs_skipped); a TowerplanError (a full disk) stops the run."""
+    import json
+
+    from towerplan.errors import DiskFullError
+    from towerplan.outputs import exports
+
+    real = exports.write_coverage_raster
+
+    def broken(result, path, stage):
+        if stage == "after":
+            raise RuntimeError("band 1\nunwritable")
+        return real(result, path, stage)
+
+    monkeypatch.setattr("towerplan.outputs.writers.write_coverage_raster", broken)
+    report = write_outputs(plan_result, tmp_path / "a")
+    assert report.skipped == ({"file": "coverage_after.tif", "status": "failed",
+                               "reason": "RuntimeError: band 1 unwritable"},)
+    assert (tmp_path / "a" / "coverage_before.tif").stat().st_size > 0
+    assert not (tmp_path / "a" / "coverage_after.tif").exists()
+    summary = json.loads((tmp_path / "a" / "summary.json").read_text())
+    assert summary["outputs_skipped"] == list(report.skipped)
+
+    def full(result, path, stage):
+        raise DiskFullError("no space left on the output disk")
+
+    monkeypatch.setattr("towerplan.outputs.writers.write_coverage_raster", full)
+    with pytest.raises(DiskFullError, match="no space left"):
+        write_outputs(plan_result, tmp_path / "b")
+    assert not (tmp_path / "b" / "summary.json").exists()
