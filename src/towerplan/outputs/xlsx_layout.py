@@ -229,6 +229,7 @@ def set_widths(sheet: Worksheet, header_row: int, n_columns: int, *,
     from openpyxl.utils import get_column_letter
 
     lines: dict[int, int] = {}
+    top = {wrap: Alignment(wrap_text=wrap, vertical="top") for wrap in (False, True)}
     for col in range(1, n_columns + 1):
         longest = _header_width(sheet.cell(row=header_row, column=col).value)
         cells = [row[0] for row in sheet.iter_rows(min_row=header_row + 1, min_col=col,
@@ -247,7 +248,7 @@ def set_widths(sheet: Worksheet, header_row: int, n_columns: int, *,
         for cell in cells if wrap else ():
             if isinstance(cell.value, str) and not cell.value.startswith("=") \
                     and len(cell.value) + 2 > width:
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
+                cell.alignment = top[True]
                 lines[cell.row] = max(lines.get(cell.row, 1), _line_count(cell.value, width))
     # Row heights are set, not left to the reader: LibreOffice does not grow rows of
     # wrapped text when it opens an .xlsx file.
@@ -257,7 +258,9 @@ def set_widths(sheet: Worksheet, header_row: int, n_columns: int, *,
         if count > 1:
             for col in range(1, n_columns + 1):
                 cell = sheet.cell(row=row, column=col)
-                cell.alignment = Alignment(wrap_text=cell.alignment.wrap_text, vertical="top")
+                aligned = top[bool(cell.alignment.wrap_text)]
+                if cell.alignment != aligned:  # the wrapped cells already are
+                    cell.alignment = aligned
 
 
 def wrap_rows(sheet: Worksheet, rows: Iterable[int], col: int) -> None:

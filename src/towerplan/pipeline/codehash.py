@@ -7,20 +7,29 @@ out), with the packages that contain them. Their source text, towerplan's versio
 versions of the numerical libraries whose results a stage keeps (NumPy, SciPy, numba,
 HiGHS, pandas, GeoPandas, Shapely, pyproj, rasterio) make up the hash. So a change to the
 sweep kernel changes the key of every stage that computes coverage, and only of those.
+
+Reading the import statements means parsing each module's source (about 0.6 s for the plan's
+modules). A run with a stage store keeps what it found, per SHA-256 of a module's name and
+source text, in ``<store>/code-imports.json`` (:func:`remember_in`), so the next run parses
+only the modules whose source changed. A damaged or foreign file there is ignored.
 """
 
 from __future__ import annotations
 
 import ast
+import contextlib
 import functools
 import hashlib
 import importlib.util
+import json
 from collections.abc import Callable, Iterable
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 from towerplan._version import __version__
+from towerplan.io.atomic import atomic_output
 
-__all__ = ["code_hash", "module_closure"]
+__all__ = ["code_hash", "module_closure", "remember_in"]
 
 _ROOT = "towerplan"
 #: Libraries whose version can change a stage's numbers.
@@ -80,9 +89,52 @@ def imported_modules(module: str, source: bytes) -> list[str]:
     return list(_imports(module, source))
 
 
-@functools.lru_cache(maxsize=4096)
-def _imports(module: str, source: bytes) -> tuple[str, ...]:
-    """:func:`imported_modules`, parsed once per module and source text in a process."""
+#: Names found in the import statements of a module, per SHA-256 of its name and source.
+_FOUND: dict[str, list[str]] = {}
+#: The file of :func:`remember_in` and how many entries it holds (as read or last written).
+_MEMO: dict[str, tuple[Path, int]] = {}
+_MEMO_FORMAT = 1
+
+
+def remember_in(path: Path) -> None:
+    """Take the import statements found in earlier runs from the JSON file *path* (read once
+    per process) and keep new findings there (:func:`save_found`)."""
+    if "file" in _MEMO and _MEMO["file"][0] == path:
+        return
+    read = 0
+    with contextlib.suppress(OSError, ValueError, TypeError, AttributeError):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("format") == _MEMO_FORMAT and data.get("towerplan") == __version__:
+            stored = {str(k): [str(n) for n in v] for k, v in data["found"].items()
+                      if isinstance(v, list)}
+            _FOUND.update(stored)
+            read = len(stored)
+    _MEMO["file"] = (path, read)
+
+
+def save_found() -> None:
+    """Write the findings to the file of :func:`remember_in` when some are new (atomically;
+    a folder that cannot be written only costs the next run the parse)."""
+    if "file" not in _MEMO:
+        return
+    path, known = _MEMO["file"]
+    if len(_FOUND) == known:
+        return
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_output(path) as tmp:
+            Path(tmp).write_text(json.dumps({"format": _MEMO_FORMAT, "towerplan": __version__,
+                                             "found": _FOUND}), encoding="utf-8")
+    _MEMO["file"] = (path, len(_FOUND))
+
+
+def _statements(module: str, source: bytes) -> list[str]:
+    """The towerplan module names of the import statements of *module* (anywhere but under
+    ``TYPE_CHECKING``; ``from a import b`` gives ``a`` and ``a.b``), relative ones
+    resolved."""
+    digest = hashlib.sha256(module.encode() + b"\0" + source).hexdigest()
+    if digest in _FOUND:
+        return _FOUND[digest]
     tree = ast.parse(source)
     package = module if _is_package(module) else module.rpartition(".")[0]
     found: list[str] = []
@@ -97,8 +149,15 @@ def _imports(module: str, source: bytes) -> tuple[str, ...]:
                 base = ".".join([*parts, base] if base else parts)
             found.append(base)
             found.extend(f"{base}.{alias.name}" for alias in node.names)
+    _FOUND[digest] = ours = [n for n in found if n == _ROOT or n.startswith(_ROOT + ".")]
+    return ours
+
+
+@functools.lru_cache(maxsize=4096)
+def _imports(module: str, source: bytes) -> tuple[str, ...]:
+    """:func:`imported_modules`, found once per module and source text in a process."""
     out = []
-    for name in found:
+    for name in _statements(module, source):
         if name != _ROOT and not name.startswith(_ROOT + "."):
             continue
         while name and not _exists(name):  # "pkg.mod.function" -> "pkg.mod"

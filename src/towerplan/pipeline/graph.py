@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from towerplan.io.cache import StageCache
-from towerplan.pipeline.codehash import code_hash
+from towerplan.pipeline.codehash import code_hash, remember_in, save_found
 from towerplan.pipeline.executors import InProcessExecutor
 from towerplan.scenario import Scenario
 
@@ -293,7 +293,11 @@ class GraphRun:
         stage = self.stages[name]
         upstream = stage.keyed if stage.content is not None else stage.needs
         values = _leave_out(scenario_values(self.scenario, stage.reads), ignore)
+        if self.cache is not None:  # the import statements found by earlier runs
+            remember_in(self.cache.root / "code-imports.json")
         parts = [stage.name, code_hash(stage.module), values, [self.key(n) for n in upstream]]
+        if self.cache is not None:
+            save_found()
         if stage.fingerprint is not None:
             parts.append(list(stage.fingerprint(self.scenario)))
         return _digest(parts)

@@ -267,3 +267,55 @@ def f(x):
         "towerplan.io", "towerplan.io.cache", "towerplan.radio.itm", "towerplan.pipeline",
         "towerplan.pipeline.graph", "towerplan.io.rasters", "towerplan.scenario",
         "towerplan.analysis.blankspots", "towerplan.radio", "towerplan.radio.antenna"}
+
+
+def test_import_statements_found_once_are_kept_in_the_store_for_the_next_run(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The next run with the same store parses no module whose source is unchanged, and
+    gets the same code hashes; a damaged memo file is ignored."""
+    import ast
+    import json
+
+    from towerplan.pipeline import codehash
+
+    module = "towerplan.pipeline.stages.coverage"
+    want = module_closure(module)
+    monkeypatch.setattr(codehash, "_FOUND", {})
+    monkeypatch.setattr(codehash, "_MEMO", {})
+    codehash._imports.cache_clear()
+    memo = tmp_path / "code-imports.json"
+    codehash.remember_in(memo)
+    assert module_closure(module) == want
+    codehash.save_found()
+    data = json.loads(memo.read_text(encoding="utf-8"))
+    assert data["format"] == 1 and len(data["found"]) >= len(want)
+    assert all(n.startswith("towerplan") for names in data["found"].values() for n in names)
+    # a new process: nothing in memory, the file read back; ast.parse must not be needed
+    monkeypatch.setattr(codehash, "_FOUND", {})
+    monkeypatch.setattr(codehash, "_MEMO", {})
+    codehash._imports.cache_clear()
+
+    def no_parse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("parsed again")
+
+    codehash.remember_in(memo)
+    monkeypatch.setattr(ast, "parse", no_parse)
+    assert module_closure(module) == want
+    monkeypatch.undo()
+    # damaged: ignored, parsed again, and written whole
+    memo.write_text('{"format": 1, "found": [', encoding="utf-8")
+    monkeypatch.setattr(codehash, "_FOUND", {})
+    monkeypatch.setattr(codehash, "_MEMO", {})
+    codehash._imports.cache_clear()
+    codehash.remember_in(memo)
+    assert module_closure(module) == want
+    codehash.save_found()
+    assert len(json.loads(memo.read_text(encoding="utf-8"))["found"]) >= len(want)
+    codehash._imports.cache_clear()
+
+
+def test_a_run_with_a_store_keeps_the_import_statements_beside_its_entries(
+        tmp_path: Path) -> None:
+    run = _run(Scenario(), StageCache(tmp_path))
+    run.key("second")
+    assert (tmp_path / "code-imports.json").is_file()
