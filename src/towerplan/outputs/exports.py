@@ -99,6 +99,19 @@ def write_villages_csv(result: PlanResult, path: str | Path) -> Path:
 # --------------------------------------------------------------------------- GeoPackage
 
 
+def _float32_at_least(value: float) -> np.float32:
+    """The least float32 not below *value*: ``x >= value`` for a float32 *x* is then
+    ``x >= _float32_at_least(value)`` computed in float32.
+
+    Examples
+    --------
+    >>> float(_float32_at_least(-105.0)), float(_float32_at_least(-105.3)) > -105.3
+    (-105.0, True)
+    """
+    low = np.float32(value)
+    return low if float(low) >= value else np.nextafter(low, np.float32(np.inf))
+
+
 def coverage_polygons(rsrp_dbm: np.ndarray, transform: Any, threshold_dbm: float) -> Any:
     """Return the cells whose RSRP reaches *threshold_dbm* as one dissolved (multi)polygon.
 
@@ -122,8 +135,12 @@ def coverage_polygons(rsrp_dbm: np.ndarray, transform: Any, threshold_dbm: float
     import shapely
     from rasterio.features import shapes
 
-    values = np.asarray(rsrp_dbm, dtype=np.float64)
-    covered = np.isfinite(values) & (values >= threshold_dbm)
+    values = np.asarray(rsrp_dbm)
+    if values.dtype == np.float32:  # compared in float32, without a float64 copy of the grid
+        covered = values >= _float32_at_least(threshold_dbm)
+    else:
+        covered = np.asarray(values, dtype=np.float64) >= threshold_dbm
+    covered &= np.isfinite(values)
     if not covered.any():
         return shapely.MultiPolygon()
     parts = [shapely.geometry.shape(geom) for geom, _ in

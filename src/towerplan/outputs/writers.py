@@ -16,18 +16,18 @@ writers do not depend on each other: :func:`write_outputs` runs them in order an
 its presence marks a finished run and says what is missing. Some files start in the
 background and are collected after the others, before ``summary.json``: ``report.pdf`` is
 rendered by a child process (:mod:`towerplan.outputs.pdf_render`: WeasyPrint's layout is the
-longest writer and holds the GIL), and the two coverage GeoTIFFs are written by threads
-(GDAL compresses them without holding the GIL, while this thread draws the map and
-outlines the coverage). Adding an output means adding one :class:`Writer` to
+longest writer and holds the GIL), and the two coverage GeoTIFFs are written one after the
+other by a thread (GDAL compresses them without holding the GIL, while this thread draws the
+map and outlines the coverage). Adding an output means adding one :class:`Writer` to
 :data:`WRITERS`.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -69,11 +69,24 @@ log = logging.getLogger(__name__)
 
 @dataclass(slots=True)
 class _Context:
-    """What the writers of one run share: the language and the rendered report HTML."""
+    """What the writers of one run share: the language, the rendered report HTML and the
+    threads of the files written in the background."""
 
     result: PlanResult
     lang: str
     _html: str | None = None
+    _lanes: dict[str, ThreadPoolExecutor] = field(default_factory=dict)
+
+    def lane(self, name: str) -> ThreadPoolExecutor:
+        """The thread of background lane *name* (started on first use)."""
+        if name not in self._lanes:
+            self._lanes[name] = ThreadPoolExecutor(1, thread_name_prefix=f"towerplan-{name}")
+        return self._lanes[name]
+
+    def close(self) -> None:
+        """Let the lanes' threads end once their files are written."""
+        for pool in self._lanes.values():
+            pool.shutdown(wait=False)
 
     def report_html(self) -> str:
         """The report rendered once for ``report.html`` and ``report.pdf``."""
@@ -108,32 +121,15 @@ class Writer:
     start: Callable[[_Context, Path], Callable[[Path], Path]] | None = None
 
 
-def _in_thread(write: Callable[[_Context, Path], Path]
-               ) -> Callable[[_Context, Path], Callable[[Path], Path]]:
-    """A ``start`` that runs *write* in a thread; ``finish`` waits for it and returns its
-    path or raises its error. For writers that spend their time in code that releases the
-    GIL (GDAL)."""
+def _in_lane(lane: str, write: Callable[[_Context, Path], Path]
+             ) -> Callable[[_Context, Path], Callable[[Path], Path]]:
+    """A ``start`` that queues *write* on the run's thread *lane* (one thread per lane, its
+    files written one after the other in the order started); ``finish`` waits for the file
+    and returns its path or raises its error. For writers that spend their time in code
+    that releases the GIL (GDAL); one lane keeps one such file in memory at a time."""
     def start(ctx: _Context, path: Path) -> Callable[[Path], Path]:
-        done: list[Path] = []
-        failed: list[BaseException] = []
-
-        def run() -> None:
-            try:
-                done.append(write(ctx, path))
-            except BaseException as exc:  # noqa: BLE001 - raised again by finish
-                failed.append(exc)
-
-        # a daemon: an interrupted run does not wait for it (its staging folder is removed)
-        thread = threading.Thread(target=run, name=f"towerplan-{path.name}", daemon=True)
-        thread.start()
-
-        def finish(_path: Path) -> Path:
-            thread.join()
-            if failed:
-                raise failed[0]
-            return done[0]
-
-        return finish
+        pending = ctx.lane(lane).submit(write, ctx, path)
+        return lambda _path: pending.result()
 
     return start
 
@@ -157,9 +153,9 @@ WRITERS: tuple[Writer, ...] = (
     Writer("ranking.csv", lambda c, p: write_ranking_csv(c.result, p)),
     Writer("villages.csv", lambda c, p: write_villages_csv(c.result, p)),
     Writer("plan.gpkg", lambda c, p: write_plan_gpkg(c.result, p, lang=c.lang)),
-    Writer("coverage_before.tif", _raster("before"), start=_in_thread(_raster("before"))),
+    Writer("coverage_before.tif", _raster("before"), start=_in_lane("rasters", _raster("before"))),
     Writer("coverage_before.qml", lambda c, p: write_coverage_qml_for(c.result, p)),
-    Writer("coverage_after.tif", _raster("after"), start=_in_thread(_raster("after"))),
+    Writer("coverage_after.tif", _raster("after"), start=_in_lane("rasters", _raster("after"))),
     Writer("coverage_after.qml", lambda c, p: write_coverage_qml_for(c.result, p)),
     Writer("plan.kml", lambda c, p: write_plan_kml(c.result, p, lang=c.lang)),
     Writer("plan.kmz", lambda c, p: write_plan_kmz(c.result, p, lang=c.lang)),
@@ -254,32 +250,35 @@ def write_outputs(result: PlanResult, out_dir: str | Path, *, lang: str = "id",
     start = time.perf_counter()
     started = _started(chosen, ctx, out_dir) if len(chosen) > 1 else {}
     rank = {w.name: i for i, w in enumerate(chosen)}
-    # what runs in the background is collected after the others, just before summary.json
-    for writer in sorted(chosen, key=lambda w: (w.name == "summary.json", w.name in started,
-                                                rank[w.name])):
-        if progress is not None:
-            progress(writer.name)
-        path = out_dir / writer.name
-        if writer.name == "summary.json":
-            skipped.sort(key=lambda s: rank[s["file"]])
-            written.append(write_json(path, {**result.summary, "outputs_skipped": skipped}))
-            continue
-        try:
-            finish = started.get(writer.name)
-            written.append(finish(path) if finish is not None else writer.write(ctx, path))
-        except MissingDependencyError as exc:
-            if strict:
+    try:
+        # what runs in the background is collected after the others, just before summary.json
+        for writer in sorted(chosen, key=lambda w: (w.name == "summary.json", w.name in started,
+                                                    rank[w.name])):
+            if progress is not None:
+                progress(writer.name)
+            path = out_dir / writer.name
+            if writer.name == "summary.json":
+                skipped.sort(key=lambda s: rank[s["file"]])
+                written.append(write_json(path, {**result.summary, "outputs_skipped": skipped}))
+                continue
+            try:
+                finish = started.get(writer.name)
+                written.append(finish(path) if finish is not None else writer.write(ctx, path))
+            except MissingDependencyError as exc:
+                if strict:
+                    raise
+                skipped.append({"file": writer.name, "status": "skipped", "reason": _one_line(exc)})
+                log.warning("%s not written: %s", writer.name, _one_line(exc))
+            except TowerplanError:
                 raise
-            skipped.append({"file": writer.name, "status": "skipped", "reason": _one_line(exc)})
-            log.warning("%s not written: %s", writer.name, _one_line(exc))
-        except TowerplanError:
-            raise
-        except Exception as exc:  # a defect in one writer must not cost the others
-            if strict:
-                raise
-            reason = f"{type(exc).__name__}: {_one_line(exc)}"
-            skipped.append({"file": writer.name, "status": "failed", "reason": reason})
-            log.error("%s failed: %s", writer.name, reason, exc_info=True)
+            except Exception as exc:  # a defect in one writer must not cost the others
+                if strict:
+                    raise
+                reason = f"{type(exc).__name__}: {_one_line(exc)}"
+                skipped.append({"file": writer.name, "status": "failed", "reason": reason})
+                log.error("%s failed: %s", writer.name, reason, exc_info=True)
+    finally:
+        ctx.close()  # the lanes' threads end once their files are written
     log.info("wrote %d output files to %s in %.1f s", len(written), out_dir,
              time.perf_counter() - start)
     written.sort(key=lambda p: rank[p.name])

@@ -407,3 +407,25 @@ def test_a_geotiff_written_by_a_thread_that_fails_is_reported_and_the_others_wri
     with pytest.raises(DiskFullError, match="no space left"):
         write_outputs(plan_result, tmp_path / "b")
     assert not (tmp_path / "b" / "summary.json").exists()
+
+
+def test_coverage_outline_of_a_float32_grid_compares_as_in_float64() -> None:
+    """The outline of a float32 grid is taken without a float64 copy, with the same cells as
+    the float64 comparison, at thresholds that float32 does and does not represent."""
+    from affine import Affine
+
+    from towerplan.outputs.exports import coverage_polygons
+
+    rng = np.random.default_rng(5)
+    grid = rng.normal(-105.0, 3.0, (60, 70)).astype(np.float32)
+    grid[rng.random(grid.shape) < 0.1] = np.nan
+    grid[0, :5] = [np.float32(-105.3), np.nextafter(np.float32(-105.3), np.float32(0)),
+                   np.nextafter(np.float32(-105.3), np.float32(-200)), -105.0, np.inf]
+    t = Affine(30.0, 0, 0, 0, -30.0, 0)
+    for threshold in (-105.0, -105.3, -104.99999999):
+        want = (np.isfinite(grid.astype(np.float64))
+                & (grid.astype(np.float64) >= threshold)).sum() * 900.0
+        got = coverage_polygons(grid, t, threshold)
+        assert got.area == pytest.approx(want)
+        got64 = coverage_polygons(grid.astype(np.float64), t, threshold)
+        assert got.equals(got64)
