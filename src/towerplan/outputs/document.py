@@ -193,16 +193,26 @@ def write_report_pdf(result: PlanResult, path: str | Path, *, lang: str = "id",
     return _write_pdf(path, html_to_pdf(text), start)
 
 
-def start_report_pdf(result: PlanResult, *, lang: str = "id", html: str | None = None
+def start_report_pdf(result: PlanResult, *, lang: str = "id",
+                     html: str | Callable[[], str] | None = None
                      ) -> Callable[[str | Path], Path]:
     """Start rendering ``report.pdf`` in a child process (:func:`~towerplan.outputs.
     pdf_render.start_pdf`) and return the function that collects it and writes it to the
     path it is given, atomically: the same file as :func:`write_report_pdf`, while this
     process writes other outputs. The function raises what :func:`write_report_pdf` raises.
+
+    *html* is the report's HTML, or a function rendering it: the child is then started
+    first and imports WeasyPrint while this process renders the HTML.
     """
-    text = html if html is not None else render_report_html(result, lang=lang)
     start = time.perf_counter()
-    pending = start_pdf(text)
+    pending = start_pdf()
+    try:
+        text = (html() if callable(html) else html if html is not None
+                else render_report_html(result, lang=lang))
+    except BaseException:
+        pending.cancel()
+        raise
+    pending.send(text)
 
     def finish(path: str | Path) -> Path:
         return _write_pdf(path, pending.result(), start)

@@ -3,7 +3,8 @@
 WeasyPrint lays pages out in Python, holding the GIL: the report of a kabupaten plan takes
 4-6 s, the longest of all writers. :func:`start_pdf` renders it in a child Python process
 (``python -m towerplan.outputs.pdf_render``: the HTML on its stdin, the PDF on its stdout)
-while the parent writes the map, workbook, GeoPackage and rasters; :meth:`PendingPdf.result`
+while the parent writes the map, workbook, GeoPackage and rasters; the child may start
+before the HTML is rendered, importing WeasyPrint meanwhile; :meth:`PendingPdf.result`
 collects the bytes. The child sees only the HTML string and uses the same local-only URL
 fetcher, so the PDF is the one :func:`html_to_pdf` makes in-process. The child is only a
 speed-up: where none can be started (an embedding interpreter whose executable is not
@@ -87,17 +88,33 @@ def html_to_pdf(html: str) -> bytes:
 
 
 class PendingPdf:
-    """A PDF being rendered by a child process (or, without one, rendered on collection)."""
+    """A PDF being rendered by a child process (or, without one, rendered on collection).
 
-    def __init__(self, html: str, proc: subprocess.Popen[bytes] | None) -> None:
-        self._html = html
+    The child may start before its HTML exists (:func:`start_pdf` without it): it imports
+    WeasyPrint meanwhile, and :meth:`send` hands it the HTML.
+    """
+
+    def __init__(self, html: str | None, proc: subprocess.Popen[bytes] | None) -> None:
+        self._html = ""
         self._proc = proc
         self._out: tuple[bytes, bytes] | None = None
         self._error: BaseException | None = None
         self._thread: threading.Thread | None = None
-        if proc is not None:
+        if html is not None:
+            self.send(html)
+
+    def send(self, html: str) -> None:
+        """Give the child the HTML to render (once)."""
+        self._html = html
+        if self._proc is not None and self._thread is None:
             self._thread = threading.Thread(target=self._talk, name="report-pdf", daemon=True)
             self._thread.start()
+
+    def cancel(self) -> None:
+        """Stop a child that will get no HTML."""
+        if self._proc is not None and self._thread is None:
+            self._proc.kill()
+            self._proc.communicate()
 
     def _talk(self) -> None:
         assert self._proc is not None
@@ -125,7 +142,9 @@ class PendingPdf:
         """
         if self._proc is None:
             return html_to_pdf(self._html)
-        assert self._thread is not None
+        if self._thread is None:
+            msg = "report.pdf: the child process was given no HTML"
+            raise OutputError(msg)
         self._thread.join()
         if isinstance(self._error, subprocess.TimeoutExpired):
             msg = f"report.pdf: rendering stopped after {_TIMEOUT_S:.0f} s"
@@ -151,8 +170,12 @@ def _python() -> str | None:
     return exe
 
 
-def start_pdf(html: str) -> PendingPdf:
-    """Start rendering *html* to PDF in a child process; collect with ``.result()``."""
+def start_pdf(html: str | None = None) -> PendingPdf:
+    """Start rendering *html* to PDF in a child process; collect with ``.result()``.
+
+    Without *html*, the child starts (and imports WeasyPrint) at once and waits for
+    :meth:`PendingPdf.send`.
+    """
     exe = _python()
     if exe is None:
         return PendingPdf(html, None)
@@ -170,11 +193,15 @@ def start_pdf(html: str) -> PendingPdf:
 
 
 def _main() -> int:
-    """Child: HTML on stdin, PDF on stdout (what libraries print goes to stderr)."""
+    """Child: HTML on stdin, PDF on stdout (what libraries print goes to stderr).
+
+    WeasyPrint is imported before the HTML is read: the parent may still be rendering it.
+    """
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
-    html = sys.stdin.buffer.read().decode("utf-8")
     try:
+        _weasyprint()
+        html = sys.stdin.buffer.read().decode("utf-8")
         pdf = html_to_pdf(html)
     except MissingDependencyError as exc:
         print(f"towerplan-pdf: {exc}", file=sys.stderr)

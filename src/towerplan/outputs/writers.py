@@ -149,7 +149,7 @@ WRITERS: tuple[Writer, ...] = (
     Writer("report.xlsx", lambda c, p: write_report_xlsx(c.result, p, lang=c.lang)),
     Writer("report.html", lambda c, p: write_report_html(c.result, p, html=c.report_html())),
     Writer("report.pdf", lambda c, p: write_report_pdf(c.result, p, html=c.report_html()),
-           start=lambda c, _p: start_report_pdf(c.result, html=c.report_html())),
+           start=lambda c, _p: start_report_pdf(c.result, html=c.report_html)),
     Writer("ranking.csv", lambda c, p: write_ranking_csv(c.result, p)),
     Writer("villages.csv", lambda c, p: write_villages_csv(c.result, p)),
     Writer("plan.gpkg", lambda c, p: write_plan_gpkg(c.result, p, lang=c.lang)),

@@ -331,3 +331,34 @@ def test_why_not_table_lists_villages_still_blank(plan_result):
         assert section.count("<tr") == 2  # header and the one village still blank
         assert "64.01.08.2001" in section and reason in section and money in section
         assert "&lt;b&gt;C9&lt;/b&gt;" in section and "<b>C9" not in section
+
+
+def test_a_child_started_before_its_html_renders_it_once_sent_or_stops_when_cancelled():
+    pending = pdf_render.start_pdf()  # imports WeasyPrint while the HTML is made
+    assert pending._proc is not None and pending._proc.poll() is None
+    pending.send("<p>Halo</p>")
+    assert pending.result().startswith(b"%PDF-") and pending._proc.returncode == 0
+    idle = pdf_render.start_pdf()
+    idle.cancel()
+    assert idle._proc is not None and idle._proc.returncode is not None
+    with pytest.raises(OutputError, match="given no HTML"):
+        idle.result()
+
+
+def test_a_report_whose_html_fails_to_render_leaves_no_child_behind(plan_result):
+    started = []
+    real = pdf_render.start_pdf
+
+    def spy(html=None):
+        started.append(real(html))
+        return started[-1]
+
+    def broken() -> str:
+        raise RuntimeError("template error")
+
+    import unittest.mock
+
+    with unittest.mock.patch.object(document, "start_pdf", spy), \
+            pytest.raises(RuntimeError, match="template error"):
+        document.start_report_pdf(plan_result, html=broken)
+    assert len(started) == 1 and started[0]._proc.returncode is not None
