@@ -39,6 +39,7 @@ import logging
 import os
 import pickle
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -120,8 +121,6 @@ def _checksum(stage: str, key: str, *segments: bytes | bytearray | memoryview) -
     views = tuple(memoryview(seg).cast("B") for seg in segments)
     pieces = _pieces(views)
     if sum(len(p) for p in pieces) > _PIECE_BYTES:
-        from concurrent.futures import ThreadPoolExecutor
-
         with ThreadPoolExecutor(max_workers=2) as pool:
             digests = list(pool.map(lambda p: hashlib.sha256(p).digest(), pieces))
     else:

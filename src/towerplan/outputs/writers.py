@@ -113,12 +113,17 @@ class Writer:
         process or a thread) when :func:`write_outputs` writes several files;
         ``finish(path) -> Path`` then collects it (writing it if not yet written) in the
         writer's turn, raising what ``write`` raises.
+    queued : bool
+        ``start`` only queues the file on a thread (:func:`_in_lane`): it is started before
+        the other background writers, whose start takes longer (``report.pdf`` renders the
+        report HTML first).
     """
 
     name: str
     write: Callable[[_Context, Path], Path]
     wanted: Callable[[PlanResult], bool] | None = None
     start: Callable[[_Context, Path], Callable[[Path], Path]] | None = None
+    queued: bool = False
 
 
 def _in_lane(lane: str, write: Callable[[_Context, Path], Path]
@@ -153,9 +158,11 @@ WRITERS: tuple[Writer, ...] = (
     Writer("ranking.csv", lambda c, p: write_ranking_csv(c.result, p)),
     Writer("villages.csv", lambda c, p: write_villages_csv(c.result, p)),
     Writer("plan.gpkg", lambda c, p: write_plan_gpkg(c.result, p, lang=c.lang)),
-    Writer("coverage_before.tif", _raster("before"), start=_in_lane("rasters", _raster("before"))),
+    Writer("coverage_before.tif", _raster("before"), start=_in_lane("rasters", _raster("before")),
+           queued=True),
     Writer("coverage_before.qml", lambda c, p: write_coverage_qml_for(c.result, p)),
-    Writer("coverage_after.tif", _raster("after"), start=_in_lane("rasters", _raster("after"))),
+    Writer("coverage_after.tif", _raster("after"), start=_in_lane("rasters", _raster("after")),
+           queued=True),
     Writer("coverage_after.qml", lambda c, p: write_coverage_qml_for(c.result, p)),
     Writer("plan.kml", lambda c, p: write_plan_kml(c.result, p, lang=c.lang)),
     Writer("plan.kmz", lambda c, p: write_plan_kmz(c.result, p, lang=c.lang)),
@@ -291,7 +298,7 @@ def _started(chosen: Sequence[Writer], ctx: _Context, out_dir: Path
     """Start the writers that run in the background; one that cannot start is written in
     its turn instead (where its error, if any, is reported)."""
     started = {}
-    for writer in chosen:
+    for writer in sorted(chosen, key=lambda w: not w.queued):  # the queued ones first
         if writer.start is not None:
             try:
                 started[writer.name] = writer.start(ctx, out_dir / writer.name)
