@@ -296,8 +296,6 @@ class GraphRun:
         if self.cache is not None:  # the import statements found by earlier runs
             remember_in(self.cache.root / "code-imports.json")
         parts = [stage.name, code_hash(stage.module), values, [self.key(n) for n in upstream]]
-        if self.cache is not None:
-            save_found()
         if stage.fingerprint is not None:
             parts.append(list(stage.fingerprint(self.scenario)))
         return _digest(parts)
@@ -338,6 +336,7 @@ class GraphRun:
             if not hit:
                 value = self._compute(stage, key, inputs)
                 cache.store(name, key, value)
+                save_found()  # beside the entries: a run that stores nothing writes nothing
             return value
 
     def _reuse(self, stage: Stage, key: str, inputs: dict[str, Any] | None

@@ -314,8 +314,13 @@ def test_import_statements_found_once_are_kept_in_the_store_for_the_next_run(
     codehash._imports.cache_clear()
 
 
-def test_a_run_with_a_store_keeps_the_import_statements_beside_its_entries(
-        tmp_path: Path) -> None:
+def test_a_run_keeps_the_import_statements_beside_the_entries_it_stores(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from towerplan.pipeline import codehash
+
+    monkeypatch.setattr(codehash, "_MEMO", {})
     run = _run(Scenario(), StageCache(tmp_path))
-    run.key("second")
+    run.foreseen()  # what a dry run does: keys computed, nothing written
+    assert not (tmp_path / "code-imports.json").exists()
+    run.get("second")
     assert (tmp_path / "code-imports.json").is_file()
