@@ -108,3 +108,46 @@ def test_link_reports_a_microwave_hop(tmp_path: Path, make_dem: Callable[..., Pa
     assert tall["margin_db"] == pytest.approx(tall["fade_margin_db"] - tall["rain_db"], abs=0.02)
     table = run_cli(*args[:-1], "--h-tx-m", "380", "--h-rx-m", "380")
     assert "margin after rain" in table.stdout and "feasible" in table.stdout
+
+
+def test_the_comparison_solved_beside_the_coverage_after_gives_the_same_summary(
+        tmp_path: Path, small_scenario: Callable[..., Path]) -> None:
+    """The plan leaves the joint comparison out of stage ``selection`` and solves it in stage
+    ``backhaul_comparison`` beside ``after``: the summary entry is the one finish_backhaul
+    gives in one go, key for key and in the same order; the joint model itself (which
+    chooses the sites) is not deferred."""
+    from towerplan.analysis.backhaul_choice import (
+        compare_backhaul,
+        finish_backhaul,
+        with_comparison,
+    )
+    from towerplan.pipeline.plan import new_run, plan_result, selection_problem
+
+    scenario = load_scenario(_with_pops(small_scenario(), tmp_path))
+    run = new_run(scenario, cache=tmp_path / "cache")
+    result = plan_result(run)
+    assert "backhaul_comparison" in run.computed
+    chosen = run.get("selection")
+    assert chosen.backhaul.summary["joint"] is None  # deferred
+    problem = selection_problem(run)
+    plan_ = run.get("backhaul").plan
+    direct = finish_backhaul(plan_, scenario, problem, chosen.per_site)[1].summary
+    merged = with_comparison(chosen.backhaul.summary,
+                             compare_backhaul(plan_, scenario, problem, chosen.per_site))
+    def text(value: object) -> str:  # the solver times differ between two solves
+        def timeless(v: Any) -> Any:
+            if isinstance(v, dict):
+                return {k: timeless(x) for k, x in v.items() if not k.endswith("runtime_s")}
+            return v
+
+        return json.dumps(timeless(value), default=str)
+
+    assert text(merged) == text(direct)
+    assert text(result.summary["backhaul"]) == text(direct)
+    assert direct["joint"] is not None and "difference_joint_minus_per_site" in direct
+    again = new_run(scenario, cache=tmp_path / "cache")
+    assert text(plan_result(again).summary["backhaul"]) == text(direct)
+    assert "backhaul_comparison" in again.reused
+    joint = load_scenario(_with_pops(small_scenario(), tmp_path,
+                                     '\n[backhaul]\nmodel = "joint"\n'))
+    assert compare_backhaul(plan_, joint, problem, chosen.per_site) is None

@@ -42,7 +42,7 @@ def test_budget_only_replan_reruns_selection_onward(tmp_path: Path,
         second = run_plan(richer, tmp_path / "second", cache=tmp_path / "cache")
     # the relief and today's coverage image and outline are not drawn again
     assert set(second.reused) == {*BEFORE_SELECTION, "base_layers"}
-    assert set(second.computed) == {"selection", "audit", "after"}
+    assert set(second.computed) == {"selection", "backhaul_comparison", "audit", "after"}
     for stage in BEFORE_SELECTION:
         assert f"stage {stage}: reused from the cache" in caplog.text
     assert "stage selection: computed" in caplog.text

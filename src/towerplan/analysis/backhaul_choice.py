@@ -5,6 +5,11 @@ replaces the selection by the joint site-and-backhaul MILP, and with ``compare``
 other model too; it returns the links of the chosen sites, their per-site columns for the
 ranking, the ``backhaul`` entry of summary.json and the candidates' costs under the model
 used. Inputs are never changed.
+
+With the per-site model the comparison (the joint MILP, the longest part) changes nothing but
+the summary entry: ``finish_backhaul(..., defer_comparison=True)`` leaves it out, and
+:func:`compare_backhaul` computes it apart (the plan runs it beside the coverage after), to
+be put in by :func:`with_comparison`, the same entry as without deferring.
 """
 
 from __future__ import annotations
@@ -32,7 +37,8 @@ if TYPE_CHECKING:
     from towerplan.analysis.selection import SelectionResult
     from towerplan.scenario import Scenario
 
-__all__ = ["BackhaulOutcome", "check_objective", "finish_backhaul"]
+__all__ = ["BackhaulOutcome", "check_objective", "compare_backhaul", "finish_backhaul",
+           "with_comparison"]
 
 _SOLVER = "joint milp (HiGHS): sites + backhaul"
 
@@ -59,9 +65,12 @@ class BackhaulOutcome:
 
 
 def finish_backhaul(plan: BackhaulPlan, scenario: Scenario, problem: SelectionProblem,
-                    selection: SelectionResult
+                    selection: SelectionResult, *, defer_comparison: bool = False
                     ) -> tuple[SelectionResult, BackhaulOutcome, pd.DataFrame]:
     """Apply the backhaul model to the selection; links, ranking columns and summary.
+
+    With *defer_comparison*, the per-site model's comparison with the joint model is left
+    out of the summary (``joint`` None): :func:`compare_backhaul` computes it.
 
     Returns
     -------
@@ -89,11 +98,14 @@ def finish_backhaul(plan: BackhaulPlan, scenario: Scenario, problem: SelectionPr
     runs: dict[str, dict[str, Any] | None] = {"per-site": None, "joint": None}
     joint: JointResult | None = None
     notes: list[str] = []
-    if b.compare and not people_only:
-        b = dataclasses.replace(b, compare=False)
+    compare = b.compare
+    if compare and not people_only:
+        compare = False
         notes.append("joint backhaul comparison skipped: the joint model maximises people "
                      f"newly served only, the selection {_terms(scenario)}")
-    if b.model == "joint" or b.compare:
+    if defer_comparison and b.model != "joint":
+        compare = False  # compare_backhaul
+    if b.model == "joint" or compare:
         joint = _joint(plan, scenario, problem, start=_own_plan(plan, selection.sites)
                        if selection.cost <= scenario.budget.total_idr + 1e-6 else None)
     chosen, final = selection, cands
@@ -101,7 +113,7 @@ def finish_backhaul(plan: BackhaulPlan, scenario: Scenario, problem: SelectionPr
         chosen = _as_selection(joint, selection)
         final = _with_joint_costs(cands, joint)
     per_site_summary = _model_summary(problem, selection, plan, None)
-    compared = joint is not None and b.compare
+    compared = joint is not None and compare
     if compared:
         same = _joint(plan, scenario, problem, fixed=selection.sites,
                       start=_own_plan(plan, selection.sites))
@@ -123,6 +135,42 @@ def finish_backhaul(plan: BackhaulPlan, scenario: Scenario, problem: SelectionPr
                                              - ps["backhaul_idr"], 0)}
     links, table = _links(plan, problem, chosen, joint if chosen is not selection else None)
     return chosen, BackhaulOutcome(summary, links, table), final
+
+
+def compare_backhaul(plan: BackhaulPlan, scenario: Scenario, problem: SelectionProblem,
+                     selection: SelectionResult) -> dict[str, Any] | None:
+    """The comparison ``finish_backhaul(..., defer_comparison=True)`` left out, for
+    :func:`with_comparison`; None when it left nothing out (no backhaul plan, the joint
+    model, no ``compare``, or an objective the joint model does not serve).
+
+    *selection* is the per-site selection (``finish_backhaul``'s input).
+    """
+    b = scenario.backhaul
+    if (not plan.enabled or b.model == "joint" or not b.compare
+            or scenario.selection.terms != {"people": 1.0}):
+        return None
+    joint = _joint(plan, scenario, problem, start=_own_plan(plan, selection.sites)
+                   if selection.cost <= scenario.budget.total_idr + 1e-6 else None)
+    same = _joint(plan, scenario, problem, fixed=selection.sites,
+                  start=_own_plan(plan, selection.sites))
+    per_site = _model_summary(problem, selection, plan, None)
+    per_site["backhaul_idr_with_shared_relays"] = round(
+        float(same.backhaul_idr[list(selection.sites)].sum()), 0)
+    jt = _model_summary(problem, _as_selection(joint, selection), plan, joint)
+    return {"per-site": per_site, "joint": jt, "difference_joint_minus_per_site": {
+        "demand_covered": round(jt["demand_covered"] - per_site["demand_covered"], 3),
+        "total_cost_idr": round(jt["total_cost_idr"] - per_site["total_cost_idr"], 0),
+        "backhaul_idr_same_sites": round(per_site["backhaul_idr_with_shared_relays"]
+                                         - per_site["backhaul_idr"], 0)}}
+
+
+def with_comparison(summary: dict[str, Any], comparison: dict[str, Any] | None
+                    ) -> dict[str, Any]:
+    """The ``backhaul`` summary entry with the comparison of :func:`compare_backhaul` put
+    in (a copy; *summary* itself when there is none)."""
+    if comparison is None:
+        return summary
+    return {**summary, **comparison}
 
 
 def check_objective(scenario: Scenario) -> None:

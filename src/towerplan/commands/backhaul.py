@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
-from towerplan.analysis.backhaul_choice import BackhaulOutcome
+from towerplan.analysis.backhaul_choice import BackhaulOutcome, with_comparison
 from towerplan.analysis.backhaul_plan import hop_frame
 from towerplan.analysis.problem import SelectionProblem
 from towerplan.analysis.selection import SelectionResult
@@ -89,5 +89,7 @@ def run_backhaul(scenario: Scenario, out_dir: str | Path, *, overwrite: bool = F
         write_table_csv(links, BACKHAUL_COLUMNS, "links", staging / "links.csv", source)
         write_table_csv(hop_frame(plan, crs), HOP_COLUMNS, "hops", staging / "hops.csv",
                         source)
+        outcome = dataclasses.replace(outcome, summary=with_comparison(
+            outcome.summary, run.get("backhaul_comparison")))
         write_json(staging / "backhaul.json", outcome.summary)
     return BackhaulRun(chosen.selection, outcome, problem, BACKHAUL_FILES)

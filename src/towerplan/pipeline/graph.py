@@ -24,6 +24,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -338,6 +339,40 @@ class GraphRun:
                 cache.store(name, key, value)
                 save_found()  # beside the entries: a run that stores nothing writes nothing
             return value
+
+    def get_beside(self, name: str) -> Callable[[], Any]:
+        """Evaluate stage *name* in a thread while the caller goes on; the returned function
+        waits for it and returns its result (or raises its error).
+
+        For a stage that spends its time outside the GIL (HiGHS). The stages it needs must
+        already be evaluated, so that two threads never evaluate one stage; otherwise it is
+        evaluated now, in this thread. The thread is a daemon: an interrupted run does not
+        wait for it.
+        """
+        stage = self.stages[name]
+        if name in self._results or any(n not in self._results for n in stage.needs):
+            value = self.get(name)
+            return lambda: value
+        self.key(name)  # keys are computed here, not in two threads at once
+        done: list[Any] = []
+        failed: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                done.append(self.get(name))
+            except BaseException as exc:  # noqa: BLE001 - raised again by the caller
+                failed.append(exc)
+
+        thread = threading.Thread(target=run, name=f"towerplan-{name}", daemon=True)
+        thread.start()
+
+        def result() -> Any:
+            thread.join()
+            if failed:
+                raise failed[0]
+            return done[0]
+
+        return result
 
     def _reuse(self, stage: Stage, key: str, inputs: dict[str, Any] | None
                ) -> tuple[bool, Any]:

@@ -29,6 +29,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from towerplan._version import __version__
+from towerplan.analysis.backhaul_choice import with_comparison
 from towerplan.analysis.outcome import with_lonlat
 from towerplan.analysis.problem import CurrentState, SelectionProblem
 from towerplan.analysis.programme_outcome import ProgrammeOutcome
@@ -47,6 +48,7 @@ from towerplan.pipeline.stages import (
     backhaul,
     before,
     candidates,
+    comparison,
     coverage,
     demand,
     existing,
@@ -72,7 +74,7 @@ PLAN_GRAPH: Mapping[str, Stage] = {s.name: s for s in (
     load.STAGE, terrain.STAGE, demand.STAGE, existing.STAGE, maps.STAGE, before.STAGE,
     candidates.STAGE, coverage.STAGE, backhaul.STAGE, selection.STAGE, audit.STAGE, after.STAGE,
     tower_heights.STAGE, programme_coverage.STAGE, programme.STAGE, programme_audit.STAGE,
-    layers.STAGE)}
+    layers.STAGE, comparison.STAGE)}
 
 #: Progress labels of a whole plan, in order (the last, ``outputs``, is the writers').
 PLAN_STAGES: tuple[str, ...] = (
@@ -169,6 +171,8 @@ def plan_result(run: GraphRun) -> PlanResult:
     sc = run.scenario
     state = current_state(run)
     chosen = run.get("selection")
+    # the joint backhaul comparison (HiGHS, outside the GIL) beside the audit and coverage after
+    compared = run.get_beside("backhaul_comparison")
     audit_result = run.get("audit")
     outcome = run.get("after")
     choice = model_choice(sc.radio, dem_cell_m(state.data.dem, state.data.source_cell_m))
@@ -188,7 +192,7 @@ def plan_result(run: GraphRun) -> PlanResult:
     if audit_result is not None:
         summary["audit"] = audit_result.summary
     summary["exclusion_layers"] = list(run.get("candidates").attrs.get("exclusions", []))
-    summary["backhaul"] = chosen.backhaul.summary
+    summary["backhaul"] = with_comparison(chosen.backhaul.summary, compared())
     summary["model_choice"] = model_choice_summary(choice)
     existing_out = with_lonlat(state.data.towers)
     load = run.get("load")

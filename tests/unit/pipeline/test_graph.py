@@ -324,3 +324,33 @@ def test_a_run_keeps_the_import_statements_beside_the_entries_it_stores(
     assert not (tmp_path / "code-imports.json").exists()
     run.get("second")
     assert (tmp_path / "code-imports.json").is_file()
+
+
+def _failing(ctx: StageContext, *, first: float) -> float:
+    raise ValueError(f"cannot from {first}")
+
+
+def test_a_stage_evaluated_beside_runs_in_a_thread_once_its_inputs_are_there(
+        tmp_path: Path) -> None:
+    import threading
+
+    seen: list[str] = []
+
+    def second(ctx: StageContext, *, first: float) -> float:
+        seen.append(threading.current_thread().name)
+        return _second(ctx, first=first)
+
+    graph = {**GRAPH, "second": Stage("second", second, needs=("first",), reads=("budget",)),
+             "bad": Stage("bad", _failing, needs=("first",))}
+    run = _run(Scenario(), StageCache(tmp_path), graph)
+    early = run.get_beside("second")  # "first" not evaluated yet: evaluated here, now
+    assert seen == [threading.current_thread().name] and CALLS == ["first", "second"]
+    assert early() == Scenario().radio.freq_mhz * 2 + Scenario().budget.total_idr
+    again = _run(Scenario(), None, graph)
+    again.get("first")
+    pending = again.get_beside("second")
+    assert pending() == early() and seen[-1] == "towerplan-second"
+    assert again.computed == ("first", "second")
+    failing = again.get_beside("bad")
+    with pytest.raises(ValueError, match="cannot from"):
+        failing()

@@ -37,15 +37,20 @@ class Chosen:
     greedy : SelectionResult
         The greedy baseline for the same budget.
     backhaul : BackhaulOutcome
-        Links, ranking columns and summary of the chosen sites' backhaul.
+        Links, ranking columns and summary of the chosen sites' backhaul; with the per-site
+        model, without the comparison with the joint model (stage ``backhaul_comparison``).
     candidates : pandas.DataFrame
         Candidates with the costs of the backhaul model used.
+    per_site : SelectionResult
+        The selection under per-site backhaul costs (equal to ``selection`` unless the
+        joint model chose).
     """
 
     selection: SelectionResult
     greedy: SelectionResult
     backhaul: BackhaulOutcome
     candidates: pd.DataFrame
+    per_site: SelectionResult
 
 
 def _select(ctx: StageContext, *, load: VectorInputs, terrain: TerrainInputs,
@@ -59,8 +64,9 @@ def _select(ctx: StageContext, *, load: VectorInputs, terrain: TerrainInputs,
     problem = selection_problem(state, backhaul.candidates, candidate_coverage)
     (exact, greedy), = select_many(sc.selection, problem, [sc.budget.total_idr],
                                    covered_at_least=sc.coverage.covered_at_least)
-    chosen, outcome, final = finish_backhaul(backhaul.plan, sc, problem, exact)
-    return Chosen(chosen, greedy, outcome, final.drop(columns=["demand_alone"]))
+    chosen, outcome, final = finish_backhaul(backhaul.plan, sc, problem, exact,
+                                             defer_comparison=True)
+    return Chosen(chosen, greedy, outcome, final.drop(columns=["demand_alone"]), exact)
 
 
 STAGE = Stage(name="selection", run=_select,
