@@ -49,6 +49,7 @@ import contextlib
 import logging
 import os
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -855,20 +856,36 @@ def _set_start(h: Any, sub: Core, parts: LpParts, chosen: np.ndarray) -> None:
     h.setSolution(start)
 
 
+#: Threads inside :func:`native_stdout_silenced`, and the stdout kept meanwhile.
+_SILENCED: dict[str, int] = {"depth": 0, "fd": -1, "saved": -1}
+_SILENCED_LOCK = threading.Lock()
+
+
 @contextlib.contextmanager
 def native_stdout_silenced() -> Iterator[None]:
-    """Silence what the HiGHS library prints to the process's stdout (banner, messages)."""
+    """Silence what the HiGHS library prints to the process's stdout (banner, messages).
+
+    Safe when threads solve at once (the plan solves the backhaul comparison beside the
+    coverage after): the first thread in points stdout at the null device, the last one out
+    puts it back, so none restores another's null device as "the" stdout.
+    """
     try:
         fd = sys.stdout.fileno()
     except (AttributeError, OSError, ValueError):  # captured or replaced stdout
         yield
         return
-    sys.stdout.flush()
-    saved = os.dup(fd)
+    with _SILENCED_LOCK:
+        if _SILENCED["depth"] == 0:
+            sys.stdout.flush()
+            _SILENCED.update(fd=fd, saved=os.dup(fd))
+            with open(os.devnull, "wb") as null:
+                os.dup2(null.fileno(), fd)
+        _SILENCED["depth"] += 1
     try:
-        with open(os.devnull, "wb") as null:
-            os.dup2(null.fileno(), fd)
         yield
     finally:
-        os.dup2(saved, fd)
-        os.close(saved)
+        with _SILENCED_LOCK:
+            _SILENCED["depth"] -= 1
+            if _SILENCED["depth"] == 0:
+                os.dup2(_SILENCED["saved"], _SILENCED["fd"])
+                os.close(_SILENCED["saved"])

@@ -353,3 +353,40 @@ def test_module_doctests_pass() -> None:
     result = doctest.testmod(selection, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted >= 4
     assert result.failed == 0
+
+
+def test_stdout_silenced_by_two_threads_at_once_comes_back(tmp_path, monkeypatch) -> None:
+    """Two solves at once (the backhaul comparison beside the coverage after) leave and
+    restore stdout in any order: afterwards it is the real stdout again, never the null
+    device one of them found in place."""
+    import os
+    import sys
+    import threading
+
+    from towerplan.analysis.selection_exact import native_stdout_silenced
+
+    out = (tmp_path / "stdout").open("w")
+    monkeypatch.setattr(sys, "stdout", out)
+    fd = out.fileno()
+    first, second = native_stdout_silenced(), native_stdout_silenced()
+    first.__enter__()
+    second.__enter__()
+    os.write(fd, b"hidden\n")
+    first.__exit__(None, None, None)  # not in the reverse order of entering
+    os.write(fd, b"still hidden\n")
+    second.__exit__(None, None, None)
+    os.write(fd, b"shown\n")
+    done = threading.Event()
+
+    def solve() -> None:
+        with native_stdout_silenced():
+            done.wait(timeout=10)
+
+    thread = threading.Thread(target=solve)
+    thread.start()
+    with native_stdout_silenced():
+        done.set()
+    thread.join()
+    os.write(fd, b"shown again\n")
+    out.close()
+    assert (tmp_path / "stdout").read_text() == "shown\nshown again\n"
