@@ -83,6 +83,13 @@ def test_backhaul_command_writes_links_and_every_hop(
     summary = json.loads((out / "backhaul.json").read_text(encoding="utf-8"))
     assert summary["model"] == "joint"
     assert summary["joint"]["solver"].startswith("joint milp")
+    # the joint model chose, and is compared with the per-site one in the same summary
+    ps, jt = summary["per-site"], summary["joint"]
+    assert list(summary)[-1] == "difference_joint_minus_per_site"
+    diff = summary["difference_joint_minus_per_site"]
+    assert diff["total_cost_idr"] == round(jt["total_cost_idr"] - ps["total_cost_idr"], 0)
+    assert diff["backhaul_idr_same_sites"] == round(
+        ps["backhaul_idr_with_shared_relays"] - ps["backhaul_idr"], 0)
 
 
 def test_backhaul_command_needs_points_of_presence(

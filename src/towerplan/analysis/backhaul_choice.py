@@ -106,33 +106,20 @@ def finish_backhaul(plan: BackhaulPlan, scenario: Scenario, problem: SelectionPr
     if defer_comparison and b.model != "joint":
         compare = False  # compare_backhaul
     if b.model == "joint" or compare:
-        joint = _joint(plan, scenario, problem, start=_own_plan(plan, selection.sites)
-                       if selection.cost <= scenario.budget.total_idr + 1e-6 else None)
+        joint = _best_joint(plan, scenario, problem, selection)
     chosen, final = selection, cands
     if b.model == "joint" and joint is not None:
         chosen = _as_selection(joint, selection)
         final = _with_joint_costs(cands, joint)
-    per_site_summary = _model_summary(problem, selection, plan, None)
-    compared = joint is not None and compare
-    if compared:
-        same = _joint(plan, scenario, problem, fixed=selection.sites,
-                      start=_own_plan(plan, selection.sites))
-        per_site_summary["backhaul_idr_with_shared_relays"] = round(
-            float(same.backhaul_idr[list(selection.sites)].sum()), 0)
+    runs["per-site"] = _model_summary(problem, selection, plan, None)
     if joint is not None:
         runs["joint"] = _model_summary(problem, _as_selection(joint, selection), plan, joint)
-    runs["per-site"] = per_site_summary
     used = "joint" if chosen is not selection else "per-site"
     summary: dict[str, Any] = {"model": used, "hop_model": plan.note, **plan.stats,
                                "vsat_idr_per_site": plan.vsat_idr, **runs, "notes": notes}
-    if compared:
-        ps, jt = runs["per-site"], runs["joint"]
-        assert ps is not None and jt is not None
-        summary["difference_joint_minus_per_site"] = {
-            "demand_covered": round(jt["demand_covered"] - ps["demand_covered"], 3),
-            "total_cost_idr": round(jt["total_cost_idr"] - ps["total_cost_idr"], 0),
-            "backhaul_idr_same_sites": round(ps["backhaul_idr_with_shared_relays"]
-                                             - ps["backhaul_idr"], 0)}
+    if joint is not None and compare:
+        summary = with_comparison(summary, _comparison(plan, scenario, problem, selection,
+                                                       joint, summary["joint"]))
     links, table = _links(plan, problem, chosen, joint if chosen is not selection else None)
     return chosen, BackhaulOutcome(summary, links, table), final
 
@@ -149,14 +136,29 @@ def compare_backhaul(plan: BackhaulPlan, scenario: Scenario, problem: SelectionP
     if (not plan.enabled or b.model == "joint" or not b.compare
             or scenario.selection.terms != {"people": 1.0}):
         return None
-    joint = _joint(plan, scenario, problem, start=_own_plan(plan, selection.sites)
-                   if selection.cost <= scenario.budget.total_idr + 1e-6 else None)
+    joint = _best_joint(plan, scenario, problem, selection)
+    return _comparison(plan, scenario, problem, selection, joint,
+                       _model_summary(problem, _as_selection(joint, selection), plan, joint))
+
+
+def _best_joint(plan: BackhaulPlan, scenario: Scenario, problem: SelectionProblem,
+                selection: SelectionResult) -> JointResult:
+    """The joint model's optimum, started from the per-site plan of *selection* when it
+    keeps the budget."""
+    return _joint(plan, scenario, problem, start=_own_plan(plan, selection.sites)
+                  if selection.cost <= scenario.budget.total_idr + 1e-6 else None)
+
+
+def _comparison(plan: BackhaulPlan, scenario: Scenario, problem: SelectionProblem,
+                selection: SelectionResult, joint: JointResult, jt: dict[str, Any]
+                ) -> dict[str, Any]:
+    """The per-site model's run with what its sites' backhaul costs with shared relays, the
+    joint model's run *jt* (of *joint*), and their difference (for :func:`with_comparison`)."""
     same = _joint(plan, scenario, problem, fixed=selection.sites,
                   start=_own_plan(plan, selection.sites))
     per_site = _model_summary(problem, selection, plan, None)
     per_site["backhaul_idr_with_shared_relays"] = round(
         float(same.backhaul_idr[list(selection.sites)].sum()), 0)
-    jt = _model_summary(problem, _as_selection(joint, selection), plan, joint)
     return {"per-site": per_site, "joint": jt, "difference_joint_minus_per_site": {
         "demand_covered": round(jt["demand_covered"] - per_site["demand_covered"], 3),
         "total_cost_idr": round(jt["total_cost_idr"] - per_site["total_cost_idr"], 0),
