@@ -27,6 +27,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -354,25 +355,16 @@ class GraphRun:
             value = self.get(name)
             return lambda: value
         self.key(name)  # keys are computed here, not in two threads at once
-        done: list[Any] = []
-        failed: list[BaseException] = []
+        pending: Future[Any] = Future()
 
         def run() -> None:
             try:
-                done.append(self.get(name))
-            except BaseException as exc:  # noqa: BLE001 - raised again by the caller
-                failed.append(exc)
+                pending.set_result(self.get(name))
+            except BaseException as exc:  # noqa: BLE001 - raised again by result()
+                pending.set_exception(exc)
 
-        thread = threading.Thread(target=run, name=f"towerplan-{name}", daemon=True)
-        thread.start()
-
-        def result() -> Any:
-            thread.join()
-            if failed:
-                raise failed[0]
-            return done[0]
-
-        return result
+        threading.Thread(target=run, name=f"towerplan-{name}", daemon=True).start()
+        return pending.result
 
     def _reuse(self, stage: Stage, key: str, inputs: dict[str, Any] | None
                ) -> tuple[bool, Any]:
