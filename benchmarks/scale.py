@@ -69,14 +69,22 @@ if until:
         extra["matrix_shape"] = list(value.shape)
         extra["matrix_nnz"] = int(value.nnz)
         import pickle
+        import numpy as np
+        from towerplan.analysis.problem import Sites
         from towerplan.coverage.context import radio_context
-        from towerplan.pipeline.stages.coverage import _Shared
+        from towerplan.pipeline.stages.coverage import BATCH_SITES, _Batches, _Shared, spatial_order
         terrain, demand = run.get("terrain"), run.get("demand")
         link, context = radio_context(scenario.radio, terrain.dem, terrain.landcover,
                                       source_cell_m=terrain.source_cell_m)
-        extra["shared_mb"] = len(pickle.dumps(_Shared(demand.xy, link, context, None))) / 1e6
+        extra["shared_mb"] = len(pickle.dumps(_Shared(demand.xy, link, None))) / 1e6
         extra["dem_shape"] = list(context.dem_m.shape)
         extra["landcover"] = context.landcover is not None
+        extra["whole_mb"] = len(pickle.dumps(context)) / 1e6
+        sites = Sites.from_xy_columns(run.get("candidates"))
+        order = spatial_order(sites.xy)
+        chunks = [order[b:b + BATCH_SITES] for b in range(0, len(order), BATCH_SITES)]
+        tasks = _Batches(sites.xy, sites.height_m, chunks, context, float(link.max_radius_m))
+        extra["task_mb"] = [len(pickle.dumps(tasks[k])) / 1e6 for k in range(len(tasks))]
     if scheduler.startswith("dask-local"):  # the workers' own figures, before they stop
         import psutil
         workers = []
@@ -206,9 +214,12 @@ def executors(work: Path, resolution_m: float, schedulers: list[str]) -> None:
               f"{load[0]:.1f} -> {after[0]:.1f}  matrix {r['matrix_shape']} "
               f"sha256 {r['matrix_sha256']}")
         if scheduler == "inprocess":
-            print(f"      sent to each worker once: {r['shared_mb']:.1f} MB pickled (DEM "
-                  f"{r['dem_shape']}{', land cover' if r['landcover'] else ''}, "
-                  f"{r['units']} demand units, link); "
+            sizes = sorted(r["task_mb"])
+            print(f"      sent to each worker once: {r['shared_mb']:.1f} MB pickled "
+                  f"({r['units']} demand units, link); with each of the {len(sizes)} batches "
+                  f"its part of the terrain: median {sizes[len(sizes) // 2]:.1f} MB, largest "
+                  f"{sizes[-1]:.1f} MB, against {r['whole_mb']:.1f} MB for the whole DEM "
+                  f"{r['dem_shape']}{' and land cover' if r['landcover'] else ''}; "
                   f"coverage {r['matrix_nnz']:,} (site, unit) pairs")
         for k, w in enumerate(r.get("workers", [])):
             print(f"      process {k} of the cluster: cpu {w['cpu_s']:6.1f} s  peak RSS "

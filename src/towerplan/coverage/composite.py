@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from affine import Affine
 
+from towerplan.coverage.radials import FRAME_MARGIN_CELLS, grid_window
 from towerplan.coverage.raster import LinkParams, coverage_radius_m, path_loss_db, site_rsrp_window
 from towerplan.coverage.sweep import sweep_site, sweep_site_into
 from towerplan.radio.antenna import AntennaPattern
@@ -58,6 +59,12 @@ class TerrainContext:
         Effective earth radius factor.
     landcover : numpy.ndarray or None
         ESA WorldCover classes on the DEM grid, for a clutter term.
+    offset : tuple of int
+        Grid row and column of the first cell of ``dem_m`` (and ``landcover``) when they are
+        a part of the grid (:meth:`part`); (0, 0) for the whole grid.
+    grid_shape : tuple of int or None
+        The whole grid's rows and columns when ``dem_m`` is a part of it; None for the whole
+        grid.
     """
 
     dem_m: np.ndarray
@@ -65,11 +72,44 @@ class TerrainContext:
     chain: ModelChain
     k_factor: float = 4.0 / 3.0
     landcover: np.ndarray | None = None
+    offset: tuple[int, int] = (0, 0)
+    grid_shape: tuple[int, int] | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
-        """DEM rows and columns."""
+        """Rows and columns of the whole grid."""
+        if self.grid_shape is not None:
+            return (int(self.grid_shape[0]), int(self.grid_shape[1]))
         return (int(self.dem_m.shape[0]), int(self.dem_m.shape[1]))
+
+    @property
+    def whole(self) -> bool:
+        """True when ``dem_m`` is the whole grid."""
+        return self.grid_shape is None
+
+    def part(self, xy_m: np.ndarray, radius_m: float) -> TerrainContext:
+        """The terrain every sweep of sites at *xy_m* ``(n, 2)``, m, within *radius_m* reads
+        (their windows and margins, :func:`~towerplan.coverage.radials.site_frame`): a copy
+        of that part of the grid, with its offset. Sweeps of these sites on it give the same
+        values to the bit as on the whole grid."""
+        rows, cols = self.shape
+        top, bottom, left, right = rows, 0, cols, 0
+        for x, y in np.asarray(xy_m, float).reshape(-1, 2):
+            bounds = grid_window(self.transform, (rows, cols), float(x), float(y),
+                                 float(radius_m))
+            if bounds is None:
+                continue
+            top, bottom = min(top, bounds[0]), max(bottom, bounds[1])
+            left, right = min(left, bounds[2]), max(right, bounds[3])
+        m = FRAME_MARGIN_CELLS
+        top, left = max(top - m, 0), max(left - m, 0)
+        bottom, right = max(min(bottom + m, rows), top), max(min(right + m, cols), left)
+        r_off, c_off = self.offset
+        rs = slice(top - r_off, bottom - r_off)
+        cs = slice(left - c_off, right - c_off)
+        return replace(self, dem_m=self.dem_m[rs, cs].copy(),
+                       landcover=None if self.landcover is None else self.landcover[rs, cs].copy(),
+                       offset=(top, left), grid_shape=(rows, cols))
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +138,8 @@ def _window(transform: Affine, shape: tuple[int, int], x: float, y: float, h: fl
     if terrain is None:
         return site_rsrp_window(transform, shape, x, y, h, link)
     cov = sweep_site(terrain.dem_m, terrain.transform, x, y, h, link=link, chain=terrain.chain,
-                     k_factor=terrain.k_factor, landcover=terrain.landcover)
+                     k_factor=terrain.k_factor, landcover=terrain.landcover,
+                     offset=terrain.offset, grid_shape=terrain.grid_shape)
     return None if cov is None else (cov.rows, cov.cols, cov.rsrp_dbm)
 
 
@@ -182,8 +223,9 @@ def best_server_both(transform: Affine, shape: tuple[int, int], xy_m: np.ndarray
         onto.rsrp_dbm.copy(), onto.server.copy(), onto.n_servers.copy())
     at = _empty((len(points),))
     sampler = _PointSampler(points, link, terrain)
-    fold = (terrain is not None and not len(points) and terrain.landcover is None
-            and tuple(shape) == terrain.shape and transform == terrain.transform)
+    fold = (terrain is not None and terrain.whole and not len(points)
+            and terrain.landcover is None and tuple(shape) == terrain.shape
+            and transform == terrain.transform)
     for i, ((x, y), h) in enumerate(zip(np.asarray(xy_m, float).reshape(-1, 2),
                                         np.asarray(heights_m, float), strict=True)):
         site_link = link if antennas is None else replace(link, antenna=antennas[i])

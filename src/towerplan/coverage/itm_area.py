@@ -95,14 +95,15 @@ from affine import Affine
 
 from towerplan.coverage.radials import (
     VEGETATION_LUT,
+    SiteFrame,
     Window,
     bilinear_k,
-    grid_window,
     radial_count,
     radial_of_k,
     row_span_k,
     sector_size,
     sector_triangle_k,
+    site_frame,
 )
 from towerplan.errors import DEMCoverageError, InputDataError, ModelDomainError
 from towerplan.radio.clutter import WEISSBERGER_MAX_DEPTH_M
@@ -118,7 +119,7 @@ from towerplan.radio.itm_kernels import (
     trapezoid_fit_k,
 )
 
-__all__ = ["ItmArea", "itm_area"]
+__all__ = ["ItmArea", "itm_area", "itm_area_on"]
 
 _MIN_DISTANCE_M = 1.0
 #: Fast mode samples this many steps of the cell's own profile before the receiver.
@@ -613,7 +614,8 @@ def itm_area(dem_m: np.ndarray, transform: Affine, x_m: float, y_m: float, h_tx_
              h_rx_m: float, freq_mhz: float, *, radius_m: float,
              settings: ItmSettings = ItmSettings(),  # noqa: B008 - frozen value object
              mode: Literal["fast", "exact"] = "fast",
-             landcover: np.ndarray | None = None) -> ItmArea:
+             landcover: np.ndarray | None = None, offset: tuple[int, int] = (0, 0),
+             grid_shape: tuple[int, int] | None = None) -> ItmArea:
     """Longley-Rice (ITM 1.4) loss from one site to every DEM cell within a radius.
 
     See the module documentation for the two modes and the approximations of the fast one.
@@ -641,6 +643,10 @@ def itm_area(dem_m: np.ndarray, transform: Affine, x_m: float, y_m: float, h_tx_
         ``"exact"``: ITM on the profile to every cell centre.
     landcover : numpy.ndarray, optional, keyword-only
         ESA WorldCover class codes on the DEM grid, for the vegetation depth at the receiver.
+    offset, grid_shape : keyword-only
+        When *dem_m* (and *landcover*) is a part of the grid: the grid row and column of its
+        first cell, and the whole grid's shape (see
+        :func:`towerplan.coverage.radials.site_frame`; the values are the same to the bit).
 
     Returns
     -------
@@ -679,17 +685,32 @@ def itm_area(dem_m: np.ndarray, transform: Affine, x_m: float, y_m: float, h_tx_
     consts = itm_constants(settings, h_tx_m, h_rx_m, freq_mhz)
     if dem.dtype not in (np.float32, np.float64):
         dem = dem.astype(np.float64)
-    bounds = grid_window(transform, dem.shape, float(x_m), float(y_m), radius)
-    cell_x, cell_y = float(transform.a), float(-transform.e)
-    col0 = (float(x_m) - transform.c) / cell_x - 0.5
-    row0 = (transform.f - float(y_m)) / cell_y - 0.5
-    z0 = float(bilinear_k(dem, col0, row0))
-    if bounds is None or math.isnan(z0):
+    frame = site_frame(dem, transform, float(x_m), float(y_m), radius,
+                       landcover=None if landcover is None else np.asarray(landcover),
+                       offset=offset, grid_shape=grid_shape)
+    return itm_area_on(frame, float(x_m), float(y_m), consts, radius, mode=mode)
+
+
+def itm_area_on(frame: SiteFrame | None, x_m: float, y_m: float, consts: ItmConstants,
+                radius_m: float, *, mode: Literal["fast", "exact"] = "fast") -> ItmArea:
+    """:func:`itm_area` on a site's frame of the terrain (with its land cover, if any), for
+    constants from :func:`towerplan.radio.itm_kernels.itm_constants`; the arguments are
+    checked by the caller.
+
+    Raises
+    ------
+    DEMCoverageError
+        When the frame is None (the window misses the grid) or has no height under the site.
+    ModelDomainError
+        For a surface refractivity below 150 N-units at the highest terrain.
+    """
+    z0 = math.nan if frame is None else float(bilinear_k(frame.dem, frame.col0, frame.row0))
+    if frame is None or math.isnan(z0):
         msg = (f"the DEM has no height under the site at x = {x_m:.1f}, y = {y_m:.1f}; "
                "use a DEM that covers every site")
         raise DEMCoverageError(msg)
-    r0, r1, c0, c1 = bounds
-    win = dem[r0:r1, c0:c1]
+    dem, window, radius = frame.dem, frame.window, float(radius_m)
+    win = dem[window.r0:window.r0 + window.n_rows, window.c0:window.c0 + window.n_cols]
     finite = win[np.isfinite(win)]
     h_sys = float(finite.mean()) if finite.size else z0
     n_s = earth_k(float(finite.max()) if finite.size else z0, consts.n0)[0]
@@ -697,23 +718,20 @@ def itm_area(dem_m: np.ndarray, transform: Affine, x_m: float, y_m: float, h_tx_
         msg = (f"ITM: surface refractivity N_s = {n_s:.1f} N-units at the highest terrain is "
                "below 150")
         raise ModelDomainError(msg)
-    step = min(cell_x, cell_y)
+    step = min(window.cell_x, window.cell_y)
     n_samp = math.ceil(radius / step) + 1
-    with_veg = landcover is not None
-    area = _Area(col0=col0, row0=row0, dcol=step / cell_x, drow=-step / cell_y, step=step,
+    with_veg = frame.landcover is not None
+    area = _Area(col0=frame.col0, row0=frame.row0, dcol=step / window.cell_x,
+                 drow=-step / window.cell_y, step=step,
                  n_rad=radial_count(radius, step), n_samp=n_samp, radius=radius, z0=z0,
                  inv_2a=0.5 / earth_k(h_sys, consts.n0)[1], with_veg=with_veg,
                  max_depth=WEISSBERGER_MAX_DEPTH_M)
-    window = Window(r0=r0, c0=c0, n_rows=r1 - r0, n_cols=c1 - c0,
-                    dx0=transform.c + cell_x * (c0 + 0.5) - float(x_m),
-                    dy0=transform.f - cell_y * (r0 + 0.5) - float(y_m),
-                    cell_x=cell_x, cell_y=cell_y)
     depth: np.ndarray | None = None
     if mode == "fast" or with_veg:
-        lc = np.asarray(landcover) if with_veg else _NO_LANDCOVER
+        lc = frame.landcover if frame.landcover is not None else _NO_LANDCOVER
         loss, los, veg = _fast_k(dem, lc, VEGETATION_LUT, area, consts, window,
                                  sector_size(area.n_rad, 4 * n_samp), _dh_lattice(n_samp))
         depth = veg if with_veg else None
     if mode == "exact":
         loss, los = _exact_k(dem, area, consts, window)
-    return ItmArea(slice(r0, r1), slice(c0, c1), loss, los, depth)
+    return ItmArea(frame.rows, frame.cols, loss, los, depth)

@@ -22,6 +22,8 @@ __all__ = [
     "LEVELS",
     "SECTOR_BYTES",
     "VEGETATION_LUT",
+    "FRAME_MARGIN_CELLS",
+    "SiteFrame",
     "Window",
     "bilinear_k",
     "bilinear_inner_k",
@@ -33,6 +35,7 @@ __all__ = [
     "row_span_k",
     "sector_size",
     "sector_triangle_k",
+    "site_frame",
     "vegetation_lut",
 ]
 
@@ -156,6 +159,88 @@ def row_span_k(tri: tuple[float, float, float, float, int, int], dy: float, w: W
     c_first = max(int(math.floor((lo - w.dx0) / w.cell_x)) - 1, 0)
     c_last = min(int(math.ceil((hi - w.dx0) / w.cell_x)) + 1, w.n_cols - 1)
     return c_first, c_last
+
+
+#: Cells of terrain kept around a site's window: a radial's last sample lies at most a cell
+#: past the window's edge, and its bilinear height reads one cell further.
+FRAME_MARGIN_CELLS = 3
+
+
+class SiteFrame(NamedTuple):
+    """What a kernel reads of the terrain for one site: its window and a margin.
+
+    ``window`` and ``col0``/``row0`` count cells of ``dem`` (the frame's own array, C-ordered),
+    whose first cell is cell ``(row_at, col_at)`` of the whole grid; ``window.dx0`` and
+    ``window.dy0`` are the grid's own offsets of the window's first cell from the site.
+    """
+
+    dem: np.ndarray
+    landcover: np.ndarray | None
+    row_at: int
+    col_at: int
+    window: Window
+    col0: float
+    row0: float
+
+    @property
+    def rows(self) -> slice:
+        """The window's rows of the whole grid."""
+        return slice(self.row_at + self.window.r0, self.row_at + self.window.r0
+                     + self.window.n_rows)
+
+    @property
+    def cols(self) -> slice:
+        """The window's columns of the whole grid."""
+        return slice(self.col_at + self.window.c0, self.col_at + self.window.c0
+                     + self.window.n_cols)
+
+
+def site_frame(dem: np.ndarray, transform: Affine, x_m: float, y_m: float, radius_m: float, *,
+               landcover: np.ndarray | None = None, offset: tuple[int, int] = (0, 0),
+               grid_shape: tuple[int, int] | None = None) -> SiteFrame | None:
+    """The site's window of the grid (:func:`grid_window`) and the terrain around it.
+
+    *dem* (and *landcover*) may be the whole grid or any part of it that holds the site's
+    window and :data:`FRAME_MARGIN_CELLS` around it (clipped to the grid): *offset* is the
+    grid row and column of its first cell and *grid_shape* the whole grid's shape (default
+    *dem*'s). *transform* is always the whole grid's. Positions are computed in the whole
+    grid's cells and shifted by whole cells (exact), so a kernel reading the frame gives the
+    same values to the bit whichever part of the grid it was cut from.
+
+    Returns None when the window misses the grid.
+
+    Raises
+    ------
+    ValueError
+        When *dem* does not hold the site's window and margin.
+    """
+    shape = tuple(dem.shape) if grid_shape is None else tuple(grid_shape)
+    bounds = grid_window(transform, (int(shape[0]), int(shape[1])), x_m, y_m, radius_m)
+    if bounds is None:
+        return None
+    r0, r1, c0, c1 = bounds
+    m = FRAME_MARGIN_CELLS
+    top, bottom = max(r0 - m, 0), min(r1 + m, int(shape[0]))
+    left, right = max(c0 - m, 0), min(c1 + m, int(shape[1]))
+    row_off, col_off = int(offset[0]), int(offset[1])
+    if (top < row_off or left < col_off or bottom > row_off + dem.shape[0]
+            or right > col_off + dem.shape[1]):
+        msg = (f"the terrain given (grid rows {row_off}-{row_off + dem.shape[0]}, columns "
+               f"{col_off}-{col_off + dem.shape[1]}) does not hold the site's window and "
+               f"margin (rows {top}-{bottom}, columns {left}-{right})")
+        raise ValueError(msg)
+    rows = slice(top - row_off, bottom - row_off)
+    cols = slice(left - col_off, right - col_off)
+    cell_x, cell_y = float(transform.a), float(-transform.e)
+    window = Window(r0=r0 - top, c0=c0 - left, n_rows=r1 - r0, n_cols=c1 - c0,
+                    dx0=transform.c + cell_x * (c0 + 0.5) - x_m,
+                    dy0=transform.f - cell_y * (r0 + 0.5) - y_m,
+                    cell_x=cell_x, cell_y=cell_y)
+    col0 = (x_m - transform.c) / cell_x - 0.5
+    row0 = (transform.f - y_m) / cell_y - 0.5
+    return SiteFrame(np.ascontiguousarray(dem[rows, cols]),
+                     None if landcover is None else np.ascontiguousarray(landcover[rows, cols]),
+                     top, left, window, col0 - left, row0 - top)
 
 
 def radial_count(radius_m: float, cell_m: float) -> int:

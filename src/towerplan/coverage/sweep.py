@@ -114,20 +114,21 @@ import numba
 import numpy as np
 from affine import Affine
 
-from towerplan.coverage.itm_area import itm_area
+from towerplan.coverage.itm_area import itm_area_on
 from towerplan.coverage.radials import (
     LEVELS,
     VEGETATION_LUT,
+    SiteFrame,
     Window,
     bilinear_inner_k,
     bilinear_k,
-    grid_window,
     inner_k,
     radial_count,
     radial_of_k,
     row_span_k,
     sector_size,
     sector_triangle_k,
+    site_frame,
 )
 from towerplan.coverage.raster import LinkParams
 from towerplan.errors import (
@@ -139,6 +140,7 @@ from towerplan.errors import (
 from towerplan.radio.chain import ModelChain
 from towerplan.radio.clutter import WEISSBERGER_MAX_DEPTH_M, clutter_loss_db
 from towerplan.radio.diffraction import EARTH_RADIUS_M, SPEED_OF_LIGHT_M_S
+from towerplan.radio.itm_kernels import itm_constants
 from towerplan.radio.linkbudget import rsrp_dbm
 from towerplan.radio.models import BaseModel, base_model
 
@@ -232,10 +234,12 @@ class _Merge(NamedTuple):
     n_servers: np.ndarray  # uint16
     site: int
     threshold_dbm: np.float32
+    row_at: int  # row and column of the composite at the first cell of the sweep's frame
+    col_at: int
 
 
 _NO_MERGE = _Merge(np.full((1, 1), np.nan, np.float32), np.full((1, 1), -1, np.int32),
-                   np.zeros((1, 1), np.uint16), -1, np.float32(np.nan))
+                   np.zeros((1, 1), np.uint16), -1, np.float32(np.nan), 0, 0)
 
 
 @numba.njit(cache=True, inline="always")
@@ -404,7 +408,7 @@ def _fill_sector(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, s:
                 total = table[i] + term
             if s.merge:  # as composite._update: a nan-safe "not worse", then the count
                 value = np.float32(s.rsrp_offset - total)
-                rr, cc = w.r0 + r, w.c0 + c
+                rr, cc = merge.row_at + w.r0 + r, merge.col_at + w.c0 + c
                 if math.isfinite(value) and not value <= merge.rsrp_dbm[rr, cc]:
                     merge.rsrp_dbm[rr, cc] = value
                     merge.server[rr, cc] = merge.site
@@ -532,14 +536,15 @@ def _base_tables(model: BaseModel, chain: ModelChain, d_m: np.ndarray, max_slant
                        float(_SLANT_TABLE_PER_DECADE))
 
 
-def _max_slant_m(dem: np.ndarray, r0: int, r1: int, c0: int, c1: int, z_tx: float,
-                 h_rx: float, reach_m: float) -> float:
-    """Bound on the slant distance from the antenna tip to a receiver in the window, m.
+def _max_slant_m(dem: np.ndarray, w: Window, z_tx: float, h_rx: float, reach_m: float
+                 ) -> float:
+    """Bound on the slant distance from the antenna tip to a receiver in the window *w* of
+    *dem*, m.
 
     The window is widened by a cell on each side, since the samples of its border cells
     interpolate the cells around them.
     """
-    win = dem[max(r0 - 1, 0):r1 + 1, max(c0 - 1, 0):c1 + 1]
+    win = dem[max(w.r0 - 1, 0):w.r0 + w.n_rows + 1, max(w.c0 - 1, 0):w.c0 + w.n_cols + 1]
     finite = win[np.isfinite(win)]
     if finite.size == 0:
         return reach_m
@@ -550,13 +555,13 @@ def _max_slant_m(dem: np.ndarray, r0: int, r1: int, c0: int, c1: int, z_tx: floa
 _NO_LANDCOVER = np.zeros((1, 1), dtype=np.uint8)
 
 
-def _itm_terms(dem: np.ndarray, transform: Affine, site: tuple[float, float, float, float],
-               link: LinkParams, landcover: np.ndarray | None) -> tuple[np.ndarray, ...]:
+def _itm_terms(frame: SiteFrame, site: tuple[float, float, float, float],
+               link: LinkParams) -> tuple[np.ndarray, ...]:
     """Loss, RSRP, diffraction (0), line of sight and vegetation depth of the ``itm`` base
-    model (fast mode of :func:`towerplan.coverage.itm_area.itm_area`)."""
+    model (fast mode of :func:`towerplan.coverage.itm_area.itm_area`) on the site's frame."""
     x_m, y_m, h_tx, h_rx = site
-    area = itm_area(dem, transform, x_m, y_m, h_tx, h_rx, float(link.freq_mhz),
-                    radius_m=float(link.max_radius_m), settings=link.itm, landcover=landcover)
+    consts = itm_constants(link.itm, h_tx, h_rx, float(link.freq_mhz))
+    area = itm_area_on(frame, x_m, y_m, consts, float(link.max_radius_m))
     loss = area.loss_db
     rsrp = np.float32(rsrp_dbm(link.eirp_dbm, 0.0, link.bandwidth_mhz, link.rx_gain_dbi)) - loss
     diff = np.where(np.isnan(loss), np.float32(np.nan), np.float32(0.0))
@@ -567,7 +572,8 @@ def _itm_terms(dem: np.ndarray, transform: Affine, site: tuple[float, float, flo
 def sweep_site(dem_m: np.ndarray, transform: Affine, x_m: float, y_m: float, h_tx_m: float, *,
                link: LinkParams, chain: ModelChain, k_factor: float = 4.0 / 3.0,
                landcover: np.ndarray | None = None,
-               h_rx_m: float | None = None) -> SiteCoverage | None:
+               h_rx_m: float | None = None, offset: tuple[int, int] = (0, 0),
+               grid_shape: tuple[int, int] | None = None) -> SiteCoverage | None:
     """Loss, RSRP, line of sight and diffraction of one site over the DEM cells around it.
 
     See the module documentation for exactly what is computed.
@@ -593,11 +599,19 @@ def sweep_site(dem_m: np.ndarray, transform: Affine, x_m: float, y_m: float, h_t
         ESA WorldCover class codes on the DEM grid (same shape); used by a clutter term.
     h_rx_m : float, optional, keyword-only
         Handset height above ground, m (default ``link.h_rx_m``).
+    offset, grid_shape : keyword-only
+        When *dem_m* (and *landcover*) is only a part of the grid (the rest of the arguments
+        are the whole grid's): the grid row and column of its first cell, and the whole
+        grid's shape. It must hold the site's window and
+        :data:`~towerplan.coverage.radials.FRAME_MARGIN_CELLS` around it. The sweep reads
+        only that frame (:func:`~towerplan.coverage.radials.site_frame`), so the values are
+        the same to the bit whichever part of the grid holding it is given.
 
     Returns
     -------
     SiteCoverage or None
-        The site's window; None when the window misses the grid.
+        The site's window, in rows and columns of the whole grid; None when the window
+        misses the grid.
 
     Raises
     ------
@@ -631,7 +645,8 @@ def sweep_site(dem_m: np.ndarray, transform: Affine, x_m: float, y_m: float, h_t
     31.57
     """
     return _sweep_site(dem_m, transform, x_m, y_m, h_tx_m, link=link, chain=chain,
-                       k_factor=k_factor, landcover=landcover, h_rx_m=h_rx_m, merge=_NO_MERGE)
+                       k_factor=k_factor, landcover=landcover, h_rx_m=h_rx_m, merge=_NO_MERGE,
+                       offset=offset, grid_shape=grid_shape)
 
 
 def sweep_site_into(best: tuple[np.ndarray, np.ndarray, np.ndarray], site: int,
@@ -653,15 +668,17 @@ def sweep_site_into(best: tuple[np.ndarray, np.ndarray, np.ndarray], site: int,
     if base_model(chain.base).distance == "profile" or link.calibrated or link.adjusted:
         return False
     rsrp, server, count = best
-    merge = _Merge(rsrp, server, count, int(site), np.float32(link.threshold_rsrp_dbm))
+    merge = _Merge(rsrp, server, count, int(site), np.float32(link.threshold_rsrp_dbm), 0, 0)
     _sweep_site(dem_m, transform, x_m, y_m, h_tx_m, link=link, chain=chain,
-                k_factor=k_factor, landcover=None, h_rx_m=None, merge=merge)
+                k_factor=k_factor, landcover=None, h_rx_m=None, merge=merge, offset=(0, 0),
+                grid_shape=None)
     return True
 
 
 def _sweep_site(dem_m: np.ndarray, transform: Affine, x_m: float, y_m: float, h_tx_m: float,
                 *, link: LinkParams, chain: ModelChain, k_factor: float,
-                landcover: np.ndarray | None, h_rx_m: float | None, merge: _Merge
+                landcover: np.ndarray | None, h_rx_m: float | None, merge: _Merge,
+                offset: tuple[int, int], grid_shape: tuple[int, int] | None
                 ) -> SiteCoverage | None:
     dem = np.asarray(dem_m)
     h_rx = float(link.h_rx_m if h_rx_m is None else h_rx_m)
@@ -684,38 +701,32 @@ def _sweep_site(dem_m: np.ndarray, transform: Affine, x_m: float, y_m: float, h_
     if dem.dtype not in (np.float32, np.float64):
         dem = dem.astype(np.float64)
     radius = float(link.max_radius_m)
-    bounds = grid_window(transform, dem.shape, float(x_m), float(y_m), radius)
-    if bounds is None:
+    with_veg = landcover is not None and chain.clutter is not None
+    frame = site_frame(dem, transform, float(x_m), float(y_m), radius,
+                       landcover=np.asarray(landcover) if with_veg else None,
+                       offset=offset, grid_shape=grid_shape)
+    if frame is None:
         return None
-    r0, r1, c0, c1 = bounds
-    cell_x, cell_y = float(transform.a), float(-transform.e)
-    step = min(cell_x, cell_y)
-    col0 = (float(x_m) - transform.c) / cell_x - 0.5
-    row0 = (transform.f - float(y_m)) / cell_y - 0.5
-    z0 = float(bilinear_k(dem, col0, row0))
+    w = frame.window
+    z0 = float(bilinear_k(frame.dem, frame.col0, frame.row0))
     if math.isnan(z0):
         msg = (f"the DEM has no height under the site at x = {x_m:.1f}, y = {y_m:.1f}; "
                "use a DEM that covers every site")
         raise DEMCoverageError(msg)
-    window = Window(r0=r0, c0=c0, n_rows=r1 - r0, n_cols=c1 - c0,
-                    dx0=transform.c + cell_x * (c0 + 0.5) - float(x_m),
-                    dy0=transform.f - cell_y * (r0 + 0.5) - float(y_m),
-                    cell_x=cell_x, cell_y=cell_y)
-    with_veg = landcover is not None and chain.clutter is not None
     if model.distance == "profile":
-        loss, rsrp, diff, los, depth = _itm_terms(
-            dem, transform, (float(x_m), float(y_m), h_tx, h_rx), link,
-            np.asarray(landcover) if with_veg else None)
+        loss, rsrp, diff, los, depth = _itm_terms(frame, (float(x_m), float(y_m), h_tx, h_rx),
+                                                  link)
     else:
+        step = min(w.cell_x, w.cell_y)
         n_samp = math.ceil(radius / step) + 1
         d_samp = np.arange(n_samp) * step
-        max_slant = (_max_slant_m(dem, r0, r1, c0, c1, z0 + h_tx, h_rx, float(d_samp[-1]) + step)
+        max_slant = (_max_slant_m(frame.dem, w, z0 + h_tx, h_rx, float(d_samp[-1]) + step)
                      if model.distance == "slant" else 0.0)
         tables = _base_tables(model, chain, d_samp, max_slant, float(link.freq_mhz), h_tx, h_rx)
         sweep = _Sweep(
-            col0=col0, row0=row0, dcol=step / cell_x, drow=-step / cell_y, step=step,
-            n_rad=radial_count(radius, step), n_samp=n_samp, radius=radius, z_tx=z0 + h_tx,
-            h_rx=h_rx, h_tx=h_tx,
+            col0=frame.col0, row0=frame.row0, dcol=step / w.cell_x, drow=-step / w.cell_y,
+            step=step, n_rad=radial_count(radius, step), n_samp=n_samp, radius=radius,
+            z_tx=z0 + h_tx, h_rx=h_rx, h_tx=h_tx,
             inv_2kr=0.0 if math.isinf(k_factor) else 0.5 / (k_factor * EARTH_RADIUS_M),
             lam=SPEED_OF_LIGHT_M_S / (float(link.freq_mhz) * 1e6),
             with_diff=chain.diffraction is not None, excess=model.smooth_earth,
@@ -724,10 +735,13 @@ def _sweep_site(dem_m: np.ndarray, transform: Affine, x_m: float, y_m: float, h_
             per_decade=tables.per_decade,
             rsrp_offset=float(rsrp_dbm(link.eirp_dbm, 0.0, link.bandwidth_mhz, link.rx_gain_dbi)),
             with_veg=with_veg, max_depth=WEISSBERGER_MAX_DEPTH_M, merge=merge.site >= 0)
-        lc = np.asarray(landcover) if with_veg else _NO_LANDCOVER
-        loss, rsrp, diff, los, depth = _sweep_k(dem, lc, VEGETATION_LUT, tables.los, tables.nlos,
-                                                sweep, window, sector_size(sweep.n_rad, n_samp),
-                                                merge)
+        lc = frame.landcover if frame.landcover is not None else _NO_LANDCOVER
+        if sweep.merge:  # the composite has the shape of the array given: place the frame
+            merge = merge._replace(row_at=frame.row_at - int(offset[0]),
+                                   col_at=frame.col_at - int(offset[1]))
+        loss, rsrp, diff, los, depth = _sweep_k(frame.dem, lc, VEGETATION_LUT, tables.los,
+                                                tables.nlos, sweep, w,
+                                                sector_size(sweep.n_rad, n_samp), merge)
         if sweep.merge:
             return None
     if with_veg:
@@ -737,15 +751,14 @@ def _sweep_site(dem_m: np.ndarray, transform: Affine, x_m: float, y_m: float, h_
                                                model=str(chain.clutter)), dtype=np.float32)
             loss[wet] += extra
             rsrp[wet] -= extra
+    if link.calibrated or link.adjusted:
+        dx = w.dx0 + w.cell_x * np.arange(w.n_cols)
+        dy = w.dy0 - w.cell_y * np.arange(w.n_rows)
     if link.calibrated:
-        dx = window.dx0 + cell_x * np.arange(window.n_cols)
-        dy = window.dy0 - cell_y * np.arange(window.n_rows)
         calib = link.calibration_db(np.hypot(dx[None, :], dy[:, None])).astype(np.float32)
         loss -= calib
         rsrp += calib
     if link.adjusted:  # antenna pattern, margins and uplink (LinkParams.rsrp_correction_db)
-        dx = window.dx0 + cell_x * np.arange(window.n_cols)
-        dy = window.dy0 - cell_y * np.arange(window.n_rows)
-        drop = sweep.z_tx - h_rx - dem[r0:r1, c0:c1]
+        drop = z0 + h_tx - h_rx - frame.dem[w.r0:w.r0 + w.n_rows, w.c0:w.c0 + w.n_cols]
         rsrp += link.rsrp_correction_db(dx[None, :], dy[:, None], drop).astype(np.float32)
-    return SiteCoverage(slice(r0, r1), slice(c0, c1), loss, rsrp, los, diff)
+    return SiteCoverage(frame.rows, frame.cols, loss, rsrp, los, diff)

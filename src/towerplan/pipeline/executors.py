@@ -12,10 +12,13 @@ One small interface, :class:`Executor`, with three implementations:
 :meth:`Executor.map_batches` calls ``fn(shared, task)`` for every task and yields
 ``(index, result)`` as each batch finishes (not in task order), so the caller can store every
 finished batch at once: a run that fails part-way keeps what finished. ``shared`` (the
-terrain, the demand units, the link) is sent to each worker once per call, not with every
-task: the pool gives it to each process when it starts, Dask scatters it to every worker
-(``broadcast=True``). Results are the same with every executor (the batches run the same
-code on the same inputs).
+demand units, the link) is sent to each worker once per call, not with every task: the pool
+gives it to each process when it starts, Dask scatters it to every worker
+(``broadcast=True``). Each task carries what only it needs (a batch's sites and its part of
+the terrain); tasks are taken from the sequence only when they are queued, at most
+:data:`QUEUED_PER_WORKER` per worker ahead, so a lazy sequence makes only those.
+Results are the same with every executor (the batches run the same code on the same
+inputs).
 
 A worker that dies (killed, out of memory) makes :class:`~towerplan.errors.ExecutorError`
 once the batches still running have finished: a process pool cannot recover one, Dask
@@ -43,8 +46,8 @@ from towerplan._version import __version__
 from towerplan.errors import ExecutorError, MissingDependencyError
 from towerplan.scenario import parse_scheduler
 
-__all__ = ["BatchFn", "DaskExecutor", "Executor", "InProcessExecutor", "ProcessPoolExecutor",
-           "executor_for"]
+__all__ = ["QUEUED_PER_WORKER", "BatchFn", "DaskExecutor", "Executor", "InProcessExecutor",
+           "ProcessPoolExecutor", "executor_for"]
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +56,9 @@ BatchFn = Callable[[Any, Any], Any]
 #: ``progress(done, total)`` after each finished batch.
 CountFn = Callable[[int, int], None]
 
+#: Batches given to the executor at a time, per worker: enough to keep every worker busy,
+#: few enough that the batches' inputs (their part of the terrain) are not all made at once.
+QUEUED_PER_WORKER = 2
 #: Seconds to wait for a Dask scheduler to answer, and for its first worker.
 CONNECT_TIMEOUT_S = 30.0
 WORKER_WAIT_S = 120.0
@@ -155,9 +161,8 @@ class ProcessPoolExecutor:
                      initializer=_start_worker,
                      initargs=(shared, _threads_per_worker(self.workers)))
         try:
-            futures: dict[Future[Any], int] = {pool.submit(_call, fn, t): i
-                                               for i, t in enumerate(tasks)}
-            yield from _harvest(futures, len(tasks), progress, self.name)
+            yield from _harvest(lambda i: pool.submit(_call, fn, tasks[i]), len(tasks),
+                                QUEUED_PER_WORKER * n, progress, self.name)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
@@ -165,13 +170,20 @@ class ProcessPoolExecutor:
         """Nothing outlives a call."""
 
 
-def _harvest(futures: dict[Future[Any], int], total: int, progress: CountFn | None,
-             name: str) -> Iterator[tuple[int, Any]]:
-    """Yield the results of a process pool's futures as they finish; a dead worker raises
-    :class:`ExecutorError` after every other finished batch was yielded."""
-    pending = set(futures)
+def _harvest(submit: Callable[[int], Future[Any]], total: int, queued: int,
+             progress: CountFn | None, name: str) -> Iterator[tuple[int, Any]]:
+    """Submit tasks ``0 .. total - 1`` in order, at most *queued* at a time, and yield each
+    result as it finishes; a dead worker raises :class:`ExecutorError` after every other
+    finished batch was yielded (the tasks not yet submitted are not)."""
+    futures: dict[Future[Any], int] = {}
+    nxt = 0
     lost: list[int] = []
     done = 0
+    broken = False
+    while nxt < min(queued, total):
+        futures[submit(nxt)] = nxt
+        nxt += 1
+    pending = set(futures)
     while pending:
         finished, pending = wait(pending, return_when=FIRST_COMPLETED)
         for fut in sorted(finished, key=futures.__getitem__):
@@ -182,11 +194,18 @@ def _harvest(futures: dict[Future[Any], int], total: int, progress: CountFn | No
                 result = fut.result()
             except BrokenProcessPool:
                 lost.append(futures[fut])
+                broken = True
                 continue
             done += 1
             if progress is not None:
                 progress(done, total)
             yield futures[fut], result
+        while not broken and nxt < total and len(pending) < queued:
+            fut = submit(nxt)
+            futures[fut] = nxt
+            pending.add(fut)
+            nxt += 1
+    lost.extend(range(nxt, total))
     if lost:
         msg = (f"a worker process of scheduler {name} died (killed or out of memory): "
                f"{len(lost)} of {total} batches not computed; the {done} finished are "
@@ -245,8 +264,10 @@ class DaskExecutor:
                    "pip install 'towerplan[dask]'")
             raise MissingDependencyError(msg) from None
         if self.address is None:
+            # a random port for the scheduler's HTTP server: two runs on one machine must not
+            # both want the default 8787
             self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1,
-                                         processes=True, dashboard_address=None,
+                                         processes=True, dashboard_address=":0",
                                          silence_logs=logging.ERROR)
             self._client = Client(self._cluster)
             log.info("started a Dask LocalCluster of %d workers", self.workers)
@@ -284,12 +305,26 @@ class DaskExecutor:
         run = uuid.uuid4().hex[:12]
         if self.address is None:  # a LocalCluster shares this machine's cores
             fn = functools.partial(_in_threads, _threads_per_worker(self.workers), fn)
-        futures = [client.submit(fn, on_all, task, key=f"towerplan-batch-{run}-{i}", pure=False)
-                   for i, task in enumerate(tasks)]
-        index = {f.key: i for i, f in enumerate(futures)}
+        workers = (self.workers if self.address is None
+                   else len(client.scheduler_info().get("workers", {})))
+        queued = QUEUED_PER_WORKER * max(workers, 1)
+        futures: list[Any] = []
+        index: dict[str, int] = {}
+
+        def submit() -> Any:
+            i = len(futures)
+            fut = client.submit(fn, on_all, tasks[i], key=f"towerplan-batch-{run}-{i}",
+                                pure=False)
+            futures.append(fut)
+            index[fut.key] = i
+            return fut
+
         lost, done = 0, 0
         try:
-            for fut in as_completed(futures):
+            running = as_completed([submit() for _ in range(min(queued, len(tasks)))])
+            for fut in running:
+                if len(futures) < len(tasks):
+                    running.add(submit())
                 try:
                     result = fut.result()
                 except KilledWorker:

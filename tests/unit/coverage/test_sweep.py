@@ -675,3 +675,75 @@ def test_knife_edge_table_within_1e4_db_of_the_closed_form() -> None:
     assert sweep._knife_edge_k(0.0) == pytest.approx(6.03, abs=0.005)  # ITU-R P.526 J(0)
     beyond = sweep.KNIFE_EDGE_TABLE_MAX + 1.0
     assert sweep._knife_edge_k(beyond) == pytest.approx(float(knife_edge_db(beyond)), abs=1e-12)
+
+
+# -------------------------------------------------------------- a part of the grid (frames)
+
+
+_PART_CHAINS = ["hata-suburban+deygout", "rma+deygout", "fspl+deygout",
+                "hata-suburban+deygout+clutter", "itm", "itm+clutter"]
+
+
+@pytest.mark.parametrize("chain", _PART_CHAINS)
+def test_a_sweep_on_a_part_of_the_grid_equals_the_whole_grid_to_the_bit(chain: str) -> None:
+    """What a batch of sites is sent (the part of the terrain its sweeps read) gives every
+    layer bit for bit as the whole grid does, for sites inside, at the edges and in a corner."""
+    from towerplan.coverage.composite import TerrainContext
+
+    n = 260
+    dem = _fractal(n, 11)
+    dem[100:104, 40:47] = np.nan
+    lc = np.random.default_rng(4).choice(np.array([10, 30, 40, 50], np.uint8), (n, n))
+    t = Affine(CELL, 0.0, 400_123.4, 0.0, -CELL, 9_100_987.6)
+    link = dataclasses.replace(LINK, max_radius_m=4_000.0)
+    whole = TerrainContext(dem, t, parse_chain(chain), landcover=lc)
+    sites = np.array([[t.c + CELL * 130.3, t.f - CELL * 120.6],
+                      [t.c + CELL * 3.2, t.f - CELL * 2.9],
+                      [t.c + CELL * 255.0, t.f - CELL * 90.2]])
+    for xy in sites:
+        part = whole.part(xy[None, :], link.max_radius_m)
+        assert part.dem_m.size < dem.size / 2 and part.shape == (n, n) and not part.whole
+        kwargs = {"link": link, "chain": whole.chain, "landcover": lc if "clutter" in chain
+                  else None}
+        ref = sweep_site(dem, t, float(xy[0]), float(xy[1]), H_TX, **kwargs)
+        kwargs["landcover"] = part.landcover if "clutter" in chain else None
+        got = sweep_site(part.dem_m, t, float(xy[0]), float(xy[1]), H_TX, offset=part.offset,
+                         grid_shape=part.grid_shape, **kwargs)
+        assert ref is not None and got is not None
+        assert (got.rows, got.cols) == (ref.rows, ref.cols)
+        for name in ("loss_db", "rsrp_dbm", "los", "diffraction_db"):
+            assert getattr(got, name).tobytes() == getattr(ref, name).tobytes(), name
+
+
+def test_a_part_that_misses_the_sites_frame_is_refused() -> None:
+    """A part cut for one site does not hold another's frame: an error, never a guess."""
+    from towerplan.coverage.composite import TerrainContext
+
+    n = 200
+    t, x, y = _grid(n)
+    whole = TerrainContext(_fractal(n, 2), t, HATA_DEYGOUT)
+    part = whole.part(np.array([[x - 6_000.0, y]]), 3_000.0)
+    link = dataclasses.replace(LINK, max_radius_m=3_000.0)
+    with pytest.raises(ValueError, match="does not hold the site's window"):
+        sweep_site(part.dem_m, t, x + 6_000.0, y, H_TX, link=link, chain=HATA_DEYGOUT,
+                   offset=part.offset, grid_shape=part.grid_shape)
+
+
+def test_a_frame_keeps_exactly_the_window_and_its_margin() -> None:
+    n = 300
+    t, x, y = _grid(n)
+    frame = radials.site_frame(np.zeros((n, n), np.float32), t, x, y, 2_000.0)
+    assert frame is not None
+    m = radials.FRAME_MARGIN_CELLS
+    w = frame.window
+    assert (w.r0, w.c0) == (m, m)
+    assert frame.dem.shape == (w.n_rows + 2 * m, w.n_cols + 2 * m)
+    bounds = radials.grid_window(t, (n, n), x, y, 2_000.0)
+    assert (frame.rows, frame.cols) == (slice(*bounds[:2]), slice(*bounds[2:]))
+    assert (frame.rows, frame.cols) == (slice(130, 172), slice(130, 172))
+    # the site in the frame's cells: the whole grid's, shifted by whole cells
+    assert frame.col0 == (x - t.c) / CELL - 0.5 - frame.col_at
+    corner = radials.site_frame(np.zeros((n, n), np.float32), t, 50.0, n * CELL - 50.0,
+                                2_000.0)
+    assert corner is not None and (corner.row_at, corner.col_at) == (0, 0)
+    assert (corner.window.r0, corner.window.c0) == (0, 0)

@@ -255,3 +255,91 @@ def test_unreachable_scheduler_is_one_line(monkeypatch: pytest.MonkeyPatch) -> N
     with pytest.raises(ExecutorError, match=r"cannot reach the Dask scheduler at tcp://127\."):
         list(executor.map_batches(_scaled, [1], shared=1))
     executor.close()
+
+
+# ------------------------------------------------------- batches and their part of the DEM
+
+
+class _Recorded(Sequence[int]):
+    """Tasks 0 .. n - 1 that note when each is made (taken by the executor)."""
+
+    def __init__(self, n: int) -> None:
+        self.n, self.made = n, 0
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(self.n))]
+        if not 0 <= i < self.n:
+            raise IndexError(i)
+        self.made += 1
+        return int(i)
+
+
+@pytest.mark.parametrize("scheduler", ["inprocess", "local:2"])
+def test_executors_take_only_the_batches_they_can_run_soon(scheduler: str) -> None:
+    """A batch's inputs are made when it is queued, at most QUEUED_PER_WORKER per worker
+    ahead, not all at the start: the driver never holds every batch's terrain at once."""
+    tasks = _Recorded(12)
+    executor = executor_for(scheduler)
+    made_at_first: list[int] = []
+    try:
+        got = []
+        for i, result in executor.map_batches(_scaled, tasks, shared=3):
+            made_at_first.append(tasks.made)
+            got.append((i, result))
+    finally:
+        executor.close()
+    assert sorted(got) == [(i, 3 * i) for i in range(12)]
+    assert tasks.made == 12
+    workers = 1 if scheduler == "inprocess" else 2
+    assert made_at_first[0] <= max(1, executors.QUEUED_PER_WORKER * workers) + 1
+
+
+def test_a_batch_is_sent_its_part_of_the_terrain_not_the_whole_grid() -> None:
+    """Each task holds the terrain its sites' sweeps read; the parts give the whole grid's
+    RSRP matrix to the byte."""
+    import pickle
+
+    link, context = _link()
+    near = np.array([500_000.0, 9_000_000.0]) + np.array([[2_000.0, -2_000.0],
+                                                            [2_500.0, -1_800.0]])
+    short = dataclasses.replace(link, max_radius_m=1_500.0)
+    tasks = coverage._Batches(near, np.array([40.0, 45.0]), [np.array([0, 1])], context,
+                              short.max_radius_m)
+    xy, height_m, part = tasks[0]
+    assert part is not None and min(part.offset) > 0 and part.shape == context.shape
+    assert part.dem_m.nbytes < context.dem_m.nbytes / 10
+    assert len(pickle.dumps(tasks[0])) < len(pickle.dumps(context)) / 10
+    from towerplan.coverage.composite import rsrp_matrix
+
+    whole = rsrp_matrix(xy, height_m, UNITS, short, context, floor_dbm=-115.0)
+    got = coverage._batch(coverage._Shared(UNITS, short, -115.0), tasks[0])
+    assert whole.nnz > 0 and _arrays(got) == _arrays(whole)
+
+
+@pytest.mark.usefixtures("small_batches")
+def test_rows_in_spatial_batches_come_back_in_the_sites_order() -> None:
+    """The batches group nearby sites; every row still belongs to its own site."""
+    from towerplan.coverage.composite import coverage_matrix, rsrp_matrix
+
+    link, context = _link()
+    rows, rsrp = _both(None)
+    assert _arrays(rsrp) == _arrays(rsrp_matrix(SITES, HEIGHTS, UNITS, link, context,
+                                                floor_dbm=-110.0))
+    assert _arrays(rows) == _arrays(coverage_matrix(SITES, HEIGHTS, UNITS, link, context))
+
+
+def test_spatial_order_makes_compact_batches() -> None:
+    rng = np.random.default_rng(1)
+    xy = rng.uniform(0, 100_000, (1_024, 2))
+    order = coverage.spatial_order(xy)
+    assert sorted(order.tolist()) == list(range(1_024))
+
+    def mean_extent(idx: np.ndarray) -> float:
+        boxes = [np.ptp(xy[idx[b:b + 64]], axis=0).prod() for b in range(0, 1_024, 64)]
+        return float(np.mean(boxes))
+
+    assert mean_extent(order) < mean_extent(np.arange(1_024)) / 8

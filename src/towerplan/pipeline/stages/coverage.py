@@ -21,8 +21,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 import pandas as pd
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
     from towerplan.coverage.raster import LinkParams
     from towerplan.inputs import TerrainInputs
 
-__all__ = ["BATCH_SITES", "FLOOR_STEP_DB", "STAGE", "coverage_rows"]
+__all__ = ["BATCH_SITES", "FLOOR_STEP_DB", "STAGE", "coverage_rows", "spatial_order"]
 
 #: Candidates per cached batch.
 BATCH_SITES = 64
@@ -63,23 +64,86 @@ def _batch_key(base: str, xy: np.ndarray, height_m: np.ndarray) -> str:
 @dataclass(frozen=True, slots=True)
 class _Shared:
     """What every batch of one call needs, sent to each worker once: the demand units
-    ``(k, 2)`` m, the link, the terrain (the whole DEM; see docs/scale.md) and the floor of
-    an RSRP matrix, dBm (None: the boolean coverage at the link's threshold)."""
+    ``(k, 2)`` m, the link and the floor of an RSRP matrix, dBm (None: the boolean coverage
+    at the link's threshold). The terrain comes with each batch (:class:`_Batches`)."""
 
     demand_xy: np.ndarray
     link: LinkParams
-    context: TerrainContext | None
     floor_dbm: float | None
 
 
-def _batch(shared: _Shared, task: tuple[np.ndarray, np.ndarray]) -> sp.csr_matrix:
-    """One batch of sites (positions ``(n, 2)`` and heights ``(n,)``, m): its coverage or
-    RSRP matrix. Runs on a worker of the run's executor."""
-    xy, height_m = task
+def _batch(shared: _Shared, task: tuple[np.ndarray, np.ndarray, TerrainContext | None]
+           ) -> sp.csr_matrix:
+    """One batch of sites (positions ``(n, 2)`` and heights ``(n,)``, m, and the part of
+    the terrain their sweeps read): its coverage or RSRP matrix. Runs on a worker of the
+    run's executor."""
+    xy, height_m, part = task
     if shared.floor_dbm is None:
-        return coverage_matrix(xy, height_m, shared.demand_xy, shared.link, shared.context)
-    return rsrp_matrix(xy, height_m, shared.demand_xy, shared.link, shared.context,
+        return coverage_matrix(xy, height_m, shared.demand_xy, shared.link, part)
+    return rsrp_matrix(xy, height_m, shared.demand_xy, shared.link, part,
                        floor_dbm=shared.floor_dbm)
+
+
+def spatial_order(xy_m: np.ndarray, *, bits: int = 10) -> np.ndarray:
+    """Indices that put sites ``(n, 2)``, m, in the order of a Hilbert curve over their
+    bounding box (on a ``2**bits`` lattice; ties keep their order), so that consecutive sites
+    are near each other and a batch of them reads a compact part of the terrain.
+
+    Examples
+    --------
+    >>> spatial_order(np.array([[0.0, 0.0], [10.0, 10.0], [0.0, 10.0], [10.0, 0.0]]))
+    array([0, 2, 1, 3])
+    """
+    pts = np.asarray(xy_m, dtype=float).reshape(-1, 2)
+    if len(pts) < 2:
+        return np.arange(len(pts))
+    side = 1 << bits
+    lo = pts.min(axis=0)
+    span = max(float((pts.max(axis=0) - lo).max()), 1e-9)
+    q = np.minimum(((pts - lo) / span * side).astype(np.int64), side - 1)
+    x, y = q[:, 0].copy(), q[:, 1].copy()
+    d = np.zeros(len(pts), dtype=np.int64)
+    s = side >> 1
+    while s > 0:
+        rx = (x & s) > 0
+        ry = (y & s) > 0
+        d += s * s * ((3 * rx.astype(np.int64)) ^ ry.astype(np.int64))
+        flip = ~ry & rx
+        x = np.where(flip, side - 1 - x, x)
+        y = np.where(flip, side - 1 - y, y)
+        swap = ~ry
+        x, y = np.where(swap, y, x), np.where(swap, x, y)
+        s >>= 1
+    return np.argsort(d, kind="stable")
+
+
+class _Batches(Sequence[tuple[np.ndarray, np.ndarray, "TerrainContext | None"]]):
+    """The executor's tasks: batch *k* is the sites ``chunks[k]``, with the part of the
+    terrain their sweeps read (:meth:`TerrainContext.part`), cut when the executor takes the
+    batch, so that only the batches queued at a time hold a part in memory."""
+
+    def __init__(self, xy: np.ndarray, height_m: np.ndarray, chunks: list[np.ndarray],
+                 context: TerrainContext | None, radius_m: float) -> None:
+        self.xy, self.height_m, self.chunks = xy, height_m, chunks
+        self.context, self.radius_m = context, radius_m
+
+    def __len__(self) -> int:
+        return len(self.chunks)
+
+    @overload
+    def __getitem__(self, k: int) -> tuple[np.ndarray, np.ndarray, TerrainContext | None]: ...
+
+    @overload
+    def __getitem__(self, k: slice) -> Sequence[
+        tuple[np.ndarray, np.ndarray, TerrainContext | None]]: ...
+
+    def __getitem__(self, k: int | slice) -> Any:
+        if isinstance(k, slice):
+            return [self[i] for i in range(*k.indices(len(self)))]
+        idx = self.chunks[k]
+        xy = self.xy[idx]
+        part = None if self.context is None else self.context.part(xy, self.radius_m)
+        return xy, self.height_m[idx], part
 
 
 def coverage_rows(ctx: StageContext, store: str, xy: np.ndarray, height_m: np.ndarray,
@@ -87,42 +151,45 @@ def coverage_rows(ctx: StageContext, store: str, xy: np.ndarray, height_m: np.nd
                   *, label: str = "candidate coverage",
                   floor_dbm: float | None = None) -> sp.csr_matrix:
     """Coverage matrix of sites ``(n, n_units)``, evaluated in batches of
-    :data:`BATCH_SITES`, each cached in *store* under the stage's base key and the batch's
-    positions and heights; with *floor_dbm*, the RSRP matrix down to that floor
+    :data:`BATCH_SITES` sites near each other (:func:`spatial_order`), each cached in
+    *store* under the stage's base key and the batch's positions and heights; with
+    *floor_dbm*, the RSRP matrix down to that floor
     (:func:`~towerplan.coverage.composite.rsrp_matrix`) instead of the boolean one.
 
-    The batches not in the cache are computed by the run's executor (``ctx.executor``) and
-    stored here, by this process, as each one finishes."""
+    The batches not in the cache are computed by the run's executor (``ctx.executor``), each
+    with only its part of the terrain, and stored here, by this process, as each one
+    finishes."""
     if floor_dbm is None and context is not None:
         return _rows_at_threshold(ctx, store, xy, height_m, demand_xy, link, context,
                                   label=label)
     n = len(height_m)
     base = ctx.base_key if floor_dbm is None else f"{ctx.base_key}:rsrp>={floor_dbm!r}"
     dtype = np.dtype(bool if floor_dbm is None else np.float32)
-    spans = [slice(b, b + BATCH_SITES) for b in range(0, n, BATCH_SITES)]
+    order = spatial_order(xy)
+    spans = [order[b:b + BATCH_SITES] for b in range(0, n, BATCH_SITES)]
     keys = [_batch_key(base, xy[s], height_m[s]) for s in spans]
     parts: list[sp.csr_matrix | None] = [None] * len(spans)
     for k, s in enumerate(spans):
         # a batch read back must be a CSR matrix of this batch's sites by the demand units
-        expect = {"type": _CSR, "shape": [len(height_m[s]), len(demand_xy)],
-                  "dtype": dtype.str}
+        expect = {"type": _CSR, "shape": [len(s), len(demand_xy)], "dtype": dtype.str}
         hit, block = (ctx.cache.load(store, keys[k], expect=expect) if ctx.cache
                       else (False, None))
         parts[k] = block if hit else None
     todo = [k for k in range(len(spans)) if parts[k] is None]
-    tasks = [(xy[spans[k]], height_m[spans[k]]) for k in todo]
-    done = n - sum(len(h) for _, h in tasks)
-    shared = _Shared(demand_xy, link, context, floor_dbm)
+    tasks = _Batches(xy, height_m, [spans[k] for k in todo], context, float(link.max_radius_m))
+    done = n - sum(len(spans[k]) for k in todo)
+    shared = _Shared(demand_xy, link, floor_dbm)
     for j, block in ctx.map_batches(_batch, tasks, shared=shared):
         k = todo[j]
         if ctx.cache is not None:
             ctx.cache.store(store, keys[k], block)
         parts[k] = block
-        done += len(tasks[j][1])
+        done += len(spans[k])
         ctx.report(f"{label} {done}/{n}")
     if not parts:
         return sp.csr_matrix((0, len(demand_xy)), dtype=dtype)
-    return sp.csr_matrix(sp.vstack(parts, format="csr"), dtype=dtype)
+    stacked = sp.csr_matrix(sp.vstack(parts, format="csr"), dtype=dtype)
+    return stacked[np.argsort(order)]
 
 
 def _rows_at_threshold(ctx: StageContext, store: str, xy: np.ndarray, height_m: np.ndarray,
@@ -130,7 +197,8 @@ def _rows_at_threshold(ctx: StageContext, store: str, xy: np.ndarray, height_m: 
                        label: str) -> sp.csr_matrix:
     """Coverage rows of a terrain chain from per-site RSRP rows cached under
     ``ctx.part_key`` (see the module docstring); the sites without a cached row are
-    computed in batches by the run's executor, and each row stored as its batch finishes."""
+    computed in batches of sites near each other by the run's executor, and each row stored
+    as its batch finishes."""
     effective = link.threshold_rsrp_dbm + link.uplink_shortfall_db
     # any threshold above the effective one leaves no uplink shortfall: the RSRP rows of
     # this link do not depend on the threshold
@@ -153,16 +221,17 @@ def _rows_at_threshold(ctx: StageContext, store: str, xy: np.ndarray, height_m: 
             if hit:
                 rows[i] = row
                 break
-    missing = [i for i in range(n) if rows[i] is None]
+    missing = np.array([i for i in range(n) if rows[i] is None], dtype=np.int64)
+    missing = missing[spatial_order(xy[missing])]
     done = n - len(missing)
     chunks = [missing[b:b + BATCH_SITES] for b in range(0, len(missing), BATCH_SITES)]
-    tasks = [(xy[chunk], height_m[chunk]) for chunk in chunks]
-    shared = _Shared(demand_xy, pure, context, floors[1])
+    tasks = _Batches(xy, height_m, chunks, context, float(link.max_radius_m))
+    shared = _Shared(demand_xy, pure, floors[1])
     for k, block in ctx.map_batches(_batch, tasks, shared=shared):
         for j, i in enumerate(chunks[k]):
             rows[i] = block[j]
             if cache is not None:
-                cache.store(store, key(i, floors[1]), rows[i])
+                cache.store(store, key(int(i), floors[1]), rows[i])
         done += len(chunks[k])
         ctx.report(f"{label} {done}/{n}")
     if not n:
