@@ -6,15 +6,15 @@ and one after only a threshold change (-105 -> -100 dBm) against that cache. Eac
 in its own process; the script prints wall time, CPU time and peak RSS (``os.wait4``), the
 stages computed and reused, and the seconds of the slowest stages and of the writers.
 
-Province (``towerplan demo --province``, 90 m): generated once, then the plan graph up to
-the candidate coverage runs serially in one process without a cache; the script prints the
-coverage stages' seconds and the peak RSS.
-
-Executors: the demo's candidate coverage from a cache of the stages before it, computed
-in-process and with each of ``--schedulers`` (default ``dask-local:2,local:2``), each in its
-own process; the script prints the stage's seconds and speed-up, the process's wall and CPU
-time and peak RSS, the load average before and after, a hash of the matrix (the same for
-every scheduler) and, for a LocalCluster, each of its processes' CPU time and peak RSS.
+Province (``towerplan demo --province``, 90 m) and executors (the demo kabupaten): the
+candidate coverage from a cache of the stages before it, computed serially (in-process with
+one numba thread), in-process (numba's threads on every core) and with each of
+``--schedulers`` (default ``dask-local:2,local:2``), each in its own process; the script
+prints the stage's seconds and speed-up over serial and over in-process, the process's wall
+and CPU time and peak RSS, the load average before and after, a hash of the matrix (the same
+for every scheduler), what is sent to the workers (once, and with each batch: its part of
+the terrain, against the whole DEM) and, for a LocalCluster, each of its processes' CPU
+time and peak RSS.
 
 Default size (a few minutes on 2 cores): kabupaten at 90 m, a province of 2 kabupaten.
 ``--full``: kabupaten at 30 m (the figures of issue 20) and the province of 10 kabupaten
@@ -59,7 +59,31 @@ scheduler = sys.argv[5] if len(sys.argv) > 5 else "inprocess"
 run = new_run(scenario, cache=cache, executor=executor_for(scheduler))
 t0 = time.perf_counter()
 extra = {}
-if until:
+if until == "regions":  # selection kabupaten by kabupaten against one provincial MILP
+    import numpy as np
+    from towerplan.analysis.selection_regions import decomposition_gap
+    from towerplan.pipeline.assemble import current_state, selection_problem
+    state = current_state(scenario.radio, run.get("load"), run.get("terrain"),
+                          run.get("demand"), run.get("existing_coverage"), run.get("before"),
+                          run.get("coverage_maps"))
+    problem = selection_problem(state, run.get("backhaul").candidates,
+                                run.get("candidate_coverage"))
+    def kab(code):
+        return ".".join(str(code).split(".")[:2])
+    site_region = np.array([kab(v) for v in problem.candidates["village_code"]])
+    codes = state.villages["code"].astype(str).to_numpy()
+    unit_region = np.array([kab(codes[v]) if v >= 0 else "" for v in state.units.village])
+    budget = float(scenario.budget.total_idr)
+    g = decomposition_gap(problem.matrix, state.units.weight, problem.costs, budget,
+                          site_region, unit_region, state.covered, time_limit_s=600.0)
+    cross = problem.matrix.tocoo()
+    extra = {"regional": g.regional, "monolithic": g.monolithic, "gap": g.gap,
+             "regional_s": g.regional_s, "monolithic_s": g.monolithic_s,
+             "monolithic_gap": g.monolithic_gap, "budget": budget,
+             "regions": len(set(site_region.tolist())), "candidates": len(site_region),
+             "cross_pairs": int((site_region[cross.row] != unit_region[cross.col]).sum()),
+             "pairs": int(cross.nnz)}
+elif until:
     value = run.get(until)
     if until == "candidate_coverage":
         digest = hashlib.sha256()
@@ -118,10 +142,11 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _measured(args: list[str]) -> dict:
-    """Run the child script with *args* in its own process: its JSON result with the wall
-    time, CPU time and peak RSS of that process (``os.wait4``)."""
-    env = _env()
+def _measured(args: list[str], **env_extra: str) -> dict:
+    """Run the child script with *args* in its own process (*env_extra* added to its
+    environment): its JSON result with the wall time, CPU time and peak RSS of that process
+    (``os.wait4``)."""
+    env = {**_env(), **env_extra}
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
         proc = subprocess.Popen([sys.executable, "-c", _CHILD, *args], stdout=out, stderr=err,
@@ -165,8 +190,8 @@ def kabupaten(work: Path, resolution_m: float) -> None:
         print(f"      slowest: {_slowest(r['stage_s'])}")
 
 
-def province(work: Path, n_kabupaten: int) -> None:
-    """Generate the province, then its coverage serially in one process, uncached."""
+def province(work: Path, n_kabupaten: int, schedulers: list[str]) -> None:
+    """Generate the province, then its candidate coverage by each scheduler."""
     env = _env()
     folder = work / "province"
     started = time.perf_counter()
@@ -177,43 +202,62 @@ def province(work: Path, n_kabupaten: int) -> None:
     print(f"province: {n_kabupaten} kabupaten, {facts['villages']} villages, "
           f"{facts['land_area_km2']:.0f} km², DEM {facts['dem_cells'] / 1e6:.0f} M cells at "
           f"{meta['resolution_m']:g} m; generated in {time.perf_counter() - started:.1f} s")
-    r = _measured([str(folder / "scenario.toml"), "-", "-", "candidate_coverage"])
-    s = r["stage_s"]
-    print(f"  coverage, serial in-process: existing towers {s['existing_coverage']:.1f} s, "
-          f"candidates {s['candidate_coverage']:.1f} s ({r['units']} demand units)")
-    print(f"  load..candidate coverage: wall {r['wall_s']:.1f} s  cpu {r['cpu_s']:.1f} s  "
-          f"peak RSS {r['peak_rss_mb']:.0f} MB")
-    print(f"      slowest: {_slowest(s)}")
+    done = by_scheduler(work / "province-runs", folder / "scenario.toml", "the province",
+                        schedulers)
+    r = _measured([str(folder / "scenario.toml"), str(done), "-", "regions"])
+    print(f"  selection of the province (Rp {r['budget'] / 1e9:.1f} bn, {r['candidates']} "
+          f"candidates, {r['regions']} kabupaten; {r['cross_pairs']:,} of {r['pairs']:,} "
+          f"(candidate, unit) pairs cross a kabupaten border): by kabupaten "
+          f"{r['regional']:,.0f} people in {r['regional_s']:.1f} s, one provincial MILP "
+          f"{r['monolithic']:,.0f} in {r['monolithic_s']:.1f} s (its gap "
+          f"{r['monolithic_gap']}); the decomposition gives up {100 * r['gap']:.2f} %")
 
 
 def executors(work: Path, resolution_m: float, schedulers: list[str]) -> None:
-    """The demo's candidate coverage, in-process and on each of *schedulers*, each in its
-    own process from a cache holding every stage before it (and none of its rows)."""
-    cache = work / "cache-executors"
+    """The demo's candidate coverage by each scheduler."""
     toml = work / "executors.toml"
     toml.write_text(_KABUPATEN_TOML.format(res=resolution_m, threshold=-105.0, budget=8.5e9),
                     encoding="utf-8")
     subprocess.run([sys.executable, "-c", "from towerplan.io.demo import ensure_demo; "
                     f"ensure_demo(resolution_m={resolution_m!r})"], check=True, env=_env())
-    _measured([str(toml), str(cache), "-", "candidates"])
-    print(f"executors: candidate coverage of the demo at {resolution_m:g} m, "
-          f"{os.cpu_count()} cores; the stages before it from the cache")
-    serial = None
-    for scheduler in ["inprocess", *schedulers]:
+    by_scheduler(work / "executors", toml, f"the demo at {resolution_m:g} m", schedulers)
+
+
+def by_scheduler(work: Path, toml: Path, label: str, schedulers: list[str]) -> Path:
+    """The candidate coverage of *toml*: serially (in-process, one numba thread), in-process
+    (numba's threads on every core) and on each of *schedulers*, each in its own process from
+    a cache holding every stage before it (and none of its rows). Returns the in-process
+    run's cache (with the candidate coverage)."""
+    work.mkdir(parents=True, exist_ok=True)
+    cache = work / "cache"
+    fill = _measured([str(toml), str(cache), "-", "candidates"])
+    s = fill["stage_s"]
+    print(f"{label}: the stages before the candidate coverage in {fill['wall_s']:.1f} s (peak "
+          f"RSS {fill['peak_rss_mb']:.0f} MB; existing towers "
+          f"{s.get('existing_coverage', 0.0):.1f} s); {os.cpu_count()} cores")
+    print(f"  candidate coverage of {label}, by scheduler:")
+    times: dict[str, float] = {}
+    for scheduler in ["serial", "inprocess", *schedulers]:
         copy = work / f"cache-{scheduler.replace(':', '-').replace('/', '')}"
         shutil.copytree(cache, copy)
         shutil.rmtree(copy / "candidate_coverage", ignore_errors=True)
         load = os.getloadavg()
-        r = _measured([str(toml), str(copy), "-", "candidate_coverage", scheduler])
+        if scheduler == "serial":
+            r = _measured([str(toml), str(copy), "-", "candidate_coverage", "inprocess"],
+                          NUMBA_NUM_THREADS="1")
+        else:
+            r = _measured([str(toml), str(copy), "-", "candidate_coverage", scheduler])
         after = os.getloadavg()
-        stage = r["stage_s"]["candidate_coverage"]
-        serial = stage if serial is None else serial
-        print(f"  {scheduler:<14} candidate coverage {stage:7.1f} s (speed-up "
-              f"{serial / stage:4.2f})  process wall {r['wall_s']:6.1f} s  cpu "
-              f"{r['cpu_s']:6.1f} s  peak RSS {r['peak_rss_mb']:5.0f} MB  load average "
+        stage = times[scheduler] = r["stage_s"]["candidate_coverage"]
+        against = (f"speed-up {times['serial'] / stage:4.2f} over serial"
+                   + (f", {times['inprocess'] / stage:4.2f} over in-process"
+                      if "inprocess" in times and scheduler != "inprocess" else ""))
+        name = "serial (1 thread)" if scheduler == "serial" else scheduler
+        print(f"  {name:<18} {stage:7.1f} s ({against})  process wall {r['wall_s']:6.1f} s  "
+              f"cpu {r['cpu_s']:6.1f} s  peak RSS {r['peak_rss_mb']:5.0f} MB  load average "
               f"{load[0]:.1f} -> {after[0]:.1f}  matrix {r['matrix_shape']} "
               f"sha256 {r['matrix_sha256']}")
-        if scheduler == "inprocess":
+        if scheduler == "serial":
             sizes = sorted(r["task_mb"])
             print(f"      sent to each worker once: {r['shared_mb']:.1f} MB pickled "
                   f"({r['units']} demand units, link); with each of the {len(sizes)} batches "
@@ -224,7 +268,9 @@ def executors(work: Path, resolution_m: float, schedulers: list[str]) -> None:
         for k, w in enumerate(r.get("workers", [])):
             print(f"      process {k} of the cluster: cpu {w['cpu_s']:6.1f} s  peak RSS "
                   f"{w['peak_rss_mb']:5.0f} MB")
-        shutil.rmtree(copy)
+        if scheduler != "inprocess":
+            shutil.rmtree(copy)
+    return work / "cache-inprocess"
 
 
 def main() -> None:
@@ -244,10 +290,11 @@ def main() -> None:
         work = Path(tmp)
         if "kabupaten" not in args.skip:
             kabupaten(work, res)
+        schedulers = [x for x in args.schedulers.split(",") if x]
         if "province" not in args.skip:
-            province(work, n)
+            province(work, n, schedulers)
         if "executors" not in args.skip:
-            executors(work, res, [x for x in args.schedulers.split(",") if x])
+            executors(work, res, schedulers)
 
 
 if __name__ == "__main__":

@@ -72,7 +72,7 @@ __all__ = [
 
 BUILTIN_DEMO = "builtin:demo"
 
-SUPPORTED_METHODS = ("greedy", "milp")
+SUPPORTED_METHODS = ("greedy", "milp", "milp-by-kabupaten")
 
 #: Range of a money field, rupiah (Rp 10 trillion: far above any one site or cost rate).
 _MONEY = (0.0, 1e13)
@@ -1010,9 +1010,15 @@ class Selection(_Group):
 
     Attributes
     ----------
-    method : {"greedy", "milp"}
+    method : {"greedy", "milp", "milp-by-kabupaten"}
         ``greedy``: marginal demand per rupiah with the best-single-site fallback;
-        ``milp``: exact budgeted maximum coverage with HiGHS (default ``milp``).
+        ``milp``: exact budgeted maximum coverage with HiGHS (default ``milp``);
+        ``milp-by-kabupaten``: for a province too large for one exact selection, the exact
+        selection in each kabupaten (the first two parts of the village codes) and one
+        budget shared between them on a lattice of half a tower's price; not proven optimal
+        for the whole area (docs/scale.md), and without ``must_include``, ``must_exclude``,
+        ``max_per_kecamatan``, ``min_share_blank_village`` or an objective other than
+        ``people``.
     time_limit_s : float
         Solver time limit in seconds (default 120), per budget in a sweep. When it is reached
         the best selection found is used and its optimality gap (> 0) is reported.
@@ -1037,7 +1043,7 @@ class Selection(_Group):
         one term with a weight.
     """
 
-    method: Literal["greedy", "milp"] = "milp"
+    method: Literal["greedy", "milp", "milp-by-kabupaten"] = "milp"
     time_limit_s: float = 120.0
     min_share_blank_village: float = 0.0
     max_per_kecamatan: int = 0
@@ -1068,6 +1074,17 @@ class Selection(_Group):
         if c.ok("max_per_kecamatan") and self.max_per_kecamatan < 0:
             c.add("'selection.max_per_kecamatan' must be 0 or more, got "
                   f"{self.max_per_kecamatan}")
+        if self.method == "milp-by-kabupaten":
+            rules = [name for name, used in (
+                ("must_include", bool(self.must_include)),
+                ("must_exclude", bool(self.must_exclude)),
+                ("max_per_kecamatan", self.max_per_kecamatan not in (0, None)),
+                ("min_share_blank_village", self.min_share_blank_village not in (0.0, None)),
+                ("objective", self.objective != "people" or bool(given))) if used]
+            if rules:
+                c.add("'selection.method' = 'milp-by-kabupaten' cannot be combined with "
+                      f"{', '.join(repr('selection.' + r) for r in rules)}; use 'milp' for "
+                      "these rules")
 
 
 @dataclass(frozen=True, slots=True)
@@ -1370,6 +1387,10 @@ class Scenario(_Group):
                       else (self._default_type_name,))
         for problem in programme_problems(self.programme, self.all_channels, type_names):
             c.add(problem)
+        if self.selection.method == "milp-by-kabupaten" and self.backhaul.model == "joint":
+            c.add("'selection.method' = 'milp-by-kabupaten' cannot be combined with "
+                  "'backhaul.model' = 'joint' (one joint MILP over the whole area); use "
+                  "'per-site' or 'fixed'")
         radio_az = self.radio.antenna.azimuths_deg
         for ttype in self.tower_types:
             if ttype.azimuths_deg and list(ttype.azimuths_deg) != list(radio_az):

@@ -241,7 +241,7 @@ def test_a_file_reports_the_problems_of_every_group_at_once(tmp_path: Path) -> N
         "'costs.tower_idr' must be positive, got -1",
         "'costs.backhaul.relay_idr' must be zero or positive, got -1",
         "'costs.vsat.years' must be an integer, got 1.5",
-        "'selection.method' must be one of 'greedy', 'milp', got 'cplex'",
+        "'selection.method' must be one of 'greedy', 'milp', 'milp-by-kabupaten', got 'cplex'",
         "'backhaul.availability' must be within 99-99.999 %, got nan",
         "'coverage.blank_below' and 'coverage.covered_at_least' must satisfy",
         "'inputs.village_mapping' settles register matches",

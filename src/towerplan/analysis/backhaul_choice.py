@@ -103,6 +103,10 @@ def finish_backhaul(plan: BackhaulPlan, scenario: Scenario, problem: SelectionPr
         compare = False
         notes.append("joint backhaul comparison skipped: the joint model maximises people "
                      f"newly served only, the selection {_terms(scenario)}")
+    if compare and scenario.selection.method == "milp-by-kabupaten":
+        compare = False
+        notes.append("joint backhaul comparison skipped: the selection is made kabupaten by "
+                     "kabupaten, the joint model is one MILP over the whole area")
     if defer_comparison and b.model != "joint":
         compare = False  # compare_backhaul
     if b.model == "joint" or compare:
@@ -134,7 +138,8 @@ def compare_backhaul(plan: BackhaulPlan, scenario: Scenario, problem: SelectionP
     """
     b = scenario.backhaul
     if (not plan.enabled or b.model == "joint" or not b.compare
-            or scenario.selection.terms != {"people": 1.0}):
+            or scenario.selection.terms != {"people": 1.0}
+            or scenario.selection.method == "milp-by-kabupaten"):
         return None
     joint = _best_joint(plan, scenario, problem, selection)
     return _comparison(plan, scenario, problem, selection, joint,

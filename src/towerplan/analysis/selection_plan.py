@@ -29,10 +29,11 @@ from towerplan.analysis.selection import (
     select_sites,
     select_sites_sweep,
 )
+from towerplan.analysis.selection_regions import kabupaten_of, select_by_region
 from towerplan.errors import InfeasibleSelectionError, InputDataError, ScenarioError
 from towerplan.scenario import Selection
 
-__all__ = ["objective_of", "select_many", "selection_options"]
+__all__ = ["by_kabupaten", "objective_of", "select_many", "selection_options"]
 
 
 def objective_of(rules: Selection, problem: SelectionProblem, *,
@@ -155,7 +156,10 @@ def select_many(rules: Selection, problem: SelectionProblem, budgets: Sequence[f
     weight, covered = state.units.weight, state.covered
     try:
         exact: list[SelectionResult] = []
-        if rules.method != "greedy":
+        if rules.method == "milp-by-kabupaten":
+            exact = [by_kabupaten(problem, b, kwargs, time_limit_s=rules.time_limit_s)
+                     for b in budgets]
+        elif rules.method != "greedy":
             exact = select_sites_sweep(problem.matrix, weight, costs, list(budgets), covered,
                                        time_limit_s=rules.time_limit_s,
                                        progress=lambda done, total: _step(progress, done, total),
@@ -167,6 +171,44 @@ def select_many(rules: Selection, problem: SelectionProblem, budgets: Sequence[f
     if rules.method == "greedy":
         return [(g, g) for g in greedy]
     return list(zip(exact, greedy, strict=True))
+
+
+def by_kabupaten(problem: SelectionProblem, budget: float, options: dict[str, Any], *,
+                 time_limit_s: float | None = None) -> SelectionResult:
+    """Method ``milp-by-kabupaten``: the exact selection of each kabupaten (of the candidates'
+    and the demand units' village codes) under one *budget*
+    (:func:`~towerplan.analysis.selection_regions.select_by_region`), as a
+    :class:`SelectionResult` without a gap or a bound (not proven optimal for the whole
+    area). *options* are :func:`selection_options`'s.
+
+    Raises
+    ------
+    ScenarioError
+        When the selection rules ask for what the decomposition does not support.
+    """
+    unsupported = [name for name, used in (
+        ("must_include", bool(options.get("must_include"))),
+        ("must_exclude", bool(options.get("must_exclude"))),
+        ("max_per_kecamatan", "groups" in options),
+        ("min_share_blank_village", "min_share" in options),
+        ("an objective other than people", "objective" in options)) if used]
+    if unsupported:
+        msg = ("'selection.method = \"milp-by-kabupaten\"' cannot be combined with "
+               f"{', '.join(unsupported)}; use method = \"milp\" for these rules")
+        raise ScenarioError(msg)
+    state = problem.state
+    codes = state.villages["code"].to_numpy()
+    village = np.asarray(state.units.village)
+    unit_region = np.where(village >= 0, kabupaten_of(codes[np.maximum(village, 0)]), "")
+    site_region = kabupaten_of(problem.candidates["village_code"].to_numpy())
+    res = select_by_region(problem.matrix, state.units.weight, problem.costs, budget,
+                           site_region, unit_region, state.covered, time_limit_s=time_limit_s)
+    n = len(res.budget_by_region)
+    status = (f"decomposed: exact in each of {n} kabupaten, the budget shared on a lattice of "
+              f"Rp {res.step_idr / 1e6:,.0f} million ({res.solves} solves); not proven "
+              "optimal for the whole area")
+    return SelectionResult(res.sites, res.objective, res.cost, None, None,
+                           "milp by kabupaten (HiGHS)", status, res.runtime_s)
 
 
 def _step(progress: Callable[[str], None] | None, done: int, total: int) -> None:
