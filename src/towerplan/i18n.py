@@ -735,6 +735,14 @@ _LABELS: dict[str, tuple[str, str]] = {
                         "kebutuhan tercakup {objective} {unit}; metode greedy: {greedy} {unit}.",
                         "Selection method: {solver}, optimality gap {gap}. Newly covered "
                         "demand {objective} {unit}; greedy rule: {greedy} {unit}."),
+    "doc.exec_solver_regions": (
+        "Metode pemilihan: {solver}: pilihan optimal di tiap kabupaten dengan satu anggaran "
+        "yang dibagi antar kabupaten; tidak terbukti optimal untuk seluruh wilayah (celah "
+        "optimalitas tidak diketahui). Tambahan kebutuhan tercakup {objective} {unit}; metode "
+        "greedy: {greedy} {unit}.",
+        "Selection method: {solver}: the optimal choice in each kabupaten, with one budget "
+        "shared between them; not proven optimal for the whole area (optimality gap "
+        "unknown). Newly covered demand {objective} {unit}; greedy rule: {greedy} {unit}."),
     "doc.exec_audit": ("Audit: pilihan lalu ({villages}) mencakup {audit} {unit} kebutuhan baru, "
                        "{share} dari optimum untuk anggaran yang sama ({optimum} {unit}).",
                        "Audit: the past choice ({villages}) newly covers {audit} {unit}, {share} "

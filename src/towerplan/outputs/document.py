@@ -504,7 +504,8 @@ def _paragraphs(result: PlanResult, lang: str) -> list[str]:
     gap = clean_cell(result.summary.get("optimality_gap"))
     greedy = clean_cell(result.summary.get("greedy_objective"))
     objective = clean_cell(result.summary.get("objective"))
-    texts.append(t("doc.exec_solver", lang).format(
+    regions = "by kabupaten" in str(result.provenance.solver)
+    texts.append(t("doc.exec_solver_regions" if regions else "doc.exec_solver", lang).format(
         solver=result.provenance.solver,
         gap=format_percent(gap, lang, 2) if isinstance(gap, int | float) else "–",
         objective=num(objective) if isinstance(objective, int | float) else "–",

@@ -362,3 +362,17 @@ def test_a_report_whose_html_fails_to_render_leaves_no_child_behind(plan_result)
             pytest.raises(RuntimeError, match="template error"):
         document.start_report_pdf(plan_result, html=broken)
     assert len(started) == 1 and started[0]._proc.returncode is not None
+
+
+@pytest.mark.parametrize(("lang", "says"), [
+    ("id", "tidak terbukti optimal untuk seluruh wilayah"),
+    ("en", "not proven optimal for the whole area")])
+def test_a_plan_decomposed_by_kabupaten_says_it_is_not_proven_optimal(plan_result, lang,
+                                                                      says):
+    import dataclasses
+
+    prov = dataclasses.replace(plan_result.provenance, solver="milp by kabupaten (HiGHS)")
+    text = html_lib.unescape(render_report_html(with_changes(plan_result, provenance=prov),
+                                                lang=lang))
+    assert says in text and "milp by kabupaten (HiGHS)" in text
+    assert says not in html_lib.unescape(render_report_html(plan_result, lang=lang))
