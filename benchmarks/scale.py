@@ -59,7 +59,7 @@ scheduler = sys.argv[5] if len(sys.argv) > 5 else "inprocess"
 run = new_run(scenario, cache=cache, executor=executor_for(scheduler))
 t0 = time.perf_counter()
 extra = {}
-if until == "regions":  # selection kabupaten by kabupaten against one provincial MILP
+if until in ("regions", "regions-kecamatan"):  # region by region against one MILP
     import numpy as np
     from towerplan.analysis.selection_regions import decomposition_gap
     from towerplan.pipeline.assemble import current_state, selection_problem
@@ -68,8 +68,9 @@ if until == "regions":  # selection kabupaten by kabupaten against one provincia
                           run.get("coverage_maps"))
     problem = selection_problem(state, run.get("backhaul").candidates,
                                 run.get("candidate_coverage"))
+    parts = 3 if until == "regions-kecamatan" else 2  # regions: kabupaten, or kecamatan
     def kab(code):
-        return ".".join(str(code).split(".")[:2])
+        return ".".join(str(code).split(".")[:parts])
     site_region = np.array([kab(v) for v in problem.candidates["village_code"]])
     codes = state.villages["code"].astype(str).to_numpy()
     unit_region = np.array([kab(codes[v]) if v >= 0 else "" for v in state.units.village])
@@ -204,13 +205,15 @@ def province(work: Path, n_kabupaten: int, schedulers: list[str]) -> None:
           f"{meta['resolution_m']:g} m; generated in {time.perf_counter() - started:.1f} s")
     done = by_scheduler(work / "province-runs", folder / "scenario.toml", "the province",
                         schedulers)
-    r = _measured([str(folder / "scenario.toml"), str(done), "-", "regions"])
-    print(f"  selection of the province (Rp {r['budget'] / 1e9:.1f} bn, {r['candidates']} "
-          f"candidates, {r['regions']} kabupaten; {r['cross_pairs']:,} of {r['pairs']:,} "
-          f"(candidate, unit) pairs cross a kabupaten border): by kabupaten "
-          f"{r['regional']:,.0f} people in {r['regional_s']:.1f} s, one provincial MILP "
-          f"{r['monolithic']:,.0f} in {r['monolithic_s']:.1f} s (its gap "
-          f"{r['monolithic_gap']}); the decomposition gives up {100 * r['gap']:.2f} %")
+    for level in ("kabupaten", "kecamatan"):
+        r = _measured([str(folder / "scenario.toml"), str(done), "-",
+                       "regions" if level == "kabupaten" else "regions-kecamatan"])
+        print(f"  selection of the province by {level} (Rp {r['budget'] / 1e9:.1f} bn, "
+              f"{r['candidates']} candidates, {r['regions']} regions; {r['cross_pairs']:,} of "
+              f"{r['pairs']:,} (candidate, unit) pairs cross a border): by {level} "
+              f"{r['regional']:,.0f} people in {r['regional_s']:.1f} s, one MILP "
+              f"{r['monolithic']:,.0f} in {r['monolithic_s']:.1f} s (its gap "
+              f"{r['monolithic_gap']}); the decomposition gives up {100 * r['gap']:.2f} %")
 
 
 def executors(work: Path, resolution_m: float, schedulers: list[str]) -> None:

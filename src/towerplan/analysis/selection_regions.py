@@ -14,7 +14,9 @@ each region (kabupaten) on its own and then shares one budget between them:
 3. **Sharing the budget.** A multiple-choice knapsack over the regions (dynamic programming,
    exact on the lattice) picks one lattice budget per region with the largest total value
    whose lattice budgets add up to at most the provincial budget. The sites spent cost at
-   most their lattice budget, so the plan is within the budget.
+   most their lattice budget, so the plan is within the budget. Then the budget left
+   unspent (the lattice rounds every region down) is offered to each region in turn: its
+   exact selection at what it spent plus all that is left, kept when it is worth more.
 4. **Result.** The union of the regions' sites, valued on the whole problem (cross-border
    coverage included, each unit counted once).
 
@@ -23,9 +25,10 @@ What it gives up against one exact selection over the province (the *gap*, measu
 
 - coverage across region borders: a candidate whose value lies in the next region is not
   chosen for it, and two regions may cover the same border units twice;
-- the lattice: a region's budget is a multiple of ``step``, so a region whose best plan
-  costs just over a lattice point gets the plan of the point below. With every cost a
-  multiple of ``step`` (e.g. one tower price) nothing is lost to the lattice.
+- the lattice: the budgets are shared in multiples of ``step``, so a region whose best plan
+  costs just over a lattice point gets the plan of the point below, and only the budget
+  left over after the sharing goes back to the regions (step 3). With every cost a multiple
+  of ``step`` (e.g. one tower price) nothing is lost to the lattice.
 
 Without cross-border coverage and with costs on the lattice, the decomposition is exact:
 its value equals the monolithic optimum (tested).
@@ -64,7 +67,7 @@ class RegionalSelection:
     cost : float
         Cost of the sites, rupiah.
     budget_by_region : dict
-        Region -> its lattice budget, rupiah (the allocation of step 3).
+        Region -> what its sites cost, rupiah (the allocation of step 3).
     value_by_region : dict
         Region -> the value of its sites within its own units.
     step_idr : float
@@ -137,8 +140,9 @@ def _default_step(costs: np.ndarray, budget: float) -> float:
 
 def _curve(a: sp.csr_matrix, w: np.ndarray, c: np.ndarray, done: np.ndarray,
            points: np.ndarray, time_limit_s: float | None
-           ) -> tuple[list[float], list[tuple[int, ...]], int]:
-    """A region's best value and sites at each lattice budget *points* (increasing)."""
+           ) -> tuple[list[float], list[tuple[int, ...]], int, SelectionModel | None]:
+    """A region's best value and sites at each lattice budget *points* (increasing), the
+    number of solves and the region's model (None when it can reach nothing)."""
     values: list[float] = []
     chosen: list[tuple[int, ...]] = []
     reach = float(np.where(done, 0.0, w)[np.asarray(a.sum(axis=0)).ravel() > 0].sum())
@@ -153,7 +157,7 @@ def _curve(a: sp.csr_matrix, w: np.ndarray, c: np.ndarray, done: np.ndarray,
         solves += 1
         values.append(float(res.objective))
         chosen.append(tuple(int(j) for j in res.sites))
-    return values, chosen, solves
+    return values, chosen, solves, model
 
 
 def _share(curves: list[list[float]], n_points: int) -> list[int]:
@@ -237,25 +241,41 @@ def select_by_region(coverage: sp.spmatrix, weights: np.ndarray, costs: np.ndarr
     n_points = min(int(math.floor(budget / step + 1e-9)) + 1, MAX_LATTICE_POINTS + 1)
     points = step * np.arange(n_points)
     regions = list(dict.fromkeys(site_region.tolist()))
-    curves, sets, solves = [], [], 0
+    curves, sets, models, site_rows, solves = [], [], [], [], 0
     for region in regions:
         rows = np.flatnonzero(site_region == region)
         cols = np.flatnonzero(unit_region == region)
         sub = a[rows][:, cols]
-        values, chosen, n = _curve(sp.csr_matrix(sub), w[cols], c[rows], done[cols], points,
-                                   time_limit_s)
+        values, chosen, n, model = _curve(sp.csr_matrix(sub), w[cols], c[rows], done[cols],
+                                          points, time_limit_s)
         curves.append(values)
-        sets.append([tuple(int(rows[j]) for j in s) for s in chosen])
+        sets.append(chosen)
+        models.append(model)
+        site_rows.append(rows)
         solves += n
     picks = _share(curves, n_points)
-    sites = tuple(sorted(j for r, k in enumerate(picks) for j in sets[r][k]))
+    # step 3b: the budget the lattice left unspent goes, region by region, to whichever
+    # region's exact selection gains from it
+    local = [sets[r][k] for r, k in enumerate(picks)]
+    value = [curves[r][k] for r, k in enumerate(picks)]
+    spent = [float(c[site_rows[r][list(local[r])]].sum()) for r in range(len(regions))]
+    for r, model in enumerate(models):
+        left = float(budget) - sum(spent)
+        if model is None or left <= 1e-6:
+            continue
+        res = model.solve(spent[r] + left, time_limit_s=time_limit_s)
+        solves += 1
+        if res.objective > value[r] + 1e-9 * max(abs(value[r]), 1.0):
+            local[r] = tuple(int(j) for j in res.sites)
+            value[r], spent[r] = float(res.objective), float(res.cost)
+    sites = tuple(sorted(int(site_rows[r][j]) for r in range(len(regions)) for j in local[r]))
     hit = np.asarray(a[list(sites)].sum(axis=0)).ravel() > 0 if sites else np.zeros(
         a.shape[1], bool)
     objective = float(w[hit & ~done].sum())
     return RegionalSelection(
         sites, objective, float(c[list(sites)].sum()),
-        {reg: float(points[k]) for reg, k in zip(regions, picks, strict=True)},
-        {reg: float(curves[r][k]) for r, (reg, k) in enumerate(zip(regions, picks, strict=True))},
+        {reg: spent[r] for r, reg in enumerate(regions)},
+        {reg: value[r] for r, reg in enumerate(regions)},
         step, solves, time.perf_counter() - t0)
 
 

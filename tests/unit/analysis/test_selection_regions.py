@@ -186,3 +186,13 @@ def test_the_kabupaten_method_refuses_rules_it_cannot_keep(tmp_path: Any) -> Non
     with pytest.raises(ScenarioError, match="'backhaul.model' = 'joint'"):
         scenario('[selection]\nmethod = "milp-by-kabupaten"\n[backhaul]\nmodel = "joint"\n')
     scenario('[selection]\nmethod = "milp-by-kabupaten"\n')
+
+
+def test_the_budget_the_lattice_leaves_goes_back_to_the_regions() -> None:
+    """Two towers of 1.5 on a lattice of 1: sharing gives one region 2 steps and the other
+    1 (too little for its tower); the 1.5 left over buys the second tower."""
+    a = sp.csr_matrix(np.eye(2, dtype=bool))
+    res = select_by_region(a, np.array([10.0, 10.0]), np.array([1.5, 1.5]), 3.0,
+                           np.array([0, 1]), np.array([0, 1]), step_idr=1.0)
+    assert res.sites == (0, 1) and res.objective == 20.0 and res.cost == 3.0
+    assert res.budget_by_region == {0: 1.5, 1: 1.5}
