@@ -243,7 +243,9 @@ def plan(
     if not quiet:
         s = run.summary
         unit = "people" if s["demand_basis"] == "population" else "km2"
-        gap = "n/a (heuristic)" if s["optimality_gap"] is None else f"{s['optimality_gap']:.2%}"
+        gap = (f"{s['optimality_gap']:.2%}" if s["optimality_gap"] is not None
+               else "unknown (not proven optimal for the whole area)"
+               if "by kabupaten" in str(s["solver"]) else "n/a (heuristic)")
         out.print(
             f"[bold]{sc.scenario.title}[/bold]"
             f"{'  (SYNTHETIC DATA / DATA SINTETIS)' if s['synthetic'] else ''}"
