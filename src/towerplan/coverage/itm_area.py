@@ -141,7 +141,8 @@ class ItmArea:
     Attributes
     ----------
     rows, cols : slice
-        Window of the DEM grid (``dem[rows, cols]``), clipped to the grid.
+        Window of the DEM grid (``dem[rows, cols]`` of the whole grid, also when the
+        kernel was given a part of it), clipped to the grid.
     loss_db : numpy.ndarray
         Basic transmission loss, float32 dB; nan beyond the radius and where the DEM has no
         data.

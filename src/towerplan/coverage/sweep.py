@@ -167,7 +167,8 @@ class SiteCoverage:
     Attributes
     ----------
     rows, cols : slice
-        Window of the DEM grid (``dem[rows, cols]``), clipped to the grid.
+        Window of the DEM grid (``dem[rows, cols]`` of the whole grid, also when the
+        kernel was given a part of it), clipped to the grid.
     loss_db : numpy.ndarray
         Path loss of the model chain, float32 dB; nan beyond the radius and where the DEM
         has no data.
