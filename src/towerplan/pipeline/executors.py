@@ -201,7 +201,11 @@ def _harvest(submit: Callable[[int], Future[Any]], total: int, queued: int,
                 progress(done, total)
             yield futures[fut], result
         while not broken and nxt < total and len(pending) < queued:
-            fut = submit(nxt)
+            try:
+                fut = submit(nxt)
+            except BrokenProcessPool:  # a worker died since the last batch finished
+                broken = True
+                break
             futures[fut] = nxt
             pending.add(fut)
             nxt += 1

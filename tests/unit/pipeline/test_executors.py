@@ -343,3 +343,22 @@ def test_spatial_order_makes_compact_batches() -> None:
         return float(np.mean(boxes))
 
     assert mean_extent(order) < mean_extent(np.arange(1_024)) / 8
+
+
+def test_a_pool_that_breaks_between_batches_is_one_executor_error() -> None:
+    """A worker that dies after its batch finished breaks the pool before the next batch is
+    queued: the batches not queued count as lost, in the one line, never a traceback."""
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    def submit(i: int) -> Future[Any]:
+        if i >= 2:
+            raise BrokenProcessPool("a child process terminated abruptly")
+        fut: Future[Any] = Future()
+        fut.set_result(10 * i)
+        return fut
+
+    got: list[tuple[int, Any]] = []
+    with pytest.raises(ExecutorError, match="3 of 5 batches not computed; the 2 finished"):
+        got.extend(executors._harvest(submit, 5, 2, None, "local:2"))
+    assert got == [(0, 0), (1, 10)]
