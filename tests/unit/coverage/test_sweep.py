@@ -747,3 +747,21 @@ def test_a_frame_keeps_exactly_the_window_and_its_margin() -> None:
                                 2_000.0)
     assert corner is not None and (corner.row_at, corner.col_at) == (0, 0)
     assert (corner.window.r0, corner.window.c0) == (0, 0)
+
+
+def test_itm_chain_takes_the_margins_like_the_other_chains() -> None:
+    """A 90 % location probability at 8 dB takes 10.25 dB off the ITM chain's RSRP in every
+    cell, as for the sweep's chains (this once stopped the ITM chain with an error)."""
+    n = 101
+    t, x, y = _grid(n)
+    dem = _fractal(n, 5, 120.0)
+    plain = dataclasses.replace(LINK, max_radius_m=3_000.0)
+    margin = dataclasses.replace(plain, location_probability=0.9, shadow_sigma_db=8.0)
+    assert margin.adjusted and not plain.adjusted
+    itm = parse_chain("itm")
+    ref = sweep_site(dem, t, x, y, H_TX, link=plain, chain=itm)
+    got = sweep_site(dem, t, x, y, H_TX, link=margin, chain=itm)
+    assert ref is not None and got is not None
+    ok = np.isfinite(ref.rsrp_dbm)
+    assert ok.sum() > 1_000 and np.array_equal(ok, np.isfinite(got.rsrp_dbm))
+    np.testing.assert_allclose(ref.rsrp_dbm[ok] - got.rsrp_dbm[ok], 10.25, atol=0.01)
