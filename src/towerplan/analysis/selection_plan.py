@@ -157,7 +157,7 @@ def select_many(rules: Selection, problem: SelectionProblem, budgets: Sequence[f
     try:
         exact: list[SelectionResult] = []
         if rules.method == "milp-by-kabupaten":
-            exact = [by_kabupaten(problem, b, kwargs, time_limit_s=rules.time_limit_s)
+            exact = [by_kabupaten(problem, b, time_limit_s=rules.time_limit_s)
                      for b in budgets]
         elif rules.method != "greedy":
             exact = select_sites_sweep(problem.matrix, weight, costs, list(budgets), covered,
@@ -173,29 +173,14 @@ def select_many(rules: Selection, problem: SelectionProblem, budgets: Sequence[f
     return list(zip(exact, greedy, strict=True))
 
 
-def by_kabupaten(problem: SelectionProblem, budget: float, options: dict[str, Any], *,
+def by_kabupaten(problem: SelectionProblem, budget: float, *,
                  time_limit_s: float | None = None) -> SelectionResult:
     """Method ``milp-by-kabupaten``: the exact selection of each kabupaten (of the candidates'
     and the demand units' village codes) under one *budget*
     (:func:`~towerplan.analysis.selection_regions.select_by_region`), as a
     :class:`SelectionResult` without a gap or a bound (not proven optimal for the whole
-    area). *options* are :func:`selection_options`'s.
-
-    Raises
-    ------
-    ScenarioError
-        When the selection rules ask for what the decomposition does not support.
+    area). The rules it cannot keep are refused by the scenario's ``[selection]`` check.
     """
-    unsupported = [name for name, used in (
-        ("must_include", bool(options.get("must_include"))),
-        ("must_exclude", bool(options.get("must_exclude"))),
-        ("max_per_kecamatan", "groups" in options),
-        ("min_share_blank_village", "min_share" in options),
-        ("an objective other than people", "objective" in options)) if used]
-    if unsupported:
-        msg = ("'selection.method = \"milp-by-kabupaten\"' cannot be combined with "
-               f"{', '.join(unsupported)}; use method = \"milp\" for these rules")
-        raise ScenarioError(msg)
     state = problem.state
     codes = state.villages["code"].to_numpy()
     village = np.asarray(state.units.village)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from affine import Affine
 
-from towerplan.coverage.radials import FRAME_MARGIN_CELLS, grid_window
+from towerplan.coverage.radials import frame_bounds
 from towerplan.coverage.raster import LinkParams, coverage_radius_m, path_loss_db, site_rsrp_window
 from towerplan.coverage.sweep import sweep_site, sweep_site_into
 from towerplan.radio.antenna import AntennaPattern
@@ -95,15 +95,14 @@ class TerrainContext:
         rows, cols = self.shape
         top, bottom, left, right = rows, 0, cols, 0
         for x, y in np.asarray(xy_m, float).reshape(-1, 2):
-            bounds = grid_window(self.transform, (rows, cols), float(x), float(y),
+            found = frame_bounds(self.transform, (rows, cols), float(x), float(y),
                                  float(radius_m))
-            if bounds is None:
+            if found is None:
                 continue
-            top, bottom = min(top, bounds[0]), max(bottom, bounds[1])
-            left, right = min(left, bounds[2]), max(right, bounds[3])
-        m = FRAME_MARGIN_CELLS
-        top, left = max(top - m, 0), max(left - m, 0)
-        bottom, right = max(min(bottom + m, rows), top), max(min(right + m, cols), left)
+            frame = found[1]
+            top, bottom = min(top, frame[0]), max(bottom, frame[1])
+            left, right = min(left, frame[2]), max(right, frame[3])
+        bottom, right = max(bottom, top), max(right, left)
         r_off, c_off = self.offset
         rs = slice(top - r_off, bottom - r_off)
         cs = slice(left - c_off, right - c_off)

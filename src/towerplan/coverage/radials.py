@@ -28,6 +28,7 @@ __all__ = [
     "bilinear_k",
     "bilinear_inner_k",
     "edge_x_k",
+    "frame_bounds",
     "grid_window",
     "inner_k",
     "radial_count",
@@ -195,6 +196,21 @@ class SiteFrame(NamedTuple):
                      + self.window.n_cols)
 
 
+def frame_bounds(transform: Affine, shape: tuple[int, int], x_m: float, y_m: float,
+                 radius_m: float
+                 ) -> tuple[tuple[int, int, int, int], tuple[int, int, int, int]] | None:
+    """The site's window (:func:`grid_window`) and its frame, the window widened by
+    :data:`FRAME_MARGIN_CELLS` and clipped to the grid, each as ``(row start, row stop,
+    column start, column stop)`` of the grid; None when the window misses the grid."""
+    bounds = grid_window(transform, shape, x_m, y_m, radius_m)
+    if bounds is None:
+        return None
+    r0, r1, c0, c1 = bounds
+    m = FRAME_MARGIN_CELLS
+    return bounds, (max(r0 - m, 0), min(r1 + m, shape[0]), max(c0 - m, 0),
+                    min(c1 + m, shape[1]))
+
+
 def site_frame(dem: np.ndarray, transform: Affine, x_m: float, y_m: float, radius_m: float, *,
                landcover: np.ndarray | None = None, offset: tuple[int, int] = (0, 0),
                grid_shape: tuple[int, int] | None = None) -> SiteFrame | None:
@@ -215,13 +231,10 @@ def site_frame(dem: np.ndarray, transform: Affine, x_m: float, y_m: float, radiu
         When *dem* does not hold the site's window and margin.
     """
     shape = tuple(dem.shape) if grid_shape is None else tuple(grid_shape)
-    bounds = grid_window(transform, (int(shape[0]), int(shape[1])), x_m, y_m, radius_m)
-    if bounds is None:
+    found = frame_bounds(transform, (int(shape[0]), int(shape[1])), x_m, y_m, radius_m)
+    if found is None:
         return None
-    r0, r1, c0, c1 = bounds
-    m = FRAME_MARGIN_CELLS
-    top, bottom = max(r0 - m, 0), min(r1 + m, int(shape[0]))
-    left, right = max(c0 - m, 0), min(c1 + m, int(shape[1]))
+    (r0, r1, c0, c1), (top, bottom, left, right) = found
     row_off, col_off = int(offset[0]), int(offset[1])
     if (top < row_off or left < col_off or bottom > row_off + dem.shape[0]
             or right > col_off + dem.shape[1]):
