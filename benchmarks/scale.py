@@ -93,11 +93,14 @@ elif until:
         extra["matrix_sha256"] = digest.hexdigest()[:16]
         extra["matrix_shape"] = list(value.shape)
         extra["matrix_nnz"] = int(value.nnz)
+    if until == "candidate_coverage" and len(sys.argv) > 6 and sys.argv[6] == "sizes":
+        # what the workers are sent: once, and with each batch (measured in one run only)
         import pickle
         import numpy as np
         from towerplan.analysis.problem import Sites
         from towerplan.coverage.context import radio_context
-        from towerplan.pipeline.stages.coverage import BATCH_SITES, _Batches, _Shared, spatial_order
+        from towerplan.pipeline.stages.coverage import (BATCH_SITES, _Batches, _Shared,
+                                                        spatial_order)
         terrain, demand = run.get("terrain"), run.get("demand")
         link, context = radio_context(scenario.radio, terrain.dem, terrain.landcover,
                                       source_cell_m=terrain.source_cell_m)
@@ -246,8 +249,8 @@ def by_scheduler(work: Path, toml: Path, label: str, schedulers: list[str]) -> P
         shutil.rmtree(copy / "candidate_coverage", ignore_errors=True)
         load = os.getloadavg()
         if scheduler == "serial":
-            r = _measured([str(toml), str(copy), "-", "candidate_coverage", "inprocess"],
-                          NUMBA_NUM_THREADS="1")
+            r = _measured([str(toml), str(copy), "-", "candidate_coverage", "inprocess",
+                           "sizes"], NUMBA_NUM_THREADS="1")
         else:
             r = _measured([str(toml), str(copy), "-", "candidate_coverage", scheduler])
         after = os.getloadavg()
