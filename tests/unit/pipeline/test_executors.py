@@ -4,6 +4,7 @@ byte, a dead worker fails with one line and leaves a cache the next run resumes 
 from __future__ import annotations
 
 import dataclasses
+import doctest
 import functools
 import os
 import re
@@ -343,6 +344,55 @@ def test_spatial_order_makes_compact_batches() -> None:
         return float(np.mean(boxes))
 
     assert mean_extent(order) < mean_extent(np.arange(1_024)) / 8
+
+
+def test_units_in_reach_hold_every_unit_within_the_radius() -> None:
+    """The units a batch evaluates are a superset of those within the radius of any of its
+    sites, and lie in the sites' box widened by the radius."""
+    rng = np.random.default_rng(4)
+    units = rng.uniform(0, 100_000, (20_000, 2))
+    sites = rng.uniform(40_000, 55_000, (7, 2))
+    radius_m = 9_000.0
+    near = coverage.units_in_reach(units, sites, radius_m)
+    assert np.all(np.diff(near) > 0)
+    dist = np.hypot(*(units[:, None, :] - sites[None, :, :]).transpose(2, 0, 1))
+    within = np.flatnonzero((dist <= radius_m).any(axis=1))
+    assert set(within.tolist()) <= set(near.tolist())
+    assert len(within) > 500 and len(near) < len(units) / 4
+    box = (units[near] >= sites.min(axis=0) - radius_m - 1.0) \
+        & (units[near] <= sites.max(axis=0) + radius_m + 1.0)
+    assert box.all()
+    assert coverage.units_in_reach(units, np.empty((0, 2)), radius_m).size == 0
+    assert doctest.testmod(coverage).failed == 0
+
+
+@pytest.mark.parametrize("chain", ["hata-suburban+deygout", "hata-suburban"])
+@pytest.mark.parametrize("floor_dbm", [None, -110.0])
+def test_a_batch_among_far_units_equals_the_matrix_over_all_units(
+        chain: str, floor_dbm: float | None) -> None:
+    """A batch evaluated against only the units in its reach gives the matrix over all the
+    units to the byte, with the columns of all units, when most units are out of reach."""
+    from towerplan.coverage.composite import coverage_matrix, rsrp_matrix
+
+    dem = RasterGrid(fractal_relief(400, seed=3, relief_m=250.0),
+                     Affine(CELL_M, 0, 500_000.0, 0, -CELL_M, 9_000_000.0),
+                     CRS.from_epsg(32748))
+    radio = dataclasses.replace(Radio(), model=chain, max_radius_km=3.0)
+    link, context = radio_context(radio, dem)
+    rng = np.random.default_rng(8)
+    far = np.array([500_000.0, 9_000_000.0]) + rng.uniform(0, 12_000, (6_000, 2)) \
+        * np.array([1.0, -1.0])
+    sites = np.array([[503_000.0, 8_997_000.0], [504_000.0, 8_996_000.0],
+                      [503_500.0, 8_995_500.0]])
+    near = coverage.units_in_reach(far, sites, link.max_radius_m)
+    assert len(near) < len(far) / 2
+    part = None if context is None else context.part(sites, link.max_radius_m)
+    got = coverage._batch(coverage._Shared(far, link, floor_dbm), (sites, HEIGHTS[:3], part))
+    if floor_dbm is None:
+        want = coverage_matrix(sites, HEIGHTS[:3], far, link, context)
+    else:
+        want = rsrp_matrix(sites, HEIGHTS[:3], far, link, context, floor_dbm=floor_dbm)
+    assert want.nnz > 0 and _arrays(got) == _arrays(want)
 
 
 def test_a_pool_that_breaks_between_batches_is_one_executor_error() -> None:

@@ -43,7 +43,8 @@ if TYPE_CHECKING:
     from towerplan.coverage.raster import LinkParams
     from towerplan.inputs import TerrainInputs
 
-__all__ = ["BATCH_SITES", "FLOOR_STEP_DB", "STAGE", "coverage_rows", "spatial_order"]
+__all__ = ["BATCH_SITES", "FLOOR_STEP_DB", "STAGE", "coverage_rows", "spatial_order",
+           "units_in_reach"]
 
 #: Candidates per cached batch.
 BATCH_SITES = 64
@@ -78,10 +79,44 @@ def _batch(shared: _Shared, task: tuple[np.ndarray, np.ndarray, TerrainContext |
     the terrain their sweeps read): its coverage or RSRP matrix. Runs on a worker of the
     run's executor."""
     xy, height_m, part = task
+    near = units_in_reach(shared.demand_xy, xy, shared.link.max_radius_m)
+    units = shared.demand_xy[near]
     if shared.floor_dbm is None:
-        return coverage_matrix(xy, height_m, shared.demand_xy, shared.link, part)
-    return rsrp_matrix(xy, height_m, shared.demand_xy, shared.link, part,
-                       floor_dbm=shared.floor_dbm)
+        block = coverage_matrix(xy, height_m, units, shared.link, part)
+    else:
+        block = rsrp_matrix(xy, height_m, units, shared.link, part,
+                            floor_dbm=shared.floor_dbm)
+    # the columns of the units in reach, back to the columns of all demand units (both in
+    # ascending order, so each row stays sorted)
+    return sp.csr_matrix((block.data, near[block.indices], block.indptr),
+                         shape=(len(height_m), len(shared.demand_xy)))
+
+
+def units_in_reach(demand_xy_m: np.ndarray, site_xy_m: np.ndarray, radius_m: float
+                   ) -> np.ndarray:
+    """Indices, ascending, of the demand units ``(k, 2)`` that sites ``(n, 2)`` may reach:
+    those in the sites' bounding box widened by *radius_m* (and 1 m against rounding), a
+    superset of the units within *radius_m* of any site.
+
+    A batch evaluates its sites against these units only, so that the search tree and the
+    cell positions of the units are built for the batch's neighbourhood, not for every
+    unit of the region (1.6 M in a province: about 0.4 s per batch).
+
+    Examples
+    --------
+    >>> units = np.array([[0.0, 0.0], [5_000.0, 0.0], [30_000.0, 0.0], [0.0, -9_000.0]])
+    >>> units_in_reach(units, np.array([[1_000.0, 0.0]]), 10_000.0)
+    array([0, 1, 3])
+    """
+    units = np.asarray(demand_xy_m, dtype=float).reshape(-1, 2)
+    sites = np.asarray(site_xy_m, dtype=float).reshape(-1, 2)
+    if not len(sites):
+        return np.empty(0, dtype=np.int64)
+    lo = sites.min(axis=0) - (radius_m + 1.0)
+    hi = sites.max(axis=0) + (radius_m + 1.0)
+    inside = ((units[:, 0] >= lo[0]) & (units[:, 0] <= hi[0])
+              & (units[:, 1] >= lo[1]) & (units[:, 1] <= hi[1]))
+    return np.flatnonzero(inside)
 
 
 def spatial_order(xy_m: np.ndarray, *, bits: int = 10) -> np.ndarray:
