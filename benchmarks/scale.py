@@ -99,7 +99,7 @@ elif until:
         import numpy as np
         from towerplan.analysis.problem import Sites
         from towerplan.coverage.context import radio_context
-        from towerplan.pipeline.stages.coverage import (BATCH_SITES, _Batches, _Shared,
+        from towerplan.pipeline.stages.coverage import (BATCH_SITES, SiteBatches, _Shared,
                                                         spatial_order)
         terrain, demand = run.get("terrain"), run.get("demand")
         link, context = radio_context(scenario.radio, terrain.dem, terrain.landcover,
@@ -111,7 +111,7 @@ elif until:
         sites = Sites.from_xy_columns(run.get("candidates"))
         order = spatial_order(sites.xy)
         chunks = [order[b:b + BATCH_SITES] for b in range(0, len(order), BATCH_SITES)]
-        tasks = _Batches(sites.xy, sites.height_m, chunks, context, float(link.max_radius_m))
+        tasks = SiteBatches(sites.xy, sites.height_m, chunks, context, float(link.max_radius_m))
         extra["task_mb"] = [len(pickle.dumps(tasks[k])) / 1e6 for k in range(len(tasks))]
     if scheduler.startswith("dask-local"):  # the workers' own figures, before they stop
         import psutil

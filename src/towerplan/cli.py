@@ -104,11 +104,12 @@ NoCacheOpt = Annotated[
 ]
 SchedulerOpt = Annotated[
     str | None,
-    typer.Option("--scheduler", help="Where the candidate coverage is computed: inprocess, "
-                 "local:N (N local worker processes), dask-local:N (a Dask LocalCluster of N "
-                 "workers; needs towerplan[dask]) or tcp://HOST:PORT (a running Dask "
-                 "scheduler). The results are the same. Default: [compute] scheduler of the "
-                 "scenario (inprocess).", show_default=False),
+    typer.Option("--scheduler", help="Where the coverage of the candidates and (terrain "
+                 "chains) of the existing towers is computed: inprocess, local:N (N local "
+                 "worker processes), dask-local:N (a Dask LocalCluster of N workers; needs "
+                 "towerplan[dask]) or tcp://HOST:PORT (a running Dask scheduler). The results "
+                 "are the same. Default: [compute] scheduler of the scenario (inprocess).",
+                 show_default=False),
 ]
 
 

@@ -1255,7 +1255,7 @@ def parse_scheduler(text: str) -> tuple[str, int | str] | None:
 
 @dataclass(frozen=True, slots=True)
 class Compute(_Group):
-    """Where the candidate coverage is computed (``--scheduler`` overrides it).
+    """Where the coverage batches are computed (``--scheduler`` overrides it).
 
     Attributes
     ----------

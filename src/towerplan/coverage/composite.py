@@ -33,9 +33,11 @@ __all__ = [
     "TerrainContext",
     "best_server",
     "best_server_both",
+    "best_server_part",
     "best_server_points",
     "combine",
     "coverage_matrix",
+    "merge_best",
     "rsrp_at",
     "rsrp_matrix",
 ]
@@ -243,6 +245,65 @@ def best_server_both(transform: Affine, shape: tuple[int, int], xy_m: np.ndarray
             if each_site is not None:
                 each_site(i, idx, rsrp)
     return grid, at
+
+
+def best_server_part(site_numbers: np.ndarray, xy_m: np.ndarray, heights_m: np.ndarray,
+                     link: LinkParams, terrain: TerrainContext, points_xy_m: np.ndarray, *,
+                     antennas: Sequence[AntennaPattern] | None = None
+                     ) -> tuple[BestServer, BestServer]:
+    """Best server of some sites over a part of the terrain grid and at points: one batch of
+    a composite computed batch by batch (merged with :func:`merge_best`).
+
+    *terrain* is the part of the grid the sites' sweeps read
+    (:meth:`TerrainContext.part`); the grid result covers exactly that part (rows and
+    columns from ``terrain.offset``). The sites are numbered *site_numbers* (ascending) and
+    composed in that order, so a tie keeps the lower number, as in :func:`best_server_both`.
+    The points result is at *points_xy_m*. *antennas* gives each site its own antenna.
+    """
+    order = np.argsort(np.asarray(site_numbers), kind="stable")
+    numbers = np.asarray(site_numbers, dtype=np.int64)[order]
+    xy = np.asarray(xy_m, float).reshape(-1, 2)[order]
+    heights = np.asarray(heights_m, float)[order]
+    grid = _empty(terrain.dem_m.shape)
+    at = _empty((len(points_xy_m),))
+    sampler = _PointSampler(points_xy_m, link, terrain)
+    r_off, c_off = terrain.offset
+    for j, ((x, y), h) in enumerate(zip(xy, heights, strict=True)):
+        site_link = link if antennas is None else replace(link, antenna=antennas[order[j]])
+        win = _window(terrain.transform, terrain.shape, x, y, h, site_link, terrain)
+        site = int(numbers[j])
+        if win is not None:
+            rows = slice(win[0].start - r_off, win[0].stop - r_off)
+            cols = slice(win[1].start - c_off, win[1].stop - c_off)
+            _update(grid, (rows, cols), win[2], site, link.threshold_rsrp_dbm)
+        if len(points_xy_m):
+            idx, rsrp = sampler.site(np.array([x, y]), h, window=win, link=site_link)
+            _update(at, idx, rsrp, site, link.threshold_rsrp_dbm)
+    return grid, at
+
+
+def merge_best(best: BestServer, index: np.ndarray | tuple[slice, slice],
+               part: BestServer) -> None:
+    """Merge the composite *part* of other sites into *best* at *index* (in place).
+
+    The strongest RSRP wins and a tie goes to the lower site number, so merging the
+    composites of disjoint sets of sites in any order gives the composite of all of them
+    in site order (:func:`best_server_both`), to the bit; the counts of servers add up.
+    """
+    views = isinstance(index, tuple)
+    cur = best.rsrp_dbm[index]
+    server = best.server[index]
+    new = part.rsrp_dbm
+    better = ~(new <= cur) | ((new == cur) & (part.server < server))
+    better &= np.isfinite(new)
+    np.copyto(cur, new, where=better)
+    np.copyto(server, part.server, where=better)
+    count = best.n_servers[index]
+    np.add(count, part.n_servers, out=count)
+    if not views:
+        best.rsrp_dbm[index] = cur
+        best.server[index] = server
+        best.n_servers[index] = count
 
 
 def combine(first: BestServer, second: BestServer, *, offset: int) -> BestServer:

@@ -90,6 +90,11 @@ class StageContext:
         if self.progress is not None:
             self.progress(label)
 
+    @property
+    def distributed(self) -> bool:
+        """True when the run's batches go to other processes (``local:N``, Dask)."""
+        return self.executor is not None and not isinstance(self.executor, InProcessExecutor)
+
     def map_batches(self, fn: BatchFn, tasks: Sequence[Any], *, shared: Any,
                     progress: CountFn | None = None) -> Iterator[tuple[int, Any]]:
         """``(index, fn(shared, task))`` of every task as each finishes, on the run's

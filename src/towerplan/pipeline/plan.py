@@ -139,9 +139,10 @@ def new_run(scenario: Scenario, *, cache: StageCache | Path | str | None | bool 
     progress : callable, optional
         Called with each stage label as it starts.
     executor : Executor, optional, keyword-only
-        Where the candidate coverage's batches are computed (default: the one of
-        ``[compute] scheduler``, :func:`~towerplan.pipeline.executors.executor_for`). Workers
-        start at their first batch; :meth:`GraphRun.close` stops them.
+        Where the coverage batches (candidates and existing towers) are computed (default:
+        the one of ``[compute] scheduler``,
+        :func:`~towerplan.pipeline.executors.executor_for`). Workers start at their first
+        batch; :meth:`GraphRun.close` stops them.
     """
     run_time_utc()  # a bad SOURCE_DATE_EPOCH is refused before any work
     store = stage_store(cache)

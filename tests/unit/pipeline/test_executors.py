@@ -308,7 +308,7 @@ def test_a_batch_is_sent_its_part_of_the_terrain_not_the_whole_grid() -> None:
     near = np.array([500_000.0, 9_000_000.0]) + np.array([[2_000.0, -2_000.0],
                                                             [2_500.0, -1_800.0]])
     short = dataclasses.replace(link, max_radius_m=1_500.0)
-    tasks = coverage._Batches(near, np.array([40.0, 45.0]), [np.array([0, 1])], context,
+    tasks = coverage.SiteBatches(near, np.array([40.0, 45.0]), [np.array([0, 1])], context,
                               short.max_radius_m)
     xy, height_m, part = tasks[0]
     assert part is not None and min(part.offset) > 0 and part.shape == context.shape

@@ -43,8 +43,8 @@ if TYPE_CHECKING:
     from towerplan.coverage.raster import LinkParams
     from towerplan.inputs import TerrainInputs
 
-__all__ = ["BATCH_SITES", "FLOOR_STEP_DB", "STAGE", "coverage_rows", "spatial_order",
-           "units_in_reach"]
+__all__ = ["BATCH_SITES", "FLOOR_STEP_DB", "STAGE", "SiteBatches", "coverage_rows",
+           "spatial_order", "units_in_reach"]
 
 #: Candidates per cached batch.
 BATCH_SITES = 64
@@ -66,7 +66,7 @@ def _batch_key(base: str, xy: np.ndarray, height_m: np.ndarray) -> str:
 class _Shared:
     """What every batch of one call needs, sent to each worker once: the demand units
     ``(k, 2)`` m, the link and the floor of an RSRP matrix, dBm (None: the boolean coverage
-    at the link's threshold). The terrain comes with each batch (:class:`_Batches`)."""
+    at the link's threshold). The terrain comes with each batch (:class:`SiteBatches`)."""
 
     demand_xy: np.ndarray
     link: LinkParams
@@ -152,7 +152,7 @@ def spatial_order(xy_m: np.ndarray, *, bits: int = 10) -> np.ndarray:
     return np.argsort(d, kind="stable")
 
 
-class _Batches(Sequence[tuple[np.ndarray, np.ndarray, "TerrainContext | None"]]):
+class SiteBatches(Sequence[tuple[np.ndarray, np.ndarray, "TerrainContext | None"]]):
     """The executor's tasks: batch *k* is the sites ``chunks[k]``, with the part of the
     terrain their sweeps read (:meth:`TerrainContext.part`), cut when the executor takes the
     batch, so that only the batches queued at a time hold a part in memory."""
@@ -211,7 +211,7 @@ def coverage_rows(ctx: StageContext, store: str, xy: np.ndarray, height_m: np.nd
                       else (False, None))
         parts[k] = block if hit else None
     todo = [k for k in range(len(spans)) if parts[k] is None]
-    tasks = _Batches(xy, height_m, [spans[k] for k in todo], context, float(link.max_radius_m))
+    tasks = SiteBatches(xy, height_m, [spans[k] for k in todo], context, float(link.max_radius_m))
     done = n - sum(len(spans[k]) for k in todo)
     shared = _Shared(demand_xy, link, floor_dbm)
     for j, block in ctx.map_batches(_batch, tasks, shared=shared):
@@ -260,7 +260,7 @@ def _rows_at_threshold(ctx: StageContext, store: str, xy: np.ndarray, height_m: 
     missing = missing[spatial_order(xy[missing])]
     done = n - len(missing)
     chunks = [missing[b:b + BATCH_SITES] for b in range(0, len(missing), BATCH_SITES)]
-    tasks = _Batches(xy, height_m, chunks, context, float(link.max_radius_m))
+    tasks = SiteBatches(xy, height_m, chunks, context, float(link.max_radius_m))
     shared = _Shared(demand_xy, pure, floors[1])
     for k, block in ctx.map_batches(_batch, tasks, shared=shared):
         for j, i in enumerate(chunks[k]):
