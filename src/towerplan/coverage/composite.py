@@ -131,6 +131,12 @@ class BestServer:
     server: np.ndarray
     n_servers: np.ndarray
 
+    @classmethod
+    def empty(cls, shape: tuple[int, ...]) -> BestServer:
+        """No server anywhere: RSRP nan, server -1, no servers, of *shape*."""
+        return cls(np.full(shape, np.nan, dtype=np.float32), np.full(shape, -1, np.int32),
+                   np.zeros(shape, dtype=np.uint16))
+
 
 def _window(transform: Affine, shape: tuple[int, int], x: float, y: float, h: float,
             link: LinkParams, terrain: TerrainContext | None
@@ -142,11 +148,6 @@ def _window(transform: Affine, shape: tuple[int, int], x: float, y: float, h: fl
                      k_factor=terrain.k_factor, landcover=terrain.landcover,
                      offset=terrain.offset, grid_shape=terrain.grid_shape)
     return None if cov is None else (cov.rows, cov.cols, cov.rsrp_dbm)
-
-
-def _empty(shape: tuple[int, ...]) -> BestServer:
-    return BestServer(np.full(shape, np.nan, dtype=np.float32), np.full(shape, -1, np.int32),
-                      np.zeros(shape, dtype=np.uint16))
 
 
 def _update(best: BestServer, index: np.ndarray | tuple[slice, slice], rsrp: np.ndarray,
@@ -220,9 +221,9 @@ def best_server_both(transform: Affine, shape: tuple[int, int], xy_m: np.ndarray
         On the grid, and at *points_xy_m* (empty when not given).
     """
     points = np.empty((0, 2)) if points_xy_m is None else np.asarray(points_xy_m, float)
-    grid = _empty(shape) if onto is None else BestServer(
+    grid = BestServer.empty(shape) if onto is None else BestServer(
         onto.rsrp_dbm.copy(), onto.server.copy(), onto.n_servers.copy())
-    at = _empty((len(points),))
+    at = BestServer.empty((len(points),))
     sampler = _PointSampler(points, link, terrain)
     fold = (terrain is not None and terrain.whole and not len(points)
             and terrain.landcover is None and tuple(shape) == terrain.shape
@@ -264,8 +265,8 @@ def best_server_part(site_numbers: np.ndarray, xy_m: np.ndarray, heights_m: np.n
     numbers = np.asarray(site_numbers, dtype=np.int64)[order]
     xy = np.asarray(xy_m, float).reshape(-1, 2)[order]
     heights = np.asarray(heights_m, float)[order]
-    grid = _empty(terrain.dem_m.shape)
-    at = _empty((len(points_xy_m),))
+    grid = BestServer.empty(terrain.dem_m.shape)
+    at = BestServer.empty((len(points_xy_m),))
     sampler = _PointSampler(points_xy_m, link, terrain)
     r_off, c_off = terrain.offset
     for j, ((x, y), h) in enumerate(zip(xy, heights, strict=True)):
@@ -377,7 +378,7 @@ def best_server_points(points_xy_m: np.ndarray, site_xy_m: np.ndarray, heights_m
 
     With *terrain*, each point takes the value of the DEM cell it falls in.
     """
-    best = _empty((len(points_xy_m),))
+    best = BestServer.empty((len(points_xy_m),))
     sampler = _PointSampler(points_xy_m, link, terrain)
     for i, (xy, h) in enumerate(zip(np.asarray(site_xy_m, float).reshape(-1, 2),
                                     np.asarray(heights_m, float), strict=True)):

@@ -133,7 +133,7 @@ def test_rsrp_matrix_read_at_moved_thresholds_is_the_coverage_matrix_there() -> 
 
 
 def test_sweep_folded_into_the_composite_equals_composing_the_site_windows() -> None:
-    from towerplan.coverage.composite import TerrainContext, _empty, _update
+    from towerplan.coverage.composite import BestServer, TerrainContext, _update
     from towerplan.coverage.sweep import sweep_site, sweep_site_into
     from towerplan.radio.chain import parse_chain
 
@@ -146,7 +146,7 @@ def test_sweep_folded_into_the_composite_equals_composing_the_site_windows() -> 
     heights = np.array([42.0, 30.0, 60.0])
     link = LinkParams.from_radio(Radio(max_radius_km=6.0))
     chain = parse_chain("hata-suburban+deygout")
-    want = _empty(dem.shape)
+    want = BestServer.empty(dem.shape)
     for i, ((x, y), h) in enumerate(zip(sites, heights, strict=True)):
         cov = sweep_site(dem, t, x, y, h, link=link, chain=chain)
         assert cov is not None
@@ -157,7 +157,7 @@ def test_sweep_folded_into_the_composite_equals_composing_the_site_windows() -> 
     np.testing.assert_array_equal(got.n_servers, want.n_servers)
     assert set(np.unique(got.server).tolist()) == {-1, 0, 1, 2}
     assert got.n_servers.max() == 3
-    one = _empty(dem.shape)  # folded by the sweep itself: one site's RSRP where it reaches
+    one = BestServer.empty(dem.shape)  # folded by the sweep itself: one site where it reaches
     assert sweep_site_into((one.rsrp_dbm, one.server, one.n_servers), 0, dem, t, *sites[0],
                            42.0, link=link, chain=chain)
     first = sweep_site(dem, t, *sites[0], 42.0, link=link, chain=chain)
@@ -167,7 +167,7 @@ def test_sweep_folded_into_the_composite_equals_composing_the_site_windows() -> 
         one.rsrp_dbm.size - first.rsrp_dbm.size)
     # a calibrated link corrects the RSRP after the sweep: not folded, nothing changed
     calibrated = replace(link, calibration_offset_db=3.0)
-    untouched = _empty(dem.shape)
+    untouched = BestServer.empty(dem.shape)
     assert not sweep_site_into((untouched.rsrp_dbm, untouched.server, untouched.n_servers), 0,
                                dem, t, 3_000.0, 9_000.0, 42.0, link=calibrated, chain=chain)
     assert np.isnan(untouched.rsrp_dbm).all() and (untouched.server == -1).all()

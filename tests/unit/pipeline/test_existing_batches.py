@@ -120,6 +120,22 @@ def test_a_tie_goes_to_the_lower_tower_whichever_batch_finishes_first(
     assert _arrays(points) == _arrays(want_points)
 
 
+def test_a_tower_whose_window_misses_the_grid_adds_nothing(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A tower 50 km off the grid (its own batch: an empty part) serves no cell and no
+    unit, as when every tower is composed at once."""
+    monkeypatch.setattr(existing, "TOWERS_PER_BATCH", 1)
+    link, context = _context(250.0)
+    towers = np.vstack([TOWERS[:3], [[ORIGIN[0] - 50_000.0, ORIGIN[1]]]])
+    heights = np.full(4, 40.0)
+    grid, points = _batched(_Reversed(), towers, heights, link, context)
+    want, want_points = best_server_both(context.transform, context.shape, towers, heights,
+                                         link, context, UNITS)
+    assert 3 not in want.server and 3 not in want_points.server
+    assert _arrays(grid) == _arrays(want)
+    assert _arrays(points) == _arrays(want_points)
+
+
 def test_merge_keeps_the_strongest_and_adds_the_counts() -> None:
     nan = np.nan
     best = BestServer(np.array([nan, -90.0, -80.0, -95.0], np.float32),

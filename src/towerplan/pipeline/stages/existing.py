@@ -217,12 +217,7 @@ def composite_in_batches(ctx: StageContext, xy: np.ndarray, height_m: np.ndarray
     (:func:`~towerplan.coverage.composite.merge_best`): the same composite, to the bit, as
     :func:`~towerplan.coverage.composite.best_server_both` over all towers at once."""
     n = len(height_m)
-    grid = BestServer(np.full(context.shape, np.nan, dtype=np.float32),
-                      np.full(context.shape, -1, dtype=np.int32),
-                      np.zeros(context.shape, dtype=np.uint16))
-    points = BestServer(np.full(len(demand_xy), np.nan, dtype=np.float32),
-                        np.full(len(demand_xy), -1, dtype=np.int32),
-                        np.zeros(len(demand_xy), dtype=np.uint16))
+    grid, points = BestServer.empty(context.shape), BestServer.empty((len(demand_xy),))
     order = spatial_order(xy)
     chunks = [np.sort(order[b:b + TOWERS_PER_BATCH]) for b in range(0, n, TOWERS_PER_BATCH)]
     tasks = _TowerBatches(xy, height_m, chunks, context, float(link.max_radius_m), antennas)
