@@ -246,7 +246,13 @@ def _rows_at_threshold(ctx: StageContext, store: str, xy: np.ndarray, height_m: 
 
     n = len(height_m)
     cache = ctx.cache
-    rows: list[sp.csr_matrix | None] = [None] * n
+    # each site's covered demand units (column indices, ascending), reduced from its RSRP
+    # row as the row is read or arrives: the RSRP rows themselves stay on disk only
+    rows: list[np.ndarray | None] = [None] * n
+
+    def covered(row: sp.csr_matrix) -> np.ndarray:
+        return np.asarray(row.indices[row.data >= effective])
+
     # a row read back must be a CSR matrix of one site by the demand units, RSRP in float32
     expect = {"type": _CSR, "shape": [1, len(demand_xy)], "dtype": np.dtype(np.float32).str}
     for i in range(n):
@@ -254,7 +260,7 @@ def _rows_at_threshold(ctx: StageContext, store: str, xy: np.ndarray, height_m: 
             assert cache is not None
             hit, row = cache.load(store, key(i, floor), expect=expect)
             if hit:
-                rows[i] = row
+                rows[i] = covered(row)
                 break
     missing = np.array([i for i in range(n) if rows[i] is None], dtype=np.int64)
     missing = missing[spatial_order(xy[missing])]
@@ -264,18 +270,20 @@ def _rows_at_threshold(ctx: StageContext, store: str, xy: np.ndarray, height_m: 
     shared = _Shared(demand_xy, pure, floors[1])
     for k, block in ctx.map_batches(_batch, tasks, shared=shared):
         for j, i in enumerate(chunks[k]):
-            rows[i] = block[j]
+            row = block[j]
             if cache is not None:
-                cache.store(store, key(int(i), floors[1]), rows[i])
+                cache.store(store, key(int(i), floors[1]), row)
+            rows[i] = covered(row)
         done += len(chunks[k])
         ctx.report(f"{label} {done}/{n}")
     if not n:
         return sp.csr_matrix((0, len(demand_xy)), dtype=bool)
-    rsrp = sp.csr_matrix(sp.vstack(rows, format="csr"), dtype=np.float32)
-    covered = sp.csr_matrix((rsrp.data >= effective, rsrp.indices, rsrp.indptr),
-                            shape=rsrp.shape, dtype=bool)
-    covered.eliminate_zeros()
-    return covered
+    found = [r if r is not None else np.empty(0, np.int32) for r in rows]
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    indptr[1:] = np.cumsum([len(r) for r in found])
+    indices = np.concatenate(found)
+    return sp.csr_matrix((np.ones(len(indices), dtype=bool), indices, indptr),
+                         shape=(n, len(demand_xy)))
 
 
 def _coverage(ctx: StageContext, *, terrain: TerrainInputs, demand: DemandUnits,
