@@ -333,6 +333,22 @@ def test_rows_in_spatial_batches_come_back_in_the_sites_order() -> None:
     assert _arrays(rows) == _arrays(coverage_matrix(SITES, HEIGHTS, UNITS, link, context))
 
 
+class _Dropping(InProcessExecutor):
+    """Yields only the first batch: an executor that loses results without raising."""
+
+    def map_batches(self, fn: BatchFn, tasks: Sequence[Any], *, shared: Any,
+                    progress: CountFn | None = None) -> Iterator[tuple[int, Any]]:
+        yield 0, fn(shared, tasks[0])
+
+
+@pytest.mark.usefixtures("small_batches")
+def test_rows_an_executor_lost_are_one_executor_error_not_empty_rows() -> None:
+    link, context = _link()
+    with pytest.raises(ExecutorError, match="6 of 8 rows missing after the batches"):
+        coverage.coverage_rows(_ctx(None, _Dropping()), "s", SITES, HEIGHTS, UNITS, link,
+                               context)
+
+
 def test_spatial_order_makes_compact_batches() -> None:
     rng = np.random.default_rng(1)
     xy = rng.uniform(0, 100_000, (1_024, 2))

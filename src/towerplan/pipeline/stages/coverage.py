@@ -32,6 +32,7 @@ import scipy.sparse as sp
 from towerplan.analysis.problem import Sites
 from towerplan.coverage.composite import coverage_matrix, rsrp_matrix
 from towerplan.coverage.context import radio_context
+from towerplan.errors import ExecutorError
 from towerplan.io.cache import describe
 from towerplan.pipeline.graph import Stage, StageContext
 
@@ -278,7 +279,11 @@ def _rows_at_threshold(ctx: StageContext, store: str, xy: np.ndarray, height_m: 
         ctx.report(f"{label} {done}/{n}")
     if not n:
         return sp.csr_matrix((0, len(demand_xy)), dtype=bool)
-    found = [r if r is not None else np.empty(0, np.int32) for r in rows]
+    found = [r for r in rows if r is not None]
+    if len(found) != n:  # the executor yields every batch or raises
+        msg = (f"{label}: {n - len(found)} of {n} rows missing after the batches; run "
+               "again to compute them")
+        raise ExecutorError(msg)
     indptr = np.zeros(n + 1, dtype=np.int64)
     indptr[1:] = np.cumsum([len(r) for r in found])
     indices = np.concatenate(found)
