@@ -237,15 +237,32 @@ def best_server_both(transform: Affine, shape: tuple[int, int], xy_m: np.ndarray
                                     link=site_link, chain=terrain.chain,
                                     k_factor=terrain.k_factor)):
             continue  # folded in by the sweep: no window of the site's own
-        win = _window(transform, shape, x, y, h, site_link, terrain)
-        if win is not None:
-            _update(grid, (win[0], win[1]), win[2], i + offset, link.threshold_rsrp_dbm)
-        if len(points):
-            idx, rsrp = sampler.site(np.array([x, y]), h, window=win, link=site_link)
-            _update(at, idx, rsrp, i, link.threshold_rsrp_dbm)
-            if each_site is not None:
-                each_site(i, idx, rsrp)
+        found = _compose_site(grid, at, sampler, (x, y), h, site_link, terrain, transform,
+                              shape, grid_site=i + offset, point_site=i)
+        if found is not None and each_site is not None:
+            each_site(i, *found)
     return grid, at
+
+
+def _compose_site(grid: BestServer, at: BestServer, sampler: _PointSampler,
+                  xy: tuple[float, float], h: float, link: LinkParams,
+                  terrain: TerrainContext | None, transform: Affine, shape: tuple[int, int],
+                  *, grid_site: int, point_site: int, shift: tuple[int, int] = (0, 0)
+                  ) -> tuple[np.ndarray, np.ndarray] | None:
+    """Make one site the best server of *grid* (as number *grid_site*; the grid's first row
+    and column are *shift* of the whole grid's) and of the sampler's points *at* (as
+    *point_site*) where it is the strongest so far; returns the indices of the points it
+    reaches and its RSRP there (dBm), or None without points."""
+    win = _window(transform, shape, xy[0], xy[1], h, link, terrain)
+    if win is not None:
+        rows = slice(win[0].start - shift[0], win[0].stop - shift[0])
+        cols = slice(win[1].start - shift[1], win[1].stop - shift[1])
+        _update(grid, (rows, cols), win[2], grid_site, link.threshold_rsrp_dbm)
+    if not len(at.rsrp_dbm):
+        return None
+    idx, rsrp = sampler.site(np.array(xy), h, window=win, link=link)
+    _update(at, idx, rsrp, point_site, link.threshold_rsrp_dbm)
+    return idx, rsrp
 
 
 def best_server_part(site_numbers: np.ndarray, xy_m: np.ndarray, heights_m: np.ndarray,
@@ -257,8 +274,9 @@ def best_server_part(site_numbers: np.ndarray, xy_m: np.ndarray, heights_m: np.n
 
     *terrain* is the part of the grid the sites' sweeps read
     (:meth:`TerrainContext.part`); the grid result covers exactly that part (rows and
-    columns from ``terrain.offset``). The sites are numbered *site_numbers* (ascending) and
-    composed in that order, so a tie keeps the lower number, as in :func:`best_server_both`.
+    columns from ``terrain.offset``). The sites are numbered *site_numbers* and composed in
+    ascending order of their numbers, so a tie keeps the lower number, as in
+    :func:`best_server_both`.
     The points result is at *points_xy_m*. *antennas* gives each site its own antenna.
     """
     order = np.argsort(np.asarray(site_numbers), kind="stable")
@@ -268,18 +286,11 @@ def best_server_part(site_numbers: np.ndarray, xy_m: np.ndarray, heights_m: np.n
     grid = BestServer.empty(terrain.dem_m.shape)
     at = BestServer.empty((len(points_xy_m),))
     sampler = _PointSampler(points_xy_m, link, terrain)
-    r_off, c_off = terrain.offset
     for j, ((x, y), h) in enumerate(zip(xy, heights, strict=True)):
         site_link = link if antennas is None else replace(link, antenna=antennas[order[j]])
-        win = _window(terrain.transform, terrain.shape, x, y, h, site_link, terrain)
         site = int(numbers[j])
-        if win is not None:
-            rows = slice(win[0].start - r_off, win[0].stop - r_off)
-            cols = slice(win[1].start - c_off, win[1].stop - c_off)
-            _update(grid, (rows, cols), win[2], site, link.threshold_rsrp_dbm)
-        if len(points_xy_m):
-            idx, rsrp = sampler.site(np.array([x, y]), h, window=win, link=site_link)
-            _update(at, idx, rsrp, site, link.threshold_rsrp_dbm)
+        _compose_site(grid, at, sampler, (x, y), h, site_link, terrain, terrain.transform,
+                      terrain.shape, grid_site=site, point_site=site, shift=terrain.offset)
     return grid, at
 
 

@@ -219,7 +219,7 @@ def composite_in_batches(ctx: StageContext, xy: np.ndarray, height_m: np.ndarray
     n = len(height_m)
     grid, points = BestServer.empty(context.shape), BestServer.empty((len(demand_xy),))
     order = spatial_order(xy)
-    chunks = [np.sort(order[b:b + TOWERS_PER_BATCH]) for b in range(0, n, TOWERS_PER_BATCH)]
+    chunks = [order[b:b + TOWERS_PER_BATCH] for b in range(0, n, TOWERS_PER_BATCH)]
     tasks = _TowerBatches(xy, height_m, chunks, context, float(link.max_radius_m), antennas)
     done = 0
     for k, ((row, col), part, near, at) in ctx.map_batches(
