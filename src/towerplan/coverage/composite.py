@@ -17,7 +17,7 @@ from affine import Affine
 
 from towerplan.coverage.radials import frame_bounds
 from towerplan.coverage.raster import LinkParams, coverage_radius_m, path_loss_db, site_rsrp_window
-from towerplan.coverage.sweep import sweep_site, sweep_site_into
+from towerplan.coverage.sweep import sweep_points, sweep_site, sweep_site_into
 from towerplan.radio.antenna import AntennaPattern
 from towerplan.radio.chain import ModelChain
 from towerplan.radio.linkbudget import rsrp_dbm
@@ -357,8 +357,10 @@ class _PointSampler:
         """Indices of the points within reach of a site, and the RSRP there (dBm).
 
         With a terrain chain, *window* may give the site's window on the DEM grid when the
-        caller already has it (``None``: it misses the grid). *link* is the site's own link
-        (its antenna), default the sampler's.
+        caller already has it (``None``: it misses the grid); without it only the cells of
+        the points in reach are evaluated (:func:`towerplan.coverage.sweep.sweep_points`,
+        the same values as the window's). *link* is the site's own link (its antenna),
+        default the sampler's.
         """
         empty = (np.empty(0, np.int64), np.empty(0, np.float32))
         link = self.link if link is None else link
@@ -369,8 +371,15 @@ class _PointSampler:
             return empty
         if self.terrain is None:
             return idx, rsrp_at(self.points[idx], xy, h, link).astype(np.float32)
-        win = _window(self.terrain.transform, self.terrain.shape, float(xy[0]), float(xy[1]),
-                      h, link, self.terrain) if isinstance(window, bool) else window
+        if isinstance(window, bool):  # the site's RSRP at the units' cells only
+            t = self.terrain
+            values = sweep_points(t.dem_m, t.transform, float(xy[0]), float(xy[1]), h,
+                                  self.rows[idx], self.cols[idx], link=link, chain=t.chain,
+                                  k_factor=t.k_factor, landcover=t.landcover,
+                                  offset=t.offset, grid_shape=t.grid_shape)
+            ok = np.isfinite(values)
+            return idx[ok], values[ok]
+        win = window
         if win is None:
             return empty
         rows, cols, rsrp = win

@@ -22,6 +22,7 @@ from towerplan.errors import (
     ModelDomainError,
     ModelValidityWarning,
 )
+from towerplan.radio.antenna import AntennaPattern
 from towerplan.radio.chain import chain_loss, parse_chain
 from towerplan.radio.clutter import clutter_loss_db, vegetation_depth_m
 from towerplan.radio.diffraction import (
@@ -765,3 +766,89 @@ def test_itm_chain_takes_the_margins_like_the_other_chains() -> None:
     ok = np.isfinite(ref.rsrp_dbm)
     assert ok.sum() > 1_000 and np.array_equal(ok, np.isfinite(got.rsrp_dbm))
     np.testing.assert_allclose(ref.rsrp_dbm[ok] - got.rsrp_dbm[ok], 10.25, atol=0.01)
+
+
+# ---------------------------------------------------------------- the RSRP at listed cells
+
+_POINT_LINKS = {
+    "defaults": dataclasses.replace(LINK, max_radius_m=4_000.0),
+    # a drive-test calibration, three sectors with a tilt and a 90 % location probability
+    "calibrated, sectors, margins": dataclasses.replace(
+        LINK, max_radius_m=4_000.0, calibration_offset_db=4.0,
+        calibration_slope_db_per_decade=-3.0, location_probability=0.9, shadow_sigma_db=8.0,
+        antenna=AntennaPattern((30.0, 150.0, 270.0), tilt_deg=4.0)),
+}
+
+
+def _window_at(cov: SiteCoverage | None, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """The RSRP of a whole-window sweep at grid cells, nan off the window."""
+    out = np.full(rows.shape, np.nan, np.float32)
+    if cov is None:
+        return out
+    r, c = rows - cov.rows.start, cols - cov.cols.start
+    inside = (r >= 0) & (c >= 0) & (r < cov.rsrp_dbm.shape[0]) & (c < cov.rsrp_dbm.shape[1])
+    out[inside] = cov.rsrp_dbm[r[inside], c[inside]]
+    return out
+
+
+@pytest.mark.parametrize("link_name", sorted(_POINT_LINKS))
+@pytest.mark.parametrize("chain", _PART_CHAINS)
+def test_sweep_points_equal_the_whole_window_at_every_cell_to_the_bit(chain: str,
+                                                                      link_name: str) -> None:
+    """Every cell of the window listed (and cells off it, and repeats): sweep_points gives
+    what sweep_site gives there, bit for bit, on the whole grid and on a batch's part of it,
+    for sites inside, at the edges and in a corner, with nodata holes."""
+    from towerplan.coverage.composite import TerrainContext
+
+    n = 260
+    dem = _fractal(n, 11)
+    dem[100:104, 40:47] = np.nan
+    dem[150:153, 130:140] = np.nan
+    lc = np.random.default_rng(4).choice(np.array([10, 30, 40, 50], np.uint8), (n, n))
+    t = Affine(CELL, 0.0, 400_123.4, 0.0, -CELL, 9_100_987.6)
+    link = _POINT_LINKS[link_name]
+    whole = TerrainContext(dem, t, parse_chain(chain), landcover=lc)
+    rows, cols = (a.ravel() for a in np.mgrid[-3:n + 3, -3:n + 3])
+    repeats = np.random.default_rng(9).integers(0, n, (2, 500))
+    rows, cols = np.concatenate([rows, repeats[0]]), np.concatenate([cols, repeats[1]])
+    sites = np.array([[t.c + CELL * 130.3, t.f - CELL * 120.6],
+                      [t.c + CELL * 3.2, t.f - CELL * 2.9],
+                      [t.c + CELL * 255.0, t.f - CELL * 90.2]])
+    for xy in sites:
+        x, y = float(xy[0]), float(xy[1])
+        kwargs = {"link": link, "chain": whole.chain,
+                  "landcover": lc if "clutter" in chain else None}
+        ref = _window_at(sweep_site(dem, t, x, y, H_TX, **kwargs), rows, cols)
+        assert np.isfinite(ref).sum() > 1_000
+        got = sweep.sweep_points(dem, t, x, y, H_TX, rows, cols, **kwargs)
+        assert got.dtype == np.float32 and got.tobytes() == ref.tobytes()
+        part = whole.part(xy[None, :], link.max_radius_m)
+        kwargs["landcover"] = part.landcover if "clutter" in chain else None
+        got = sweep.sweep_points(part.dem_m, t, x, y, H_TX, rows, cols, offset=part.offset,
+                                 grid_shape=part.grid_shape, **kwargs)
+        assert got.tobytes() == ref.tobytes()
+
+
+def test_sweep_points_of_a_few_cells_equal_the_window_and_the_edge_cases() -> None:
+    """A sparse, unordered list (as demand units are) on a grid of many radials; no cells,
+    and a site whose window misses the grid, give empty and nan results."""
+    n = 501
+    t, x, y = _grid(n, 30.0)
+    dem = _fractal(n, 5, relief_m=500.0)
+    link = dataclasses.replace(LINK, max_radius_m=7_000.0)
+    cov = sweep_site(dem, t, x, y, H_TX, link=link, chain=HATA_DEYGOUT)
+    rng = np.random.default_rng(2)
+    rows, cols = rng.integers(-10, n + 10, (2, 4_000))
+    ref = _window_at(cov, rows, cols)
+    got = sweep.sweep_points(dem, t, x, y, H_TX, rows, cols, link=link, chain=HATA_DEYGOUT)
+    assert np.isfinite(ref).sum() > 2_000 and got.tobytes() == ref.tobytes()
+    every_r, every_c = (a.ravel() for a in np.mgrid[0:n, 0:n])  # 233 cells of radius
+    got = sweep.sweep_points(dem, t, x, y, H_TX, every_r, every_c, link=link,
+                             chain=HATA_DEYGOUT)
+    assert got.tobytes() == _window_at(cov, every_r, every_c).tobytes()
+    none = sweep.sweep_points(dem, t, x, y, H_TX, rows[:0], cols[:0], link=link,
+                              chain=HATA_DEYGOUT)
+    assert none.shape == (0,) and none.dtype == np.float32
+    far = sweep.sweep_points(dem, t, x + 1e6, y, H_TX, rows, cols, link=link,
+                             chain=HATA_DEYGOUT)
+    assert np.isnan(far).all()
