@@ -284,8 +284,9 @@ def _start_sample(j: int, s: _Sweep) -> tuple[int, int]:
 
 @numba.njit(cache=True)
 def _sample_sector(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, s: _Sweep,
-                   ja: int, y: np.ndarray, horizon: np.ndarray, run: np.ndarray) -> None:
-    """Walk radials ``ja .. ja + len(y) - 1``: heights over the k-earth, horizon, vegetation.
+                   ja: int, count: int, y: np.ndarray, horizon: np.ndarray, run: np.ndarray
+                   ) -> None:
+    """Walk radials ``ja .. ja + count - 1``: heights over the k-earth, horizon, vegetation.
 
     ``y[m, i]`` is the height of sample i of radial ``ja + m`` minus the earth drop
     ``d**2 / (2 k R_e)``; ``horizon[m, i]`` the index of the sample with the largest slope
@@ -295,7 +296,7 @@ def _sample_sector(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, 
     """
     rows, cols = landcover.shape
     n_lut = veg_lut.size
-    for m in range(y.shape[0]):
+    for m in range(count):
         start, parent = _start_sample(ja + m, s)
         best_slope = -np.inf
         best = -1
@@ -389,7 +390,8 @@ def _depth_k(landcover: np.ndarray, veg_lut: np.ndarray, s: _Sweep, run: np.ndar
 
 @numba.njit(cache=True)
 def _fill_sector(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, s: _Sweep,
-                 w: Window, ja: int, y: np.ndarray, horizon: np.ndarray, run: np.ndarray,
+                 w: Window, ja: int, count: int, y: np.ndarray, horizon: np.ndarray,
+                 run: np.ndarray,
                  base_los: np.ndarray, base_nlos: np.ndarray, out: tuple[np.ndarray, ...],
                  merge: _Merge) -> None:
     """Fill the window cells whose nearest radial is in the sector with its samples (or,
@@ -402,7 +404,6 @@ def _fill_sector(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, s:
     products, which gives the same radial as rounding the bearing.
     """
     loss, rsrp, diff, los, depth = out
-    count = y.shape[0]
     delta = 2.0 * math.pi / s.n_rad
     bx = np.empty(count + 1)
     by = np.empty(count + 1)
@@ -455,10 +456,12 @@ def _fill_sector(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, s:
 @numba.njit(parallel=True, cache=True)
 def _sweep_k(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray,
              base_los: np.ndarray, base_nlos: np.ndarray, s: _Sweep, w: Window,
-             per_sector: int, merge: _Merge) -> tuple[np.ndarray, ...]:
+             per_sector: int, threads: int, merge: _Merge) -> tuple[np.ndarray, ...]:
     """Radial sweep and cell fill, parallel over sectors of ``per_sector`` radials (each
     cell is filled by one sector, so the sectors write disjoint cells, also of ``merge``).
-    With ``s.merge`` the returned layers are 1 x 1 placeholders."""
+    Each of ``threads`` lanes takes a run of neighbouring sectors (neighbours share the
+    cache lines of the cells along their borders) and allocates its sample buffers once,
+    not once per sector. With ``s.merge`` the returned layers are 1 x 1 placeholders."""
     n_rows = 1 if s.merge else w.n_rows
     n_cols = 1 if s.merge else w.n_cols
     loss = np.empty((n_rows, n_cols), dtype=np.float32)
@@ -476,21 +479,24 @@ def _sweep_k(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray,
     n_sec = (s.n_rad + per_sector - 1) // per_sector
     veg_rows = per_sector if s.with_veg else 1
     veg_cols = s.n_samp if s.with_veg else 1
-    for k in numba.prange(n_sec):
-        ja = k * per_sector
-        count = min(per_sector, s.n_rad - ja)
-        y = np.empty((count, s.n_samp), dtype=np.float32)
-        horizon = np.empty((count, s.n_samp), dtype=np.int32)
-        run = np.zeros((veg_rows, veg_cols), dtype=np.int32)
-        _sample_sector(dem, landcover, veg_lut, s, ja, y, horizon, run)
-        _fill_sector(dem, landcover, veg_lut, s, w, ja, y, horizon, run, base_los, base_nlos,
-                     (loss, rsrp, diff, los, depth), merge)
+    lanes = min(threads, n_sec)
+    for lane in numba.prange(lanes):  # a lane per thread: a run of neighbouring sectors
+        y = np.empty((per_sector, s.n_samp), dtype=np.float32)
+        horizon = np.empty((per_sector, s.n_samp), dtype=np.int32)
+        run = np.empty((veg_rows, veg_cols), dtype=np.int32)
+        for k in range(lane * n_sec // lanes, (lane + 1) * n_sec // lanes):
+            ja = k * per_sector
+            count = min(per_sector, s.n_rad - ja)
+            _sample_sector(dem, landcover, veg_lut, s, ja, count, y, horizon, run)
+            _fill_sector(dem, landcover, veg_lut, s, w, ja, count, y, horizon, run, base_los,
+                         base_nlos, (loss, rsrp, diff, los, depth), merge)
     return loss, rsrp, diff, los, depth
 
 
 @numba.njit(cache=True)
 def _points_sector(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, s: _Sweep,
-                   w: Window, ja: int, y: np.ndarray, horizon: np.ndarray, run: np.ndarray,
+                   w: Window, ja: int, count: int, y: np.ndarray, horizon: np.ndarray,
+                   run: np.ndarray,
                    base_los: np.ndarray, base_nlos: np.ndarray, ptr: np.ndarray,
                    cols: np.ndarray, rsrp: np.ndarray, depth: np.ndarray) -> None:
     """:func:`_fill_sector` at the listed cells of the window only: window row ``r`` lists
@@ -505,7 +511,6 @@ def _points_sector(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, 
     values come from :func:`_value_k` and :func:`_depth_k`, as in the fill, so they are the
     same to the bit.
     """
-    count = y.shape[0]
     delta = 2.0 * math.pi / s.n_rad
     bx = np.empty(count + 1)
     by = np.empty(count + 1)
@@ -561,7 +566,7 @@ def _points_sector(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, 
 @numba.njit(parallel=True, cache=True)
 def _points_k(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray,
               base_los: np.ndarray, base_nlos: np.ndarray, s: _Sweep, w: Window,
-              per_sector: int, ptr: np.ndarray, cols: np.ndarray
+              per_sector: int, threads: int, ptr: np.ndarray, cols: np.ndarray
               ) -> tuple[np.ndarray, np.ndarray]:
     """Radial sweep and the RSRP (and vegetation depth) of the listed cells of the window
     (see :func:`_points_sector`), parallel over sectors as :func:`_sweep_k`; nan RSRP where
@@ -572,15 +577,17 @@ def _points_k(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray,
     n_sec = (s.n_rad + per_sector - 1) // per_sector
     veg_rows = per_sector if s.with_veg else 1
     veg_cols = s.n_samp if s.with_veg else 1
-    for k in numba.prange(n_sec):
-        ja = k * per_sector
-        count = min(per_sector, s.n_rad - ja)
-        y = np.empty((count, s.n_samp), dtype=np.float32)
-        horizon = np.empty((count, s.n_samp), dtype=np.int32)
-        run = np.zeros((veg_rows, veg_cols), dtype=np.int32)
-        _sample_sector(dem, landcover, veg_lut, s, ja, y, horizon, run)
-        _points_sector(dem, landcover, veg_lut, s, w, ja, y, horizon, run, base_los,
-                       base_nlos, ptr, cols, rsrp, depth)
+    lanes = min(threads, n_sec)
+    for lane in numba.prange(lanes):  # a lane per thread: a run of neighbouring sectors
+        y = np.empty((per_sector, s.n_samp), dtype=np.float32)
+        horizon = np.empty((per_sector, s.n_samp), dtype=np.int32)
+        run = np.empty((veg_rows, veg_cols), dtype=np.int32)
+        for k in range(lane * n_sec // lanes, (lane + 1) * n_sec // lanes):
+            ja = k * per_sector
+            count = min(per_sector, s.n_rad - ja)
+            _sample_sector(dem, landcover, veg_lut, s, ja, count, y, horizon, run)
+            _points_sector(dem, landcover, veg_lut, s, w, ja, count, y, horizon, run, base_los,
+                           base_nlos, ptr, cols, rsrp, depth)
     return rsrp, depth
 
 
@@ -959,7 +966,7 @@ def sweep_points(dem_m: np.ndarray, transform: Affine, x_m: float, y_m: float,
     lc = frame.landcover if frame.landcover is not None else _NO_LANDCOVER
     rsrp, depth = _points_k(frame.dem, lc, VEGETATION_LUT, prep.tables.los, prep.tables.nlos,
                             prep.sweep, w, sector_size(prep.sweep.n_rad, prep.sweep.n_samp),
-                            ptr, np.ascontiguousarray(cell_c))
+                            numba.get_num_threads(), ptr, np.ascontiguousarray(cell_c))
     drop = None
     if link.adjusted:
         drop = (prep.z0 + prep.h_tx - prep.h_rx
@@ -997,7 +1004,8 @@ def _run_sweep(prep: _Prepared, merge: _Merge) -> tuple[np.ndarray, ...]:
     lc = frame.landcover if frame.landcover is not None else _NO_LANDCOVER
     return _sweep_k(frame.dem, lc, VEGETATION_LUT, prep.tables.los, prep.tables.nlos,
                     prep.sweep, frame.window,
-                    sector_size(prep.sweep.n_rad, prep.sweep.n_samp), merge)
+                    sector_size(prep.sweep.n_rad, prep.sweep.n_samp), numba.get_num_threads(),
+                    merge)
 
 
 def _finish(prep: _Prepared, x_m: float, y_m: float, link: LinkParams, chain: ModelChain

@@ -97,10 +97,19 @@ def test_local_process_pool_gives_the_in_process_bytes() -> None:
     _check_same(executor_for("local:2"))
 
 
+def _malloc_env() -> dict[str, str | None]:
+    return {name: os.environ.get(name) for name in executors.WORKER_MALLOC_ENV}
+
+
 @pytest.mark.usefixtures("small_batches")
 def test_dask_local_cluster_gives_the_in_process_bytes() -> None:
+    """... and its workers run with glibc's buffers kept on the heap, not Dask's trim
+    setting that maps and unmaps every buffer of 128 KiB or more."""
     executor = executor_for("dask-local:2")
     assert isinstance(executor, DaskExecutor)
+    found = executor._connect().run(_malloc_env)
+    assert len(found) == 2
+    assert all(env == executors.WORKER_MALLOC_ENV for env in found.values())
     _check_same(executor)
 
 
