@@ -231,6 +231,7 @@ class _Sweep(NamedTuple):
     with_veg: bool
     max_depth: float  # cap on the vegetation depth, m
     merge: bool  # fold the RSRP into a best-server composite instead of returning the layers
+    listed: bool  # give values only to listed cells (sweep_points) instead of the layers
 
 
 class _Merge(NamedTuple):
@@ -388,6 +389,32 @@ def _depth_k(landcover: np.ndarray, veg_lut: np.ndarray, s: _Sweep, run: np.ndar
     return 0.0
 
 
+@numba.njit(cache=True, inline="always")
+def _sector_k(ja: int, count: int, s: _Sweep, w: Window
+              ) -> tuple[np.ndarray, np.ndarray, tuple[float, float, float, float, int, int]]:
+    """Unit vectors of the bisectors before radials ``ja .. ja + count`` (the boundaries of
+    the sector's radials; the last is the next sector's first, computed alike) and the
+    triangle of :func:`~towerplan.coverage.radials.sector_triangle_k` that holds them."""
+    delta = 2.0 * math.pi / s.n_rad
+    bx = np.empty(count + 1)
+    by = np.empty(count + 1)
+    for k in range(count + 1):
+        bx[k] = math.cos((ja + k - 0.5) * delta)
+        by[k] = math.sin((ja + k - 0.5) * delta)
+    return bx, by, sector_triangle_k(ja, count, s.n_rad, s.radius, w)
+
+
+@numba.njit(cache=True, inline="always")
+def _track_k(m: int, bx: np.ndarray, by: np.ndarray, dx: float, dy: float, count: int) -> int:
+    """The radial (relative to the sector, ``-1 .. count``) between whose bisectors the
+    offset (dx, dy) lies by the sign of cross products, moved to from radial m."""
+    while m < count and bx[m + 1] * dy - by[m + 1] * dx >= 0.0:
+        m += 1
+    while m >= 0 and bx[m] * dy - by[m] * dx < 0.0:
+        m -= 1
+    return m
+
+
 @numba.njit(cache=True)
 def _fill_sector(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, s: _Sweep,
                  w: Window, ja: int, count: int, y: np.ndarray, horizon: np.ndarray,
@@ -404,16 +431,9 @@ def _fill_sector(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, s:
     products, which gives the same radial as rounding the bearing.
     """
     loss, rsrp, diff, los, depth = out
-    delta = 2.0 * math.pi / s.n_rad
-    bx = np.empty(count + 1)
-    by = np.empty(count + 1)
-    for k in range(count + 1):
-        bx[k] = math.cos((ja + k - 0.5) * delta)
-        by[k] = math.sin((ja + k - 0.5) * delta)
-    tri = sector_triangle_k(ja, count, s.n_rad, s.radius, w)
+    bx, by, tri = _sector_k(ja, count, s, w)
     r2 = s.radius * s.radius
-    near2 = (8.0 * max(w.cell_x, w.cell_y)) ** 2
-    inv_step = 1.0 / s.step
+    near2, inv_step = (8.0 * max(w.cell_x, w.cell_y)) ** 2, 1.0 / s.step
     for r in range(tri[4], tri[5] + 1):
         dy = w.dy0 - r * w.cell_y
         c_first, c_last = row_span_k(tri, dy, w)
@@ -426,10 +446,7 @@ def _fill_sector(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, s:
             if m == -2 or dd < near2:
                 m = radial_of_k(dx, dy, ja, count, s.n_rad)
             else:
-                while m < count and bx[m + 1] * dy - by[m + 1] * dx >= 0.0:
-                    m += 1
-                while m >= 0 and bx[m] * dy - by[m] * dx < 0.0:
-                    m -= 1
+                m = _track_k(m, bx, by, dx, dy, count)
             if m < 0 or m >= count or math.isnan(dem[w.r0 + r, w.c0 + c]):
                 continue
             i = min(int(math.sqrt(dd) * inv_step + 0.5), s.n_samp - 1)
@@ -456,20 +473,28 @@ def _fill_sector(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, s:
 @numba.njit(parallel=True, cache=True)
 def _sweep_k(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray,
              base_los: np.ndarray, base_nlos: np.ndarray, s: _Sweep, w: Window,
-             per_sector: int, threads: int, merge: _Merge) -> tuple[np.ndarray, ...]:
+             per_sector: int, threads: int, merge: _Merge, ptr: np.ndarray, cols: np.ndarray
+             ) -> tuple[np.ndarray, ...]:
     """Radial sweep and cell fill, parallel over sectors of ``per_sector`` radials (each
     cell is filled by one sector, so the sectors write disjoint cells, also of ``merge``).
     Each of ``threads`` lanes takes a run of neighbouring sectors (neighbours share the
     cache lines of the cells along their borders) and allocates its sample buffers once,
-    not once per sector. With ``s.merge`` the returned layers are 1 x 1 placeholders."""
-    n_rows = 1 if s.merge else w.n_rows
-    n_cols = 1 if s.merge else w.n_cols
+    not once per sector. With ``s.merge`` the returned layers are 1 x 1 placeholders; with
+    ``s.listed`` too, and the last two arrays are the RSRP (nan where no sector reaches a
+    cell) and vegetation depth of the cells listed by ``ptr`` and ``cols`` (see
+    :func:`_points_sector`)."""
+    whole = not (s.merge or s.listed)
+    n_rows = w.n_rows if whole else 1
+    n_cols = w.n_cols if whole else 1
     loss = np.empty((n_rows, n_cols), dtype=np.float32)
     rsrp = np.empty((n_rows, n_cols), dtype=np.float32)
     diff = np.empty((n_rows, n_cols), dtype=np.float32)
     los = np.empty((n_rows, n_cols), dtype=np.bool_)
-    depth = np.zeros((w.n_rows if s.with_veg else 1, w.n_cols if s.with_veg else 1),
-                     dtype=np.float32)
+    veg = s.with_veg and whole
+    depth = np.zeros((w.n_rows if veg else 1, w.n_cols if veg else 1), dtype=np.float32)
+    n_listed = cols.size if s.listed else 1
+    listed_rsrp = np.full(n_listed, np.nan, dtype=np.float32)
+    listed_depth = np.zeros(n_listed if s.with_veg else 1, dtype=np.float32)
     for r in numba.prange(n_rows):
         for c in range(n_cols):
             loss[r, c] = np.nan
@@ -488,9 +513,13 @@ def _sweep_k(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray,
             ja = k * per_sector
             count = min(per_sector, s.n_rad - ja)
             _sample_sector(dem, landcover, veg_lut, s, ja, count, y, horizon, run)
-            _fill_sector(dem, landcover, veg_lut, s, w, ja, count, y, horizon, run, base_los,
-                         base_nlos, (loss, rsrp, diff, los, depth), merge)
-    return loss, rsrp, diff, los, depth
+            if s.listed:
+                _points_sector(dem, landcover, veg_lut, s, w, ja, count, y, horizon, run,
+                               base_los, base_nlos, ptr, cols, listed_rsrp, listed_depth)
+            else:
+                _fill_sector(dem, landcover, veg_lut, s, w, ja, count, y, horizon, run,
+                             base_los, base_nlos, (loss, rsrp, diff, los, depth), merge)
+    return loss, rsrp, diff, los, depth, listed_rsrp, listed_depth
 
 
 @numba.njit(cache=True)
@@ -511,16 +540,9 @@ def _points_sector(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, 
     values come from :func:`_value_k` and :func:`_depth_k`, as in the fill, so they are the
     same to the bit.
     """
-    delta = 2.0 * math.pi / s.n_rad
-    bx = np.empty(count + 1)
-    by = np.empty(count + 1)
-    for k in range(count + 1):
-        bx[k] = math.cos((ja + k - 0.5) * delta)
-        by[k] = math.sin((ja + k - 0.5) * delta)
-    tri = sector_triangle_k(ja, count, s.n_rad, s.radius, w)
+    bx, by, tri = _sector_k(ja, count, s, w)
     r2 = s.radius * s.radius
-    near2 = (8.0 * max(w.cell_x, w.cell_y)) ** 2
-    inv_step = 1.0 / s.step
+    near2, inv_step = (8.0 * max(w.cell_x, w.cell_y)) ** 2, 1.0 / s.step
     for r in range(tri[4], tri[5] + 1):
         a, b = ptr[r], ptr[r + 1]
         if a == b:
@@ -547,10 +569,7 @@ def _points_sector(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, 
                 continue
             m = radial_of_k(dx, dy, ja, count, s.n_rad)
             if c != c_in and not dd < near2:
-                while m < count and bx[m + 1] * dy - by[m + 1] * dx >= 0.0:
-                    m += 1
-                while m >= 0 and bx[m] * dy - by[m] * dx < 0.0:
-                    m -= 1
+                m = _track_k(m, bx, by, dx, dy, count)
             if m < 0 or m >= count or math.isnan(dem[w.r0 + r, w.c0 + c]):
                 k += 1
                 continue
@@ -561,34 +580,6 @@ def _points_sector(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, 
                 if s.with_veg:
                     depth[k] = _depth_k(landcover, veg_lut, s, run, m, i, w.r0 + r, w.c0 + c)
             k += 1
-
-
-@numba.njit(parallel=True, cache=True)
-def _points_k(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray,
-              base_los: np.ndarray, base_nlos: np.ndarray, s: _Sweep, w: Window,
-              per_sector: int, threads: int, ptr: np.ndarray, cols: np.ndarray
-              ) -> tuple[np.ndarray, np.ndarray]:
-    """Radial sweep and the RSRP (and vegetation depth) of the listed cells of the window
-    (see :func:`_points_sector`), parallel over sectors as :func:`_sweep_k`; nan RSRP where
-    no sector reaches a cell."""
-    n = cols.size
-    rsrp = np.full(n, np.nan, dtype=np.float32)
-    depth = np.zeros(n if s.with_veg else 1, dtype=np.float32)
-    n_sec = (s.n_rad + per_sector - 1) // per_sector
-    veg_rows = per_sector if s.with_veg else 1
-    veg_cols = s.n_samp if s.with_veg else 1
-    lanes = min(threads, n_sec)
-    for lane in numba.prange(lanes):  # a lane per thread: a run of neighbouring sectors
-        y = np.empty((per_sector, s.n_samp), dtype=np.float32)
-        horizon = np.empty((per_sector, s.n_samp), dtype=np.int32)
-        run = np.empty((veg_rows, veg_cols), dtype=np.int32)
-        for k in range(lane * n_sec // lanes, (lane + 1) * n_sec // lanes):
-            ja = k * per_sector
-            count = min(per_sector, s.n_rad - ja)
-            _sample_sector(dem, landcover, veg_lut, s, ja, count, y, horizon, run)
-            _points_sector(dem, landcover, veg_lut, s, w, ja, count, y, horizon, run, base_los,
-                           base_nlos, ptr, cols, rsrp, depth)
-    return rsrp, depth
 
 
 # ---------------------------------------------------------------------------- python layer
@@ -819,7 +810,7 @@ class _Prepared(NamedTuple):
 
 def _prepare(dem_m: np.ndarray, transform: Affine, x_m: float, y_m: float, h_tx_m: float,
              *, link: LinkParams, chain: ModelChain, k_factor: float,
-             landcover: np.ndarray | None, h_rx_m: float | None, merge: bool,
+             landcover: np.ndarray | None, h_rx_m: float | None, merge: bool, listed: bool,
              offset: tuple[int, int], grid_shape: tuple[int, int] | None,
              stacklevel: int = 4) -> _Prepared | None:
     """Check the arguments of a sweep and cut the site's frame (None when its window misses
@@ -877,7 +868,7 @@ def _prepare(dem_m: np.ndarray, transform: Affine, x_m: float, y_m: float, h_tx_
         los_nlos=tables.los_nlos, d_min=tables.d_min, log_d0=tables.log_d0,
         per_decade=tables.per_decade,
         rsrp_offset=float(rsrp_dbm(link.eirp_dbm, 0.0, link.bandwidth_mhz, link.rx_gain_dbi)),
-        with_veg=with_veg, max_depth=WEISSBERGER_MAX_DEPTH_M, merge=merge)
+        with_veg=with_veg, max_depth=WEISSBERGER_MAX_DEPTH_M, merge=merge, listed=listed)
     return _Prepared(frame, z0, h_tx, h_rx, with_veg, sweep, tables)
 
 
@@ -945,6 +936,7 @@ def sweep_points(dem_m: np.ndarray, transform: Affine, x_m: float, y_m: float,
     out = np.full(rows.shape, np.nan, dtype=np.float32)
     prep = _prepare(dem_m, transform, x_m, y_m, h_tx_m, link=link, chain=chain,
                     k_factor=k_factor, landcover=landcover, h_rx_m=h_rx_m, merge=False,
+                    listed=True,
                     offset=offset, grid_shape=grid_shape, stacklevel=3)
     if prep is None:
         return out
@@ -962,11 +954,8 @@ def sweep_points(dem_m: np.ndarray, transform: Affine, x_m: float, y_m: float,
     cells, inverse = np.unique(r * w.n_cols + c, return_inverse=True)
     cell_r, cell_c = np.divmod(cells, w.n_cols)
     ptr = np.searchsorted(cell_r, np.arange(w.n_rows + 1))
-    assert prep.tables is not None
-    lc = frame.landcover if frame.landcover is not None else _NO_LANDCOVER
-    rsrp, depth = _points_k(frame.dem, lc, VEGETATION_LUT, prep.tables.los, prep.tables.nlos,
-                            prep.sweep, w, sector_size(prep.sweep.n_rad, prep.sweep.n_samp),
-                            numba.get_num_threads(), ptr, np.ascontiguousarray(cell_c))
+    rsrp, depth = _run_sweep(prep, _NO_MERGE, (ptr.astype(np.int64),
+                                               np.ascontiguousarray(cell_c, np.int64)))[5:]
     drop = None
     if link.adjusted:
         drop = (prep.z0 + prep.h_tx - prep.h_rx
@@ -984,7 +973,8 @@ def _sweep_site(dem_m: np.ndarray, transform: Affine, x_m: float, y_m: float, h_
                 ) -> SiteCoverage | None:
     prep = _prepare(dem_m, transform, x_m, y_m, h_tx_m, link=link, chain=chain,
                     k_factor=k_factor, landcover=landcover, h_rx_m=h_rx_m,
-                    merge=merge.site >= 0, offset=offset, grid_shape=grid_shape)
+                    merge=merge.site >= 0, listed=False, offset=offset,
+                    grid_shape=grid_shape)
     if prep is None:
         return None
     if prep.sweep is not None and prep.sweep.merge:
@@ -997,15 +987,20 @@ def _sweep_site(dem_m: np.ndarray, transform: Affine, x_m: float, y_m: float, h_
     return _finish(prep, x_m, y_m, link, chain)
 
 
-def _run_sweep(prep: _Prepared, merge: _Merge) -> tuple[np.ndarray, ...]:
-    """The fill kernel over the prepared site's window."""
+_NO_CELLS = (np.zeros(1, np.int64), np.zeros(0, np.int64))
+
+
+def _run_sweep(prep: _Prepared, merge: _Merge,
+               cells: tuple[np.ndarray, np.ndarray] = _NO_CELLS) -> tuple[np.ndarray, ...]:
+    """The sweep kernel over the prepared site's window (and its listed *cells*: row
+    pointers and columns of the window, with ``prep.sweep.listed``)."""
     assert prep.sweep is not None and prep.tables is not None
     frame = prep.frame
     lc = frame.landcover if frame.landcover is not None else _NO_LANDCOVER
     return _sweep_k(frame.dem, lc, VEGETATION_LUT, prep.tables.los, prep.tables.nlos,
                     prep.sweep, frame.window,
                     sector_size(prep.sweep.n_rad, prep.sweep.n_samp), numba.get_num_threads(),
-                    merge)
+                    merge, cells[0], cells[1])
 
 
 def _finish(prep: _Prepared, x_m: float, y_m: float, link: LinkParams, chain: ModelChain
@@ -1016,7 +1011,7 @@ def _finish(prep: _Prepared, x_m: float, y_m: float, link: LinkParams, chain: Mo
         loss, rsrp, diff, los, depth = _itm_terms(frame, (float(x_m), float(y_m), prep.h_tx,
                                                           prep.h_rx), link)
     else:
-        loss, rsrp, diff, los, depth = _run_sweep(prep, _NO_MERGE)
+        loss, rsrp, diff, los, depth = _run_sweep(prep, _NO_MERGE)[:5]
     dx = w.dx0 + w.cell_x * np.arange(w.n_cols)
     dy = w.dy0 - w.cell_y * np.arange(w.n_rows)
     drop = None
