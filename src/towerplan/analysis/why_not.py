@@ -182,6 +182,12 @@ def _cheapest_lift(a: sp.csr_matrix, inp: WhyNotInputs, sites: np.ndarray,
     c = inp.cost_idr[sites]
     if need <= tol:
         return 0.0
+    # no set costs less than its cheapest site: when a site of the least cost lifts the
+    # village alone, it is the answer without a MILP (most blank villages, one site each)
+    alone = np.asarray(red.astype(float) @ wg).ravel()
+    lifts = alone >= need - tol
+    if lifts.any() and c[lifts].min() <= c.min():
+        return float(c[lifts].min())
     n_s, n_y = red.shape
     cover = sp.hstack([-sp.csr_matrix(red.T, dtype=float), sp.identity(n_y)], format="csr")
     people = sp.csr_matrix(np.concatenate([np.zeros(n_s), wg])[None, :])

@@ -203,10 +203,11 @@ def best_server_both(transform: Affine, shape: tuple[int, int], xy_m: np.ndarray
     """Best server on the grid and at points, evaluating each site once.
 
     Equal to :func:`best_server` and :func:`best_server_points` called separately; with a
-    terrain chain each site is swept once for both. Without points, a sweep whose RSRP needs
-    no later correction folds it into the grid itself
-    (:func:`towerplan.coverage.sweep.sweep_site_into`). *antennas* gives each site its own
-    antenna (default: ``link.antenna`` for all).
+    terrain chain each site is swept once for both, or, where its RSRP needs no later
+    correction, folded into the grid by the sweep itself
+    (:func:`towerplan.coverage.sweep.sweep_site_into`) and evaluated at the points' cells
+    alone (:func:`towerplan.coverage.sweep.sweep_points`): no window of the site's own.
+    *antennas* gives each site its own antenna (default: ``link.antenna`` for all).
 
     With *onto* (a grid composite of other sites, not changed), the grid result is composed
     onto a copy of it, these sites numbered from *offset*: equal to ``combine(onto, grid,
@@ -225,9 +226,11 @@ def best_server_both(transform: Affine, shape: tuple[int, int], xy_m: np.ndarray
         onto.rsrp_dbm.copy(), onto.server.copy(), onto.n_servers.copy())
     at = BestServer.empty((len(points),))
     sampler = _PointSampler(points, link, terrain)
-    fold = (terrain is not None and terrain.whole and not len(points)
-            and terrain.landcover is None and tuple(shape) == terrain.shape
-            and transform == terrain.transform)
+    # the folding sweep has no vegetation term: it folds where the chain has no clutter term
+    # (the sweep then ignores the land cover) or there is no land cover
+    fold = (terrain is not None and terrain.whole
+            and (terrain.landcover is None or terrain.chain.clutter is None)
+            and tuple(shape) == terrain.shape and transform == terrain.transform)
     for i, ((x, y), h) in enumerate(zip(np.asarray(xy_m, float).reshape(-1, 2),
                                         np.asarray(heights_m, float), strict=True)):
         site_link = link if antennas is None else replace(link, antenna=antennas[i])
@@ -236,7 +239,14 @@ def best_server_both(transform: Affine, shape: tuple[int, int], xy_m: np.ndarray
                                     terrain.dem_m, terrain.transform, x, y, h,
                                     link=site_link, chain=terrain.chain,
                                     k_factor=terrain.k_factor)):
-            continue  # folded in by the sweep: no window of the site's own
+            # folded in by the sweep, no window of the site's own; the points' values come
+            # from the same radials (sweep_points), equal to the window's at their cells
+            if len(points):
+                idx, rsrp = sampler.site(np.array((x, y)), h, link=site_link)
+                _update(at, idx, rsrp, i, link.threshold_rsrp_dbm)
+                if each_site is not None:
+                    each_site(i, idx, rsrp)
+            continue
         found = _compose_site(grid, at, sampler, (x, y), h, site_link, terrain, transform,
                               shape, grid_site=i + offset, point_site=i)
         if found is not None and each_site is not None:

@@ -114,9 +114,11 @@ class Writer:
         ``finish(path) -> Path`` then collects it (writing it if not yet written) in the
         writer's turn, raising what ``write`` raises.
     queued : bool
-        ``start`` only queues the file on a thread (:func:`_in_lane`): it is started before
-        the other background writers, whose start takes longer (``report.pdf`` renders the
-        report HTML first).
+        ``start`` only queues the file on a thread (:func:`_in_lane`): it is started after
+        the other background writers. ``report.pdf``, the longest chain (the report HTML
+        rendered here, then laid out in a child process), starts first, so the HTML does not
+        share the CPU with the queued GeoTIFFs (measured on the 30 m demo on 2 cores: the
+        outputs 4.3-4.7 s against 5.0-6.1 s with the GeoTIFFs queued first).
     """
 
     name: str
@@ -298,7 +300,7 @@ def _started(chosen: Sequence[Writer], ctx: _Context, out_dir: Path
     """Start the writers that run in the background; one that cannot start is written in
     its turn instead (where its error, if any, is reported)."""
     started = {}
-    for writer in sorted(chosen, key=lambda w: not w.queued):  # the queued ones first
+    for writer in sorted(chosen, key=lambda w: w.queued):  # the queued ones last
         if writer.start is not None:
             try:
                 started[writer.name] = writer.start(ctx, out_dir / writer.name)

@@ -38,6 +38,7 @@ from towerplan.coverage.statement import model_chain_text, model_choice, model_c
 from towerplan.io.cache import StageCache
 from towerplan.io.coverage_maps import coverage_outlines
 from towerplan.io.demo import SURVEY_FILE, ensure_demo, survey_reports, write_survey
+from towerplan.io.rasters import RasterGrid
 from towerplan.io.stamps import run_time_utc
 from towerplan.pipeline import assemble
 from towerplan.pipeline.executors import Executor, executor_for
@@ -207,8 +208,11 @@ def plan_result(run: GraphRun) -> PlanResult:
         summary["programme"] = programme_summary(programme_outcome)
     if run.cache_notes:  # damaged or mismatched cache entries, recomputed
         summary["cache_discarded"] = list(run.cache_notes)
+    dem = state.data.dem
+    rsrp_before = RasterGrid(run.get("existing_coverage").grid.rsrp_dbm, dem.transform,
+                             dem.crs, None)
     return PlanResult(sc, provenance, outcome.villages, existing_out, outcome.candidates,
-                      outcome.ranking, outcome.rsrp_before, outcome.rsrp_after, state.data.dem,
+                      outcome.ranking, rsrp_before, outcome.rsrp_after, state.data.dem,
                       summary,
                       audit=with_lonlat(audit_result.sites) if audit_result is not None else None,
                       audit_summary=audit_result.summary if audit_result is not None else None,

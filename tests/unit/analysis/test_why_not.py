@@ -86,3 +86,31 @@ def test_each_reason() -> None:
                        np.array([False, True, False]), 30.0, 2.5)
     assert why_not(low, np.ones(3, bool), np.array([20.0, 5.0, 8.0]), 0.9,
                    np.array(["A", "B", "C"])).loc[2, "why_not_reason"] == "lower_yield"
+
+
+def test_a_cheapest_site_that_lifts_alone_needs_no_milp(monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
+    """No set costs less than its cheapest site: where one of the least cost lifts the
+    village alone, that is the answer and no MILP is solved; otherwise the MILP decides
+    (two cheap sites together beat one dear one that lifts alone)."""
+    import scipy.optimize
+
+    real = scipy.optimize.milp
+    calls: list[int] = []
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(scipy.optimize, "milp", counted)
+    # village 0: units of 6, 4 and 5 people; 15 people, blank below 60 %: 9 must be served
+    a = sp.csr_matrix(np.array([[1, 1, 0], [1, 0, 0], [0, 0, 1]], bool))
+    w = np.array([6.0, 4.0, 5.0])
+    ids = np.array(["S0", "S1", "S2"])
+    for cost, lift in (([2.0, 2.0, 2.0], 2.0), ([5.0, 1.0, 1.0], 2.0)):
+        calls.clear()
+        inp = WhyNotInputs(a, w, np.zeros(3, int), np.zeros(3, bool), np.array(cost),
+                           np.zeros(3, bool), 0.0, 0.0)
+        out = why_not(inp, np.array([True]), np.array([15.0]), 0.6, ids)
+        assert out.loc[0, "why_not_extra_budget_idr"] == lift
+        assert len(calls) == (0 if cost[0] == 2.0 else 1)

@@ -173,6 +173,72 @@ def test_sweep_folded_into_the_composite_equals_composing_the_site_windows() -> 
     assert np.isnan(untouched.rsrp_dbm).all() and (untouched.server == -1).all()
 
 
+@pytest.mark.parametrize("with_landcover", [False, True])
+def test_folding_with_points_equals_composing_the_site_windows_at_grid_and_points(
+        with_landcover: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With points, a folding sweep takes each site's values at the points' cells from
+    ``sweep_points``: the grid, the points and what *each_site* receives equal the site
+    windows' of :func:`sweep_site`, to the bit; also with a land cover that the chain (no
+    clutter term) does not use."""
+    from towerplan.coverage.composite import BestServer, TerrainContext, _update, best_server_both
+    from towerplan.coverage.sweep import sweep_site
+    from towerplan.radio.chain import parse_chain
+
+    rng = np.random.default_rng(5)
+    t = Affine(100.0, 0, 0, 0, -100.0, 12_000.0)
+    dem = (rng.normal(0.0, 30.0, (120, 120)).cumsum(axis=0).cumsum(axis=1) / 40.0
+           ).astype(np.float32)
+    dem[60:62, 10:110] += 150.0  # a ridge
+    sites = np.array([[3_000.0, 9_000.0], [8_500.0, 3_500.0], [6_000.0, 6_500.0]])
+    heights = np.array([42.0, 30.0, 60.0])
+    link = LinkParams.from_radio(Radio(max_radius_km=6.0))
+    chain = parse_chain("hata-suburban+deygout")
+    points = rng.uniform(200.0, 11_800.0, (3_000, 2))
+    landcover = rng.choice(np.array([10, 40, 50], np.uint8), dem.shape) if with_landcover \
+        else None
+    rows = np.floor((points[:, 1] - t.f) / t.e).astype(int)
+    cols = np.floor((points[:, 0] - t.c) / t.a).astype(int)
+    want_grid, want_at = BestServer.empty(dem.shape), BestServer.empty((len(points),))
+    want_each = {}
+    for i, ((x, y), h) in enumerate(zip(sites, heights, strict=True)):
+        cov = sweep_site(dem, t, x, y, h, link=link, chain=chain, landcover=landcover)
+        assert cov is not None
+        _update(want_grid, (cov.rows, cov.cols), cov.rsrp_dbm, i, link.threshold_rsrp_dbm)
+        r, c = rows - cov.rows.start, cols - cov.cols.start
+        inside = (r >= 0) & (c >= 0) & (r < cov.rsrp_dbm.shape[0]) & (c < cov.rsrp_dbm.shape[1])
+        values = np.full(len(points), np.nan, np.float32)
+        values[inside] = cov.rsrp_dbm[r[inside], c[inside]]
+        reach = np.hypot(*(points - (x, y)).T) <= link.max_radius_m  # the points in reach
+        idx = np.flatnonzero(np.isfinite(values) & reach)
+        _update(want_at, idx, values[idx], i, link.threshold_rsrp_dbm)
+        want_each[i] = (idx, values[idx])
+    got_each = {}
+
+    def keep(i: int, idx: np.ndarray, rsrp: np.ndarray) -> None:
+        order = np.argsort(idx)
+        got_each[i] = (idx[order], rsrp[order])
+
+    from towerplan.coverage import composite
+
+    def no_window(*_args: object) -> None:
+        raise AssertionError("a site window was swept: the sites were not folded")
+
+    monkeypatch.setattr(composite, "_window", no_window)
+    grid, at = best_server_both(t, dem.shape, sites, heights, link,
+                                TerrainContext(dem, t, chain, landcover=landcover), points,
+                                each_site=keep)
+    for got, want in ((grid, want_grid), (at, want_at)):
+        np.testing.assert_array_equal(got.rsrp_dbm, want.rsrp_dbm)
+        np.testing.assert_array_equal(got.server, want.server)
+        np.testing.assert_array_equal(got.n_servers, want.n_servers)
+    assert set(np.unique(at.server).tolist()) == {-1, 0, 1, 2}
+    assert sorted(got_each) == [0, 1, 2]
+    for i, (idx, values) in want_each.items():
+        assert len(idx) > 300
+        np.testing.assert_array_equal(got_each[i][0], idx)
+        np.testing.assert_array_equal(got_each[i][1], values)
+
+
 @pytest.mark.parametrize("with_points", [False, True])
 @pytest.mark.parametrize("terrain_chain", [False, True])
 def test_composing_onto_another_composite_equals_combining_the_two(

@@ -431,27 +431,29 @@ def test_coverage_outline_of_a_float32_grid_compares_as_in_float64() -> None:
         assert got.equals(got64)
 
 
-def test_the_geotiffs_are_queued_before_the_pdf_renders_its_html(plan_result, tmp_path,
-                                                                 monkeypatch):
-    """The GeoTIFF thread is already writing while report.pdf's start renders the HTML."""
+def test_the_geotiffs_are_queued_after_the_pdf_has_its_html(plan_result, tmp_path,
+                                                             monkeypatch):
+    """report.pdf's start renders the HTML and hands it to its child before the GeoTIFF
+    thread begins: the longest chain does not share the CPU with the GeoTIFFs."""
     import threading
 
     from towerplan.outputs import exports
 
-    begun = threading.Event()
+    sent = threading.Event()
     seen: list[bool] = []
     real_raster, real_start = exports.write_coverage_raster, writers.start_report_pdf
 
     def raster(result, path, stage):
-        begun.set()
+        seen.append(sent.is_set())  # False: a GeoTIFF began before the HTML was handed over
         return real_raster(result, path, stage)
 
     def start_pdf(result, *, lang="id", html=None):
-        seen.append(begun.wait(timeout=30))  # False: the GeoTIFFs were not started first
-        return real_start(result, lang=lang, html=html)
+        finish = real_start(result, lang=lang, html=html)
+        sent.set()
+        return finish
 
     monkeypatch.setattr(writers, "write_coverage_raster", raster)
     monkeypatch.setattr(writers, "start_report_pdf", start_pdf)
     report = write_outputs(plan_result, tmp_path / "out")
-    assert seen == [True]
+    assert seen == [True, True]
     assert report.skipped == () and (tmp_path / "out" / "report.pdf").stat().st_size > 0

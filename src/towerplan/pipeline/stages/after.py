@@ -1,5 +1,5 @@
 """Stage ``after``: coverage with the chosen sites added, village statistics after the plan,
-the ranked build order and the before/after coverage grids.
+the ranked build order and the coverage grid after the plan.
 
 Only the chosen sites are evaluated here: their best server is combined with the existing
 towers' (from stage ``existing_coverage``), which is the same as evaluating all sites again.
@@ -53,8 +53,10 @@ class After:
         The chosen sites in build order, with backhaul columns (``RANKING_COLUMNS``).
     candidates : geopandas.GeoDataFrame
         Every candidate with ``selected``, ``demand_alone`` and lon/lat.
-    rsrp_before, rsrp_after : RasterGrid
-        Best-server RSRP on the terrain grid, dBm.
+    rsrp_after : RasterGrid
+        Best-server RSRP on the terrain grid with the chosen sites, dBm. Today's grid is
+        not repeated here: it is stage ``existing_coverage``'s (cached once, not once per
+        budget).
     """
 
     covered: np.ndarray
@@ -62,7 +64,6 @@ class After:
     villages: gpd.GeoDataFrame
     ranking: gpd.GeoDataFrame
     candidates: gpd.GeoDataFrame
-    rsrp_before: RasterGrid
     rsrp_after: RasterGrid
 
 
@@ -111,7 +112,6 @@ def _after(ctx: StageContext, *, load: VectorInputs, terrain: TerrainInputs,
         covered=covered, stats=stats,
         villages=villages.assign(**{c: reasons[c].to_numpy() for c in reasons.columns}),
         ranking=ranking, candidates=with_lonlat(marked, load.villages.crs),
-        rsrp_before=RasterGrid(existing_coverage.grid.rsrp_dbm, dem.transform, dem.crs, None),
         rsrp_after=RasterGrid(grid.rsrp_dbm, dem.transform, dem.crs, None))
 
 
