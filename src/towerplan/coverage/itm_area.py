@@ -64,6 +64,11 @@ radial), the transmitter side and the mean height taken half a cell across, and
 :math:`\Delta h` from the lattice. Fast mode is a coverage estimate, not a substitute for
 exact mode on one link.
 
+**At listed cells** (:func:`itm_points_on`, for the demand units of a plan): fast mode at
+those cells only, walking only the radials they need (each cell's nearest radial and the
+two lattice radials its :math:`\Delta h` is interpolated between); each cell's value comes
+from the same code as the window's fill, so it is the window's to the bit.
+
 **Line of sight** of a cell: no profile sample rises above the straight ray between the
 antenna tips over ITM's effective earth (its radius from :math:`N_s`, about 8,500 km at
 sea level with ``n0 = 301``), as ITM's profile analysis decides it.
@@ -119,7 +124,7 @@ from towerplan.radio.itm_kernels import (
     trapezoid_fit_k,
 )
 
-__all__ = ["ItmArea", "itm_area", "itm_area_on"]
+__all__ = ["ItmArea", "itm_area", "itm_area_on", "itm_points_on"]
 
 _MIN_DISTANCE_M = 1.0
 #: Fast mode samples this many steps of the cell's own profile before the receiver.
@@ -452,6 +457,50 @@ def _cell_k(dem: np.ndarray, a: _Area, c: ItmConstants, z: np.ndarray, sums: np.
 
 
 @numba.njit(cache=True, error_model="numpy")
+def _at_k(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, a: _Area,
+          c: ItmConstants, w: Window, ja: int, z: np.ndarray, sums: np.ndarray,
+          hzn: np.ndarray, run: np.ndarray, dh: np.ndarray,
+          lattice: tuple[np.ndarray, np.ndarray], r: int, col: int, tail: np.ndarray,
+          s: np.ndarray) -> tuple[bool, float, bool, float]:
+    """Whether window cell (r, col) is within the radius with a height and its nearest
+    radial in the sector ``ja ..`` (walked into ``z``, ``sums``, ``hzn``, ``run``; terrain
+    irregularity lattice ``dh``); then its ITM loss, line of sight and vegetation depth."""
+    count = z.shape[0]
+    dy = w.dy0 - r * w.cell_y
+    dx = w.dx0 + col * w.cell_x
+    dd = dx * dx + dy * dy
+    if dd > a.radius * a.radius:
+        return False, np.nan, False, 0.0
+    m = radial_of_k(dx, dy, ja, count, a.n_rad)
+    if m < 0 or m >= count or math.isnan(dem[w.r0 + r, w.c0 + col]):
+        return False, np.nan, False, 0.0
+    dist = math.sqrt(dd)
+    i = min(max(int(dist / a.step + 0.5), 1), a.n_samp - 1)
+    ex, ey = (dx / dist, dy / dist) if dist > 0.0 else (1.0, 0.0)
+    dist = max(dist, _MIN_DISTANCE_M)
+    own = (dist * ex / w.cell_x, -dist * ey / w.cell_y,
+           max(int(math.ceil(dist / a.step)), 1))
+    delta_h = np.nan  # within the own samples: the cell's own
+    if own[2] > _TAIL_SAMPLES:
+        q0 = m // _DH_EVERY
+        q1 = min(q0 + 1, dh.shape[0] - 1)
+        t = (m - q0 * _DH_EVERY) / max(min(q1 * _DH_EVERY, count - 1)
+                                       - q0 * _DH_EVERY, 1)
+        u = dist / a.step
+        delta_h = ((1.0 - t) * _lattice_value_k(dh[q0], lattice, u)
+                   + t * _lattice_value_k(dh[q1], lattice, u))
+    value, visible = _cell_k(dem, a, c, z[m], sums[m], hzn[m], i, dist, own, tail,
+                             delta_h, s)
+    depth = 0.0
+    if a.with_veg:
+        code = int(landcover[w.r0 + r, w.c0 + col])
+        if 0 <= code < veg_lut.size and veg_lut[code]:
+            veg_m = i * a.step if run[m, i] > i else (run[m, i] - 0.5) * a.step
+            depth = min(max(veg_m, 0.5 * a.step), a.max_depth)
+    return True, value, visible, depth
+
+
+@numba.njit(cache=True, error_model="numpy")
 def _fill_k(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, a: _Area,
             c: ItmConstants, w: Window, ja: int, z: np.ndarray, sums: np.ndarray,
             hzn: np.ndarray, run: np.ndarray, dh: np.ndarray,
@@ -459,46 +508,51 @@ def _fill_k(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, a: _Are
             out: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
     """ITM loss of the window cells whose nearest radial is in the sector ``ja ..``."""
     loss, los, depth = out
-    count = z.shape[0]
     tail = np.empty(_TAIL_SAMPLES + 1)
     s = np.empty(12 * _DH_P10_MAX - 5)
-    tri = sector_triangle_k(ja, count, a.n_rad, a.radius, w)
-    r2 = a.radius * a.radius
+    tri = sector_triangle_k(ja, z.shape[0], a.n_rad, a.radius, w)
     for r in range(tri[4], tri[5] + 1):
-        dy = w.dy0 - r * w.cell_y
-        c_first, c_last = row_span_k(tri, dy, w)
+        c_first, c_last = row_span_k(tri, w.dy0 - r * w.cell_y, w)
         for col in range(c_first, c_last + 1):
-            dx = w.dx0 + col * w.cell_x
-            dd = dx * dx + dy * dy
-            if dd > r2:
+            ok, value, visible, veg_m = _at_k(dem, landcover, veg_lut, a, c, w, ja, z, sums,
+                                              hzn, run, dh, lattice, r, col, tail, s)
+            if not ok:
                 continue
-            m = radial_of_k(dx, dy, ja, count, a.n_rad)
-            if m < 0 or m >= count or math.isnan(dem[w.r0 + r, w.c0 + col]):
-                continue
-            dist = math.sqrt(dd)
-            i = min(max(int(dist / a.step + 0.5), 1), a.n_samp - 1)
-            ex, ey = (dx / dist, dy / dist) if dist > 0.0 else (1.0, 0.0)
-            dist = max(dist, _MIN_DISTANCE_M)
-            own = (dist * ex / w.cell_x, -dist * ey / w.cell_y,
-                   max(int(math.ceil(dist / a.step)), 1))
-            delta_h = np.nan  # within the own samples: the cell's own
-            if own[2] > _TAIL_SAMPLES:
-                q0 = m // _DH_EVERY
-                q1 = min(q0 + 1, dh.shape[0] - 1)
-                t = (m - q0 * _DH_EVERY) / max(min(q1 * _DH_EVERY, count - 1)
-                                               - q0 * _DH_EVERY, 1)
-                u = dist / a.step
-                delta_h = ((1.0 - t) * _lattice_value_k(dh[q0], lattice, u)
-                           + t * _lattice_value_k(dh[q1], lattice, u))
-            value, visible = _cell_k(dem, a, c, z[m], sums[m], hzn[m], i, dist, own, tail,
-                                     delta_h, s)
             loss[r, col] = value
             los[r, col] = visible
             if a.with_veg:
-                code = int(landcover[w.r0 + r, w.c0 + col])
-                if 0 <= code < veg_lut.size and veg_lut[code]:
-                    veg_m = i * a.step if run[m, i] > i else (run[m, i] - 0.5) * a.step
-                    depth[r, col] = min(max(veg_m, 0.5 * a.step), a.max_depth)
+                depth[r, col] = veg_m
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _walk_sector_k(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, a: _Area,
+                   c: ItmConstants, ja: int, count: int, lattice: tuple[np.ndarray, np.ndarray],
+                   need: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Walk the radials ``ja .. ja + count - 1`` that *need* marks (by absolute index; all
+    when it is empty) and compute the terrain irregularity on the sector's lattice: every
+    ``_DH_EVERY``-th radial and its last one, at the lattice's samples. The rows of radials
+    not walked are left unset."""
+    z = np.empty((count, a.n_samp))
+    sums = np.empty((count, 2, a.n_samp + 1))
+    hzn = np.empty((count, 2, a.n_samp), dtype=np.int32)
+    run = np.zeros((count, a.n_samp if a.with_veg else 1), dtype=np.int32)
+    hull = np.empty((2, a.n_samp))
+    hull_i = np.empty(a.n_samp, dtype=np.int32)
+    buf = np.empty(12 * _DH_P10_MAX - 5)
+    every = need.size == 0
+    for m in range(count):
+        if every or need[ja + m]:
+            _walk_k(dem, landcover, veg_lut, a, c, ja + m, z[m], sums[m], hzn[m], run[m],
+                    hull, hull_i)
+    n_dh = (count - 2) // _DH_EVERY + 2
+    dh = np.empty((n_dh, lattice[0].size))
+    for q in range(n_dh):
+        m = min(q * _DH_EVERY, count - 1)
+        if every or need[ja + m]:
+            _dh_radial_k(a, c, z[m], hzn[m], lattice[0], buf, dh[q])
+    return z, sums, hzn, run, dh
+
 
 
 @numba.njit(parallel=True, cache=True, error_model="numpy")
@@ -512,28 +566,75 @@ def _fast_k(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, a: _Are
     depth = np.zeros((w.n_rows if a.with_veg else 1, w.n_cols if a.with_veg else 1),
                      dtype=np.float32)
     n_sec = (a.n_rad + per_sector - 1) // per_sector
-    for s in numba.prange(n_sec):
-        ja = s * per_sector
+    every = np.zeros(0, dtype=np.bool_)
+    for sec in numba.prange(n_sec):
+        ja = sec * per_sector
         count = min(per_sector, a.n_rad - ja)
-        z = np.empty((count, a.n_samp))
-        sums = np.empty((count, 2, a.n_samp + 1))
-        hzn = np.empty((count, 2, a.n_samp), dtype=np.int32)
-        run = np.zeros((count, a.n_samp if a.with_veg else 1), dtype=np.int32)
-        hull = np.empty((2, a.n_samp))
-        hull_i = np.empty(a.n_samp, dtype=np.int32)
-        buf = np.empty(12 * _DH_P10_MAX - 5)
-        for m in range(count):
-            _walk_k(dem, landcover, veg_lut, a, c, ja + m, z[m], sums[m], hzn[m], run[m],
-                    hull, hull_i)
-        # the terrain irregularity on a lattice: every _DH_EVERY-th radial of the sector and
-        # its last one, at the lattice's samples
-        n_dh = (count - 2) // _DH_EVERY + 2
-        dh = np.empty((n_dh, lattice[0].size))
-        for q in range(n_dh):
-            m = min(q * _DH_EVERY, count - 1)
-            _dh_radial_k(a, c, z[m], hzn[m], lattice[0], buf, dh[q])
+        z, sums, hzn, run, dh = _walk_sector_k(dem, landcover, veg_lut, a, c, ja, count,
+                                               lattice, every)
         _fill_k(dem, landcover, veg_lut, a, c, w, ja, z, sums, hzn, run, dh, lattice,
                 (loss, los, depth))
+    return loss, los, depth
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _needed_k(w: Window, n_rad: int, per_sector: int, rows: np.ndarray, cols: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """Each listed window cell's sector, and the radials the cells need walked: each
+    cell's nearest radial (as :func:`~towerplan.coverage.radials.radial_of_k` rounds the
+    bearing) and the two lattice radials its terrain irregularity is interpolated between."""
+    sector = np.empty(rows.size, dtype=np.int64)
+    need = np.zeros(n_rad, dtype=np.bool_)
+    for k in range(rows.size):
+        dy = w.dy0 - rows[k] * w.cell_y
+        dx = w.dx0 + cols[k] * w.cell_x
+        j = int(math.floor(math.atan2(dy, dx) * n_rad / (2.0 * math.pi) + 0.5)) % n_rad
+        sec = j // per_sector
+        ja = sec * per_sector
+        count = min(per_sector, n_rad - ja)
+        sector[k] = sec
+        need[j] = True
+        q0 = (j - ja) // _DH_EVERY
+        q1 = min(q0 + 1, (count - 2) // _DH_EVERY + 1)
+        need[ja + min(q0 * _DH_EVERY, count - 1)] = True
+        need[ja + min(q1 * _DH_EVERY, count - 1)] = True
+    return sector, need
+
+
+@numba.njit(parallel=True, cache=True, error_model="numpy")
+def _fast_points_k(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, a: _Area,
+                   c: ItmConstants, w: Window, per_sector: int,
+                   lattice: tuple[np.ndarray, np.ndarray], rows: np.ndarray,
+                   cols: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_fast_k` at the listed window cells only (``rows[k]``, ``cols[k]``): each
+    sector walks only the radials its cells need (:func:`_needed_k`), and each cell takes
+    the value the window's fill gives it (:func:`_at_k`, the same code)."""
+    n = rows.size
+    loss = np.full(n, np.nan, dtype=np.float32)
+    los = np.zeros(n, dtype=np.bool_)
+    depth = np.zeros(n, dtype=np.float32)
+    sector, need = _needed_k(w, a.n_rad, per_sector, rows, cols)
+    order = np.argsort(sector, kind="mergesort")
+    n_sec = (a.n_rad + per_sector - 1) // per_sector
+    starts = np.searchsorted(sector[order], np.arange(n_sec + 1))
+    for sec in numba.prange(n_sec):
+        if starts[sec] == starts[sec + 1]:
+            continue
+        ja = sec * per_sector
+        count = min(per_sector, a.n_rad - ja)
+        z, sums, hzn, run, dh = _walk_sector_k(dem, landcover, veg_lut, a, c, ja, count,
+                                               lattice, need)
+        tail = np.empty(_TAIL_SAMPLES + 1)
+        s = np.empty(12 * _DH_P10_MAX - 5)
+        for k in range(starts[sec], starts[sec + 1]):
+            p = order[k]
+            ok, value, visible, veg_m = _at_k(dem, landcover, veg_lut, a, c, w, ja, z, sums,
+                                              hzn, run, dh, lattice, rows[p], cols[p], tail,
+                                              s)
+            if ok:
+                loss[p] = value
+                los[p] = visible
+                depth[p] = veg_m
     return loss, los, depth
 
 
@@ -705,6 +806,43 @@ def itm_area_on(frame: SiteFrame | None, x_m: float, y_m: float, consts: ItmCons
     ModelDomainError
         For a surface refractivity below 150 N-units at the highest terrain.
     """
+    area = _site_area(frame, x_m, y_m, consts, radius_m)
+    assert frame is not None
+    dem, window, with_veg = frame.dem, frame.window, area.with_veg
+    n_samp = area.n_samp
+    depth: np.ndarray | None = None
+    if mode == "fast" or with_veg:
+        lc = frame.landcover if frame.landcover is not None else _NO_LANDCOVER
+        loss, los, veg = _fast_k(dem, lc, VEGETATION_LUT, area, consts, window,
+                                 sector_size(area.n_rad, 4 * n_samp), _dh_lattice(n_samp))
+        depth = veg if with_veg else None
+    if mode == "exact":
+        loss, los = _exact_k(dem, area, consts, window)
+    return ItmArea(frame.rows, frame.cols, loss, los, depth)
+
+
+def itm_points_on(frame: SiteFrame | None, x_m: float, y_m: float, consts: ItmConstants,
+                  radius_m: float, rows: np.ndarray, cols: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Fast mode of :func:`itm_area_on` at some cells of the frame's window only (``rows``,
+    ``cols``: window rows and columns, int): loss (float32 dB), line of sight and (with a
+    land cover) vegetation depth per cell, the window's values to the bit. Only the radials
+    the cells need are walked: each cell's nearest radial and the two radials of the
+    terrain irregularity lattice it is interpolated between. Raises as :func:`itm_area_on`.
+    """
+    area = _site_area(frame, x_m, y_m, consts, radius_m)
+    assert frame is not None
+    lc = frame.landcover if frame.landcover is not None else _NO_LANDCOVER
+    loss, los, depth = _fast_points_k(
+        frame.dem, lc, VEGETATION_LUT, area, consts, frame.window,
+        sector_size(area.n_rad, 4 * area.n_samp), _dh_lattice(area.n_samp),
+        np.ascontiguousarray(rows, dtype=np.int64), np.ascontiguousarray(cols, dtype=np.int64))
+    return loss, los, depth if area.with_veg else None
+
+
+def _site_area(frame: SiteFrame | None, x_m: float, y_m: float, consts: ItmConstants,
+               radius_m: float) -> _Area:
+    """The kernels' constants of a site on its frame (see :func:`itm_area_on`)."""
     z0 = math.nan if frame is None else float(bilinear_k(frame.dem, frame.col0, frame.row0))
     if frame is None or math.isnan(z0):
         msg = (f"the DEM has no height under the site at x = {x_m:.1f}, y = {y_m:.1f}; "
@@ -722,17 +860,8 @@ def itm_area_on(frame: SiteFrame | None, x_m: float, y_m: float, consts: ItmCons
     step = min(window.cell_x, window.cell_y)
     n_samp = math.ceil(radius / step) + 1
     with_veg = frame.landcover is not None
-    area = _Area(col0=frame.col0, row0=frame.row0, dcol=step / window.cell_x,
+    return _Area(col0=frame.col0, row0=frame.row0, dcol=step / window.cell_x,
                  drow=-step / window.cell_y, step=step,
                  n_rad=radial_count(radius, step), n_samp=n_samp, radius=radius, z0=z0,
                  inv_2a=0.5 / earth_k(h_sys, consts.n0)[1], with_veg=with_veg,
                  max_depth=WEISSBERGER_MAX_DEPTH_M)
-    depth: np.ndarray | None = None
-    if mode == "fast" or with_veg:
-        lc = frame.landcover if frame.landcover is not None else _NO_LANDCOVER
-        loss, los, veg = _fast_k(dem, lc, VEGETATION_LUT, area, consts, window,
-                                 sector_size(area.n_rad, 4 * n_samp), _dh_lattice(n_samp))
-        depth = veg if with_veg else None
-    if mode == "exact":
-        loss, los = _exact_k(dem, area, consts, window)
-    return ItmArea(frame.rows, frame.cols, loss, los, depth)

@@ -121,7 +121,7 @@ import numba
 import numpy as np
 from affine import Affine
 
-from towerplan.coverage.itm_area import itm_area_on
+from towerplan.coverage.itm_area import itm_area_on, itm_points_on
 from towerplan.coverage.radials import (
     LEVELS,
     VEGETATION_LUT,
@@ -911,7 +911,8 @@ def sweep_points(dem_m: np.ndarray, transform: Affine, x_m: float, y_m: float,
     horizons); only the listed cells take values from them, each from the radial and the
     sample the whole window's fill gives it. Where demand units are few against the cells of
     a window (a 30 m grid, a 30 km radius) this costs a fraction of the whole sweep. The
-    ``itm`` base model is swept over the whole window and read at the cells.
+    ``itm`` base model evaluates its fast mode at the cells alone, walking only the radials
+    they need (:func:`towerplan.coverage.itm_area.itm_points_on`).
 
     Parameters
     ----------
@@ -947,15 +948,19 @@ def sweep_points(dem_m: np.ndarray, transform: Affine, x_m: float, y_m: float,
     if not inside.any():
         return out
     r, c = r[inside], c[inside]
-    if prep.sweep is None:
-        cov = _finish(prep, x_m, y_m, link, chain)
-        out[inside] = cov.rsrp_dbm[r, c]
-        return out
     cells, inverse = np.unique(r * w.n_cols + c, return_inverse=True)
     cell_r, cell_c = np.divmod(cells, w.n_cols)
-    ptr = np.searchsorted(cell_r, np.arange(w.n_rows + 1))
-    rsrp, depth = _run_sweep(prep, _NO_MERGE, (ptr.astype(np.int64),
-                                               np.ascontiguousarray(cell_c, np.int64)))[5:]
+    if prep.sweep is None:  # the itm base model: its fast mode at the cells
+        consts = itm_constants(link.itm, prep.h_tx, prep.h_rx, float(link.freq_mhz))
+        loss, _los, veg = itm_points_on(frame, float(x_m), float(y_m), consts,
+                                        float(link.max_radius_m), cell_r, cell_c)
+        rsrp = np.float32(rsrp_dbm(link.eirp_dbm, 0.0, link.bandwidth_mhz,
+                                   link.rx_gain_dbi)) - loss
+        depth = veg if veg is not None else np.zeros(1, np.float32)
+    else:
+        ptr = np.searchsorted(cell_r, np.arange(w.n_rows + 1))
+        rsrp, depth = _run_sweep(prep, _NO_MERGE, (ptr.astype(np.int64),
+                                                   np.ascontiguousarray(cell_c, np.int64)))[5:]
     drop = None
     if link.adjusted:
         drop = (prep.z0 + prep.h_tx - prep.h_rx

@@ -852,3 +852,39 @@ def test_sweep_points_of_a_few_cells_equal_the_window_and_the_edge_cases() -> No
     far = sweep.sweep_points(dem, t, x + 1e6, y, H_TX, rows, cols, link=link,
                              chain=HATA_DEYGOUT)
     assert np.isnan(far).all()
+
+
+@pytest.mark.parametrize("chain", ["itm", "itm+clutter"])
+def test_itm_points_walk_only_the_radials_their_cells_need(chain: str) -> None:
+    """The ``itm`` chains at a few clustered cells (as demand units are): each cell's value
+    is the whole window's, bit for bit, although only the radials of the cells and of their
+    terrain-irregularity lattice are walked (most cells lie beyond the 64 own samples, so
+    the lattice is interpolated)."""
+    from towerplan.coverage import itm_area as itm_module
+
+    n = 321
+    t, x, y = _grid(n, 30.0)
+    dem = _fractal(n, 8, relief_m=400.0)
+    lc = np.random.default_rng(6).choice(np.array([10, 30, 40, 50], np.uint8), (n, n))
+    link = dataclasses.replace(LINK, max_radius_m=4_500.0)
+    kwargs = {"link": link, "chain": parse_chain(chain),
+              "landcover": lc if "clutter" in chain else None}
+    rng = np.random.default_rng(12)
+    centres = rng.integers(20, n - 20, (6, 2))
+    rows, cols = (np.concatenate([c0 + rng.integers(-6, 7, 40) for c0 in centres[:, k]])
+                  for k in (0, 1))
+    cov = sweep_site(dem, t, x, y, H_TX, **kwargs)
+    assert cov is not None
+    ref = _window_at(cov, rows, cols)
+    got = sweep.sweep_points(dem, t, x, y, H_TX, rows, cols, **kwargs)
+    assert np.isfinite(ref).sum() > 150 and got.tobytes() == ref.tobytes()
+    # the radials walked for these cells: a small part of the window's
+    window = radials.site_frame(dem, t, x, y, link.max_radius_m).window
+    n_rad = radials.radial_count(link.max_radius_m, 30.0)
+    per_sector = radials.sector_size(n_rad, 4 * (math.ceil(link.max_radius_m / 30.0) + 1))
+    r, c = rows - cov.rows.start, cols - cov.cols.start
+    inside = np.isfinite(ref)
+    sector, need = itm_module._needed_k(window, n_rad, per_sector, r[inside].astype(np.int64),
+                                        c[inside].astype(np.int64))
+    assert 0 < need.sum() < n_rad // 4
+    assert len(np.unique(sector)) >= 4
