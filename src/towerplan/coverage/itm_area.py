@@ -456,7 +456,7 @@ def _cell_k(dem: np.ndarray, a: _Area, c: ItmConstants, z: np.ndarray, sums: np.
     return itm_loss_k(p, c), los
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, inline="always", error_model="numpy")
 def _at_k(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, a: _Area,
           c: ItmConstants, w: Window, ja: int, z: np.ndarray, sums: np.ndarray,
           hzn: np.ndarray, run: np.ndarray, dh: np.ndarray,
