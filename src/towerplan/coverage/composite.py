@@ -241,14 +241,11 @@ def best_server_both(transform: Affine, shape: tuple[int, int], xy_m: np.ndarray
                                     k_factor=terrain.k_factor)):
             # folded in by the sweep, no window of the site's own; the points' values come
             # from the same radials (sweep_points), equal to the window's at their cells
-            if len(points):
-                idx, rsrp = sampler.site(np.array((x, y)), h, link=site_link)
-                _update(at, idx, rsrp, i, link.threshold_rsrp_dbm)
-                if each_site is not None:
-                    each_site(i, idx, rsrp)
-            continue
-        found = _compose_site(grid, at, sampler, (x, y), h, site_link, terrain, transform,
-                              shape, grid_site=i + offset, point_site=i)
+            found = _compose_points(at, sampler, (x, y), h, site_link, i) if len(points) \
+                else None
+        else:
+            found = _compose_site(grid, at, sampler, (x, y), h, site_link, terrain,
+                                  transform, shape, grid_site=i + offset, point_site=i)
         if found is not None and each_site is not None:
             each_site(i, *found)
     return grid, at
@@ -270,8 +267,18 @@ def _compose_site(grid: BestServer, at: BestServer, sampler: _PointSampler,
         _update(grid, (rows, cols), win[2], grid_site, link.threshold_rsrp_dbm)
     if not len(at.rsrp_dbm):
         return None
-    idx, rsrp = sampler.site(np.array(xy), h, window=win, link=link)
-    _update(at, idx, rsrp, point_site, link.threshold_rsrp_dbm)
+    return _compose_points(at, sampler, xy, h, link, point_site, window=win)
+
+
+def _compose_points(at: BestServer, sampler: _PointSampler, xy: tuple[float, float], h: float,
+                    link: LinkParams, site: int,
+                    window: tuple[slice, slice, np.ndarray] | None | bool = False
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Make one site (number *site*) the best server of the sampler's points *at* where it
+    is the strongest so far (its *window* as :meth:`_PointSampler.site` takes it); returns
+    the indices of the points it reaches and its RSRP there (dBm)."""
+    idx, rsrp = sampler.site(np.array(xy), h, window=window, link=link)
+    _update(at, idx, rsrp, site, link.threshold_rsrp_dbm)
     return idx, rsrp
 
 

@@ -102,6 +102,7 @@ from towerplan.coverage.radials import (
     VEGETATION_LUT,
     SiteFrame,
     Window,
+    bearing_radial_k,
     bilinear_k,
     radial_count,
     radial_of_k,
@@ -457,6 +458,27 @@ def _cell_k(dem: np.ndarray, a: _Area, c: ItmConstants, z: np.ndarray, sums: np.
 
 
 @numba.njit(cache=True, inline="always", error_model="numpy")
+def _dh_count_k(count: int) -> int:
+    """Radials of a sector of ``count`` radials that carry the terrain irregularity
+    lattice: every ``_DH_EVERY``-th one and the last (:func:`_dh_radial_of_k`)."""
+    return (count - 2) // _DH_EVERY + 2
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def _dh_radial_of_k(q: int, count: int) -> int:
+    """The radial of the sector (relative) that carries lattice row q."""
+    return min(q * _DH_EVERY, count - 1)
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def _dh_rows_k(m: int, count: int) -> tuple[int, int]:
+    """The two lattice rows the terrain irregularity of radial m (relative) is interpolated
+    between."""
+    q0 = m // _DH_EVERY
+    return q0, min(q0 + 1, _dh_count_k(count) - 1)
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy")
 def _at_k(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, a: _Area,
           c: ItmConstants, w: Window, ja: int, z: np.ndarray, sums: np.ndarray,
           hzn: np.ndarray, run: np.ndarray, dh: np.ndarray,
@@ -482,10 +504,8 @@ def _at_k(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, a: _Area,
            max(int(math.ceil(dist / a.step)), 1))
     delta_h = np.nan  # within the own samples: the cell's own
     if own[2] > _TAIL_SAMPLES:
-        q0 = m // _DH_EVERY
-        q1 = min(q0 + 1, dh.shape[0] - 1)
-        t = (m - q0 * _DH_EVERY) / max(min(q1 * _DH_EVERY, count - 1)
-                                       - q0 * _DH_EVERY, 1)
+        q0, q1 = _dh_rows_k(m, count)
+        t = (m - q0 * _DH_EVERY) / max(_dh_radial_of_k(q1, count) - q0 * _DH_EVERY, 1)
         u = dist / a.step
         delta_h = ((1.0 - t) * _lattice_value_k(dh[q0], lattice, u)
                    + t * _lattice_value_k(dh[q1], lattice, u))
@@ -545,10 +565,10 @@ def _walk_sector_k(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, 
         if every or need[ja + m]:
             _walk_k(dem, landcover, veg_lut, a, c, ja + m, z[m], sums[m], hzn[m], run[m],
                     hull, hull_i)
-    n_dh = (count - 2) // _DH_EVERY + 2
+    n_dh = _dh_count_k(count)
     dh = np.empty((n_dh, lattice[0].size))
     for q in range(n_dh):
-        m = min(q * _DH_EVERY, count - 1)
+        m = _dh_radial_of_k(q, count)
         if every or need[ja + m]:
             _dh_radial_k(a, c, z[m], hzn[m], lattice[0], buf, dh[q])
     return z, sums, hzn, run, dh
@@ -581,23 +601,23 @@ def _fast_k(dem: np.ndarray, landcover: np.ndarray, veg_lut: np.ndarray, a: _Are
 def _needed_k(w: Window, n_rad: int, per_sector: int, rows: np.ndarray, cols: np.ndarray
               ) -> tuple[np.ndarray, np.ndarray]:
     """Each listed window cell's sector, and the radials the cells need walked: each
-    cell's nearest radial (as :func:`~towerplan.coverage.radials.radial_of_k` rounds the
-    bearing) and the two lattice radials its terrain irregularity is interpolated between."""
+    cell's nearest radial (:func:`~towerplan.coverage.radials.bearing_radial_k`, as
+    :func:`~towerplan.coverage.radials.radial_of_k` rounds the bearing) and the two lattice
+    radials its terrain irregularity is interpolated between."""
     sector = np.empty(rows.size, dtype=np.int64)
     need = np.zeros(n_rad, dtype=np.bool_)
     for k in range(rows.size):
         dy = w.dy0 - rows[k] * w.cell_y
         dx = w.dx0 + cols[k] * w.cell_x
-        j = int(math.floor(math.atan2(dy, dx) * n_rad / (2.0 * math.pi) + 0.5)) % n_rad
+        j = bearing_radial_k(dx, dy, n_rad)
         sec = j // per_sector
         ja = sec * per_sector
         count = min(per_sector, n_rad - ja)
         sector[k] = sec
         need[j] = True
-        q0 = (j - ja) // _DH_EVERY
-        q1 = min(q0 + 1, (count - 2) // _DH_EVERY + 1)
-        need[ja + min(q0 * _DH_EVERY, count - 1)] = True
-        need[ja + min(q1 * _DH_EVERY, count - 1)] = True
+        q0, q1 = _dh_rows_k(j - ja, count)
+        need[ja + _dh_radial_of_k(q0, count)] = True
+        need[ja + _dh_radial_of_k(q1, count)] = True
     return sector, need
 
 

@@ -32,6 +32,7 @@ __all__ = [
     "grid_window",
     "inner_k",
     "radial_count",
+    "bearing_radial_k",
     "radial_of_k",
     "row_span_k",
     "sector_size",
@@ -121,9 +122,15 @@ def edge_x_k(px: float, py: float, qx: float, qy: float, at_y: float, lo: float,
 
 
 @numba.njit(cache=True, inline="always")
+def bearing_radial_k(dx: float, dy: float, n_rad: int) -> int:
+    """The radial nearest to the bearing of (dx, dy), ``0 .. n_rad - 1``."""
+    return int(math.floor(math.atan2(dy, dx) * n_rad / (2.0 * math.pi) + 0.5)) % n_rad
+
+
+@numba.njit(cache=True, inline="always")
 def radial_of_k(dx: float, dy: float, ja: int, count: int, n_rad: int) -> int:
     """Nearest radial to the bearing of (dx, dy), relative to ``ja``, in ``-1 .. count``."""
-    j = int(math.floor(math.atan2(dy, dx) * n_rad / (2.0 * math.pi) + 0.5)) - ja
+    j = bearing_radial_k(dx, dy, n_rad) - ja
     j = (j + n_rad // 2) % n_rad - n_rad // 2
     return min(max(j, -1), count)
 

@@ -676,17 +676,24 @@ _NO_LANDCOVER = np.zeros((1, 1), dtype=np.uint8)
 
 
 def _itm_terms(frame: SiteFrame, site: tuple[float, float, float, float],
-               link: LinkParams) -> tuple[np.ndarray, ...]:
+               link: LinkParams, cells: tuple[np.ndarray, np.ndarray] | None = None
+               ) -> tuple[np.ndarray, ...]:
     """Loss, RSRP, diffraction (0), line of sight and vegetation depth of the ``itm`` base
-    model (fast mode of :func:`towerplan.coverage.itm_area.itm_area`) on the site's frame."""
+    model (fast mode of :func:`towerplan.coverage.itm_area.itm_area`) on the site's frame,
+    or at the window's *cells* only (rows and columns; the same values to the bit,
+    :func:`towerplan.coverage.itm_area.itm_points_on`)."""
     x_m, y_m, h_tx, h_rx = site
     consts = itm_constants(link.itm, h_tx, h_rx, float(link.freq_mhz))
-    area = itm_area_on(frame, x_m, y_m, consts, float(link.max_radius_m))
-    loss = area.loss_db
+    if cells is None:
+        area = itm_area_on(frame, x_m, y_m, consts, float(link.max_radius_m))
+        loss, los, veg = area.loss_db, area.los, area.vegetation_m
+    else:
+        loss, los, veg = itm_points_on(frame, x_m, y_m, consts, float(link.max_radius_m),
+                                       *cells)
     rsrp = np.float32(rsrp_dbm(link.eirp_dbm, 0.0, link.bandwidth_mhz, link.rx_gain_dbi)) - loss
     diff = np.where(np.isnan(loss), np.float32(np.nan), np.float32(0.0))
-    depth = area.vegetation_m if area.vegetation_m is not None else np.zeros((1, 1), np.float32)
-    return loss, rsrp, diff, area.los, depth
+    depth = veg if veg is not None else np.zeros((1, 1), np.float32)
+    return loss, rsrp, diff, los, depth
 
 
 def sweep_site(dem_m: np.ndarray, transform: Affine, x_m: float, y_m: float, h_tx_m: float, *,
@@ -951,12 +958,8 @@ def sweep_points(dem_m: np.ndarray, transform: Affine, x_m: float, y_m: float,
     cells, inverse = np.unique(r * w.n_cols + c, return_inverse=True)
     cell_r, cell_c = np.divmod(cells, w.n_cols)
     if prep.sweep is None:  # the itm base model: its fast mode at the cells
-        consts = itm_constants(link.itm, prep.h_tx, prep.h_rx, float(link.freq_mhz))
-        loss, _los, veg = itm_points_on(frame, float(x_m), float(y_m), consts,
-                                        float(link.max_radius_m), cell_r, cell_c)
-        rsrp = np.float32(rsrp_dbm(link.eirp_dbm, 0.0, link.bandwidth_mhz,
-                                   link.rx_gain_dbi)) - loss
-        depth = veg if veg is not None else np.zeros(1, np.float32)
+        _loss, rsrp, _diff, _los, depth = _itm_terms(
+            frame, (float(x_m), float(y_m), prep.h_tx, prep.h_rx), link, (cell_r, cell_c))
     else:
         ptr = np.searchsorted(cell_r, np.arange(w.n_rows + 1))
         rsrp, depth = _run_sweep(prep, _NO_MERGE, (ptr.astype(np.int64),
